@@ -1,0 +1,199 @@
+//! String enums of the KMS API.
+//!
+//! Every enum keeps a value it does not know as `Unknown(String)`: AWS
+//! answers an unknown enum value with `ValidationException` ("Member must
+//! satisfy enum value set: […]"), which [`crate::validate`] produces, so
+//! parsing must not fail first.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Behaviour shared by the wire enums.
+pub trait WireEnum: Sized {
+    /// Every known value in the service model's order (used in messages).
+    const VALUES: &'static [&'static str];
+    /// The wire string.
+    fn as_str(&self) -> &str;
+    /// True when the value is not one of [`WireEnum::VALUES`].
+    fn is_unknown(&self) -> bool;
+}
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* #[doc = $wire] $variant,)+
+            /// A value this version does not know; refused by validation.
+            Unknown(String),
+        }
+
+        impl WireEnum for $name {
+            const VALUES: &'static [&'static str] = &[$($wire),+];
+            fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Unknown(s) => s.as_str(),
+                }
+            }
+            fn is_unknown(&self) -> bool {
+                matches!(self, $name::Unknown(_))
+            }
+        }
+
+        impl $name {
+            /// Parses a wire string; unknown strings become `Unknown`.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($wire => $name::$variant,)+
+                    other => $name::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok($name::parse(&s))
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// The type of key material (`KeySpec`).
+    KeySpec {
+        Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256", EccNistP384 = "ECC_NIST_P384", EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1", SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac224 = "HMAC_224", Hmac256 = "HMAC_256", Hmac384 = "HMAC_384", Hmac512 = "HMAC_512",
+        Sm2 = "SM2", MlDsa44 = "ML_DSA_44", MlDsa65 = "ML_DSA_65", MlDsa87 = "ML_DSA_87",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+    }
+}
+
+wire_enum! {
+    /// The deprecated `CustomerMasterKeySpec`, still returned by DescribeKey.
+    CustomerMasterKeySpec {
+        Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256", EccNistP384 = "ECC_NIST_P384", EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1", SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac224 = "HMAC_224", Hmac256 = "HMAC_256", Hmac384 = "HMAC_384", Hmac512 = "HMAC_512",
+        Sm2 = "SM2",
+    }
+}
+
+wire_enum! {
+    /// What a key is for (`KeyUsageType`).
+    KeyUsage {
+        SignVerify = "SIGN_VERIFY", EncryptDecrypt = "ENCRYPT_DECRYPT",
+        GenerateVerifyMac = "GENERATE_VERIFY_MAC", KeyAgreement = "KEY_AGREEMENT",
+    }
+}
+
+wire_enum! {
+    /// Where key material comes from (`OriginType`).
+    Origin {
+        AwsKms = "AWS_KMS", External = "EXTERNAL", AwsCloudhsm = "AWS_CLOUDHSM",
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+}
+
+wire_enum! {
+    /// A key's state (`KeyState`).
+    KeyState {
+        Creating = "Creating", Enabled = "Enabled", Disabled = "Disabled",
+        PendingDeletion = "PendingDeletion", PendingImport = "PendingImport",
+        PendingReplicaDeletion = "PendingReplicaDeletion", Unavailable = "Unavailable",
+        Updating = "Updating",
+    }
+}
+
+wire_enum! {
+    /// Encryption algorithms (`EncryptionAlgorithmSpec`).
+    EncryptionAlgorithm {
+        SymmetricDefault = "SYMMETRIC_DEFAULT", RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256", Sm2pke = "SM2PKE",
+    }
+}
+
+wire_enum! {
+    /// Signing algorithms (`SigningAlgorithmSpec`).
+    SigningAlgorithm {
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256", RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512", RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384", RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        EcdsaSha256 = "ECDSA_SHA_256", EcdsaSha384 = "ECDSA_SHA_384", EcdsaSha512 = "ECDSA_SHA_512",
+        Sm2dsa = "SM2DSA", MlDsaShake256 = "ML_DSA_SHAKE_256", Ed25519Sha512 = "ED25519_SHA_512",
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+}
+
+wire_enum! {
+    /// MAC algorithms (`MacAlgorithmSpec`).
+    MacAlgorithm {
+        HmacSha224 = "HMAC_SHA_224", HmacSha256 = "HMAC_SHA_256",
+        HmacSha384 = "HMAC_SHA_384", HmacSha512 = "HMAC_SHA_512",
+    }
+}
+
+wire_enum! {
+    /// Key agreement algorithms (`KeyAgreementAlgorithmSpec`).
+    KeyAgreementAlgorithm { Ecdh = "ECDH" }
+}
+
+wire_enum! {
+    /// Data key specs for GenerateDataKey (`DataKeySpec`).
+    DataKeySpec { Aes256 = "AES_256", Aes128 = "AES_128" }
+}
+
+wire_enum! {
+    /// Who manages a key (`KeyManagerType`).
+    KeyManager { Aws = "AWS", Customer = "CUSTOMER" }
+}
+
+wire_enum! {
+    /// Whether imported key material expires (`ExpirationModelType`).
+    ExpirationModel {
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+wire_enum! {
+    /// Key encryption mechanism for a Nitro enclave recipient.
+    KeyEncryptionMechanism { RsaesOaepSha256 = "RSAES_OAEP_SHA_256" }
+}
+
+wire_enum! {
+    /// Dry-run modifiers.
+    DryRunModifier { IgnoreCiphertext = "IGNORE_CIPHERTEXT" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_values_survive_parsing() {
+        let k: KeySpec = serde_json::from_str("\"SYMMETRIC_DEFAULT\"").unwrap();
+        assert_eq!(k, KeySpec::SymmetricDefault);
+        let k: KeySpec = serde_json::from_str("\"AES\"").unwrap();
+        assert!(k.is_unknown());
+        assert_eq!(k.as_str(), "AES");
+        assert_eq!(serde_json::to_string(&KeyUsage::EncryptDecrypt).unwrap(), "\"ENCRYPT_DECRYPT\"");
+        assert_eq!(KeySpec::VALUES.len(), 17);
+    }
+}

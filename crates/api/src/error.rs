@@ -1,0 +1,58 @@
+//! Error codes: the `__type` of an error body and its HTTP status.
+
+macro_rules! error_codes {
+    ($($variant:ident = ($name:literal, $status:literal)),+ $(,)?) => {
+        /// Every error code Trent returns, named as AWS names it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $(#[doc = $name] $variant,)+
+        }
+
+        impl ErrorCode {
+            /// The `__type` string.
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $name,)+ }
+            }
+            /// The HTTP status AWS uses for this code.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // Protocol and authentication (common to AWS JSON services).
+    MissingAuthenticationToken = ("MissingAuthenticationTokenException", 400),
+    IncompleteSignature = ("IncompleteSignatureException", 400),
+    InvalidSignature = ("InvalidSignatureException", 400),
+    UnrecognizedClient = ("UnrecognizedClientException", 400),
+    AccessDenied = ("AccessDeniedException", 400),
+    UnknownOperation = ("UnknownOperationException", 400),
+    Serialization = ("SerializationException", 400),
+    Validation = ("ValidationException", 400),
+    Throttling = ("ThrottlingException", 400),
+    RequestEntityTooLarge = ("RequestEntityTooLargeException", 413),
+    // KMS.
+    AlreadyExists = ("AlreadyExistsException", 400),
+    Conflict = ("ConflictException", 400),
+    DependencyTimeout = ("DependencyTimeoutException", 503),
+    Disabled = ("DisabledException", 400),
+    DryRunOperation = ("DryRunOperationException", 412),
+    IncorrectKey = ("IncorrectKeyException", 400),
+    InvalidAliasName = ("InvalidAliasNameException", 400),
+    InvalidArn = ("InvalidArnException", 400),
+    InvalidCiphertext = ("InvalidCiphertextException", 400),
+    InvalidGrantToken = ("InvalidGrantTokenException", 400),
+    InvalidKeyUsage = ("InvalidKeyUsageException", 400),
+    InvalidMarker = ("InvalidMarkerException", 400),
+    KmsInternal = ("KMSInternalException", 500),
+    KmsInvalidState = ("KMSInvalidStateException", 400),
+    KeyUnavailable = ("KeyUnavailableException", 500),
+    LimitExceeded = ("LimitExceededException", 400),
+    MalformedPolicyDocument = ("MalformedPolicyDocumentException", 400),
+    NotFound = ("NotFoundException", 400),
+    Tag = ("TagException", 400),
+    UnsupportedOperation = ("UnsupportedOperationException", 400),
+}

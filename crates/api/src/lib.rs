@@ -1,0 +1,27 @@
+//! AWS KMS wire shapes for Trent.
+//!
+//! # Layout
+//! - [`blob`]: base64 blobs on the wire; [`blob::SensitiveBlob`] for plaintext
+//!   that must be zeroized and never printed.
+//! - [`enums`]: string enums (`KeySpec`, `KeyUsage`, …). Each keeps unknown
+//!   values instead of failing to parse, because AWS answers an unknown enum
+//!   value with a `ValidationException`, not a `SerializationException`.
+//! - [`ids`]: identifiers and ARNs as newtypes.
+//! - [`ops`]: one request/response pair per operation, PascalCase as on the
+//!   wire.
+//! - [`validate`]: the service model's constraints (lengths, ranges, enums,
+//!   patterns, required members) with AWS's wording.
+//! - [`error`]: the error codes (`__type` names) and their HTTP statuses.
+//!
+//! This crate does no I/O and knows nothing of HTTP beyond status numbers.
+
+pub mod blob;
+pub mod enums;
+pub mod error;
+pub mod ids;
+pub mod ops;
+pub mod time;
+pub mod validate;
+
+pub use blob::{Blob, SensitiveBlob};
+pub use error::ErrorCode;

@@ -1,0 +1,465 @@
+//! Request and response shapes, one pair per operation, as in the botocore
+//! service model `kms/2014-11-01`. Required request members are `Option`
+//! here because a missing member is a `ValidationException` ("Member must not
+//! be null"), checked by [`crate::validate::Validate`], not a parse failure.
+
+use crate::blob::{Blob, SensitiveBlob};
+use crate::enums::*;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An encryption context: string pairs, ordered by key (the canonical form).
+pub type EncryptionContext = BTreeMap<String, String>;
+
+/// A resource tag.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Tag key.
+    pub tag_key: Option<String>,
+    /// Tag value.
+    pub tag_value: Option<String>,
+}
+
+/// Recipient information for Nitro Enclaves (not supported by Trent).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecipientInfo {
+    /// Algorithm.
+    pub key_encryption_algorithm: Option<KeyEncryptionMechanism>,
+    /// Attestation document.
+    pub attestation_document: Option<Blob>,
+}
+
+/// Key metadata as DescribeKey returns it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    /// Owning account.
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    /// Key id.
+    pub key_id: String,
+    /// Key ARN.
+    pub arn: String,
+    /// Creation time.
+    pub creation_date: Timestamp,
+    /// True when the key state is Enabled.
+    pub enabled: bool,
+    /// Description (empty string when none was given).
+    pub description: String,
+    /// Key usage.
+    pub key_usage: KeyUsage,
+    /// Key state.
+    pub key_state: KeyState,
+    /// When a key pending deletion will be deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
+    /// When imported key material expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// Origin of the key material.
+    pub origin: Origin,
+    /// Whether imported material expires (EXTERNAL keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<ExpirationModel>,
+    /// AWS or CUSTOMER.
+    pub key_manager: KeyManager,
+    /// Deprecated spec member, still returned.
+    pub customer_master_key_spec: CustomerMasterKeySpec,
+    /// Key spec.
+    pub key_spec: KeySpec,
+    /// Encryption algorithms, for ENCRYPT_DECRYPT keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
+    /// Signing algorithms, for SIGN_VERIFY keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<SigningAlgorithm>>,
+    /// Key agreement algorithms, for KEY_AGREEMENT keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithm>>,
+    /// MAC algorithms, for GENERATE_VERIFY_MAC keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<Vec<MacAlgorithm>>,
+    /// Whether this is a multi-Region key.
+    pub multi_region: bool,
+    /// Waiting period of a key pending deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletion_window_in_days: Option<i32>,
+    /// The current key material id (64 hex characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+}
+
+macro_rules! shape {
+    ($(#[$meta:meta])* request $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        pub struct $name { $($(#[$fmeta])* pub $field: Option<$ty>,)* }
+    };
+    ($(#[$meta:meta])* response $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Serialize, Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        pub struct $name {
+            $($(#[$fmeta])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>,)*
+        }
+    };
+}
+
+shape!(
+    /// CreateKey input.
+    request CreateKeyRequest {
+        /// Key policy document.
+        policy: String,
+        /// Description.
+        description: String,
+        /// Key usage.
+        key_usage: KeyUsage,
+        /// Deprecated key spec.
+        customer_master_key_spec: CustomerMasterKeySpec,
+        /// Key spec.
+        key_spec: KeySpec,
+        /// Origin.
+        origin: Origin,
+        /// Custom key store.
+        custom_key_store_id: String,
+        /// Skip the policy lockout check.
+        bypass_policy_lockout_safety_check: bool,
+        /// Tags.
+        tags: Vec<Tag>,
+        /// Multi-Region key.
+        multi_region: bool,
+        /// External key store key id.
+        xks_key_id: String,
+    }
+);
+shape!(
+    /// CreateKey output.
+    response CreateKeyResponse {
+        /// Metadata of the new key.
+        key_metadata: KeyMetadata,
+    }
+);
+shape!(
+    /// DescribeKey input.
+    request DescribeKeyRequest {
+        /// Key to describe.
+        key_id: String,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+    }
+);
+shape!(
+    /// DescribeKey output.
+    response DescribeKeyResponse {
+        /// Metadata.
+        key_metadata: KeyMetadata,
+    }
+);
+shape!(
+    /// ListKeys input.
+    request ListKeysRequest {
+        /// Page size (1–1000, default 100).
+        limit: i64,
+        /// Marker from a previous page.
+        marker: String,
+    }
+);
+
+/// One entry of ListKeys.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyListEntry {
+    /// Key id.
+    pub key_id: String,
+    /// Key ARN.
+    pub key_arn: String,
+}
+
+/// ListKeys output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeysResponse {
+    /// Keys on this page.
+    pub keys: Vec<KeyListEntry>,
+    /// Marker for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// True when more pages follow.
+    pub truncated: bool,
+}
+
+shape!(
+    /// EnableKey input.
+    request EnableKeyRequest {
+        /// Key to enable.
+        key_id: String,
+    }
+);
+shape!(
+    /// DisableKey input.
+    request DisableKeyRequest {
+        /// Key to disable.
+        key_id: String,
+    }
+);
+
+/// An empty output (operations that return nothing).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Empty {}
+
+shape!(
+    /// Encrypt input.
+    request EncryptRequest {
+        /// Key to encrypt under.
+        key_id: String,
+        /// Data to encrypt (1–4096 bytes).
+        plaintext: SensitiveBlob,
+        /// Encryption context.
+        encryption_context: EncryptionContext,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+        /// Algorithm.
+        encryption_algorithm: EncryptionAlgorithm,
+        /// Dry run.
+        dry_run: bool,
+    }
+);
+shape!(
+    /// Encrypt output.
+    response EncryptResponse {
+        /// The ciphertext.
+        ciphertext_blob: Blob,
+        /// ARN of the key used.
+        key_id: String,
+        /// Algorithm used.
+        encryption_algorithm: EncryptionAlgorithm,
+    }
+);
+shape!(
+    /// Decrypt input.
+    request DecryptRequest {
+        /// The ciphertext.
+        ciphertext_blob: Blob,
+        /// Encryption context used at encryption.
+        encryption_context: EncryptionContext,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+        /// Expected key.
+        key_id: String,
+        /// Algorithm.
+        encryption_algorithm: EncryptionAlgorithm,
+        /// Nitro Enclaves recipient.
+        recipient: RecipientInfo,
+        /// Dry run.
+        dry_run: bool,
+        /// Dry-run modifiers.
+        dry_run_modifiers: Vec<DryRunModifier>,
+    }
+);
+shape!(
+    /// Decrypt output.
+    response DecryptResponse {
+        /// ARN of the key used.
+        key_id: String,
+        /// The plaintext.
+        plaintext: SensitiveBlob,
+        /// Algorithm used.
+        encryption_algorithm: EncryptionAlgorithm,
+        /// Key material that decrypted.
+        key_material_id: String,
+    }
+);
+shape!(
+    /// ReEncrypt input.
+    request ReEncryptRequest {
+        /// The ciphertext.
+        ciphertext_blob: Blob,
+        /// Source encryption context.
+        source_encryption_context: EncryptionContext,
+        /// Expected source key.
+        source_key_id: String,
+        /// Destination key.
+        destination_key_id: String,
+        /// Destination encryption context.
+        destination_encryption_context: EncryptionContext,
+        /// Source algorithm.
+        source_encryption_algorithm: EncryptionAlgorithm,
+        /// Destination algorithm.
+        destination_encryption_algorithm: EncryptionAlgorithm,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+        /// Dry run.
+        dry_run: bool,
+        /// Dry-run modifiers.
+        dry_run_modifiers: Vec<DryRunModifier>,
+    }
+);
+shape!(
+    /// ReEncrypt output.
+    response ReEncryptResponse {
+        /// New ciphertext.
+        ciphertext_blob: Blob,
+        /// ARN of the source key.
+        source_key_id: String,
+        /// ARN of the destination key.
+        key_id: String,
+        /// Source algorithm.
+        source_encryption_algorithm: EncryptionAlgorithm,
+        /// Destination algorithm.
+        destination_encryption_algorithm: EncryptionAlgorithm,
+        /// Source key material.
+        source_key_material_id: String,
+        /// Destination key material.
+        destination_key_material_id: String,
+    }
+);
+shape!(
+    /// GenerateDataKey input.
+    request GenerateDataKeyRequest {
+        /// Key to encrypt the data key under.
+        key_id: String,
+        /// Encryption context.
+        encryption_context: EncryptionContext,
+        /// Data key length in bytes.
+        number_of_bytes: i64,
+        /// Data key spec.
+        key_spec: DataKeySpec,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+        /// Nitro Enclaves recipient.
+        recipient: RecipientInfo,
+        /// Dry run.
+        dry_run: bool,
+    }
+);
+shape!(
+    /// GenerateDataKey output.
+    response GenerateDataKeyResponse {
+        /// Encrypted data key.
+        ciphertext_blob: Blob,
+        /// Plaintext data key.
+        plaintext: SensitiveBlob,
+        /// ARN of the key used.
+        key_id: String,
+        /// Key material used.
+        key_material_id: String,
+    }
+);
+shape!(
+    /// GenerateDataKeyWithoutPlaintext input.
+    request GenerateDataKeyWithoutPlaintextRequest {
+        /// Key to encrypt the data key under.
+        key_id: String,
+        /// Encryption context.
+        encryption_context: EncryptionContext,
+        /// Data key spec.
+        key_spec: DataKeySpec,
+        /// Data key length in bytes.
+        number_of_bytes: i64,
+        /// Grant tokens.
+        grant_tokens: Vec<String>,
+        /// Dry run.
+        dry_run: bool,
+    }
+);
+shape!(
+    /// GenerateDataKeyWithoutPlaintext output.
+    response GenerateDataKeyWithoutPlaintextResponse {
+        /// Encrypted data key.
+        ciphertext_blob: Blob,
+        /// ARN of the key used.
+        key_id: String,
+        /// Key material used.
+        key_material_id: String,
+    }
+);
+shape!(
+    /// GenerateRandom input.
+    request GenerateRandomRequest {
+        /// Number of bytes (1–1024).
+        number_of_bytes: i64,
+        /// Custom key store.
+        custom_key_store_id: String,
+        /// Nitro Enclaves recipient.
+        recipient: RecipientInfo,
+    }
+);
+shape!(
+    /// GenerateRandom output.
+    response GenerateRandomResponse {
+        /// Random bytes.
+        plaintext: SensitiveBlob,
+    }
+);
+shape!(
+    /// CreateAlias input.
+    request CreateAliasRequest {
+        /// Alias name, `alias/…`.
+        alias_name: String,
+        /// Key the alias points to.
+        target_key_id: String,
+    }
+);
+shape!(
+    /// DeleteAlias input.
+    request DeleteAliasRequest {
+        /// Alias name.
+        alias_name: String,
+    }
+);
+shape!(
+    /// UpdateAlias input.
+    request UpdateAliasRequest {
+        /// Alias name.
+        alias_name: String,
+        /// New target key.
+        target_key_id: String,
+    }
+);
+shape!(
+    /// ListAliases input.
+    request ListAliasesRequest {
+        /// Only aliases of this key.
+        key_id: String,
+        /// Page size.
+        limit: i64,
+        /// Marker from a previous page.
+        marker: String,
+    }
+);
+
+/// One entry of ListAliases.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    /// Alias name.
+    pub alias_name: String,
+    /// Alias ARN.
+    pub alias_arn: String,
+    /// Target key id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_key_id: Option<String>,
+    /// Creation time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    /// Last update time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated_date: Option<Timestamp>,
+}
+
+/// ListAliases output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    /// Aliases on this page.
+    pub aliases: Vec<AliasListEntry>,
+    /// Marker for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// True when more pages follow.
+    pub truncated: bool,
+}

@@ -1,0 +1,390 @@
+//! The service model's constraints, checked before a request reaches the
+//! core, and reported in AWS's words:
+//!
+//! `1 validation error detected: Value 'x' at 'keyId' failed to satisfy
+//! constraint: Member must have length less than or equal to 2048`
+//!
+//! Member paths are the wire names with a lowercase first letter; list
+//! members are `tags.1.member.tagKey` (1-based) as in AWS messages. Values of
+//! sensitive or binary members are never quoted.
+
+use crate::enums::WireEnum;
+use crate::ops::*;
+use std::fmt::Write as _;
+
+/// Collected constraint violations of one request.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<String>);
+
+impl Violations {
+    /// No violations.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The AWS message: `N validation error(s) detected: …; …`.
+    pub fn message(&self) -> String {
+        let n = self.0.len();
+        let mut m = format!("{n} validation error{} detected: ", if n == 1 { "" } else { "s" });
+        m.push_str(&self.0.join("; "));
+        m
+    }
+
+    fn push(&mut self, value: Option<&str>, at: &str, constraint: &str) {
+        let mut s = String::from("Value ");
+        match value {
+            Some(v) => {
+                let _ = write!(s, "'{v}' ");
+            }
+            None => {}
+        }
+        let _ = write!(s, "at '{at}' failed to satisfy constraint: Member must {constraint}");
+        self.0.push(s);
+    }
+
+    /// A required member must be present.
+    pub fn required<T>(&mut self, at: &str, v: &Option<T>) {
+        if v.is_none() {
+            self.0.push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
+        }
+    }
+
+    /// String length in characters (the model counts UTF-16 code units; for
+    /// the ASCII identifiers involved these agree).
+    pub fn len(&mut self, at: &str, v: Option<&str>, min: usize, max: usize) {
+        if let Some(s) = v {
+            let n = s.chars().count();
+            if n < min {
+                self.push(Some(s), at, &format!("have length greater than or equal to {min}"));
+            } else if n > max {
+                self.push(Some(s), at, &format!("have length less than or equal to {max}"));
+            }
+        }
+    }
+
+    /// Length of a binary or sensitive member: the value is never quoted.
+    pub fn blob_len(&mut self, at: &str, len: Option<usize>, min: usize, max: usize) {
+        if let Some(n) = len {
+            if n < min {
+                self.push(None, at, &format!("have length greater than or equal to {min}"));
+            } else if n > max {
+                self.push(None, at, &format!("have length less than or equal to {max}"));
+            }
+        }
+    }
+
+    /// Integer range.
+    pub fn range(&mut self, at: &str, v: Option<i64>, min: i64, max: i64) {
+        if let Some(n) = v {
+            let s = n.to_string();
+            if n < min {
+                self.push(Some(&s), at, &format!("have value greater than or equal to {min}"));
+            } else if n > max {
+                self.push(Some(&s), at, &format!("have value less than or equal to {max}"));
+            }
+        }
+    }
+
+    /// Enum membership.
+    pub fn enumeration<E: WireEnum>(&mut self, at: &str, v: Option<&E>) {
+        if let Some(e) = v.filter(|e| e.is_unknown()) {
+            let set = E::VALUES.join(", ");
+            self.push(Some(e.as_str()), at, &format!("satisfy enum value set: [{set}]"));
+        }
+    }
+
+    /// A pattern, checked by `ok`; `pattern` is the model's text for the message.
+    pub fn pattern(&mut self, at: &str, v: Option<&str>, pattern: &str, ok: impl Fn(&str) -> bool) {
+        if let Some(s) = v.filter(|s| !ok(s)) {
+            self.push(Some(s), at, &format!("satisfy regular expression pattern: {pattern}"));
+        }
+    }
+
+    /// List length.
+    pub fn list_len<T>(&mut self, at: &str, v: Option<&Vec<T>>, min: usize, max: usize) {
+        if let Some(l) = v {
+            if l.len() < min {
+                self.push(None, at, &format!("have length greater than or equal to {min}"));
+            } else if l.len() > max {
+                self.push(None, at, &format!("have length less than or equal to {max}"));
+            }
+        }
+    }
+
+    fn key_id(&mut self, at: &str, v: Option<&String>) {
+        self.len(at, v.map(String::as_str), 1, 2048);
+    }
+
+    fn grant_tokens(&mut self, v: Option<&Vec<String>>) {
+        self.list_len("grantTokens", v, 0, 10);
+        for (i, t) in v.into_iter().flatten().enumerate() {
+            // Grant tokens are credentials: never quote them.
+            self.blob_len(&format!("grantTokens.{}.member", i + 1), Some(t.chars().count()), 1, 8192);
+        }
+    }
+
+    fn ciphertext(&mut self, at: &str, v: Option<&crate::Blob>) {
+        self.blob_len(at, v.map(|b| b.0.len()), 1, 6144);
+    }
+
+    fn alias_name(&mut self, v: Option<&String>) {
+        self.len("aliasName", v.map(String::as_str), 1, 256);
+        self.pattern("aliasName", v.map(String::as_str), ALIAS_PATTERN, alias_chars_ok);
+    }
+
+    fn marker(&mut self, v: Option<&String>) {
+        self.len("marker", v.map(String::as_str), 1, 1024);
+        self.pattern("marker", v.map(String::as_str), "[\\u0020-\\u00FF]*", |s| {
+            s.chars().all(|c| ('\u{20}'..='\u{ff}').contains(&c))
+        });
+    }
+}
+
+/// The alias name pattern as the model writes it.
+pub const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
+
+/// True when every character is allowed in an alias name.
+pub fn alias_chars_ok(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'))
+}
+
+/// A request shape that knows its model constraints.
+pub trait Validate {
+    /// Records every violated constraint.
+    fn check(&self, v: &mut Violations);
+
+    /// `Err(message)` when any constraint is violated.
+    fn validate(&self) -> Result<(), String> {
+        let mut v = Violations::default();
+        self.check(&mut v);
+        if v.is_empty() {
+            Ok(())
+        } else {
+            Err(v.message())
+        }
+    }
+}
+
+impl Validate for CreateKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.len("policy", self.policy.as_deref(), 1, 131_072);
+        if let Some(p) = self.policy.as_deref() {
+            if !p.chars().all(|c| matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{ff}')) {
+                // The policy text is not a secret, but it can be long: AWS quotes
+                // it; we keep the message readable and leave the value out.
+                v.0.push(
+                    "Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+                        .to_owned(),
+                );
+            }
+        }
+        v.len("description", self.description.as_deref(), 0, 8192);
+        v.enumeration("keyUsage", self.key_usage.as_ref());
+        v.enumeration("customerMasterKeySpec", self.customer_master_key_spec.as_ref());
+        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.enumeration("origin", self.origin.as_ref());
+        v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
+        for (i, t) in self.tags.iter().flatten().enumerate() {
+            let at = |m: &str| format!("tags.{}.member.{m}", i + 1);
+            v.required(&at("tagKey"), &t.tag_key);
+            v.required(&at("tagValue"), &t.tag_value);
+            v.len(&at("tagKey"), t.tag_key.as_deref(), 1, 128);
+            v.len(&at("tagValue"), t.tag_value.as_deref(), 0, 256);
+        }
+        v.len("xksKeyId", self.xks_key_id.as_deref(), 1, 128);
+        v.pattern("xksKeyId", self.xks_key_id.as_deref(), "^[a-zA-Z0-9-_.]+$", |s| {
+            s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    }
+}
+
+impl Validate for DescribeKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for ListKeysRequest {
+    fn check(&self, v: &mut Violations) {
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+impl Validate for EnableKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+    }
+}
+
+impl Validate for DisableKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+    }
+}
+
+impl Validate for EncryptRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("plaintext", &self.plaintext);
+        v.blob_len("plaintext", self.plaintext.as_ref().map(|p| p.len()), 1, 4096);
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.enumeration("encryptionAlgorithm", self.encryption_algorithm.as_ref());
+    }
+}
+
+impl Validate for DecryptRequest {
+    fn check(&self, v: &mut Violations) {
+        v.ciphertext("ciphertextBlob", self.ciphertext_blob.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.key_id("keyId", self.key_id.as_ref());
+        v.enumeration("encryptionAlgorithm", self.encryption_algorithm.as_ref());
+        if let Some(r) = &self.recipient {
+            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
+            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
+        }
+        for (i, m) in self.dry_run_modifiers.iter().flatten().enumerate() {
+            v.enumeration(&format!("dryRunModifiers.{}.member", i + 1), Some(m));
+        }
+    }
+}
+
+impl Validate for ReEncryptRequest {
+    fn check(&self, v: &mut Violations) {
+        v.ciphertext("ciphertextBlob", self.ciphertext_blob.as_ref());
+        v.key_id("sourceKeyId", self.source_key_id.as_ref());
+        v.required("destinationKeyId", &self.destination_key_id);
+        v.key_id("destinationKeyId", self.destination_key_id.as_ref());
+        v.enumeration("sourceEncryptionAlgorithm", self.source_encryption_algorithm.as_ref());
+        v.enumeration("destinationEncryptionAlgorithm", self.destination_encryption_algorithm.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        for (i, m) in self.dry_run_modifiers.iter().flatten().enumerate() {
+            v.enumeration(&format!("dryRunModifiers.{}.member", i + 1), Some(m));
+        }
+    }
+}
+
+impl Validate for GenerateDataKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
+        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        if let Some(r) = &self.recipient {
+            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
+            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
+        }
+    }
+}
+
+impl Validate for GenerateDataKeyWithoutPlaintextRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for GenerateRandomRequest {
+    fn check(&self, v: &mut Violations) {
+        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
+        v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
+        if let Some(r) = &self.recipient {
+            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
+            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
+        }
+    }
+}
+
+impl Validate for CreateAliasRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("aliasName", &self.alias_name);
+        v.alias_name(self.alias_name.as_ref());
+        v.required("targetKeyId", &self.target_key_id);
+        v.key_id("targetKeyId", self.target_key_id.as_ref());
+    }
+}
+
+impl Validate for DeleteAliasRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("aliasName", &self.alias_name);
+        v.alias_name(self.alias_name.as_ref());
+    }
+}
+
+impl Validate for UpdateAliasRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("aliasName", &self.alias_name);
+        v.alias_name(self.alias_name.as_ref());
+        v.required("targetKeyId", &self.target_key_id);
+        v.key_id("targetKeyId", self.target_key_id.as_ref());
+    }
+}
+
+impl Validate for ListAliasesRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_id("keyId", self.key_id.as_ref());
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> T {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn plaintext_too_long_is_worded_as_aws_words_it() {
+        let big = "A".repeat(4100 / 3 * 4 + 4);
+        let r: EncryptRequest = parse(&format!(r#"{{"KeyId":"alias/x","Plaintext":"{big}"}}"#));
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: \
+             Member must have length less than or equal to 4096"
+        );
+    }
+
+    #[test]
+    fn several_violations_are_counted_and_joined() {
+        let r: GenerateDataKeyRequest = parse(r#"{"NumberOfBytes":0,"KeySpec":"AES_512"}"#);
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "3 validation errors detected: Value null at 'keyId' failed to satisfy constraint: \
+             Member must not be null; Value '0' at 'numberOfBytes' failed to satisfy constraint: \
+             Member must have value greater than or equal to 1; Value 'AES_512' at 'keySpec' failed \
+             to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+        );
+    }
+
+    #[test]
+    fn alias_pattern_and_tags() {
+        let r: CreateAliasRequest = parse(r#"{"AliasName":"alias/bad name","TargetKeyId":"k"}"#);
+        assert!(r.validate().unwrap_err().contains("regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+        let r: CreateKeyRequest = parse(r#"{"Tags":[{"TagKey":""}]}"#);
+        let m = r.validate().unwrap_err();
+        assert!(m.contains("Value null at 'tags.1.member.tagValue'"), "{m}");
+        assert!(m.contains("at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1"), "{m}");
+    }
+
+    #[test]
+    fn valid_requests_pass() {
+        let r: EncryptRequest = parse(r#"{"KeyId":"alias/x","Plaintext":"aGk="}"#);
+        assert!(r.validate().is_ok());
+        let r: ListKeysRequest = parse(r#"{"Limit":1000}"#);
+        assert!(r.validate().is_ok());
+        let r: ListKeysRequest = parse(r#"{"Limit":1001}"#);
+        assert!(r.validate().is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! Symmetric encryption under a KMS key, and the ciphertext blob.
+//!
+//! # Blob format, version 1
+//!
+//! ```text
+//! offset  len  field
+//!      0    1  format version (0x01)
+//!      1   16  key id (UUID bytes)
+//!     17    4  key version (u32, big endian): which backing key
+//!     21   16  derivation nonce (HKDF salt)
+//!     37   12  AES-GCM IV
+//!     49    n  ciphertext
+//!   49+n   16  GCM tag
+//! ```
+//!
+//! Each ciphertext is encrypted under its own AES-256 key,
+//! `HKDF-SHA256(backing key, salt = nonce, info = label)`, so the GCM limits
+//! on messages per key never bind a KMS key, however much it is used. The AAD
+//! is the 49-byte header followed by the canonical encryption context, so any
+//! change to the header, the body or the context fails authentication. Decrypt
+//! needs no key id from the caller: the header names the key and version.
+
+use crate::provider::{CryptoProvider, GCM_IV_LEN, GCM_TAG_LEN};
+use crate::{CryptoError, SecretBytes, SecretKey};
+
+/// The current blob format version.
+pub const BLOB_VERSION: u8 = 1;
+/// Header length of a version-1 blob.
+pub const HEADER_LEN: usize = 1 + 16 + 4 + 16 + GCM_IV_LEN;
+/// Bytes a blob adds to its plaintext.
+pub const OVERHEAD: usize = HEADER_LEN + GCM_TAG_LEN;
+const DERIVE_INFO: &[u8] = b"trent/v1/symmetric-encrypt";
+
+/// A parsed (not yet authenticated) ciphertext blob.
+#[derive(Debug)]
+pub struct CiphertextBlob<'a> {
+    /// The key id (UUID bytes).
+    pub key_id: [u8; 16],
+    /// The key version whose backing key encrypted it.
+    pub key_version: u32,
+    nonce: [u8; 16],
+    iv: [u8; GCM_IV_LEN],
+    header: &'a [u8],
+    body: &'a [u8],
+}
+
+impl<'a> CiphertextBlob<'a> {
+    /// Parses a blob. Only structure is checked here; authenticity is checked
+    /// by [`decrypt`].
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, CryptoError> {
+        if bytes.len() < OVERHEAD || bytes[0] != BLOB_VERSION {
+            return Err(CryptoError::Malformed("ciphertext blob"));
+        }
+        let (header, body) = bytes.split_at(HEADER_LEN);
+        let mut key_id = [0u8; 16];
+        key_id.copy_from_slice(&header[1..17]);
+        let mut ver = [0u8; 4];
+        ver.copy_from_slice(&header[17..21]);
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&header[21..37]);
+        let mut iv = [0u8; GCM_IV_LEN];
+        iv.copy_from_slice(&header[37..49]);
+        Ok(CiphertextBlob { key_id, key_version: u32::from_be_bytes(ver), nonce, iv, header, body })
+    }
+}
+
+/// The canonical byte form of an encryption context: pairs sorted by key
+/// (byte order), each key and value length-prefixed (u32 BE), preceded by the
+/// pair count. An empty context encodes as four zero bytes.
+pub fn canonical_context<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+    let mut v: Vec<(&str, &str)> = pairs.into_iter().collect();
+    v.sort_unstable();
+    let mut out = Vec::with_capacity(4 + v.iter().map(|(k, x)| 8 + k.len() + x.len()).sum::<usize>());
+    out.extend_from_slice(&len32(v.len()));
+    for (k, x) in v {
+        out.extend_from_slice(&len32(k.len()));
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&len32(x.len()));
+        out.extend_from_slice(x.as_bytes());
+    }
+    out
+}
+
+fn len32(n: usize) -> [u8; 4] {
+    u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// Encrypts `plaintext` under `backing_key` (key `key_id`, version
+/// `key_version`), binding `canonical_ctx` (from [`canonical_context`]).
+pub fn encrypt(
+    p: &dyn CryptoProvider,
+    backing_key: &SecretKey,
+    key_id: [u8; 16],
+    key_version: u32,
+    canonical_ctx: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut nonce = [0u8; 16];
+    p.fill_random(&mut nonce)?;
+    let mut iv = [0u8; GCM_IV_LEN];
+    p.fill_random(&mut iv)?;
+    let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
+    out.push(BLOB_VERSION);
+    out.extend_from_slice(&key_id);
+    out.extend_from_slice(&key_version.to_be_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&iv);
+    let dk = p.hkdf_sha256(backing_key, &nonce, DERIVE_INFO)?;
+    let mut aad = Vec::with_capacity(HEADER_LEN + canonical_ctx.len());
+    aad.extend_from_slice(&out);
+    aad.extend_from_slice(canonical_ctx);
+    let ct = p.aes256gcm_seal(&dk, &iv, &aad, plaintext)?;
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Decrypts a parsed blob with the backing key of its key version.
+pub fn decrypt(
+    p: &dyn CryptoProvider,
+    backing_key: &SecretKey,
+    blob: &CiphertextBlob<'_>,
+    canonical_ctx: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let dk = p.hkdf_sha256(backing_key, &blob.nonce, DERIVE_INFO)?;
+    let mut aad = Vec::with_capacity(HEADER_LEN + canonical_ctx.len());
+    aad.extend_from_slice(blob.header);
+    aad.extend_from_slice(canonical_ctx);
+    p.aes256gcm_open(&dk, &blob.iv, &aad, blob.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AwsLcProvider;
+
+    fn setup() -> (AwsLcProvider, SecretKey, Vec<u8>, Vec<u8>) {
+        let p = AwsLcProvider::new();
+        let bk = p.generate_key().unwrap();
+        let ctx = canonical_context([("purpose", "test"), ("a", "b")]);
+        let blob = encrypt(&p, &bk, [9u8; 16], 3, &ctx, b"attack at dawn").unwrap();
+        (p, bk, ctx, blob)
+    }
+
+    #[test]
+    fn round_trip() {
+        let (p, bk, ctx, blob) = setup();
+        assert_eq!(blob.len(), OVERHEAD + 14);
+        let parsed = CiphertextBlob::parse(&blob).unwrap();
+        assert_eq!(parsed.key_id, [9u8; 16]);
+        assert_eq!(parsed.key_version, 3);
+        assert_eq!(decrypt(&p, &bk, &parsed, &ctx).unwrap().expose(), b"attack at dawn");
+    }
+
+    #[test]
+    fn every_bit_flip_truncation_and_extension_fails() {
+        let (p, bk, ctx, blob) = setup();
+        let fails = |b: &[u8]| match CiphertextBlob::parse(b) {
+            Err(_) => true,
+            Ok(parsed) => decrypt(&p, &bk, &parsed, &ctx).is_err(),
+        };
+        for i in 0..blob.len() * 8 {
+            let mut bad = blob.clone();
+            bad[i / 8] ^= 1 << (i % 8);
+            assert!(fails(&bad), "bit {i}");
+        }
+        for n in 0..blob.len() {
+            assert!(fails(&blob[..n]), "truncated to {n}");
+        }
+        for extra in [&[0u8][..], &[1, 2, 3], &[0; 16]] {
+            let mut longer = blob.clone();
+            longer.extend_from_slice(extra);
+            assert!(fails(&longer), "extended by {}", extra.len());
+        }
+    }
+
+    #[test]
+    fn context_is_bound_and_canonical() {
+        let (p, bk, _, blob) = setup();
+        let parsed = CiphertextBlob::parse(&blob).unwrap();
+        let same = canonical_context([("a", "b"), ("purpose", "test")]);
+        assert!(decrypt(&p, &bk, &parsed, &same).is_ok(), "order does not matter");
+        for ctx in [
+            canonical_context([]),
+            canonical_context([("a", "b")]),
+            canonical_context([("a", "b"), ("purpose", "Test")]),
+            canonical_context([("a", "b"), ("purpose", "test"), ("x", "")]),
+            canonical_context([("ab", ""), ("purpose", "test")]),
+        ] {
+            assert!(decrypt(&p, &bk, &parsed, &ctx).is_err());
+        }
+        let other = p.generate_key().unwrap();
+        assert!(decrypt(&p, &other, &parsed, &same).is_err(), "wrong backing key");
+        assert_ne!(canonical_context([("ab", "c")]), canonical_context([("a", "bc")]));
+    }
+}

@@ -1,0 +1,54 @@
+//! Cryptography of Trent: primitives behind a provider trait, secret types,
+//! the key hierarchy, the ciphertext blob format and the seals.
+//!
+//! # Layout
+//! - [`provider`]: the [`CryptoProvider`] trait (random bytes, AES-256-GCM,
+//!   HKDF-SHA256) and its aws-lc-rs implementation. Everything above takes
+//!   `&dyn CryptoProvider`, so tests and later HSM-backed providers plug in.
+//! - [`secret`]: [`SecretKey`] and [`SecretBytes`]: no `Debug`, `Clone` or
+//!   `Serialize`; zeroized on drop.
+//! - [`hierarchy`]: root key → domain keys → backing keys. Each layer is
+//!   wrapped under the one above with AES-256-GCM and an AAD that binds what
+//!   the key is for, so a wrapped key moved to another row does not unwrap.
+//! - [`envelope`]: symmetric Encrypt/Decrypt under a backing key with a
+//!   fresh HKDF-derived key per ciphertext, and the [`envelope::CiphertextBlob`]
+//!   format.
+//! - [`seal`]: how the root key is obtained (key file, Argon2id passphrase).
+//!
+//! No tokio, no SQL, no HTTP, no serde here.
+
+pub mod envelope;
+pub mod hierarchy;
+pub mod provider;
+pub mod seal;
+pub mod secret;
+
+pub use provider::{AwsLcProvider, CryptoProvider};
+pub use secret::{SecretBytes, SecretKey};
+
+/// Errors of the crypto layer. Messages never contain key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// Authenticated decryption failed: wrong key, wrong AAD, or tampering.
+    #[error("authentication failed")]
+    Authentication,
+    /// A serialized structure (blob, wrapped key) is malformed.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+    /// The underlying library refused an operation.
+    #[error("crypto library failure in {0}")]
+    Library(&'static str),
+    /// A seal could not produce the root key.
+    #[error("seal: {0}")]
+    Seal(String),
+    /// I/O on a seal's file.
+    #[error("seal file {path}: {source}")]
+    SealIo {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,245 @@
+//! Seals: how the root key is obtained when the server starts.
+//!
+//! - [`KeyFileSeal`]: the root key is 32 random bytes in a file (hex), made
+//!   on first start with mode 0600. A development convenience: whoever reads
+//!   the file and the database has every key. The server says so loudly.
+//! - [`PassphraseSeal`]: the root key is derived with Argon2id from an
+//!   operator's passphrase and a random salt kept in the data directory (the
+//!   salt file holds no secret). Nothing on disk suffices to recover it.
+//!
+//! A wrong key file or passphrase is detected when the first domain key fails
+//! to unwrap (AES-GCM authentication), not here.
+
+use crate::hierarchy::RootKey;
+use crate::provider::CryptoProvider;
+use crate::{CryptoError, SecretKey};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Something that yields the root key.
+pub trait Seal: Send + Sync {
+    /// Produces the root key (creating the seal's files on first use where
+    /// the seal has any).
+    fn open(&self, p: &dyn CryptoProvider) -> Result<RootKey, CryptoError>;
+    /// A short name for logs: `key-file`, `passphrase`.
+    fn kind(&self) -> &'static str;
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> CryptoError {
+    CryptoError::SealIo { path: path.display().to_string(), source }
+}
+
+/// Writes `contents` to a new file with mode 0600, failing if it exists, and
+/// makes it durable (file and directory fsync).
+fn create_private_file(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| io_err(path, e))?;
+    f.write_all(contents).map_err(|e| io_err(path, e))?;
+    f.sync_all().map_err(|e| io_err(path, e))?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn check_private(path: &Path) -> Result<(), CryptoError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(path).map_err(|e| io_err(path, e))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(CryptoError::Seal(format!(
+                "{} is accessible by group or others (mode {:o}); run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The development seal: a root key in a file.
+#[derive(Debug, Clone)]
+pub struct KeyFileSeal {
+    path: PathBuf,
+}
+
+impl KeyFileSeal {
+    /// A seal whose key lives at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        KeyFileSeal { path: path.into() }
+    }
+    /// The key file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// True when the key file exists already.
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+}
+
+impl Seal for KeyFileSeal {
+    fn open(&self, p: &dyn CryptoProvider) -> Result<RootKey, CryptoError> {
+        if !self.path.exists() {
+            let key = p.generate_key()?;
+            let mut text = Zeroizing::new(hex::encode(key.expose()));
+            text.push('\n');
+            create_private_file(&self.path, text.as_bytes())?;
+        }
+        check_private(&self.path)?;
+        let text = Zeroizing::new(fs::read_to_string(&self.path).map_err(|e| io_err(&self.path, e))?);
+        let mut raw = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), raw.as_mut_slice())
+            .map_err(|_| CryptoError::Seal(format!("{} does not hold a 64-hex-digit key", self.path.display())))?;
+        let key = SecretKey::from_slice(raw.as_slice()).ok_or(CryptoError::Malformed("key file"))?;
+        Ok(RootKey::new(key))
+    }
+
+    fn kind(&self) -> &'static str {
+        "key-file"
+    }
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Iterations.
+    pub t: u32,
+    /// Parallelism.
+    pub p: u32,
+}
+
+impl Default for Argon2Params {
+    /// 64 MiB, 3 passes, 1 lane: above OWASP's minimum for Argon2id, and
+    /// paid once per server start.
+    fn default() -> Self {
+        Argon2Params { m_kib: 64 * 1024, t: 3, p: 1 }
+    }
+}
+
+/// The passphrase seal.
+pub struct PassphraseSeal {
+    passphrase: Zeroizing<String>,
+    salt_path: PathBuf,
+    params: Argon2Params,
+}
+
+impl PassphraseSeal {
+    /// A seal from a passphrase; the salt and parameters are kept at
+    /// `salt_path` (created on first use; its parameters win afterwards).
+    pub fn new(passphrase: Zeroizing<String>, salt_path: impl Into<PathBuf>, params: Argon2Params) -> Self {
+        PassphraseSeal { passphrase, salt_path: salt_path.into(), params }
+    }
+
+    fn read_salt_file(&self) -> Result<(Argon2Params, Vec<u8>), CryptoError> {
+        let text = fs::read_to_string(&self.salt_path).map_err(|e| io_err(&self.salt_path, e))?;
+        let bad = || CryptoError::Seal(format!("{} is not a Trent salt file", self.salt_path.display()));
+        let mut params = Argon2Params { m_kib: 0, t: 0, p: 0 };
+        let mut salt = None;
+        let mut words = text.split_whitespace();
+        if words.next() != Some("argon2id") {
+            return Err(bad());
+        }
+        for w in words {
+            let (k, v) = w.split_once('=').ok_or_else(bad)?;
+            match k {
+                "m" => params.m_kib = v.parse().map_err(|_| bad())?,
+                "t" => params.t = v.parse().map_err(|_| bad())?,
+                "p" => params.p = v.parse().map_err(|_| bad())?,
+                "salt" => salt = Some(hex::decode(v).map_err(|_| bad())?),
+                _ => return Err(bad()),
+            }
+        }
+        Ok((params, salt.ok_or_else(bad)?))
+    }
+}
+
+impl Seal for PassphraseSeal {
+    fn open(&self, p: &dyn CryptoProvider) -> Result<RootKey, CryptoError> {
+        if self.passphrase.chars().count() < 12 {
+            return Err(CryptoError::Seal("the passphrase must have at least 12 characters".into()));
+        }
+        if !self.salt_path.exists() {
+            let mut salt = [0u8; 16];
+            p.fill_random(&mut salt)?;
+            let Argon2Params { m_kib, t, p: lanes } = self.params;
+            let line = format!("argon2id m={m_kib} t={t} p={lanes} salt={}\n", hex::encode(salt));
+            create_private_file(&self.salt_path, line.as_bytes())?;
+        }
+        let (params, salt) = self.read_salt_file()?;
+        let a = argon2::Params::new(params.m_kib, params.t, params.p, Some(32))
+            .map_err(|e| CryptoError::Seal(format!("argon2 parameters: {e}")))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, a);
+        let mut out = Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(self.passphrase.as_bytes(), &salt, out.as_mut_slice())
+            .map_err(|e| CryptoError::Seal(format!("argon2: {e}")))?;
+        let key = SecretKey::from_slice(out.as_slice()).ok_or(CryptoError::Malformed("argon2 output"))?;
+        Ok(RootKey::new(key))
+    }
+
+    fn kind(&self) -> &'static str {
+        "passphrase"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hierarchy::DomainKey;
+    use crate::AwsLcProvider;
+
+    #[test]
+    fn key_file_is_created_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = AwsLcProvider::new();
+        let seal = KeyFileSeal::new(dir.path().join("root.key"));
+        assert!(!seal.exists());
+        let r1 = seal.open(&p).unwrap();
+        assert!(seal.exists());
+        let r2 = seal.open(&p).unwrap();
+        let dk = DomainKey::generate(&p, 1).unwrap();
+        let w = r1.wrap_domain_key(&p, &dk).unwrap();
+        assert!(r2.unwrap_domain_key(&p, 1, &w).is_ok(), "same key on reopen");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(seal.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            fs::set_permissions(seal.path(), fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(seal.open(&p).is_err(), "world-readable key file is refused");
+        }
+    }
+
+    #[test]
+    fn passphrase_seal_derives_the_same_key_and_rejects_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = AwsLcProvider::new();
+        let small = Argon2Params { m_kib: 256, t: 1, p: 1 };
+        let salt = dir.path().join("seal.salt");
+        let s1 = PassphraseSeal::new(Zeroizing::new("correct horse battery".into()), &salt, small);
+        let r1 = s1.open(&p).unwrap();
+        let dk = DomainKey::generate(&p, 7).unwrap();
+        let w = r1.wrap_domain_key(&p, &dk).unwrap();
+        let r2 = PassphraseSeal::new(Zeroizing::new("correct horse battery".into()), &salt, Argon2Params::default())
+            .open(&p)
+            .unwrap();
+        assert!(r2.unwrap_domain_key(&p, 7, &w).is_ok(), "stored parameters win");
+        let wrong = PassphraseSeal::new(Zeroizing::new("incorrect horse battery".into()), &salt, small).open(&p).unwrap();
+        assert!(wrong.unwrap_domain_key(&p, 7, &w).is_err());
+        assert!(PassphraseSeal::new(Zeroizing::new("short".into()), &salt, small).open(&p).is_err());
+    }
+}
