@@ -1,1 +1,142 @@
-fn main() {}
+//! The `trent` binary.
+//!
+//! `trent serve` loads the configuration (defaults < `--config` TOML <
+//! `TRENT_*` environment < flags), opens the deployment and serves until
+//! SIGINT or SIGTERM, finishing in-flight requests.
+
+use clap::{Parser, Subcommand};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use trent_server::config::{Config, SealParams, ServerParams};
+use trent_server::startup::{self, Opened};
+
+#[derive(Parser)]
+#[command(name = "trent", version, about = "Trent: a self-hosted key management service that speaks the AWS KMS API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:4600; env: TRENT_LISTEN]
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// Data directory [default: ./data; env: TRENT_DATA_DIR]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file [env: TRENT_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
+    let mut cfg = Config::default();
+    let path = args.config.clone().or_else(|| env.get("TRENT_CONFIG").filter(|s| !s.is_empty()).map(PathBuf::from));
+    if let Some(path) = path {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("config file {}: {e}", path.display()))?;
+        cfg = cfg.merge(Config::from_toml(&text).map_err(|e| e.to_string())?);
+    }
+    cfg = cfg.merge(Config::from_env(env).map_err(|e| e.to_string())?);
+    cfg = cfg.merge(Config { listen: args.listen, data_dir: args.data_dir, ..Config::default() });
+    cfg.into_params(|p| std::fs::read_to_string(p)).map_err(|e| e.to_string())
+}
+
+fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) {
+    println!("Trent listening on http://{addr}");
+    println!("  data directory: {}", params.data_dir.display());
+    match &params.seal {
+        SealParams::KeyFile(path) => {
+            println!("  seal: key file {}", path.display());
+            println!();
+            println!("  WARNING: DEVELOPMENT SEAL. The root key is stored in plain text in");
+            println!("  {}. Anyone who can read it and the database can read every key.", path.display());
+            println!("  Use seal = \"passphrase\" (and production = true) for real deployments.");
+            tracing::warn!(path = %path.display(), "development key-file seal in use");
+        }
+        SealParams::Passphrase(_) => println!("  seal: passphrase (Argon2id)"),
+    }
+    if let Some(c) = &opened.bootstrap {
+        println!();
+        println!("  Bootstrap identity created (first start):");
+        println!("    account id:            {}", c.account_id);
+        println!("    AWS_ACCESS_KEY_ID={}", c.access_key_id);
+        if c.generated_secret {
+            if params.production {
+                println!("    secret access key: not printed in production mode");
+            } else {
+                println!("    AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.as_str());
+                println!("  This secret is shown once.");
+            }
+            if let Some(f) = &opened.credentials_file {
+                println!("  Credentials written to {} (mode 0600).", f.display());
+            }
+        } else {
+            println!("    secret access key: as given in TRENT_BOOTSTRAP_SECRET_ACCESS_KEY");
+        }
+    }
+    println!();
+    println!("  Try: aws kms create-key --endpoint-url http://{addr} --region us-east-1");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let params = load_params(args, &env)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&params.log).map_err(|e| format!("log filter: {e}"))?)
+        .with_writer(std::io::stderr)
+        .init();
+    let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
+    let listener =
+        tokio::net::TcpListener::bind(params.listen).await.map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    announce(&params, &opened, addr);
+    trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("trent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => rt.block_on(serve(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

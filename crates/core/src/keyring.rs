@@ -1,0 +1,154 @@
+//! Unwrapped keys in memory: the root key, the domain keys, and a bounded
+//! cache of backing keys.
+//!
+//! Everything here lives in zeroizing types. The backing-key cache holds at
+//! most `capacity` keys; when full it is emptied (dropping zeroizes), which is
+//! simple and keeps memory bounded. The cache is keyed by (key id, version):
+//! key material of a version never changes, so entries never go stale; key
+//! state is read from the store on every request, so disabling a key takes
+//! effect at once whatever is cached.
+
+use crate::error::KmsError;
+use crate::model::{DomainKeyRecord, KeyRecord, KeyVersionRecord};
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use trent_api::ids::KeyId;
+use trent_crypto::hierarchy::{wrapping_key_id, DomainKey, Purpose, RootKey};
+use trent_crypto::{CryptoError, CryptoProvider, SecretBytes, SecretKey};
+
+/// Why the keyring could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The root key does not unwrap the stored domain keys.
+    #[error("the seal does not open this deployment: domain key {0} fails to unwrap (wrong key file or passphrase?)")]
+    WrongSeal(u32),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A crypto failure.
+    #[error("crypto: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// The unwrapped key hierarchy.
+pub struct Keyring {
+    crypto: Arc<dyn CryptoProvider>,
+    root: RootKey,
+    domain: RwLock<HashMap<u32, Arc<DomainKey>>>,
+    active: u32,
+    cache: Mutex<HashMap<(KeyId, u32), Arc<SecretKey>>>,
+    capacity: usize,
+}
+
+impl Keyring {
+    /// Loads and unwraps every domain key; creates the first one in an empty
+    /// store. Fails with [`OpenError::WrongSeal`] if the root key is wrong.
+    pub async fn open(
+        store: &dyn Store,
+        crypto: Arc<dyn CryptoProvider>,
+        root: RootKey,
+        now: i64,
+        capacity: usize,
+    ) -> Result<Self, OpenError> {
+        let mut records = store.domain_keys().await?;
+        if records.is_empty() {
+            let dk = DomainKey::generate(crypto.as_ref(), 1)?;
+            let rec = DomainKeyRecord { id: 1, wrapped: root.wrap_domain_key(crypto.as_ref(), &dk)?, created_at: now };
+            match store.insert_domain_key(&rec).await {
+                // Another node created it first: use theirs.
+                Ok(()) | Err(StoreError::AlreadyExists) => {}
+                Err(e) => return Err(e.into()),
+            }
+            records = store.domain_keys().await?;
+        }
+        let mut domain = HashMap::new();
+        for r in &records {
+            let dk = root.unwrap_domain_key(crypto.as_ref(), r.id, &r.wrapped).map_err(|_| OpenError::WrongSeal(r.id))?;
+            domain.insert(r.id, Arc::new(dk));
+        }
+        let active = records.iter().map(|r| r.id).max().unwrap_or(1);
+        Ok(Keyring { crypto, root, domain: RwLock::new(domain), active, cache: Mutex::new(HashMap::new()), capacity })
+    }
+
+    /// The crypto provider.
+    pub fn crypto(&self) -> &dyn CryptoProvider {
+        self.crypto.as_ref()
+    }
+
+    async fn domain_key(&self, store: &dyn Store, id: u32) -> Result<Arc<DomainKey>, KmsError> {
+        if let Some(dk) = self.domain.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
+            return Ok(dk.clone());
+        }
+        // Made by another node since we started: load it.
+        let rec = store
+            .domain_keys()
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| KmsError::corrupt(format!("domain key {id} is missing")))?;
+        let dk = Arc::new(self.root.unwrap_domain_key(self.crypto(), id, &rec.wrapped).map_err(KmsError::crypto)?);
+        self.domain.write().unwrap_or_else(PoisonError::into_inner).insert(id, dk.clone());
+        Ok(dk)
+    }
+
+    fn active_domain_key(&self) -> Result<Arc<DomainKey>, KmsError> {
+        self.domain
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.active)
+            .cloned()
+            .ok_or_else(|| KmsError::corrupt("active domain key missing"))
+    }
+
+    /// Wraps a new backing key for storage under the active domain key.
+    pub fn wrap_backing_key(&self, key_arn: &str, material_id: &str, bk: &SecretKey) -> Result<Vec<u8>, KmsError> {
+        self.active_domain_key()?
+            .wrap_backing_key(self.crypto(), key_arn, material_id.as_bytes(), bk)
+            .map_err(KmsError::crypto)
+    }
+
+    /// The unwrapped backing key of one key version (cached).
+    pub async fn backing_key(
+        &self,
+        store: &dyn Store,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+    ) -> Result<Arc<SecretKey>, KmsError> {
+        let ck = (key.id.clone(), version.version);
+        if let Some(k) = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&ck) {
+            return Ok(k.clone());
+        }
+        let dk_id = wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?;
+        let dk = self.domain_key(store, dk_id).await?;
+        let bk = Arc::new(
+            dk.unwrap_backing_key(self.crypto(), &key.arn(), version.material_id.as_bytes(), &version.wrapped_material)
+                .map_err(KmsError::crypto)?,
+        );
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= self.capacity {
+            cache.clear();
+        }
+        cache.insert(ck, bk.clone());
+        Ok(bk)
+    }
+
+    /// Wraps a secret access key, bound to its access key id.
+    pub fn wrap_access_secret(&self, access_key_id: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.active_domain_key()?
+            .wrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], secret)
+            .map_err(KmsError::crypto)
+    }
+
+    /// Unwraps a secret access key.
+    pub async fn unwrap_access_secret(
+        &self,
+        store: &dyn Store,
+        access_key_id: &str,
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, KmsError> {
+        let dk = self.domain_key(store, wrapping_key_id(wrapped).map_err(KmsError::crypto)?).await?;
+        dk.unwrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], wrapped).map_err(KmsError::crypto)
+    }
+}

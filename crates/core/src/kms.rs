@@ -1,0 +1,236 @@
+//! The [`Kms`] facade.
+
+use crate::clock::Clock;
+use crate::error::KmsError;
+use crate::keyring::{Keyring, OpenError};
+use crate::model::{AccessKeyRecord, AccountRecord, KeyRecord, Scope};
+use crate::store::{Store, StoreError};
+use crate::Caller;
+use std::sync::Arc;
+use trent_api::ids::{alias_arn, key_arn, AccessKeyId, AccountId, AliasName, KeyId, KeyRef, PrincipalArn};
+use trent_crypto::hierarchy::RootKey;
+use trent_crypto::seal::Seal;
+use trent_crypto::{CryptoProvider, SecretBytes};
+use zeroize::Zeroizing;
+
+/// Tunables of the core.
+#[derive(Debug, Clone)]
+pub struct KmsOptions {
+    /// Maximum number of unwrapped backing keys kept in memory.
+    pub backing_key_cache_capacity: usize,
+}
+
+impl Default for KmsOptions {
+    fn default() -> Self {
+        KmsOptions { backing_key_cache_capacity: 100_000 }
+    }
+}
+
+/// The key management service.
+pub struct Kms {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keyring: Keyring,
+}
+
+/// A principal authenticated by access key id, with the secret the server
+/// needs to check the request's signature.
+pub struct Authenticated {
+    /// The account.
+    pub account: AccountId,
+    /// The principal.
+    pub principal: PrincipalArn,
+    /// The secret access key (zeroized on drop).
+    pub secret: SecretBytes,
+}
+
+/// Fixed bootstrap identity, from configuration (`TRENT_BOOTSTRAP_*`).
+#[derive(Default)]
+pub struct BootstrapSpec {
+    /// Account id to create (12 digits); random when absent.
+    pub account_id: Option<String>,
+    /// Access key id; generated when absent.
+    pub access_key_id: Option<String>,
+    /// Secret access key; generated when absent.
+    pub secret_access_key: Option<Zeroizing<String>>,
+}
+
+/// The identity created by [`Kms::bootstrap`].
+pub struct BootstrapCredentials {
+    /// Account id.
+    pub account_id: AccountId,
+    /// Access key id.
+    pub access_key_id: AccessKeyId,
+    /// Secret access key.
+    pub secret_access_key: Zeroizing<String>,
+    /// True when the secret was generated here (and must be shown once).
+    pub generated_secret: bool,
+}
+
+/// Where a request's key reference may point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Names {
+    /// Key id or key ARN only.
+    KeyOnly,
+    /// Also alias name and alias ARN.
+    KeyOrAlias,
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+impl Kms {
+    /// Opens the service over a store: the seal yields the root key, which
+    /// must unwrap the stored domain keys.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        crypto: Arc<dyn CryptoProvider>,
+        clock: Arc<dyn Clock>,
+        seal: &dyn Seal,
+        options: KmsOptions,
+    ) -> Result<Self, OpenError> {
+        let root = seal.open(crypto.as_ref())?;
+        Self::with_root_key(store, crypto, clock, root, options).await
+    }
+
+    /// Opens the service with a root key already in hand.
+    pub async fn with_root_key(
+        store: Arc<dyn Store>,
+        crypto: Arc<dyn CryptoProvider>,
+        clock: Arc<dyn Clock>,
+        root: RootKey,
+        options: KmsOptions,
+    ) -> Result<Self, OpenError> {
+        let keyring =
+            Keyring::open(store.as_ref(), crypto, root, clock.now_millis(), options.backing_key_cache_capacity).await?;
+        Ok(Kms { store, clock, keyring })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn crypto(&self) -> &dyn CryptoProvider {
+        self.keyring.crypto()
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub(crate) fn random(&self, buf: &mut [u8]) -> Result<(), KmsError> {
+        self.crypto().fill_random(buf).map_err(KmsError::crypto)
+    }
+
+    fn random_string(&self, alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, KmsError> {
+        let mut bytes = Zeroizing::new(vec![0u8; len]);
+        self.random(&mut bytes)?;
+        // Alphabets of 32 or 64 symbols divide 256: no modulo bias.
+        Ok(Zeroizing::new(bytes.iter().map(|b| alphabet[usize::from(*b) % alphabet.len()] as char).collect()))
+    }
+
+    /// Creates the first account, its root principal and one access key, if
+    /// the deployment has no account yet. Returns `None` when there was one.
+    pub async fn bootstrap(&self, spec: BootstrapSpec) -> Result<Option<BootstrapCredentials>, KmsError> {
+        if self.store.count_accounts().await? > 0 {
+            return Ok(None);
+        }
+        let account_id = match spec.account_id {
+            Some(a) => AccountId::parse(&a)
+                .ok_or_else(|| KmsError::Validation(format!("bootstrap account id '{a}' is not 12 digits")))?,
+            None => {
+                let mut digits = [0u8; 12];
+                self.random(&mut digits)?;
+                // First digit 1–9 so the id never looks truncated.
+                let s: String = digits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| char::from(b'0' + if i == 0 { 1 + b % 9 } else { b % 10 }))
+                    .collect();
+                AccountId::new_unchecked(s)
+            }
+        };
+        let access_key_id = match spec.access_key_id {
+            Some(id) => {
+                if id.len() < 16 || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(KmsError::Validation(
+                        "bootstrap access key id must be 16 to 128 letters and digits".into(),
+                    ));
+                }
+                AccessKeyId::new_unchecked(id)
+            }
+            None => AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str())),
+        };
+        let (secret, generated_secret) = match spec.secret_access_key {
+            Some(s) if s.len() >= 16 => (s, false),
+            Some(_) => return Err(KmsError::Validation("bootstrap secret access key must have at least 16 characters".into())),
+            None => (self.random_string(SECRET_CHARS, 40)?, true),
+        };
+        let now = self.now();
+        let account = AccountRecord { id: account_id.clone(), created_at: now };
+        let key = AccessKeyRecord {
+            id: access_key_id.clone(),
+            account: account_id.clone(),
+            principal: account_id.root_arn(),
+            wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
+            created_at: now,
+        };
+        match self.store.insert_account(&account, &key).await {
+            Ok(()) => {}
+            // Another node bootstrapped at the same moment.
+            Err(StoreError::AlreadyExists) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Some(BootstrapCredentials { account_id, access_key_id, secret_access_key: secret, generated_secret }))
+    }
+
+    /// Looks up an access key and unwraps its secret, for signature checks.
+    pub async fn authenticate(&self, access_key_id: &str) -> Result<Option<Authenticated>, KmsError> {
+        let id = AccessKeyId::new_unchecked(access_key_id);
+        let Some(rec) = self.store.access_key(&id).await? else {
+            return Ok(None);
+        };
+        let secret = self.keyring.unwrap_access_secret(self.store.as_ref(), access_key_id, &rec.wrapped_secret).await?;
+        Ok(Some(Authenticated { account: rec.account, principal: rec.principal, secret }))
+    }
+
+    /// Resolves a `KeyId` member to a key the caller may use.
+    ///
+    /// Until key policies are evaluated, a key is usable by principals of its
+    /// own account only, and a key of another account or region is reported
+    /// as not found, as AWS does for keys one cannot see.
+    pub(crate) async fn resolve_key(&self, caller: &Caller, key_ref: &str, names: Names) -> Result<KeyRecord, KmsError> {
+        let scope = caller.scope();
+        let not_found = |id: &KeyId| KmsError::NotFound(format!("Key '{}' does not exist", key_arn(&caller.region, &caller.account, id)));
+        let in_scope = |region: &str, account: &str| region == caller.region.as_str() && account == caller.account.as_str();
+        let key_id = match KeyRef::parse(key_ref) {
+            KeyRef::Id(id) => id,
+            KeyRef::KeyArn { region, account, key_id } => {
+                if !in_scope(&region, &account) {
+                    return Err(KmsError::NotFound(format!("Key '{key_ref}' does not exist")));
+                }
+                key_id
+            }
+            KeyRef::Alias(name) if names == Names::KeyOrAlias => self.alias_target(&scope, &name).await?,
+            KeyRef::AliasArn { region, account, name } if names == Names::KeyOrAlias => {
+                if !in_scope(&region, &account) {
+                    return Err(KmsError::NotFound(format!("Alias {key_ref} is not found.")));
+                }
+                self.alias_target(&scope, &name).await?
+            }
+            KeyRef::Invalid { arn: true } => return Err(KmsError::InvalidArn(format!("Invalid arn {key_ref}"))),
+            KeyRef::Alias(_) | KeyRef::AliasArn { .. } | KeyRef::Invalid { arn: false } => {
+                return Err(KmsError::NotFound(format!("Invalid keyId '{key_ref}'")))
+            }
+        };
+        self.store.key(&scope, &key_id).await?.ok_or_else(|| not_found(&key_id))
+    }
+
+    async fn alias_target(&self, scope: &Scope, name: &AliasName) -> Result<KeyId, KmsError> {
+        match self.store.alias(scope, name).await? {
+            Some(a) => Ok(a.target),
+            None => Err(KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&scope.region, &scope.account, name)))),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! An in-memory [`Store`] for scenario tests. Same contract as the durable
+//! stores (the conformance suite in `trent-store` runs against it too).
+
+use crate::model::*;
+use crate::store::{Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId};
+
+#[derive(Default)]
+struct Inner {
+    domain_keys: BTreeMap<u32, DomainKeyRecord>,
+    accounts: BTreeMap<AccountId, AccountRecord>,
+    access_keys: BTreeMap<AccessKeyId, AccessKeyRecord>,
+    keys: BTreeMap<KeyId, KeyRecord>,
+    versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
+    aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
+}
+
+/// A store that keeps everything in memory.
+#[derive(Default)]
+pub struct InMemoryStore(Mutex<Inner>);
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied change
+        // (each method mutates at most after all checks), so poisoning is ignored.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) {
+    (scope.account.clone(), scope.region.as_str().to_owned(), name.clone())
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
+        Ok(self.lock().domain_keys.values().cloned().collect())
+    }
+
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        if g.domain_keys.contains_key(&dk.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.domain_keys.insert(dk.id, dk.clone());
+        Ok(())
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        Ok(self.lock().accounts.len() as u64)
+    }
+
+    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        if g.accounts.contains_key(&account.id) || g.access_keys.contains_key(&key.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.accounts.insert(account.id.clone(), account.clone());
+        g.access_keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
+        Ok(self.lock().access_keys.get(id).cloned())
+    }
+
+    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        if g.keys.contains_key(&key.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.keys.insert(key.id.clone(), key.clone());
+        g.versions.insert((version.key_id.clone(), version.version), version.clone());
+        Ok(())
+    }
+
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        Ok(self.lock().keys.get(id).filter(|k| &k.scope == scope).cloned())
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let g = self.lock();
+        Ok(g.keys
+            .values()
+            .filter(|k| &k.scope == scope && after.is_none_or(|a| &k.id > a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        let Some(cur) = g.keys.get_mut(&key.id) else {
+            return Err(StoreError::NotFound);
+        };
+        if cur.revision + 1 != key.revision {
+            return Err(StoreError::Conflict);
+        }
+        *cur = key.clone();
+        Ok(())
+    }
+
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
+        Ok(self.lock().versions.get(&(key_id.clone(), version)).cloned())
+    }
+
+    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        let k = alias_key(&alias.scope, &alias.name);
+        if g.aliases.contains_key(&k) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.aliases.insert(k, alias.clone());
+        Ok(())
+    }
+
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
+        Ok(self.lock().aliases.get(&alias_key(scope, name)).cloned())
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        match g.aliases.get_mut(&alias_key(&alias.scope, &alias.name)) {
+            Some(a) => {
+                a.target = alias.target.clone();
+                a.updated_at = alias.updated_at;
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
+        self.lock().aliases.remove(&alias_key(scope, name)).map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let g = self.lock();
+        Ok(g.aliases
+            .values()
+            .filter(|a| &a.scope == scope)
+            .filter(|a| target.is_none_or(|t| &a.target == t))
+            .filter(|a| after.is_none_or(|n| &a.name > n))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}

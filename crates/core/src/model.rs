@@ -1,0 +1,166 @@
+//! The key model: what Trent stores.
+//!
+//! A key has versions (one per key material); ciphertexts name the version
+//! that made them. Specs expose their capabilities so that operations ask
+//! the spec, not a list of names.
+
+use trent_api::enums::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+
+/// The namespace of keys and aliases: one account in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scope {
+    /// Account.
+    pub account: AccountId,
+    /// Region.
+    pub region: Region,
+}
+
+/// A KMS key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRecord {
+    /// Key id.
+    pub id: KeyId,
+    /// Owner and region.
+    pub scope: Scope,
+    /// Description ("" when none).
+    pub description: String,
+    /// Key spec.
+    pub spec: KeySpec,
+    /// Key usage.
+    pub usage: KeyUsage,
+    /// Origin of the material.
+    pub origin: Origin,
+    /// State.
+    pub state: KeyState,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+    /// Key policy document, as given or the default.
+    pub policy: String,
+    /// Tags in the order given.
+    pub tags: Vec<(String, String)>,
+    /// Multi-Region key.
+    pub multi_region: bool,
+    /// The version new ciphertexts use.
+    pub current_version: u32,
+    /// When a key pending deletion is deleted, epoch milliseconds.
+    pub deletion_date: Option<i64>,
+    /// Waiting period of a pending deletion.
+    pub pending_window_days: Option<i32>,
+    /// Optimistic-concurrency revision, bumped by every update.
+    pub revision: u64,
+}
+
+impl KeyRecord {
+    /// The key's ARN.
+    pub fn arn(&self) -> String {
+        trent_api::ids::key_arn(&self.scope.region, &self.scope.account, &self.id)
+    }
+}
+
+/// One version of a key's material, wrapped under a domain key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyVersionRecord {
+    /// The key.
+    pub key_id: KeyId,
+    /// Version number, from 1.
+    pub version: u32,
+    /// Key material id: 64 lowercase hex digits.
+    pub material_id: String,
+    /// The backing key, wrapped (see `trent_crypto::hierarchy`).
+    pub wrapped_material: Vec<u8>,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+/// An alias.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasRecord {
+    /// Owner and region.
+    pub scope: Scope,
+    /// Name with `alias/` prefix.
+    pub name: AliasName,
+    /// Target key.
+    pub target: KeyId,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last update time.
+    pub updated_at: i64,
+}
+
+/// An account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Account id.
+    pub id: AccountId,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// An access key of a principal. The secret is stored wrapped under a domain
+/// key, so a copy of the database alone does not reveal it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKeyRecord {
+    /// Access key id.
+    pub id: AccessKeyId,
+    /// Account of the principal.
+    pub account: AccountId,
+    /// The principal.
+    pub principal: PrincipalArn,
+    /// Wrapped secret access key.
+    pub wrapped_secret: Vec<u8>,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A domain key, wrapped under the root key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainKeyRecord {
+    /// Id (from 1).
+    pub id: u32,
+    /// Wrapped key.
+    pub wrapped: Vec<u8>,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// What a key spec can do.
+pub trait SpecCapabilities {
+    /// Usages allowed with this spec.
+    fn allowed_usages(&self) -> &'static [KeyUsage];
+    /// Encryption algorithms for ENCRYPT_DECRYPT keys of this spec.
+    fn encryption_algorithms(&self) -> Vec<EncryptionAlgorithm>;
+    /// True when Trent can create keys of this spec today.
+    fn implemented(&self) -> bool;
+}
+
+impl SpecCapabilities for KeySpec {
+    fn allowed_usages(&self) -> &'static [KeyUsage] {
+        use KeyUsage as U;
+        match self {
+            KeySpec::SymmetricDefault => &[U::EncryptDecrypt],
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[U::EncryptDecrypt, U::SignVerify],
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => &[U::SignVerify, U::KeyAgreement],
+            KeySpec::EccSecgP256k1 | KeySpec::EccNistEdwards25519 => &[U::SignVerify],
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => &[U::GenerateVerifyMac],
+            KeySpec::Sm2 => &[U::EncryptDecrypt, U::SignVerify, U::KeyAgreement],
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[U::SignVerify],
+            _ => &[],
+        }
+    }
+
+    fn encryption_algorithms(&self) -> Vec<EncryptionAlgorithm> {
+        match self {
+            KeySpec::SymmetricDefault => vec![EncryptionAlgorithm::SymmetricDefault],
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                vec![EncryptionAlgorithm::RsaesOaepSha1, EncryptionAlgorithm::RsaesOaepSha256]
+            }
+            KeySpec::Sm2 => vec![EncryptionAlgorithm::Sm2pke],
+            _ => vec![],
+        }
+    }
+
+    fn implemented(&self) -> bool {
+        matches!(self, KeySpec::SymmetricDefault)
+    }
+}

@@ -1,0 +1,124 @@
+//! CreateAlias, DeleteAlias, UpdateAlias, ListAliases.
+
+use super::{marker, page_size};
+use crate::error::KmsError;
+use crate::kms::Names;
+use crate::model::{AliasRecord, KeyRecord};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::KeyState;
+use trent_api::ids::{alias_arn, AliasName};
+use trent_api::ops::*;
+use trent_api::time::Timestamp;
+use trent_api::validate::alias_chars_ok;
+
+/// Checks the rules on alias names that the model's pattern does not say.
+fn alias_name(name: Option<&str>) -> Result<AliasName, KmsError> {
+    let name = name.unwrap_or_default();
+    let Some(rest) = name.strip_prefix("alias/") else {
+        return Err(KmsError::InvalidAliasName("Alias must start with the prefix \"alias/\".".into()));
+    };
+    if rest.is_empty() || !alias_chars_ok(rest) {
+        return Err(KmsError::InvalidAliasName(format!("Alias {name} is not a valid alias name.")));
+    }
+    if rest.starts_with("aws/") {
+        return Err(KmsError::InvalidAliasName(
+            "Alias names cannot begin with alias/aws/, which is reserved for AWS managed keys.".into(),
+        ));
+    }
+    Ok(AliasName::new_unchecked(name))
+}
+
+fn check_target(key: &KeyRecord) -> Result<(), KmsError> {
+    match key.state {
+        KeyState::PendingDeletion => Err(KmsError::InvalidState(format!("{} is pending deletion.", key.arn()))),
+        _ => Ok(()),
+    }
+}
+
+impl Kms {
+    /// CreateAlias.
+    pub async fn create_alias(&self, caller: &Caller, req: CreateAliasRequest) -> Result<Empty, KmsError> {
+        let name = alias_name(req.alias_name.as_deref())?;
+        let key = self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_target(&key)?;
+        let now = self.now();
+        let rec = AliasRecord { scope: caller.scope(), name, target: key.id, created_at: now, updated_at: now };
+        match self.store.insert_alias(&rec).await {
+            Ok(()) => Ok(Empty {}),
+            Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(&caller.region, &caller.account, &rec.name)
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// DeleteAlias.
+    pub async fn delete_alias(&self, caller: &Caller, req: DeleteAliasRequest) -> Result<Empty, KmsError> {
+        let name = alias_name(req.alias_name.as_deref())?;
+        match self.store.delete_alias(&caller.scope(), &name).await {
+            Ok(()) => Ok(Empty {}),
+            Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
+                "Alias {} is not found.",
+                alias_arn(&caller.region, &caller.account, &name)
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// UpdateAlias: points an existing alias at another key of the same
+    /// spec and usage.
+    pub async fn update_alias(&self, caller: &Caller, req: UpdateAliasRequest) -> Result<Empty, KmsError> {
+        let name = alias_name(req.alias_name.as_deref())?;
+        let scope = caller.scope();
+        let not_found = || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
+        let current = self.store.alias(&scope, &name).await?.ok_or_else(not_found)?;
+        let key = self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_target(&key)?;
+        if let Some(old) = self.store.key(&scope, &current.target).await? {
+            if old.spec != key.spec || old.usage != key.usage {
+                return Err(KmsError::Validation(format!(
+                    "Alias {} cannot be changed from a key with spec {} and usage {} to a key with spec {} and usage {}.",
+                    name, old.spec, old.usage, key.spec, key.usage
+                )));
+            }
+        }
+        let rec = AliasRecord { target: key.id, updated_at: self.now(), ..current };
+        match self.store.update_alias(&rec).await {
+            Ok(()) => Ok(Empty {}),
+            Err(StoreError::NotFound) => Err(not_found()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// ListAliases.
+    pub async fn list_aliases(&self, caller: &Caller, req: ListAliasesRequest) -> Result<ListAliasesResponse, KmsError> {
+        let target = match req.key_id.as_deref() {
+            Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly).await?.id),
+            None => None,
+        };
+        let after = marker(req.marker.as_deref(), |s| {
+            (s.starts_with("alias/") && alias_chars_ok(s)).then(|| AliasName::new_unchecked(s))
+        })?;
+        let limit = page_size(req.limit);
+        let mut rows = self.store.list_aliases(&caller.scope(), target.as_ref(), after.as_ref(), limit + 1).await?;
+        let truncated = rows.len() > limit;
+        rows.truncate(limit);
+        let next_marker = if truncated { rows.last().map(|a| a.name.to_string()) } else { None };
+        Ok(ListAliasesResponse {
+            aliases: rows
+                .into_iter()
+                .map(|a| AliasListEntry {
+                    alias_arn: alias_arn(&caller.region, &caller.account, &a.name),
+                    alias_name: a.name.to_string(),
+                    target_key_id: Some(a.target.to_string()),
+                    creation_date: Some(Timestamp::from_millis(a.created_at)),
+                    last_updated_date: Some(Timestamp::from_millis(a.updated_at)),
+                })
+                .collect(),
+            next_marker,
+            truncated,
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey.
+
+use super::{marker, metadata, page_size};
+use crate::error::KmsError;
+use crate::kms::Names;
+use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, WireEnum as _};
+use trent_api::ids::KeyId;
+use trent_api::ops::*;
+
+/// AWS's limit on tags per key.
+const MAX_TAGS: usize = 50;
+
+impl Kms {
+    fn default_policy(caller: &Caller) -> String {
+        // The policy AWS applies when CreateKey has none: the account's root
+        // may do everything, which delegates access to IAM policies.
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Id": "key-default-1",
+            "Statement": [{
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": caller.account.root_arn().as_str()},
+                "Action": "kms:*",
+                "Resource": "*"
+            }]
+        });
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+
+    fn new_key_id(&self) -> Result<KeyId, KmsError> {
+        let mut b = [0u8; 16];
+        self.random(&mut b)?;
+        let id = uuid::Builder::from_random_bytes(b).into_uuid();
+        Ok(KeyId::new_unchecked(id.hyphenated().to_string()))
+    }
+
+    pub(crate) fn new_material_id(&self) -> Result<String, KmsError> {
+        let mut b = [0u8; 32];
+        self.random(&mut b)?;
+        Ok(hex::encode(b))
+    }
+
+    /// CreateKey.
+    pub async fn create_key(&self, caller: &Caller, req: CreateKeyRequest) -> Result<CreateKeyResponse, KmsError> {
+        let spec = match (req.key_spec, req.customer_master_key_spec) {
+            (Some(_), Some(_)) => {
+                return Err(KmsError::Validation(
+                    "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated."
+                        .into(),
+                ))
+            }
+            (Some(s), None) => s,
+            (None, Some(c)) => KeySpec::parse(c.as_str()),
+            (None, None) => KeySpec::SymmetricDefault,
+        };
+        let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        if !spec.allowed_usages().contains(&usage) {
+            return Err(KmsError::Validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
+        }
+        if !spec.implemented() {
+            return Err(KmsError::Unsupported(format!("KeySpec {spec} is not supported by this version of Trent.")));
+        }
+        let origin = req.origin.unwrap_or(Origin::AwsKms);
+        if origin != Origin::AwsKms {
+            return Err(KmsError::Unsupported(format!("Origin {origin} is not supported by this version of Trent.")));
+        }
+        if let Some(id) = req.custom_key_store_id {
+            return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
+        }
+        if req.xks_key_id.is_some() {
+            return Err(KmsError::Unsupported("XksKeyId requires an external key store, which Trent does not support.".into()));
+        }
+        if req.multi_region == Some(true) {
+            return Err(KmsError::Unsupported("Multi-Region keys are not supported by this version of Trent.".into()));
+        }
+        let policy = match req.policy {
+            Some(p) => {
+                match serde_json::from_str::<serde_json::Value>(&p) {
+                    Ok(serde_json::Value::Object(_)) => {}
+                    _ => return Err(KmsError::MalformedPolicyDocument("The policy is not a valid JSON document.".into())),
+                }
+                p
+            }
+            None => Self::default_policy(caller),
+        };
+        let tags = check_tags(req.tags.unwrap_or_default())?;
+
+        let now = self.now();
+        let id = self.new_key_id()?;
+        let key = KeyRecord {
+            id: id.clone(),
+            scope: caller.scope(),
+            description: req.description.unwrap_or_default(),
+            spec,
+            usage,
+            origin,
+            state: KeyState::Enabled,
+            created_at: now,
+            policy,
+            tags,
+            multi_region: false,
+            current_version: 1,
+            deletion_date: None,
+            pending_window_days: None,
+            revision: 1,
+        };
+        let material_id = self.new_material_id()?;
+        let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
+        let version = KeyVersionRecord {
+            key_id: id,
+            version: 1,
+            wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
+            material_id: material_id.clone(),
+            created_at: now,
+        };
+        self.store.insert_key(&key, &version).await?;
+        Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(material_id))) })
+    }
+
+    async fn current_material_id(&self, key: &KeyRecord) -> Result<Option<String>, KmsError> {
+        Ok(self.store.key_version(&key.id, key.current_version).await?.map(|v| v.material_id))
+    }
+
+    /// DescribeKey.
+    pub async fn describe_key(&self, caller: &Caller, req: DescribeKeyRequest) -> Result<DescribeKeyResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias).await?;
+        let material = self.current_material_id(&key).await?;
+        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, material)) })
+    }
+
+    /// ListKeys.
+    pub async fn list_keys(&self, caller: &Caller, req: ListKeysRequest) -> Result<ListKeysResponse, KmsError> {
+        let after = marker(req.marker.as_deref(), KeyId::parse)?;
+        let limit = page_size(req.limit);
+        let mut keys = self.store.list_keys(&caller.scope(), after.as_ref(), limit + 1).await?;
+        let truncated = keys.len() > limit;
+        keys.truncate(limit);
+        let next_marker = if truncated { keys.last().map(|k| k.id.to_string()) } else { None };
+        Ok(ListKeysResponse {
+            keys: keys.iter().map(|k| KeyListEntry { key_id: k.id.to_string(), key_arn: k.arn() }).collect(),
+            next_marker,
+            truncated,
+        })
+    }
+
+    async fn set_enabled(&self, caller: &Caller, key_id: Option<&str>, enable: bool) -> Result<(), KmsError> {
+        loop {
+            let mut key = self.resolve_key(caller, key_id.unwrap_or_default(), Names::KeyOnly).await?;
+            let target = if enable { KeyState::Enabled } else { KeyState::Disabled };
+            match key.state {
+                KeyState::Enabled | KeyState::Disabled => {}
+                ref s => {
+                    return Err(KmsError::InvalidState(format!(
+                        "{} is {} and cannot be {}.",
+                        key.arn(),
+                        state_words(s),
+                        if enable { "enabled" } else { "disabled" }
+                    )))
+                }
+            }
+            if key.state == target {
+                return Ok(());
+            }
+            key.state = target;
+            key.revision += 1;
+            match self.store.update_key(&key).await {
+                Ok(()) => return Ok(()),
+                // Someone changed the key between our read and write: re-read
+                // and decide again.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// EnableKey.
+    pub async fn enable_key(&self, caller: &Caller, req: EnableKeyRequest) -> Result<Empty, KmsError> {
+        self.set_enabled(caller, req.key_id.as_deref(), true).await.map(|()| Empty {})
+    }
+
+    /// DisableKey.
+    pub async fn disable_key(&self, caller: &Caller, req: DisableKeyRequest) -> Result<Empty, KmsError> {
+        self.set_enabled(caller, req.key_id.as_deref(), false).await.map(|()| Empty {})
+    }
+}
+
+fn state_words(s: &KeyState) -> &'static str {
+    match s {
+        KeyState::PendingDeletion => "pending deletion",
+        KeyState::PendingImport => "pending import",
+        KeyState::Unavailable => "unavailable",
+        KeyState::Creating => "being created",
+        _ => "in a state that does not allow this",
+    }
+}
+
+/// Checks tags as AWS does: at most 50, no `aws:` prefix, no duplicate keys.
+pub(crate) fn check_tags(tags: Vec<Tag>) -> Result<Vec<(String, String)>, KmsError> {
+    if tags.len() > MAX_TAGS {
+        return Err(KmsError::Tag(format!("A key can have at most {MAX_TAGS} tags.")));
+    }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let k = t.tag_key.unwrap_or_default();
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(KmsError::Tag("Tags beginning with aws: are reserved".into()));
+        }
+        if out.iter().any(|(x, _)| x == &k) {
+            return Err(KmsError::Tag(format!("Duplicate tag key '{k}'")));
+        }
+        out.push((k, t.tag_value.unwrap_or_default()));
+    }
+    Ok(out)
+}

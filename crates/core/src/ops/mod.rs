@@ -1,0 +1,79 @@
+//! KMS operations, one file per family. Each public method of [`crate::Kms`]
+//! here is one API operation: it takes the caller and the validated request
+//! shape, and returns the response shape.
+
+mod aliases;
+mod crypto;
+mod keys;
+mod random;
+
+use crate::error::KmsError;
+use crate::model::{KeyRecord, SpecCapabilities};
+use trent_api::enums::{CustomerMasterKeySpec, KeyManager, KeyState, KeyUsage, WireEnum as _};
+use trent_api::ops::KeyMetadata;
+use trent_api::time::Timestamp;
+
+/// The complete metadata of a key, as DescribeKey returns it.
+pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetadata {
+    let enc = (key.usage == KeyUsage::EncryptDecrypt).then(|| key.spec.encryption_algorithms());
+    KeyMetadata {
+        aws_account_id: key.scope.account.to_string(),
+        key_id: key.id.to_string(),
+        arn: key.arn(),
+        creation_date: Timestamp::from_millis(key.created_at),
+        enabled: key.state == KeyState::Enabled,
+        description: key.description.clone(),
+        key_usage: key.usage.clone(),
+        key_state: key.state.clone(),
+        deletion_date: key.deletion_date.map(Timestamp::from_millis),
+        valid_to: None,
+        origin: key.origin.clone(),
+        expiration_model: None,
+        key_manager: KeyManager::Customer,
+        customer_master_key_spec: CustomerMasterKeySpec::parse(key.spec.as_str()),
+        key_spec: key.spec.clone(),
+        encryption_algorithms: enc,
+        signing_algorithms: None,
+        key_agreement_algorithms: None,
+        mac_algorithms: None,
+        multi_region: key.multi_region,
+        pending_deletion_window_in_days: key.pending_window_days,
+        current_key_material_id: material_id,
+    }
+}
+
+/// Refuses a key whose state does not allow cryptographic operations, with
+/// the error AWS returns for each state.
+pub(crate) fn check_usable(key: &KeyRecord) -> Result<(), KmsError> {
+    let arn = key.arn();
+    match key.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(KmsError::Disabled(format!("{arn} is disabled."))),
+        KeyState::PendingDeletion => Err(KmsError::InvalidState(format!("{arn} is pending deletion."))),
+        KeyState::PendingImport => Err(KmsError::InvalidState(format!("{arn} is pending import."))),
+        KeyState::Unavailable => Err(KmsError::InvalidState(format!("{arn} is unavailable."))),
+        _ => Err(KmsError::InvalidState(format!("{arn} is not in a valid state for this operation."))),
+    }
+}
+
+/// Requires ENCRYPT_DECRYPT usage.
+pub(crate) fn check_encrypt_usage(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.usage == KeyUsage::EncryptDecrypt {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidKeyUsage(format!("{} key usage is {} which is not valid for this operation.", key.arn(), key.usage)))
+    }
+}
+
+/// Parses a pagination marker made by a previous page.
+pub(crate) fn marker<T>(m: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, KmsError> {
+    match m {
+        None => Ok(None),
+        Some(s) => parse(s).map(Some).ok_or_else(|| KmsError::InvalidMarker("Invalid marker".into())),
+    }
+}
+
+/// The page size: `Limit` or AWS's default of 100.
+pub(crate) fn page_size(limit: Option<i64>) -> usize {
+    usize::try_from(limit.unwrap_or(100).clamp(1, 1000)).unwrap_or(100)
+}

@@ -1,0 +1,84 @@
+//! The storage interface. Implementations: [`crate::memory::InMemoryStore`]
+//! here, SQLite in `trent-store`. One conformance suite (in `trent-store`)
+//! runs against all of them.
+//!
+//! Every write is durable when the method returns. Lists are ordered by their
+//! key (key id, alias name) and paginate with "strictly after" cursors.
+
+use crate::model::*;
+use async_trait::async_trait;
+use trent_api::ids::{AccessKeyId, AliasName, KeyId};
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A row with this identity exists already.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// An optimistic-concurrency check failed: someone else changed the row.
+    #[error("concurrent modification")]
+    Conflict,
+    /// The backend failed (I/O, full disk, connection, corruption).
+    #[error("backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Persistent state of a Trent deployment.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// All domain keys.
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>>;
+    /// Adds a domain key; `AlreadyExists` if its id is taken.
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()>;
+
+    /// Number of accounts.
+    async fn count_accounts(&self) -> StoreResult<u64>;
+    /// Adds an account together with its first access key, atomically.
+    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()>;
+    /// Looks up an access key.
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
+
+    /// Adds a key with its first version, atomically.
+    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()>;
+    /// A key of this scope.
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>>;
+    /// Keys of this scope with id greater than `after`, at most `limit`.
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>>;
+    /// Replaces a key's mutable fields if its stored revision is
+    /// `key.revision - 1`; `Conflict` otherwise, `NotFound` if it is gone.
+    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()>;
+    /// One version of a key's material.
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>>;
+
+    /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
+    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+    /// An alias by name.
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>>;
+    /// Points an existing alias elsewhere; `NotFound` if it does not exist.
+    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+    /// Deletes an alias; `NotFound` if it does not exist.
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()>;
+    /// Aliases of this scope (only those of `target` when given) with name
+    /// greater than `after`, at most `limit`.
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>>;
+}
