@@ -55,4 +55,5 @@ error_codes! {
     NotFound = ("NotFoundException", 400),
     Tag = ("TagException", 400),
     UnsupportedOperation = ("UnsupportedOperationException", 400),
+    CustomKeyStoreNotFound = ("CustomKeyStoreNotFoundException", 400),
 }

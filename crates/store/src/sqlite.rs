@@ -1,0 +1,543 @@
+//! The embedded SQLite store.
+//!
+//! One connection, in WAL mode with `synchronous = FULL`, so every committed
+//! transaction is on disk before the call returns (a key whose CreateKey
+//! returned survives `kill -9` and power loss). Calls run on tokio's blocking
+//! pool; the connection is behind a mutex, so SQLite sees one writer at a
+//! time and never answers `SQLITE_BUSY` to ourselves.
+//!
+//! The schema is versioned by embedded migrations recorded in
+//! `schema_migrations`; opening a database applies the missing ones in one
+//! transaction each, and refuses a database newer than this binary.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, WireEnum};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::model::*;
+use trent_core::store::{Store, StoreError, StoreResult};
+
+/// Migrations in order; the position is the schema version (from 1).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// A [`Store`] in one SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path).map_err(backend)?;
+        Self::init(conn, true)
+    }
+
+    /// A private in-memory database (for tests).
+    pub fn open_in_memory() -> StoreResult<Self> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        Self::init(conn, false)
+    }
+
+    fn init(mut conn: Connection, wal: bool) -> StoreResult<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        if wal {
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(backend)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::backend(SchemaError(format!("could not enable WAL (journal_mode={mode})"))));
+            }
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(backend)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic inside `f` rolls back its transaction (Transaction's
+            // Drop), so a poisoned lock guards a consistent connection.
+            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+/// A schema problem found at open time.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct SchemaError(String);
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+    )
+    .map_err(backend)?;
+    let current: i64 = conn
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(backend)?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::backend(SchemaError(format!(
+            "database schema version {current} is newer than this Trent ({known}); refusing to open it"
+        ))));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",
+            params![version],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(version, "applied SQLite schema migration");
+    }
+    Ok(())
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::backend(e)
+}
+
+/// Maps a write error: uniqueness and primary-key violations mean the row
+/// exists; anything else is a backend failure.
+fn write_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == ErrorCode::ConstraintViolation
+                && (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE) =>
+        {
+            StoreError::AlreadyExists
+        }
+        _ => backend(e),
+    }
+}
+
+fn decode_err(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(SchemaError(what.to_owned())))
+}
+
+fn u32_col(row: &Row<'_>, idx: &str) -> rusqlite::Result<u32> {
+    let v: i64 = row.get(idx)?;
+    u32::try_from(v).map_err(|_| decode_err(idx))
+}
+
+fn tags_to_json(tags: &[(String, String)]) -> String {
+    let list: Vec<serde_json::Value> =
+        tags.iter().map(|(k, v)| serde_json::json!({ "Key": k, "Value": v })).collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+fn tags_from_json(s: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|_| decode_err("tags"))?;
+    let arr = v.as_array().ok_or_else(|| decode_err("tags"))?;
+    arr.iter()
+        .map(|t| {
+            let k = t.get("Key").and_then(|x| x.as_str()).ok_or_else(|| decode_err("tags"))?;
+            let v = t.get("Value").and_then(|x| x.as_str()).ok_or_else(|| decode_err("tags"))?;
+            Ok((k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+const KEY_COLUMNS: &str = "id, account, region, description, spec, usage, origin, state, created_at, policy, \
+                           tags, multi_region, current_version, deletion_date, pending_window_days, revision";
+
+fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let revision: i64 = row.get("revision")?;
+    Ok(KeyRecord {
+        id: KeyId::new_unchecked(row.get::<_, String>("id")?),
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        description: row.get("description")?,
+        spec: KeySpec::parse(&row.get::<_, String>("spec")?),
+        usage: KeyUsage::parse(&row.get::<_, String>("usage")?),
+        origin: Origin::parse(&row.get::<_, String>("origin")?),
+        state: KeyState::parse(&row.get::<_, String>("state")?),
+        created_at: row.get("created_at")?,
+        policy: row.get("policy")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?)?,
+        multi_region: row.get("multi_region")?,
+        current_version: u32_col(row, "current_version")?,
+        deletion_date: row.get("deletion_date")?,
+        pending_window_days: row.get("pending_window_days")?,
+        revision: u64::try_from(revision).map_err(|_| decode_err("revision"))?,
+    })
+}
+
+fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
+    Ok(KeyVersionRecord {
+        key_id: KeyId::new_unchecked(row.get::<_, String>("key_id")?),
+        version: u32_col(row, "version")?,
+        material_id: row.get("material_id")?,
+        wrapped_material: row.get("wrapped_material")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
+    Ok(AliasRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        name: AliasName::new_unchecked(row.get::<_, String>("name")?),
+        target: KeyId::new_unchecked(row.get::<_, String>("target")?),
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn revision_param(r: u64) -> StoreResult<i64> {
+    i64::try_from(r).map_err(|_| StoreError::backend(SchemaError("revision out of range".into())))
+}
+
+fn commit(tx: Transaction<'_>) -> StoreResult<()> {
+    tx.commit().map_err(backend)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id").map_err(backend)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(DomainKeyRecord { id: u32_col(r, "id")?, wrapped: r.get("wrapped")?, created_at: r.get("created_at")? })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
+        let dk = dk.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO domain_keys (id, wrapped, created_at) VALUES (?1, ?2, ?3)",
+                params![dk.id, dk.wrapped, dk.created_at],
+            )
+            .map_err(write_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        self.with(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)?;
+            Ok(n.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
+        let (account, key) = (account.clone(), key.clone());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
+                params![account.id.as_str(), account.created_at],
+            )
+            .map_err(write_err)?;
+            tx.execute(
+                "INSERT INTO access_keys (id, account, principal, wrapped_secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.id.as_str(), key.account.as_str(), key.principal.as_str(), key.wrapped_secret, key.created_at],
+            )
+            .map_err(write_err)?;
+            commit(tx)
+        })
+        .await
+    }
+
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
+        let id = id.clone();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT id, account, principal, wrapped_secret, created_at FROM access_keys WHERE id = ?1",
+                params![id.as_str()],
+                |r| {
+                    Ok(AccessKeyRecord {
+                        id: AccessKeyId::new_unchecked(r.get::<_, String>("id")?),
+                        account: AccountId::new_unchecked(r.get::<_, String>("account")?),
+                        principal: PrincipalArn::new_unchecked(r.get::<_, String>("principal")?),
+                        wrapped_secret: r.get("wrapped_secret")?,
+                        created_at: r.get("created_at")?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+        let (key, version) = (key.clone(), version.clone());
+        let revision = revision_param(key.revision)?;
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                params![
+                    key.id.as_str(),
+                    key.scope.account.as_str(),
+                    key.scope.region.as_str(),
+                    key.description,
+                    key.spec.as_str(),
+                    key.usage.as_str(),
+                    key.origin.as_str(),
+                    key.state.as_str(),
+                    key.created_at,
+                    key.policy,
+                    tags_to_json(&key.tags),
+                    key.multi_region,
+                    key.current_version,
+                    key.deletion_date,
+                    key.pending_window_days,
+                    revision,
+                ],
+            )
+            .map_err(write_err)?;
+            tx.execute(
+                "INSERT INTO key_versions (key_id, version, material_id, wrapped_material, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![version.key_id.as_str(), version.version, version.material_id, version.wrapped_material, version.created_at],
+            )
+            .map_err(write_err)?;
+            commit(tx)
+        })
+        .await
+    }
+
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"))
+                .map_err(backend)?;
+            st.query_row(params![id.as_str(), scope.account.as_str(), scope.region.as_str()], key_from_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let (scope, after) = (scope.clone(), after.map(|a| a.as_str().to_owned()).unwrap_or_default());
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![scope.account.as_str(), scope.region.as_str(), after, limit_param(limit)], key_from_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
+        let key = key.clone();
+        let revision = revision_param(key.revision)?;
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE keys SET description = ?2, state = ?3, policy = ?4, tags = ?5, current_version = ?6, \
+                     deletion_date = ?7, pending_window_days = ?8, revision = ?9 \
+                     WHERE id = ?1 AND revision = ?9 - 1",
+                    params![
+                        key.id.as_str(),
+                        key.description,
+                        key.state.as_str(),
+                        key.policy,
+                        tags_to_json(&key.tags),
+                        key.current_version,
+                        key.deletion_date,
+                        key.pending_window_days,
+                        revision,
+                    ],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                let exists = tx
+                    .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
+                    .optional()
+                    .map_err(backend)?
+                    .is_some();
+                return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
+            }
+            commit(tx)
+        })
+        .await
+    }
+
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
+        let key_id = key_id.clone();
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT key_id, version, material_id, wrapped_material, created_at FROM key_versions \
+                     WHERE key_id = ?1 AND version = ?2",
+                )
+                .map_err(backend)?;
+            st.query_row(params![key_id.as_str(), version], version_from_row).optional().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
+        let a = alias.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    a.scope.account.as_str(),
+                    a.scope.region.as_str(),
+                    a.name.as_str(),
+                    a.target.as_str(),
+                    a.created_at,
+                    a.updated_at
+                ],
+            )
+            .map_err(write_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
+        let (scope, name) = (scope.clone(), name.clone());
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT account, region, name, target, created_at, updated_at FROM aliases \
+                     WHERE account = ?1 AND region = ?2 AND name = ?3",
+                )
+                .map_err(backend)?;
+            st.query_row(params![scope.account.as_str(), scope.region.as_str(), name.as_str()], alias_from_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
+        let a = alias.clone();
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE aliases SET target = ?4, updated_at = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                    params![a.scope.account.as_str(), a.scope.region.as_str(), a.name.as_str(), a.target.as_str(), a.updated_at],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
+        let (scope, name) = (scope.clone(), name.clone());
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3",
+                    params![scope.account.as_str(), scope.region.as_str(), name.as_str()],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let scope = scope.clone();
+        let target = target.map(|t| t.as_str().to_owned());
+        let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT account, region, name, target, created_at, updated_at FROM aliases \
+                     WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR target = ?3) AND name > ?4 \
+                     ORDER BY name LIMIT ?5",
+                )
+                .map_err(backend)?;
+            let rows = st
+                .query_map(
+                    params![scope.account.as_str(), scope.region.as_str(), target, after, limit_param(limit)],
+                    alias_from_row,
+                )
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_applies_no_migration_twice_and_refuses_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))?;
+        assert_eq!(n, MIGRATIONS.len() as i64);
+        conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)", [])?;
+        drop(conn);
+        let err = SqliteStore::open(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("newer than this Trent"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn tags_round_trip_in_order() -> Result<(), Box<dyn std::error::Error>> {
+        let tags = vec![("b".to_owned(), "\"quoted\"".to_owned()), ("a".to_owned(), String::new())];
+        assert_eq!(tags_from_json(&tags_to_json(&tags))?, tags);
+        Ok(())
+    }
+}
