@@ -1,0 +1,337 @@
+//! One storage conformance suite, run against every [`Store`]: the in-memory
+//! store of `trent-core` and SQLite. (PostgreSQL joins when it lands.)
+//!
+//! Each check takes a fresh, empty store from a factory.
+
+use std::sync::Arc;
+use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::memory::InMemoryStore;
+use trent_core::model::*;
+use trent_core::store::{Store, StoreError};
+use trent_store::SqliteStore;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn scope(account: &str, region: &str) -> Scope {
+    Scope { account: AccountId::new_unchecked(account), region: Region::new_unchecked(region) }
+}
+
+fn key_id(n: u32) -> KeyId {
+    KeyId::new_unchecked(format!("{n:08x}-0000-4000-8000-000000000000"))
+}
+
+fn key(scope: &Scope, n: u32) -> KeyRecord {
+    KeyRecord {
+        id: key_id(n),
+        scope: scope.clone(),
+        description: format!("key {n} ✓ 'quoted'"),
+        spec: KeySpec::SymmetricDefault,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::AwsKms,
+        state: KeyState::Enabled,
+        created_at: 1_700_000_000_000 + i64::from(n),
+        policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+        tags: vec![("b".into(), "2".into()), ("a".into(), String::new())],
+        multi_region: false,
+        current_version: 1,
+        deletion_date: None,
+        pending_window_days: None,
+        revision: 1,
+    }
+}
+
+fn version(id: &KeyId, v: u32) -> KeyVersionRecord {
+    KeyVersionRecord {
+        key_id: id.clone(),
+        version: v,
+        material_id: format!("{v:064x}"),
+        wrapped_material: vec![v as u8; 60],
+        created_at: 1_700_000_000_000,
+    }
+}
+
+fn alias(scope: &Scope, name: &str, target: &KeyId) -> AliasRecord {
+    AliasRecord {
+        scope: scope.clone(),
+        name: AliasName::new_unchecked(format!("alias/{name}")),
+        target: target.clone(),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn account(id: &str, ak: &str) -> (AccountRecord, AccessKeyRecord) {
+    let account = AccountId::new_unchecked(id);
+    (
+        AccountRecord { id: account.clone(), created_at: 5 },
+        AccessKeyRecord {
+            id: AccessKeyId::new_unchecked(ak),
+            principal: PrincipalArn::new_unchecked(format!("arn:aws:iam::{id}:root")),
+            account,
+            wrapped_secret: vec![7; 70],
+            created_at: 5,
+        },
+    )
+}
+
+async fn domain_keys_round_trip(s: Arc<dyn Store>) -> TestResult {
+    assert!(s.domain_keys().await?.is_empty());
+    let dk = DomainKeyRecord { id: 1, wrapped: vec![1, 2, 3], created_at: 9 };
+    s.insert_domain_key(&dk).await?;
+    assert!(matches!(s.insert_domain_key(&dk).await, Err(StoreError::AlreadyExists)));
+    let dk2 = DomainKeyRecord { id: 2, wrapped: vec![4], created_at: 10 };
+    s.insert_domain_key(&dk2).await?;
+    assert_eq!(s.domain_keys().await?, vec![dk, dk2]);
+    Ok(())
+}
+
+async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
+    assert_eq!(s.count_accounts().await?, 0);
+    let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    s.insert_account(&acct, &ak).await?;
+    assert_eq!(s.count_accounts().await?, 1);
+    assert_eq!(s.access_key(&ak.id).await?, Some(ak.clone()));
+    assert_eq!(s.access_key(&AccessKeyId::new_unchecked("AKIAOTHER")).await?, None);
+
+    // Same account again, or another account reusing the access key id:
+    // refused, and nothing of the failed call is kept.
+    let (_, other_ak) = account("111122223333", "AKIABBBBBBBBBBBBBBBB");
+    assert!(matches!(s.insert_account(&acct, &other_ak).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(s.access_key(&other_ak.id).await?, None);
+    let (acct2, _) = account("444455556666", "x");
+    assert!(matches!(s.insert_account(&acct2, &ak).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(s.count_accounts().await?, 1);
+    Ok(())
+}
+
+async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, &version(&k.id, 1)).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
+    // Invisible from another region or account.
+    assert_eq!(s.key(&scope("111122223333", "eu-west-1"), &k.id).await?, None);
+    assert_eq!(s.key(&scope("444455556666", "us-east-1"), &k.id).await?, None);
+    assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
+    assert_eq!(s.key_version(&k.id, 2).await?, None);
+    // A duplicate id is refused and does not replace the first.
+    let mut dup = key(&a, 1);
+    dup.description = "other".into();
+    assert!(matches!(s.insert_key(&dup, &version(&k.id, 1)).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(s.key(&a, &k.id).await?, Some(k));
+    Ok(())
+}
+
+async fn list_keys_paginates_in_id_order(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let b = scope("111122223333", "us-west-2");
+    for n in [5, 3, 9, 1, 7] {
+        let k = key(&a, n);
+        s.insert_key(&k, &version(&k.id, 1)).await?;
+    }
+    let other = key(&b, 4);
+    s.insert_key(&other, &version(&other.id, 1)).await?;
+
+    let ids = |v: Vec<KeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.list_keys(&a, None, 100).await?), vec![key_id(1), key_id(3), key_id(5), key_id(7), key_id(9)]);
+    let first = s.list_keys(&a, None, 2).await?;
+    assert_eq!(ids(first.clone()), vec![key_id(1), key_id(3)]);
+    let next = s.list_keys(&a, first.last().map(|k| &k.id), 2).await?;
+    assert_eq!(ids(next), vec![key_id(5), key_id(7)]);
+    assert_eq!(ids(s.list_keys(&a, Some(&key_id(9)), 2).await?), Vec::<KeyId>::new());
+    assert_eq!(ids(s.list_keys(&b, None, 10).await?), vec![key_id(4)]);
+    Ok(())
+}
+
+async fn update_key_checks_the_revision(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, &version(&k.id, 1)).await?;
+
+    let mut next = k.clone();
+    next.state = KeyState::Disabled;
+    next.description = "changed".into();
+    next.tags = vec![("only".into(), "one".into())];
+    next.deletion_date = Some(42);
+    next.pending_window_days = Some(7);
+    next.revision = 2;
+    s.update_key(&next).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(next.clone()));
+
+    // A writer that read revision 1 loses.
+    let mut stale = k.clone();
+    stale.revision = 2;
+    stale.description = "stale".into();
+    assert!(matches!(s.update_key(&stale).await, Err(StoreError::Conflict)));
+    assert_eq!(s.key(&a, &k.id).await?, Some(next));
+
+    let mut ghost = key(&a, 2);
+    ghost.revision = 2;
+    assert!(matches!(s.update_key(&ghost).await, Err(StoreError::NotFound)));
+    Ok(())
+}
+
+async fn concurrent_updates_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, &version(&k.id, 1)).await?;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (s, mut mine) = (Arc::clone(&s), k.clone());
+        mine.description = format!("writer {i}");
+        mine.revision = 2;
+        tasks.push(tokio::spawn(async move { s.update_key(&mine).await }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await? {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(2));
+    Ok(())
+}
+
+async fn aliases_round_trip_and_are_scoped(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let (k1, k2) = (key(&a, 1), key(&a, 2));
+    s.insert_key(&k1, &version(&k1.id, 1)).await?;
+    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+
+    let al = alias(&a, "app", &k1.id);
+    s.insert_alias(&al).await?;
+    assert!(matches!(s.insert_alias(&alias(&a, "app", &k2.id)).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(s.alias(&a, &al.name).await?, Some(al.clone()));
+    assert_eq!(s.alias(&scope("111122223333", "eu-west-1"), &al.name).await?, None);
+    assert_eq!(s.alias(&scope("444455556666", "us-east-1"), &al.name).await?, None);
+
+    let mut moved = al.clone();
+    moved.target = k2.id.clone();
+    moved.updated_at = 2;
+    s.update_alias(&moved).await?;
+    assert_eq!(s.alias(&a, &al.name).await?, Some(moved));
+    assert!(matches!(s.update_alias(&alias(&a, "nope", &k1.id)).await, Err(StoreError::NotFound)));
+
+    s.delete_alias(&a, &al.name).await?;
+    assert_eq!(s.alias(&a, &al.name).await?, None);
+    assert!(matches!(s.delete_alias(&a, &al.name).await, Err(StoreError::NotFound)));
+    // The name is free again.
+    s.insert_alias(&al).await?;
+    Ok(())
+}
+
+async fn list_aliases_filters_and_paginates(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let (k1, k2) = (key(&a, 1), key(&a, 2));
+    s.insert_key(&k1, &version(&k1.id, 1)).await?;
+    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+    for (name, k) in [("d", &k1), ("a", &k2), ("c", &k1), ("b", &k1)] {
+        s.insert_alias(&alias(&a, name, &k.id)).await?;
+    }
+    let b = scope("111122223333", "us-west-2");
+    let kb = key(&b, 3);
+    s.insert_key(&kb, &version(&kb.id, 1)).await?;
+    s.insert_alias(&alias(&b, "a", &kb.id)).await?;
+
+    let names = |v: Vec<AliasRecord>| v.into_iter().map(|a| a.name.as_str().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(s.list_aliases(&a, None, None, 10).await?), ["alias/a", "alias/b", "alias/c", "alias/d"]);
+    assert_eq!(names(s.list_aliases(&a, Some(&k1.id), None, 10).await?), ["alias/b", "alias/c", "alias/d"]);
+    let page = s.list_aliases(&a, Some(&k1.id), None, 2).await?;
+    assert_eq!(names(page.clone()), ["alias/b", "alias/c"]);
+    let last = page.last().map(|a| a.name.clone());
+    assert_eq!(names(s.list_aliases(&a, Some(&k1.id), last.as_ref(), 2).await?), ["alias/d"]);
+    assert_eq!(names(s.list_aliases(&b, None, None, 10).await?), ["alias/a"]);
+    Ok(())
+}
+
+async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, &version(&k.id, 1)).await?;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (s, al) = (Arc::clone(&s), alias(&a, "race", &k.id));
+        tasks.push(tokio::spawn(async move { s.insert_alias(&al).await }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await? {
+            Ok(()) => won += 1,
+            Err(StoreError::AlreadyExists) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    assert_eq!(won, 1);
+    Ok(())
+}
+
+macro_rules! conformance {
+    ($backend:ident, $factory:expr) => {
+        mod $backend {
+            use super::*;
+            conformance!(@tests $factory;
+                domain_keys_round_trip,
+                accounts_and_access_keys,
+                keys_are_scoped_and_round_trip,
+                list_keys_paginates_in_id_order,
+                update_key_checks_the_revision,
+                concurrent_updates_exactly_one_wins,
+                aliases_round_trip_and_are_scoped,
+                list_aliases_filters_and_paginates,
+                concurrent_alias_creation_exactly_one_wins,
+            );
+        }
+    };
+    (@tests $factory:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() -> TestResult {
+                let (store, _guard) = $factory?;
+                super::$name(store).await
+            }
+        )+
+    };
+}
+
+fn memory() -> Result<(Arc<dyn Store>, ()), Box<dyn std::error::Error>> {
+    Ok((Arc::new(InMemoryStore::new()), ()))
+}
+
+fn sqlite() -> Result<(Arc<dyn Store>, tempfile::TempDir), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("trent.db"))?;
+    Ok((Arc::new(store), dir))
+}
+
+conformance!(in_memory, memory());
+conformance!(sqlite_file, sqlite());
+
+/// SQLite only: everything written is there after reopening the file.
+#[tokio::test]
+async fn sqlite_state_survives_reopen() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("trent.db");
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    let al = alias(&a, "kept", &k.id);
+    let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    let dk = DomainKeyRecord { id: 1, wrapped: vec![9; 40], created_at: 3 };
+    {
+        let s = SqliteStore::open(&path)?;
+        s.insert_domain_key(&dk).await?;
+        s.insert_account(&acct, &ak).await?;
+        s.insert_key(&k, &version(&k.id, 1)).await?;
+        s.insert_alias(&al).await?;
+    }
+    let s = SqliteStore::open(&path)?;
+    assert_eq!(s.domain_keys().await?, vec![dk]);
+    assert_eq!(s.access_key(&ak.id).await?, Some(ak));
+    assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
+    assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
+    assert_eq!(s.alias(&a, &al.name).await?, Some(al));
+    Ok(())
+}
