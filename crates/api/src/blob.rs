@@ -78,9 +78,7 @@ impl Visitor<'_> for B64Visitor {
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let mut out = Zeroizing::new(Vec::with_capacity(v.len() / 4 * 3 + 3));
-        STANDARD
-            .decode_vec(v, &mut out)
-            .map_err(|_| E::custom("Invalid base64 value"))?;
+        STANDARD.decode_vec(v, &mut out).map_err(|_| E::custom("Invalid base64 value"))?;
         Ok(out)
     }
 }

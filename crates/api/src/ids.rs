@@ -189,10 +189,7 @@ mod tests {
             KeyRef::KeyArn { .. }
         ));
         assert!(matches!(KeyRef::parse("alias/my-key"), KeyRef::Alias(_)));
-        assert!(matches!(
-            KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/my-key"),
-            KeyRef::AliasArn { .. }
-        ));
+        assert!(matches!(KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/my-key"), KeyRef::AliasArn { .. }));
         assert_eq!(KeyRef::parse("not-a-key"), KeyRef::Invalid { arn: false });
         assert_eq!(KeyRef::parse("arn:aws:s3:::bucket"), KeyRef::Invalid { arn: true });
         assert_eq!(KeyRef::parse("1234ABCD-12ab-34cd-56ef-1234567890ab"), KeyRef::Invalid { arn: false });

@@ -32,11 +32,8 @@ impl Violations {
 
     fn push(&mut self, value: Option<&str>, at: &str, constraint: &str) {
         let mut s = String::from("Value ");
-        match value {
-            Some(v) => {
-                let _ = write!(s, "'{v}' ");
-            }
-            None => {}
+        if let Some(v) = value {
+            let _ = write!(s, "'{v}' ");
         }
         let _ = write!(s, "at '{at}' failed to satisfy constraint: Member must {constraint}");
         self.0.push(s);

@@ -113,8 +113,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .init();
     let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
-    let listener =
-        tokio::net::TcpListener::bind(params.listen).await.map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
+    let listener = tokio::net::TcpListener::bind(params.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     announce(&params, &opened, addr);
     trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))

@@ -65,7 +65,8 @@ impl Keyring {
         }
         let mut domain = HashMap::new();
         for r in &records {
-            let dk = root.unwrap_domain_key(crypto.as_ref(), r.id, &r.wrapped).map_err(|_| OpenError::WrongSeal(r.id))?;
+            let dk =
+                root.unwrap_domain_key(crypto.as_ref(), r.id, &r.wrapped).map_err(|_| OpenError::WrongSeal(r.id))?;
             domain.insert(r.id, Arc::new(dk));
         }
         let active = records.iter().map(|r| r.id).max().unwrap_or(1);
@@ -149,6 +150,7 @@ impl Keyring {
         wrapped: &[u8],
     ) -> Result<SecretBytes, KmsError> {
         let dk = self.domain_key(store, wrapping_key_id(wrapped).map_err(KmsError::crypto)?).await?;
-        dk.unwrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], wrapped).map_err(KmsError::crypto)
+        dk.unwrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], wrapped)
+            .map_err(KmsError::crypto)
     }
 }

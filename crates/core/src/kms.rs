@@ -164,7 +164,9 @@ impl Kms {
         };
         let (secret, generated_secret) = match spec.secret_access_key {
             Some(s) if s.len() >= 16 => (s, false),
-            Some(_) => return Err(KmsError::Validation("bootstrap secret access key must have at least 16 characters".into())),
+            Some(_) => {
+                return Err(KmsError::Validation("bootstrap secret access key must have at least 16 characters".into()))
+            }
             None => (self.random_string(SECRET_CHARS, 40)?, true),
         };
         let now = self.now();
@@ -200,10 +202,18 @@ impl Kms {
     /// Until key policies are evaluated, a key is usable by principals of its
     /// own account only, and a key of another account or region is reported
     /// as not found, as AWS does for keys one cannot see.
-    pub(crate) async fn resolve_key(&self, caller: &Caller, key_ref: &str, names: Names) -> Result<KeyRecord, KmsError> {
+    pub(crate) async fn resolve_key(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        names: Names,
+    ) -> Result<KeyRecord, KmsError> {
         let scope = caller.scope();
-        let not_found = |id: &KeyId| KmsError::NotFound(format!("Key '{}' does not exist", key_arn(&caller.region, &caller.account, id)));
-        let in_scope = |region: &str, account: &str| region == caller.region.as_str() && account == caller.account.as_str();
+        let not_found = |id: &KeyId| {
+            KmsError::NotFound(format!("Key '{}' does not exist", key_arn(&caller.region, &caller.account, id)))
+        };
+        let in_scope =
+            |region: &str, account: &str| region == caller.region.as_str() && account == caller.account.as_str();
         let key_id = match KeyRef::parse(key_ref) {
             KeyRef::Id(id) => id,
             KeyRef::KeyArn { region, account, key_id } => {
@@ -230,7 +240,10 @@ impl Kms {
     async fn alias_target(&self, scope: &Scope, name: &AliasName) -> Result<KeyId, KmsError> {
         match self.store.alias(scope, name).await? {
             Some(a) => Ok(a.target),
-            None => Err(KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&scope.region, &scope.account, name)))),
+            None => Err(KmsError::NotFound(format!(
+                "Alias {} is not found.",
+                alias_arn(&scope.region, &scope.account, name)
+            ))),
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Scenario tests of the core on the in-memory store: no HTTP, no disk.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use trent_api::enums::{DataKeySpec, KeyState};
-use trent_api::ops::*;
 use trent_api::ids::{AccessKeyId, AccountId, Region};
+use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::memory::InMemoryStore;
 use trent_core::{BootstrapSpec, Caller, Kms, KmsOptions, ManualClock};
@@ -55,12 +58,23 @@ async fn new_key(w: &World, c: &Caller) -> KeyMetadata {
 }
 
 async fn encrypt(w: &World, c: &Caller, key: &str, data: &[u8], ec: Option<BTreeMap<String, String>>) -> Vec<u8> {
-    let req = EncryptRequest { key_id: Some(key.into()), plaintext: Some(pt(data)), encryption_context: ec, ..Default::default() };
+    let req = EncryptRequest {
+        key_id: Some(key.into()),
+        plaintext: Some(pt(data)),
+        encryption_context: ec,
+        ..Default::default()
+    };
     w.kms.encrypt(c, req).await.unwrap().ciphertext_blob.unwrap().0
 }
 
-async fn decrypt(w: &World, c: &Caller, blob: &[u8], ec: Option<BTreeMap<String, String>>) -> Result<Vec<u8>, ErrorCode> {
-    let req = DecryptRequest { ciphertext_blob: Some(Blob(blob.to_vec())), encryption_context: ec, ..Default::default() };
+async fn decrypt(
+    w: &World,
+    c: &Caller,
+    blob: &[u8],
+    ec: Option<BTreeMap<String, String>>,
+) -> Result<Vec<u8>, ErrorCode> {
+    let req =
+        DecryptRequest { ciphertext_blob: Some(Blob(blob.to_vec())), encryption_context: ec, ..Default::default() };
     w.kms.decrypt(c, req).await.map(|r| r.plaintext.unwrap().expose().to_vec()).map_err(|e| e.code())
 }
 
@@ -76,7 +90,8 @@ async fn create_describe_and_metadata() {
     assert_eq!(m.description, "payments");
     assert_eq!(m.current_key_material_id.as_ref().unwrap().len(), 64);
     for r in [m.key_id.clone(), m.arn.clone()] {
-        let d = w.kms.describe_key(&w.alice, DescribeKeyRequest { key_id: Some(r), ..Default::default() }).await.unwrap();
+        let d =
+            w.kms.describe_key(&w.alice, DescribeKeyRequest { key_id: Some(r), ..Default::default() }).await.unwrap();
         assert_eq!(d.key_metadata.unwrap(), m);
     }
 }
@@ -101,9 +116,13 @@ async fn other_accounts_and_regions_see_nothing() {
     let blob = encrypt(&w, &w.alice, &k.key_id, b"secret", None).await;
     for other in [caller("444455556666", "us-east-1"), caller("111122223333", "eu-west-1")] {
         assert_eq!(decrypt(&w, &other, &blob, None).await, Err(ErrorCode::InvalidCiphertext));
-        let e = w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
+        let e =
+            w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
         assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
-        let e = w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() }).await;
+        let e = w
+            .kms
+            .describe_key(&other, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
+            .await;
         assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
         let l = w.kms.list_keys(&other, ListKeysRequest::default()).await.unwrap();
         assert!(l.keys.is_empty());
@@ -118,13 +137,17 @@ async fn disabled_keys_refuse_crypto_and_enable_restores() {
     w.kms.disable_key(&w.alice, DisableKeyRequest { key_id: Some(k.key_id.clone()) }).await.unwrap();
     let e = w
         .kms
-        .encrypt(&w.alice, EncryptRequest { key_id: Some(k.key_id.clone()), plaintext: Some(pt(b"x")), ..Default::default() })
+        .encrypt(
+            &w.alice,
+            EncryptRequest { key_id: Some(k.key_id.clone()), plaintext: Some(pt(b"x")), ..Default::default() },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Disabled);
     assert_eq!(e.to_string(), format!("{} is disabled.", k.arn));
     assert_eq!(decrypt(&w, &w.alice, &blob, None).await, Err(ErrorCode::Disabled));
-    let d = w.kms.describe_key(&w.alice, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() }).await;
+    let d =
+        w.kms.describe_key(&w.alice, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() }).await;
     let m = d.unwrap().key_metadata.unwrap();
     assert!(!m.enabled);
     assert_eq!(m.key_state, KeyState::Disabled);
@@ -140,7 +163,11 @@ async fn data_keys_decrypt_to_their_plaintext() {
         .kms
         .generate_data_key(
             &w.alice,
-            GenerateDataKeyRequest { key_id: Some(k.key_id.clone()), key_spec: Some(DataKeySpec::Aes256), ..Default::default() },
+            GenerateDataKeyRequest {
+                key_id: Some(k.key_id.clone()),
+                key_spec: Some(DataKeySpec::Aes256),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -151,7 +178,11 @@ async fn data_keys_decrypt_to_their_plaintext() {
         .kms
         .generate_data_key_without_plaintext(
             &w.alice,
-            GenerateDataKeyWithoutPlaintextRequest { key_id: Some(k.key_id.clone()), number_of_bytes: Some(7), ..Default::default() },
+            GenerateDataKeyWithoutPlaintextRequest {
+                key_id: Some(k.key_id.clone()),
+                number_of_bytes: Some(7),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -161,7 +192,12 @@ async fn data_keys_decrypt_to_their_plaintext() {
             .kms
             .generate_data_key(
                 &w.alice,
-                GenerateDataKeyRequest { key_id: Some(k.key_id.clone()), key_spec: spec, number_of_bytes: n, ..Default::default() },
+                GenerateDataKeyRequest {
+                    key_id: Some(k.key_id.clone()),
+                    key_spec: spec,
+                    number_of_bytes: n,
+                    ..Default::default()
+                },
             )
             .await
             .unwrap_err();
@@ -213,7 +249,10 @@ async fn aliases_resolve_update_list_and_delete() {
     let w = world().await;
     let a = new_key(&w, &w.alice).await;
     let b = new_key(&w, &w.alice).await;
-    let create = |name: &str, target: &str| CreateAliasRequest { alias_name: Some(name.into()), target_key_id: Some(target.into()) };
+    let create = |name: &str, target: &str| CreateAliasRequest {
+        alias_name: Some(name.into()),
+        target_key_id: Some(target.into()),
+    };
     w.kms.create_alias(&w.alice, create("alias/app", &a.key_id)).await.unwrap();
     let e = w.kms.create_alias(&w.alice, create("alias/app", &b.key_id)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::AlreadyExists);
@@ -229,14 +268,24 @@ async fn aliases_resolve_update_list_and_delete() {
     let blob2 = encrypt(&w, &w.alice, alias_arn, b"via alias arn", None).await;
     let r = w
         .kms
-        .decrypt(&w.alice, DecryptRequest { ciphertext_blob: Some(Blob(blob)), key_id: Some("alias/app".into()), ..Default::default() })
+        .decrypt(
+            &w.alice,
+            DecryptRequest {
+                ciphertext_blob: Some(Blob(blob)),
+                key_id: Some("alias/app".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(r.key_id.as_deref(), Some(a.arn.as_str()));
     assert_eq!(decrypt(&w, &w.alice, &blob2, None).await.unwrap(), b"via alias arn");
 
     w.kms
-        .update_alias(&w.alice, UpdateAliasRequest { alias_name: Some("alias/app".into()), target_key_id: Some(b.key_id.clone()) })
+        .update_alias(
+            &w.alice,
+            UpdateAliasRequest { alias_name: Some("alias/app".into()), target_key_id: Some(b.key_id.clone()) },
+        )
         .await
         .unwrap();
     w.kms.create_alias(&w.alice, create("alias/other", &a.key_id)).await.unwrap();
@@ -251,10 +300,14 @@ async fn aliases_resolve_update_list_and_delete() {
     assert_eq!(of_b.aliases[0].alias_name, "alias/app");
     assert_eq!(of_b.aliases[0].alias_arn, alias_arn);
     w.kms.delete_alias(&w.alice, DeleteAliasRequest { alias_name: Some("alias/app".into()) }).await.unwrap();
-    let e = w.kms.delete_alias(&w.alice, DeleteAliasRequest { alias_name: Some("alias/app".into()) }).await.unwrap_err();
+    let e =
+        w.kms.delete_alias(&w.alice, DeleteAliasRequest { alias_name: Some("alias/app".into()) }).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
     assert_eq!(e.to_string(), format!("Alias {alias_arn} is not found."));
-    let e = w.kms.describe_key(&w.alice, DescribeKeyRequest { key_id: Some("alias/app".into()), ..Default::default() }).await;
+    let e = w
+        .kms
+        .describe_key(&w.alice, DescribeKeyRequest { key_id: Some("alias/app".into()), ..Default::default() })
+        .await;
     assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
 }
 
@@ -299,10 +352,7 @@ async fn wrong_root_key_is_refused_and_cache_eviction_is_harmless() {
     // A second node with the same root key reads the same domain key.
     let w2 = world_with(store.clone(), [1u8; 32]).await.unwrap();
     assert_eq!(decrypt(&w2, &w2.alice, &blobs[0].0, None).await.unwrap(), vec![0]);
-    assert!(matches!(
-        world_with(store, [2u8; 32]).await,
-        Err(trent_core::keyring::OpenError::WrongSeal(1))
-    ));
+    assert!(matches!(world_with(store, [2u8; 32]).await, Err(trent_core::keyring::OpenError::WrongSeal(1))));
 }
 
 #[tokio::test]
@@ -337,7 +387,10 @@ async fn bootstrap_once_and_authenticate() {
 #[tokio::test]
 async fn generate_random_and_unsupported_inputs() {
     let w = world().await;
-    let r = w.kms.generate_random(&w.alice, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() }).await;
+    let r = w
+        .kms
+        .generate_random(&w.alice, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() })
+        .await;
     assert_eq!(r.unwrap().plaintext.unwrap().len(), 1024);
     let e = w.kms.generate_random(&w.alice, GenerateRandomRequest::default()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Validation);
@@ -348,7 +401,8 @@ async fn generate_random_and_unsupported_inputs() {
     let bad_policy = CreateKeyRequest { policy: Some("not json".into()), ..Default::default() };
     assert_eq!(w.kms.create_key(&w.alice, bad_policy).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
     let k = new_key(&w, &w.alice).await;
-    let dry = EncryptRequest { key_id: Some(k.key_id), plaintext: Some(pt(b"x")), dry_run: Some(true), ..Default::default() };
+    let dry =
+        EncryptRequest { key_id: Some(k.key_id), plaintext: Some(pt(b"x")), dry_run: Some(true), ..Default::default() };
     assert_eq!(w.kms.encrypt(&w.alice, dry).await.unwrap_err().code(), ErrorCode::DryRunOperation);
     let mut rnd = [0u8; 4];
     AwsLcProvider::new().fill_random(&mut rnd).unwrap();

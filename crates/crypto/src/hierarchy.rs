@@ -153,22 +153,46 @@ impl DomainKey {
     }
 
     /// Wraps a secret for storage.
-    pub fn wrap(&self, p: &dyn CryptoProvider, purpose: Purpose, context: &[&[u8]], secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn wrap(
+        &self,
+        p: &dyn CryptoProvider,
+        purpose: Purpose,
+        context: &[&[u8]],
+        secret: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         wrap(p, &self.key, self.id, purpose, context, secret)
     }
 
     /// Unwraps a secret made by [`DomainKey::wrap`].
-    pub fn unwrap(&self, p: &dyn CryptoProvider, purpose: Purpose, context: &[&[u8]], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+    pub fn unwrap(
+        &self,
+        p: &dyn CryptoProvider,
+        purpose: Purpose,
+        context: &[&[u8]],
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
         unwrap(p, &self.key, purpose, context, wrapped)
     }
 
     /// Wraps a backing key bound to its key ARN and key material id.
-    pub fn wrap_backing_key(&self, p: &dyn CryptoProvider, key_arn: &str, material_id: &[u8], bk: &SecretKey) -> Result<Vec<u8>, CryptoError> {
+    pub fn wrap_backing_key(
+        &self,
+        p: &dyn CryptoProvider,
+        key_arn: &str,
+        material_id: &[u8],
+        bk: &SecretKey,
+    ) -> Result<Vec<u8>, CryptoError> {
         self.wrap(p, Purpose::BackingKey, &[key_arn.as_bytes(), material_id], bk.expose())
     }
 
     /// Unwraps a backing key bound to its key ARN and key material id.
-    pub fn unwrap_backing_key(&self, p: &dyn CryptoProvider, key_arn: &str, material_id: &[u8], wrapped: &[u8]) -> Result<SecretKey, CryptoError> {
+    pub fn unwrap_backing_key(
+        &self,
+        p: &dyn CryptoProvider,
+        key_arn: &str,
+        material_id: &[u8],
+        wrapped: &[u8],
+    ) -> Result<SecretKey, CryptoError> {
         unwrap_key(p, &self.key, Purpose::BackingKey, &[key_arn.as_bytes(), material_id], wrapped)
     }
 }

@@ -58,9 +58,7 @@ impl AwsLcProvider {
 }
 
 fn gcm_key(key: &SecretKey) -> Result<LessSafeKey, CryptoError> {
-    UnboundKey::new(&AES_256_GCM, key.expose())
-        .map(LessSafeKey::new)
-        .map_err(|_| CryptoError::Library("aes-gcm key"))
+    UnboundKey::new(&AES_256_GCM, key.expose()).map(LessSafeKey::new).map_err(|_| CryptoError::Library("aes-gcm key"))
 }
 
 impl CryptoProvider for AwsLcProvider {

@@ -238,7 +238,8 @@ mod tests {
             .open(&p)
             .unwrap();
         assert!(r2.unwrap_domain_key(&p, 7, &w).is_ok(), "stored parameters win");
-        let wrong = PassphraseSeal::new(Zeroizing::new("incorrect horse battery".into()), &salt, small).open(&p).unwrap();
+        let wrong =
+            PassphraseSeal::new(Zeroizing::new("incorrect horse battery".into()), &salt, small).open(&p).unwrap();
         assert!(wrong.unwrap_domain_key(&p, 7, &w).is_err());
         assert!(PassphraseSeal::new(Zeroizing::new("short".into()), &salt, small).open(&p).is_err());
     }

@@ -89,9 +89,8 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
     )
     .map_err(backend)?;
-    let current: i64 = conn
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
-        .map_err(backend)?;
+    let current: i64 =
+        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(backend)?;
     let known = MIGRATIONS.len() as i64;
     if current > known {
         return Err(StoreError::backend(SchemaError(format!(
@@ -102,11 +101,8 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         let version = i as i64 + 1;
         let tx = conn.transaction().map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",
-            params![version],
-        )
-        .map_err(backend)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())", params![version])
+            .map_err(backend)?;
         tx.commit().map_err(backend)?;
         tracing::info!(version, "applied SQLite schema migration");
     }
@@ -142,8 +138,7 @@ fn u32_col(row: &Row<'_>, idx: &str) -> rusqlite::Result<u32> {
 }
 
 fn tags_to_json(tags: &[(String, String)]) -> String {
-    let list: Vec<serde_json::Value> =
-        tags.iter().map(|(k, v)| serde_json::json!({ "Key": k, "Value": v })).collect();
+    let list: Vec<serde_json::Value> = tags.iter().map(|(k, v)| serde_json::json!({ "Key": k, "Value": v })).collect();
     serde_json::Value::Array(list).to_string()
 }
 
@@ -225,10 +220,15 @@ fn commit(tx: Transaction<'_>) -> StoreResult<()> {
 impl Store for SqliteStore {
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         self.with(|c| {
-            let mut st = c.prepare_cached("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id").map_err(backend)?;
+            let mut st =
+                c.prepare_cached("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id").map_err(backend)?;
             let rows = st
                 .query_map([], |r| {
-                    Ok(DomainKeyRecord { id: u32_col(r, "id")?, wrapped: r.get("wrapped")?, created_at: r.get("created_at")? })
+                    Ok(DomainKeyRecord {
+                        id: u32_col(r, "id")?,
+                        wrapped: r.get("wrapped")?,
+                        created_at: r.get("created_at")?,
+                    })
                 })
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
@@ -339,7 +339,9 @@ impl Store for SqliteStore {
         let (scope, id) = (scope.clone(), id.clone());
         self.with(move |c| {
             let mut st = c
-                .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"))
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"
+                ))
                 .map_err(backend)?;
             st.query_row(params![id.as_str(), scope.account.as_str(), scope.region.as_str()], key_from_row)
                 .optional()
@@ -357,7 +359,10 @@ impl Store for SqliteStore {
                 ))
                 .map_err(backend)?;
             let rows = st
-                .query_map(params![scope.account.as_str(), scope.region.as_str(), after, limit_param(limit)], key_from_row)
+                .query_map(
+                    params![scope.account.as_str(), scope.region.as_str(), after, limit_param(limit)],
+                    key_from_row,
+                )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
@@ -456,7 +461,13 @@ impl Store for SqliteStore {
             let n = c
                 .execute(
                     "UPDATE aliases SET target = ?4, updated_at = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
-                    params![a.scope.account.as_str(), a.scope.region.as_str(), a.name.as_str(), a.target.as_str(), a.updated_at],
+                    params![
+                        a.scope.account.as_str(),
+                        a.scope.region.as_str(),
+                        a.name.as_str(),
+                        a.target.as_str(),
+                        a.updated_at
+                    ],
                 )
                 .map_err(backend)?;
             if n == 0 {

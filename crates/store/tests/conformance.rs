@@ -3,6 +3,9 @@
 //!
 //! Each check takes a fresh, empty store from a factory.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};

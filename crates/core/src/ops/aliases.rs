@@ -72,7 +72,8 @@ impl Kms {
     pub async fn update_alias(&self, caller: &Caller, req: UpdateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
         let scope = caller.scope();
-        let not_found = || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
+        let not_found =
+            || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
         let current = self.store.alias(&scope, &name).await?.ok_or_else(not_found)?;
         let key = self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
         check_target(&key)?;
@@ -93,7 +94,11 @@ impl Kms {
     }
 
     /// ListAliases.
-    pub async fn list_aliases(&self, caller: &Caller, req: ListAliasesRequest) -> Result<ListAliasesResponse, KmsError> {
+    pub async fn list_aliases(
+        &self,
+        caller: &Caller,
+        req: ListAliasesRequest,
+    ) -> Result<ListAliasesResponse, KmsError> {
         let target = match req.key_id.as_deref() {
             Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly).await?.id),
             None => None,

@@ -72,8 +72,15 @@ impl Kms {
             .await?
             .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
         let bk = self.keyring.backing_key(self.store.as_ref(), key, &version).await?;
-        let blob = envelope::encrypt(self.crypto(), &bk, key_id_bytes(&key.id)?, version.version, &context_bytes(ctx), plaintext)
-            .map_err(KmsError::crypto)?;
+        let blob = envelope::encrypt(
+            self.crypto(),
+            &bk,
+            key_id_bytes(&key.id)?,
+            version.version,
+            &context_bytes(ctx),
+            plaintext,
+        )
+        .map_err(KmsError::crypto)?;
         Ok((blob, version.material_id))
     }
 
@@ -109,11 +116,10 @@ impl Kms {
         check_usable(&key)?;
         check_encrypt_usage(&key)?;
         check_algorithm(&key, alg)?;
-        let version =
-            self.store.key_version(&key.id, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
+        let version = self.store.key_version(&key.id, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
         let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;
-        let plaintext =
-            envelope::decrypt(self.crypto(), &bk, &parsed, &context_bytes(ctx)).map_err(|_| KmsError::InvalidCiphertext)?;
+        let plaintext = envelope::decrypt(self.crypto(), &bk, &parsed, &context_bytes(ctx))
+            .map_err(|_| KmsError::InvalidCiphertext)?;
         Ok(Opened { key, plaintext, material_id: version.material_id })
     }
 
@@ -143,7 +149,9 @@ impl Kms {
     /// Decrypt.
     pub async fn decrypt(&self, caller: &Caller, req: DecryptRequest) -> Result<DecryptResponse, KmsError> {
         if req.recipient.is_some() {
-            return Err(KmsError::Unsupported("Recipient (Nitro Enclaves attestation) is not supported by Trent.".into()));
+            return Err(KmsError::Unsupported(
+                "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+            ));
         }
         let dry_run = req.dry_run == Some(true);
         let ignore_ct = req.dry_run_modifiers.iter().flatten().any(|m| *m == DryRunModifier::IgnoreCiphertext);
@@ -155,7 +163,13 @@ impl Kms {
         }
         let blob = req.ciphertext_blob.ok_or_else(|| missing("ciphertextBlob"))?;
         let opened = self
-            .open_ciphertext(caller, &blob.0, req.encryption_context.as_ref(), req.key_id.as_deref(), req.encryption_algorithm.as_ref())
+            .open_ciphertext(
+                caller,
+                &blob.0,
+                req.encryption_context.as_ref(),
+                req.key_id.as_deref(),
+                req.encryption_algorithm.as_ref(),
+            )
             .await?;
         if dry_run {
             return Err(KmsError::DryRun);
@@ -226,7 +240,9 @@ impl Kms {
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse, KmsError> {
         if req.recipient.is_some() {
-            return Err(KmsError::Unsupported("Recipient (Nitro Enclaves attestation) is not supported by Trent.".into()));
+            return Err(KmsError::Unsupported(
+                "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+            ));
         }
         let (key, dk, blob, material) = self
             .new_data_key(

@@ -72,7 +72,9 @@ impl Kms {
             return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
         }
         if req.xks_key_id.is_some() {
-            return Err(KmsError::Unsupported("XksKeyId requires an external key store, which Trent does not support.".into()));
+            return Err(KmsError::Unsupported(
+                "XksKeyId requires an external key store, which Trent does not support.".into(),
+            ));
         }
         if req.multi_region == Some(true) {
             return Err(KmsError::Unsupported("Multi-Region keys are not supported by this version of Trent.".into()));
@@ -81,7 +83,11 @@ impl Kms {
             Some(p) => {
                 match serde_json::from_str::<serde_json::Value>(&p) {
                     Ok(serde_json::Value::Object(_)) => {}
-                    _ => return Err(KmsError::MalformedPolicyDocument("The policy is not a valid JSON document.".into())),
+                    _ => {
+                        return Err(KmsError::MalformedPolicyDocument(
+                            "The policy is not a valid JSON document.".into(),
+                        ))
+                    }
                 }
                 p
             }
@@ -126,7 +132,11 @@ impl Kms {
     }
 
     /// DescribeKey.
-    pub async fn describe_key(&self, caller: &Caller, req: DescribeKeyRequest) -> Result<DescribeKeyResponse, KmsError> {
+    pub async fn describe_key(
+        &self,
+        caller: &Caller,
+        req: DescribeKeyRequest,
+    ) -> Result<DescribeKeyResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias).await?;
         let material = self.current_material_id(&key).await?;
         Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, material)) })

@@ -61,7 +61,11 @@ pub(crate) fn check_encrypt_usage(key: &KeyRecord) -> Result<(), KmsError> {
     if key.usage == KeyUsage::EncryptDecrypt {
         Ok(())
     } else {
-        Err(KmsError::InvalidKeyUsage(format!("{} key usage is {} which is not valid for this operation.", key.arn(), key.usage)))
+        Err(KmsError::InvalidKeyUsage(format!(
+            "{} key usage is {} which is not valid for this operation.",
+            key.arn(),
+            key.usage
+        )))
     }
 }
 

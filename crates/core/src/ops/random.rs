@@ -17,7 +17,9 @@ impl Kms {
             return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
         }
         if req.recipient.is_some() {
-            return Err(KmsError::Unsupported("Recipient (Nitro Enclaves attestation) is not supported by Trent.".into()));
+            return Err(KmsError::Unsupported(
+                "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
+            ));
         }
         let n = req.number_of_bytes.ok_or_else(|| {
             KmsError::Validation(

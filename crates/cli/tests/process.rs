@@ -1,0 +1,138 @@
+//! The `trent` binary as an operator runs it: first start prints the
+//! endpoint and a bootstrap key; an acknowledged write survives `kill -9`;
+//! SIGTERM shuts down cleanly.
+
+// Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::primitives::Blob;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    endpoint: String,
+    output: Vec<String>,
+}
+
+/// Starts `trent serve` on a free port and waits for its banner.
+fn start(data_dir: &Path, env: &[(&str, &str)]) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("TRENT_CONFIG")
+        .env("TRENT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = Vec::new();
+    let endpoint = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("trent printed its endpoint");
+        output.push(line.clone());
+        if let Some(url) = line.strip_prefix("Trent listening on ") {
+            break url.to_owned();
+        }
+    };
+    // Collect the rest of the banner.
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        output.push(line);
+    }
+    Running { child, endpoint, output }
+}
+
+fn client(endpoint: &str, ak: &str, sk: &str) -> aws_sdk_kms::Client {
+    let conf = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
+        .build();
+    aws_sdk_kms::Client::from_conf(conf)
+}
+
+fn banner_value(output: &[String], prefix: &str) -> String {
+    output
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(prefix).map(str::to_owned))
+        .unwrap_or_else(|| panic!("no {prefix} in banner: {output:#?}"))
+}
+
+#[tokio::test]
+async fn first_start_prints_credentials_and_writes_survive_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut first = start(&dir, &[]);
+    let ak = banner_value(&first.output, "AWS_ACCESS_KEY_ID=");
+    let sk = banner_value(&first.output, "AWS_SECRET_ACCESS_KEY=");
+    assert!(first.output.iter().any(|l| l.contains("DEVELOPMENT SEAL")), "the dev seal is loud");
+    let creds_file = std::fs::read_to_string(dir.join("bootstrap-credentials")).unwrap();
+    assert!(creds_file.contains(&sk));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("bootstrap-credentials")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let kms = client(&first.endpoint, &ak, &sk);
+    let key = kms.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    kms.create_alias().alias_name("alias/durable").target_key_id(&key).send().await.unwrap();
+    let ct = kms.encrypt().key_id(&key).plaintext(Blob::new(b"durable".to_vec())).send().await.unwrap();
+    kms.disable_key().key_id(&key).send().await.unwrap();
+    first.child.kill().unwrap(); // SIGKILL: no chance to flush anything.
+    first.child.wait().unwrap();
+
+    let mut second = start(&dir, &[]);
+    assert!(!second.output.iter().any(|l| l.contains("AWS_SECRET_ACCESS_KEY=")), "the secret is printed once");
+    let kms = client(&second.endpoint, &ak, &sk);
+    let md = kms.describe_key().key_id("alias/durable").send().await.unwrap();
+    assert_eq!(md.key_metadata().unwrap().key_id(), key);
+    assert!(!md.key_metadata().unwrap().enabled(), "the disable survived");
+    kms.enable_key().key_id(&key).send().await.unwrap();
+    let pt = kms.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"durable");
+
+    #[cfg(unix)]
+    {
+        let status = Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = second.child.wait().unwrap();
+        assert!(exit.success(), "SIGTERM is a clean shutdown: {exit:?}");
+    }
+    #[cfg(not(unix))]
+    second.child.kill().unwrap();
+}
+
+#[tokio::test]
+async fn fixed_bootstrap_credentials_from_the_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let env = [
+        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
+        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ];
+    let mut run = start(&dir, &env);
+    assert!(!run.output.iter().any(|l| l.contains("wJalrXUtnFEMI")), "a given secret is never printed");
+    assert!(!dir.join("bootstrap-credentials").exists());
+    let kms = client(&run.endpoint, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let md = kms.create_key().send().await.unwrap();
+    assert_eq!(md.key_metadata().unwrap().aws_account_id(), Some("123456789012"));
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}

@@ -1,0 +1,306 @@
+//! Configuration: one struct, layered defaults < TOML file < `TRENT_*`
+//! environment < command-line flags, then validated into [`ServerParams`].
+//!
+//! The environment is passed in as a map, never read from a global here, so
+//! tests do not touch the process environment.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4600";
+
+/// One layer of configuration: every setting optional. The TOML file, the
+/// environment and the flags each produce one; [`Config::merge`] stacks them.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `listen`: address and port to serve on.
+    pub listen: Option<String>,
+    /// `data_dir`: where the SQLite database and seal files live.
+    pub data_dir: Option<PathBuf>,
+    /// `seal`: `key-file` (development) or `passphrase`.
+    pub seal: Option<String>,
+    /// `key_file`: the key-file seal's path (default `DATA_DIR/root.key`).
+    pub key_file: Option<PathBuf>,
+    /// `passphrase`: the passphrase seal's passphrase (prefer the env or a file).
+    pub passphrase: Option<String>,
+    /// `passphrase_file`: a file holding the passphrase.
+    pub passphrase_file: Option<PathBuf>,
+    /// `production`: refuse development conveniences (key-file seal, printing
+    /// generated secrets).
+    pub production: Option<bool>,
+    /// `max_clock_skew_secs`: allowed SigV4 clock skew (default 300).
+    pub max_clock_skew_secs: Option<u64>,
+    /// `key_cache_capacity`: unwrapped backing keys kept in memory.
+    pub key_cache_capacity: Option<usize>,
+    /// `log`: a tracing filter (`info`, `trent=debug`, …).
+    pub log: Option<String>,
+    /// `bootstrap_account_id`: the first account's id (12 digits).
+    pub bootstrap_account_id: Option<String>,
+    /// `bootstrap_access_key_id`: the first access key id.
+    pub bootstrap_access_key_id: Option<String>,
+    /// `bootstrap_secret_access_key`: the first secret access key.
+    pub bootstrap_secret_access_key: Option<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("seal", &self.seal)
+            .field("key_file", &self.key_file)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "**redacted**"))
+            .field("passphrase_file", &self.passphrase_file)
+            .field("production", &self.production)
+            .field("max_clock_skew_secs", &self.max_clock_skew_secs)
+            .field("key_cache_capacity", &self.key_cache_capacity)
+            .field("log", &self.log)
+            .field("bootstrap_account_id", &self.bootstrap_account_id)
+            .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
+            .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .finish()
+    }
+}
+
+/// A configuration error, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+macro_rules! merge_fields {
+    ($self:ident, $top:ident, $($f:ident),+) => { $( if $top.$f.is_some() { $self.$f = $top.$f; } )+ };
+}
+
+impl Config {
+    /// Parses a TOML file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(format!("invalid config file: {e}")))
+    }
+
+    /// Reads the `TRENT_*` variables from `env`.
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let s = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
+        let parse_u64 = |k: &str| -> Result<Option<u64>, ConfigError> {
+            s(k).map(|v| v.parse().map_err(|_| ConfigError(format!("{k} must be a whole number")))).transpose()
+        };
+        let production = match s("TRENT_PRODUCTION").as_deref() {
+            None => None,
+            Some("1" | "true" | "yes") => Some(true),
+            Some("0" | "false" | "no") => Some(false),
+            Some(_) => return Err(ConfigError("TRENT_PRODUCTION must be true or false".into())),
+        };
+        Ok(Config {
+            listen: s("TRENT_LISTEN"),
+            data_dir: s("TRENT_DATA_DIR").map(PathBuf::from),
+            seal: s("TRENT_SEAL"),
+            key_file: s("TRENT_KEY_FILE").map(PathBuf::from),
+            passphrase: s("TRENT_SEAL_PASSPHRASE"),
+            passphrase_file: s("TRENT_SEAL_PASSPHRASE_FILE").map(PathBuf::from),
+            production,
+            max_clock_skew_secs: parse_u64("TRENT_MAX_CLOCK_SKEW_SECS")?,
+            key_cache_capacity: parse_u64("TRENT_KEY_CACHE_CAPACITY")?
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            log: s("TRENT_LOG"),
+            bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
+            bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
+            bootstrap_secret_access_key: s("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY"),
+        })
+    }
+
+    /// Stacks `top` over `self`: every setting `top` has wins.
+    pub fn merge(mut self, top: Config) -> Config {
+        merge_fields!(
+            self,
+            top,
+            listen,
+            data_dir,
+            seal,
+            key_file,
+            passphrase,
+            passphrase_file,
+            production,
+            max_clock_skew_secs,
+            key_cache_capacity,
+            log,
+            bootstrap_account_id,
+            bootstrap_access_key_id,
+            bootstrap_secret_access_key
+        );
+        self
+    }
+
+    /// Validates into parameters. `read_file` reads the passphrase file
+    /// (injected for tests).
+    pub fn into_params(
+        self,
+        read_file: impl Fn(&std::path::Path) -> std::io::Result<String>,
+    ) -> Result<ServerParams, ConfigError> {
+        let listen: SocketAddr = self
+            .listen
+            .as_deref()
+            .unwrap_or(DEFAULT_LISTEN)
+            .parse()
+            .map_err(|_| ConfigError("listen must be ADDRESS:PORT, e.g. 127.0.0.1:4600".into()))?;
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let production = self.production.unwrap_or(false);
+        let seal = match self.seal.as_deref().unwrap_or("key-file") {
+            "key-file" => {
+                if production {
+                    return Err(ConfigError(
+                        "the key-file seal is for development only; production requires seal = \"passphrase\"".into(),
+                    ));
+                }
+                SealParams::KeyFile(self.key_file.unwrap_or_else(|| data_dir.join("root.key")))
+            }
+            "passphrase" => {
+                let pass = match (self.passphrase, self.passphrase_file) {
+                    (Some(p), _) => Zeroizing::new(p),
+                    (None, Some(f)) => {
+                        let text = Zeroizing::new(
+                            read_file(&f).map_err(|e| ConfigError(format!("passphrase file {}: {e}", f.display())))?,
+                        );
+                        Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
+                    }
+                    (None, None) => {
+                        return Err(ConfigError(
+                            "seal = \"passphrase\" needs TRENT_SEAL_PASSPHRASE or passphrase_file".into(),
+                        ))
+                    }
+                };
+                SealParams::Passphrase(pass)
+            }
+            other => return Err(ConfigError(format!("unknown seal '{other}': use key-file or passphrase"))),
+        };
+        let skew = self.max_clock_skew_secs.unwrap_or(300);
+        if skew == 0 || skew > 3600 {
+            return Err(ConfigError("max_clock_skew_secs must be between 1 and 3600".into()));
+        }
+        Ok(ServerParams {
+            listen,
+            data_dir,
+            seal,
+            production,
+            max_clock_skew: time::Duration::seconds(i64::try_from(skew).unwrap_or(300)),
+            key_cache_capacity: self.key_cache_capacity.unwrap_or(100_000).max(1),
+            log: self.log.unwrap_or_else(|| "info".into()),
+            bootstrap_account_id: self.bootstrap_account_id,
+            bootstrap_access_key_id: self.bootstrap_access_key_id,
+            bootstrap_secret_access_key: self.bootstrap_secret_access_key.map(Zeroizing::new),
+        })
+    }
+}
+
+/// Where the root key comes from.
+pub enum SealParams {
+    /// A key file (development).
+    KeyFile(PathBuf),
+    /// An Argon2id passphrase.
+    Passphrase(Zeroizing<String>),
+}
+
+impl fmt::Debug for SealParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SealParams::KeyFile(p) => f.debug_tuple("KeyFile").field(p).finish(),
+            SealParams::Passphrase(_) => f.write_str("Passphrase(**redacted**)"),
+        }
+    }
+}
+
+/// Validated server parameters.
+pub struct ServerParams {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Seal.
+    pub seal: SealParams,
+    /// Production mode: no development conveniences.
+    pub production: bool,
+    /// Allowed SigV4 clock skew.
+    pub max_clock_skew: time::Duration,
+    /// Backing-key cache capacity.
+    pub key_cache_capacity: usize,
+    /// Tracing filter.
+    pub log: String,
+    /// Bootstrap account id.
+    pub bootstrap_account_id: Option<String>,
+    /// Bootstrap access key id.
+    pub bootstrap_access_key_id: Option<String>,
+    /// Bootstrap secret.
+    pub bootstrap_secret_access_key: Option<Zeroizing<String>>,
+}
+
+impl fmt::Debug for ServerParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerParams")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("seal", &self.seal)
+            .field("production", &self.production)
+            .field("max_clock_skew", &self.max_clock_skew)
+            .field("key_cache_capacity", &self.key_cache_capacity)
+            .field("log", &self.log)
+            .field("bootstrap_account_id", &self.bootstrap_account_id)
+            .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
+            .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn no_file(_: &std::path::Path) -> std::io::Result<String> {
+        Err(std::io::Error::other("no file"))
+    }
+
+    #[test]
+    fn layers_stack_in_order() {
+        let file = Config::from_toml("listen = \"127.0.0.1:1\"\ndata_dir = \"/f\"\nlog = \"warn\"").unwrap();
+        let env = Config::from_env(&env(&[("TRENT_LISTEN", "127.0.0.1:2"), ("TRENT_DATA_DIR", "/e")])).unwrap();
+        let flags = Config { listen: Some("127.0.0.1:3".into()), ..Config::default() };
+        let p = Config::default().merge(file).merge(env).merge(flags).into_params(no_file).unwrap();
+        assert_eq!(p.listen.port(), 3, "flags beat env");
+        assert_eq!(p.data_dir, PathBuf::from("/e"), "env beats file");
+        assert_eq!(p.log, "warn", "file beats default");
+        assert_eq!(p.max_clock_skew, time::Duration::minutes(5), "default");
+        assert!(matches!(p.seal, SealParams::KeyFile(ref f) if f == &PathBuf::from("/e/root.key")));
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_production_refuses_key_file() {
+        let c = Config::from_env(&env(&[
+            ("TRENT_SEAL", "passphrase"),
+            ("TRENT_SEAL_PASSPHRASE", "hunter2hunter2"),
+            ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG"),
+        ]))
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let p = c.into_params(no_file).unwrap();
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("hunter2") && !dbg.contains("wJalr"), "{dbg}");
+        let prod = Config { production: Some(true), ..Config::default() };
+        assert!(prod.into_params(no_file).is_err());
+        assert!(Config::from_toml("unknown_setting = 1").is_err());
+        assert!(Config::from_env(&env(&[("TRENT_MAX_CLOCK_SKEW_SECS", "five")])).is_err());
+    }
+
+    #[test]
+    fn passphrase_file_is_read_and_trimmed() {
+        let c = Config { seal: Some("passphrase".into()), passphrase_file: Some("/p".into()), ..Config::default() };
+        let p = c.into_params(|_| Ok("a long passphrase\n".into())).unwrap();
+        assert!(matches!(p.seal, SealParams::Passphrase(ref s) if s.as_str() == "a long passphrase"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Opening a deployment: data directory, store, seal, KMS, bootstrap.
+
+use crate::config::{SealParams, ServerParams};
+use crate::AppState;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trent_core::keyring::OpenError;
+use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, SystemClock};
+use trent_crypto::seal::{Argon2Params, KeyFileSeal, PassphraseSeal, Seal};
+use trent_crypto::AwsLcProvider;
+use trent_store::SqliteStore;
+
+/// Name of the SQLite database in the data directory.
+pub const DB_FILE: &str = "trent.db";
+/// Name of the file holding generated bootstrap credentials.
+pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Data directory problems.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] trent_core::StoreError),
+    /// The seal or the key hierarchy could not be opened.
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    /// Bootstrapping the first account failed.
+    #[error("bootstrap: {0}")]
+    Bootstrap(#[source] KmsError),
+    /// Writing the bootstrap credentials file failed.
+    #[error("writing {path}: {source}")]
+    CredentialsFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// An opened deployment, ready to serve.
+pub struct Opened {
+    /// Handler state.
+    pub state: AppState,
+    /// The seal in use (`key-file` or `passphrase`).
+    pub seal_kind: &'static str,
+    /// The identity created on this first start, if any.
+    pub bootstrap: Option<BootstrapCredentials>,
+    /// Where generated bootstrap credentials were written.
+    pub credentials_file: Option<PathBuf>,
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+fn write_credentials(path: &Path, creds: &BootstrapCredentials) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    // The AWS shared-credentials format, so that
+    // AWS_SHARED_CREDENTIALS_FILE=<this file> AWS_PROFILE=trent works as is.
+    let text = zeroize::Zeroizing::new(format!(
+        "# Trent bootstrap credentials for account {}. Keep this file private.\n[trent]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        creds.account_id,
+        creds.access_key_id,
+        creds.secret_access_key.as_str()
+    ));
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// Opens the deployment described by `params`.
+pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
+    let dir = &params.data_dir;
+    create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+    let store = Arc::new(SqliteStore::open(&dir.join(DB_FILE))?);
+    let seal: Box<dyn Seal> = match &params.seal {
+        SealParams::KeyFile(path) => Box::new(KeyFileSeal::new(path)),
+        SealParams::Passphrase(p) => {
+            Box::new(PassphraseSeal::new(p.clone(), dir.join("seal.salt"), Argon2Params::default()))
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let opts = KmsOptions { backing_key_cache_capacity: params.key_cache_capacity };
+    let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
+    let spec = BootstrapSpec {
+        account_id: params.bootstrap_account_id.clone(),
+        access_key_id: params.bootstrap_access_key_id.clone(),
+        secret_access_key: params.bootstrap_secret_access_key.clone(),
+    };
+    let bootstrap = kms.bootstrap(spec).await.map_err(StartError::Bootstrap)?;
+    let mut credentials_file = None;
+    if let Some(creds) = bootstrap.as_ref().filter(|c| c.generated_secret) {
+        let path = dir.join(BOOTSTRAP_FILE);
+        write_credentials(&path, creds).map_err(|source| StartError::CredentialsFile { path: path.clone(), source })?;
+        credentials_file = Some(path);
+    }
+    Ok(Opened {
+        state: AppState::new(kms, clock, params.max_clock_skew),
+        seal_kind: seal.kind(),
+        bootstrap,
+        credentials_file,
+    })
+}

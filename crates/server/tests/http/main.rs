@@ -1,0 +1,10 @@
+//! The HTTP integration binary: the real server on `127.0.0.1:0`, driven by
+//! the AWS SDK for Rust (and, for signature checks, by raw signed requests).
+
+// Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod at_rest;
+mod common;
+mod protocol;
+mod sdk;

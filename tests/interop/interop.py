@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Interop: stock AWS clients (boto3 and the `aws` CLI) against a real Trent.
+
+Starts the `trent` binary on a free loopback port with a fresh data
+directory, exercises every implemented operation with boto3 and with the
+`aws` CLI, restarts the server in the middle, and checks that keys, aliases
+and ciphertexts survive. Prints `N passed, M failed` and exits non-zero on any
+failure.
+
+Usage: interop.py PATH_TO_TRENT_BINARY
+"""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "111122223333"
+AK = "AKIAIOSFODNN7EXAMPLE"
+SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REGION = "us-east-1"
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(name):
+    """Runs the decorated function at once, as one named check."""
+
+    def deco(fn):
+        try:
+            fn()
+            results["passed"] += 1
+            print(f"ok   {name}")
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            results["failed"] += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+        return fn
+
+    return deco
+
+
+class Trent:
+    def __init__(self, binary, data_dir):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.proc = None
+        self.endpoint = None
+
+    def start(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ)
+        env.update(
+            TRENT_BOOTSTRAP_ACCOUNT_ID=ACCOUNT,
+            TRENT_BOOTSTRAP_ACCESS_KEY_ID=AK,
+            TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=SK,
+            TRENT_LOG="warn",
+        )
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", self.data_dir],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"trent exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("trent did not become healthy")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        assert code == 0, f"clean shutdown expected, got {code}"
+
+
+def boto(endpoint, region=REGION):
+    return boto3.client(
+        "kms",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=AK,
+        aws_secret_access_key=SK,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def cli(endpoint, *args):
+    env = dict(os.environ)
+    env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+    env.pop("AWS_PROFILE", None)
+    out = subprocess.run(
+        ["aws", "kms", *args, "--endpoint-url", endpoint, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"aws kms {' '.join(args)} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def cli_error(endpoint, *args):
+    env = dict(os.environ)
+    env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+    out = subprocess.run(
+        ["aws", "kms", *args, "--endpoint-url", endpoint], env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0, "expected failure"
+    return out.stderr
+
+
+def error_code(fn):
+    try:
+        fn()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    raise AssertionError("expected a ClientError")
+
+
+def main():
+    binary = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="trent-interop-")
+    data = os.path.join(tmp, "data")
+    server = Trent(binary, data)
+    server.start()
+    kms = boto(server.endpoint)
+    state = {}
+
+    @check("boto3 create/describe/list keys")
+    def _():
+        md = kms.create_key(Description="interop", Tags=[{"TagKey": "k", "TagValue": "v"}])["KeyMetadata"]
+        assert md["KeySpec"] == "SYMMETRIC_DEFAULT" and md["KeyState"] == "Enabled"
+        assert md["Arn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{md['KeyId']}"
+        assert md["EncryptionAlgorithms"] == ["SYMMETRIC_DEFAULT"]
+        state["key"], state["arn"] = md["KeyId"], md["Arn"]
+        d = kms.describe_key(KeyId=md["Arn"])["KeyMetadata"]
+        assert d["KeyId"] == md["KeyId"] and d["CreationDate"] == md["CreationDate"]
+        ids = [k["KeyId"] for k in kms.list_keys()["Keys"]]
+        assert md["KeyId"] in ids
+
+    @check("boto3 encrypt/decrypt with encryption context")
+    def _():
+        ct = kms.encrypt(KeyId=state["key"], Plaintext=b"hello", EncryptionContext={"app": "interop"})
+        assert ct["KeyId"] == state["arn"]
+        state["ct"] = ct["CiphertextBlob"]
+        pt = kms.decrypt(CiphertextBlob=state["ct"], EncryptionContext={"app": "interop"})
+        assert pt["Plaintext"] == b"hello" and pt["KeyId"] == state["arn"]
+        assert error_code(lambda: kms.decrypt(CiphertextBlob=state["ct"])) == "InvalidCiphertextException"
+        bad = bytearray(state["ct"])
+        bad[-1] ^= 1
+        assert error_code(lambda: kms.decrypt(CiphertextBlob=bytes(bad), EncryptionContext={"app": "interop"})) == "InvalidCiphertextException"
+
+    @check("boto3 data keys and re-encrypt")
+    def _():
+        dk = kms.generate_data_key(KeyId=state["key"], KeySpec="AES_128")
+        assert len(dk["Plaintext"]) == 16
+        assert kms.decrypt(CiphertextBlob=dk["CiphertextBlob"])["Plaintext"] == dk["Plaintext"]
+        np = kms.generate_data_key_without_plaintext(KeyId=state["key"], NumberOfBytes=48)
+        assert "Plaintext" not in np
+        assert len(kms.decrypt(CiphertextBlob=np["CiphertextBlob"])["Plaintext"]) == 48
+        other = kms.create_key()["KeyMetadata"]["Arn"]
+        state["other"] = other
+        re = kms.re_encrypt(
+            CiphertextBlob=state["ct"],
+            SourceEncryptionContext={"app": "interop"},
+            DestinationKeyId=other,
+            DestinationEncryptionContext={"app": "moved"},
+        )
+        assert re["SourceKeyId"] == state["arn"] and re["KeyId"] == other
+        assert kms.decrypt(CiphertextBlob=re["CiphertextBlob"], EncryptionContext={"app": "moved"})["Plaintext"] == b"hello"
+
+    @check("boto3 aliases")
+    def _():
+        kms.create_alias(AliasName="alias/interop", TargetKeyId=state["key"])
+        assert error_code(lambda: kms.create_alias(AliasName="alias/interop", TargetKeyId=state["key"])) == "AlreadyExistsException"
+        names = [a["AliasName"] for a in kms.list_aliases(KeyId=state["key"])["Aliases"]]
+        assert names == ["alias/interop"], names
+        ct = kms.encrypt(KeyId="alias/interop", Plaintext=b"via alias")
+        assert ct["KeyId"] == state["arn"]
+        state["alias_ct"] = ct["CiphertextBlob"]
+        kms.create_alias(AliasName="alias/temp", TargetKeyId=state["key"])
+        kms.update_alias(AliasName="alias/temp", TargetKeyId=state["other"])
+        assert kms.describe_key(KeyId="alias/temp")["KeyMetadata"]["Arn"] == state["other"]
+        kms.delete_alias(AliasName="alias/temp")
+        assert error_code(lambda: kms.describe_key(KeyId="alias/temp")) == "NotFoundException"
+
+    @check("boto3 enable/disable and errors")
+    def _():
+        kms.disable_key(KeyId=state["other"])
+        assert kms.describe_key(KeyId=state["other"])["KeyMetadata"]["KeyState"] == "Disabled"
+        assert error_code(lambda: kms.encrypt(KeyId=state["other"], Plaintext=b"x")) == "DisabledException"
+        kms.enable_key(KeyId=state["other"])
+        assert error_code(lambda: kms.encrypt(KeyId=state["key"], Plaintext=b"x" * 4097)) == "ValidationException"
+        assert error_code(lambda: kms.describe_key(KeyId="alias/nope")) == "NotFoundException"
+        assert error_code(lambda: kms.generate_random(NumberOfBytes=0)) == "ValidationException"
+        assert error_code(lambda: boto(server.endpoint, "eu-west-1").describe_key(KeyId=state["arn"])) == "NotFoundException"
+        assert len(kms.generate_random(NumberOfBytes=32)["Plaintext"]) == 32
+
+    @check("aws CLI: every operation")
+    def _():
+        ep = server.endpoint
+        md = cli(ep, "create-key", "--description", "from the cli")["KeyMetadata"]
+        key = md["KeyId"]
+        assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["Description"] == "from the cli"
+        assert key in [k["KeyId"] for k in cli(ep, "list-keys")["Keys"]]
+        cli(ep, "create-alias", "--alias-name", "alias/cli", "--target-key-id", key)
+        pt_file = os.path.join(tmp, "pt.bin")
+        with open(pt_file, "wb") as f:
+            f.write(b"cli secret")
+        ct = cli(ep, "encrypt", "--key-id", "alias/cli", "--plaintext", f"fileb://{pt_file}",
+                 "--encryption-context", "purpose=cli")
+        ct_file = os.path.join(tmp, "ct.bin")
+        with open(ct_file, "wb") as f:
+            f.write(base64.b64decode(ct["CiphertextBlob"]))
+        state["cli_ct"] = ct_file
+        out = cli(ep, "decrypt", "--ciphertext-blob", f"fileb://{ct_file}", "--encryption-context", "purpose=cli")
+        assert base64.b64decode(out["Plaintext"]) == b"cli secret"
+        dk = cli(ep, "generate-data-key", "--key-id", key, "--key-spec", "AES_256")
+        assert len(base64.b64decode(dk["Plaintext"])) == 32
+        dkn = cli(ep, "generate-data-key-without-plaintext", "--key-id", key, "--number-of-bytes", "16")
+        assert "Plaintext" not in dkn
+        re = cli(ep, "re-encrypt", "--ciphertext-blob", f"fileb://{ct_file}", "--source-encryption-context",
+                 "purpose=cli", "--destination-key-id", state["key"])
+        assert re["KeyId"] == state["arn"]
+        cli(ep, "disable-key", "--key-id", key)
+        err = cli_error(ep, "encrypt", "--key-id", key, "--plaintext", f"fileb://{pt_file}")
+        assert "DisabledException" in err, err
+        cli(ep, "enable-key", "--key-id", key)
+        cli(ep, "update-alias", "--alias-name", "alias/cli", "--target-key-id", key)
+        assert any(a["AliasName"] == "alias/cli" for a in cli(ep, "list-aliases")["Aliases"])
+        assert len(base64.b64decode(cli(ep, "generate-random", "--number-of-bytes", "64")["Plaintext"])) == 64
+        err = cli_error(ep, "describe-key", "--key-id", "alias/missing")
+        assert "NotFoundException" in err, err
+
+    @check("restart: keys, aliases and ciphertexts survive")
+    def _():
+        server.stop()
+        server.start()
+        k = boto(server.endpoint)
+        assert k.describe_key(KeyId="alias/interop")["KeyMetadata"]["KeyId"] == state["key"]
+        assert k.decrypt(CiphertextBlob=state["ct"], EncryptionContext={"app": "interop"})["Plaintext"] == b"hello"
+        assert k.decrypt(CiphertextBlob=state["alias_ct"])["Plaintext"] == b"via alias"
+        out = cli(server.endpoint, "decrypt", "--ciphertext-blob", f"fileb://{state['cli_ct']}",
+                  "--encryption-context", "purpose=cli")
+        assert base64.b64decode(out["Plaintext"]) == b"cli secret"
+
+    server.stop()
+    print(f"interop: {results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
