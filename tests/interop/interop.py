@@ -93,14 +93,16 @@ class Trent:
         assert code == 0, f"clean shutdown expected, got {code}"
 
 
-def boto(endpoint, region=REGION):
+def boto(endpoint, region=REGION, validate=True):
+    # validate=False skips botocore's client-side checks so that the server's
+    # own ValidationException is what the test sees.
     return boto3.client(
         "kms",
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=AK,
         aws_secret_access_key=SK,
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
     )
 
 
@@ -212,7 +214,10 @@ def main():
         kms.enable_key(KeyId=state["other"])
         assert error_code(lambda: kms.encrypt(KeyId=state["key"], Plaintext=b"x" * 4097)) == "ValidationException"
         assert error_code(lambda: kms.describe_key(KeyId="alias/nope")) == "NotFoundException"
-        assert error_code(lambda: kms.generate_random(NumberOfBytes=0)) == "ValidationException"
+        raw = boto(server.endpoint, validate=False)
+        assert error_code(lambda: raw.generate_random(NumberOfBytes=0)) == "ValidationException"
+        assert error_code(lambda: raw.generate_data_key(KeyId=state["key"])) == "ValidationException"
+        assert error_code(lambda: raw.create_alias(AliasName="alias/aws/x", TargetKeyId=state["key"])) == "NotAuthorizedException"
         assert error_code(lambda: boto(server.endpoint, "eu-west-1").describe_key(KeyId=state["arn"])) == "NotFoundException"
         assert len(kms.generate_random(NumberOfBytes=32)["Plaintext"]) == 32
 

@@ -52,6 +52,7 @@ error_codes! {
     KeyUnavailable = ("KeyUnavailableException", 500),
     LimitExceeded = ("LimitExceededException", 400),
     MalformedPolicyDocument = ("MalformedPolicyDocumentException", 400),
+    NotAuthorized = ("NotAuthorizedException", 400),
     NotFound = ("NotFoundException", 400),
     Tag = ("TagException", 400),
     UnsupportedOperation = ("UnsupportedOperationException", 400),

@@ -64,6 +64,10 @@ pub enum KmsError {
     /// `AccessDeniedException`.
     #[error("{0}")]
     AccessDenied(String),
+    /// `NotAuthorizedException`: AWS's answer to touching an alias in the
+    /// reserved `alias/aws/` namespace.
+    #[error("{0}")]
+    NotAuthorized(String),
     /// `KMSInternalException`: the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(#[source] InternalError),
@@ -124,6 +128,7 @@ impl KmsError {
             KmsError::Unsupported(_) => C::UnsupportedOperation,
             KmsError::CustomKeyStoreNotFound(_) => C::CustomKeyStoreNotFound,
             KmsError::AccessDenied(_) => C::AccessDenied,
+            KmsError::NotAuthorized(_) => C::NotAuthorized,
             KmsError::Internal(_) => C::KmsInternal,
         }
     }

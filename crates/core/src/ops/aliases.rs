@@ -22,7 +22,7 @@ fn alias_name(name: Option<&str>) -> Result<AliasName, KmsError> {
         return Err(KmsError::InvalidAliasName(format!("Alias {name} is not a valid alias name.")));
     }
     if rest.starts_with("aws/") {
-        return Err(KmsError::InvalidAliasName(
+        return Err(KmsError::NotAuthorized(
             "Alias names cannot begin with alias/aws/, which is reserved for AWS managed keys.".into(),
         ));
     }
