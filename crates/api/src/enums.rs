@@ -178,6 +178,24 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// How a key's material was rotated (`RotationType`).
+    RotationType { Automatic = "AUTOMATIC", OnDemand = "ON_DEMAND" }
+}
+
+wire_enum! {
+    /// Which materials ListKeyRotations returns (`IncludeKeyMaterial`).
+    IncludeKeyMaterial { AllKeyMaterial = "ALL_KEY_MATERIAL", RotationsOnly = "ROTATIONS_ONLY" }
+}
+
+wire_enum! {
+    /// The state of one key material (`KeyMaterialState`).
+    KeyMaterialState {
+        NonCurrent = "NON_CURRENT", Current = "CURRENT", PendingRotation = "PENDING_ROTATION",
+        PendingMultiRegionImportAndRotation = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    }
+}
+
+wire_enum! {
     /// Dry-run modifiers.
     DryRunModifier { IgnoreCiphertext = "IGNORE_CIPHERTEXT" }
 }

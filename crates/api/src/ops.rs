@@ -463,3 +463,199 @@ pub struct ListAliasesResponse {
     /// True when more pages follow.
     pub truncated: bool,
 }
+
+shape!(
+    /// UpdateKeyDescription input.
+    request UpdateKeyDescriptionRequest {
+        /// Key.
+        key_id: String,
+        /// New description (0–8192 characters).
+        description: String,
+    }
+);
+shape!(
+    /// TagResource input.
+    request TagResourceRequest {
+        /// Key.
+        key_id: String,
+        /// Tags to add or overwrite.
+        tags: Vec<Tag>,
+    }
+);
+shape!(
+    /// UntagResource input.
+    request UntagResourceRequest {
+        /// Key.
+        key_id: String,
+        /// Tag keys to remove.
+        tag_keys: Vec<String>,
+    }
+);
+shape!(
+    /// ListResourceTags input.
+    request ListResourceTagsRequest {
+        /// Key.
+        key_id: String,
+        /// Page size.
+        limit: i64,
+        /// Marker from a previous page.
+        marker: String,
+    }
+);
+
+/// ListResourceTags output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse {
+    /// Tags on this page.
+    pub tags: Vec<Tag>,
+    /// Marker for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// True when more pages follow.
+    pub truncated: bool,
+}
+
+shape!(
+    /// ScheduleKeyDeletion input.
+    request ScheduleKeyDeletionRequest {
+        /// Key.
+        key_id: String,
+        /// Waiting period, 7–30 days (default 30).
+        pending_window_in_days: i64,
+    }
+);
+shape!(
+    /// ScheduleKeyDeletion output.
+    response ScheduleKeyDeletionResponse {
+        /// Key ARN.
+        key_id: String,
+        /// When the key will be deleted.
+        deletion_date: Timestamp,
+        /// The key's state (PendingDeletion).
+        key_state: KeyState,
+        /// Waiting period.
+        pending_window_in_days: i64,
+    }
+);
+shape!(
+    /// CancelKeyDeletion input.
+    request CancelKeyDeletionRequest {
+        /// Key.
+        key_id: String,
+    }
+);
+shape!(
+    /// CancelKeyDeletion output.
+    response CancelKeyDeletionResponse {
+        /// Key ARN.
+        key_id: String,
+    }
+);
+shape!(
+    /// EnableKeyRotation input.
+    request EnableKeyRotationRequest {
+        /// Key.
+        key_id: String,
+        /// Days between automatic rotations, 90–2560 (default 365).
+        rotation_period_in_days: i64,
+    }
+);
+shape!(
+    /// DisableKeyRotation input.
+    request DisableKeyRotationRequest {
+        /// Key.
+        key_id: String,
+    }
+);
+shape!(
+    /// GetKeyRotationStatus input.
+    request GetKeyRotationStatusRequest {
+        /// Key.
+        key_id: String,
+    }
+);
+
+/// GetKeyRotationStatus output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyRotationStatusResponse {
+    /// True when automatic rotation is on.
+    pub key_rotation_enabled: bool,
+    /// Key ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Days between automatic rotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<i64>,
+    /// When the next automatic rotation is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<Timestamp>,
+    /// Start of an on-demand rotation in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_rotation_start_date: Option<Timestamp>,
+}
+
+shape!(
+    /// RotateKeyOnDemand input.
+    request RotateKeyOnDemandRequest {
+        /// Key.
+        key_id: String,
+    }
+);
+shape!(
+    /// RotateKeyOnDemand output.
+    response RotateKeyOnDemandResponse {
+        /// Key ARN.
+        key_id: String,
+    }
+);
+shape!(
+    /// ListKeyRotations input.
+    request ListKeyRotationsRequest {
+        /// Key.
+        key_id: String,
+        /// ROTATIONS_ONLY (default) or ALL_KEY_MATERIAL.
+        include_key_material: IncludeKeyMaterial,
+        /// Page size.
+        limit: i64,
+        /// Marker from a previous page.
+        marker: String,
+    }
+);
+shape!(
+    /// One entry of ListKeyRotations.
+    response RotationsListEntry {
+        /// Key ARN.
+        key_id: String,
+        /// Key material id.
+        key_material_id: String,
+        /// Description of imported material.
+        key_material_description: String,
+        /// Import state of imported material.
+        import_state: String,
+        /// CURRENT or NON_CURRENT.
+        key_material_state: KeyMaterialState,
+        /// Expiration model of imported material.
+        expiration_model: ExpirationModel,
+        /// Expiry of imported material.
+        valid_to: Timestamp,
+        /// When this material was created by a rotation (or the key created).
+        rotation_date: Timestamp,
+        /// AUTOMATIC or ON_DEMAND; absent for the key's original material.
+        rotation_type: RotationType,
+    }
+);
+
+/// ListKeyRotations output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsResponse {
+    /// Rotations on this page.
+    pub rotations: Vec<RotationsListEntry>,
+    /// Marker for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// True when more pages follow.
+    pub truncated: bool,
+}

@@ -181,13 +181,7 @@ impl Validate for CreateKeyRequest {
         v.enumeration("keySpec", self.key_spec.as_ref());
         v.enumeration("origin", self.origin.as_ref());
         v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
-        for (i, t) in self.tags.iter().flatten().enumerate() {
-            let at = |m: &str| format!("tags.{}.member.{m}", i + 1);
-            v.required(&at("tagKey"), &t.tag_key);
-            v.required(&at("tagValue"), &t.tag_value);
-            v.len(&at("tagKey"), t.tag_key.as_deref(), 1, 128);
-            v.len(&at("tagValue"), t.tag_value.as_deref(), 0, 256);
-        }
+        v.tags(self.tags.as_ref());
         v.len("xksKeyId", self.xks_key_id.as_deref(), 1, 128);
         v.pattern("xksKeyId", self.xks_key_id.as_deref(), "^[a-zA-Z0-9-_.]+$", |s| {
             s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -329,6 +323,106 @@ impl Validate for UpdateAliasRequest {
 impl Validate for ListAliasesRequest {
     fn check(&self, v: &mut Violations) {
         v.key_id("keyId", self.key_id.as_ref());
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+impl Violations {
+    fn tags(&mut self, tags: Option<&Vec<crate::ops::Tag>>) {
+        for (i, t) in tags.into_iter().flatten().enumerate() {
+            let at = |m: &str| format!("tags.{}.member.{m}", i + 1);
+            self.required(&at("tagKey"), &t.tag_key);
+            self.required(&at("tagValue"), &t.tag_value);
+            self.len(&at("tagKey"), t.tag_key.as_deref(), 1, 128);
+            self.len(&at("tagValue"), t.tag_value.as_deref(), 0, 256);
+        }
+    }
+
+    fn key_only(&mut self, key_id: Option<&String>) {
+        self.required("keyId", &key_id);
+        self.key_id("keyId", key_id);
+    }
+}
+
+impl Validate for UpdateKeyDescriptionRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("description", &self.description);
+        v.len("description", self.description.as_deref(), 0, 8192);
+    }
+}
+
+impl Validate for TagResourceRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("tags", &self.tags);
+        v.tags(self.tags.as_ref());
+    }
+}
+
+impl Validate for UntagResourceRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("tagKeys", &self.tag_keys);
+        for (i, k) in self.tag_keys.iter().flatten().enumerate() {
+            v.len(&format!("tagKeys.{}.member", i + 1), Some(k), 1, 128);
+        }
+    }
+}
+
+impl Validate for ListResourceTagsRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+impl Validate for ScheduleKeyDeletionRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        // The model allows 1–365; the service accepts 7–30 and words the
+        // refusal as a model constraint.
+        v.range("pendingWindowInDays", self.pending_window_in_days, 7, 30);
+    }
+}
+
+impl Validate for CancelKeyDeletionRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+    }
+}
+
+impl Validate for EnableKeyRotationRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.range("rotationPeriodInDays", self.rotation_period_in_days, 90, 2560);
+    }
+}
+
+impl Validate for DisableKeyRotationRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+    }
+}
+
+impl Validate for GetKeyRotationStatusRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+    }
+}
+
+impl Validate for RotateKeyOnDemandRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+    }
+}
+
+impl Validate for ListKeyRotationsRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.enumeration("includeKeyMaterial", self.include_key_material.as_ref());
         v.range("limit", self.limit, 1, 1000);
         v.marker(self.marker.as_ref());
     }

@@ -52,6 +52,9 @@ pub enum KmsError {
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// `ConflictException`: a concurrent operation on the same key.
+    #[error("{0}")]
+    Conflict(String),
     /// `DryRunOperationException`: all checks passed.
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
@@ -124,6 +127,7 @@ impl KmsError {
             KmsError::Tag(_) => C::Tag,
             KmsError::MalformedPolicyDocument(_) => C::MalformedPolicyDocument,
             KmsError::LimitExceeded(_) => C::LimitExceeded,
+            KmsError::Conflict(_) => C::Conflict,
             KmsError::DryRun => C::DryRunOperation,
             KmsError::Unsupported(_) => C::UnsupportedOperation,
             KmsError::CustomKeyStoreNotFound(_) => C::CustomKeyStoreNotFound,

@@ -110,6 +110,11 @@ impl Keyring {
             .map_err(KmsError::crypto)
     }
 
+    /// Drops every cached backing key of a key (after it is destroyed).
+    pub fn forget(&self, key_id: &KeyId) {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner).retain(|(k, _), _| k != key_id);
+    }
+
     /// The unwrapped backing key of one key version (cached).
     pub async fn backing_key(
         &self,

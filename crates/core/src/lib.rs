@@ -7,7 +7,10 @@
 //!   support for the server.
 //! - `ops/`: the operations, one file per family: `keys.rs` (CreateKey,
 //!   DescribeKey, ListKeys, EnableKey, DisableKey), `crypto.rs` (Encrypt,
-//!   Decrypt, ReEncrypt, GenerateDataKey*), `aliases.rs`, `random.rs`.
+//!   Decrypt, ReEncrypt, GenerateDataKey*), `aliases.rs`, `random.rs`,
+//!   `metadata.rs` (description, tags), `rotation.rs` (automatic and
+//!   on-demand rotation), `lifecycle.rs` (scheduled deletion and the
+//!   scheduler's jobs, [`Kms::run_due_jobs`]).
 //! - [`model`]: what is stored: keys, key versions, aliases, accounts, access
 //!   keys, domain keys. Key specs expose capabilities.
 //! - [`store`]: the [`Store`] trait; [`memory`]: an in-memory store for tests.
@@ -35,4 +38,5 @@ pub use caller::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
+pub use ops::JobReport;
 pub use store::{Store, StoreError};

@@ -16,6 +16,7 @@ struct Inner {
     keys: BTreeMap<KeyId, KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
     aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
+    destroyed: BTreeMap<KeyId, (Scope, i64)>,
 }
 
 /// A store that keeps everything in memory.
@@ -33,6 +34,13 @@ impl InMemoryStore {
         // (each method mutates at most after all checks), so poisoning is ignored.
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// The scheduler's due condition, shared by every backend's query.
+pub fn job_due(k: &KeyRecord, now: i64) -> bool {
+    use trent_api::enums::KeyState;
+    (k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now))
+        || (k.state == KeyState::Enabled && k.next_rotation_at.is_some_and(|t| t <= now))
 }
 
 fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) {
@@ -110,6 +118,59 @@ impl Store for InMemoryStore {
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
         Ok(self.lock().versions.get(&(key_id.clone(), version)).cloned())
+    }
+
+    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        let Some(cur) = g.keys.get(&key.id) else {
+            return Err(StoreError::NotFound);
+        };
+        if cur.revision + 1 != key.revision {
+            return Err(StoreError::Conflict);
+        }
+        let vk = (version.key_id.clone(), version.version);
+        if g.versions.contains_key(&vk) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.versions.insert(vk, version.clone());
+        g.keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
+        let g = self.lock();
+        let from = (key_id.clone(), after.saturating_add(1));
+        Ok(g.versions
+            .range(from..)
+            .take_while(|((k, _), _)| k == key_id)
+            .filter(|((_, v), _)| *v > after)
+            .take(limit)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let g = self.lock();
+        Ok(g.keys.values().filter(|k| job_due(k, now)).take(limit).cloned().collect())
+    }
+
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
+        let mut g = self.lock();
+        let Some(cur) = g.keys.get(&key.id) else {
+            return Err(StoreError::NotFound);
+        };
+        if cur.revision != key.revision {
+            return Err(StoreError::Conflict);
+        }
+        g.keys.remove(&key.id);
+        g.versions.retain(|(k, _), _| k != &key.id);
+        g.aliases.retain(|_, a| a.target != key.id);
+        g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
+        Ok(())
+    }
+
+    async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
+        Ok(self.lock().destroyed.get(id).is_some_and(|(s, _)| s == scope))
     }
 
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {

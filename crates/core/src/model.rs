@@ -4,7 +4,7 @@
 //! that made them. Specs expose their capabilities so that operations ask
 //! the spec, not a list of names.
 
-use trent_api::enums::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+use trent_api::enums::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 
 /// The namespace of keys and aliases: one account in one region.
@@ -47,6 +47,11 @@ pub struct KeyRecord {
     pub deletion_date: Option<i64>,
     /// Waiting period of a pending deletion.
     pub pending_window_days: Option<i32>,
+    /// Days between automatic rotations; `Some` while automatic rotation is on.
+    pub rotation_period_days: Option<i32>,
+    /// When the next automatic rotation is due, epoch milliseconds (while
+    /// automatic rotation is on).
+    pub next_rotation_at: Option<i64>,
     /// Optimistic-concurrency revision, bumped by every update.
     pub revision: u64,
 }
@@ -71,6 +76,9 @@ pub struct KeyVersionRecord {
     pub wrapped_material: Vec<u8>,
     /// Creation time, epoch milliseconds.
     pub created_at: i64,
+    /// The rotation that made this version; `None` for the key's original
+    /// material.
+    pub rotation_type: Option<RotationType>,
 }
 
 /// An alias.

@@ -63,6 +63,24 @@ pub trait Store: Send + Sync + 'static {
     async fn update_key(&self, key: &KeyRecord) -> StoreResult<()>;
     /// One version of a key's material.
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>>;
+    /// Adds a version of a key's material and stores `key` (which names it
+    /// current), atomically; revision-checked like [`Store::update_key`].
+    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()>;
+    /// Versions of a key with number greater than `after`, in order, at most
+    /// `limit`.
+    async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>>;
+    /// Keys of every scope with a job due at `now`: pending deletion with a
+    /// deletion date at or before `now`, or enabled with automatic rotation
+    /// due at or before `now`. At most `limit`, in key id order.
+    async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>>;
+    /// Destroys a key whose stored revision is `key.revision`: every version
+    /// of its material, its aliases and the key itself, atomically, leaving
+    /// only a tombstone (scope, id, time). `Conflict` if the key changed,
+    /// `NotFound` if it is gone. Backends overwrite what they delete where
+    /// they can, so no copy of the wrapped material stays on disk.
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()>;
+    /// True when a key with this id was destroyed in this scope.
+    async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool>;
 
     /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()>;

@@ -38,6 +38,8 @@ pub struct Config {
     pub max_clock_skew_secs: Option<u64>,
     /// `key_cache_capacity`: unwrapped backing keys kept in memory.
     pub key_cache_capacity: Option<usize>,
+    /// `scheduler_interval_secs`: seconds between scheduler passes (default 60).
+    pub scheduler_interval_secs: Option<u64>,
     /// `log`: a tracing filter (`info`, `trent=debug`, …).
     pub log: Option<String>,
     /// `bootstrap_account_id`: the first account's id (12 digits).
@@ -60,6 +62,7 @@ impl fmt::Debug for Config {
             .field("production", &self.production)
             .field("max_clock_skew_secs", &self.max_clock_skew_secs)
             .field("key_cache_capacity", &self.key_cache_capacity)
+            .field("scheduler_interval_secs", &self.scheduler_interval_secs)
             .field("log", &self.log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
@@ -106,6 +109,7 @@ impl Config {
             max_clock_skew_secs: parse_u64("TRENT_MAX_CLOCK_SKEW_SECS")?,
             key_cache_capacity: parse_u64("TRENT_KEY_CACHE_CAPACITY")?
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            scheduler_interval_secs: parse_u64("TRENT_SCHEDULER_INTERVAL_SECS")?,
             log: s("TRENT_LOG"),
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
@@ -127,6 +131,7 @@ impl Config {
             production,
             max_clock_skew_secs,
             key_cache_capacity,
+            scheduler_interval_secs,
             log,
             bootstrap_account_id,
             bootstrap_access_key_id,
@@ -181,6 +186,10 @@ impl Config {
         if skew == 0 || skew > 3600 {
             return Err(ConfigError("max_clock_skew_secs must be between 1 and 3600".into()));
         }
+        let interval = self.scheduler_interval_secs.unwrap_or(60);
+        if interval == 0 || interval > 86_400 {
+            return Err(ConfigError("scheduler_interval_secs must be between 1 and 86400".into()));
+        }
         Ok(ServerParams {
             listen,
             data_dir,
@@ -188,6 +197,7 @@ impl Config {
             production,
             max_clock_skew: time::Duration::seconds(i64::try_from(skew).unwrap_or(300)),
             key_cache_capacity: self.key_cache_capacity.unwrap_or(100_000).max(1),
+            scheduler_interval: std::time::Duration::from_secs(interval),
             log: self.log.unwrap_or_else(|| "info".into()),
             bootstrap_account_id: self.bootstrap_account_id,
             bootstrap_access_key_id: self.bootstrap_access_key_id,
@@ -227,6 +237,8 @@ pub struct ServerParams {
     pub max_clock_skew: time::Duration,
     /// Backing-key cache capacity.
     pub key_cache_capacity: usize,
+    /// Time between scheduler passes (key deletion, automatic rotation).
+    pub scheduler_interval: std::time::Duration,
     /// Tracing filter.
     pub log: String,
     /// Bootstrap account id.
@@ -246,6 +258,7 @@ impl fmt::Debug for ServerParams {
             .field("production", &self.production)
             .field("max_clock_skew", &self.max_clock_skew)
             .field("key_cache_capacity", &self.key_cache_capacity)
+            .field("scheduler_interval", &self.scheduler_interval)
             .field("log", &self.log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)

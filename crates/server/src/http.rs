@@ -32,13 +32,25 @@ struct Inner {
     kms: Kms,
     clock: Arc<dyn Clock>,
     max_skew: time::Duration,
+    scheduler_interval: std::time::Duration,
 }
 
 impl AppState {
     /// State over an opened KMS. `max_skew` bounds the difference between a
-    /// request's signing time and the server's clock.
-    pub fn new(kms: Kms, clock: Arc<dyn Clock>, max_skew: time::Duration) -> Self {
-        AppState(Arc::new(Inner { kms, clock, max_skew }))
+    /// request's signing time and the server's clock; the scheduler runs due
+    /// jobs every `scheduler_interval`.
+    pub fn new(
+        kms: Kms,
+        clock: Arc<dyn Clock>,
+        max_skew: time::Duration,
+        scheduler_interval: std::time::Duration,
+    ) -> Self {
+        AppState(Arc::new(Inner { kms, clock, max_skew, scheduler_interval }))
+    }
+
+    /// Time between scheduler passes.
+    pub fn scheduler_interval(&self) -> std::time::Duration {
+        self.0.scheduler_interval
     }
 
     /// The KMS.

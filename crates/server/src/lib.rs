@@ -11,7 +11,8 @@
 //!   operation name; parsing, validation and serialization around the core.
 //! - `http.rs`: the axum handler: authentication, routing, error bodies.
 //! - [`run`]: serves a listener until a shutdown future resolves, finishing
-//!   in-flight requests.
+//!   in-flight requests, with the scheduler task (due key deletions and
+//!   automatic rotations) beside it.
 //!
 //! The server decides nothing about access: it authenticates the caller and
 //! hands it to the core, which authorizes.
@@ -27,13 +28,40 @@ pub use http::{router, AppState};
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// Serves `listener` until `shutdown` resolves; in-flight requests finish
-/// before this returns.
+/// Serves `listener` until `shutdown` resolves, running the scheduler (key
+/// deletion, automatic rotation) beside it; in-flight requests and any
+/// scheduler pass under way finish before this returns.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(scheduler(state.clone(), stop_rx));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_tx.send(true);
+    if let Err(e) = scheduler.await {
+        tracing::error!(error = %e, "scheduler task failed");
+    }
+    served
+}
+
+/// Runs due jobs at start and then every interval until told to stop.
+async fn scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.scheduler_interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match state.kms().run_due_jobs().await {
+            Ok(r) if r.destroyed + r.rotated + r.failed > 0 => {
+                tracing::info!(destroyed = r.destroyed, rotated = r.rotated, failed = r.failed, "scheduler pass");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "scheduler pass failed"),
+        }
+    }
 }

@@ -120,7 +120,7 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
         credentials_file = Some(path);
     }
     Ok(Opened {
-        state: AppState::new(kms, clock, params.max_clock_skew),
+        state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval),
         seal_kind: seal.kind(),
         bootstrap,
         credentials_file,

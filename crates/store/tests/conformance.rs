@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
-use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin};
+use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::memory::InMemoryStore;
 use trent_core::model::*;
@@ -41,6 +41,8 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         deletion_date: None,
         pending_window_days: None,
         revision: 1,
+        rotation_period_days: None,
+        next_rotation_at: None,
     }
 }
 
@@ -50,7 +52,8 @@ fn version(id: &KeyId, v: u32) -> KeyVersionRecord {
         version: v,
         material_id: format!("{v:064x}"),
         wrapped_material: vec![v as u8; 60],
-        created_at: 1_700_000_000_000,
+        created_at: 1_700_000_000_000 + i64::from(v),
+        rotation_type: (v > 1).then_some(if v % 2 == 0 { RotationType::OnDemand } else { RotationType::Automatic }),
     }
 }
 
@@ -272,6 +275,108 @@ async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestRe
     Ok(())
 }
 
+async fn versions_are_added_atomically_with_the_key(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, &version(&k.id, 1)).await?;
+    let mut cur = k.clone();
+    for v in 2..=5 {
+        cur.current_version = v;
+        cur.revision += 1;
+        cur.next_rotation_at = Some(i64::from(v) * 1000);
+        cur.rotation_period_days = Some(90);
+        s.add_key_version(&cur, &version(&k.id, v)).await?;
+    }
+    assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
+    let all = s.key_versions(&k.id, 0, 100).await?;
+    assert_eq!(all, (1..=5).map(|v| version(&k.id, v)).collect::<Vec<_>>());
+    assert_eq!(s.key_versions(&k.id, 2, 2).await?, vec![version(&k.id, 3), version(&k.id, 4)]);
+    assert!(s.key_versions(&k.id, 5, 10).await?.is_empty());
+
+    // A stale writer adds nothing: neither the version nor the key change.
+    let mut stale = cur.clone();
+    stale.current_version = 6;
+    assert!(matches!(s.add_key_version(&stale, &version(&k.id, 6)).await, Err(StoreError::Conflict)));
+    assert_eq!(s.key_version(&k.id, 6).await?, None);
+    assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
+    // A version number taken already is refused, and the key is unchanged.
+    let mut dup = cur.clone();
+    dup.revision += 1;
+    assert!(matches!(s.add_key_version(&dup, &version(&k.id, 5)).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(s.key(&a, &k.id).await?, Some(cur));
+    Ok(())
+}
+
+async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let b = scope("444455556666", "eu-west-1");
+    let mut keys = Vec::new();
+    for (n, sc) in [(1, &a), (2, &b), (3, &a), (4, &b), (5, &a)] {
+        let k = key(sc, n);
+        s.insert_key(&k, &version(&k.id, 1)).await?;
+        keys.push(k);
+    }
+    let update = |mut k: KeyRecord, f: &dyn Fn(&mut KeyRecord)| {
+        f(&mut k);
+        k.revision += 1;
+        k
+    };
+    // 1: deletion due at 100. 2: rotation due at 200. 3: deletion at 100 but
+    // cancelled (Disabled, no date). 4: rotation due but key disabled.
+    // 5: nothing scheduled.
+    let k1 = update(keys[0].clone(), &|k| {
+        k.state = KeyState::PendingDeletion;
+        k.deletion_date = Some(100);
+    });
+    let k2 = update(keys[1].clone(), &|k| k.next_rotation_at = Some(200));
+    let k3 = update(keys[2].clone(), &|k| k.state = KeyState::Disabled);
+    let k4 = update(keys[3].clone(), &|k| {
+        k.state = KeyState::Disabled;
+        k.next_rotation_at = Some(50);
+    });
+    for k in [&k1, &k2, &k3, &k4] {
+        s.update_key(k).await?;
+    }
+    let ids = |v: Vec<KeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    assert!(s.due_keys(99, 10).await?.is_empty());
+    assert_eq!(ids(s.due_keys(100, 10).await?), vec![k1.id.clone()]);
+    assert_eq!(ids(s.due_keys(1000, 10).await?), vec![k1.id.clone(), k2.id.clone()]);
+    assert_eq!(ids(s.due_keys(1000, 1).await?), vec![k1.id.clone()]);
+    Ok(())
+}
+
+async fn destroying_a_key_leaves_only_a_tombstone(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let (k1, k2) = (key(&a, 1), key(&a, 2));
+    s.insert_key(&k1, &version(&k1.id, 1)).await?;
+    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+    let mut k1b = k1.clone();
+    k1b.current_version = 2;
+    k1b.revision = 2;
+    s.add_key_version(&k1b, &version(&k1.id, 2)).await?;
+    s.insert_alias(&alias(&a, "one", &k1.id)).await?;
+    s.insert_alias(&alias(&a, "two", &k2.id)).await?;
+
+    // A stale view of the key (deletion cancelled since) destroys nothing.
+    assert!(matches!(s.destroy_key(&k1, 9).await, Err(StoreError::Conflict)));
+    assert!(s.key(&a, &k1.id).await?.is_some());
+
+    s.destroy_key(&k1b, 9).await?;
+    assert_eq!(s.key(&a, &k1.id).await?, None);
+    assert!(s.key_versions(&k1.id, 0, 10).await?.is_empty());
+    assert_eq!(s.key_version(&k1.id, 1).await?, None);
+    assert_eq!(s.alias(&a, &AliasName::new_unchecked("alias/one")).await?, None);
+    assert!(s.key_destroyed(&a, &k1.id).await?);
+    assert!(!s.key_destroyed(&scope("111122223333", "eu-west-1"), &k1.id).await?);
+    assert!(!s.key_destroyed(&a, &k2.id).await?);
+    assert!(matches!(s.destroy_key(&k1b, 10).await, Err(StoreError::NotFound)));
+    // The other key and its alias are untouched.
+    assert_eq!(s.key(&a, &k2.id).await?, Some(k2.clone()));
+    assert_eq!(s.key_version(&k2.id, 1).await?, Some(version(&k2.id, 1)));
+    assert!(s.alias(&a, &AliasName::new_unchecked("alias/two")).await?.is_some());
+    Ok(())
+}
+
 macro_rules! conformance {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -286,6 +391,9 @@ macro_rules! conformance {
                 aliases_round_trip_and_are_scoped,
                 list_aliases_filters_and_paginates,
                 concurrent_alias_creation_exactly_one_wins,
+                versions_are_added_atomically_with_the_key,
+                due_keys_are_found_across_scopes,
+                destroying_a_key_leaves_only_a_tombstone,
             );
         }
     };
@@ -336,5 +444,33 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
+    Ok(())
+}
+
+/// SQLite only: a destroyed key's wrapped material is gone from the
+/// database file and the WAL (secure_delete + checkpoint), not just unlinked.
+#[tokio::test]
+async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("trent.db");
+    let s = SqliteStore::open(&path)?;
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    let mut v = version(&k.id, 1);
+    let marker = b"WRAPPED-MATERIAL-MARKER-0123456789abcdef".to_vec();
+    v.wrapped_material = marker.clone();
+    s.insert_key(&k, &v).await?;
+    let on_disk = |needle: &[u8]| -> Result<bool, std::io::Error> {
+        for entry in std::fs::read_dir(dir.path())? {
+            let bytes = std::fs::read(entry?.path())?;
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    assert!(on_disk(&marker)?, "the marker is written before destruction");
+    s.destroy_key(&k, 5).await?;
+    assert!(!on_disk(&marker)?, "no copy of the wrapped material remains");
     Ok(())
 }

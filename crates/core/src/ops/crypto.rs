@@ -111,7 +111,17 @@ impl Kms {
         // (another account or region, or not a Trent ciphertext) is invalid.
         let key = match expected_key {
             Some(k) => k,
-            None => self.store.key(&caller.scope(), &blob_key_id).await?.ok_or(KmsError::InvalidCiphertext)?,
+            None => match self.store.key(&caller.scope(), &blob_key_id).await? {
+                Some(k) => k,
+                // The key existed here and was destroyed: say so, as AWS does.
+                None if self.store.key_destroyed(&caller.scope(), &blob_key_id).await? => {
+                    return Err(KmsError::NotFound(format!(
+                        "Key '{}' does not exist",
+                        trent_api::ids::key_arn(&caller.region, &caller.account, &blob_key_id)
+                    )))
+                }
+                None => return Err(KmsError::InvalidCiphertext),
+            },
         };
         check_usable(&key)?;
         check_encrypt_usage(&key)?;

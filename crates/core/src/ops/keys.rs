@@ -11,7 +11,7 @@ use trent_api::ids::KeyId;
 use trent_api::ops::*;
 
 /// AWS's limit on tags per key.
-const MAX_TAGS: usize = 50;
+pub(crate) const MAX_TAGS: usize = 50;
 
 impl Kms {
     fn default_policy(caller: &Caller) -> String {
@@ -113,6 +113,8 @@ impl Kms {
             deletion_date: None,
             pending_window_days: None,
             revision: 1,
+            rotation_period_days: None,
+            next_rotation_at: None,
         };
         let material_id = self.new_material_id()?;
         let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
@@ -122,6 +124,7 @@ impl Kms {
             wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
             material_id: material_id.clone(),
             created_at: now,
+            rotation_type: None,
         };
         self.store.insert_key(&key, &version).await?;
         Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(material_id))) })
@@ -163,14 +166,7 @@ impl Kms {
             let target = if enable { KeyState::Enabled } else { KeyState::Disabled };
             match key.state {
                 KeyState::Enabled | KeyState::Disabled => {}
-                ref s => {
-                    return Err(KmsError::InvalidState(format!(
-                        "{} is {} and cannot be {}.",
-                        key.arn(),
-                        state_words(s),
-                        if enable { "enabled" } else { "disabled" }
-                    )))
-                }
+                _ => return Err(super::invalid_state(&key)),
             }
             if key.state == target {
                 return Ok(());
@@ -195,16 +191,6 @@ impl Kms {
     /// DisableKey.
     pub async fn disable_key(&self, caller: &Caller, req: DisableKeyRequest) -> Result<Empty, KmsError> {
         self.set_enabled(caller, req.key_id.as_deref(), false).await.map(|()| Empty {})
-    }
-}
-
-fn state_words(s: &KeyState) -> &'static str {
-    match s {
-        KeyState::PendingDeletion => "pending deletion",
-        KeyState::PendingImport => "pending import",
-        KeyState::Unavailable => "unavailable",
-        KeyState::Creating => "being created",
-        _ => "in a state that does not allow this",
     }
 }
 

@@ -5,7 +5,12 @@
 mod aliases;
 mod crypto;
 mod keys;
+mod lifecycle;
+mod metadata;
 mod random;
+mod rotation;
+
+pub use lifecycle::JobReport;
 
 use crate::error::KmsError;
 use crate::model::{KeyRecord, SpecCapabilities};
@@ -43,16 +48,35 @@ pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetad
 }
 
 /// Refuses a key whose state does not allow cryptographic operations, with
-/// the error AWS returns for each state.
+/// the error AWS returns for each state (the "key states" table).
 pub(crate) fn check_usable(key: &KeyRecord) -> Result<(), KmsError> {
-    let arn = key.arn();
     match key.state {
         KeyState::Enabled => Ok(()),
-        KeyState::Disabled => Err(KmsError::Disabled(format!("{arn} is disabled."))),
-        KeyState::PendingDeletion => Err(KmsError::InvalidState(format!("{arn} is pending deletion."))),
-        KeyState::PendingImport => Err(KmsError::InvalidState(format!("{arn} is pending import."))),
-        KeyState::Unavailable => Err(KmsError::InvalidState(format!("{arn} is unavailable."))),
-        _ => Err(KmsError::InvalidState(format!("{arn} is not in a valid state for this operation."))),
+        KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", key.arn()))),
+        _ => Err(invalid_state(key)),
+    }
+}
+
+/// `KMSInvalidStateException` for a key whose state forbids the operation,
+/// worded as AWS words it for that state.
+pub(crate) fn invalid_state(key: &KeyRecord) -> KmsError {
+    let arn = key.arn();
+    KmsError::InvalidState(match key.state {
+        KeyState::Disabled => format!("{arn} is disabled."),
+        KeyState::PendingDeletion => format!("{arn} is pending deletion."),
+        KeyState::PendingImport => format!("{arn} is pending import."),
+        KeyState::Unavailable => format!("{arn} is unavailable."),
+        KeyState::Creating => format!("{arn} is being created."),
+        _ => format!("{arn} is not in a valid state for this operation."),
+    })
+}
+
+/// Refuses a key pending deletion (management operations that AWS allows in
+/// every other state).
+pub(crate) fn check_not_pending_deletion(key: &KeyRecord) -> Result<(), KmsError> {
+    match key.state {
+        KeyState::PendingDeletion => Err(invalid_state(key)),
+        _ => Ok(()),
     }
 }
 

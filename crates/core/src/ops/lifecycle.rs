@@ -1,0 +1,134 @@
+//! ScheduleKeyDeletion, CancelKeyDeletion, and the scheduler's jobs:
+//! destroying keys whose waiting period is over and rotating keys whose
+//! automatic rotation is due.
+//!
+//! Jobs are found by [`Store::due_keys`](crate::Store::due_keys) and applied
+//! with revision-checked writes, so a job is idempotent: re-running it after
+//! a crash, or on two nodes at once, applies it once (the loser sees
+//! `Conflict` or `NotFound` and moves on).
+
+use super::invalid_state;
+use crate::error::{InternalError, KmsError};
+use crate::model::KeyRecord;
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::{KeyState, RotationType};
+use trent_api::ops::*;
+use trent_api::time::Timestamp;
+
+/// Milliseconds per day.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+
+/// What one scheduler pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    /// Keys destroyed.
+    pub destroyed: usize,
+    /// Keys rotated automatically.
+    pub rotated: usize,
+    /// Jobs that failed (logged; retried on the next pass).
+    pub failed: usize,
+}
+
+/// Keys handled per store query in one pass.
+const BATCH: usize = 100;
+
+impl Kms {
+    /// ScheduleKeyDeletion.
+    pub async fn schedule_key_deletion(
+        &self,
+        caller: &Caller,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse, KmsError> {
+        let days = req.pending_window_in_days.unwrap_or(30);
+        if !(7..=30).contains(&days) {
+            return Err(KmsError::Validation("PendingWindowInDays must be between 7 and 30".into()));
+        }
+        let now = self.now();
+        let (key, ()) = self
+            .modify_key(caller, req.key_id.as_deref(), |key| {
+                if key.state == KeyState::PendingDeletion {
+                    return Err(invalid_state(key));
+                }
+                key.state = KeyState::PendingDeletion;
+                key.deletion_date = Some(now.saturating_add(days.saturating_mul(DAY_MS)));
+                key.pending_window_days = i32::try_from(days).ok();
+                Ok(())
+            })
+            .await?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: Some(key.arn()),
+            deletion_date: key.deletion_date.map(Timestamp::from_millis),
+            key_state: Some(key.state),
+            pending_window_in_days: Some(days),
+        })
+    }
+
+    /// CancelKeyDeletion: the key returns to Disabled.
+    pub async fn cancel_key_deletion(
+        &self,
+        caller: &Caller,
+        req: CancelKeyDeletionRequest,
+    ) -> Result<CancelKeyDeletionResponse, KmsError> {
+        let (key, ()) = self
+            .modify_key(caller, req.key_id.as_deref(), |key| {
+                if key.state != KeyState::PendingDeletion {
+                    return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
+                }
+                key.state = KeyState::Disabled;
+                key.deletion_date = None;
+                key.pending_window_days = None;
+                Ok(())
+            })
+            .await?;
+        Ok(CancelKeyDeletionResponse { key_id: Some(key.arn()) })
+    }
+
+    /// Runs every job due now: destroys keys whose deletion date has passed
+    /// and rotates keys whose automatic rotation is due. Failures are logged
+    /// and left for the next pass.
+    pub async fn run_due_jobs(&self) -> Result<JobReport, KmsError> {
+        let now = self.now();
+        let mut report = JobReport::default();
+        let due = self.store.due_keys(now, BATCH).await?;
+        for key in due {
+            let result = if key.state == KeyState::PendingDeletion {
+                self.destroy(&key, now).await.map(|done| report.destroyed += usize::from(done))
+            } else {
+                self.rotate_automatically(key.clone(), now).await.map(|done| report.rotated += usize::from(done))
+            };
+            if let Err(e) = result {
+                report.failed += 1;
+                tracing::error!(key = %key.arn(), error = %e, "scheduled job failed");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Destroys a key pending deletion. `false` when another pass did it
+    /// first or the key changed (cancelled deletion).
+    async fn destroy(&self, key: &KeyRecord, now: i64) -> Result<bool, KmsError> {
+        match self.store.destroy_key(key, now).await {
+            Ok(()) => {
+                self.keyring.forget(&key.id);
+                tracing::info!(key = %key.arn(), "key destroyed after its waiting period");
+                Ok(true)
+            }
+            Err(StoreError::Conflict | StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One automatic rotation of a key that is due, scheduling the next.
+    async fn rotate_automatically(&self, key: KeyRecord, now: i64) -> Result<bool, KmsError> {
+        let period = i64::from(key.rotation_period_days.unwrap_or(365));
+        match self.add_version(key, now, RotationType::Automatic, Some(now.saturating_add(period * DAY_MS))).await {
+            Ok(k) => {
+                tracing::info!(key = %k.arn(), version = k.current_version, "key rotated automatically");
+                Ok(true)
+            }
+            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict | StoreError::NotFound))) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! UpdateKeyDescription, TagResource, UntagResource, ListResourceTags.
+
+use super::keys::{check_tags, MAX_TAGS};
+use super::{check_not_pending_deletion, marker, page_size};
+use crate::error::KmsError;
+use crate::kms::Names;
+use crate::model::KeyRecord;
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::ops::*;
+
+impl Kms {
+    /// Reads a key (key id or ARN), applies `change` and stores it, retrying
+    /// from a fresh read when another writer got there first.
+    pub(crate) async fn modify_key<T>(
+        &self,
+        caller: &Caller,
+        key_ref: Option<&str>,
+        mut change: impl FnMut(&mut KeyRecord) -> Result<T, KmsError>,
+    ) -> Result<(KeyRecord, T), KmsError> {
+        loop {
+            let mut key = self.resolve_key(caller, key_ref.unwrap_or_default(), Names::KeyOnly).await?;
+            let out = change(&mut key)?;
+            key.revision += 1;
+            match self.store.update_key(&key).await {
+                Ok(()) => return Ok((key, out)),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// UpdateKeyDescription.
+    pub async fn update_key_description(
+        &self,
+        caller: &Caller,
+        req: UpdateKeyDescriptionRequest,
+    ) -> Result<Empty, KmsError> {
+        let description = req.description.unwrap_or_default();
+        self.modify_key(caller, req.key_id.as_deref(), |key| {
+            check_not_pending_deletion(key)?;
+            key.description.clone_from(&description);
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// TagResource: adds tags, replacing the value of a key already present.
+    pub async fn tag_resource(&self, caller: &Caller, req: TagResourceRequest) -> Result<Empty, KmsError> {
+        let new = check_tags(req.tags.unwrap_or_default())?;
+        self.modify_key(caller, req.key_id.as_deref(), |key| {
+            check_not_pending_deletion(key)?;
+            let mut tags = key.tags.clone();
+            for (k, v) in &new {
+                match tags.iter_mut().find(|(x, _)| x == k) {
+                    Some(slot) => slot.1.clone_from(v),
+                    None => tags.push((k.clone(), v.clone())),
+                }
+            }
+            if tags.len() > MAX_TAGS {
+                return Err(KmsError::LimitExceeded(format!(
+                    "A KMS key can have at most {MAX_TAGS} tags; this request would leave it with {}.",
+                    tags.len()
+                )));
+            }
+            key.tags = tags;
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// UntagResource: removes the named tags; absent names are ignored.
+    pub async fn untag_resource(&self, caller: &Caller, req: UntagResourceRequest) -> Result<Empty, KmsError> {
+        let names = req.tag_keys.unwrap_or_default();
+        self.modify_key(caller, req.key_id.as_deref(), |key| {
+            check_not_pending_deletion(key)?;
+            key.tags.retain(|(k, _)| !names.contains(k));
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// ListResourceTags: tags in the order they were added.
+    pub async fn list_resource_tags(
+        &self,
+        caller: &Caller,
+        req: ListResourceTagsRequest,
+    ) -> Result<ListResourceTagsResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let start = marker(req.marker.as_deref(), |m| m.parse::<usize>().ok())?.unwrap_or(0);
+        let limit = page_size(req.limit);
+        let page: Vec<Tag> = key
+            .tags
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) })
+            .collect();
+        let end = start.saturating_add(page.len());
+        let truncated = end < key.tags.len();
+        Ok(ListResourceTagsResponse { tags: page, next_marker: truncated.then(|| end.to_string()), truncated })
+    }
+}

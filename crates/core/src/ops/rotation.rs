@@ -1,0 +1,245 @@
+//! EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
+//! RotateKeyOnDemand, ListKeyRotations.
+//!
+//! A rotation adds a key version with fresh backing key material and makes
+//! it current; older versions stay, so every older ciphertext (which names
+//! its version) still decrypts.
+
+use super::lifecycle::DAY_MS;
+use super::{invalid_state, marker, page_size};
+use crate::error::{InternalError, KmsError};
+use crate::kms::Names;
+use crate::model::{KeyRecord, KeyVersionRecord};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::{IncludeKeyMaterial, KeyMaterialState, KeySpec, KeyState, Origin, RotationType};
+use trent_api::ops::*;
+use trent_api::time::Timestamp;
+
+/// AWS's limit on on-demand rotations per key.
+const MAX_ON_DEMAND: usize = 25;
+/// Default days between automatic rotations.
+const DEFAULT_PERIOD_DAYS: i64 = 365;
+/// Versions read per query when counting or listing.
+const VERSION_PAGE: usize = 1000;
+
+/// Rotation exists for symmetric keys with Trent-generated material.
+fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.origin != Origin::AwsKms {
+        return Err(KmsError::Unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            key.arn(),
+            key.origin
+        )));
+    }
+    if key.spec != KeySpec::SymmetricDefault {
+        return Err(KmsError::Unsupported(format!(
+            "{} key spec is {} which is not valid for this operation.",
+            key.arn(),
+            key.spec
+        )));
+    }
+    Ok(())
+}
+
+/// Enabled passes, Disabled is `DisabledException`, anything else
+/// `KMSInvalidStateException` (the key-states table for the rotation
+/// operations).
+fn check_enabled(key: &KeyRecord) -> Result<(), KmsError> {
+    match key.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", key.arn()))),
+        _ => Err(invalid_state(key)),
+    }
+}
+
+impl Kms {
+    /// Adds a version with new material to `key` and makes it current;
+    /// `next_rotation_at`, when given, replaces the automatic schedule.
+    /// Store `Conflict`/`NotFound` come back as internal store errors for
+    /// the caller to interpret.
+    pub(crate) async fn add_version(
+        &self,
+        mut key: KeyRecord,
+        now: i64,
+        rotation_type: RotationType,
+        next_rotation_at: Option<i64>,
+    ) -> Result<KeyRecord, KmsError> {
+        let version = key
+            .current_version
+            .checked_add(1)
+            .ok_or_else(|| KmsError::LimitExceeded(format!("{} has too many versions.", key.arn())))?;
+        let material_id = self.new_material_id()?;
+        let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
+        let record = KeyVersionRecord {
+            key_id: key.id.clone(),
+            version,
+            wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
+            material_id,
+            created_at: now,
+            rotation_type: Some(rotation_type),
+        };
+        key.current_version = version;
+        if next_rotation_at.is_some() {
+            key.next_rotation_at = next_rotation_at;
+        }
+        key.revision += 1;
+        self.store.add_key_version(&key, &record).await?;
+        Ok(key)
+    }
+
+    async fn all_versions(&self, key: &KeyRecord) -> Result<Vec<KeyVersionRecord>, KmsError> {
+        let mut out = Vec::new();
+        loop {
+            let after = out.last().map_or(0, |v: &KeyVersionRecord| v.version);
+            let page = self.store.key_versions(&key.id, after, VERSION_PAGE).await?;
+            let done = page.len() < VERSION_PAGE;
+            out.extend(page);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// EnableKeyRotation.
+    pub async fn enable_key_rotation(&self, caller: &Caller, req: EnableKeyRotationRequest) -> Result<Empty, KmsError> {
+        let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+        let now = self.now();
+        self.modify_key(caller, req.key_id.as_deref(), |key| {
+            check_rotatable(key)?;
+            check_enabled(key)?;
+            let period = i32::try_from(period).map_err(|_| KmsError::Validation("RotationPeriodInDays".into()))?;
+            if key.rotation_period_days != Some(period) {
+                key.rotation_period_days = Some(period);
+                key.next_rotation_at = Some(now.saturating_add(i64::from(period) * DAY_MS));
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// DisableKeyRotation.
+    pub async fn disable_key_rotation(
+        &self,
+        caller: &Caller,
+        req: DisableKeyRotationRequest,
+    ) -> Result<Empty, KmsError> {
+        self.modify_key(caller, req.key_id.as_deref(), |key| {
+            check_rotatable(key)?;
+            check_enabled(key)?;
+            key.rotation_period_days = None;
+            key.next_rotation_at = None;
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// GetKeyRotationStatus.
+    pub async fn get_key_rotation_status(
+        &self,
+        caller: &Caller,
+        req: GetKeyRotationStatusRequest,
+    ) -> Result<GetKeyRotationStatusResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_rotatable(&key)?;
+        Ok(GetKeyRotationStatusResponse {
+            key_rotation_enabled: key.rotation_period_days.is_some(),
+            key_id: Some(key.arn()),
+            rotation_period_in_days: key.rotation_period_days.map(i64::from),
+            next_rotation_date: key.next_rotation_at.map(Timestamp::from_millis),
+            // On-demand rotation completes within the request, so none is
+            // ever in progress when this is asked.
+            on_demand_rotation_start_date: None,
+        })
+    }
+
+    /// RotateKeyOnDemand: rotates now, whether or not automatic rotation is
+    /// on, without changing the automatic schedule.
+    pub async fn rotate_key_on_demand(
+        &self,
+        caller: &Caller,
+        req: RotateKeyOnDemandRequest,
+    ) -> Result<RotateKeyOnDemandResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_rotatable(&key)?;
+        check_enabled(&key)?;
+        let on_demand =
+            self.all_versions(&key).await?.iter().filter(|v| v.rotation_type == Some(RotationType::OnDemand)).count();
+        if on_demand >= MAX_ON_DEMAND {
+            return Err(KmsError::LimitExceeded(format!(
+                "{} has reached the limit of {MAX_ON_DEMAND} on-demand rotations.",
+                key.arn()
+            )));
+        }
+        let arn = key.arn();
+        match self.add_version(key, self.now(), RotationType::OnDemand, None).await {
+            Ok(k) => {
+                tracing::info!(key = %arn, version = k.current_version, "key rotated on demand");
+                Ok(RotateKeyOnDemandResponse { key_id: Some(arn) })
+            }
+            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
+                Err(KmsError::Conflict(format!("{arn} is being changed by another request. Try again.")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// ListKeyRotations: the rotations of a key, oldest first; with
+    /// ALL_KEY_MATERIAL also the key's original material.
+    pub async fn list_key_rotations(
+        &self,
+        caller: &Caller,
+        req: ListKeyRotationsRequest,
+    ) -> Result<ListKeyRotationsResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_rotatable(&key)?;
+        let all = req.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial);
+        let after = marker(req.marker.as_deref(), |m| m.parse::<u32>().ok())?.unwrap_or(0);
+        let limit = page_size(req.limit);
+        let mut rotations = Vec::new();
+        let mut cursor = after;
+        let mut truncated = false;
+        'pages: loop {
+            let page = self.store.key_versions(&key.id, cursor, VERSION_PAGE).await?;
+            let last_page = page.len() < VERSION_PAGE;
+            for v in page {
+                cursor = v.version;
+                if v.rotation_type.is_none() && !all {
+                    continue;
+                }
+                if rotations.len() == limit {
+                    truncated = true;
+                    break 'pages;
+                }
+                rotations.push((entry(&key, &v), v.version));
+            }
+            if last_page {
+                break;
+            }
+        }
+        // The marker is the version number of the last entry returned.
+        let next_marker = if truncated { rotations.last().map(|(_, v)| v.to_string()) } else { None };
+        Ok(ListKeyRotationsResponse {
+            rotations: rotations.into_iter().map(|(e, _)| e).collect(),
+            next_marker,
+            truncated,
+        })
+    }
+}
+
+fn entry(key: &KeyRecord, v: &KeyVersionRecord) -> RotationsListEntry {
+    RotationsListEntry {
+        key_id: Some(key.arn()),
+        key_material_id: Some(v.material_id.clone()),
+        key_material_state: Some(if v.version == key.current_version {
+            KeyMaterialState::Current
+        } else {
+            KeyMaterialState::NonCurrent
+        }),
+        rotation_date: v.rotation_type.as_ref().map(|_| Timestamp::from_millis(v.created_at)),
+        rotation_type: v.rotation_type.clone(),
+        ..RotationsListEntry::default()
+    }
+}
