@@ -257,6 +257,59 @@ def main():
         err = cli_error(ep, "describe-key", "--key-id", "alias/missing")
         assert "NotFoundException" in err, err
 
+    @check("boto3 lifecycle: tags, description, rotation, scheduled deletion")
+    def _():
+        key = kms.create_key(Tags=[{"TagKey": "env", "TagValue": "dev"}])["KeyMetadata"]["Arn"]
+        state["rotated"] = key
+        kms.update_key_description(KeyId=key, Description="rotating")
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "rotating"
+        kms.tag_resource(KeyId=key, Tags=[{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team", "TagValue": "a"}])
+        kms.untag_resource(KeyId=key, TagKeys=["team"])
+        assert kms.list_resource_tags(KeyId=key)["Tags"] == [{"TagKey": "env", "TagValue": "prod"}]
+        assert error_code(lambda: kms.tag_resource(KeyId=key, Tags=[{"TagKey": "aws:x", "TagValue": "1"}])) == "TagException"
+        state["before_rotation"] = kms.encrypt(KeyId=key, Plaintext=b"old material")["CiphertextBlob"]
+        assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+        kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=180)
+        st = kms.get_key_rotation_status(KeyId=key)
+        assert st["KeyRotationEnabled"] is True and st["RotationPeriodInDays"] == 180, st
+        assert "NextRotationDate" in st
+        kms.rotate_key_on_demand(KeyId=key)
+        rot = kms.list_key_rotations(KeyId=key)["Rotations"]
+        assert [r["RotationType"] for r in rot] == ["ON_DEMAND"], rot
+        allm = kms.list_key_rotations(KeyId=key, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+        assert [r["KeyMaterialState"] for r in allm] == ["NON_CURRENT", "CURRENT"], allm
+        out = kms.decrypt(CiphertextBlob=state["before_rotation"])
+        assert out["Plaintext"] == b"old material" and out["KeyMaterialId"] == allm[0]["KeyMaterialId"]
+        kms.disable_key_rotation(KeyId=key)
+        raw = boto(server.endpoint, validate=False)
+        assert error_code(lambda: raw.schedule_key_deletion(KeyId=key, PendingWindowInDays=3)) == "ValidationException"
+        doomed = kms.create_key()["KeyMetadata"]["Arn"]
+        r = kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+        assert r["KeyState"] == "PendingDeletion" and r["PendingWindowInDays"] == 7 and "DeletionDate" in r, r
+        assert error_code(lambda: kms.encrypt(KeyId=doomed, Plaintext=b"x")) == "KMSInvalidStateException"
+        assert kms.cancel_key_deletion(KeyId=doomed)["KeyId"] == doomed
+        assert kms.describe_key(KeyId=doomed)["KeyMetadata"]["KeyState"] == "Disabled"
+        assert error_code(lambda: kms.cancel_key_deletion(KeyId=doomed)) == "KMSInvalidStateException"
+
+    @check("aws CLI lifecycle")
+    def _():
+        ep = server.endpoint
+        key = cli(ep, "create-key", "--tags", "TagKey=a,TagValue=1")["KeyMetadata"]["KeyId"]
+        cli(ep, "tag-resource", "--key-id", key, "--tags", "TagKey=b,TagValue=2")
+        tags = cli(ep, "list-resource-tags", "--key-id", key)["Tags"]
+        assert tags == [{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}], tags
+        cli(ep, "untag-resource", "--key-id", key, "--tag-keys", "a")
+        cli(ep, "update-key-description", "--key-id", key, "--description", "cli lifecycle")
+        cli(ep, "enable-key-rotation", "--key-id", key, "--rotation-period-in-days", "90")
+        assert cli(ep, "get-key-rotation-status", "--key-id", key)["RotationPeriodInDays"] == 90
+        assert cli(ep, "rotate-key-on-demand", "--key-id", key)["KeyId"].endswith(key)
+        assert len(cli(ep, "list-key-rotations", "--key-id", key)["Rotations"]) == 1
+        cli(ep, "disable-key-rotation", "--key-id", key)
+        r = cli(ep, "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7")
+        assert r["KeyState"] == "PendingDeletion", r
+        cli(ep, "cancel-key-deletion", "--key-id", key)
+        assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "Disabled"
+
     @check("restart: keys, aliases and ciphertexts survive")
     def _():
         server.stop()
@@ -268,6 +321,8 @@ def main():
         out = cli(server.endpoint, "decrypt", "--ciphertext-blob", f"fileb://{state['cli_ct']}",
                   "--encryption-context", "purpose=cli")
         assert base64.b64decode(out["Plaintext"]) == b"cli secret"
+        assert k.decrypt(CiphertextBlob=state["before_rotation"])["Plaintext"] == b"old material"
+        assert len(k.list_key_rotations(KeyId=state["rotated"])["Rotations"]) == 1
 
     server.stop()
     print(f"interop: {results['passed']} passed, {results['failed']} failed")

@@ -382,9 +382,9 @@ impl Validate for ListResourceTagsRequest {
 impl Validate for ScheduleKeyDeletionRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
-        // The model allows 1–365; the service accepts 7–30 and words the
-        // refusal as a model constraint.
-        v.range("pendingWindowInDays", self.pending_window_in_days, 7, 30);
+        // The model allows 1–365; the service then accepts only 7–30 (the
+        // core checks that, with AWS's own wording).
+        v.range("pendingWindowInDays", self.pending_window_in_days, 1, 365);
     }
 }
 

@@ -134,6 +134,25 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let mut resp = respond(&state, req).await;
+    // The Date header comes from the service clock, the one SigV4 checks use:
+    // SDKs correct their signing time by the skew they read from it.
+    if let Some(v) = http_date(state.0.clock.now_millis()) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
+}
+
+/// An IMF-fixdate (`Mon, 23 Nov 2026 19:45:11 GMT`).
+fn http_date(millis: i64) -> Option<HeaderValue> {
+    let t = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).ok()?;
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    HeaderValue::from_str(&t.format(&fmt).ok()?).ok()
+}
+
+async fn respond(state: &AppState, req: Request<Body>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let op = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -147,7 +166,7 @@ async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
             return error_response(&e, &request_id, &op);
         }
     };
-    match serve(&state, &parts, &body, &op).await {
+    match serve(state, &parts, &body, &op).await {
         Ok(bytes) => {
             tracing::debug!(request_id, op, "ok");
             json_response(StatusCode::OK, &request_id, bytes)

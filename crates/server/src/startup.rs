@@ -93,8 +93,14 @@ fn write_credentials(path: &Path, creds: &BootstrapCredentials) -> std::io::Resu
     f.sync_all()
 }
 
-/// Opens the deployment described by `params`.
+/// Opens the deployment described by `params`, on the system clock.
 pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
+    open_with_clock(params, Arc::new(SystemClock)).await
+}
+
+/// Opens the deployment on a given clock (tests move time with a
+/// [`trent_core::ManualClock`]; SigV4 checks and the scheduler both read it).
+pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<Opened, StartError> {
     let dir = &params.data_dir;
     create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
     let store = Arc::new(SqliteStore::open(&dir.join(DB_FILE))?);
@@ -104,7 +110,6 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
             Box::new(PassphraseSeal::new(p.clone(), dir.join("seal.salt"), Argon2Params::default()))
         }
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let opts = KmsOptions { backing_key_cache_capacity: params.key_cache_capacity };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
     let spec = BootstrapSpec {

@@ -3,6 +3,8 @@
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trent_core::{Clock as _, ManualClock};
 use trent_server::config::Config;
 use trent_server::AppState;
 
@@ -13,6 +15,7 @@ pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
+    clock: Option<Arc<ManualClock>>,
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -21,12 +24,39 @@ pub struct TestServer {
 #[derive(Default)]
 pub struct Builder {
     data_dir: Option<PathBuf>,
+    clock: Option<Arc<ManualClock>>,
+    scheduler_interval_secs: Option<u64>,
+}
+
+/// The SDK's clock, reading the server's manual clock, so that signatures
+/// stay valid while a test moves time.
+#[derive(Debug)]
+struct SharedManualClock(Arc<ManualClock>);
+
+impl aws_smithy_async::time::TimeSource for SharedManualClock {
+    fn now(&self) -> std::time::SystemTime {
+        let ms = u64::try_from(self.0.now_millis()).unwrap();
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
+    }
 }
 
 impl Builder {
     /// Serve from an existing data directory (to test restarts).
     pub fn data_dir(mut self, dir: &Path) -> Self {
         self.data_dir = Some(dir.to_owned());
+        self
+    }
+
+    /// Run the server (SigV4 checks and scheduler) on a clock the test moves;
+    /// the clients of this server sign with the same clock.
+    pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Seconds between scheduler passes.
+    pub fn scheduler_interval_secs(mut self, secs: u64) -> Self {
+        self.scheduler_interval_secs = Some(secs);
         self
     }
 
@@ -46,10 +76,14 @@ impl Builder {
             bootstrap_access_key_id: Some(ACCESS_KEY.into()),
             bootstrap_secret_access_key: Some(SECRET_KEY.into()),
             log: Some("warn".into()),
+            scheduler_interval_secs: self.scheduler_interval_secs,
             ..Config::default()
         };
         let params = cfg.into_params(|p| std::fs::read_to_string(p)).unwrap();
-        let opened = trent_server::startup::open(&params).await.unwrap();
+        let opened = match &self.clock {
+            Some(c) => trent_server::startup::open_with_clock(&params, c.clone()).await.unwrap(),
+            None => trent_server::startup::open(&params).await.unwrap(),
+        };
         let listener = tokio::net::TcpListener::bind(params.listen).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -57,7 +91,7 @@ impl Builder {
         let task = tokio::spawn(trent_server::run(listener, opened.state, async {
             let _ = rx.await;
         }));
-        TestServer { addr, state, _temp: temp, shutdown: Some(tx), task: Some(task) }
+        TestServer { addr, state, clock: self.clock, _temp: temp, shutdown: Some(tx), task: Some(task) }
     }
 }
 
@@ -76,12 +110,15 @@ impl TestServer {
     }
 
     pub fn client_with(&self, region: &str, access_key: &str, secret: &str) -> aws_sdk_kms::Client {
-        let conf = aws_sdk_kms::Config::builder()
+        let mut conf = aws_sdk_kms::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .endpoint_url(self.endpoint())
-            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
-            .build();
+            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"));
+        if let Some(c) = &self.clock {
+            conf = conf.time_source(SharedManualClock(c.clone()));
+        }
+        let conf = conf.build();
         aws_sdk_kms::Client::from_conf(conf)
     }
 

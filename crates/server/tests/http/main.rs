@@ -6,5 +6,6 @@
 
 mod at_rest;
 mod common;
+mod lifecycle;
 mod protocol;
 mod sdk;
