@@ -178,6 +178,25 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Algorithms that wrap key material for import (`AlgorithmSpec`).
+    WrappingAlgorithm {
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5", RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256", RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256", Sm2pke = "SM2PKE",
+    }
+}
+
+wire_enum! {
+    /// The wrapping key for an import (`WrappingKeySpec`).
+    WrappingKeySpec { Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096", Sm2 = "SM2" }
+}
+
+wire_enum! {
+    /// Whether an import brings the key's material or new material (`ImportType`).
+    ImportType { NewKeyMaterial = "NEW_KEY_MATERIAL", ExistingKeyMaterial = "EXISTING_KEY_MATERIAL" }
+}
+
+wire_enum! {
     /// How a key's material was rotated (`RotationType`).
     RotationType { Automatic = "AUTOMATIC", OnDemand = "ON_DEMAND" }
 }

@@ -659,3 +659,76 @@ pub struct ListKeyRotationsResponse {
     /// True when more pages follow.
     pub truncated: bool,
 }
+
+shape!(
+    /// GetParametersForImport input.
+    request GetParametersForImportRequest {
+        /// Key (origin EXTERNAL).
+        key_id: String,
+        /// How the material will be wrapped.
+        wrapping_algorithm: WrappingAlgorithm,
+        /// The wrapping key's spec.
+        wrapping_key_spec: WrappingKeySpec,
+    }
+);
+shape!(
+    /// GetParametersForImport output.
+    response GetParametersForImportResponse {
+        /// Key ARN.
+        key_id: String,
+        /// The token to pass to ImportKeyMaterial.
+        import_token: Blob,
+        /// DER SubjectPublicKeyInfo of the wrapping key.
+        public_key: Blob,
+        /// When the token and public key expire.
+        parameters_valid_to: Timestamp,
+    }
+);
+shape!(
+    /// ImportKeyMaterial input.
+    request ImportKeyMaterialRequest {
+        /// Key (origin EXTERNAL).
+        key_id: String,
+        /// Token from GetParametersForImport.
+        import_token: Blob,
+        /// The material, wrapped with the public key.
+        encrypted_key_material: Blob,
+        /// Expiry, with KEY_MATERIAL_EXPIRES.
+        valid_to: Timestamp,
+        /// Whether the material expires.
+        expiration_model: ExpirationModel,
+        /// EXISTING_KEY_MATERIAL (default) or NEW_KEY_MATERIAL.
+        import_type: ImportType,
+        /// Description of the material.
+        key_material_description: String,
+        /// Id of the material being reimported.
+        key_material_id: String,
+    }
+);
+shape!(
+    /// ImportKeyMaterial output.
+    response ImportKeyMaterialResponse {
+        /// Key ARN.
+        key_id: String,
+        /// Id of the imported material.
+        key_material_id: String,
+    }
+);
+shape!(
+    /// DeleteImportedKeyMaterial input.
+    request DeleteImportedKeyMaterialRequest {
+        /// Key (origin EXTERNAL).
+        key_id: String,
+        /// Material to delete (the current one when absent).
+        key_material_id: String,
+    }
+);
+shape!(
+    /// DeleteImportedKeyMaterial output.
+    response DeleteImportedKeyMaterialResponse {
+        /// Key ARN.
+        key_id: String,
+        /// Id of the deleted material.
+        key_material_id: String,
+    }
+);

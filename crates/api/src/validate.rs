@@ -428,6 +428,50 @@ impl Validate for ListKeyRotationsRequest {
     }
 }
 
+impl Violations {
+    fn material_id(&mut self, at: &str, v: Option<&String>) {
+        self.len(at, v.map(String::as_str), 64, 64);
+        self.pattern(at, v.map(String::as_str), "^[a-f0-9]+$", |s| {
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+    }
+}
+
+impl Validate for GetParametersForImportRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("wrappingAlgorithm", &self.wrapping_algorithm);
+        v.enumeration("wrappingAlgorithm", self.wrapping_algorithm.as_ref());
+        v.required("wrappingKeySpec", &self.wrapping_key_spec);
+        v.enumeration("wrappingKeySpec", self.wrapping_key_spec.as_ref());
+    }
+}
+
+impl Validate for ImportKeyMaterialRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("importToken", &self.import_token);
+        v.ciphertext("importToken", self.import_token.as_ref());
+        v.required("encryptedKeyMaterial", &self.encrypted_key_material);
+        v.ciphertext("encryptedKeyMaterial", self.encrypted_key_material.as_ref());
+        v.enumeration("expirationModel", self.expiration_model.as_ref());
+        v.enumeration("importType", self.import_type.as_ref());
+        v.len("keyMaterialDescription", self.key_material_description.as_deref(), 0, 256);
+        v.pattern("keyMaterialDescription", self.key_material_description.as_deref(), "^[a-zA-Z0-9:/_\\s.-]+$", |s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-'))
+        });
+        v.material_id("keyMaterialId", self.key_material_id.as_ref());
+    }
+}
+
+impl Validate for DeleteImportedKeyMaterialRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.material_id("keyMaterialId", self.key_material_id.as_ref());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,15 @@ pub enum KmsError {
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// `ExpiredImportTokenException`.
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    /// `InvalidImportTokenException`.
+    #[error("{0}")]
+    InvalidImportToken(String),
+    /// `IncorrectKeyMaterialException`.
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
     /// `ConflictException`: a concurrent operation on the same key.
     #[error("{0}")]
     Conflict(String),
@@ -128,6 +137,9 @@ impl KmsError {
             KmsError::MalformedPolicyDocument(_) => C::MalformedPolicyDocument,
             KmsError::LimitExceeded(_) => C::LimitExceeded,
             KmsError::Conflict(_) => C::Conflict,
+            KmsError::ExpiredImportToken(_) => C::ExpiredImportToken,
+            KmsError::InvalidImportToken(_) => C::InvalidImportToken,
+            KmsError::IncorrectKeyMaterial(_) => C::IncorrectKeyMaterial,
             KmsError::DryRun => C::DryRunOperation,
             KmsError::Unsupported(_) => C::UnsupportedOperation,
             KmsError::CustomKeyStoreNotFound(_) => C::CustomKeyStoreNotFound,

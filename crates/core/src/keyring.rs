@@ -142,9 +142,7 @@ impl Keyring {
 
     /// Wraps a secret access key, bound to its access key id.
     pub fn wrap_access_secret(&self, access_key_id: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
-        self.active_domain_key()?
-            .wrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], secret)
-            .map_err(KmsError::crypto)
+        self.wrap_secret(Purpose::AccessKeySecret, access_key_id, secret)
     }
 
     /// Unwraps a secret access key.
@@ -154,8 +152,33 @@ impl Keyring {
         access_key_id: &str,
         wrapped: &[u8],
     ) -> Result<SecretBytes, KmsError> {
+        self.unwrap_secret(store, Purpose::AccessKeySecret, access_key_id, wrapped).await
+    }
+
+    /// Seals an import token's contents, bound to the key's ARN.
+    pub fn seal_import_token(&self, key_arn: &str, contents: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.wrap_secret(Purpose::ImportToken, key_arn, contents)
+    }
+
+    /// Opens an import token made by [`Keyring::seal_import_token`] for this
+    /// key; `None` when it is not one (forged, altered, for another key, or
+    /// sealed under a domain key this deployment does not have).
+    pub async fn open_import_token(&self, store: &dyn Store, key_arn: &str, token: &[u8]) -> Option<SecretBytes> {
+        self.unwrap_secret(store, Purpose::ImportToken, key_arn, token).await.ok()
+    }
+
+    fn wrap_secret(&self, purpose: Purpose, bound_to: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.active_domain_key()?.wrap(self.crypto(), purpose, &[bound_to.as_bytes()], secret).map_err(KmsError::crypto)
+    }
+
+    async fn unwrap_secret(
+        &self,
+        store: &dyn Store,
+        purpose: Purpose,
+        bound_to: &str,
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, KmsError> {
         let dk = self.domain_key(store, wrapping_key_id(wrapped).map_err(KmsError::crypto)?).await?;
-        dk.unwrap(self.crypto(), Purpose::AccessKeySecret, &[access_key_id.as_bytes()], wrapped)
-            .map_err(KmsError::crypto)
+        dk.unwrap(self.crypto(), purpose, &[bound_to.as_bytes()], wrapped).map_err(KmsError::crypto)
     }
 }

@@ -41,6 +41,7 @@ pub fn job_due(k: &KeyRecord, now: i64) -> bool {
     use trent_api::enums::KeyState;
     (k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now))
         || (k.state == KeyState::Enabled && k.next_rotation_at.is_some_and(|t| t <= now))
+        || (matches!(k.state, KeyState::Enabled | KeyState::Disabled) && k.valid_to.is_some_and(|t| t <= now))
 }
 
 fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) {
@@ -80,13 +81,15 @@ impl Store for InMemoryStore {
         Ok(self.lock().access_keys.get(id).cloned())
     }
 
-    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
         let mut g = self.lock();
         if g.keys.contains_key(&key.id) {
             return Err(StoreError::AlreadyExists);
         }
         g.keys.insert(key.id.clone(), key.clone());
-        g.versions.insert((version.key_id.clone(), version.version), version.clone());
+        if let Some(v) = version {
+            g.versions.insert((v.key_id.clone(), v.version), v.clone());
+        }
         Ok(())
     }
 
@@ -166,6 +169,19 @@ impl Store for InMemoryStore {
         g.versions.retain(|(k, _), _| k != &key.id);
         g.aliases.retain(|_, a| a.target != key.id);
         g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
+        Ok(())
+    }
+
+    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        let Some(cur) = g.keys.get(&key.id) else {
+            return Err(StoreError::NotFound);
+        };
+        if cur.revision + 1 != key.revision {
+            return Err(StoreError::Conflict);
+        }
+        g.versions.retain(|(k, _), _| k != &key.id);
+        g.keys.insert(key.id.clone(), key.clone());
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! that made them. Specs expose their capabilities so that operations ask
 //! the spec, not a list of names.
 
-use trent_api::enums::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, RotationType};
+use trent_api::enums::{EncryptionAlgorithm, ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 
 /// The namespace of keys and aliases: one account in one region.
@@ -52,6 +52,13 @@ pub struct KeyRecord {
     /// When the next automatic rotation is due, epoch milliseconds (while
     /// automatic rotation is on).
     pub next_rotation_at: Option<i64>,
+    /// Imported material (origin EXTERNAL): the id of the one material this
+    /// key accepts, fixed by its first import.
+    pub imported_material_id: Option<String>,
+    /// Imported material: whether it expires.
+    pub expiration_model: Option<ExpirationModel>,
+    /// Imported material: when it expires, epoch milliseconds.
+    pub valid_to: Option<i64>,
     /// Optimistic-concurrency revision, bumped by every update.
     pub revision: u64,
 }

@@ -52,8 +52,9 @@ pub trait Store: Send + Sync + 'static {
     /// Looks up an access key.
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
 
-    /// Adds a key with its first version, atomically.
-    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()>;
+    /// Adds a key with its first version (none for a key awaiting imported
+    /// material), atomically.
+    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()>;
     /// A key of this scope.
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>>;
     /// Keys of this scope with id greater than `after`, at most `limit`.
@@ -70,8 +71,9 @@ pub trait Store: Send + Sync + 'static {
     /// `limit`.
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>>;
     /// Keys of every scope with a job due at `now`: pending deletion with a
-    /// deletion date at or before `now`, or enabled with automatic rotation
-    /// due at or before `now`. At most `limit`, in key id order.
+    /// deletion date at or before `now`, enabled with automatic rotation
+    /// due at or before `now`, or enabled or disabled with imported material
+    /// expiring at or before `now`. At most `limit`, in key id order.
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Destroys a key whose stored revision is `key.revision`: every version
     /// of its material, its aliases and the key itself, atomically, leaving
@@ -79,6 +81,10 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` if it is gone. Backends overwrite what they delete where
     /// they can, so no copy of the wrapped material stays on disk.
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()>;
+    /// Deletes every version of a key's material and stores `key`,
+    /// atomically; revision-checked like [`Store::update_key`]. The key
+    /// stays (imported material deleted or expired).
+    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()>;
     /// True when a key with this id was destroyed in this scope.
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool>;
 

@@ -132,7 +132,7 @@ async fn rotate_on_demand_and_every_old_ciphertext_still_decrypts() {
             let req = EnableKeyRotationRequest { key_id: Some(k.key_id.clone()), rotation_period_in_days: Some(90) };
             w.kms.enable_key_rotation(&w.alice, req).await.unwrap();
             w.clock.advance(90 * DAY);
-            assert_eq!(w.jobs().await, JobReport { destroyed: 0, rotated: 1, failed: 0 });
+            assert_eq!(w.jobs().await, JobReport { rotated: 1, ..JobReport::default() });
         }
         let m = w.describe(&k.key_id).await.unwrap().current_key_material_id.unwrap();
         assert!(!materials.contains(&m), "rotation {i} made new material");
@@ -249,7 +249,7 @@ async fn schedule_cancel_reschedule_and_let_deletion_happen() {
     w.clock.advance(7 * DAY - 1);
     assert_eq!(w.jobs().await.destroyed, 0);
     w.clock.advance(1);
-    assert_eq!(w.jobs().await, JobReport { destroyed: 1, rotated: 0, failed: 0 });
+    assert_eq!(w.jobs().await, JobReport { destroyed: 1, ..JobReport::default() });
     assert_eq!(w.jobs().await.destroyed, 0, "idempotent");
 
     assert_eq!(w.describe(&k.key_id).await.unwrap_err(), ErrorCode::NotFound);

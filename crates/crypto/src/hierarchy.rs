@@ -27,6 +27,9 @@ pub enum Purpose {
     BackingKey,
     /// A secret access key under a domain key.
     AccessKeySecret,
+    /// An import token (wrapping private key and its terms) under a domain
+    /// key.
+    ImportToken,
 }
 
 impl Purpose {
@@ -35,6 +38,7 @@ impl Purpose {
             Purpose::DomainKey => b"trent/v1/domain-key",
             Purpose::BackingKey => b"trent/v1/backing-key",
             Purpose::AccessKeySecret => b"trent/v1/access-key-secret",
+            Purpose::ImportToken => b"trent/v1/import-token",
         }
     }
 }

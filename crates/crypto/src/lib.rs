@@ -14,11 +14,14 @@
 //!   fresh HKDF-derived key per ciphertext, and the [`envelope::CiphertextBlob`]
 //!   format.
 //! - [`seal`]: how the root key is obtained (key file, Argon2id passphrase).
+//! - [`import`]: importing key material (BYOK): RSA wrapping key pairs and
+//!   unwrapping material sent with AWS' RSA-OAEP and RSA+AES-KWP algorithms.
 //!
 //! No tokio, no SQL, no HTTP, no serde here.
 
 pub mod envelope;
 pub mod hierarchy;
+pub mod import;
 pub mod provider;
 pub mod seal;
 pub mod secret;
@@ -39,6 +42,10 @@ pub enum CryptoError {
     /// The underlying library refused an operation.
     #[error("crypto library failure in {0}")]
     Library(&'static str),
+    /// Imported key material could not be unwrapped. Deliberately one variant
+    /// for every cause (length, padding, wrong key or algorithm, integrity).
+    #[error("wrapped key material could not be unwrapped")]
+    WrappedMaterial,
     /// A seal could not produce the root key.
     #[error("seal: {0}")]
     Seal(String),

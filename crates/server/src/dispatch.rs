@@ -89,6 +89,9 @@ operations! {
     "GetKeyRotationStatus" => get_key_rotation_status,
     "RotateKeyOnDemand" => rotate_key_on_demand,
     "ListKeyRotations" => list_key_rotations,
+    "GetParametersForImport" => get_parameters_for_import,
+    "ImportKeyMaterial" => import_key_material,
+    "DeleteImportedKeyMaterial" => delete_imported_key_material,
 }
 
 /// Operations of the KMS API that Trent does not implement yet: they answer
@@ -99,7 +102,6 @@ pub(crate) const NOT_YET: &[&str] = &[
     "CreateCustomKeyStore",
     "CreateGrant",
     "DeleteCustomKeyStore",
-    "DeleteImportedKeyMaterial",
     "DeriveSharedSecret",
     "DescribeCustomKeyStores",
     "DisconnectCustomKeyStore",
@@ -107,9 +109,7 @@ pub(crate) const NOT_YET: &[&str] = &[
     "GenerateDataKeyPairWithoutPlaintext",
     "GenerateMac",
     "GetKeyPolicy",
-    "GetParametersForImport",
     "GetPublicKey",
-    "ImportKeyMaterial",
     "ListGrants",
     "ListKeyPolicies",
     "ListRetirableGrants",

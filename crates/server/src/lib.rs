@@ -57,8 +57,14 @@ async fn scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>
             _ = stop.changed() => return,
         }
         match state.kms().run_due_jobs().await {
-            Ok(r) if r.destroyed + r.rotated + r.failed > 0 => {
-                tracing::info!(destroyed = r.destroyed, rotated = r.rotated, failed = r.failed, "scheduler pass");
+            Ok(r) if r.destroyed + r.rotated + r.expired + r.failed > 0 => {
+                tracing::info!(
+                    destroyed = r.destroyed,
+                    rotated = r.rotated,
+                    expired = r.expired,
+                    failed = r.failed,
+                    "scheduler pass"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "scheduler pass failed"),

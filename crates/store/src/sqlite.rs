@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
+use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
@@ -160,7 +160,7 @@ fn tags_from_json(s: &str) -> rusqlite::Result<Vec<(String, String)>> {
 
 const KEY_COLUMNS: &str = "id, account, region, description, spec, usage, origin, state, created_at, policy, \
                            tags, multi_region, current_version, deletion_date, pending_window_days, revision, \
-                           rotation_period_days, next_rotation_at";
+                           rotation_period_days, next_rotation_at, imported_material_id, expiration_model, valid_to";
 
 fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let revision: i64 = row.get("revision")?;
@@ -185,6 +185,9 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         revision: u64::try_from(revision).map_err(|_| decode_err("revision"))?,
         rotation_period_days: row.get("rotation_period_days")?,
         next_rotation_at: row.get("next_rotation_at")?,
+        imported_material_id: row.get("imported_material_id")?,
+        expiration_model: row.get::<_, Option<String>>("expiration_model")?.map(|s| ExpirationModel::parse(&s)),
+        valid_to: row.get("valid_to")?,
     })
 }
 
@@ -224,6 +227,16 @@ fn commit(tx: Transaction<'_>) -> StoreResult<()> {
     tx.commit().map_err(backend)
 }
 
+/// After deleting key material: the WAL still holds the pages as they were
+/// before the delete, so copy the (zeroed, thanks to secure_delete) pages
+/// into the database and empty the WAL. Best effort: a busy reader only
+/// delays it to the next checkpoint.
+fn checkpoint(c: &Connection) {
+    if let Err(e) = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL checkpoint after deleting key material failed");
+    }
+}
+
 fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO key_versions (key_id, version, material_id, wrapped_material, created_at, rotation_type) \
@@ -249,7 +262,8 @@ fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
         .execute(
             "UPDATE keys SET description = ?2, state = ?3, policy = ?4, tags = ?5, current_version = ?6, \
              deletion_date = ?7, pending_window_days = ?8, revision = ?9, rotation_period_days = ?10, \
-             next_rotation_at = ?11 WHERE id = ?1 AND revision = ?9 - 1",
+             next_rotation_at = ?11, imported_material_id = ?12, expiration_model = ?13, valid_to = ?14 \
+             WHERE id = ?1 AND revision = ?9 - 1",
             params![
                 key.id.as_str(),
                 key.description,
@@ -262,6 +276,9 @@ fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
                 revision,
                 key.rotation_period_days,
                 key.next_rotation_at,
+                key.imported_material_id,
+                key.expiration_model.as_ref().map(|m| m.as_str().to_owned()),
+                key.valid_to,
             ],
         )
         .map_err(backend)?;
@@ -358,13 +375,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_key(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
-        let (key, version) = (key.clone(), version.clone());
+    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
+        let (key, version) = (key.clone(), version.cloned());
         let revision = revision_param(key.revision)?;
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
             tx.execute(
-                &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+                &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
                 params![
                     key.id.as_str(),
                     key.scope.account.as_str(),
@@ -384,10 +401,15 @@ impl Store for SqliteStore {
                     revision,
                     key.rotation_period_days,
                     key.next_rotation_at,
+                    key.imported_material_id,
+                    key.expiration_model.as_ref().map(|m| m.as_str().to_owned()),
+                    key.valid_to,
                 ],
             )
             .map_err(write_err)?;
-            insert_version(&tx, &version)?;
+            if let Some(v) = &version {
+                insert_version(&tx, v)?;
+            }
             commit(tx)
         })
         .await
@@ -469,6 +491,7 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE \
                      (state = 'PendingDeletion' AND deletion_date <= ?1) OR (state = 'Enabled' AND next_rotation_at <= ?1) \
+                     OR (state IN ('Enabled', 'Disabled') AND valid_to <= ?1) \
                      ORDER BY id LIMIT ?2"
                 ))
                 .map_err(backend)?;
@@ -501,12 +524,20 @@ impl Store for SqliteStore {
             )
             .map_err(write_err)?;
             commit(tx)?;
-            // The WAL still holds the pages as they were before the delete:
-            // copy the (zeroed) pages into the database and empty the WAL.
-            // Best effort: a busy reader only delays it to the next checkpoint.
-            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL checkpoint after key destruction failed");
-            }
+            checkpoint(c);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()> {
+        let key = key.clone();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            update_key_row(&tx, &key)?;
+            tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+            commit(tx)?;
+            checkpoint(c);
             Ok(())
         })
         .await

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
-use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, RotationType};
+use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::memory::InMemoryStore;
 use trent_core::model::*;
@@ -43,6 +43,9 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         revision: 1,
         rotation_period_days: None,
         next_rotation_at: None,
+        imported_material_id: None,
+        expiration_model: None,
+        valid_to: None,
     }
 }
 
@@ -114,7 +117,7 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
 async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, &version(&k.id, 1)).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     // Invisible from another region or account.
     assert_eq!(s.key(&scope("111122223333", "eu-west-1"), &k.id).await?, None);
@@ -124,7 +127,7 @@ async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     // A duplicate id is refused and does not replace the first.
     let mut dup = key(&a, 1);
     dup.description = "other".into();
-    assert!(matches!(s.insert_key(&dup, &version(&k.id, 1)).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(s.insert_key(&dup, Some(&version(&k.id, 1))).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.key(&a, &k.id).await?, Some(k));
     Ok(())
 }
@@ -134,10 +137,10 @@ async fn list_keys_paginates_in_id_order(s: Arc<dyn Store>) -> TestResult {
     let b = scope("111122223333", "us-west-2");
     for n in [5, 3, 9, 1, 7] {
         let k = key(&a, n);
-        s.insert_key(&k, &version(&k.id, 1)).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
     }
     let other = key(&b, 4);
-    s.insert_key(&other, &version(&other.id, 1)).await?;
+    s.insert_key(&other, Some(&version(&other.id, 1))).await?;
 
     let ids = |v: Vec<KeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_keys(&a, None, 100).await?), vec![key_id(1), key_id(3), key_id(5), key_id(7), key_id(9)]);
@@ -153,7 +156,7 @@ async fn list_keys_paginates_in_id_order(s: Arc<dyn Store>) -> TestResult {
 async fn update_key_checks_the_revision(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, &version(&k.id, 1)).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
 
     let mut next = k.clone();
     next.state = KeyState::Disabled;
@@ -181,7 +184,7 @@ async fn update_key_checks_the_revision(s: Arc<dyn Store>) -> TestResult {
 async fn concurrent_updates_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, &version(&k.id, 1)).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
     let mut tasks = Vec::new();
     for i in 0..16 {
         let (s, mut mine) = (Arc::clone(&s), k.clone());
@@ -205,8 +208,8 @@ async fn concurrent_updates_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
 async fn aliases_round_trip_and_are_scoped(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, &version(&k1.id, 1)).await?;
-    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
 
     let al = alias(&a, "app", &k1.id);
     s.insert_alias(&al).await?;
@@ -233,14 +236,14 @@ async fn aliases_round_trip_and_are_scoped(s: Arc<dyn Store>) -> TestResult {
 async fn list_aliases_filters_and_paginates(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, &version(&k1.id, 1)).await?;
-    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
     for (name, k) in [("d", &k1), ("a", &k2), ("c", &k1), ("b", &k1)] {
         s.insert_alias(&alias(&a, name, &k.id)).await?;
     }
     let b = scope("111122223333", "us-west-2");
     let kb = key(&b, 3);
-    s.insert_key(&kb, &version(&kb.id, 1)).await?;
+    s.insert_key(&kb, Some(&version(&kb.id, 1))).await?;
     s.insert_alias(&alias(&b, "a", &kb.id)).await?;
 
     let names = |v: Vec<AliasRecord>| v.into_iter().map(|a| a.name.as_str().to_owned()).collect::<Vec<_>>();
@@ -257,7 +260,7 @@ async fn list_aliases_filters_and_paginates(s: Arc<dyn Store>) -> TestResult {
 async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, &version(&k.id, 1)).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let (s, al) = (Arc::clone(&s), alias(&a, "race", &k.id));
@@ -278,7 +281,7 @@ async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestRe
 async fn versions_are_added_atomically_with_the_key(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, &version(&k.id, 1)).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
     let mut cur = k.clone();
     for v in 2..=5 {
         cur.current_version = v;
@@ -313,7 +316,7 @@ async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
     let mut keys = Vec::new();
     for (n, sc) in [(1, &a), (2, &b), (3, &a), (4, &b), (5, &a)] {
         let k = key(sc, n);
-        s.insert_key(&k, &version(&k.id, 1)).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
         keys.push(k);
     }
     let update = |mut k: KeyRecord, f: &dyn Fn(&mut KeyRecord)| {
@@ -348,8 +351,8 @@ async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
 async fn destroying_a_key_leaves_only_a_tombstone(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, &version(&k1.id, 1)).await?;
-    s.insert_key(&k2, &version(&k2.id, 1)).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
     let mut k1b = k1.clone();
     k1b.current_version = 2;
     k1b.revision = 2;
@@ -377,6 +380,41 @@ async fn destroying_a_key_leaves_only_a_tombstone(s: Arc<dyn Store>) -> TestResu
     Ok(())
 }
 
+async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let mut k = key(&a, 1);
+    k.origin = Origin::External;
+    k.state = KeyState::PendingImport;
+    s.insert_key(&k, None).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
+    assert_eq!(s.key_version(&k.id, 1).await?, None);
+
+    let mut imported = k.clone();
+    imported.state = KeyState::Enabled;
+    imported.imported_material_id = Some(format!("{:064x}", 1));
+    imported.expiration_model = Some(ExpirationModel::KeyMaterialExpires);
+    imported.valid_to = Some(500);
+    imported.revision += 1;
+    s.add_key_version(&imported, &version(&k.id, 1)).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(imported.clone()));
+    assert!(s.due_keys(499, 10).await?.is_empty());
+    assert_eq!(s.due_keys(500, 10).await?.len(), 1, "expiry is a due job");
+
+    let mut expired = imported.clone();
+    expired.state = KeyState::PendingImport;
+    expired.valid_to = None;
+    expired.expiration_model = None;
+    expired.revision += 1;
+    // Stale: refused, material kept.
+    assert!(matches!(s.remove_key_material(&imported).await, Err(StoreError::Conflict)));
+    assert!(s.key_version(&k.id, 1).await?.is_some());
+    s.remove_key_material(&expired).await?;
+    assert_eq!(s.key_version(&k.id, 1).await?, None);
+    assert_eq!(s.key(&a, &k.id).await?, Some(expired.clone()), "the key and its material id stay");
+    assert!(s.due_keys(10_000, 10).await?.is_empty());
+    Ok(())
+}
+
 macro_rules! conformance {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -394,6 +432,7 @@ macro_rules! conformance {
                 versions_are_added_atomically_with_the_key,
                 due_keys_are_found_across_scopes,
                 destroying_a_key_leaves_only_a_tombstone,
+                imported_material_comes_and_goes,
             );
         }
     };
@@ -435,7 +474,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         let s = SqliteStore::open(&path)?;
         s.insert_domain_key(&dk).await?;
         s.insert_account(&acct, &ak).await?;
-        s.insert_key(&k, &version(&k.id, 1)).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
         s.insert_alias(&al).await?;
     }
     let s = SqliteStore::open(&path)?;
@@ -459,7 +498,7 @@ async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
     let mut v = version(&k.id, 1);
     let marker = b"WRAPPED-MATERIAL-MARKER-0123456789abcdef".to_vec();
     v.wrapped_material = marker.clone();
-    s.insert_key(&k, &v).await?;
+    s.insert_key(&k, Some(&v)).await?;
     let on_disk = |needle: &[u8]| -> Result<bool, std::io::Error> {
         for entry in std::fs::read_dir(dir.path())? {
             let bytes = std::fs::read(entry?.path())?;

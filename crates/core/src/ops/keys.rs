@@ -65,9 +65,16 @@ impl Kms {
             return Err(KmsError::Unsupported(format!("KeySpec {spec} is not supported by this version of Trent.")));
         }
         let origin = req.origin.unwrap_or(Origin::AwsKms);
-        if origin != Origin::AwsKms {
-            return Err(KmsError::Unsupported(format!("Origin {origin} is not supported by this version of Trent.")));
-        }
+        let external = match origin {
+            Origin::AwsKms => false,
+            // Imported material: symmetric keys only, for now.
+            Origin::External if spec == KeySpec::SymmetricDefault => true,
+            _ => {
+                return Err(KmsError::Unsupported(format!(
+                    "Origin {origin} with KeySpec {spec} is not supported by this version of Trent."
+                )))
+            }
+        };
         if let Some(id) = req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
         }
@@ -104,7 +111,7 @@ impl Kms {
             spec,
             usage,
             origin,
-            state: KeyState::Enabled,
+            state: if external { KeyState::PendingImport } else { KeyState::Enabled },
             created_at: now,
             policy,
             tags,
@@ -115,7 +122,15 @@ impl Kms {
             revision: 1,
             rotation_period_days: None,
             next_rotation_at: None,
+            imported_material_id: None,
+            expiration_model: None,
+            valid_to: None,
         };
+        if external {
+            // The material comes later, through ImportKeyMaterial.
+            self.store.insert_key(&key, None).await?;
+            return Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, None)) });
+        }
         let material_id = self.new_material_id()?;
         let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
         let version = KeyVersionRecord {
@@ -126,7 +141,7 @@ impl Kms {
             created_at: now,
             rotation_type: None,
         };
-        self.store.insert_key(&key, &version).await?;
+        self.store.insert_key(&key, Some(&version)).await?;
         Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(material_id))) })
     }
 

@@ -1,6 +1,7 @@
 //! ScheduleKeyDeletion, CancelKeyDeletion, and the scheduler's jobs:
-//! destroying keys whose waiting period is over and rotating keys whose
-//! automatic rotation is due.
+//! destroying keys whose waiting period is over, rotating keys whose
+//! automatic rotation is due, and deleting imported material past its
+//! ValidTo.
 //!
 //! Jobs are found by [`Store::due_keys`](crate::Store::due_keys) and applied
 //! with revision-checked writes, so a job is idempotent: re-running it after
@@ -26,6 +27,8 @@ pub struct JobReport {
     pub destroyed: usize,
     /// Keys rotated automatically.
     pub rotated: usize,
+    /// Keys whose imported material expired (now PendingImport).
+    pub expired: usize,
     /// Jobs that failed (logged; retried on the next pass).
     pub failed: usize,
 }
@@ -94,6 +97,8 @@ impl Kms {
         for key in due {
             let result = if key.state == KeyState::PendingDeletion {
                 self.destroy(&key, now).await.map(|done| report.destroyed += usize::from(done))
+            } else if key.valid_to.is_some_and(|t| t <= now) {
+                self.expire_material(key.clone()).await.map(|done| report.expired += usize::from(done))
             } else {
                 self.rotate_automatically(key.clone(), now).await.map(|done| report.rotated += usize::from(done))
             };
@@ -116,6 +121,15 @@ impl Kms {
             }
             Err(StoreError::Conflict | StoreError::NotFound) => Ok(false),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes imported material whose ValidTo has passed.
+    async fn expire_material(&self, key: KeyRecord) -> Result<bool, KmsError> {
+        match self.remove_material(key).await {
+            Ok(()) => Ok(true),
+            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict | StoreError::NotFound))) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 

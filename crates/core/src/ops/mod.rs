@@ -4,6 +4,7 @@
 
 mod aliases;
 mod crypto;
+mod import;
 mod keys;
 mod lifecycle;
 mod metadata;
@@ -31,9 +32,9 @@ pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetad
         key_usage: key.usage.clone(),
         key_state: key.state.clone(),
         deletion_date: key.deletion_date.map(Timestamp::from_millis),
-        valid_to: None,
+        valid_to: key.valid_to.map(Timestamp::from_millis),
         origin: key.origin.clone(),
-        expiration_model: None,
+        expiration_model: key.expiration_model.clone(),
         key_manager: KeyManager::Customer,
         customer_master_key_spec: CustomerMasterKeySpec::parse(key.spec.as_str()),
         key_spec: key.spec.clone(),

@@ -1,0 +1,301 @@
+//! Imported key material (BYOK): GetParametersForImport, ImportKeyMaterial,
+//! DeleteImportedKeyMaterial, and the expiry of imported material.
+//!
+//! The import token is stateless: it is the wrapping private key and its
+//! terms (key ARN, expiry, wrapping algorithm), sealed under the active
+//! domain key and bound to the key ARN. Nothing about a pending import is
+//! stored; a token is good for any number of imports into its key until it
+//! expires, 24 hours after it was made.
+//!
+//! An imported material's id is an HKDF-SHA256 fingerprint of the material
+//! bound to the key ARN: deterministic, so a reimport can be checked against
+//! the material the key accepted first without keeping that material once
+//! it is deleted.
+
+use super::invalid_state;
+use crate::error::{InternalError, KmsError};
+use crate::kms::Names;
+use crate::model::{KeyRecord, KeyVersionRecord};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::{ExpirationModel, ImportType, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use trent_api::ops::*;
+use trent_api::time::Timestamp;
+use trent_crypto::import::{self as wrap, WrappingKeyPair};
+use trent_crypto::{SecretBytes, SecretKey};
+use zeroize::Zeroizing;
+
+/// How long GetParametersForImport's token and public key are valid.
+const TOKEN_LIFETIME_MS: i64 = 24 * 3_600_000;
+/// The latest ValidTo AWS accepts, from the time of the import.
+const MAX_VALID_TO_MS: i64 = 365 * 86_400_000;
+/// Version byte of the token's contents.
+const TOKEN_FORMAT: u8 = 1;
+
+/// The imported material must be a 256-bit key for SYMMETRIC_DEFAULT.
+const MATERIAL_LEN: usize = 32;
+
+fn check_external(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.origin == Origin::External {
+        Ok(())
+    } else {
+        Err(KmsError::Unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            key.arn(),
+            key.origin
+        )))
+    }
+}
+
+fn algorithm(a: &WrappingAlgorithm) -> Result<(wrap::WrappingAlgorithm, u8), KmsError> {
+    Ok(match a {
+        WrappingAlgorithm::RsaesOaepSha1 => (wrap::WrappingAlgorithm::RsaesOaepSha1, 1),
+        WrappingAlgorithm::RsaesOaepSha256 => (wrap::WrappingAlgorithm::RsaesOaepSha256, 2),
+        WrappingAlgorithm::RsaAesKeyWrapSha1 => (wrap::WrappingAlgorithm::RsaAesKeyWrapSha1, 3),
+        WrappingAlgorithm::RsaAesKeyWrapSha256 => (wrap::WrappingAlgorithm::RsaAesKeyWrapSha256, 4),
+        other => {
+            return Err(KmsError::Unsupported(format!(
+                "WrappingAlgorithm {other} is not supported by this version of Trent."
+            )))
+        }
+    })
+}
+
+fn algorithm_from_code(code: u8) -> Option<wrap::WrappingAlgorithm> {
+    Some(match code {
+        1 => wrap::WrappingAlgorithm::RsaesOaepSha1,
+        2 => wrap::WrappingAlgorithm::RsaesOaepSha256,
+        3 => wrap::WrappingAlgorithm::RsaAesKeyWrapSha1,
+        4 => wrap::WrappingAlgorithm::RsaAesKeyWrapSha256,
+        _ => return None,
+    })
+}
+
+/// The token's contents: format | expiry (i64 BE) | algorithm | PKCS#8.
+struct TokenTerms {
+    expires_at: i64,
+    algorithm: wrap::WrappingAlgorithm,
+    pkcs8: SecretBytes,
+}
+
+fn encode_terms(expires_at: i64, alg_code: u8, pkcs8: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(10 + pkcs8.len()));
+    out.push(TOKEN_FORMAT);
+    out.extend_from_slice(&expires_at.to_be_bytes());
+    out.push(alg_code);
+    out.extend_from_slice(pkcs8);
+    out
+}
+
+fn decode_terms(b: &[u8]) -> Option<TokenTerms> {
+    let (&format, rest) = b.split_first()?;
+    if format != TOKEN_FORMAT || rest.len() < 9 {
+        return None;
+    }
+    let (expiry, rest) = rest.split_at(8);
+    let expires_at = i64::from_be_bytes(expiry.try_into().ok()?);
+    let (&alg, pkcs8) = rest.split_first()?;
+    Some(TokenTerms {
+        expires_at,
+        algorithm: algorithm_from_code(alg)?,
+        pkcs8: SecretBytes::new(Zeroizing::new(pkcs8.to_vec())),
+    })
+}
+
+impl Kms {
+    /// GetParametersForImport.
+    pub async fn get_parameters_for_import(
+        &self,
+        caller: &Caller,
+        req: GetParametersForImportRequest,
+    ) -> Result<GetParametersForImportResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_external(&key)?;
+        if key.state == KeyState::PendingDeletion {
+            return Err(invalid_state(&key));
+        }
+        let (_, alg_code) = algorithm(req.wrapping_algorithm.as_ref().unwrap_or(&WrappingAlgorithm::RsaesOaepSha256))?;
+        let spec = match req.wrapping_key_spec.as_ref().unwrap_or(&WrappingKeySpec::Rsa2048) {
+            WrappingKeySpec::Rsa2048 => wrap::WrappingKeySpec::Rsa2048,
+            WrappingKeySpec::Rsa3072 => wrap::WrappingKeySpec::Rsa3072,
+            WrappingKeySpec::Rsa4096 => wrap::WrappingKeySpec::Rsa4096,
+            other => {
+                return Err(KmsError::Unsupported(format!(
+                    "WrappingKeySpec {other} is not supported by this version of Trent."
+                )))
+            }
+        };
+        let pair = WrappingKeyPair::generate(spec).map_err(KmsError::crypto)?;
+        let expires_at = self.now().saturating_add(TOKEN_LIFETIME_MS);
+        let terms = encode_terms(expires_at, alg_code, pair.to_pkcs8_der().expose());
+        let token = self.keyring.seal_import_token(&key.arn(), &terms)?;
+        Ok(GetParametersForImportResponse {
+            key_id: Some(key.arn()),
+            import_token: Some(trent_api::Blob(token)),
+            public_key: Some(trent_api::Blob(pair.public_key_der())),
+            parameters_valid_to: Some(Timestamp::from_millis(expires_at)),
+        })
+    }
+
+    /// The id of imported material: HKDF-SHA256 of the material, bound to
+    /// the key ARN, as 64 hex digits.
+    fn imported_material_id(&self, key: &KeyRecord, material: &SecretKey) -> Result<String, KmsError> {
+        let fp = self
+            .crypto()
+            .hkdf_sha256(material, b"trent/v1/imported-material-id", key.arn().as_bytes())
+            .map_err(KmsError::crypto)?;
+        Ok(hex::encode(fp.expose()))
+    }
+
+    /// ImportKeyMaterial.
+    pub async fn import_key_material(
+        &self,
+        caller: &Caller,
+        req: ImportKeyMaterialRequest,
+    ) -> Result<ImportKeyMaterialResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_external(&key)?;
+        if key.state == KeyState::PendingDeletion {
+            return Err(invalid_state(&key));
+        }
+        if req.import_type == Some(ImportType::NewKeyMaterial) {
+            return Err(KmsError::Unsupported(
+                "ImportType NEW_KEY_MATERIAL (rotation of imported material) is not supported by this version of Trent."
+                    .into(),
+            ));
+        }
+        let now = self.now();
+        let (model, valid_to) = match (req.expiration_model, req.valid_to) {
+            (Some(ExpirationModel::KeyMaterialDoesNotExpire), Some(_)) => {
+                return Err(KmsError::Validation(
+                    "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE".into(),
+                ))
+            }
+            (Some(ExpirationModel::KeyMaterialExpires), None) => {
+                return Err(KmsError::Validation(
+                    "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES".into(),
+                ))
+            }
+            (None | Some(ExpirationModel::KeyMaterialExpires), Some(t)) => {
+                let t = t.millis();
+                if t <= now || t > now.saturating_add(MAX_VALID_TO_MS) {
+                    return Err(KmsError::Validation(
+                        "ValidTo must be in the future and at most 365 days from now.".into(),
+                    ));
+                }
+                (ExpirationModel::KeyMaterialExpires, Some(t))
+            }
+            _ => (ExpirationModel::KeyMaterialDoesNotExpire, None),
+        };
+
+        let token = req.import_token.map(|b| b.0).unwrap_or_default();
+        let terms = self
+            .keyring
+            .open_import_token(self.store.as_ref(), &key.arn(), &token)
+            .await
+            .and_then(|t| decode_terms(t.expose()))
+            .ok_or_else(|| KmsError::InvalidImportToken("The import token is invalid for this KMS key.".into()))?;
+        if terms.expires_at <= now {
+            return Err(KmsError::ExpiredImportToken(
+                "The import token has expired. Call GetParametersForImport for a new one.".into(),
+            ));
+        }
+        let pair = WrappingKeyPair::from_pkcs8_der(terms.pkcs8.expose()).map_err(KmsError::crypto)?;
+        let encrypted = req.encrypted_key_material.map(|b| b.0).unwrap_or_default();
+        let material = pair.unwrap_material(terms.algorithm, &encrypted).map_err(|_| KmsError::InvalidCiphertext)?;
+        let material: [u8; MATERIAL_LEN] = material.expose().try_into().map_err(|_| {
+            KmsError::IncorrectKeyMaterial("The key material must be a 256-bit key for a SYMMETRIC_DEFAULT key.".into())
+        })?;
+        let material = SecretKey::from_bytes(material);
+        let material_id = self.imported_material_id(&key, &material)?;
+        let mismatch = || {
+            KmsError::IncorrectKeyMaterial(
+                "The key material doesn't match the key material previously imported into this KMS key.".into(),
+            )
+        };
+        if key.imported_material_id.as_ref().is_some_and(|id| *id != material_id) {
+            return Err(mismatch());
+        }
+        if req.key_material_id.as_ref().is_some_and(|id| *id != material_id) {
+            return Err(mismatch());
+        }
+
+        let present = self.store.key_version(&key.id, key.current_version).await?.is_some();
+        let mut next = key.clone();
+        next.imported_material_id = Some(material_id.clone());
+        next.expiration_model = Some(model);
+        next.valid_to = valid_to;
+        if next.state == KeyState::PendingImport {
+            next.state = KeyState::Enabled;
+        }
+        next.revision += 1;
+        let write = if present {
+            self.store.update_key(&next).await
+        } else {
+            let version = KeyVersionRecord {
+                key_id: key.id.clone(),
+                version: key.current_version,
+                wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &material)?,
+                material_id: material_id.clone(),
+                created_at: now,
+                rotation_type: None,
+            };
+            self.store.add_key_version(&next, &version).await
+        };
+        match write {
+            Ok(()) => {}
+            Err(StoreError::Conflict | StoreError::AlreadyExists) => {
+                return Err(KmsError::Conflict(format!(
+                    "{} is being changed by another request. Try again.",
+                    key.arn()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(key = %key.arn(), "key material imported");
+        Ok(ImportKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) })
+    }
+
+    /// DeleteImportedKeyMaterial: the key returns to PendingImport; the same
+    /// material can be imported again.
+    pub async fn delete_imported_key_material(
+        &self,
+        caller: &Caller,
+        req: DeleteImportedKeyMaterialRequest,
+    ) -> Result<DeleteImportedKeyMaterialResponse, KmsError> {
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        check_external(&key)?;
+        if key.state == KeyState::PendingDeletion {
+            return Err(invalid_state(&key));
+        }
+        if let Some(id) = &req.key_material_id {
+            if key.imported_material_id.as_ref() != Some(id) {
+                return Err(KmsError::NotFound(format!("Key material '{id}' does not exist for {}", key.arn())));
+            }
+        }
+        let material_id = key.imported_material_id.clone();
+        match self.remove_material(key.clone()).await {
+            Ok(()) => {}
+            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
+                return Err(KmsError::Conflict(format!(
+                    "{} is being changed by another request. Try again.",
+                    key.arn()
+                )))
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(DeleteImportedKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: material_id })
+    }
+
+    /// Deletes a key's imported material (on request or at expiry).
+    pub(crate) async fn remove_material(&self, mut key: KeyRecord) -> Result<(), KmsError> {
+        key.state = KeyState::PendingImport;
+        key.valid_to = None;
+        key.expiration_model = None;
+        key.revision += 1;
+        self.store.remove_key_material(&key).await?;
+        self.keyring.forget(&key.id);
+        tracing::info!(key = %key.arn(), "imported key material deleted");
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! Imported key material (BYOK) on the in-memory store with a moved clock:
+//! import, use, expire, reimport, delete; the token's and the material's
+//! checks.
+
+// Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use std::sync::Arc;
+use trent_api::enums::{ExpirationModel, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use trent_api::ids::{AccessKeyId, AccountId, Region};
+use trent_api::ops::*;
+use trent_api::time::Timestamp;
+use trent_api::{Blob, ErrorCode, SensitiveBlob};
+use trent_core::memory::InMemoryStore;
+use trent_core::{Caller, Clock as _, Kms, KmsOptions, ManualClock};
+use trent_crypto::hierarchy::RootKey;
+use trent_crypto::{AwsLcProvider, SecretKey};
+
+const DAY: i64 = 86_400_000;
+
+struct World {
+    kms: Kms,
+    clock: Arc<ManualClock>,
+    alice: Caller,
+}
+
+async fn world() -> World {
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let kms = Kms::with_root_key(
+        Arc::new(InMemoryStore::new()),
+        Arc::new(AwsLcProvider::new()),
+        clock.clone(),
+        RootKey::new(SecretKey::from_bytes([9u8; 32])),
+        KmsOptions::default(),
+    )
+    .await
+    .unwrap();
+    let account = AccountId::parse("111122223333").unwrap();
+    let alice = Caller {
+        principal: account.root_arn(),
+        account,
+        region: Region::parse("us-east-1").unwrap(),
+        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
+    };
+    World { kms, clock, alice }
+}
+
+/// What a client does with GetParametersForImport's public key: RSAES-OAEP-SHA-256.
+fn wrap(public_der: &[u8], material: &[u8]) -> Vec<u8> {
+    let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(public_der).unwrap()).unwrap();
+    let mut out = vec![0u8; public.ciphertext_size()];
+    public.encrypt(&OAEP_SHA256_MGF1SHA256, material, &mut out, None).unwrap().to_vec()
+}
+
+impl World {
+    async fn external_key(&self) -> KeyMetadata {
+        let req = CreateKeyRequest { origin: Some(Origin::External), ..Default::default() };
+        self.kms.create_key(&self.alice, req).await.unwrap().key_metadata.unwrap()
+    }
+
+    async fn params(&self, key: &str) -> (Vec<u8>, Vec<u8>) {
+        let req = GetParametersForImportRequest {
+            key_id: Some(key.into()),
+            wrapping_algorithm: Some(WrappingAlgorithm::RsaesOaepSha256),
+            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+        };
+        let r = self.kms.get_parameters_for_import(&self.alice, req).await.unwrap();
+        assert_eq!(r.parameters_valid_to.unwrap().millis(), self.clock.now_millis() + DAY);
+        (r.import_token.unwrap().0, r.public_key.unwrap().0)
+    }
+
+    async fn import(
+        &self,
+        key: &str,
+        token: &[u8],
+        encrypted: Vec<u8>,
+        valid_to: Option<i64>,
+    ) -> Result<ImportKeyMaterialResponse, ErrorCode> {
+        let req = ImportKeyMaterialRequest {
+            key_id: Some(key.into()),
+            import_token: Some(Blob(token.to_vec())),
+            encrypted_key_material: Some(Blob(encrypted)),
+            valid_to: valid_to.map(Timestamp::from_millis),
+            ..Default::default()
+        };
+        self.kms.import_key_material(&self.alice, req).await.map_err(|e| e.code())
+    }
+
+    async fn state(&self, key: &str) -> KeyState {
+        let req = DescribeKeyRequest { key_id: Some(key.into()), ..Default::default() };
+        self.kms.describe_key(&self.alice, req).await.unwrap().key_metadata.unwrap().key_state
+    }
+
+    async fn encrypt(&self, key: &str, data: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+        let req = EncryptRequest {
+            key_id: Some(key.into()),
+            plaintext: Some(SensitiveBlob::new(zeroize::Zeroizing::new(data.to_vec()))),
+            ..Default::default()
+        };
+        self.kms.encrypt(&self.alice, req).await.map(|r| r.ciphertext_blob.unwrap().0).map_err(|e| e.code())
+    }
+
+    async fn decrypt(&self, blob: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+        let req = DecryptRequest { ciphertext_blob: Some(Blob(blob.to_vec())), ..Default::default() };
+        self.kms.decrypt(&self.alice, req).await.map(|r| r.plaintext.unwrap().expose().to_vec()).map_err(|e| e.code())
+    }
+}
+
+#[tokio::test]
+async fn import_use_expire_reimport_and_delete() {
+    let w = world().await;
+    let k = w.external_key().await;
+    assert_eq!(k.key_state, KeyState::PendingImport);
+    assert_eq!(k.origin, Origin::External);
+    assert!(k.current_key_material_id.is_none());
+    assert_eq!(w.encrypt(&k.key_id, b"x").await.unwrap_err(), ErrorCode::KmsInvalidState);
+
+    let material = [0x42u8; 32];
+    let (token, public) = w.params(&k.key_id).await;
+    let now = w.clock.now_millis();
+    let r = w.import(&k.key_id, &token, wrap(&public, &material), Some(now + 10 * DAY)).await.unwrap();
+    let material_id = r.key_material_id.unwrap();
+    assert_eq!(material_id.len(), 64);
+    assert_eq!(r.key_id.as_deref(), Some(k.arn.as_str()));
+    let md = w
+        .kms
+        .describe_key(&w.alice, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(md.key_state, KeyState::Enabled);
+    assert_eq!(md.expiration_model, Some(ExpirationModel::KeyMaterialExpires));
+    assert_eq!(md.valid_to.unwrap().millis(), now + 10 * DAY);
+    assert_eq!(md.current_key_material_id.as_deref(), Some(material_id.as_str()));
+
+    let blob = w.encrypt(&k.key_id, b"imported").await.unwrap();
+    assert_eq!(w.decrypt(&blob).await.unwrap(), b"imported");
+
+    // Other material is refused, now and forever.
+    let (token2, public2) = w.params(&k.key_id).await;
+    let e = w.import(&k.key_id, &token2, wrap(&public2, &[0x43u8; 32]), None).await.unwrap_err();
+    assert_eq!(e, ErrorCode::IncorrectKeyMaterial);
+    // Material of the wrong size.
+    let e = w.import(&k.key_id, &token2, wrap(&public2, &[0x42u8; 16]), None).await.unwrap_err();
+    assert_eq!(e, ErrorCode::IncorrectKeyMaterial);
+
+    // ValidTo passes: the scheduler deletes the material.
+    w.clock.advance(10 * DAY);
+    assert_eq!(w.kms.run_due_jobs().await.unwrap().expired, 1);
+    assert_eq!(w.state(&k.key_id).await, KeyState::PendingImport);
+    assert_eq!(w.decrypt(&blob).await.unwrap_err(), ErrorCode::KmsInvalidState);
+
+    // Reimporting the same material brings every ciphertext back.
+    let (token3, public3) = w.params(&k.key_id).await;
+    let r = w.import(&k.key_id, &token3, wrap(&public3, &material), None).await.unwrap();
+    assert_eq!(r.key_material_id.as_deref(), Some(material_id.as_str()), "same material, same id");
+    assert_eq!(w.decrypt(&blob).await.unwrap(), b"imported");
+    let d = w
+        .kms
+        .describe_key(&w.alice, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!((d.expiration_model, d.valid_to), (Some(ExpirationModel::KeyMaterialDoesNotExpire), None));
+    w.clock.advance(4000 * DAY);
+    assert_eq!(w.kms.run_due_jobs().await.unwrap().expired, 0, "material that does not expire stays");
+
+    // DeleteImportedKeyMaterial.
+    let req = DeleteImportedKeyMaterialRequest { key_id: Some(k.key_id.clone()), key_material_id: None };
+    let r = w.kms.delete_imported_key_material(&w.alice, req).await.unwrap();
+    assert_eq!(r.key_material_id.as_deref(), Some(material_id.as_str()));
+    assert_eq!(w.state(&k.key_id).await, KeyState::PendingImport);
+    assert_eq!(w.encrypt(&k.key_id, b"x").await.unwrap_err(), ErrorCode::KmsInvalidState);
+}
+
+#[tokio::test]
+async fn tokens_are_checked() {
+    let w = world().await;
+    let k = w.external_key().await;
+    let other = w.external_key().await;
+    let material = [7u8; 32];
+    let (token, public) = w.params(&k.key_id).await;
+
+    // A token made for another key.
+    let (other_token, other_public) = w.params(&other.key_id).await;
+    let e = w.import(&k.key_id, &other_token, wrap(&other_public, &material), None).await.unwrap_err();
+    assert_eq!(e, ErrorCode::InvalidImportToken);
+    // A tampered token.
+    let mut bad = token.clone();
+    bad[20] ^= 1;
+    assert_eq!(
+        w.import(&k.key_id, &bad, wrap(&public, &material), None).await.unwrap_err(),
+        ErrorCode::InvalidImportToken
+    );
+    // Material wrapped for another public key, and garbage.
+    assert_eq!(
+        w.import(&k.key_id, &token, wrap(&other_public, &material), None).await.unwrap_err(),
+        ErrorCode::InvalidCiphertext
+    );
+    assert_eq!(w.import(&k.key_id, &token, vec![1, 2, 3], None).await.unwrap_err(), ErrorCode::InvalidCiphertext);
+    // Expiry terms.
+    let now = w.clock.now_millis();
+    for valid_to in [now - 1, now + 366 * DAY] {
+        let e = w.import(&k.key_id, &token, wrap(&public, &material), Some(valid_to)).await.unwrap_err();
+        assert_eq!(e, ErrorCode::Validation);
+    }
+    // After 24 hours the token has expired.
+    w.clock.advance(DAY);
+    assert_eq!(
+        w.import(&k.key_id, &token, wrap(&public, &material), None).await.unwrap_err(),
+        ErrorCode::ExpiredImportToken
+    );
+    assert_eq!(w.state(&k.key_id).await, KeyState::PendingImport, "nothing was imported");
+}
+
+#[tokio::test]
+async fn import_operations_refuse_keys_with_generated_material() {
+    let w = world().await;
+    let k = w.kms.create_key(&w.alice, CreateKeyRequest::default()).await.unwrap().key_metadata.unwrap();
+    let req = GetParametersForImportRequest {
+        key_id: Some(k.key_id.clone()),
+        wrapping_algorithm: Some(WrappingAlgorithm::RsaesOaepSha256),
+        wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+    };
+    let e = w.kms.get_parameters_for_import(&w.alice, req).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedOperation);
+    assert_eq!(e.public_message(), format!("{} origin is AWS_KMS which is not valid for this operation.", k.arn));
+    let ext = w.external_key().await;
+    let e = w.kms.rotate_key_on_demand(&w.alice, RotateKeyOnDemandRequest { key_id: Some(ext.key_id.clone()) }).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::UnsupportedOperation);
+}
