@@ -310,6 +310,55 @@ def main():
         cli(ep, "cancel-key-deletion", "--key-id", key)
         assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "Disabled"
 
+    @check("aws CLI + openssl: import key material (BYOK), the README flow")
+    def _():
+        ep = server.endpoint
+        work = os.path.join(tmp, "byok")
+        os.makedirs(work, exist_ok=True)
+        p = lambda name: os.path.join(work, name)  # noqa: E731
+        key = cli(ep, "create-key", "--origin", "EXTERNAL")["KeyMetadata"]
+        assert key["KeyState"] == "PendingImport" and key["Origin"] == "EXTERNAL", key
+        key = key["KeyId"]
+        state["byok"] = key
+        subprocess.run(["openssl", "rand", "-out", p("material.bin"), "32"], check=True)
+
+        def import_material(material, *extra):
+            params = cli(ep, "get-parameters-for-import", "--key-id", key,
+                         "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+            with open(p("pub.der"), "wb") as f:
+                f.write(base64.b64decode(params["PublicKey"]))
+            with open(p("token.bin"), "wb") as f:
+                f.write(base64.b64decode(params["ImportToken"]))
+            subprocess.run(["openssl", "pkeyutl", "-encrypt", "-in", material, "-out", p("wrapped.bin"),
+                            "-inkey", p("pub.der"), "-keyform", "DER", "-pubin",
+                            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+                            "-pkeyopt", "rsa_mgf1_md:sha256"], check=True)
+            return ("import-key-material", "--key-id", key, "--encrypted-key-material",
+                    f"fileb://{p('wrapped.bin')}", "--import-token", f"fileb://{p('token.bin')}", *extra)
+
+        out = cli(ep, *import_material(p("material.bin"), "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE"))
+        material_id = out["KeyMaterialId"]
+        md = cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]
+        assert md["KeyState"] == "Enabled" and md["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE", md
+        with open(p("msg.txt"), "wb") as f:
+            f.write(b"bring your own key")
+        ct = cli(ep, "encrypt", "--key-id", key, "--plaintext", f"fileb://{p('msg.txt')}")
+        with open(p("msg.enc"), "wb") as f:
+            f.write(base64.b64decode(ct["CiphertextBlob"]))
+        state["byok_ct"] = p("msg.enc")
+        cli(ep, "delete-imported-key-material", "--key-id", key)
+        assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "PendingImport"
+        err = cli_error(ep, "decrypt", "--ciphertext-blob", f"fileb://{p('msg.enc')}")
+        assert "KMSInvalidStateException" in err, err
+        subprocess.run(["openssl", "rand", "-out", p("other.bin"), "32"], check=True)
+        args = import_material(p("other.bin"), "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+        err = cli_error(ep, *args)
+        assert "IncorrectKeyMaterialException" in err, err
+        out = cli(ep, *import_material(p("material.bin"), "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE"))
+        assert out["KeyMaterialId"] == material_id
+        out = cli(ep, "decrypt", "--ciphertext-blob", f"fileb://{p('msg.enc')}")
+        assert base64.b64decode(out["Plaintext"]) == b"bring your own key"
+
     @check("restart: keys, aliases and ciphertexts survive")
     def _():
         server.stop()
@@ -323,6 +372,8 @@ def main():
         assert base64.b64decode(out["Plaintext"]) == b"cli secret"
         assert k.decrypt(CiphertextBlob=state["before_rotation"])["Plaintext"] == b"old material"
         assert len(k.list_key_rotations(KeyId=state["rotated"])["Rotations"]) == 1
+        with open(state["byok_ct"], "rb") as f:
+            assert k.decrypt(CiphertextBlob=f.read())["Plaintext"] == b"bring your own key"
 
     server.stop()
     print(f"interop: {results['passed']} passed, {results['failed']} failed")

@@ -167,3 +167,108 @@ async fn deletion_through_the_sdk_and_the_scheduler_task() {
     assert!(kms.list_keys().send().await.unwrap().keys().is_empty());
     s.stop().await;
 }
+
+/// What a client does with GetParametersForImport's public key for
+/// RSA_AES_KEY_WRAP_SHA_256: RSA-OAEP-SHA-256 of a fresh AES-256 key, then
+/// the material wrapped with AES-KWP (RFC 5649) under that key.
+fn wrap_rsa_aes_kwp(public_der: &[u8], material: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded as _, AES_256};
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+    let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(public_der).unwrap()).unwrap();
+    let aes = [0x5au8; 32];
+    let mut out = vec![0u8; public.ciphertext_size()];
+    let mut wrapped = public.encrypt(&OAEP_SHA256_MGF1SHA256, &aes, &mut out, None).unwrap().to_vec();
+    let mut kwp = vec![0u8; material.len() + 16];
+    let kek = AesKek::new(&AES_256, &aes).unwrap();
+    wrapped.extend_from_slice(kek.wrap_with_padding(material, &mut kwp).unwrap());
+    wrapped
+}
+
+#[tokio::test]
+async fn imported_key_material_through_the_sdk() {
+    use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, OriginType, WrappingKeySpec};
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let s = TestServer::builder().manual_clock(clock.clone()).build().await;
+    let kms = s.client();
+    let md = kms.create_key().origin(OriginType::External).send().await.unwrap();
+    let md = md.key_metadata().unwrap();
+    assert_eq!(md.key_state(), Some(&KeyState::PendingImport));
+    let key = md.arn().unwrap().to_owned();
+
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&key)
+        .wrapping_algorithm(AlgorithmSpec::RsaAesKeyWrapSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa3072)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(params.parameters_valid_to().unwrap().secs(), (1_800_000_000_000 + DAY_MS) / 1000);
+    let material = [0x11u8; 32];
+    let encrypted = wrap_rsa_aes_kwp(params.public_key().unwrap().as_ref(), &material);
+    let imported = kms
+        .import_key_material()
+        .key_id(&key)
+        .import_token(params.import_token().unwrap().clone())
+        .encrypted_key_material(Blob::new(encrypted.clone()))
+        .expiration_model(ExpirationModelType::KeyMaterialExpires)
+        .valid_to(aws_sdk_kms::primitives::DateTime::from_secs((1_800_000_000_000 + 2 * DAY_MS) / 1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.key_id(), Some(key.as_str()));
+    let md = kms.describe_key().key_id(&key).send().await.unwrap();
+    let md = md.key_metadata().unwrap();
+    assert_eq!(md.key_state(), Some(&KeyState::Enabled));
+    assert_eq!(md.expiration_model(), Some(&ExpirationModelType::KeyMaterialExpires));
+    assert_eq!(md.current_key_material_id(), imported.key_material_id());
+    let ct = kms.encrypt().key_id(&key).plaintext(Blob::new(b"byok".to_vec())).send().await.unwrap();
+    let ct = ct.ciphertext_blob().unwrap().clone();
+
+    // The material expires: the scheduler deletes it.
+    clock.advance(2 * DAY_MS);
+    assert_eq!(s.state.kms().run_due_jobs().await.unwrap().expired, 1);
+    let md = kms.describe_key().key_id(&key).send().await.unwrap();
+    assert_eq!(md.key_metadata().unwrap().key_state(), Some(&KeyState::PendingImport));
+    let e = kms.decrypt().ciphertext_blob(ct.clone()).send().await.unwrap_err();
+    assert_eq!((code(&e), message(&e)), ("KMSInvalidStateException".into(), format!("{key} is pending import.")));
+
+    // The old token has expired too.
+    let e = kms
+        .import_key_material()
+        .key_id(&key)
+        .import_token(params.import_token().unwrap().clone())
+        .encrypted_key_material(Blob::new(encrypted))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ExpiredImportTokenException");
+
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&key)
+        .wrapping_algorithm(AlgorithmSpec::RsaAesKeyWrapSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .unwrap();
+    let again = kms
+        .import_key_material()
+        .key_id(&key)
+        .import_token(params.import_token().unwrap().clone())
+        .encrypted_key_material(Blob::new(wrap_rsa_aes_kwp(params.public_key().unwrap().as_ref(), &material)))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.key_material_id(), imported.key_material_id());
+    let pt = kms.decrypt().ciphertext_blob(ct).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"byok");
+
+    let del = kms.delete_imported_key_material().key_id(&key).send().await.unwrap();
+    assert_eq!(del.key_material_id(), imported.key_material_id());
+    let e = kms.rotate_key_on_demand().key_id(&key).send().await.unwrap_err();
+    assert_eq!(code(&e), "UnsupportedOperationException");
+    s.stop().await;
+}
