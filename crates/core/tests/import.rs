@@ -232,3 +232,14 @@ async fn import_operations_refuse_keys_with_generated_material() {
     let e = w.kms.rotate_key_on_demand(&w.alice, RotateKeyOnDemandRequest { key_id: Some(ext.key_id.clone()) }).await;
     assert_eq!(e.unwrap_err().code(), ErrorCode::UnsupportedOperation);
 }
+
+#[tokio::test]
+async fn cancelled_deletion_of_a_key_awaiting_material_returns_to_pending_import() {
+    let w = world().await;
+    let k = w.external_key().await;
+    let req = ScheduleKeyDeletionRequest { key_id: Some(k.key_id.clone()), pending_window_in_days: Some(7) };
+    w.kms.schedule_key_deletion(&w.alice, req).await.unwrap();
+    assert_eq!(w.state(&k.key_id).await, KeyState::PendingDeletion);
+    w.kms.cancel_key_deletion(&w.alice, CancelKeyDeletionRequest { key_id: Some(k.key_id.clone()) }).await.unwrap();
+    assert_eq!(w.state(&k.key_id).await, KeyState::PendingImport);
+}

@@ -106,7 +106,7 @@ impl Kms {
         let after = marker(req.marker.as_deref(), |s| {
             (s.starts_with("alias/") && alias_chars_ok(s)).then(|| AliasName::new_unchecked(s))
         })?;
-        let limit = page_size(req.limit);
+        let limit = page_size(req.limit, 50, 100);
         let mut rows = self.store.list_aliases(&caller.scope(), target.as_ref(), after.as_ref(), limit + 1).await?;
         let truncated = rows.len() > limit;
         rows.truncate(limit);

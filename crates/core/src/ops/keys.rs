@@ -163,7 +163,7 @@ impl Kms {
     /// ListKeys.
     pub async fn list_keys(&self, caller: &Caller, req: ListKeysRequest) -> Result<ListKeysResponse, KmsError> {
         let after = marker(req.marker.as_deref(), KeyId::parse)?;
-        let limit = page_size(req.limit);
+        let limit = page_size(req.limit, 100, 1000);
         let mut keys = self.store.list_keys(&caller.scope(), after.as_ref(), limit + 1).await?;
         let truncated = keys.len() > limit;
         keys.truncate(limit);

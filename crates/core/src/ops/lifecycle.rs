@@ -13,7 +13,7 @@ use crate::error::{InternalError, KmsError};
 use crate::model::KeyRecord;
 use crate::store::StoreError;
 use crate::{Caller, Kms};
-use trent_api::enums::{KeyState, RotationType};
+use trent_api::enums::{KeyState, Origin, RotationType};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
 
@@ -67,7 +67,8 @@ impl Kms {
         })
     }
 
-    /// CancelKeyDeletion: the key returns to Disabled.
+    /// CancelKeyDeletion: the key returns to Disabled (PendingImport when it
+    /// awaits imported material).
     pub async fn cancel_key_deletion(
         &self,
         caller: &Caller,
@@ -78,7 +79,10 @@ impl Kms {
                 if key.state != KeyState::PendingDeletion {
                     return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
                 }
-                key.state = KeyState::Disabled;
+                // Back to Disabled; an imported-material key whose material is
+                // gone goes back to waiting for it.
+                let material_gone = key.origin == Origin::External && key.expiration_model.is_none();
+                key.state = if material_gone { KeyState::PendingImport } else { KeyState::Disabled };
                 key.deletion_date = None;
                 key.pending_window_days = None;
                 Ok(())

@@ -91,7 +91,7 @@ impl Kms {
     ) -> Result<ListResourceTagsResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
         let start = marker(req.marker.as_deref(), |m| m.parse::<usize>().ok())?.unwrap_or(0);
-        let limit = page_size(req.limit);
+        let limit = page_size(req.limit, 50, 50);
         let page: Vec<Tag> = key
             .tags
             .iter()

@@ -102,7 +102,8 @@ pub(crate) fn marker<T>(m: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> R
     }
 }
 
-/// The page size: `Limit` or AWS's default of 100.
-pub(crate) fn page_size(limit: Option<i64>) -> usize {
-    usize::try_from(limit.unwrap_or(100).clamp(1, 1000)).unwrap_or(100)
+/// The page size: `Limit`, or the operation's default, capped at the
+/// operation's maximum (AWS "might return fewer" than a larger Limit).
+pub(crate) fn page_size(limit: Option<i64>, default: usize, max: usize) -> usize {
+    limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(default).clamp(1, max)
 }

@@ -197,7 +197,7 @@ impl Kms {
         check_rotatable(&key)?;
         let all = req.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial);
         let after = marker(req.marker.as_deref(), |m| m.parse::<u32>().ok())?.unwrap_or(0);
-        let limit = page_size(req.limit);
+        let limit = page_size(req.limit, 100, 1000);
         let mut rotations = Vec::new();
         let mut cursor = after;
         let mut truncated = false;
