@@ -11,7 +11,8 @@
 //! transaction each, and refuses a database newer than this binary.
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Row, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
@@ -158,9 +159,63 @@ fn tags_from_json(s: &str) -> rusqlite::Result<Vec<(String, String)>> {
         .collect()
 }
 
-const KEY_COLUMNS: &str = "id, account, region, description, spec, usage, origin, state, created_at, policy, \
-                           tags, multi_region, current_version, deletion_date, pending_window_days, revision, \
-                           rotation_period_days, next_rotation_at, imported_material_id, expiration_model, valid_to";
+/// The columns of `keys`, those fixed at creation first.
+const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
+                           description, state, policy, tags, current_version, deletion_date, pending_window_days, \
+                           revision, rotation_period_days, next_rotation_at, imported_material_id, expiration_model, \
+                           valid_to";
+/// How many leading columns of [`KEY_COLUMNS`] never change.
+const FIXED_KEY_COLUMNS: usize = 8;
+/// Position (1-based) of `revision` in [`KEY_COLUMNS`].
+const REVISION_PARAM: usize = 16;
+
+/// The values of [`KEY_COLUMNS`] for a key, in order: INSERT and UPDATE
+/// bind the same list.
+fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
+    let text = |s: &str| Value::Text(s.to_owned());
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+    Ok(vec![
+        text(key.id.as_str()),
+        text(key.scope.account.as_str()),
+        text(key.scope.region.as_str()),
+        text(key.spec.as_str()),
+        text(key.usage.as_str()),
+        text(key.origin.as_str()),
+        Value::Integer(key.created_at),
+        Value::Integer(i64::from(key.multi_region)),
+        text(&key.description),
+        text(key.state.as_str()),
+        text(&key.policy),
+        Value::Text(tags_to_json(&key.tags)),
+        Value::Integer(i64::from(key.current_version)),
+        int(key.deletion_date),
+        int(key.pending_window_days.map(i64::from)),
+        Value::Integer(revision_param(key.revision)?),
+        int(key.rotation_period_days.map(i64::from)),
+        int(key.next_rotation_at),
+        key.imported_material_id.as_deref().map_or(Value::Null, text),
+        key.expiration_model.as_ref().map_or(Value::Null, |m| text(m.as_str())),
+        int(key.valid_to),
+    ])
+}
+
+fn insert_key_sql() -> String {
+    let n = KEY_COLUMNS.split(',').count();
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+    format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES ({})", placeholders.join(", "))
+}
+
+/// Sets the changeable columns, if the stored revision is the new one - 1.
+fn update_key_sql() -> String {
+    let sets: Vec<String> = KEY_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .enumerate()
+        .skip(FIXED_KEY_COLUMNS)
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect();
+    format!("UPDATE keys SET {} WHERE id = ?1 AND revision = ?{REVISION_PARAM} - 1", sets.join(", "))
+}
 
 fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let revision: i64 = row.get("revision")?;
@@ -190,6 +245,8 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         valid_to: row.get("valid_to")?,
     })
 }
+
+const VERSION_COLUMNS: &str = "key_id, version, material_id, wrapped_material, created_at, rotation_type";
 
 fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
     Ok(KeyVersionRecord {
@@ -239,8 +296,7 @@ fn checkpoint(c: &Connection) {
 
 fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO key_versions (key_id, version, material_id, wrapped_material, created_at, rotation_type) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &format!("INSERT INTO key_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![
             v.key_id.as_str(),
             v.version,
@@ -257,31 +313,7 @@ fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()>
 /// Replaces a key's mutable columns if the stored revision is
 /// `key.revision - 1`.
 fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
-    let revision = revision_param(key.revision)?;
-    let n = tx
-        .execute(
-            "UPDATE keys SET description = ?2, state = ?3, policy = ?4, tags = ?5, current_version = ?6, \
-             deletion_date = ?7, pending_window_days = ?8, revision = ?9, rotation_period_days = ?10, \
-             next_rotation_at = ?11, imported_material_id = ?12, expiration_model = ?13, valid_to = ?14 \
-             WHERE id = ?1 AND revision = ?9 - 1",
-            params![
-                key.id.as_str(),
-                key.description,
-                key.state.as_str(),
-                key.policy,
-                tags_to_json(&key.tags),
-                key.current_version,
-                key.deletion_date,
-                key.pending_window_days,
-                revision,
-                key.rotation_period_days,
-                key.next_rotation_at,
-                key.imported_material_id,
-                key.expiration_model.as_ref().map(|m| m.as_str().to_owned()),
-                key.valid_to,
-            ],
-        )
-        .map_err(backend)?;
+    let n = tx.execute(&update_key_sql(), params_from_iter(key_values(key)?)).map_err(backend)?;
     if n == 0 {
         let exists = tx
             .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
@@ -376,37 +408,10 @@ impl Store for SqliteStore {
     }
 
     async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
-        let (key, version) = (key.clone(), version.cloned());
-        let revision = revision_param(key.revision)?;
+        let (values, version) = (key_values(key)?, version.cloned());
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
-            tx.execute(
-                &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
-                params![
-                    key.id.as_str(),
-                    key.scope.account.as_str(),
-                    key.scope.region.as_str(),
-                    key.description,
-                    key.spec.as_str(),
-                    key.usage.as_str(),
-                    key.origin.as_str(),
-                    key.state.as_str(),
-                    key.created_at,
-                    key.policy,
-                    tags_to_json(&key.tags),
-                    key.multi_region,
-                    key.current_version,
-                    key.deletion_date,
-                    key.pending_window_days,
-                    revision,
-                    key.rotation_period_days,
-                    key.next_rotation_at,
-                    key.imported_material_id,
-                    key.expiration_model.as_ref().map(|m| m.as_str().to_owned()),
-                    key.valid_to,
-                ],
-            )
-            .map_err(write_err)?;
+            tx.execute(&insert_key_sql(), params_from_iter(values)).map_err(write_err)?;
             if let Some(v) = &version {
                 insert_version(&tx, v)?;
             }
@@ -474,12 +479,13 @@ impl Store for SqliteStore {
         let key_id = key_id.clone();
         self.with(move |c| {
             let mut st = c
-                .prepare_cached(
-                    "SELECT key_id, version, material_id, wrapped_material, created_at, rotation_type FROM key_versions \
-                     WHERE key_id = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions \
+                     WHERE key_id = ?1 AND version > ?2 ORDER BY version LIMIT ?3"
+                ))
                 .map_err(backend)?;
-            let rows = st.query_map(params![key_id.as_str(), after, limit_param(limit)], version_from_row).map_err(backend)?;
+            let rows =
+                st.query_map(params![key_id.as_str(), after, limit_param(limit)], version_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await
@@ -562,10 +568,10 @@ impl Store for SqliteStore {
         let key_id = key_id.clone();
         self.with(move |c| {
             let mut st = c
-                .prepare_cached(
-                    "SELECT key_id, version, material_id, wrapped_material, created_at, rotation_type FROM key_versions \
-                     WHERE key_id = ?1 AND version = ?2",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions \
+                     WHERE key_id = ?1 AND version = ?2"
+                ))
                 .map_err(backend)?;
             st.query_row(params![key_id.as_str(), version], version_from_row).optional().map_err(backend)
         })
