@@ -41,7 +41,7 @@ pub fn job_due(k: &KeyRecord, now: i64) -> bool {
     use trent_api::enums::KeyState;
     (k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now))
         || (k.state == KeyState::Enabled && k.next_rotation_at.is_some_and(|t| t <= now))
-        || (matches!(k.state, KeyState::Enabled | KeyState::Disabled) && k.valid_to.is_some_and(|t| t <= now))
+        || k.next_expiry_at.is_some_and(|t| t <= now)
 }
 
 fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) {
@@ -172,7 +172,7 @@ impl Store for InMemoryStore {
         Ok(())
     }
 
-    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()> {
+    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
         let mut g = self.lock();
         let Some(cur) = g.keys.get(&key.id) else {
             return Err(StoreError::NotFound);
@@ -180,7 +180,9 @@ impl Store for InMemoryStore {
         if cur.revision + 1 != key.revision {
             return Err(StoreError::Conflict);
         }
-        g.versions.retain(|(k, _), _| k != &key.id);
+        for v in versions {
+            g.versions.insert((v.key_id.clone(), v.version), v.clone());
+        }
         g.keys.insert(key.id.clone(), key.clone());
         Ok(())
     }

@@ -52,13 +52,10 @@ pub struct KeyRecord {
     /// When the next automatic rotation is due, epoch milliseconds (while
     /// automatic rotation is on).
     pub next_rotation_at: Option<i64>,
-    /// Imported material (origin EXTERNAL): the id of the one material this
-    /// key accepts, fixed by its first import.
-    pub imported_material_id: Option<String>,
-    /// Imported material: whether it expires.
-    pub expiration_model: Option<ExpirationModel>,
-    /// Imported material: when it expires, epoch milliseconds.
-    pub valid_to: Option<i64>,
+    /// Imported material (origin EXTERNAL): the earliest ValidTo among its
+    /// versions whose material is present, epoch milliseconds; the
+    /// scheduler's expiry job is due then.
+    pub next_expiry_at: Option<i64>,
     /// Optimistic-concurrency revision, bumped by every update.
     pub revision: u64,
 }
@@ -86,6 +83,27 @@ pub struct KeyVersionRecord {
     /// The rotation that made this version; `None` for the key's original
     /// material.
     pub rotation_type: Option<RotationType>,
+    /// Imported material only: its terms and whether it is present.
+    pub import: Option<ImportTerms>,
+}
+
+impl KeyVersionRecord {
+    /// True when the version's material is here (imported material may have
+    /// been deleted or have expired; its id stays for a reimport).
+    pub fn has_material(&self) -> bool {
+        !self.wrapped_material.is_empty()
+    }
+}
+
+/// The terms of one imported key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportTerms {
+    /// Whether it expires.
+    pub expiration_model: ExpirationModel,
+    /// When it expires, epoch milliseconds.
+    pub valid_to: Option<i64>,
+    /// The importer's description (`KeyMaterialDescription`).
+    pub description: Option<String>,
 }
 
 /// An alias.

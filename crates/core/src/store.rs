@@ -72,8 +72,8 @@ pub trait Store: Send + Sync + 'static {
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>>;
     /// Keys of every scope with a job due at `now`: pending deletion with a
     /// deletion date at or before `now`, enabled with automatic rotation
-    /// due at or before `now`, or enabled or disabled with imported material
-    /// expiring at or before `now`. At most `limit`, in key id order.
+    /// due at or before `now`, or with imported material expiring at or
+    /// before `now`. At most `limit`, in key id order.
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Destroys a key whose stored revision is `key.revision`: every version
     /// of its material, its aliases and the key itself, atomically, leaving
@@ -81,10 +81,12 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` if it is gone. Backends overwrite what they delete where
     /// they can, so no copy of the wrapped material stays on disk.
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()>;
-    /// Deletes every version of a key's material and stores `key`,
-    /// atomically; revision-checked like [`Store::update_key`]. The key
-    /// stays (imported material deleted or expired).
-    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()>;
+    /// Stores `key` and writes `versions` (new or replacing the stored ones
+    /// with the same numbers), atomically; revision-checked like
+    /// [`Store::update_key`]. Imported material is deleted by writing its
+    /// version with empty `wrapped_material`: backends overwrite what they
+    /// replace where they can.
+    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()>;
     /// True when a key with this id was destroyed in this scope.
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool>;
 

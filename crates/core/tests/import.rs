@@ -7,7 +7,10 @@
 
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use std::sync::Arc;
-use trent_api::enums::{ExpirationModel, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use trent_api::enums::{
+    ExpirationModel, ImportType, IncludeKeyMaterial, KeyMaterialState, KeyState, Origin, RotationType,
+    WrappingAlgorithm, WrappingKeySpec,
+};
 use trent_api::ids::{AccessKeyId, AccountId, Region};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
@@ -85,6 +88,29 @@ impl World {
             ..Default::default()
         };
         self.kms.import_key_material(&self.alice, req).await.map_err(|e| e.code())
+    }
+
+    /// Fetches parameters and imports `material` with the given type.
+    async fn import_as(&self, key: &str, material: &[u8], import_type: ImportType) -> Result<String, ErrorCode> {
+        let (token, public) = self.params(key).await;
+        let req = ImportKeyMaterialRequest {
+            key_id: Some(key.into()),
+            import_token: Some(Blob(token)),
+            encrypted_key_material: Some(Blob(wrap(&public, material))),
+            import_type: Some(import_type),
+            key_material_description: Some("from the vault".into()),
+            ..Default::default()
+        };
+        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap()).map_err(|e| e.code())
+    }
+
+    async fn rotations(&self, key: &str) -> Vec<RotationsListEntry> {
+        let req = ListKeyRotationsRequest {
+            key_id: Some(key.into()),
+            include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
+            ..Default::default()
+        };
+        self.kms.list_key_rotations(&self.alice, req).await.unwrap().rotations
     }
 
     async fn state(&self, key: &str) -> KeyState {
@@ -230,7 +256,10 @@ async fn import_operations_refuse_keys_with_generated_material() {
     assert_eq!(e.public_message(), format!("{} origin is AWS_KMS which is not valid for this operation.", k.arn));
     let ext = w.external_key().await;
     let e = w.kms.rotate_key_on_demand(&w.alice, RotateKeyOnDemandRequest { key_id: Some(ext.key_id.clone()) }).await;
-    assert_eq!(e.unwrap_err().code(), ErrorCode::UnsupportedOperation);
+    assert_eq!(e.unwrap_err().code(), ErrorCode::KmsInvalidState, "no material yet");
+    let req = EnableKeyRotationRequest { key_id: Some(ext.key_id.clone()), rotation_period_in_days: None };
+    let e = w.kms.enable_key_rotation(&w.alice, req).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedOperation, "no automatic rotation of imported material");
 }
 
 #[tokio::test]
@@ -242,4 +271,71 @@ async fn cancelled_deletion_of_a_key_awaiting_material_returns_to_pending_import
     assert_eq!(w.state(&k.key_id).await, KeyState::PendingDeletion);
     w.kms.cancel_key_deletion(&w.alice, CancelKeyDeletionRequest { key_id: Some(k.key_id.clone()) }).await.unwrap();
     assert_eq!(w.state(&k.key_id).await, KeyState::PendingImport);
+}
+
+#[tokio::test]
+async fn imported_material_rotates_on_demand_to_new_material() {
+    let w = world().await;
+    let k = w.external_key().await;
+    let rotate = || w.kms.rotate_key_on_demand(&w.alice, RotateKeyOnDemandRequest { key_id: Some(k.key_id.clone()) });
+
+    let e = w.import_as(&k.key_id, &[1u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
+    assert_eq!(e, ErrorCode::KmsInvalidState, "new material needs a first material");
+    let first = w.import_as(&k.key_id, &[1u8; 32], ImportType::ExistingKeyMaterial).await.unwrap();
+    let old = w.encrypt(&k.key_id, b"first").await.unwrap();
+    assert_eq!(rotate().await.unwrap_err().code(), ErrorCode::KmsInvalidState, "nothing pending rotation");
+
+    let e = w.import_as(&k.key_id, &[1u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
+    assert_eq!(e, ErrorCode::IncorrectKeyMaterial, "new material must be new");
+    let second = w.import_as(&k.key_id, &[2u8; 32], ImportType::NewKeyMaterial).await.unwrap();
+    assert_ne!(first, second);
+    let e = w.import_as(&k.key_id, &[3u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
+    assert_eq!(e, ErrorCode::KmsInvalidState, "one material pending rotation at a time");
+    let r = w.rotations(&k.key_id).await;
+    let states: Vec<_> = r.iter().map(|e| e.key_material_state.clone().unwrap()).collect();
+    assert_eq!(states, [KeyMaterialState::Current, KeyMaterialState::PendingRotation]);
+    assert_eq!(r[1].import_state.as_deref(), Some("IMPORTED"));
+    assert_eq!(r[1].key_material_description.as_deref(), Some("from the vault"));
+    // Still encrypting under the first material until the rotation.
+    let still = w.encrypt(&k.key_id, b"still first").await.unwrap();
+
+    rotate().await.unwrap();
+    let d = w
+        .kms
+        .describe_key(&w.alice, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(d.current_key_material_id.as_deref(), Some(second.as_str()));
+    let r = w.rotations(&k.key_id).await;
+    assert_eq!(r[1].rotation_type, Some(RotationType::OnDemand));
+    assert_eq!(r[1].key_material_state, Some(KeyMaterialState::Current));
+    let new = w.encrypt(&k.key_id, b"second").await.unwrap();
+    for (blob, pt) in [(&old, &b"first"[..]), (&still, b"still first"), (&new, b"second")] {
+        assert_eq!(w.decrypt(blob).await.unwrap(), pt);
+    }
+
+    // Delete the old (non-current) material by id: the key stays usable,
+    // its old ciphertexts wait for the material to come back.
+    let req = DeleteImportedKeyMaterialRequest { key_id: Some(k.key_id.clone()), key_material_id: Some(first.clone()) };
+    w.kms.delete_imported_key_material(&w.alice, req).await.unwrap();
+    assert_eq!(w.state(&k.key_id).await, KeyState::Enabled);
+    assert_eq!(w.decrypt(&old).await.unwrap_err(), ErrorCode::KmsInvalidState);
+    assert_eq!(w.decrypt(&new).await.unwrap(), b"second");
+    assert_eq!(w.rotations(&k.key_id).await[0].import_state.as_deref(), Some("PENDING_IMPORT"));
+    let (token, public) = w.params(&k.key_id).await;
+    let req = ImportKeyMaterialRequest {
+        key_id: Some(k.key_id.clone()),
+        import_token: Some(Blob(token)),
+        encrypted_key_material: Some(Blob(wrap(&public, &[1u8; 32]))),
+        key_material_id: Some(first.clone()),
+        ..Default::default()
+    };
+    w.kms.import_key_material(&w.alice, req).await.unwrap();
+    assert_eq!(w.decrypt(&old).await.unwrap(), b"first", "the old material is back");
+    let req =
+        DeleteImportedKeyMaterialRequest { key_id: Some(k.key_id.clone()), key_material_id: Some("0".repeat(64)) };
+    let e = w.kms.delete_imported_key_material(&w.alice, req).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
 }

@@ -162,8 +162,7 @@ fn tags_from_json(s: &str) -> rusqlite::Result<Vec<(String, String)>> {
 /// The columns of `keys`, those fixed at creation first.
 const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                            description, state, policy, tags, current_version, deletion_date, pending_window_days, \
-                           revision, rotation_period_days, next_rotation_at, imported_material_id, expiration_model, \
-                           valid_to";
+                           revision, rotation_period_days, next_rotation_at, next_expiry_at";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -193,9 +192,7 @@ fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
         Value::Integer(revision_param(key.revision)?),
         int(key.rotation_period_days.map(i64::from)),
         int(key.next_rotation_at),
-        key.imported_material_id.as_deref().map_or(Value::Null, text),
-        key.expiration_model.as_ref().map_or(Value::Null, |m| text(m.as_str())),
-        int(key.valid_to),
+        int(key.next_expiry_at),
     ])
 }
 
@@ -240,13 +237,12 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         revision: u64::try_from(revision).map_err(|_| decode_err("revision"))?,
         rotation_period_days: row.get("rotation_period_days")?,
         next_rotation_at: row.get("next_rotation_at")?,
-        imported_material_id: row.get("imported_material_id")?,
-        expiration_model: row.get::<_, Option<String>>("expiration_model")?.map(|s| ExpirationModel::parse(&s)),
-        valid_to: row.get("valid_to")?,
+        next_expiry_at: row.get("next_expiry_at")?,
     })
 }
 
-const VERSION_COLUMNS: &str = "key_id, version, material_id, wrapped_material, created_at, rotation_type";
+const VERSION_COLUMNS: &str = "key_id, version, material_id, wrapped_material, created_at, rotation_type, \
+                               expiration_model, valid_to, material_description";
 
 fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
     Ok(KeyVersionRecord {
@@ -256,6 +252,16 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
         wrapped_material: row.get("wrapped_material")?,
         created_at: row.get("created_at")?,
         rotation_type: row.get::<_, Option<String>>("rotation_type")?.map(|s| RotationType::parse(&s)),
+        import: row
+            .get::<_, Option<String>>("expiration_model")?
+            .map(|m| -> rusqlite::Result<ImportTerms> {
+                Ok(ImportTerms {
+                    expiration_model: ExpirationModel::parse(&m),
+                    valid_to: row.get("valid_to")?,
+                    description: row.get("material_description")?,
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -295,15 +301,25 @@ fn checkpoint(c: &Connection) {
 }
 
 fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()> {
+    write_version(tx, "INSERT", v)
+}
+
+/// `verb` is `INSERT` (a taken version number is `AlreadyExists`) or
+/// `INSERT OR REPLACE`.
+fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
+    let import = v.import.as_ref();
     tx.execute(
-        &format!("INSERT INTO key_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        &format!("{verb} INTO key_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             v.key_id.as_str(),
             v.version,
             v.material_id,
             v.wrapped_material,
             v.created_at,
-            v.rotation_type.as_ref().map(|r| r.as_str().to_owned())
+            v.rotation_type.as_ref().map(|r| r.as_str().to_owned()),
+            import.map(|i| i.expiration_model.as_str().to_owned()),
+            import.and_then(|i| i.valid_to),
+            import.and_then(|i| i.description.clone()),
         ],
     )
     .map_err(write_err)?;
@@ -497,7 +513,7 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE \
                      (state = 'PendingDeletion' AND deletion_date <= ?1) OR (state = 'Enabled' AND next_rotation_at <= ?1) \
-                     OR (state IN ('Enabled', 'Disabled') AND valid_to <= ?1) \
+                     OR next_expiry_at <= ?1 \
                      ORDER BY id LIMIT ?2"
                 ))
                 .map_err(backend)?;
@@ -536,14 +552,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn remove_key_material(&self, key: &KeyRecord) -> StoreResult<()> {
-        let key = key.clone();
+    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
+        let (key, versions) = (key.clone(), versions.to_vec());
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
             update_key_row(&tx, &key)?;
-            tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+            for v in &versions {
+                write_version(&tx, "INSERT OR REPLACE", v)?;
+            }
             commit(tx)?;
-            checkpoint(c);
+            if versions.iter().any(|v| !v.has_material()) {
+                checkpoint(c);
+            }
             Ok(())
         })
         .await

@@ -43,9 +43,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         revision: 1,
         rotation_period_days: None,
         next_rotation_at: None,
-        imported_material_id: None,
-        expiration_model: None,
-        valid_to: None,
+        next_expiry_at: None,
     }
 }
 
@@ -57,6 +55,7 @@ fn version(id: &KeyId, v: u32) -> KeyVersionRecord {
         wrapped_material: vec![v as u8; 60],
         created_at: 1_700_000_000_000 + i64::from(v),
         rotation_type: (v > 1).then_some(if v % 2 == 0 { RotationType::OnDemand } else { RotationType::Automatic }),
+        import: None,
     }
 }
 
@@ -389,28 +388,48 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, None);
 
+    let terms = ImportTerms {
+        expiration_model: ExpirationModel::KeyMaterialExpires,
+        valid_to: Some(500),
+        description: Some("hsm export 7".into()),
+    };
+    let mut v1 = version(&k.id, 1);
+    v1.import = Some(terms.clone());
     let mut imported = k.clone();
     imported.state = KeyState::Enabled;
-    imported.imported_material_id = Some(format!("{:064x}", 1));
-    imported.expiration_model = Some(ExpirationModel::KeyMaterialExpires);
-    imported.valid_to = Some(500);
+    imported.next_expiry_at = Some(500);
     imported.revision += 1;
-    s.add_key_version(&imported, &version(&k.id, 1)).await?;
+    s.put_key_versions(&imported, &[v1.clone()]).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(imported.clone()));
+    assert_eq!(s.key_version(&k.id, 1).await?, Some(v1.clone()));
     assert!(s.due_keys(499, 10).await?.is_empty());
     assert_eq!(s.due_keys(500, 10).await?.len(), 1, "expiry is a due job");
 
-    let mut expired = imported.clone();
-    expired.state = KeyState::PendingImport;
-    expired.valid_to = None;
-    expired.expiration_model = None;
-    expired.revision += 1;
-    // Stale: refused, material kept.
-    assert!(matches!(s.remove_key_material(&imported).await, Err(StoreError::Conflict)));
-    assert!(s.key_version(&k.id, 1).await?.is_some());
-    s.remove_key_material(&expired).await?;
-    assert_eq!(s.key_version(&k.id, 1).await?, None);
-    assert_eq!(s.key(&a, &k.id).await?, Some(expired.clone()), "the key and its material id stay");
+    // Material pending rotation, then the first material deleted (replaced
+    // by its version without material).
+    let mut v2 = version(&k.id, 2);
+    v2.rotation_type = None;
+    v2.import = Some(ImportTerms {
+        expiration_model: ExpirationModel::KeyMaterialDoesNotExpire,
+        valid_to: None,
+        description: None,
+    });
+    let mut deleted = v1.clone();
+    deleted.wrapped_material.clear();
+    deleted.import = Some(ImportTerms { valid_to: None, ..terms });
+    let mut next = imported.clone();
+    next.state = KeyState::PendingImport;
+    next.next_expiry_at = None;
+    next.revision += 1;
+    // Stale: refused, nothing written.
+    assert!(matches!(s.put_key_versions(&imported, &[deleted.clone(), v2.clone()]).await, Err(StoreError::Conflict)));
+    assert_eq!(s.key_version(&k.id, 1).await?, Some(v1));
+    assert_eq!(s.key_version(&k.id, 2).await?, None);
+    s.put_key_versions(&next, &[deleted.clone(), v2.clone()]).await?;
+    assert_eq!(s.key_version(&k.id, 1).await?, Some(deleted.clone()));
+    assert!(!deleted.has_material());
+    assert_eq!(s.key_versions(&k.id, 0, 10).await?, vec![deleted, v2]);
+    assert_eq!(s.key(&a, &k.id).await?, Some(next));
     assert!(s.due_keys(10_000, 10).await?.is_empty());
     Ok(())
 }
@@ -511,5 +530,36 @@ async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
     assert!(on_disk(&marker)?, "the marker is written before destruction");
     s.destroy_key(&k, 5).await?;
     assert!(!on_disk(&marker)?, "no copy of the wrapped material remains");
+    Ok(())
+}
+
+/// SQLite only: imported material deleted by replacing its version row
+/// leaves no copy in the database file or the WAL either.
+#[tokio::test]
+async fn sqlite_deleted_imported_material_leaves_no_bytes_on_disk() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let s = SqliteStore::open(&dir.path().join("trent.db"))?;
+    let a = scope("111122223333", "us-east-1");
+    let mut k = key(&a, 1);
+    k.origin = Origin::External;
+    let marker = b"IMPORTED-MATERIAL-MARKER-0123456789abcdef".to_vec();
+    let mut v = version(&k.id, 1);
+    v.wrapped_material = marker.clone();
+    s.insert_key(&k, Some(&v)).await?;
+    let on_disk = |needle: &[u8]| -> Result<bool, std::io::Error> {
+        for entry in std::fs::read_dir(dir.path())? {
+            let bytes = std::fs::read(entry?.path())?;
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    assert!(on_disk(&marker)?);
+    v.wrapped_material.clear();
+    k.state = KeyState::PendingImport;
+    k.revision += 1;
+    s.put_key_versions(&k, &[v]).await?;
+    assert!(!on_disk(&marker)?, "no copy of the deleted material remains");
     Ok(())
 }

@@ -127,6 +127,14 @@ impl Kms {
         check_encrypt_usage(&key)?;
         check_algorithm(&key, alg)?;
         let version = self.store.key_version(&key.id, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
+        if !version.has_material() {
+            // Imported material deleted or expired: it may come back.
+            return Err(KmsError::InvalidState(format!(
+                "The key material {} of {} is pending import.",
+                version.material_id,
+                key.arn()
+            )));
+        }
         let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;
         let plaintext = envelope::decrypt(self.crypto(), &bk, &parsed, &context_bytes(ctx))
             .map_err(|_| KmsError::InvalidCiphertext)?;

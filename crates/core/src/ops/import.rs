@@ -9,13 +9,17 @@
 //!
 //! An imported material's id is an HKDF-SHA256 fingerprint of the material
 //! bound to the key ARN: deterministic, so a reimport can be checked against
-//! the material the key accepted first without keeping that material once
-//! it is deleted.
+//! the material a version had without keeping that material once it is
+//! deleted.
+//!
+//! Each imported material is one key version with its own terms (expiry,
+//! description). ImportType NEW_KEY_MATERIAL adds a version pending
+//! rotation; RotateKeyOnDemand makes it current.
 
 use super::invalid_state;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
-use crate::model::{KeyRecord, KeyVersionRecord};
+use crate::model::{ImportTerms, KeyRecord, KeyVersionRecord};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
 use trent_api::enums::{ExpirationModel, ImportType, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
@@ -158,12 +162,6 @@ impl Kms {
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
         }
-        if req.import_type == Some(ImportType::NewKeyMaterial) {
-            return Err(KmsError::Unsupported(
-                "ImportType NEW_KEY_MATERIAL (rotation of imported material) is not supported by this version of Trent."
-                    .into(),
-            ));
-        }
         let now = self.now();
         let (model, valid_to) = match (req.expiration_model, req.valid_to) {
             (Some(ExpirationModel::KeyMaterialDoesNotExpire), Some(_)) => {
@@ -213,38 +211,83 @@ impl Kms {
                 "The key material doesn't match the key material previously imported into this KMS key.".into(),
             )
         };
-        if key.imported_material_id.as_ref().is_some_and(|id| *id != material_id) {
-            return Err(mismatch());
-        }
-        if req.key_material_id.as_ref().is_some_and(|id| *id != material_id) {
-            return Err(mismatch());
-        }
 
-        let present = self.store.key_version(&key.id, key.current_version).await?.is_some();
+        let mut versions = self.all_versions(&key).await?;
         let mut next = key.clone();
-        next.imported_material_id = Some(material_id.clone());
-        next.expiration_model = Some(model);
-        next.valid_to = valid_to;
-        if next.state == KeyState::PendingImport {
-            next.state = KeyState::Enabled;
-        }
-        next.revision += 1;
-        let write = if present {
-            self.store.update_key(&next).await
-        } else {
-            let version = KeyVersionRecord {
+        let target = if req.import_type == Some(ImportType::NewKeyMaterial) {
+            // New material for a later RotateKeyOnDemand.
+            if versions.is_empty() {
+                return Err(invalid_state(&key));
+            }
+            if versions.iter().any(|v| v.material_id == material_id) {
+                return Err(KmsError::IncorrectKeyMaterial(format!(
+                    "This key material has been imported into {} already.",
+                    key.arn()
+                )));
+            }
+            if versions.iter().any(|v| v.version > key.current_version) {
+                return Err(KmsError::InvalidState(format!(
+                    "{} already has key material pending rotation.",
+                    key.arn()
+                )));
+            }
+            if req.key_material_id.as_ref().is_some_and(|id| *id != material_id) {
+                return Err(mismatch());
+            }
+            let version = versions.iter().map(|v| v.version).max().unwrap_or(0).saturating_add(1);
+            versions.push(KeyVersionRecord {
                 key_id: key.id.clone(),
-                version: key.current_version,
-                wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &material)?,
+                version,
                 material_id: material_id.clone(),
+                wrapped_material: Vec::new(),
                 created_at: now,
                 rotation_type: None,
-            };
-            self.store.add_key_version(&next, &version).await
+                import: None,
+            });
+            versions.len() - 1
+        } else if versions.is_empty() {
+            // The key's first material.
+            if req.key_material_id.as_ref().is_some_and(|id| *id != material_id) {
+                return Err(mismatch());
+            }
+            versions.push(KeyVersionRecord {
+                key_id: key.id.clone(),
+                version: key.current_version,
+                material_id: material_id.clone(),
+                wrapped_material: Vec::new(),
+                created_at: now,
+                rotation_type: None,
+                import: None,
+            });
+            versions.len() - 1
+        } else {
+            // Reimport of material the key has had: the named one, or the current one.
+            let wanted = req.key_material_id.as_ref();
+            let i = versions
+                .iter()
+                .position(|v| match wanted {
+                    Some(id) => v.material_id == *id,
+                    None => v.version == key.current_version,
+                })
+                .ok_or_else(mismatch)?;
+            if versions[i].material_id != material_id {
+                return Err(mismatch());
+            }
+            i
         };
-        match write {
+        let description = req.key_material_description.clone();
+        let v = &mut versions[target];
+        v.wrapped_material = self.keyring.wrap_backing_key(&key.arn(), &material_id, &material)?;
+        v.import = Some(ImportTerms { expiration_model: model, valid_to, description });
+        let written = v.clone();
+        if written.version == key.current_version && next.state == KeyState::PendingImport {
+            next.state = KeyState::Enabled;
+        }
+        next.next_expiry_at = next_expiry(&versions);
+        next.revision += 1;
+        match self.store.put_key_versions(&next, &[written]).await {
             Ok(()) => {}
-            Err(StoreError::Conflict | StoreError::AlreadyExists) => {
+            Err(StoreError::Conflict) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",
                     key.arn()
@@ -256,8 +299,9 @@ impl Kms {
         Ok(ImportKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) })
     }
 
-    /// DeleteImportedKeyMaterial: the key returns to PendingImport; the same
-    /// material can be imported again.
+    /// DeleteImportedKeyMaterial: deletes the named (or the current)
+    /// imported material. Deleting the current material puts the key in
+    /// PendingImport; the same material can be imported again.
     pub async fn delete_imported_key_material(
         &self,
         caller: &Caller,
@@ -268,14 +312,18 @@ impl Kms {
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
         }
-        if let Some(id) = &req.key_material_id {
-            if key.imported_material_id.as_ref() != Some(id) {
-                return Err(KmsError::NotFound(format!("Key material '{id}' does not exist for {}", key.arn())));
-            }
-        }
-        let material_id = key.imported_material_id.clone();
-        match self.remove_material(key.clone()).await {
-            Ok(()) => {}
+        let versions = self.all_versions(&key).await?;
+        let target = match &req.key_material_id {
+            Some(id) => versions
+                .iter()
+                .find(|v| v.material_id == *id)
+                .ok_or_else(|| KmsError::NotFound(format!("Key material '{id}' does not exist for {}", key.arn())))?,
+            None => versions.iter().find(|v| v.version == key.current_version).ok_or_else(|| invalid_state(&key))?,
+        };
+        let material_id = target.material_id.clone();
+        let version = target.version;
+        match self.remove_material(key.clone(), versions, |v| v.version == version).await {
+            Ok(_) => {}
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",
@@ -284,18 +332,40 @@ impl Kms {
             }
             Err(e) => return Err(e),
         }
-        Ok(DeleteImportedKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: material_id })
+        Ok(DeleteImportedKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) })
     }
 
-    /// Deletes a key's imported material (on request or at expiry).
-    pub(crate) async fn remove_material(&self, mut key: KeyRecord) -> Result<(), KmsError> {
-        key.state = KeyState::PendingImport;
-        key.valid_to = None;
-        key.expiration_model = None;
-        key.revision += 1;
-        self.store.remove_key_material(&key).await?;
-        self.keyring.forget(&key.id);
-        tracing::info!(key = %key.arn(), "imported key material deleted");
-        Ok(())
+    /// Deletes the imported material of the versions `which` selects (on
+    /// request or at expiry); the key goes to PendingImport when its current
+    /// material goes. Returns how many materials were deleted.
+    pub(crate) async fn remove_material(
+        &self,
+        key: KeyRecord,
+        mut versions: Vec<KeyVersionRecord>,
+        which: impl Fn(&KeyVersionRecord) -> bool,
+    ) -> Result<usize, KmsError> {
+        let mut changed = Vec::new();
+        for v in versions.iter_mut().filter(|v| v.has_material() && which(v)) {
+            v.wrapped_material.clear();
+            if let Some(t) = v.import.as_mut() {
+                t.valid_to = None;
+            }
+            changed.push(v.clone());
+        }
+        let mut next = key;
+        if changed.iter().any(|v| v.version == next.current_version) && next.state != KeyState::PendingDeletion {
+            next.state = KeyState::PendingImport;
+        }
+        next.next_expiry_at = next_expiry(&versions);
+        next.revision += 1;
+        self.store.put_key_versions(&next, &changed).await?;
+        self.keyring.forget(&next.id);
+        tracing::info!(key = %next.arn(), deleted = changed.len(), "imported key material deleted");
+        Ok(changed.len())
     }
+}
+
+/// The earliest ValidTo among versions whose material is present.
+pub(crate) fn next_expiry(versions: &[KeyVersionRecord]) -> Option<i64> {
+    versions.iter().filter(|v| v.has_material()).filter_map(|v| v.import.as_ref()?.valid_to).min()
 }

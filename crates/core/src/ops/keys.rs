@@ -122,9 +122,7 @@ impl Kms {
             revision: 1,
             rotation_period_days: None,
             next_rotation_at: None,
-            imported_material_id: None,
-            expiration_model: None,
-            valid_to: None,
+            next_expiry_at: None,
         };
         if external {
             // The material comes later, through ImportKeyMaterial.
@@ -137,16 +135,17 @@ impl Kms {
             key_id: id,
             version: 1,
             wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
-            material_id: material_id.clone(),
+            material_id,
             created_at: now,
             rotation_type: None,
+            import: None,
         };
         self.store.insert_key(&key, Some(&version)).await?;
-        Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(material_id))) })
+        Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(&version))) })
     }
 
-    async fn current_material_id(&self, key: &KeyRecord) -> Result<Option<String>, KmsError> {
-        Ok(self.store.key_version(&key.id, key.current_version).await?.map(|v| v.material_id))
+    async fn current_version(&self, key: &KeyRecord) -> Result<Option<KeyVersionRecord>, KmsError> {
+        Ok(self.store.key_version(&key.id, key.current_version).await?)
     }
 
     /// DescribeKey.
@@ -156,8 +155,8 @@ impl Kms {
         req: DescribeKeyRequest,
     ) -> Result<DescribeKeyResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias).await?;
-        let material = self.current_material_id(&key).await?;
-        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, material)) })
+        let current = self.current_version(&key).await?;
+        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, current.as_ref())) })
     }
 
     /// ListKeys.

@@ -10,7 +10,8 @@
 
 use super::invalid_state;
 use crate::error::{InternalError, KmsError};
-use crate::model::KeyRecord;
+use crate::kms::Names;
+use crate::model::{KeyRecord, KeyVersionRecord};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
 use trent_api::enums::{KeyState, Origin, RotationType};
@@ -27,7 +28,7 @@ pub struct JobReport {
     pub destroyed: usize,
     /// Keys rotated automatically.
     pub rotated: usize,
-    /// Keys whose imported material expired (now PendingImport).
+    /// Imported materials deleted because their ValidTo passed.
     pub expired: usize,
     /// Jobs that failed (logged; retried on the next pass).
     pub failed: usize,
@@ -74,14 +75,16 @@ impl Kms {
         caller: &Caller,
         req: CancelKeyDeletionRequest,
     ) -> Result<CancelKeyDeletionResponse, KmsError> {
+        // Back to Disabled; a key whose imported material is gone goes back
+        // to waiting for it.
+        let current = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let material_gone = current.origin == Origin::External
+            && !self.store.key_version(&current.id, current.current_version).await?.is_some_and(|v| v.has_material());
         let (key, ()) = self
             .modify_key(caller, req.key_id.as_deref(), |key| {
                 if key.state != KeyState::PendingDeletion {
                     return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
                 }
-                // Back to Disabled; an imported-material key whose material is
-                // gone goes back to waiting for it.
-                let material_gone = key.origin == Origin::External && key.expiration_model.is_none();
                 key.state = if material_gone { KeyState::PendingImport } else { KeyState::Disabled };
                 key.deletion_date = None;
                 key.pending_window_days = None;
@@ -101,8 +104,8 @@ impl Kms {
         for key in due {
             let result = if key.state == KeyState::PendingDeletion {
                 self.destroy(&key, now).await.map(|done| report.destroyed += usize::from(done))
-            } else if key.valid_to.is_some_and(|t| t <= now) {
-                self.expire_material(key.clone()).await.map(|done| report.expired += usize::from(done))
+            } else if key.next_expiry_at.is_some_and(|t| t <= now) {
+                self.expire_material(key.clone(), now).await.map(|n| report.expired += n)
             } else {
                 self.rotate_automatically(key.clone(), now).await.map(|done| report.rotated += usize::from(done))
             };
@@ -128,11 +131,13 @@ impl Kms {
         }
     }
 
-    /// Deletes imported material whose ValidTo has passed.
-    async fn expire_material(&self, key: KeyRecord) -> Result<bool, KmsError> {
-        match self.remove_material(key).await {
-            Ok(()) => Ok(true),
-            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict | StoreError::NotFound))) => Ok(false),
+    /// Deletes imported material whose ValidTo has passed; how many.
+    async fn expire_material(&self, key: KeyRecord, now: i64) -> Result<usize, KmsError> {
+        let versions = self.all_versions(&key).await?;
+        let expired = |v: &KeyVersionRecord| v.import.as_ref().and_then(|t| t.valid_to).is_some_and(|t| t <= now);
+        match self.remove_material(key, versions, expired).await {
+            Ok(n) => Ok(n),
+            Err(KmsError::Internal(InternalError::Store(StoreError::Conflict | StoreError::NotFound))) => Ok(0),
             Err(e) => Err(e),
         }
     }

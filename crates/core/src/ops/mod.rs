@@ -14,13 +14,15 @@ mod rotation;
 pub use lifecycle::JobReport;
 
 use crate::error::KmsError;
-use crate::model::{KeyRecord, SpecCapabilities};
+use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};
 use trent_api::enums::{CustomerMasterKeySpec, KeyManager, KeyState, KeyUsage, WireEnum as _};
 use trent_api::ops::KeyMetadata;
 use trent_api::time::Timestamp;
 
-/// The complete metadata of a key, as DescribeKey returns it.
-pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetadata {
+/// The complete metadata of a key, as DescribeKey returns it; `current` is
+/// the key's current version, if it has one.
+pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> KeyMetadata {
+    let terms = current.and_then(|v| v.import.as_ref());
     let enc = (key.usage == KeyUsage::EncryptDecrypt).then(|| key.spec.encryption_algorithms());
     KeyMetadata {
         aws_account_id: key.scope.account.to_string(),
@@ -32,9 +34,9 @@ pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetad
         key_usage: key.usage.clone(),
         key_state: key.state.clone(),
         deletion_date: key.deletion_date.map(Timestamp::from_millis),
-        valid_to: key.valid_to.map(Timestamp::from_millis),
+        valid_to: terms.and_then(|t| t.valid_to).map(Timestamp::from_millis),
         origin: key.origin.clone(),
-        expiration_model: key.expiration_model.clone(),
+        expiration_model: terms.map(|t| t.expiration_model.clone()),
         key_manager: KeyManager::Customer,
         customer_master_key_spec: CustomerMasterKeySpec::parse(key.spec.as_str()),
         key_spec: key.spec.clone(),
@@ -44,7 +46,7 @@ pub(crate) fn metadata(key: &KeyRecord, material_id: Option<String>) -> KeyMetad
         mac_algorithms: None,
         multi_region: key.multi_region,
         pending_deletion_window_in_days: key.pending_window_days,
-        current_key_material_id: material_id,
+        current_key_material_id: current.map(|v| v.material_id.clone()),
     }
 }
 

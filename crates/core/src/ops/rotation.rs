@@ -23,9 +23,12 @@ const DEFAULT_PERIOD_DAYS: i64 = 365;
 /// Versions read per query when counting or listing.
 const VERSION_PAGE: usize = 1000;
 
-/// Rotation exists for symmetric keys with Trent-generated material.
-fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
-    if key.origin != Origin::AwsKms {
+/// Automatic rotation exists for symmetric keys with Trent-generated
+/// material; on-demand rotation and the rotation list also for symmetric
+/// keys with imported material.
+fn check_rotatable(key: &KeyRecord, imported_ok: bool) -> Result<(), KmsError> {
+    let origin_ok = key.origin == Origin::AwsKms || (imported_ok && key.origin == Origin::External);
+    if !origin_ok {
         return Err(KmsError::Unsupported(format!(
             "{} origin is {} which is not valid for this operation.",
             key.arn(),
@@ -78,6 +81,7 @@ impl Kms {
             material_id,
             created_at: now,
             rotation_type: Some(rotation_type),
+            import: None,
         };
         key.current_version = version;
         if next_rotation_at.is_some() {
@@ -88,7 +92,7 @@ impl Kms {
         Ok(key)
     }
 
-    async fn all_versions(&self, key: &KeyRecord) -> Result<Vec<KeyVersionRecord>, KmsError> {
+    pub(crate) async fn all_versions(&self, key: &KeyRecord) -> Result<Vec<KeyVersionRecord>, KmsError> {
         let mut out = Vec::new();
         loop {
             let after = out.last().map_or(0, |v: &KeyVersionRecord| v.version);
@@ -106,7 +110,7 @@ impl Kms {
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
         let now = self.now();
         self.modify_key(caller, req.key_id.as_deref(), |key| {
-            check_rotatable(key)?;
+            check_rotatable(key, false)?;
             check_enabled(key)?;
             let period = i32::try_from(period).map_err(|_| KmsError::Validation("RotationPeriodInDays".into()))?;
             if key.rotation_period_days != Some(period) {
@@ -126,7 +130,7 @@ impl Kms {
         req: DisableKeyRotationRequest,
     ) -> Result<Empty, KmsError> {
         self.modify_key(caller, req.key_id.as_deref(), |key| {
-            check_rotatable(key)?;
+            check_rotatable(key, false)?;
             check_enabled(key)?;
             key.rotation_period_days = None;
             key.next_rotation_at = None;
@@ -143,7 +147,7 @@ impl Kms {
         req: GetKeyRotationStatusRequest,
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
-        check_rotatable(&key)?;
+        check_rotatable(&key, false)?;
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: key.rotation_period_days.is_some(),
             key_id: Some(key.arn()),
@@ -163,10 +167,10 @@ impl Kms {
         req: RotateKeyOnDemandRequest,
     ) -> Result<RotateKeyOnDemandResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
-        check_rotatable(&key)?;
+        check_rotatable(&key, true)?;
         check_enabled(&key)?;
-        let on_demand =
-            self.all_versions(&key).await?.iter().filter(|v| v.rotation_type == Some(RotationType::OnDemand)).count();
+        let versions = self.all_versions(&key).await?;
+        let on_demand = versions.iter().filter(|v| v.rotation_type == Some(RotationType::OnDemand)).count();
         if on_demand >= MAX_ON_DEMAND {
             return Err(KmsError::LimitExceeded(format!(
                 "{} has reached the limit of {MAX_ON_DEMAND} on-demand rotations.",
@@ -174,9 +178,27 @@ impl Kms {
             )));
         }
         let arn = key.arn();
-        match self.add_version(key, self.now(), RotationType::OnDemand, None).await {
-            Ok(k) => {
-                tracing::info!(key = %arn, version = k.current_version, "key rotated on demand");
+        let now = self.now();
+        let result = if key.origin == Origin::External {
+            // Imported material rotates to the material imported with
+            // ImportType NEW_KEY_MATERIAL.
+            let Some(pending) = versions.into_iter().find(|v| v.version > key.current_version && v.has_material())
+            else {
+                return Err(KmsError::InvalidState(format!(
+                    "{arn} has no key material pending rotation: import it first with ImportType NEW_KEY_MATERIAL."
+                )));
+            };
+            let mut next = key.clone();
+            next.current_version = pending.version;
+            next.revision += 1;
+            let rotated = KeyVersionRecord { rotation_type: Some(RotationType::OnDemand), created_at: now, ..pending };
+            self.store.put_key_versions(&next, &[rotated]).await.map(|()| next.current_version).map_err(KmsError::from)
+        } else {
+            self.add_version(key, now, RotationType::OnDemand, None).await.map(|k| k.current_version)
+        };
+        match result {
+            Ok(version) => {
+                tracing::info!(key = %arn, version, "key rotated on demand");
                 Ok(RotateKeyOnDemandResponse { key_id: Some(arn) })
             }
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
@@ -194,7 +216,7 @@ impl Kms {
         req: ListKeyRotationsRequest,
     ) -> Result<ListKeyRotationsResponse, KmsError> {
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
-        check_rotatable(&key)?;
+        check_rotatable(&key, true)?;
         let all = req.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial);
         let after = marker(req.marker.as_deref(), |m| m.parse::<u32>().ok())?.unwrap_or(0);
         let limit = page_size(req.limit, 100, 1000);
@@ -230,16 +252,21 @@ impl Kms {
 }
 
 fn entry(key: &KeyRecord, v: &KeyVersionRecord) -> RotationsListEntry {
+    let state = match v.version.cmp(&key.current_version) {
+        std::cmp::Ordering::Less => KeyMaterialState::NonCurrent,
+        std::cmp::Ordering::Equal => KeyMaterialState::Current,
+        std::cmp::Ordering::Greater => KeyMaterialState::PendingRotation,
+    };
+    let import = v.import.as_ref();
     RotationsListEntry {
         key_id: Some(key.arn()),
         key_material_id: Some(v.material_id.clone()),
-        key_material_state: Some(if v.version == key.current_version {
-            KeyMaterialState::Current
-        } else {
-            KeyMaterialState::NonCurrent
-        }),
+        key_material_state: Some(state),
         rotation_date: v.rotation_type.as_ref().map(|_| Timestamp::from_millis(v.created_at)),
         rotation_type: v.rotation_type.clone(),
-        ..RotationsListEntry::default()
+        import_state: import.map(|_| if v.has_material() { "IMPORTED" } else { "PENDING_IMPORT" }.to_owned()),
+        expiration_model: import.map(|i| i.expiration_model.clone()),
+        valid_to: import.and_then(|i| i.valid_to).map(Timestamp::from_millis),
+        key_material_description: import.and_then(|i| i.description.clone()),
     }
 }

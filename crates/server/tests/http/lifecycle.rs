@@ -268,7 +268,7 @@ async fn imported_key_material_through_the_sdk() {
 
     let del = kms.delete_imported_key_material().key_id(&key).send().await.unwrap();
     assert_eq!(del.key_material_id(), imported.key_material_id());
-    let e = kms.rotate_key_on_demand().key_id(&key).send().await.unwrap_err();
-    assert_eq!(code(&e), "UnsupportedOperationException");
+    let e = kms.enable_key_rotation().key_id(&key).send().await.unwrap_err();
+    assert_eq!(code(&e), "UnsupportedOperationException", "no automatic rotation of imported material");
     s.stop().await;
 }

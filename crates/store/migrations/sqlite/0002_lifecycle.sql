@@ -3,14 +3,16 @@
 
 ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
 ALTER TABLE keys ADD COLUMN next_rotation_at INTEGER;
-ALTER TABLE keys ADD COLUMN imported_material_id TEXT;
-ALTER TABLE keys ADD COLUMN expiration_model TEXT;
-ALTER TABLE keys ADD COLUMN valid_to INTEGER;
+ALTER TABLE keys ADD COLUMN next_expiry_at INTEGER;
 ALTER TABLE key_versions ADD COLUMN rotation_type TEXT;
+-- Imported material: NULL expiration_model means generated material.
+ALTER TABLE key_versions ADD COLUMN expiration_model TEXT;
+ALTER TABLE key_versions ADD COLUMN valid_to INTEGER;
+ALTER TABLE key_versions ADD COLUMN material_description TEXT;
 
 CREATE INDEX keys_due_deletion ON keys (deletion_date) WHERE deletion_date IS NOT NULL;
 CREATE INDEX keys_due_rotation ON keys (next_rotation_at) WHERE next_rotation_at IS NOT NULL;
-CREATE INDEX keys_due_expiry ON keys (valid_to) WHERE valid_to IS NOT NULL;
+CREATE INDEX keys_due_expiry ON keys (next_expiry_at) WHERE next_expiry_at IS NOT NULL;
 
 -- What is left of a destroyed key: no material, only the fact, so that its
 -- ciphertexts answer NotFoundException rather than looking forged.
