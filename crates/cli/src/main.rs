@@ -35,6 +35,9 @@ struct ServeArgs {
     /// TOML configuration file [env: TRENT_CONFIG]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// PostgreSQL URL for a deployment of several nodes [default: SQLite in the data directory; env: TRENT_STORE_URL]
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 }
 
 fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
@@ -45,13 +48,17 @@ fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerP
         cfg = cfg.merge(Config::from_toml(&text).map_err(|e| e.to_string())?);
     }
     cfg = cfg.merge(Config::from_env(env).map_err(|e| e.to_string())?);
-    cfg = cfg.merge(Config { listen: args.listen, data_dir: args.data_dir, ..Config::default() });
+    cfg = cfg.merge(Config { listen: args.listen, data_dir: args.data_dir, store: args.store, ..Config::default() });
     cfg.into_params(|p| std::fs::read_to_string(p)).map_err(|e| e.to_string())
 }
 
 fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) {
     println!("Trent listening on http://{addr}");
     println!("  data directory: {}", params.data_dir.display());
+    match &params.store {
+        Some(url) => println!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
+        None => println!("  store: SQLite {}", params.data_dir.join(startup::DB_FILE).display()),
+    }
     match &params.seal {
         SealParams::KeyFile(path) => {
             println!("  seal: key file {}", path.display());

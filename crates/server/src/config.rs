@@ -23,6 +23,9 @@ pub struct Config {
     pub listen: Option<String>,
     /// `data_dir`: where the SQLite database and seal files live.
     pub data_dir: Option<PathBuf>,
+    /// `store`: a `postgres://…` URL for a deployment of several nodes;
+    /// absent, the SQLite database in the data directory.
+    pub store: Option<String>,
     /// `seal`: `key-file` (development) or `passphrase`.
     pub seal: Option<String>,
     /// `key_file`: the key-file seal's path (default `DATA_DIR/root.key`).
@@ -55,6 +58,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("store", &self.store.as_deref().map(redact_url))
             .field("seal", &self.seal)
             .field("key_file", &self.key_file)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "**redacted**"))
@@ -101,6 +105,7 @@ impl Config {
         Ok(Config {
             listen: s("TRENT_LISTEN"),
             data_dir: s("TRENT_DATA_DIR").map(PathBuf::from),
+            store: s("TRENT_STORE_URL"),
             seal: s("TRENT_SEAL"),
             key_file: s("TRENT_KEY_FILE").map(PathBuf::from),
             passphrase: s("TRENT_SEAL_PASSPHRASE"),
@@ -124,6 +129,7 @@ impl Config {
             top,
             listen,
             data_dir,
+            store,
             seal,
             key_file,
             passphrase,
@@ -154,6 +160,13 @@ impl Config {
             .map_err(|_| ConfigError("listen must be ADDRESS:PORT, e.g. 127.0.0.1:4600".into()))?;
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
         let production = self.production.unwrap_or(false);
+        let store = match self.store {
+            None => None,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(Zeroizing::new(url))
+            }
+            Some(_) => return Err(ConfigError("store must be a postgres:// URL (or absent for SQLite)".into())),
+        };
         let seal = match self.seal.as_deref().unwrap_or("key-file") {
             "key-file" => {
                 if production {
@@ -193,6 +206,7 @@ impl Config {
         Ok(ServerParams {
             listen,
             data_dir,
+            store,
             seal,
             production,
             max_clock_skew: time::Duration::seconds(i64::try_from(skew).unwrap_or(300)),
@@ -204,6 +218,17 @@ impl Config {
             bootstrap_secret_access_key: self.bootstrap_secret_access_key.map(Zeroizing::new),
         })
     }
+}
+
+/// A store URL for logs and banners: scheme, host, port and database; the
+/// user, the password and the options are left out.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "**redacted**".into();
+    };
+    let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host_and_db = host_and_db.split_once('?').map_or(host_and_db, |(h, _)| h);
+    format!("{scheme}://{host_and_db}")
 }
 
 /// Where the root key comes from.
@@ -229,6 +254,9 @@ pub struct ServerParams {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` for SQLite in the data directory. It may hold
+    /// a password: never logged whole.
+    pub store: Option<Zeroizing<String>>,
     /// Seal.
     pub seal: SealParams,
     /// Production mode: no development conveniences.
@@ -254,6 +282,7 @@ impl fmt::Debug for ServerParams {
         f.debug_struct("ServerParams")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("store", &self.store.as_deref().map(|u| redact_url(u)))
             .field("seal", &self.seal)
             .field("production", &self.production)
             .field("max_clock_skew", &self.max_clock_skew)
@@ -315,5 +344,18 @@ mod tests {
         let c = Config { seal: Some("passphrase".into()), passphrase_file: Some("/p".into()), ..Config::default() };
         let p = c.into_params(|_| Ok("a long passphrase\n".into())).unwrap();
         assert!(matches!(p.seal, SealParams::Passphrase(ref s) if s.as_str() == "a long passphrase"));
+    }
+
+    #[test]
+    fn store_urls_are_checked_and_redacted() {
+        let cfg = Config { store: Some("mysql://x".into()), ..Config::default() };
+        assert!(cfg.into_params(|_| Ok(String::new())).is_err());
+        let url = "postgres://trent:s3cret@db.internal:5432/trent?sslmode=disable";
+        let cfg = Config { store: Some(url.into()), ..Config::default() };
+        let params = cfg.into_params(|_| Ok(String::new())).unwrap();
+        assert_eq!(params.store.as_deref().map(|u| u.as_str()), Some(url));
+        let shown = format!("{params:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("postgres://db.internal:5432/trent"), "{shown}");
+        assert_eq!(redact_url("garbage"), "**redacted**");
     }
 }

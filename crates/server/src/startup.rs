@@ -1,14 +1,15 @@
-//! Opening a deployment: data directory, store, seal, KMS, bootstrap.
+//! Opening a deployment: data directory, store (SQLite in the data
+//! directory, or PostgreSQL for several nodes), seal, KMS, bootstrap.
 
 use crate::config::{SealParams, ServerParams};
 use crate::AppState;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trent_core::keyring::OpenError;
-use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, SystemClock};
+use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, Store, SystemClock};
 use trent_crypto::seal::{Argon2Params, KeyFileSeal, PassphraseSeal, Seal};
 use trent_crypto::AwsLcProvider;
-use trent_store::SqliteStore;
+use trent_store::{PostgresStore, SqliteStore};
 
 /// Name of the SQLite database in the data directory.
 pub const DB_FILE: &str = "trent.db";
@@ -103,7 +104,10 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
 pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<Opened, StartError> {
     let dir = &params.data_dir;
     create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
-    let store = Arc::new(SqliteStore::open(&dir.join(DB_FILE))?);
+    let store: Arc<dyn Store> = match &params.store {
+        Some(url) => Arc::new(PostgresStore::connect(url).await?),
+        None => Arc::new(SqliteStore::open(&dir.join(DB_FILE))?),
+    };
     let seal: Box<dyn Seal> = match &params.seal {
         SealParams::KeyFile(path) => Box::new(KeyFileSeal::new(path)),
         SealParams::Passphrase(p) => {

@@ -2,10 +2,15 @@
 //!
 //! - [`SqliteStore`]: the embedded default, one SQLite file in the data
 //!   directory.
+//! - [`PostgresStore`]: the system of record of a deployment of several
+//!   nodes.
 //!
 //! The conformance suite in `tests/conformance.rs` runs the same checks
 //! against every backend and against the in-memory store of `trent-core`.
 
+pub mod postgres;
+mod sql;
 pub mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

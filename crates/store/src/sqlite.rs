@@ -20,6 +20,15 @@ use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Reg
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
+use crate::sql::{
+    insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql, SchemaError, KEY_COLUMNS,
+    VERSION_COLUMNS,
+};
+
+fn q(i: usize) -> String {
+    format!("?{i}")
+}
+
 /// Migrations in order; the position is the schema version (from 1).
 const MIGRATIONS: &[&str] =
     &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_lifecycle.sql")];
@@ -84,11 +93,6 @@ impl SqliteStore {
     }
 }
 
-/// A schema problem found at open time.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct SchemaError(String);
-
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
@@ -142,32 +146,6 @@ fn u32_col(row: &Row<'_>, idx: &str) -> rusqlite::Result<u32> {
     u32::try_from(v).map_err(|_| decode_err(idx))
 }
 
-fn tags_to_json(tags: &[(String, String)]) -> String {
-    let list: Vec<serde_json::Value> = tags.iter().map(|(k, v)| serde_json::json!({ "Key": k, "Value": v })).collect();
-    serde_json::Value::Array(list).to_string()
-}
-
-fn tags_from_json(s: &str) -> rusqlite::Result<Vec<(String, String)>> {
-    let v: serde_json::Value = serde_json::from_str(s).map_err(|_| decode_err("tags"))?;
-    let arr = v.as_array().ok_or_else(|| decode_err("tags"))?;
-    arr.iter()
-        .map(|t| {
-            let k = t.get("Key").and_then(|x| x.as_str()).ok_or_else(|| decode_err("tags"))?;
-            let v = t.get("Value").and_then(|x| x.as_str()).ok_or_else(|| decode_err("tags"))?;
-            Ok((k.to_owned(), v.to_owned()))
-        })
-        .collect()
-}
-
-/// The columns of `keys`, those fixed at creation first.
-const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
-                           description, state, policy, tags, current_version, deletion_date, pending_window_days, \
-                           revision, rotation_period_days, next_rotation_at, next_expiry_at";
-/// How many leading columns of [`KEY_COLUMNS`] never change.
-const FIXED_KEY_COLUMNS: usize = 8;
-/// Position (1-based) of `revision` in [`KEY_COLUMNS`].
-const REVISION_PARAM: usize = 16;
-
 /// The values of [`KEY_COLUMNS`] for a key, in order: INSERT and UPDATE
 /// bind the same list.
 fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
@@ -196,24 +174,6 @@ fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
     ])
 }
 
-fn insert_key_sql() -> String {
-    let n = KEY_COLUMNS.split(',').count();
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
-    format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES ({})", placeholders.join(", "))
-}
-
-/// Sets the changeable columns, if the stored revision is the new one - 1.
-fn update_key_sql() -> String {
-    let sets: Vec<String> = KEY_COLUMNS
-        .split(',')
-        .map(str::trim)
-        .enumerate()
-        .skip(FIXED_KEY_COLUMNS)
-        .map(|(i, c)| format!("{c} = ?{}", i + 1))
-        .collect();
-    format!("UPDATE keys SET {} WHERE id = ?1 AND revision = ?{REVISION_PARAM} - 1", sets.join(", "))
-}
-
 fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let revision: i64 = row.get("revision")?;
     Ok(KeyRecord {
@@ -229,7 +189,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         state: KeyState::parse(&row.get::<_, String>("state")?),
         created_at: row.get("created_at")?,
         policy: row.get("policy")?,
-        tags: tags_from_json(&row.get::<_, String>("tags")?)?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("tags"))?,
         multi_region: row.get("multi_region")?,
         current_version: u32_col(row, "current_version")?,
         deletion_date: row.get("deletion_date")?,
@@ -240,9 +200,6 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         next_expiry_at: row.get("next_expiry_at")?,
     })
 }
-
-const VERSION_COLUMNS: &str = "key_id, version, material_id, wrapped_material, created_at, rotation_type, \
-                               expiration_model, valid_to, material_description";
 
 fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
     Ok(KeyVersionRecord {
@@ -278,14 +235,6 @@ fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     })
 }
 
-fn limit_param(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-fn revision_param(r: u64) -> StoreResult<i64> {
-    i64::try_from(r).map_err(|_| StoreError::backend(SchemaError("revision out of range".into())))
-}
-
 fn commit(tx: Transaction<'_>) -> StoreResult<()> {
     tx.commit().map_err(backend)
 }
@@ -309,7 +258,7 @@ fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()>
 fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
     let import = v.import.as_ref();
     tx.execute(
-        &format!("{verb} INTO key_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        &insert_sql("key_versions", VERSION_COLUMNS, q).replacen("INSERT", verb, 1),
         params![
             v.key_id.as_str(),
             v.version,
@@ -329,7 +278,7 @@ fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> Stor
 /// Replaces a key's mutable columns if the stored revision is
 /// `key.revision - 1`.
 fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
-    let n = tx.execute(&update_key_sql(), params_from_iter(key_values(key)?)).map_err(backend)?;
+    let n = tx.execute(&update_key_sql(q), params_from_iter(key_values(key)?)).map_err(backend)?;
     if n == 0 {
         let exists = tx
             .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
@@ -427,7 +376,7 @@ impl Store for SqliteStore {
         let (values, version) = (key_values(key)?, version.cloned());
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
-            tx.execute(&insert_key_sql(), params_from_iter(values)).map_err(write_err)?;
+            tx.execute(&insert_sql("keys", KEY_COLUMNS, q), params_from_iter(values)).map_err(write_err)?;
             if let Some(v) = &version {
                 insert_version(&tx, v)?;
             }
@@ -721,13 +670,6 @@ mod tests {
         drop(conn);
         let err = SqliteStore::open(&path).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("newer than this Trent"), "{err}");
-        Ok(())
-    }
-
-    #[test]
-    fn tags_round_trip_in_order() -> Result<(), Box<dyn std::error::Error>> {
-        let tags = vec![("b".to_owned(), "\"quoted\"".to_owned()), ("a".to_owned(), String::new())];
-        assert_eq!(tags_from_json(&tags_to_json(&tags))?, tags);
         Ok(())
     }
 }

@@ -26,6 +26,8 @@ pub struct Builder {
     data_dir: Option<PathBuf>,
     clock: Option<Arc<ManualClock>>,
     scheduler_interval_secs: Option<u64>,
+    store_url: Option<String>,
+    key_file: Option<PathBuf>,
 }
 
 /// The SDK's clock, reading the server's manual clock, so that signatures
@@ -54,6 +56,18 @@ impl Builder {
         self
     }
 
+    /// Serve from a PostgreSQL database instead of SQLite.
+    pub fn store_url(mut self, url: &str) -> Self {
+        self.store_url = Some(url.to_owned());
+        self
+    }
+
+    /// The key-file seal's file (nodes of one deployment share it).
+    pub fn key_file(mut self, path: &Path) -> Self {
+        self.key_file = Some(path.to_owned());
+        self
+    }
+
     /// Seconds between scheduler passes.
     pub fn scheduler_interval_secs(mut self, secs: u64) -> Self {
         self.scheduler_interval_secs = Some(secs);
@@ -77,6 +91,8 @@ impl Builder {
             bootstrap_secret_access_key: Some(SECRET_KEY.into()),
             log: Some("warn".into()),
             scheduler_interval_secs: self.scheduler_interval_secs,
+            store: self.store_url.clone(),
+            key_file: self.key_file.clone(),
             ..Config::default()
         };
         let params = cfg.into_params(|p| std::fs::read_to_string(p)).unwrap();
@@ -132,4 +148,24 @@ impl TestServer {
             t.await.unwrap().unwrap();
         }
     }
+}
+
+/// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
+pub const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
+
+/// A fresh schema in the test database, as a store URL; `None` (with a note)
+/// when [`POSTGRES_URL_VAR`] is not set.
+pub async fn postgres_schema_url() -> Option<String> {
+    let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("{POSTGRES_URL_VAR} is not set: PostgreSQL test skipped");
+        return None;
+    };
+    let schema = format!("http_{}", uuid::Uuid::new_v4().simple());
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    let task = tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+    drop(client);
+    let _ = task.await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
 }

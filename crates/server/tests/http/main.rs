@@ -7,5 +7,6 @@
 mod at_rest;
 mod common;
 mod lifecycle;
+mod multinode;
 mod protocol;
 mod sdk;

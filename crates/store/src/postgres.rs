@@ -1,0 +1,573 @@
+//! The PostgreSQL store: the system of record when several Trent nodes
+//! serve one deployment.
+//!
+//! A pool of connections (deadpool); every multi-row change in one
+//! transaction; optimistic concurrency on keys by revision, so two nodes
+//! racing on one key (a rotation, a state change, a scheduled job) apply
+//! exactly one change and the other sees `Conflict`. Embedded migrations
+//! run at connect time under a PostgreSQL advisory lock, so nodes starting
+//! together migrate once.
+//!
+//! Deleted rows (destroyed or deleted key material) stay in PostgreSQL's
+//! dead tuples until VACUUM reclaims them; the material in them is wrapped
+//! under a domain key in any case.
+
+use crate::sql::{
+    corrupt, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql, SchemaError,
+    KEY_COLUMNS, VERSION_COLUMNS,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr as _;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::model::*;
+use trent_core::store::{Store, StoreError, StoreResult};
+
+/// Migrations in order; the position is the schema version (from 1).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+/// The advisory lock held while migrating ("trent" + 1).
+const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
+/// Connections per node.
+const POOL_SIZE: usize = 16;
+
+fn p(i: usize) -> String {
+    format!("${i}")
+}
+
+/// A [`Store`] in a PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::backend(e)
+}
+
+/// Unique and primary-key violations mean the row exists.
+fn write_err(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        StoreError::AlreadyExists
+    } else {
+        backend(e)
+    }
+}
+
+fn u32_of(v: i64, what: &str) -> StoreResult<u32> {
+    u32::try_from(v).map_err(|_| corrupt(what))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db?options`) and brings
+    /// the schema up to date.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let config = tokio_postgres::Config::from_str(url).map_err(backend)?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
+        let store = PostgresStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(backend)?;
+        let result = Self::migrate_locked(&mut c).await;
+        let unlock = c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
+        result?;
+        unlock.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn migrate_locked(c: &mut deadpool_postgres::Object) -> StoreResult<()> {
+        c.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        .await
+        .map_err(backend)?;
+        let current: i64 = c
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .await
+            .map_err(backend)?
+            .try_get(0)
+            .map_err(backend)?;
+        let known = MIGRATIONS.len() as i64;
+        if current > known {
+            return Err(StoreError::backend(SchemaError(format!(
+                "database schema version {current} is newer than this Trent ({known}); refusing to open it"
+            ))));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+            let version = i as i64 + 1;
+            let tx = c.transaction().await.map_err(backend)?;
+            tx.batch_execute(sql).await.map_err(backend)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", &[&version])
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            tracing::info!(version, "applied PostgreSQL schema migration");
+        }
+        Ok(())
+    }
+}
+
+/// The values of [`KEY_COLUMNS`] for a key, in order.
+fn key_values(key: &KeyRecord) -> StoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
+    Ok(vec![
+        Box::new(key.id.as_str().to_owned()),
+        Box::new(key.scope.account.as_str().to_owned()),
+        Box::new(key.scope.region.as_str().to_owned()),
+        Box::new(key.spec.as_str().to_owned()),
+        Box::new(key.usage.as_str().to_owned()),
+        Box::new(key.origin.as_str().to_owned()),
+        Box::new(key.created_at),
+        Box::new(key.multi_region),
+        Box::new(key.description.clone()),
+        Box::new(key.state.as_str().to_owned()),
+        Box::new(key.policy.clone()),
+        Box::new(tags_to_json(&key.tags)),
+        Box::new(i64::from(key.current_version)),
+        Box::new(key.deletion_date),
+        Box::new(key.pending_window_days.map(i64::from)),
+        Box::new(revision_param(key.revision)?),
+        Box::new(key.rotation_period_days.map(i64::from)),
+        Box::new(key.next_rotation_at),
+        Box::new(key.next_expiry_at),
+    ])
+}
+
+/// The values of [`VERSION_COLUMNS`] for a version, in order.
+fn version_values(v: &KeyVersionRecord) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    let import = v.import.as_ref();
+    vec![
+        Box::new(v.key_id.as_str().to_owned()),
+        Box::new(i64::from(v.version)),
+        Box::new(v.material_id.clone()),
+        Box::new(v.wrapped_material.clone()),
+        Box::new(v.created_at),
+        Box::new(v.rotation_type.as_ref().map(|r| r.as_str().to_owned())),
+        Box::new(import.map(|i| i.expiration_model.as_str().to_owned())),
+        Box::new(import.and_then(|i| i.valid_to)),
+        Box::new(import.and_then(|i| i.description.clone())),
+    ]
+}
+
+fn refs(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect()
+}
+
+fn opt_i32(v: Option<i64>, what: &str) -> StoreResult<Option<i32>> {
+    v.map(|n| i32::try_from(n).map_err(|_| corrupt(what))).transpose()
+}
+
+fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let revision: i64 = r.try_get("revision").map_err(backend)?;
+    Ok(KeyRecord {
+        id: KeyId::new_unchecked(get_s("id")?),
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        description: get_s("description")?,
+        spec: KeySpec::parse(&get_s("spec")?),
+        usage: KeyUsage::parse(&get_s("usage")?),
+        origin: Origin::parse(&get_s("origin")?),
+        state: KeyState::parse(&get_s("state")?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        policy: get_s("policy")?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("tags"))?,
+        multi_region: r.try_get("multi_region").map_err(backend)?,
+        current_version: u32_of(r.try_get("current_version").map_err(backend)?, "current_version")?,
+        deletion_date: r.try_get("deletion_date").map_err(backend)?,
+        pending_window_days: opt_i32(r.try_get("pending_window_days").map_err(backend)?, "pending_window_days")?,
+        revision: u64::try_from(revision).map_err(|_| corrupt("revision"))?,
+        rotation_period_days: opt_i32(r.try_get("rotation_period_days").map_err(backend)?, "rotation_period_days")?,
+        next_rotation_at: r.try_get("next_rotation_at").map_err(backend)?,
+        next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
+    })
+}
+
+fn version_from_row(r: &Row) -> StoreResult<KeyVersionRecord> {
+    let model: Option<String> = r.try_get("expiration_model").map_err(backend)?;
+    let import = match model {
+        Some(m) => Some(ImportTerms {
+            expiration_model: ExpirationModel::parse(&m),
+            valid_to: r.try_get("valid_to").map_err(backend)?,
+            description: r.try_get("material_description").map_err(backend)?,
+        }),
+        None => None,
+    };
+    Ok(KeyVersionRecord {
+        key_id: KeyId::new_unchecked(r.try_get::<_, String>("key_id").map_err(backend)?),
+        version: u32_of(r.try_get("version").map_err(backend)?, "version")?,
+        material_id: r.try_get("material_id").map_err(backend)?,
+        wrapped_material: r.try_get("wrapped_material").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+        rotation_type: r
+            .try_get::<_, Option<String>>("rotation_type")
+            .map_err(backend)?
+            .map(|s| RotationType::parse(&s)),
+        import,
+    })
+}
+
+fn alias_from_row(r: &Row) -> StoreResult<AliasRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(AliasRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        name: AliasName::new_unchecked(get_s("name")?),
+        target: KeyId::new_unchecked(get_s("target")?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        updated_at: r.try_get("updated_at").map_err(backend)?,
+    })
+}
+
+/// Stores a key's changeable columns if its stored revision is one less.
+async fn update_key_row(c: &impl GenericClient, key: &KeyRecord) -> StoreResult<()> {
+    let values = key_values(key)?;
+    let n = c.execute(&update_key_sql(p), &refs(&values)).await.map_err(backend)?;
+    if n == 0 {
+        let exists =
+            c.query_opt("SELECT 1 FROM keys WHERE id = $1", &[&key.id.as_str()]).await.map_err(backend)?.is_some();
+        return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
+    }
+    Ok(())
+}
+
+async fn insert_version(c: &impl GenericClient, v: &KeyVersionRecord, replace: bool) -> StoreResult<()> {
+    let mut sql = insert_sql("key_versions", VERSION_COLUMNS, p);
+    if replace {
+        sql.push_str(
+            " ON CONFLICT (key_id, version) DO UPDATE SET material_id = EXCLUDED.material_id, \
+             wrapped_material = EXCLUDED.wrapped_material, created_at = EXCLUDED.created_at, \
+             rotation_type = EXCLUDED.rotation_type, expiration_model = EXCLUDED.expiration_model, \
+             valid_to = EXCLUDED.valid_to, material_description = EXCLUDED.material_description",
+        );
+    }
+    let values = version_values(v);
+    c.execute(&sql, &refs(&values)).await.map_err(write_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
+        let c = self.client().await?;
+        let rows =
+            c.query("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id", &[]).await.map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DomainKeyRecord {
+                    id: u32_of(r.try_get("id").map_err(backend)?, "domain key id")?,
+                    wrapped: r.try_get("wrapped").map_err(backend)?,
+                    created_at: r.try_get("created_at").map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)",
+            &[&i64::from(dk.id), &dk.wrapped, &dk.created_at],
+        )
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let n: i64 =
+            c.query_one("SELECT COUNT(*) FROM accounts", &[]).await.map_err(backend)?.try_get(0).map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO accounts (id, created_at) VALUES ($1, $2)",
+            &[&account.id.as_str(), &account.created_at],
+        )
+        .await
+        .map_err(write_err)?;
+        tx.execute(
+            "INSERT INTO access_keys (id, account, principal, wrapped_secret, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&key.id.as_str(), &key.account.as_str(), &key.principal.as_str(), &key.wrapped_secret, &key.created_at],
+        )
+        .await
+        .map_err(write_err)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT id, account, principal, wrapped_secret, created_at FROM access_keys WHERE id = $1",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        row.map(|r| {
+            Ok(AccessKeyRecord {
+                id: AccessKeyId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
+                account: AccountId::new_unchecked(r.try_get::<_, String>("account").map_err(backend)?),
+                principal: PrincipalArn::new_unchecked(r.try_get::<_, String>("principal").map_err(backend)?),
+                wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
+                created_at: r.try_get("created_at").map_err(backend)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
+        let values = key_values(key)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(&insert_sql("keys", KEY_COLUMNS, p), &refs(&values)).await.map_err(write_err)?;
+        if let Some(v) = version {
+            insert_version(&tx, v, false).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = $1 AND account = $2 AND region = $3"))
+            .await
+            .map_err(backend)?;
+        let row = c
+            .query_opt(&st, &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()])
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let c = self.client().await?;
+        let after = after.map_or("", |a| a.as_str());
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE account = $1 AND region = $2 AND id > $3 ORDER BY id LIMIT $4"
+                ),
+                &[&scope.account.as_str(), &scope.region.as_str(), &after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        update_key_row(&c, key).await
+    }
+
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM key_versions WHERE key_id = $1 AND version = $2"))
+            .await
+            .map_err(backend)?;
+        let row = c.query_opt(&st, &[&key_id.as_str(), &i64::from(version)]).await.map_err(backend)?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        insert_version(&tx, version, false).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions WHERE key_id = $1 AND version > $2 ORDER BY version LIMIT $3"
+                ),
+                &[&key_id.as_str(), &i64::from(after), &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE \
+                     (state = 'PendingDeletion' AND deletion_date <= $1) OR (state = 'Enabled' AND next_rotation_at <= $1) \
+                     OR next_expiry_at <= $1 ORDER BY id LIMIT $2"
+                ),
+                &[&now, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
+        let revision = revision_param(key.revision)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Lock the row: a concurrent change waits, then sees it gone.
+        let stored = tx
+            .query_opt("SELECT revision FROM keys WHERE id = $1 FOR UPDATE", &[&key.id.as_str()])
+            .await
+            .map_err(backend)?;
+        match stored.map(|r| r.try_get::<_, i64>(0)).transpose().map_err(backend)? {
+            None => return Err(StoreError::NotFound),
+            Some(r) if r != revision => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        let id = key.id.as_str();
+        tx.execute("DELETE FROM aliases WHERE target = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO destroyed_keys (id, account, region, destroyed_at) VALUES ($1, $2, $3, $4)",
+            &[&id, &key.scope.account.as_str(), &key.scope.region.as_str(), &destroyed_at],
+        )
+        .await
+        .map_err(write_err)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        for v in versions {
+            insert_version(&tx, v, true).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT 1 FROM destroyed_keys WHERE id = $1 AND account = $2 AND region = $3",
+                &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.is_some())
+    }
+
+    async fn insert_alias(&self, a: &AliasRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &a.scope.account.as_str(),
+                &a.scope.region.as_str(),
+                &a.name.as_str(),
+                &a.target.as_str(),
+                &a.created_at,
+                &a.updated_at,
+            ],
+        )
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT account, region, name, target, created_at, updated_at FROM aliases \
+                 WHERE account = $1 AND region = $2 AND name = $3",
+                &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(alias_from_row).transpose()
+    }
+
+    async fn update_alias(&self, a: &AliasRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE aliases SET target = $4, updated_at = $5 WHERE account = $1 AND region = $2 AND name = $3",
+                &[
+                    &a.scope.account.as_str(),
+                    &a.scope.region.as_str(),
+                    &a.name.as_str(),
+                    &a.target.as_str(),
+                    &a.updated_at,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "DELETE FROM aliases WHERE account = $1 AND region = $2 AND name = $3",
+                &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let c = self.client().await?;
+        let target = target.map(|t| t.as_str().to_owned());
+        let after = after.map_or("", |a| a.as_str());
+        let rows = c
+            .query(
+                "SELECT account, region, name, target, created_at, updated_at FROM aliases \
+                 WHERE account = $1 AND region = $2 AND ($3::TEXT IS NULL OR target = $3) AND name > $4 \
+                 ORDER BY name LIMIT $5",
+                &[&scope.account.as_str(), &scope.region.as_str(), &target, &after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(alias_from_row).collect()
+    }
+}
