@@ -1,8 +1,12 @@
 //! The `trent` binary.
 //!
+//! `trent bench` drives load at a KMS endpoint (see `bench.rs`).
+//!
 //! `trent serve` loads the configuration (defaults < `--config` TOML <
 //! `TRENT_*` environment < flags), opens the deployment and serves until
 //! SIGINT or SIGTERM, finishing in-flight requests.
+
+mod bench;
 
 use clap::{Parser, Subcommand};
 use std::collections::HashMap;
@@ -22,6 +26,8 @@ struct Cli {
 enum Command {
     /// Start the server.
     Serve(ServeArgs),
+    /// Load-test a KMS endpoint (Trent or another) with SigV4-signed requests.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -139,6 +145,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => rt.block_on(serve(args)),
+        Command::Bench(args) => rt.block_on(bench::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -136,3 +136,39 @@ async fn fixed_bootstrap_credentials_from_the_environment() {
     run.child.kill().unwrap();
     run.child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn bench_drives_signed_load_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ak, sk) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let env = [
+        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
+        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ak),
+        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
+    ];
+    let mut run = start(&tmp.path().join("data"), &env);
+    for op in ["encrypt", "decrypt", "generate-data-key"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["bench", "--endpoint", &run.endpoint, "--op", op, "--keys", "2", "--concurrency", "4"])
+            .args(["--requests", "200", "--duration", "60", "--warmup", "0", "--json"])
+            .env("AWS_ACCESS_KEY_ID", ak)
+            .env("AWS_SECRET_ACCESS_KEY", sk)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["requests"], 200, "{report}");
+        assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+        assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+    }
+    // Its keys are scheduled for deletion afterwards.
+    let kms = client(&run.endpoint, ak, sk);
+    let keys = kms.list_keys().send().await.unwrap();
+    assert_eq!(keys.keys().len(), 6);
+    for k in keys.keys() {
+        let md = kms.describe_key().key_id(k.key_id().unwrap()).send().await.unwrap();
+        assert_eq!(md.key_metadata().unwrap().key_state(), Some(&aws_sdk_kms::types::KeyState::PendingDeletion));
+    }
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}

@@ -1,0 +1,409 @@
+//! `trent bench`: a load generator that speaks the KMS API to any endpoint
+//! (Trent or another), like `redis-benchmark` for Redis.
+//!
+//! Every request is SigV4-signed with `aws-sigv4`, as a stock client signs
+//! it; connections are kept alive (one HTTP/1.1 pool shared by the workers).
+//! It creates the keys it needs, runs a warm-up, then `concurrency` workers
+//! for the duration (or request count), and reports requests/s, latency
+//! percentiles, errors by code and bytes; finally it schedules its keys for
+//! deletion (the shortest window, 7 days).
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_smithy_runtime_api::client::identity::Identity;
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The operations `trent bench` can drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Op {
+    /// Encrypt `--size` bytes.
+    Encrypt,
+    /// Decrypt a ciphertext of `--size` bytes.
+    Decrypt,
+    /// GenerateDataKey with KeySpec AES_256.
+    GenerateDataKey,
+    /// GenerateRandom of `--size` bytes (at most 1024).
+    GenerateRandom,
+    /// DescribeKey.
+    DescribeKey,
+}
+
+impl Op {
+    fn target(self) -> &'static str {
+        match self {
+            Op::Encrypt => "TrentService.Encrypt",
+            Op::Decrypt => "TrentService.Decrypt",
+            Op::GenerateDataKey => "TrentService.GenerateDataKey",
+            Op::GenerateRandom => "TrentService.GenerateRandom",
+            Op::DescribeKey => "TrentService.DescribeKey",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        self.target().trim_start_matches("TrentService.")
+    }
+}
+
+/// `trent bench` options.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The KMS endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:4600")]
+    endpoint: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Access key id [env: AWS_ACCESS_KEY_ID]
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    access_key_id: String,
+    /// Secret access key [env: AWS_SECRET_ACCESS_KEY]
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: String,
+    /// Operation.
+    #[arg(long, value_enum, default_value = "encrypt")]
+    op: Op,
+    /// Plaintext size in bytes (Encrypt, Decrypt, GenerateRandom).
+    #[arg(long, default_value_t = 100)]
+    size: usize,
+    /// Keys to spread requests over.
+    #[arg(long, default_value_t = 1)]
+    keys: usize,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Stop after this many requests instead (still bounded by --duration).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Seconds of warm-up, not measured.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Leave the created keys instead of scheduling their deletion.
+    #[arg(long)]
+    keep_keys: bool,
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+struct Target {
+    client: HttpClient,
+    uri: http::Uri,
+    host: String,
+    region: String,
+    identity: Identity,
+}
+
+/// The answer to one request: status, body.
+struct Answer {
+    status: u16,
+    body: Bytes,
+}
+
+impl Target {
+    async fn call(&self, target: &str, body: Vec<u8>) -> Result<Answer, String> {
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri(self.uri.clone())
+            .header("host", &self.host)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.region)
+            .name("kms")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            req.uri().to_string(),
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(req.body()),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
+        instructions.apply_to_request_http1x(&mut req);
+        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Answer { status, body })
+    }
+
+    /// Calls an operation that must succeed; its JSON answer.
+    async fn must(&self, target: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
+        let a = self.call(target, body.to_string().into_bytes()).await?;
+        let v: serde_json::Value = serde_json::from_slice(&a.body).map_err(|e| format!("{target}: {e}"))?;
+        if a.status != 200 {
+            return Err(format!("{target} failed ({}): {v}", a.status));
+        }
+        Ok(v)
+    }
+}
+
+fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("__type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "unparsable error".into())
+}
+
+/// What every worker records.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    errors: BTreeMap<String, u64>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    // Nearest rank, in integer per-mille so that 99.9 of 1000 is rank 999.
+    let permille = (p * 10.0).round() as usize;
+    let rank = (permille * sorted.len()).div_ceil(1000).max(1);
+    sorted[rank.min(sorted.len()) - 1] as f64 / 1000.0
+}
+
+/// Runs the benchmark; prints the report.
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let uri: http::Uri = args.endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
+    let host = uri.authority().map(|a| a.to_string()).ok_or("endpoint needs a host")?;
+    let uri: http::Uri =
+        format!("{}://{host}/", uri.scheme_str().unwrap_or("http")).parse().map_err(|e| format!("{e}"))?;
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: HttpClient =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.concurrency.max(1)).build(connector);
+    let identity: Identity = Credentials::new(&args.access_key_id, &args.secret_access_key, None, None, "bench").into();
+    let target = Arc::new(Target { client, uri, host, region: args.region.clone(), identity });
+    if args.keys == 0 || args.concurrency == 0 {
+        return Err("--keys and --concurrency must be at least 1".into());
+    }
+    if args.op == Op::GenerateRandom && !(1..=1024).contains(&args.size) {
+        return Err("GenerateRandom takes --size 1 to 1024".into());
+    }
+
+    // Keys, and one ciphertext per key for Decrypt.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let plaintext = b64.encode(vec![0x5au8; args.size]);
+    let mut keys = Vec::with_capacity(args.keys);
+    for _ in 0..args.keys {
+        let v = target.must("TrentService.CreateKey", serde_json::json!({"Description": "trent bench"})).await?;
+        let arn = v["KeyMetadata"]["Arn"].as_str().ok_or("CreateKey: no Arn")?.to_owned();
+        keys.push(arn);
+    }
+    let bodies: Vec<Vec<u8>> = match args.op {
+        Op::Encrypt => keys
+            .iter()
+            .map(|k| serde_json::json!({"KeyId": k, "Plaintext": plaintext}).to_string().into_bytes())
+            .collect(),
+        Op::Decrypt => {
+            let mut out = Vec::new();
+            for k in &keys {
+                let v = target
+                    .must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext}))
+                    .await?;
+                let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
+                out.push(serde_json::json!({"CiphertextBlob": blob}).to_string().into_bytes());
+            }
+            out
+        }
+        Op::GenerateDataKey => keys
+            .iter()
+            .map(|k| serde_json::json!({"KeyId": k, "KeySpec": "AES_256"}).to_string().into_bytes())
+            .collect(),
+        Op::GenerateRandom => vec![serde_json::json!({"NumberOfBytes": args.size}).to_string().into_bytes()],
+        Op::DescribeKey => keys.iter().map(|k| serde_json::json!({"KeyId": k}).to_string().into_bytes()).collect(),
+    };
+    let bodies = Arc::new(bodies);
+
+    let result = drive(&args, &target, &bodies).await;
+
+    if !args.keep_keys {
+        for k in &keys {
+            let body = serde_json::json!({"KeyId": k, "PendingWindowInDays": 7});
+            if let Err(e) = target.must("TrentService.ScheduleKeyDeletion", body).await {
+                eprintln!("trent bench: cleaning up {k}: {e}");
+            }
+        }
+    }
+    let (tallies, elapsed) = result?;
+    report(&args, tallies, elapsed);
+    Ok(())
+}
+
+async fn drive(
+    args: &BenchArgs,
+    target: &Arc<Target>,
+    bodies: &Arc<Vec<Vec<u8>>>,
+) -> Result<(Vec<Tally>, Duration), String> {
+    let op = args.op.target();
+    // Warm-up: same load, not recorded.
+    if args.warmup > 0 {
+        phase(op, args.concurrency, target, bodies, Duration::from_secs(args.warmup), None, false).await?;
+    }
+    let started = Instant::now();
+    let tallies =
+        phase(op, args.concurrency, target, bodies, Duration::from_secs(args.duration), args.requests, true).await?;
+    Ok((tallies, started.elapsed()))
+}
+
+async fn phase(
+    op: &'static str,
+    concurrency: usize,
+    target: &Arc<Target>,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    duration: Duration,
+    max_requests: Option<u64>,
+    progress: bool,
+) -> Result<Vec<Tally>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let issued = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (target, bodies, stop, issued, done) =
+            (target.clone(), bodies.clone(), stop.clone(), issued.clone(), done.clone());
+        workers.push(tokio::spawn(async move {
+            let mut t = Tally::default();
+            while !stop.load(Ordering::Relaxed) {
+                let n = issued.fetch_add(1, Ordering::Relaxed);
+                if max_requests.is_some_and(|m| n >= m) {
+                    break;
+                }
+                let body = bodies[usize::try_from(n).unwrap_or(0) % bodies.len()].clone();
+                t.bytes_out += body.len() as u64;
+                let start = Instant::now();
+                match target.call(op, body).await {
+                    Ok(a) => {
+                        t.latencies_us.push(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+                        t.bytes_in += a.body.len() as u64;
+                        if a.status != 200 {
+                            *t.errors.entry(error_code(&a.body)).or_default() += 1;
+                        }
+                    }
+                    Err(e) => *t.errors.entry(format!("transport: {e}")).or_default() += 1,
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            t
+        }));
+    }
+    let deadline = Instant::now() + duration;
+    let mut last = 0;
+    while Instant::now() < deadline && workers.iter().any(|w| !w.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(200).min(deadline.saturating_duration_since(Instant::now()))).await;
+        let n = done.load(Ordering::Relaxed);
+        if progress && n / 10_000 != last / 10_000 {
+            eprint!("\r  {n} requests");
+        }
+        last = n;
+    }
+    stop.store(true, Ordering::Relaxed);
+    if progress {
+        eprintln!();
+    }
+    let mut out = Vec::with_capacity(workers.len());
+    for w in workers {
+        out.push(w.await.map_err(|e| format!("worker: {e}"))?);
+    }
+    Ok(out)
+}
+
+fn report(args: &BenchArgs, tallies: Vec<Tally>, elapsed: Duration) {
+    let mut lat: Vec<u64> = Vec::new();
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut bytes_in, mut bytes_out) = (0, 0);
+    for t in tallies {
+        lat.extend(t.latencies_us);
+        for (k, v) in t.errors {
+            *errors.entry(k).or_default() += v;
+        }
+        bytes_in += t.bytes_in;
+        bytes_out += t.bytes_out;
+    }
+    lat.sort_unstable();
+    let total: u64 =
+        lat.len() as u64 + errors.iter().filter(|(k, _)| k.starts_with("transport")).map(|(_, v)| v).sum::<u64>();
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let rps = total as f64 / secs;
+    let summary = serde_json::json!({
+        "operation": args.op.name(),
+        "payload_bytes": args.size,
+        "keys": args.keys,
+        "concurrency": args.concurrency,
+        "seconds": secs,
+        "requests": total,
+        "requests_per_second": rps,
+        "latency_ms": {
+            "p50": percentile(&lat, 50.0),
+            "p90": percentile(&lat, 90.0),
+            "p99": percentile(&lat, 99.0),
+            "p99.9": percentile(&lat, 99.9),
+            "max": lat.last().map_or(0.0, |m| *m as f64 / 1000.0),
+        },
+        "errors": errors,
+        "bytes_sent": bytes_out,
+        "bytes_received": bytes_in,
+    });
+    if args.json {
+        println!("{summary}");
+        return;
+    }
+    println!("{} {}B  keys={} concurrency={}  {:.1}s", args.op.name(), args.size, args.keys, args.concurrency, secs);
+    println!("  requests/s   {rps:.0}  ({total} requests)");
+    println!(
+        "  latency ms   p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}",
+        percentile(&lat, 50.0),
+        percentile(&lat, 90.0),
+        percentile(&lat, 99.0),
+        percentile(&lat, 99.9)
+    );
+    println!("  bytes        sent {bytes_out}  received {bytes_in}");
+    if errors.is_empty() {
+        println!("  errors       none");
+    } else {
+        for (code, n) in &errors {
+            println!("  error        {code}: {n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=1000).map(|i| i * 1000).collect();
+        assert_eq!(percentile(&v, 50.0), 500.0);
+        assert_eq!(percentile(&v, 99.0), 990.0);
+        assert_eq!(percentile(&v, 99.9), 999.0);
+        assert_eq!(percentile(&v, 100.0), 1000.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+}
