@@ -61,6 +61,8 @@ fn client(endpoint: &str, ak: &str, sk: &str) -> aws_sdk_kms::Client {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
+        // A refused connection (a killed node) is an answer here, not a wait.
+        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_kms::Client::from_conf(conf)
 }
@@ -171,4 +173,74 @@ async fn bench_drives_signed_load_and_cleans_up() {
     }
     run.child.kill().unwrap();
     run.child.wait().unwrap();
+}
+
+/// Three `trent serve` processes on one PostgreSQL database; load spread
+/// over them; one is killed with SIGKILL in the middle. Every request that
+/// was answered with success is durable and usable through the survivors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_processes_on_postgresql_survive_a_kill_9() {
+    let Ok(base) = std::env::var("TRENT_TEST_POSTGRES_URL") else {
+        eprintln!("TRENT_TEST_POSTGRES_URL is not set: multi-node process test skipped");
+        return;
+    };
+    let schema = format!("nodes_{}", std::process::id());
+    let (pg, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.unwrap();
+    let conn_task = tokio::spawn(conn);
+    pg.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await.unwrap();
+    drop(pg);
+    let _ = conn_task.await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let key_file = tmp.path().join("root.key");
+    let (ak, sk) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let key_file_s = key_file.to_str().unwrap().to_owned();
+    let env = [
+        ("TRENT_STORE_URL", url.as_str()),
+        ("TRENT_KEY_FILE", key_file_s.as_str()),
+        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
+        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ak),
+        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
+    ];
+    // The first node creates the key file and the schema; the others join.
+    let mut nodes = vec![start(&tmp.path().join("n0"), &env)];
+    nodes.push(start(&tmp.path().join("n1"), &env));
+    nodes.push(start(&tmp.path().join("n2"), &env));
+    let clients: Vec<_> = nodes.iter().map(|n| client(&n.endpoint, ak, sk)).collect();
+
+    let key = clients[0].create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    let mut acked: Vec<(Blob, Vec<u8>)> = Vec::new();
+    let mut created = vec![key.clone()];
+    let mut victim = Some(nodes.remove(0));
+    for i in 0..300usize {
+        if i == 150 {
+            let mut v = victim.take().unwrap();
+            v.child.kill().unwrap(); // SIGKILL, mid-load.
+            v.child.wait().unwrap();
+        }
+        let c = &clients[i % 3];
+        let data = format!("message {i}").into_bytes();
+        if i % 10 == 0 {
+            if let Ok(out) = c.create_key().send().await {
+                created.push(out.key_metadata().unwrap().key_id().to_owned());
+            }
+        } else if let Ok(out) = c.encrypt().key_id(&key).plaintext(Blob::new(data.clone())).send().await {
+            acked.push((out.ciphertext_blob().unwrap().clone(), data));
+        }
+    }
+    assert!(acked.len() >= 200, "most requests succeed: {}", acked.len());
+    for (i, (blob, data)) in acked.iter().enumerate() {
+        let c = &clients[1 + i % 2];
+        let out = c.decrypt().ciphertext_blob(blob.clone()).send().await.unwrap();
+        assert_eq!(out.plaintext().unwrap().as_ref(), data.as_slice());
+    }
+    for k in &created {
+        clients[2].describe_key().key_id(k).send().await.unwrap();
+    }
+    for mut n in nodes {
+        n.child.kill().unwrap();
+        n.child.wait().unwrap();
+    }
 }
