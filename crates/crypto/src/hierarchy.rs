@@ -25,6 +25,10 @@ pub enum Purpose {
     DomainKey,
     /// A KMS key's backing key (one per key version) under a domain key.
     BackingKey,
+    /// The private (or HMAC) material of a non-symmetric KMS key version,
+    /// in its storage form (see [`crate::asymmetric::KeyKind`]), under a
+    /// domain key.
+    PrivateKey,
     /// A secret access key under a domain key.
     AccessKeySecret,
     /// An import token (wrapping private key and its terms) under a domain
@@ -37,6 +41,7 @@ impl Purpose {
         match self {
             Purpose::DomainKey => b"trent/v1/domain-key",
             Purpose::BackingKey => b"trent/v1/backing-key",
+            Purpose::PrivateKey => b"trent/v1/private-key",
             Purpose::AccessKeySecret => b"trent/v1/access-key-secret",
             Purpose::ImportToken => b"trent/v1/import-token",
         }

@@ -14,17 +14,24 @@
 //!   fresh HKDF-derived key per ciphertext, and the [`envelope::CiphertextBlob`]
 //!   format.
 //! - [`seal`]: how the root key is obtained (key file, Argon2id passphrase).
+//! - [`asymmetric`]: RSA, ECC, Ed25519, ML-DSA, ML-KEM and HMAC key
+//!   material and the operations on it (sign/verify, RSA-OAEP, ECDH, MAC,
+//!   encapsulation).
 //! - [`import`]: importing key material (BYOK): RSA wrapping key pairs and
 //!   unwrapping material sent with AWS' RSA-OAEP and RSA+AES-KWP algorithms.
 //!
 //! No tokio, no SQL, no HTTP, no serde here.
 
+pub mod asymmetric;
 pub mod envelope;
 pub mod hierarchy;
 pub mod import;
 pub mod provider;
 pub mod seal;
 pub mod secret;
+
+#[cfg(test)]
+mod wycheproof;
 
 pub use provider::{AwsLcProvider, CryptoProvider};
 pub use secret::{SecretBytes, SecretKey};
@@ -46,6 +53,14 @@ pub enum CryptoError {
     /// for every cause (length, padding, wrong key or algorithm, integrity).
     #[error("wrapped key material could not be unwrapped")]
     WrappedMaterial,
+    /// The caller's input does not fit the operation (a digest of the wrong
+    /// length, a plaintext too long for RSA-OAEP, a malformed peer key, an
+    /// algorithm the key does not take). The text says which, never a secret.
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
+    /// This build cannot do it.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
     /// A seal could not produce the root key.
     #[error("seal: {0}")]
     Seal(String),
