@@ -80,7 +80,8 @@ wire_enum! {
         EccSecgP256k1 = "ECC_SECG_P256K1", SymmetricDefault = "SYMMETRIC_DEFAULT",
         Hmac224 = "HMAC_224", Hmac256 = "HMAC_256", Hmac384 = "HMAC_384", Hmac512 = "HMAC_512",
         Sm2 = "SM2", MlDsa44 = "ML_DSA_44", MlDsa65 = "ML_DSA_65", MlDsa87 = "ML_DSA_87",
-        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519", MlKem512 = "ML_KEM_512", MlKem768 = "ML_KEM_768",
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
@@ -100,6 +101,7 @@ wire_enum! {
     KeyUsage {
         SignVerify = "SIGN_VERIFY", EncryptDecrypt = "ENCRYPT_DECRYPT",
         GenerateVerifyMac = "GENERATE_VERIFY_MAC", KeyAgreement = "KEY_AGREEMENT",
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }
 }
 
@@ -152,6 +154,26 @@ wire_enum! {
 wire_enum! {
     /// Key agreement algorithms (`KeyAgreementAlgorithmSpec`).
     KeyAgreementAlgorithm { Ecdh = "ECDH" }
+}
+
+wire_enum! {
+    /// Encapsulation algorithms (`EncapsulationAlgorithmSpec`).
+    EncapsulationAlgorithm { MlKem = "ML_KEM" }
+}
+
+wire_enum! {
+    /// What a Sign or Verify message is (`MessageType`).
+    MessageType { Raw = "RAW", Digest = "DIGEST", ExternalMu = "EXTERNAL_MU" }
+}
+
+wire_enum! {
+    /// Key pair specs for GenerateDataKeyPair (`DataKeyPairSpec`).
+    DataKeyPairSpec {
+        Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256", EccNistP384 = "ECC_NIST_P384", EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1", Sm2 = "SM2", EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        MlKem512 = "ML_KEM_512", MlKem768 = "ML_KEM_768", MlKem1024 = "ML_KEM_1024",
+    }
 }
 
 wire_enum! {
@@ -231,6 +253,6 @@ mod tests {
         assert!(k.is_unknown());
         assert_eq!(k.as_str(), "AES");
         assert_eq!(serde_json::to_string(&KeyUsage::EncryptDecrypt).unwrap(), "\"ENCRYPT_DECRYPT\"");
-        assert_eq!(KeySpec::VALUES.len(), 17);
+        assert_eq!(KeySpec::VALUES.len(), 20);
     }
 }

@@ -52,6 +52,8 @@ error_codes! {
     InvalidMarker = ("InvalidMarkerException", 400),
     KmsInternal = ("KMSInternalException", 500),
     KmsInvalidState = ("KMSInvalidStateException", 400),
+    KmsInvalidSignature = ("KMSInvalidSignatureException", 400),
+    KmsInvalidMac = ("KMSInvalidMacException", 400),
     KeyUnavailable = ("KeyUnavailableException", 500),
     LimitExceeded = ("LimitExceededException", 400),
     MalformedPolicyDocument = ("MalformedPolicyDocumentException", 400),

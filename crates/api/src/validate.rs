@@ -235,10 +235,7 @@ impl Validate for DecryptRequest {
         v.grant_tokens(self.grant_tokens.as_ref());
         v.key_id("keyId", self.key_id.as_ref());
         v.enumeration("encryptionAlgorithm", self.encryption_algorithm.as_ref());
-        if let Some(r) = &self.recipient {
-            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
-            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
-        }
+        v.recipient(self.recipient.as_ref());
         for (i, m) in self.dry_run_modifiers.iter().flatten().enumerate() {
             v.enumeration(&format!("dryRunModifiers.{}.member", i + 1), Some(m));
         }
@@ -267,10 +264,7 @@ impl Validate for GenerateDataKeyRequest {
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.enumeration("keySpec", self.key_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
-        if let Some(r) = &self.recipient {
-            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
-            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
-        }
+        v.recipient(self.recipient.as_ref());
     }
 }
 
@@ -288,10 +282,7 @@ impl Validate for GenerateRandomRequest {
     fn check(&self, v: &mut Violations) {
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
-        if let Some(r) = &self.recipient {
-            v.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
-            v.blob_len("recipient.attestationDocument", r.attestation_document.as_ref().map(|b| b.0.len()), 1, 262_144);
-        }
+        v.recipient(self.recipient.as_ref());
     }
 }
 
@@ -469,6 +460,143 @@ impl Validate for DeleteImportedKeyMaterialRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
         v.material_id("keyMaterialId", self.key_material_id.as_ref());
+    }
+}
+
+impl Violations {
+    fn recipient(&mut self, r: Option<&RecipientInfo>) {
+        if let Some(r) = r {
+            self.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
+            self.blob_len(
+                "recipient.attestationDocument",
+                r.attestation_document.as_ref().map(|b| b.0.len()),
+                1,
+                262_144,
+            );
+        }
+    }
+
+    fn message_member(&mut self, m: Option<&crate::SensitiveBlob>) {
+        self.required("message", &m);
+        self.blob_len("message", m.map(crate::SensitiveBlob::len), 1, 4096);
+    }
+
+    fn public_key(&mut self, at: &str, b: Option<&crate::Blob>) {
+        self.blob_len(at, b.map(|b| b.0.len()), 1, 8192);
+    }
+}
+
+impl Validate for SignRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.message_member(self.message.as_ref());
+        v.enumeration("messageType", self.message_type.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.required("signingAlgorithm", &self.signing_algorithm);
+        v.enumeration("signingAlgorithm", self.signing_algorithm.as_ref());
+    }
+}
+
+impl Validate for VerifyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.message_member(self.message.as_ref());
+        v.enumeration("messageType", self.message_type.as_ref());
+        v.required("signature", &self.signature);
+        v.ciphertext("signature", self.signature.as_ref());
+        v.required("signingAlgorithm", &self.signing_algorithm);
+        v.enumeration("signingAlgorithm", self.signing_algorithm.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for GetPublicKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for GenerateMacRequest {
+    fn check(&self, v: &mut Violations) {
+        v.message_member(self.message.as_ref());
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("macAlgorithm", &self.mac_algorithm);
+        v.enumeration("macAlgorithm", self.mac_algorithm.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for VerifyMacRequest {
+    fn check(&self, v: &mut Violations) {
+        v.message_member(self.message.as_ref());
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("macAlgorithm", &self.mac_algorithm);
+        v.enumeration("macAlgorithm", self.mac_algorithm.as_ref());
+        v.required("mac", &self.mac);
+        v.ciphertext("mac", self.mac.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for DeriveSharedSecretRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("keyAgreementAlgorithm", &self.key_agreement_algorithm);
+        v.enumeration("keyAgreementAlgorithm", self.key_agreement_algorithm.as_ref());
+        v.required("publicKey", &self.public_key);
+        v.public_key("publicKey", self.public_key.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.recipient(self.recipient.as_ref());
+    }
+}
+
+impl Validate for GenerateDataKeyPairRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("keyPairSpec", &self.key_pair_spec);
+        v.enumeration("keyPairSpec", self.key_pair_spec.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.recipient(self.recipient.as_ref());
+    }
+}
+
+impl Validate for GenerateDataKeyPairWithoutPlaintextRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("keyPairSpec", &self.key_pair_spec);
+        v.enumeration("keyPairSpec", self.key_pair_spec.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for EncapsulateRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);
+        v.enumeration("encapsulationAlgorithm", self.encapsulation_algorithm.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
+    }
+}
+
+impl Validate for DecapsulateRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("keyId", &self.key_id);
+        v.key_id("keyId", self.key_id.as_ref());
+        v.required("sharedSecretCiphertextBlob", &self.shared_secret_ciphertext_blob);
+        v.ciphertext("sharedSecretCiphertextBlob", self.shared_secret_ciphertext_blob.as_ref());
+        v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);
+        v.enumeration("encapsulationAlgorithm", self.encapsulation_algorithm.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 

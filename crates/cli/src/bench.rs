@@ -34,6 +34,14 @@ pub enum Op {
     GenerateRandom,
     /// DescribeKey.
     DescribeKey,
+    /// Sign a 32-byte digest with an ECC_NIST_P256 key (ECDSA_SHA_256).
+    SignP256,
+    /// Sign a 32-byte digest with an RSA_2048 key (RSASSA_PSS_SHA_256).
+    SignRsa2048,
+    /// Sign `--size` bytes with an ML_DSA_65 key.
+    SignMlDsa65,
+    /// GenerateMac over `--size` bytes with an HMAC_256 key.
+    GenerateMac,
 }
 
 impl Op {
@@ -44,11 +52,30 @@ impl Op {
             Op::GenerateDataKey => "TrentService.GenerateDataKey",
             Op::GenerateRandom => "TrentService.GenerateRandom",
             Op::DescribeKey => "TrentService.DescribeKey",
+            Op::SignP256 | Op::SignRsa2048 | Op::SignMlDsa65 => "TrentService.Sign",
+            Op::GenerateMac => "TrentService.GenerateMac",
         }
     }
 
+    /// CreateKey's body for the keys this operation uses.
+    fn create_key(self) -> serde_json::Value {
+        let (spec, usage) = match self {
+            Op::SignP256 => ("ECC_NIST_P256", "SIGN_VERIFY"),
+            Op::SignRsa2048 => ("RSA_2048", "SIGN_VERIFY"),
+            Op::SignMlDsa65 => ("ML_DSA_65", "SIGN_VERIFY"),
+            Op::GenerateMac => ("HMAC_256", "GENERATE_VERIFY_MAC"),
+            _ => ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+        };
+        serde_json::json!({"Description": "trent bench", "KeySpec": spec, "KeyUsage": usage})
+    }
+
     fn name(self) -> &'static str {
-        self.target().trim_start_matches("TrentService.")
+        match self {
+            Op::SignP256 => "Sign(ECC_NIST_P256)",
+            Op::SignRsa2048 => "Sign(RSA_2048)",
+            Op::SignMlDsa65 => "Sign(ML_DSA_65)",
+            other => other.target().trim_start_matches("TrentService."),
+        }
     }
 }
 
@@ -70,7 +97,8 @@ pub struct BenchArgs {
     /// Operation.
     #[arg(long, value_enum, default_value = "encrypt")]
     op: Op,
-    /// Plaintext size in bytes (Encrypt, Decrypt, GenerateRandom).
+    /// Plaintext or message size in bytes (Encrypt, Decrypt, GenerateRandom,
+    /// SignMlDsa65, GenerateMac).
     #[arg(long, default_value_t = 100)]
     size: usize,
     /// Keys to spread requests over.
@@ -212,7 +240,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let plaintext = b64.encode(vec![0x5au8; args.size]);
     let mut keys = Vec::with_capacity(args.keys);
     for _ in 0..args.keys {
-        let v = target.must("TrentService.CreateKey", serde_json::json!({"Description": "trent bench"})).await?;
+        let v = target.must("TrentService.CreateKey", args.op.create_key()).await?;
         let arn = v["KeyMetadata"]["Arn"].as_str().ok_or("CreateKey: no Arn")?.to_owned();
         keys.push(arn);
     }
@@ -238,6 +266,33 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             .collect(),
         Op::GenerateRandom => vec![serde_json::json!({"NumberOfBytes": args.size}).to_string().into_bytes()],
         Op::DescribeKey => keys.iter().map(|k| serde_json::json!({"KeyId": k}).to_string().into_bytes()).collect(),
+        Op::SignP256 | Op::SignRsa2048 => {
+            let alg = if args.op == Op::SignP256 { "ECDSA_SHA_256" } else { "RSASSA_PSS_SHA_256" };
+            let digest = b64.encode([0x5au8; 32]);
+            keys.iter()
+                .map(|k| {
+                    serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST", "SigningAlgorithm": alg})
+                        .to_string()
+                        .into_bytes()
+                })
+                .collect()
+        }
+        Op::SignMlDsa65 => keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({"KeyId": k, "Message": plaintext, "SigningAlgorithm": "ML_DSA_SHAKE_256"})
+                    .to_string()
+                    .into_bytes()
+            })
+            .collect(),
+        Op::GenerateMac => keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({"KeyId": k, "Message": plaintext, "MacAlgorithm": "HMAC_SHA_256"})
+                    .to_string()
+                    .into_bytes()
+            })
+            .collect(),
     };
     let bodies = Arc::new(bodies);
 

@@ -31,6 +31,12 @@ pub enum KmsError {
     /// `InvalidCiphertextException`. AWS sends no detail; neither do we.
     #[error("")]
     InvalidCiphertext,
+    /// `KMSInvalidSignatureException`: Verify found the signature invalid.
+    #[error("")]
+    InvalidSignature,
+    /// `KMSInvalidMacException`: VerifyMac found the MAC invalid.
+    #[error("")]
+    InvalidMac,
     /// `IncorrectKeyException`.
     #[error("{0}")]
     IncorrectKey(String),
@@ -129,6 +135,8 @@ impl KmsError {
             KmsError::InvalidState(_) => C::KmsInvalidState,
             KmsError::InvalidKeyUsage(_) => C::InvalidKeyUsage,
             KmsError::InvalidCiphertext => C::InvalidCiphertext,
+            KmsError::InvalidSignature => C::KmsInvalidSignature,
+            KmsError::InvalidMac => C::KmsInvalidMac,
             KmsError::IncorrectKey(_) => C::IncorrectKey,
             KmsError::InvalidAliasName(_) => C::InvalidAliasName,
             KmsError::InvalidArn(_) => C::InvalidArn,

@@ -1,9 +1,11 @@
 //! Unwrapped keys in memory: the root key, the domain keys, and a bounded
 //! cache of backing keys.
 //!
-//! Everything here lives in zeroizing types. The backing-key cache holds at
-//! most `capacity` keys; when full it is emptied (dropping zeroizes), which is
-//! simple and keeps memory bounded. The cache is keyed by (key id, version):
+//! Everything here lives in zeroizing types. The caches (backing keys of
+//! symmetric keys; parsed private material of the others, which costs far
+//! more to parse than to use) each hold at most `capacity` keys; when full a
+//! cache is emptied (dropping zeroizes), which is simple and keeps memory
+//! bounded. The cache is keyed by (key id, version):
 //! key material of a version never changes, so entries never go stale; key
 //! state is read from the store on every request, so disabling a key takes
 //! effect at once whatever is cached.
@@ -14,6 +16,7 @@ use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use trent_api::ids::KeyId;
+use trent_crypto::asymmetric::{KeyKind, PrivateKey};
 use trent_crypto::hierarchy::{wrapping_key_id, DomainKey, Purpose, RootKey};
 use trent_crypto::{CryptoError, CryptoProvider, SecretBytes, SecretKey};
 
@@ -39,7 +42,18 @@ pub struct Keyring {
     domain: RwLock<HashMap<u32, Arc<DomainKey>>>,
     active: u32,
     cache: Mutex<HashMap<(KeyId, u32), Arc<SecretKey>>>,
+    private_cache: Mutex<HashMap<(KeyId, u32), Arc<PrivateKey>>>,
     capacity: usize,
+}
+
+/// Inserts into a bounded cache: when full it is emptied first (dropping
+/// zeroizes), which keeps memory bounded without bookkeeping.
+fn cache_insert<V>(cache: &Mutex<HashMap<(KeyId, u32), Arc<V>>>, capacity: usize, k: (KeyId, u32), v: Arc<V>) {
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= capacity {
+        cache.clear();
+    }
+    cache.insert(k, v);
 }
 
 impl Keyring {
@@ -70,7 +84,15 @@ impl Keyring {
             domain.insert(r.id, Arc::new(dk));
         }
         let active = records.iter().map(|r| r.id).max().unwrap_or(1);
-        Ok(Keyring { crypto, root, domain: RwLock::new(domain), active, cache: Mutex::new(HashMap::new()), capacity })
+        Ok(Keyring {
+            crypto,
+            root,
+            domain: RwLock::new(domain),
+            active,
+            cache: Mutex::new(HashMap::new()),
+            private_cache: Mutex::new(HashMap::new()),
+            capacity,
+        })
     }
 
     /// The crypto provider.
@@ -110,9 +132,46 @@ impl Keyring {
             .map_err(KmsError::crypto)
     }
 
-    /// Drops every cached backing key of a key (after it is destroyed).
+    /// Wraps the private material of a new non-symmetric key version.
+    pub fn wrap_private_key(
+        &self,
+        key_arn: &str,
+        material_id: &str,
+        material: &SecretBytes,
+    ) -> Result<Vec<u8>, KmsError> {
+        self.active_domain_key()?
+            .wrap(self.crypto(), Purpose::PrivateKey, &[key_arn.as_bytes(), material_id.as_bytes()], material.expose())
+            .map_err(KmsError::crypto)
+    }
+
+    /// Drops every cached key of a key (after it is destroyed).
     pub fn forget(&self, key_id: &KeyId) {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner).retain(|(k, _), _| k != key_id);
+        self.private_cache.lock().unwrap_or_else(PoisonError::into_inner).retain(|(k, _), _| k != key_id);
+    }
+
+    /// The parsed private material of one version of a non-symmetric key
+    /// (cached).
+    pub async fn private_key(
+        &self,
+        store: &dyn Store,
+        key: &KeyRecord,
+        kind: KeyKind,
+        version: &KeyVersionRecord,
+    ) -> Result<Arc<PrivateKey>, KmsError> {
+        let ck = (key.id.clone(), version.version);
+        if let Some(k) = self.private_cache.lock().unwrap_or_else(PoisonError::into_inner).get(&ck) {
+            return Ok(k.clone());
+        }
+        let context = [key.arn().into_bytes(), version.material_id.clone().into_bytes()];
+        let context: [&[u8]; 2] = [&context[0], &context[1]];
+        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        let material = dk
+            .unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material)
+            .map_err(KmsError::crypto)?;
+        let pk = Arc::new(PrivateKey::load(kind, material.expose()).map_err(KmsError::crypto)?);
+        cache_insert(&self.private_cache, self.capacity, ck, pk.clone());
+        Ok(pk)
     }
 
     /// The unwrapped backing key of one key version (cached).
@@ -132,11 +191,7 @@ impl Keyring {
             dk.unwrap_backing_key(self.crypto(), &key.arn(), version.material_id.as_bytes(), &version.wrapped_material)
                 .map_err(KmsError::crypto)?,
         );
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= self.capacity {
-            cache.clear();
-        }
-        cache.insert(ck, bk.clone());
+        cache_insert(&self.cache, self.capacity, ck, bk.clone());
         Ok(bk)
     }
 

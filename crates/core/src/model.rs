@@ -4,8 +4,12 @@
 //! that made them. Specs expose their capabilities so that operations ask
 //! the spec, not a list of names.
 
-use trent_api::enums::{EncryptionAlgorithm, ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
+use trent_api::enums::{
+    DataKeyPairSpec, EncapsulationAlgorithm, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm, KeySpec,
+    KeyState, KeyUsage, MacAlgorithm, Origin, RotationType, SigningAlgorithm,
+};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_crypto::asymmetric::KeyKind;
 
 /// The namespace of keys and aliases: one account in one region.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -163,7 +167,18 @@ pub trait SpecCapabilities {
     fn allowed_usages(&self) -> &'static [KeyUsage];
     /// Encryption algorithms for ENCRYPT_DECRYPT keys of this spec.
     fn encryption_algorithms(&self) -> Vec<EncryptionAlgorithm>;
-    /// True when Trent can create keys of this spec today.
+    /// Signing algorithms for SIGN_VERIFY keys of this spec.
+    fn signing_algorithms(&self) -> Vec<SigningAlgorithm>;
+    /// MAC algorithms for GENERATE_VERIFY_MAC keys of this spec.
+    fn mac_algorithms(&self) -> Vec<MacAlgorithm>;
+    /// Key agreement algorithms for KEY_AGREEMENT keys of this spec.
+    fn key_agreement_algorithms(&self) -> Vec<KeyAgreementAlgorithm>;
+    /// Encapsulation algorithms for ENCAPSULATE_DECAPSULATE keys.
+    fn encapsulation_algorithms(&self) -> Vec<EncapsulationAlgorithm>;
+    /// The kind of non-symmetric material behind keys of this spec; `None`
+    /// for SYMMETRIC_DEFAULT and for specs Trent does not offer.
+    fn key_kind(&self) -> Option<KeyKind>;
+    /// True when Trent can create keys of this spec.
     fn implemented(&self) -> bool;
 }
 
@@ -178,6 +193,7 @@ impl SpecCapabilities for KeySpec {
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => &[U::GenerateVerifyMac],
             KeySpec::Sm2 => &[U::EncryptDecrypt, U::SignVerify, U::KeyAgreement],
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[U::SignVerify],
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => &[U::EncapsulateDecapsulate],
             _ => &[],
         }
     }
@@ -193,7 +209,96 @@ impl SpecCapabilities for KeySpec {
         }
     }
 
-    fn implemented(&self) -> bool {
-        matches!(self, KeySpec::SymmetricDefault)
+    fn signing_algorithms(&self) -> Vec<SigningAlgorithm> {
+        use SigningAlgorithm as A;
+        match self {
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => vec![
+                A::RsassaPkcs1V15Sha256,
+                A::RsassaPkcs1V15Sha384,
+                A::RsassaPkcs1V15Sha512,
+                A::RsassaPssSha256,
+                A::RsassaPssSha384,
+                A::RsassaPssSha512,
+            ],
+            KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => vec![A::EcdsaSha256],
+            KeySpec::EccNistP384 => vec![A::EcdsaSha384],
+            KeySpec::EccNistP521 => vec![A::EcdsaSha512],
+            KeySpec::EccNistEdwards25519 => vec![A::Ed25519Sha512, A::Ed25519PhSha512],
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => vec![A::MlDsaShake256],
+            KeySpec::Sm2 => vec![A::Sm2dsa],
+            _ => vec![],
+        }
     }
+
+    fn mac_algorithms(&self) -> Vec<MacAlgorithm> {
+        match self {
+            KeySpec::Hmac224 => vec![MacAlgorithm::HmacSha224],
+            KeySpec::Hmac256 => vec![MacAlgorithm::HmacSha256],
+            KeySpec::Hmac384 => vec![MacAlgorithm::HmacSha384],
+            KeySpec::Hmac512 => vec![MacAlgorithm::HmacSha512],
+            _ => vec![],
+        }
+    }
+
+    fn key_agreement_algorithms(&self) -> Vec<KeyAgreementAlgorithm> {
+        match self {
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 | KeySpec::Sm2 => {
+                vec![KeyAgreementAlgorithm::Ecdh]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn encapsulation_algorithms(&self) -> Vec<EncapsulationAlgorithm> {
+        match self {
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => vec![EncapsulationAlgorithm::MlKem],
+            _ => vec![],
+        }
+    }
+
+    fn key_kind(&self) -> Option<KeyKind> {
+        Some(match self {
+            KeySpec::Rsa2048 => KeyKind::Rsa2048,
+            KeySpec::Rsa3072 => KeyKind::Rsa3072,
+            KeySpec::Rsa4096 => KeyKind::Rsa4096,
+            KeySpec::EccNistP256 => KeyKind::EccP256,
+            KeySpec::EccNistP384 => KeyKind::EccP384,
+            KeySpec::EccNistP521 => KeyKind::EccP521,
+            KeySpec::EccSecgP256k1 => KeyKind::EccSecp256k1,
+            KeySpec::EccNistEdwards25519 => KeyKind::Ed25519,
+            KeySpec::MlDsa44 => KeyKind::MlDsa44,
+            KeySpec::MlDsa65 => KeyKind::MlDsa65,
+            KeySpec::MlDsa87 => KeyKind::MlDsa87,
+            KeySpec::MlKem512 => KeyKind::MlKem512,
+            KeySpec::MlKem768 => KeyKind::MlKem768,
+            KeySpec::MlKem1024 => KeyKind::MlKem1024,
+            KeySpec::Hmac224 => KeyKind::Hmac224,
+            KeySpec::Hmac256 => KeyKind::Hmac256,
+            KeySpec::Hmac384 => KeyKind::Hmac384,
+            KeySpec::Hmac512 => KeyKind::Hmac512,
+            _ => return None,
+        })
+    }
+
+    fn implemented(&self) -> bool {
+        *self == KeySpec::SymmetricDefault || self.key_kind().is_some()
+    }
+}
+
+/// The kind of material of a data key pair spec; `None` for SM2.
+pub(crate) fn data_key_pair_kind(spec: &DataKeyPairSpec) -> Option<KeyKind> {
+    Some(match spec {
+        DataKeyPairSpec::Rsa2048 => KeyKind::Rsa2048,
+        DataKeyPairSpec::Rsa3072 => KeyKind::Rsa3072,
+        DataKeyPairSpec::Rsa4096 => KeyKind::Rsa4096,
+        DataKeyPairSpec::EccNistP256 => KeyKind::EccP256,
+        DataKeyPairSpec::EccNistP384 => KeyKind::EccP384,
+        DataKeyPairSpec::EccNistP521 => KeyKind::EccP521,
+        DataKeyPairSpec::EccSecgP256k1 => KeyKind::EccSecp256k1,
+        DataKeyPairSpec::EccNistEdwards25519 => KeyKind::Ed25519,
+        DataKeyPairSpec::MlKem512 => KeyKind::MlKem512,
+        DataKeyPairSpec::MlKem768 => KeyKind::MlKem768,
+        DataKeyPairSpec::MlKem1024 => KeyKind::MlKem1024,
+        _ => return None,
+    })
 }

@@ -344,3 +344,79 @@ async fn descriptions_and_tags() {
     assert_eq!(e.unwrap_err().code(), ErrorCode::KmsInvalidState);
     assert_eq!(w.kms.list_resource_tags(&w.alice, list(10, None)).await.unwrap().tags.len(), 2, "still listable");
 }
+
+fn msg(bytes: &[u8]) -> SensitiveBlob {
+    SensitiveBlob::new(zeroize::Zeroizing::new(bytes.to_vec()))
+}
+
+#[tokio::test]
+async fn signing_keys_live_wrapped_and_die_with_their_key() {
+    use trent_api::enums::{KeySpec, KeyUsage, SigningAlgorithm};
+    let w = world().await;
+    let mut keys = Vec::new();
+    // More keys than the cache holds (8): parsed keys are evicted and
+    // reloaded from the store without a change in behaviour.
+    for _ in 0..10 {
+        let req = CreateKeyRequest {
+            key_spec: Some(KeySpec::EccNistP256),
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        };
+        keys.push(w.kms.create_key(&w.alice, req).await.unwrap().key_metadata.unwrap());
+    }
+    let sign = |key: String| {
+        let req = SignRequest {
+            key_id: Some(key),
+            message: Some(msg(b"scenario")),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        };
+        w.kms.sign(&w.alice, req)
+    };
+    let verify = |key: String, sig: Vec<u8>| {
+        let req = VerifyRequest {
+            key_id: Some(key),
+            message: Some(msg(b"scenario")),
+            signature: Some(Blob(sig)),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        };
+        w.kms.verify(&w.alice, req)
+    };
+    for round in 0..2 {
+        for k in &keys {
+            let sig = sign(k.key_id.clone()).await.unwrap().signature.unwrap().0;
+            assert_eq!(verify(k.key_id.clone(), sig.clone()).await.unwrap().signature_valid, Some(true), "{round}");
+            // Another key's public half does not verify it.
+            let other = keys.iter().find(|o| o.key_id != k.key_id).unwrap();
+            assert_eq!(verify(other.key_id.clone(), sig).await.unwrap_err().code(), ErrorCode::KmsInvalidSignature);
+        }
+    }
+
+    // At rest: the stored material is wrapped, so not even the public point
+    // (which PKCS#8 carries) appears in it.
+    let k = &keys[0];
+    let public = w
+        .kms
+        .get_public_key(&w.alice, GetPublicKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .public_key
+        .unwrap()
+        .0;
+    let point = &public[public.len() - 65..];
+    let key_id = trent_api::ids::KeyId::parse(&k.key_id).unwrap();
+    let stored = w.store.key_versions(&key_id, 0, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].wrapped_material.windows(point.len()).any(|win| win == point), "material is wrapped");
+
+    // Rotation is for symmetric keys; deletion destroys the material.
+    let req = RotateKeyOnDemandRequest { key_id: Some(k.key_id.clone()) };
+    assert_eq!(w.kms.rotate_key_on_demand(&w.alice, req).await.unwrap_err().code(), ErrorCode::UnsupportedOperation);
+    w.schedule(&k.key_id, Some(7)).await.unwrap();
+    assert_eq!(sign(k.key_id.clone()).await.unwrap_err().code(), ErrorCode::KmsInvalidState);
+    w.clock.advance(7 * DAY);
+    assert_eq!(w.jobs().await.destroyed, 1);
+    assert_eq!(sign(k.key_id.clone()).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert!(w.store.key_versions(&key_id, 0, 10).await.unwrap().is_empty(), "no material left");
+}

@@ -396,8 +396,12 @@ async fn generate_random_and_unsupported_inputs() {
     assert_eq!(r.unwrap().plaintext.unwrap().len(), 1024);
     let e = w.kms.generate_random(&w.alice, GenerateRandomRequest::default()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Validation);
-    let rsa = CreateKeyRequest { key_spec: Some(trent_api::enums::KeySpec::Rsa2048), ..Default::default() };
-    assert_eq!(w.kms.create_key(&w.alice, rsa).await.unwrap_err().code(), ErrorCode::UnsupportedOperation);
+    let sm2 = CreateKeyRequest {
+        key_spec: Some(trent_api::enums::KeySpec::Sm2),
+        key_usage: Some(trent_api::enums::KeyUsage::SignVerify),
+        ..Default::default()
+    };
+    assert_eq!(w.kms.create_key(&w.alice, sm2).await.unwrap_err().code(), ErrorCode::UnsupportedOperation);
     let bad_pair = CreateKeyRequest { key_usage: Some(trent_api::enums::KeyUsage::SignVerify), ..Default::default() };
     assert_eq!(w.kms.create_key(&w.alice, bad_pair).await.unwrap_err().code(), ErrorCode::Validation);
     let bad_policy = CreateKeyRequest { policy: Some("not json".into()), ..Default::default() };

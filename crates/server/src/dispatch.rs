@@ -92,6 +92,16 @@ operations! {
     "GetParametersForImport" => get_parameters_for_import,
     "ImportKeyMaterial" => import_key_material,
     "DeleteImportedKeyMaterial" => delete_imported_key_material,
+    "Sign" => sign,
+    "Verify" => verify,
+    "GetPublicKey" => get_public_key,
+    "GenerateMac" => generate_mac,
+    "VerifyMac" => verify_mac,
+    "DeriveSharedSecret" => derive_shared_secret,
+    "Encapsulate" => encapsulate,
+    "Decapsulate" => decapsulate,
+    "GenerateDataKeyPair" => generate_data_key_pair,
+    "GenerateDataKeyPairWithoutPlaintext" => generate_data_key_pair_without_plaintext,
 }
 
 /// Operations of the KMS API that Trent does not implement yet: they answer
@@ -102,14 +112,9 @@ pub(crate) const NOT_YET: &[&str] = &[
     "CreateCustomKeyStore",
     "CreateGrant",
     "DeleteCustomKeyStore",
-    "DeriveSharedSecret",
     "DescribeCustomKeyStores",
     "DisconnectCustomKeyStore",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateMac",
     "GetKeyPolicy",
-    "GetPublicKey",
     "ListGrants",
     "ListKeyPolicies",
     "ListRetirableGrants",
@@ -117,11 +122,8 @@ pub(crate) const NOT_YET: &[&str] = &[
     "ReplicateKey",
     "RetireGrant",
     "RevokeGrant",
-    "Sign",
     "UpdateCustomKeyStore",
     "UpdatePrimaryRegion",
-    "Verify",
-    "VerifyMac",
     "GetKeyLastUsage",
 ];
 

@@ -1,23 +1,26 @@
-//! Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-//! GenerateDataKeyWithoutPlaintext: symmetric keys.
+//! Encrypt, Decrypt, ReEncrypt (symmetric keys, and RSA keys with
+//! RSAES-OAEP), GenerateDataKey, GenerateDataKeyWithoutPlaintext (symmetric
+//! keys).
 
-use super::{check_encrypt_usage, check_usable};
+use super::{check_encrypt_usage, check_usable, missing};
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::KeyRecord;
 use crate::{Caller, Kms};
-use trent_api::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm};
+use trent_api::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm, KeySpec, WireEnum as _};
 use trent_api::ids::KeyId;
 use trent_api::ops::*;
 use trent_api::{Blob, SensitiveBlob};
+use trent_crypto::asymmetric::OaepHash;
 use trent_crypto::envelope::{self, CiphertextBlob};
-use trent_crypto::SecretBytes;
+use trent_crypto::{CryptoError, SecretBytes};
 
 /// The result of opening a ciphertext.
 struct Opened {
     key: KeyRecord,
     plaintext: SecretBytes,
     material_id: String,
+    algorithm: EncryptionAlgorithm,
 }
 
 fn context_bytes(ctx: Option<&EncryptionContext>) -> Vec<u8> {
@@ -30,21 +33,53 @@ fn key_id_bytes(id: &KeyId) -> Result<[u8; 16], KmsError> {
         .map_err(|_| KmsError::corrupt(format!("stored key id {id} is not a UUID")))
 }
 
-fn check_algorithm(key: &KeyRecord, alg: Option<&EncryptionAlgorithm>) -> Result<(), KmsError> {
-    match alg {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
-        Some(a) => Err(KmsError::InvalidKeyUsage(format!(
-            "The encryption algorithm {a} is not valid for {}, whose key spec is {}.",
+/// Checks the requested encryption algorithm against the key: `None` for a
+/// symmetric key (SYMMETRIC_DEFAULT, the default), the OAEP hash for an RSA
+/// key (which has no default: AWS requires the algorithm).
+fn check_algorithm(key: &KeyRecord, alg: Option<&EncryptionAlgorithm>) -> Result<Option<OaepHash>, KmsError> {
+    let rsa = matches!(key.spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
+    match (rsa, alg) {
+        (false, None | Some(EncryptionAlgorithm::SymmetricDefault)) => Ok(None),
+        (true, Some(EncryptionAlgorithm::RsaesOaepSha1)) => Ok(Some(OaepHash::Sha1)),
+        (true, Some(EncryptionAlgorithm::RsaesOaepSha256)) => Ok(Some(OaepHash::Sha256)),
+        (_, a) => Err(KmsError::InvalidKeyUsage(format!(
+            "The encryption algorithm {} is not valid for {}, whose key spec is {}.",
+            a.map_or("SYMMETRIC_DEFAULT", |a| a.as_str()),
             key.arn(),
             key.spec
         ))),
     }
 }
 
-fn missing(member: &str) -> KmsError {
-    KmsError::Validation(format!(
-        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-    ))
+fn oaep_algorithm(hash: OaepHash) -> EncryptionAlgorithm {
+    match hash {
+        OaepHash::Sha1 => EncryptionAlgorithm::RsaesOaepSha1,
+        OaepHash::Sha256 => EncryptionAlgorithm::RsaesOaepSha256,
+    }
+}
+
+/// AWS takes no encryption context with asymmetric keys.
+fn check_no_context(key: &KeyRecord, ctx: Option<&EncryptionContext>) -> Result<(), KmsError> {
+    if ctx.is_some_and(|c| !c.is_empty()) {
+        return Err(KmsError::Validation(format!(
+            "EncryptionContext is not supported with asymmetric KMS keys such as {}.",
+            key.arn()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses an asymmetric key where only symmetric encryption keys serve.
+fn check_symmetric(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.spec == KeySpec::SymmetricDefault {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidKeyUsage(format!(
+            "{} key spec is {} which is not valid for this operation: it needs a symmetric encryption KMS key.",
+            key.arn(),
+            key.spec
+        )))
+    }
 }
 
 /// Data key length from GenerateDataKey's KeySpec / NumberOfBytes: exactly one.
@@ -59,8 +94,53 @@ fn data_key_len(spec: Option<&DataKeySpec>, n: Option<i64>) -> Result<usize, Kms
 }
 
 impl Kms {
+    /// Encrypts under any ENCRYPT_DECRYPT key: the symmetric envelope, or
+    /// RSAES-OAEP with the key's public half. Returns the ciphertext, the
+    /// key material id and the algorithm.
+    async fn encrypt_under(
+        &self,
+        key: &KeyRecord,
+        hash: Option<OaepHash>,
+        ctx: Option<&EncryptionContext>,
+        plaintext: &[u8],
+    ) -> Result<(Vec<u8>, String, EncryptionAlgorithm), KmsError> {
+        let Some(hash) = hash else {
+            let (blob, material) = self.seal_under(key, ctx, plaintext).await?;
+            return Ok((blob, material, EncryptionAlgorithm::SymmetricDefault));
+        };
+        check_no_context(key, ctx)?;
+        let (pk, version) = self.private_material(key).await?;
+        let ct = pk.encrypt_oaep(hash, plaintext).map_err(|e| match e {
+            CryptoError::InvalidInput(_) => KmsError::Validation(format!(
+                "The plaintext is too long for {} with {}, whose key spec is {}.",
+                oaep_algorithm(hash),
+                key.arn(),
+                key.spec
+            )),
+            other => KmsError::crypto(other),
+        })?;
+        Ok((ct, version.material_id, oaep_algorithm(hash)))
+    }
+
+    /// Decrypts an RSAES-OAEP ciphertext with an RSA key.
+    async fn open_rsa(
+        &self,
+        key: KeyRecord,
+        blob: &[u8],
+        ctx: Option<&EncryptionContext>,
+        alg: Option<&EncryptionAlgorithm>,
+    ) -> Result<Opened, KmsError> {
+        check_usable(&key)?;
+        check_encrypt_usage(&key)?;
+        let hash = check_algorithm(&key, alg)?.ok_or_else(|| KmsError::corrupt("RSA key without OAEP hash"))?;
+        check_no_context(&key, ctx)?;
+        let (pk, version) = self.private_material(&key).await?;
+        let plaintext = pk.decrypt_oaep(hash, blob).map_err(|_| KmsError::InvalidCiphertext)?;
+        Ok(Opened { key, plaintext, material_id: version.material_id, algorithm: oaep_algorithm(hash) })
+    }
+
     /// Encrypts `plaintext` under the key's current version.
-    async fn seal_under(
+    pub(super) async fn seal_under(
         &self,
         key: &KeyRecord,
         ctx: Option<&EncryptionContext>,
@@ -98,6 +178,10 @@ impl Kms {
             Some(r) => Some(self.resolve_key(caller, r, Names::KeyOrAlias).await?),
             None => None,
         };
+        if let Some(k) = expected_key.as_ref().filter(|k| k.spec != KeySpec::SymmetricDefault) {
+            // An asymmetric ciphertext names no key: the request's KeyId does.
+            return self.open_rsa(k.clone(), blob, ctx, alg).await;
+        }
         let parsed = CiphertextBlob::parse(blob).map_err(|_| KmsError::InvalidCiphertext)?;
         let blob_key_id = KeyId::new_unchecked(uuid::Uuid::from_bytes(parsed.key_id).hyphenated().to_string());
         if let Some(k) = &expected_key {
@@ -138,7 +222,12 @@ impl Kms {
         let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;
         let plaintext = envelope::decrypt(self.crypto(), &bk, &parsed, &context_bytes(ctx))
             .map_err(|_| KmsError::InvalidCiphertext)?;
-        Ok(Opened { key, plaintext, material_id: version.material_id })
+        Ok(Opened {
+            key,
+            plaintext,
+            material_id: version.material_id,
+            algorithm: EncryptionAlgorithm::SymmetricDefault,
+        })
     }
 
     async fn encryption_key(&self, caller: &Caller, key_id: Option<&str>, member: &str) -> Result<KeyRecord, KmsError> {
@@ -151,16 +240,20 @@ impl Kms {
     /// Encrypt.
     pub async fn encrypt(&self, caller: &Caller, req: EncryptRequest) -> Result<EncryptResponse, KmsError> {
         let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId").await?;
-        check_algorithm(&key, req.encryption_algorithm.as_ref())?;
+        let hash = check_algorithm(&key, req.encryption_algorithm.as_ref())?;
         let plaintext = req.plaintext.ok_or_else(|| missing("plaintext"))?;
+        if hash.is_some() {
+            check_no_context(&key, req.encryption_context.as_ref())?;
+        }
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (blob, _) = self.seal_under(&key, req.encryption_context.as_ref(), plaintext.expose()).await?;
+        let (blob, _, alg) =
+            self.encrypt_under(&key, hash, req.encryption_context.as_ref(), plaintext.expose()).await?;
         Ok(EncryptResponse {
             ciphertext_blob: Some(Blob(blob)),
             key_id: Some(key.arn()),
-            encryption_algorithm: Some(EncryptionAlgorithm::SymmetricDefault),
+            encryption_algorithm: Some(alg),
         })
     }
 
@@ -195,7 +288,7 @@ impl Kms {
         Ok(DecryptResponse {
             key_id: Some(opened.key.arn()),
             plaintext: Some(SensitiveBlob::new(opened.plaintext.into_zeroizing())),
-            encryption_algorithm: Some(EncryptionAlgorithm::SymmetricDefault),
+            encryption_algorithm: Some(opened.algorithm),
             key_material_id: Some(opened.material_id),
         })
     }
@@ -214,18 +307,22 @@ impl Kms {
             )
             .await?;
         let dest = self.encryption_key(caller, req.destination_key_id.as_deref(), "destinationKeyId").await?;
-        check_algorithm(&dest, req.destination_encryption_algorithm.as_ref())?;
+        let dest_hash = check_algorithm(&dest, req.destination_encryption_algorithm.as_ref())?;
+        if dest_hash.is_some() {
+            check_no_context(&dest, req.destination_encryption_context.as_ref())?;
+        }
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let (new_blob, dest_material) =
-            self.seal_under(&dest, req.destination_encryption_context.as_ref(), opened.plaintext.expose()).await?;
+        let (new_blob, dest_material, dest_alg) = self
+            .encrypt_under(&dest, dest_hash, req.destination_encryption_context.as_ref(), opened.plaintext.expose())
+            .await?;
         Ok(ReEncryptResponse {
             ciphertext_blob: Some(Blob(new_blob)),
             source_key_id: Some(opened.key.arn()),
             key_id: Some(dest.arn()),
-            source_encryption_algorithm: Some(EncryptionAlgorithm::SymmetricDefault),
-            destination_encryption_algorithm: Some(EncryptionAlgorithm::SymmetricDefault),
+            source_encryption_algorithm: Some(opened.algorithm),
+            destination_encryption_algorithm: Some(dest_alg),
             source_key_material_id: Some(opened.material_id),
             destination_key_material_id: Some(dest_material),
         })
@@ -241,6 +338,7 @@ impl Kms {
         dry_run: Option<bool>,
     ) -> Result<(KeyRecord, SecretBytes, Vec<u8>, String), KmsError> {
         let key = self.encryption_key(caller, key_id, "keyId").await?;
+        check_symmetric(&key)?;
         let len = data_key_len(spec, n)?;
         if dry_run == Some(true) {
             return Err(KmsError::DryRun);

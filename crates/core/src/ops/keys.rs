@@ -9,6 +9,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, WireEnum as _};
 use trent_api::ids::KeyId;
 use trent_api::ops::*;
+use trent_crypto::asymmetric;
 
 /// AWS's limit on tags per key.
 pub(crate) const MAX_TAGS: usize = 50;
@@ -60,6 +61,11 @@ impl Kms {
         let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
         if !spec.allowed_usages().contains(&usage) {
             return Err(KmsError::Validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
+        }
+        if spec == KeySpec::Sm2 {
+            // SM2 is offered in AWS's China Regions only; AWS refuses it
+            // everywhere else with this error.
+            return Err(KmsError::Unsupported("KeySpec SM2 is not supported in this Region.".into()));
         }
         if !spec.implemented() {
             return Err(KmsError::Unsupported(format!("KeySpec {spec} is not supported by this version of Trent.")));
@@ -130,11 +136,22 @@ impl Kms {
             return Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, None)) });
         }
         let material_id = self.new_material_id()?;
-        let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
+        let wrapped_material = match key.spec.key_kind() {
+            None => {
+                let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
+                self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?
+            }
+            Some(kind) => {
+                // RSA key generation takes up to a second or so (4096 bits);
+                // it runs on the calling task, as AWS's CreateKey is slow too.
+                let material = asymmetric::generate(self.crypto(), kind).map_err(KmsError::crypto)?;
+                self.keyring.wrap_private_key(&key.arn(), &material_id, &material)?
+            }
+        };
         let version = KeyVersionRecord {
             key_id: id,
             version: 1,
-            wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
+            wrapped_material,
             material_id,
             created_at: now,
             rotation_type: None,

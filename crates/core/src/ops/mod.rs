@@ -2,14 +2,18 @@
 //! here is one API operation: it takes the caller and the validated request
 //! shape, and returns the response shape.
 
+mod agreement;
 mod aliases;
 mod crypto;
+mod data_key_pair;
 mod import;
 mod keys;
 mod lifecycle;
+mod mac;
 mod metadata;
 mod random;
 mod rotation;
+mod signing;
 
 pub use lifecycle::JobReport;
 
@@ -23,7 +27,7 @@ use trent_api::time::Timestamp;
 /// the key's current version, if it has one.
 pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> KeyMetadata {
     let terms = current.and_then(|v| v.import.as_ref());
-    let enc = (key.usage == KeyUsage::EncryptDecrypt).then(|| key.spec.encryption_algorithms());
+    let usage = |u: KeyUsage| key.usage == u;
     KeyMetadata {
         aws_account_id: key.scope.account.to_string(),
         key_id: key.id.to_string(),
@@ -38,16 +42,23 @@ pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> K
         origin: key.origin.clone(),
         expiration_model: terms.map(|t| t.expiration_model.clone()),
         key_manager: KeyManager::Customer,
-        customer_master_key_spec: CustomerMasterKeySpec::parse(key.spec.as_str()),
+        customer_master_key_spec: customer_master_key_spec(key),
         key_spec: key.spec.clone(),
-        encryption_algorithms: enc,
-        signing_algorithms: None,
-        key_agreement_algorithms: None,
-        mac_algorithms: None,
+        encryption_algorithms: usage(KeyUsage::EncryptDecrypt).then(|| key.spec.encryption_algorithms()),
+        signing_algorithms: usage(KeyUsage::SignVerify).then(|| key.spec.signing_algorithms()),
+        key_agreement_algorithms: usage(KeyUsage::KeyAgreement).then(|| key.spec.key_agreement_algorithms()),
+        encapsulation_algorithms: usage(KeyUsage::EncapsulateDecapsulate).then(|| key.spec.encapsulation_algorithms()),
+        mac_algorithms: usage(KeyUsage::GenerateVerifyMac).then(|| key.spec.mac_algorithms()),
         multi_region: key.multi_region,
         pending_deletion_window_in_days: key.pending_window_days,
         current_key_material_id: current.map(|v| v.material_id.clone()),
     }
+}
+
+/// The deprecated `CustomerMasterKeySpec`: the key spec, for the specs that
+/// existed when it was deprecated; absent for newer ones, as in AWS.
+pub(crate) fn customer_master_key_spec(key: &KeyRecord) -> Option<CustomerMasterKeySpec> {
+    Some(CustomerMasterKeySpec::parse(key.spec.as_str())).filter(|s| !s.is_unknown())
 }
 
 /// Refuses a key whose state does not allow cryptographic operations, with
@@ -85,7 +96,12 @@ pub(crate) fn check_not_pending_deletion(key: &KeyRecord) -> Result<(), KmsError
 
 /// Requires ENCRYPT_DECRYPT usage.
 pub(crate) fn check_encrypt_usage(key: &KeyRecord) -> Result<(), KmsError> {
-    if key.usage == KeyUsage::EncryptDecrypt {
+    check_usage(key, &KeyUsage::EncryptDecrypt)
+}
+
+/// Requires the key usage an operation needs.
+pub(crate) fn check_usage(key: &KeyRecord, usage: &KeyUsage) -> Result<(), KmsError> {
+    if &key.usage == usage {
         Ok(())
     } else {
         Err(KmsError::InvalidKeyUsage(format!(
@@ -93,6 +109,62 @@ pub(crate) fn check_encrypt_usage(key: &KeyRecord) -> Result<(), KmsError> {
             key.arn(),
             key.usage
         )))
+    }
+}
+
+/// `InvalidKeyUsageException` for an algorithm the key's spec does not take.
+pub(crate) fn incompatible_algorithm(key: &KeyRecord, alg: &dyn std::fmt::Display) -> KmsError {
+    KmsError::InvalidKeyUsage(format!("Algorithm {alg} is incompatible with key spec {} of {}.", key.spec, key.arn()))
+}
+
+/// A required member that is absent (the model check runs first, so this
+/// is a second line of defence).
+pub(crate) fn missing(member: &str) -> KmsError {
+    KmsError::Validation(format!(
+        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+    ))
+}
+
+impl crate::Kms {
+    /// A key usable for an operation: resolved (key id, ARN, alias or alias
+    /// ARN), in a state that allows cryptographic operations, with the
+    /// usage the operation needs.
+    pub(crate) async fn usable_key(
+        &self,
+        caller: &crate::Caller,
+        key_ref: Option<&str>,
+        usage: &KeyUsage,
+    ) -> Result<KeyRecord, KmsError> {
+        let key =
+            self.resolve_key(caller, key_ref.ok_or_else(|| missing("keyId"))?, crate::kms::Names::KeyOrAlias).await?;
+        check_usable(&key)?;
+        check_usage(&key, usage)?;
+        Ok(key)
+    }
+
+    /// The parsed private material of a non-symmetric key's current
+    /// version (these keys have one version: AWS does not rotate them).
+    pub(crate) async fn private_material(
+        &self,
+        key: &KeyRecord,
+    ) -> Result<(std::sync::Arc<trent_crypto::asymmetric::PrivateKey>, KeyVersionRecord), KmsError> {
+        let kind = key.spec.key_kind().ok_or_else(|| KmsError::corrupt(format!("{} is symmetric", key.arn())))?;
+        let version = self
+            .store
+            .key_version(&key.id, key.current_version)
+            .await?
+            .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
+        let pk = self.keyring.private_key(self.store.as_ref(), key, kind, &version).await?;
+        Ok((pk, version))
+    }
+}
+
+/// A crypto-layer refusal of the caller's input becomes a
+/// `ValidationException`; any other crypto failure is internal.
+pub(crate) fn crypto_input(e: trent_crypto::CryptoError) -> KmsError {
+    match e {
+        trent_crypto::CryptoError::InvalidInput(m) => KmsError::Validation(m.to_owned()),
+        other => KmsError::crypto(other),
     }
 }
 

@@ -4,6 +4,7 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod asymmetric;
 mod at_rest;
 mod common;
 mod lifecycle;

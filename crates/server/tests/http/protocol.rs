@@ -188,8 +188,11 @@ async fn routing_and_body_errors() {
     assert_eq!((st, ty.as_str()), (400, "UnknownOperationException"));
     let (_, ty, _) = send(&s, Req::new("Other.ListKeys", "{}").signed()).await;
     assert_eq!(ty, "UnknownOperationException");
-    let (_, ty, v) = send(&s, Req::new("TrentService.Sign", "{}").signed()).await;
+    let (_, ty, v) = send(&s, Req::new("TrentService.CreateGrant", "{}").signed()).await;
     assert_eq!(ty, "UnsupportedOperationException", "{v}");
+    let (_, ty, v) = send(&s, Req::new("TrentService.Sign", "{}").signed()).await;
+    assert_eq!(ty, "ValidationException", "{v}");
+    assert!(v["message"].as_str().unwrap().starts_with("3 validation errors detected"), "{v}");
     let (_, ty, _) = send(&s, Req::new("TrentService.ListKeys", "{not json").signed()).await;
     assert_eq!(ty, "SerializationException");
     let (_, ty, _) = send(&s, Req::new("TrentService.ListKeys", r#"{"Limit":"ten"}"#).signed()).await;
