@@ -24,6 +24,7 @@
 //! principals of the key's own account may use it, and keys are invisible
 //! from other accounts and regions.
 
+mod authz;
 pub mod caller;
 pub mod clock;
 pub mod error;
@@ -32,6 +33,7 @@ mod kms;
 pub mod memory;
 pub mod model;
 mod ops;
+pub mod policy;
 pub mod store;
 
 pub use caller::Caller;
