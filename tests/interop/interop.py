@@ -223,6 +223,41 @@ def main():
         assert error_code(lambda: boto(server.endpoint, "eu-west-1").describe_key(KeyId=state["arn"])) == "NotFoundException"
         assert len(kms.generate_random(NumberOfBytes=32)["Plaintext"]) == 32
 
+    @check("boto3 + aws CLI: key policies are enforced (put/get/list, deny with a condition, lockout check)")
+    def _():
+        root = f"arn:aws:iam::{ACCOUNT}:root"
+        doc = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+                {"Sid": "OnlyBlue", "Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"kms:EncryptionContext:team": "blue"}}},
+            ],
+        }
+        key = kms.create_key(Policy=json.dumps(doc))["KeyMetadata"]["KeyId"]
+        assert kms.list_key_policies(KeyId=key)["PolicyNames"] == ["default"]
+        assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == doc
+        kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"team": "blue"})
+        try:
+            kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"team": "red"})
+            raise AssertionError("a denied Encrypt succeeded")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+            assert "with an explicit deny in a resource-based policy" in e.response["Error"]["Message"], e.response
+        lockout = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+                                             "Action": "kms:Encrypt", "Resource": "*"}]})
+        assert error_code(lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=lockout)) \
+            == "MalformedPolicyDocumentException"
+        ep = server.endpoint
+        policy_file = os.path.join(tmp, "policy.json")
+        doc["Statement"] = doc["Statement"][:1]
+        with open(policy_file, "w") as f:
+            json.dump(doc, f)
+        cli(ep, "put-key-policy", "--key-id", key, "--policy-name", "default", "--policy", f"file://{policy_file}")
+        got = cli(ep, "get-key-policy", "--key-id", key, "--policy-name", "default")
+        assert json.loads(got["Policy"]) == doc, got
+        kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"team": "red"})
+
     @check("aws CLI: every operation")
     def _():
         ep = server.endpoint

@@ -478,6 +478,62 @@ shape!(
     }
 );
 shape!(
+    /// PutKeyPolicy input.
+    request PutKeyPolicyRequest {
+        /// Key (id or ARN).
+        key_id: String,
+        /// Always `default`.
+        policy_name: String,
+        /// The policy document.
+        policy: String,
+        /// Skip the lockout safety check.
+        bypass_policy_lockout_safety_check: bool,
+    }
+);
+shape!(
+    /// GetKeyPolicy input.
+    request GetKeyPolicyRequest {
+        /// Key (id or ARN).
+        key_id: String,
+        /// Always `default`.
+        policy_name: String,
+    }
+);
+shape!(
+    /// GetKeyPolicy output.
+    response GetKeyPolicyResponse {
+        /// The policy document.
+        policy: String,
+        /// `default`.
+        policy_name: String,
+    }
+);
+shape!(
+    /// ListKeyPolicies input.
+    request ListKeyPoliciesRequest {
+        /// Key (id or ARN).
+        key_id: String,
+        /// Page size (1–1000).
+        limit: i64,
+        /// Marker from a previous page.
+        marker: String,
+    }
+);
+
+/// ListKeyPolicies output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyPoliciesResponse {
+    /// Policy names (always `default`).
+    pub policy_names: Vec<String>,
+    /// Marker for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// True when more pages follow.
+    pub truncated: bool,
+}
+
+shape!(
     /// TagResource input.
     request TagResourceRequest {
         /// Key.

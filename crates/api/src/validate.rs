@@ -162,19 +162,57 @@ pub trait Validate {
     }
 }
 
-impl Validate for CreateKeyRequest {
-    fn check(&self, v: &mut Violations) {
-        v.len("policy", self.policy.as_deref(), 1, 131_072);
-        if let Some(p) = self.policy.as_deref() {
+impl Violations {
+    /// A policy document (`PolicyType`): 1–131072 characters of tab, line
+    /// feed, carriage return and U+0020–U+00FF.
+    fn policy(&mut self, policy: Option<&str>) {
+        self.len("policy", policy, 1, 131_072);
+        if let Some(p) = policy {
             if !p.chars().all(|c| matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{ff}')) {
                 // The policy text is not a secret, but it can be long: AWS quotes
                 // it; we keep the message readable and leave the value out.
-                v.0.push(
+                self.0.push(
                     "Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
                         .to_owned(),
                 );
             }
         }
+    }
+
+    /// A policy name (`PolicyNameType`): 1–128 word characters.
+    fn policy_name(&mut self, name: Option<&str>) {
+        self.len("policyName", name, 1, 128);
+        self.pattern("policyName", name, "[\\w]+", |s| s.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    }
+}
+
+impl Validate for PutKeyPolicyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("policy", &self.policy);
+        v.policy(self.policy.as_deref());
+        v.policy_name(self.policy_name.as_deref());
+    }
+}
+
+impl Validate for GetKeyPolicyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.policy_name(self.policy_name.as_deref());
+    }
+}
+
+impl Validate for ListKeyPoliciesRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+impl Validate for CreateKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.policy(self.policy.as_deref());
         v.len("description", self.description.as_deref(), 0, 8192);
         v.enumeration("keyUsage", self.key_usage.as_ref());
         v.enumeration("customerMasterKeySpec", self.customer_master_key_spec.as_ref());

@@ -1,5 +1,6 @@
 //! The [`Kms`] facade.
 
+use crate::authz::Access;
 use crate::clock::Clock;
 use crate::error::KmsError;
 use crate::keyring::{Keyring, OpenError};
@@ -136,9 +137,21 @@ impl Kms {
         if self.store.count_accounts().await? > 0 {
             return Ok(None);
         }
+        match self.create_account(spec).await {
+            Ok(created) => Ok(Some(created)),
+            // Another node bootstrapped at the same moment.
+            Err(KmsError::AlreadyExists(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates an account, its root principal and one access key (ids and
+    /// secret generated unless given). `AlreadyExistsException` when the
+    /// account or the access key id exists.
+    pub async fn create_account(&self, spec: BootstrapSpec) -> Result<BootstrapCredentials, KmsError> {
         let account_id = match spec.account_id {
             Some(a) => AccountId::parse(&a)
-                .ok_or_else(|| KmsError::Validation(format!("bootstrap account id '{a}' is not 12 digits")))?,
+                .ok_or_else(|| KmsError::Validation(format!("account id '{a}' is not 12 digits")))?,
             None => {
                 let mut digits = [0u8; 12];
                 self.random(&mut digits)?;
@@ -154,9 +167,7 @@ impl Kms {
         let access_key_id = match spec.access_key_id {
             Some(id) => {
                 if id.len() < 16 || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(KmsError::Validation(
-                        "bootstrap access key id must be 16 to 128 letters and digits".into(),
-                    ));
+                    return Err(KmsError::Validation("access key id must be 16 to 128 letters and digits".into()));
                 }
                 AccessKeyId::new_unchecked(id)
             }
@@ -164,9 +175,7 @@ impl Kms {
         };
         let (secret, generated_secret) = match spec.secret_access_key {
             Some(s) if s.len() >= 16 => (s, false),
-            Some(_) => {
-                return Err(KmsError::Validation("bootstrap secret access key must have at least 16 characters".into()))
-            }
+            Some(_) => return Err(KmsError::Validation("secret access key must have at least 16 characters".into())),
             None => (self.random_string(SECRET_CHARS, 40)?, true),
         };
         let now = self.now();
@@ -180,11 +189,12 @@ impl Kms {
         };
         match self.store.insert_account(&account, &key).await {
             Ok(()) => {}
-            // Another node bootstrapped at the same moment.
-            Err(StoreError::AlreadyExists) => return Ok(None),
+            Err(StoreError::AlreadyExists) => {
+                return Err(KmsError::AlreadyExists(format!("Account {account_id} already exists")))
+            }
             Err(e) => return Err(e.into()),
         }
-        Ok(Some(BootstrapCredentials { account_id, access_key_id, secret_access_key: secret, generated_secret }))
+        Ok(BootstrapCredentials { account_id, access_key_id, secret_access_key: secret, generated_secret })
     }
 
     /// Looks up an access key and unwraps its secret, for signature checks.
@@ -197,44 +207,61 @@ impl Kms {
         Ok(Some(Authenticated { account: rec.account, principal: rec.principal, secret }))
     }
 
-    /// Resolves a `KeyId` member to a key the caller may use.
+    /// Resolves a `KeyId` member to a key and authorizes `access` to it
+    /// (see [`crate::authz`]): the one way operations reach a key.
     ///
-    /// Until key policies are evaluated, a key is usable by principals of its
-    /// own account only, and a key of another account or region is reported
-    /// as not found, as AWS does for keys one cannot see.
+    /// A key of another region, or of another account for an action AWS
+    /// does not allow across accounts, is reported as not found, as AWS does
+    /// for keys one cannot see.
     pub(crate) async fn resolve_key(
         &self,
         caller: &Caller,
         key_ref: &str,
         names: Names,
+        access: &Access,
     ) -> Result<KeyRecord, KmsError> {
-        let scope = caller.scope();
+        let own = caller.scope();
         let not_found = |id: &KeyId| {
             KmsError::NotFound(format!("Key '{}' does not exist", key_arn(&caller.region, &caller.account, id)))
         };
-        let in_scope =
-            |region: &str, account: &str| region == caller.region.as_str() && account == caller.account.as_str();
-        let key_id = match KeyRef::parse(key_ref) {
-            KeyRef::Id(id) => id,
-            KeyRef::KeyArn { region, account, key_id } => {
-                if !in_scope(&region, &account) {
-                    return Err(KmsError::NotFound(format!("Key '{key_ref}' does not exist")));
-                }
-                key_id
+        // Another account's key is reachable by ARN, for the actions AWS
+        // allows across accounts; its key policy then decides.
+        let scope_of = |region: &str, account: &str| -> Option<Scope> {
+            if region != caller.region.as_str() {
+                return None;
             }
-            KeyRef::Alias(name) if names == Names::KeyOrAlias => self.alias_target(&scope, &name).await?,
+            if account == caller.account.as_str() {
+                return Some(own.clone());
+            }
+            let account = AccountId::parse(account).filter(|_| access.cross_account())?;
+            Some(Scope { account, region: caller.region.clone() })
+        };
+        let (scope, key_id, request_alias) = match KeyRef::parse(key_ref) {
+            KeyRef::Id(id) => (own.clone(), id, None),
+            KeyRef::KeyArn { region, account, key_id } => match scope_of(&region, &account) {
+                Some(scope) => (scope, key_id, None),
+                None => return Err(KmsError::NotFound(format!("Key '{key_ref}' does not exist"))),
+            },
+            KeyRef::Alias(name) if names == Names::KeyOrAlias => {
+                (own.clone(), self.alias_target(&own, &name).await?, Some(name))
+            }
             KeyRef::AliasArn { region, account, name } if names == Names::KeyOrAlias => {
-                if !in_scope(&region, &account) {
-                    return Err(KmsError::NotFound(format!("Alias {key_ref} is not found.")));
+                match scope_of(&region, &account) {
+                    Some(scope) => {
+                        let target = self.alias_target(&scope, &name).await?;
+                        (scope, target, Some(name))
+                    }
+                    None => return Err(KmsError::NotFound(format!("Alias {key_ref} is not found."))),
                 }
-                self.alias_target(&scope, &name).await?
             }
             KeyRef::Invalid { arn: true } => return Err(KmsError::InvalidArn(format!("Invalid arn {key_ref}"))),
             KeyRef::Alias(_) | KeyRef::AliasArn { .. } | KeyRef::Invalid { arn: false } => {
                 return Err(KmsError::NotFound(format!("Invalid keyId '{key_ref}'")))
             }
         };
-        self.store.key(&scope, &key_id).await?.ok_or_else(|| not_found(&key_id))
+        let key = self.store.key(&scope, &key_id).await?.ok_or_else(|| not_found(&key_id))?;
+        self.authorize(caller, &key, access, request_alias.as_ref().map(|a| a.as_str()))?;
+        Ok(key)
     }
 
     async fn alias_target(&self, scope: &Scope, name: &AliasName) -> Result<KeyId, KmsError> {

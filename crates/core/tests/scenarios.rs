@@ -110,23 +110,32 @@ async fn encrypt_decrypt_with_context() {
 }
 
 #[tokio::test]
-async fn other_accounts_and_regions_see_nothing() {
+async fn other_accounts_are_denied_and_other_regions_see_nothing() {
     let w = world().await;
     let k = new_key(&w, &w.alice).await;
     let blob = encrypt(&w, &w.alice, &k.key_id, b"secret", None).await;
-    for other in [caller("444455556666", "us-east-1"), caller("111122223333", "eu-west-1")] {
-        assert_eq!(decrypt(&w, &other, &blob, None).await, Err(ErrorCode::InvalidCiphertext));
+    // Another account reaches the key only by ARN, and the default key
+    // policy does not let it in: AccessDeniedException, as in AWS.
+    let other = caller("444455556666", "us-east-1");
+    assert_eq!(decrypt(&w, &other, &blob, None).await, Err(ErrorCode::InvalidCiphertext));
+    let e = w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::AccessDenied);
+    // Not a cross-account action: the key is not even found.
+    let e = w
+        .kms
+        .enable_key_rotation(&other, EnableKeyRotationRequest { key_id: Some(k.arn.clone()), ..Default::default() })
+        .await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
+    let west = caller("111122223333", "eu-west-1");
+    for c in [&other, &west] {
         let e =
-            w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
+            w.kms.describe_key(c, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() }).await;
         assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
-        let e = w
-            .kms
-            .describe_key(&other, DescribeKeyRequest { key_id: Some(k.key_id.clone()), ..Default::default() })
-            .await;
-        assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
-        let l = w.kms.list_keys(&other, ListKeysRequest::default()).await.unwrap();
-        assert!(l.keys.is_empty());
+        assert!(w.kms.list_keys(c, ListKeysRequest::default()).await.unwrap().keys.is_empty());
     }
+    assert_eq!(decrypt(&w, &west, &blob, None).await, Err(ErrorCode::InvalidCiphertext));
+    let e = w.kms.describe_key(&west, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
 }
 
 #[tokio::test]

@@ -102,6 +102,9 @@ operations! {
     "Decapsulate" => decapsulate,
     "GenerateDataKeyPair" => generate_data_key_pair,
     "GenerateDataKeyPairWithoutPlaintext" => generate_data_key_pair_without_plaintext,
+    "PutKeyPolicy" => put_key_policy,
+    "GetKeyPolicy" => get_key_policy,
+    "ListKeyPolicies" => list_key_policies,
 }
 
 /// Operations of the KMS API that Trent does not implement yet: they answer
@@ -114,11 +117,8 @@ pub(crate) const NOT_YET: &[&str] = &[
     "DeleteCustomKeyStore",
     "DescribeCustomKeyStores",
     "DisconnectCustomKeyStore",
-    "GetKeyPolicy",
     "ListGrants",
-    "ListKeyPolicies",
     "ListRetirableGrants",
-    "PutKeyPolicy",
     "ReplicateKey",
     "RetireGrant",
     "RevokeGrant",

@@ -1,6 +1,7 @@
 //! DeriveSharedSecret (ECDH), Encapsulate and Decapsulate (ML-KEM).
 
 use super::{crypto_input, incompatible_algorithm, missing};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::model::SpecCapabilities;
 use crate::{Caller, Kms};
@@ -23,7 +24,9 @@ impl Kms {
                 "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
             ));
         }
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::KeyAgreement).await?;
+        let access = Access::new("kms:DeriveSharedSecret")
+            .with_opt("kms:KeyAgreementAlgorithm", req.key_agreement_algorithm.as_ref());
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::KeyAgreement, &access).await?;
         let alg = req.key_agreement_algorithm.ok_or_else(|| missing("keyAgreementAlgorithm"))?;
         if !key.spec.key_agreement_algorithms().contains(&alg) {
             return Err(incompatible_algorithm(&key, &alg));
@@ -53,7 +56,8 @@ impl Kms {
     /// Encapsulate: a fresh shared secret and its ML-KEM ciphertext under
     /// the key's public half.
     pub async fn encapsulate(&self, caller: &Caller, req: EncapsulateRequest) -> Result<EncapsulateResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate).await?;
+        let access = Access::new("kms:Encapsulate");
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate, &access).await?;
         let alg = req.encapsulation_algorithm.ok_or_else(|| missing("encapsulationAlgorithm"))?;
         if !key.spec.encapsulation_algorithms().contains(&alg) {
             return Err(incompatible_algorithm(&key, &alg));
@@ -75,7 +79,8 @@ impl Kms {
     /// `InvalidCiphertextException`; a wrong one of the right length yields
     /// ML-KEM's implicit-rejection secret, which matches nothing.
     pub async fn decapsulate(&self, caller: &Caller, req: DecapsulateRequest) -> Result<DecapsulateResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate).await?;
+        let access = Access::new("kms:Decapsulate");
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate, &access).await?;
         let alg = req.encapsulation_algorithm.ok_or_else(|| missing("encapsulationAlgorithm"))?;
         if !key.spec.encapsulation_algorithms().contains(&alg) {
             return Err(incompatible_algorithm(&key, &alg));

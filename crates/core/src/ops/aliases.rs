@@ -1,6 +1,7 @@
 //! CreateAlias, DeleteAlias, UpdateAlias, ListAliases.
 
 use super::{marker, page_size};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::{AliasRecord, KeyRecord};
@@ -40,7 +41,9 @@ impl Kms {
     /// CreateAlias.
     pub async fn create_alias(&self, caller: &Caller, req: CreateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
-        let key = self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let access = Access::new("kms:CreateAlias");
+        let key =
+            self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_target(&key)?;
         let now = self.now();
         let rec = AliasRecord { scope: caller.scope(), name, target: key.id, created_at: now, updated_at: now };
@@ -57,6 +60,12 @@ impl Kms {
     /// DeleteAlias.
     pub async fn delete_alias(&self, caller: &Caller, req: DeleteAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
+        // The caller needs DeleteAlias on the key the alias points to.
+        if let Some(alias) = self.store.alias(&caller.scope(), &name).await? {
+            if let Some(key) = self.store.key(&caller.scope(), &alias.target).await? {
+                self.authorize(caller, &key, &Access::new("kms:DeleteAlias"), None)?;
+            }
+        }
         match self.store.delete_alias(&caller.scope(), &name).await {
             Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
@@ -75,9 +84,13 @@ impl Kms {
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
         let current = self.store.alias(&scope, &name).await?.ok_or_else(not_found)?;
-        let key = self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let access = Access::new("kms:UpdateAlias");
+        let key =
+            self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_target(&key)?;
         if let Some(old) = self.store.key(&scope, &current.target).await? {
+            // The alias leaves this key: the caller needs UpdateAlias on it too.
+            self.authorize(caller, &old, &access, None)?;
             if old.spec != key.spec || old.usage != key.usage {
                 return Err(KmsError::Validation(format!(
                     "Alias {} cannot be changed from a key with spec {} and usage {} to a key with spec {} and usage {}.",
@@ -100,7 +113,7 @@ impl Kms {
         req: ListAliasesRequest,
     ) -> Result<ListAliasesResponse, KmsError> {
         let target = match req.key_id.as_deref() {
-            Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly).await?.id),
+            Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly, &Access::new("kms:ListAliases")).await?.id),
             None => None,
         };
         let after = marker(req.marker.as_deref(), |s| {

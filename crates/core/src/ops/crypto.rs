@@ -3,6 +3,7 @@
 //! keys).
 
 use super::{check_encrypt_usage, check_usable, missing};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::KeyRecord;
@@ -173,9 +174,10 @@ impl Kms {
         ctx: Option<&EncryptionContext>,
         expected: Option<&str>,
         alg: Option<&EncryptionAlgorithm>,
+        access: &Access,
     ) -> Result<Opened, KmsError> {
         let expected_key = match expected {
-            Some(r) => Some(self.resolve_key(caller, r, Names::KeyOrAlias).await?),
+            Some(r) => Some(self.resolve_key(caller, r, Names::KeyOrAlias, access).await?),
             None => None,
         };
         if let Some(k) = expected_key.as_ref().filter(|k| k.spec != KeySpec::SymmetricDefault) {
@@ -193,6 +195,7 @@ impl Kms {
         }
         // A ciphertext of a key that this account and region cannot see
         // (another account or region, or not a Trent ciphertext) is invalid.
+        let expected_matched = expected_key.is_some();
         let key = match expected_key {
             Some(k) => k,
             None => match self.store.key(&caller.scope(), &blob_key_id).await? {
@@ -207,6 +210,9 @@ impl Kms {
                 None => return Err(KmsError::InvalidCiphertext),
             },
         };
+        if !expected_matched {
+            self.authorize(caller, &key, access, None)?;
+        }
         check_usable(&key)?;
         check_encrypt_usage(&key)?;
         check_algorithm(&key, alg)?;
@@ -230,8 +236,14 @@ impl Kms {
         })
     }
 
-    async fn encryption_key(&self, caller: &Caller, key_id: Option<&str>, member: &str) -> Result<KeyRecord, KmsError> {
-        let key = self.resolve_key(caller, key_id.ok_or_else(|| missing(member))?, Names::KeyOrAlias).await?;
+    async fn encryption_key(
+        &self,
+        caller: &Caller,
+        key_id: Option<&str>,
+        member: &str,
+        access: &Access,
+    ) -> Result<KeyRecord, KmsError> {
+        let key = self.resolve_key(caller, key_id.ok_or_else(|| missing(member))?, Names::KeyOrAlias, access).await?;
         check_usable(&key)?;
         check_encrypt_usage(&key)?;
         Ok(key)
@@ -239,7 +251,10 @@ impl Kms {
 
     /// Encrypt.
     pub async fn encrypt(&self, caller: &Caller, req: EncryptRequest) -> Result<EncryptResponse, KmsError> {
-        let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId").await?;
+        let access = Access::new("kms:Encrypt")
+            .encryption_context(req.encryption_context.as_ref())
+            .with("kms:EncryptionAlgorithm", algorithm_name(req.encryption_algorithm.as_ref()));
+        let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId", &access).await?;
         let hash = check_algorithm(&key, req.encryption_algorithm.as_ref())?;
         let plaintext = req.plaintext.ok_or_else(|| missing("plaintext"))?;
         if hash.is_some() {
@@ -264,11 +279,14 @@ impl Kms {
                 "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
             ));
         }
+        let access = Access::new("kms:Decrypt")
+            .encryption_context(req.encryption_context.as_ref())
+            .with("kms:EncryptionAlgorithm", algorithm_name(req.encryption_algorithm.as_ref()));
         let dry_run = req.dry_run == Some(true);
         let ignore_ct = req.dry_run_modifiers.iter().flatten().any(|m| *m == DryRunModifier::IgnoreCiphertext);
         if dry_run && ignore_ct {
             // The ciphertext is not examined; only the named key is checked.
-            let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId").await?;
+            let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId", &access).await?;
             check_algorithm(&key, req.encryption_algorithm.as_ref())?;
             return Err(KmsError::DryRun);
         }
@@ -280,6 +298,7 @@ impl Kms {
                 req.encryption_context.as_ref(),
                 req.key_id.as_deref(),
                 req.encryption_algorithm.as_ref(),
+                &access,
             )
             .await?;
         if dry_run {
@@ -297,6 +316,9 @@ impl Kms {
     /// destination key; the plaintext never leaves the service.
     pub async fn re_encrypt(&self, caller: &Caller, req: ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
         let blob = req.ciphertext_blob.ok_or_else(|| missing("ciphertextBlob"))?;
+        let from = Access::new("kms:ReEncryptFrom")
+            .encryption_context(req.source_encryption_context.as_ref())
+            .with("kms:EncryptionAlgorithm", algorithm_name(req.source_encryption_algorithm.as_ref()));
         let opened = self
             .open_ciphertext(
                 caller,
@@ -304,9 +326,13 @@ impl Kms {
                 req.source_encryption_context.as_ref(),
                 req.source_key_id.as_deref(),
                 req.source_encryption_algorithm.as_ref(),
+                &from,
             )
             .await?;
-        let dest = self.encryption_key(caller, req.destination_key_id.as_deref(), "destinationKeyId").await?;
+        let to = Access::new("kms:ReEncryptTo")
+            .encryption_context(req.destination_encryption_context.as_ref())
+            .with("kms:EncryptionAlgorithm", algorithm_name(req.destination_encryption_algorithm.as_ref()));
+        let dest = self.encryption_key(caller, req.destination_key_id.as_deref(), "destinationKeyId", &to).await?;
         let dest_hash = check_algorithm(&dest, req.destination_encryption_algorithm.as_ref())?;
         if dest_hash.is_some() {
             check_no_context(&dest, req.destination_encryption_context.as_ref())?;
@@ -328,16 +354,19 @@ impl Kms {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn new_data_key(
         &self,
         caller: &Caller,
+        action: &'static str,
         key_id: Option<&str>,
         spec: Option<&DataKeySpec>,
         n: Option<i64>,
         ctx: Option<&EncryptionContext>,
         dry_run: Option<bool>,
     ) -> Result<(KeyRecord, SecretBytes, Vec<u8>, String), KmsError> {
-        let key = self.encryption_key(caller, key_id, "keyId").await?;
+        let access = Access::new(action).encryption_context(ctx).with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+        let key = self.encryption_key(caller, key_id, "keyId", &access).await?;
         check_symmetric(&key)?;
         let len = data_key_len(spec, n)?;
         if dry_run == Some(true) {
@@ -363,6 +392,7 @@ impl Kms {
         let (key, dk, blob, material) = self
             .new_data_key(
                 caller,
+                "kms:GenerateDataKey",
                 req.key_id.as_deref(),
                 req.key_spec.as_ref(),
                 req.number_of_bytes,
@@ -387,6 +417,7 @@ impl Kms {
         let (key, _dk, blob, material) = self
             .new_data_key(
                 caller,
+                "kms:GenerateDataKeyWithoutPlaintext",
                 req.key_id.as_deref(),
                 req.key_spec.as_ref(),
                 req.number_of_bytes,
@@ -400,4 +431,10 @@ impl Kms {
             key_material_id: Some(material),
         })
     }
+}
+
+/// The `kms:EncryptionAlgorithm` of a request: the one named, else the
+/// default (SYMMETRIC_DEFAULT), as AWS reports it.
+fn algorithm_name(alg: Option<&EncryptionAlgorithm>) -> String {
+    alg.map_or_else(|| "SYMMETRIC_DEFAULT".to_owned(), ToString::to_string)
 }

@@ -3,6 +3,7 @@
 //! a symmetric KMS key.
 
 use super::{check_encrypt_usage, check_usable, missing};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::data_key_pair_kind;
@@ -27,12 +28,17 @@ impl Kms {
     async fn new_data_key_pair(
         &self,
         caller: &Caller,
+        action: &'static str,
         key_id: Option<&str>,
         spec: Option<&DataKeyPairSpec>,
         ctx: Option<&EncryptionContext>,
         dry_run: Option<bool>,
     ) -> Result<Pair, KmsError> {
-        let key = self.resolve_key(caller, key_id.ok_or_else(|| missing("keyId"))?, Names::KeyOrAlias).await?;
+        let access = Access::new(action)
+            .encryption_context(ctx)
+            .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+            .with_opt("kms:DataKeyPairSpec", spec);
+        let key = self.resolve_key(caller, key_id.ok_or_else(|| missing("keyId"))?, Names::KeyOrAlias, &access).await?;
         check_usable(&key)?;
         check_encrypt_usage(&key)?;
         if key.spec != KeySpec::SymmetricDefault {
@@ -74,6 +80,7 @@ impl Kms {
         let pair = self
             .new_data_key_pair(
                 caller,
+                "kms:GenerateDataKeyPair",
                 req.key_id.as_deref(),
                 req.key_pair_spec.as_ref(),
                 req.encryption_context.as_ref(),
@@ -100,6 +107,7 @@ impl Kms {
         let pair = self
             .new_data_key_pair(
                 caller,
+                "kms:GenerateDataKeyPairWithoutPlaintext",
                 req.key_id.as_deref(),
                 req.key_pair_spec.as_ref(),
                 req.encryption_context.as_ref(),

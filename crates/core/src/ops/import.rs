@@ -17,6 +17,7 @@
 //! rotation; RotateKeyOnDemand makes it current.
 
 use super::invalid_state;
+use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
 use crate::model::{ImportTerms, KeyRecord, KeyVersionRecord};
@@ -113,7 +114,14 @@ impl Kms {
         caller: &Caller,
         req: GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:GetParametersForImport"),
+            )
+            .await?;
         check_external(&key)?;
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
@@ -157,7 +165,14 @@ impl Kms {
         caller: &Caller,
         req: ImportKeyMaterialRequest,
     ) -> Result<ImportKeyMaterialResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:ImportKeyMaterial"),
+            )
+            .await?;
         check_external(&key)?;
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
@@ -307,7 +322,14 @@ impl Kms {
         caller: &Caller,
         req: DeleteImportedKeyMaterialRequest,
     ) -> Result<DeleteImportedKeyMaterialResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:DeleteImportedKeyMaterial"),
+            )
+            .await?;
         check_external(&key)?;
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));

@@ -1,6 +1,7 @@
 //! CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey.
 
 use super::{marker, metadata, page_size};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};
@@ -92,24 +93,18 @@ impl Kms {
         if req.multi_region == Some(true) {
             return Err(KmsError::Unsupported("Multi-Region keys are not supported by this version of Trent.".into()));
         }
-        let policy = match req.policy {
-            Some(p) => {
-                match serde_json::from_str::<serde_json::Value>(&p) {
-                    Ok(serde_json::Value::Object(_)) => {}
-                    _ => {
-                        return Err(KmsError::MalformedPolicyDocument(
-                            "The policy is not a valid JSON document.".into(),
-                        ))
-                    }
-                }
-                p
-            }
-            None => Self::default_policy(caller),
-        };
+        let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+        let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
         let tags = check_tags(req.tags.unwrap_or_default())?;
 
         let now = self.now();
         let id = self.new_key_id()?;
+        super::key_policy::check_key_policy(
+            caller,
+            &policy,
+            &trent_api::ids::key_arn(&caller.region, &caller.account, &id),
+            bypass,
+        )?;
         let key = KeyRecord {
             id: id.clone(),
             scope: caller.scope(),
@@ -171,7 +166,14 @@ impl Kms {
         caller: &Caller,
         req: DescribeKeyRequest,
     ) -> Result<DescribeKeyResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOrAlias,
+                &Access::new("kms:DescribeKey"),
+            )
+            .await?;
         let current = self.current_version(&key).await?;
         Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, current.as_ref())) })
     }
@@ -193,7 +195,8 @@ impl Kms {
 
     async fn set_enabled(&self, caller: &Caller, key_id: Option<&str>, enable: bool) -> Result<(), KmsError> {
         loop {
-            let mut key = self.resolve_key(caller, key_id.unwrap_or_default(), Names::KeyOnly).await?;
+            let access = Access::new(if enable { "kms:EnableKey" } else { "kms:DisableKey" });
+            let mut key = self.resolve_key(caller, key_id.unwrap_or_default(), Names::KeyOnly, &access).await?;
             let target = if enable { KeyState::Enabled } else { KeyState::Disabled };
             match key.state {
                 KeyState::Enabled | KeyState::Disabled => {}

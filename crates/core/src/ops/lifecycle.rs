@@ -9,6 +9,7 @@
 //! `Conflict` or `NotFound` and moves on).
 
 use super::invalid_state;
+use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
 use crate::model::{KeyRecord, KeyVersionRecord};
@@ -49,8 +50,9 @@ impl Kms {
             return Err(KmsError::Validation("PendingWindowInDays must be between 7 and 30".into()));
         }
         let now = self.now();
+        let access = Access::new("kms:ScheduleKeyDeletion").with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
         let (key, ()) = self
-            .modify_key(caller, req.key_id.as_deref(), |key| {
+            .modify_key(caller, req.key_id.as_deref(), &access, |key| {
                 if key.state == KeyState::PendingDeletion {
                     return Err(invalid_state(key));
                 }
@@ -77,11 +79,13 @@ impl Kms {
     ) -> Result<CancelKeyDeletionResponse, KmsError> {
         // Back to Disabled; a key whose imported material is gone goes back
         // to waiting for it.
-        let current = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let access = Access::new("kms:CancelKeyDeletion");
+        let current =
+            self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         let material_gone = current.origin == Origin::External
             && !self.store.key_version(&current.id, current.current_version).await?.is_some_and(|v| v.has_material());
         let (key, ()) = self
-            .modify_key(caller, req.key_id.as_deref(), |key| {
+            .modify_key(caller, req.key_id.as_deref(), &access, |key| {
                 if key.state != KeyState::PendingDeletion {
                     return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
                 }

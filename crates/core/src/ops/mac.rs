@@ -1,6 +1,7 @@
 //! GenerateMac, VerifyMac: HMAC keys.
 
 use super::{crypto_input, incompatible_algorithm, missing};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::model::{KeyRecord, SpecCapabilities};
 use crate::{Caller, Kms};
@@ -30,7 +31,8 @@ impl Kms {
         caller: &Caller,
         req: GenerateMacRequest,
     ) -> Result<GenerateMacResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac).await?;
+        let access = Access::new("kms:GenerateMac").with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac, &access).await?;
         let alg = algorithm(&key, req.mac_algorithm.as_ref())?;
         let message = req.message.ok_or_else(|| missing("message"))?;
         if req.dry_run == Some(true) {
@@ -44,7 +46,8 @@ impl Kms {
     /// VerifyMac. A MAC that does not match is `KMSInvalidMacException`, as
     /// in AWS; the comparison is constant-time.
     pub async fn verify_mac(&self, caller: &Caller, req: VerifyMacRequest) -> Result<VerifyMacResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac).await?;
+        let access = Access::new("kms:VerifyMac").with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac, &access).await?;
         let alg = algorithm(&key, req.mac_algorithm.as_ref())?;
         let message = req.message.ok_or_else(|| missing("message"))?;
         let mac = req.mac.ok_or_else(|| missing("mac"))?;

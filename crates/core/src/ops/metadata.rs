@@ -2,6 +2,7 @@
 
 use super::keys::{check_tags, MAX_TAGS};
 use super::{check_not_pending_deletion, marker, page_size};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::KeyRecord;
@@ -16,10 +17,11 @@ impl Kms {
         &self,
         caller: &Caller,
         key_ref: Option<&str>,
+        access: &Access,
         mut change: impl FnMut(&mut KeyRecord) -> Result<T, KmsError>,
     ) -> Result<(KeyRecord, T), KmsError> {
         loop {
-            let mut key = self.resolve_key(caller, key_ref.unwrap_or_default(), Names::KeyOnly).await?;
+            let mut key = self.resolve_key(caller, key_ref.unwrap_or_default(), Names::KeyOnly, access).await?;
             let out = change(&mut key)?;
             key.revision += 1;
             match self.store.update_key(&key).await {
@@ -37,7 +39,7 @@ impl Kms {
         req: UpdateKeyDescriptionRequest,
     ) -> Result<Empty, KmsError> {
         let description = req.description.unwrap_or_default();
-        self.modify_key(caller, req.key_id.as_deref(), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:UpdateKeyDescription"), |key| {
             check_not_pending_deletion(key)?;
             key.description.clone_from(&description);
             Ok(())
@@ -49,7 +51,7 @@ impl Kms {
     /// TagResource: adds tags, replacing the value of a key already present.
     pub async fn tag_resource(&self, caller: &Caller, req: TagResourceRequest) -> Result<Empty, KmsError> {
         let new = check_tags(req.tags.unwrap_or_default())?;
-        self.modify_key(caller, req.key_id.as_deref(), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:TagResource"), |key| {
             check_not_pending_deletion(key)?;
             let mut tags = key.tags.clone();
             for (k, v) in &new {
@@ -74,7 +76,7 @@ impl Kms {
     /// UntagResource: removes the named tags; absent names are ignored.
     pub async fn untag_resource(&self, caller: &Caller, req: UntagResourceRequest) -> Result<Empty, KmsError> {
         let names = req.tag_keys.unwrap_or_default();
-        self.modify_key(caller, req.key_id.as_deref(), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:UntagResource"), |key| {
             check_not_pending_deletion(key)?;
             key.tags.retain(|(k, _)| !names.contains(k));
             Ok(())
@@ -89,7 +91,8 @@ impl Kms {
         caller: &Caller,
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let access = Access::new("kms:ListResourceTags");
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         let start = marker(req.marker.as_deref(), |m| m.parse::<usize>().ok())?.unwrap_or(0);
         let limit = page_size(req.limit, 50, 50);
         let page: Vec<Tag> = key

@@ -7,6 +7,7 @@ mod aliases;
 mod crypto;
 mod data_key_pair;
 mod import;
+mod key_policy;
 mod keys;
 mod lifecycle;
 mod mac;
@@ -134,9 +135,11 @@ impl crate::Kms {
         caller: &crate::Caller,
         key_ref: Option<&str>,
         usage: &KeyUsage,
+        access: &crate::authz::Access,
     ) -> Result<KeyRecord, KmsError> {
-        let key =
-            self.resolve_key(caller, key_ref.ok_or_else(|| missing("keyId"))?, crate::kms::Names::KeyOrAlias).await?;
+        let key = self
+            .resolve_key(caller, key_ref.ok_or_else(|| missing("keyId"))?, crate::kms::Names::KeyOrAlias, access)
+            .await?;
         check_usable(&key)?;
         check_usage(&key, usage)?;
         Ok(key)

@@ -7,6 +7,7 @@
 
 use super::lifecycle::DAY_MS;
 use super::{invalid_state, marker, page_size};
+use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
 use crate::model::{KeyRecord, KeyVersionRecord};
@@ -109,7 +110,8 @@ impl Kms {
     pub async fn enable_key_rotation(&self, caller: &Caller, req: EnableKeyRotationRequest) -> Result<Empty, KmsError> {
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
         let now = self.now();
-        self.modify_key(caller, req.key_id.as_deref(), |key| {
+        let access = Access::new("kms:EnableKeyRotation").with("kms:RotationPeriodInDays", period);
+        self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
             let period = i32::try_from(period).map_err(|_| KmsError::Validation("RotationPeriodInDays".into()))?;
@@ -129,7 +131,7 @@ impl Kms {
         caller: &Caller,
         req: DisableKeyRotationRequest,
     ) -> Result<Empty, KmsError> {
-        self.modify_key(caller, req.key_id.as_deref(), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:DisableKeyRotation"), |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
             key.rotation_period_days = None;
@@ -146,7 +148,14 @@ impl Kms {
         caller: &Caller,
         req: GetKeyRotationStatusRequest,
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:GetKeyRotationStatus"),
+            )
+            .await?;
         check_rotatable(&key, false)?;
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: key.rotation_period_days.is_some(),
@@ -166,7 +175,14 @@ impl Kms {
         caller: &Caller,
         req: RotateKeyOnDemandRequest,
     ) -> Result<RotateKeyOnDemandResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:RotateKeyOnDemand"),
+            )
+            .await?;
         check_rotatable(&key, true)?;
         check_enabled(&key)?;
         let versions = self.all_versions(&key).await?;
@@ -215,7 +231,14 @@ impl Kms {
         caller: &Caller,
         req: ListKeyRotationsRequest,
     ) -> Result<ListKeyRotationsResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly).await?;
+        let key = self
+            .resolve_key(
+                caller,
+                req.key_id.as_deref().unwrap_or_default(),
+                Names::KeyOnly,
+                &Access::new("kms:ListKeyRotations"),
+            )
+            .await?;
         check_rotatable(&key, true)?;
         let all = req.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial);
         let after = marker(req.marker.as_deref(), |m| m.parse::<u32>().ok())?.unwrap_or(0);

@@ -1,6 +1,7 @@
 //! Sign, Verify, GetPublicKey: asymmetric keys.
 
 use super::{check_usable, crypto_input, customer_master_key_spec, incompatible_algorithm, missing};
+use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::{KeyRecord, SpecCapabilities};
@@ -75,7 +76,10 @@ fn prepare(
 impl Kms {
     /// Sign.
     pub async fn sign(&self, caller: &Caller, req: SignRequest) -> Result<SignResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify).await?;
+        let access = Access::new("kms:Sign")
+            .with_opt("kms:SigningAlgorithm", req.signing_algorithm.as_ref())
+            .with("kms:MessageType", req.message_type.as_ref().map_or_else(|| "RAW".to_owned(), ToString::to_string));
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify, &access).await?;
         let message = req.message.ok_or_else(|| missing("message"))?;
         let (alg, kind) = prepare(&key, req.signing_algorithm.as_ref(), req.message_type.as_ref(), message.len())?;
         if req.dry_run == Some(true) {
@@ -93,7 +97,10 @@ impl Kms {
     /// Verify. A signature that does not verify is
     /// `KMSInvalidSignatureException`, as in AWS.
     pub async fn verify(&self, caller: &Caller, req: VerifyRequest) -> Result<VerifyResponse, KmsError> {
-        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify).await?;
+        let access = Access::new("kms:Verify")
+            .with_opt("kms:SigningAlgorithm", req.signing_algorithm.as_ref())
+            .with("kms:MessageType", req.message_type.as_ref().map_or_else(|| "RAW".to_owned(), ToString::to_string));
+        let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify, &access).await?;
         let message = req.message.ok_or_else(|| missing("message"))?;
         let signature = req.signature.ok_or_else(|| missing("signature"))?;
         let (alg, kind) = prepare(&key, req.signing_algorithm.as_ref(), req.message_type.as_ref(), message.len())?;
@@ -118,7 +125,9 @@ impl Kms {
         caller: &Caller,
         req: GetPublicKeyRequest,
     ) -> Result<GetPublicKeyResponse, KmsError> {
-        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias).await?;
+        let access = Access::new("kms:GetPublicKey");
+        let key =
+            self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias, &access).await?;
         check_usable(&key)?;
         if key.spec == KeySpec::SymmetricDefault || key.usage == KeyUsage::GenerateVerifyMac {
             return Err(KmsError::Unsupported(format!(

@@ -138,6 +138,18 @@ impl TestServer {
         aws_sdk_kms::Client::from_conf(conf)
     }
 
+    /// Creates another account with one access key and returns a client of
+    /// it in us-east-1.
+    pub async fn client_of_new_account(&self, account: &str, access_key: &str, secret: &str) -> aws_sdk_kms::Client {
+        let spec = trent_core::BootstrapSpec {
+            account_id: Some(account.into()),
+            access_key_id: Some(access_key.into()),
+            secret_access_key: Some(zeroize::Zeroizing::new(secret.into())),
+        };
+        self.state.kms().create_account(spec).await.unwrap();
+        self.client_with("us-east-1", access_key, secret)
+    }
+
     /// Stops the server gracefully and waits for it, keeping the data
     /// directory (when the builder was given one).
     pub async fn stop(mut self) {

@@ -7,6 +7,7 @@
 mod asymmetric;
 mod at_rest;
 mod common;
+mod key_policies;
 mod lifecycle;
 mod multinode;
 mod protocol;

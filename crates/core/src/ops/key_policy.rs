@@ -1,0 +1,82 @@
+//! PutKeyPolicy, GetKeyPolicy, ListKeyPolicies, and the checks every key
+//! policy passes before it is stored (CreateKey's too).
+
+use crate::authz::Access;
+use crate::error::KmsError;
+use crate::kms::Names;
+use crate::policy::{Policy, PolicyKind};
+use crate::{Caller, Kms};
+use trent_api::ops::*;
+
+/// The one policy name AWS supports.
+const DEFAULT_POLICY_NAME: &str = "default";
+
+/// Parses a key policy and runs AWS's lockout safety check: unless
+/// `bypass`, the policy must keep allowing the caller to call PutKeyPolicy
+/// on the key, or nobody could ever change it again.
+pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypass: bool) -> Result<(), KmsError> {
+    let policy = Policy::parse(text, PolicyKind::Key).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+    if !bypass
+        && !policy.allows_unconditionally(
+            caller.principal.as_str(),
+            caller.account.as_str(),
+            "kms:PutKeyPolicy",
+            key_arn,
+        )
+    {
+        return Err(KmsError::MalformedPolicyDocument(
+            "The new key policy will not allow you to update the key policy in the future.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_policy_name(name: Option<&str>) -> Result<(), KmsError> {
+    match name {
+        None | Some(DEFAULT_POLICY_NAME) => Ok(()),
+        Some(_) => Err(KmsError::NotFound("No such policy exists".into())),
+    }
+}
+
+impl Kms {
+    /// PutKeyPolicy: replaces the key policy (the caller must be allowed
+    /// `kms:PutKeyPolicy` by the current one).
+    pub async fn put_key_policy(&self, caller: &Caller, req: PutKeyPolicyRequest) -> Result<Empty, KmsError> {
+        check_policy_name(req.policy_name.as_deref())?;
+        let text = req.policy.ok_or_else(|| super::missing("policy"))?;
+        let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+        let access = Access::new("kms:PutKeyPolicy");
+        self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
+            check_key_policy(caller, &text, &key.arn(), bypass)?;
+            key.policy.clone_from(&text);
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    /// GetKeyPolicy.
+    pub async fn get_key_policy(
+        &self,
+        caller: &Caller,
+        req: GetKeyPolicyRequest,
+    ) -> Result<GetKeyPolicyResponse, KmsError> {
+        let access = Access::new("kms:GetKeyPolicy");
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        check_policy_name(req.policy_name.as_deref())?;
+        Ok(GetKeyPolicyResponse { policy: Some(key.policy), policy_name: Some(DEFAULT_POLICY_NAME.to_owned()) })
+    }
+
+    /// ListKeyPolicies: always the one policy, `default`.
+    pub async fn list_key_policies(
+        &self,
+        caller: &Caller,
+        req: ListKeyPoliciesRequest,
+    ) -> Result<ListKeyPoliciesResponse, KmsError> {
+        let access = Access::new("kms:ListKeyPolicies");
+        self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        // One name: any marker (which we never hand out) ends the list.
+        let policy_names = if req.marker.is_some() { Vec::new() } else { vec![DEFAULT_POLICY_NAME.to_owned()] };
+        Ok(ListKeyPoliciesResponse { policy_names, next_marker: None, truncated: false })
+    }
+}
