@@ -258,6 +258,33 @@ def main():
         assert json.loads(got["Policy"]) == doc, got
         kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"team": "red"})
 
+    @check("boto3 + aws CLI: grants (create with a constraint, list, revoke, retire)")
+    def _():
+        root = f"arn:aws:iam::{ACCOUNT}:root"
+        key = kms.create_key()["KeyMetadata"]["Arn"]
+        g = kms.create_grant(KeyId=key, GranteePrincipal=root, RetiringPrincipal=root,
+                             Operations=["Encrypt", "Decrypt"], Name="interop",
+                             Constraints={"EncryptionContextSubset": {"app": "interop"}})
+        assert len(g["GrantId"]) == 64 and g["GrantToken"], g
+        again = kms.create_grant(KeyId=key, GranteePrincipal=root, RetiringPrincipal=root,
+                                 Operations=["Decrypt", "Encrypt"], Name="interop",
+                                 Constraints={"EncryptionContextSubset": {"app": "interop"}})
+        assert again["GrantId"] == g["GrantId"], "a named retry returns the same grant"
+        grants = kms.list_grants(KeyId=key)["Grants"]
+        assert [x["GrantId"] for x in grants] == [g["GrantId"]], grants
+        assert grants[0]["Constraints"] == {"EncryptionContextSubset": {"app": "interop"}}, grants
+        retirable = kms.list_retirable_grants(RetiringPrincipal=root)["Grants"]
+        assert g["GrantId"] in [x["GrantId"] for x in retirable]
+        ep = server.endpoint
+        listed = cli(ep, "list-grants", "--key-id", key)["Grants"]
+        assert listed[0]["Operations"] == ["Decrypt", "Encrypt"], listed
+        cli(ep, "revoke-grant", "--key-id", key, "--grant-id", g["GrantId"])
+        assert kms.list_grants(KeyId=key)["Grants"] == []
+        g2 = kms.create_grant(KeyId=key, GranteePrincipal=root, RetiringPrincipal=root, Operations=["Encrypt"])
+        kms.retire_grant(GrantToken=g2["GrantToken"])
+        assert error_code(lambda: kms.retire_grant(GrantToken=g2["GrantToken"])) == "NotFoundException"
+        assert error_code(lambda: kms.revoke_grant(KeyId=key, GrantId="x")) == "InvalidGrantIdException"
+
     @check("aws CLI: every operation")
     def _():
         ep = server.endpoint

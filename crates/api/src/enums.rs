@@ -157,6 +157,31 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What a grant allows (`GrantOperation`).
+    GrantOperation {
+        Decrypt = "Decrypt",
+        Encrypt = "Encrypt",
+        GenerateDataKey = "GenerateDataKey",
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        ReEncryptFrom = "ReEncryptFrom",
+        ReEncryptTo = "ReEncryptTo",
+        Sign = "Sign",
+        Verify = "Verify",
+        GetPublicKey = "GetPublicKey",
+        CreateGrant = "CreateGrant",
+        RetireGrant = "RetireGrant",
+        DescribeKey = "DescribeKey",
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        GenerateMac = "GenerateMac",
+        VerifyMac = "VerifyMac",
+        DeriveSharedSecret = "DeriveSharedSecret",
+        Encapsulate = "Encapsulate",
+        Decapsulate = "Decapsulate",
+    }
+}
+
+wire_enum! {
     /// Encapsulation algorithms (`EncapsulationAlgorithmSpec`).
     EncapsulationAlgorithm { MlKem = "ML_KEM" }
 }

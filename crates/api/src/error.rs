@@ -47,6 +47,7 @@ error_codes! {
     InvalidAliasName = ("InvalidAliasNameException", 400),
     InvalidArn = ("InvalidArnException", 400),
     InvalidCiphertext = ("InvalidCiphertextException", 400),
+    InvalidGrantId = ("InvalidGrantIdException", 400),
     InvalidGrantToken = ("InvalidGrantTokenException", 400),
     InvalidKeyUsage = ("InvalidKeyUsageException", 400),
     InvalidMarker = ("InvalidMarkerException", 400),

@@ -186,6 +186,83 @@ impl Violations {
     }
 }
 
+impl Violations {
+    /// `PrincipalIdType`.
+    fn principal(&mut self, at: &str, v: Option<&String>) {
+        let v = v.map(String::as_str);
+        self.len(at, v, 1, 256);
+        self.pattern(at, v, "^[\\w+=,.@:/-]+$", |s| s.chars().all(|c| c.is_alphanumeric() || "_+=,.@:/-".contains(c)));
+    }
+
+    /// `GrantIdType`.
+    fn grant_id(&mut self, v: Option<&String>) {
+        self.len("grantId", v.map(String::as_str), 1, 128);
+    }
+
+    /// `GrantTokenType`: never quoted.
+    fn grant_token(&mut self, v: Option<&String>) {
+        self.blob_len("grantToken", v.map(|t| t.chars().count()), 1, 8192);
+    }
+
+    /// `ServicePrincipalType`.
+    fn service_principal(&mut self, at: &str, v: Option<&String>) {
+        self.len(at, v.map(String::as_str), 1, 128);
+    }
+}
+
+impl Validate for CreateGrantRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.principal("granteePrincipal", self.grantee_principal.as_ref());
+        v.principal("retiringPrincipal", self.retiring_principal.as_ref());
+        v.required("operations", &self.operations);
+        for (i, op) in self.operations.iter().flatten().enumerate() {
+            v.enumeration(&format!("operations.{}.member", i + 1), Some(op));
+        }
+        v.grant_tokens(self.grant_tokens.as_ref());
+        v.len("name", self.name.as_deref(), 1, 256);
+        v.pattern("name", self.name.as_deref(), ALIAS_PATTERN, alias_chars_ok);
+        v.service_principal("granteeServicePrincipal", self.grantee_service_principal.as_ref());
+        v.service_principal("retiringServicePrincipal", self.retiring_service_principal.as_ref());
+    }
+}
+
+impl Validate for ListGrantsRequest {
+    fn check(&self, v: &mut Violations) {
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+        v.key_only(self.key_id.as_ref());
+        v.grant_id(self.grant_id.as_ref());
+        v.principal("granteePrincipal", self.grantee_principal.as_ref());
+        v.service_principal("granteeServicePrincipal", self.grantee_service_principal.as_ref());
+    }
+}
+
+impl Validate for ListRetirableGrantsRequest {
+    fn check(&self, v: &mut Violations) {
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+        v.principal("retiringPrincipal", self.retiring_principal.as_ref());
+        v.service_principal("retiringServicePrincipal", self.retiring_service_principal.as_ref());
+    }
+}
+
+impl Validate for RetireGrantRequest {
+    fn check(&self, v: &mut Violations) {
+        v.grant_token(self.grant_token.as_ref());
+        v.key_id("keyId", self.key_id.as_ref());
+        v.grant_id(self.grant_id.as_ref());
+    }
+}
+
+impl Validate for RevokeGrantRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("grantId", &self.grant_id);
+        v.grant_id(self.grant_id.as_ref());
+    }
+}
+
 impl Validate for PutKeyPolicyRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());

@@ -7,15 +7,17 @@
 //! 1. the key policy is evaluated ([`crate::policy`]);
 //! 2. an explicit Deny refuses; an Allow naming the caller permits when the
 //!    caller's own account also lets it act (its identity side);
-//! 3. otherwise the request is refused (implicit deny).
+//! 3. otherwise a grant on the key to the caller for this operation, whose
+//!    encryption context constraints the request meets, permits;
+//! 4. otherwise the request is refused (implicit deny).
 //!
 //! Identity side, for now: every principal is an account root, which IAM
 //! never restricts, so an account principal in the key policy ("enable IAM
-//! policies") is enough. IAM users, roles and grants plug in at
-//! [`identity_decision`] and beside the key policy.
+//! policies") is enough. IAM users and roles plug in at
+//! [`identity_decision`].
 
 use crate::error::KmsError;
-use crate::model::KeyRecord;
+use crate::model::{GrantRecord, KeyRecord};
 use crate::policy::{Decision, Policy, PolicyKind, Request};
 use crate::{Caller, Kms};
 use std::collections::HashMap;
@@ -28,6 +30,54 @@ pub(crate) struct Access {
     /// `kms:Encrypt`.
     pub action: &'static str,
     context: Vec<(String, Vec<String>)>,
+    /// The request's encryption context, for grant constraints.
+    encryption_context: Option<EncryptionContext>,
+}
+
+/// How a request was authorized.
+#[derive(Debug)]
+pub(crate) enum Route {
+    /// The key policy allows it.
+    KeyPolicy,
+    /// Only grants allow it: these ones.
+    Grants(Vec<GrantRecord>),
+}
+
+/// Most grants one key may have (AWS's quota).
+pub(crate) const MAX_GRANTS_PER_KEY: usize = 50_000;
+
+/// Operations that take an encryption context: grant constraints apply to
+/// them (on symmetric keys) and to no other.
+const CONTEXT_OPERATIONS: &[&str] = &[
+    "Encrypt",
+    "Decrypt",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+];
+
+/// Whether a grant's encryption context constraints admit a request's
+/// context. Keys compare case-insensitively, values exactly (AWS's rule for
+/// grant constraints).
+pub(crate) fn constraints_admit(grant: &GrantRecord, ctx: Option<&EncryptionContext>) -> bool {
+    let lower = |m: &EncryptionContext| -> HashMap<String, String> {
+        m.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect()
+    };
+    let request = ctx.map(lower).unwrap_or_default();
+    if let Some(eq) = &grant.context_equals {
+        if lower(eq) != request {
+            return false;
+        }
+    }
+    if let Some(sub) = &grant.context_subset {
+        if !lower(sub).iter().all(|(k, v)| request.get(k) == Some(v)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Actions AWS lets another account perform on a key, when the key policy
@@ -61,7 +111,13 @@ const CROSS_ACCOUNT_ACTIONS: &[&str] = &[
 impl Access {
     /// An action with no operation-specific condition keys.
     pub(crate) fn new(action: &'static str) -> Self {
-        Access { action, context: Vec::new() }
+        Access { action, context: Vec::new(), encryption_context: None }
+    }
+
+    /// Adds a multivalued condition key.
+    pub(crate) fn with_all(mut self, key: &str, values: Vec<String>) -> Self {
+        self.context.push((key.to_ascii_lowercase(), values));
+        self
     }
 
     /// Adds a single-valued condition key.
@@ -87,7 +143,13 @@ impl Access {
             }
             self.context.push(("kms:encryptioncontextkeys".into(), ctx.keys().cloned().collect()));
         }
+        self.encryption_context = ctx.cloned();
         self
+    }
+
+    /// The grant operation this action is (`kms:Encrypt` → `Encrypt`).
+    fn operation(&self) -> &'static str {
+        self.action.strip_prefix("kms:").unwrap_or(self.action)
     }
 
     /// Whether another account may be granted this action by a key policy.
@@ -104,13 +166,13 @@ fn identity_decision(_caller: &Caller) -> Decision {
 impl Kms {
     /// Authorizes `caller` to do `access` to `key` (reached through
     /// `request_alias` when the request named an alias).
-    pub(crate) fn authorize(
+    pub(crate) async fn authorize(
         &self,
         caller: &Caller,
         key: &KeyRecord,
         access: &Access,
         request_alias: Option<&str>,
-    ) -> Result<(), KmsError> {
+    ) -> Result<Route, KmsError> {
         let key_arn = key.arn();
         let context = self.condition_context(caller, key, access, request_alias);
         let request = Request {
@@ -133,13 +195,34 @@ impl Kms {
             .map(|p| p.evaluate(&request))
             .unwrap_or(Decision::NotApplicable);
         match key_policy {
-            Decision::Deny => Err(denied("with an explicit deny in a resource-based policy")),
-            Decision::Allow if identity_decision(caller) == Decision::Allow => Ok(()),
-            Decision::Allow => Err(denied("because no identity-based policy allows the action")),
-            Decision::NotApplicable => {
-                Err(denied(&format!("because no resource-based policy allows the {} action", access.action)))
-            }
+            Decision::Deny => return Err(denied("with an explicit deny in a resource-based policy")),
+            Decision::Allow if identity_decision(caller) == Decision::Allow => return Ok(Route::KeyPolicy),
+            Decision::Allow | Decision::NotApplicable => {}
         }
+        let grants = self.matching_grants(caller, key, access).await?;
+        if !grants.is_empty() && identity_decision(caller) == Decision::Allow {
+            return Ok(Route::Grants(grants));
+        }
+        Err(denied(&format!("because no resource-based policy allows the {} action", access.action)))
+    }
+
+    /// The grants on `key` to the caller for this operation whose
+    /// constraints the request meets.
+    async fn matching_grants(
+        &self,
+        caller: &Caller,
+        key: &KeyRecord,
+        access: &Access,
+    ) -> Result<Vec<GrantRecord>, KmsError> {
+        let op = access.operation();
+        let constrained = key.spec == trent_api::enums::KeySpec::SymmetricDefault && CONTEXT_OPERATIONS.contains(&op);
+        let grants = self.store.grants(&key.id, None, MAX_GRANTS_PER_KEY).await?;
+        Ok(grants
+            .into_iter()
+            .filter(|g| g.grantee_principal == caller.principal.as_str())
+            .filter(|g| g.operations.iter().any(|o| o == op))
+            .filter(|g| !constrained || constraints_admit(g, access.encryption_context.as_ref()))
+            .collect())
     }
 
     /// The condition keys of a request: the global `aws:` keys Trent knows,

@@ -49,6 +49,12 @@ pub enum KmsError {
     /// `InvalidMarkerException`.
     #[error("{0}")]
     InvalidMarker(String),
+    /// `InvalidGrantIdException`.
+    #[error("{0}")]
+    InvalidGrantId(String),
+    /// `InvalidGrantTokenException`.
+    #[error("{0}")]
+    InvalidGrantToken(String),
     /// `TagException`.
     #[error("{0}")]
     Tag(String),
@@ -141,6 +147,8 @@ impl KmsError {
             KmsError::InvalidAliasName(_) => C::InvalidAliasName,
             KmsError::InvalidArn(_) => C::InvalidArn,
             KmsError::InvalidMarker(_) => C::InvalidMarker,
+            KmsError::InvalidGrantId(_) => C::InvalidGrantId,
+            KmsError::InvalidGrantToken(_) => C::InvalidGrantToken,
             KmsError::Tag(_) => C::Tag,
             KmsError::MalformedPolicyDocument(_) => C::MalformedPolicyDocument,
             KmsError::LimitExceeded(_) => C::LimitExceeded,

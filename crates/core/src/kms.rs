@@ -1,6 +1,6 @@
 //! The [`Kms`] facade.
 
-use crate::authz::Access;
+use crate::authz::{Access, Route};
 use crate::clock::Clock;
 use crate::error::KmsError;
 use crate::keyring::{Keyring, OpenError};
@@ -220,6 +220,17 @@ impl Kms {
         names: Names,
         access: &Access,
     ) -> Result<KeyRecord, KmsError> {
+        Ok(self.resolve_key_routed(caller, key_ref, names, access).await?.0)
+    }
+
+    /// [`Kms::resolve_key`], also saying how the request was authorized.
+    pub(crate) async fn resolve_key_routed(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        names: Names,
+        access: &Access,
+    ) -> Result<(KeyRecord, Route), KmsError> {
         let own = caller.scope();
         let not_found = |id: &KeyId| {
             KmsError::NotFound(format!("Key '{}' does not exist", key_arn(&caller.region, &caller.account, id)))
@@ -260,8 +271,8 @@ impl Kms {
             }
         };
         let key = self.store.key(&scope, &key_id).await?.ok_or_else(|| not_found(&key_id))?;
-        self.authorize(caller, &key, access, request_alias.as_ref().map(|a| a.as_str()))?;
-        Ok(key)
+        let route = self.authorize(caller, &key, access, request_alias.as_ref().map(|a| a.as_str())).await?;
+        Ok((key, route))
     }
 
     async fn alias_target(&self, scope: &Scope, name: &AliasName) -> Result<KeyId, KmsError> {

@@ -16,6 +16,7 @@ struct Inner {
     keys: BTreeMap<KeyId, KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
     aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
+    grants: BTreeMap<(KeyId, String), GrantRecord>,
     destroyed: BTreeMap<KeyId, (Scope, i64)>,
 }
 
@@ -168,6 +169,7 @@ impl Store for InMemoryStore {
         g.keys.remove(&key.id);
         g.versions.retain(|(k, _), _| k != &key.id);
         g.aliases.retain(|_, a| a.target != key.id);
+        g.grants.retain(|(k, _), _| k != &key.id);
         g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
         Ok(())
     }
@@ -237,5 +239,46 @@ impl Store for InMemoryStore {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
+        let mut g = self.lock();
+        let k = (grant.key_id.clone(), grant.grant_id.clone());
+        if g.grants.contains_key(&k) {
+            return Err(StoreError::AlreadyExists);
+        }
+        g.grants.insert(k, grant.clone());
+        Ok(())
+    }
+
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+        let g = self.lock();
+        Ok(g.grants
+            .values()
+            .filter(|r| &r.key_id == key_id)
+            .filter(|r| after.is_none_or(|a| r.grant_id.as_str() > a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let g = self.lock();
+        Ok(g.grants
+            .values()
+            .filter(|r| r.retiring_principal.as_deref() == Some(principal))
+            .filter(|r| after.is_none_or(|(k, id)| (&r.key_id, r.grant_id.as_str()) > (k, id)))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
+        self.lock().grants.remove(&(key_id.clone(), grant_id.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
     }
 }

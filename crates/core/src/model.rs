@@ -125,6 +125,75 @@ pub struct AliasRecord {
     pub updated_at: i64,
 }
 
+/// A grant on a key (KMS Developer Guide, "Grants in AWS KMS").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// The key.
+    pub key_id: KeyId,
+    /// The key's ARN (it never changes; lists of grants across keys show it).
+    pub key_arn: String,
+    /// 64 hex characters, unique per key.
+    pub grant_id: String,
+    /// Name given at creation (idempotent retries).
+    pub name: Option<String>,
+    /// Who gets the permissions (a principal ARN).
+    pub grantee_principal: String,
+    /// Who may retire the grant.
+    pub retiring_principal: Option<String>,
+    /// The root ARN of the key's account, which issues the grant.
+    pub issuing_account: String,
+    /// What it allows, as `GrantOperation` wire names.
+    pub operations: Vec<String>,
+    /// `EncryptionContextEquals` constraint.
+    pub context_equals: Option<std::collections::BTreeMap<String, String>>,
+    /// `EncryptionContextSubset` constraint.
+    pub context_subset: Option<std::collections::BTreeMap<String, String>>,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl GrantRecord {
+    /// The operations as stored by SQL backends (a JSON array).
+    pub fn operations_text(&self) -> String {
+        serde_json::Value::from(self.operations.clone()).to_string()
+    }
+
+    /// The constraints as stored by SQL backends (a JSON object, or `None`).
+    pub fn constraints_text(&self) -> Option<String> {
+        if self.context_equals.is_none() && self.context_subset.is_none() {
+            return None;
+        }
+        let mut o = serde_json::Map::new();
+        if let Some(e) = &self.context_equals {
+            o.insert("equals".into(), serde_json::json!(e));
+        }
+        if let Some(e) = &self.context_subset {
+            o.insert("subset".into(), serde_json::json!(e));
+        }
+        Some(serde_json::Value::Object(o).to_string())
+    }
+
+    /// Parses what [`Self::operations_text`] wrote.
+    pub fn parse_operations(text: &str) -> Option<Vec<String>> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// Parses what [`Self::constraints_text`] wrote: (equals, subset).
+    #[allow(clippy::type_complexity)]
+    pub fn parse_constraints(
+        text: Option<&str>,
+    ) -> Option<(Option<std::collections::BTreeMap<String, String>>, Option<std::collections::BTreeMap<String, String>>)>
+    {
+        let Some(text) = text else { return Some((None, None)) };
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let get = |k: &str| match v.get(k) {
+            None => Some(None),
+            Some(m) => serde_json::from_value(m.clone()).ok().map(Some),
+        };
+        Some((get("equals")?, get("subset")?))
+    }
+}
+
 /// An account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountRecord {

@@ -76,7 +76,7 @@ pub trait Store: Send + Sync + 'static {
     /// before `now`. At most `limit`, in key id order.
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Destroys a key whose stored revision is `key.revision`: every version
-    /// of its material, its aliases and the key itself, atomically, leaving
+    /// of its material, its aliases, its grants and the key itself, atomically, leaving
     /// only a tombstone (scope, id, time). `Conflict` if the key changed,
     /// `NotFound` if it is gone. Backends overwrite what they delete where
     /// they can, so no copy of the wrapped material stays on disk.
@@ -89,6 +89,21 @@ pub trait Store: Send + Sync + 'static {
     async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()>;
     /// True when a key with this id was destroyed in this scope.
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool>;
+
+    /// Adds a grant; `AlreadyExists` if the key has a grant of that id.
+    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()>;
+    /// Grants of a key, by grant id, strictly after `after`.
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>>;
+    /// Grants that `principal` may retire, by (key id, grant id), strictly
+    /// after `after`.
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>>;
+    /// Deletes a grant; `NotFound` if it does not exist.
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()>;
 
     /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()>;

@@ -105,6 +105,11 @@ operations! {
     "PutKeyPolicy" => put_key_policy,
     "GetKeyPolicy" => get_key_policy,
     "ListKeyPolicies" => list_key_policies,
+    "CreateGrant" => create_grant,
+    "ListGrants" => list_grants,
+    "ListRetirableGrants" => list_retirable_grants,
+    "RetireGrant" => retire_grant,
+    "RevokeGrant" => revoke_grant,
 }
 
 /// Operations of the KMS API that Trent does not implement yet: they answer
@@ -113,15 +118,10 @@ operations! {
 pub(crate) const NOT_YET: &[&str] = &[
     "ConnectCustomKeyStore",
     "CreateCustomKeyStore",
-    "CreateGrant",
     "DeleteCustomKeyStore",
     "DescribeCustomKeyStores",
     "DisconnectCustomKeyStore",
-    "ListGrants",
-    "ListRetirableGrants",
     "ReplicateKey",
-    "RetireGrant",
-    "RevokeGrant",
     "UpdateCustomKeyStore",
     "UpdatePrimaryRegion",
     "GetKeyLastUsage",

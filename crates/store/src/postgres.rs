@@ -13,8 +13,8 @@
 //! under a domain key in any case.
 
 use crate::sql::{
-    corrupt, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql, SchemaError,
-    KEY_COLUMNS, VERSION_COLUMNS,
+    corrupt, grant_from_parts, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql,
+    SchemaError, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -28,7 +28,8 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 /// Migrations in order; the position is the schema version (from 1).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_grants.sql")];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
 /// Connections per node.
@@ -200,6 +201,25 @@ fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
         next_rotation_at: r.try_get("next_rotation_at").map_err(backend)?,
         next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
     })
+}
+
+fn grant_from_row(r: &Row) -> StoreResult<GrantRecord> {
+    let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+    let opt = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
+    let operations = text(7)?;
+    let constraints = opt(8)?;
+    grant_from_parts(
+        text(0)?,
+        text(1)?,
+        text(2)?,
+        opt(3)?,
+        text(4)?,
+        opt(5)?,
+        text(6)?,
+        &operations,
+        constraints.as_deref(),
+        r.try_get(9).map_err(backend)?,
+    )
 }
 
 fn version_from_row(r: &Row) -> StoreResult<KeyVersionRecord> {
@@ -449,6 +469,7 @@ impl Store for PostgresStore {
         }
         let id = key.id.as_str();
         tx.execute("DELETE FROM aliases WHERE target = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM grants WHERE key_id = $1", &[&id]).await.map_err(backend)?;
         tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&id]).await.map_err(backend)?;
         tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
         tx.execute(
@@ -569,5 +590,74 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         rows.iter().map(alias_from_row).collect()
+    }
+
+    async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+            &[
+                &g.key_id.as_str(),
+                &g.grant_id,
+                &g.key_arn,
+                &g.name,
+                &g.grantee_principal,
+                &g.retiring_principal,
+                &g.issuing_account,
+                &g.operations_text(),
+                &g.constraints_text(),
+                &g.created_at,
+            ],
+        )
+        .await
+        .map_err(write_err)?;
+        Ok(())
+    }
+
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 AND grant_id > $2 ORDER BY grant_id LIMIT $3"
+                ),
+                &[&key_id.as_str(), &after.unwrap_or_default(), &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let c = self.client().await?;
+        let (after_key, after_id) = after.map_or(("", ""), |(k, g)| (k.as_str(), g));
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = $1 AND (key_id, grant_id) > ($2, $3) \
+                     ORDER BY key_id, grant_id LIMIT $4"
+                ),
+                &[&principal, &after_key, &after_id, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
+        let c = self.client().await?;
+        let n = c
+            .execute("DELETE FROM grants WHERE key_id = $1 AND grant_id = $2", &[&key_id.as_str(), &grant_id])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 }

@@ -74,6 +74,43 @@ pub(crate) fn revision_param(r: u64) -> StoreResult<i64> {
     i64::try_from(r).map_err(|_| StoreError::backend(SchemaError("revision out of range".into())))
 }
 
+/// The columns of `grants`, in the order [`grant_from_parts`] takes them.
+pub(crate) const GRANT_COLUMNS: &str =
+    "key_id, grant_id, key_arn, name, grantee, retiring, issuing_account, operations, constraints_json, created_at";
+
+/// A grant from its columns (shared by both backends).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn grant_from_parts(
+    key_id: String,
+    grant_id: String,
+    key_arn: String,
+    name: Option<String>,
+    grantee: String,
+    retiring: Option<String>,
+    issuing_account: String,
+    operations: &str,
+    constraints: Option<&str>,
+    created_at: i64,
+) -> StoreResult<trent_core::model::GrantRecord> {
+    let operations =
+        trent_core::model::GrantRecord::parse_operations(operations).ok_or_else(|| corrupt("grant operations"))?;
+    let (context_equals, context_subset) =
+        trent_core::model::GrantRecord::parse_constraints(constraints).ok_or_else(|| corrupt("grant constraints"))?;
+    Ok(trent_core::model::GrantRecord {
+        key_id: trent_api::ids::KeyId::new_unchecked(key_id),
+        grant_id,
+        key_arn,
+        name,
+        grantee_principal: grantee,
+        retiring_principal: retiring,
+        issuing_account,
+        operations,
+        context_equals,
+        context_subset,
+        created_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

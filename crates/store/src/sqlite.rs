@@ -21,8 +21,8 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql, SchemaError, KEY_COLUMNS,
-    VERSION_COLUMNS,
+    grant_from_parts, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql,
+    SchemaError, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -30,8 +30,11 @@ fn q(i: usize) -> String {
 }
 
 /// Migrations in order; the position is the schema version (from 1).
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_lifecycle.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_lifecycle.sql"),
+    include_str!("../migrations/sqlite/0003_grants.sql"),
+];
 
 /// A [`Store`] in one SQLite database file.
 #[derive(Clone)]
@@ -220,6 +223,54 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
             })
             .transpose()?,
     })
+}
+
+/// The raw columns of a grant row; decoded outside rusqlite's row closure
+/// so that a corrupt value is a store error, not a rusqlite one.
+struct GrantParts(String, String, String, Option<String>, String, Option<String>, String, String, Option<String>, i64);
+
+impl GrantParts {
+    fn decode(self) -> StoreResult<GrantRecord> {
+        let GrantParts(
+            key_id,
+            grant_id,
+            key_arn,
+            name,
+            grantee,
+            retiring,
+            issuing,
+            operations,
+            constraints,
+            created_at,
+        ) = self;
+        grant_from_parts(
+            key_id,
+            grant_id,
+            key_arn,
+            name,
+            grantee,
+            retiring,
+            issuing,
+            &operations,
+            constraints.as_deref(),
+            created_at,
+        )
+    }
+}
+
+fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantParts> {
+    Ok(GrantParts(
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
 }
 
 fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
@@ -487,6 +538,7 @@ impl Store for SqliteStore {
                 Some(_) => {}
             }
             tx.execute("DELETE FROM aliases WHERE target = ?1", params![key.id.as_str()]).map_err(backend)?;
+            tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
             tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
             tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
             tx.execute(
@@ -648,6 +700,83 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
+        let g = grant.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    g.key_id.as_str(),
+                    g.grant_id,
+                    g.key_arn,
+                    g.name,
+                    g.grantee_principal,
+                    g.retiring_principal,
+                    g.issuing_account,
+                    g.operations_text(),
+                    g.constraints_text(),
+                    g.created_at
+                ],
+            )
+            .map_err(write_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+        let key_id = key_id.as_str().to_owned();
+        let after = after.unwrap_or_default().to_owned();
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND grant_id > ?2 ORDER BY grant_id LIMIT ?3"
+                ))
+                .map_err(backend)?;
+            let rows = st.query_map(params![key_id, after, limit_param(limit)], grant_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
+        })
+        .await
+    }
+
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let principal = principal.to_owned();
+        let (after_key, after_id) =
+            after.map_or((String::new(), String::new()), |(k, g)| (k.as_str().to_owned(), g.to_owned()));
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = ?1 AND (key_id, grant_id) > (?2, ?3) \
+                     ORDER BY key_id, grant_id LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![principal, after_key, after_id, limit_param(limit)], grant_row)
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
+        })
+        .await
+    }
+
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
+        let (key_id, grant_id) = (key_id.as_str().to_owned(), grant_id.to_owned());
+        self.with(move |c| {
+            let n = c
+                .execute("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2", params![key_id, grant_id])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         })
         .await
     }

@@ -434,6 +434,75 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+fn grant(key_id: &KeyId, n: u32, retiring: Option<&str>) -> GrantRecord {
+    let mut equals = std::collections::BTreeMap::new();
+    equals.insert("Dept".to_owned(), format!("v{n}"));
+    GrantRecord {
+        key_id: key_id.clone(),
+        key_arn: format!("arn:aws:kms:us-east-1:111122223333:key/{}", key_id.as_str()),
+        grant_id: format!("{n:064x}"),
+        name: (n % 2 == 0).then(|| format!("name-{n}")),
+        grantee_principal: "arn:aws:iam::444455556666:role/app".into(),
+        retiring_principal: retiring.map(Into::into),
+        issuing_account: "arn:aws:iam::111122223333:root".into(),
+        operations: vec!["Encrypt".into(), "Decrypt".into()],
+        context_equals: (n % 3 == 0).then_some(equals.clone()),
+        context_subset: (n % 3 == 1).then_some(equals),
+        created_at: i64::from(n),
+    }
+}
+
+async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let (k1, k2) = (key(&a, 1), key(&a, 2));
+    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
+    let bob = "arn:aws:iam::444455556666:root";
+    let mut all = Vec::new();
+    for n in [3u32, 1, 2, 5, 4] {
+        let g = grant(&k1.id, n, (n != 5).then_some(bob));
+        s.insert_grant(&g).await?;
+        all.push(g);
+    }
+    s.insert_grant(&grant(&k2.id, 7, Some(bob))).await?;
+    assert!(matches!(s.insert_grant(&grant(&k1.id, 3, None)).await, Err(StoreError::AlreadyExists)));
+    all.sort_by(|x, y| x.grant_id.cmp(&y.grant_id));
+
+    // Round trip, in grant id order, page by page.
+    assert_eq!(s.grants(&k1.id, None, 10).await?, all);
+    let first = s.grants(&k1.id, None, 2).await?;
+    assert_eq!(first, all[..2]);
+    let rest = s.grants(&k1.id, Some(&first[1].grant_id), 10).await?;
+    assert_eq!(rest, all[2..]);
+
+    // Retirable by Bob: four of k1, one of k2, by (key id, grant id).
+    let retirable = s.retirable_grants(bob, None, 100).await?;
+    assert_eq!(retirable.len(), 5);
+    let mut order: Vec<(String, String)> =
+        retirable.iter().map(|g| (g.key_id.as_str().to_owned(), g.grant_id.clone())).collect();
+    let sorted = {
+        let mut o = order.clone();
+        o.sort();
+        o
+    };
+    assert_eq!(order, sorted);
+    let page = s.retirable_grants(bob, Some((&retirable[1].key_id, &retirable[1].grant_id)), 100).await?;
+    assert_eq!(page, retirable[2..]);
+    assert!(s.retirable_grants("arn:aws:iam::999999999999:root", None, 10).await?.is_empty());
+    order.clear();
+
+    s.delete_grant(&k1.id, &all[0].grant_id).await?;
+    assert!(matches!(s.delete_grant(&k1.id, &all[0].grant_id).await, Err(StoreError::NotFound)));
+    assert_eq!(s.grants(&k1.id, None, 10).await?, all[1..]);
+
+    // Destroying the key takes its grants; the other key keeps its own.
+    s.destroy_key(&k1, 9).await?;
+    assert!(s.grants(&k1.id, None, 10).await?.is_empty());
+    assert_eq!(s.grants(&k2.id, None, 10).await?.len(), 1);
+    assert_eq!(s.retirable_grants(bob, None, 100).await?.len(), 1);
+    Ok(())
+}
+
 macro_rules! conformance {
     ($backend:ident, $factory:ident) => {
         mod $backend {
@@ -452,6 +521,7 @@ macro_rules! conformance {
                 due_keys_are_found_across_scopes,
                 destroying_a_key_leaves_only_a_tombstone,
                 imported_material_comes_and_goes,
+                grants_round_trip_paginate_and_die_with_their_key,
             );
         }
     };

@@ -63,7 +63,7 @@ impl Kms {
         // The caller needs DeleteAlias on the key the alias points to.
         if let Some(alias) = self.store.alias(&caller.scope(), &name).await? {
             if let Some(key) = self.store.key(&caller.scope(), &alias.target).await? {
-                self.authorize(caller, &key, &Access::new("kms:DeleteAlias"), None)?;
+                self.authorize(caller, &key, &Access::new("kms:DeleteAlias"), None).await?;
             }
         }
         match self.store.delete_alias(&caller.scope(), &name).await {
@@ -90,7 +90,7 @@ impl Kms {
         check_target(&key)?;
         if let Some(old) = self.store.key(&scope, &current.target).await? {
             // The alias leaves this key: the caller needs UpdateAlias on it too.
-            self.authorize(caller, &old, &access, None)?;
+            self.authorize(caller, &old, &access, None).await?;
             if old.spec != key.spec || old.usage != key.usage {
                 return Err(KmsError::Validation(format!(
                     "Alias {} cannot be changed from a key with spec {} and usage {} to a key with spec {} and usage {}.",

@@ -211,7 +211,7 @@ impl Kms {
             },
         };
         if !expected_matched {
-            self.authorize(caller, &key, access, None)?;
+            self.authorize(caller, &key, access, None).await?;
         }
         check_usable(&key)?;
         check_encrypt_usage(&key)?;

@@ -6,6 +6,7 @@ mod agreement;
 mod aliases;
 mod crypto;
 mod data_key_pair;
+mod grants;
 mod import;
 mod key_policy;
 mod keys;

@@ -128,3 +128,68 @@ async fn put_key_policy_refuses_bad_documents_and_lockouts() {
     assert_eq!(code(&e), "AccessDeniedException");
     assert!(kms.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await.is_ok());
 }
+
+#[tokio::test]
+async fn grants_through_the_sdk() {
+    use aws_sdk_kms::types::{GrantConstraints, GrantOperation};
+    let s = TestServer::builder().build().await;
+    let alice = s.client();
+    let bob = s.client_of_new_account(BOB, "AKIABOBBOBBOBBOB0000", "bob-secret-bob-secret-bob-secret").await;
+    let key = alice.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let bob_root = format!("arn:aws:iam::{BOB}:root");
+
+    let e = bob.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    let g = alice
+        .create_grant()
+        .key_id(&key)
+        .grantee_principal(&bob_root)
+        .retiring_principal(&bob_root)
+        .operations(GrantOperation::Encrypt)
+        .operations(GrantOperation::Decrypt)
+        .constraints(GrantConstraints::builder().encryption_context_equals("app", "shared").build())
+        .name("bob")
+        .send()
+        .await
+        .unwrap();
+    let token = g.grant_token().unwrap().to_owned();
+    let ct = bob
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"granted".to_vec()))
+        .encryption_context("app", "shared")
+        .grant_tokens(&token)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let e = bob
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .encryption_context("app", "other")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+
+    let listed = alice.list_grants().key_id(&key).send().await.unwrap();
+    assert_eq!(listed.grants().len(), 1);
+    let entry = &listed.grants()[0];
+    assert_eq!(entry.grant_id(), g.grant_id());
+    assert_eq!(entry.grantee_principal(), Some(bob_root.as_str()));
+    assert_eq!(entry.operations(), [GrantOperation::Decrypt, GrantOperation::Encrypt]);
+    assert!(entry.creation_date().is_some());
+    let retirable = bob.list_retirable_grants().retiring_principal(&bob_root).send().await.unwrap();
+    assert_eq!(retirable.grants().len(), 1);
+
+    bob.retire_grant().grant_token(&token).send().await.unwrap();
+    let e =
+        bob.decrypt().key_id(&key).ciphertext_blob(ct).encryption_context("app", "shared").send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    let e = alice.revoke_grant().key_id(&key).grant_id(g.grant_id().unwrap()).send().await.unwrap_err();
+    assert_eq!(code(&e), "NotFoundException");
+    let e = alice.revoke_grant().key_id(&key).grant_id("nope").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidGrantIdException");
+}

@@ -188,7 +188,7 @@ async fn routing_and_body_errors() {
     assert_eq!((st, ty.as_str()), (400, "UnknownOperationException"));
     let (_, ty, _) = send(&s, Req::new("Other.ListKeys", "{}").signed()).await;
     assert_eq!(ty, "UnknownOperationException");
-    let (_, ty, v) = send(&s, Req::new("TrentService.CreateGrant", "{}").signed()).await;
+    let (_, ty, v) = send(&s, Req::new("TrentService.UpdateCustomKeyStore", "{}").signed()).await;
     assert_eq!(ty, "UnsupportedOperationException", "{v}");
     let (_, ty, v) = send(&s, Req::new("TrentService.Sign", "{}").signed()).await;
     assert_eq!(ty, "ValidationException", "{v}");
