@@ -244,6 +244,10 @@ impl Kms {
         put("aws:principaltype", "Account".to_owned());
         put("aws:userid", caller.account.as_str().to_owned());
         put("kms:calleraccount", caller.account.as_str().to_owned());
+        put("aws:securetransport", caller.secure_transport.to_string());
+        if let Some(ip) = caller.source_ip {
+            put("aws:sourceip", ip.to_string());
+        }
         if let Some(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
             .ok()
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())

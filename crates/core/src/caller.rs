@@ -15,6 +15,10 @@ pub struct Caller {
     pub principal: PrincipalArn,
     /// The access key that signed the request.
     pub access_key_id: AccessKeyId,
+    /// The address the request came from (`aws:SourceIp`), when known.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
 }
 
 impl Caller {

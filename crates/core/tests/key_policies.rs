@@ -25,6 +25,8 @@ fn caller(account: &str) -> Caller {
         account,
         region: Region::parse("us-east-1").unwrap(),
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
+        source_ip: None,
+        secure_transport: false,
     }
 }
 

@@ -42,6 +42,8 @@ async fn world() -> World {
         account,
         region: Region::parse("us-east-1").unwrap(),
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
+        source_ip: None,
+        secure_transport: false,
     };
     World { kms, clock, store, alice }
 }

@@ -26,6 +26,8 @@ fn caller(account: &str, region: &str) -> Caller {
         account,
         region: Region::parse(region).unwrap(),
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
+        source_ip: None,
+        secure_transport: false,
     }
 }
 

@@ -225,5 +225,12 @@ async fn authenticate(state: &AppState, parts: &axum::http::request::Parts, body
         region,
         principal: principal.principal,
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
+        // The peer of the TCP connection; Trent serves plain HTTP (TLS, when
+        // used, ends before it), so aws:SecureTransport is false.
+        source_ip: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_canonical()),
+        secure_transport: false,
     })
 }

@@ -193,3 +193,34 @@ async fn grants_through_the_sdk() {
     let e = alice.revoke_grant().key_id(&key).grant_id("nope").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidGrantIdException");
 }
+
+#[tokio::test]
+async fn source_ip_and_secure_transport_come_from_the_connection() {
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let with = |extra: &str| {
+        format!(
+            r#"{{"Statement":[
+  {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+  {extra}]}}"#
+        )
+    };
+    // Requests come from 127.0.0.1 over plain HTTP.
+    let loopback_only = with(
+        r#"{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}"#,
+    );
+    let key = kms.create_key().policy(loopback_only).send().await.unwrap().key_metadata.unwrap().key_id;
+    assert!(kms.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await.is_ok());
+    let elsewhere = with(
+        r#"{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+    );
+    kms.put_key_policy().key_id(&key).policy(elsewhere).send().await.unwrap();
+    let e = kms.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    let tls_only = with(
+        r#"{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+    );
+    kms.put_key_policy().key_id(&key).policy(tls_only).send().await.unwrap();
+    let e = kms.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+}
