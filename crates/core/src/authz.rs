@@ -32,6 +32,9 @@ pub(crate) struct Access {
     context: Vec<(String, Vec<String>)>,
     /// The request's encryption context, for grant constraints.
     encryption_context: Option<EncryptionContext>,
+    /// ReEncrypt: the other key of the request, when known, for
+    /// `kms:ReEncryptOnSameKey`.
+    other_key: Option<trent_api::ids::KeyId>,
 }
 
 /// How a request was authorized.
@@ -111,7 +114,13 @@ const CROSS_ACCOUNT_ACTIONS: &[&str] = &[
 impl Access {
     /// An action with no operation-specific condition keys.
     pub(crate) fn new(action: &'static str) -> Self {
-        Access { action, context: Vec::new(), encryption_context: None }
+        Access { action, context: Vec::new(), encryption_context: None, other_key: None }
+    }
+
+    /// ReEncrypt: the request's other key, for `kms:ReEncryptOnSameKey`.
+    pub(crate) fn other_key(mut self, key: Option<trent_api::ids::KeyId>) -> Self {
+        self.other_key = key;
+        self
     }
 
     /// Adds a multivalued condition key.
@@ -174,7 +183,15 @@ impl Kms {
         request_alias: Option<&str>,
     ) -> Result<Route, KmsError> {
         let key_arn = key.arn();
-        let context = self.condition_context(caller, key, access, request_alias);
+        let mut context = self.condition_context(caller, key, access, request_alias);
+        // kms:ResourceAliases costs a read: only when the policy names it.
+        if key.policy.to_ascii_lowercase().contains("kms:resourcealiases") {
+            let aliases = self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?;
+            context.insert(
+                "kms:resourcealiases".into(),
+                aliases.into_iter().map(|a| a.name.as_str().to_owned()).collect(),
+            );
+        }
         let request = Request {
             principal_arn: caller.principal.as_str(),
             principal_account: caller.account.as_str(),
@@ -260,6 +277,9 @@ impl Kms {
         put("kms:keyorigin", key.origin.to_string());
         if let Some(alias) = request_alias {
             put("kms:requestalias", alias.to_owned());
+        }
+        if let Some(other) = &access.other_key {
+            put("kms:reencryptonsamekey", (other == &key.id).to_string());
         }
         for (k, v) in &key.tags {
             c.insert(format!("aws:resourcetag/{}", k.to_ascii_lowercase()), vec![v.clone()]);

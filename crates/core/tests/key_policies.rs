@@ -229,3 +229,54 @@ async fn another_account_uses_a_key_its_policy_allows_by_arn_only() {
     put(&kms, &alice, &key, policy(&[statement("Allow", &root, r#""kms:*""#, "")]), false).await.unwrap();
     assert_eq!(encrypt(&kms, &bob, &key, &[]).await, Err(ErrorCode::AccessDenied));
 }
+
+#[tokio::test]
+async fn resource_aliases_and_reencrypt_on_same_key_are_in_the_context() {
+    let kms = kms().await;
+    let alice = caller(ALICE);
+    let root = format!("arn:aws:iam::{ALICE}:root");
+    let text = policy(&[
+        statement("Allow", &root, r#""kms:*""#, ""),
+        statement(
+            "Deny",
+            "*",
+            r#""kms:Encrypt""#,
+            r#"{"ForAllValues:StringNotLike":{"kms:ResourceAliases":"alias/finance-*"}}"#,
+        ),
+        statement(
+            "Deny",
+            "*",
+            r#"["kms:ReEncryptFrom","kms:ReEncryptTo"]"#,
+            r#"{"Bool":{"kms:ReEncryptOnSameKey":"true"}}"#,
+        ),
+    ]);
+    let key = create(&kms, &alice, Some(text)).await.unwrap();
+    // No alias at all: ForAllValues over an empty set holds, so the Deny applies.
+    assert_eq!(encrypt(&kms, &alice, &key, &[]).await, Err(ErrorCode::AccessDenied));
+    kms.create_alias(
+        &alice,
+        CreateAliasRequest { alias_name: Some("alias/other".into()), target_key_id: Some(key.clone()) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(encrypt(&kms, &alice, &key, &[]).await, Err(ErrorCode::AccessDenied));
+    kms.create_alias(
+        &alice,
+        CreateAliasRequest { alias_name: Some("alias/finance-1".into()), target_key_id: Some(key.clone()) },
+    )
+    .await
+    .unwrap();
+    // Now one alias (finance-1) is like finance-*, so "no alias is like
+    // finance-*" is false and the Deny lapses.
+    let blob = encrypt(&kms, &alice, &key, &[]).await.unwrap();
+
+    let other = create(&kms, &alice, None).await.unwrap();
+    let reencrypt = |dest: &str| ReEncryptRequest {
+        ciphertext_blob: Some(Blob(blob.clone())),
+        destination_key_id: Some(dest.into()),
+        ..Default::default()
+    };
+    assert!(kms.re_encrypt(&alice, reencrypt(&other)).await.is_ok());
+    let e = kms.re_encrypt(&alice, reencrypt(&key)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied);
+}

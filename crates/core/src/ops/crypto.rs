@@ -316,7 +316,14 @@ impl Kms {
     /// destination key; the plaintext never leaves the service.
     pub async fn re_encrypt(&self, caller: &Caller, req: ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
         let blob = req.ciphertext_blob.ok_or_else(|| missing("ciphertextBlob"))?;
+        // kms:ReEncryptOnSameKey for the source: the destination named by
+        // key id or key ARN (an alias is resolved only later).
+        let dest_id = req.destination_key_id.as_deref().and_then(|d| match trent_api::ids::KeyRef::parse(d) {
+            trent_api::ids::KeyRef::Id(id) | trent_api::ids::KeyRef::KeyArn { key_id: id, .. } => Some(id),
+            _ => None,
+        });
         let from = Access::new("kms:ReEncryptFrom")
+            .other_key(dest_id)
             .encryption_context(req.source_encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.source_encryption_algorithm.as_ref()));
         let opened = self
@@ -330,6 +337,7 @@ impl Kms {
             )
             .await?;
         let to = Access::new("kms:ReEncryptTo")
+            .other_key(Some(opened.key.id.clone()))
             .encryption_context(req.destination_encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.destination_encryption_algorithm.as_ref()));
         let dest = self.encryption_key(caller, req.destination_key_id.as_deref(), "destinationKeyId", &to).await?;
