@@ -285,6 +285,29 @@ def main():
         assert error_code(lambda: kms.retire_grant(GrantToken=g2["GrantToken"])) == "NotFoundException"
         assert error_code(lambda: kms.revoke_grant(KeyId=key, GrantId="x")) == "InvalidGrantIdException"
 
+    @check("trent admin create-account, then boto3 across two accounts (key policy and grant)")
+    def _():
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        out = subprocess.run([binary, "admin", "create-account", "--endpoint", server.endpoint,
+                              "--account-id", "444455556666"], env=env, capture_output=True, text=True, check=True)
+        bob_creds = json.loads(out.stdout)
+        bob = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION,
+                           aws_access_key_id=bob_creds["AccessKeyId"],
+                           aws_secret_access_key=bob_creds["SecretAccessKey"],
+                           config=Config(retries={"max_attempts": 1}))
+        bob_root = bob_creds["Principal"]
+        doc = {"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": bob_root}, "Action": "kms:Encrypt", "Resource": "*"},
+        ]}
+        key = kms.create_key(Policy=json.dumps(doc))["KeyMetadata"]["Arn"]
+        ct = bob.encrypt(KeyId=key, Plaintext=b"from bob")["CiphertextBlob"]
+        assert error_code(lambda: bob.decrypt(KeyId=key, CiphertextBlob=ct)) == "AccessDeniedException"
+        g = kms.create_grant(KeyId=key, GranteePrincipal=bob_root, Operations=["Decrypt"])
+        assert bob.decrypt(KeyId=key, CiphertextBlob=ct, GrantTokens=[g["GrantToken"]])["Plaintext"] == b"from bob"
+        assert error_code(lambda: bob.describe_key(KeyId=key)) == "AccessDeniedException"
+        assert error_code(lambda: bob.get_key_policy(KeyId=key, PolicyName="default")) == "NotFoundException"
+
     @check("aws CLI: every operation")
     def _():
         ep = server.endpoint

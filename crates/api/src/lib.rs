@@ -15,6 +15,7 @@
 //!
 //! This crate does no I/O and knows nothing of HTTP beyond status numbers.
 
+pub mod admin;
 pub mod blob;
 pub mod enums;
 pub mod error;

@@ -8,18 +8,12 @@
 //! percentiles, errors by code and bytes; finally it schedules its keys for
 //! deletion (the shortest window, 7 days).
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_smithy_runtime_api::client::identity::Identity;
+use crate::client::{error_code, Target};
 use base64::Engine as _;
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// The operations `trent bench` can drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -124,79 +118,6 @@ pub struct BenchArgs {
     keep_keys: bool,
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
-
-struct Target {
-    client: HttpClient,
-    uri: http::Uri,
-    host: String,
-    region: String,
-    identity: Identity,
-}
-
-/// The answer to one request: status, body.
-struct Answer {
-    status: u16,
-    body: Bytes,
-}
-
-impl Target {
-    async fn call(&self, target: &str, body: Vec<u8>) -> Result<Answer, String> {
-        let mut req = http::Request::builder()
-            .method("POST")
-            .uri(self.uri.clone())
-            .header("host", &self.host)
-            .header("content-type", "application/x-amz-json-1.1")
-            .header("x-amz-target", target)
-            .body(body)
-            .map_err(|e| e.to_string())?;
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name("kms")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-            .collect();
-        let signable = SignableRequest::new(
-            "POST",
-            req.uri().to_string(),
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(req.body()),
-        )
-        .map_err(|e| e.to_string())?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
-        instructions.apply_to_request_http1x(&mut req);
-        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok(Answer { status, body })
-    }
-
-    /// Calls an operation that must succeed; its JSON answer.
-    async fn must(&self, target: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
-        let a = self.call(target, body.to_string().into_bytes()).await?;
-        let v: serde_json::Value = serde_json::from_slice(&a.body).map_err(|e| format!("{target}: {e}"))?;
-        if a.status != 200 {
-            return Err(format!("{target} failed ({}): {v}", a.status));
-        }
-        Ok(v)
-    }
-}
-
-fn error_code(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("__type").and_then(|t| t.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "unparsable error".into())
-}
-
 /// What every worker records.
 #[derive(Default)]
 struct Tally {
@@ -218,16 +139,13 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 /// Runs the benchmark; prints the report.
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let uri: http::Uri = args.endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
-    let host = uri.authority().map(|a| a.to_string()).ok_or("endpoint needs a host")?;
-    let uri: http::Uri =
-        format!("{}://{host}/", uri.scheme_str().unwrap_or("http")).parse().map_err(|e| format!("{e}"))?;
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_nodelay(true);
-    let client: HttpClient =
-        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.concurrency.max(1)).build(connector);
-    let identity: Identity = Credentials::new(&args.access_key_id, &args.secret_access_key, None, None, "bench").into();
-    let target = Arc::new(Target { client, uri, host, region: args.region.clone(), identity });
+    let target = Arc::new(Target::new(
+        &args.endpoint,
+        &args.region,
+        &args.access_key_id,
+        &args.secret_access_key,
+        args.concurrency.max(1),
+    )?);
     if args.keys == 0 || args.concurrency == 0 {
         return Err("--keys and --concurrency must be at least 1".into());
     }

@@ -6,7 +6,9 @@
 //! `TRENT_*` environment < flags), opens the deployment and serves until
 //! SIGINT or SIGTERM, finishing in-flight requests.
 
+mod admin;
 mod bench;
+mod client;
 
 use clap::{Parser, Subcommand};
 use std::collections::HashMap;
@@ -28,6 +30,9 @@ enum Command {
     Serve(ServeArgs),
     /// Load-test a KMS endpoint (Trent or another) with SigV4-signed requests.
     Bench(bench::BenchArgs),
+    /// Operator commands against a running server.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 #[derive(clap::Args)]
@@ -146,6 +151,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) => rt.block_on(bench::run(args)),
+        Command::Admin(cmd) => rt.block_on(admin::run(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -175,6 +175,52 @@ async fn bench_drives_signed_load_and_cleans_up() {
     run.child.wait().unwrap();
 }
 
+#[tokio::test]
+async fn the_operator_creates_an_account_that_another_account_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ak, sk) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let env = [
+        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
+        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ak),
+        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
+    ];
+    let mut run = start(&tmp.path().join("data"), &env);
+    let admin = |ak: &str, sk: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["admin", "create-account", "--endpoint", &run.endpoint])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", ak)
+            .env("AWS_SECRET_ACCESS_KEY", sk)
+            .output()
+            .unwrap()
+    };
+    let out = admin(ak, sk, &["--account-id", "444455556666"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["AccountId"], "444455556666");
+    assert_eq!(created["Principal"], "arn:aws:iam::444455556666:root");
+    let (new_ak, new_sk) = (created["AccessKeyId"].as_str().unwrap(), created["SecretAccessKey"].as_str().unwrap());
+    assert_eq!(new_sk.len(), 40);
+    // The new account works, in its own namespace.
+    let bob = client(&run.endpoint, new_ak, new_sk);
+    let md = bob.create_key().send().await.unwrap();
+    assert_eq!(md.key_metadata().unwrap().aws_account_id(), Some("444455556666"));
+    // It is not an operator; the same account id cannot be created twice.
+    let out = admin(new_ak, new_sk, &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("AccessDeniedException"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = admin(ak, sk, &["--account-id", "444455556666"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AlreadyExistsException"));
+    let out = admin(ak, sk, &["--account-id", "12"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ValidationException"));
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}
+
 /// Three `trent serve` processes on one PostgreSQL database; load spread
 /// over them; one is killed with SIGKILL in the middle. Every request that
 /// was answered with success is durable and usable through the survivors.

@@ -137,7 +137,7 @@ impl Kms {
         if self.store.count_accounts().await? > 0 {
             return Ok(None);
         }
-        match self.create_account(spec).await {
+        match self.new_account(spec, true).await {
             Ok(created) => Ok(Some(created)),
             // Another node bootstrapped at the same moment.
             Err(KmsError::AlreadyExists(_)) => Ok(None),
@@ -146,9 +146,38 @@ impl Kms {
     }
 
     /// Creates an account, its root principal and one access key (ids and
-    /// secret generated unless given). `AlreadyExistsException` when the
-    /// account or the access key id exists.
+    /// secret generated unless given), on the operator's trusted path (in
+    /// process; the API path is [`Kms::admin_create_account`]).
+    /// `AlreadyExistsException` when the account or the access key id exists.
     pub async fn create_account(&self, spec: BootstrapSpec) -> Result<BootstrapCredentials, KmsError> {
+        self.new_account(spec, false).await
+    }
+
+    /// CreateAccount through the API (`trent admin create-account`): only a
+    /// principal of the operator account (the bootstrap account) may call it.
+    pub async fn admin_create_account(
+        &self,
+        caller: &Caller,
+        spec: BootstrapSpec,
+    ) -> Result<BootstrapCredentials, KmsError> {
+        let operator = self.store.account(&caller.account).await?.is_some_and(|a| a.operator);
+        if !operator {
+            return Err(KmsError::AccessDenied(format!(
+                "User: {} is not authorized to perform: trent:CreateAccount: only the operator account may create accounts",
+                caller.principal.as_str()
+            )));
+        }
+        let created = self.new_account(spec, false).await?;
+        tracing::info!(
+            operator = caller.principal.as_str(),
+            account = created.account_id.as_str(),
+            access_key_id = created.access_key_id.as_str(),
+            "account created"
+        );
+        Ok(created)
+    }
+
+    async fn new_account(&self, spec: BootstrapSpec, operator: bool) -> Result<BootstrapCredentials, KmsError> {
         let account_id = match spec.account_id {
             Some(a) => AccountId::parse(&a)
                 .ok_or_else(|| KmsError::Validation(format!("account id '{a}' is not 12 digits")))?,
@@ -179,7 +208,7 @@ impl Kms {
             None => (self.random_string(SECRET_CHARS, 40)?, true),
         };
         let now = self.now();
-        let account = AccountRecord { id: account_id.clone(), created_at: now };
+        let account = AccountRecord { id: account_id.clone(), created_at: now, operator };
         let key = AccessKeyRecord {
             id: access_key_id.clone(),
             account: account_id.clone(),

@@ -78,6 +78,10 @@ impl Store for InMemoryStore {
         Ok(())
     }
 
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
+        Ok(self.lock().accounts.get(id).cloned())
+    }
+
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
         Ok(self.lock().access_keys.get(id).cloned())
     }

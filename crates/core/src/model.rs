@@ -201,6 +201,8 @@ pub struct AccountRecord {
     pub id: AccountId,
     /// Creation time.
     pub created_at: i64,
+    /// The operator account (the bootstrap account) may create accounts.
+    pub operator: bool,
 }
 
 /// An access key of a principal. The secret is stored wrapped under a domain

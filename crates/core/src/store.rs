@@ -7,7 +7,7 @@
 
 use crate::model::*;
 use async_trait::async_trait;
-use trent_api::ids::{AccessKeyId, AliasName, KeyId};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,8 @@ pub trait Store: Send + Sync + 'static {
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Adds an account together with its first access key, atomically.
     async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()>;
+    /// An account.
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>>;
     /// Looks up an access key.
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
 

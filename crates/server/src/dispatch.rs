@@ -15,6 +15,38 @@ use trent_core::{Caller, Kms, KmsError};
 
 /// The service prefix of `X-Amz-Target`.
 pub(crate) const TARGET_PREFIX: &str = "TrentService.";
+/// The prefix of Trent's own administrative operations.
+pub(crate) const ADMIN_PREFIX: &str = "TrentAdmin.";
+
+/// Trent's administrative operations ([`trent_api::admin`]).
+pub(crate) async fn admin_dispatch(
+    op: &str,
+    kms: &Kms,
+    caller: &Caller,
+    body: &[u8],
+) -> Option<Result<Vec<u8>, ApiError>> {
+    use trent_api::admin::{CreateAccountRequest, CreateAccountResponse};
+    match op {
+        "CreateAccount" => Some(
+            call(body, |req: CreateAccountRequest| async move {
+                let spec = trent_core::BootstrapSpec {
+                    account_id: req.account_id,
+                    access_key_id: req.access_key_id,
+                    secret_access_key: None,
+                };
+                let created = kms.admin_create_account(caller, spec).await?;
+                Ok(CreateAccountResponse {
+                    principal: created.account_id.root_arn().as_str().to_owned(),
+                    account_id: created.account_id.as_str().to_owned(),
+                    access_key_id: created.access_key_id.as_str().to_owned(),
+                    secret_access_key: created.secret_access_key,
+                })
+            })
+            .await,
+        ),
+        _ => None,
+    }
+}
 
 fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { body };

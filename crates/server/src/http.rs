@@ -5,7 +5,7 @@
 //! Order of checks, as AWS does them: authentication (SigV4), then the
 //! operation name, then the body.
 
-use crate::dispatch::{dispatch, NOT_YET, TARGET_PREFIX};
+use crate::dispatch::{admin_dispatch, dispatch, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX};
 use crate::sigv4::{self, RequestParts, SigV4Error};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -184,6 +184,12 @@ async fn serve(
     let caller = authenticate(state, parts, body).await?;
     if parts.method != Method::POST {
         return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST requests are supported"));
+    }
+    if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
+        return match admin_dispatch(op, &state.0.kms, &caller, body).await {
+            Some(result) => result,
+            None => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
+        };
     }
     let op = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
     match dispatch(op, &state.0.kms, &caller, body).await {

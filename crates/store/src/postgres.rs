@@ -28,8 +28,11 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 /// Migrations in order; the position is the schema version (from 1).
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_grants.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_grants.sql"),
+    include_str!("../migrations/postgres/0003_operator.sql"),
+];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
 /// Connections per node.
@@ -326,8 +329,8 @@ impl Store for PostgresStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         tx.execute(
-            "INSERT INTO accounts (id, created_at) VALUES ($1, $2)",
-            &[&account.id.as_str(), &account.created_at],
+            "INSERT INTO accounts (id, created_at, operator) VALUES ($1, $2, $3)",
+            &[&account.id.as_str(), &account.created_at, &account.operator],
         )
         .await
         .map_err(write_err)?;
@@ -338,6 +341,22 @@ impl Store for PostgresStore {
         .await
         .map_err(write_err)?;
         tx.commit().await.map_err(backend)
+    }
+
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt("SELECT created_at, operator FROM accounts WHERE id = $1", &[&id.as_str()])
+            .await
+            .map_err(backend)?;
+        row.map(|r| {
+            Ok(AccountRecord {
+                id: id.clone(),
+                created_at: r.try_get(0).map_err(backend)?,
+                operator: r.try_get(1).map_err(backend)?,
+            })
+        })
+        .transpose()
     }
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {

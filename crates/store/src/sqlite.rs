@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_lifecycle.sql"),
     include_str!("../migrations/sqlite/0003_grants.sql"),
+    include_str!("../migrations/sqlite/0004_operator.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -387,8 +388,8 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
             tx.execute(
-                "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
-                params![account.id.as_str(), account.created_at],
+                "INSERT INTO accounts (id, created_at, operator) VALUES (?1, ?2, ?3)",
+                params![account.id.as_str(), account.created_at, account.operator],
             )
             .map_err(write_err)?;
             tx.execute(
@@ -397,6 +398,18 @@ impl Store for SqliteStore {
             )
             .map_err(write_err)?;
             commit(tx)
+        })
+        .await
+    }
+
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
+        let id = id.clone();
+        self.with(move |c| {
+            c.query_row("SELECT created_at, operator FROM accounts WHERE id = ?1", params![id.as_str()], |r| {
+                Ok(AccountRecord { id: id.clone(), created_at: r.get(0)?, operator: r.get(1)? })
+            })
+            .optional()
+            .map_err(backend)
         })
         .await
     }

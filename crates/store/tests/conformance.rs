@@ -72,7 +72,7 @@ fn alias(scope: &Scope, name: &str, target: &KeyId) -> AliasRecord {
 fn account(id: &str, ak: &str) -> (AccountRecord, AccessKeyRecord) {
     let account = AccountId::new_unchecked(id);
     (
-        AccountRecord { id: account.clone(), created_at: 5 },
+        AccountRecord { id: account.clone(), created_at: 5, operator: id.starts_with('1') },
         AccessKeyRecord {
             id: AccessKeyId::new_unchecked(ak),
             principal: PrincipalArn::new_unchecked(format!("arn:aws:iam::{id}:root")),
@@ -99,6 +99,9 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak).await?;
     assert_eq!(s.count_accounts().await?, 1);
+    assert_eq!(s.account(&acct.id).await?, Some(acct.clone()));
+    assert!(s.account(&acct.id).await?.is_some_and(|a| a.operator));
+    assert_eq!(s.account(&AccountId::new_unchecked("999999999999")).await?, None);
     assert_eq!(s.access_key(&ak.id).await?, Some(ak.clone()));
     assert_eq!(s.access_key(&AccessKeyId::new_unchecked("AKIAOTHER")).await?, None);
 
