@@ -290,3 +290,66 @@ impl Kms {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use trent_api::ids::KeyId;
+
+    fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn grant(equals: Option<&[(&str, &str)]>, subset: Option<&[(&str, &str)]>) -> GrantRecord {
+        GrantRecord {
+            key_id: KeyId::new_unchecked("k"),
+            key_arn: "arn".into(),
+            grant_id: "g".into(),
+            name: None,
+            grantee_principal: "p".into(),
+            retiring_principal: None,
+            issuing_account: "a".into(),
+            operations: vec!["Encrypt".into()],
+            context_equals: equals.map(ctx),
+            context_subset: subset.map(ctx),
+            created_at: 0,
+        }
+    }
+
+    /// KMS Developer Guide, "Using grant constraints": EncryptionContextEquals
+    /// needs exactly the pairs, EncryptionContextSubset at least them; keys
+    /// compare case-insensitively, values case-sensitively.
+    #[test]
+    fn grant_constraints_table() {
+        let a: &[(&str, &str)] = &[("Dept", "IT")];
+        type Pairs<'a> = Option<&'a [(&'a str, &'a str)]>;
+        let cases: &[(&str, GrantRecord, Pairs<'_>, bool)] = &[
+            ("no constraint admits no context", grant(None, None), None, true),
+            ("no constraint admits any context", grant(None, None), Some(&[("x", "y")]), true),
+            ("equals: the same pairs", grant(Some(a), None), Some(&[("Dept", "IT")]), true),
+            ("equals: key case differs", grant(Some(a), None), Some(&[("dept", "IT")]), true),
+            ("equals: value case differs", grant(Some(a), None), Some(&[("Dept", "it")]), false),
+            ("equals: an extra pair", grant(Some(a), None), Some(&[("Dept", "IT"), ("x", "y")]), false),
+            ("equals: no context", grant(Some(a), None), None, false),
+            ("equals: empty constraint, empty context", grant(Some(&[]), None), None, true),
+            ("subset: the same pairs", grant(None, Some(a)), Some(&[("Dept", "IT")]), true),
+            ("subset: extra pairs", grant(None, Some(a)), Some(&[("Dept", "IT"), ("x", "y")]), true),
+            ("subset: key case differs", grant(None, Some(a)), Some(&[("DEPT", "IT")]), true),
+            ("subset: value differs", grant(None, Some(a)), Some(&[("Dept", "HR")]), false),
+            ("subset: missing pair", grant(None, Some(a)), Some(&[("x", "y")]), false),
+            ("subset: no context", grant(None, Some(a)), None, false),
+            ("both: equals wins when subset also holds", grant(Some(a), Some(a)), Some(&[("Dept", "IT")]), true),
+            (
+                "both: equals fails on an extra pair",
+                grant(Some(a), Some(a)),
+                Some(&[("Dept", "IT"), ("x", "y")]),
+                false,
+            ),
+        ];
+        for (rule, g, request, expected) in cases {
+            let request: Option<BTreeMap<String, String>> = request.map(ctx);
+            assert_eq!(constraints_admit(g, request.as_ref()), *expected, "{rule}");
+        }
+    }
+}
