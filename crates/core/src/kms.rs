@@ -32,7 +32,18 @@ pub struct Kms {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) keyring: Keyring,
+    /// Authenticated access keys, so that a request does not read and unwrap
+    /// its access key from the store each time. Entries live
+    /// [`ACCESS_KEY_TTL_MS`]: access keys never change today, and the bound
+    /// is how long another node may honour a key deleted elsewhere once
+    /// deletion exists.
+    access_keys: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Authenticated>)>>,
 }
+
+/// How long an authenticated access key is reused without a store read.
+const ACCESS_KEY_TTL_MS: i64 = 60_000;
+/// Most cached access keys; the cache is emptied when full.
+const ACCESS_KEY_CACHE_CAPACITY: usize = 10_000;
 
 /// A principal authenticated by access key id, with the secret the server
 /// needs to check the request's signature.
@@ -104,7 +115,7 @@ impl Kms {
     ) -> Result<Self, OpenError> {
         let keyring =
             Keyring::open(store.as_ref(), crypto, root, clock.now_millis(), options.backing_key_cache_capacity).await?;
-        Ok(Kms { store, clock, keyring })
+        Ok(Kms { store, clock, keyring, access_keys: Default::default() })
     }
 
     /// The store.
@@ -227,13 +238,26 @@ impl Kms {
     }
 
     /// Looks up an access key and unwraps its secret, for signature checks.
-    pub async fn authenticate(&self, access_key_id: &str) -> Result<Option<Authenticated>, KmsError> {
+    pub async fn authenticate(&self, access_key_id: &str) -> Result<Option<Arc<Authenticated>>, KmsError> {
+        let now = self.now();
+        let lock = || self.access_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, a)) = lock().get(access_key_id) {
+            if now.saturating_sub(*at) < ACCESS_KEY_TTL_MS && *at <= now {
+                return Ok(Some(a.clone()));
+            }
+        }
         let id = AccessKeyId::new_unchecked(access_key_id);
         let Some(rec) = self.store.access_key(&id).await? else {
             return Ok(None);
         };
         let secret = self.keyring.unwrap_access_secret(self.store.as_ref(), access_key_id, &rec.wrapped_secret).await?;
-        Ok(Some(Authenticated { account: rec.account, principal: rec.principal, secret }))
+        let a = Arc::new(Authenticated { account: rec.account, principal: rec.principal, secret });
+        let mut cache = lock();
+        if cache.len() >= ACCESS_KEY_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(access_key_id.to_owned(), (now, a.clone()));
+        Ok(Some(a))
     }
 
     /// Resolves a `KeyId` member to a key and authorizes `access` to it

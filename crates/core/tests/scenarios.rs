@@ -388,6 +388,9 @@ async fn bootstrap_once_and_authenticate() {
     assert_eq!(a.principal.as_str(), "arn:aws:iam::123456789012:root");
     assert_eq!(a.secret.expose(), b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
     assert!(w.kms.authenticate("AKIANOTKNOWN00000000").await.unwrap().is_none());
+    // The second authentication is served from memory: the same entry.
+    let again = w.kms.authenticate("AKIAIOSFODNN7EXAMPLE").await.unwrap().unwrap();
+    assert!(Arc::ptr_eq(&a, &again));
 
     let w2 = world().await;
     let g = w2.kms.bootstrap(BootstrapSpec::default()).await.unwrap().unwrap();

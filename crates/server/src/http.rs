@@ -227,9 +227,9 @@ async fn authenticate(state: &AppState, parts: &axum::http::request::Parts, body
     };
     sigv4::verify(&request, &auth, &key, now, state.0.max_skew).map_err(|e| ApiError::from_sigv4(&e))?;
     Ok(Caller {
-        account: principal.account,
+        account: principal.account.clone(),
         region,
-        principal: principal.principal,
+        principal: principal.principal.clone(),
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
         // The peer of the TCP connection; Trent serves plain HTTP (TLS, when
         // used, ends before it), so aws:SecureTransport is false.
