@@ -22,6 +22,8 @@ pub enum Op {
     Encrypt,
     /// Decrypt a ciphertext of `--size` bytes.
     Decrypt,
+    /// ReEncrypt a ciphertext of `--size` bytes under the same key.
+    ReEncrypt,
     /// GenerateDataKey with KeySpec AES_256.
     GenerateDataKey,
     /// GenerateRandom of `--size` bytes (at most 1024).
@@ -32,6 +34,8 @@ pub enum Op {
     SignP256,
     /// Sign a 32-byte digest with an RSA_2048 key (RSASSA_PSS_SHA_256).
     SignRsa2048,
+    /// Verify an ECDSA_SHA_256 signature of a 32-byte digest (ECC_NIST_P256).
+    VerifyP256,
     /// Sign `--size` bytes with an ML_DSA_65 key.
     SignMlDsa65,
     /// GenerateMac over `--size` bytes with an HMAC_256 key.
@@ -43,6 +47,8 @@ impl Op {
         match self {
             Op::Encrypt => "TrentService.Encrypt",
             Op::Decrypt => "TrentService.Decrypt",
+            Op::ReEncrypt => "TrentService.ReEncrypt",
+            Op::VerifyP256 => "TrentService.Verify",
             Op::GenerateDataKey => "TrentService.GenerateDataKey",
             Op::GenerateRandom => "TrentService.GenerateRandom",
             Op::DescribeKey => "TrentService.DescribeKey",
@@ -54,7 +60,7 @@ impl Op {
     /// CreateKey's body for the keys this operation uses.
     fn create_key(self) -> serde_json::Value {
         let (spec, usage) = match self {
-            Op::SignP256 => ("ECC_NIST_P256", "SIGN_VERIFY"),
+            Op::SignP256 | Op::VerifyP256 => ("ECC_NIST_P256", "SIGN_VERIFY"),
             Op::SignRsa2048 => ("RSA_2048", "SIGN_VERIFY"),
             Op::SignMlDsa65 => ("ML_DSA_65", "SIGN_VERIFY"),
             Op::GenerateMac => ("HMAC_256", "GENERATE_VERIFY_MAC"),
@@ -66,6 +72,7 @@ impl Op {
     fn name(self) -> &'static str {
         match self {
             Op::SignP256 => "Sign(ECC_NIST_P256)",
+            Op::VerifyP256 => "Verify(ECC_NIST_P256)",
             Op::SignRsa2048 => "Sign(RSA_2048)",
             Op::SignMlDsa65 => "Sign(ML_DSA_65)",
             other => other.target().trim_start_matches("TrentService."),
@@ -175,6 +182,34 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
                     .await?;
                 let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
                 out.push(serde_json::json!({"CiphertextBlob": blob}).to_string().into_bytes());
+            }
+            out
+        }
+        Op::ReEncrypt => {
+            let mut out = Vec::new();
+            for k in &keys {
+                let v = target
+                    .must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext}))
+                    .await?;
+                let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
+                out.push(serde_json::json!({"CiphertextBlob": blob, "DestinationKeyId": k}).to_string().into_bytes());
+            }
+            out
+        }
+        Op::VerifyP256 => {
+            let digest = b64.encode([0x5au8; 32]);
+            let mut out = Vec::new();
+            for k in &keys {
+                let sign = serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST",
+                    "SigningAlgorithm": "ECDSA_SHA_256"});
+                let v = target.must("TrentService.Sign", sign).await?;
+                let signature = v["Signature"].as_str().ok_or("Sign: no Signature")?;
+                out.push(
+                    serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST",
+                        "Signature": signature, "SigningAlgorithm": "ECDSA_SHA_256"})
+                    .to_string()
+                    .into_bytes(),
+                );
             }
             out
         }

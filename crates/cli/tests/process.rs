@@ -149,7 +149,7 @@ async fn bench_drives_signed_load_and_cleans_up() {
         ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
     ];
     let mut run = start(&tmp.path().join("data"), &env);
-    for op in ["encrypt", "decrypt", "generate-data-key"] {
+    for op in ["encrypt", "decrypt", "generate-data-key", "re-encrypt", "verify-p256"] {
         let out = Command::new(env!("CARGO_BIN_EXE_trent"))
             .args(["bench", "--endpoint", &run.endpoint, "--op", op, "--keys", "2", "--concurrency", "4"])
             .args(["--requests", "200", "--duration", "60", "--warmup", "0", "--json"])
@@ -166,7 +166,7 @@ async fn bench_drives_signed_load_and_cleans_up() {
     // Its keys are scheduled for deletion afterwards.
     let kms = client(&run.endpoint, ak, sk);
     let keys = kms.list_keys().send().await.unwrap();
-    assert_eq!(keys.keys().len(), 6);
+    assert_eq!(keys.keys().len(), 10);
     for k in keys.keys() {
         let md = kms.describe_key().key_id(k.key_id().unwrap()).send().await.unwrap();
         assert_eq!(md.key_metadata().unwrap().key_state(), Some(&aws_sdk_kms::types::KeyState::PendingDeletion));
