@@ -1,7 +1,7 @@
 //! `trent admin`: operator commands against a running server, signed with
 //! the operator account's access key (the bootstrap account).
 
-use crate::client::Target;
+use crate::client::Connection;
 
 /// `trent admin` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -11,26 +11,10 @@ pub enum AdminCommand {
     CreateAccount(CreateAccountArgs),
 }
 
-/// Where and as whom admin commands run.
-#[derive(clap::Args, Debug)]
-pub struct Connection {
-    /// The Trent endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:4600")]
-    endpoint: String,
-    /// Region to sign for.
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// The operator's access key id [env: AWS_ACCESS_KEY_ID]
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    access_key_id: String,
-    /// The operator's secret access key [env: AWS_SECRET_ACCESS_KEY]
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    secret_access_key: String,
-}
-
 /// `trent admin create-account` options.
 #[derive(clap::Args, Debug)]
 pub struct CreateAccountArgs {
+    /// Where, and the operator's access key.
     #[command(flatten)]
     connection: Connection,
     /// The new account's 12-digit id [default: generated]
@@ -45,8 +29,7 @@ pub struct CreateAccountArgs {
 pub async fn run(cmd: AdminCommand) -> Result<(), String> {
     match cmd {
         AdminCommand::CreateAccount(args) => {
-            let c = &args.connection;
-            let target = Target::new(&c.endpoint, &c.region, &c.access_key_id, &c.secret_access_key, 1)?;
+            let target = args.connection.target(1)?;
             let mut body = serde_json::Map::new();
             if let Some(a) = args.account_id {
                 body.insert("AccountId".into(), a.into());

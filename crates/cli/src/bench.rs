@@ -8,7 +8,7 @@
 //! percentiles, errors by code and bytes; finally it schedules its keys for
 //! deletion (the shortest window, 7 days).
 
-use crate::client::{error_code, Target};
+use crate::client::{error_code, Connection, Target};
 use base64::Engine as _;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -83,18 +83,8 @@ impl Op {
 /// `trent bench` options.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The KMS endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:4600")]
-    endpoint: String,
-    /// Region to sign for.
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// Access key id [env: AWS_ACCESS_KEY_ID]
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    access_key_id: String,
-    /// Secret access key [env: AWS_SECRET_ACCESS_KEY]
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    secret_access_key: String,
+    #[command(flatten)]
+    connection: Connection,
     /// Operation.
     #[arg(long, value_enum, default_value = "encrypt")]
     op: Op,
@@ -144,15 +134,24 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1] as f64 / 1000.0
 }
 
+/// One ciphertext of `plaintext` (base64) under each key: (key, blob).
+async fn ciphertexts<'k>(
+    target: &Target,
+    keys: &'k [String],
+    plaintext: &str,
+) -> Result<Vec<(&'k str, String)>, String> {
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        let v = target.must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext})).await?;
+        let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
+        out.push((k.as_str(), blob.to_owned()));
+    }
+    Ok(out)
+}
+
 /// Runs the benchmark; prints the report.
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let target = Arc::new(Target::new(
-        &args.endpoint,
-        &args.region,
-        &args.access_key_id,
-        &args.secret_access_key,
-        args.concurrency.max(1),
-    )?);
+    let target = Arc::new(args.connection.target(args.concurrency.max(1))?);
     if args.keys == 0 || args.concurrency == 0 {
         return Err("--keys and --concurrency must be at least 1".into());
     }
@@ -174,28 +173,18 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             .iter()
             .map(|k| serde_json::json!({"KeyId": k, "Plaintext": plaintext}).to_string().into_bytes())
             .collect(),
-        Op::Decrypt => {
-            let mut out = Vec::new();
-            for k in &keys {
-                let v = target
-                    .must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext}))
-                    .await?;
-                let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
-                out.push(serde_json::json!({"CiphertextBlob": blob}).to_string().into_bytes());
-            }
-            out
-        }
-        Op::ReEncrypt => {
-            let mut out = Vec::new();
-            for k in &keys {
-                let v = target
-                    .must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext}))
-                    .await?;
-                let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
-                out.push(serde_json::json!({"CiphertextBlob": blob, "DestinationKeyId": k}).to_string().into_bytes());
-            }
-            out
-        }
+        Op::Decrypt => ciphertexts(&target, &keys, &plaintext)
+            .await?
+            .iter()
+            .map(|(_, blob)| serde_json::json!({"CiphertextBlob": blob}).to_string().into_bytes())
+            .collect(),
+        Op::ReEncrypt => ciphertexts(&target, &keys, &plaintext)
+            .await?
+            .iter()
+            .map(|(k, blob)| {
+                serde_json::json!({"CiphertextBlob": blob, "DestinationKeyId": k}).to_string().into_bytes()
+            })
+            .collect(),
         Op::VerifyP256 => {
             let digest = b64.encode([0x5au8; 32]);
             let mut out = Vec::new();

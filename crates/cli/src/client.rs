@@ -11,6 +11,41 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::time::SystemTime;
 
+/// Where, and as whom, a command talks to an endpoint (the flags shared by
+/// `trent bench` and `trent admin`). `Debug` leaves the secret out.
+#[derive(clap::Args)]
+pub(crate) struct Connection {
+    /// The endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:4600")]
+    endpoint: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Access key id [env: AWS_ACCESS_KEY_ID]
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    access_key_id: String,
+    /// Secret access key [env: AWS_SECRET_ACCESS_KEY]
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A signing client of this endpoint keeping `pool` idle connections.
+    pub(crate) fn target(&self, pool: usize) -> Result<Target, String> {
+        Target::new(&self.endpoint, &self.region, &self.access_key_id, &self.secret_access_key, pool)
+    }
+}
+
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 pub(crate) struct Target {

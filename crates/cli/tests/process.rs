@@ -67,6 +67,15 @@ fn client(endpoint: &str, ak: &str, sk: &str) -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::from_conf(conf)
 }
 
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// A fixed bootstrap account and access key, from the environment.
+const FIXED_BOOTSTRAP: [(&str, &str); 3] = [
+    ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
+    ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ACCESS_KEY),
+    ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", SECRET_KEY),
+];
+
 fn banner_value(output: &[String], prefix: &str) -> String {
     output
         .iter()
@@ -142,13 +151,8 @@ async fn fixed_bootstrap_credentials_from_the_environment() {
 #[tokio::test]
 async fn bench_drives_signed_load_and_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ak, sk) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-    let env = [
-        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
-        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ak),
-        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
-    ];
-    let mut run = start(&tmp.path().join("data"), &env);
+    let (ak, sk) = (ACCESS_KEY, SECRET_KEY);
+    let mut run = start(&tmp.path().join("data"), &FIXED_BOOTSTRAP);
     for op in ["encrypt", "decrypt", "generate-data-key", "re-encrypt", "verify-p256"] {
         let out = Command::new(env!("CARGO_BIN_EXE_trent"))
             .args(["bench", "--endpoint", &run.endpoint, "--op", op, "--keys", "2", "--concurrency", "4"])
@@ -178,13 +182,8 @@ async fn bench_drives_signed_load_and_cleans_up() {
 #[tokio::test]
 async fn the_operator_creates_an_account_that_another_account_cannot() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ak, sk) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-    let env = [
-        ("TRENT_BOOTSTRAP_ACCOUNT_ID", "123456789012"),
-        ("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ak),
-        ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", sk),
-    ];
-    let mut run = start(&tmp.path().join("data"), &env);
+    let (ak, sk) = (ACCESS_KEY, SECRET_KEY);
+    let mut run = start(&tmp.path().join("data"), &FIXED_BOOTSTRAP);
     let admin = |ak: &str, sk: &str, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_trent"))
             .args(["admin", "create-account", "--endpoint", &run.endpoint])
