@@ -306,8 +306,7 @@ impl Validate for CreateKeyRequest {
 
 impl Validate for DescribeKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
@@ -321,22 +320,19 @@ impl Validate for ListKeysRequest {
 
 impl Validate for EnableKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
     }
 }
 
 impl Validate for DisableKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
     }
 }
 
 impl Validate for EncryptRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("plaintext", &self.plaintext);
         v.blob_len("plaintext", self.plaintext.as_ref().map(|p| p.len()), 1, 4096);
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -374,8 +370,7 @@ impl Validate for ReEncryptRequest {
 
 impl Validate for GenerateDataKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.enumeration("keySpec", self.key_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -385,8 +380,7 @@ impl Validate for GenerateDataKeyRequest {
 
 impl Validate for GenerateDataKeyWithoutPlaintextRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.enumeration("keySpec", self.key_spec.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -603,8 +597,7 @@ impl Violations {
 
 impl Validate for SignRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.message_member(self.message.as_ref());
         v.enumeration("messageType", self.message_type.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -615,8 +608,7 @@ impl Validate for SignRequest {
 
 impl Validate for VerifyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.message_member(self.message.as_ref());
         v.enumeration("messageType", self.message_type.as_ref());
         v.required("signature", &self.signature);
@@ -629,8 +621,7 @@ impl Validate for VerifyRequest {
 
 impl Validate for GetPublicKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
@@ -638,8 +629,7 @@ impl Validate for GetPublicKeyRequest {
 impl Validate for GenerateMacRequest {
     fn check(&self, v: &mut Violations) {
         v.message_member(self.message.as_ref());
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("macAlgorithm", &self.mac_algorithm);
         v.enumeration("macAlgorithm", self.mac_algorithm.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -649,8 +639,7 @@ impl Validate for GenerateMacRequest {
 impl Validate for VerifyMacRequest {
     fn check(&self, v: &mut Violations) {
         v.message_member(self.message.as_ref());
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("macAlgorithm", &self.mac_algorithm);
         v.enumeration("macAlgorithm", self.mac_algorithm.as_ref());
         v.required("mac", &self.mac);
@@ -661,8 +650,7 @@ impl Validate for VerifyMacRequest {
 
 impl Validate for DeriveSharedSecretRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("keyAgreementAlgorithm", &self.key_agreement_algorithm);
         v.enumeration("keyAgreementAlgorithm", self.key_agreement_algorithm.as_ref());
         v.required("publicKey", &self.public_key);
@@ -674,8 +662,7 @@ impl Validate for DeriveSharedSecretRequest {
 
 impl Validate for GenerateDataKeyPairRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("keyPairSpec", &self.key_pair_spec);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -685,8 +672,7 @@ impl Validate for GenerateDataKeyPairRequest {
 
 impl Validate for GenerateDataKeyPairWithoutPlaintextRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("keyPairSpec", &self.key_pair_spec);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -695,8 +681,7 @@ impl Validate for GenerateDataKeyPairWithoutPlaintextRequest {
 
 impl Validate for EncapsulateRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);
         v.enumeration("encapsulationAlgorithm", self.encapsulation_algorithm.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
@@ -705,8 +690,7 @@ impl Validate for EncapsulateRequest {
 
 impl Validate for DecapsulateRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("keyId", &self.key_id);
-        v.key_id("keyId", self.key_id.as_ref());
+        v.key_only(self.key_id.as_ref());
         v.required("sharedSecretCiphertextBlob", &self.shared_secret_ciphertext_blob);
         v.ciphertext("sharedSecretCiphertextBlob", self.shared_secret_ciphertext_blob.as_ref());
         v.required("encapsulationAlgorithm", &self.encapsulation_algorithm);

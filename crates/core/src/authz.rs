@@ -66,16 +66,25 @@ const CONTEXT_OPERATIONS: &[&str] = &[
 /// context. Keys compare case-insensitively, values exactly (AWS's rule for
 /// grant constraints).
 pub(crate) fn constraints_admit(grant: &GrantRecord, ctx: Option<&EncryptionContext>) -> bool {
+    context_admits(grant.context_equals.as_ref(), grant.context_subset.as_ref(), ctx)
+}
+
+/// [`constraints_admit`] on the constraints themselves.
+pub(crate) fn context_admits(
+    equals: Option<&EncryptionContext>,
+    subset: Option<&EncryptionContext>,
+    ctx: Option<&EncryptionContext>,
+) -> bool {
     let lower = |m: &EncryptionContext| -> HashMap<String, String> {
         m.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect()
     };
     let request = ctx.map(lower).unwrap_or_default();
-    if let Some(eq) = &grant.context_equals {
+    if let Some(eq) = equals {
         if lower(eq) != request {
             return false;
         }
     }
-    if let Some(sub) = &grant.context_subset {
+    if let Some(sub) = subset {
         if !lower(sub).iter().all(|(k, v)| request.get(k) == Some(v)) {
             return false;
         }
@@ -183,9 +192,12 @@ impl Kms {
         request_alias: Option<&str>,
     ) -> Result<Route, KmsError> {
         let key_arn = key.arn();
+        // A stored policy that no longer parses (it was checked when set)
+        // allows nothing: fail closed.
+        let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();
         let mut context = self.condition_context(caller, key, access, request_alias);
-        // kms:ResourceAliases costs a read: only when the policy names it.
-        if key.policy.to_ascii_lowercase().contains("kms:resourcealiases") {
+        // kms:ResourceAliases costs a read: only when a statement reads it.
+        if policy.as_ref().is_some_and(|p| p.uses_condition_key("kms:resourcealiases")) {
             let aliases = self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?;
             context.insert(
                 "kms:resourcealiases".into(),
@@ -206,11 +218,7 @@ impl Kms {
                 access.action
             ))
         };
-        // A stored policy that no longer parses (it was checked when set)
-        // allows nothing: fail closed.
-        let key_policy = Policy::parse(&key.policy, PolicyKind::Key)
-            .map(|p| p.evaluate(&request))
-            .unwrap_or(Decision::NotApplicable);
+        let key_policy = policy.map_or(Decision::NotApplicable, |p| p.evaluate(&request));
         match key_policy {
             Decision::Deny => return Err(denied("with an explicit deny in a resource-based policy")),
             Decision::Allow if identity_decision(caller) == Decision::Allow => return Ok(Route::KeyPolicy),

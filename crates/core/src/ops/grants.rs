@@ -8,7 +8,7 @@
 //! RetireGrant takes one to find its grant.
 
 use super::{check_usable, marker, missing, page_size};
-use crate::authz::{constraints_admit, Access, Route, MAX_GRANTS_PER_KEY};
+use crate::authz::{context_admits, Access, Route, MAX_GRANTS_PER_KEY};
 use crate::error::KmsError;
 use crate::kms::Names;
 use crate::model::{GrantRecord, KeyRecord, Scope};
@@ -96,10 +96,8 @@ fn passes_on(parent: &GrantRecord, ops: &[String], child: &GrantRecord) -> bool 
         (None, None) => true,
         (Some(eq), _) => child.context_equals.as_ref() == Some(eq),
         (None, Some(sub)) => {
-            let stricter = |m: &std::collections::BTreeMap<String, String>| {
-                let probe = GrantRecord { context_equals: None, context_subset: Some(sub.clone()), ..parent.clone() };
-                constraints_admit(&probe, Some(m))
-            };
+            // The child's own pairs must satisfy the parent's subset.
+            let stricter = |m: &std::collections::BTreeMap<String, String>| context_admits(None, Some(sub), Some(m));
             child.context_equals.as_ref().is_some_and(stricter) || child.context_subset.as_ref().is_some_and(stricter)
         }
     }

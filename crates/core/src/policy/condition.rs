@@ -173,6 +173,11 @@ pub fn parse_block(v: &Value) -> Result<Vec<Condition>, PolicyError> {
 }
 
 impl Condition {
+    /// The condition key, lower-cased.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Whether the condition holds for `req`.
     pub fn holds(&self, req: &Request<'_>) -> bool {
         let present = req.value(&self.key).filter(|v| !v.is_empty());

@@ -361,6 +361,12 @@ impl Policy {
         }
     }
 
+    /// Whether any statement has a condition on `key` (lower-case): lets a
+    /// caller skip computing a costly condition key no statement reads.
+    pub fn uses_condition_key(&self, key: &str) -> bool {
+        self.statements.iter().flat_map(|s| &s.conditions).any(|c| c.key() == key)
+    }
+
     /// True when some Allow statement would let `principal_arn` (of
     /// `account`) do `action` on `resource` regardless of conditions: the
     /// lockout safety check asks whether the caller keeps PutKeyPolicy.
