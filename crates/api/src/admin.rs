@@ -39,3 +39,69 @@ pub struct CreateAccountResponse {
     /// The secret access key (never stored in clear, never logged).
     pub secret_access_key: zeroize::Zeroizing<String>,
 }
+
+/// ReadAuditTrail input: records after `AfterSeq`, in order.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ReadAuditTrailRequest {
+    /// Records with a greater seq (default 0: from the start).
+    pub after_seq: Option<u64>,
+    /// At most this many (1–1000, default 1000).
+    pub limit: Option<i64>,
+}
+
+impl Validate for ReadAuditTrailRequest {
+    fn check(&self, v: &mut Violations) {
+        v.range("limit", self.limit, 1, 1000);
+    }
+}
+
+/// ReadAuditTrail output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReadAuditTrailResponse {
+    /// The records.
+    pub records: Vec<AuditTrailRecord>,
+    /// Seq of the last record of the whole trail (0 when empty).
+    pub last_seq: u64,
+}
+
+/// One record of the trail with its chain fields.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuditTrailRecord {
+    /// Position in the chain.
+    pub seq: u64,
+    /// Hex SHA-256 of the previous record.
+    pub prev_hash: String,
+    /// Hex SHA-256 of this record.
+    pub hash: String,
+    /// The CloudTrail record (JSON text).
+    pub event: String,
+}
+
+/// VerifyAuditTrail input (none).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct VerifyAuditTrailRequest {}
+
+impl Validate for VerifyAuditTrailRequest {
+    fn check(&self, _: &mut Violations) {}
+}
+
+/// VerifyAuditTrail output.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyAuditTrailResponse {
+    /// Records read and found intact.
+    pub records: u64,
+    /// Seq of the last intact record.
+    pub last_seq: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Hex Ed25519 public key that checks the checkpoints.
+    pub public_key: String,
+    /// The first tampering found, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}

@@ -63,4 +63,10 @@ error_codes! {
     Tag = ("TagException", 400),
     UnsupportedOperation = ("UnsupportedOperationException", 400),
     CustomKeyStoreNotFound = ("CustomKeyStoreNotFoundException", 400),
+    // CloudTrail (LookupEvents).
+    InvalidLookupAttributes = ("InvalidLookupAttributesException", 400),
+    InvalidTimeRange = ("InvalidTimeRangeException", 400),
+    InvalidMaxResults = ("InvalidMaxResultsException", 400),
+    InvalidNextToken = ("InvalidNextTokenException", 400),
+    InvalidEventCategory = ("InvalidEventCategoryException", 400),
 }

@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`blob`]: base64 blobs on the wire; [`blob::SensitiveBlob`] for plaintext
 //!   that must be zeroized and never printed.
+//! - [`cloudtrail`]: CloudTrail's LookupEvents shapes, for reading the
+//!   audit trail with stock clients.
 //! - [`enums`]: string enums (`KeySpec`, `KeyUsage`, …). Each keeps unknown
 //!   values instead of failing to parse, because AWS answers an unknown enum
 //!   value with a `ValidationException`, not a `SerializationException`.
@@ -17,6 +19,7 @@
 
 pub mod admin;
 pub mod blob;
+pub mod cloudtrail;
 pub mod enums;
 pub mod error;
 pub mod ids;

@@ -9,6 +9,9 @@ pub enum AdminCommand {
     /// Create an account with a root access key; prints it as JSON (the
     /// secret is shown only here).
     CreateAccount(CreateAccountArgs),
+    /// Verify, tail and export the audit trail.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
 }
 
 /// `trent admin create-account` options.
@@ -25,9 +28,11 @@ pub struct CreateAccountArgs {
     new_access_key_id: Option<String>,
 }
 
-/// Runs an admin command.
-pub async fn run(cmd: AdminCommand) -> Result<(), String> {
+/// Runs an admin command; `Ok(false)` when it ran and the answer is a
+/// failure (a tampered audit trail).
+pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
     match cmd {
+        AdminCommand::Audit(cmd) => crate::audit::run(cmd).await,
         AdminCommand::CreateAccount(args) => {
             let target = args.connection.target(1)?;
             let mut body = serde_json::Map::new();
@@ -39,7 +44,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
             }
             let out = target.must("TrentAdmin.CreateAccount", serde_json::Value::Object(body)).await?;
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
-            Ok(())
+            Ok(true)
         }
     }
 }

@@ -7,6 +7,7 @@
 //! SIGINT or SIGTERM, finishing in-flight requests.
 
 mod admin;
+mod audit;
 mod bench;
 mod client;
 
@@ -36,22 +37,22 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:4600; env: TRENT_LISTEN]
     #[arg(long, value_name = "ADDR:PORT")]
-    listen: Option<String>,
+    pub(crate) listen: Option<String>,
     /// Data directory [default: ./data; env: TRENT_DATA_DIR]
     #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// TOML configuration file [env: TRENT_CONFIG]
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// PostgreSQL URL for a deployment of several nodes [default: SQLite in the data directory; env: TRENT_STORE_URL]
     #[arg(long, value_name = "URL")]
-    store: Option<String>,
+    pub(crate) store: Option<String>,
 }
 
-fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
+pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
     let mut cfg = Config::default();
     let path = args.config.clone().or_else(|| env.get("TRENT_CONFIG").filter(|s| !s.is_empty()).map(PathBuf::from));
     if let Some(path) = path {
@@ -151,7 +152,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) => rt.block_on(bench::run(args)),
-        Command::Admin(cmd) => rt.block_on(admin::run(cmd)),
+        Command::Admin(cmd) => match rt.block_on(admin::run(cmd)) {
+            Ok(true) => Ok(()),
+            // The command said what failed (a tampered audit trail).
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -192,6 +192,9 @@ impl Kms {
         request_alias: Option<&str>,
     ) -> Result<Route, KmsError> {
         let key_arn = key.arn();
+        // The audit event names every key a request was authorized against,
+        // allowed or denied.
+        caller.touched.add(key_arn.clone());
         // A stored policy that no longer parses (it was checked when set)
         // allows nothing: fail closed.
         let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();

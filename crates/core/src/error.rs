@@ -92,6 +92,11 @@ pub enum KmsError {
     /// reserved `alias/aws/` namespace.
     #[error("{0}")]
     NotAuthorized(String),
+    /// CloudTrail LookupEvents refusals: `InvalidLookupAttributesException`,
+    /// `InvalidTimeRangeException`, `InvalidMaxResultsException`,
+    /// `InvalidNextTokenException`, `InvalidEventCategoryException`.
+    #[error("{1}")]
+    Lookup(trent_api::ErrorCode, String),
     /// `KMSInternalException`: the detail is for the log only.
     #[error("internal error: {0}")]
     Internal(#[source] InternalError),
@@ -110,6 +115,9 @@ pub enum InternalError {
     /// Stored state violates an invariant.
     #[error("corrupt state: {0}")]
     Corrupt(String),
+    /// The call's audit event could not be recorded (audit is fail-closed).
+    #[error("{0}")]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 impl From<StoreError> for KmsError {
@@ -161,6 +169,7 @@ impl KmsError {
             KmsError::CustomKeyStoreNotFound(_) => C::CustomKeyStoreNotFound,
             KmsError::AccessDenied(_) => C::AccessDenied,
             KmsError::NotAuthorized(_) => C::NotAuthorized,
+            KmsError::Lookup(code, _) => *code,
             KmsError::Internal(_) => C::KmsInternal,
         }
     }

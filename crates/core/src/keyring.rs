@@ -14,6 +14,8 @@ use crate::error::KmsError;
 use crate::model::{DomainKeyRecord, KeyRecord, KeyVersionRecord};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use trent_api::ids::KeyId;
 use trent_crypto::asymmetric::{KeyKind, PrivateKey};
@@ -44,6 +46,8 @@ pub struct Keyring {
     cache: Mutex<HashMap<(KeyId, u32), Arc<SecretKey>>>,
     private_cache: Mutex<HashMap<(KeyId, u32), Arc<PrivateKey>>>,
     capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// Inserts into a bounded cache: when full it is emptied first (dropping
@@ -92,7 +96,14 @@ impl Keyring {
             cache: Mutex::new(HashMap::new()),
             private_cache: Mutex::new(HashMap::new()),
             capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         })
+    }
+
+    /// Cache hits and misses (backing keys and private keys together).
+    pub fn cache_stats(&self) -> (u64, u64) {
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
     /// The crypto provider.
@@ -161,8 +172,10 @@ impl Keyring {
     ) -> Result<Arc<PrivateKey>, KmsError> {
         let ck = (key.id.clone(), version.version);
         if let Some(k) = self.private_cache.lock().unwrap_or_else(PoisonError::into_inner).get(&ck) {
+            self.hits.fetch_add(1, Relaxed);
             return Ok(k.clone());
         }
+        self.misses.fetch_add(1, Relaxed);
         let context = [key.arn().into_bytes(), version.material_id.clone().into_bytes()];
         let context: [&[u8]; 2] = [&context[0], &context[1]];
         let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
@@ -183,8 +196,10 @@ impl Keyring {
     ) -> Result<Arc<SecretKey>, KmsError> {
         let ck = (key.id.clone(), version.version);
         if let Some(k) = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&ck) {
+            self.hits.fetch_add(1, Relaxed);
             return Ok(k.clone());
         }
+        self.misses.fetch_add(1, Relaxed);
         let dk_id = wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?;
         let dk = self.domain_key(store, dk_id).await?;
         let bk = Arc::new(

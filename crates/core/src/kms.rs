@@ -1,5 +1,6 @@
 //! The [`Kms`] facade.
 
+use crate::audit::{AuditEntry, Auditor};
 use crate::authz::{Access, Route};
 use crate::clock::Clock;
 use crate::error::KmsError;
@@ -9,6 +10,7 @@ use crate::store::{Store, StoreError};
 use crate::Caller;
 use std::sync::Arc;
 use trent_api::ids::{alias_arn, key_arn, AccessKeyId, AccountId, AliasName, KeyId, KeyRef, PrincipalArn};
+use trent_crypto::audit::CheckpointSigner;
 use trent_crypto::hierarchy::RootKey;
 use trent_crypto::seal::Seal;
 use trent_crypto::{CryptoProvider, SecretBytes};
@@ -38,7 +40,16 @@ pub struct Kms {
     /// is how long another node may honour a key deleted elsewhere once
     /// deletion exists.
     access_keys: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Authenticated>)>>,
+    /// Appends audit events (group commit).
+    pub(crate) auditor: Auditor,
+    /// Signs audit checkpoints.
+    checkpoint_signer: CheckpointSigner,
+    /// The seq of the last checkpoint this node signed.
+    pub(crate) last_checkpoint: std::sync::atomic::AtomicU64,
 }
+
+/// How long a node stays unready after a failed audit append.
+pub const AUDIT_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// How long an authenticated access key is reused without a store read.
 const ACCESS_KEY_TTL_MS: i64 = 60_000;
@@ -113,9 +124,67 @@ impl Kms {
         root: RootKey,
         options: KmsOptions,
     ) -> Result<Self, OpenError> {
+        let checkpoint_signer = CheckpointSigner::derive(crypto.as_ref(), &root)?;
         let keyring =
             Keyring::open(store.as_ref(), crypto, root, clock.now_millis(), options.backing_key_cache_capacity).await?;
-        Ok(Kms { store, clock, keyring, access_keys: Default::default() })
+        let auditor = Auditor::new(store.clone());
+        Ok(Kms {
+            store,
+            clock,
+            keyring,
+            access_keys: Default::default(),
+            auditor,
+            checkpoint_signer,
+            last_checkpoint: Default::default(),
+        })
+    }
+
+    /// Appends an audit event; returns once it is durable. An error means
+    /// the event is not recorded, and the request it describes must fail.
+    pub async fn record_event(&self, entry: AuditEntry) -> Result<(), KmsError> {
+        Ok(self.auditor.record(entry).await?)
+    }
+
+    /// The audit trail's counters (for metrics and readiness).
+    pub fn audit_stats(&self) -> crate::audit::AuditStats {
+        self.auditor.stats()
+    }
+
+    /// Readiness: the store answers, and audit appends succeed (the seal
+    /// is open: this KMS exists). The reason when not.
+    ///
+    /// A node whose latest audit append failed is unready for
+    /// [`AUDIT_RETRY_AFTER`]; then it is offered traffic again, which is how
+    /// it finds out whether appends work (a probe must not write events).
+    pub async fn check_ready(&self) -> Result<(), String> {
+        if let Err(e) = self.store.audit_head().await {
+            return Err(format!("store unreachable: {e}"));
+        }
+        let a = self.auditor.stats();
+        if a.last_failed && a.since_failure.is_some_and(|t| t < AUDIT_RETRY_AFTER) {
+            return Err("the latest audit append failed".into());
+        }
+        Ok(())
+    }
+
+    /// Hits and misses of the caches of unwrapped key material.
+    pub fn key_cache_stats(&self) -> (u64, u64) {
+        self.keyring.cache_stats()
+    }
+
+    /// The Ed25519 public key that checks this deployment's audit
+    /// checkpoints (raw 32 bytes).
+    pub fn audit_public_key(&self) -> Vec<u8> {
+        self.checkpoint_signer.public_key()
+    }
+
+    pub(crate) fn checkpoint_signer(&self) -> &CheckpointSigner {
+        &self.checkpoint_signer
+    }
+
+    /// A fresh event id.
+    pub fn new_event_id(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
     }
 
     /// The store.

@@ -16,6 +16,8 @@
 //! - [`store`]: the [`Store`] trait; [`memory`]: an in-memory store for tests.
 //! - [`keyring`]: the unwrapped root and domain keys, and a bounded cache of
 //!   unwrapped backing keys.
+//! - [`audit`]: CloudTrail-format events, the hash-chained trail, group
+//!   commit ([`audit::Auditor`]) and verification.
 //! - [`clock`]: injected time.
 //! - [`error`]: [`KmsError`], each variant a KMS error code.
 //!
@@ -24,6 +26,7 @@
 //! principals of the key's own account may use it, and keys are invisible
 //! from other accounts and regions.
 
+pub mod audit;
 mod authz;
 pub mod caller;
 pub mod clock;

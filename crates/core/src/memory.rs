@@ -1,6 +1,7 @@
 //! An in-memory [`Store`] for scenario tests. Same contract as the durable
 //! stores (the conformance suite in `trent-store` runs against it too).
 
+use crate::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use crate::model::*;
 use crate::store::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -18,6 +19,9 @@ struct Inner {
     aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
     grants: BTreeMap<(KeyId, String), GrantRecord>,
     destroyed: BTreeMap<KeyId, (Scope, i64)>,
+    audit: Vec<AuditRecord>,
+    checkpoints: BTreeMap<u64, AuditCheckpoint>,
+    audit_failing: bool,
 }
 
 /// A store that keeps everything in memory.
@@ -28,6 +32,18 @@ impl InMemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes every audit append fail (true) or succeed again, as a full or
+    /// read-only disk would: for tests of fail-closed audit.
+    pub fn set_audit_failing(&self, failing: bool) {
+        self.lock().audit_failing = failing;
+    }
+
+    /// Lets a test edit the stored trail, as an attacker with access to the
+    /// storage would.
+    pub fn tamper_audit(&self, f: impl FnOnce(&mut Vec<AuditRecord>)) {
+        f(&mut self.lock().audit);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -284,5 +300,37 @@ impl Store for InMemoryStore {
 
     async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
         self.lock().grants.remove(&(key_id.clone(), grant_id.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+        let mut g = self.lock();
+        if g.audit_failing {
+            return Err(StoreError::backend(std::io::Error::other("audit storage unwritable (test)")));
+        }
+        let head = g.audit.last().map(|r| (r.seq, r.hash));
+        let records = chain(head, entries);
+        g.audit.extend(records.iter().cloned());
+        Ok(records)
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        Ok(self.lock().audit.iter().filter(|r| r.seq > after).take(limit).cloned().collect())
+    }
+
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        Ok(self.lock().audit.iter().rev().filter(|r| query.matches(r)).take(query.limit).cloned().collect())
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        Ok(self.lock().audit.last().map(|r| (r.seq, r.hash)))
+    }
+
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
+        self.lock().checkpoints.entry(checkpoint.seq).or_insert_with(|| checkpoint.clone());
+        Ok(())
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
+        Ok(self.lock().checkpoints.values().cloned().collect())
     }
 }

@@ -5,6 +5,7 @@
 //! Every write is durable when the method returns. Lists are ordered by their
 //! key (key id, alias name) and paginate with "strictly after" cursors.
 
+use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use crate::model::*;
 use async_trait::async_trait;
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId};
@@ -124,4 +125,20 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&AliasName>,
         limit: usize,
     ) -> StoreResult<Vec<AliasRecord>>;
+
+    /// Appends events to the audit chain in one transaction: each gets the
+    /// next seq and its hash chains to the record before it
+    /// ([`crate::audit::chain`]), however many nodes append at once.
+    /// Durable when this returns. Returns the stored records.
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>>;
+    /// Records with seq greater than `after`, in seq order, at most `limit`.
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>>;
+    /// Records selected by `query`, newest (highest seq) first.
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+    /// The last record's seq and hash; `None` for an empty trail.
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>>;
+    /// Stores a checkpoint; one for the same seq already there is kept.
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()>;
+    /// Every checkpoint, in seq order.
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>>;
 }

@@ -130,6 +130,12 @@ impl RootKey {
         RootKey(key)
     }
 
+    /// A key derived from the root key for one purpose (HKDF-SHA256 with
+    /// `label` as info), for keys every node must hold without storing them.
+    pub fn derive_key(&self, p: &dyn CryptoProvider, label: &[u8]) -> Result<SecretKey, CryptoError> {
+        p.hkdf_sha256(&self.0, b"trent/v1/root-derived", label)
+    }
+
     /// Wraps a domain key for storage.
     pub fn wrap_domain_key(&self, p: &dyn CryptoProvider, dk: &DomainKey) -> Result<Vec<u8>, CryptoError> {
         let id = dk.id.to_be_bytes();

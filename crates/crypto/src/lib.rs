@@ -20,9 +20,12 @@
 //! - [`import`]: importing key material (BYOK): RSA wrapping key pairs and
 //!   unwrapping material sent with AWS' RSA-OAEP and RSA+AES-KWP algorithms.
 //!
+//! - [`audit`]: the audit trail's hash chain and signed checkpoints.
+//!
 //! No tokio, no SQL, no HTTP, no serde here.
 
 pub mod asymmetric;
+pub mod audit;
 pub mod envelope;
 pub mod hierarchy;
 pub mod import;

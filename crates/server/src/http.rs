@@ -5,7 +5,10 @@
 //! Order of checks, as AWS does them: authentication (SigV4), then the
 //! operation name, then the body.
 
-use crate::dispatch::{admin_dispatch, dispatch, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX};
+use crate::dispatch::{
+    admin_dispatch, cloudtrail_dispatch, dispatch, known_operation, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX,
+};
+use crate::metrics::Metrics;
 use crate::sigv4::{self, RequestParts, SigV4Error};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -14,8 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
+use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
 use trent_api::ErrorCode;
+use trent_core::error::InternalError;
 use trent_core::{Caller, Clock, Kms, KmsError};
 
 /// The JSON 1.1 content type.
@@ -30,6 +35,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     kms: Kms,
+    metrics: Metrics,
     clock: Arc<dyn Clock>,
     max_skew: time::Duration,
     scheduler_interval: std::time::Duration,
@@ -45,7 +51,7 @@ impl AppState {
         max_skew: time::Duration,
         scheduler_interval: std::time::Duration,
     ) -> Self {
-        AppState(Arc::new(Inner { kms, clock, max_skew, scheduler_interval }))
+        AppState(Arc::new(Inner { kms, metrics: Metrics::new(), clock, max_skew, scheduler_interval }))
     }
 
     /// Time between scheduler passes.
@@ -57,6 +63,10 @@ impl AppState {
     pub fn kms(&self) -> &Kms {
         &self.0.kms
     }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
 }
 
 /// An error answer: code, message for the caller, and (for 5xx) the detail
@@ -66,11 +76,13 @@ pub(crate) struct ApiError {
     pub(crate) code: ErrorCode,
     pub(crate) message: String,
     log_detail: Option<String>,
+    /// The store failed (counted in metrics).
+    store_error: bool,
 }
 
 impl ApiError {
     pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), log_detail: None }
+        ApiError { code, message: message.into(), log_detail: None, store_error: false }
     }
 
     pub(crate) fn internal(detail: String) -> Self {
@@ -78,6 +90,7 @@ impl ApiError {
             code: ErrorCode::KmsInternal,
             message: "The request failed because of an internal error.".into(),
             log_detail: Some(detail),
+            store_error: false,
         }
     }
 
@@ -86,6 +99,7 @@ impl ApiError {
             code: e.code(),
             message: e.public_message(),
             log_detail: e.is_internal().then(|| format!("{e}: {:?}", std::error::Error::source(&e))),
+            store_error: matches!(e, KmsError::Internal(InternalError::Store(_))),
         }
     }
 
@@ -128,9 +142,37 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
     json_response(status, request_id, body.to_string().into_bytes())
 }
 
-/// The router: `POST /` for the KMS API, `GET /health` for liveness.
+/// The router: `POST /` for the KMS API; `GET /health` (liveness),
+/// `GET /ready` (readiness) and `GET /metrics` (Prometheus).
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/health", get(|| async { "ok\n" })).fallback(handle).with_state(state)
+    Router::new()
+        .route("/health", get(|| async { "ok\n" }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(handle)
+        .with_state(state)
+}
+
+/// Ready when the store answers, the seal is open (it is, once the KMS
+/// exists) and the latest audit append succeeded.
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.0.kms.check_ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => {
+            tracing::warn!(reason = why, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.0.metrics.render(&state.0.kms);
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    resp
 }
 
 async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
@@ -152,49 +194,191 @@ fn http_date(millis: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&t.format(&fmt).ok()?).ok()
 }
 
+/// Which API a request's `X-Amz-Target` addresses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    Kms,
+    Admin,
+    CloudTrail,
+}
+
+impl Api {
+    /// The API and the operation name of a target.
+    fn of(target: &str) -> (Api, &str) {
+        if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
+            (Api::Admin, op)
+        } else if let Some(op) = target.strip_prefix(trent_api::cloudtrail::TARGET_PREFIX) {
+            (Api::CloudTrail, op)
+        } else {
+            (Api::Kms, target.strip_prefix(TARGET_PREFIX).unwrap_or(target))
+        }
+    }
+
+    /// The SigV4 service name its requests are signed for.
+    fn service(self) -> &'static str {
+        match self {
+            Api::CloudTrail => "cloudtrail",
+            Api::Kms | Api::Admin => sigv4::SERVICE,
+        }
+    }
+
+    /// The `eventSource` of its audit events.
+    fn event_source(self) -> &'static str {
+        match self {
+            Api::CloudTrail => "cloudtrail.amazonaws.com",
+            Api::Kms | Api::Admin => trent_core::audit::EVENT_SOURCE,
+        }
+    }
+}
+
+/// Longest operation name or access key id copied into an audit event from
+/// an unauthenticated request.
+const MAX_ECHO: usize = 128;
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(MAX_ECHO) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 async fn respond(state: &AppState, req: Request<Body>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    respond_in(state, req, request_id).instrument(span).await
+}
+
+async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) -> Response {
+    let started = std::time::Instant::now();
+    let time = state.0.clock.now_millis();
     let (parts, body) = req.into_parts();
-    let op = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let body = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (api, op) = Api::of(&target);
+    let (body, outcome, who) = match to_bytes(body, MAX_BODY).await {
+        Ok(body) => {
+            let (outcome, who) = match authenticate(state, &parts, &body, api.service()).await {
+                Ok(caller) => (serve(state, &parts, &body, api, op, &caller).await, Ok(caller)),
+                Err((e, claimed)) => (Err(e), Err(claimed)),
+            };
+            (body, outcome, who)
+        }
         Err(_) => {
             let e = ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
                 format!("Request body must be at most {MAX_BODY} bytes"),
             );
-            return error_response(&e, &request_id, &op);
+            (Default::default(), Err(e), Err(Claimed::default()))
         }
     };
-    match serve(state, &parts, &body, &op).await {
+    // Audit is fail-closed: the answer leaves only once its event is durable.
+    let outcome = match audit(state, &parts, &request_id, time, api, op, &body, &outcome, &who).await {
+        Ok(()) => outcome,
+        Err(e) => Err(ApiError::from_kms(e)),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let metric_op = if known_operation(api, op) { op } else { "unknown" };
+    match outcome {
         Ok(bytes) => {
-            tracing::debug!(request_id, op, "ok");
+            tracing::debug!(op, "ok");
+            state.0.metrics.request(metric_op, "ok", seconds, false);
             json_response(StatusCode::OK, &request_id, bytes)
         }
-        Err(e) => error_response(&e, &request_id, &op),
+        Err(e) => {
+            state.0.metrics.request(metric_op, e.code.name(), seconds, e.store_error);
+            error_response(&e, &request_id, op)
+        }
     }
+}
+
+/// What an unauthenticated request claimed to be.
+#[derive(Default)]
+struct Claimed {
+    access_key_id: Option<String>,
+    region: Option<String>,
+}
+
+/// Records the call's audit event.
+#[allow(clippy::too_many_arguments)]
+async fn audit(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    request_id: &str,
+    time: i64,
+    api: Api,
+    op: &str,
+    body: &[u8],
+    outcome: &Result<Vec<u8>, ApiError>,
+    who: &Result<Caller, Claimed>,
+) -> Result<(), KmsError> {
+    use trent_core::audit::{has_response_elements, ApiCall, Identity};
+    let request: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let response: Option<serde_json::Value> = match outcome {
+        Ok(bytes) if has_response_elements(op) => serde_json::from_slice(bytes).ok(),
+        _ => None,
+    };
+    let (identity, region, mut resources) = match who {
+        Ok(c) => (
+            Identity::Principal {
+                account: c.account.as_str().to_owned(),
+                arn: c.principal.as_str().to_owned(),
+                access_key_id: c.access_key_id.as_str().to_owned(),
+            },
+            Some(c.region.as_str().to_owned()),
+            c.touched.arns(),
+        ),
+        Err(claimed) => (
+            Identity::Unauthenticated { access_key_id: claimed.access_key_id.as_deref().map(|k| clip(k).to_owned()) },
+            claimed.region.as_deref().map(|r| clip(r).to_owned()),
+            Vec::new(),
+        ),
+    };
+    // A key made by this call (CreateKey) is named in the response.
+    if let Some(arn) = response.as_ref().and_then(|r| r.pointer("/KeyMetadata/Arn")).and_then(|a| a.as_str()) {
+        resources.push(arn.to_owned());
+    }
+    let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
+    let call = ApiCall {
+        request_id,
+        event_source: api.event_source(),
+        operation: clip(op),
+        time,
+        region: region.as_deref(),
+        identity,
+        source_ip: source_ip(parts),
+        user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+        request: request.as_ref(),
+        response: response.as_ref(),
+        error,
+        resources: &resources,
+    };
+    let kms = &state.0.kms;
+    kms.record_event(call.entry(kms.new_event_id())).await
+}
+
+fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_canonical())
 }
 
 async fn serve(
     state: &AppState,
     parts: &axum::http::request::Parts,
     body: &[u8],
-    target: &str,
+    api: Api,
+    op: &str,
+    caller: &Caller,
 ) -> Result<Vec<u8>, ApiError> {
-    let caller = authenticate(state, parts, body).await?;
     if parts.method != Method::POST {
         return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST requests are supported"));
     }
-    if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
-        return match admin_dispatch(op, &state.0.kms, &caller, body).await {
-            Some(result) => result,
-            None => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
-        };
-    }
-    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
-    match dispatch(op, &state.0.kms, &caller, body).await {
+    let kms = &state.0.kms;
+    let result = match api {
+        Api::Admin => admin_dispatch(op, kms, caller, body).await,
+        Api::CloudTrail => cloudtrail_dispatch(op, kms, caller, body).await,
+        Api::Kms => dispatch(op, kms, caller, body).await,
+    };
+    match result {
         Some(result) => result,
-        None if NOT_YET.contains(&op) => Err(ApiError::new(
+        None if api == Api::Kms && NOT_YET.contains(&op) => Err(ApiError::new(
             ErrorCode::UnsupportedOperation,
             format!("{op} is not supported by this version of Trent."),
         )),
@@ -202,22 +386,28 @@ async fn serve(
     }
 }
 
-async fn authenticate(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Caller, ApiError> {
-    let auth = sigv4::parse_authorization(&parts.headers).map_err(|e| ApiError::from_sigv4(&e))?;
+async fn authenticate(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    service: &'static str,
+) -> Result<Caller, (ApiError, Claimed)> {
+    let sig_err = |e: &SigV4Error| ApiError::from_sigv4(e);
+    let auth =
+        sigv4::parse_authorization_for(&parts.headers, service).map_err(|e| (sig_err(&e), Claimed::default()))?;
+    let claimed = || Claimed { access_key_id: Some(auth.access_key_id.clone()), region: Some(auth.region.clone()) };
     let region = Region::parse(&auth.region).ok_or_else(|| {
-        ApiError::new(ErrorCode::IncompleteSignature, "Credential should be scoped to a valid region. ")
+        (ApiError::new(ErrorCode::IncompleteSignature, "Credential should be scoped to a valid region. "), claimed())
     })?;
-    let principal = state
-        .0
-        .kms
-        .authenticate(&auth.access_key_id)
-        .await
-        .map_err(ApiError::from_kms)?
-        .ok_or_else(|| ApiError::from_sigv4(&SigV4Error::UnrecognizedClient))?;
+    let principal = match state.0.kms.authenticate(&auth.access_key_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed())),
+        Err(e) => return Err((ApiError::from_kms(e), claimed())),
+    };
     let key = sigv4::signing_key(principal.secret.expose(), &auth.date, &auth.region, &auth.service);
     let now_ms = state.0.clock.now_millis();
     let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
-        .map_err(|e| ApiError::internal(format!("clock out of range: {e}")))?;
+        .map_err(|e| (ApiError::internal(format!("clock out of range: {e}")), claimed()))?;
     let request = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -225,7 +415,7 @@ async fn authenticate(state: &AppState, parts: &axum::http::request::Parts, body
         headers: &parts.headers,
         body,
     };
-    sigv4::verify(&request, &auth, &key, now, state.0.max_skew).map_err(|e| ApiError::from_sigv4(&e))?;
+    sigv4::verify(&request, &auth, &key, now, state.0.max_skew).map_err(|e| (sig_err(&e), claimed()))?;
     Ok(Caller {
         account: principal.account.clone(),
         region,
@@ -233,10 +423,8 @@ async fn authenticate(state: &AppState, parts: &axum::http::request::Parts, body
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
         // The peer of the TCP connection; Trent serves plain HTTP (TLS, when
         // used, ends before it), so aws:SecureTransport is false.
-        source_ip: parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_canonical()),
+        source_ip: source_ip(parts),
         secure_transport: false,
+        touched: Default::default(),
     })
 }

@@ -9,7 +9,9 @@
 //! - [`sigv4`]: verification of AWS Signature Version 4.
 //! - `dispatch.rs`: the table of operations keyed by the `X-Amz-Target`
 //!   operation name; parsing, validation and serialization around the core.
-//! - `http.rs`: the axum handler: authentication, routing, error bodies.
+//! - `http.rs`: the axum handler: authentication, routing, error bodies,
+//!   the audit event of every call (fail-closed), `/health`, `/ready`.
+//! - `metrics.rs`: `GET /metrics` (Prometheus).
 //! - [`run`]: serves a listener until a shutdown future resolves, finishing
 //!   in-flight requests, with the scheduler task (due key deletions and
 //!   automatic rotations) beside it.
@@ -20,6 +22,7 @@
 pub mod config;
 mod dispatch;
 mod http;
+mod metrics;
 pub mod sigv4;
 pub mod startup;
 
@@ -56,7 +59,11 @@ async fn scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        match state.kms().run_due_jobs().await {
+        let report = state.kms().run_due_jobs().await;
+        if let Ok(r) = &report {
+            state.metrics().jobs(r);
+        }
+        match report {
             Ok(r) if r.destroyed + r.rotated + r.expired + r.failed > 0 => {
                 tracing::info!(
                     destroyed = r.destroyed,

@@ -70,6 +70,9 @@ use zeroize::Zeroizing;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The service name a credential scope must name.
 pub const SERVICE: &str = "kms";
+/// The services whose requests Trent verifies: KMS, and CloudTrail for
+/// LookupEvents on its own trail.
+pub const SERVICES: &[&str] = &[SERVICE, "cloudtrail"];
 /// The last element of every credential scope.
 pub const TERMINATOR: &str = "aws4_request";
 /// The clock skew the server allows by default, as AWS does.
@@ -223,8 +226,8 @@ pub enum ScopeProblem {
     InvalidRegion,
     /// The region is well formed but not the one this server serves.
     UnexpectedRegion(String),
-    /// The service is not [`SERVICE`].
-    WrongService,
+    /// The service is not the one expected (named).
+    WrongService(&'static str),
     /// The terminator (given) is not [`TERMINATOR`].
     WrongTerminator(String),
     /// The scope date is not the date of the request timestamp.
@@ -246,9 +249,9 @@ impl fmt::Display for ScopeProblem {
                 f,
                 "Credential should be scoped to a valid region, not '{region}'. "
             ),
-            Self::WrongService => write!(
+            Self::WrongService(service) => write!(
                 f,
-                "Credential should be scoped to correct service: '{SERVICE}'. "
+                "Credential should be scoped to correct service: '{service}'. "
             ),
             Self::WrongTerminator(term) => write!(
                 f,
@@ -417,6 +420,12 @@ impl SigV4Error {
 /// timestamp format; the five credential parts; the scope; the signature
 /// format. A parameter given twice takes its last value, as AWS does.
 pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization, SigV4Error> {
+    parse_authorization_for(headers, SERVICE)
+}
+
+/// [`parse_authorization`] for a request to `service` (`cloudtrail` for the
+/// LookupEvents API Trent serves beside KMS).
+pub fn parse_authorization_for(headers: &HeaderMap, service_name: &'static str) -> Result<Authorization, SigV4Error> {
     let value = headers.get(http::header::AUTHORIZATION).ok_or(SigV4Error::MissingAuthenticationToken)?;
     let header = String::from_utf8_lossy(value.as_bytes());
     let header = header.trim_matches(is_space);
@@ -473,7 +482,7 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization, SigV4Er
     let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
         return Err(SigV4Error::MalformedCredential { credential: credential.to_owned() });
     };
-    let problems = scope_problems(region, service, terminator, date, &request_time);
+    let problems = scope_problems(region, service, service_name, terminator, date, &request_time);
     if !problems.is_empty() {
         return Err(SigV4Error::InvalidCredentialScope { problems });
     }
@@ -536,7 +545,8 @@ pub fn verify(
     now: OffsetDateTime,
     max_skew: Duration,
 ) -> Result<(), SigV4Error> {
-    let problems = scope_problems(&auth.region, &auth.service, TERMINATOR, &auth.date, &auth.request_time);
+    let expected = SERVICES.iter().copied().find(|s| *s == auth.service).unwrap_or(SERVICE);
+    let problems = scope_problems(&auth.region, &auth.service, expected, TERMINATOR, &auth.date, &auth.request_time);
     if !problems.is_empty() {
         return Err(SigV4Error::InvalidCredentialScope { problems });
     }
@@ -609,6 +619,7 @@ fn check_signed_headers(signed: &[String], headers: &HeaderMap) -> Result<(), Si
 fn scope_problems(
     region: &str,
     service: &str,
+    expected_service: &'static str,
     terminator: &str,
     date: &str,
     request_time: &OffsetDateTime,
@@ -617,8 +628,8 @@ fn scope_problems(
     if !is_valid_region(region) {
         problems.push(ScopeProblem::InvalidRegion);
     }
-    if service != SERVICE {
-        problems.push(ScopeProblem::WrongService);
+    if service != expected_service {
+        problems.push(ScopeProblem::WrongService(expected_service));
     }
     if terminator != TERMINATOR {
         problems.push(ScopeProblem::WrongTerminator(terminator.to_owned()));

@@ -99,11 +99,11 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
     open_with_clock(params, Arc::new(SystemClock)).await
 }
 
-/// Opens the deployment on a given clock (tests move time with a
-/// [`trent_core::ManualClock`]; SigV4 checks and the scheduler both read it).
-pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<Opened, StartError> {
+/// Opens the store, the seal and the KMS of a deployment, without
+/// bootstrapping an account: also the offline path of `trent admin audit
+/// verify` against a stopped deployment. Returns the seal's kind too.
+pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(Kms, &'static str), StartError> {
     let dir = &params.data_dir;
-    create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
     let store: Arc<dyn Store> = match &params.store {
         Some(url) => Arc::new(PostgresStore::connect(url).await?),
         None => Arc::new(SqliteStore::open(&dir.join(DB_FILE))?),
@@ -116,6 +116,15 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
     };
     let opts = KmsOptions { backing_key_cache_capacity: params.key_cache_capacity };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
+    Ok((kms, seal.kind()))
+}
+
+/// Opens the deployment on a given clock (tests move time with a
+/// [`trent_core::ManualClock`]; SigV4 checks and the scheduler both read it).
+pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<Opened, StartError> {
+    let dir = &params.data_dir;
+    create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+    let (kms, seal_kind) = open_kms(params, clock.clone()).await?;
     let spec = BootstrapSpec {
         account_id: params.bootstrap_account_id.clone(),
         access_key_id: params.bootstrap_access_key_id.clone(),
@@ -130,7 +139,7 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
     }
     Ok(Opened {
         state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval),
-        seal_kind: seal.kind(),
+        seal_kind,
         bootstrap,
         credentials_file,
     })

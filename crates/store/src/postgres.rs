@@ -6,15 +6,18 @@
 //! racing on one key (a rotation, a state change, a scheduled job) apply
 //! exactly one change and the other sees `Conflict`. Embedded migrations
 //! run at connect time under a PostgreSQL advisory lock, so nodes starting
-//! together migrate once.
+//! together migrate once. Audit appends hold another advisory lock from
+//! reading the chain's head to commit, so the events of every node form
+//! one chain.
 //!
 //! Deleted rows (destroyed or deleted key material) stay in PostgreSQL's
 //! dead tuples until VACUUM reclaims them; the material in them is wrapped
 //! under a domain key in any case.
 
 use crate::sql::{
-    corrupt, grant_from_parts, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql,
-    SchemaError, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
+    corrupt, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
+    resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
+    AuditParam, AuditRow, SchemaError, AUDIT_COLUMNS, AUDIT_HEAD_SQL, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -24,6 +27,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
@@ -32,9 +36,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_grants.sql"),
     include_str!("../migrations/postgres/0003_operator.sql"),
+    include_str!("../migrations/postgres/0004_audit.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
+/// The transaction-scoped advisory lock every audit append holds from
+/// before it reads the head until it commits ("trent" + 2), so that the
+/// appends of every node form one chain. Advisory locks are per database:
+/// deployments sharing a database in different schemas share this lock
+/// too, which costs them only some waiting.
+const AUDIT_LOCK: i64 = 0x7472_656e_7402;
 /// Connections per node.
 const POOL_SIZE: usize = 16;
 
@@ -287,6 +298,83 @@ async fn insert_version(c: &impl GenericClient, v: &KeyVersionRecord, replace: b
     }
     let values = version_values(v);
     c.execute(&sql, &refs(&values)).await.map_err(write_err)?;
+    Ok(())
+}
+
+fn audit_from_row(r: &Row) -> StoreResult<AuditRecord> {
+    let get = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
+    let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+    AuditRow {
+        seq: r.try_get(0).map_err(backend)?,
+        prev_hash: r.try_get(1).map_err(backend)?,
+        hash: r.try_get(2).map_err(backend)?,
+        event_id: text(3)?,
+        event_time: r.try_get(4).map_err(backend)?,
+        event_name: text(5)?,
+        account: get(6)?,
+        username: get(7)?,
+        access_key_id: get(8)?,
+        read_only: r.try_get(9).map_err(backend)?,
+        resources: text(10)?,
+        record: text(11)?,
+    }
+    .decode()
+}
+
+async fn audit_head(c: &impl GenericClient) -> StoreResult<Option<(u64, Hash)>> {
+    let row = c.query_opt(AUDIT_HEAD_SQL, &[]).await.map_err(backend)?;
+    row.map(|r| {
+        let seq: i64 = r.try_get(0).map_err(backend)?;
+        let hash: Vec<u8> = r.try_get(1).map_err(backend)?;
+        Ok((seq_of(seq)?, hash_of(&hash)?))
+    })
+    .transpose()
+}
+
+/// Writes chained records and their resources: one statement per table
+/// whatever the batch size, each column bound as an array and unnested.
+async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreResult<()> {
+    let seq = records.iter().map(|r| seq_param(r.seq)).collect::<StoreResult<Vec<i64>>>()?;
+    let prev: Vec<&[u8]> = records.iter().map(|r| &r.prev_hash[..]).collect();
+    let hash: Vec<&[u8]> = records.iter().map(|r| &r.hash[..]).collect();
+    let entries = || records.iter().map(|r| &r.entry);
+    let id: Vec<&str> = entries().map(|e| e.event_id.as_str()).collect();
+    let time: Vec<i64> = entries().map(|e| e.event_time).collect();
+    let name: Vec<&str> = entries().map(|e| e.event_name.as_str()).collect();
+    let account: Vec<Option<&str>> = entries().map(|e| e.account.as_deref()).collect();
+    let user: Vec<Option<&str>> = entries().map(|e| e.username.as_deref()).collect();
+    let access_key: Vec<Option<&str>> = entries().map(|e| e.access_key_id.as_deref()).collect();
+    let read_only: Vec<bool> = entries().map(|e| e.read_only).collect();
+    let resources: Vec<String> = entries().map(resources_json).collect();
+    let record: Vec<&str> = entries().map(|e| e.record.as_str()).collect();
+    let (mut res_seq, mut res_arn, mut res_key) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, e) in seq.iter().zip(entries()) {
+        for (arn, key_id) in resource_rows(e) {
+            res_seq.push(*s);
+            res_arn.push(arn);
+            res_key.push(key_id);
+        }
+    }
+    // A taken seq means the chain moved under us: a failure of the append,
+    // not a duplicate the caller made.
+    c.execute(
+        &format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], \
+             $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BOOLEAN[], $11::TEXT[], \
+             $12::TEXT[])"
+        ),
+        &[&seq, &prev, &hash, &id, &time, &name, &account, &user, &access_key, &read_only, &resources, &record],
+    )
+    .await
+    .map_err(backend)?;
+    if !res_seq.is_empty() {
+        c.execute(
+            "INSERT INTO audit_resources (seq, arn, key_id) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[])",
+            &[&res_seq, &res_arn, &res_key],
+        )
+        .await
+        .map_err(backend)?;
+    }
     Ok(())
 }
 
@@ -678,5 +766,87 @@ impl Store for PostgresStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Appenders of every node queue here; the head is read after the
+        // lock, by a statement whose snapshot shows the previous holder's
+        // commit (READ COMMITTED takes one per statement).
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+        let records = chain(audit_head(&tx).await?, entries);
+        insert_audit(&tx, &records).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(records)
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        // Past every storable seq there is nothing.
+        let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        let (sql, values) = lookup_audit_sql(query, p);
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = values
+            .into_iter()
+            .map(|v| -> Box<dyn ToSql + Sync + Send> {
+                match v {
+                    AuditParam::Text(s) => Box::new(s),
+                    AuditParam::Int(i) => Box::new(i),
+                    AuditParam::Bool(b) => Box::new(b),
+                }
+            })
+            .collect();
+        let c = self.client().await?;
+        let rows = c.query(&sql, &refs(&values)).await.map_err(backend)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        let c = self.client().await?;
+        audit_head(&c).await
+    }
+
+    async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            &insert_checkpoint_sql(p),
+            &[&seq_param(cp.seq)?, &cp.hash.as_slice(), &cp.created_at, &cp.signature],
+        )
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT seq, hash, created_at, signature FROM audit_checkpoints ORDER BY seq", &[])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.try_get(1).map_err(backend)?;
+                Ok(AuditCheckpoint {
+                    seq: seq_of(r.try_get(0).map_err(backend)?)?,
+                    hash: hash_of(&hash)?,
+                    created_at: r.try_get(2).map_err(backend)?,
+                    signature: r.try_get(3).map_err(backend)?,
+                })
+            })
+            .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! encoding and parameter conversions. Each backend binds values its own
 //! way (`?N` for SQLite, `$N` for PostgreSQL).
 
+use trent_core::audit::{AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE};
 use trent_core::store::{StoreError, StoreResult};
 
 /// The columns of `keys`, those fixed at creation first. Both backends bind
@@ -111,6 +112,161 @@ pub(crate) fn grant_from_parts(
     })
 }
 
+/// The columns of `audit_events`, in binding order and the order
+/// [`AuditRow`] has them.
+pub(crate) const AUDIT_COLUMNS: &str = "seq, prev_hash, hash, event_id, event_time, event_name, account, username, \
+                                        access_key_id, read_only, resources, record";
+
+/// The last audit record's seq and hash; no row for an empty trail.
+pub(crate) const AUDIT_HEAD_SQL: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+
+/// Stores a checkpoint unless one for its seq exists (SQLite and PostgreSQL
+/// both know `ON CONFLICT DO NOTHING`).
+pub(crate) fn insert_checkpoint_sql(p: Placeholder) -> String {
+    format!(
+        "INSERT INTO audit_checkpoints (seq, hash, created_at, signature) VALUES ({}, {}, {}, {}) \
+         ON CONFLICT (seq) DO NOTHING",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    )
+}
+
+/// A seq as the backends store it (a signed 64-bit integer).
+pub(crate) fn seq_param(seq: u64) -> StoreResult<i64> {
+    i64::try_from(seq).map_err(|_| StoreError::backend(SchemaError("audit seq out of range".into())))
+}
+
+/// A stored seq.
+pub(crate) fn seq_of(v: i64) -> StoreResult<u64> {
+    u64::try_from(v).map_err(|_| corrupt("audit seq"))
+}
+
+/// A stored chain hash.
+pub(crate) fn hash_of(v: &[u8]) -> StoreResult<Hash> {
+    Hash::try_from(v).map_err(|_| corrupt("audit hash"))
+}
+
+/// An event's resource ARNs as stored in `audit_events.resources` (JSON,
+/// order and repetitions kept, so the entry reads back as it was).
+pub(crate) fn resources_json(entry: &AuditEntry) -> String {
+    serde_json::Value::from(entry.resources.clone()).to_string()
+}
+
+/// The rows of `audit_resources` for an event: each ARN once, with the key
+/// id a `ResourceName` lookup may name instead of the ARN (the part after
+/// `:key/`, as [`trent_core::audit::resource_name_matches`] reads it).
+pub(crate) fn resource_rows(entry: &AuditEntry) -> Vec<(&str, Option<&str>)> {
+    let mut seen = std::collections::BTreeSet::new();
+    entry
+        .resources
+        .iter()
+        .filter(|arn| seen.insert(arn.as_str()))
+        .map(|arn| (arn.as_str(), arn.rsplit_once(":key/").map(|(_, id)| id)))
+        .collect()
+}
+
+/// The columns of one `audit_events` row ([`AUDIT_COLUMNS`]); decoded
+/// outside the driver so that a corrupt value is a store error.
+pub(crate) struct AuditRow {
+    pub(crate) seq: i64,
+    pub(crate) prev_hash: Vec<u8>,
+    pub(crate) hash: Vec<u8>,
+    pub(crate) event_id: String,
+    pub(crate) event_time: i64,
+    pub(crate) event_name: String,
+    pub(crate) account: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) read_only: bool,
+    pub(crate) resources: String,
+    pub(crate) record: String,
+}
+
+impl AuditRow {
+    /// The record these columns hold.
+    pub(crate) fn decode(self) -> StoreResult<AuditRecord> {
+        let resources: Vec<String> = serde_json::from_str(&self.resources).map_err(|_| corrupt("audit resources"))?;
+        Ok(AuditRecord {
+            seq: seq_of(self.seq)?,
+            prev_hash: hash_of(&self.prev_hash)?,
+            hash: hash_of(&self.hash)?,
+            entry: AuditEntry {
+                event_id: self.event_id,
+                event_time: self.event_time,
+                event_name: self.event_name,
+                account: self.account,
+                username: self.username,
+                access_key_id: self.access_key_id,
+                read_only: self.read_only,
+                resources,
+                record: self.record,
+            },
+        })
+    }
+}
+
+/// A value bound to an audit lookup; each backend converts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AuditParam {
+    /// TEXT.
+    Text(String),
+    /// INTEGER / BIGINT.
+    Int(i64),
+    /// BOOLEAN (an INTEGER 0 or 1 in SQLite).
+    Bool(bool),
+}
+
+/// The statement and parameters of [`trent_core::store::Store::lookup_audit`]:
+/// [`AuditQuery::matches`] in SQL, newest first.
+pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, Vec<AuditParam>) {
+    let mut params = Vec::new();
+    let mut bind = |v: AuditParam| {
+        params.push(v);
+        p(params.len())
+    };
+    let mut conds: Vec<String> = Vec::new();
+    if let Some(a) = &query.account {
+        conds.push(format!("account = {}", bind(AuditParam::Text(a.clone()))));
+    }
+    if let Some(t) = query.start {
+        conds.push(format!("event_time >= {}", bind(AuditParam::Int(t))));
+    }
+    if let Some(t) = query.end {
+        conds.push(format!("event_time <= {}", bind(AuditParam::Int(t))));
+    }
+    // A cursor beyond every storable seq excludes nothing.
+    if let Some(s) = query.before_seq.and_then(|s| i64::try_from(s).ok()) {
+        conds.push(format!("seq < {}", bind(AuditParam::Int(s))));
+    }
+    let text = |v: &str| AuditParam::Text(v.to_owned());
+    match &query.attribute {
+        None => {}
+        Some(LookupAttribute::EventId(v)) => conds.push(format!("event_id = {}", bind(text(v)))),
+        Some(LookupAttribute::EventName(v)) => conds.push(format!("event_name = {}", bind(text(v)))),
+        Some(LookupAttribute::ReadOnly(v)) => conds.push(format!("read_only = {}", bind(AuditParam::Bool(*v)))),
+        Some(LookupAttribute::Username(v)) => conds.push(format!("username = {}", bind(text(v)))),
+        Some(LookupAttribute::AccessKeyId(v)) => conds.push(format!("access_key_id = {}", bind(text(v)))),
+        // Every event is Trent's and every resource a key: these attributes
+        // select all events (with resources) or none. EXISTS: most events
+        // have resources, so walking the trail newest first stops soon; IN
+        // for a name below, whose events are few.
+        Some(LookupAttribute::EventSource(v)) if v == EVENT_SOURCE => {}
+        Some(LookupAttribute::ResourceType(v)) if v == KEY_RESOURCE_TYPE => {
+            conds.push("EXISTS (SELECT 1 FROM audit_resources r WHERE r.seq = audit_events.seq)".into())
+        }
+        Some(LookupAttribute::EventSource(_) | LookupAttribute::ResourceType(_)) => conds.push("FALSE".into()),
+        Some(LookupAttribute::ResourceName(v)) => {
+            let n = bind(text(v));
+            conds.push(format!("seq IN (SELECT seq FROM audit_resources WHERE arn = {n} OR key_id = {n})"));
+        }
+    }
+    let limit = bind(AuditParam::Int(limit_param(query.limit)));
+    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    (format!("SELECT {AUDIT_COLUMNS} FROM audit_events{filter} ORDER BY seq DESC LIMIT {limit}"), params)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +286,48 @@ mod tests {
         assert!(q.ends_with("multi_region = ?8 AND revision + 1 = ?16"), "{q}");
         let d = insert_sql("key_versions", VERSION_COLUMNS, |i| format!("${i}"));
         assert!(d.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"), "{d}");
+    }
+
+    #[test]
+    fn audit_lookup_binds_each_filter_once() {
+        let query = AuditQuery {
+            account: Some("111122223333".into()),
+            attribute: Some(LookupAttribute::ResourceName("k".into())),
+            start: Some(1),
+            end: None,
+            before_seq: Some(u64::MAX),
+            limit: 5,
+        };
+        let (sql, params) = lookup_audit_sql(&query, |i| format!("${i}"));
+        assert!(sql.contains("WHERE account = $1 AND event_time >= $2 AND seq IN"), "{sql}");
+        assert!(sql.contains("WHERE arn = $3 OR key_id = $3)"), "{sql}");
+        assert!(sql.ends_with("ORDER BY seq DESC LIMIT $4"), "{sql}");
+        assert_eq!(params.len(), 4);
+        let none = AuditQuery { attribute: Some(LookupAttribute::EventSource("s3.amazonaws.com".into())), ..query };
+        assert!(lookup_audit_sql(&none, |i| format!("?{i}")).0.contains("AND FALSE"));
+    }
+
+    #[test]
+    fn resource_rows_are_unique_with_their_key_ids() {
+        let entry = AuditEntry {
+            event_id: "e".into(),
+            event_time: 0,
+            event_name: "Encrypt".into(),
+            account: None,
+            username: None,
+            access_key_id: None,
+            read_only: true,
+            resources: vec![
+                "arn:aws:kms:r:1:key/a".into(),
+                "arn:aws:kms:r:1:alias/x".into(),
+                "arn:aws:kms:r:1:key/a".into(),
+            ],
+            record: "{}".into(),
+        };
+        assert_eq!(
+            resource_rows(&entry),
+            vec![("arn:aws:kms:r:1:key/a", Some("a")), ("arn:aws:kms:r:1:alias/x", None)]
+        );
+        assert_eq!(resources_json(&entry).matches("key/a").count(), 2);
     }
 }

@@ -12,17 +12,21 @@
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Row, Transaction};
+use rusqlite::{
+    params, params_from_iter, Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    grant_from_parts, insert_sql, limit_param, revision_param, tags_from_json, tags_to_json, update_key_sql,
-    SchemaError, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
+    grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, resource_rows,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, AuditParam,
+    AuditRow, SchemaError, AUDIT_COLUMNS, AUDIT_HEAD_SQL, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -35,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_lifecycle.sql"),
     include_str!("../migrations/sqlite/0003_grants.sql"),
     include_str!("../migrations/sqlite/0004_operator.sql"),
+    include_str!("../migrations/sqlite/0005_audit.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -338,6 +343,63 @@ fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
             .map_err(backend)?
             .is_some();
         return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
+    }
+    Ok(())
+}
+
+fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get(0)?,
+        prev_hash: r.get(1)?,
+        hash: r.get(2)?,
+        event_id: r.get(3)?,
+        event_time: r.get(4)?,
+        event_name: r.get(5)?,
+        account: r.get(6)?,
+        username: r.get(7)?,
+        access_key_id: r.get(8)?,
+        read_only: r.get(9)?,
+        resources: r.get(10)?,
+        record: r.get(11)?,
+    })
+}
+
+fn audit_head(c: &Connection) -> StoreResult<Option<(u64, Hash)>> {
+    let head = c
+        .query_row(AUDIT_HEAD_SQL, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .optional()
+        .map_err(backend)?;
+    head.map(|(seq, hash)| Ok((seq_of(seq)?, hash_of(&hash)?))).transpose()
+}
+
+/// Writes chained records and their resources.
+fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
+    let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_COLUMNS, q)).map_err(backend)?;
+    let mut resources =
+        tx.prepare_cached("INSERT INTO audit_resources (seq, arn, key_id) VALUES (?1, ?2, ?3)").map_err(backend)?;
+    for r in records {
+        let (seq, e) = (seq_param(r.seq)?, &r.entry);
+        // A taken seq means the chain moved under us: a failure of the
+        // append, not a duplicate the caller made.
+        events
+            .execute(params![
+                seq,
+                r.prev_hash,
+                r.hash,
+                e.event_id,
+                e.event_time,
+                e.event_name,
+                e.account,
+                e.username,
+                e.access_key_id,
+                e.read_only,
+                resources_json(e),
+                e.record,
+            ])
+            .map_err(backend)?;
+        for (arn, key_id) in resource_rows(e) {
+            resources.execute(params![seq, arn, key_id]).map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -790,6 +852,90 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = entries.to_vec();
+        self.with(move |c| {
+            // IMMEDIATE: the write lock is taken before the head is read, so
+            // another process on the same file cannot chain after the same
+            // head.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let records = chain(audit_head(&tx)?, &entries);
+            insert_audit(&tx, &records)?;
+            commit(tx)?;
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        // Past every storable seq there is nothing.
+        let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
+        self.with(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let rows = st.query_map(params![after, limit_param(limit)], audit_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect()
+        })
+        .await
+    }
+
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        let (sql, values) = lookup_audit_sql(query, q);
+        let values: Vec<Value> = values
+            .into_iter()
+            .map(|v| match v {
+                AuditParam::Text(s) => Value::Text(s),
+                AuditParam::Int(i) => Value::Integer(i),
+                AuditParam::Bool(b) => Value::Integer(i64::from(b)),
+            })
+            .collect();
+        self.with(move |c| {
+            let mut st = c.prepare_cached(&sql).map_err(backend)?;
+            let rows = st.query_map(params_from_iter(values), audit_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect()
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        self.with(|c| audit_head(c)).await
+    }
+
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
+        let cp = checkpoint.clone();
+        self.with(move |c| {
+            c.execute(&insert_checkpoint_sql(q), params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
+        self.with(|c| {
+            let mut st = c
+                .prepare_cached("SELECT seq, hash, created_at, signature FROM audit_checkpoints ORDER BY seq")
+                .map_err(backend)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+                })
+                .map_err(backend)?;
+            rows.map(|r| {
+                let (seq, hash, created_at, signature) = r.map_err(backend)?;
+                Ok(AuditCheckpoint { seq: seq_of(seq)?, hash: hash_of(&hash)?, created_at, signature })
+            })
+            .collect()
         })
         .await
     }

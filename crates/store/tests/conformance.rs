@@ -1,5 +1,5 @@
 //! One storage conformance suite, run against every [`Store`]: the in-memory
-//! store of `trent-core` and SQLite. (PostgreSQL joins when it lands.)
+//! store of `trent-core`, SQLite and PostgreSQL.
 //!
 //! Each check takes a fresh, empty store from a factory.
 
@@ -9,9 +9,13 @@
 use std::sync::Arc;
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
+use trent_core::audit::{
+    AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE,
+};
 use trent_core::memory::InMemoryStore;
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError};
+use trent_crypto::audit::{chain_hash, GENESIS, HASH_LEN};
 use trent_store::{PostgresStore, SqliteStore};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -506,6 +510,238 @@ async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) ->
     Ok(())
 }
 
+const KEY_A: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+const ARN_A: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ARN_B: &str = "arn:aws:kms:us-east-1:444455556666:key/0987dcba-09fe-87dc-65ba-ab0987654321";
+const ALIAS_ARN: &str = "arn:aws:kms:us-east-1:111122223333:alias/app";
+
+/// Event `n`: accounts, names, users, access keys, times (two events per
+/// second) and resources vary with `n`; the resources of some repeat an
+/// ARN, as a call naming one key twice records it.
+fn audit_entry(n: u32) -> AuditEntry {
+    let name = ["Encrypt", "CreateKey", "Decrypt", "ListKeys", "GenerateDataKey"][n as usize % 5];
+    let resources: &[&str] = match n % 4 {
+        0 => &[],
+        1 => &[ARN_A],
+        2 => &[ARN_B, ALIAS_ARN],
+        _ => &[ARN_A, ARN_B, ARN_A],
+    };
+    let event_id = format!("{n:08x}-aaaa-4bbb-8ccc-000000000000");
+    AuditEntry {
+        record: format!(r#"{{"eventID":"{event_id}","eventName":"{name}","n":{n},"note":"✓ 'q' \"x\""}}"#),
+        event_id,
+        event_time: 1_700_000_000_000 + i64::from(n / 2) * 1000,
+        event_name: name.to_owned(),
+        account: [Some("111122223333"), Some("444455556666"), None][n as usize % 3].map(str::to_owned),
+        username: (n % 3 != 2).then(|| if n % 2 == 0 { "root" } else { "alice" }.to_owned()),
+        access_key_id: (n % 7 != 6).then(|| format!("AKIA{:016}", n % 3)),
+        read_only: name != "CreateKey",
+        resources: resources.iter().map(|&a| a.to_owned()).collect(),
+    }
+}
+
+/// Checks that `records` are the trail from its start: seq 1, 2, … each
+/// linked to the one before and hashed over its own bytes.
+fn assert_one_chain(records: &[AuditRecord]) {
+    let mut prev = GENESIS;
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.seq, i as u64 + 1, "no gap before record {}", r.seq);
+        assert_eq!(r.prev_hash, prev, "record {} links to the one before", r.seq);
+        assert_eq!(r.hash, chain_hash(&prev, r.seq, r.entry.record.as_bytes()), "hash of record {}", r.seq);
+        prev = r.hash;
+    }
+}
+
+/// The whole trail, read in pages.
+async fn whole_trail(s: &dyn Store) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut all: Vec<AuditRecord> = Vec::new();
+    loop {
+        let page = s.audit_records(all.last().map_or(0, |r| r.seq), 7).await?;
+        if page.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page);
+    }
+}
+
+async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
+    assert_eq!(s.audit_head().await?, None);
+    assert!(s.audit_records(0, 10).await?.is_empty());
+    assert!(s.lookup_audit(&AuditQuery { limit: 10, ..Default::default() }).await?.is_empty());
+    assert!(s.append_audit(&[]).await?.is_empty());
+    assert_eq!(s.audit_head().await?, None);
+
+    let entries: Vec<AuditEntry> = (0..9).map(audit_entry).collect();
+    let mut returned = Vec::new();
+    for batch in [&entries[..3], &entries[3..4], &entries[4..]] {
+        returned.extend(s.append_audit(batch).await?);
+    }
+    let stored = s.audit_records(0, 100).await?;
+    assert_eq!(stored, returned);
+    assert_eq!(stored.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), entries);
+    assert_one_chain(&stored);
+    assert_eq!(whole_trail(&*s).await?, stored);
+    assert_eq!(s.audit_records(3, 4).await?, stored[3..7]);
+    assert_eq!(s.audit_records(7, 100).await?, stored[7..]);
+    assert!(s.audit_records(9, 100).await?.is_empty());
+    assert!(s.audit_records(u64::MAX, 100).await?.is_empty());
+    assert!(s.audit_records(0, 0).await?.is_empty());
+    assert_eq!(s.audit_head().await?, Some((9, stored[8].hash)));
+    assert!(s.append_audit(&[]).await?.is_empty());
+
+    // The next append chains after the head.
+    let next = s.append_audit(&[audit_entry(9)]).await?;
+    assert_eq!((next[0].seq, next[0].prev_hash), (10, stored[8].hash));
+    assert_eq!(s.audit_head().await?, Some((10, next[0].hash)));
+    assert_one_chain(&whole_trail(&*s).await?);
+    Ok(())
+}
+
+async fn audit_lookup_agrees_with_the_reference(s: Arc<dyn Store>) -> TestResult {
+    let entries: Vec<AuditEntry> = (0..40).map(audit_entry).collect();
+    for batch in entries.chunks(7) {
+        s.append_audit(batch).await?;
+    }
+    let all = s.audit_records(0, 1000).await?;
+    assert_eq!(all.len(), 40);
+    use LookupAttribute::*;
+    // Each attribute, with whether it selects anything from the whole trail
+    // (so that the reference answer is not vacuous).
+    let attributes = [
+        (None, true),
+        (Some(EventId(entries[17].event_id.clone())), true),
+        (Some(EventId("00000000-nope".into())), false),
+        (Some(EventName("Encrypt".into())), true),
+        (Some(EventName("Sign".into())), false),
+        (Some(ReadOnly(true)), true),
+        (Some(ReadOnly(false)), true),
+        (Some(Username("alice".into())), true),
+        (Some(Username("bob".into())), false),
+        (Some(AccessKeyId(format!("AKIA{:016}", 1))), true),
+        (Some(AccessKeyId("AKIAOTHER".into())), false),
+        (Some(EventSource(EVENT_SOURCE.into())), true),
+        (Some(EventSource("s3.amazonaws.com".into())), false),
+        (Some(ResourceType(KEY_RESOURCE_TYPE.into())), true),
+        (Some(ResourceType("AWS::S3::Bucket".into())), false),
+        (Some(ResourceName(ARN_A.into())), true),
+        (Some(ResourceName(KEY_A.into())), true),
+        (Some(ResourceName(ALIAS_ARN.into())), true),
+        (Some(ResourceName("app".into())), false),
+        (Some(ResourceName(format!("key/{KEY_A}"))), false),
+    ];
+    let t = |n: usize| entries[n].event_time;
+    let ranges = [
+        (None, None),
+        (Some(t(10)), None),
+        (None, Some(t(25))),
+        (Some(t(10)), Some(t(25))),
+        (Some(t(30)), Some(t(30))),
+    ];
+    let reference = |q: &AuditQuery| -> Vec<AuditRecord> {
+        all.iter().rev().filter(|r| q.matches(r)).take(q.limit).cloned().collect()
+    };
+    for (attribute, selects) in &attributes {
+        let whole = AuditQuery { attribute: attribute.clone(), limit: 1000, ..Default::default() };
+        assert_eq!(reference(&whole).is_empty(), !selects, "{whole:?}");
+        for account in [None, Some("111122223333"), Some("444455556666")] {
+            for (start, end) in ranges {
+                for before_seq in [None, Some(30), Some(1)] {
+                    for limit in [1000, 3, 0] {
+                        let q = AuditQuery {
+                            account: account.map(str::to_owned),
+                            attribute: attribute.clone(),
+                            start,
+                            end,
+                            before_seq,
+                            limit,
+                        };
+                        assert_eq!(s.lookup_audit(&q).await?, reference(&q), "{q:?}");
+                    }
+                }
+            }
+        }
+        // Paging with the before_seq cursor returns everything once, newest first.
+        let mut paged: Vec<AuditRecord> = Vec::new();
+        loop {
+            let q = AuditQuery { before_seq: paged.last().map(|r| r.seq), limit: 4, ..whole.clone() };
+            let page = s.lookup_audit(&q).await?;
+            if page.is_empty() {
+                break;
+            }
+            paged.extend(page);
+        }
+        assert_eq!(paged, reference(&whole), "{whole:?} in pages");
+    }
+    Ok(())
+}
+
+/// Tasks append batches at once, spread over `stores` (one store, or
+/// several nodes on one database); the result must be one chain holding
+/// every batch whole, in each task's order.
+async fn appends_form_one_chain(stores: &[Arc<dyn Store>]) -> TestResult {
+    const TASKS: u32 = 8;
+    const BATCHES: u32 = 20;
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let s = Arc::clone(&stores[t as usize % stores.len()]);
+        tasks.push(tokio::spawn(async move {
+            let mut batches = Vec::new();
+            for b in 0..BATCHES {
+                let entries: Vec<AuditEntry> =
+                    (0..1 + (t + b) % 3).map(|i| audit_entry(t * 1000 + b * 10 + i)).collect();
+                let records = s.append_audit(&entries).await?;
+                batches.push((entries, records));
+            }
+            Ok::<_, StoreError>(batches)
+        }));
+    }
+    let mut appended = Vec::new();
+    for t in tasks {
+        appended.push(t.await??);
+    }
+    let trail = whole_trail(&*stores[0]).await?;
+    assert_one_chain(&trail);
+    let total: usize = appended.iter().flatten().map(|(entries, _)| entries.len()).sum();
+    assert_eq!(trail.len(), total);
+    for task in &appended {
+        let mut last_seq = 0;
+        for (entries, records) in task {
+            assert_eq!(&records.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), entries);
+            let first = records.first().map_or(0, |r| r.seq);
+            assert!(first > last_seq, "a task's batches are stored in its order");
+            let at = usize::try_from(first - 1)?;
+            assert_eq!(trail[at..at + records.len()], records[..], "a batch is stored whole, as returned");
+            last_seq = records.last().map_or(0, |r| r.seq);
+        }
+    }
+    for s in &stores[1..] {
+        assert_eq!(whole_trail(&**s).await?, trail);
+    }
+    assert_eq!(stores[0].audit_head().await?, trail.last().map(|r| (r.seq, r.hash)));
+    Ok(())
+}
+
+async fn concurrent_audit_appends_form_one_chain(s: Arc<dyn Store>) -> TestResult {
+    appends_form_one_chain(&[s]).await
+}
+
+async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
+    assert!(s.audit_checkpoints().await?.is_empty());
+    let cp = |seq: u64, b: u8| AuditCheckpoint {
+        seq,
+        hash: [b; HASH_LEN],
+        created_at: 1_700_000_000_000 + i64::from(b),
+        signature: vec![b; 64],
+    };
+    for c in [cp(5, 1), cp(2, 2), cp(9, 3)] {
+        s.insert_audit_checkpoint(&c).await?;
+    }
+    // A second checkpoint of seq 5 (another node's, say) leaves the first.
+    s.insert_audit_checkpoint(&cp(5, 4)).await?;
+    assert_eq!(s.audit_checkpoints().await?, vec![cp(2, 2), cp(5, 1), cp(9, 3)]);
+    Ok(())
+}
+
 macro_rules! conformance {
     ($backend:ident, $factory:ident) => {
         mod $backend {
@@ -525,6 +761,10 @@ macro_rules! conformance {
                 destroying_a_key_leaves_only_a_tombstone,
                 imported_material_comes_and_goes,
                 grants_round_trip_paginate_and_die_with_their_key,
+                audit_trail_chains_and_reads_back,
+                audit_lookup_agrees_with_the_reference,
+                concurrent_audit_appends_form_one_chain,
+                audit_checkpoints_keep_the_first,
             );
         }
     };
@@ -556,10 +796,10 @@ async fn sqlite() -> Factory<tempfile::TempDir> {
 /// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
 const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 
-/// A PostgreSQL store in a schema of its own, in the database named by
-/// [`POSTGRES_URL_VAR`]. Without the variable the PostgreSQL runs are skipped
-/// (with a note); with it, an unreachable database fails them.
-async fn postgres() -> Factory<()> {
+/// A URL of a fresh schema of its own in the database named by
+/// [`POSTGRES_URL_VAR`]. Without the variable the PostgreSQL runs are
+/// skipped (with a note); with it, an unreachable database fails them.
+async fn postgres_url() -> Result<Option<String>, Box<dyn std::error::Error>> {
     let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
         eprintln!("{POSTGRES_URL_VAR} is not set: PostgreSQL conformance skipped");
         return Ok(None);
@@ -571,13 +811,32 @@ async fn postgres() -> Factory<()> {
     drop(client);
     let _ = task.await;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let store = PostgresStore::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await?;
+    Ok(Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")))
+}
+
+/// A PostgreSQL store in a schema of its own ([`postgres_url`]).
+async fn postgres() -> Factory<()> {
+    let Some(url) = postgres_url().await? else {
+        return Ok(None);
+    };
+    let store = PostgresStore::connect(&url).await?;
     Ok(Some((Arc::new(store), ())))
 }
 
 conformance!(in_memory, memory);
 conformance!(sqlite_file, sqlite);
 conformance!(postgresql, postgres);
+
+/// PostgreSQL only: two nodes (two pools on one database) appending at
+/// once still form one chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_nodes_appending_at_once_form_one_chain() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let (a, b) = (PostgresStore::connect(&url).await?, PostgresStore::connect(&url).await?);
+    appends_form_one_chain(&[Arc::new(a), Arc::new(b)]).await
+}
 
 /// SQLite only: everything written is there after reopening the file.
 #[tokio::test]
@@ -595,6 +854,9 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         s.insert_account(&acct, &ak).await?;
         s.insert_key(&k, Some(&version(&k.id, 1))).await?;
         s.insert_alias(&al).await?;
+        s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
+        s.insert_audit_checkpoint(&AuditCheckpoint { seq: 2, hash: [1; HASH_LEN], created_at: 3, signature: vec![4] })
+            .await?;
     }
     let s = SqliteStore::open(&path)?;
     assert_eq!(s.domain_keys().await?, vec![dk]);
@@ -602,6 +864,10 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
+    let trail = s.audit_records(0, 10).await?;
+    assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), vec![audit_entry(1), audit_entry(2)]);
+    assert_one_chain(&trail);
+    assert_eq!(s.audit_checkpoints().await?.len(), 1);
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //! `Conflict` or `NotFound` and moves on).
 
 use super::invalid_state;
+use crate::audit::service_event;
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
@@ -106,17 +107,41 @@ impl Kms {
         let mut report = JobReport::default();
         let due = self.store.due_keys(now, BATCH).await?;
         for key in due {
+            // The AwsServiceEvent AWS records for each kind of job.
             let result = if key.state == KeyState::PendingDeletion {
-                self.destroy(&key, now).await.map(|done| report.destroyed += usize::from(done))
+                self.destroy(&key, now).await.map(|done| {
+                    report.destroyed += usize::from(done);
+                    done.then_some("DeleteKey")
+                })
             } else if key.next_expiry_at.is_some_and(|t| t <= now) {
-                self.expire_material(key.clone(), now).await.map(|n| report.expired += n)
+                self.expire_material(key.clone(), now).await.map(|n| {
+                    report.expired += n;
+                    (n > 0).then_some("DeleteExpiredKeyMaterial")
+                })
             } else {
-                self.rotate_automatically(key.clone(), now).await.map(|done| report.rotated += usize::from(done))
+                self.rotate_automatically(key.clone(), now).await.map(|done| {
+                    report.rotated += usize::from(done);
+                    done.then_some("RotateKey")
+                })
             };
-            if let Err(e) = result {
-                report.failed += 1;
-                tracing::error!(key = %key.arn(), error = %e, "scheduled job failed");
+            match result {
+                Ok(Some(event)) => {
+                    let entry = service_event(self.new_event_id(), now, event, &key.arn(), key.scope.region.as_str());
+                    if let Err(e) = self.record_event(entry).await {
+                        report.failed += 1;
+                        tracing::error!(key = %key.arn(), event, error = %e, "audit event of a scheduled job not recorded");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::error!(key = %key.arn(), error = %e, "scheduled job failed");
+                }
             }
+        }
+        if let Err(e) = self.audit_checkpoint().await {
+            report.failed += 1;
+            tracing::error!(error = %e, "audit checkpoint failed");
         }
         Ok(report)
     }

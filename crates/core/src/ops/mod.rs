@@ -4,6 +4,7 @@
 
 mod agreement;
 mod aliases;
+mod audit;
 mod crypto;
 mod data_key_pair;
 mod grants;

@@ -6,6 +6,7 @@
 
 mod asymmetric;
 mod at_rest;
+mod audit;
 mod common;
 mod key_policies;
 mod lifecycle;

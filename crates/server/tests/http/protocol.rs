@@ -11,17 +11,19 @@ use tower::ServiceExt as _;
 
 const HOST: &str = "kms.us-east-1.amazonaws.com";
 
-struct Req {
+pub(crate) struct Req {
+    pub(crate) service: &'static str,
     target: String,
     body: Vec<u8>,
     region: String,
     time: SystemTime,
-    secret: String,
+    pub(crate) secret: String,
 }
 
 impl Req {
-    fn new(target: &str, body: &str) -> Self {
+    pub(crate) fn new(target: &str, body: &str) -> Self {
         Req {
+            service: "kms",
             target: target.into(),
             body: body.as_bytes().to_vec(),
             region: "us-east-1".into(),
@@ -30,7 +32,7 @@ impl Req {
         }
     }
 
-    fn signed(&self) -> http::Request<Vec<u8>> {
+    pub(crate) fn signed(&self) -> http::Request<Vec<u8>> {
         let mut req = http::Request::builder()
             .method("POST")
             .uri(format!("http://{HOST}/"))
@@ -43,7 +45,7 @@ impl Req {
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name("kms")
+            .name(self.service)
             .time(self.time)
             .settings(SigningSettings::default())
             .build()
@@ -63,7 +65,7 @@ impl Req {
 }
 
 /// Sends a request through the real router; returns status, `__type` and body.
-async fn send(s: &TestServer, req: http::Request<Vec<u8>>) -> (u16, String, serde_json::Value) {
+pub(crate) async fn send(s: &TestServer, req: http::Request<Vec<u8>>) -> (u16, String, serde_json::Value) {
     let req = req.map(axum::body::Body::from);
     let resp = trent_server::router(s.state.clone()).oneshot(req).await.unwrap();
     let status = resp.status().as_u16();

@@ -1,0 +1,229 @@
+//! `trent admin audit`: verify, tail and export the audit trail.
+//!
+//! `verify` runs against a running server (the operator's access key) or,
+//! with `--data-dir` / `--store`, offline against a stopped deployment: it
+//! opens the store and the seal itself (the seal derives the checkpoint
+//! key) and reads the whole trail. `tail` and `export` read the trail in
+//! order through the server.
+
+use crate::client::{Connection, Target};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// `trent admin audit` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the whole trail: reports the first edited, removed, reordered or
+    /// inserted record, and any bad checkpoint. Exits 1 when tampered.
+    Verify(VerifyArgs),
+    /// Print the latest events (JSON lines); with --follow, keep printing.
+    Tail(TailArgs),
+    /// Print events in order as JSON lines, filtered.
+    Export(ExportArgs),
+}
+
+/// `verify` options.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Verify offline: the stopped deployment's data directory (SQLite
+    /// database, seal files).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Verify offline: the deployment's PostgreSQL URL.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Offline: the deployment's TOML configuration (seal settings).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Online: the endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:4600")]
+    endpoint: String,
+    /// Online: region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Online: the operator's access key id [env: AWS_ACCESS_KEY_ID]
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    access_key_id: Option<String>,
+    /// Online: the operator's secret access key [env: AWS_SECRET_ACCESS_KEY]
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: Option<String>,
+}
+
+/// `tail` options.
+#[derive(clap::Args, Debug)]
+pub struct TailArgs {
+    /// Where, and the operator's access key.
+    #[command(flatten)]
+    connection: Connection,
+    /// How many of the latest events to print first.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    lines: u64,
+    /// Keep printing new events as they are recorded.
+    #[arg(short, long)]
+    follow: bool,
+}
+
+/// `export` options.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Where, and the operator's access key.
+    #[command(flatten)]
+    connection: Connection,
+    /// Events at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+    #[arg(long)]
+    since: Option<String>,
+    /// Events at or before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this event name (operation).
+    #[arg(long)]
+    event_name: Option<String>,
+    /// Only events on this key (id or ARN).
+    #[arg(long)]
+    key: Option<String>,
+    /// Only events of this principal ARN.
+    #[arg(long)]
+    principal: Option<String>,
+}
+
+/// Runs an audit command; `Ok(false)` when verification found tampering.
+pub async fn run(cmd: AuditCommand) -> Result<bool, String> {
+    match cmd {
+        AuditCommand::Verify(args) => verify(args).await,
+        AuditCommand::Tail(args) => tail(args).await.map(|()| true),
+        AuditCommand::Export(args) => export(args).await.map(|()| true),
+    }
+}
+
+async fn verify(args: VerifyArgs) -> Result<bool, String> {
+    let report = if args.data_dir.is_some() || args.store.is_some() {
+        verify_offline(&args).await?
+    } else {
+        let (Some(id), Some(secret)) = (&args.access_key_id, &args.secret_access_key) else {
+            return Err("online verification needs the operator's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+                        (or verify offline with --data-dir / --store)"
+                .into());
+        };
+        let target = Target::new(&args.endpoint, &args.region, id, secret, 1)?;
+        target.must("TrentAdmin.VerifyAuditTrail", json!({})).await?
+    };
+    println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    Ok(report.get("Problem").is_none())
+}
+
+async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let serve = crate::ServeArgs {
+        listen: None,
+        data_dir: args.data_dir.clone(),
+        config: args.config.clone(),
+        store: args.store.clone(),
+    };
+    let params = crate::load_params(serve, &env)?;
+    if params.store.is_none() {
+        let db = params.data_dir.join(trent_server::startup::DB_FILE);
+        if !db.exists() {
+            return Err(format!("no Trent database at {}", db.display()));
+        }
+    }
+    let (kms, _) = trent_server::startup::open_kms(&params, std::sync::Arc::new(trent_core::SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = kms.verify_audit().await.map_err(|e| e.to_string())?;
+    let mut out = json!({
+        "Records": r.records,
+        "LastSeq": r.last_seq,
+        "Checkpoints": r.checkpoints,
+        "PublicKey": hex::encode(kms.audit_public_key()),
+    });
+    if let Some(t) = r.tamper {
+        out["Problem"] = Value::String(t.to_string());
+    }
+    Ok(out)
+}
+
+/// One page of records after `after`: (events, last seq of the page, last
+/// seq of the trail).
+async fn page(target: &Target, after: u64) -> Result<(Vec<Value>, u64, u64), String> {
+    let out = target.must("TrentAdmin.ReadAuditTrail", json!({"AfterSeq": after, "Limit": 1000})).await?;
+    let head = out.get("LastSeq").and_then(Value::as_u64).unwrap_or(0);
+    let mut last = after;
+    let mut events = Vec::new();
+    for r in out.get("Records").and_then(Value::as_array).into_iter().flatten() {
+        last = r.get("Seq").and_then(Value::as_u64).unwrap_or(last);
+        let text = r.get("Event").and_then(Value::as_str).unwrap_or("{}");
+        events.push(serde_json::from_str(text).map_err(|e| format!("record {last}: {e}"))?);
+    }
+    Ok((events, last, head))
+}
+
+async fn tail(args: TailArgs) -> Result<(), String> {
+    let target = args.connection.target(1)?;
+    let (_, _, head) = page(&target, u64::MAX - 1).await?;
+    let mut after = head.saturating_sub(args.lines);
+    loop {
+        let (events, last, head) = page(&target, after).await?;
+        for e in &events {
+            println!("{e}");
+        }
+        after = last;
+        if after >= head {
+            if !args.follow {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}
+
+fn rfc3339(s: &Option<String>) -> Result<Option<time::OffsetDateTime>, String> {
+    s.as_deref()
+        .map(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| format!("time '{s}': {e}"))
+        })
+        .transpose()
+}
+
+async fn export(args: ExportArgs) -> Result<(), String> {
+    let target = args.connection.target(1)?;
+    let (since, until) = (rfc3339(&args.since)?, rfc3339(&args.until)?);
+    let keep = |e: &Value| -> bool {
+        let time = e
+            .get("eventTime")
+            .and_then(Value::as_str)
+            .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
+        if since.is_some_and(|s| time.is_none_or(|t| t < s)) || until.is_some_and(|u| time.is_none_or(|t| t > u)) {
+            return false;
+        }
+        if args.event_name.as_ref().is_some_and(|n| e.get("eventName").and_then(Value::as_str) != Some(n)) {
+            return false;
+        }
+        if let Some(p) = &args.principal {
+            if e.pointer("/userIdentity/arn").and_then(Value::as_str) != Some(p) {
+                return false;
+            }
+        }
+        if let Some(k) = &args.key {
+            let arns = e.get("resources").and_then(Value::as_array).into_iter().flatten();
+            if !arns
+                .filter_map(|r| r.get("ARN").and_then(Value::as_str))
+                .any(|a| trent_core::audit::resource_name_matches(a, k))
+            {
+                return false;
+            }
+        }
+        true
+    };
+    let mut after = 0;
+    loop {
+        let (events, last, head) = page(&target, after).await?;
+        for e in events.iter().filter(|e| keep(e)) {
+            println!("{e}");
+        }
+        if last == after || last >= head {
+            return Ok(());
+        }
+        after = last;
+    }
+}

@@ -1,0 +1,341 @@
+use super::*;
+use crate::memory::InMemoryStore;
+use trent_crypto::audit::CheckpointSigner;
+use trent_crypto::hierarchy::RootKey;
+use trent_crypto::{AwsLcProvider, SecretKey};
+
+fn principal() -> Identity {
+    Identity::Principal {
+        account: "111122223333".into(),
+        arn: "arn:aws:iam::111122223333:root".into(),
+        access_key_id: "AKIAEXAMPLEEXAMPLE".into(),
+    }
+}
+
+fn call<'a>(
+    op: &'a str,
+    request: Option<&'a Value>,
+    response: Option<&'a Value>,
+    resources: &'a [String],
+) -> ApiCall<'a> {
+    ApiCall {
+        request_id: "req-1",
+        event_source: EVENT_SOURCE,
+        operation: op,
+        time: 1_764_590_400_123,
+        region: Some("us-east-1"),
+        identity: principal(),
+        source_ip: Some(std::net::IpAddr::from([127, 0, 0, 1])),
+        user_agent: Some("aws-cli/2"),
+        request,
+        response,
+        error: None,
+        resources,
+    }
+}
+
+fn record(e: &AuditEntry) -> Value {
+    serde_json::from_str(&e.record).unwrap()
+}
+
+#[test]
+fn records_have_cloudtrail_fields() {
+    let arn = ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab".to_owned()];
+    let req = json!({"KeyId": "alias/x", "Plaintext": "c2VjcmV0"});
+    let e = call("Encrypt", Some(&req), None, &arn).entry("ev-1".into());
+    let r = record(&e);
+    assert_eq!(r["eventVersion"], "1.11");
+    assert_eq!(r["eventSource"], "kms.amazonaws.com");
+    assert_eq!(r["eventName"], "Encrypt");
+    assert_eq!(r["eventTime"], "2025-12-01T12:00:00Z");
+    assert_eq!(r["awsRegion"], "us-east-1");
+    assert_eq!(r["sourceIPAddress"], "127.0.0.1");
+    assert_eq!(r["userAgent"], "aws-cli/2");
+    assert_eq!(r["requestID"], "req-1");
+    assert_eq!(r["eventID"], "ev-1");
+    assert_eq!(r["readOnly"], true);
+    assert_eq!(r["eventType"], "AwsApiCall");
+    assert_eq!(r["recipientAccountId"], "111122223333");
+    assert_eq!(r["userIdentity"]["type"], "Root");
+    assert_eq!(r["userIdentity"]["principalId"], "111122223333");
+    assert_eq!(r["userIdentity"]["arn"], "arn:aws:iam::111122223333:root");
+    assert_eq!(r["userIdentity"]["accessKeyId"], "AKIAEXAMPLEEXAMPLE");
+    assert_eq!(r["resources"][0]["type"], "AWS::KMS::Key");
+    assert_eq!(r["resources"][0]["ARN"], arn[0].as_str());
+    assert_eq!(r["resources"][0]["accountId"], "111122223333");
+    assert!(r.get("errorCode").is_none());
+    assert_eq!(e.username.as_deref(), Some("root"));
+    assert_eq!(e.account.as_deref(), Some("111122223333"));
+    assert!(e.read_only);
+}
+
+#[test]
+fn secrets_and_blobs_never_reach_the_record() {
+    // Every member that carries plaintext, ciphertext, signatures, MACs,
+    // tokens or secrets, with a value that would be found if copied.
+    let members = [
+        "Plaintext",
+        "CiphertextBlob",
+        "SourceCiphertextBlob",
+        "Message",
+        "Signature",
+        "Mac",
+        "GrantTokens",
+        "GrantToken",
+        "ImportToken",
+        "EncryptedKeyMaterial",
+        "PublicKey",
+        "Recipient",
+        "CiphertextForRecipient",
+        "PrivateKeyPlaintext",
+        "PrivateKeyCiphertextBlob",
+        "SharedSecret",
+        "SecretAccessKey",
+        "KeyMaterial",
+    ];
+    let mut req = Map::new();
+    for m in members {
+        req.insert(m.into(), json!(format!("SECRET-{m}")));
+    }
+    req.insert("KeyId".into(), json!("k"));
+    // A context key that happens to be named like a secret member is the
+    // caller's own data, and CloudTrail logs encryption contexts.
+    req.insert("EncryptionContext".into(), json!({"Plaintext": "ctx-value"}));
+    let req = Value::Object(req);
+    let resp = req.clone();
+    for op in ["Encrypt", "CreateKey", "CreateGrant", "ImportKeyMaterial", "CreateAccount"] {
+        let e = call(op, Some(&req), Some(&resp), &[]).entry("e".into());
+        assert!(!e.record.contains("SECRET-"), "{op}: {}", e.record);
+        let r = record(&e);
+        assert_eq!(r["requestParameters"]["keyId"], "k");
+        assert_eq!(r["requestParameters"]["encryptionContext"]["Plaintext"], "ctx-value");
+    }
+}
+
+#[test]
+fn response_elements_only_for_management_calls() {
+    let resp = json!({"KeyMetadata": {"KeyId": "k", "Arn": "arn:aws:kms:us-east-1:111122223333:key/k", "KeyState": "Enabled"}});
+    let e = call("CreateKey", None, Some(&resp), &[]).entry("e".into());
+    let r = record(&e);
+    assert_eq!(r["responseElements"]["keyMetadata"]["keyId"], "k");
+    assert_eq!(r["responseElements"]["keyMetadata"]["keyState"], "Enabled");
+    assert_eq!(r["readOnly"], false);
+    let resp = json!({"KeyId": "arn:aws:kms:us-east-1:111122223333:key/k", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"});
+    let e = call("Decrypt", None, Some(&resp), &[]).entry("e".into());
+    assert_eq!(record(&e)["responseElements"], Value::Null);
+}
+
+#[test]
+fn failures_and_unknown_callers_are_recorded() {
+    let mut c = call("Decrypt", None, None, &[]);
+    c.identity = Identity::Unauthenticated { access_key_id: Some("AKIAFORGED".into()) };
+    c.error = Some(("UnrecognizedClientException", "The security token included in the request is invalid."));
+    let e = c.entry("e".into());
+    let r = record(&e);
+    assert_eq!(r["userIdentity"]["type"], "Unknown");
+    assert_eq!(r["userIdentity"]["accessKeyId"], "AKIAFORGED");
+    assert_eq!(r["errorCode"], "UnrecognizedClientException");
+    assert_eq!(r["recipientAccountId"], Value::Null);
+    assert_eq!(e.account, None);
+}
+
+#[test]
+fn usernames_of_principals() {
+    assert_eq!(username("arn:aws:iam::111122223333:root").as_deref(), Some("root"));
+    assert_eq!(username("arn:aws:iam::111122223333:user/dev/alice").as_deref(), Some("alice"));
+    assert_eq!(username("arn:aws:sts::111122223333:assumed-role/admin/session-1").as_deref(), Some("session-1"));
+    assert_eq!(username("arn:aws:iam::111122223333:role/admin"), None);
+}
+
+fn entry(n: usize) -> AuditEntry {
+    let req = json!({"KeyId": format!("key-{n}")});
+    call("Encrypt", Some(&req), None, &[]).entry(format!("ev-{n}"))
+}
+
+fn signer() -> CheckpointSigner {
+    CheckpointSigner::derive(&AwsLcProvider::new(), &RootKey::new(SecretKey::from_bytes([3; 32]))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_callers_share_commits_and_form_one_chain() {
+    let store = Arc::new(InMemoryStore::new());
+    let auditor = Arc::new(Auditor::new(store.clone()));
+    let tasks: Vec<_> = (0..400)
+        .map(|n| {
+            let a = auditor.clone();
+            tokio::spawn(async move { a.record(entry(n)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let report = verify_chain(store.as_ref(), &signer().public_key()).await.unwrap();
+    assert_eq!(report.tamper, None);
+    assert_eq!(report.records, 400);
+    let ids: std::collections::HashSet<_> =
+        store.audit_records(0, 1000).await.unwrap().into_iter().map(|r| r.entry.event_id).collect();
+    assert_eq!(ids.len(), 400, "every event once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelled_callers_never_stall_the_queue() {
+    let store = Arc::new(InMemoryStore::new());
+    let auditor = Arc::new(Auditor::new(store.clone()));
+    for round in 0..20 {
+        let tasks: Vec<_> = (0..50)
+            .map(|n| {
+                let a = auditor.clone();
+                tokio::spawn(async move { a.record(entry(round * 100 + n)).await })
+            })
+            .collect();
+        // Cancel every third caller, wherever it is (leader, waiter, or
+        // handed leadership).
+        for (i, t) in tasks.iter().enumerate() {
+            if i % 3 == 0 {
+                t.abort();
+            }
+        }
+        for t in tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await.expect("a caller stalled");
+        }
+        // The queue still works.
+        tokio::time::timeout(std::time::Duration::from_secs(10), auditor.record(entry(1_000_000 + round)))
+            .await
+            .expect("the auditor stalled")
+            .unwrap();
+    }
+    let report = verify_chain(store.as_ref(), &signer().public_key()).await.unwrap();
+    assert_eq!(report.tamper, None);
+}
+
+#[tokio::test]
+async fn an_unwritable_store_fails_the_call() {
+    let store = Arc::new(InMemoryStore::new());
+    let auditor = Auditor::new(store.clone());
+    auditor.record(entry(1)).await.unwrap();
+    store.set_audit_failing(true);
+    assert!(auditor.record(entry(2)).await.is_err());
+    store.set_audit_failing(false);
+    auditor.record(entry(3)).await.unwrap();
+    assert_eq!(store.audit_head().await.unwrap().map(|h| h.0), Some(2));
+}
+
+async fn trail(n: usize) -> (Arc<InMemoryStore>, CheckpointSigner) {
+    let store = Arc::new(InMemoryStore::new());
+    store.append_audit(&(1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
+    let s = signer();
+    let (seq, hash) = store.audit_head().await.unwrap().unwrap();
+    let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+    store.insert_audit_checkpoint(&cp).await.unwrap();
+    (store, s)
+}
+
+async fn tamper_found(store: &InMemoryStore, s: &CheckpointSigner) -> Option<Tamper> {
+    verify_chain(store, &s.public_key()).await.unwrap().tamper
+}
+
+#[tokio::test]
+async fn an_intact_trail_verifies() {
+    let (store, s) = trail(10).await;
+    let r = verify_chain(store.as_ref(), &s.public_key()).await.unwrap();
+    assert_eq!((r.records, r.last_seq, r.checkpoints, r.tamper), (10, 10, 1, None));
+}
+
+#[tokio::test]
+async fn an_edited_byte_is_found() {
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| t[4].entry.record = t[4].entry.record.replacen("key-5", "key-6", 1));
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Edited { seq: 5 }));
+}
+
+#[tokio::test]
+async fn a_removed_record_is_found() {
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| {
+        t.remove(3);
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Removed { first: 4, last: 4 }));
+}
+
+#[tokio::test]
+async fn swapped_records_are_found() {
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| {
+        let (a, b) = (t[2].clone(), t[6].clone());
+        t[2] = AuditRecord { seq: 3, ..b };
+        t[6] = AuditRecord { seq: 7, ..a };
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::OutOfOrder { seq: 3, prev: 2 }));
+}
+
+#[tokio::test]
+async fn an_inserted_record_is_found() {
+    let (store, s) = trail(10).await;
+    // A forger who recomputes the chain from record 4 on still breaks the
+    // link of the record after the inserted one, or the checkpoint.
+    store.tamper_audit(|t| {
+        let forged = chain(Some((t[2].seq, t[2].hash)), &[entry(99)]).remove(0);
+        t.insert(3, forged);
+        for r in t.iter_mut().skip(4) {
+            r.seq += 1;
+        }
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::OutOfOrder { seq: 5, prev: 4 }));
+}
+
+#[tokio::test]
+async fn a_rewritten_tail_fails_the_checkpoint() {
+    let (store, s) = trail(10).await;
+    // Rewrite the chain consistently from record 8: only the signed
+    // checkpoint at 10 can tell.
+    store.tamper_audit(|t| {
+        let head = (t[6].seq, t[6].hash);
+        t.truncate(7);
+        t.extend(chain(Some(head), &[entry(80), entry(90), entry(100)]));
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::CheckpointMismatch { seq: 10 }));
+}
+
+#[tokio::test]
+async fn a_cut_tail_is_found() {
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| t.truncate(8));
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Truncated { last: 8, checkpoint: 10 }));
+}
+
+#[tokio::test]
+async fn a_forged_checkpoint_is_found() {
+    let (store, s) = trail(10).await;
+    let (seq, hash) = store.audit_head().await.unwrap().unwrap();
+    let forger =
+        CheckpointSigner::derive(&AwsLcProvider::new(), &RootKey::new(SecretKey::from_bytes([4; 32]))).unwrap();
+    let _ = seq;
+    store
+        .insert_audit_checkpoint(&AuditCheckpoint { seq: 3, hash, created_at: 6, signature: forger.sign(3, &hash, 6) })
+        .await
+        .unwrap();
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::BadCheckpoint { seq: 3 }));
+}
+
+#[test]
+fn queries_match_as_documented() {
+    let arn = ["arn:aws:kms:us-east-1:111122223333:key/abcd".to_owned()];
+    let e = call("Encrypt", None, None, &arn).entry("ev".into());
+    let r = chain(None, &[e]).remove(0);
+    let q = |attribute| AuditQuery { attribute: Some(attribute), limit: 10, ..Default::default() };
+    assert!(q(LookupAttribute::ResourceName("abcd".into())).matches(&r));
+    assert!(q(LookupAttribute::ResourceName(arn[0].clone())).matches(&r));
+    assert!(!q(LookupAttribute::ResourceName("abc".into())).matches(&r));
+    assert!(q(LookupAttribute::EventName("Encrypt".into())).matches(&r));
+    assert!(q(LookupAttribute::ReadOnly(true)).matches(&r));
+    assert!(!q(LookupAttribute::ReadOnly(false)).matches(&r));
+    assert!(q(LookupAttribute::Username("root".into())).matches(&r));
+    assert!(q(LookupAttribute::AccessKeyId("AKIAEXAMPLEEXAMPLE".into())).matches(&r));
+    assert!(q(LookupAttribute::EventSource("kms.amazonaws.com".into())).matches(&r));
+    assert!(q(LookupAttribute::ResourceType("AWS::KMS::Key".into())).matches(&r));
+    assert!(q(LookupAttribute::EventId("ev".into())).matches(&r));
+    let other = AuditQuery { account: Some("444455556666".into()), limit: 10, ..Default::default() };
+    assert!(!other.matches(&r));
+    let later = AuditQuery { start: Some(r.entry.event_time + 1), limit: 10, ..Default::default() };
+    assert!(!later.matches(&r));
+}

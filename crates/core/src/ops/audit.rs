@@ -1,0 +1,188 @@
+//! Reading and checking the audit trail: CloudTrail's LookupEvents, the
+//! operator's trail reads and verification, and the scheduler's signed
+//! checkpoints. Appending is [`crate::Kms::record_event`].
+
+use crate::audit::{verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyReport};
+use crate::error::KmsError;
+use crate::{Caller, Kms};
+use trent_api::cloudtrail::{Event, LookupEventsRequest, LookupEventsResponse, Resource};
+use trent_api::time::Timestamp;
+use trent_api::ErrorCode;
+
+/// Prefix of LookupEvents page tokens (the rest is the seq to continue
+/// below).
+const TOKEN_PREFIX: &str = "trent-v1-";
+
+fn lookup_error(code: ErrorCode, message: &str) -> KmsError {
+    KmsError::Lookup(code, message.to_owned())
+}
+
+impl Kms {
+    /// CloudTrail LookupEvents over the caller's account's events, newest
+    /// first.
+    pub async fn lookup_events(
+        &self,
+        caller: &Caller,
+        req: LookupEventsRequest,
+    ) -> Result<LookupEventsResponse, KmsError> {
+        let attrs = req.lookup_attributes.unwrap_or_default();
+        if attrs.len() > 1 {
+            return Err(lookup_error(
+                ErrorCode::InvalidLookupAttributes,
+                "You cannot specify more than one lookup attribute.",
+            ));
+        }
+        let attribute = match attrs.into_iter().next() {
+            None => None,
+            Some(a) => {
+                let (key, value) = (a.attribute_key.unwrap_or_default(), a.attribute_value.unwrap_or_default());
+                Some(match key.as_str() {
+                    "EventId" => LookupAttribute::EventId(value),
+                    "EventName" => LookupAttribute::EventName(value),
+                    "Username" => LookupAttribute::Username(value),
+                    "ResourceType" => LookupAttribute::ResourceType(value),
+                    "ResourceName" => LookupAttribute::ResourceName(value),
+                    "EventSource" => LookupAttribute::EventSource(value),
+                    "AccessKeyId" => LookupAttribute::AccessKeyId(value),
+                    "ReadOnly" => match value.as_str() {
+                        "true" => LookupAttribute::ReadOnly(true),
+                        "false" => LookupAttribute::ReadOnly(false),
+                        _ => {
+                            return Err(lookup_error(
+                                ErrorCode::InvalidLookupAttributes,
+                                "ReadOnly must be either 'true' or 'false'.",
+                            ))
+                        }
+                    },
+                    _ => {
+                        return Err(lookup_error(
+                            ErrorCode::InvalidLookupAttributes,
+                            &format!("Invalid attribute key: {key}"),
+                        ))
+                    }
+                })
+            }
+        };
+        let limit = req.max_results.unwrap_or(50);
+        if !(1..=50).contains(&limit) {
+            return Err(lookup_error(ErrorCode::InvalidMaxResults, "MaxResults must be between 1 and 50."));
+        }
+        let (start, end) = (req.start_time.map(Timestamp::millis), req.end_time.map(Timestamp::millis));
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(lookup_error(ErrorCode::InvalidTimeRange, "Start time must be before end time."));
+            }
+        }
+        match req.event_category.as_deref() {
+            None => {}
+            // Trent records no Insights events.
+            Some("insight") => return Ok(LookupEventsResponse { events: Vec::new(), next_token: None }),
+            Some(other) => {
+                return Err(lookup_error(ErrorCode::InvalidEventCategory, &format!("Invalid event category: {other}")))
+            }
+        }
+        let before_seq = match req.next_token.as_deref() {
+            None => None,
+            Some(t) => Some(
+                t.strip_prefix(TOKEN_PREFIX)
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .ok_or_else(|| lookup_error(ErrorCode::InvalidNextToken, "Invalid NextToken."))?,
+            ),
+        };
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // 1..=50
+        let limit = limit as usize;
+        let query = AuditQuery {
+            account: Some(caller.account.as_str().to_owned()),
+            attribute,
+            start,
+            end,
+            before_seq,
+            limit: limit + 1,
+        };
+        let mut records = self.store.lookup_audit(&query).await?;
+        let next_token = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|r| format!("{TOKEN_PREFIX}{}", r.seq))
+        } else {
+            None
+        };
+        Ok(LookupEventsResponse { events: records.into_iter().map(event).collect(), next_token })
+    }
+
+    /// Refuses callers outside the operator account.
+    async fn require_operator(&self, caller: &Caller, action: &str) -> Result<(), KmsError> {
+        if self.store.account(&caller.account).await?.is_some_and(|a| a.operator) {
+            return Ok(());
+        }
+        Err(KmsError::AccessDenied(format!(
+            "User: {} is not authorized to perform: trent:{action}: only the operator account may read the whole audit trail",
+            caller.principal.as_str()
+        )))
+    }
+
+    /// Records of the whole trail after `after`, in order, and the seq of
+    /// the last record (the operator's `trent admin audit tail` and
+    /// `export`).
+    pub async fn read_audit_trail(
+        &self,
+        caller: &Caller,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<AuditRecord>, u64), KmsError> {
+        self.require_operator(caller, "ReadAuditTrail").await?;
+        let last = self.store.audit_head().await?.map_or(0, |h| h.0);
+        Ok((self.store.audit_records(after, limit.clamp(1, 1000)).await?, last))
+    }
+
+    /// Verifies the whole trail (the operator's `trent admin audit verify`).
+    pub async fn verify_audit_trail(&self, caller: &Caller) -> Result<VerifyReport, KmsError> {
+        self.require_operator(caller, "VerifyAuditTrail").await?;
+        self.verify_audit().await
+    }
+
+    /// Verifies the whole trail against this deployment's checkpoint key
+    /// (trusted path: offline verification, tests).
+    pub async fn verify_audit(&self) -> Result<VerifyReport, KmsError> {
+        Ok(verify_chain(self.store.as_ref(), &self.audit_public_key()).await?)
+    }
+
+    /// Signs a checkpoint at the head of the trail when records were
+    /// appended since the last one this node signed; returns its seq.
+    pub async fn audit_checkpoint(&self) -> Result<Option<u64>, KmsError> {
+        let Some((seq, hash)) = self.store.audit_head().await? else {
+            return Ok(None);
+        };
+        if seq <= self.last_checkpoint.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let created_at = self.now();
+        let signature = self.checkpoint_signer().sign(seq, &hash, created_at);
+        self.store.insert_audit_checkpoint(&AuditCheckpoint { seq, hash, created_at, signature }).await?;
+        self.last_checkpoint.store(seq, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(seq))
+    }
+}
+
+/// A stored record as a LookupEvents event.
+fn event(r: AuditRecord) -> Event {
+    let e = r.entry;
+    let source = serde_json::from_str::<serde_json::Value>(&e.record)
+        .ok()
+        .and_then(|v| v.get("eventSource").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| crate::audit::EVENT_SOURCE.to_owned());
+    Event {
+        event_id: e.event_id,
+        event_name: e.event_name,
+        read_only: e.read_only.to_string(),
+        access_key_id: e.access_key_id,
+        event_time: Timestamp::from_millis(e.event_time - e.event_time.rem_euclid(1000)),
+        event_source: source,
+        username: e.username,
+        resources: e
+            .resources
+            .into_iter()
+            .map(|arn| Resource { resource_type: crate::audit::KEY_RESOURCE_TYPE.to_owned(), resource_name: arn })
+            .collect(),
+        cloud_trail_event: e.record,
+    }
+}

@@ -1,0 +1,117 @@
+//! Tamper evidence for the audit trail: the hash chain over records and the
+//! signed checkpoints.
+//!
+//! Each record's hash covers its sequence number, the previous record's hash
+//! and the record's exact bytes, so editing, removing, reordering or
+//! inserting a record breaks the chain at that point. A checkpoint signs
+//! (sequence number, hash, time) with an Ed25519 key derived from the root
+//! key: whoever rewrites the whole chain from some point on cannot re-sign
+//! the checkpoints after it without the seal, and a trail cut short before
+//! the latest checkpoint shows it.
+
+use crate::hierarchy::RootKey;
+use crate::{CryptoError, CryptoProvider};
+use aws_lc_rs::digest;
+use aws_lc_rs::signature::{self as sig, KeyPair as _};
+
+/// Length of a chain hash.
+pub const HASH_LEN: usize = 32;
+/// The `prev` hash of the first record.
+pub const GENESIS: [u8; HASH_LEN] = [0; HASH_LEN];
+
+const RECORD_DOMAIN: &[u8] = b"trent/v1/audit-record";
+const CHECKPOINT_DOMAIN: &[u8] = b"trent/v1/audit-checkpoint";
+const SIGNER_LABEL: &[u8] = b"trent/v1/audit-checkpoint-key";
+
+/// The hash of record `seq` whose bytes are `record`, following `prev`.
+pub fn chain_hash(prev: &[u8; HASH_LEN], seq: u64, record: &[u8]) -> [u8; HASH_LEN] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(RECORD_DOMAIN);
+    ctx.update(&seq.to_be_bytes());
+    ctx.update(prev);
+    ctx.update(&(record.len() as u64).to_be_bytes());
+    ctx.update(record);
+    let mut out = [0u8; HASH_LEN];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+fn checkpoint_message(seq: u64, hash: &[u8; HASH_LEN], created_at: i64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + 8 + HASH_LEN + 8);
+    m.extend_from_slice(CHECKPOINT_DOMAIN);
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(hash);
+    m.extend_from_slice(&created_at.to_be_bytes());
+    m
+}
+
+/// Signs checkpoints. The key is derived from the root key, so every node of
+/// a deployment (same seal) signs with the same key, and the key is never
+/// stored.
+pub struct CheckpointSigner(sig::Ed25519KeyPair);
+
+impl CheckpointSigner {
+    /// The deployment's checkpoint key.
+    pub fn derive(p: &dyn CryptoProvider, root: &RootKey) -> Result<Self, CryptoError> {
+        let seed = root.derive_key(p, SIGNER_LABEL)?;
+        sig::Ed25519KeyPair::from_seed_unchecked(seed.expose())
+            .map(CheckpointSigner)
+            .map_err(|_| CryptoError::Library("ed25519 key from seed"))
+    }
+
+    /// The raw 32-byte Ed25519 public key, to check checkpoints with.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.0.public_key().as_ref().to_vec()
+    }
+
+    /// Signs checkpoint (seq, hash, created_at).
+    pub fn sign(&self, seq: u64, hash: &[u8; HASH_LEN], created_at: i64) -> Vec<u8> {
+        self.0.sign(&checkpoint_message(seq, hash, created_at)).as_ref().to_vec()
+    }
+}
+
+/// Checks a checkpoint signature against a raw Ed25519 public key.
+pub fn verify_checkpoint(
+    public_key: &[u8],
+    seq: u64,
+    hash: &[u8; HASH_LEN],
+    created_at: i64,
+    signature: &[u8],
+) -> bool {
+    sig::UnparsedPublicKey::new(&sig::ED25519, public_key)
+        .verify(&checkpoint_message(seq, hash, created_at), signature)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AwsLcProvider, SecretKey};
+
+    #[test]
+    fn chain_hash_binds_every_input() {
+        let h = chain_hash(&GENESIS, 1, b"{}");
+        assert_ne!(h, chain_hash(&GENESIS, 2, b"{}"));
+        assert_ne!(h, chain_hash(&[1; 32], 1, b"{}"));
+        assert_ne!(h, chain_hash(&GENESIS, 1, b"{ }"));
+        assert_eq!(h, chain_hash(&GENESIS, 1, b"{}"));
+    }
+
+    #[test]
+    fn checkpoints_verify_only_as_signed() {
+        let p = AwsLcProvider::new();
+        let root = RootKey::new(SecretKey::from_bytes([7; 32]));
+        let s = CheckpointSigner::derive(&p, &root).unwrap();
+        let again = CheckpointSigner::derive(&p, &root).unwrap();
+        assert_eq!(s.public_key(), again.public_key(), "same root, same key");
+        let other = CheckpointSigner::derive(&p, &RootKey::new(SecretKey::from_bytes([8; 32]))).unwrap();
+        assert_ne!(s.public_key(), other.public_key());
+        let h = chain_hash(&GENESIS, 1, b"x");
+        let sig = s.sign(1, &h, 1000);
+        assert!(verify_checkpoint(&s.public_key(), 1, &h, 1000, &sig));
+        assert!(!verify_checkpoint(&s.public_key(), 2, &h, 1000, &sig));
+        assert!(!verify_checkpoint(&s.public_key(), 1, &GENESIS, 1000, &sig));
+        assert!(!verify_checkpoint(&s.public_key(), 1, &h, 1001, &sig));
+        assert!(!verify_checkpoint(&other.public_key(), 1, &h, 1000, &sig));
+    }
+}

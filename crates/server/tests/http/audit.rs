@@ -1,0 +1,331 @@
+//! The audit trail end to end: the event of every call (allowed, denied,
+//! refused, unauthenticated), LookupEvents, tampering found offline,
+//! fail-closed audit, and the Prometheus scrape.
+
+use crate::common::{TestServer, ACCESS_KEY, ACCOUNT};
+use crate::protocol::{send, Req};
+use aws_sdk_kms::operation::RequestId as _;
+use aws_sdk_kms::primitives::Blob;
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+use trent_core::audit::Tamper;
+
+const LOOKUP: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";
+
+/// Every stored event, oldest first, parsed.
+async fn events(s: &TestServer) -> Vec<Value> {
+    let records = s.state.kms().store().audit_records(0, 10_000).await.unwrap();
+    records.iter().map(|r| serde_json::from_str(&r.entry.record).unwrap()).collect()
+}
+
+fn find<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["eventName"] == name).collect()
+}
+
+#[tokio::test]
+async fn every_call_leaves_an_event() {
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let key = kms.create_key().description("audited").send().await.unwrap().key_metadata.unwrap();
+    let key_arn = key.arn.unwrap();
+    let plaintext = "the-plaintext-must-not-be-logged";
+    let enc = kms
+        .encrypt()
+        .key_id(&key.key_id)
+        .plaintext(Blob::new(plaintext))
+        .encryption_context("purpose", "audit-test")
+        .send()
+        .await
+        .unwrap();
+    let encrypt_request_id = enc.request_id().unwrap().to_owned();
+    let blob = enc.ciphertext_blob.unwrap();
+    kms.decrypt().ciphertext_blob(blob.clone()).encryption_context("purpose", "audit-test").send().await.unwrap();
+    // Refused by validation.
+    let e = kms.generate_random().number_of_bytes(2000).send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("ValidationException"));
+    // Denied: another account, by ARN, without a key policy that allows it.
+    let other = s.client_of_new_account("444455556666", "AKIAOTHERACCOUNT0001", "other-secret-access-key").await;
+    let e = other.describe_key().key_id(&key_arn).send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("AccessDeniedException"));
+    // Unauthenticated: a wrong secret.
+    let mut bad = Req::new("TrentService.ListKeys", "{}");
+    bad.secret = "not-the-secret".into();
+    let (status, ty, _) = send(&s, bad.signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "InvalidSignatureException"));
+
+    let all = events(&s).await;
+    for e in &all {
+        let text = e.to_string();
+        assert!(!text.contains(plaintext), "plaintext in {text}");
+        assert!(!text.contains(&base64_of(plaintext.as_bytes())), "plaintext in {text}");
+        assert!(!text.contains(&base64_of(blob.as_ref())), "ciphertext in {text}");
+        assert_eq!(e["eventVersion"], "1.11");
+        assert!(e["eventID"].as_str().is_some_and(|id| id.len() == 36));
+    }
+
+    let create = find(&all, "CreateKey")[0];
+    assert_eq!(create["readOnly"], false);
+    assert_eq!(create["requestParameters"]["description"], "audited");
+    assert_eq!(create["responseElements"]["keyMetadata"]["arn"], key_arn.as_str());
+    assert_eq!(create["resources"][0]["ARN"], key_arn.as_str());
+
+    let encrypt = find(&all, "Encrypt")[0];
+    assert_eq!(encrypt["eventSource"], "kms.amazonaws.com");
+    assert_eq!(encrypt["eventType"], "AwsApiCall");
+    assert_eq!(encrypt["awsRegion"], "us-east-1");
+    assert_eq!(encrypt["sourceIPAddress"], "127.0.0.1");
+    assert!(encrypt["userAgent"].as_str().unwrap().contains("aws-sdk-rust"), "{}", encrypt["userAgent"]);
+    assert_eq!(encrypt["requestID"], encrypt_request_id.as_str());
+    assert_eq!(encrypt["readOnly"], true);
+    assert_eq!(encrypt["recipientAccountId"], ACCOUNT);
+    assert_eq!(encrypt["userIdentity"]["type"], "Root");
+    assert_eq!(encrypt["userIdentity"]["accountId"], ACCOUNT);
+    assert_eq!(encrypt["userIdentity"]["accessKeyId"], ACCESS_KEY);
+    assert_eq!(encrypt["requestParameters"]["keyId"], key.key_id.as_str());
+    assert_eq!(encrypt["requestParameters"]["encryptionContext"]["purpose"], "audit-test");
+    assert!(encrypt["requestParameters"].get("plaintext").is_none());
+    assert_eq!(encrypt["responseElements"], Value::Null);
+    assert_eq!(encrypt["resources"], json!([{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key_arn}]));
+    assert!(encrypt.get("errorCode").is_none());
+
+    // Decrypt names the key it found in the ciphertext.
+    assert_eq!(find(&all, "Decrypt")[0]["resources"][0]["ARN"], key_arn.as_str());
+
+    let refused = find(&all, "GenerateRandom")[0];
+    assert_eq!(refused["errorCode"], "ValidationException");
+    assert!(refused["errorMessage"].as_str().unwrap().contains("numberOfBytes"));
+
+    let denied = find(&all, "DescribeKey")[0];
+    assert_eq!(denied["errorCode"], "AccessDeniedException");
+    assert_eq!(denied["recipientAccountId"], "444455556666");
+    assert_eq!(denied["userIdentity"]["arn"], "arn:aws:iam::444455556666:root");
+    assert_eq!(denied["resources"][0]["ARN"], key_arn.as_str());
+
+    let unauthenticated = find(&all, "ListKeys")[0];
+    assert_eq!(unauthenticated["errorCode"], "InvalidSignatureException");
+    assert_eq!(unauthenticated["userIdentity"], json!({"type": "Unknown", "accessKeyId": ACCESS_KEY}));
+    assert_eq!(unauthenticated["recipientAccountId"], Value::Null);
+
+    let report = s.state.kms().verify_audit().await.unwrap();
+    assert_eq!(report.tamper, None);
+    assert_eq!(report.records, all.len() as u64);
+}
+
+fn base64_of(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+async fn lookup(s: &TestServer, body: Value) -> (u16, String, Value) {
+    let mut r = Req::new(LOOKUP, &body.to_string());
+    r.service = "cloudtrail";
+    send(s, r.signed()).await
+}
+
+#[tokio::test]
+async fn lookup_events_reads_the_trail_like_cloudtrail() {
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    for _ in 0..3 {
+        kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap();
+    }
+    kms.list_keys().send().await.unwrap();
+
+    let by_name =
+        json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Encrypt"}], "MaxResults": 2});
+    let (status, _, page1) = lookup(&s, by_name.clone()).await;
+    assert_eq!(status, 200, "{page1}");
+    let events = page1["Events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    let e = &events[0];
+    assert_eq!(e["EventName"], "Encrypt");
+    assert_eq!(e["ReadOnly"], "true");
+    assert_eq!(e["EventSource"], "kms.amazonaws.com");
+    assert_eq!(e["Username"], "root");
+    assert_eq!(e["AccessKeyId"], ACCESS_KEY);
+    assert!(e["EventTime"].is_number());
+    assert_eq!(e["Resources"][0]["ResourceType"], "AWS::KMS::Key");
+    assert_eq!(e["Resources"][0]["ResourceName"], key.arn.as_deref().unwrap());
+    let inner: Value = serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["eventID"], e["EventId"]);
+    let token = page1["NextToken"].as_str().unwrap();
+    let mut next = by_name.clone();
+    next["NextToken"] = json!(token);
+    let (_, _, page2) = lookup(&s, next).await;
+    assert_eq!(page2["Events"].as_array().unwrap().len(), 1, "{page2}");
+    assert!(page2.get("NextToken").is_none());
+
+    let by_key = json!({"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key.key_id}]});
+    let (_, _, v) = lookup(&s, by_key).await;
+    let names: Vec<&str> = v["Events"].as_array().unwrap().iter().map(|e| e["EventName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Encrypt", "Encrypt", "Encrypt", "CreateKey"], "newest first");
+
+    // The lookups themselves are recorded, by CloudTrail's event source.
+    let by_source = json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "LookupEvents"}], "MaxResults": 50});
+    let (_, _, v) = lookup(&s, by_source).await;
+    assert!(v["Events"].as_array().unwrap().iter().all(|e| e["EventSource"] == "cloudtrail.amazonaws.com"));
+
+    for (body, code) in [
+        (
+            json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "a"}, {"AttributeKey": "Username", "AttributeValue": "b"}]}),
+            "InvalidLookupAttributesException",
+        ),
+        (json!({"MaxResults": 51}), "InvalidMaxResultsException"),
+        (json!({"MaxResults": 0}), "InvalidMaxResultsException"),
+        (json!({"NextToken": "forged"}), "InvalidNextTokenException"),
+        (json!({"StartTime": 2000, "EndTime": 1000}), "InvalidTimeRangeException"),
+        (json!({"EventCategory": "other"}), "InvalidEventCategoryException"),
+        (json!({"LookupAttributes": [{"AttributeKey": "Color", "AttributeValue": "a"}]}), "ValidationException"),
+    ] {
+        let (status, ty, v) = lookup(&s, body.clone()).await;
+        assert_eq!((status, ty.as_str()), (400, code), "{body} -> {v}");
+    }
+    // Signed for KMS rather than CloudTrail: refused as AWS refuses it.
+    let (_, ty, v) = send(&s, Req::new(LOOKUP, "{}").signed()).await;
+    assert_eq!(ty, "InvalidSignatureException", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("'cloudtrail'"), "{v}");
+}
+
+/// Opens the stopped deployment in `dir` and verifies its trail.
+async fn verify_offline(dir: &std::path::Path) -> Option<Tamper> {
+    let cfg = trent_server::config::Config { data_dir: Some(dir.to_owned()), ..Default::default() };
+    let params = cfg.into_params(|p| std::fs::read_to_string(p)).unwrap();
+    let (kms, _) =
+        trent_server::startup::open_kms(&params, std::sync::Arc::new(trent_core::SystemClock)).await.unwrap();
+    kms.verify_audit().await.unwrap().tamper
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_the_stored_trail_is_found() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("data");
+    let s = TestServer::builder().data_dir(&dir).build().await;
+    let kms = s.client();
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    for i in 0..6 {
+        kms.encrypt().key_id(&key.key_id).plaintext(Blob::new(format!("m{i}"))).send().await.unwrap();
+    }
+    s.state.kms().audit_checkpoint().await.unwrap().unwrap();
+    s.stop().await;
+    assert_eq!(verify_offline(&dir).await, None);
+
+    let tamper = |name: &str, sql: &str| {
+        let copy = temp.path().join(name);
+        copy_dir(&dir, &copy);
+        let db = rusqlite::Connection::open(copy.join("trent.db")).unwrap();
+        // As an attacker would, without the schema's guard rails.
+        db.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}")).unwrap();
+        copy
+    };
+    // One byte of one record.
+    let edited = tamper("edited", "UPDATE audit_events SET record = replace(record, '\"m', '\"n') WHERE seq = 3;");
+    let edited_byte = tamper(
+        "edited-byte",
+        "UPDATE audit_events SET record = substr(record, 1, 10) || 'X' || substr(record, 12) WHERE seq = 4;",
+    );
+    // One record removed.
+    let removed =
+        tamper("removed", "DELETE FROM audit_resources WHERE seq = 4; DELETE FROM audit_events WHERE seq = 4;");
+    // Two records swapped (each keeps its place in the sequence).
+    let swapped = tamper(
+        "swapped",
+        "UPDATE audit_events SET seq = -2 WHERE seq = 2; UPDATE audit_events SET seq = 2 WHERE seq = 5; \
+         UPDATE audit_events SET seq = 5 WHERE seq = -2;",
+    );
+    // The end cut off.
+    let cut = tamper("cut", "DELETE FROM audit_resources WHERE seq >= 7; DELETE FROM audit_events WHERE seq >= 7;");
+    assert_eq!(verify_offline(&edited).await, Some(Tamper::Edited { seq: 3 }));
+    assert_eq!(verify_offline(&edited_byte).await, Some(Tamper::Edited { seq: 4 }));
+    assert_eq!(verify_offline(&removed).await, Some(Tamper::Removed { first: 4, last: 4 }));
+    assert_eq!(verify_offline(&swapped).await, Some(Tamper::OutOfOrder { seq: 2, prev: 1 }));
+    assert!(matches!(verify_offline(&cut).await, Some(Tamper::Truncated { last: 6, .. })));
+}
+
+async fn get(s: &TestServer, path: &str) -> (u16, String) {
+    let req = http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+    let resp = trent_server::router(s.state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn metrics_health_and_readiness() {
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    for _ in 0..3 {
+        kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap();
+    }
+    kms.describe_key().key_id("alias/missing").send().await.unwrap_err();
+    assert_eq!(get(&s, "/health").await.0, 200);
+    assert_eq!(get(&s, "/ready").await, (200, "ready\n".to_owned()));
+    let (status, text) = get(&s, "/metrics").await;
+    assert_eq!(status, 200);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
+                prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    assert_eq!(value("trent_requests_total", &[("operation", "Encrypt"), ("outcome", "ok")]), 3.0);
+    assert_eq!(value("trent_requests_total", &[("operation", "DescribeKey"), ("outcome", "NotFoundException")]), 1.0);
+    assert!(value("trent_audit_events_total", &[]) >= 5.0);
+    assert!(value("trent_audit_commits_total", &[]) >= 1.0);
+    assert_eq!(value("trent_audit_failures_total", &[]), 0.0);
+    assert!(value("trent_key_cache_hits_total", &[]) >= 2.0);
+    let histogram = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "trent_request_duration_seconds" && s.labels.get("operation") == Some("Encrypt"));
+    match histogram.map(|h| &h.value) {
+        Some(prometheus_parse::Value::Histogram(buckets)) => assert!(buckets.iter().any(|b| b.count >= 3.0)),
+        other => panic!("no Encrypt latency histogram: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unwritable_audit_fails_every_request() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("data");
+    let s = TestServer::builder().data_dir(&dir).build().await;
+    let kms = s.client();
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    let before = s.state.kms().store().audit_head().await.unwrap().unwrap().0;
+    // Another connection makes the trail refuse appends, as a full or
+    // read-only disk would.
+    let db = rusqlite::Connection::open(dir.join("trent.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;",
+    )
+    .unwrap();
+    let e = kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap_err();
+    let e = e.into_service_error();
+    assert_eq!(e.meta().code(), Some("KMSInternalException"));
+    assert_eq!(e.meta().message(), Some("The request failed because of an internal error."));
+    let e = kms.generate_random().number_of_bytes(16).send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("KMSInternalException"));
+    assert_eq!(get(&s, "/ready").await.0, 503);
+    assert_eq!(s.state.kms().store().audit_head().await.unwrap().unwrap().0, before);
+    db.execute_batch("DROP TRIGGER refuse;").unwrap();
+    kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap();
+    assert_eq!(get(&s, "/ready").await.0, 200);
+    assert_eq!(s.state.kms().verify_audit().await.unwrap().tamper, None);
+}
