@@ -633,6 +633,55 @@ def main():
         err = cli_error(ep, "create-key", "--key-spec", "SM2", "--key-usage", "SIGN_VERIFY")
         assert "UnsupportedOperationException" in err, err
 
+    @check("aws cloudtrail lookup-events and boto3 CloudTrail read the audit trail")
+    def _():
+        env = dict(os.environ)
+        env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+        env.pop("AWS_PROFILE", None)
+        out = subprocess.run(
+            ["aws", "cloudtrail", "lookup-events", "--endpoint-url", server.endpoint, "--output", "json",
+             "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Encrypt", "--max-items", "5"],
+            env=env, capture_output=True, text=True,
+        )
+        assert out.returncode == 0, out.stderr
+        events = json.loads(out.stdout)["Events"]
+        assert len(events) == 5, events
+        for e in events:
+            assert e["EventName"] == "Encrypt" and e["EventSource"] == "kms.amazonaws.com"
+            record = json.loads(e["CloudTrailEvent"])
+            assert record["eventName"] == "Encrypt" and record["userIdentity"]["accountId"] == ACCOUNT
+            assert "plaintext" not in record["requestParameters"], record
+        ct = boto3.client("cloudtrail", endpoint_url=server.endpoint, region_name=REGION,
+                          aws_access_key_id=AK, aws_secret_access_key=SK)
+        pages = ct.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": state["key"]}],
+            PaginationConfig={"PageSize": 2},
+        )
+        names = [e["EventName"] for page in pages for e in page["Events"]]
+        assert names[-1] == "CreateKey" and "Encrypt" in names and "Decrypt" in names, names
+        try:
+            ct.lookup_events(MaxResults=51)
+            raise AssertionError("MaxResults 51 accepted")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "InvalidMaxResultsException", e.response
+
+    @check("trent admin audit: verify online, export and tail")
+    def _():
+        env = dict(os.environ)
+        env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        run = lambda *args: subprocess.run([binary, "admin", "audit", *args, "--endpoint", server.endpoint],
+                                           env=env, capture_output=True, text=True)
+        out = run("verify")
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout)
+        assert report["Records"] > 20 and "Problem" not in report, report
+        out = run("export", "--event-name", "CreateKey")
+        assert out.returncode == 0, out.stderr
+        lines = [json.loads(l) for l in out.stdout.splitlines()]
+        assert lines and all(e["eventName"] == "CreateKey" for e in lines)
+        out = run("tail", "-n", "3")
+        assert out.returncode == 0 and len(out.stdout.splitlines()) == 3, out
+
     @check("restart: keys, aliases and ciphertexts survive")
     def _():
         server.stop()
@@ -651,7 +700,27 @@ def main():
         key, msg, sig = state["signed"]
         assert k.verify(KeyId=key, Message=msg, Signature=sig, SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
 
-    server.stop()
+    @check("trent admin audit verify offline finds an edited record")
+    def _():
+        import shutil
+        import sqlite3
+
+        server.stop()
+        out = subprocess.run([binary, "admin", "audit", "verify", "--data-dir", data], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        copy = os.path.join(tmp, "tampered")
+        shutil.copytree(data, copy)
+        db = sqlite3.connect(os.path.join(copy, "trent.db"))
+        db.execute("UPDATE audit_events SET record = replace(record, 'interop', 'intErop') WHERE seq = "
+                   "(SELECT MIN(seq) FROM audit_events WHERE record LIKE '%interop%')")
+        db.commit()
+        db.close()
+        out = subprocess.run([binary, "admin", "audit", "verify", "--data-dir", copy], capture_output=True, text=True)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "was edited" in json.loads(out.stdout)["Problem"], out.stdout
+
+    if server.proc.poll() is None:
+        server.stop()
     print(f"interop: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 

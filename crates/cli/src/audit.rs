@@ -142,37 +142,56 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
     Ok(out)
 }
 
-/// One page of records after `after`: (events, last seq of the page, last
-/// seq of the trail).
-async fn page(target: &Target, after: u64) -> Result<(Vec<Value>, u64, u64), String> {
+/// One page of records after `after`: (seq, event) pairs and the last seq of
+/// the trail.
+async fn page(target: &Target, after: u64) -> Result<(Vec<(u64, Value)>, u64), String> {
     let out = target.must("TrentAdmin.ReadAuditTrail", json!({"AfterSeq": after, "Limit": 1000})).await?;
     let head = out.get("LastSeq").and_then(Value::as_u64).unwrap_or(0);
-    let mut last = after;
     let mut events = Vec::new();
     for r in out.get("Records").and_then(Value::as_array).into_iter().flatten() {
-        last = r.get("Seq").and_then(Value::as_u64).unwrap_or(last);
+        let seq = r.get("Seq").and_then(Value::as_u64).ok_or("a record without Seq")?;
         let text = r.get("Event").and_then(Value::as_str).unwrap_or("{}");
-        events.push(serde_json::from_str(text).map_err(|e| format!("record {last}: {e}"))?);
+        events.push((seq, serde_json::from_str(text).map_err(|e| format!("record {seq}: {e}"))?));
     }
-    Ok((events, last, head))
+    Ok((events, head))
+}
+
+/// Prints records after `after` up to `until` (inclusive, when given) that
+/// `keep` selects; returns the last seq read.
+async fn print_range(
+    target: &Target,
+    mut after: u64,
+    until: Option<u64>,
+    keep: impl Fn(&Value) -> bool,
+) -> Result<u64, String> {
+    loop {
+        let (events, head) = page(target, after).await?;
+        let end = until.unwrap_or(head);
+        let mut progressed = false;
+        for (seq, e) in events.into_iter().filter(|(seq, _)| *seq <= end) {
+            progressed = true;
+            after = seq;
+            if keep(&e) {
+                println!("{e}");
+            }
+        }
+        if !progressed || after >= end {
+            return Ok(after);
+        }
+    }
 }
 
 async fn tail(args: TailArgs) -> Result<(), String> {
     let target = args.connection.target(1)?;
-    let (_, _, head) = page(&target, u64::MAX - 1).await?;
-    let mut after = head.saturating_sub(args.lines);
+    // The trail as it is now: our own reads add events after it.
+    let (_, head) = page(&target, u64::MAX - 1).await?;
+    let mut after = print_range(&target, head.saturating_sub(args.lines), Some(head), |_| true).await?;
+    if !args.follow {
+        return Ok(());
+    }
     loop {
-        let (events, last, head) = page(&target, after).await?;
-        for e in &events {
-            println!("{e}");
-        }
-        after = last;
-        if after >= head {
-            if !args.follow {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        after = print_range(&target, after, None, |_| true).await?;
     }
 }
 
@@ -215,15 +234,6 @@ async fn export(args: ExportArgs) -> Result<(), String> {
         }
         true
     };
-    let mut after = 0;
-    loop {
-        let (events, last, head) = page(&target, after).await?;
-        for e in events.iter().filter(|e| keep(e)) {
-            println!("{e}");
-        }
-        if last == after || last >= head {
-            return Ok(());
-        }
-        after = last;
-    }
+    let (_, head) = page(&target, u64::MAX - 1).await?;
+    print_range(&target, 0, Some(head), keep).await.map(|_| ())
 }

@@ -1,7 +1,7 @@
 //! The audit trail: one CloudTrail-format event per call, hash-chained in
 //! the store, written with group commit, fail-closed.
 //!
-//! - [`ApiCall`] describes a call as the server saw it; [`ApiCall::entry`]
+//! - [`EventDraft`] describes a call as the server saw it; [`EventDraft::entry`]
 //!   renders it as a CloudTrail record (`eventVersion` 1.11,
 //!   `eventSource` `kms.amazonaws.com`) with request parameters and response
 //!   elements taken from the wire JSON through an allow-list of members
@@ -191,34 +191,40 @@ pub enum Identity {
     },
 }
 
-/// A call as the server saw it.
+/// A call as the server saw it, before the core runs it: everything its
+/// event needs but the outcome. The server makes one per request and hands
+/// it to the core in the [`crate::Caller`], so that a state-changing call
+/// commits its event with its change ([`crate::caller::CallAudit`]).
 #[derive(Debug, Clone)]
-pub struct ApiCall<'a> {
+pub struct EventDraft {
     /// `requestID`, also sent as `x-amzn-RequestId`.
-    pub request_id: &'a str,
+    pub request_id: String,
     /// `eventSource`: [`EVENT_SOURCE`] for KMS (and Trent's admin)
     /// operations, `cloudtrail.amazonaws.com` for LookupEvents.
-    pub event_source: &'a str,
+    pub event_source: &'static str,
     /// The operation (`eventName`).
-    pub operation: &'a str,
+    pub operation: String,
     /// When the call arrived (ms).
     pub time: i64,
     /// Region of the credential scope, when known.
-    pub region: Option<&'a str>,
+    pub region: Option<String>,
     /// The caller.
     pub identity: Identity,
     /// `sourceIPAddress`.
     pub source_ip: Option<std::net::IpAddr>,
     /// `userAgent`.
-    pub user_agent: Option<&'a str>,
+    pub user_agent: Option<String>,
     /// The request body as parsed JSON (`None` if it was not JSON).
-    pub request: Option<&'a Value>,
-    /// The response body on success.
+    pub request: Option<Value>,
+}
+
+/// How a call ended, for its event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome<'a> {
+    /// The response body on success (wire JSON).
     pub response: Option<&'a Value>,
     /// `errorCode` and `errorMessage` on failure.
     pub error: Option<(&'a str, &'a str)>,
-    /// Key ARNs the call touched.
-    pub resources: &'a [String],
 }
 
 /// Request members that may appear in `requestParameters`. Anything else
@@ -433,20 +439,20 @@ fn resources(arns: &[String]) -> Value {
     )
 }
 
-impl ApiCall<'_> {
-    /// The event, ready to append.
-    pub fn entry(&self, event_id: String) -> AuditEntry {
+impl EventDraft {
+    /// The event, ready to append, naming `resources` (key ARNs).
+    pub fn entry(&self, event_id: String, outcome: Outcome<'_>, keys: &[String]) -> AuditEntry {
         let account = match &self.identity {
             Identity::Principal { account, .. } => Some(account.clone()),
             Identity::Unauthenticated { .. } => None,
         };
-        let mut resource_arns: Vec<String> = Vec::with_capacity(self.resources.len());
-        for arn in self.resources {
+        let mut resource_arns: Vec<String> = Vec::with_capacity(keys.len());
+        for arn in keys {
             if !resource_arns.contains(arn) {
                 resource_arns.push(arn.clone());
             }
         }
-        let read_only = is_read_only(self.operation);
+        let read_only = is_read_only(&self.operation);
         let mut record = Map::new();
         record.insert("eventVersion".into(), json!("1.11"));
         record.insert("userIdentity".into(), user_identity(&self.identity));
@@ -456,16 +462,16 @@ impl ApiCall<'_> {
         record.insert("awsRegion".into(), json!(self.region));
         record.insert("sourceIPAddress".into(), json!(self.source_ip.map(|ip| ip.to_string())));
         record.insert("userAgent".into(), json!(self.user_agent));
-        if let Some((code, message)) = self.error {
+        if let Some((code, message)) = outcome.error {
             record.insert("errorCode".into(), json!(code));
             record.insert("errorMessage".into(), json!(message));
         }
         record.insert(
             "requestParameters".into(),
-            self.request.map(|r| elements(r, REQUEST_MEMBERS)).unwrap_or(Value::Null),
+            self.request.as_ref().map(|r| elements(r, REQUEST_MEMBERS)).unwrap_or(Value::Null),
         );
-        let response = match self.response {
-            Some(r) if has_response_elements(self.operation) => elements(r, RESPONSE_MEMBERS),
+        let response = match outcome.response {
+            Some(r) if has_response_elements(&self.operation) => elements(r, RESPONSE_MEMBERS),
             _ => Value::Null,
         };
         record.insert("responseElements".into(), response);
@@ -484,7 +490,7 @@ impl ApiCall<'_> {
         AuditEntry {
             event_id,
             event_time: self.time,
-            event_name: self.operation.to_owned(),
+            event_name: self.operation.clone(),
             account,
             username,
             access_key_id,

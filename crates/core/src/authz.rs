@@ -194,7 +194,7 @@ impl Kms {
         let key_arn = key.arn();
         // The audit event names every key a request was authorized against,
         // allowed or denied.
-        caller.touched.add(key_arn.clone());
+        caller.audit.touch(key_arn.clone());
         // A stored policy that no longer parses (it was checked when set)
         // allows nothing: fail closed.
         let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();

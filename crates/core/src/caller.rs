@@ -1,5 +1,8 @@
 //! The authenticated caller of an operation.
 
+use crate::audit::{AuditEntry, EventDraft, Outcome};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use trent_api::ids::{AccessKeyId, AccountId, PrincipalArn, Region};
 
 /// Who is calling, in which region. Built by the server from a verified
@@ -19,19 +22,34 @@ pub struct Caller {
     pub source_ip: Option<std::net::IpAddr>,
     /// Whether the request came over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
-    /// Keys the request resolved, for its audit event's `resources`.
-    pub touched: Touched,
+    /// The call's audit event in the making.
+    pub audit: CallAudit,
 }
 
-/// The ARNs of keys a request resolved (shared by the clones of one
-/// request's caller).
+/// The audit side of one call, shared by the clones of its caller: the
+/// server's [`EventDraft`], the ARNs of the keys the call reached, and
+/// whether a state change already committed the event.
 #[derive(Clone, Debug, Default)]
-pub struct Touched(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+pub struct CallAudit(Arc<CallAuditInner>);
 
-impl Touched {
-    /// Notes a key ARN (once).
-    pub fn add(&self, arn: String) {
-        let mut v = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+#[derive(Debug, Default)]
+struct CallAuditInner {
+    draft: Option<EventDraft>,
+    keys: Mutex<Vec<String>>,
+    recorded: AtomicBool,
+}
+
+impl CallAudit {
+    /// The audit side of a call the server drafted an event for. (The
+    /// default, without a draft, is for in-process callers: they leave no
+    /// event.)
+    pub fn new(draft: EventDraft) -> Self {
+        CallAudit(Arc::new(CallAuditInner { draft: Some(draft), ..Default::default() }))
+    }
+
+    /// Notes a key ARN the call reached (once).
+    pub fn touch(&self, arn: String) {
+        let mut v = self.0.keys.lock().unwrap_or_else(PoisonError::into_inner);
         if !v.contains(&arn) {
             v.push(arn);
         }
@@ -39,7 +57,36 @@ impl Touched {
 
     /// The ARNs noted so far.
     pub fn arns(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.0.keys.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The server's draft of the event.
+    pub fn draft(&self) -> Option<&EventDraft> {
+        self.0.draft.as_ref()
+    }
+
+    /// True once a state change committed the event: the server must not
+    /// append it again.
+    pub fn recorded(&self) -> bool {
+        self.0.recorded.load(Ordering::Acquire)
+    }
+
+    /// The event to commit with the call's state change (none when there is
+    /// no draft, or a change already committed it), answering `response`.
+    pub(crate) fn events_for_change(&self, event_id: String, response: Option<&serde_json::Value>) -> Vec<AuditEntry> {
+        match self.draft() {
+            Some(d) if !self.recorded() => {
+                vec![d.entry(event_id, Outcome { response, error: None }, &self.arns())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Notes that the event committed with a state change.
+    pub(crate) fn committed(&self, events: &[AuditEntry]) {
+        if !events.is_empty() {
+            self.0.recorded.store(true, Ordering::Release);
+        }
     }
 }
 

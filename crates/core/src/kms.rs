@@ -182,6 +182,21 @@ impl Kms {
         &self.checkpoint_signer
     }
 
+    /// The audit event of `caller`'s call, to commit with its state change
+    /// (see [`crate::store`]), answering `response` (the response shape,
+    /// for `responseElements`). Empty for in-process callers; after a
+    /// successful change, pass the events to `caller.audit.committed`.
+    pub(crate) fn events_answering(&self, caller: &Caller, response: &impl serde::Serialize) -> Vec<AuditEntry> {
+        let response = serde_json::to_value(response).ok();
+        caller.audit.events_for_change(self.new_event_id(), response.as_ref())
+    }
+
+    /// [`Kms::events_answering`] for a call whose event has no
+    /// `responseElements`.
+    pub(crate) fn events(&self, caller: &Caller) -> Vec<AuditEntry> {
+        caller.audit.events_for_change(self.new_event_id(), None)
+    }
+
     /// A fresh event id.
     pub fn new_event_id(&self) -> String {
         uuid::Uuid::new_v4().to_string()
@@ -217,7 +232,7 @@ impl Kms {
         if self.store.count_accounts().await? > 0 {
             return Ok(None);
         }
-        match self.new_account(spec, true).await {
+        match self.new_account(spec, true, None).await {
             Ok(created) => Ok(Some(created)),
             // Another node bootstrapped at the same moment.
             Err(KmsError::AlreadyExists(_)) => Ok(None),
@@ -230,7 +245,7 @@ impl Kms {
     /// process; the API path is [`Kms::admin_create_account`]).
     /// `AlreadyExistsException` when the account or the access key id exists.
     pub async fn create_account(&self, spec: BootstrapSpec) -> Result<BootstrapCredentials, KmsError> {
-        self.new_account(spec, false).await
+        self.new_account(spec, false, None).await
     }
 
     /// CreateAccount through the API (`trent admin create-account`): only a
@@ -247,7 +262,7 @@ impl Kms {
                 caller.principal.as_str()
             )));
         }
-        let created = self.new_account(spec, false).await?;
+        let created = self.new_account(spec, false, Some(caller)).await?;
         tracing::info!(
             operator = caller.principal.as_str(),
             account = created.account_id.as_str(),
@@ -257,7 +272,14 @@ impl Kms {
         Ok(created)
     }
 
-    async fn new_account(&self, spec: BootstrapSpec, operator: bool) -> Result<BootstrapCredentials, KmsError> {
+    /// Creates an account; `caller`, when given, is the API caller whose
+    /// event commits with the account.
+    async fn new_account(
+        &self,
+        spec: BootstrapSpec,
+        operator: bool,
+        caller: Option<&Caller>,
+    ) -> Result<BootstrapCredentials, KmsError> {
         let account_id = match spec.account_id {
             Some(a) => AccountId::parse(&a)
                 .ok_or_else(|| KmsError::Validation(format!("account id '{a}' is not 12 digits")))?,
@@ -296,8 +318,24 @@ impl Kms {
             wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
             created_at: now,
         };
-        match self.store.insert_account(&account, &key).await {
-            Ok(()) => {}
+        let events = match caller {
+            // The response minus the secret, which the event leaves out anyway.
+            Some(c) => self.events_answering(
+                c,
+                &serde_json::json!({
+                    "AccountId": account_id.as_str(),
+                    "AccessKeyId": access_key_id.as_str(),
+                    "Principal": account_id.root_arn().as_str(),
+                }),
+            ),
+            None => Vec::new(),
+        };
+        match self.store.insert_account(&account, &key, &events).await {
+            Ok(()) => {
+                if let Some(c) = caller {
+                    c.audit.committed(&events);
+                }
+            }
             Err(StoreError::AlreadyExists) => {
                 return Err(KmsError::AlreadyExists(format!("Account {account_id} already exists")))
             }

@@ -46,6 +46,21 @@ impl InMemoryStore {
         f(&mut self.lock().audit);
     }
 
+    /// Runs a change and appends its audit events under one lock: `change`
+    /// checks before it mutates, so on error nothing changed and no event is
+    /// appended; an unwritable trail refuses the change before it starts.
+    fn audited<T>(&self, audit: &[AuditEntry], change: impl FnOnce(&mut Inner) -> StoreResult<T>) -> StoreResult<T> {
+        let mut g = self.lock();
+        if !audit.is_empty() && g.audit_failing {
+            return Err(StoreError::backend(std::io::Error::other("audit storage unwritable (test)")));
+        }
+        let out = change(&mut g)?;
+        let head = g.audit.last().map(|r| (r.seq, r.hash));
+        let records = chain(head, audit);
+        g.audit.extend(records);
+        Ok(out)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied change
         // (each method mutates at most after all checks), so poisoning is ignored.
@@ -84,14 +99,20 @@ impl Store for InMemoryStore {
         Ok(self.lock().accounts.len() as u64)
     }
 
-    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        if g.accounts.contains_key(&account.id) || g.access_keys.contains_key(&key.id) {
-            return Err(StoreError::AlreadyExists);
-        }
-        g.accounts.insert(account.id.clone(), account.clone());
-        g.access_keys.insert(key.id.clone(), key.clone());
-        Ok(())
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if g.accounts.contains_key(&account.id) || g.access_keys.contains_key(&key.id) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.accounts.insert(account.id.clone(), account.clone());
+            g.access_keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
@@ -102,16 +123,22 @@ impl Store for InMemoryStore {
         Ok(self.lock().access_keys.get(id).cloned())
     }
 
-    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
-        let mut g = self.lock();
-        if g.keys.contains_key(&key.id) {
-            return Err(StoreError::AlreadyExists);
-        }
-        g.keys.insert(key.id.clone(), key.clone());
-        if let Some(v) = version {
-            g.versions.insert((v.key_id.clone(), v.version), v.clone());
-        }
-        Ok(())
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if g.keys.contains_key(&key.id) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.keys.insert(key.id.clone(), key.clone());
+            if let Some(v) = version {
+                g.versions.insert((v.key_id.clone(), v.version), v.clone());
+            }
+            Ok(())
+        })
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
@@ -128,37 +155,44 @@ impl Store for InMemoryStore {
             .collect())
     }
 
-    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        let Some(cur) = g.keys.get_mut(&key.id) else {
-            return Err(StoreError::NotFound);
-        };
-        if cur.revision + 1 != key.revision {
-            return Err(StoreError::Conflict);
-        }
-        *cur = key.clone();
-        Ok(())
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let Some(cur) = g.keys.get_mut(&key.id) else {
+                return Err(StoreError::NotFound);
+            };
+            if cur.revision + 1 != key.revision {
+                return Err(StoreError::Conflict);
+            }
+            *cur = key.clone();
+            Ok(())
+        })
     }
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
         Ok(self.lock().versions.get(&(key_id.clone(), version)).cloned())
     }
 
-    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        let Some(cur) = g.keys.get(&key.id) else {
-            return Err(StoreError::NotFound);
-        };
-        if cur.revision + 1 != key.revision {
-            return Err(StoreError::Conflict);
-        }
-        let vk = (version.key_id.clone(), version.version);
-        if g.versions.contains_key(&vk) {
-            return Err(StoreError::AlreadyExists);
-        }
-        g.versions.insert(vk, version.clone());
-        g.keys.insert(key.id.clone(), key.clone());
-        Ok(())
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let Some(cur) = g.keys.get(&key.id) else {
+                return Err(StoreError::NotFound);
+            };
+            if cur.revision + 1 != key.revision {
+                return Err(StoreError::Conflict);
+            }
+            let vk = (version.key_id.clone(), version.version);
+            if g.versions.contains_key(&vk) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.versions.insert(vk, version.clone());
+            g.keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
@@ -178,69 +212,76 @@ impl Store for InMemoryStore {
         Ok(g.keys.values().filter(|k| job_due(k, now)).take(limit).cloned().collect())
     }
 
-    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
-        let mut g = self.lock();
-        let Some(cur) = g.keys.get(&key.id) else {
-            return Err(StoreError::NotFound);
-        };
-        if cur.revision != key.revision {
-            return Err(StoreError::Conflict);
-        }
-        g.keys.remove(&key.id);
-        g.versions.retain(|(k, _), _| k != &key.id);
-        g.aliases.retain(|_, a| a.target != key.id);
-        g.grants.retain(|(k, _), _| k != &key.id);
-        g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
-        Ok(())
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let Some(cur) = g.keys.get(&key.id) else {
+                return Err(StoreError::NotFound);
+            };
+            if cur.revision != key.revision {
+                return Err(StoreError::Conflict);
+            }
+            g.keys.remove(&key.id);
+            g.versions.retain(|(k, _), _| k != &key.id);
+            g.aliases.retain(|_, a| a.target != key.id);
+            g.grants.retain(|(k, _), _| k != &key.id);
+            g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
+            Ok(())
+        })
     }
 
-    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
-        let mut g = self.lock();
-        let Some(cur) = g.keys.get(&key.id) else {
-            return Err(StoreError::NotFound);
-        };
-        if cur.revision + 1 != key.revision {
-            return Err(StoreError::Conflict);
-        }
-        for v in versions {
-            g.versions.insert((v.key_id.clone(), v.version), v.clone());
-        }
-        g.keys.insert(key.id.clone(), key.clone());
-        Ok(())
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let Some(cur) = g.keys.get(&key.id) else {
+                return Err(StoreError::NotFound);
+            };
+            if cur.revision + 1 != key.revision {
+                return Err(StoreError::Conflict);
+            }
+            for v in versions {
+                g.versions.insert((v.key_id.clone(), v.version), v.clone());
+            }
+            g.keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
         Ok(self.lock().destroyed.get(id).is_some_and(|(s, _)| s == scope))
     }
 
-    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        let k = alias_key(&alias.scope, &alias.name);
-        if g.aliases.contains_key(&k) {
-            return Err(StoreError::AlreadyExists);
-        }
-        g.aliases.insert(k, alias.clone());
-        Ok(())
+    async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = alias_key(&alias.scope, &alias.name);
+            if g.aliases.contains_key(&k) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.aliases.insert(k, alias.clone());
+            Ok(())
+        })
     }
 
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
         Ok(self.lock().aliases.get(&alias_key(scope, name)).cloned())
     }
 
-    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        match g.aliases.get_mut(&alias_key(&alias.scope, &alias.name)) {
+    async fn update_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| match g.aliases.get_mut(&alias_key(&alias.scope, &alias.name)) {
             Some(a) => {
                 a.target = alias.target.clone();
                 a.updated_at = alias.updated_at;
                 Ok(())
             }
             None => Err(StoreError::NotFound),
-        }
+        })
     }
 
-    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
-        self.lock().aliases.remove(&alias_key(scope, name)).map(|_| ()).ok_or(StoreError::NotFound)
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| g.aliases.remove(&alias_key(scope, name)).map(|_| ()).ok_or(StoreError::NotFound))
     }
 
     async fn list_aliases(
@@ -261,14 +302,15 @@ impl Store for InMemoryStore {
             .collect())
     }
 
-    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
-        let mut g = self.lock();
-        let k = (grant.key_id.clone(), grant.grant_id.clone());
-        if g.grants.contains_key(&k) {
-            return Err(StoreError::AlreadyExists);
-        }
-        g.grants.insert(k, grant.clone());
-        Ok(())
+    async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (grant.key_id.clone(), grant.grant_id.clone());
+            if g.grants.contains_key(&k) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.grants.insert(k, grant.clone());
+            Ok(())
+        })
     }
 
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
@@ -298,8 +340,10 @@ impl Store for InMemoryStore {
             .collect())
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
-        self.lock().grants.remove(&(key_id.clone(), grant_id.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            g.grants.remove(&(key_id.clone(), grant_id.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
+        })
     }
 
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
@@ -326,7 +370,11 @@ impl Store for InMemoryStore {
     }
 
     async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
-        self.lock().checkpoints.entry(checkpoint.seq).or_insert_with(|| checkpoint.clone());
+        let mut g = self.lock();
+        if g.audit_failing {
+            return Err(StoreError::backend(std::io::Error::other("audit storage unwritable (test)")));
+        }
+        g.checkpoints.entry(checkpoint.seq).or_insert_with(|| checkpoint.clone());
         Ok(())
     }
 

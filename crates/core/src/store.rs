@@ -2,7 +2,11 @@
 //! here, SQLite in `trent-store`. One conformance suite (in `trent-store`)
 //! runs against all of them.
 //!
-//! Every write is durable when the method returns. Lists are ordered by their
+//! Every write is durable when the method returns. Every method that
+//! changes state takes `audit`: the events of the call that makes the
+//! change, appended to the audit chain (as [`Store::append_audit`] does) in
+//! the same transaction, so a change and its events commit together or not
+//! at all, and a failed change leaves no event behind. Lists are ordered by their
 //! key (key id, alias name) and paginate with "strictly after" cursors.
 
 use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
@@ -49,7 +53,12 @@ pub trait Store: Send + Sync + 'static {
     /// Number of accounts.
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Adds an account together with its first access key, atomically.
-    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()>;
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// An account.
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>>;
     /// Looks up an access key.
@@ -57,19 +66,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a key with its first version (none for a key awaiting imported
     /// material), atomically.
-    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()>;
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// A key of this scope.
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>>;
     /// Keys of this scope with id greater than `after`, at most `limit`.
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Replaces a key's mutable fields if its stored revision is
     /// `key.revision - 1`; `Conflict` otherwise, `NotFound` if it is gone.
-    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()>;
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
     /// One version of a key's material.
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>>;
     /// Adds a version of a key's material and stores `key` (which names it
     /// current), atomically; revision-checked like [`Store::update_key`].
-    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()>;
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// Versions of a key with number greater than `after`, in order, at most
     /// `limit`.
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>>;
@@ -83,18 +102,23 @@ pub trait Store: Send + Sync + 'static {
     /// only a tombstone (scope, id, time). `Conflict` if the key changed,
     /// `NotFound` if it is gone. Backends overwrite what they delete where
     /// they can, so no copy of the wrapped material stays on disk.
-    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()>;
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()>;
     /// Stores `key` and writes `versions` (new or replacing the stored ones
     /// with the same numbers), atomically; revision-checked like
     /// [`Store::update_key`]. Imported material is deleted by writing its
     /// version with empty `wrapped_material`: backends overwrite what they
     /// replace where they can.
-    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()>;
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// True when a key with this id was destroyed in this scope.
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool>;
 
     /// Adds a grant; `AlreadyExists` if the key has a grant of that id.
-    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()>;
+    async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()>;
     /// Grants of a key, by grant id, strictly after `after`.
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>>;
     /// Grants that `principal` may retire, by (key id, grant id), strictly
@@ -106,16 +130,16 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<GrantRecord>>;
     /// Deletes a grant; `NotFound` if it does not exist.
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()>;
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()>;
 
     /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
-    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+    async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()>;
     /// An alias by name.
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>>;
     /// Points an existing alias elsewhere; `NotFound` if it does not exist.
-    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+    async fn update_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()>;
     /// Deletes an alias; `NotFound` if it does not exist.
-    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()>;
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()>;
     /// Aliases of this scope (only those of `target` when given) with name
     /// greater than `after`, at most `limit`.
     async fn list_aliases(

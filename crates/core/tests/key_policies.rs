@@ -27,7 +27,7 @@ fn caller(account: &str) -> Caller {
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
         source_ip: None,
         secure_transport: false,
-        touched: Default::default(),
+        audit: Default::default(),
     }
 }
 

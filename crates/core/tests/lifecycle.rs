@@ -44,7 +44,7 @@ async fn world() -> World {
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
         source_ip: None,
         secure_transport: false,
-        touched: Default::default(),
+        audit: Default::default(),
     };
     World { kms, clock, store, alice }
 }

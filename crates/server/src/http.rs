@@ -20,6 +20,8 @@ use std::sync::Arc;
 use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
 use trent_api::ErrorCode;
+use trent_core::audit::{has_response_elements, EventDraft, Identity, Outcome};
+use trent_core::caller::CallAudit;
 use trent_core::error::InternalError;
 use trent_core::{Caller, Clock, Kms, KmsError};
 
@@ -166,7 +168,14 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.0.metrics.render(&state.0.kms);
+    let last_seq = match state.0.kms.store().audit_head().await {
+        Ok(head) => Some(head.map_or(0, |h| h.0)),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: audit head not read");
+            None
+        }
+    };
+    let body = state.0.metrics.render(&state.0.kms, last_seq);
     let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -254,24 +263,45 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let (parts, body) = req.into_parts();
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (api, op) = Api::of(&target);
-    let (body, outcome, who) = match to_bytes(body, MAX_BODY).await {
-        Ok(body) => {
-            let (outcome, who) = match authenticate(state, &parts, &body, api.service()).await {
-                Ok(caller) => (serve(state, &parts, &body, api, op, &caller).await, Ok(caller)),
-                Err((e, claimed)) => (Err(e), Err(claimed)),
-            };
-            (body, outcome, who)
-        }
+    let draft = |body: &[u8], identity, region| EventDraft {
+        request_id: request_id.clone(),
+        event_source: api.event_source(),
+        operation: clip(op).to_owned(),
+        time,
+        region,
+        identity,
+        source_ip: source_ip(&parts),
+        user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        request: serde_json::from_slice(body).ok(),
+    };
+    let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
+        Ok(body) => match authenticate(state, &parts, &body, api.service()).await {
+            Ok(mut caller) => {
+                let identity = Identity::Principal {
+                    account: caller.account.as_str().to_owned(),
+                    arn: caller.principal.as_str().to_owned(),
+                    access_key_id: caller.access_key_id.as_str().to_owned(),
+                };
+                caller.audit = CallAudit::new(draft(&body, identity, Some(caller.region.as_str().to_owned())));
+                (serve(state, &parts, &body, api, op, &caller).await, caller.audit)
+            }
+            Err((e, claimed)) => {
+                let identity =
+                    Identity::Unauthenticated { access_key_id: claimed.access_key_id.map(|k| clip(&k).to_owned()) };
+                (Err(e), CallAudit::new(draft(&body, identity, claimed.region.map(|r| clip(&r).to_owned()))))
+            }
+        },
         Err(_) => {
             let e = ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
                 format!("Request body must be at most {MAX_BODY} bytes"),
             );
-            (Default::default(), Err(e), Err(Claimed::default()))
+            (Err(e), CallAudit::new(draft(b"", Identity::Unauthenticated { access_key_id: None }, None)))
         }
     };
-    // Audit is fail-closed: the answer leaves only once its event is durable.
-    let outcome = match audit(state, &parts, &request_id, time, api, op, &body, &outcome, &who).await {
+    // Audit is fail-closed: the answer leaves only once its event is durable
+    // (committed with the call's state change, or appended now).
+    let outcome = match record(state, &audit, op, &outcome).await {
         Ok(()) => outcome,
         Err(e) => Err(ApiError::from_kms(e)),
     };
@@ -297,62 +327,25 @@ struct Claimed {
     region: Option<String>,
 }
 
-/// Records the call's audit event.
-#[allow(clippy::too_many_arguments)]
-async fn audit(
+/// Appends the call's event, unless its state change committed it.
+async fn record(
     state: &AppState,
-    parts: &axum::http::request::Parts,
-    request_id: &str,
-    time: i64,
-    api: Api,
+    audit: &CallAudit,
     op: &str,
-    body: &[u8],
     outcome: &Result<Vec<u8>, ApiError>,
-    who: &Result<Caller, Claimed>,
 ) -> Result<(), KmsError> {
-    use trent_core::audit::{has_response_elements, ApiCall, Identity};
-    let request: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    if audit.recorded() {
+        return Ok(());
+    }
+    let Some(draft) = audit.draft() else { return Ok(()) };
     let response: Option<serde_json::Value> = match outcome {
         Ok(bytes) if has_response_elements(op) => serde_json::from_slice(bytes).ok(),
         _ => None,
     };
-    let (identity, region, mut resources) = match who {
-        Ok(c) => (
-            Identity::Principal {
-                account: c.account.as_str().to_owned(),
-                arn: c.principal.as_str().to_owned(),
-                access_key_id: c.access_key_id.as_str().to_owned(),
-            },
-            Some(c.region.as_str().to_owned()),
-            c.touched.arns(),
-        ),
-        Err(claimed) => (
-            Identity::Unauthenticated { access_key_id: claimed.access_key_id.as_deref().map(|k| clip(k).to_owned()) },
-            claimed.region.as_deref().map(|r| clip(r).to_owned()),
-            Vec::new(),
-        ),
-    };
-    // A key made by this call (CreateKey) is named in the response.
-    if let Some(arn) = response.as_ref().and_then(|r| r.pointer("/KeyMetadata/Arn")).and_then(|a| a.as_str()) {
-        resources.push(arn.to_owned());
-    }
     let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
-    let call = ApiCall {
-        request_id,
-        event_source: api.event_source(),
-        operation: clip(op),
-        time,
-        region: region.as_deref(),
-        identity,
-        source_ip: source_ip(parts),
-        user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
-        request: request.as_ref(),
-        response: response.as_ref(),
-        error,
-        resources: &resources,
-    };
     let kms = &state.0.kms;
-    kms.record_event(call.entry(kms.new_event_id())).await
+    let entry = draft.entry(kms.new_event_id(), Outcome { response: response.as_ref(), error }, &audit.arns());
+    kms.record_event(entry).await
 }
 
 fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
@@ -425,6 +418,6 @@ async fn authenticate(
         // used, ends before it), so aws:SecureTransport is false.
         source_ip: source_ip(parts),
         secure_transport: false,
-        touched: Default::default(),
+        audit: Default::default(),
     })
 }

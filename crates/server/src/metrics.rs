@@ -26,6 +26,7 @@ pub(crate) struct Metrics {
     audit_failures: Counter,
     audit_commit_seconds: prometheus_client::metrics::counter::Counter<f64, std::sync::atomic::AtomicU64>,
     audit_queue: Gauge,
+    audit_last_seq: Gauge,
     key_cache_hits: Counter,
     key_cache_misses: Counter,
     /// Scrapes read-then-advance the core's counters: one at a time.
@@ -53,7 +54,11 @@ impl Metrics {
             jobs.clone(),
         );
         let audit_events = Counter::default();
-        registry.register("audit_events", "Audit events appended to the trail", audit_events.clone());
+        registry.register(
+            "audit_events",
+            "Audit events appended by group commit (those of state changes commit with the change: see audit_last_seq)",
+            audit_events.clone(),
+        );
         let audit_commits = Counter::default();
         registry.register("audit_commits", "Store transactions that appended audit events", audit_commits.clone());
         let audit_failures = Counter::default();
@@ -67,6 +72,12 @@ impl Metrics {
             "audit_commit_seconds",
             "Time spent appending audit events (divide by audit_commits for the mean commit latency)",
             std::clone::Clone::clone(&audit_commit_seconds),
+        );
+        let audit_last_seq = Gauge::default();
+        registry.register(
+            "audit_last_seq",
+            "Sequence number of the last record of the audit trail",
+            audit_last_seq.clone(),
         );
         let audit_queue = Gauge::default();
         registry.register("audit_queue_depth", "Audit events waiting for a commit", audit_queue.clone());
@@ -85,6 +96,7 @@ impl Metrics {
             audit_failures,
             audit_commit_seconds,
             audit_queue,
+            audit_last_seq,
             key_cache_hits,
             key_cache_misses,
             render_lock: std::sync::Mutex::new(()),
@@ -112,8 +124,9 @@ impl Metrics {
         }
     }
 
-    /// The text exposition, with the core's counters read now.
-    pub(crate) fn render(&self, kms: &Kms) -> String {
+    /// The text exposition, with the core's counters read now and the
+    /// trail's last seq (`None` when the store did not answer).
+    pub(crate) fn render(&self, kms: &Kms, last_seq: Option<u64>) -> String {
         let _one = self.render_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let a = kms.audit_stats();
         // The core's counters only grow: advance ours to them.
@@ -133,6 +146,9 @@ impl Metrics {
             self.audit_commit_seconds.inc_by(secs - now);
         }
         self.audit_queue.set(i64::try_from(a.queue_depth).unwrap_or(i64::MAX));
+        if let Some(seq) = last_seq {
+            self.audit_last_seq.set(i64::try_from(seq).unwrap_or(i64::MAX));
+        }
         let (hits, misses) = kms.key_cache_stats();
         catch_up(&self.key_cache_hits, hits);
         catch_up(&self.key_cache_misses, misses);

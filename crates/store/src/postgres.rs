@@ -1,12 +1,13 @@
 //! The PostgreSQL store: the system of record when several Trent nodes
 //! serve one deployment.
 //!
-//! A pool of connections (deadpool); every multi-row change in one
-//! transaction; optimistic concurrency on keys by revision, so two nodes
-//! racing on one key (a rotation, a state change, a scheduled job) apply
-//! exactly one change and the other sees `Conflict`. Embedded migrations
-//! run at connect time under a PostgreSQL advisory lock, so nodes starting
-//! together migrate once. Audit appends hold another advisory lock from
+//! A pool of connections (deadpool); every change in one transaction,
+//! together with its audit events; optimistic concurrency on keys by
+//! revision, so two nodes racing on one key (a rotation, a state change, a
+//! scheduled job) apply exactly one change and the other sees `Conflict`.
+//! Embedded migrations run at connect time under a PostgreSQL advisory
+//! lock, so nodes starting together migrate once. Audit appends (alone or
+//! at the end of a change's transaction) hold another advisory lock from
 //! reading the chain's head to commit, so the events of every node form
 //! one chain.
 //!
@@ -20,7 +21,7 @@ use crate::sql::{
     AuditParam, AuditRow, SchemaError, AUDIT_COLUMNS, AUDIT_HEAD_SQL, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use std::str::FromStr as _;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -331,6 +332,33 @@ async fn audit_head(c: &impl GenericClient) -> StoreResult<Option<(u64, Hash)>> 
     .transpose()
 }
 
+/// Chains `entries` after the stored head and writes them, in `tx`. Takes
+/// [`AUDIT_LOCK`] first, held until `tx` ends: appenders of every node
+/// queue there, and the head is read after the lock, by a statement whose
+/// snapshot shows the previous holder's commit (READ COMMITTED takes one
+/// per statement). Nothing is locked, read or written for no entries. Used
+/// by [`Store::append_audit`] and, through [`commit_audited`], by every
+/// change, after the change's own statements: the audit lock is always the
+/// last lock a transaction takes, so holding it never waits on a row lock.
+async fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+    let records = chain(audit_head(tx).await?, entries);
+    insert_audit(tx, &records).await?;
+    Ok(records)
+}
+
+/// Appends `audit` to the chain in `tx` ([`append_audit_in`]) and commits:
+/// the change made in `tx` and its events are stored together or not at
+/// all. A change that failed returned before this, and dropping its
+/// transaction rolled it back, so no event of it is stored.
+async fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
+    append_audit_in(&tx, audit).await?;
+    tx.commit().await.map_err(backend)
+}
+
 /// Writes chained records and their resources: one statement per table
 /// whatever the batch size, each column bound as an array and unnested.
 async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreResult<()> {
@@ -413,7 +441,12 @@ impl Store for PostgresStore {
         Ok(n.max(0) as u64)
     }
 
-    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         tx.execute(
@@ -428,7 +461,7 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(write_err)?;
-        tx.commit().await.map_err(backend)
+        commit_audited(tx, audit).await
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
@@ -468,7 +501,12 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let values = key_values(key)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
@@ -476,7 +514,7 @@ impl Store for PostgresStore {
         if let Some(v) = version {
             insert_version(&tx, v, false).await?;
         }
-        tx.commit().await.map_err(backend)
+        commit_audited(tx, audit).await
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
@@ -507,9 +545,11 @@ impl Store for PostgresStore {
         rows.iter().map(key_from_row).collect()
     }
 
-    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        update_key_row(&c, key).await
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        commit_audited(tx, audit).await
     }
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
@@ -522,12 +562,17 @@ impl Store for PostgresStore {
         row.as_ref().map(version_from_row).transpose()
     }
 
-    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         update_key_row(&tx, key).await?;
         insert_version(&tx, version, false).await?;
-        tx.commit().await.map_err(backend)
+        commit_audited(tx, audit).await
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
@@ -560,7 +605,7 @@ impl Store for PostgresStore {
         rows.iter().map(key_from_row).collect()
     }
 
-    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let revision = revision_param(key.revision)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
@@ -585,17 +630,22 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(write_err)?;
-        tx.commit().await.map_err(backend)
+        commit_audited(tx, audit).await
     }
 
-    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         update_key_row(&tx, key).await?;
         for v in versions {
             insert_version(&tx, v, true).await?;
         }
-        tx.commit().await.map_err(backend)
+        commit_audited(tx, audit).await
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
@@ -610,9 +660,10 @@ impl Store for PostgresStore {
         Ok(row.is_some())
     }
 
-    async fn insert_alias(&self, a: &AliasRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        c.execute(
+    async fn insert_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
             "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &a.scope.account.as_str(),
@@ -625,7 +676,7 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(write_err)?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
@@ -641,9 +692,10 @@ impl Store for PostgresStore {
         row.as_ref().map(alias_from_row).transpose()
     }
 
-    async fn update_alias(&self, a: &AliasRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        let n = c
+    async fn update_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
             .execute(
                 "UPDATE aliases SET target = $4, updated_at = $5 WHERE account = $1 AND region = $2 AND name = $3",
                 &[
@@ -659,12 +711,13 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
-    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
-        let c = self.client().await?;
-        let n = c
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
             .execute(
                 "DELETE FROM aliases WHERE account = $1 AND region = $2 AND name = $3",
                 &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
@@ -674,7 +727,7 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn list_aliases(
@@ -699,9 +752,10 @@ impl Store for PostgresStore {
         rows.iter().map(alias_from_row).collect()
     }
 
-    async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
-        let c = self.client().await?;
-        c.execute(
+    async fn insert_grant(&self, g: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
             &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
             &[
                 &g.key_id.as_str(),
@@ -718,7 +772,7 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(write_err)?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
@@ -756,16 +810,17 @@ impl Store for PostgresStore {
         rows.iter().map(grant_from_row).collect()
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
-        let c = self.client().await?;
-        let n = c
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
             .execute("DELETE FROM grants WHERE key_id = $1 AND grant_id = $2", &[&key_id.as_str(), &grant_id])
             .await
             .map_err(backend)?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
@@ -774,12 +829,7 @@ impl Store for PostgresStore {
         }
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        // Appenders of every node queue here; the head is read after the
-        // lock, by a statement whose snapshot shows the previous holder's
-        // commit (READ COMMITTED takes one per statement).
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
-        let records = chain(audit_head(&tx).await?, entries);
-        insert_audit(&tx, &records).await?;
+        let records = append_audit_in(&tx, entries).await?;
         tx.commit().await.map_err(backend)?;
         Ok(records)
     }

@@ -4,7 +4,8 @@
 //! transaction is on disk before the call returns (a key whose CreateKey
 //! returned survives `kill -9` and power loss). Calls run on tokio's blocking
 //! pool; the connection is behind a mutex, so SQLite sees one writer at a
-//! time and never answers `SQLITE_BUSY` to ourselves.
+//! time and never answers `SQLITE_BUSY` to ourselves. Every change runs in
+//! one IMMEDIATE transaction, which also appends the change's audit events.
 //!
 //! The schema is versioned by embedded migrations recorded in
 //! `schema_migrations`; opening a database applies the missing ones in one
@@ -292,7 +293,20 @@ fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     })
 }
 
-fn commit(tx: Transaction<'_>) -> StoreResult<()> {
+/// Opens a write transaction. IMMEDIATE: the write lock is taken at BEGIN,
+/// before anything is read, so another process on the same file can
+/// neither change what this transaction read (the audit head above all)
+/// nor make it fail with `SQLITE_BUSY` when it starts writing.
+fn write_tx(c: &mut Connection) -> StoreResult<Transaction<'_>> {
+    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)
+}
+
+/// Appends `audit` to the chain in `tx` (see [`append_audit_in`]) and
+/// commits: the change made in `tx` and its events are stored together or
+/// not at all. A change that failed returned before this, and dropping its
+/// transaction rolled it back, so no event of it is stored.
+fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
+    append_audit_in(&tx, audit)?;
     tx.commit().map_err(backend)
 }
 
@@ -372,6 +386,19 @@ fn audit_head(c: &Connection) -> StoreResult<Option<(u64, Hash)>> {
     head.map(|(seq, hash)| Ok((seq_of(seq)?, hash_of(&hash)?))).transpose()
 }
 
+/// Chains `entries` after the stored head and writes them, in `tx`, which
+/// must be a [`write_tx`] so that no other writer moves the head before it
+/// commits. Nothing is read or written for no entries. Used by
+/// [`Store::append_audit`] and, through [`commit_audited`], by every change.
+fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = chain(audit_head(tx)?, entries);
+    insert_audit(tx, &records)?;
+    Ok(records)
+}
+
 /// Writes chained records and their resources.
 fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
     let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_COLUMNS, q)).map_err(backend)?;
@@ -445,10 +472,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_account(&self, account: &AccountRecord, key: &AccessKeyRecord) -> StoreResult<()> {
-        let (account, key) = (account.clone(), key.clone());
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (account, key, audit) = (account.clone(), key.clone(), audit.to_vec());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             tx.execute(
                 "INSERT INTO accounts (id, created_at, operator) VALUES (?1, ?2, ?3)",
                 params![account.id.as_str(), account.created_at, account.operator],
@@ -459,7 +491,7 @@ impl Store for SqliteStore {
                 params![key.id.as_str(), key.account.as_str(), key.principal.as_str(), key.wrapped_secret, key.created_at],
             )
             .map_err(write_err)?;
-            commit(tx)
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -498,15 +530,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_key(&self, key: &KeyRecord, version: Option<&KeyVersionRecord>) -> StoreResult<()> {
-        let (values, version) = (key_values(key)?, version.cloned());
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (values, version, audit) = (key_values(key)?, version.cloned(), audit.to_vec());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             tx.execute(&insert_sql("keys", KEY_COLUMNS, q), params_from_iter(values)).map_err(write_err)?;
             if let Some(v) = &version {
                 insert_version(&tx, v)?;
             }
-            commit(tx)
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -545,23 +582,28 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let key = key.clone();
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key, audit) = (key.clone(), audit.to_vec());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             update_key_row(&tx, &key)?;
-            commit(tx)
+            commit_audited(tx, &audit)
         })
         .await
     }
 
-    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> StoreResult<()> {
-        let (key, version) = (key.clone(), version.clone());
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, version, audit) = (key.clone(), version.clone(), audit.to_vec());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             update_key_row(&tx, &key)?;
             insert_version(&tx, &version)?;
-            commit(tx)
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -598,11 +640,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
-        let key = key.clone();
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key, audit) = (key.clone(), audit.to_vec());
         let revision = revision_param(key.revision)?;
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             let stored: Option<i64> = tx
                 .query_row("SELECT revision FROM keys WHERE id = ?1", params![key.id.as_str()], |r| r.get(0))
                 .optional()
@@ -621,22 +663,27 @@ impl Store for SqliteStore {
                 params![key.id.as_str(), key.scope.account.as_str(), key.scope.region.as_str(), destroyed_at],
             )
             .map_err(write_err)?;
-            commit(tx)?;
+            commit_audited(tx, &audit)?;
             checkpoint(c);
             Ok(())
         })
         .await
     }
 
-    async fn put_key_versions(&self, key: &KeyRecord, versions: &[KeyVersionRecord]) -> StoreResult<()> {
-        let (key, versions) = (key.clone(), versions.to_vec());
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, versions, audit) = (key.clone(), versions.to_vec(), audit.to_vec());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = write_tx(c)?;
             update_key_row(&tx, &key)?;
             for v in &versions {
                 write_version(&tx, "INSERT OR REPLACE", v)?;
             }
-            commit(tx)?;
+            commit_audited(tx, &audit)?;
             if versions.iter().any(|v| !v.has_material()) {
                 checkpoint(c);
             }
@@ -674,10 +721,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let a = alias.clone();
+    async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (a, audit) = (alias.clone(), audit.to_vec());
         self.with(move |c| {
-            c.execute(
+            let tx = write_tx(c)?;
+            tx.execute(
                 "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     a.scope.account.as_str(),
@@ -689,7 +737,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(write_err)?;
-            Ok(())
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -710,10 +758,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let a = alias.clone();
+    async fn update_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (a, audit) = (alias.clone(), audit.to_vec());
         self.with(move |c| {
-            let n = c
+            let tx = write_tx(c)?;
+            let n = tx
                 .execute(
                     "UPDATE aliases SET target = ?4, updated_at = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
                     params![
@@ -728,15 +777,16 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            Ok(())
+            commit_audited(tx, &audit)
         })
         .await
     }
 
-    async fn delete_alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<()> {
-        let (scope, name) = (scope.clone(), name.clone());
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (scope, name, audit) = (scope.clone(), name.clone(), audit.to_vec());
         self.with(move |c| {
-            let n = c
+            let tx = write_tx(c)?;
+            let n = tx
                 .execute(
                     "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3",
                     params![scope.account.as_str(), scope.region.as_str(), name.as_str()],
@@ -745,7 +795,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            Ok(())
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -779,10 +829,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
-        let g = grant.clone();
+    async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (g, audit) = (grant.clone(), audit.to_vec());
         self.with(move |c| {
-            c.execute(
+            let tx = write_tx(c)?;
+            tx.execute(
                 &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
                 params![
                     g.key_id.as_str(),
@@ -798,7 +849,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(write_err)?;
-            Ok(())
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -842,16 +893,17 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str) -> StoreResult<()> {
-        let (key_id, grant_id) = (key_id.as_str().to_owned(), grant_id.to_owned());
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key_id, grant_id, audit) = (key_id.as_str().to_owned(), grant_id.to_owned(), audit.to_vec());
         self.with(move |c| {
-            let n = c
+            let tx = write_tx(c)?;
+            let n = tx
                 .execute("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2", params![key_id, grant_id])
                 .map_err(backend)?;
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            Ok(())
+            commit_audited(tx, &audit)
         })
         .await
     }
@@ -862,13 +914,9 @@ impl Store for SqliteStore {
         }
         let entries = entries.to_vec();
         self.with(move |c| {
-            // IMMEDIATE: the write lock is taken before the head is read, so
-            // another process on the same file cannot chain after the same
-            // head.
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let records = chain(audit_head(&tx)?, &entries);
-            insert_audit(&tx, &records)?;
-            commit(tx)?;
+            let tx = write_tx(c)?;
+            let records = append_audit_in(&tx, &entries)?;
+            tx.commit().map_err(backend)?;
             Ok(records)
         })
         .await

@@ -101,7 +101,7 @@ async fn domain_keys_round_trip(s: Arc<dyn Store>) -> TestResult {
 async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.count_accounts().await?, 0);
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
-    s.insert_account(&acct, &ak).await?;
+    s.insert_account(&acct, &ak, &[]).await?;
     assert_eq!(s.count_accounts().await?, 1);
     assert_eq!(s.account(&acct.id).await?, Some(acct.clone()));
     assert!(s.account(&acct.id).await?.is_some_and(|a| a.operator));
@@ -112,10 +112,10 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
     // Same account again, or another account reusing the access key id:
     // refused, and nothing of the failed call is kept.
     let (_, other_ak) = account("111122223333", "AKIABBBBBBBBBBBBBBBB");
-    assert!(matches!(s.insert_account(&acct, &other_ak).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(s.insert_account(&acct, &other_ak, &[]).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.access_key(&other_ak.id).await?, None);
     let (acct2, _) = account("444455556666", "x");
-    assert!(matches!(s.insert_account(&acct2, &ak).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(s.insert_account(&acct2, &ak, &[]).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.count_accounts().await?, 1);
     Ok(())
 }
@@ -123,7 +123,7 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
 async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     // Invisible from another region or account.
     assert_eq!(s.key(&scope("111122223333", "eu-west-1"), &k.id).await?, None);
@@ -133,7 +133,7 @@ async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     // A duplicate id is refused and does not replace the first.
     let mut dup = key(&a, 1);
     dup.description = "other".into();
-    assert!(matches!(s.insert_key(&dup, Some(&version(&k.id, 1))).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(s.insert_key(&dup, Some(&version(&k.id, 1)), &[]).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.key(&a, &k.id).await?, Some(k));
     Ok(())
 }
@@ -143,10 +143,10 @@ async fn list_keys_paginates_in_id_order(s: Arc<dyn Store>) -> TestResult {
     let b = scope("111122223333", "us-west-2");
     for n in [5, 3, 9, 1, 7] {
         let k = key(&a, n);
-        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     }
     let other = key(&b, 4);
-    s.insert_key(&other, Some(&version(&other.id, 1))).await?;
+    s.insert_key(&other, Some(&version(&other.id, 1)), &[]).await?;
 
     let ids = |v: Vec<KeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_keys(&a, None, 100).await?), vec![key_id(1), key_id(3), key_id(5), key_id(7), key_id(9)]);
@@ -162,7 +162,7 @@ async fn list_keys_paginates_in_id_order(s: Arc<dyn Store>) -> TestResult {
 async fn update_key_checks_the_revision(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
 
     let mut next = k.clone();
     next.state = KeyState::Disabled;
@@ -171,32 +171,32 @@ async fn update_key_checks_the_revision(s: Arc<dyn Store>) -> TestResult {
     next.deletion_date = Some(42);
     next.pending_window_days = Some(7);
     next.revision = 2;
-    s.update_key(&next).await?;
+    s.update_key(&next, &[]).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(next.clone()));
 
     // A writer that read revision 1 loses.
     let mut stale = k.clone();
     stale.revision = 2;
     stale.description = "stale".into();
-    assert!(matches!(s.update_key(&stale).await, Err(StoreError::Conflict)));
+    assert!(matches!(s.update_key(&stale, &[]).await, Err(StoreError::Conflict)));
     assert_eq!(s.key(&a, &k.id).await?, Some(next));
 
     let mut ghost = key(&a, 2);
     ghost.revision = 2;
-    assert!(matches!(s.update_key(&ghost).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.update_key(&ghost, &[]).await, Err(StoreError::NotFound)));
     Ok(())
 }
 
 async fn concurrent_updates_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     let mut tasks = Vec::new();
     for i in 0..16 {
         let (s, mut mine) = (Arc::clone(&s), k.clone());
         mine.description = format!("writer {i}");
         mine.revision = 2;
-        tasks.push(tokio::spawn(async move { s.update_key(&mine).await }));
+        tasks.push(tokio::spawn(async move { s.update_key(&mine, &[]).await }));
     }
     let mut won = 0;
     for t in tasks {
@@ -214,12 +214,12 @@ async fn concurrent_updates_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
 async fn aliases_round_trip_and_are_scoped(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
-    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
 
     let al = alias(&a, "app", &k1.id);
-    s.insert_alias(&al).await?;
-    assert!(matches!(s.insert_alias(&alias(&a, "app", &k2.id)).await, Err(StoreError::AlreadyExists)));
+    s.insert_alias(&al, &[]).await?;
+    assert!(matches!(s.insert_alias(&alias(&a, "app", &k2.id), &[]).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.alias(&a, &al.name).await?, Some(al.clone()));
     assert_eq!(s.alias(&scope("111122223333", "eu-west-1"), &al.name).await?, None);
     assert_eq!(s.alias(&scope("444455556666", "us-east-1"), &al.name).await?, None);
@@ -227,30 +227,30 @@ async fn aliases_round_trip_and_are_scoped(s: Arc<dyn Store>) -> TestResult {
     let mut moved = al.clone();
     moved.target = k2.id.clone();
     moved.updated_at = 2;
-    s.update_alias(&moved).await?;
+    s.update_alias(&moved, &[]).await?;
     assert_eq!(s.alias(&a, &al.name).await?, Some(moved));
-    assert!(matches!(s.update_alias(&alias(&a, "nope", &k1.id)).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.update_alias(&alias(&a, "nope", &k1.id), &[]).await, Err(StoreError::NotFound)));
 
-    s.delete_alias(&a, &al.name).await?;
+    s.delete_alias(&a, &al.name, &[]).await?;
     assert_eq!(s.alias(&a, &al.name).await?, None);
-    assert!(matches!(s.delete_alias(&a, &al.name).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.delete_alias(&a, &al.name, &[]).await, Err(StoreError::NotFound)));
     // The name is free again.
-    s.insert_alias(&al).await?;
+    s.insert_alias(&al, &[]).await?;
     Ok(())
 }
 
 async fn list_aliases_filters_and_paginates(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
-    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
     for (name, k) in [("d", &k1), ("a", &k2), ("c", &k1), ("b", &k1)] {
-        s.insert_alias(&alias(&a, name, &k.id)).await?;
+        s.insert_alias(&alias(&a, name, &k.id), &[]).await?;
     }
     let b = scope("111122223333", "us-west-2");
     let kb = key(&b, 3);
-    s.insert_key(&kb, Some(&version(&kb.id, 1))).await?;
-    s.insert_alias(&alias(&b, "a", &kb.id)).await?;
+    s.insert_key(&kb, Some(&version(&kb.id, 1)), &[]).await?;
+    s.insert_alias(&alias(&b, "a", &kb.id), &[]).await?;
 
     let names = |v: Vec<AliasRecord>| v.into_iter().map(|a| a.name.as_str().to_owned()).collect::<Vec<_>>();
     assert_eq!(names(s.list_aliases(&a, None, None, 10).await?), ["alias/a", "alias/b", "alias/c", "alias/d"]);
@@ -266,11 +266,11 @@ async fn list_aliases_filters_and_paginates(s: Arc<dyn Store>) -> TestResult {
 async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let (s, al) = (Arc::clone(&s), alias(&a, "race", &k.id));
-        tasks.push(tokio::spawn(async move { s.insert_alias(&al).await }));
+        tasks.push(tokio::spawn(async move { s.insert_alias(&al, &[]).await }));
     }
     let mut won = 0;
     for t in tasks {
@@ -287,14 +287,14 @@ async fn concurrent_alias_creation_exactly_one_wins(s: Arc<dyn Store>) -> TestRe
 async fn versions_are_added_atomically_with_the_key(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
-    s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     let mut cur = k.clone();
     for v in 2..=5 {
         cur.current_version = v;
         cur.revision += 1;
         cur.next_rotation_at = Some(i64::from(v) * 1000);
         cur.rotation_period_days = Some(90);
-        s.add_key_version(&cur, &version(&k.id, v)).await?;
+        s.add_key_version(&cur, &version(&k.id, v), &[]).await?;
     }
     assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
     let all = s.key_versions(&k.id, 0, 100).await?;
@@ -305,13 +305,13 @@ async fn versions_are_added_atomically_with_the_key(s: Arc<dyn Store>) -> TestRe
     // A stale writer adds nothing: neither the version nor the key change.
     let mut stale = cur.clone();
     stale.current_version = 6;
-    assert!(matches!(s.add_key_version(&stale, &version(&k.id, 6)).await, Err(StoreError::Conflict)));
+    assert!(matches!(s.add_key_version(&stale, &version(&k.id, 6), &[]).await, Err(StoreError::Conflict)));
     assert_eq!(s.key_version(&k.id, 6).await?, None);
     assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
     // A version number taken already is refused, and the key is unchanged.
     let mut dup = cur.clone();
     dup.revision += 1;
-    assert!(matches!(s.add_key_version(&dup, &version(&k.id, 5)).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(s.add_key_version(&dup, &version(&k.id, 5), &[]).await, Err(StoreError::AlreadyExists)));
     assert_eq!(s.key(&a, &k.id).await?, Some(cur));
     Ok(())
 }
@@ -322,7 +322,7 @@ async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
     let mut keys = Vec::new();
     for (n, sc) in [(1, &a), (2, &b), (3, &a), (4, &b), (5, &a)] {
         let k = key(sc, n);
-        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
         keys.push(k);
     }
     let update = |mut k: KeyRecord, f: &dyn Fn(&mut KeyRecord)| {
@@ -344,7 +344,7 @@ async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
         k.next_rotation_at = Some(50);
     });
     for k in [&k1, &k2, &k3, &k4] {
-        s.update_key(k).await?;
+        s.update_key(k, &[]).await?;
     }
     let ids = |v: Vec<KeyRecord>| v.into_iter().map(|k| k.id).collect::<Vec<_>>();
     assert!(s.due_keys(99, 10).await?.is_empty());
@@ -357,20 +357,20 @@ async fn due_keys_are_found_across_scopes(s: Arc<dyn Store>) -> TestResult {
 async fn destroying_a_key_leaves_only_a_tombstone(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
-    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
     let mut k1b = k1.clone();
     k1b.current_version = 2;
     k1b.revision = 2;
-    s.add_key_version(&k1b, &version(&k1.id, 2)).await?;
-    s.insert_alias(&alias(&a, "one", &k1.id)).await?;
-    s.insert_alias(&alias(&a, "two", &k2.id)).await?;
+    s.add_key_version(&k1b, &version(&k1.id, 2), &[]).await?;
+    s.insert_alias(&alias(&a, "one", &k1.id), &[]).await?;
+    s.insert_alias(&alias(&a, "two", &k2.id), &[]).await?;
 
     // A stale view of the key (deletion cancelled since) destroys nothing.
-    assert!(matches!(s.destroy_key(&k1, 9).await, Err(StoreError::Conflict)));
+    assert!(matches!(s.destroy_key(&k1, 9, &[]).await, Err(StoreError::Conflict)));
     assert!(s.key(&a, &k1.id).await?.is_some());
 
-    s.destroy_key(&k1b, 9).await?;
+    s.destroy_key(&k1b, 9, &[]).await?;
     assert_eq!(s.key(&a, &k1.id).await?, None);
     assert!(s.key_versions(&k1.id, 0, 10).await?.is_empty());
     assert_eq!(s.key_version(&k1.id, 1).await?, None);
@@ -378,7 +378,7 @@ async fn destroying_a_key_leaves_only_a_tombstone(s: Arc<dyn Store>) -> TestResu
     assert!(s.key_destroyed(&a, &k1.id).await?);
     assert!(!s.key_destroyed(&scope("111122223333", "eu-west-1"), &k1.id).await?);
     assert!(!s.key_destroyed(&a, &k2.id).await?);
-    assert!(matches!(s.destroy_key(&k1b, 10).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.destroy_key(&k1b, 10, &[]).await, Err(StoreError::NotFound)));
     // The other key and its alias are untouched.
     assert_eq!(s.key(&a, &k2.id).await?, Some(k2.clone()));
     assert_eq!(s.key_version(&k2.id, 1).await?, Some(version(&k2.id, 1)));
@@ -391,7 +391,7 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     let mut k = key(&a, 1);
     k.origin = Origin::External;
     k.state = KeyState::PendingImport;
-    s.insert_key(&k, None).await?;
+    s.insert_key(&k, None, &[]).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, None);
 
@@ -406,7 +406,7 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     imported.state = KeyState::Enabled;
     imported.next_expiry_at = Some(500);
     imported.revision += 1;
-    s.put_key_versions(&imported, &[v1.clone()]).await?;
+    s.put_key_versions(&imported, &[v1.clone()], &[]).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(imported.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, Some(v1.clone()));
     assert!(s.due_keys(499, 10).await?.is_empty());
@@ -429,10 +429,13 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     next.next_expiry_at = None;
     next.revision += 1;
     // Stale: refused, nothing written.
-    assert!(matches!(s.put_key_versions(&imported, &[deleted.clone(), v2.clone()]).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        s.put_key_versions(&imported, &[deleted.clone(), v2.clone()], &[]).await,
+        Err(StoreError::Conflict)
+    ));
     assert_eq!(s.key_version(&k.id, 1).await?, Some(v1));
     assert_eq!(s.key_version(&k.id, 2).await?, None);
-    s.put_key_versions(&next, &[deleted.clone(), v2.clone()]).await?;
+    s.put_key_versions(&next, &[deleted.clone(), v2.clone()], &[]).await?;
     assert_eq!(s.key_version(&k.id, 1).await?, Some(deleted.clone()));
     assert!(!deleted.has_material());
     assert_eq!(s.key_versions(&k.id, 0, 10).await?, vec![deleted, v2]);
@@ -462,17 +465,17 @@ fn grant(key_id: &KeyId, n: u32, retiring: Option<&str>) -> GrantRecord {
 async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let (k1, k2) = (key(&a, 1), key(&a, 2));
-    s.insert_key(&k1, Some(&version(&k1.id, 1))).await?;
-    s.insert_key(&k2, Some(&version(&k2.id, 1))).await?;
+    s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
     let bob = "arn:aws:iam::444455556666:root";
     let mut all = Vec::new();
     for n in [3u32, 1, 2, 5, 4] {
         let g = grant(&k1.id, n, (n != 5).then_some(bob));
-        s.insert_grant(&g).await?;
+        s.insert_grant(&g, &[]).await?;
         all.push(g);
     }
-    s.insert_grant(&grant(&k2.id, 7, Some(bob))).await?;
-    assert!(matches!(s.insert_grant(&grant(&k1.id, 3, None)).await, Err(StoreError::AlreadyExists)));
+    s.insert_grant(&grant(&k2.id, 7, Some(bob)), &[]).await?;
+    assert!(matches!(s.insert_grant(&grant(&k1.id, 3, None), &[]).await, Err(StoreError::AlreadyExists)));
     all.sort_by(|x, y| x.grant_id.cmp(&y.grant_id));
 
     // Round trip, in grant id order, page by page.
@@ -498,12 +501,12 @@ async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) ->
     assert!(s.retirable_grants("arn:aws:iam::999999999999:root", None, 10).await?.is_empty());
     order.clear();
 
-    s.delete_grant(&k1.id, &all[0].grant_id).await?;
-    assert!(matches!(s.delete_grant(&k1.id, &all[0].grant_id).await, Err(StoreError::NotFound)));
+    s.delete_grant(&k1.id, &all[0].grant_id, &[]).await?;
+    assert!(matches!(s.delete_grant(&k1.id, &all[0].grant_id, &[]).await, Err(StoreError::NotFound)));
     assert_eq!(s.grants(&k1.id, None, 10).await?, all[1..]);
 
     // Destroying the key takes its grants; the other key keeps its own.
-    s.destroy_key(&k1, 9).await?;
+    s.destroy_key(&k1, 9, &[]).await?;
     assert!(s.grants(&k1.id, None, 10).await?.is_empty());
     assert_eq!(s.grants(&k2.id, None, 10).await?.len(), 1);
     assert_eq!(s.retirable_grants(bob, None, 100).await?.len(), 1);
@@ -742,6 +745,322 @@ async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+/// The event a change of kind `name` records: its own event id and record
+/// bytes for each `n`, so every link of the chain hashes different bytes.
+fn change_event(name: &str, n: u32) -> AuditEntry {
+    AuditEntry {
+        record: format!(r#"{{"eventName":"{name}","n":{n}}}"#),
+        event_name: name.to_owned(),
+        read_only: false,
+        ..audit_entry(n)
+    }
+}
+
+/// The events handed to changes, and every event the trail should hold.
+struct Events {
+    next: u32,
+    expected: Vec<AuditEntry>,
+}
+
+impl Events {
+    /// Events for one change, expected in the trail after those before.
+    fn of(&mut self, names: &[&str]) -> Vec<AuditEntry> {
+        let events: Vec<AuditEntry> = names
+            .iter()
+            .map(|name| {
+                self.next += 1;
+                change_event(name, self.next)
+            })
+            .collect();
+        self.expected.extend(events.iter().cloned());
+        events
+    }
+
+    /// The trail ends with the events of the last change.
+    async fn check(&self, s: &dyn Store) -> TestResult {
+        let head = s.audit_head().await?.map(|(seq, _)| seq);
+        assert_eq!(head, Some(self.expected.len() as u64), "after {:?}", self.expected.last().map(|e| &e.event_name));
+        Ok(())
+    }
+}
+
+async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    // Events appended alone first: each change's events chain after them.
+    let mut ev = Events { next: 100, expected: vec![audit_entry(0), audit_entry(1)] };
+    s.append_audit(&ev.expected).await?;
+
+    let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
+    assert_eq!(s.account(&acct.id).await?, Some(acct));
+    assert_eq!(s.access_key(&ak.id).await?, Some(ak));
+    ev.check(&*s).await?;
+
+    let k = key(&a, 1);
+    s.insert_key(&k, Some(&version(&k.id, 1)), &ev.of(&["CreateKey"])).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
+    ev.check(&*s).await?;
+
+    let mut disabled = k.clone();
+    disabled.state = KeyState::Disabled;
+    disabled.revision = 2;
+    s.update_key(&disabled, &ev.of(&["DisableKey"])).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(disabled.clone()));
+    ev.check(&*s).await?;
+
+    let mut rotated = disabled.clone();
+    rotated.current_version = 2;
+    rotated.revision = 3;
+    s.add_key_version(&rotated, &version(&k.id, 2), &ev.of(&["RotateKeyOnDemand"])).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(rotated.clone()));
+    assert_eq!(s.key_version(&k.id, 2).await?, Some(version(&k.id, 2)));
+    ev.check(&*s).await?;
+
+    let mut ext = key(&a, 2);
+    ext.origin = Origin::External;
+    ext.state = KeyState::PendingImport;
+    s.insert_key(&ext, None, &ev.of(&["CreateKey"])).await?;
+    let mut imported = ext.clone();
+    imported.state = KeyState::Enabled;
+    imported.revision = 2;
+    s.put_key_versions(&imported, &[version(&ext.id, 1)], &ev.of(&["ImportKeyMaterial"])).await?;
+    assert_eq!(s.key(&a, &ext.id).await?, Some(imported));
+    assert_eq!(s.key_version(&ext.id, 1).await?, Some(version(&ext.id, 1)));
+    ev.check(&*s).await?;
+
+    let al = alias(&a, "app", &k.id);
+    s.insert_alias(&al, &ev.of(&["CreateAlias"])).await?;
+    assert_eq!(s.alias(&a, &al.name).await?, Some(al.clone()));
+    ev.check(&*s).await?;
+    let mut moved = al.clone();
+    moved.target = ext.id.clone();
+    moved.updated_at = 2;
+    s.update_alias(&moved, &ev.of(&["UpdateAlias"])).await?;
+    assert_eq!(s.alias(&a, &al.name).await?, Some(moved));
+    ev.check(&*s).await?;
+    s.delete_alias(&a, &al.name, &ev.of(&["DeleteAlias"])).await?;
+    assert_eq!(s.alias(&a, &al.name).await?, None);
+    ev.check(&*s).await?;
+
+    let (g1, g2) = (grant(&k.id, 1, None), grant(&k.id, 2, None));
+    s.insert_grant(&g1, &ev.of(&["CreateGrant"])).await?;
+    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g1.clone()]);
+    ev.check(&*s).await?;
+    s.delete_grant(&k.id, &g1.grant_id, &ev.of(&["RevokeGrant"])).await?;
+    assert!(s.grants(&k.id, None, 10).await?.is_empty());
+    ev.check(&*s).await?;
+    // Several events of one change chain in their order.
+    s.insert_grant(&g2, &ev.of(&["CreateGrant", "CreateGrant", "CreateGrant"])).await?;
+    ev.check(&*s).await?;
+
+    s.destroy_key(&rotated, 9, &ev.of(&["DeleteKey"])).await?;
+    assert_eq!(s.key(&a, &k.id).await?, None);
+    assert!(s.key_destroyed(&a, &k.id).await?);
+    assert!(s.grants(&k.id, None, 10).await?.is_empty());
+    ev.check(&*s).await?;
+
+    // Events appended alone after the changes chain after theirs.
+    let last = s.append_audit(&[audit_entry(2)]).await?;
+    ev.expected.push(audit_entry(2));
+    assert_eq!(last[0].seq, ev.expected.len() as u64);
+
+    let trail = whole_trail(&*s).await?;
+    assert_one_chain(&trail);
+    assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), ev.expected);
+    assert_eq!(s.audit_head().await?, trail.last().map(|r| (r.seq, r.hash)));
+    // The events of changes are found like any other.
+    let q = AuditQuery {
+        attribute: Some(LookupAttribute::EventName("CreateGrant".into())),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(s.lookup_audit(&q).await?.len(), 4);
+    Ok(())
+}
+
+/// `r` failed as `want` did (same variant).
+fn assert_failed(what: &str, r: Result<(), StoreError>, want: &StoreError) {
+    match r {
+        Err(e) if std::mem::discriminant(&e) == std::mem::discriminant(want) => {}
+        other => panic!("{what}: {other:?}, expected {want:?}"),
+    }
+}
+
+async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    s.insert_account(&acct, &ak, &[]).await?;
+    let k = key(&a, 1);
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
+    let mut cur = k.clone();
+    cur.description = "moved on".into();
+    cur.revision = 2;
+    s.update_key(&cur, &[]).await?;
+    let al = alias(&a, "app", &k.id);
+    s.insert_alias(&al, &[]).await?;
+    let g = grant(&k.id, 1, None);
+    s.insert_grant(&g, &[]).await?;
+    s.append_audit(&[audit_entry(0)]).await?;
+    let head = s.audit_head().await?;
+
+    // A writer that read revision 1, and one of a key that is not there.
+    let mut stale = k.clone();
+    stale.revision = 2;
+    stale.current_version = 2;
+    let mut ghost = key(&a, 9);
+    ghost.revision = 2;
+    let mut next = cur.clone();
+    next.revision = 3;
+    next.current_version = 2;
+    let ev = [change_event("Change", 1)];
+    let (conflict, not_found, exists) = (StoreError::Conflict, StoreError::NotFound, StoreError::AlreadyExists);
+    let missing = AliasName::new_unchecked("alias/missing");
+    let (_, other_ak) = account("111122223333", "AKIABBBBBBBBBBBBBBBB");
+    assert_failed("update_key stale", s.update_key(&stale, &ev).await, &conflict);
+    assert_failed("update_key missing", s.update_key(&ghost, &ev).await, &not_found);
+    assert_failed("add_key_version stale", s.add_key_version(&stale, &version(&k.id, 2), &ev).await, &conflict);
+    assert_failed("add_key_version taken", s.add_key_version(&next, &version(&k.id, 1), &ev).await, &exists);
+    assert_failed("put_key_versions stale", s.put_key_versions(&stale, &[version(&k.id, 2)], &ev).await, &conflict);
+    assert_failed("destroy_key stale", s.destroy_key(&k, 9, &ev).await, &conflict);
+    assert_failed("destroy_key missing", s.destroy_key(&ghost, 9, &ev).await, &not_found);
+    assert_failed("insert_key taken", s.insert_key(&k, None, &ev).await, &exists);
+    assert_failed("insert_alias taken", s.insert_alias(&alias(&a, "app", &k.id), &ev).await, &exists);
+    assert_failed("update_alias missing", s.update_alias(&alias(&a, "missing", &k.id), &ev).await, &not_found);
+    assert_failed("delete_alias missing", s.delete_alias(&a, &missing, &ev).await, &not_found);
+    assert_failed("insert_grant taken", s.insert_grant(&g, &ev).await, &exists);
+    assert_failed("delete_grant missing", s.delete_grant(&k.id, "missing", &ev).await, &not_found);
+    assert_failed("insert_account taken", s.insert_account(&acct, &other_ak, &ev).await, &exists);
+
+    assert_eq!(s.audit_head().await?, head, "no failed change stored an event");
+    assert_eq!(whole_trail(&*s).await?.len(), 1);
+    // Nor anything else.
+    assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
+    assert_eq!(s.key_versions(&k.id, 0, 10).await?, vec![version(&k.id, 1)]);
+    assert_eq!(s.alias(&a, &al.name).await?, Some(al));
+    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
+    assert_eq!(s.access_key(&other_ak.id).await?, None);
+
+    // The next change's event chains right after the head.
+    s.update_key(&next, &ev).await?;
+    let trail = whole_trail(&*s).await?;
+    assert_one_chain(&trail);
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[1].entry, ev[0]);
+    Ok(())
+}
+
+/// Writers update one key with an event each (retrying on `Conflict`)
+/// while others append events alone: one chain, without gaps, holding each
+/// winning update's event once, in the order of the key's revisions.
+async fn changes_and_appends_at_once_form_one_chain(s: Arc<dyn Store>) -> TestResult {
+    const WRITERS: u32 = 4;
+    const UPDATES: u32 = 6;
+    const APPENDERS: u32 = 4;
+    const BATCHES: u32 = 8;
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
+    // The event of the update to revision `r`.
+    let update_event = |r: u64| change_event("UpdateKey", 100_000 + u32::try_from(r).unwrap_or(u32::MAX));
+
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (s, a, id) = (Arc::clone(&s), a.clone(), k.id.clone());
+        writers.push(tokio::spawn(async move {
+            let mut conflicts = 0u32;
+            for _ in 0..UPDATES {
+                loop {
+                    let mut next = s.key(&a, &id).await?.ok_or(StoreError::NotFound)?;
+                    next.revision += 1;
+                    next.description = format!("writer {w}");
+                    match s.update_key(&next, &[update_event(next.revision)]).await {
+                        Ok(()) => break,
+                        Err(StoreError::Conflict) => conflicts += 1,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Ok::<_, StoreError>(conflicts)
+        }));
+    }
+    let mut appenders = Vec::new();
+    for t in 0..APPENDERS {
+        let s = Arc::clone(&s);
+        appenders.push(tokio::spawn(async move {
+            let mut appended = 0;
+            for b in 0..BATCHES {
+                let entries: Vec<AuditEntry> =
+                    (0..1 + (t + b) % 3).map(|i| audit_entry(t * 1000 + b * 10 + i)).collect();
+                appended += s.append_audit(&entries).await?.len();
+            }
+            Ok::<_, StoreError>(appended)
+        }));
+    }
+    for w in writers {
+        w.await??;
+    }
+    let mut appended = 0;
+    for t in appenders {
+        appended += t.await??;
+    }
+
+    let updates = u64::from(WRITERS * UPDATES);
+    assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(1 + updates));
+    let trail = whole_trail(&*s).await?;
+    assert_one_chain(&trail);
+    assert_eq!(trail.len() as u64, updates + appended as u64);
+    let stored_updates: Vec<AuditEntry> =
+        trail.iter().filter(|r| r.entry.event_name == "UpdateKey").map(|r| r.entry.clone()).collect();
+    assert_eq!(stored_updates, (2..=1 + updates).map(update_event).collect::<Vec<_>>());
+    assert_eq!(s.audit_head().await?, trail.last().map(|r| (r.seq, r.hash)));
+    Ok(())
+}
+
+/// With the trail unwritable (`fail(true)`), a change with events fails
+/// and leaves neither the change nor an event; one without events does not
+/// touch the trail and succeeds. Writable again, changes chain on.
+async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(bool) -> TestResult) -> TestResult {
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
+    let g = grant(&k.id, 1, None);
+    s.insert_grant(&g, &[]).await?;
+    s.append_audit(&[audit_entry(0)]).await?;
+    let head = s.audit_head().await?;
+
+    fail(true).await?;
+    let ev = [change_event("Change", 1)];
+    let backend = StoreError::backend(std::io::Error::other("any"));
+    let mut next = k.clone();
+    next.state = KeyState::Disabled;
+    next.revision = 2;
+    let k2 = key(&a, 2);
+    let al = alias(&a, "app", &k.id);
+    assert_failed("update_key", s.update_key(&next, &ev).await, &backend);
+    assert_failed("insert_key", s.insert_key(&k2, Some(&version(&k2.id, 1)), &ev).await, &backend);
+    assert_failed("insert_alias", s.insert_alias(&al, &ev).await, &backend);
+    assert_failed("delete_grant", s.delete_grant(&k.id, &g.grant_id, &ev).await, &backend);
+    assert_failed("destroy_key", s.destroy_key(&k, 9, &ev).await, &backend);
+    assert!(s.append_audit(&ev).await.is_err());
+    assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
+    assert_eq!(s.key(&a, &k2.id).await?, None);
+    assert_eq!(s.key_version(&k2.id, 1).await?, None);
+    assert_eq!(s.alias(&a, &al.name).await?, None);
+    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
+    assert!(!s.key_destroyed(&a, &k.id).await?);
+    assert_eq!(s.audit_head().await?, head);
+    s.update_key(&next, &[]).await?;
+    assert_eq!(s.key(&a, &k.id).await?, Some(next.clone()));
+
+    fail(false).await?;
+    next.revision = 3;
+    s.update_key(&next, &ev).await?;
+    let trail = whole_trail(&*s).await?;
+    assert_one_chain(&trail);
+    assert_eq!(trail.len(), 2);
+    Ok(())
+}
+
 macro_rules! conformance {
     ($backend:ident, $factory:ident) => {
         mod $backend {
@@ -765,6 +1084,9 @@ macro_rules! conformance {
                 audit_lookup_agrees_with_the_reference,
                 concurrent_audit_appends_form_one_chain,
                 audit_checkpoints_keep_the_first,
+                changes_append_their_events_to_the_chain,
+                failed_changes_store_no_event,
+                changes_and_appends_at_once_form_one_chain,
             );
         }
     };
@@ -838,6 +1160,106 @@ async fn postgresql_nodes_appending_at_once_form_one_chain() -> TestResult {
     appends_form_one_chain(&[Arc::new(a), Arc::new(b)]).await
 }
 
+/// In-memory store: [`InMemoryStore::set_audit_failing`] makes the trail
+/// unwritable.
+#[tokio::test]
+async fn in_memory_unwritable_audit_refuses_changes() -> TestResult {
+    let store = Arc::new(InMemoryStore::new());
+    let s: Arc<dyn Store> = store.clone();
+    unwritable_audit_refuses_changes(s, async |failing| {
+        store.set_audit_failing(failing);
+        Ok(())
+    })
+    .await
+}
+
+/// SQLite: a trigger (made by another connection to the file) makes
+/// inserting audit events fail, so each change must roll back with them.
+#[tokio::test]
+async fn sqlite_unwritable_audit_rolls_back_changes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("trent.db");
+    let s: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
+    let other = rusqlite::Connection::open(&path)?;
+    unwritable_audit_refuses_changes(s, async |failing| {
+        other.execute_batch(if failing {
+            "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'audit storage unwritable (test)'); END"
+        } else {
+            "DROP TRIGGER audit_unwritable"
+        })?;
+        Ok(())
+    })
+    .await
+}
+
+/// PostgreSQL: as [`sqlite_unwritable_audit_rolls_back_changes`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_unwritable_audit_rolls_back_changes() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let s: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await?);
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "CREATE FUNCTION audit_unwritable() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'audit storage unwritable (test)'; END $$",
+        )
+        .await?;
+    unwritable_audit_refuses_changes(s, async |failing| {
+        client
+            .batch_execute(if failing {
+                "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_events \
+                 FOR EACH STATEMENT EXECUTE FUNCTION audit_unwritable()"
+            } else {
+                "DROP TRIGGER audit_unwritable ON audit_events"
+            })
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// PostgreSQL only: a change without events takes no audit lock (it
+/// completes while another session holds it); one with events waits for
+/// it, as appenders do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
+    /// `AUDIT_LOCK` of `trent_store::postgres`.
+    const AUDIT_LOCK: i64 = 0x7472_656e_7402;
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let s = Arc::new(PostgresStore::connect(&url).await?);
+    let a = scope("111122223333", "us-east-1");
+    let k = key(&a, 1);
+    s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
+
+    let (mut client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let holder = client.transaction().await?;
+    holder.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+
+    let mut next = k.clone();
+    next.revision = 2;
+    tokio::time::timeout(std::time::Duration::from_secs(10), s.update_key(&next, &[])).await??;
+    next.revision = 3;
+    let with_event = tokio::spawn({
+        let (s, next) = (Arc::clone(&s), next.clone());
+        async move { s.update_key(&next, &[change_event("UpdateKey", 1)]).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!with_event.is_finished(), "a change with events waits for the audit lock");
+    holder.commit().await?;
+    with_event.await??;
+    assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(3));
+    assert_one_chain(&whole_trail(&*s).await?);
+    assert_eq!(s.audit_head().await?.map(|(seq, _)| seq), Some(1));
+    Ok(())
+}
+
 /// SQLite only: everything written is there after reopening the file.
 #[tokio::test]
 async fn sqlite_state_survives_reopen() -> TestResult {
@@ -851,9 +1273,9 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     {
         let s = SqliteStore::open(&path)?;
         s.insert_domain_key(&dk).await?;
-        s.insert_account(&acct, &ak).await?;
-        s.insert_key(&k, Some(&version(&k.id, 1))).await?;
-        s.insert_alias(&al).await?;
+        s.insert_account(&acct, &ak, &[]).await?;
+        s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
+        s.insert_alias(&al, &[]).await?;
         s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
         s.insert_audit_checkpoint(&AuditCheckpoint { seq: 2, hash: [1; HASH_LEN], created_at: 3, signature: vec![4] })
             .await?;
@@ -883,7 +1305,7 @@ async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
     let mut v = version(&k.id, 1);
     let marker = b"WRAPPED-MATERIAL-MARKER-0123456789abcdef".to_vec();
     v.wrapped_material = marker.clone();
-    s.insert_key(&k, Some(&v)).await?;
+    s.insert_key(&k, Some(&v), &[]).await?;
     let on_disk = |needle: &[u8]| -> Result<bool, std::io::Error> {
         for entry in std::fs::read_dir(dir.path())? {
             let bytes = std::fs::read(entry?.path())?;
@@ -894,7 +1316,7 @@ async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
         Ok(false)
     };
     assert!(on_disk(&marker)?, "the marker is written before destruction");
-    s.destroy_key(&k, 5).await?;
+    s.destroy_key(&k, 5, &[]).await?;
     assert!(!on_disk(&marker)?, "no copy of the wrapped material remains");
     Ok(())
 }
@@ -911,7 +1333,7 @@ async fn sqlite_deleted_imported_material_leaves_no_bytes_on_disk() -> TestResul
     let marker = b"IMPORTED-MATERIAL-MARKER-0123456789abcdef".to_vec();
     let mut v = version(&k.id, 1);
     v.wrapped_material = marker.clone();
-    s.insert_key(&k, Some(&v)).await?;
+    s.insert_key(&k, Some(&v), &[]).await?;
     let on_disk = |needle: &[u8]| -> Result<bool, std::io::Error> {
         for entry in std::fs::read_dir(dir.path())? {
             let bytes = std::fs::read(entry?.path())?;
@@ -925,7 +1347,7 @@ async fn sqlite_deleted_imported_material_leaves_no_bytes_on_disk() -> TestResul
     v.wrapped_material.clear();
     k.state = KeyState::PendingImport;
     k.revision += 1;
-    s.put_key_versions(&k, &[v]).await?;
+    s.put_key_versions(&k, &[v], &[]).await?;
     assert!(!on_disk(&marker)?, "no copy of the deleted material remains");
     Ok(())
 }

@@ -12,26 +12,35 @@ fn principal() -> Identity {
     }
 }
 
-fn call<'a>(
-    op: &'a str,
-    request: Option<&'a Value>,
-    response: Option<&'a Value>,
-    resources: &'a [String],
-) -> ApiCall<'a> {
-    ApiCall {
-        request_id: "req-1",
+fn draft(op: &str, request: Option<&Value>) -> EventDraft {
+    EventDraft {
+        request_id: "req-1".into(),
         event_source: EVENT_SOURCE,
-        operation: op,
+        operation: op.into(),
         time: 1_764_590_400_123,
-        region: Some("us-east-1"),
+        region: Some("us-east-1".into()),
         identity: principal(),
         source_ip: Some(std::net::IpAddr::from([127, 0, 0, 1])),
-        user_agent: Some("aws-cli/2"),
-        request,
-        response,
-        error: None,
-        resources,
+        user_agent: Some("aws-cli/2".into()),
+        request: request.cloned(),
     }
+}
+
+/// The event of a successful call.
+struct Call<'a> {
+    draft: EventDraft,
+    response: Option<&'a Value>,
+    resources: &'a [String],
+}
+
+impl Call<'_> {
+    fn entry(&self, id: String) -> AuditEntry {
+        self.draft.entry(id, Outcome { response: self.response, error: None }, self.resources)
+    }
+}
+
+fn call<'a>(op: &str, request: Option<&Value>, response: Option<&'a Value>, resources: &'a [String]) -> Call<'a> {
+    Call { draft: draft(op, request), response, resources }
 }
 
 fn record(e: &AuditEntry) -> Value {
@@ -127,10 +136,10 @@ fn response_elements_only_for_management_calls() {
 
 #[test]
 fn failures_and_unknown_callers_are_recorded() {
-    let mut c = call("Decrypt", None, None, &[]);
-    c.identity = Identity::Unauthenticated { access_key_id: Some("AKIAFORGED".into()) };
-    c.error = Some(("UnrecognizedClientException", "The security token included in the request is invalid."));
-    let e = c.entry("e".into());
+    let mut d = draft("Decrypt", None);
+    d.identity = Identity::Unauthenticated { access_key_id: Some("AKIAFORGED".into()) };
+    let error = Some(("UnrecognizedClientException", "The security token included in the request is invalid."));
+    let e = d.entry("e".into(), Outcome { response: None, error }, &[]);
     let r = record(&e);
     assert_eq!(r["userIdentity"]["type"], "Unknown");
     assert_eq!(r["userIdentity"]["accessKeyId"], "AKIAFORGED");

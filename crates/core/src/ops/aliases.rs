@@ -47,8 +47,12 @@ impl Kms {
         check_target(&key)?;
         let now = self.now();
         let rec = AliasRecord { scope: caller.scope(), name, target: key.id, created_at: now, updated_at: now };
-        match self.store.insert_alias(&rec).await {
-            Ok(()) => Ok(Empty {}),
+        let events = self.events(caller);
+        match self.store.insert_alias(&rec, &events).await {
+            Ok(()) => {
+                caller.audit.committed(&events);
+                Ok(Empty {})
+            }
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
                 alias_arn(&caller.region, &caller.account, &rec.name)
@@ -66,8 +70,12 @@ impl Kms {
                 self.authorize(caller, &key, &Access::new("kms:DeleteAlias"), None).await?;
             }
         }
-        match self.store.delete_alias(&caller.scope(), &name).await {
-            Ok(()) => Ok(Empty {}),
+        let events = self.events(caller);
+        match self.store.delete_alias(&caller.scope(), &name, &events).await {
+            Ok(()) => {
+                caller.audit.committed(&events);
+                Ok(Empty {})
+            }
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
                 "Alias {} is not found.",
                 alias_arn(&caller.region, &caller.account, &name)
@@ -99,8 +107,12 @@ impl Kms {
             }
         }
         let rec = AliasRecord { target: key.id, updated_at: self.now(), ..current };
-        match self.store.update_alias(&rec).await {
-            Ok(()) => Ok(Empty {}),
+        let events = self.events(caller);
+        match self.store.update_alias(&rec, &events).await {
+            Ok(()) => {
+                caller.audit.committed(&events);
+                Ok(Empty {})
+            }
             Err(StoreError::NotFound) => Err(not_found()),
             Err(e) => Err(e.into()),
         }

@@ -192,8 +192,14 @@ impl Kms {
         let mut id = [0u8; 32];
         self.random(&mut id)?;
         grant.grant_id = hex::encode(id);
-        self.store.insert_grant(&grant).await?;
-        Ok(CreateGrantResponse { grant_token: Some(token_of(&grant, &key.arn())), grant_id: Some(grant.grant_id) })
+        let response = CreateGrantResponse {
+            grant_token: Some(token_of(&grant, &key.arn())),
+            grant_id: Some(grant.grant_id.clone()),
+        };
+        let events = self.events_answering(caller, &response);
+        self.store.insert_grant(&grant, &events).await?;
+        caller.audit.committed(&events);
+        Ok(response)
     }
 
     /// ListGrants: the grants of a key, optionally one grant or one grantee.
@@ -296,7 +302,7 @@ impl Kms {
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        self.delete_grant(&key, &grant_id).await
+        self.delete_grant(caller, &key, &grant_id).await
     }
 
     /// RevokeGrant: allowed by the key policy (`kms:RevokeGrant`).
@@ -312,7 +318,7 @@ impl Kms {
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        self.delete_grant(&key, &grant_id).await
+        self.delete_grant(caller, &key, &grant_id).await
     }
 
     async fn find_grant(&self, key: &KeyRecord, grant_id: &str) -> Result<Option<GrantRecord>, KmsError> {
@@ -320,9 +326,14 @@ impl Kms {
         Ok(grants.into_iter().find(|g| g.grant_id == grant_id))
     }
 
-    async fn delete_grant(&self, key: &KeyRecord, grant_id: &str) -> Result<Empty, KmsError> {
-        match self.store.delete_grant(&key.id, grant_id).await {
-            Ok(()) => Ok(Empty {}),
+    async fn delete_grant(&self, caller: &Caller, key: &KeyRecord, grant_id: &str) -> Result<Empty, KmsError> {
+        caller.audit.touch(key.arn());
+        let events = self.events(caller);
+        match self.store.delete_grant(&key.id, grant_id, &events).await {
+            Ok(()) => {
+                caller.audit.committed(&events);
+                Ok(Empty {})
+            }
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!("Grant ID {grant_id} not found"))),
             Err(e) => Err(e.into()),
         }

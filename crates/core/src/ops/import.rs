@@ -17,6 +17,7 @@
 //! rotation; RotateKeyOnDemand makes it current.
 
 use super::invalid_state;
+use crate::audit::AuditEntry;
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
@@ -300,8 +301,10 @@ impl Kms {
         }
         next.next_expiry_at = next_expiry(&versions);
         next.revision += 1;
-        match self.store.put_key_versions(&next, &[written]).await {
-            Ok(()) => {}
+        let response = ImportKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) };
+        let events = self.events_answering(caller, &response);
+        match self.store.put_key_versions(&next, &[written], &events).await {
+            Ok(()) => caller.audit.committed(&events),
             Err(StoreError::Conflict) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",
@@ -311,7 +314,7 @@ impl Kms {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(key = %key.arn(), "key material imported");
-        Ok(ImportKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) })
+        Ok(response)
     }
 
     /// DeleteImportedKeyMaterial: deletes the named (or the current)
@@ -344,8 +347,9 @@ impl Kms {
         };
         let material_id = target.material_id.clone();
         let version = target.version;
-        match self.remove_material(key.clone(), versions, |v| v.version == version).await {
-            Ok(_) => {}
+        let events = self.events(caller);
+        match self.remove_material(key.clone(), versions, |v| v.version == version, &events).await {
+            Ok(_) => caller.audit.committed(&events),
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",
@@ -365,6 +369,7 @@ impl Kms {
         key: KeyRecord,
         mut versions: Vec<KeyVersionRecord>,
         which: impl Fn(&KeyVersionRecord) -> bool,
+        audit: &[AuditEntry],
     ) -> Result<usize, KmsError> {
         let mut changed = Vec::new();
         for v in versions.iter_mut().filter(|v| v.has_material() && which(v)) {
@@ -380,7 +385,7 @@ impl Kms {
         }
         next.next_expiry_at = next_expiry(&versions);
         next.revision += 1;
-        self.store.put_key_versions(&next, &changed).await?;
+        self.store.put_key_versions(&next, &changed, audit).await?;
         self.keyring.forget(&next.id);
         tracing::info!(key = %next.arn(), deleted = changed.len(), "imported key material deleted");
         Ok(changed.len())

@@ -127,8 +127,12 @@ impl Kms {
         };
         if external {
             // The material comes later, through ImportKeyMaterial.
-            self.store.insert_key(&key, None).await?;
-            return Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, None)) });
+            let response = CreateKeyResponse { key_metadata: Some(metadata(&key, None)) };
+            caller.audit.touch(key.arn());
+            let events = self.events_answering(caller, &response);
+            self.store.insert_key(&key, None, &events).await?;
+            caller.audit.committed(&events);
+            return Ok(response);
         }
         let material_id = self.new_material_id()?;
         let wrapped_material = match key.spec.key_kind() {
@@ -152,8 +156,12 @@ impl Kms {
             rotation_type: None,
             import: None,
         };
-        self.store.insert_key(&key, Some(&version)).await?;
-        Ok(CreateKeyResponse { key_metadata: Some(metadata(&key, Some(&version))) })
+        let response = CreateKeyResponse { key_metadata: Some(metadata(&key, Some(&version))) };
+        caller.audit.touch(key.arn());
+        let events = self.events_answering(caller, &response);
+        self.store.insert_key(&key, Some(&version), &events).await?;
+        caller.audit.committed(&events);
+        Ok(response)
     }
 
     async fn current_version(&self, key: &KeyRecord) -> Result<Option<KeyVersionRecord>, KmsError> {
@@ -207,8 +215,12 @@ impl Kms {
             }
             key.state = target;
             key.revision += 1;
-            match self.store.update_key(&key).await {
-                Ok(()) => return Ok(()),
+            let events = self.events(caller);
+            match self.store.update_key(&key, &events).await {
+                Ok(()) => {
+                    caller.audit.committed(&events);
+                    return Ok(());
+                }
                 // Someone changed the key between our read and write: re-read
                 // and decide again.
                 Err(StoreError::Conflict) => continue,

@@ -9,7 +9,7 @@
 //! `Conflict` or `NotFound` and moves on).
 
 use super::invalid_state;
-use crate::audit::service_event;
+use crate::audit::{service_event, AuditEntry};
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
@@ -52,23 +52,30 @@ impl Kms {
         }
         let now = self.now();
         let access = Access::new("kms:ScheduleKeyDeletion").with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
-        let (key, ()) = self
-            .modify_key(caller, req.key_id.as_deref(), &access, |key| {
-                if key.state == KeyState::PendingDeletion {
-                    return Err(invalid_state(key));
-                }
-                key.state = KeyState::PendingDeletion;
-                key.deletion_date = Some(now.saturating_add(days.saturating_mul(DAY_MS)));
-                key.pending_window_days = i32::try_from(days).ok();
-                Ok(())
-            })
-            .await?;
-        Ok(ScheduleKeyDeletionResponse {
+        let answer = |key: &KeyRecord, _: &()| ScheduleKeyDeletionResponse {
             key_id: Some(key.arn()),
             deletion_date: key.deletion_date.map(Timestamp::from_millis),
-            key_state: Some(key.state),
+            key_state: Some(key.state.clone()),
             pending_window_in_days: Some(days),
-        })
+        };
+        let (key, ()) = self
+            .modify_key_answering(
+                caller,
+                req.key_id.as_deref(),
+                &access,
+                |key| {
+                    if key.state == KeyState::PendingDeletion {
+                        return Err(invalid_state(key));
+                    }
+                    key.state = KeyState::PendingDeletion;
+                    key.deletion_date = Some(now.saturating_add(days.saturating_mul(DAY_MS)));
+                    key.pending_window_days = i32::try_from(days).ok();
+                    Ok(())
+                },
+                |key, out| Some(answer(key, out)),
+            )
+            .await?;
+        Ok(answer(&key, &()))
     }
 
     /// CancelKeyDeletion: the key returns to Disabled (PendingImport when it
@@ -86,15 +93,21 @@ impl Kms {
         let material_gone = current.origin == Origin::External
             && !self.store.key_version(&current.id, current.current_version).await?.is_some_and(|v| v.has_material());
         let (key, ()) = self
-            .modify_key(caller, req.key_id.as_deref(), &access, |key| {
-                if key.state != KeyState::PendingDeletion {
-                    return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
-                }
-                key.state = if material_gone { KeyState::PendingImport } else { KeyState::Disabled };
-                key.deletion_date = None;
-                key.pending_window_days = None;
-                Ok(())
-            })
+            .modify_key_answering(
+                caller,
+                req.key_id.as_deref(),
+                &access,
+                |key| {
+                    if key.state != KeyState::PendingDeletion {
+                        return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
+                    }
+                    key.state = if material_gone { KeyState::PendingImport } else { KeyState::Disabled };
+                    key.deletion_date = None;
+                    key.pending_window_days = None;
+                    Ok(())
+                },
+                |key, ()| Some(CancelKeyDeletionResponse { key_id: Some(key.arn()) }),
+            )
             .await?;
         Ok(CancelKeyDeletionResponse { key_id: Some(key.arn()) })
     }
@@ -107,36 +120,23 @@ impl Kms {
         let mut report = JobReport::default();
         let due = self.store.due_keys(now, BATCH).await?;
         for key in due {
-            // The AwsServiceEvent AWS records for each kind of job.
+            // Each job commits with the AwsServiceEvent AWS records for it.
+            let event =
+                |name| vec![service_event(self.new_event_id(), now, name, &key.arn(), key.scope.region.as_str())];
             let result = if key.state == KeyState::PendingDeletion {
-                self.destroy(&key, now).await.map(|done| {
-                    report.destroyed += usize::from(done);
-                    done.then_some("DeleteKey")
-                })
+                self.destroy(&key, now, &event("DeleteKey")).await.map(|done| report.destroyed += usize::from(done))
             } else if key.next_expiry_at.is_some_and(|t| t <= now) {
-                self.expire_material(key.clone(), now).await.map(|n| {
-                    report.expired += n;
-                    (n > 0).then_some("DeleteExpiredKeyMaterial")
-                })
+                self.expire_material(key.clone(), now, &event("DeleteExpiredKeyMaterial"))
+                    .await
+                    .map(|n| report.expired += n)
             } else {
-                self.rotate_automatically(key.clone(), now).await.map(|done| {
-                    report.rotated += usize::from(done);
-                    done.then_some("RotateKey")
-                })
+                self.rotate_automatically(key.clone(), now, &event("RotateKey"))
+                    .await
+                    .map(|done| report.rotated += usize::from(done))
             };
-            match result {
-                Ok(Some(event)) => {
-                    let entry = service_event(self.new_event_id(), now, event, &key.arn(), key.scope.region.as_str());
-                    if let Err(e) = self.record_event(entry).await {
-                        report.failed += 1;
-                        tracing::error!(key = %key.arn(), event, error = %e, "audit event of a scheduled job not recorded");
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::error!(key = %key.arn(), error = %e, "scheduled job failed");
-                }
+            if let Err(e) = result {
+                report.failed += 1;
+                tracing::error!(key = %key.arn(), error = %e, "scheduled job failed");
             }
         }
         if let Err(e) = self.audit_checkpoint().await {
@@ -148,8 +148,8 @@ impl Kms {
 
     /// Destroys a key pending deletion. `false` when another pass did it
     /// first or the key changed (cancelled deletion).
-    async fn destroy(&self, key: &KeyRecord, now: i64) -> Result<bool, KmsError> {
-        match self.store.destroy_key(key, now).await {
+    async fn destroy(&self, key: &KeyRecord, now: i64, audit: &[AuditEntry]) -> Result<bool, KmsError> {
+        match self.store.destroy_key(key, now, audit).await {
             Ok(()) => {
                 self.keyring.forget(&key.id);
                 tracing::info!(key = %key.arn(), "key destroyed after its waiting period");
@@ -161,10 +161,10 @@ impl Kms {
     }
 
     /// Deletes imported material whose ValidTo has passed; how many.
-    async fn expire_material(&self, key: KeyRecord, now: i64) -> Result<usize, KmsError> {
+    async fn expire_material(&self, key: KeyRecord, now: i64, audit: &[AuditEntry]) -> Result<usize, KmsError> {
         let versions = self.all_versions(&key).await?;
         let expired = |v: &KeyVersionRecord| v.import.as_ref().and_then(|t| t.valid_to).is_some_and(|t| t <= now);
-        match self.remove_material(key, versions, expired).await {
+        match self.remove_material(key, versions, expired, audit).await {
             Ok(n) => Ok(n),
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict | StoreError::NotFound))) => Ok(0),
             Err(e) => Err(e),
@@ -172,9 +172,10 @@ impl Kms {
     }
 
     /// One automatic rotation of a key that is due, scheduling the next.
-    async fn rotate_automatically(&self, key: KeyRecord, now: i64) -> Result<bool, KmsError> {
+    async fn rotate_automatically(&self, key: KeyRecord, now: i64, audit: &[AuditEntry]) -> Result<bool, KmsError> {
         let period = i64::from(key.rotation_period_days.unwrap_or(365));
-        match self.add_version(key, now, RotationType::Automatic, Some(now.saturating_add(period * DAY_MS))).await {
+        let next = Some(now.saturating_add(period * DAY_MS));
+        match self.add_version(key, now, RotationType::Automatic, next, audit).await {
             Ok(k) => {
                 tracing::info!(key = %k.arn(), version = k.current_version, "key rotated automatically");
                 Ok(true)

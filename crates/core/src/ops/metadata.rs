@@ -11,21 +11,42 @@ use crate::{Caller, Kms};
 use trent_api::ops::*;
 
 impl Kms {
-    /// Reads a key (key id or ARN), applies `change` and stores it, retrying
-    /// from a fresh read when another writer got there first.
+    /// Reads a key (key id or ARN), applies `change` and stores it with the
+    /// call's audit event, retrying from a fresh read when another writer got
+    /// there first.
     pub(crate) async fn modify_key<T>(
         &self,
         caller: &Caller,
         key_ref: Option<&str>,
         access: &Access,
+        change: impl FnMut(&mut KeyRecord) -> Result<T, KmsError>,
+    ) -> Result<(KeyRecord, T), KmsError> {
+        self.modify_key_answering(caller, key_ref, access, change, |_, _| None::<Empty>).await
+    }
+
+    /// [`Kms::modify_key`] for a call whose event carries
+    /// `responseElements`: `answer` gives the response from the changed key.
+    pub(crate) async fn modify_key_answering<T, R: serde::Serialize>(
+        &self,
+        caller: &Caller,
+        key_ref: Option<&str>,
+        access: &Access,
         mut change: impl FnMut(&mut KeyRecord) -> Result<T, KmsError>,
+        answer: impl Fn(&KeyRecord, &T) -> Option<R>,
     ) -> Result<(KeyRecord, T), KmsError> {
         loop {
             let mut key = self.resolve_key(caller, key_ref.unwrap_or_default(), Names::KeyOnly, access).await?;
             let out = change(&mut key)?;
             key.revision += 1;
-            match self.store.update_key(&key).await {
-                Ok(()) => return Ok((key, out)),
+            let events = match answer(&key, &out) {
+                Some(response) => self.events_answering(caller, &response),
+                None => self.events(caller),
+            };
+            match self.store.update_key(&key, &events).await {
+                Ok(()) => {
+                    caller.audit.committed(&events);
+                    return Ok((key, out));
+                }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -7,6 +7,7 @@
 
 use super::lifecycle::DAY_MS;
 use super::{invalid_state, marker, page_size};
+use crate::audit::AuditEntry;
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
@@ -68,6 +69,7 @@ impl Kms {
         now: i64,
         rotation_type: RotationType,
         next_rotation_at: Option<i64>,
+        audit: &[AuditEntry],
     ) -> Result<KeyRecord, KmsError> {
         let version = key
             .current_version
@@ -89,7 +91,7 @@ impl Kms {
             key.next_rotation_at = next_rotation_at;
         }
         key.revision += 1;
-        self.store.add_key_version(&key, &record).await?;
+        self.store.add_key_version(&key, &record, audit).await?;
         Ok(key)
     }
 
@@ -195,6 +197,8 @@ impl Kms {
         }
         let arn = key.arn();
         let now = self.now();
+        let response = RotateKeyOnDemandResponse { key_id: Some(arn.clone()) };
+        let events = self.events_answering(caller, &response);
         let result = if key.origin == Origin::External {
             // Imported material rotates to the material imported with
             // ImportType NEW_KEY_MATERIAL.
@@ -208,14 +212,19 @@ impl Kms {
             next.current_version = pending.version;
             next.revision += 1;
             let rotated = KeyVersionRecord { rotation_type: Some(RotationType::OnDemand), created_at: now, ..pending };
-            self.store.put_key_versions(&next, &[rotated]).await.map(|()| next.current_version).map_err(KmsError::from)
+            self.store
+                .put_key_versions(&next, &[rotated], &events)
+                .await
+                .map(|()| next.current_version)
+                .map_err(KmsError::from)
         } else {
-            self.add_version(key, now, RotationType::OnDemand, None).await.map(|k| k.current_version)
+            self.add_version(key, now, RotationType::OnDemand, None, &events).await.map(|k| k.current_version)
         };
         match result {
             Ok(version) => {
+                caller.audit.committed(&events);
                 tracing::info!(key = %arn, version, "key rotated on demand");
-                Ok(RotateKeyOnDemandResponse { key_id: Some(arn) })
+                Ok(response)
             }
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
                 Err(KmsError::Conflict(format!("{arn} is being changed by another request. Try again.")))
