@@ -82,6 +82,12 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) 
         }
         SealParams::Passphrase(_) => println!("  seal: passphrase (Argon2id)"),
     }
+    if trent_core::audit::Auditor::DISCARDS {
+        println!();
+        println!("  WARNING: BENCHMARK BUILD (feature bench-discard-audit). The audit events of");
+        println!("  reads and cryptographic operations are DISCARDED. Never run this build for real.");
+        tracing::warn!("benchmark build: audit events of reads and cryptographic operations are discarded");
+    }
     if let Some(c) = &opened.bootstrap {
         println!();
         println!("  Bootstrap identity created (first start):");

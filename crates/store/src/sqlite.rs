@@ -47,7 +47,20 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections (WAL lets them read while the writer commits),
+    /// so a request's reads never wait behind another's commit and its
+    /// fsync; `None` for an in-memory database, which the writer reads.
+    readers: Option<Arc<Readers>>,
 }
+
+/// A pool of read-only connections to the database file, opened on demand.
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle read connections kept; more are opened when more reads run at once.
+const MAX_IDLE_READERS: usize = 8;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,7 +73,9 @@ impl SqliteStore {
     /// schema up to date.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = Connection::open(path).map_err(backend)?;
-        Self::init(conn, true)
+        let mut store = Self::init(conn, true)?;
+        store.readers = Some(Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) }));
+        Ok(store)
     }
 
     /// A private in-memory database (for tests).
@@ -82,10 +97,45 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
             .map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), readers: None })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs a read-only `f` on the blocking pool with a read connection
+    /// (the writer's, for an in-memory database).
+    async fn with_read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let Some(readers) = self.readers.clone() else {
+            return self.with(f).await;
+        };
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+            let mut conn = match idle {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(
+                        &readers.path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .map_err(backend)?;
+                    c.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+                    c
+                }
+            };
+            let out = f(&mut conn);
+            let mut idle = readers.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// Runs `f` with the writer connection on the blocking pool.
     async fn with<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -434,7 +484,7 @@ fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()
 #[async_trait]
 impl Store for SqliteStore {
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
-        self.with(|c| {
+        self.with_read(|c| {
             let mut st =
                 c.prepare_cached("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id").map_err(backend)?;
             let rows = st
@@ -465,7 +515,7 @@ impl Store for SqliteStore {
     }
 
     async fn count_accounts(&self) -> StoreResult<u64> {
-        self.with(|c| {
+        self.with_read(|c| {
             let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)?;
             Ok(n.max(0) as u64)
         })
@@ -498,7 +548,7 @@ impl Store for SqliteStore {
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
         let id = id.clone();
-        self.with(move |c| {
+        self.with_read(move |c| {
             c.query_row("SELECT created_at, operator FROM accounts WHERE id = ?1", params![id.as_str()], |r| {
                 Ok(AccountRecord { id: id.clone(), created_at: r.get(0)?, operator: r.get(1)? })
             })
@@ -510,7 +560,7 @@ impl Store for SqliteStore {
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
         let id = id.clone();
-        self.with(move |c| {
+        self.with_read(move |c| {
             c.query_row(
                 "SELECT id, account, principal, wrapped_secret, created_at FROM access_keys WHERE id = ?1",
                 params![id.as_str()],
@@ -550,7 +600,7 @@ impl Store for SqliteStore {
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"
@@ -565,7 +615,7 @@ impl Store for SqliteStore {
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let (scope, after) = (scope.clone(), after.map(|a| a.as_str().to_owned()).unwrap_or_default());
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4"
@@ -610,7 +660,7 @@ impl Store for SqliteStore {
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
         let key_id = key_id.clone();
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {VERSION_COLUMNS} FROM key_versions \
@@ -625,7 +675,7 @@ impl Store for SqliteStore {
     }
 
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE \
@@ -694,7 +744,7 @@ impl Store for SqliteStore {
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.with(move |c| {
+        self.with_read(move |c| {
             c.query_row(
                 "SELECT 1 FROM destroyed_keys WHERE id = ?1 AND account = ?2 AND region = ?3",
                 params![id.as_str(), scope.account.as_str(), scope.region.as_str()],
@@ -709,7 +759,7 @@ impl Store for SqliteStore {
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
         let key_id = key_id.clone();
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {VERSION_COLUMNS} FROM key_versions \
@@ -744,7 +794,7 @@ impl Store for SqliteStore {
 
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
         let (scope, name) = (scope.clone(), name.clone());
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(
                     "SELECT account, region, name, target, created_at, updated_at FROM aliases \
@@ -810,7 +860,7 @@ impl Store for SqliteStore {
         let scope = scope.clone();
         let target = target.map(|t| t.as_str().to_owned());
         let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(
                     "SELECT account, region, name, target, created_at, updated_at FROM aliases \
@@ -857,7 +907,7 @@ impl Store for SqliteStore {
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
         let key_id = key_id.as_str().to_owned();
         let after = after.unwrap_or_default().to_owned();
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND grant_id > ?2 ORDER BY grant_id LIMIT ?3"
@@ -878,7 +928,7 @@ impl Store for SqliteStore {
         let principal = principal.to_owned();
         let (after_key, after_id) =
             after.map_or((String::new(), String::new()), |(k, g)| (k.as_str().to_owned(), g.to_owned()));
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = ?1 AND (key_id, grant_id) > (?2, ?3) \
@@ -925,7 +975,7 @@ impl Store for SqliteStore {
     async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
         // Past every storable seq there is nothing.
         let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
@@ -947,7 +997,7 @@ impl Store for SqliteStore {
                 AuditParam::Bool(b) => Value::Integer(i64::from(b)),
             })
             .collect();
-        self.with(move |c| {
+        self.with_read(move |c| {
             let mut st = c.prepare_cached(&sql).map_err(backend)?;
             let rows = st.query_map(params_from_iter(values), audit_row).map_err(backend)?;
             rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect()
@@ -956,7 +1006,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
-        self.with(|c| audit_head(c)).await
+        self.with_read(|c| audit_head(c)).await
     }
 
     async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
@@ -970,7 +1020,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
-        self.with(|c| {
+        self.with_read(|c| {
             let mut st = c
                 .prepare_cached("SELECT seq, hash, created_at, signature FROM audit_checkpoints ORDER BY seq")
                 .map_err(backend)?;
