@@ -633,7 +633,7 @@ def main():
         err = cli_error(ep, "create-key", "--key-spec", "SM2", "--key-usage", "SIGN_VERIFY")
         assert "UnsupportedOperationException" in err, err
 
-    @check("aws cloudtrail lookup-events and boto3 CloudTrail read the audit trail")
+    @check("aws cloudtrail lookup-events, boto3 CloudTrail and GetKeyLastUsage read the audit trail")
     def _():
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
@@ -659,6 +659,12 @@ def main():
         )
         names = [e["EventName"] for page in pages for e in page["Events"]]
         assert names[-1] == "CreateKey" and "Encrypt" in names and "Decrypt" in names, names
+        usage = kms.get_key_last_usage(KeyId=state["key"])
+        assert usage["KeyLastUsage"]["Operation"] in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
+                                                      "GenerateDataKeyWithoutPlaintext"), usage
+        event = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
+                                                    "AttributeValue": usage["KeyLastUsage"]["CloudTrailEventId"]}])
+        assert event["Events"][0]["EventName"] == usage["KeyLastUsage"]["Operation"], event
         try:
             ct.lookup_events(MaxResults=51)
             raise AssertionError("MaxResults 51 accepted")

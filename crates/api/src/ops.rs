@@ -1231,3 +1231,38 @@ shape!(
         encapsulation_algorithm: EncapsulationAlgorithm,
     }
 );
+
+shape!(
+    /// GetKeyLastUsage input.
+    request GetKeyLastUsageRequest {
+        /// Key id or key ARN.
+        key_id: String,
+    }
+);
+shape!(
+    /// GetKeyLastUsage output.
+    response GetKeyLastUsageResponse {
+        /// Key id.
+        key_id: String,
+        /// The last successful cryptographic operation (an empty object when
+        /// there was none since tracking began).
+        key_last_usage: KeyLastUsage,
+        /// Since when usage is known.
+        tracking_start_date: Timestamp,
+        /// When the key was created.
+        key_creation_date: Timestamp,
+    }
+);
+shape!(
+    /// The last successful cryptographic use of a key.
+    response KeyLastUsage {
+        /// The operation (Encrypt, Decrypt, Sign, …).
+        operation: String,
+        /// When.
+        timestamp: Timestamp,
+        /// The `eventID` of its audit event.
+        cloud_trail_event_id: String,
+        /// Its request id.
+        kms_request_id: String,
+    }
+);

@@ -507,6 +507,12 @@ impl Validate for DisableKeyRotationRequest {
     }
 }
 
+impl Validate for GetKeyLastUsageRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+    }
+}
+
 impl Validate for GetKeyRotationStatusRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());

@@ -203,6 +203,7 @@ operations! {
     "ListRetirableGrants" => list_retirable_grants,
     "RetireGrant" => retire_grant,
     "RevokeGrant" => revoke_grant,
+    "GetKeyLastUsage" => get_key_last_usage,
 }
 
 /// Operations of the KMS API that Trent does not implement yet: they answer
@@ -217,7 +218,6 @@ pub(crate) const NOT_YET: &[&str] = &[
     "ReplicateKey",
     "UpdateCustomKeyStore",
     "UpdatePrimaryRegion",
-    "GetKeyLastUsage",
 ];
 
 #[cfg(test)]

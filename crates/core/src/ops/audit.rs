@@ -1,13 +1,41 @@
 //! Reading and checking the audit trail: CloudTrail's LookupEvents, the
 //! operator's trail reads and verification, and the scheduler's signed
-//! checkpoints. Appending is [`crate::Kms::record_event`].
+//! checkpoints, and GetKeyLastUsage (answered from the trail). Appending is
+//! [`crate::Kms::record_event`].
 
 use crate::audit::{verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyReport};
+use crate::authz::Access;
 use crate::error::KmsError;
+use crate::kms::Names;
 use crate::{Caller, Kms};
 use trent_api::cloudtrail::{Event, LookupEventsRequest, LookupEventsResponse, Resource};
+use trent_api::ops::{GetKeyLastUsageRequest, GetKeyLastUsageResponse, KeyLastUsage};
 use trent_api::time::Timestamp;
 use trent_api::ErrorCode;
+
+/// The operations GetKeyLastUsage tracks (AWS's
+/// `KeyLastUsageTrackingOperation`).
+const TRACKED: &[&str] = &[
+    "Decrypt",
+    "DeriveSharedSecret",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "ReEncrypt",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+    "Encapsulate",
+    "Decapsulate",
+];
+
+/// Most of a key's newest events GetKeyLastUsage reads back through: a key
+/// whose last this-many events are all failures or management calls is
+/// reported as unused since tracking began.
+const LAST_USAGE_SCAN: usize = 10_000;
 
 /// Prefix of LookupEvents page tokens (the rest is the seq to continue
 /// below).
@@ -18,6 +46,61 @@ fn lookup_error(code: ErrorCode, message: &str) -> KmsError {
 }
 
 impl Kms {
+    /// GetKeyLastUsage: the key's newest successful cryptographic operation,
+    /// read back from the audit trail (newest first, by the trail's index of
+    /// key ARNs).
+    pub async fn get_key_last_usage(
+        &self,
+        caller: &Caller,
+        req: GetKeyLastUsageRequest,
+    ) -> Result<GetKeyLastUsageResponse, KmsError> {
+        let access = Access::new("kms:GetKeyLastUsage");
+        let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        let arn = key.arn();
+        let mut before_seq = None;
+        let mut scanned = 0;
+        let mut last = None;
+        'scan: while scanned < LAST_USAGE_SCAN {
+            let query = AuditQuery {
+                attribute: Some(LookupAttribute::ResourceName(arn.clone())),
+                before_seq,
+                limit: 200,
+                ..AuditQuery::default()
+            };
+            let page = self.store.lookup_audit(&query).await?;
+            if page.is_empty() {
+                break;
+            }
+            for r in page {
+                scanned += 1;
+                before_seq = Some(r.seq);
+                if TRACKED.contains(&r.entry.event_name.as_str()) {
+                    let record: serde_json::Value = serde_json::from_str(&r.entry.record).unwrap_or_default();
+                    if record.get("errorCode").is_none() {
+                        last = Some((r.entry, record));
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        let usage = match last {
+            Some((e, record)) => KeyLastUsage {
+                operation: Some(e.event_name),
+                timestamp: Some(Timestamp::from_millis(e.event_time)),
+                cloud_trail_event_id: Some(e.event_id),
+                kms_request_id: record.get("requestID").and_then(|v| v.as_str()).map(str::to_owned),
+            },
+            None => KeyLastUsage::default(),
+        };
+        Ok(GetKeyLastUsageResponse {
+            key_id: Some(key.id.to_string()),
+            key_last_usage: Some(usage),
+            // Trent records every call from a key's creation on.
+            tracking_start_date: Some(Timestamp::from_millis(key.created_at)),
+            key_creation_date: Some(Timestamp::from_millis(key.created_at)),
+        })
+    }
+
     /// CloudTrail LookupEvents over the caller's account's events, newest
     /// first.
     pub async fn lookup_events(

@@ -342,3 +342,46 @@ async fn unwritable_audit_fails_every_request() {
     assert_eq!(get(&s, "/ready").await.0, 200);
     assert_eq!(s.state.kms().verify_audit().await.unwrap().tamper, None);
 }
+
+#[tokio::test]
+async fn get_key_last_usage_reads_the_trail() {
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let a = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    let b = kms.create_key().send().await.unwrap().key_metadata.unwrap();
+    let fresh = kms.get_key_last_usage().key_id(&a.key_id).send().await.unwrap();
+    assert_eq!(fresh.key_id(), Some(a.key_id.as_str()));
+    assert!(fresh.key_last_usage().unwrap().operation().is_none(), "an empty object: never used");
+    assert_eq!(fresh.key_creation_date(), a.creation_date.as_ref());
+    assert_eq!(fresh.tracking_start_date(), a.creation_date.as_ref());
+
+    let blob = kms.encrypt().key_id(&a.key_id).plaintext(Blob::new("x")).send().await.unwrap().ciphertext_blob.unwrap();
+    let dec = kms.decrypt().ciphertext_blob(blob.clone()).send().await.unwrap();
+    let decrypt_request = dec.request_id().unwrap().to_owned();
+    // Failures and management calls do not count.
+    kms.decrypt().ciphertext_blob(blob.clone()).encryption_context("k", "v").send().await.unwrap_err();
+    kms.describe_key().key_id(&a.key_id).send().await.unwrap();
+    let usage = kms.get_key_last_usage().key_id(key_arn(&a)).send().await.unwrap();
+    let last = usage.key_last_usage().unwrap();
+    assert_eq!(last.operation().map(|o| o.as_str()), Some("Decrypt"));
+    assert_eq!(last.kms_request_id(), Some(decrypt_request.as_str()));
+    let trail = events(&s).await;
+    let decrypt_event = trail.iter().find(|e| e["requestID"] == decrypt_request.as_str()).unwrap();
+    assert_eq!(last.cloud_trail_event_id(), decrypt_event["eventID"].as_str());
+    assert!(last.timestamp().is_some());
+
+    // ReEncrypt counts for both keys.
+    kms.re_encrypt().ciphertext_blob(blob).destination_key_id(&b.key_id).send().await.unwrap();
+    for k in [&a, &b] {
+        let u = kms.get_key_last_usage().key_id(&k.key_id).send().await.unwrap();
+        assert_eq!(u.key_last_usage().unwrap().operation().map(|o| o.as_str()), Some("ReEncrypt"));
+    }
+    // Aliases are not accepted, as in AWS.
+    kms.create_alias().alias_name("alias/last").target_key_id(&a.key_id).send().await.unwrap();
+    let e = kms.get_key_last_usage().key_id("alias/last").send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("NotFoundException"));
+}
+
+fn key_arn(k: &aws_sdk_kms::types::KeyMetadata) -> String {
+    k.arn.clone().unwrap()
+}
