@@ -95,6 +95,8 @@ impl Validate for VerifyAuditTrailRequest {
 pub struct VerifyAuditTrailResponse {
     /// Records read and found intact.
     pub records: u64,
+    /// Seq of the first record kept (above 1 after retention pruned).
+    pub first_seq: u64,
     /// Seq of the last intact record.
     pub last_seq: u64,
     /// Checkpoints checked.

@@ -132,6 +132,7 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
     let r = kms.verify_audit().await.map_err(|e| e.to_string())?;
     let mut out = json!({
         "Records": r.records,
+        "FirstSeq": r.first_seq,
         "LastSeq": r.last_seq,
         "Checkpoints": r.checkpoints,
         "PublicKey": hex::encode(kms.audit_public_key()),

@@ -786,6 +786,9 @@ pub enum Tamper {
 pub struct VerifyReport {
     /// Records read.
     pub records: u64,
+    /// Seq of the first record kept (above 1 when retention pruned the
+    /// older ones).
+    pub first_seq: u64,
     /// Seq of the last record.
     pub last_seq: u64,
     /// Checkpoints checked.
@@ -798,7 +801,8 @@ pub struct VerifyReport {
 /// by `public_key`).
 pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<VerifyReport> {
     let checkpoints = store.audit_checkpoints().await?;
-    let mut report = VerifyReport { records: 0, last_seq: 0, checkpoints: checkpoints.len() as u64, tamper: None };
+    let mut report =
+        VerifyReport { records: 0, first_seq: 1, last_seq: 0, checkpoints: checkpoints.len() as u64, tamper: None };
     for cp in &checkpoints {
         if !verify_checkpoint(public_key, cp.seq, &cp.hash, cp.created_at, &cp.signature) {
             report.tamper = Some(Tamper::BadCheckpoint { seq: cp.seq });
@@ -813,6 +817,15 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
             break;
         }
         for r in page {
+            // A trail pruned by retention starts after a checkpoint, which
+            // anchors its first record.
+            if last_seq == 0 && r.seq > 1 {
+                if let Some(anchor) = by_seq.get(&(r.seq - 1)) {
+                    last_seq = anchor.seq;
+                    last_hash = anchor.hash;
+                    report.first_seq = r.seq;
+                }
+            }
             // The link to the previous record first: a record moved from
             // elsewhere also fails its own hash (which covers its seq), but
             // what happened is a reordering.

@@ -21,11 +21,13 @@ use zeroize::Zeroizing;
 pub struct KmsOptions {
     /// Maximum number of unwrapped backing keys kept in memory.
     pub backing_key_cache_capacity: usize,
+    /// Days audit records are kept; `None` keeps them forever.
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Default for KmsOptions {
     fn default() -> Self {
-        KmsOptions { backing_key_cache_capacity: 100_000 }
+        KmsOptions { backing_key_cache_capacity: 100_000, audit_retention_days: None }
     }
 }
 
@@ -46,6 +48,8 @@ pub struct Kms {
     checkpoint_signer: CheckpointSigner,
     /// The seq of the last checkpoint this node signed.
     pub(crate) last_checkpoint: std::sync::atomic::AtomicU64,
+    /// Days audit records are kept (`None`: forever).
+    pub(crate) audit_retention_days: Option<u32>,
 }
 
 /// How long a node stays unready after a failed audit append.
@@ -136,6 +140,7 @@ impl Kms {
             auditor,
             checkpoint_signer,
             last_checkpoint: Default::default(),
+            audit_retention_days: options.audit_retention_days,
         })
     }
 

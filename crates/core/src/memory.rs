@@ -381,4 +381,12 @@ impl Store for InMemoryStore {
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
         Ok(self.lock().checkpoints.values().cloned().collect())
     }
+
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
+        let mut g = self.lock();
+        let before = g.audit.len();
+        g.audit.retain(|r| r.seq > through);
+        g.checkpoints.retain(|seq, _| *seq >= through);
+        Ok((before - g.audit.len()) as u64)
+    }
 }

@@ -165,4 +165,9 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()>;
     /// Every checkpoint, in seq order.
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>>;
+    /// Retention: deletes the records with seq up to `through` and the
+    /// checkpoints before it, keeping the checkpoint at `through` (the
+    /// anchor the rest of the chain verifies from; the caller names a seq
+    /// that has one). Returns how many records went.
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64>;
 }

@@ -26,6 +26,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(KmsOptions::default()).await
+}
+
+async fn world_with(options: KmsOptions) -> World {
     let store = Arc::new(InMemoryStore::new());
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let kms = Kms::with_root_key(
@@ -33,7 +37,7 @@ async fn world() -> World {
         Arc::new(AwsLcProvider::new()),
         clock.clone(),
         RootKey::new(SecretKey::from_bytes([9; 32])),
-        KmsOptions::default(),
+        options,
     )
     .await
     .unwrap();
@@ -195,4 +199,27 @@ async fn scheduled_jobs_commit_with_their_service_events() {
     assert_eq!(deletions[0]["userIdentity"]["invokedBy"], "kms.amazonaws.com");
     assert_eq!(deletions[0]["recipientAccountId"], ACCOUNT);
     assert_eq!(w.kms.verify_audit().await.unwrap().tamper, None);
+}
+
+#[tokio::test]
+async fn retention_prunes_old_records_and_the_trail_still_verifies() {
+    let w = world_with(KmsOptions { audit_retention_days: Some(2), ..KmsOptions::default() }).await;
+    let create = || async {
+        let c = caller("CreateKey", json!({}));
+        w.kms.create_key(&c, CreateKeyRequest::default()).await.unwrap();
+    };
+    create().await;
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint at 2
+    w.clock.advance(DAY);
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint at 3; nothing old enough yet
+    assert_eq!(w.store.audit_records(0, 100).await.unwrap().len(), 3);
+    w.clock.advance(DAY + 1);
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint 2 is past the period: records 1..2 go
+    let kept: Vec<u64> = w.store.audit_records(0, 100).await.unwrap().iter().map(|r| r.seq).collect();
+    assert_eq!(kept, [3, 4]);
+    let r = w.kms.verify_audit().await.unwrap();
+    assert_eq!((r.first_seq, r.last_seq, r.tamper), (3, 4, None));
 }

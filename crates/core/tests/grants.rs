@@ -45,7 +45,7 @@ async fn setup() -> (Kms, String) {
         Arc::new(AwsLcProvider::new()),
         Arc::new(ManualClock::new(1_700_000_000_000)),
         RootKey::new(SecretKey::from_bytes([5u8; 32])),
-        KmsOptions { backing_key_cache_capacity: 8 },
+        KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
     )
     .await
     .unwrap();

@@ -37,7 +37,7 @@ async fn kms() -> Kms {
         Arc::new(AwsLcProvider::new()),
         Arc::new(ManualClock::new(1_700_000_000_000)),
         RootKey::new(SecretKey::from_bytes([3u8; 32])),
-        KmsOptions { backing_key_cache_capacity: 8 },
+        KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
     )
     .await
     .unwrap()

@@ -32,7 +32,7 @@ async fn world() -> World {
         Arc::new(AwsLcProvider::new()),
         clock.clone(),
         RootKey::new(SecretKey::from_bytes([7u8; 32])),
-        KmsOptions { backing_key_cache_capacity: 8 },
+        KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
     )
     .await
     .unwrap();

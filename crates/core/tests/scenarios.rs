@@ -42,7 +42,7 @@ async fn world_with(store: Arc<InMemoryStore>, root: [u8; 32]) -> Result<World, 
         Arc::new(AwsLcProvider::new()),
         Arc::new(ManualClock::new(1_700_000_000_000)),
         RootKey::new(SecretKey::from_bytes(root)),
-        KmsOptions { backing_key_cache_capacity: 4 },
+        KmsOptions { backing_key_cache_capacity: 4, ..KmsOptions::default() },
     )
     .await?;
     Ok(World { kms, alice: caller("111122223333", "us-east-1") })

@@ -43,6 +43,8 @@ pub struct Config {
     pub key_cache_capacity: Option<usize>,
     /// `scheduler_interval_secs`: seconds between scheduler passes (default 60).
     pub scheduler_interval_secs: Option<u64>,
+    /// `audit_retention_days`: days audit records are kept (default: forever).
+    pub audit_retention_days: Option<u64>,
     /// `log`: a tracing filter (`info`, `trent=debug`, …).
     pub log: Option<String>,
     /// `bootstrap_account_id`: the first account's id (12 digits).
@@ -67,6 +69,7 @@ impl fmt::Debug for Config {
             .field("max_clock_skew_secs", &self.max_clock_skew_secs)
             .field("key_cache_capacity", &self.key_cache_capacity)
             .field("scheduler_interval_secs", &self.scheduler_interval_secs)
+            .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
@@ -115,6 +118,7 @@ impl Config {
             key_cache_capacity: parse_u64("TRENT_KEY_CACHE_CAPACITY")?
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             scheduler_interval_secs: parse_u64("TRENT_SCHEDULER_INTERVAL_SECS")?,
+            audit_retention_days: parse_u64("TRENT_AUDIT_RETENTION_DAYS")?,
             log: s("TRENT_LOG"),
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
@@ -138,6 +142,7 @@ impl Config {
             max_clock_skew_secs,
             key_cache_capacity,
             scheduler_interval_secs,
+            audit_retention_days,
             log,
             bootstrap_account_id,
             bootstrap_access_key_id,
@@ -203,8 +208,14 @@ impl Config {
         if interval == 0 || interval > 86_400 {
             return Err(ConfigError("scheduler_interval_secs must be between 1 and 86400".into()));
         }
+        let audit_retention_days = match self.audit_retention_days {
+            None => None,
+            Some(d @ 1..=36_500) => u32::try_from(d).ok(),
+            Some(_) => return Err(ConfigError("audit_retention_days must be between 1 and 36500".into())),
+        };
         Ok(ServerParams {
             listen,
+            audit_retention_days,
             data_dir,
             store,
             seal,
@@ -267,6 +278,8 @@ pub struct ServerParams {
     pub key_cache_capacity: usize,
     /// Time between scheduler passes (key deletion, automatic rotation).
     pub scheduler_interval: std::time::Duration,
+    /// Days audit records are kept (`None`: forever).
+    pub audit_retention_days: Option<u32>,
     /// Tracing filter.
     pub log: String,
     /// Bootstrap account id.
@@ -288,6 +301,7 @@ impl fmt::Debug for ServerParams {
             .field("max_clock_skew", &self.max_clock_skew)
             .field("key_cache_capacity", &self.key_cache_capacity)
             .field("scheduler_interval", &self.scheduler_interval)
+            .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)

@@ -72,6 +72,7 @@ pub(crate) async fn admin_dispatch(
                 let report = kms.verify_audit_trail(caller).await?;
                 Ok(VerifyAuditTrailResponse {
                     records: report.records,
+                    first_seq: report.first_seq,
                     last_seq: report.last_seq,
                     checkpoints: report.checkpoints,
                     public_key: hex::encode(kms.audit_public_key()),

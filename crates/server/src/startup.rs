@@ -114,7 +114,10 @@ pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(K
             Box::new(PassphraseSeal::new(p.clone(), dir.join("seal.salt"), Argon2Params::default()))
         }
     };
-    let opts = KmsOptions { backing_key_cache_capacity: params.key_cache_capacity };
+    let opts = KmsOptions {
+        backing_key_cache_capacity: params.key_cache_capacity,
+        audit_retention_days: params.audit_retention_days,
+    };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
     Ok((kms, seal.kind()))
 }

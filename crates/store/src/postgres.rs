@@ -899,4 +899,15 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
+        let through = seq_param(through)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute("DELETE FROM audit_resources WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        let n = tx.execute("DELETE FROM audit_events WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        tx.execute("DELETE FROM audit_checkpoints WHERE seq < $1", &[&through]).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
+    }
 }

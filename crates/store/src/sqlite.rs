@@ -1037,6 +1037,19 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
+        let through = seq_param(through)?;
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            tx.execute("DELETE FROM audit_resources WHERE seq <= ?1", params![through]).map_err(backend)?;
+            let n = tx.execute("DELETE FROM audit_events WHERE seq <= ?1", params![through]).map_err(backend)?;
+            tx.execute("DELETE FROM audit_checkpoints WHERE seq < ?1", params![through]).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(n as u64)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

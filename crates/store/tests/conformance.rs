@@ -745,6 +745,32 @@ async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {
+    let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
+    let records = s.append_audit(&entries).await?;
+    let cp = |r: &trent_core::audit::AuditRecord| AuditCheckpoint {
+        seq: r.seq,
+        hash: r.hash,
+        created_at: 1_700_000_000_000,
+        signature: vec![1; 64],
+    };
+    for r in [&records[0], &records[1], &records[3]] {
+        s.insert_audit_checkpoint(&cp(r)).await?;
+    }
+    assert_eq!(s.prune_audit(2).await?, 2);
+    let kept: Vec<u64> = s.audit_records(0, 100).await?.iter().map(|r| r.seq).collect();
+    assert_eq!(kept, [3, 4, 5]);
+    // The anchor at 2 stays, the checkpoint before it goes.
+    let cps: Vec<u64> = s.audit_checkpoints().await?.iter().map(|c| c.seq).collect();
+    assert_eq!(cps, [2, 4]);
+    assert_eq!(s.audit_head().await?.map(|h| h.0), Some(5));
+    // Appends go on from the head; pruning again removes nothing more.
+    s.append_audit(&[audit_entry(6)]).await?;
+    assert_eq!(s.audit_head().await?.map(|h| h.0), Some(6));
+    assert_eq!(s.prune_audit(2).await?, 0);
+    Ok(())
+}
+
 /// The event a change of kind `name` records: its own event id and record
 /// bytes for each `n`, so every link of the chain hashes different bytes.
 fn change_event(name: &str, n: u32) -> AuditEntry {
@@ -1084,6 +1110,7 @@ macro_rules! conformance {
                 audit_lookup_agrees_with_the_reference,
                 concurrent_audit_appends_form_one_chain,
                 audit_checkpoints_keep_the_first,
+                audit_retention_prunes_up_to_an_anchor,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,

@@ -348,3 +348,21 @@ fn queries_match_as_documented() {
     let later = AuditQuery { start: Some(r.entry.event_time + 1), limit: 10, ..Default::default() };
     assert!(!later.matches(&r));
 }
+
+#[tokio::test]
+async fn a_pruned_trail_verifies_from_its_anchor() {
+    let (store, s) = trail(10).await;
+    for seq in [4u64, 7] {
+        let hash = store.audit_records(seq - 1, 1).await.unwrap()[0].hash;
+        let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+        store.insert_audit_checkpoint(&cp).await.unwrap();
+    }
+    assert_eq!(store.prune_audit(4).await.unwrap(), 4);
+    let r = verify_chain(store.as_ref(), &s.public_key()).await.unwrap();
+    assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (6, 5, 10, None));
+    // Without its anchor, the missing start is reported.
+    store.tamper_audit(|t| {
+        t.remove(0);
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Removed { first: 1, last: 5 }));
+}

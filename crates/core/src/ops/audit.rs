@@ -229,6 +229,25 @@ impl Kms {
         Ok(verify_chain(self.store.as_ref(), &self.audit_public_key()).await?)
     }
 
+    /// Retention: deletes the records older than the retention period, up
+    /// to the newest checkpoint signed before its start, which stays as the
+    /// anchor of what remains. Returns how many records went.
+    pub async fn prune_audit_trail(&self) -> Result<u64, KmsError> {
+        let Some(days) = self.audit_retention_days else {
+            return Ok(0);
+        };
+        let cutoff = self.now().saturating_sub(i64::from(days).saturating_mul(86_400_000));
+        let checkpoints = self.store.audit_checkpoints().await?;
+        let Some(through) = checkpoints.iter().filter(|c| c.created_at < cutoff).map(|c| c.seq).max() else {
+            return Ok(0);
+        };
+        let pruned = self.store.prune_audit(through).await?;
+        if pruned > 0 {
+            tracing::info!(through, pruned, days, "audit records past the retention period deleted");
+        }
+        Ok(pruned)
+    }
+
     /// Signs a checkpoint at the head of the trail when records were
     /// appended since the last one this node signed; returns its seq.
     pub async fn audit_checkpoint(&self) -> Result<Option<u64>, KmsError> {

@@ -143,6 +143,10 @@ impl Kms {
             report.failed += 1;
             tracing::error!(error = %e, "audit checkpoint failed");
         }
+        if let Err(e) = self.prune_audit_trail().await {
+            report.failed += 1;
+            tracing::error!(error = %e, "audit retention pass failed");
+        }
         Ok(report)
     }
 
