@@ -288,4 +288,28 @@ async fn three_processes_on_postgresql_survive_a_kill_9() {
         n.child.kill().unwrap();
         n.child.wait().unwrap();
     }
+    // Every acknowledged Encrypt left its event, and the nodes' appends form
+    // one chain that verifies offline against the stopped deployment.
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["admin", "audit", "verify", "--store", &url])
+        .env("TRENT_KEY_FILE", &key_file_s)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{report} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.get("Problem").is_none(), "{report}");
+    let (pg, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    let conn_task = tokio::spawn(conn);
+    let row = pg
+        .query_one(
+            "SELECT count(*) FROM audit_events WHERE event_name = 'Encrypt' AND record NOT LIKE '%\"errorCode\"%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let encrypt_events: i64 = row.get(0);
+    assert!(encrypt_events >= acked.len() as i64, "{encrypt_events} events for {} acknowledged", acked.len());
+    assert_eq!(report["Records"].as_u64().unwrap(), report["LastSeq"].as_u64().unwrap());
+    drop(pg);
+    let _ = conn_task.await;
 }
