@@ -214,8 +214,9 @@ pub struct EventDraft {
     pub source_ip: Option<std::net::IpAddr>,
     /// `userAgent`.
     pub user_agent: Option<String>,
-    /// The request body as parsed JSON (`None` if it was not JSON).
-    pub request: Option<Value>,
+    /// `requestParameters`: the allowed members of the request body
+    /// ([`request_parameters`]); `Null` when there are none.
+    pub request_parameters: Value,
 }
 
 /// How a call ended, for its event.
@@ -347,6 +348,42 @@ fn camel(name: &str) -> String {
     }
 }
 
+/// `requestParameters` of a request body: its [`REQUEST_MEMBERS`], camelCased
+/// as CloudTrail writes them; `Null` when the body is not a JSON object or
+/// has none. Members left out are skipped by the parser without being
+/// copied, so a plaintext in the body is never copied here.
+pub fn request_parameters(body: &[u8]) -> Value {
+    struct Allowed(Map<String, Value>);
+    impl<'de> serde::Deserialize<'de> for Allowed {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Allowed;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Allowed, A::Error> {
+                    let mut out = Map::new();
+                    while let Some(k) = map.next_key::<String>()? {
+                        if REQUEST_MEMBERS.contains(&k.as_str()) {
+                            let v: Value = map.next_value()?;
+                            out.insert(camel(&k), camelize(&k, &v));
+                        } else {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Allowed(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    match serde_json::from_slice::<Allowed>(body) {
+        Ok(Allowed(m)) if !m.is_empty() => Value::Object(m),
+        _ => Value::Null,
+    }
+}
+
 /// Renders wire members as CloudTrail does (camelCase names), keeping only
 /// `allowed` members at the top level. Maps of the caller's own keys
 /// (encryption contexts) are copied as they are.
@@ -466,10 +503,7 @@ impl EventDraft {
             record.insert("errorCode".into(), json!(code));
             record.insert("errorMessage".into(), json!(message));
         }
-        record.insert(
-            "requestParameters".into(),
-            self.request.as_ref().map(|r| elements(r, REQUEST_MEMBERS)).unwrap_or(Value::Null),
-        );
+        record.insert("requestParameters".into(), self.request_parameters.clone());
         let response = match outcome.response {
             Some(r) if has_response_elements(&self.operation) => elements(r, RESPONSE_MEMBERS),
             _ => Value::Null,

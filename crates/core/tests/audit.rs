@@ -61,7 +61,7 @@ fn caller(operation: &str, request: Value) -> Caller {
         },
         source_ip: None,
         user_agent: None,
-        request: Some(request),
+        request_parameters: trent_core::audit::request_parameters(request.to_string().as_bytes()),
     };
     Caller {
         principal: account.root_arn(),

@@ -244,8 +244,15 @@ impl Api {
 /// an unauthenticated request.
 const MAX_ECHO: usize = 128;
 
+/// Longest `userAgent` kept in an audit event.
+const MAX_USER_AGENT: usize = 1024;
+
 fn clip(s: &str) -> &str {
-    match s.char_indices().nth(MAX_ECHO) {
+    clip_to(s, MAX_ECHO)
+}
+
+fn clip_to(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,
     }
@@ -271,8 +278,12 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
         region,
         identity,
         source_ip: source_ip(&parts),
-        user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-        request: serde_json::from_slice(body).ok(),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
+        request_parameters: trent_core::audit::request_parameters(body),
     };
     let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
         Ok(body) => match authenticate(state, &parts, &body, api.service()).await {

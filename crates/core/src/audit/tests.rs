@@ -22,7 +22,7 @@ fn draft(op: &str, request: Option<&Value>) -> EventDraft {
         identity: principal(),
         source_ip: Some(std::net::IpAddr::from([127, 0, 0, 1])),
         user_agent: Some("aws-cli/2".into()),
-        request: request.cloned(),
+        request_parameters: request.map_or(Value::Null, |r| request_parameters(r.to_string().as_bytes())),
     }
 }
 
@@ -365,4 +365,16 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
         t.remove(0);
     });
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Removed { first: 1, last: 5 }));
+}
+
+#[test]
+fn request_parameters_skip_what_they_leave_out() {
+    let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Plaintext":"x"},"Tags":[{"TagKey":"a","TagValue":"b"}]}"#;
+    assert_eq!(
+        request_parameters(body),
+        json!({"keyId": "k", "encryptionContext": {"Plaintext": "x"}, "tags": [{"tagKey": "a", "tagValue": "b"}]})
+    );
+    assert_eq!(request_parameters(br#"{"Plaintext":"c2VjcmV0"}"#), Value::Null);
+    assert_eq!(request_parameters(b"not json"), Value::Null);
+    assert_eq!(request_parameters(b"[1,2]"), Value::Null);
 }
