@@ -12,6 +12,11 @@ pub enum AdminCommand {
     /// Verify, tail and export the audit trail.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Write an encrypted backup of the whole deployment (while it runs).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty store (SQLite or PostgreSQL) under the
+    /// same seal.
+    Restore(crate::backup::RestoreArgs),
 }
 
 /// `trent admin create-account` options.
@@ -33,6 +38,8 @@ pub struct CreateAccountArgs {
 pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
     match cmd {
         AdminCommand::Audit(cmd) => crate::audit::run(cmd).await,
+        AdminCommand::Backup(args) => crate::backup::backup(args).await,
+        AdminCommand::Restore(args) => crate::backup::restore(args).await,
         AdminCommand::CreateAccount(args) => {
             let target = args.connection.target(1)?;
             let mut body = serde_json::Map::new();

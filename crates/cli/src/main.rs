@@ -8,6 +8,7 @@
 
 mod admin;
 mod audit;
+mod backup;
 mod bench;
 mod client;
 

@@ -76,6 +76,35 @@ const FIXED_BOOTSTRAP: [(&str, &str); 3] = [
     ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", SECRET_KEY),
 ];
 
+/// A fresh schema in the database `.ci/run` provides, as a store URL;
+/// `None` (with a note) when `TRENT_TEST_POSTGRES_URL` is not set.
+async fn postgres_schema(prefix: &str) -> Option<String> {
+    let Ok(base) = std::env::var("TRENT_TEST_POSTGRES_URL") else {
+        eprintln!("TRENT_TEST_POSTGRES_URL is not set: PostgreSQL process test skipped");
+        return None;
+    };
+    let schema = format!("{prefix}_{}", std::process::id());
+    let (pg, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.unwrap();
+    let conn_task = tokio::spawn(conn);
+    pg.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await.unwrap();
+    drop(pg);
+    let _ = conn_task.await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// Runs `trent admin ARGS` with `env`; exit status and stdout as JSON.
+fn admin(args: &[&str], env: &[(&str, &str)]) -> (bool, serde_json::Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    cmd.arg("admin").args(args).env_remove("TRENT_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), serde_json::from_slice(&out.stdout).unwrap_or_default(), stderr)
+}
+
 fn banner_value(output: &[String], prefix: &str) -> String {
     output
         .iter()
@@ -225,18 +254,9 @@ async fn the_operator_creates_an_account_that_another_account_cannot() {
 /// was answered with success is durable and usable through the survivors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_processes_on_postgresql_survive_a_kill_9() {
-    let Ok(base) = std::env::var("TRENT_TEST_POSTGRES_URL") else {
-        eprintln!("TRENT_TEST_POSTGRES_URL is not set: multi-node process test skipped");
+    let Some(url) = postgres_schema("nodes").await else {
         return;
     };
-    let schema = format!("nodes_{}", std::process::id());
-    let (pg, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.unwrap();
-    let conn_task = tokio::spawn(conn);
-    pg.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await.unwrap();
-    drop(pg);
-    let _ = conn_task.await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
 
     let tmp = tempfile::tempdir().unwrap();
     let key_file = tmp.path().join("root.key");
@@ -312,4 +332,168 @@ async fn three_processes_on_postgresql_survive_a_kill_9() {
     assert_eq!(report["Records"].as_u64().unwrap(), report["LastSeq"].as_u64().unwrap());
     drop(pg);
     let _ = conn_task.await;
+}
+
+/// What a deployment held when its backup was taken, to check a restore by.
+struct BeforeBackup {
+    ciphertexts: Vec<(Blob, Vec<u8>)>,
+    signature: (String, Vec<u8>, Vec<u8>),
+    alias_target: String,
+}
+
+/// Fills a running deployment: keys, an alias, a grant, a rotation,
+/// ciphertexts and a signature.
+async fn fill(c: &aws_sdk_kms::Client) -> BeforeBackup {
+    let key = c.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    c.create_alias().alias_name("alias/drill").target_key_id(&key).send().await.unwrap();
+    c.create_grant()
+        .key_id(&key)
+        .grantee_principal("arn:aws:iam::123456789012:root")
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .send()
+        .await
+        .unwrap();
+    let mut ciphertexts = Vec::new();
+    for i in 0..5 {
+        let data = format!("before the backup {i}").into_bytes();
+        let out = c.encrypt().key_id(&key).plaintext(Blob::new(data.clone())).send().await.unwrap();
+        ciphertexts.push((out.ciphertext_blob().unwrap().clone(), data));
+        if i == 2 {
+            c.rotate_key_on_demand().key_id(&key).send().await.unwrap();
+        }
+    }
+    let signer = c
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned();
+    let message = b"signed before the backup".to_vec();
+    let sig = c
+        .sign()
+        .key_id(&signer)
+        .message(Blob::new(message.clone()))
+        .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap()
+        .signature()
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    BeforeBackup { ciphertexts, signature: (signer, message, sig), alias_target: key }
+}
+
+/// Checks a restored deployment against what it held at backup time.
+async fn check_restored(c: &aws_sdk_kms::Client, before: &BeforeBackup, not_in_backup: &str) {
+    for (blob, data) in &before.ciphertexts {
+        let out = c.decrypt().ciphertext_blob(blob.clone()).send().await.unwrap();
+        assert_eq!(out.plaintext().unwrap().as_ref(), data.as_slice());
+    }
+    let (signer, message, sig) = &before.signature;
+    let ok = c
+        .verify()
+        .key_id(signer)
+        .message(Blob::new(message.clone()))
+        .signature(Blob::new(sig.clone()))
+        .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.signature_valid());
+    let alias = c.describe_key().key_id("alias/drill").send().await.unwrap();
+    assert_eq!(alias.key_metadata().unwrap().key_id(), before.alias_target);
+    assert_eq!(c.list_grants().key_id(&before.alias_target).send().await.unwrap().grants().len(), 1);
+    let rotations = c.list_key_rotations().key_id(&before.alias_target).send().await.unwrap();
+    assert_eq!(rotations.rotations().len(), 1);
+    let e = c.describe_key().key_id(not_in_backup).send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("NotFoundException"), "made after the backup");
+    // New work goes on, and the trail still verifies.
+    c.encrypt().key_id(&before.alias_target).plaintext(Blob::new("after".as_bytes())).send().await.unwrap();
+}
+
+/// The backup drill: a backup taken while the server runs restores into a
+/// new data directory, and everything made before it works there.
+#[tokio::test]
+async fn a_backup_taken_online_restores_into_a_new_deployment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let file = tmp.path().join("trent.backup");
+    let file_s = file.to_str().unwrap();
+    let mut run = start(&a, &FIXED_BOOTSTRAP);
+    let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
+    let before = fill(&c).await;
+    let (ok, out, err) = admin(&["backup", "--data-dir", a.to_str().unwrap(), "--out", file_s], &[]);
+    assert!(ok, "{out} {err}");
+    assert_eq!(out["Header"]["counts"]["keys"], 2, "{out}");
+    let later = c.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    // The backup file is private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // Without the deployment's seal there is nothing to restore with.
+    let (ok, _, err) = admin(&["restore", "--data-dir", b.to_str().unwrap(), "--in", file_s], &[]);
+    assert!(!ok && err.contains("root.key"), "{err}");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::copy(a.join("root.key"), b.join("root.key")).unwrap();
+    let (ok, out, err) = admin(&["restore", "--data-dir", b.to_str().unwrap(), "--in", file_s], &[]);
+    assert!(ok, "{out} {err}");
+    assert_eq!(out["Restored"]["keys"], 2, "{out}");
+    assert!(out.get("AuditProblem").is_none(), "{out}");
+    // Not twice.
+    let (ok, _, err) = admin(&["restore", "--data-dir", b.to_str().unwrap(), "--in", file_s], &[]);
+    assert!(!ok && err.contains("not empty"), "{err}");
+
+    let mut run = start(&b, &FIXED_BOOTSTRAP);
+    let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
+    check_restored(&c, &before, &later).await;
+    let creds = [("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)];
+    let (ok, report, err) = admin(&["audit", "verify", "--endpoint", &run.endpoint], &creds);
+    assert!(ok && report.get("Problem").is_none(), "{report} {err}");
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}
+
+/// Moving a deployment from SQLite to PostgreSQL: back up the SQLite data
+/// directory, restore into PostgreSQL, serve from PostgreSQL.
+#[tokio::test]
+async fn a_sqlite_deployment_moves_to_postgresql() {
+    let Some(url) = postgres_schema("migrate").await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let file = tmp.path().join("trent.backup");
+    let file_s = file.to_str().unwrap();
+    let mut run = start(&a, &FIXED_BOOTSTRAP);
+    let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
+    let before = fill(&c).await;
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let (ok, out, err) = admin(&["backup", "--data-dir", a.to_str().unwrap(), "--out", file_s], &[]);
+    assert!(ok, "{out} {err}");
+    let key_file = a.join("root.key");
+    let key_file = key_file.to_str().unwrap();
+    let pg_env = [("TRENT_STORE_URL", url.as_str()), ("TRENT_KEY_FILE", key_file)];
+    let (ok, out, err) = admin(&["restore", "--in", file_s], &pg_env);
+    assert!(ok, "{out} {err}");
+    let mut env: Vec<(&str, &str)> = FIXED_BOOTSTRAP.to_vec();
+    env.extend(pg_env);
+    let mut run = start(&tmp.path().join("node"), &env);
+    let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
+    check_restored(&c, &before, "1234abcd-12ab-34cd-56ef-1234567890ab").await;
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let (ok, report, err) = admin(&["audit", "verify", "--store", &url], &[("TRENT_KEY_FILE", key_file)]);
+    assert!(ok && report.get("Problem").is_none(), "{report} {err}");
 }

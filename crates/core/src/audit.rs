@@ -29,7 +29,7 @@ pub type Hash = [u8; HASH_LEN];
 
 /// An event ready to append: the CloudTrail record and the fields the
 /// store indexes for lookups.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     /// `eventID`.
     pub event_id: String,
@@ -53,7 +53,7 @@ pub struct AuditEntry {
 }
 
 /// A stored event with its place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditRecord {
     /// Position in the chain, from 1, without gaps.
     pub seq: u64,
@@ -66,7 +66,7 @@ pub struct AuditRecord {
 }
 
 /// A signed statement that the chain's record `seq` had hash `hash`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditCheckpoint {
     /// The record.
     pub seq: u64,

@@ -18,6 +18,7 @@
 //!   unwrapped backing keys.
 //! - [`audit`]: CloudTrail-format events, the hash-chained trail, group
 //!   commit ([`audit::Auditor`]) and verification.
+//! - [`backup`]: encrypted backups of a whole deployment and their restore.
 //! - [`clock`]: injected time.
 //! - [`error`]: [`KmsError`], each variant a KMS error code.
 //!
@@ -28,6 +29,7 @@
 
 pub mod audit;
 mod authz;
+pub mod backup;
 pub mod caller;
 pub mod clock;
 pub mod error;

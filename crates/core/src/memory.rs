@@ -389,4 +389,56 @@ impl Store for InMemoryStore {
         g.checkpoints.retain(|seq, _| *seq >= through);
         Ok((before - g.audit.len()) as u64)
     }
+
+    async fn export(&self) -> StoreResult<Snapshot> {
+        let g = self.lock();
+        let mut aliases: Vec<AliasRecord> = g.aliases.values().cloned().collect();
+        aliases.sort_by(|a, b| {
+            (&a.scope.account, a.scope.region.as_str(), &a.name).cmp(&(
+                &b.scope.account,
+                b.scope.region.as_str(),
+                &b.name,
+            ))
+        });
+        Ok(Snapshot {
+            domain_keys: g.domain_keys.values().cloned().collect(),
+            accounts: g.accounts.values().cloned().collect(),
+            access_keys: g.access_keys.values().cloned().collect(),
+            keys: g.keys.values().cloned().collect(),
+            versions: g.versions.values().cloned().collect(),
+            aliases,
+            grants: g.grants.values().cloned().collect(),
+            destroyed: g
+                .destroyed
+                .iter()
+                .map(|(id, (scope, at))| DestroyedKey { scope: scope.clone(), id: id.clone(), destroyed_at: *at })
+                .collect(),
+            audit: g.audit.clone(),
+            checkpoints: g.checkpoints.values().cloned().collect(),
+        })
+    }
+
+    async fn import(&self, snap: &Snapshot) -> StoreResult<()> {
+        let mut g = self.lock();
+        if !g.domain_keys.is_empty()
+            || !g.accounts.is_empty()
+            || !g.keys.is_empty()
+            || !g.destroyed.is_empty()
+            || !g.audit.is_empty()
+            || !g.checkpoints.is_empty()
+        {
+            return Err(StoreError::Conflict);
+        }
+        g.domain_keys = snap.domain_keys.iter().map(|d| (d.id, d.clone())).collect();
+        g.accounts = snap.accounts.iter().map(|a| (a.id.clone(), a.clone())).collect();
+        g.access_keys = snap.access_keys.iter().map(|a| (a.id.clone(), a.clone())).collect();
+        g.keys = snap.keys.iter().map(|k| (k.id.clone(), k.clone())).collect();
+        g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
+        g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();
+        g.grants = snap.grants.iter().map(|r| ((r.key_id.clone(), r.grant_id.clone()), r.clone())).collect();
+        g.destroyed = snap.destroyed.iter().map(|d| (d.id.clone(), (d.scope.clone(), d.destroyed_at))).collect();
+        g.audit = snap.audit.clone();
+        g.checkpoints = snap.checkpoints.iter().map(|c| (c.seq, c.clone())).collect();
+        Ok(())
+    }
 }

@@ -12,7 +12,7 @@ use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Reg
 use trent_crypto::asymmetric::KeyKind;
 
 /// The namespace of keys and aliases: one account in one region.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Scope {
     /// Account.
     pub account: AccountId,
@@ -21,7 +21,7 @@ pub struct Scope {
 }
 
 /// A KMS key.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeyRecord {
     /// Key id.
     pub id: KeyId,
@@ -72,7 +72,7 @@ impl KeyRecord {
 }
 
 /// One version of a key's material, wrapped under a domain key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeyVersionRecord {
     /// The key.
     pub key_id: KeyId,
@@ -100,7 +100,7 @@ impl KeyVersionRecord {
 }
 
 /// The terms of one imported key material.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportTerms {
     /// Whether it expires.
     pub expiration_model: ExpirationModel,
@@ -111,7 +111,7 @@ pub struct ImportTerms {
 }
 
 /// An alias.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AliasRecord {
     /// Owner and region.
     pub scope: Scope,
@@ -126,7 +126,7 @@ pub struct AliasRecord {
 }
 
 /// A grant on a key (KMS Developer Guide, "Grants in AWS KMS").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GrantRecord {
     /// The key.
     pub key_id: KeyId,
@@ -195,7 +195,7 @@ impl GrantRecord {
 }
 
 /// An account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRecord {
     /// Account id.
     pub id: AccountId,
@@ -207,7 +207,7 @@ pub struct AccountRecord {
 
 /// An access key of a principal. The secret is stored wrapped under a domain
 /// key, so a copy of the database alone does not reveal it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessKeyRecord {
     /// Access key id.
     pub id: AccessKeyId,
@@ -222,7 +222,7 @@ pub struct AccessKeyRecord {
 }
 
 /// A domain key, wrapped under the root key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DomainKeyRecord {
     /// Id (from 1).
     pub id: u32,
@@ -372,4 +372,42 @@ pub(crate) fn data_key_pair_kind(spec: &DataKeyPairSpec) -> Option<KeyKind> {
         DataKeyPairSpec::MlKem1024 => KeyKind::MlKem1024,
         _ => return None,
     })
+}
+
+/// Every row of a deployment, read in one consistent snapshot: what a
+/// backup holds ([`crate::backup`]). Key material and secrets stay wrapped
+/// as stored.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    /// Domain keys (wrapped under the root key).
+    pub domain_keys: Vec<DomainKeyRecord>,
+    /// Accounts.
+    pub accounts: Vec<AccountRecord>,
+    /// Access keys (secrets wrapped).
+    pub access_keys: Vec<AccessKeyRecord>,
+    /// Keys.
+    pub keys: Vec<KeyRecord>,
+    /// Key versions (material wrapped).
+    pub versions: Vec<KeyVersionRecord>,
+    /// Aliases.
+    pub aliases: Vec<AliasRecord>,
+    /// Grants.
+    pub grants: Vec<GrantRecord>,
+    /// Tombstones of destroyed keys.
+    pub destroyed: Vec<DestroyedKey>,
+    /// The audit trail, records as stored (seq and hashes kept).
+    pub audit: Vec<crate::audit::AuditRecord>,
+    /// Audit checkpoints.
+    pub checkpoints: Vec<crate::audit::AuditCheckpoint>,
+}
+
+/// The tombstone of a destroyed key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DestroyedKey {
+    /// Its scope.
+    pub scope: Scope,
+    /// Its id.
+    pub id: KeyId,
+    /// When it was destroyed (ms).
+    pub destroyed_at: i64,
 }

@@ -170,4 +170,15 @@ pub trait Store: Send + Sync + 'static {
     /// anchor the rest of the chain verifies from; the caller names a seq
     /// that has one). Returns how many records went.
     async fn prune_audit(&self, through: u64) -> StoreResult<u64>;
+
+    /// Every row, read in one consistent snapshot (a transaction that sees
+    /// the store as of one instant while writers go on): what
+    /// `trent admin backup` saves. Rows in each list in their natural key
+    /// order (ids; audit by seq).
+    async fn export(&self) -> StoreResult<Snapshot>;
+    /// Writes a snapshot into an empty store, atomically, rows exactly as
+    /// given (audit records with their seq and hashes). `Conflict` when the
+    /// store already holds a domain key, an account, a key, a tombstone or
+    /// any of an audit trail.
+    async fn import(&self, snapshot: &Snapshot) -> StoreResult<()>;
 }

@@ -21,11 +21,13 @@
 //!   unwrapping material sent with AWS' RSA-OAEP and RSA+AES-KWP algorithms.
 //!
 //! - [`audit`]: the audit trail's hash chain and signed checkpoints.
+//! - [`backup`]: chunked AES-256-GCM encryption of backups.
 //!
 //! No tokio, no SQL, no HTTP, no serde here.
 
 pub mod asymmetric;
 pub mod audit;
+pub mod backup;
 pub mod envelope;
 pub mod hierarchy;
 pub mod import;

@@ -13,6 +13,8 @@ use trent_store::{PostgresStore, SqliteStore};
 
 /// Name of the SQLite database in the data directory.
 pub const DB_FILE: &str = "trent.db";
+/// Name of the passphrase seal's salt file in the data directory.
+pub const SALT_FILE: &str = "seal.salt";
 /// Name of the file holding generated bootstrap credentials.
 pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials";
 
@@ -103,23 +105,43 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
 /// bootstrapping an account: also the offline path of `trent admin audit
 /// verify` against a stopped deployment. Returns the seal's kind too.
 pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(Kms, &'static str), StartError> {
-    let dir = &params.data_dir;
-    let store: Arc<dyn Store> = match &params.store {
-        Some(url) => Arc::new(PostgresStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&dir.join(DB_FILE))?),
-    };
-    let seal: Box<dyn Seal> = match &params.seal {
-        SealParams::KeyFile(path) => Box::new(KeyFileSeal::new(path)),
-        SealParams::Passphrase(p) => {
-            Box::new(PassphraseSeal::new(p.clone(), dir.join("seal.salt"), Argon2Params::default()))
-        }
-    };
+    let store = open_store(params).await?;
+    let seal = open_seal(params);
     let opts = KmsOptions {
         backing_key_cache_capacity: params.key_cache_capacity,
         audit_retention_days: params.audit_retention_days,
     };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
     Ok((kms, seal.kind()))
+}
+
+/// The deployment's store: PostgreSQL when a URL is given, else SQLite in
+/// the data directory.
+pub async fn open_store(params: &ServerParams) -> Result<Arc<dyn Store>, StartError> {
+    Ok(match &params.store {
+        Some(url) => Arc::new(PostgresStore::connect(url).await?),
+        None => Arc::new(SqliteStore::open(&params.data_dir.join(DB_FILE))?),
+    })
+}
+
+/// The deployment's seal (not yet opened).
+pub fn open_seal(params: &ServerParams) -> Box<dyn Seal> {
+    match &params.seal {
+        SealParams::KeyFile(path) => Box::new(KeyFileSeal::new(path)),
+        SealParams::Passphrase(p) => {
+            Box::new(PassphraseSeal::new(p.clone(), params.data_dir.join(SALT_FILE), Argon2Params::default()))
+        }
+    }
+}
+
+/// The files a seal keeps in the data directory or beside it, which must
+/// exist (copied from the deployment) before a restore: a restore must not
+/// make a new root key.
+pub fn seal_files(params: &ServerParams) -> Vec<PathBuf> {
+    match &params.seal {
+        SealParams::KeyFile(path) => vec![path.clone()],
+        SealParams::Passphrase(_) => vec![params.data_dir.join(SALT_FILE)],
+    }
 }
 
 /// Opens the deployment on a given clock (tests move time with a

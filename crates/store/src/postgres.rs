@@ -16,15 +16,18 @@
 //! under a domain key in any case.
 
 use crate::sql::{
-    corrupt, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
-    resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
-    AuditParam, AuditRow, SchemaError, AUDIT_COLUMNS, AUDIT_HEAD_SQL, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, corrupt, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param,
+    lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json,
+    update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
+    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use std::str::FromStr as _;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::{NoTls, Row};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
@@ -49,6 +52,9 @@ const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
 const AUDIT_LOCK: i64 = 0x7472_656e_7402;
 /// Connections per node.
 const POOL_SIZE: usize = 16;
+/// Rows per statement of an import's multi-row inserts: at most 19 columns
+/// a row keeps a statement well below PostgreSQL's 65535 parameters.
+const ROWS_PER_INSERT: usize = 1000;
 
 fn p(i: usize) -> String {
     format!("${i}")
@@ -182,8 +188,93 @@ fn version_values(v: &KeyVersionRecord) -> Vec<Box<dyn ToSql + Sync + Send>> {
     ]
 }
 
+/// Values bound to one row.
+type RowValues = Vec<Box<dyn ToSql + Sync + Send>>;
+
+fn domain_key_values(dk: &DomainKeyRecord) -> RowValues {
+    vec![Box::new(i64::from(dk.id)), Box::new(dk.wrapped.clone()), Box::new(dk.created_at)]
+}
+
+fn account_values(a: &AccountRecord) -> RowValues {
+    vec![Box::new(a.id.as_str().to_owned()), Box::new(a.created_at), Box::new(a.operator)]
+}
+
+fn access_key_values(k: &AccessKeyRecord) -> RowValues {
+    vec![
+        Box::new(k.id.as_str().to_owned()),
+        Box::new(k.account.as_str().to_owned()),
+        Box::new(k.principal.as_str().to_owned()),
+        Box::new(k.wrapped_secret.clone()),
+        Box::new(k.created_at),
+    ]
+}
+
+fn alias_values(a: &AliasRecord) -> RowValues {
+    vec![
+        Box::new(a.scope.account.as_str().to_owned()),
+        Box::new(a.scope.region.as_str().to_owned()),
+        Box::new(a.name.as_str().to_owned()),
+        Box::new(a.target.as_str().to_owned()),
+        Box::new(a.created_at),
+        Box::new(a.updated_at),
+    ]
+}
+
+fn grant_values(g: &GrantRecord) -> RowValues {
+    vec![
+        Box::new(g.key_id.as_str().to_owned()),
+        Box::new(g.grant_id.clone()),
+        Box::new(g.key_arn.clone()),
+        Box::new(g.name.clone()),
+        Box::new(g.grantee_principal.clone()),
+        Box::new(g.retiring_principal.clone()),
+        Box::new(g.issuing_account.clone()),
+        Box::new(g.operations_text()),
+        Box::new(g.constraints_text()),
+        Box::new(g.created_at),
+    ]
+}
+
+fn destroyed_values(d: &DestroyedKey) -> RowValues {
+    vec![
+        Box::new(d.id.as_str().to_owned()),
+        Box::new(d.scope.account.as_str().to_owned()),
+        Box::new(d.scope.region.as_str().to_owned()),
+        Box::new(d.destroyed_at),
+    ]
+}
+
+fn checkpoint_values(cp: &AuditCheckpoint) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(seq_param(cp.seq)?),
+        Box::new(cp.hash.to_vec()),
+        Box::new(cp.created_at),
+        Box::new(cp.signature.clone()),
+    ])
+}
+
 fn refs(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect()
+}
+
+/// Inserts `rows` (values of `columns`) into `table`: one statement for a
+/// single row, [`ROWS_PER_INSERT`] rows a statement for an import.
+async fn insert_rows(c: &impl GenericClient, table: &str, columns: &str, rows: &[RowValues]) -> StoreResult<()> {
+    let width = columns.split(',').count();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", (1..=width).map(|i| p(r * width + i)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", tuples.join(", "));
+        let values: Vec<&(dyn ToSql + Sync)> = chunk.iter().flat_map(|r| refs(r)).collect();
+        c.execute(&sql, &values).await.map_err(write_err)?;
+    }
+    Ok(())
+}
+
+/// One row's values as the only row of [`insert_rows`].
+fn one(values: RowValues) -> [RowValues; 1] {
+    [values]
 }
 
 fn opt_i32(v: Option<i64>, what: &str) -> StoreResult<Option<i32>> {
@@ -259,6 +350,54 @@ fn version_from_row(r: &Row) -> StoreResult<KeyVersionRecord> {
             .map(|s| RotationType::parse(&s)),
         import,
     })
+}
+
+fn domain_key_from_row(r: &Row) -> StoreResult<DomainKeyRecord> {
+    Ok(DomainKeyRecord {
+        id: u32_of(r.try_get("id").map_err(backend)?, "domain key id")?,
+        wrapped: r.try_get("wrapped").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn account_from_row(r: &Row) -> StoreResult<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        operator: r.try_get("operator").map_err(backend)?,
+    })
+}
+
+fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        id: AccessKeyId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
+        account: AccountId::new_unchecked(r.try_get::<_, String>("account").map_err(backend)?),
+        principal: PrincipalArn::new_unchecked(r.try_get::<_, String>("principal").map_err(backend)?),
+        wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(DestroyedKey {
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        id: KeyId::new_unchecked(get_s("id")?),
+        destroyed_at: r.try_get("destroyed_at").map_err(backend)?,
+    })
+}
+
+fn checkpoint_from_row(r: &Row) -> StoreResult<AuditCheckpoint> {
+    let hash: Vec<u8> = r.try_get("hash").map_err(backend)?;
+    checkpoint_from_parts(
+        r.try_get("seq").map_err(backend)?,
+        &hash,
+        r.try_get("created_at").map_err(backend)?,
+        r.try_get("signature").map_err(backend)?,
+    )
 }
 
 fn alias_from_row(r: &Row) -> StoreResult<AliasRecord> {
@@ -410,28 +549,16 @@ async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreR
 impl Store for PostgresStore {
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         let c = self.client().await?;
-        let rows =
-            c.query("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id", &[]).await.map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DomainKeyRecord {
-                    id: u32_of(r.try_get("id").map_err(backend)?, "domain key id")?,
-                    wrapped: r.try_get("wrapped").map_err(backend)?,
-                    created_at: r.try_get("created_at").map_err(backend)?,
-                })
-            })
-            .collect()
+        let rows = c
+            .query(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"), &[])
+            .await
+            .map_err(backend)?;
+        rows.iter().map(domain_key_from_row).collect()
     }
 
     async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
         let c = self.client().await?;
-        c.execute(
-            "INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)",
-            &[&i64::from(dk.id), &dk.wrapped, &dk.created_at],
-        )
-        .await
-        .map_err(write_err)?;
-        Ok(())
+        insert_rows(&c, "domain_keys", DOMAIN_KEY_COLUMNS, &one(domain_key_values(dk))).await
     }
 
     async fn count_accounts(&self) -> StoreResult<u64> {
@@ -449,56 +576,27 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute(
-            "INSERT INTO accounts (id, created_at, operator) VALUES ($1, $2, $3)",
-            &[&account.id.as_str(), &account.created_at, &account.operator],
-        )
-        .await
-        .map_err(write_err)?;
-        tx.execute(
-            "INSERT INTO access_keys (id, account, principal, wrapped_secret, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&key.id.as_str(), &key.account.as_str(), &key.principal.as_str(), &key.wrapped_secret, &key.created_at],
-        )
-        .await
-        .map_err(write_err)?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &one(account_values(account))).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
         commit_audited(tx, audit).await
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
         let c = self.client().await?;
         let row = c
-            .query_opt("SELECT created_at, operator FROM accounts WHERE id = $1", &[&id.as_str()])
+            .query_opt(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"), &[&id.as_str()])
             .await
             .map_err(backend)?;
-        row.map(|r| {
-            Ok(AccountRecord {
-                id: id.clone(),
-                created_at: r.try_get(0).map_err(backend)?,
-                operator: r.try_get(1).map_err(backend)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(account_from_row).transpose()
     }
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
         let c = self.client().await?;
         let row = c
-            .query_opt(
-                "SELECT id, account, principal, wrapped_secret, created_at FROM access_keys WHERE id = $1",
-                &[&id.as_str()],
-            )
+            .query_opt(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = $1"), &[&id.as_str()])
             .await
             .map_err(backend)?;
-        row.map(|r| {
-            Ok(AccessKeyRecord {
-                id: AccessKeyId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
-                account: AccountId::new_unchecked(r.try_get::<_, String>("account").map_err(backend)?),
-                principal: PrincipalArn::new_unchecked(r.try_get::<_, String>("principal").map_err(backend)?),
-                wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
-                created_at: r.try_get("created_at").map_err(backend)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(access_key_from_row).transpose()
     }
 
     async fn insert_key(
@@ -510,7 +608,7 @@ impl Store for PostgresStore {
         let values = key_values(key)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute(&insert_sql("keys", KEY_COLUMNS, p), &refs(&values)).await.map_err(write_err)?;
+        insert_rows(&tx, "keys", KEY_COLUMNS, &one(values)).await?;
         if let Some(v) = version {
             insert_version(&tx, v, false).await?;
         }
@@ -624,12 +722,8 @@ impl Store for PostgresStore {
         tx.execute("DELETE FROM grants WHERE key_id = $1", &[&id]).await.map_err(backend)?;
         tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&id]).await.map_err(backend)?;
         tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
-        tx.execute(
-            "INSERT INTO destroyed_keys (id, account, region, destroyed_at) VALUES ($1, $2, $3, $4)",
-            &[&id, &key.scope.account.as_str(), &key.scope.region.as_str(), &destroyed_at],
-        )
-        .await
-        .map_err(write_err)?;
+        let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
+        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &one(destroyed_values(&tombstone))).await?;
         commit_audited(tx, audit).await
     }
 
@@ -663,19 +757,7 @@ impl Store for PostgresStore {
     async fn insert_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute(
-            "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &a.scope.account.as_str(),
-                &a.scope.region.as_str(),
-                &a.name.as_str(),
-                &a.target.as_str(),
-                &a.created_at,
-                &a.updated_at,
-            ],
-        )
-        .await
-        .map_err(write_err)?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &one(alias_values(a))).await?;
         commit_audited(tx, audit).await
     }
 
@@ -683,8 +765,7 @@ impl Store for PostgresStore {
         let c = self.client().await?;
         let row = c
             .query_opt(
-                "SELECT account, region, name, target, created_at, updated_at FROM aliases \
-                 WHERE account = $1 AND region = $2 AND name = $3",
+                &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE account = $1 AND region = $2 AND name = $3"),
                 &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
             )
             .await
@@ -742,9 +823,11 @@ impl Store for PostgresStore {
         let after = after.map_or("", |a| a.as_str());
         let rows = c
             .query(
-                "SELECT account, region, name, target, created_at, updated_at FROM aliases \
-                 WHERE account = $1 AND region = $2 AND ($3::TEXT IS NULL OR target = $3) AND name > $4 \
-                 ORDER BY name LIMIT $5",
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases \
+                     WHERE account = $1 AND region = $2 AND ($3::TEXT IS NULL OR target = $3) AND name > $4 \
+                     ORDER BY name LIMIT $5"
+                ),
                 &[&scope.account.as_str(), &scope.region.as_str(), &target, &after, &limit_param(limit)],
             )
             .await
@@ -755,23 +838,7 @@ impl Store for PostgresStore {
     async fn insert_grant(&self, g: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute(
-            &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
-            &[
-                &g.key_id.as_str(),
-                &g.grant_id,
-                &g.key_arn,
-                &g.name,
-                &g.grantee_principal,
-                &g.retiring_principal,
-                &g.issuing_account,
-                &g.operations_text(),
-                &g.constraints_text(),
-                &g.created_at,
-            ],
-        )
-        .await
-        .map_err(write_err)?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &one(grant_values(g))).await?;
         commit_audited(tx, audit).await
     }
 
@@ -871,33 +938,19 @@ impl Store for PostgresStore {
     }
 
     async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<()> {
+        let values = checkpoint_values(cp)?;
         let c = self.client().await?;
-        c.execute(
-            &insert_checkpoint_sql(p),
-            &[&seq_param(cp.seq)?, &cp.hash.as_slice(), &cp.created_at, &cp.signature],
-        )
-        .await
-        .map_err(backend)?;
+        c.execute(&insert_checkpoint_sql(p), &refs(&values)).await.map_err(backend)?;
         Ok(())
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
         let c = self.client().await?;
         let rows = c
-            .query("SELECT seq, hash, created_at, signature FROM audit_checkpoints ORDER BY seq", &[])
+            .query(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"), &[])
             .await
             .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let hash: Vec<u8> = r.try_get(1).map_err(backend)?;
-                Ok(AuditCheckpoint {
-                    seq: seq_of(r.try_get(0).map_err(backend)?)?,
-                    hash: hash_of(&hash)?,
-                    created_at: r.try_get(2).map_err(backend)?,
-                    signature: r.try_get(3).map_err(backend)?,
-                })
-            })
-            .collect()
+        rows.iter().map(checkpoint_from_row).collect()
     }
 
     async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
@@ -909,5 +962,90 @@ impl Store for PostgresStore {
         tx.execute("DELETE FROM audit_checkpoints WHERE seq < $1", &[&through]).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(n)
+    }
+
+    /// One REPEATABLE READ, READ ONLY transaction: its statements (sent at
+    /// once, pipelined on its connection) all see the snapshot taken by the
+    /// first, while other transactions go on committing.
+    async fn export(&self) -> StoreResult<Snapshot> {
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)?;
+        let sql = ExportSql::new();
+        let (domain_keys, accounts, access_keys, keys, versions, aliases, grants, destroyed, audit, checkpoints) =
+            tokio::try_join!(
+                tx.query(&sql.domain_keys, &[]),
+                tx.query(&sql.accounts, &[]),
+                tx.query(&sql.access_keys, &[]),
+                tx.query(&sql.keys, &[]),
+                tx.query(&sql.versions, &[]),
+                tx.query(&sql.aliases, &[]),
+                tx.query(&sql.grants, &[]),
+                tx.query(&sql.destroyed, &[]),
+                tx.query(&sql.audit, &[]),
+                tx.query(&sql.checkpoints, &[]),
+            )
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Snapshot {
+            domain_keys: domain_keys.iter().map(domain_key_from_row).collect::<StoreResult<_>>()?,
+            accounts: accounts.iter().map(account_from_row).collect::<StoreResult<_>>()?,
+            access_keys: access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?,
+            keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
+            versions: versions.iter().map(version_from_row).collect::<StoreResult<_>>()?,
+            aliases: aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?,
+            grants: grants.iter().map(grant_from_row).collect::<StoreResult<_>>()?,
+            destroyed: destroyed.iter().map(destroyed_from_row).collect::<StoreResult<_>>()?,
+            audit: audit.iter().map(audit_from_row).collect::<StoreResult<_>>()?,
+            checkpoints: checkpoints.iter().map(checkpoint_from_row).collect::<StoreResult<_>>()?,
+        })
+    }
+
+    /// One transaction. It first locks the tables whose rows make a store
+    /// non-empty against writers (SHARE ROW EXCLUSIVE: readers go on;
+    /// writers of these tables wait for the import and then see its rows),
+    /// checks them, and writes every row in multi-row statements. The audit
+    /// lock comes last, as for every other writer of the trail: under it
+    /// the trail must be empty, and appends queued behind it chain after
+    /// the imported head.
+    async fn import(&self, snap: &Snapshot) -> StoreResult<()> {
+        async fn holds(tx: &Transaction<'_>, sql: &str) -> StoreResult<bool> {
+            tx.query_one(sql, &[]).await.map_err(backend)?.try_get(0).map_err(backend)
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.batch_execute("LOCK TABLE domain_keys, accounts, keys IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .map_err(backend)?;
+        if holds(&tx, HOLDS_STATE_SQL).await? {
+            return Err(StoreError::Conflict);
+        }
+        fn rows<T>(list: &[T], values: impl Fn(&T) -> RowValues) -> Vec<RowValues> {
+            list.iter().map(values).collect()
+        }
+        insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &rows(&snap.domain_keys, domain_key_values)).await?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &rows(&snap.accounts, account_values)).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &rows(&snap.access_keys, access_key_values)).await?;
+        let keys = snap.keys.iter().map(key_values).collect::<StoreResult<Vec<_>>>()?;
+        insert_rows(&tx, "keys", KEY_COLUMNS, &keys).await?;
+        insert_rows(&tx, "key_versions", VERSION_COLUMNS, &rows(&snap.versions, version_values)).await?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &rows(&snap.aliases, alias_values)).await?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &rows(&snap.grants, grant_values)).await?;
+        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &rows(&snap.destroyed, destroyed_values)).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+        if holds(&tx, HOLDS_AUDIT_SQL).await? {
+            return Err(StoreError::Conflict);
+        }
+        for records in snap.audit.chunks(ROWS_PER_INSERT) {
+            insert_audit(&tx, records).await?;
+        }
+        let checkpoints = snap.checkpoints.iter().map(checkpoint_values).collect::<StoreResult<Vec<_>>>()?;
+        insert_rows(&tx, "audit_checkpoints", CHECKPOINT_COLUMNS, &checkpoints).await?;
+        tx.commit().await.map_err(backend)
     }
 }

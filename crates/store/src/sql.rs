@@ -2,7 +2,9 @@
 //! encoding and parameter conversions. Each backend binds values its own
 //! way (`?N` for SQLite, `$N` for PostgreSQL).
 
-use trent_core::audit::{AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE};
+use trent_core::audit::{
+    AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE,
+};
 use trent_core::store::{StoreError, StoreResult};
 
 /// The columns of `keys`, those fixed at creation first. Both backends bind
@@ -123,14 +125,7 @@ pub(crate) const AUDIT_HEAD_SQL: &str = "SELECT seq, hash FROM audit_events ORDE
 /// Stores a checkpoint unless one for its seq exists (SQLite and PostgreSQL
 /// both know `ON CONFLICT DO NOTHING`).
 pub(crate) fn insert_checkpoint_sql(p: Placeholder) -> String {
-    format!(
-        "INSERT INTO audit_checkpoints (seq, hash, created_at, signature) VALUES ({}, {}, {}, {}) \
-         ON CONFLICT (seq) DO NOTHING",
-        p(1),
-        p(2),
-        p(3),
-        p(4)
-    )
+    format!("{} ON CONFLICT (seq) DO NOTHING", insert_sql("audit_checkpoints", CHECKPOINT_COLUMNS, p))
 }
 
 /// A seq as the backends store it (a signed 64-bit integer).
@@ -206,6 +201,76 @@ impl AuditRow {
         })
     }
 }
+
+/// The columns of `audit_checkpoints`, in binding order.
+pub(crate) const CHECKPOINT_COLUMNS: &str = "seq, hash, created_at, signature";
+
+/// A checkpoint from its columns ([`CHECKPOINT_COLUMNS`]).
+pub(crate) fn checkpoint_from_parts(
+    seq: i64,
+    hash: &[u8],
+    created_at: i64,
+    signature: Vec<u8>,
+) -> StoreResult<AuditCheckpoint> {
+    Ok(AuditCheckpoint { seq: seq_of(seq)?, hash: hash_of(hash)?, created_at, signature })
+}
+
+/// The columns of `domain_keys`, in binding order.
+pub(crate) const DOMAIN_KEY_COLUMNS: &str = "id, wrapped, created_at";
+/// The columns of `accounts`, in binding order.
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, created_at, operator";
+/// The columns of `access_keys`, in binding order.
+pub(crate) const ACCESS_KEY_COLUMNS: &str = "id, account, principal, wrapped_secret, created_at";
+/// The columns of `aliases`, in binding order.
+pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_at, updated_at";
+/// The columns of `destroyed_keys`, in binding order.
+pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
+
+/// The statements of [`trent_core::store::Store::export`], one per table,
+/// each listing the rows in the order of their list in
+/// [`trent_core::model::Snapshot`] (PostgreSQL's identifier columns use the
+/// "C" collation, so both backends order byte for byte alike). Every
+/// backend runs them all in one read transaction.
+pub(crate) struct ExportSql {
+    pub(crate) domain_keys: String,
+    pub(crate) accounts: String,
+    pub(crate) access_keys: String,
+    pub(crate) keys: String,
+    pub(crate) versions: String,
+    pub(crate) aliases: String,
+    pub(crate) grants: String,
+    pub(crate) destroyed: String,
+    pub(crate) audit: String,
+    pub(crate) checkpoints: String,
+}
+
+impl ExportSql {
+    pub(crate) fn new() -> Self {
+        let all = |columns: &str, table: &str, order: &str| format!("SELECT {columns} FROM {table} ORDER BY {order}");
+        ExportSql {
+            domain_keys: all(DOMAIN_KEY_COLUMNS, "domain_keys", "id"),
+            accounts: all(ACCOUNT_COLUMNS, "accounts", "id"),
+            access_keys: all(ACCESS_KEY_COLUMNS, "access_keys", "id"),
+            keys: all(KEY_COLUMNS, "keys", "id"),
+            versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
+            aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
+            grants: all(GRANT_COLUMNS, "grants", "key_id, grant_id"),
+            destroyed: all(DESTROYED_COLUMNS, "destroyed_keys", "id"),
+            audit: all(AUDIT_COLUMNS, "audit_events", "seq"),
+            checkpoints: all(CHECKPOINT_COLUMNS, "audit_checkpoints", "seq"),
+        }
+    }
+}
+
+/// True when the store holds a domain key, an account, a key or a
+/// tombstone: [`trent_core::store::Store::import`] refuses such a store.
+pub(crate) const HOLDS_STATE_SQL: &str =
+    "SELECT EXISTS (SELECT 1 FROM domain_keys) OR EXISTS (SELECT 1 FROM accounts) \
+                                          OR EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM destroyed_keys)";
+/// True when the store holds audit records or checkpoints: an import
+/// refuses such a store too, rather than mix two chains or drop one.
+pub(crate) const HOLDS_AUDIT_SQL: &str =
+    "SELECT EXISTS (SELECT 1 FROM audit_events) OR EXISTS (SELECT 1 FROM audit_checkpoints)";
 
 /// A value bound to an audit lookup; each backend converts it.
 #[derive(Debug, Clone, PartialEq, Eq)]

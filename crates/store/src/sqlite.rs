@@ -25,9 +25,11 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, AuditParam,
-    AuditRow, SchemaError, AUDIT_COLUMNS, AUDIT_HEAD_SQL, GRANT_COLUMNS, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
+    resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
+    AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS,
+    AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL,
+    HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -343,6 +345,198 @@ fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     })
 }
 
+fn domain_key_from_row(row: &Row<'_>) -> rusqlite::Result<DomainKeyRecord> {
+    Ok(DomainKeyRecord { id: u32_col(row, "id")?, wrapped: row.get("wrapped")?, created_at: row.get("created_at")? })
+}
+
+fn account_from_row(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId::new_unchecked(row.get::<_, String>("id")?),
+        created_at: row.get("created_at")?,
+        operator: row.get("operator")?,
+    })
+}
+
+fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        id: AccessKeyId::new_unchecked(row.get::<_, String>("id")?),
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        principal: PrincipalArn::new_unchecked(row.get::<_, String>("principal")?),
+        wrapped_secret: row.get("wrapped_secret")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey> {
+    Ok(DestroyedKey {
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        id: KeyId::new_unchecked(row.get::<_, String>("id")?),
+        destroyed_at: row.get("destroyed_at")?,
+    })
+}
+
+/// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]), decoded by
+/// [`checkpoint_from_parts`].
+fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, i64, Vec<u8>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn decode_checkpoint((seq, hash, created_at, signature): (i64, Vec<u8>, i64, Vec<u8>)) -> StoreResult<AuditCheckpoint> {
+    checkpoint_from_parts(seq, &hash, created_at, signature)
+}
+
+/// Runs the cached `INSERT INTO table (columns)` with `values`: the one
+/// statement that writes rows of that table, for a single call and for
+/// [`Store::import`] alike.
+fn insert_row(c: &Connection, table: &str, columns: &str, values: impl rusqlite::Params) -> StoreResult<()> {
+    c.prepare_cached(&insert_sql(table, columns, q)).map_err(backend)?.execute(values).map_err(write_err)?;
+    Ok(())
+}
+
+fn insert_domain_key_row(c: &Connection, dk: &DomainKeyRecord) -> StoreResult<()> {
+    insert_row(c, "domain_keys", DOMAIN_KEY_COLUMNS, params![dk.id, dk.wrapped, dk.created_at])
+}
+
+fn insert_account_row(c: &Connection, a: &AccountRecord) -> StoreResult<()> {
+    insert_row(c, "accounts", ACCOUNT_COLUMNS, params![a.id.as_str(), a.created_at, a.operator])
+}
+
+fn insert_access_key_row(c: &Connection, k: &AccessKeyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "access_keys",
+        ACCESS_KEY_COLUMNS,
+        params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at],
+    )
+}
+
+fn insert_key_row(c: &Connection, key: &KeyRecord) -> StoreResult<()> {
+    insert_row(c, "keys", KEY_COLUMNS, params_from_iter(key_values(key)?))
+}
+
+fn insert_alias_row(c: &Connection, a: &AliasRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "aliases",
+        ALIAS_COLUMNS,
+        params![
+            a.scope.account.as_str(),
+            a.scope.region.as_str(),
+            a.name.as_str(),
+            a.target.as_str(),
+            a.created_at,
+            a.updated_at
+        ],
+    )
+}
+
+fn insert_grant_row(c: &Connection, g: &GrantRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "grants",
+        GRANT_COLUMNS,
+        params![
+            g.key_id.as_str(),
+            g.grant_id,
+            g.key_arn,
+            g.name,
+            g.grantee_principal,
+            g.retiring_principal,
+            g.issuing_account,
+            g.operations_text(),
+            g.constraints_text(),
+            g.created_at
+        ],
+    )
+}
+
+fn insert_destroyed_row(c: &Connection, d: &DestroyedKey) -> StoreResult<()> {
+    insert_row(
+        c,
+        "destroyed_keys",
+        DESTROYED_COLUMNS,
+        params![d.id.as_str(), d.scope.account.as_str(), d.scope.region.as_str(), d.destroyed_at],
+    )
+}
+
+/// Stores a checkpoint unless one of its seq is there ([`insert_checkpoint_sql`]).
+fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> StoreResult<()> {
+    c.prepare_cached(&insert_checkpoint_sql(q))
+        .map_err(backend)?
+        .execute(params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature])
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Every row, read by [`ExportSql`]'s statements on `c`, which the caller
+/// has in a read transaction so that they all see one snapshot.
+fn export_in(c: &Connection) -> StoreResult<Snapshot> {
+    fn all<T>(c: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
+        let mut st = c.prepare(sql).map_err(backend)?;
+        let rows = st.query_map([], f).map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+    }
+    let sql = ExportSql::new();
+    Ok(Snapshot {
+        domain_keys: all(c, &sql.domain_keys, domain_key_from_row)?,
+        accounts: all(c, &sql.accounts, account_from_row)?,
+        access_keys: all(c, &sql.access_keys, access_key_from_row)?,
+        keys: all(c, &sql.keys, key_from_row)?,
+        versions: all(c, &sql.versions, version_from_row)?,
+        aliases: all(c, &sql.aliases, alias_from_row)?,
+        grants: all(c, &sql.grants, grant_row)?.into_iter().map(GrantParts::decode).collect::<StoreResult<_>>()?,
+        destroyed: all(c, &sql.destroyed, destroyed_from_row)?,
+        audit: all(c, &sql.audit, audit_row)?.into_iter().map(AuditRow::decode).collect::<StoreResult<_>>()?,
+        checkpoints: all(c, &sql.checkpoints, checkpoint_row)?
+            .into_iter()
+            .map(decode_checkpoint)
+            .collect::<StoreResult<_>>()?,
+    })
+}
+
+/// Writes `snap` in `tx` (a [`write_tx`]) if the store holds nothing
+/// ([`HOLDS_STATE_SQL`], [`HOLDS_AUDIT_SQL`]), parents before children
+/// for the foreign keys.
+fn import_in(tx: &Transaction<'_>, snap: &Snapshot) -> StoreResult<()> {
+    for holds in [HOLDS_STATE_SQL, HOLDS_AUDIT_SQL] {
+        if tx.query_row(holds, [], |r| r.get::<_, bool>(0)).map_err(backend)? {
+            return Err(StoreError::Conflict);
+        }
+    }
+    for dk in &snap.domain_keys {
+        insert_domain_key_row(tx, dk)?;
+    }
+    for a in &snap.accounts {
+        insert_account_row(tx, a)?;
+    }
+    for k in &snap.access_keys {
+        insert_access_key_row(tx, k)?;
+    }
+    for k in &snap.keys {
+        insert_key_row(tx, k)?;
+    }
+    for v in &snap.versions {
+        insert_version(tx, v)?;
+    }
+    for a in &snap.aliases {
+        insert_alias_row(tx, a)?;
+    }
+    for g in &snap.grants {
+        insert_grant_row(tx, g)?;
+    }
+    for d in &snap.destroyed {
+        insert_destroyed_row(tx, d)?;
+    }
+    insert_audit(tx, &snap.audit)?;
+    for cp in &snap.checkpoints {
+        insert_checkpoint_row(tx, cp)?;
+    }
+    Ok(())
+}
+
 /// Opens a write transaction. IMMEDIATE: the write lock is taken at BEGIN,
 /// before anything is read, so another process on the same file can
 /// neither change what this transaction read (the audit head above all)
@@ -378,20 +572,20 @@ fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()>
 /// `INSERT OR REPLACE`.
 fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
     let import = v.import.as_ref();
-    tx.execute(
-        &insert_sql("key_versions", VERSION_COLUMNS, q).replacen("INSERT", verb, 1),
-        params![
-            v.key_id.as_str(),
-            v.version,
-            v.material_id,
-            v.wrapped_material,
-            v.created_at,
-            v.rotation_type.as_ref().map(|r| r.as_str().to_owned()),
-            import.map(|i| i.expiration_model.as_str().to_owned()),
-            import.and_then(|i| i.valid_to),
-            import.and_then(|i| i.description.clone()),
-        ],
-    )
+    let mut st = tx
+        .prepare_cached(&insert_sql("key_versions", VERSION_COLUMNS, q).replacen("INSERT", verb, 1))
+        .map_err(backend)?;
+    st.execute(params![
+        v.key_id.as_str(),
+        v.version,
+        v.material_id,
+        v.wrapped_material,
+        v.created_at,
+        v.rotation_type.as_ref().map(|r| r.as_str().to_owned()),
+        import.map(|i| i.expiration_model.as_str().to_owned()),
+        import.and_then(|i| i.valid_to),
+        import.and_then(|i| i.description.clone()),
+    ])
     .map_err(write_err)?;
     Ok(())
 }
@@ -485,17 +679,10 @@ fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()
 impl Store for SqliteStore {
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         self.with_read(|c| {
-            let mut st =
-                c.prepare_cached("SELECT id, wrapped, created_at FROM domain_keys ORDER BY id").map_err(backend)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok(DomainKeyRecord {
-                        id: u32_col(r, "id")?,
-                        wrapped: r.get("wrapped")?,
-                        created_at: r.get("created_at")?,
-                    })
-                })
+            let mut st = c
+                .prepare_cached(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"))
                 .map_err(backend)?;
+            let rows = st.query_map([], domain_key_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await
@@ -503,15 +690,7 @@ impl Store for SqliteStore {
 
     async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
         let dk = dk.clone();
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO domain_keys (id, wrapped, created_at) VALUES (?1, ?2, ?3)",
-                params![dk.id, dk.wrapped, dk.created_at],
-            )
-            .map_err(write_err)?;
-            Ok(())
-        })
-        .await
+        self.with(move |c| insert_domain_key_row(c, &dk)).await
     }
 
     async fn count_accounts(&self) -> StoreResult<u64> {
@@ -531,16 +710,8 @@ impl Store for SqliteStore {
         let (account, key, audit) = (account.clone(), key.clone(), audit.to_vec());
         self.with(move |c| {
             let tx = write_tx(c)?;
-            tx.execute(
-                "INSERT INTO accounts (id, created_at, operator) VALUES (?1, ?2, ?3)",
-                params![account.id.as_str(), account.created_at, account.operator],
-            )
-            .map_err(write_err)?;
-            tx.execute(
-                "INSERT INTO access_keys (id, account, principal, wrapped_secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key.id.as_str(), key.account.as_str(), key.principal.as_str(), key.wrapped_secret, key.created_at],
-            )
-            .map_err(write_err)?;
+            insert_account_row(&tx, &account)?;
+            insert_access_key_row(&tx, &key)?;
             commit_audited(tx, &audit)
         })
         .await
@@ -549,9 +720,11 @@ impl Store for SqliteStore {
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
         let id = id.clone();
         self.with_read(move |c| {
-            c.query_row("SELECT created_at, operator FROM accounts WHERE id = ?1", params![id.as_str()], |r| {
-                Ok(AccountRecord { id: id.clone(), created_at: r.get(0)?, operator: r.get(1)? })
-            })
+            c.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"),
+                params![id.as_str()],
+                account_from_row,
+            )
             .optional()
             .map_err(backend)
         })
@@ -562,17 +735,9 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.with_read(move |c| {
             c.query_row(
-                "SELECT id, account, principal, wrapped_secret, created_at FROM access_keys WHERE id = ?1",
+                &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = ?1"),
                 params![id.as_str()],
-                |r| {
-                    Ok(AccessKeyRecord {
-                        id: AccessKeyId::new_unchecked(r.get::<_, String>("id")?),
-                        account: AccountId::new_unchecked(r.get::<_, String>("account")?),
-                        principal: PrincipalArn::new_unchecked(r.get::<_, String>("principal")?),
-                        wrapped_secret: r.get("wrapped_secret")?,
-                        created_at: r.get("created_at")?,
-                    })
-                },
+                access_key_from_row,
             )
             .optional()
             .map_err(backend)
@@ -586,10 +751,10 @@ impl Store for SqliteStore {
         version: Option<&KeyVersionRecord>,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (values, version, audit) = (key_values(key)?, version.cloned(), audit.to_vec());
+        let (key, version, audit) = (key.clone(), version.cloned(), audit.to_vec());
         self.with(move |c| {
             let tx = write_tx(c)?;
-            tx.execute(&insert_sql("keys", KEY_COLUMNS, q), params_from_iter(values)).map_err(write_err)?;
+            insert_key_row(&tx, &key)?;
             if let Some(v) = &version {
                 insert_version(&tx, v)?;
             }
@@ -708,11 +873,7 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
             tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
             tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
-            tx.execute(
-                "INSERT INTO destroyed_keys (id, account, region, destroyed_at) VALUES (?1, ?2, ?3, ?4)",
-                params![key.id.as_str(), key.scope.account.as_str(), key.scope.region.as_str(), destroyed_at],
-            )
-            .map_err(write_err)?;
+            insert_destroyed_row(&tx, &DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at })?;
             commit_audited(tx, &audit)?;
             checkpoint(c);
             Ok(())
@@ -775,18 +936,7 @@ impl Store for SqliteStore {
         let (a, audit) = (alias.clone(), audit.to_vec());
         self.with(move |c| {
             let tx = write_tx(c)?;
-            tx.execute(
-                "INSERT INTO aliases (account, region, name, target, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    a.scope.account.as_str(),
-                    a.scope.region.as_str(),
-                    a.name.as_str(),
-                    a.target.as_str(),
-                    a.created_at,
-                    a.updated_at
-                ],
-            )
-            .map_err(write_err)?;
+            insert_alias_row(&tx, &a)?;
             commit_audited(tx, &audit)
         })
         .await
@@ -796,10 +946,9 @@ impl Store for SqliteStore {
         let (scope, name) = (scope.clone(), name.clone());
         self.with_read(move |c| {
             let mut st = c
-                .prepare_cached(
-                    "SELECT account, region, name, target, created_at, updated_at FROM aliases \
-                     WHERE account = ?1 AND region = ?2 AND name = ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3"
+                ))
                 .map_err(backend)?;
             st.query_row(params![scope.account.as_str(), scope.region.as_str(), name.as_str()], alias_from_row)
                 .optional()
@@ -862,11 +1011,11 @@ impl Store for SqliteStore {
         let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
         self.with_read(move |c| {
             let mut st = c
-                .prepare_cached(
-                    "SELECT account, region, name, target, created_at, updated_at FROM aliases \
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases \
                      WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR target = ?3) AND name > ?4 \
-                     ORDER BY name LIMIT ?5",
-                )
+                     ORDER BY name LIMIT ?5"
+                ))
                 .map_err(backend)?;
             let rows = st
                 .query_map(
@@ -883,22 +1032,7 @@ impl Store for SqliteStore {
         let (g, audit) = (grant.clone(), audit.to_vec());
         self.with(move |c| {
             let tx = write_tx(c)?;
-            tx.execute(
-                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![
-                    g.key_id.as_str(),
-                    g.grant_id,
-                    g.key_arn,
-                    g.name,
-                    g.grantee_principal,
-                    g.retiring_principal,
-                    g.issuing_account,
-                    g.operations_text(),
-                    g.constraints_text(),
-                    g.created_at
-                ],
-            )
-            .map_err(write_err)?;
+            insert_grant_row(&tx, &g)?;
             commit_audited(tx, &audit)
         })
         .await
@@ -1011,29 +1145,16 @@ impl Store for SqliteStore {
 
     async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
         let cp = checkpoint.clone();
-        self.with(move |c| {
-            c.execute(&insert_checkpoint_sql(q), params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature])
-                .map_err(backend)?;
-            Ok(())
-        })
-        .await
+        self.with(move |c| insert_checkpoint_row(c, &cp)).await
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
         self.with_read(|c| {
             let mut st = c
-                .prepare_cached("SELECT seq, hash, created_at, signature FROM audit_checkpoints ORDER BY seq")
+                .prepare_cached(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"))
                 .map_err(backend)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
-                })
-                .map_err(backend)?;
-            rows.map(|r| {
-                let (seq, hash, created_at, signature) = r.map_err(backend)?;
-                Ok(AuditCheckpoint { seq: seq_of(seq)?, hash: hash_of(&hash)?, created_at, signature })
-            })
-            .collect()
+            let rows = st.query_map([], checkpoint_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(decode_checkpoint)).collect()
         })
         .await
     }
@@ -1047,6 +1168,30 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM audit_checkpoints WHERE seq < ?1", params![through]).map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(n as u64)
+        })
+        .await
+    }
+
+    /// One read connection in one read transaction: in WAL mode a
+    /// transaction's reads all see the database as of its first one, while
+    /// the writer goes on committing (for an in-memory database, the
+    /// writer's connection, which nobody else uses meanwhile).
+    async fn export(&self) -> StoreResult<Snapshot> {
+        self.with_read(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let snap = export_in(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(snap)
+        })
+        .await
+    }
+
+    async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
+        let snap = snapshot.clone();
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            import_in(&tx, &snap)?;
+            tx.commit().map_err(backend)
         })
         .await
     }

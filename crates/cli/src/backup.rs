@@ -1,0 +1,137 @@
+//! `trent admin backup` and `trent admin restore`.
+//!
+//! Both open the deployment's store and seal directly (the same settings as
+//! `trent serve`: `--data-dir`, `--store`, `--config`, `TRENT_*`). A backup
+//! can be taken while the servers run: the store reads one consistent
+//! snapshot (a read transaction) while they go on writing. A restore writes
+//! into an empty store, SQLite or PostgreSQL, under the same seal: also the
+//! way to move a deployment from SQLite to PostgreSQL.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trent_core::backup;
+use trent_core::Clock as _;
+use trent_crypto::AwsLcProvider;
+
+/// Where the deployment is (the flags of `trent serve`).
+#[derive(clap::Args, Debug)]
+pub struct Deployment {
+    /// Data directory [default: ./data; env: TRENT_DATA_DIR]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL [default: SQLite in the data directory; env: TRENT_STORE_URL]
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// TOML configuration file [env: TRENT_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// `trent admin backup` options.
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// The deployment to back up.
+    #[command(flatten)]
+    deployment: Deployment,
+    /// The backup file to write (mode 0600; must not exist).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// `trent admin restore` options.
+#[derive(clap::Args, Debug)]
+pub struct RestoreArgs {
+    /// The deployment to restore into: an empty store, with the seal of the
+    /// deployment the backup came from.
+    #[command(flatten)]
+    deployment: Deployment,
+    /// The backup file.
+    #[arg(long = "in", value_name = "FILE")]
+    input: PathBuf,
+}
+
+fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> {
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let serve = crate::ServeArgs {
+        listen: None,
+        data_dir: d.data_dir.clone(),
+        config: d.config.clone(),
+        store: d.store.clone(),
+    };
+    crate::load_params(serve, &env)
+}
+
+/// The seal's files must exist: opening a seal without them would make a
+/// new root key, under which nothing of the deployment opens.
+fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
+    for f in trent_server::startup::seal_files(params) {
+        if !f.exists() {
+            return Err(format!(
+                "{} does not exist: copy it from the deployment (the same seal must open the backup), or point TRENT_KEY_FILE / --config at it",
+                f.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file with mode 0600, durably.
+fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Runs `trent admin backup`.
+pub async fn backup(args: BackupArgs) -> Result<bool, String> {
+    let params = params(&args.deployment)?;
+    if params.store.is_none() && !params.data_dir.join(trent_server::startup::DB_FILE).exists() {
+        return Err(format!("no Trent database in {}", params.data_dir.display()));
+    }
+    check_seal_files(&params)?;
+    let crypto = AwsLcProvider::new();
+    let root = trent_server::startup::open_seal(&params).open(&crypto).map_err(|e| e.to_string())?;
+    let store = trent_server::startup::open_store(&params).await.map_err(|e| e.to_string())?;
+    let now = trent_core::SystemClock.now_millis();
+    let (bytes, header) = backup::create(store.as_ref(), &crypto, &root, now).await.map_err(|e| e.to_string())?;
+    write_new_private(&args.out, &bytes)?;
+    let out = serde_json::json!({"File": args.out.display().to_string(), "Bytes": bytes.len(), "Header": header});
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(true)
+}
+
+/// Runs `trent admin restore`; then verifies the restored audit trail.
+pub async fn restore(args: RestoreArgs) -> Result<bool, String> {
+    let params = params(&args.deployment)?;
+    check_seal_files(&params)?;
+    let bytes = std::fs::read(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    if params.store.is_none() {
+        std::fs::create_dir_all(&params.data_dir).map_err(|e| format!("{}: {e}", params.data_dir.display()))?;
+    }
+    let crypto = AwsLcProvider::new();
+    let root = trent_server::startup::open_seal(&params).open(&crypto).map_err(|e| e.to_string())?;
+    let store = trent_server::startup::open_store(&params).await.map_err(|e| e.to_string())?;
+    let header = backup::restore(store.as_ref(), &crypto, &root, &bytes).await.map_err(|e| e.to_string())?;
+    drop(store);
+    // Open it as the server will, and check the trail came back whole.
+    let (kms, _) =
+        trent_server::startup::open_kms(&params, Arc::new(trent_core::SystemClock)).await.map_err(|e| e.to_string())?;
+    let report = kms.verify_audit().await.map_err(|e| e.to_string())?;
+    let mut out = serde_json::json!({
+        "Restored": header.counts,
+        "BackupCreatedAt": header.created_at,
+        "AuditRecords": report.records,
+    });
+    if let Some(t) = &report.tamper {
+        out["AuditProblem"] = serde_json::Value::String(t.to_string());
+    }
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(report.tamper.is_none())
+}
