@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Trent side by side with moto (the reference peer, from PyPI) and the
+# bare-HTTP ceiling of this machine (crates/cli/examples/http_ceiling.rs: the
+# same HTTP stack answering a fixed body), in one run on one machine. Every
+# server is pinned to core 0 and `trent bench` to core 1; each point runs
+# REPEATS times (rounds interleave the targets) and the medians are printed
+# as one Markdown table, with Trent/moto and Trent/ceiling, and Trent's
+# signatures against `openssl speed` on the same core.
+#
+# Usage: bench/compare.sh            (REPEATS=3 SECONDS_PER_POINT=4 CONCURRENCY=32)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEATS=${REPEATS:-3}
+SECS=${SECONDS_PER_POINT:-4}
+CONCURRENCY=${CONCURRENCY:-32}
+VENV=${MOTO_VENV:-bench/.venv}
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+echo "== building (release)" >&2
+cargo build --quiet --release --locked -p trent-cli --bin trent --example http_ceiling
+TRENT=target/release/trent
+CEILING=target/release/examples/http_ceiling
+if [ ! -x "$VENV/bin/moto_server" ]; then
+    echo "== installing moto[server] into $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
+fi
+
+export TRENT_BOOTSTRAP_ACCOUNT_ID=111122223333 TRENT_BOOTSTRAP_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
+    TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY TRENT_LOG=warn
+export AWS_ACCESS_KEY_ID=$TRENT_BOOTSTRAP_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$TRENT_BOOTSTRAP_SECRET_ACCESS_KEY
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+endpoint="http://127.0.0.1:$port"
+
+# Points: operation and payload size. The ceiling answers any operation the
+# same way, so it runs only the Encrypt points (request sizes differ).
+POINTS="encrypt:100 encrypt:4096 decrypt:100 generate-data-key:100 sign-p256:100 sign-rsa2048:100"
+CEILING_POINTS="encrypt:100 encrypt:4096"
+
+start_target() { # name
+    case $1 in
+    trent) taskset -c 0 "$TRENT" serve --listen "127.0.0.1:$port" --data-dir "$work/data-$RANDOM" >/dev/null 2>&1 & ;;
+    moto) taskset -c 0 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 & ;;
+    ceiling) taskset -c 0 "$CEILING" "127.0.0.1:$port" >/dev/null 2>&1 & ;;
+    esac
+    server=$!
+    for _ in $(seq 200); do
+        if curl -s -o /dev/null -X POST "$endpoint/"; then return; fi
+        sleep 0.05
+    done
+    echo "$1 did not start" >&2
+    exit 1
+}
+
+: > "$work/results"
+for round in $(seq "$REPEATS"); do
+    for target in trent moto ceiling; do
+        start_target "$target"
+        points=$POINTS
+        [ "$target" = ceiling ] && points=$CEILING_POINTS
+        for point in $points; do
+            op=${point%%:*} size=${point##*:}
+            out=$(taskset -c 1 "$TRENT" bench --endpoint "$endpoint" --op "$op" --size "$size" \
+                --concurrency "$CONCURRENCY" --duration "$SECS" --warmup 1 --json 2>/dev/null)
+            echo "$target $op $size $out" >> "$work/results"
+            echo "round $round  $target  $op $size: $(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), "req/s, errors", d["errors"])')" >&2
+        done
+        kill "$server"; wait "$server" 2>/dev/null || true
+    done
+done
+
+# openssl speed on the server's core, for the signature points.
+speed=$(taskset -c 0 openssl speed -seconds 2 rsa2048 ecdsap256 2>/dev/null | awk '
+    /^rsa 2048 bits/ {print "rsa2048", $6}
+    /256 bits ecdsa \(nistp256\)/ {print "ecdsap256", $7}')
+
+python3 - "$work/results" "$speed" "$REPEATS" "$SECS" "$CONCURRENCY" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    target, op, size, js = line.split(" ", 3)
+    d = json.loads(js)
+    rows.setdefault((op, size, target), []).append(d)
+speed = dict(l.split() for l in sys.argv[2].splitlines() if l.strip())
+def med(op, size, target, key):
+    ds = rows.get((op, size, target))
+    if not ds:
+        return None
+    vals = [d["requests_per_second"] if key == "rps" else d["latency_ms"]["p99"] for d in ds]
+    return statistics.median(vals)
+print(f"{sys.argv[3]} repeats of {sys.argv[4]} s per point, concurrency {sys.argv[5]}, server on one core; medians.\n")
+print("| operation | payload B | Trent req/s | Trent p99 ms | moto req/s | ceiling req/s | Trent/moto | Trent/ceiling |")
+print("|---|---|---|---|---|---|---|---|")
+for op, size in [p.split(":") for p in "encrypt:100 encrypt:4096 decrypt:100 generate-data-key:100 sign-p256:100 sign-rsa2048:100".split()]:
+    t, tp = med(op, size, "trent", "rps"), med(op, size, "trent", "p99")
+    # The ceiling answers every operation alike: its figure for the payload.
+    m, c = med(op, size, "moto", "rps"), med("encrypt", size, "ceiling", "rps")
+    f = lambda v: "–" if v is None else f"{v:,.0f}"
+    r = lambda a, b: "–" if a is None or not b else f"{a / b:.2f}"
+    print(f"| {op} | {size} | {f(t)} | {tp} | {f(m)} | {f(c)} | {r(t, m)} | {r(t, c)} |")
+enc = med("encrypt", "100", "trent", "rps")
+print()
+for name, op in (("ecdsap256", "sign-p256"), ("rsa2048", "sign-rsa2048")):
+    t = med(op, "100", "trent", "rps")
+    if name in speed and t:
+        print(f"{op}: Trent {t:,.0f}/s, openssl speed {float(speed[name]):,.0f} sign/s on the same core: ratio {t / float(speed[name]):.2f}")
+e4 = med("encrypt", "4096", "trent", "rps")
+g = med("generate-data-key", "100", "trent", "rps")
+if enc:
+    print(f"Encrypt 4096 B / Encrypt 100 B: {e4 / enc:.2f}; GenerateDataKey / Encrypt 100 B: {g / enc:.2f}")
+PY
