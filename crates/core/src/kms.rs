@@ -5,7 +5,7 @@ use crate::authz::{Access, Route};
 use crate::clock::Clock;
 use crate::error::KmsError;
 use crate::keyring::{Keyring, OpenError};
-use crate::model::{AccessKeyRecord, AccountRecord, KeyRecord, Scope};
+use crate::model::{AccessKeyRecord, AccountRecord, KeyRecord, KeyVersionRecord, Scope};
 use crate::store::{Store, StoreError};
 use crate::Caller;
 use std::sync::Arc;
@@ -48,6 +48,11 @@ pub struct Kms {
     checkpoint_signer: CheckpointSigner,
     /// The seq of the last checkpoint this node signed.
     pub(crate) last_checkpoint: std::sync::atomic::AtomicU64,
+    /// Key version records, keyed by (key id, version) and tagged with the
+    /// revision of the key they were read under; see [`Kms::key_version`].
+    versions: std::sync::Mutex<std::collections::HashMap<(KeyId, u32), (u64, Arc<KeyVersionRecord>)>>,
+    /// Most cached version records; the cache is emptied when full.
+    version_cache_capacity: usize,
     /// Days audit records are kept (`None`: forever).
     pub(crate) audit_retention_days: Option<u32>,
 }
@@ -141,6 +146,8 @@ impl Kms {
             checkpoint_signer,
             last_checkpoint: Default::default(),
             audit_retention_days: options.audit_retention_days,
+            versions: Default::default(),
+            version_cache_capacity: options.backing_key_cache_capacity.max(1),
         })
     }
 
@@ -207,6 +214,35 @@ impl Kms {
     /// random page for every event.
     pub fn new_event_id(&self) -> String {
         uuid::Uuid::now_v7().to_string()
+    }
+
+    /// Version `version` of `key`'s material (`None` if there is none),
+    /// from memory when it was read under the same key revision.
+    ///
+    /// Exact, not eventually right: every change of a version record
+    /// (rotation, import, deletion of imported material, destruction) is
+    /// written together with its key and raises the key's revision, and the
+    /// key itself is read from the store on every request, so a record read
+    /// under revision r is the stored one for as long as the key is at r, on
+    /// every node.
+    pub(crate) async fn key_version(&self, key: &KeyRecord, version: u32) -> Result<Option<Arc<KeyVersionRecord>>, KmsError> {
+        let lock = || self.versions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let k = (key.id.clone(), version);
+        if let Some((rev, v)) = lock().get(&k) {
+            if *rev == key.revision {
+                return Ok(Some(v.clone()));
+            }
+        }
+        let Some(v) = self.store.key_version(&key.id, version).await? else {
+            return Ok(None);
+        };
+        let v = Arc::new(v);
+        let mut cache = lock();
+        if cache.len() >= self.version_cache_capacity {
+            cache.clear();
+        }
+        cache.insert(k, (key.revision, v.clone()));
+        Ok(Some(v))
     }
 
     /// The store.

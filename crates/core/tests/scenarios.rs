@@ -428,3 +428,26 @@ async fn generate_random_and_unsupported_inputs() {
     let mut rnd = [0u8; 4];
     AwsLcProvider::new().fill_random(&mut rnd).unwrap();
 }
+
+/// Two nodes on one store: a rotation through one is what the other's next
+/// Encrypt uses, although it keeps version records in memory (they are
+/// cached under the key's revision, which every change of them raises).
+#[tokio::test]
+async fn cached_versions_follow_changes_made_by_another_node() {
+    let store = Arc::new(InMemoryStore::new());
+    let a = world_with(store.clone(), [1u8; 32]).await.unwrap();
+    let b = world_with(store, [1u8; 32]).await.unwrap();
+    let key = new_key(&a, &a.alice).await;
+    let first = material(&b, Blob(encrypt(&a, &a.alice, &key.key_id, b"x", None).await)).await;
+    let req = RotateKeyOnDemandRequest { key_id: Some(key.key_id.clone()) };
+    b.kms.rotate_key_on_demand(&b.alice, req).await.unwrap();
+    let second = material(&b, Blob(encrypt(&a, &a.alice, &key.key_id, b"x", None).await)).await;
+    assert_ne!(first, second, "node a encrypts under the material node b rotated to");
+    let d = b.kms.describe_key(&b.alice, DescribeKeyRequest { key_id: Some(key.key_id.clone()), ..Default::default() });
+    assert_eq!(d.await.unwrap().key_metadata.unwrap().current_key_material_id.as_deref(), Some(second.as_str()));
+}
+
+async fn material(w: &World, blob: Blob) -> String {
+    let req = DecryptRequest { ciphertext_blob: Some(blob), ..Default::default() };
+    w.kms.decrypt(&w.alice, req).await.unwrap().key_material_id.unwrap()
+}

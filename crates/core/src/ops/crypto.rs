@@ -148,8 +148,7 @@ impl Kms {
         plaintext: &[u8],
     ) -> Result<(Vec<u8>, String), KmsError> {
         let version = self
-            .store
-            .key_version(&key.id, key.current_version)
+            .key_version(key, key.current_version)
             .await?
             .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
         let bk = self.keyring.backing_key(self.store.as_ref(), key, &version).await?;
@@ -162,7 +161,7 @@ impl Kms {
             plaintext,
         )
         .map_err(KmsError::crypto)?;
-        Ok((blob, version.material_id))
+        Ok((blob, version.material_id.clone()))
     }
 
     /// Resolves, checks and opens a ciphertext. `expected` is the request's
@@ -216,7 +215,7 @@ impl Kms {
         check_usable(&key)?;
         check_encrypt_usage(&key)?;
         check_algorithm(&key, alg)?;
-        let version = self.store.key_version(&key.id, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
+        let version = self.key_version(&key, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
         if !version.has_material() {
             // Imported material deleted or expired: it may come back.
             return Err(KmsError::InvalidState(format!(
@@ -231,7 +230,7 @@ impl Kms {
         Ok(Opened {
             key,
             plaintext,
-            material_id: version.material_id,
+            material_id: version.material_id.clone(),
             algorithm: EncryptionAlgorithm::SymmetricDefault,
         })
     }

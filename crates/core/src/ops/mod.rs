@@ -155,12 +155,11 @@ impl crate::Kms {
     ) -> Result<(std::sync::Arc<trent_crypto::asymmetric::PrivateKey>, KeyVersionRecord), KmsError> {
         let kind = key.spec.key_kind().ok_or_else(|| KmsError::corrupt(format!("{} is symmetric", key.arn())))?;
         let version = self
-            .store
-            .key_version(&key.id, key.current_version)
+            .key_version(key, key.current_version)
             .await?
             .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
         let pk = self.keyring.private_key(self.store.as_ref(), key, kind, &version).await?;
-        Ok((pk, version))
+        Ok((pk, KeyVersionRecord::clone(&version)))
     }
 }
 
