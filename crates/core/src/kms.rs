@@ -50,12 +50,16 @@ pub struct Kms {
     pub(crate) last_checkpoint: std::sync::atomic::AtomicU64,
     /// Key version records, keyed by (key id, version) and tagged with the
     /// revision of the key they were read under; see [`Kms::key_version`].
-    versions: std::sync::Mutex<std::collections::HashMap<(KeyId, u32), (u64, Arc<KeyVersionRecord>)>>,
+    versions: VersionCache,
     /// Most cached version records; the cache is emptied when full.
     version_cache_capacity: usize,
     /// Days audit records are kept (`None`: forever).
     pub(crate) audit_retention_days: Option<u32>,
 }
+
+/// Version records by (key id, version), with the key revision they were
+/// read under.
+type VersionCache = std::sync::Mutex<std::collections::HashMap<(KeyId, u32), (u64, Arc<KeyVersionRecord>)>>;
 
 /// How long a node stays unready after a failed audit append.
 pub const AUDIT_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
@@ -225,7 +229,11 @@ impl Kms {
     /// key itself is read from the store on every request, so a record read
     /// under revision r is the stored one for as long as the key is at r, on
     /// every node.
-    pub(crate) async fn key_version(&self, key: &KeyRecord, version: u32) -> Result<Option<Arc<KeyVersionRecord>>, KmsError> {
+    pub(crate) async fn key_version(
+        &self,
+        key: &KeyRecord,
+        version: u32,
+    ) -> Result<Option<Arc<KeyVersionRecord>>, KmsError> {
         let lock = || self.versions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let k = (key.id.clone(), version);
         if let Some((rev, v)) = lock().get(&k) {

@@ -53,9 +53,90 @@ pub struct SqliteStore {
     /// so a request's reads never wait behind another's commit and its
     /// fsync; `None` for an in-memory database, which the writer reads.
     readers: Option<Arc<Readers>>,
+    /// Key records read recently: see [`KeyCache`].
+    keys: Arc<KeyCache>,
 }
 
-/// A pool of read-only connections to the database file, opened on demand.
+/// Key records in memory, so a request's key lookup does not go to the
+/// database. Exact: an embedded SQLite database has one writer, this store.
+/// While a write of a key is in flight the key is not served from memory
+/// and nothing read is stored for it (reads go to the database, which
+/// changes atomically at the commit); when the write ends its entry is
+/// dropped and the generation moves on, so a read that began before it
+/// cannot store what it read.
+#[derive(Default)]
+struct KeyCache {
+    inner: Mutex<KeyCacheInner>,
+}
+
+#[derive(Default)]
+struct KeyCacheInner {
+    map: std::collections::HashMap<KeyId, KeyRecord>,
+    /// Writes in flight, per key.
+    writing: std::collections::HashMap<KeyId, usize>,
+    generation: u64,
+}
+
+/// Most key records kept; the cache is emptied when full.
+const KEY_CACHE_CAPACITY: usize = 100_000;
+
+impl KeyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeyCacheInner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, scope: &Scope, id: &KeyId) -> Option<KeyRecord> {
+        let c = self.lock();
+        if c.writing.contains_key(id) {
+            return None;
+        }
+        c.map.get(id).filter(|k| &k.scope == scope).cloned()
+    }
+
+    /// The generation to pass to [`KeyCache::insert`], taken before reading.
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn insert(&self, generation: u64, key: &KeyRecord) {
+        let mut c = self.lock();
+        if c.generation != generation || c.writing.contains_key(&key.id) {
+            return;
+        }
+        if c.map.len() >= KEY_CACHE_CAPACITY {
+            c.map.clear();
+        }
+        c.map.insert(key.id.clone(), key.clone());
+    }
+
+    /// A write of `id` begins: stop serving and storing it.
+    fn begin_write(&self, id: &KeyId) {
+        let mut c = self.lock();
+        *c.writing.entry(id.clone()).or_default() += 1;
+        c.map.remove(id);
+    }
+
+    /// A write of `id` ended (committed or not).
+    fn end_write(&self, id: &KeyId) {
+        let mut c = self.lock();
+        if let Some(n) = c.writing.get_mut(id) {
+            *n -= 1;
+            if *n == 0 {
+                c.writing.remove(id);
+            }
+        }
+        c.map.remove(id);
+        c.generation += 1;
+    }
+
+    fn clear(&self) {
+        let mut c = self.lock();
+        c.map.clear();
+        c.generation += 1;
+    }
+}
+
+/// A pool of query-only connections to the database file, opened on demand.
 struct Readers {
     path: std::path::PathBuf,
     idle: Mutex<Vec<Connection>>,
@@ -63,12 +144,6 @@ struct Readers {
 
 /// Idle read connections kept; more are opened when more reads run at once.
 const MAX_IDLE_READERS: usize = 8;
-
-impl std::fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
-    }
-}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
@@ -99,7 +174,7 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
             .map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), readers: None })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), readers: None, keys: Arc::default() })
     }
 
     /// Runs a read-only `f` on the blocking pool with a read connection
@@ -117,12 +192,17 @@ impl SqliteStore {
             let mut conn = match idle {
                 Some(c) => c,
                 None => {
+                    // Opened read-write but refusing writes (query_only):
+                    // a SQLITE_OPEN_READ_ONLY connection may read the WAL
+                    // index from a private copy instead of the shared
+                    // memory the writer updates.
                     let c = Connection::open_with_flags(
                         &readers.path,
-                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     )
                     .map_err(backend)?;
                     c.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+                    c.execute_batch("PRAGMA query_only = ON;").map_err(backend)?;
                     c
                 }
             };
@@ -752,30 +832,45 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit) = (key.clone(), version.cloned(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            insert_key_row(&tx, &key)?;
-            if let Some(v) = &version {
-                insert_version(&tx, v)?;
-            }
-            commit_audited(tx, &audit)
-        })
-        .await
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                insert_key_row(&tx, &key)?;
+                if let Some(v) = &version {
+                    insert_version(&tx, v)?;
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        if let Some(k) = self.keys.get(scope, id) {
+            return Ok(Some(k));
+        }
+        let generation = self.keys.generation();
         let (scope, id) = (scope.clone(), id.clone());
-        self.with_read(move |c| {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"
-                ))
-                .map_err(backend)?;
-            st.query_row(params![id.as_str(), scope.account.as_str(), scope.region.as_str()], key_from_row)
-                .optional()
-                .map_err(backend)
-        })
-        .await
+        let found = self
+            .with_read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"
+                    ))
+                    .map_err(backend)?;
+                st.query_row(params![id.as_str(), scope.account.as_str(), scope.region.as_str()], key_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        if let Some(k) = &found {
+            self.keys.insert(generation, k);
+        }
+        Ok(found)
     }
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
@@ -799,12 +894,18 @@ impl Store for SqliteStore {
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit) = (key.clone(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            update_key_row(&tx, &key)?;
-            commit_audited(tx, &audit)
-        })
-        .await
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
     }
 
     async fn add_key_version(
@@ -814,13 +915,19 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit) = (key.clone(), version.clone(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            update_key_row(&tx, &key)?;
-            insert_version(&tx, &version)?;
-            commit_audited(tx, &audit)
-        })
-        .await
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                insert_version(&tx, &version)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
@@ -858,27 +965,36 @@ impl Store for SqliteStore {
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit) = (key.clone(), audit.to_vec());
         let revision = revision_param(key.revision)?;
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            let stored: Option<i64> = tx
-                .query_row("SELECT revision FROM keys WHERE id = ?1", params![key.id.as_str()], |r| r.get(0))
-                .optional()
-                .map_err(backend)?;
-            match stored {
-                None => return Err(StoreError::NotFound),
-                Some(r) if r != revision => return Err(StoreError::Conflict),
-                Some(_) => {}
-            }
-            tx.execute("DELETE FROM aliases WHERE target = ?1", params![key.id.as_str()]).map_err(backend)?;
-            tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
-            tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
-            tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
-            insert_destroyed_row(&tx, &DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at })?;
-            commit_audited(tx, &audit)?;
-            checkpoint(c);
-            Ok(())
-        })
-        .await
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let stored: Option<i64> = tx
+                    .query_row("SELECT revision FROM keys WHERE id = ?1", params![key.id.as_str()], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                match stored {
+                    None => return Err(StoreError::NotFound),
+                    Some(r) if r != revision => return Err(StoreError::Conflict),
+                    Some(_) => {}
+                }
+                tx.execute("DELETE FROM aliases WHERE target = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                insert_destroyed_row(
+                    &tx,
+                    &DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at },
+                )?;
+                commit_audited(tx, &audit)?;
+                checkpoint(c);
+                Ok(())
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
     }
 
     async fn put_key_versions(
@@ -888,19 +1004,25 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, versions, audit) = (key.clone(), versions.to_vec(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            update_key_row(&tx, &key)?;
-            for v in &versions {
-                write_version(&tx, "INSERT OR REPLACE", v)?;
-            }
-            commit_audited(tx, &audit)?;
-            if versions.iter().any(|v| !v.has_material()) {
-                checkpoint(c);
-            }
-            Ok(())
-        })
-        .await
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                for v in &versions {
+                    write_version(&tx, "INSERT OR REPLACE", v)?;
+                }
+                commit_audited(tx, &audit)?;
+                if versions.iter().any(|v| !v.has_material()) {
+                    checkpoint(c);
+                }
+                Ok(())
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
@@ -1188,12 +1310,15 @@ impl Store for SqliteStore {
 
     async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
         let snap = snapshot.clone();
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            import_in(&tx, &snap)?;
-            tx.commit().map_err(backend)
-        })
-        .await
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                import_in(&tx, &snap)?;
+                tx.commit().map_err(backend)
+            })
+            .await;
+        self.keys.clear();
+        result
     }
 }
 

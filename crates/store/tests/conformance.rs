@@ -745,6 +745,47 @@ async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+async fn reads_racing_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let sc = scope("111122223333", "us-east-1");
+    let mut k = key(&sc, 1);
+    s.insert_key(&k, None, &[]).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    // The revision of the last write that returned.
+    let published = Arc::new(AtomicU64::new(k.revision));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, sc, id, stop, published) = (s.clone(), sc.clone(), k.id.clone(), stop.clone(), published.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let floor = published.load(Ordering::Acquire);
+                    let r = s.key(&sc, &id).await.unwrap().unwrap().revision;
+                    assert!(r >= floor, "a read that began after revision {floor} returned saw {r}");
+                    assert!(r >= last, "a read went back from revision {last} to {r}");
+                    last = r;
+                }
+            })
+        })
+        .collect();
+    for _ in 0..200 {
+        k.revision += 1;
+        k.description = format!("revision {}", k.revision);
+        s.update_key(&k, &[]).await?;
+        published.store(k.revision, Ordering::Release);
+        // A write that returned is what every later read sees.
+        let read = s.key(&sc, &k.id).await?.ok_or("key gone")?;
+        assert_eq!((read.revision, read.description.as_str()), (k.revision, k.description.as_str()));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await?;
+    }
+    s.destroy_key(&k, 5, &[]).await?;
+    assert!(s.key(&sc, &k.id).await?.is_none(), "a destroyed key is gone at once");
+    Ok(())
+}
+
 async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
     let records = s.append_audit(&entries).await?;
@@ -1496,6 +1537,7 @@ macro_rules! conformance {
                 concurrent_audit_appends_form_one_chain,
                 audit_checkpoints_keep_the_first,
                 audit_retention_prunes_up_to_an_anchor,
+                reads_racing_writes_end_on_the_last_write,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,
