@@ -126,6 +126,8 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
             return Err(format!("no Trent database at {}", db.display()));
         }
     }
+    // Verifying must not make a new root key (nor, through it, state).
+    crate::backup::check_seal_files(&params)?;
     let (kms, _) = trent_server::startup::open_kms(&params, std::sync::Arc::new(trent_core::SystemClock))
         .await
         .map_err(|e| e.to_string())?;

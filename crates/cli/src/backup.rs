@@ -64,7 +64,7 @@ fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> 
 
 /// The seal's files must exist: opening a seal without them would make a
 /// new root key, under which nothing of the deployment opens.
-fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
+pub(crate) fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
     for f in trent_server::startup::seal_files(params) {
         if !f.exists() {
             return Err(format!(
@@ -76,8 +76,17 @@ fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), S
     Ok(())
 }
 
-/// Writes `bytes` to a new file with mode 0600, durably.
+/// Writes `bytes` to a new file `path` with mode 0600, durably and whole:
+/// into a temporary file beside it, synced, then renamed into place (which
+/// fails if `path` exists), and the directory synced.
 fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    if path.exists() {
+        return Err(format!("{} exists: choose a new file", path.display()));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -85,8 +94,13 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+    let written = opts
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    written.map_err(|e| err(path, e))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| err(dir, e))
 }
 
 /// Runs `trent admin backup`.

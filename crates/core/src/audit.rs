@@ -573,6 +573,46 @@ pub fn service_event(event_id: String, time: i64, name: &str, key_arn: &str, reg
     }
 }
 
+/// The event retention records before it deletes the records up to
+/// `through`: [`verify_chain`] accepts a trail that starts after seq 1 only
+/// when a later record says so.
+pub const PRUNE_EVENT: &str = "PruneAuditTrail";
+
+/// The `AwsServiceEvent` of a retention pass deleting records up to
+/// `through` (kept for `days` days); of no account (the operator's).
+pub fn prune_event(event_id: String, time: i64, through: u64, days: u32) -> AuditEntry {
+    let record = json!({
+        "eventVersion": "1.11",
+        "userIdentity": {"invokedBy": EVENT_SOURCE},
+        "eventTime": event_time(time),
+        "eventSource": EVENT_SOURCE,
+        "eventName": PRUNE_EVENT,
+        "sourceIPAddress": EVENT_SOURCE,
+        "userAgent": EVENT_SOURCE,
+        "requestParameters": null,
+        "responseElements": null,
+        "eventID": event_id,
+        "readOnly": false,
+        "resources": [],
+        "eventType": "AwsServiceEvent",
+        "managementEvent": true,
+        "recipientAccountId": null,
+        "serviceEventDetails": {"throughSeq": through, "retentionDays": days},
+        "eventCategory": "Management",
+    });
+    AuditEntry {
+        event_id,
+        event_time: time,
+        event_name: PRUNE_EVENT.to_owned(),
+        account: None,
+        username: None,
+        access_key_id: None,
+        read_only: false,
+        resources: Vec::new(),
+        record: record.to_string(),
+    }
+}
+
 /// Why an event could not be recorded.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("audit event not recorded: {0}")]
@@ -784,6 +824,13 @@ pub enum Tamper {
         /// Last missing.
         last: u64,
     },
+    /// A record's lookup fields (account, name, resources, …: what
+    /// LookupEvents filters on) differ from its hashed contents.
+    #[error("record {seq} was edited: its lookup fields do not match its contents")]
+    FieldsEdited {
+        /// The record.
+        seq: u64,
+    },
     /// A record does not follow the one before it: moved, swapped or
     /// inserted.
     #[error("record {seq} does not follow record {prev}: records were reordered or inserted")]
@@ -831,6 +878,29 @@ pub struct VerifyReport {
     pub tamper: Option<Tamper>,
 }
 
+/// Whether an entry's lookup fields are those of its record (which the
+/// chain hash covers): stores keep them in columns of their own for
+/// LookupEvents, where an edit would not touch the hash.
+pub fn fields_match(e: &AuditEntry) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(&e.record) else {
+        return false;
+    };
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    let resources: Vec<String> = v
+        .get("resources")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|r| r.get("ARN").and_then(Value::as_str).map(str::to_owned)).collect())
+        .unwrap_or_default();
+    s("/eventID").as_deref() == Some(e.event_id.as_str())
+        && s("/eventName").as_deref() == Some(e.event_name.as_str())
+        && s("/eventTime").as_deref() == Some(event_time(e.event_time).as_str())
+        && s("/recipientAccountId") == e.account
+        && v.get("readOnly").and_then(Value::as_bool) == Some(e.read_only)
+        && s("/userIdentity/accessKeyId") == e.access_key_id
+        && s("/userIdentity/arn").and_then(|arn| username(&arn)) == e.username
+        && resources == e.resources
+}
+
 /// Reads the whole trail and checks the chain and the checkpoints (signed
 /// by `public_key`).
 pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<VerifyReport> {
@@ -845,6 +915,8 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
     }
     let by_seq: std::collections::HashMap<u64, &AuditCheckpoint> = checkpoints.iter().map(|c| (c.seq, c)).collect();
     let (mut last_seq, mut last_hash) = (0u64, GENESIS);
+    // Records before the first kept one that a retention event accounts for.
+    let mut pruned_through = 0u64;
     loop {
         let page = store.audit_records(last_seq, 1000).await?;
         if page.is_empty() {
@@ -869,6 +941,8 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
                 Some(Tamper::OutOfOrder { seq: r.seq, prev: last_seq })
             } else if chain_hash(&r.prev_hash, r.seq, r.entry.record.as_bytes()) != r.hash {
                 Some(Tamper::Edited { seq: r.seq })
+            } else if !fields_match(&r.entry) {
+                Some(Tamper::FieldsEdited { seq: r.seq })
             } else if by_seq.get(&r.seq).is_some_and(|c| c.hash != r.hash) {
                 Some(Tamper::CheckpointMismatch { seq: r.seq })
             } else {
@@ -878,12 +952,24 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
                 report.tamper = tamper;
                 return Ok(report);
             }
+            if r.entry.event_name == PRUNE_EVENT {
+                let through = serde_json::from_str::<Value>(&r.entry.record)
+                    .ok()
+                    .and_then(|v| v.pointer("/serviceEventDetails/throughSeq").and_then(Value::as_u64));
+                pruned_through = pruned_through.max(through.unwrap_or(0));
+            }
             report.records += 1;
             last_seq = r.seq;
             last_hash = r.hash;
         }
     }
     report.last_seq = last_seq;
+    // A trail that starts late must say, in a record of its own, that
+    // retention removed the start; else the start was deleted.
+    if report.first_seq > 1 && pruned_through < report.first_seq - 1 {
+        report.tamper = Some(Tamper::Removed { first: 1, last: report.first_seq - 1 });
+        return Ok(report);
+    }
     if let Some(cp) = checkpoints.iter().map(|c| c.seq).max().filter(|s| *s > last_seq) {
         report.tamper = Some(Tamper::Truncated { last: last_seq, checkpoint: cp });
     }

@@ -219,7 +219,17 @@ async fn retention_prunes_old_records_and_the_trail_still_verifies() {
     create().await;
     w.kms.run_due_jobs().await.unwrap(); // checkpoint 2 is past the period: records 1..2 go
     let kept: Vec<u64> = w.store.audit_records(0, 100).await.unwrap().iter().map(|r| r.seq).collect();
-    assert_eq!(kept, [3, 4]);
+    assert_eq!(kept, [3, 4, 5], "the retention event (5) says what went");
     let r = w.kms.verify_audit().await.unwrap();
-    assert_eq!((r.first_seq, r.last_seq, r.tamper), (3, 4, None));
+    assert_eq!((r.first_seq, r.last_seq, r.tamper), (3, 5, None));
+    // An idle deployment keeps its newest record: the chain goes on from it.
+    w.clock.advance(10 * DAY);
+    w.kms.run_due_jobs().await.unwrap();
+    w.clock.advance(10 * DAY);
+    w.kms.run_due_jobs().await.unwrap();
+    let head = w.store.audit_head().await.unwrap().unwrap().0;
+    assert!(w.store.audit_records(0, 100).await.unwrap().iter().any(|r| r.seq == head));
+    create().await;
+    assert_eq!(w.store.audit_head().await.unwrap().unwrap().0, head + 1);
+    assert_eq!(w.kms.verify_audit().await.unwrap().tamper, None);
 }

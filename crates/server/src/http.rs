@@ -185,7 +185,17 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let mut resp = respond(&state, req).await;
+    // In its own task: a client that disconnects does not cancel a request
+    // half-way (a state change, or a group commit that other requests'
+    // audit events ride on, always runs to its end).
+    let task_state = state.clone();
+    let mut resp = match tokio::spawn(async move { respond(&task_state, req).await }).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            let e = ApiError::internal(format!("request task: {e}"));
+            error_response(&e, "", "")
+        }
+    };
     // The Date header comes from the service clock, the one SigV4 checks use:
     // SDKs correct their signing time by the skew they read from it.
     if let Some(v) = http_date(state.0.clock.now_millis()) {
@@ -219,7 +229,8 @@ impl Api {
         } else if let Some(op) = target.strip_prefix(trent_api::cloudtrail::TARGET_PREFIX) {
             (Api::CloudTrail, op)
         } else {
-            (Api::Kms, target.strip_prefix(TARGET_PREFIX).unwrap_or(target))
+            // Without the service prefix the target names no operation.
+            (Api::Kms, target.strip_prefix(TARGET_PREFIX).unwrap_or(""))
         }
     }
 

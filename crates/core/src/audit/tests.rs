@@ -357,9 +357,20 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
         let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
         store.insert_audit_checkpoint(&cp).await.unwrap();
     }
+    // Deleting the start without saying so is found, anchor or not.
+    let (bare, _) = trail(10).await;
+    for seq in [4u64] {
+        let hash = bare.audit_records(seq - 1, 1).await.unwrap()[0].hash;
+        let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+        bare.insert_audit_checkpoint(&cp).await.unwrap();
+    }
+    bare.prune_audit(4).await.unwrap();
+    assert_eq!(tamper_found(&bare, &s).await, Some(Tamper::Removed { first: 1, last: 4 }));
+    // Retention records what it removes, then removes it.
+    store.append_audit(&[prune_event("p".into(), 6, 4, 30)]).await.unwrap();
     assert_eq!(store.prune_audit(4).await.unwrap(), 4);
     let r = verify_chain(store.as_ref(), &s.public_key()).await.unwrap();
-    assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (6, 5, 10, None));
+    assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (7, 5, 11, None));
     // Without its anchor, the missing start is reported.
     store.tamper_audit(|t| {
         t.remove(0);
@@ -377,4 +388,16 @@ fn request_parameters_skip_what_they_leave_out() {
     assert_eq!(request_parameters(br#"{"Plaintext":"c2VjcmV0"}"#), Value::Null);
     assert_eq!(request_parameters(b"not json"), Value::Null);
     assert_eq!(request_parameters(b"[1,2]"), Value::Null);
+}
+
+#[tokio::test]
+async fn edited_lookup_fields_are_found() {
+    let (store, s) = trail(10).await;
+    assert_eq!(tamper_found(&store, &s).await, None, "every field of a real record matches");
+    store.tamper_audit(|t| t[2].entry.account = Some("444455556666".into()));
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::FieldsEdited { seq: 3 }));
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| t[5].entry.resources.clear());
+    store.tamper_audit(|t| t[5].entry.event_name = "Decrypt".into());
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::FieldsEdited { seq: 6 }));
 }

@@ -3,7 +3,9 @@
 //! checkpoints, and GetKeyLastUsage (answered from the trail). Appending is
 //! [`crate::Kms::record_event`].
 
-use crate::audit::{verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyReport};
+use crate::audit::{
+    prune_event, verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyReport,
+};
 use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
@@ -92,11 +94,12 @@ impl Kms {
             },
             None => KeyLastUsage::default(),
         };
+        // Trent records every call; retention may have pruned the oldest.
+        let oldest_kept = self.store.audit_records(0, 1).await?.first().map_or(key.created_at, |r| r.entry.event_time);
         Ok(GetKeyLastUsageResponse {
             key_id: Some(key.id.to_string()),
             key_last_usage: Some(usage),
-            // Trent records every call from a key's creation on.
-            tracking_start_date: Some(Timestamp::from_millis(key.created_at)),
+            tracking_start_date: Some(Timestamp::from_millis(key.created_at.max(oldest_kept))),
             key_creation_date: Some(Timestamp::from_millis(key.created_at)),
         })
     }
@@ -237,10 +240,18 @@ impl Kms {
             return Ok(0);
         };
         let cutoff = self.now().saturating_sub(i64::from(days).saturating_mul(86_400_000));
-        let checkpoints = self.store.audit_checkpoints().await?;
-        let Some(through) = checkpoints.iter().filter(|c| c.created_at < cutoff).map(|c| c.seq).max() else {
+        let Some((head, _)) = self.store.audit_head().await? else {
             return Ok(0);
         };
+        let checkpoints = self.store.audit_checkpoints().await?;
+        // Never the head itself: the last record stays, so the chain goes
+        // on from it (an idle deployment keeps its newest record).
+        let Some(through) = checkpoints.iter().filter(|c| c.created_at < cutoff && c.seq < head).map(|c| c.seq).max()
+        else {
+            return Ok(0);
+        };
+        // The trail says what retention removes before it goes.
+        self.record_event(prune_event(self.new_event_id(), self.now(), through, days)).await?;
         let pruned = self.store.prune_audit(through).await?;
         if pruned > 0 {
             tracing::info!(through, pruned, days, "audit records past the retention period deleted");

@@ -242,6 +242,9 @@ async fn tampering_with_the_stored_trail_is_found() {
         "UPDATE audit_events SET seq = -2 WHERE seq = 2; UPDATE audit_events SET seq = 2 WHERE seq = 5; \
          UPDATE audit_events SET seq = 5 WHERE seq = -2;",
     );
+    // A lookup column changed: the event would move to another account's
+    // LookupEvents without touching its hashed contents.
+    let moved = tamper("moved", "UPDATE audit_events SET account = '444455556666' WHERE seq = 5;");
     // The end cut off.
     let cut = tamper("cut", "DELETE FROM audit_resources WHERE seq >= 7; DELETE FROM audit_events WHERE seq >= 7;");
     assert_eq!(verify_offline(&edited).await, Some(Tamper::Edited { seq: 3 }));
@@ -249,6 +252,7 @@ async fn tampering_with_the_stored_trail_is_found() {
     assert_eq!(verify_offline(&removed).await, Some(Tamper::Removed { first: 4, last: 4 }));
     assert_eq!(verify_offline(&swapped).await, Some(Tamper::OutOfOrder { seq: 2, prev: 1 }));
     assert!(matches!(verify_offline(&cut).await, Some(Tamper::Truncated { last: 6, .. })));
+    assert_eq!(verify_offline(&moved).await, Some(Tamper::FieldsEdited { seq: 5 }));
 }
 
 async fn get(s: &TestServer, path: &str) -> (u16, String) {
