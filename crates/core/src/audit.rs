@@ -136,6 +136,19 @@ pub struct AuditQuery {
 pub const KEY_RESOURCE_TYPE: &str = "AWS::KMS::Key";
 /// `eventSource` of Trent's events.
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
+/// `eventSource` of LookupEvents calls (CloudTrail's API on Trent).
+pub const CLOUDTRAIL_SOURCE: &str = "cloudtrail.amazonaws.com";
+/// The one CloudTrail operation Trent serves.
+pub const LOOKUP_EVENT: &str = "LookupEvents";
+
+/// The `eventSource` of an event named `name`.
+pub fn event_source_of(name: &str) -> &'static str {
+    if name == LOOKUP_EVENT {
+        CLOUDTRAIL_SOURCE
+    } else {
+        EVENT_SOURCE
+    }
+}
 
 impl AuditQuery {
     /// Whether `r` is selected (ignoring `limit`): the reference semantics
@@ -158,7 +171,7 @@ impl AuditQuery {
             Some(LookupAttribute::ReadOnly(v)) => e.read_only == *v,
             Some(LookupAttribute::Username(v)) => e.username.as_ref() == Some(v),
             Some(LookupAttribute::AccessKeyId(v)) => e.access_key_id.as_ref() == Some(v),
-            Some(LookupAttribute::EventSource(v)) => v == EVENT_SOURCE,
+            Some(LookupAttribute::EventSource(v)) => v == event_source_of(&e.event_name),
             Some(LookupAttribute::ResourceType(v)) => v == KEY_RESOURCE_TYPE && !e.resources.is_empty(),
             Some(LookupAttribute::ResourceName(v)) => e.resources.iter().any(|a| resource_name_matches(a, v)),
         }

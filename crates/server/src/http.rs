@@ -245,7 +245,7 @@ impl Api {
     /// The `eventSource` of its audit events.
     fn event_source(self) -> &'static str {
         match self {
-            Api::CloudTrail => "cloudtrail.amazonaws.com",
+            Api::CloudTrail => trent_core::audit::CLOUDTRAIL_SOURCE,
             Api::Kms | Api::Admin => trent_core::audit::EVENT_SOURCE,
         }
     }

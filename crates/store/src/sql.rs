@@ -3,7 +3,8 @@
 //! way (`?N` for SQLite, `$N` for PostgreSQL).
 
 use trent_core::audit::{
-    AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE,
+    AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, CLOUDTRAIL_SOURCE, EVENT_SOURCE,
+    KEY_RESOURCE_TYPE, LOOKUP_EVENT,
 };
 use trent_core::store::{StoreError, StoreResult};
 
@@ -317,7 +318,13 @@ pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, V
         // select all events (with resources) or none. EXISTS: most events
         // have resources, so walking the trail newest first stops soon; IN
         // for a name below, whose events are few.
-        Some(LookupAttribute::EventSource(v)) if v == EVENT_SOURCE => {}
+        // LookupEvents is CloudTrail's own call; every other event is KMS's.
+        Some(LookupAttribute::EventSource(v)) if v == EVENT_SOURCE => {
+            conds.push(format!("event_name <> '{LOOKUP_EVENT}'"))
+        }
+        Some(LookupAttribute::EventSource(v)) if v == CLOUDTRAIL_SOURCE => {
+            conds.push(format!("event_name = '{LOOKUP_EVENT}'"))
+        }
         Some(LookupAttribute::ResourceType(v)) if v == KEY_RESOURCE_TYPE => {
             conds.push("EXISTS (SELECT 1 FROM audit_resources r WHERE r.seq = audit_events.seq)".into())
         }

@@ -166,6 +166,12 @@ async fn lookup_events_reads_the_trail_like_cloudtrail() {
     let by_source = json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "LookupEvents"}], "MaxResults": 50});
     let (_, _, v) = lookup(&s, by_source).await;
     assert!(v["Events"].as_array().unwrap().iter().all(|e| e["EventSource"] == "cloudtrail.amazonaws.com"));
+    let by_source = |source: &str| json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": source}], "MaxResults": 50});
+    let (_, _, v) = lookup(&s, by_source("cloudtrail.amazonaws.com")).await;
+    let names: Vec<&str> = v["Events"].as_array().unwrap().iter().map(|e| e["EventName"].as_str().unwrap()).collect();
+    assert!(!names.is_empty() && names.iter().all(|n| *n == "LookupEvents"), "{names:?}");
+    let (_, _, v) = lookup(&s, by_source("kms.amazonaws.com")).await;
+    assert!(v["Events"].as_array().unwrap().iter().all(|e| e["EventSource"] == "kms.amazonaws.com"), "{v}");
 
     for (body, code) in [
         (
