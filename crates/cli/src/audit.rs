@@ -58,7 +58,8 @@ pub struct TailArgs {
     /// How many of the latest events to print first.
     #[arg(short = 'n', long, default_value_t = 10)]
     lines: u64,
-    /// Keep printing new events as they are recorded.
+    /// Keep printing new events as they are recorded (leaving out the
+    /// ReadAuditTrail polls of this access key).
     #[arg(short, long)]
     follow: bool,
 }
@@ -192,9 +193,17 @@ async fn tail(args: TailArgs) -> Result<(), String> {
     if !args.follow {
         return Ok(());
     }
+    // Following polls the trail, and each poll is an event: leave out the
+    // ReadAuditTrail events of this access key, or it would print its own
+    // polling forever.
+    let ours = args.connection.access_key_id().to_owned();
+    let not_ours = move |e: &Value| {
+        !(e.get("eventName").and_then(Value::as_str) == Some("ReadAuditTrail")
+            && e.pointer("/userIdentity/accessKeyId").and_then(Value::as_str) == Some(ours.as_str()))
+    };
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        after = print_range(&target, after, None, |_| true).await?;
+        after = print_range(&target, after, None, &not_ours).await?;
     }
 }
 

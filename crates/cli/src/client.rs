@@ -40,6 +40,11 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
+    /// The access key id it signs with.
+    pub(crate) fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
     /// A signing client of this endpoint keeping `pool` idle connections.
     pub(crate) fn target(&self, pool: usize) -> Result<Target, String> {
         Target::new(&self.endpoint, &self.region, &self.access_key_id, &self.secret_access_key, pool)
