@@ -8,7 +8,6 @@
 
 use crate::client::{Connection, Target};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 /// `trent admin audit` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -22,19 +21,13 @@ pub enum AuditCommand {
     Export(ExportArgs),
 }
 
-/// `verify` options.
+/// `verify` options: offline when `--data-dir` or `--store` names the
+/// stopped deployment, else against the running server.
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
-    /// Verify offline: the stopped deployment's data directory (SQLite
-    /// database, seal files).
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Verify offline: the deployment's PostgreSQL URL.
-    #[arg(long, value_name = "URL")]
-    store: Option<String>,
-    /// Offline: the deployment's TOML configuration (seal settings).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// Offline: the deployment to read.
+    #[command(flatten)]
+    deployment: crate::backup::Deployment,
     /// Online: the endpoint.
     #[arg(long, default_value = "http://127.0.0.1:4600")]
     endpoint: String,
@@ -97,7 +90,7 @@ pub async fn run(cmd: AuditCommand) -> Result<bool, String> {
 }
 
 async fn verify(args: VerifyArgs) -> Result<bool, String> {
-    let report = if args.data_dir.is_some() || args.store.is_some() {
+    let report = if args.deployment.data_dir.is_some() || args.deployment.store.is_some() {
         verify_offline(&args).await?
     } else {
         let (Some(id), Some(secret)) = (&args.access_key_id, &args.secret_access_key) else {
@@ -113,37 +106,13 @@ async fn verify(args: VerifyArgs) -> Result<bool, String> {
 }
 
 async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
-    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let serve = crate::ServeArgs {
-        listen: None,
-        data_dir: args.data_dir.clone(),
-        config: args.config.clone(),
-        store: args.store.clone(),
-    };
-    let params = crate::load_params(serve, &env)?;
-    if params.store.is_none() {
-        let db = params.data_dir.join(trent_server::startup::DB_FILE);
-        if !db.exists() {
-            return Err(format!("no Trent database at {}", db.display()));
-        }
-    }
     // Verifying must not make a new root key (nor, through it, state).
-    crate::backup::check_seal_files(&params)?;
+    let params = crate::backup::existing_deployment(&args.deployment)?;
     let (kms, _) = trent_server::startup::open_kms(&params, std::sync::Arc::new(trent_core::SystemClock))
         .await
         .map_err(|e| e.to_string())?;
-    let r = kms.verify_audit().await.map_err(|e| e.to_string())?;
-    let mut out = json!({
-        "Records": r.records,
-        "FirstSeq": r.first_seq,
-        "LastSeq": r.last_seq,
-        "Checkpoints": r.checkpoints,
-        "PublicKey": hex::encode(kms.audit_public_key()),
-    });
-    if let Some(t) = r.tamper {
-        out["Problem"] = Value::String(t.to_string());
-    }
-    Ok(out)
+    let report = kms.verify_audit().await.map_err(|e| e.to_string())?;
+    serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key())).map_err(|e| e.to_string())
 }
 
 /// One page of records after `after`: (seq, event) pairs and the last seq of

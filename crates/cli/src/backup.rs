@@ -19,10 +19,10 @@ use trent_crypto::AwsLcProvider;
 pub struct Deployment {
     /// Data directory [default: ./data; env: TRENT_DATA_DIR]
     #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// PostgreSQL URL [default: SQLite in the data directory; env: TRENT_STORE_URL]
     #[arg(long, value_name = "URL")]
-    store: Option<String>,
+    pub(crate) store: Option<String>,
     /// TOML configuration file [env: TRENT_CONFIG]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -62,9 +62,21 @@ fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> 
     crate::load_params(serve, &env)
 }
 
+/// The settings of a deployment that exists (its SQLite database, or a
+/// store URL) with its seal's files in place: what reading a deployment
+/// offline (backup, offline verify) needs, without creating anything.
+pub(crate) fn existing_deployment(d: &Deployment) -> Result<trent_server::config::ServerParams, String> {
+    let params = params(d)?;
+    if params.store.is_none() && !params.data_dir.join(trent_server::startup::DB_FILE).exists() {
+        return Err(format!("no Trent database in {}", params.data_dir.display()));
+    }
+    check_seal_files(&params)?;
+    Ok(params)
+}
+
 /// The seal's files must exist: opening a seal without them would make a
 /// new root key, under which nothing of the deployment opens.
-pub(crate) fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
+fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
     for f in trent_server::startup::seal_files(params) {
         if !f.exists() {
             return Err(format!(
@@ -105,11 +117,7 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Runs `trent admin backup`.
 pub async fn backup(args: BackupArgs) -> Result<bool, String> {
-    let params = params(&args.deployment)?;
-    if params.store.is_none() && !params.data_dir.join(trent_server::startup::DB_FILE).exists() {
-        return Err(format!("no Trent database in {}", params.data_dir.display()));
-    }
-    check_seal_files(&params)?;
+    let params = existing_deployment(&args.deployment)?;
     let crypto = AwsLcProvider::new();
     let root = trent_server::startup::open_seal(&params).open(&crypto).map_err(|e| e.to_string())?;
     let store = trent_server::startup::open_store(&params).await.map_err(|e| e.to_string())?;

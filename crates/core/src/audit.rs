@@ -552,38 +552,9 @@ impl EventDraft {
 /// rotation, deletion at the end of the waiting period, expiry of imported
 /// material.
 pub fn service_event(event_id: String, time: i64, name: &str, key_arn: &str, region: &str) -> AuditEntry {
-    let account = key_arn.split(':').nth(4).unwrap_or("").to_owned();
-    let record = json!({
-        "eventVersion": "1.11",
-        "userIdentity": {"accountId": account, "invokedBy": EVENT_SOURCE},
-        "eventTime": event_time(time),
-        "eventSource": EVENT_SOURCE,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": EVENT_SOURCE,
-        "userAgent": EVENT_SOURCE,
-        "requestParameters": null,
-        "responseElements": null,
-        "eventID": event_id,
-        "readOnly": false,
-        "resources": resources(&[key_arn.to_owned()]),
-        "eventType": "AwsServiceEvent",
-        "managementEvent": true,
-        "recipientAccountId": account,
-        "serviceEventDetails": {"keyId": key_arn.rsplit('/').next().unwrap_or("")},
-        "eventCategory": "Management",
-    });
-    AuditEntry {
-        event_id,
-        event_time: time,
-        event_name: name.to_owned(),
-        account: Some(account),
-        username: None,
-        access_key_id: None,
-        read_only: false,
-        resources: vec![key_arn.to_owned()],
-        record: record.to_string(),
-    }
+    let account = key_arn.split(':').nth(4).unwrap_or("");
+    let details = json!({"keyId": key_arn.rsplit('/').next().unwrap_or("")});
+    aws_service_event(event_id, time, name, Some(account), Some(region), &[key_arn.to_owned()], details)
 }
 
 /// The event retention records before it deletes the records up to
@@ -594,34 +565,56 @@ pub const PRUNE_EVENT: &str = "PruneAuditTrail";
 /// The `AwsServiceEvent` of a retention pass deleting records up to
 /// `through` (kept for `days` days); of no account (the operator's).
 pub fn prune_event(event_id: String, time: i64, through: u64, days: u32) -> AuditEntry {
-    let record = json!({
+    let details = json!({"throughSeq": through, "retentionDays": days});
+    aws_service_event(event_id, time, PRUNE_EVENT, None, None, &[], details)
+}
+
+/// An `AwsServiceEvent` record of `account` (none: the operator's) on
+/// `keys`, with its `serviceEventDetails`.
+fn aws_service_event(
+    event_id: String,
+    time: i64,
+    name: &str,
+    account: Option<&str>,
+    region: Option<&str>,
+    keys: &[String],
+    details: Value,
+) -> AuditEntry {
+    let mut identity = json!({"invokedBy": EVENT_SOURCE});
+    if let Some(a) = account {
+        identity["accountId"] = json!(a);
+    }
+    let mut record = json!({
         "eventVersion": "1.11",
-        "userIdentity": {"invokedBy": EVENT_SOURCE},
+        "userIdentity": identity,
         "eventTime": event_time(time),
         "eventSource": EVENT_SOURCE,
-        "eventName": PRUNE_EVENT,
+        "eventName": name,
         "sourceIPAddress": EVENT_SOURCE,
         "userAgent": EVENT_SOURCE,
         "requestParameters": null,
         "responseElements": null,
         "eventID": event_id,
         "readOnly": false,
-        "resources": [],
+        "resources": resources(keys),
         "eventType": "AwsServiceEvent",
         "managementEvent": true,
-        "recipientAccountId": null,
-        "serviceEventDetails": {"throughSeq": through, "retentionDays": days},
+        "recipientAccountId": account,
+        "serviceEventDetails": details,
         "eventCategory": "Management",
     });
+    if let Some(r) = region {
+        record["awsRegion"] = json!(r);
+    }
     AuditEntry {
         event_id,
         event_time: time,
-        event_name: PRUNE_EVENT.to_owned(),
-        account: None,
+        event_name: name.to_owned(),
+        account: account.map(str::to_owned),
         username: None,
         access_key_id: None,
         read_only: false,
-        resources: Vec::new(),
+        resources: keys.to_vec(),
         record: record.to_string(),
     }
 }

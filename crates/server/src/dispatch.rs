@@ -27,7 +27,7 @@ pub(crate) async fn admin_dispatch(
 ) -> Option<Result<Vec<u8>, ApiError>> {
     use trent_api::admin::{
         AuditTrailRecord, CreateAccountRequest, CreateAccountResponse, ReadAuditTrailRequest, ReadAuditTrailResponse,
-        VerifyAuditTrailRequest, VerifyAuditTrailResponse,
+        VerifyAuditTrailRequest,
     };
     match op {
         "CreateAccount" => Some(
@@ -70,18 +70,27 @@ pub(crate) async fn admin_dispatch(
         "VerifyAuditTrail" => Some(
             call(body, |_: VerifyAuditTrailRequest| async move {
                 let report = kms.verify_audit_trail(caller).await?;
-                Ok(VerifyAuditTrailResponse {
-                    records: report.records,
-                    first_seq: report.first_seq,
-                    last_seq: report.last_seq,
-                    checkpoints: report.checkpoints,
-                    public_key: hex::encode(kms.audit_public_key()),
-                    problem: report.tamper.map(|t| t.to_string()),
-                })
+                Ok(verify_response(&report, &kms.audit_public_key()))
             })
             .await,
         ),
         _ => None,
+    }
+}
+
+/// The answer of VerifyAuditTrail (and of `trent admin audit verify`
+/// offline) for a verification report.
+pub fn verify_response(
+    report: &trent_core::audit::VerifyReport,
+    public_key: &[u8],
+) -> trent_api::admin::VerifyAuditTrailResponse {
+    trent_api::admin::VerifyAuditTrailResponse {
+        records: report.records,
+        first_seq: report.first_seq,
+        last_seq: report.last_seq,
+        checkpoints: report.checkpoints,
+        public_key: hex::encode(public_key),
+        problem: report.tamper.as_ref().map(ToString::to_string),
     }
 }
 

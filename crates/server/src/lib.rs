@@ -26,6 +26,7 @@ mod metrics;
 pub mod sigv4;
 pub mod startup;
 
+pub use dispatch::verify_response;
 pub use http::{router, AppState};
 
 use std::future::Future;
