@@ -5,9 +5,11 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use serde_json::{json, Value};
 use std::sync::Arc;
-use trent_api::ids::{AccessKeyId, AccountId, Region};
+use trent_api::ids::AccountId;
 use trent_api::ops::*;
 use trent_core::audit::{EventDraft, Identity, EVENT_SOURCE};
 use trent_core::caller::CallAudit;
@@ -63,15 +65,7 @@ fn caller(operation: &str, request: Value) -> Caller {
         user_agent: None,
         request_parameters: trent_core::audit::request_parameters(request.to_string().as_bytes()),
     };
-    Caller {
-        principal: account.root_arn(),
-        account,
-        region: Region::parse("us-east-1").unwrap(),
-        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
-        source_ip: None,
-        secure_transport: false,
-        audit: CallAudit::new(draft),
-    }
+    Caller { audit: CallAudit::new(draft), ..common::root_caller(ACCOUNT, "us-east-1") }
 }
 
 fn req<T: serde::de::DeserializeOwned>(v: Value) -> T {

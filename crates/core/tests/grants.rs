@@ -6,10 +6,12 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use trent_api::enums::GrantOperation as Op;
-use trent_api::ids::{AccessKeyId, AccountId, Region};
+
 use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::error::KmsError;
@@ -23,16 +25,7 @@ const BOB: &str = "444455556666";
 const CAROL: &str = "777788889999";
 
 fn caller(account: &str) -> Caller {
-    let account = AccountId::parse(account).unwrap();
-    Caller {
-        principal: account.root_arn(),
-        account,
-        region: Region::parse("us-east-1").unwrap(),
-        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
-        source_ip: None,
-        secure_transport: false,
-        audit: Default::default(),
-    }
+    common::root_caller(account, "us-east-1")
 }
 
 fn root(account: &str) -> String {

@@ -5,13 +5,15 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use std::sync::Arc;
 use trent_api::enums::{
     ExpirationModel, ImportType, IncludeKeyMaterial, KeyMaterialState, KeyState, Origin, RotationType,
     WrappingAlgorithm, WrappingKeySpec,
 };
-use trent_api::ids::{AccessKeyId, AccountId, Region};
+
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
@@ -39,16 +41,7 @@ async fn world() -> World {
     )
     .await
     .unwrap();
-    let account = AccountId::parse("111122223333").unwrap();
-    let alice = Caller {
-        principal: account.root_arn(),
-        account,
-        region: Region::parse("us-east-1").unwrap(),
-        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
-        source_ip: None,
-        secure_transport: false,
-        audit: Default::default(),
-    };
+    let alice = common::root_caller("111122223333", "us-east-1");
     World { kms, clock, alice }
 }
 

@@ -5,9 +5,11 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use trent_api::ids::{AccessKeyId, AccountId, Region};
+
 use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::memory::InMemoryStore;
@@ -19,16 +21,7 @@ const ALICE: &str = "111122223333";
 const BOB: &str = "444455556666";
 
 fn caller(account: &str) -> Caller {
-    let account = AccountId::parse(account).unwrap();
-    Caller {
-        principal: account.root_arn(),
-        account,
-        region: Region::parse("us-east-1").unwrap(),
-        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
-        source_ip: None,
-        secure_transport: false,
-        audit: Default::default(),
-    }
+    common::root_caller(account, "us-east-1")
 }
 
 async fn kms() -> Kms {

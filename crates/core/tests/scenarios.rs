@@ -3,10 +3,12 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use trent_api::enums::{DataKeySpec, KeyState};
-use trent_api::ids::{AccessKeyId, AccountId, Region};
+use trent_api::ids::AccountId;
 use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::memory::InMemoryStore;
@@ -20,16 +22,7 @@ struct World {
 }
 
 fn caller(account: &str, region: &str) -> Caller {
-    let account = AccountId::parse(account).unwrap();
-    Caller {
-        principal: account.root_arn(),
-        account,
-        region: Region::parse(region).unwrap(),
-        access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
-        source_ip: None,
-        secure_transport: false,
-        audit: Default::default(),
-    }
+    common::root_caller(account, region)
 }
 
 async fn world() -> World {
