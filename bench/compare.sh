@@ -20,7 +20,6 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "== building (release)" >&2
 cargo build --quiet --release --locked -p trent-cli --bin trent --example http_ceiling
-TRENT=target/release/trent
 CEILING=target/release/examples/http_ceiling
 if [ ! -x "$VENV/bin/moto_server" ]; then
     echo "== installing moto[server] into $VENV" >&2
@@ -28,16 +27,14 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
 fi
 
-export TRENT_BOOTSTRAP_ACCOUNT_ID=111122223333 TRENT_BOOTSTRAP_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
-    TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY TRENT_LOG=warn
-export AWS_ACCESS_KEY_ID=$TRENT_BOOTSTRAP_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$TRENT_BOOTSTRAP_SECRET_ACCESS_KEY
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-endpoint="http://127.0.0.1:$port"
+. bench/lib.sh
 
-# Points: operation and payload size. The ceiling answers any operation the
-# same way, so it runs only the Encrypt points (request sizes differ).
-POINTS="encrypt:100 encrypt:4096 decrypt:100 generate-data-key:100 sign-p256:100 sign-rsa2048:100"
-CEILING_POINTS="encrypt:100 encrypt:4096"
+# Points: operation, payload size, key spec. The ceiling answers any
+# operation the same way, so it runs only the Encrypt points (request sizes
+# differ).
+POINTS="encrypt:100:SYMMETRIC_DEFAULT encrypt:4096:SYMMETRIC_DEFAULT decrypt:100:SYMMETRIC_DEFAULT
+    generate-data-key:100:SYMMETRIC_DEFAULT sign:100:ECC_NIST_P256 sign:100:RSA_2048"
+CEILING_POINTS="encrypt:100:SYMMETRIC_DEFAULT encrypt:4096:SYMMETRIC_DEFAULT"
 
 start_target() { # name
     case $1 in
@@ -61,11 +58,13 @@ for round in $(seq "$REPEATS"); do
         points=$POINTS
         [ "$target" = ceiling ] && points=$CEILING_POINTS
         for point in $points; do
-            op=${point%%:*} size=${point##*:}
-            out=$(taskset -c 1 "$TRENT" bench --endpoint "$endpoint" --op "$op" --size "$size" \
+            IFS=: read -r op size spec <<< "$point"
+            out=$(taskset -c 1 "$TRENT" bench --endpoint "$endpoint" --op "$op" --size "$size" --key-spec "$spec" \
                 --concurrency "$CONCURRENCY" --duration "$SECS" --warmup 1 --json 2>/dev/null)
-            echo "$target $op $size $out" >> "$work/results"
-            echo "round $round  $target  $op $size: $(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), "req/s, errors", d["errors"])')" >&2
+            name=$op
+            [ "$op" = sign ] && name="sign-$spec"
+            echo "$target $name $size $out" >> "$work/results"
+            echo "round $round  $target  $name $size: $(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), "req/s, errors", d["errors"])')" >&2
         done
         kill "$server"; wait "$server" 2>/dev/null || true
     done
@@ -93,7 +92,7 @@ def med(op, size, target, key):
 print(f"{sys.argv[3]} repeats of {sys.argv[4]} s per point, concurrency {sys.argv[5]}, server on one core; medians.\n")
 print("| operation | payload B | Trent req/s | Trent p99 ms | moto req/s | ceiling req/s | Trent/moto | Trent/ceiling |")
 print("|---|---|---|---|---|---|---|---|")
-for op, size in [p.split(":") for p in "encrypt:100 encrypt:4096 decrypt:100 generate-data-key:100 sign-p256:100 sign-rsa2048:100".split()]:
+for op, size in [p.split(":") for p in "encrypt:100 encrypt:4096 decrypt:100 generate-data-key:100 sign-ECC_NIST_P256:100 sign-RSA_2048:100".split()]:
     t, tp = med(op, size, "trent", "rps"), med(op, size, "trent", "p99")
     # The ceiling answers every operation alike: its figure for the payload.
     m, c = med(op, size, "moto", "rps"), med("encrypt", size, "ceiling", "rps")
@@ -102,7 +101,7 @@ for op, size in [p.split(":") for p in "encrypt:100 encrypt:4096 decrypt:100 gen
     print(f"| {op} | {size} | {f(t)} | {tp} | {f(m)} | {f(c)} | {r(t, m)} | {r(t, c)} |")
 enc = med("encrypt", "100", "trent", "rps")
 print()
-for name, op in (("ecdsap256", "sign-p256"), ("rsa2048", "sign-rsa2048")):
+for name, op in (("ecdsap256", "sign-ECC_NIST_P256"), ("rsa2048", "sign-RSA_2048")):
     t = med(op, "100", "trent", "rps")
     if name in speed and t:
         print(f"{op}: Trent {t:,.0f}/s, openssl speed {float(speed[name]):,.0f} sign/s on the same core: ratio {t / float(speed[name]):.2f}")

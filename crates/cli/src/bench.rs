@@ -3,22 +3,26 @@
 //!
 //! Every request is SigV4-signed with `aws-sigv4`, as a stock client signs
 //! it; connections are kept alive (one HTTP/1.1 pool shared by the workers).
-//! It creates the keys it needs, runs a warm-up, then `concurrency` workers
-//! for the duration (or request count), and reports requests/s, latency
-//! percentiles, errors by code and bytes; finally it schedules its keys for
-//! deletion (the shortest window, 7 days).
+//! It creates the keys it needs (or takes them from `--keys-file`), runs a
+//! warm-up, then `concurrency` workers for the duration (or request count),
+//! closed-loop or at a fixed offered rate (`--rate`), one operation or a
+//! weighted mix, and reports requests/s, latency percentiles, errors by code
+//! and bytes; finally it schedules the keys it created for deletion (the
+//! shortest window, 7 days).
 
 use crate::client::{error_code, Connection, Target};
 use base64::Engine as _;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::future::Future;
+use std::hash::{BuildHasher as _, Hasher as _, RandomState};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The operations `trent bench` can drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Op {
-    /// Encrypt `--size` bytes.
+    /// Encrypt `--size` bytes (SYMMETRIC_DEFAULT, or RSA_* with RSAES_OAEP_SHA_256).
     Encrypt,
     /// Decrypt a ciphertext of `--size` bytes.
     Decrypt,
@@ -30,15 +34,12 @@ pub enum Op {
     GenerateRandom,
     /// DescribeKey.
     DescribeKey,
-    /// Sign a 32-byte digest with an ECC_NIST_P256 key (ECDSA_SHA_256).
-    SignP256,
-    /// Sign a 32-byte digest with an RSA_2048 key (RSASSA_PSS_SHA_256).
-    SignRsa2048,
-    /// Verify an ECDSA_SHA_256 signature of a 32-byte digest (ECC_NIST_P256).
-    VerifyP256,
-    /// Sign `--size` bytes with an ML_DSA_65 key.
-    SignMlDsa65,
-    /// GenerateMac over `--size` bytes with an HMAC_256 key.
+    /// Sign (ECC_NIST_P256 unless --key-spec): a digest of the key's hash
+    /// size for ECDSA and RSA, `--size` bytes for ML-DSA and Ed25519.
+    Sign,
+    /// Verify a signature made as Sign makes it.
+    Verify,
+    /// GenerateMac over `--size` bytes (HMAC_256 unless --key-spec).
     GenerateMac,
 }
 
@@ -48,36 +49,84 @@ impl Op {
             Op::Encrypt => "TrentService.Encrypt",
             Op::Decrypt => "TrentService.Decrypt",
             Op::ReEncrypt => "TrentService.ReEncrypt",
-            Op::VerifyP256 => "TrentService.Verify",
             Op::GenerateDataKey => "TrentService.GenerateDataKey",
             Op::GenerateRandom => "TrentService.GenerateRandom",
             Op::DescribeKey => "TrentService.DescribeKey",
-            Op::SignP256 | Op::SignRsa2048 | Op::SignMlDsa65 => "TrentService.Sign",
+            Op::Sign => "TrentService.Sign",
+            Op::Verify => "TrentService.Verify",
             Op::GenerateMac => "TrentService.GenerateMac",
         }
     }
 
-    /// CreateKey's body for the keys this operation uses.
-    fn create_key(self) -> serde_json::Value {
-        let (spec, usage) = match self {
-            Op::SignP256 | Op::VerifyP256 => ("ECC_NIST_P256", "SIGN_VERIFY"),
-            Op::SignRsa2048 => ("RSA_2048", "SIGN_VERIFY"),
-            Op::SignMlDsa65 => ("ML_DSA_65", "SIGN_VERIFY"),
-            Op::GenerateMac => ("HMAC_256", "GENERATE_VERIFY_MAC"),
-            _ => ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
-        };
-        serde_json::json!({"Description": "trent bench", "KeySpec": spec, "KeyUsage": usage})
-    }
-
-    fn name(self) -> &'static str {
+    fn default_spec(self) -> &'static str {
         match self {
-            Op::SignP256 => "Sign(ECC_NIST_P256)",
-            Op::VerifyP256 => "Verify(ECC_NIST_P256)",
-            Op::SignRsa2048 => "Sign(RSA_2048)",
-            Op::SignMlDsa65 => "Sign(ML_DSA_65)",
-            other => other.target().trim_start_matches("TrentService."),
+            Op::Sign | Op::Verify => "ECC_NIST_P256",
+            Op::GenerateMac => "HMAC_256",
+            _ => "SYMMETRIC_DEFAULT",
         }
     }
+}
+
+/// How one operation is asked of keys of one spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Flavor {
+    usage: &'static str,
+    /// EncryptionAlgorithm, SigningAlgorithm or MacAlgorithm, when the
+    /// operation names one.
+    algorithm: Option<&'static str>,
+    /// For Sign and Verify: `Some(n)` signs an n-byte digest (MessageType
+    /// DIGEST); `None` signs `--size` bytes of message (RAW).
+    digest: Option<usize>,
+}
+
+/// The flavor of `op` on `spec`, or why the pair makes no sense.
+fn flavor(op: Op, spec: &str) -> Result<Flavor, String> {
+    let f = |usage, algorithm, digest| Ok(Flavor { usage, algorithm, digest });
+    let rsa = spec.starts_with("RSA_");
+    match (op, spec) {
+        (Op::GenerateRandom, _) => f("", None, None),
+        (Op::Encrypt | Op::Decrypt | Op::ReEncrypt | Op::DescribeKey, "SYMMETRIC_DEFAULT") => {
+            f("ENCRYPT_DECRYPT", None, None)
+        }
+        (Op::Encrypt | Op::Decrypt | Op::ReEncrypt, _) if rsa => f("ENCRYPT_DECRYPT", Some("RSAES_OAEP_SHA_256"), None),
+        (Op::GenerateDataKey, "SYMMETRIC_DEFAULT") => f("ENCRYPT_DECRYPT", None, None),
+        (Op::GenerateMac | Op::DescribeKey, s) if s.starts_with("HMAC_") => {
+            let alg = match s {
+                "HMAC_224" => "HMAC_SHA_224",
+                "HMAC_256" => "HMAC_SHA_256",
+                "HMAC_384" => "HMAC_SHA_384",
+                "HMAC_512" => "HMAC_SHA_512",
+                _ => return Err(format!("unknown key spec {s}")),
+            };
+            f("GENERATE_VERIFY_MAC", Some(alg), None)
+        }
+        (Op::DescribeKey, _) if rsa => f("ENCRYPT_DECRYPT", None, None),
+        (Op::Sign | Op::Verify | Op::DescribeKey, s) => match s {
+            "ECC_NIST_P256" | "ECC_SECG_P256K1" => f("SIGN_VERIFY", Some("ECDSA_SHA_256"), Some(32)),
+            "ECC_NIST_P384" => f("SIGN_VERIFY", Some("ECDSA_SHA_384"), Some(48)),
+            "ECC_NIST_P521" => f("SIGN_VERIFY", Some("ECDSA_SHA_512"), Some(64)),
+            "RSA_2048" | "RSA_3072" | "RSA_4096" => f("SIGN_VERIFY", Some("RSASSA_PSS_SHA_256"), Some(32)),
+            "ML_DSA_44" | "ML_DSA_65" | "ML_DSA_87" => f("SIGN_VERIFY", Some("ML_DSA_SHAKE_256"), None),
+            "ECC_NIST_EDWARDS25519" => f("SIGN_VERIFY", Some("ED25519_SHA_512"), None),
+            _ => Err(format!("{op:?} does not take key spec {s}")),
+        },
+        _ => Err(format!("{op:?} does not take key spec {spec}")),
+    }
+}
+
+/// One entry of `--mix`: `operation:weight`.
+#[derive(Clone, Copy, Debug)]
+pub struct Weighted(Op, u32);
+
+fn parse_weighted(s: &str) -> Result<Weighted, String> {
+    use clap::ValueEnum as _;
+    let (op, w) = s.split_once(':').unwrap_or((s, "1"));
+    let op = Op::from_str(op, true).map_err(|_| format!("unknown operation {op:?}"))?;
+    let w: u32 = w.parse().map_err(|_| format!("weight {w:?} is not a whole number"))?;
+    if w == 0 {
+        return Err("a weight must be at least 1".into());
+    }
+    Ok(Weighted(op, w))
 }
 
 /// `trent bench` options.
@@ -86,18 +135,41 @@ pub struct BenchArgs {
     #[command(flatten)]
     connection: Connection,
     /// Operation.
-    #[arg(long, value_enum, default_value = "encrypt")]
+    #[arg(long, value_enum, default_value = "encrypt", conflicts_with = "mix")]
     op: Op,
-    /// Plaintext or message size in bytes (Encrypt, Decrypt, GenerateRandom,
-    /// SignMlDsa65, GenerateMac).
+    /// A weighted mix instead of one operation, e.g.
+    /// `encrypt:8,decrypt:8,generate-data-key:3,sign:1`; each operation uses
+    /// its default key spec and its own requests of the same keys.
+    #[arg(long, value_delimiter = ',', value_parser = parse_weighted)]
+    mix: Vec<Weighted>,
+    /// Key spec of the keys the operation uses (default: SYMMETRIC_DEFAULT,
+    /// ECC_NIST_P256 for sign/verify, HMAC_256 for generate-mac).
+    #[arg(long, conflicts_with = "mix")]
+    key_spec: Option<String>,
+    /// Plaintext or message size in bytes (Encrypt, Decrypt, ReEncrypt,
+    /// GenerateRandom, GenerateMac, RAW Sign/Verify).
     #[arg(long, default_value_t = 100)]
     size: usize,
-    /// Keys to spread requests over.
-    #[arg(long, default_value_t = 1)]
+    /// Keys to create and spread requests over, uniformly.
+    #[arg(long, default_value_t = 1, conflicts_with = "keys_file")]
     keys: usize,
-    /// Requests in flight.
+    /// Use the keys listed in this file (one key id or ARN per line) instead
+    /// of creating them; they are not deleted afterwards.
+    #[arg(long)]
+    keys_file: Option<std::path::PathBuf>,
+    /// Write the ARNs of the keys created to this file and keep the keys
+    /// (for a later run's --keys-file).
+    #[arg(long, conflicts_with = "keys_file")]
+    save_keys: Option<std::path::PathBuf>,
+    /// Requests in flight (at most).
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Offered load in requests/s (open loop): request n is due at n/rate
+    /// seconds and its latency counts from then, so a slow answer delays no
+    /// measurement. Without it every worker sends its next request when its
+    /// answer arrives (closed loop).
+    #[arg(long)]
+    rate: Option<f64>,
     /// Seconds to measure.
     #[arg(long, default_value_t = 10)]
     duration: u64,
@@ -115,13 +187,410 @@ pub struct BenchArgs {
     keep_keys: bool,
 }
 
-/// What every worker records.
-#[derive(Default)]
+/// The requests of one operation: one body per key, taken in turn.
+struct Stream {
+    op: Op,
+    weight: u32,
+    bodies: Vec<Vec<u8>>,
+    next: AtomicUsize,
+}
+
+impl Stream {
+    fn next_body(&self) -> Vec<u8> {
+        self.bodies[self.next.fetch_add(1, Ordering::Relaxed) % self.bodies.len()].clone()
+    }
+}
+
+/// What is sent: the streams, and which stream request n belongs to.
+struct Workload {
+    streams: Vec<Stream>,
+    /// Stream indexes in a smooth weighted order; request n takes
+    /// `schedule[n % len]`.
+    schedule: Vec<usize>,
+}
+
+/// Smooth weighted round robin: each stream appears `weight` times per
+/// cycle, spread out (weights 3, 1 give 0 0 1 0, not 0 0 0 1).
+fn schedule(weights: &[u32]) -> Vec<usize> {
+    let total: i64 = weights.iter().map(|w| i64::from(*w)).sum();
+    let mut current = vec![0i64; weights.len()];
+    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    for _ in 0..total {
+        for (c, w) in current.iter_mut().zip(weights) {
+            *c += i64::from(*w);
+        }
+        let (best, _) = current.iter().enumerate().max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i))).unwrap_or((0, &0));
+        current[best] -= total;
+        out.push(best);
+    }
+    out
+}
+
+/// Runs `f(0..n)` with at most `concurrency` at a time, results in order;
+/// stops at the first error. Shows progress for long runs.
+async fn parallel<T, F, Fut>(n: usize, concurrency: usize, what: &str, f: F) -> Result<Vec<T>, String>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    let next = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let out: Arc<Mutex<Vec<Option<T>>>> = Arc::new(Mutex::new((0..n).map(|_| None).collect()));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.clamp(1, n.max(1)) {
+        let (f, next, failed, out) = (f.clone(), next.clone(), failed.clone(), out.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || failed.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                match f(i).await {
+                    Ok(v) => out.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(v),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+        }));
+    }
+    let show = n >= 10_000;
+    while show && workers.iter().any(|w| !w.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        eprint!("\r  {what}: {} of {n}", next.load(Ordering::Relaxed).min(n));
+    }
+    if show {
+        eprintln!();
+    }
+    for w in workers {
+        w.await.map_err(|e| format!("{what}: {e}"))??;
+    }
+    let out = std::mem::take(&mut *out.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    out.into_iter().map(|v| v.ok_or_else(|| format!("{what}: missing result"))).collect()
+}
+
+/// Creates `n` keys of `spec` for `usage`; their ARNs.
+async fn create_keys(
+    target: &Arc<Target>,
+    spec: &str,
+    usage: &str,
+    n: usize,
+    concurrency: usize,
+) -> Result<Vec<String>, String> {
+    let body = serde_json::json!({"Description": "trent bench", "KeySpec": spec, "KeyUsage": usage});
+    let t = target.clone();
+    parallel(n, concurrency, "creating keys", move |_| {
+        let (t, body) = (t.clone(), body.clone());
+        async move {
+            let v = t.must("TrentService.CreateKey", body).await?;
+            Ok(v["KeyMetadata"]["Arn"].as_str().ok_or("CreateKey: no Arn")?.to_owned())
+        }
+    })
+    .await
+}
+
+/// One body per key for `op` in `flavor`; Decrypt, ReEncrypt and Verify
+/// first make the ciphertext or signature they send (one call per key).
+async fn bodies(
+    target: &Arc<Target>,
+    op: Op,
+    flavor: Flavor,
+    keys: &Arc<Vec<String>>,
+    size: usize,
+    concurrency: usize,
+) -> Result<Vec<Vec<u8>>, String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64.encode(vec![0x5au8; size]);
+    let message = match flavor.digest {
+        Some(n) => (b64.encode(vec![0x5au8; n]), "DIGEST"),
+        None => (payload.clone(), "RAW"),
+    };
+    let to_bytes = |v: serde_json::Value| v.to_string().into_bytes();
+    let with_alg = |mut v: serde_json::Value, member: &str| {
+        if let Some(a) = flavor.algorithm {
+            v[member] = a.into();
+        }
+        v
+    };
+    let encrypt = |k: &str| with_alg(serde_json::json!({"KeyId": k, "Plaintext": payload}), "EncryptionAlgorithm");
+    let sign = |k: &str| {
+        with_alg(serde_json::json!({"KeyId": k, "Message": message.0, "MessageType": message.1}), "SigningAlgorithm")
+    };
+    Ok(match op {
+        Op::Encrypt => keys.iter().map(|k| to_bytes(encrypt(k))).collect(),
+        Op::GenerateDataKey => {
+            keys.iter().map(|k| to_bytes(serde_json::json!({"KeyId": k, "KeySpec": "AES_256"}))).collect()
+        }
+        Op::GenerateRandom => vec![to_bytes(serde_json::json!({"NumberOfBytes": size}))],
+        Op::DescribeKey => keys.iter().map(|k| to_bytes(serde_json::json!({"KeyId": k}))).collect(),
+        Op::Sign => keys.iter().map(|k| to_bytes(sign(k))).collect(),
+        Op::GenerateMac => keys
+            .iter()
+            .map(|k| to_bytes(with_alg(serde_json::json!({"KeyId": k, "Message": payload}), "MacAlgorithm")))
+            .collect(),
+        Op::Decrypt | Op::ReEncrypt | Op::Verify => {
+            // The first call of each key makes what the measured one sends.
+            let (first, member) = match op {
+                Op::Verify => ("TrentService.Sign", "Signature"),
+                _ => ("TrentService.Encrypt", "CiphertextBlob"),
+            };
+            let requests: Arc<Vec<serde_json::Value>> =
+                Arc::new(keys.iter().map(|k| if op == Op::Verify { sign(k) } else { encrypt(k) }).collect());
+            let (t, keys) = (target.clone(), keys.clone());
+            parallel(keys.len(), concurrency, "preparing requests", move |i| {
+                let (t, keys, requests) = (t.clone(), keys.clone(), requests.clone());
+                async move {
+                    let v = t.must(first, requests[i].clone()).await?;
+                    let made = v[member].as_str().ok_or(format!("{first}: no {member}"))?;
+                    let mut body = match op {
+                        Op::Verify => requests[i].clone(),
+                        Op::Decrypt => serde_json::json!({"CiphertextBlob": made}),
+                        _ => serde_json::json!({"CiphertextBlob": made, "DestinationKeyId": keys[i]}),
+                    };
+                    if let Some(a) = flavor.algorithm {
+                        match op {
+                            Op::Verify => body["Signature"] = made.into(),
+                            Op::Decrypt => {
+                                // An asymmetric Decrypt names its key.
+                                body["KeyId"] = keys[i].clone().into();
+                                body["EncryptionAlgorithm"] = a.into();
+                            }
+                            _ => {
+                                body["SourceEncryptionAlgorithm"] = a.into();
+                                body["DestinationEncryptionAlgorithm"] = a.into();
+                            }
+                        }
+                    }
+                    Ok(body.to_string().into_bytes())
+                }
+            })
+            .await?
+        }
+    })
+}
+
+/// Key ids or ARNs from a file, one per line.
+fn read_keys(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let keys: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if keys.is_empty() {
+        return Err(format!("{}: no keys", path.display()));
+    }
+    Ok(keys)
+}
+
+/// Runs the benchmark; prints the report.
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let target = Arc::new(args.connection.target(args.concurrency.max(1))?);
+    if args.keys == 0 || args.concurrency == 0 {
+        return Err("--keys and --concurrency must be at least 1".into());
+    }
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err("--rate must be a positive number of requests per second".into());
+    }
+    let ops: Vec<Weighted> = if args.mix.is_empty() { vec![Weighted(args.op, 1)] } else { args.mix.clone() };
+    if ops.iter().any(|w| w.0 == Op::GenerateRandom) && !(1..=1024).contains(&args.size) {
+        return Err("GenerateRandom takes --size 1 to 1024".into());
+    }
+    // Each operation's flavor; operations of the same key spec and usage
+    // share their keys.
+    let mut plans = Vec::with_capacity(ops.len());
+    for w in &ops {
+        let spec = args.key_spec.clone().unwrap_or_else(|| w.0.default_spec().to_owned());
+        plans.push((w.0, w.1, flavor(w.0, &spec)?, spec));
+    }
+    let mut pools: BTreeMap<(String, &'static str), Arc<Vec<String>>> = BTreeMap::new();
+    let mut created: Vec<String> = Vec::new();
+    for (op, _, flavor, spec) in &plans {
+        if *op == Op::GenerateRandom || pools.contains_key(&(spec.clone(), flavor.usage)) {
+            continue;
+        }
+        let keys = match &args.keys_file {
+            Some(path) => read_keys(path)?,
+            None => {
+                let keys = create_keys(&target, spec, flavor.usage, args.keys, args.concurrency).await?;
+                created.extend(keys.iter().cloned());
+                keys
+            }
+        };
+        pools.insert((spec.clone(), flavor.usage), Arc::new(keys));
+    }
+    if let Some(path) = &args.save_keys {
+        std::fs::write(path, created.iter().map(|k| format!("{k}\n")).collect::<String>())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+
+    let mut streams = Vec::with_capacity(plans.len());
+    let setup = async {
+        for (op, weight, flavor, spec) in &plans {
+            let keys = pools.get(&(spec.clone(), flavor.usage)).cloned().unwrap_or_default();
+            let bodies = bodies(&target, *op, *flavor, &keys, args.size, args.concurrency).await?;
+            // Each run starts at a random key, so that consecutive runs over
+            // many keys do not begin with the keys the last one left cached.
+            let start =
+                usize::try_from(RandomState::new().build_hasher().finish() % bodies.len().max(1) as u64).unwrap_or(0);
+            streams.push(Stream { op: *op, weight: *weight, bodies, next: AtomicUsize::new(start) });
+        }
+        Ok::<_, String>(())
+    };
+    let result = match setup.await {
+        Ok(()) => {
+            let schedule = schedule(&streams.iter().map(|s| s.weight).collect::<Vec<_>>());
+            drive(&args, &target, Arc::new(Workload { streams, schedule })).await
+        }
+        Err(e) => Err(e),
+    };
+
+    if !args.keep_keys && args.save_keys.is_none() && !created.is_empty() {
+        let t = target.clone();
+        let created = Arc::new(created);
+        let keys = created.clone();
+        let cleanup = parallel(created.len(), args.concurrency, "scheduling deletion", move |i| {
+            let (t, keys) = (t.clone(), keys.clone());
+            async move {
+                let body = serde_json::json!({"KeyId": keys[i], "PendingWindowInDays": 7});
+                if let Err(e) = t.must("TrentService.ScheduleKeyDeletion", body).await {
+                    eprintln!("trent bench: cleaning up {}: {e}", keys[i]);
+                }
+                Ok(())
+            }
+        });
+        cleanup.await?;
+    }
+    let (workload, tallies, elapsed) = result?;
+    report(&args, &workload, tallies, elapsed);
+    Ok(())
+}
+
+async fn drive(
+    args: &BenchArgs,
+    target: &Arc<Target>,
+    workload: Arc<Workload>,
+) -> Result<(Arc<Workload>, Vec<Tally>, Duration), String> {
+    let p = Phase { concurrency: args.concurrency, rate: args.rate, max_requests: None };
+    // Warm-up: same load, not recorded.
+    if args.warmup > 0 {
+        p.run(target, &workload, Duration::from_secs(args.warmup), false).await?;
+    }
+    let started = Instant::now();
+    let p = Phase { max_requests: args.requests, ..p };
+    let tallies = p.run(target, &workload, Duration::from_secs(args.duration), true).await?;
+    Ok((workload, tallies, started.elapsed()))
+}
+
+/// What every worker records, per stream.
 struct Tally {
-    latencies_us: Vec<u64>,
+    latencies_us: Vec<Vec<u64>>,
     errors: BTreeMap<String, u64>,
     bytes_in: u64,
     bytes_out: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Phase {
+    concurrency: usize,
+    rate: Option<f64>,
+    max_requests: Option<u64>,
+}
+
+impl Phase {
+    async fn run(
+        self,
+        target: &Arc<Target>,
+        workload: &Arc<Workload>,
+        duration: Duration,
+        progress: bool,
+    ) -> Result<Vec<Tally>, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let issued = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicU64::new(0));
+        let t0 = Instant::now();
+        let mut workers = Vec::with_capacity(self.concurrency);
+        for _ in 0..self.concurrency {
+            let (target, workload, stop, issued, done) =
+                (target.clone(), workload.clone(), stop.clone(), issued.clone(), done.clone());
+            workers.push(tokio::spawn(async move {
+                let n_streams = workload.streams.len();
+                let mut t = Tally {
+                    latencies_us: vec![Vec::new(); n_streams],
+                    errors: BTreeMap::new(),
+                    bytes_in: 0,
+                    bytes_out: 0,
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    let n = issued.fetch_add(1, Ordering::Relaxed);
+                    if self.max_requests.is_some_and(|m| n >= m) {
+                        break;
+                    }
+                    let start = match self.rate {
+                        // Open loop: request n is due at t0 + n/rate. The
+                        // timer wakes to the millisecond, so it sleeps to a
+                        // millisecond before and sends at most that early;
+                        // latency counts from the earlier of due and sent.
+                        Some(rate) => {
+                            let due = t0 + Duration::from_secs_f64(n as f64 / rate);
+                            if let Some(wake) = due.checked_sub(Duration::from_millis(1)) {
+                                if wake > Instant::now() {
+                                    tokio::time::sleep_until(wake.into()).await;
+                                }
+                            }
+                            if stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            due.min(Instant::now())
+                        }
+                        None => Instant::now(),
+                    };
+                    let s = workload.schedule[usize::try_from(n).unwrap_or(0) % workload.schedule.len()];
+                    let stream = &workload.streams[s];
+                    let body = stream.next_body();
+                    t.bytes_out += body.len() as u64;
+                    let tag = |code: String| {
+                        if n_streams > 1 {
+                            format!("{}: {code}", stream.op.target().trim_start_matches("TrentService."))
+                        } else {
+                            code
+                        }
+                    };
+                    match target.call(stream.op.target(), body).await {
+                        Ok(a) => {
+                            t.latencies_us[s].push(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+                            t.bytes_in += a.body.len() as u64;
+                            if a.status != 200 {
+                                *t.errors.entry(tag(error_code(&a.body))).or_default() += 1;
+                            }
+                        }
+                        Err(e) => *t.errors.entry(tag(format!("transport: {e}"))).or_default() += 1,
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                t
+            }));
+        }
+        let deadline = t0 + duration;
+        let mut last = 0;
+        while Instant::now() < deadline && workers.iter().any(|w| !w.is_finished()) {
+            tokio::time::sleep(Duration::from_millis(200).min(deadline.saturating_duration_since(Instant::now())))
+                .await;
+            let n = done.load(Ordering::Relaxed);
+            if progress && n / 10_000 != last / 10_000 {
+                eprint!("\r  {n} requests");
+            }
+            last = n;
+        }
+        stop.store(true, Ordering::Relaxed);
+        if progress {
+            eprintln!();
+        }
+        let mut out = Vec::with_capacity(workers.len());
+        for w in workers {
+            out.push(w.await.map_err(|e| format!("worker: {e}"))?);
+        }
+        Ok(out)
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -134,235 +603,72 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1] as f64 / 1000.0
 }
 
-/// One ciphertext of `plaintext` (base64) under each key: (key, blob).
-async fn ciphertexts<'k>(
-    target: &Target,
-    keys: &'k [String],
-    plaintext: &str,
-) -> Result<Vec<(&'k str, String)>, String> {
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        let v = target.must("TrentService.Encrypt", serde_json::json!({"KeyId": k, "Plaintext": plaintext})).await?;
-        let blob = v["CiphertextBlob"].as_str().ok_or("Encrypt: no CiphertextBlob")?;
-        out.push((k.as_str(), blob.to_owned()));
-    }
-    Ok(out)
+fn latency_json(sorted: &[u64]) -> serde_json::Value {
+    serde_json::json!({
+        "p50": percentile(sorted, 50.0),
+        "p90": percentile(sorted, 90.0),
+        "p99": percentile(sorted, 99.0),
+        "p99.9": percentile(sorted, 99.9),
+        "max": sorted.last().map_or(0.0, |m| *m as f64 / 1000.0),
+    })
 }
 
-/// Runs the benchmark; prints the report.
-pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let target = Arc::new(args.connection.target(args.concurrency.max(1))?);
-    if args.keys == 0 || args.concurrency == 0 {
-        return Err("--keys and --concurrency must be at least 1".into());
-    }
-    if args.op == Op::GenerateRandom && !(1..=1024).contains(&args.size) {
-        return Err("GenerateRandom takes --size 1 to 1024".into());
-    }
-
-    // Keys, and one ciphertext per key for Decrypt.
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let plaintext = b64.encode(vec![0x5au8; args.size]);
-    let mut keys = Vec::with_capacity(args.keys);
-    for _ in 0..args.keys {
-        let v = target.must("TrentService.CreateKey", args.op.create_key()).await?;
-        let arn = v["KeyMetadata"]["Arn"].as_str().ok_or("CreateKey: no Arn")?.to_owned();
-        keys.push(arn);
-    }
-    let bodies: Vec<Vec<u8>> = match args.op {
-        Op::Encrypt => keys
-            .iter()
-            .map(|k| serde_json::json!({"KeyId": k, "Plaintext": plaintext}).to_string().into_bytes())
-            .collect(),
-        Op::Decrypt => ciphertexts(&target, &keys, &plaintext)
-            .await?
-            .iter()
-            .map(|(_, blob)| serde_json::json!({"CiphertextBlob": blob}).to_string().into_bytes())
-            .collect(),
-        Op::ReEncrypt => ciphertexts(&target, &keys, &plaintext)
-            .await?
-            .iter()
-            .map(|(k, blob)| {
-                serde_json::json!({"CiphertextBlob": blob, "DestinationKeyId": k}).to_string().into_bytes()
-            })
-            .collect(),
-        Op::VerifyP256 => {
-            let digest = b64.encode([0x5au8; 32]);
-            let mut out = Vec::new();
-            for k in &keys {
-                let sign = serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST",
-                    "SigningAlgorithm": "ECDSA_SHA_256"});
-                let v = target.must("TrentService.Sign", sign).await?;
-                let signature = v["Signature"].as_str().ok_or("Sign: no Signature")?;
-                out.push(
-                    serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST",
-                        "Signature": signature, "SigningAlgorithm": "ECDSA_SHA_256"})
-                    .to_string()
-                    .into_bytes(),
-                );
-            }
-            out
-        }
-        Op::GenerateDataKey => keys
-            .iter()
-            .map(|k| serde_json::json!({"KeyId": k, "KeySpec": "AES_256"}).to_string().into_bytes())
-            .collect(),
-        Op::GenerateRandom => vec![serde_json::json!({"NumberOfBytes": args.size}).to_string().into_bytes()],
-        Op::DescribeKey => keys.iter().map(|k| serde_json::json!({"KeyId": k}).to_string().into_bytes()).collect(),
-        Op::SignP256 | Op::SignRsa2048 => {
-            let alg = if args.op == Op::SignP256 { "ECDSA_SHA_256" } else { "RSASSA_PSS_SHA_256" };
-            let digest = b64.encode([0x5au8; 32]);
-            keys.iter()
-                .map(|k| {
-                    serde_json::json!({"KeyId": k, "Message": digest, "MessageType": "DIGEST", "SigningAlgorithm": alg})
-                        .to_string()
-                        .into_bytes()
-                })
-                .collect()
-        }
-        Op::SignMlDsa65 => keys
-            .iter()
-            .map(|k| {
-                serde_json::json!({"KeyId": k, "Message": plaintext, "SigningAlgorithm": "ML_DSA_SHAKE_256"})
-                    .to_string()
-                    .into_bytes()
-            })
-            .collect(),
-        Op::GenerateMac => keys
-            .iter()
-            .map(|k| {
-                serde_json::json!({"KeyId": k, "Message": plaintext, "MacAlgorithm": "HMAC_SHA_256"})
-                    .to_string()
-                    .into_bytes()
-            })
-            .collect(),
-    };
-    let bodies = Arc::new(bodies);
-
-    let result = drive(&args, &target, &bodies).await;
-
-    if !args.keep_keys {
-        for k in &keys {
-            let body = serde_json::json!({"KeyId": k, "PendingWindowInDays": 7});
-            if let Err(e) = target.must("TrentService.ScheduleKeyDeletion", body).await {
-                eprintln!("trent bench: cleaning up {k}: {e}");
-            }
-        }
-    }
-    let (tallies, elapsed) = result?;
-    report(&args, tallies, elapsed);
-    Ok(())
-}
-
-async fn drive(
-    args: &BenchArgs,
-    target: &Arc<Target>,
-    bodies: &Arc<Vec<Vec<u8>>>,
-) -> Result<(Vec<Tally>, Duration), String> {
-    let op = args.op.target();
-    // Warm-up: same load, not recorded.
-    if args.warmup > 0 {
-        phase(op, args.concurrency, target, bodies, Duration::from_secs(args.warmup), None, false).await?;
-    }
-    let started = Instant::now();
-    let tallies =
-        phase(op, args.concurrency, target, bodies, Duration::from_secs(args.duration), args.requests, true).await?;
-    Ok((tallies, started.elapsed()))
-}
-
-async fn phase(
-    op: &'static str,
-    concurrency: usize,
-    target: &Arc<Target>,
-    bodies: &Arc<Vec<Vec<u8>>>,
-    duration: Duration,
-    max_requests: Option<u64>,
-    progress: bool,
-) -> Result<Vec<Tally>, String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let issued = Arc::new(AtomicU64::new(0));
-    let done = Arc::new(AtomicU64::new(0));
-    let mut workers = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let (target, bodies, stop, issued, done) =
-            (target.clone(), bodies.clone(), stop.clone(), issued.clone(), done.clone());
-        workers.push(tokio::spawn(async move {
-            let mut t = Tally::default();
-            while !stop.load(Ordering::Relaxed) {
-                let n = issued.fetch_add(1, Ordering::Relaxed);
-                if max_requests.is_some_and(|m| n >= m) {
-                    break;
-                }
-                let body = bodies[usize::try_from(n).unwrap_or(0) % bodies.len()].clone();
-                t.bytes_out += body.len() as u64;
-                let start = Instant::now();
-                match target.call(op, body).await {
-                    Ok(a) => {
-                        t.latencies_us.push(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
-                        t.bytes_in += a.body.len() as u64;
-                        if a.status != 200 {
-                            *t.errors.entry(error_code(&a.body)).or_default() += 1;
-                        }
-                    }
-                    Err(e) => *t.errors.entry(format!("transport: {e}")).or_default() += 1,
-                }
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-            t
-        }));
-    }
-    let deadline = Instant::now() + duration;
-    let mut last = 0;
-    while Instant::now() < deadline && workers.iter().any(|w| !w.is_finished()) {
-        tokio::time::sleep(Duration::from_millis(200).min(deadline.saturating_duration_since(Instant::now()))).await;
-        let n = done.load(Ordering::Relaxed);
-        if progress && n / 10_000 != last / 10_000 {
-            eprint!("\r  {n} requests");
-        }
-        last = n;
-    }
-    stop.store(true, Ordering::Relaxed);
-    if progress {
-        eprintln!();
-    }
-    let mut out = Vec::with_capacity(workers.len());
-    for w in workers {
-        out.push(w.await.map_err(|e| format!("worker: {e}"))?);
-    }
-    Ok(out)
-}
-
-fn report(args: &BenchArgs, tallies: Vec<Tally>, elapsed: Duration) {
-    let mut lat: Vec<u64> = Vec::new();
+fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: Duration) {
+    let mut per_stream: Vec<Vec<u64>> = vec![Vec::new(); workload.streams.len()];
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let (mut bytes_in, mut bytes_out) = (0, 0);
     for t in tallies {
-        lat.extend(t.latencies_us);
+        for (all, mine) in per_stream.iter_mut().zip(t.latencies_us) {
+            all.extend(mine);
+        }
         for (k, v) in t.errors {
             *errors.entry(k).or_default() += v;
         }
         bytes_in += t.bytes_in;
         bytes_out += t.bytes_out;
     }
+    let mut lat: Vec<u64> = per_stream.iter().flatten().copied().collect();
     lat.sort_unstable();
+    for s in &mut per_stream {
+        s.sort_unstable();
+    }
     let total: u64 =
-        lat.len() as u64 + errors.iter().filter(|(k, _)| k.starts_with("transport")).map(|(_, v)| v).sum::<u64>();
+        lat.len() as u64 + errors.iter().filter(|(k, _)| k.contains("transport")).map(|(_, v)| v).sum::<u64>();
     let secs = elapsed.as_secs_f64().max(1e-9);
     let rps = total as f64 / secs;
+    let name = |s: &Stream| s.op.target().trim_start_matches("TrentService.");
+    let operation = if args.mix.is_empty() {
+        let spec = args.key_spec.as_deref().unwrap_or(args.op.default_spec());
+        match args.op {
+            Op::Sign | Op::Verify => format!("{}({spec})", name(&workload.streams[0])),
+            _ if spec != args.op.default_spec() => format!("{}({spec})", name(&workload.streams[0])),
+            _ => name(&workload.streams[0]).to_owned(),
+        }
+    } else {
+        let parts: Vec<String> = workload.streams.iter().map(|s| format!("{}:{}", name(s), s.weight)).collect();
+        format!("mix({})", parts.join(","))
+    };
+    let keys = workload.streams.iter().map(|s| s.bodies.len()).max().unwrap_or(0);
+    let per_operation: Vec<serde_json::Value> = workload
+        .streams
+        .iter()
+        .zip(&per_stream)
+        .map(|(s, l)| {
+            serde_json::json!({"operation": name(s), "weight": s.weight, "requests": l.len(),
+                "requests_per_second": l.len() as f64 / secs, "latency_ms": latency_json(l)})
+        })
+        .collect();
     let summary = serde_json::json!({
-        "operation": args.op.name(),
+        "operation": operation,
         "payload_bytes": args.size,
-        "keys": args.keys,
+        "keys": keys,
         "concurrency": args.concurrency,
+        "offered_rate": args.rate,
         "seconds": secs,
         "requests": total,
         "requests_per_second": rps,
-        "latency_ms": {
-            "p50": percentile(&lat, 50.0),
-            "p90": percentile(&lat, 90.0),
-            "p99": percentile(&lat, 99.0),
-            "p99.9": percentile(&lat, 99.9),
-            "max": lat.last().map_or(0.0, |m| *m as f64 / 1000.0),
-        },
+        "latency_ms": latency_json(&lat),
+        "per_operation": per_operation,
         "errors": errors,
         "bytes_sent": bytes_out,
         "bytes_received": bytes_in,
@@ -371,15 +677,24 @@ fn report(args: &BenchArgs, tallies: Vec<Tally>, elapsed: Duration) {
         println!("{summary}");
         return;
     }
-    println!("{} {}B  keys={} concurrency={}  {:.1}s", args.op.name(), args.size, args.keys, args.concurrency, secs);
+    let mode = args.rate.map_or_else(|| "closed loop".to_owned(), |r| format!("offered {r:.0}/s"));
+    println!("{operation} {}B  keys={keys} concurrency={}  {mode}  {secs:.1}s", args.size, args.concurrency);
     println!("  requests/s   {rps:.0}  ({total} requests)");
-    println!(
-        "  latency ms   p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}",
-        percentile(&lat, 50.0),
-        percentile(&lat, 90.0),
-        percentile(&lat, 99.0),
-        percentile(&lat, 99.9)
-    );
+    let line = |l: &[u64]| {
+        format!(
+            "p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}",
+            percentile(l, 50.0),
+            percentile(l, 90.0),
+            percentile(l, 99.0),
+            percentile(l, 99.9)
+        )
+    };
+    println!("  latency ms   {}", line(&lat));
+    if workload.streams.len() > 1 {
+        for (s, l) in workload.streams.iter().zip(&per_stream) {
+            println!("    {:<16} {:>8.0}/s  {}", name(s), l.len() as f64 / secs, line(l));
+        }
+    }
     println!("  bytes        sent {bytes_out}  received {bytes_in}");
     if errors.is_empty() {
         println!("  errors       none");
@@ -392,7 +707,7 @@ fn report(args: &BenchArgs, tallies: Vec<Tally>, elapsed: Duration) {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{flavor, parse_weighted, percentile, schedule, Op};
 
     #[test]
     fn nearest_rank_percentiles() {
@@ -402,5 +717,44 @@ mod tests {
         assert_eq!(percentile(&v, 99.9), 999.0);
         assert_eq!(percentile(&v, 100.0), 1000.0);
         assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn weighted_schedule_is_smooth_and_exact() {
+        assert_eq!(schedule(&[1]), vec![0]);
+        assert_eq!(schedule(&[3, 1]), vec![0, 0, 1, 0]);
+        let s = schedule(&[8, 8, 3, 1]);
+        assert_eq!(s.len(), 20);
+        for (i, w) in [8, 8, 3, 1].iter().enumerate() {
+            assert_eq!(s.iter().filter(|x| **x == i).count(), *w);
+        }
+        // No stream runs three times in a row when others are waiting.
+        assert!(s.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])), "{s:?}");
+    }
+
+    #[test]
+    fn mix_entries_parse() {
+        let w = parse_weighted("generate-data-key:3").unwrap();
+        assert_eq!((w.0, w.1), (Op::GenerateDataKey, 3));
+        assert_eq!(parse_weighted("sign").unwrap().1, 1);
+        assert!(parse_weighted("encrypt:0").is_err());
+        assert!(parse_weighted("frobnicate:2").is_err());
+        assert!(parse_weighted("encrypt:x").is_err());
+    }
+
+    #[test]
+    fn key_specs_choose_the_algorithm_and_refuse_nonsense() {
+        assert_eq!(flavor(Op::Sign, "ECC_NIST_P384").unwrap().algorithm, Some("ECDSA_SHA_384"));
+        assert_eq!(flavor(Op::Sign, "ECC_NIST_P384").unwrap().digest, Some(48));
+        assert_eq!(flavor(Op::Sign, "RSA_2048").unwrap().algorithm, Some("RSASSA_PSS_SHA_256"));
+        assert_eq!(flavor(Op::Verify, "ML_DSA_65").unwrap().digest, None);
+        assert_eq!(flavor(Op::Encrypt, "RSA_3072").unwrap().algorithm, Some("RSAES_OAEP_SHA_256"));
+        assert_eq!(flavor(Op::Encrypt, "SYMMETRIC_DEFAULT").unwrap().algorithm, None);
+        assert_eq!(flavor(Op::GenerateMac, "HMAC_512").unwrap().algorithm, Some("HMAC_SHA_512"));
+        assert_eq!(flavor(Op::DescribeKey, "HMAC_256").unwrap().usage, "GENERATE_VERIFY_MAC");
+        assert!(flavor(Op::Encrypt, "ECC_NIST_P256").is_err());
+        assert!(flavor(Op::GenerateDataKey, "RSA_2048").is_err());
+        assert!(flavor(Op::Sign, "SYMMETRIC_DEFAULT").is_err());
+        assert!(flavor(Op::GenerateMac, "HMAC_999").is_err());
     }
 }

@@ -182,27 +182,66 @@ async fn bench_drives_signed_load_and_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
     let (ak, sk) = (ACCESS_KEY, SECRET_KEY);
     let mut run = start(&tmp.path().join("data"), &FIXED_BOOTSTRAP);
-    for op in ["encrypt", "decrypt", "generate-data-key", "re-encrypt", "verify-p256"] {
+    let bench = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_trent"))
-            .args(["bench", "--endpoint", &run.endpoint, "--op", op, "--keys", "2", "--concurrency", "4"])
-            .args(["--requests", "200", "--duration", "60", "--warmup", "0", "--json"])
+            .args(["bench", "--endpoint", &run.endpoint, "--concurrency", "4", "--duration", "60", "--warmup", "0"])
+            .args(["--json"])
+            .args(args)
             .env("AWS_ACCESS_KEY_ID", ak)
             .env("AWS_SECRET_ACCESS_KEY", sk)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["requests"], 200, "{report}");
         assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+        report
+    };
+    let runs: [&[&str]; 7] = [
+        &["--op", "encrypt"],
+        &["--op", "decrypt"],
+        &["--op", "generate-data-key"],
+        &["--op", "re-encrypt"],
+        &["--op", "verify", "--key-spec", "ECC_NIST_P384"],
+        &["--op", "sign", "--key-spec", "RSA_2048"],
+        &["--op", "decrypt", "--key-spec", "RSA_2048", "--size", "64"],
+    ];
+    for args in runs {
+        let report = bench(&[args, &["--keys", "2", "--requests", "200"]].concat());
+        assert_eq!(report["requests"], 200, "{report}");
         assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
     }
-    // Its keys are scheduled for deletion afterwards.
+    // A weighted mix: each operation gets its share of the requests.
+    let report = bench(&["--mix", "encrypt:3,decrypt:1,sign:1", "--keys", "2", "--requests", "500"]);
+    assert_eq!(report["requests"], 500, "{report}");
+    let shares: Vec<(String, u64)> = report["per_operation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["operation"].as_str().unwrap().to_owned(), o["requests"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(shares, [("Encrypt".into(), 300), ("Decrypt".into(), 100), ("Sign".into(), 100)], "{report}");
+    // Open loop at a fixed rate: 100 requests at 200/s take about half a second.
+    let report = bench(&["--op", "generate-random", "--rate", "200", "--requests", "100"]);
+    assert_eq!(report["requests"], 100, "{report}");
+    let seconds = report["seconds"].as_f64().unwrap();
+    assert!((0.45..5.0).contains(&seconds), "{report}");
+    // Keys saved by one run and used by the next are kept.
+    let saved = tmp.path().join("keys.txt");
+    bench(&["--op", "describe-key", "--keys", "3", "--requests", "1", "--save-keys", saved.to_str().unwrap()]);
+    let report = bench(&["--op", "encrypt", "--keys-file", saved.to_str().unwrap(), "--requests", "30"]);
+    assert_eq!(report["keys"], 3, "{report}");
+    // Created keys are scheduled for deletion afterwards; saved ones are not.
     let kms = client(&run.endpoint, ak, sk);
-    let keys = kms.list_keys().send().await.unwrap();
-    assert_eq!(keys.keys().len(), 10);
+    let keys = kms.list_keys().limit(1000).send().await.unwrap();
+    assert_eq!(keys.keys().len(), 7 * 2 + 2 + 2 + 3);
+    let saved = std::fs::read_to_string(&saved).unwrap();
     for k in keys.keys() {
         let md = kms.describe_key().key_id(k.key_id().unwrap()).send().await.unwrap();
-        assert_eq!(md.key_metadata().unwrap().key_state(), Some(&aws_sdk_kms::types::KeyState::PendingDeletion));
+        let md = md.key_metadata().unwrap();
+        let kept = saved.lines().any(|l| l == md.arn().unwrap());
+        let state =
+            if kept { aws_sdk_kms::types::KeyState::Enabled } else { aws_sdk_kms::types::KeyState::PendingDeletion };
+        assert_eq!(md.key_state(), Some(&state), "{}", md.arn().unwrap());
     }
     run.child.kill().unwrap();
     run.child.wait().unwrap();

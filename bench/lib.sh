@@ -1,0 +1,55 @@
+# Shared by the bench/*.sh scripts: source it after `cd` to the repository.
+# Fixed bootstrap credentials, a free port, a server pinned to core 0, and
+# `trent bench` pinned to core 1 printing "req/s p99_ms errors".
+
+TRENT=${TRENT:-target/release/trent}
+export TRENT_BOOTSTRAP_ACCOUNT_ID=111122223333 TRENT_BOOTSTRAP_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
+    TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY TRENT_LOG=warn
+export AWS_ACCESS_KEY_ID=$TRENT_BOOTSTRAP_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$TRENT_BOOTSTRAP_SECRET_ACCESS_KEY
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+endpoint="http://127.0.0.1:$port"
+
+# start_server [PREFIX...] -- BINARY [SERVE ARGS...]: `serve` on core 0 (a
+# prefix such as `eatmydata` runs before the binary); sets $server.
+start_server() {
+    local prefix=()
+    while [ "$1" != -- ]; do prefix+=("$1"); shift; done
+    shift
+    local bin=$1
+    shift
+    taskset -c 0 "${prefix[@]}" "$bin" serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 200); do
+        curl -sf "$endpoint/health" >/dev/null && return
+        sleep 0.05
+    done
+    echo "server did not start" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+}
+
+# bench_point [TRENT BENCH ARGS...]: one measurement on core 1; prints
+# "req/s p99_ms errors".
+bench_point() {
+    taskset -c 1 "$TRENT" bench --endpoint "$endpoint" --json "$@" 2>/dev/null |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), d["latency_ms"]["p99"], sum(d["errors"].values()))'
+}
+
+# medians FILE A B: FILE holds lines "variant req/s p99 errors"; prints the
+# median req/s and p99 of A and B and A/B.
+medians() {
+    python3 - "$@" <<'PY'
+import statistics, sys
+path, a, b = sys.argv[1:4]
+rows = [l.split() for l in open(path)]
+med = {v: statistics.median(float(r[1]) for r in rows if r[0] == v) for v in (a, b)}
+p99 = {v: statistics.median(float(r[2]) for r in rows if r[0] == v) for v in (a, b)}
+errors = sum(int(r[3]) for r in rows)
+print(f"median req/s: {a} {med[a]:.0f}, {b} {med[b]:.0f}; {a}/{b} {med[a] / med[b]:.2f}; "
+      f"median p99 ms: {p99[a]} vs {p99[b]}; errors {errors}")
+PY
+}
