@@ -16,11 +16,11 @@
 //! under a domain key in any case.
 
 use crate::sql::{
-    checkpoint_from_parts, corrupt, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param,
-    lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json,
-    update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
-    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, corrupt, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql,
+    limit_param, lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
+    tags_to_json, update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS,
+    GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -689,17 +689,7 @@ impl Store for PostgresStore {
 
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!(
-                    "SELECT {KEY_COLUMNS} FROM keys WHERE \
-                     (state = 'PendingDeletion' AND deletion_date <= $1) OR (state = 'Enabled' AND next_rotation_at <= $1) \
-                     OR next_expiry_at <= $1 ORDER BY id LIMIT $2"
-                ),
-                &[&now, &limit_param(limit)],
-            )
-            .await
-            .map_err(backend)?;
+        let rows = c.query(&due_keys_sql(p), &[&now, &limit_param(limit)]).await.map_err(backend)?;
         rows.iter().map(key_from_row).collect()
     }
 

@@ -25,11 +25,11 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    checkpoint_from_parts, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
-    resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
-    AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS,
-    AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL,
-    HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param,
+    lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json,
+    update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
+    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -145,6 +145,13 @@ struct Readers {
 /// Idle read connections kept; more are opened when more reads run at once.
 const MAX_IDLE_READERS: usize = 8;
 
+/// SQLite's page cache per connection, in KiB (its default is 2 MiB). With
+/// many keys, every request that misses the key cache descends the key,
+/// version and audit B-trees; 32 MiB keeps their interior pages (and the
+/// hot leaves) in memory instead of reading them from the OS page cache.
+/// Bounded: (1 + MAX_IDLE_READERS) connections at most keep it.
+const PAGE_CACHE_KIB: u32 = 32 * 1024;
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
@@ -171,8 +178,11 @@ impl SqliteStore {
         }
         // secure_delete: deleted rows (destroyed key material) are overwritten
         // with zeros in the database file rather than left in free pages.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
-            .map_err(backend)?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+             PRAGMA cache_size = -{PAGE_CACHE_KIB};"
+        ))
+        .map_err(backend)?;
         migrate(&mut conn)?;
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), readers: None, keys: Arc::default() })
     }
@@ -202,7 +212,8 @@ impl SqliteStore {
                     )
                     .map_err(backend)?;
                     c.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
-                    c.execute_batch("PRAGMA query_only = ON;").map_err(backend)?;
+                    c.execute_batch(&format!("PRAGMA query_only = ON; PRAGMA cache_size = -{PAGE_CACHE_KIB};"))
+                        .map_err(backend)?;
                     c
                 }
             };
@@ -948,14 +959,7 @@ impl Store for SqliteStore {
 
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         self.with_read(move |c| {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "SELECT {KEY_COLUMNS} FROM keys WHERE \
-                     (state = 'PendingDeletion' AND deletion_date <= ?1) OR (state = 'Enabled' AND next_rotation_at <= ?1) \
-                     OR next_expiry_at <= ?1 \
-                     ORDER BY id LIMIT ?2"
-                ))
-                .map_err(backend)?;
+            let mut st = c.prepare_cached(&due_keys_sql(q)).map_err(backend)?;
             let rows = st.query_map(params![now, limit_param(limit)], key_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
@@ -1325,6 +1329,23 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scheduler's query runs every pass: it must search the partial
+    /// indexes of due keys, never walk the whole key table.
+    #[test]
+    fn due_keys_searches_its_indexes_instead_of_scanning_every_key() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", due_keys_sql(q)))?;
+        let plan: Vec<String> = st.query_map(params![0i64, 10i64], |r| r.get(3))?.collect::<Result<_, _>>()?;
+        for index in ["keys_due_deletion", "keys_due_rotation", "keys_due_expiry"] {
+            assert!(plan.iter().any(|l| l.starts_with("SEARCH keys USING INDEX") && l.contains(index)), "{plan:?}");
+        }
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN keys")), "{plan:?}");
+        Ok(())
+    }
 
     #[test]
     fn reopening_applies_no_migration_twice_and_refuses_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
