@@ -173,12 +173,18 @@ pub(crate) fn resources_json(entry: &AuditEntry) -> String {
 /// `:key/`, as [`trent_core::audit::resource_name_matches`] reads it).
 pub(crate) fn resource_rows(entry: &AuditEntry) -> Vec<(&str, Option<&str>)> {
     let mut seen = std::collections::BTreeSet::new();
-    entry
-        .resources
-        .iter()
-        .filter(|arn| seen.insert(arn.as_str()))
-        .map(|arn| (arn.as_str(), arn.rsplit_once(":key/").map(|(_, id)| id)))
-        .collect()
+    entry.resources.iter().filter(|arn| seen.insert(arn.as_str())).map(|arn| (arn.as_str(), key_id_of(arn))).collect()
+}
+
+/// The key id of a key ARN (what follows its last `:key/`).
+fn key_id_of(arn: &str) -> Option<&str> {
+    arn.rsplit_once(":key/").map(|(_, id)| id)
+}
+
+/// What `audit_resources_by_name` indexes a resource row under:
+/// `COALESCE(key_id, arn)` of the row [`resource_rows`] makes of `arn`.
+fn resource_name(arn: &str) -> &str {
+    key_id_of(arn).unwrap_or(arn)
 }
 
 /// The columns of one `audit_events` row ([`AUDIT_COLUMNS`]); decoded
@@ -348,8 +354,15 @@ pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, V
         }
         Some(LookupAttribute::EventSource(_) | LookupAttribute::ResourceType(_)) => conds.push("FALSE".into()),
         Some(LookupAttribute::ResourceName(v)) => {
+            // The rows whose ARN or key id is `v` are exactly those named
+            // `v`'s key id (or `v`, not a key ARN) that have it as ARN or key
+            // id: one search of `audit_resources_by_name`.
+            let name = bind(text(resource_name(v)));
             let n = bind(text(v));
-            conds.push(format!("seq IN (SELECT seq FROM audit_resources WHERE arn = {n} OR key_id = {n})"));
+            conds.push(format!(
+                "seq IN (SELECT seq FROM audit_resources WHERE COALESCE(key_id, arn) = {name} \
+                 AND (arn = {n} OR key_id = {n}))"
+            ));
         }
     }
     let limit = bind(AuditParam::Int(limit_param(query.limit)));
@@ -390,11 +403,34 @@ mod tests {
         };
         let (sql, params) = lookup_audit_sql(&query, |i| format!("${i}"));
         assert!(sql.contains("WHERE account = $1 AND event_time >= $2 AND seq IN"), "{sql}");
-        assert!(sql.contains("WHERE arn = $3 OR key_id = $3)"), "{sql}");
-        assert!(sql.ends_with("ORDER BY seq DESC LIMIT $4"), "{sql}");
-        assert_eq!(params.len(), 4);
+        assert!(sql.contains("WHERE COALESCE(key_id, arn) = $3 AND (arn = $4 OR key_id = $4))"), "{sql}");
+        assert!(sql.ends_with("ORDER BY seq DESC LIMIT $5"), "{sql}");
+        assert_eq!(params.len(), 5);
         let none = AuditQuery { attribute: Some(LookupAttribute::EventSource("s3.amazonaws.com".into())), ..query };
         assert!(lookup_audit_sql(&none, |i| format!("?{i}")).0.contains("AND FALSE"));
+    }
+
+    /// A lookup searches the name its rows are indexed under: a key ARN's
+    /// key id, anything else as given.
+    #[test]
+    fn a_resource_name_is_what_its_rows_are_indexed_under() {
+        assert_eq!(resource_name("arn:aws:kms:r:1:key/abc"), "abc");
+        assert_eq!(resource_name("abc"), "abc");
+        assert_eq!(resource_name("arn:aws:kms:r:1:alias/x"), "arn:aws:kms:r:1:alias/x");
+        let entry = AuditEntry {
+            event_id: "e".into(),
+            event_time: 0,
+            event_name: "Encrypt".into(),
+            account: None,
+            username: None,
+            access_key_id: None,
+            read_only: true,
+            resources: vec!["arn:aws:kms:r:1:key/abc".into(), "arn:aws:kms:r:1:alias/x".into()],
+            record: String::new(),
+        };
+        for (arn, key_id) in resource_rows(&entry) {
+            assert_eq!(key_id.unwrap_or(arn), resource_name(arn));
+        }
     }
 
     #[test]

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_grants.sql"),
     include_str!("../migrations/sqlite/0004_operator.sql"),
     include_str!("../migrations/sqlite/0005_audit.sql"),
+    include_str!("../migrations/sqlite/0006_audit_resource_index.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -482,6 +483,18 @@ fn decode_checkpoint((seq, hash, created_at, signature): (i64, Vec<u8>, i64, Vec
 /// Runs the cached `INSERT INTO table (columns)` with `values`: the one
 /// statement that writes rows of that table, for a single call and for
 /// [`Store::import`] alike.
+/// SQLite values of lookup parameters.
+fn audit_values(values: Vec<AuditParam>) -> Vec<Value> {
+    values
+        .into_iter()
+        .map(|v| match v {
+            AuditParam::Text(s) => Value::Text(s),
+            AuditParam::Int(i) => Value::Integer(i),
+            AuditParam::Bool(b) => Value::Integer(i64::from(b)),
+        })
+        .collect()
+}
+
 fn insert_row(c: &Connection, table: &str, columns: &str, values: impl rusqlite::Params) -> StoreResult<()> {
     c.prepare_cached(&insert_sql(table, columns, q)).map_err(backend)?.execute(values).map_err(write_err)?;
     Ok(())
@@ -1249,14 +1262,7 @@ impl Store for SqliteStore {
 
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let (sql, values) = lookup_audit_sql(query, q);
-        let values: Vec<Value> = values
-            .into_iter()
-            .map(|v| match v {
-                AuditParam::Text(s) => Value::Text(s),
-                AuditParam::Int(i) => Value::Integer(i),
-                AuditParam::Bool(b) => Value::Integer(i64::from(b)),
-            })
-            .collect();
+        let values = audit_values(values);
         self.with_read(move |c| {
             let mut st = c.prepare_cached(&sql).map_err(backend)?;
             let rows = st.query_map(params_from_iter(values), audit_row).map_err(backend)?;
@@ -1344,6 +1350,30 @@ mod tests {
             assert!(plan.iter().any(|l| l.starts_with("SEARCH keys USING INDEX") && l.contains(index)), "{plan:?}");
         }
         assert!(!plan.iter().any(|l| l.starts_with("SCAN keys")), "{plan:?}");
+        Ok(())
+    }
+
+    /// LookupEvents by ResourceName searches the one resource index.
+    #[test]
+    fn resource_lookups_search_the_resource_index() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let query = trent_core::audit::AuditQuery {
+            account: None,
+            attribute: Some(trent_core::audit::LookupAttribute::ResourceName("arn:aws:kms:r:1:key/k".into())),
+            start: None,
+            end: None,
+            before_seq: None,
+            limit: 5,
+        };
+        let (sql, params) = lookup_audit_sql(&query, q);
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let plan: Vec<String> =
+            st.query_map(params_from_iter(audit_values(params)), |r| r.get(3))?.collect::<Result<_, _>>()?;
+        assert!(plan.iter().any(|l| l.contains("USING INDEX audit_resources_by_name")), "{plan:?}");
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN audit_resources")), "{plan:?}");
         Ok(())
     }
 
