@@ -36,10 +36,10 @@ pub(crate) fn insert_sql(table: &str, columns: &str, p: Placeholder) -> String {
 /// Keys with a job due at `p(1)` (deletion, rotation, expiry of imported
 /// material), in id order, at most `p(2)`. One SELECT per job, each on its
 /// partial index, united in a subquery (ordering the union itself lets
-/// SQLite merge three scans in id order): the single query with ORs that
-/// this replaces made
-/// SQLite (and could make PostgreSQL) walk every key in id order, which at a
-/// million keys took a third of a server core each scheduler pass.
+/// SQLite merge three scans in id order). The single query with ORs that
+/// this replaces made SQLite (and could make PostgreSQL) walk every key in
+/// id order, which at a million keys took a third of a server core each
+/// scheduler pass.
 pub(crate) fn due_keys_sql(p: Placeholder) -> String {
     let (now, limit) = (p(1), p(2));
     format!(

@@ -480,9 +480,6 @@ fn decode_checkpoint((seq, hash, created_at, signature): (i64, Vec<u8>, i64, Vec
     checkpoint_from_parts(seq, &hash, created_at, signature)
 }
 
-/// Runs the cached `INSERT INTO table (columns)` with `values`: the one
-/// statement that writes rows of that table, for a single call and for
-/// [`Store::import`] alike.
 /// SQLite values of lookup parameters.
 fn audit_values(values: Vec<AuditParam>) -> Vec<Value> {
     values
@@ -495,6 +492,9 @@ fn audit_values(values: Vec<AuditParam>) -> Vec<Value> {
         .collect()
 }
 
+/// Runs the cached `INSERT INTO table (columns)` with `values`: the one
+/// statement that writes rows of that table, for a single call and for
+/// [`Store::import`] alike.
 fn insert_row(c: &Connection, table: &str, columns: &str, values: impl rusqlite::Params) -> StoreResult<()> {
     c.prepare_cached(&insert_sql(table, columns, q)).map_err(backend)?.execute(values).map_err(write_err)?;
     Ok(())
