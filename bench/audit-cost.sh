@@ -22,15 +22,6 @@ cargo build --quiet --release --locked -p trent-cli
 TRENT=$work/trent-audited
 . bench/lib.sh
 
-: > "$work/results"
-for round in $(seq "$ROUNDS"); do
-    for variant in audited discard; do
-        start_server -- "$work/trent-$variant" --data-dir "$work/data-$round-$variant"
-        r=$(bench_point --op "${OP:-encrypt}" --size "${SIZE:-100}" --concurrency "${CONCURRENCY:-32}" \
-            --duration "$SECS" --warmup 1)
-        stop_server
-        echo "round $round  $variant  $r (req/s, p99 ms, errors)"
-        echo "$variant $r" >> "$work/results"
-    done
-done
-medians "$work/results" audited discard
+POINT=(--op "${OP:-encrypt}" --size "${SIZE:-100}" --concurrency "${CONCURRENCY:-32}" --duration "$SECS" --warmup 1)
+start_variant() { start_server -- "$work/trent-$1" --data-dir "$work/data-$2-$1"; }
+alternate audited discard

@@ -17,17 +17,10 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 . bench/lib.sh
 
-: > "$work/results"
-for round in $(seq "$ROUNDS"); do
-    for variant in durable no-fsync; do
-        prefix=()
-        [ "$variant" = no-fsync ] && prefix=(eatmydata)
-        start_server "${prefix[@]}" -- "$TRENT" --data-dir "$work/data-$round-$variant"
-        r=$(bench_point --op "${OP:-encrypt}" --size "${SIZE:-100}" --concurrency "${CONCURRENCY:-32}" \
-            --duration "$SECS" --warmup 1)
-        stop_server
-        echo "round $round  $variant  $r (req/s, p99 ms, errors)"
-        echo "$variant $r" >> "$work/results"
-    done
-done
-medians "$work/results" durable no-fsync
+POINT=(--op "${OP:-encrypt}" --size "${SIZE:-100}" --concurrency "${CONCURRENCY:-32}" --duration "$SECS" --warmup 1)
+start_variant() {
+    local prefix=()
+    [ "$1" = no-fsync ] && prefix=(eatmydata)
+    start_server "${prefix[@]}" -- "$TRENT" --data-dir "$work/data-$2-$1"
+}
+alternate durable no-fsync

@@ -53,3 +53,24 @@ print(f"median req/s: {a} {med[a]:.0f}, {b} {med[b]:.0f}; {a}/{b} {med[a] / med[
       f"median p99 ms: {p99[a]} vs {p99[b]}; errors {errors}")
 PY
 }
+
+# alternate A B: $ROUNDS rounds; in each, variant A then B: start_variant
+# VARIANT ROUND (the script's own, which calls start_server), one
+# bench_point with "${POINT[@]}", stop_server, then after_variant VARIANT
+# ROUND if the script has one. Prints each point, then the medians and A/B.
+alternate() {
+    local results round variant r
+    results=$(mktemp)
+    for round in $(seq "$ROUNDS"); do
+        for variant in "$1" "$2"; do
+            start_variant "$variant" "$round"
+            r=$(bench_point "${POINT[@]}")
+            stop_server
+            if declare -F after_variant >/dev/null; then after_variant "$variant" "$round"; fi
+            echo "round $round  $variant  $r (req/s, p99 ms, errors)"
+            echo "$variant $r" >> "$results"
+        done
+    done
+    medians "$results" "$1" "$2"
+    rm -f "$results"
+}

@@ -16,21 +16,14 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 . bench/lib.sh
 
-: > "$work/results"
-for round in $(seq "$ROUNDS"); do
-    for store in postgresql sqlite; do
-        args=()
-        if [ "$store" = postgresql ]; then
-            db="trent_bench_$$_$round"
-            psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-            args=(--store "${ADMIN%/*}/$db")
-        fi
-        start_server -- "$TRENT" --data-dir "$work/data-$round-$store" "${args[@]}"
-        r=$(bench_point --op encrypt --size 100 --concurrency 32 --duration 6 --warmup 1)
-        stop_server
-        [ "$store" = postgresql ] && psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $db"
-        echo "round $round  $store  $r (req/s, p99 ms, errors)"
-        echo "$store $r" >> "$work/results"
-    done
-done
-medians "$work/results" postgresql sqlite
+POINT=(--op encrypt --size 100 --concurrency 32 --duration 6 --warmup 1)
+start_variant() {
+    local args=()
+    if [ "$1" = postgresql ]; then
+        psql "$ADMIN" -qc "DROP DATABASE IF EXISTS trent_bench_$$_$2" -c "CREATE DATABASE trent_bench_$$_$2"
+        args=(--store "${ADMIN%/*}/trent_bench_$$_$2")
+    fi
+    start_server -- "$TRENT" --data-dir "$work/data-$2-$1" "${args[@]}"
+}
+after_variant() { [ "$1" != postgresql ] || psql "$ADMIN" -qc "DROP DATABASE IF EXISTS trent_bench_$$_$2"; }
+alternate postgresql sqlite

@@ -417,25 +417,15 @@ mod tests {
         assert_eq!(resource_name("arn:aws:kms:r:1:key/abc"), "abc");
         assert_eq!(resource_name("abc"), "abc");
         assert_eq!(resource_name("arn:aws:kms:r:1:alias/x"), "arn:aws:kms:r:1:alias/x");
-        let entry = AuditEntry {
-            event_id: "e".into(),
-            event_time: 0,
-            event_name: "Encrypt".into(),
-            account: None,
-            username: None,
-            access_key_id: None,
-            read_only: true,
-            resources: vec!["arn:aws:kms:r:1:key/abc".into(), "arn:aws:kms:r:1:alias/x".into()],
-            record: String::new(),
-        };
+        let entry = encrypt_event(&["arn:aws:kms:r:1:key/abc", "arn:aws:kms:r:1:alias/x"]);
         for (arn, key_id) in resource_rows(&entry) {
             assert_eq!(key_id.unwrap_or(arn), resource_name(arn));
         }
     }
 
-    #[test]
-    fn resource_rows_are_unique_with_their_key_ids() {
-        let entry = AuditEntry {
+    /// An Encrypt event naming `resources`.
+    fn encrypt_event(resources: &[&str]) -> AuditEntry {
+        AuditEntry {
             event_id: "e".into(),
             event_time: 0,
             event_name: "Encrypt".into(),
@@ -443,13 +433,14 @@ mod tests {
             username: None,
             access_key_id: None,
             read_only: true,
-            resources: vec![
-                "arn:aws:kms:r:1:key/a".into(),
-                "arn:aws:kms:r:1:alias/x".into(),
-                "arn:aws:kms:r:1:key/a".into(),
-            ],
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
             record: "{}".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn resource_rows_are_unique_with_their_key_ids() {
+        let entry = encrypt_event(&["arn:aws:kms:r:1:key/a", "arn:aws:kms:r:1:alias/x", "arn:aws:kms:r:1:key/a"]);
         assert_eq!(
             resource_rows(&entry),
             vec![("arn:aws:kms:r:1:key/a", Some("a")), ("arn:aws:kms:r:1:alias/x", None)]
