@@ -38,17 +38,10 @@ CEILING_POINTS="encrypt:100:SYMMETRIC_DEFAULT encrypt:4096:SYMMETRIC_DEFAULT"
 
 start_target() { # name
     case $1 in
-    trent) taskset -c 0 "$TRENT" serve --listen "127.0.0.1:$port" --data-dir "$work/data-$RANDOM" >/dev/null 2>&1 & ;;
-    moto) taskset -c 0 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 & ;;
-    ceiling) taskset -c 0 "$CEILING" "127.0.0.1:$port" >/dev/null 2>&1 & ;;
+    trent) start_server -- "$TRENT" --data-dir "$work/data-$RANDOM" ;;
+    moto) launch "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" ;;
+    ceiling) launch "$CEILING" "127.0.0.1:$port" ;;
     esac
-    server=$!
-    for _ in $(seq 200); do
-        if curl -s -o /dev/null -X POST "$endpoint/"; then return; fi
-        sleep 0.05
-    done
-    echo "$1 did not start" >&2
-    exit 1
 }
 
 : > "$work/results"
@@ -66,7 +59,7 @@ for round in $(seq "$REPEATS"); do
             echo "$target $name $size $out" >> "$work/results"
             echo "round $round  $target  $name $size: $(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), "req/s, errors", d["errors"])')" >&2
         done
-        kill "$server"; wait "$server" 2>/dev/null || true
+        stop_server
     done
 done
 

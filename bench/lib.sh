@@ -9,6 +9,20 @@ export AWS_ACCESS_KEY_ID=$TRENT_BOOTSTRAP_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$T
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 endpoint="http://127.0.0.1:$port"
 
+# launch COMMAND...: runs it on core 0 in the background, sets $server and
+# waits until something answers HTTP on $endpoint (any status: moto and
+# the ceiling have no /health).
+launch() {
+    taskset -c 0 "$@" >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 200); do
+        curl -s -o /dev/null "$endpoint/" && return
+        sleep 0.05
+    done
+    echo "$1 did not start" >&2
+    exit 1
+}
+
 # start_server [PREFIX...] -- BINARY [SERVE ARGS...]: `serve` on core 0 (a
 # prefix such as `eatmydata` runs before the binary); sets $server.
 start_server() {
@@ -17,14 +31,7 @@ start_server() {
     shift
     local bin=$1
     shift
-    taskset -c 0 "${prefix[@]}" "$bin" serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>&1 &
-    server=$!
-    for _ in $(seq 200); do
-        curl -sf "$endpoint/health" >/dev/null && return
-        sleep 0.05
-    done
-    echo "server did not start" >&2
-    exit 1
+    launch "${prefix[@]}" "$bin" serve --listen "127.0.0.1:$port" "$@"
 }
 
 stop_server() {

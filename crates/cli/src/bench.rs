@@ -402,21 +402,22 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         let spec = args.key_spec.clone().unwrap_or_else(|| w.0.default_spec().to_owned());
         plans.push((w.0, w.1, flavor(w.0, &spec)?, spec));
     }
+    let listed = args.keys_file.as_deref().map(read_keys).transpose()?.map(Arc::new);
     let mut pools: BTreeMap<(String, &'static str), Arc<Vec<String>>> = BTreeMap::new();
     let mut created: Vec<String> = Vec::new();
     for (op, _, flavor, spec) in &plans {
         if *op == Op::GenerateRandom || pools.contains_key(&(spec.clone(), flavor.usage)) {
             continue;
         }
-        let keys = match &args.keys_file {
-            Some(path) => read_keys(path)?,
+        let keys = match &listed {
+            Some(keys) => keys.clone(),
             None => {
                 let keys = create_keys(&target, spec, flavor.usage, args.keys, args.concurrency).await?;
                 created.extend(keys.iter().cloned());
-                keys
+                Arc::new(keys)
             }
         };
-        pools.insert((spec.clone(), flavor.usage), Arc::new(keys));
+        pools.insert((spec.clone(), flavor.usage), keys);
     }
     if let Some(path) = &args.save_keys {
         std::fs::write(path, created.iter().map(|k| format!("{k}\n")).collect::<String>())
@@ -445,10 +446,9 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     };
 
     if !args.keep_keys && args.save_keys.is_none() && !created.is_empty() {
-        let t = target.clone();
-        let created = Arc::new(created);
-        let keys = created.clone();
-        let cleanup = parallel(created.len(), args.concurrency, "scheduling deletion", move |i| {
+        let (t, n) = (target.clone(), created.len());
+        let keys = Arc::new(created);
+        let cleanup = parallel(n, args.concurrency, "scheduling deletion", move |i| {
             let (t, keys) = (t.clone(), keys.clone());
             async move {
                 let body = serde_json::json!({"KeyId": keys[i], "PendingWindowInDays": 7});
