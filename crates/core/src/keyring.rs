@@ -51,8 +51,10 @@ pub struct Keyring {
 }
 
 /// Inserts into a bounded cache: when full it is emptied first (dropping
-/// zeroizes), which keeps memory bounded without bookkeeping.
-fn cache_insert<V>(cache: &Mutex<HashMap<(KeyId, u32), Arc<V>>>, capacity: usize, k: (KeyId, u32), v: Arc<V>) {
+/// zeroizes), which keeps memory bounded without bookkeeping. Every cache
+/// keyed by (key id, version) uses it (here and [`crate::Kms`]'s version
+/// records).
+pub(crate) fn cache_insert<V>(cache: &Mutex<HashMap<(KeyId, u32), V>>, capacity: usize, k: (KeyId, u32), v: V) {
     let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
     if cache.len() >= capacity {
         cache.clear();

@@ -245,11 +245,7 @@ impl Kms {
             return Ok(None);
         };
         let v = Arc::new(v);
-        let mut cache = lock();
-        if cache.len() >= self.version_cache_capacity {
-            cache.clear();
-        }
-        cache.insert(k, (key.revision, v.clone()));
+        crate::keyring::cache_insert(&self.versions, self.version_cache_capacity, k, (key.revision, v.clone()));
         Ok(Some(v))
     }
 
