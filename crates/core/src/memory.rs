@@ -14,6 +14,10 @@ struct Inner {
     domain_keys: BTreeMap<u32, DomainKeyRecord>,
     accounts: BTreeMap<AccountId, AccountRecord>,
     access_keys: BTreeMap<AccessKeyId, AccessKeyRecord>,
+    /// By (account, lower-case name): names are unique regardless of case.
+    users: BTreeMap<(AccountId, String), UserRecord>,
+    /// By (account, user name, policy name).
+    user_policies: BTreeMap<(AccountId, String, String), UserPolicyRecord>,
     keys: BTreeMap<KeyId, KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
     aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
@@ -121,6 +125,78 @@ impl Store for InMemoryStore {
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
         Ok(self.lock().access_keys.get(id).cloned())
+    }
+
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (user.account.clone(), user.name.to_lowercase());
+        self.audited(audit, |g| {
+            if g.users.contains_key(&slot) || g.access_keys.contains_key(&key.id) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.users.insert(slot, user.clone());
+            g.access_keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
+    }
+
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        Ok(self.lock().users.get(&(account.clone(), name.to_lowercase())).cloned())
+    }
+
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
+        let mut users: Vec<UserRecord> =
+            self.lock().users.values().filter(|u| &u.account == account).cloned().collect();
+        users.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(users)
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (account.clone(), name.to_lowercase());
+            let arn = match g.users.get(&slot) {
+                Some(u) if u.name == name => u.arn(),
+                _ => return Err(StoreError::NotFound),
+            };
+            g.users.remove(&slot);
+            g.user_policies.retain(|(a, u, _), _| !(a == account && u == name));
+            g.access_keys.retain(|_, k| k.principal.as_str() != arn);
+            Ok(())
+        })
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (policy.account.clone(), policy.user_name.to_lowercase());
+            if g.users.get(&slot).is_none_or(|u| u.name != policy.user_name) {
+                return Err(StoreError::NotFound);
+            }
+            let k = (policy.account.clone(), policy.user_name.clone(), policy.policy_name.clone());
+            g.user_policies.insert(k, policy.clone());
+            Ok(())
+        })
+    }
+
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
+        Ok(self
+            .lock()
+            .user_policies
+            .values()
+            .filter(|p| &p.account == account && p.user_name == user_name)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (account.clone(), user_name.to_owned(), policy_name.to_owned());
+            g.user_policies.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
     }
 
     async fn insert_key(
@@ -404,6 +480,12 @@ impl Store for InMemoryStore {
             domain_keys: g.domain_keys.values().cloned().collect(),
             accounts: g.accounts.values().cloned().collect(),
             access_keys: g.access_keys.values().cloned().collect(),
+            users: {
+                let mut users: Vec<UserRecord> = g.users.values().cloned().collect();
+                users.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
+                users
+            },
+            user_policies: g.user_policies.values().cloned().collect(),
             keys: g.keys.values().cloned().collect(),
             versions: g.versions.values().cloned().collect(),
             aliases,
@@ -432,6 +514,12 @@ impl Store for InMemoryStore {
         g.domain_keys = snap.domain_keys.iter().map(|d| (d.id, d.clone())).collect();
         g.accounts = snap.accounts.iter().map(|a| (a.id.clone(), a.clone())).collect();
         g.access_keys = snap.access_keys.iter().map(|a| (a.id.clone(), a.clone())).collect();
+        g.users = snap.users.iter().map(|u| ((u.account.clone(), u.name.to_lowercase()), u.clone())).collect();
+        g.user_policies = snap
+            .user_policies
+            .iter()
+            .map(|p| ((p.account.clone(), p.user_name.clone(), p.policy_name.clone()), p.clone()))
+            .collect();
         g.keys = snap.keys.iter().map(|k| (k.id.clone(), k.clone())).collect();
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();

@@ -221,6 +221,42 @@ pub struct AccessKeyRecord {
     pub created_at: i64,
 }
 
+/// An IAM user of an account: a principal with its own access keys whose
+/// permissions come from its identity policies (and from key policies and
+/// grants that name it).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserRecord {
+    /// The user's account.
+    pub account: AccountId,
+    /// User name (1–64 of `[A-Za-z0-9+=,.@_-]`), unique in its account
+    /// regardless of case, as in IAM.
+    pub name: String,
+    /// Unique id (`AIDA…`), the user's `aws:userid`.
+    pub user_id: String,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    /// `arn:aws:iam::ACCOUNT:user/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:user/{}", self.account.as_str(), self.name)
+    }
+}
+
+/// An inline identity (IAM) policy of a user.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserPolicyRecord {
+    /// The user's account.
+    pub account: AccountId,
+    /// The user's name, as stored in its [`UserRecord`].
+    pub user_name: String,
+    /// Policy name (1–128 of `[A-Za-z0-9+=,.@_-]`), unique per user.
+    pub policy_name: String,
+    /// The policy document, as given (checked when put).
+    pub document: String,
+}
+
 /// A domain key, wrapped under the root key.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DomainKeyRecord {
@@ -385,6 +421,12 @@ pub struct Snapshot {
     pub accounts: Vec<AccountRecord>,
     /// Access keys (secrets wrapped).
     pub access_keys: Vec<AccessKeyRecord>,
+    /// IAM users (absent from backups made before users existed).
+    #[serde(default)]
+    pub users: Vec<UserRecord>,
+    /// Their inline policies.
+    #[serde(default)]
+    pub user_policies: Vec<UserPolicyRecord>,
     /// Keys.
     pub keys: Vec<KeyRecord>,
     /// Key versions (material wrapped).

@@ -64,6 +64,31 @@ pub trait Store: Send + Sync + 'static {
     /// Looks up an access key.
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
 
+    /// Adds an IAM user together with its first access key, atomically;
+    /// `AlreadyExists` when the account has a user of that name in any case,
+    /// or the access key id is taken.
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A user of `account`, by name in any case.
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>>;
+    /// The users of `account`, by name (byte order).
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>>;
+    /// Removes a user (exact stored name) with its policies and access keys;
+    /// `NotFound` when absent.
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Adds or replaces a user's inline policy; `NotFound` when the user
+    /// (exact stored name) does not exist.
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A user's inline policies (exact stored name), by policy name.
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>>;
+    /// Removes a user's inline policy; `NotFound` when absent.
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+
     /// Adds a key with its first version (none for a key awaiting imported
     /// material), atomically.
     async fn insert_key(

@@ -16,11 +16,13 @@
 //! under a domain key in any case.
 
 use crate::sql::{
-    checkpoint_from_parts, corrupt, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql,
-    limit_param, lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
-    tags_to_json, update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
-    ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS,
-    GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, corrupt, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
+    insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, user_exact_sql,
+    user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError,
+    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
+    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
+    USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_operator.sql"),
     include_str!("../migrations/postgres/0004_audit.sql"),
     include_str!("../migrations/postgres/0005_audit_resource_index.sql"),
+    include_str!("../migrations/postgres/0006_users.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
@@ -207,6 +210,25 @@ fn access_key_values(k: &AccessKeyRecord) -> RowValues {
         Box::new(k.principal.as_str().to_owned()),
         Box::new(k.wrapped_secret.clone()),
         Box::new(k.created_at),
+    ]
+}
+
+fn user_values(u: &UserRecord) -> RowValues {
+    vec![
+        Box::new(u.account.as_str().to_owned()),
+        Box::new(u.name.clone()),
+        Box::new(user_name_key(&u.name)),
+        Box::new(u.user_id.clone()),
+        Box::new(u.created_at),
+    ]
+}
+
+fn user_policy_values(policy: &UserPolicyRecord) -> RowValues {
+    vec![
+        Box::new(policy.account.as_str().to_owned()),
+        Box::new(policy.user_name.clone()),
+        Box::new(policy.policy_name.clone()),
+        Box::new(policy.document.clone()),
     ]
 }
 
@@ -377,6 +399,41 @@ fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
         wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
         created_at: r.try_get("created_at").map_err(backend)?,
     })
+}
+
+fn user_from_row(r: &Row) -> StoreResult<UserRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(UserRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        name: get_s("name")?,
+        user_id: get_s("user_id")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn user_policy_from_row(r: &Row) -> StoreResult<UserPolicyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(UserPolicyRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        user_name: get_s("user_name")?,
+        policy_name: get_s("policy_name")?,
+        document: get_s("document")?,
+    })
+}
+
+/// The user of `account` named exactly `name`, its row locked in `tx` with
+/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy to
+/// it): a delete and a policy put racing on one user take turns, and the
+/// later one sees what the first did.
+async fn user_exact_locked(
+    tx: &Transaction<'_>,
+    account: &AccountId,
+    name: &str,
+    lock: &str,
+) -> StoreResult<Option<UserRecord>> {
+    let row =
+        tx.query_opt(&format!("{} {lock}", user_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
+    row.as_ref().map(user_from_row).transpose()
 }
 
 fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
@@ -598,6 +655,73 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(user))).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        let c = self.client().await?;
+        let row = c.query_opt(&user_sql(p), &[&account.as_str(), &user_name_key(name)]).await.map_err(backend)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&users_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let user = user_exact_locked(&tx, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        let [policies, keys, users] = delete_user_sql(p);
+        tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
+        tx.execute(&users, &[&account.as_str(), &name]).await.map_err(backend)?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        if user_exact_locked(&tx, &policy.account, &policy.user_name, "FOR KEY SHARE").await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let values = user_policy_values(policy);
+        tx.execute(&put_user_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&user_policies_sql(p), &[&account.as_str(), &user_name]).await.map_err(backend)?;
+        rows.iter().map(user_policy_from_row).collect()
+    }
+
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&delete_user_policy_sql(p), &[&account.as_str(), &user_name, &policy_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
     }
 
     async fn insert_key(
@@ -968,25 +1092,41 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         let sql = ExportSql::new();
-        let (domain_keys, accounts, access_keys, keys, versions, aliases, grants, destroyed, audit, checkpoints) =
-            tokio::try_join!(
-                tx.query(&sql.domain_keys, &[]),
-                tx.query(&sql.accounts, &[]),
-                tx.query(&sql.access_keys, &[]),
-                tx.query(&sql.keys, &[]),
-                tx.query(&sql.versions, &[]),
-                tx.query(&sql.aliases, &[]),
-                tx.query(&sql.grants, &[]),
-                tx.query(&sql.destroyed, &[]),
-                tx.query(&sql.audit, &[]),
-                tx.query(&sql.checkpoints, &[]),
-            )
-            .map_err(backend)?;
+        let (
+            domain_keys,
+            accounts,
+            access_keys,
+            users,
+            user_policies,
+            keys,
+            versions,
+            aliases,
+            grants,
+            destroyed,
+            audit,
+            checkpoints,
+        ) = tokio::try_join!(
+            tx.query(&sql.domain_keys, &[]),
+            tx.query(&sql.accounts, &[]),
+            tx.query(&sql.access_keys, &[]),
+            tx.query(&sql.users, &[]),
+            tx.query(&sql.user_policies, &[]),
+            tx.query(&sql.keys, &[]),
+            tx.query(&sql.versions, &[]),
+            tx.query(&sql.aliases, &[]),
+            tx.query(&sql.grants, &[]),
+            tx.query(&sql.destroyed, &[]),
+            tx.query(&sql.audit, &[]),
+            tx.query(&sql.checkpoints, &[]),
+        )
+        .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(Snapshot {
             domain_keys: domain_keys.iter().map(domain_key_from_row).collect::<StoreResult<_>>()?,
             accounts: accounts.iter().map(account_from_row).collect::<StoreResult<_>>()?,
             access_keys: access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?,
+            users: users.iter().map(user_from_row).collect::<StoreResult<_>>()?,
+            user_policies: user_policies.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?,
             keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
             versions: versions.iter().map(version_from_row).collect::<StoreResult<_>>()?,
             aliases: aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?,
@@ -1022,6 +1162,8 @@ impl Store for PostgresStore {
         insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &rows(&snap.domain_keys, domain_key_values)).await?;
         insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &rows(&snap.accounts, account_values)).await?;
         insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &rows(&snap.access_keys, access_key_values)).await?;
+        insert_rows(&tx, "users", USER_COLUMNS, &rows(&snap.users, user_values)).await?;
+        insert_rows(&tx, "user_policies", USER_POLICY_COLUMNS, &rows(&snap.user_policies, user_policy_values)).await?;
         let keys = snap.keys.iter().map(key_values).collect::<StoreResult<Vec<_>>>()?;
         insert_rows(&tx, "keys", KEY_COLUMNS, &keys).await?;
         insert_rows(&tx, "key_versions", VERSION_COLUMNS, &rows(&snap.versions, version_values)).await?;

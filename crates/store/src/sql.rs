@@ -251,6 +251,70 @@ pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_a
 /// The columns of `destroyed_keys`, in binding order.
 pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
 
+/// The columns of `users`, in binding order. `name_key` is
+/// [`user_name_key`] of `name`: the primary key (account, name_key) keeps
+/// names unique in an account regardless of case.
+pub(crate) const USER_COLUMNS: &str = "account, name, name_key, user_id, created_at";
+/// The columns of `user_policies`, in binding order.
+pub(crate) const USER_POLICY_COLUMNS: &str = "account, user_name, policy_name, document";
+
+/// What a user name is unique as in its account, and looked up by: the
+/// name in lower case (as the in-memory store keys it).
+pub(crate) fn user_name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The user of account `p(1)` whose [`user_name_key`] is `p(2)`.
+pub(crate) fn user_sql(p: Placeholder) -> String {
+    format!("SELECT {USER_COLUMNS} FROM users WHERE account = {} AND name_key = {}", p(1), p(2))
+}
+
+/// The user of account `p(1)` named exactly `p(2)`: what a change of a
+/// user or its policies checks first.
+pub(crate) fn user_exact_sql(p: Placeholder) -> String {
+    format!("SELECT {USER_COLUMNS} FROM users WHERE account = {} AND name = {}", p(1), p(2))
+}
+
+/// The users of account `p(1)`, by name.
+pub(crate) fn users_sql(p: Placeholder) -> String {
+    format!("SELECT {USER_COLUMNS} FROM users WHERE account = {} ORDER BY name", p(1))
+}
+
+/// The statements of [`trent_core::store::Store::delete_user`], in the
+/// order they run (children before the user, for the foreign key): the
+/// policies of user `p(2)` of account `p(1)`; the access keys of principal
+/// `p(1)` (the user's ARN); the user `p(2)` of account `p(1)`.
+pub(crate) fn delete_user_sql(p: Placeholder) -> [String; 3] {
+    [
+        format!("DELETE FROM user_policies WHERE account = {} AND user_name = {}", p(1), p(2)),
+        format!("DELETE FROM access_keys WHERE principal = {}", p(1)),
+        format!("DELETE FROM users WHERE account = {} AND name = {}", p(1), p(2)),
+    ]
+}
+
+/// Adds a user policy ([`USER_POLICY_COLUMNS`]) or replaces its document
+/// (SQLite and PostgreSQL both know this upsert).
+pub(crate) fn put_user_policy_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (account, user_name, policy_name) DO UPDATE SET document = excluded.document",
+        insert_sql("user_policies", USER_POLICY_COLUMNS, p)
+    )
+}
+
+/// The policies of user `p(2)` (exact name) of account `p(1)`, by name.
+pub(crate) fn user_policies_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {USER_POLICY_COLUMNS} FROM user_policies WHERE account = {} AND user_name = {} ORDER BY policy_name",
+        p(1),
+        p(2)
+    )
+}
+
+/// Deletes policy `p(3)` of user `p(2)` of account `p(1)`.
+pub(crate) fn delete_user_policy_sql(p: Placeholder) -> String {
+    format!("DELETE FROM user_policies WHERE account = {} AND user_name = {} AND policy_name = {}", p(1), p(2), p(3))
+}
+
 /// The statements of [`trent_core::store::Store::export`], one per table,
 /// each listing the rows in the order of their list in
 /// [`trent_core::model::Snapshot`] (PostgreSQL's identifier columns use the
@@ -260,6 +324,8 @@ pub(crate) struct ExportSql {
     pub(crate) domain_keys: String,
     pub(crate) accounts: String,
     pub(crate) access_keys: String,
+    pub(crate) users: String,
+    pub(crate) user_policies: String,
     pub(crate) keys: String,
     pub(crate) versions: String,
     pub(crate) aliases: String,
@@ -276,6 +342,8 @@ impl ExportSql {
             domain_keys: all(DOMAIN_KEY_COLUMNS, "domain_keys", "id"),
             accounts: all(ACCOUNT_COLUMNS, "accounts", "id"),
             access_keys: all(ACCESS_KEY_COLUMNS, "access_keys", "id"),
+            users: all(USER_COLUMNS, "users", "account, name"),
+            user_policies: all(USER_POLICY_COLUMNS, "user_policies", "account, user_name, policy_name"),
             keys: all(KEY_COLUMNS, "keys", "id"),
             versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
             aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
@@ -289,6 +357,8 @@ impl ExportSql {
 
 /// True when the store holds a domain key, an account, a key or a
 /// tombstone: [`trent_core::store::Store::import`] refuses such a store.
+/// (Users and their access keys belong to an account, so a store with any
+/// holds an account.)
 pub(crate) const HOLDS_STATE_SQL: &str =
     "SELECT EXISTS (SELECT 1 FROM domain_keys) OR EXISTS (SELECT 1 FROM accounts) \
                                           OR EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM destroyed_keys)";

@@ -25,11 +25,13 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    checkpoint_from_parts, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param,
-    lookup_audit_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json,
-    update_key_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
-    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, VERSION_COLUMNS,
+    checkpoint_from_parts, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
+    insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, user_exact_sql,
+    user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError,
+    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
+    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
+    USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -44,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_operator.sql"),
     include_str!("../migrations/sqlite/0005_audit.sql"),
     include_str!("../migrations/sqlite/0006_audit_resource_index.sql"),
+    include_str!("../migrations/sqlite/0007_users.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -459,6 +462,33 @@ fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     })
 }
 
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        name: row.get("name")?,
+        user_id: row.get("user_id")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+fn user_policy_from_row(row: &Row<'_>) -> rusqlite::Result<UserPolicyRecord> {
+    Ok(UserPolicyRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        user_name: row.get("user_name")?,
+        policy_name: row.get("policy_name")?,
+        document: row.get("document")?,
+    })
+}
+
+/// The user of `account` named exactly `name`.
+fn user_exact(c: &Connection, account: &str, name: &str) -> StoreResult<Option<UserRecord>> {
+    c.prepare_cached(&user_exact_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, name], user_from_row)
+        .optional()
+        .map_err(backend)
+}
+
 fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey> {
     Ok(DestroyedKey {
         scope: Scope {
@@ -514,6 +544,24 @@ fn insert_access_key_row(c: &Connection, k: &AccessKeyRecord) -> StoreResult<()>
         "access_keys",
         ACCESS_KEY_COLUMNS,
         params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at],
+    )
+}
+
+fn insert_user_row(c: &Connection, u: &UserRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "users",
+        USER_COLUMNS,
+        params![u.account.as_str(), u.name, user_name_key(&u.name), u.user_id, u.created_at],
+    )
+}
+
+fn insert_user_policy_row(c: &Connection, p: &UserPolicyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "user_policies",
+        USER_POLICY_COLUMNS,
+        params![p.account.as_str(), p.user_name, p.policy_name, p.document],
     )
 }
 
@@ -588,6 +636,8 @@ fn export_in(c: &Connection) -> StoreResult<Snapshot> {
         domain_keys: all(c, &sql.domain_keys, domain_key_from_row)?,
         accounts: all(c, &sql.accounts, account_from_row)?,
         access_keys: all(c, &sql.access_keys, access_key_from_row)?,
+        users: all(c, &sql.users, user_from_row)?,
+        user_policies: all(c, &sql.user_policies, user_policy_from_row)?,
         keys: all(c, &sql.keys, key_from_row)?,
         versions: all(c, &sql.versions, version_from_row)?,
         aliases: all(c, &sql.aliases, alias_from_row)?,
@@ -618,6 +668,12 @@ fn import_in(tx: &Transaction<'_>, snap: &Snapshot) -> StoreResult<()> {
     }
     for k in &snap.access_keys {
         insert_access_key_row(tx, k)?;
+    }
+    for u in &snap.users {
+        insert_user_row(tx, u)?;
+    }
+    for p in &snap.user_policies {
+        insert_user_policy_row(tx, p)?;
     }
     for k in &snap.keys {
         insert_key_row(tx, k)?;
@@ -845,6 +901,101 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (user, key, audit) = (user.clone(), key.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_user_row(&tx, &user)?;
+            insert_access_key_row(&tx, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        let (account, name_key) = (account.clone(), user_name_key(name));
+        self.with_read(move |c| {
+            c.prepare_cached(&user_sql(q))
+                .map_err(backend)?
+                .query_row(params![account.as_str(), name_key], user_from_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
+        let account = account.clone();
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&users_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], user_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (account, name, audit) = (account.clone(), name.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let user = user_exact(&tx, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+            let [policies, keys, users] = delete_user_sql(q);
+            tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&keys, params![user.arn()]).map_err(backend)?;
+            tx.execute(&users, params![account.as_str(), name]).map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (p, audit) = (policy.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            if user_exact(&tx, p.account.as_str(), &p.user_name)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            tx.prepare_cached(&put_user_policy_sql(q))
+                .map_err(backend)?
+                .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
+        let (account, user_name) = (account.clone(), user_name.to_owned());
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&user_policies_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str(), user_name], user_policy_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (account, user_name, policy_name, audit) =
+            (account.clone(), user_name.to_owned(), policy_name.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(&delete_user_policy_sql(q), params![account.as_str(), user_name, policy_name])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
         })
         .await
     }

@@ -120,6 +120,131 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+/// User `name` of `account` with its first access key `ak`.
+fn user(account: &str, name: &str, ak: &str) -> (UserRecord, AccessKeyRecord) {
+    let user = UserRecord {
+        account: AccountId::new_unchecked(account),
+        name: name.to_owned(),
+        user_id: format!("AIDA{}", name.to_uppercase()),
+        created_at: 6,
+    };
+    let key = AccessKeyRecord {
+        id: AccessKeyId::new_unchecked(ak),
+        account: user.account.clone(),
+        principal: PrincipalArn::new_unchecked(user.arn()),
+        wrapped_secret: vec![8; 70],
+        created_at: 6,
+    };
+    (user, key)
+}
+
+/// Inline policy `policy` of `user`.
+fn user_policy(user: &UserRecord, policy: &str, document: &str) -> UserPolicyRecord {
+    UserPolicyRecord {
+        account: user.account.clone(),
+        user_name: user.name.clone(),
+        policy_name: policy.to_owned(),
+        document: document.to_owned(),
+    }
+}
+
+async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
+    let (acct, root_key) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (other, other_root_key) = account("444455556666", "AKIABBBBBBBBBBBBBBBB");
+    s.insert_account(&other, &other_root_key, &[]).await?;
+    let id = &acct.id;
+    assert!(s.users(id).await?.is_empty());
+    assert_eq!(s.user(id, "Bob").await?, None);
+    let (not_found, exists) = (StoreError::NotFound, StoreError::AlreadyExists);
+
+    // Found by name in any case.
+    let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
+    s.insert_user(&bob, &bob_key, &[]).await?;
+    assert_eq!(s.user(id, "Bob").await?, Some(bob.clone()));
+    assert_eq!(s.user(id, "bOB").await?, Some(bob.clone()));
+    assert_eq!(s.access_key(&bob_key.id).await?, Some(bob_key.clone()));
+    // The name in another case is taken: refused, and its key not stored.
+    let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
+    assert_failed("insert_user name in other case", s.insert_user(&shout, &shout_key, &[]).await, &exists);
+    assert_eq!(s.access_key(&shout_key.id).await?, None);
+    assert_eq!(s.user(id, "bob").await?, Some(bob.clone()));
+    // A taken access key id: refused, and the user not stored.
+    let (carol, mut carol_key) = user("111122223333", "carol", "AKIAUSERCAROL");
+    carol_key.id = root_key.id.clone();
+    assert_failed("insert_user key taken", s.insert_user(&carol, &carol_key, &[]).await, &exists);
+    assert_eq!(s.user(id, "carol").await?, None);
+    assert_eq!(s.access_key(&root_key.id).await?, Some(root_key.clone()));
+
+    // Listed by name (byte order), each account its own; the same name in
+    // another account is another user.
+    let (alice, alice_key) = user("111122223333", "alice", "AKIAUSERALICE");
+    let (zed, zed_key) = user("111122223333", "Zed", "AKIAUSERZED");
+    let (other_bob, other_bob_key) = user("444455556666", "bob", "AKIAUSEROTHERBOB");
+    for (u, k) in [(&alice, &alice_key), (&zed, &zed_key), (&other_bob, &other_bob_key)] {
+        s.insert_user(u, k, &[]).await?;
+    }
+    assert_eq!(s.users(id).await?, vec![bob.clone(), zed.clone(), alice.clone()]);
+    assert_eq!(s.users(&other.id).await?, vec![other_bob.clone()]);
+    assert_eq!(s.user(&other.id, "BOB").await?, Some(other_bob.clone()));
+    assert!(s.users(&AccountId::new_unchecked("999999999999")).await?.is_empty());
+
+    // Policies: put, replaced, listed by name, deleted.
+    let write = user_policy(&bob, "write", r#"{"Statement":[{"Effect":"Allow"}]}"#);
+    let read = user_policy(&bob, "Read", r#"{"Statement":[]}"#);
+    s.put_user_policy(&write, &[]).await?;
+    s.put_user_policy(&read, &[]).await?;
+    assert_eq!(s.user_policies(id, "Bob").await?, vec![read.clone(), write.clone()]);
+    let read2 = UserPolicyRecord { document: r#"{"Statement":["v2 ✓"]}"#.into(), ..read.clone() };
+    s.put_user_policy(&read2, &[]).await?;
+    assert_eq!(s.user_policies(id, "Bob").await?, vec![read2.clone(), write.clone()]);
+    let alice_policy = user_policy(&alice, "read", "{}");
+    let other_policy = user_policy(&other_bob, "write", "{}");
+    s.put_user_policy(&alice_policy, &[]).await?;
+    s.put_user_policy(&other_policy, &[]).await?;
+    assert_eq!(s.user_policies(&other.id, "bob").await?, vec![other_policy.clone()]);
+    // Only for a user of exactly that name in that account.
+    for (what, user_name, account) in
+        [("other case", "bob", id), ("missing user", "nobody", id), ("other account", "Zed", &other.id)]
+    {
+        let p = UserPolicyRecord { account: account.clone(), user_name: user_name.into(), ..write.clone() };
+        assert_failed(&format!("put_user_policy {what}"), s.put_user_policy(&p, &[]).await, &not_found);
+        assert!(s.user_policies(account, user_name).await?.is_empty(), "{what}");
+    }
+    s.delete_user_policy(id, "Bob", "write", &[]).await?;
+    assert_eq!(s.user_policies(id, "Bob").await?, vec![read2.clone()]);
+    assert_failed("delete_user_policy again", s.delete_user_policy(id, "Bob", "write", &[]).await, &not_found);
+    assert_failed("delete_user_policy case", s.delete_user_policy(id, "Bob", "read", &[]).await, &not_found);
+    assert_failed("delete_user_policy user", s.delete_user_policy(id, "nobody", "Read", &[]).await, &not_found);
+    s.put_user_policy(&write, &[]).await?;
+
+    // Deleting a user (exact name) takes its policies and access keys,
+    // nothing of another principal.
+    assert_failed("delete_user other case", s.delete_user(id, "bob", &[]).await, &not_found);
+    assert_failed("delete_user missing", s.delete_user(id, "nobody", &[]).await, &not_found);
+    assert_eq!(s.user(id, "Bob").await?, Some(bob.clone()));
+    assert_eq!(s.user_policies(id, "Bob").await?, vec![read2, write]);
+    s.delete_user(id, "Bob", &[]).await?;
+    assert_eq!(s.user(id, "bob").await?, None);
+    assert_eq!(s.users(id).await?, vec![zed.clone(), alice.clone()]);
+    assert!(s.user_policies(id, "Bob").await?.is_empty());
+    assert_eq!(s.access_key(&bob_key.id).await?, None);
+    for k in [&root_key, &other_root_key, &alice_key, &zed_key, &other_bob_key] {
+        assert_eq!(s.access_key(&k.id).await?.as_ref(), Some(k));
+    }
+    assert_eq!(s.user_policies(id, "alice").await?, vec![alice_policy]);
+    assert_eq!(s.user_policies(&other.id, "bob").await?, vec![other_policy]);
+    assert_eq!(s.users(&other.id).await?, vec![other_bob]);
+    assert_failed("delete_user again", s.delete_user(id, "Bob", &[]).await, &not_found);
+
+    // The name is free again, in any case, with none of the old policies.
+    let (again, again_key) = user("111122223333", "bob", "AKIAUSERBOBAGAIN");
+    s.insert_user(&again, &again_key, &[]).await?;
+    assert_eq!(s.user(id, "BOB").await?, Some(again));
+    assert!(s.user_policies(id, "bob").await?.is_empty());
+    Ok(())
+}
+
 async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
@@ -863,6 +988,22 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     assert_eq!(s.access_key(&ak.id).await?, Some(ak));
     ev.check(&*s).await?;
 
+    let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
+    s.insert_user(&bob, &bob_key, &ev.of(&["CreateUser", "CreateAccessKey"])).await?;
+    assert_eq!(s.user(&bob.account, "bob").await?, Some(bob.clone()));
+    ev.check(&*s).await?;
+    let policy = user_policy(&bob, "read", "{}");
+    s.put_user_policy(&policy, &ev.of(&["PutUserPolicy"])).await?;
+    assert_eq!(s.user_policies(&bob.account, "Bob").await?, vec![policy.clone()]);
+    ev.check(&*s).await?;
+    s.delete_user_policy(&bob.account, "Bob", "read", &ev.of(&["DeleteUserPolicy"])).await?;
+    assert!(s.user_policies(&bob.account, "Bob").await?.is_empty());
+    ev.check(&*s).await?;
+    s.delete_user(&bob.account, "Bob", &ev.of(&["DeleteUser"])).await?;
+    assert_eq!(s.user(&bob.account, "Bob").await?, None);
+    assert_eq!(s.access_key(&bob_key.id).await?, None);
+    ev.check(&*s).await?;
+
     let k = key(&a, 1);
     s.insert_key(&k, Some(&version(&k.id, 1)), &ev.of(&["CreateKey"])).await?;
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
@@ -967,6 +1108,10 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     s.insert_alias(&al, &[]).await?;
     let g = grant(&k.id, 1, None);
     s.insert_grant(&g, &[]).await?;
+    let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
+    s.insert_user(&bob, &bob_key, &[]).await?;
+    let policy = user_policy(&bob, "read", "{}");
+    s.put_user_policy(&policy, &[]).await?;
     s.append_audit(&[audit_entry(0)]).await?;
     let head = s.audit_head().await?;
 
@@ -997,6 +1142,14 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_failed("insert_grant taken", s.insert_grant(&g, &ev).await, &exists);
     assert_failed("delete_grant missing", s.delete_grant(&k.id, "missing", &ev).await, &not_found);
     assert_failed("insert_account taken", s.insert_account(&acct, &other_ak, &ev).await, &exists);
+    let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
+    assert_failed("insert_user taken", s.insert_user(&shout, &shout_key, &ev).await, &exists);
+    let (carol, _) = user("111122223333", "carol", "AKIAUSERCAROL");
+    assert_failed("insert_user key taken", s.insert_user(&carol, &bob_key, &ev).await, &exists);
+    assert_failed("delete_user missing", s.delete_user(&acct.id, "bob", &ev).await, &not_found);
+    let ghost_policy = UserPolicyRecord { user_name: "carol".into(), ..policy.clone() };
+    assert_failed("put_user_policy missing", s.put_user_policy(&ghost_policy, &ev).await, &not_found);
+    assert_failed("delete_user_policy missing", s.delete_user_policy(&acct.id, "Bob", "x", &ev).await, &not_found);
 
     assert_eq!(s.audit_head().await?, head, "no failed change stored an event");
     assert_eq!(whole_trail(&*s).await?.len(), 1);
@@ -1006,6 +1159,9 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
     assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
     assert_eq!(s.access_key(&other_ak.id).await?, None);
+    assert_eq!(s.access_key(&shout_key.id).await?, None);
+    assert_eq!(s.users(&acct.id).await?, vec![bob]);
+    assert_eq!(s.user_policies(&acct.id, "Bob").await?, vec![policy]);
 
     // The next change's event chains right after the head.
     s.update_key(&next, &ev).await?;
@@ -1135,8 +1291,10 @@ const RETIREE: &str = "arn:aws:iam::444455556666:root";
 /// calls: domain keys, accounts with their access keys, keys of three
 /// scopes with several versions (imported material with its terms, some of
 /// it deleted), aliases (one moved), grants with constraints (one
-/// retired), a destroyed key's tombstone, a trail of events appended alone
-/// and by changes, and checkpoints of it.
+/// retired), a destroyed key's tombstone, IAM users of two accounts with
+/// their access keys and policies (one replaced, one deleted, one user
+/// deleted), a trail of events appended alone and by changes, and
+/// checkpoints of it.
 async fn fill(s: &dyn Store) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let b = scope("444455556666", "eu-west-1");
@@ -1159,6 +1317,23 @@ async fn fill(s: &dyn Store) -> TestResult {
         s.insert_account(&acct, &ak, &events).await?;
     }
     s.append_audit(&(0..6).map(audit_entry).collect::<Vec<_>>()).await?;
+
+    for (account, name, ak) in [
+        ("444455556666", "ops", "AKIAUSEROPS"),
+        ("111122223333", "zoe", "AKIAUSERZOE"),
+        ("111122223333", "Bob", "AKIAUSERBOB"),
+        ("111122223333", "temp", "AKIAUSERTEMP"),
+    ] {
+        let (u, k) = user(account, name, ak);
+        s.insert_user(&u, &k, &ev.of(&["CreateUser"])).await?;
+        for policy in ["write", "Read"] {
+            s.put_user_policy(&user_policy(&u, policy, "{}"), &ev.of(&["PutUserPolicy"])).await?;
+        }
+    }
+    let bob = s.user(&AccountId::new_unchecked("111122223333"), "bob").await?.ok_or("bob")?;
+    s.put_user_policy(&user_policy(&bob, "write", r#"{"Version":"2012-10-17"}"#), &[]).await?;
+    s.delete_user_policy(&bob.account, &bob.name, "Read", &ev.of(&["DeleteUserPolicy"])).await?;
+    s.delete_user(&bob.account, "temp", &ev.of(&["DeleteUser"])).await?;
 
     // Rotated twice, with automatic rotation on.
     let mut k1 = key(&a, 1);
@@ -1251,6 +1426,10 @@ fn assert_ordered(snap: &Snapshot) {
     check("domain keys", &snap.domain_keys, |d| d.id);
     check("accounts", &snap.accounts, |a| a.id.as_str().to_owned());
     check("access keys", &snap.access_keys, |k| k.id.as_str().to_owned());
+    check("users", &snap.users, |u| (u.account.as_str().to_owned(), u.name.clone()));
+    check("user policies", &snap.user_policies, |p| {
+        (p.account.as_str().to_owned(), p.user_name.clone(), p.policy_name.clone())
+    });
     check("keys", &snap.keys, |k| k.id.as_str().to_owned());
     check("versions", &snap.versions, |v| (v.key_id.as_str().to_owned(), v.version));
     check("aliases", &snap.aliases, |a| {
@@ -1272,6 +1451,14 @@ async fn assert_same_reads(orig: &dyn Store, copy: &dyn Store, snap: &Snapshot) 
     }
     for k in &snap.access_keys {
         assert_eq!(copy.access_key(&k.id).await?.as_ref(), Some(k));
+    }
+    for u in &snap.users {
+        assert_eq!(copy.user(&u.account, &u.name.to_uppercase()).await?.as_ref(), Some(u));
+        assert_eq!(copy.users(&u.account).await?, orig.users(&u.account).await?);
+        assert_eq!(copy.user_policies(&u.account, &u.name).await?, orig.user_policies(&u.account, &u.name).await?);
+    }
+    for p in &snap.user_policies {
+        assert!(copy.user_policies(&p.account, &p.user_name).await?.contains(p), "{p:?}");
     }
     for k in &snap.keys {
         assert_eq!(copy.key(&k.scope, &k.id).await?.as_ref(), Some(k));
@@ -1328,8 +1515,9 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_ordered(&snap);
     assert_eq!(
         [snap.domain_keys.len(), snap.accounts.len(), snap.access_keys.len(), snap.keys.len(), snap.versions.len()],
-        [2, 3, 3, 4, 7]
+        [2, 3, 6, 4, 7]
     );
+    assert_eq!([snap.users.len(), snap.user_policies.len()], [3, 5]);
     assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [5, 4, 1, 2]);
     assert!(snap.versions.iter().any(|v| !v.has_material() && v.import.is_some()), "deleted imported material");
     assert_one_chain(&snap.audit);
@@ -1520,6 +1708,7 @@ macro_rules! conformance {
             conformance!(@tests $factory;
                 domain_keys_round_trip,
                 accounts_and_access_keys,
+                users_and_their_policies,
                 keys_are_scoped_and_round_trip,
                 list_keys_paginates_in_id_order,
                 update_key_checks_the_revision,

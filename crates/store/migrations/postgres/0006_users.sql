@@ -1,0 +1,27 @@
+-- IAM users of an account, each with its access keys (in access_keys,
+-- under the user's ARN) and its inline identity policies. A user's name is
+-- unique in its account regardless of case, as in IAM: the primary key is
+-- on name_key, the name in lower case (the store writes both); the name
+-- itself, as given, is what the policies and the ARN name.
+
+CREATE TABLE users (
+    account     TEXT COLLATE "C" NOT NULL REFERENCES accounts(id),
+    name        TEXT COLLATE "C" NOT NULL,
+    name_key    TEXT COLLATE "C" NOT NULL,
+    user_id     TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (account, name_key),
+    UNIQUE (account, name)
+);
+
+CREATE TABLE user_policies (
+    account      TEXT COLLATE "C" NOT NULL,
+    user_name    TEXT COLLATE "C" NOT NULL,
+    policy_name  TEXT COLLATE "C" NOT NULL,
+    document     TEXT NOT NULL,
+    PRIMARY KEY (account, user_name, policy_name),
+    FOREIGN KEY (account, user_name) REFERENCES users (account, name)
+);
+
+-- Deleting a user deletes the access keys of its ARN.
+CREATE INDEX access_keys_by_principal ON access_keys (principal);
