@@ -308,6 +308,31 @@ def main():
         assert error_code(lambda: bob.describe_key(KeyId=key)) == "AccessDeniedException"
         assert error_code(lambda: bob.get_key_policy(KeyId=key, PolicyName="default")) == "NotFoundException"
 
+    @check("trent admin user: an IAM user acts through boto3 as its identity policy allows")
+    def _():
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        user = lambda *args: json.loads(subprocess.run(
+            [binary, "admin", "user", *args, "--endpoint", server.endpoint, "--user-name", "interop"],
+            env=env, capture_output=True, text=True, check=True).stdout)
+        creds = user("create")
+        assert creds["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/interop", creds
+        app = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION,
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           config=Config(retries={"max_attempts": 1}))
+        key = kms.create_key()["KeyMetadata"]["Arn"]  # the default policy delegates to IAM
+        assert error_code(lambda: app.encrypt(KeyId=key, Plaintext=b"x")) == "AccessDeniedException"
+        doc = os.path.join(tmp, "user-policy.json")
+        with open(doc, "w") as f:
+            json.dump({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": key}]}, f)
+        user("put-policy", "--policy-name", "kms", "--policy-document", f"file://{doc}")
+        assert user("list-policies")["PolicyNames"] == ["kms"]
+        ct = app.encrypt(KeyId=key, Plaintext=b"from a user")["CiphertextBlob"]
+        assert app.decrypt(CiphertextBlob=ct)["Plaintext"] == b"from a user"
+        assert error_code(lambda: app.create_key()) == "AccessDeniedException"
+        user("delete")
+        assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
+
     @check("aws CLI: every operation")
     def _():
         ep = server.endpoint

@@ -107,3 +107,167 @@ pub struct VerifyAuditTrailResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
+
+/// `[A-Za-z0-9+=,.@_-]`: the characters of IAM user and policy names.
+fn iam_name_ok(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+impl Violations {
+    fn user_name(&mut self, v: Option<&str>) {
+        self.required("userName", &v);
+        self.len("userName", v, 1, 64);
+        self.pattern("userName", v, "[\\w+=,.@-]+", iam_name_ok);
+    }
+
+    fn user_policy_name(&mut self, v: Option<&str>) {
+        self.required("policyName", &v);
+        self.len("policyName", v, 1, 128);
+        self.pattern("policyName", v, "[\\w+=,.@-]+", iam_name_ok);
+    }
+}
+
+/// CreateUser input (IAM's shape): an IAM user in the caller's account,
+/// with its first access key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+}
+
+impl Validate for CreateUserRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+    }
+}
+
+/// A user, as CreateUser and ListUsers show it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct User {
+    /// Name.
+    pub user_name: String,
+    /// Unique id (`AIDA…`).
+    pub user_id: String,
+    /// `arn:aws:iam::ACCOUNT:user/NAME`.
+    pub arn: String,
+    /// Creation time, epoch seconds.
+    pub create_date: crate::time::Timestamp,
+}
+
+/// CreateUser output. The secret access key is shown once, here.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateUserResponse {
+    /// The user.
+    pub user: User,
+    /// Its access key id.
+    pub access_key_id: String,
+    /// Its secret access key (never stored in clear, never logged).
+    pub secret_access_key: zeroize::Zeroizing<String>,
+}
+
+/// DeleteUser input: the user, its policies and its access keys go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DeleteUserRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+}
+
+impl Validate for DeleteUserRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+    }
+}
+
+/// ListUsers input (none).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ListUsersRequest {}
+
+impl Validate for ListUsersRequest {
+    fn check(&self, _: &mut Violations) {}
+}
+
+/// ListUsers output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListUsersResponse {
+    /// The account's users, by name.
+    pub users: Vec<User>,
+}
+
+/// PutUserPolicy input (IAM's shape): adds or replaces an inline identity
+/// policy of a user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PutUserPolicyRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+    /// The policy's name.
+    pub policy_name: Option<String>,
+    /// The policy document (JSON).
+    pub policy_document: Option<String>,
+}
+
+impl Validate for PutUserPolicyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+        v.user_policy_name(self.policy_name.as_deref());
+        v.required("policyDocument", &self.policy_document);
+        v.len("policyDocument", self.policy_document.as_deref(), 1, 131_072);
+    }
+}
+
+/// GetUserPolicy and DeleteUserPolicy input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UserPolicyRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+    /// The policy's name.
+    pub policy_name: Option<String>,
+}
+
+impl Validate for UserPolicyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+        v.user_policy_name(self.policy_name.as_deref());
+    }
+}
+
+/// GetUserPolicy output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetUserPolicyResponse {
+    /// The user's name.
+    pub user_name: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// The document, as put.
+    pub policy_document: String,
+}
+
+/// ListUserPolicies input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ListUserPoliciesRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+}
+
+impl Validate for ListUserPoliciesRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+    }
+}
+
+/// ListUserPolicies output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListUserPoliciesResponse {
+    /// The user's policy names, sorted.
+    pub policy_names: Vec<String>,
+}

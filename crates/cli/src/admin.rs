@@ -1,5 +1,7 @@
 //! `trent admin`: operator commands against a running server, signed with
-//! the operator account's access key (the bootstrap account).
+//! the operator account's access key (the bootstrap account), and the
+//! management of an account's IAM users, signed with that account's root
+//! access key (or a user's whose policies allow `iam:…`).
 
 use crate::client::Connection;
 
@@ -9,6 +11,10 @@ pub enum AdminCommand {
     /// Create an account with a root access key; prints it as JSON (the
     /// secret is shown only here).
     CreateAccount(CreateAccountArgs),
+    /// Manage the IAM users of the signing account and their identity
+    /// policies.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Verify, tail and export the audit trail.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
@@ -33,6 +39,84 @@ pub struct CreateAccountArgs {
     new_access_key_id: Option<String>,
 }
 
+/// `trent admin user` subcommands (Trent's admin API in IAM's shapes).
+#[derive(clap::Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user with an access key; prints it as JSON (the secret is
+    /// shown only here).
+    Create(UserArgs),
+    /// Delete a user with its policies and access keys.
+    Delete(UserArgs),
+    /// List the account's users.
+    List {
+        /// Where, and whose access key.
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Add or replace an inline identity policy of a user.
+    PutPolicy {
+        /// The user and the policy's name.
+        #[command(flatten)]
+        policy: UserPolicyArgs,
+        /// The policy document: JSON text, or `file://PATH`.
+        #[arg(long)]
+        policy_document: String,
+    },
+    /// Show one of a user's policies.
+    GetPolicy(UserPolicyArgs),
+    /// Delete one of a user's policies.
+    DeletePolicy(UserPolicyArgs),
+    /// List a user's policy names.
+    ListPolicies(UserArgs),
+}
+
+/// A user of the signing account.
+#[derive(clap::Args, Debug)]
+pub struct UserArgs {
+    /// Where, and whose access key.
+    #[command(flatten)]
+    connection: Connection,
+    /// The user's name.
+    #[arg(long)]
+    user_name: String,
+}
+
+/// A policy of a user.
+#[derive(clap::Args, Debug)]
+pub struct UserPolicyArgs {
+    /// The user.
+    #[command(flatten)]
+    user: UserArgs,
+    /// The policy's name.
+    #[arg(long)]
+    policy_name: String,
+}
+
+/// The admin operation and request body of a user command.
+fn user_request(cmd: UserCommand) -> Result<(Connection, &'static str, serde_json::Value), String> {
+    use serde_json::json;
+    Ok(match cmd {
+        UserCommand::Create(u) => (u.connection, "CreateUser", json!({"UserName": u.user_name})),
+        UserCommand::Delete(u) => (u.connection, "DeleteUser", json!({"UserName": u.user_name})),
+        UserCommand::List { connection } => (connection, "ListUsers", json!({})),
+        UserCommand::ListPolicies(u) => (u.connection, "ListUserPolicies", json!({"UserName": u.user_name})),
+        UserCommand::PutPolicy { policy: p, policy_document } => {
+            let document = match policy_document.strip_prefix("file://") {
+                Some(path) => std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?,
+                None => policy_document,
+            };
+            let body = json!({"UserName": p.user.user_name, "PolicyName": p.policy_name, "PolicyDocument": document});
+            (p.user.connection, "PutUserPolicy", body)
+        }
+        UserCommand::GetPolicy(p) => {
+            (p.user.connection, "GetUserPolicy", json!({"UserName": p.user.user_name, "PolicyName": p.policy_name}))
+        }
+        UserCommand::DeletePolicy(p) => {
+            (p.user.connection, "DeleteUserPolicy", json!({"UserName": p.user.user_name, "PolicyName": p.policy_name}))
+        }
+    })
+}
+
 /// Runs an admin command; `Ok(false)` when it ran and the answer is a
 /// failure (a tampered audit trail).
 pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
@@ -40,6 +124,12 @@ pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
         AdminCommand::Audit(cmd) => crate::audit::run(cmd).await,
         AdminCommand::Backup(args) => crate::backup::backup(args).await,
         AdminCommand::Restore(args) => crate::backup::restore(args).await,
+        AdminCommand::User(cmd) => {
+            let (connection, op, body) = user_request(cmd)?;
+            let out = connection.target(1)?.must(&format!("TrentAdmin.{op}"), body).await?;
+            println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(true)
+        }
         AdminCommand::CreateAccount(args) => {
             let target = args.connection.target(1)?;
             let mut body = serde_json::Map::new();

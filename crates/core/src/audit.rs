@@ -311,6 +311,7 @@ pub const RESPONSE_MEMBERS: &[&str] = &[
     "AccountId",
     "AccessKeyId",
     "Principal",
+    "User",
 ];
 
 /// Operations whose CloudTrail events carry `responseElements`; the rest
@@ -325,6 +326,7 @@ pub fn has_response_elements(operation: &str) -> bool {
             | "RotateKeyOnDemand"
             | "ImportKeyMaterial"
             | "CreateAccount"
+            | "CreateUser"
     )
 }
 

@@ -4,21 +4,27 @@
 //! Every operation on a key resolves the key and authorizes the caller in
 //! one step ([`crate::Kms::resolve_key`] takes an [`Access`]), so no path
 //! reaches a key without a decision. The decision:
-//! 1. the key policy is evaluated ([`crate::policy`]);
-//! 2. an explicit Deny refuses; an Allow naming the caller permits when the
-//!    caller's own account also lets it act (its identity side);
-//! 3. otherwise a grant on the key to the caller for this operation, whose
+//! 1. an explicit Deny in the key policy or in the caller's identity (IAM)
+//!    policies refuses;
+//! 2. a key policy Allow that names the caller (its ARN, or `*`) permits a
+//!    caller of the key's own account;
+//! 3. a key policy Allow that names the caller's account permits when the
+//!    caller's identity side allows too: an account root always (IAM never
+//!    restricts it), an IAM user when one of its policies allows. Callers of
+//!    another account always need both sides, whichever way the key policy
+//!    names them;
+//! 4. otherwise a grant on the key to the caller for this operation, whose
 //!    encryption context constraints the request meets, permits;
-//! 4. otherwise the request is refused (implicit deny).
+//! 5. otherwise the request is refused (implicit deny).
 //!
-//! Identity side, for now: every principal is an account root, which IAM
-//! never restricts, so an account principal in the key policy ("enable IAM
-//! policies") is enough. IAM users and roles plug in at
-//! [`identity_decision`].
+//! Operations on no key (CreateKey, ListKeys, GenerateRandom, aliases,
+//! LookupEvents) are identity-policy permissions only
+//! ([`crate::Kms::authorize_identity`]): account roots hold them, IAM users
+//! when a policy of theirs allows.
 
 use crate::error::KmsError;
-use crate::model::{GrantRecord, KeyRecord};
-use crate::policy::{Decision, Policy, PolicyKind, Request};
+use crate::model::{GrantRecord, KeyRecord, UserRecord};
+use crate::policy::{combine, Decision, KeyDecision, Policy, PolicyKind, Request};
 use crate::{Caller, Kms};
 use std::collections::HashMap;
 use trent_api::ops::EncryptionContext;
@@ -176,12 +182,99 @@ impl Access {
     }
 }
 
-/// The identity side of a decision. Account roots are unrestricted by IAM.
-fn identity_decision(_caller: &Caller) -> Decision {
-    Decision::Allow
+/// The caller's identity side: an IAM user with its identity policies.
+/// Account roots have none (IAM never restricts the root).
+pub(crate) struct IdentitySide {
+    user: UserRecord,
+    policies: Vec<Policy>,
+}
+
+impl IdentitySide {
+    /// What the user's policies say about `request`.
+    fn decide(&self, request: &Request<'_>) -> Decision {
+        combine(self.policies.iter().map(|p| p.evaluate(request)))
+    }
+
+    fn uses_condition_key(&self, key: &str) -> bool {
+        self.policies.iter().any(|p| p.uses_condition_key(key))
+    }
+}
+
+/// The user name in a user ARN (`arn:aws:iam::ACCOUNT:user/NAME`).
+pub(crate) fn user_name(principal_arn: &str) -> Option<&str> {
+    principal_arn.split_once(":user/").map(|(_, name)| name)
+}
+
+/// `User: ARN is not authorized to perform: ACTION on resource: RESOURCE WHY`.
+fn denied(caller: &Caller, action: &str, resource: &str, why: &str) -> KmsError {
+    KmsError::AccessDenied(format!(
+        "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
+        caller.principal.as_str()
+    ))
 }
 
 impl Kms {
+    /// Loads the caller's identity side: `None` for an account root. A user
+    /// deleted since its access key was cached is refused here, on every
+    /// node, at its next request.
+    pub(crate) async fn identity_side(&self, caller: &Caller) -> Result<Option<IdentitySide>, KmsError> {
+        let Some(name) = user_name(caller.principal.as_str()) else { return Ok(None) };
+        let user = match self.store.user(&caller.account, name).await? {
+            Some(u) if u.name == name => u,
+            _ => {
+                return Err(KmsError::UnrecognizedClient(
+                    "The security token included in the request is invalid.".into(),
+                ))
+            }
+        };
+        let policies = self
+            .store
+            .user_policies(&caller.account, name)
+            .await?
+            .iter()
+            // A stored policy that no longer parses (it was checked when
+            // put) allows nothing: fail closed.
+            .filter_map(|p| Policy::parse(&p.document, PolicyKind::Identity).ok())
+            .collect();
+        Ok(Some(IdentitySide { user, policies }))
+    }
+
+    /// Authorizes an action on no key (CreateKey, ListKeys, an alias, …):
+    /// identity policies alone decide, on `resource` (`*`, or the alias
+    /// ARN), with the request's condition keys `context`.
+    pub(crate) async fn authorize_identity(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        context: &[(&str, Vec<String>)],
+    ) -> Result<(), KmsError> {
+        let Some(identity) = self.identity_side(caller).await? else { return Ok(()) };
+        let mut c = self.global_context(caller, Some(&identity));
+        for (k, v) in context {
+            c.insert(k.to_ascii_lowercase(), v.clone());
+        }
+        let request = Request {
+            principal_arn: caller.principal.as_str(),
+            principal_account: caller.account.as_str(),
+            action,
+            resource,
+            context: &c,
+        };
+        match identity.decide(&request) {
+            Decision::Allow => Ok(()),
+            Decision::Deny => {
+                Err(denied(caller, action, resource, "with an explicit deny in an identity-based policy"))
+            }
+            Decision::NotApplicable => Err(denied(
+                caller,
+                action,
+                resource,
+                &format!("because no identity-based policy allows the {action} action"),
+            )),
+        }
+    }
+
     /// Authorizes `caller` to do `access` to `key` (reached through
     /// `request_alias` when the request named an alias).
     pub(crate) async fn authorize(
@@ -195,12 +288,17 @@ impl Kms {
         // The audit event names every key a request was authorized against,
         // allowed or denied.
         caller.audit.touch(key_arn.clone());
+        let identity = self.identity_side(caller).await?;
         // A stored policy that no longer parses (it was checked when set)
         // allows nothing: fail closed.
         let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();
-        let mut context = self.condition_context(caller, key, access, request_alias);
+        let mut context = self.condition_context(caller, identity.as_ref(), key, access, request_alias);
         // kms:ResourceAliases costs a read: only when a statement reads it.
-        if policy.as_ref().is_some_and(|p| p.uses_condition_key("kms:resourcealiases")) {
+        let reads_aliases = |k: &str| {
+            policy.as_ref().is_some_and(|p| p.uses_condition_key(k))
+                || identity.as_ref().is_some_and(|i| i.uses_condition_key(k))
+        };
+        if reads_aliases("kms:resourcealiases") {
             let aliases = self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?;
             context.insert(
                 "kms:resourcealiases".into(),
@@ -214,24 +312,29 @@ impl Kms {
             resource: &key_arn,
             context: &context,
         };
-        let denied = |why: &str| {
-            KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {} on resource: {key_arn} {why}",
-                caller.principal.as_str(),
-                access.action
-            ))
-        };
-        let key_policy = policy.map_or(Decision::NotApplicable, |p| p.evaluate(&request));
+        let denied = |why: &str| denied(caller, access.action, &key_arn, why);
+        let key_policy = policy.map_or(KeyDecision::NotApplicable, |p| p.evaluate_key(&request));
+        if key_policy == KeyDecision::Deny {
+            return Err(denied("with an explicit deny in a resource-based policy"));
+        }
+        let iam = identity.as_ref().map_or(Decision::Allow, |i| i.decide(&request));
+        if iam == Decision::Deny {
+            return Err(denied("with an explicit deny in an identity-based policy"));
+        }
+        let same_account = key.scope.account == caller.account;
         match key_policy {
-            Decision::Deny => return Err(denied("with an explicit deny in a resource-based policy")),
-            Decision::Allow if identity_decision(caller) == Decision::Allow => return Ok(Route::KeyPolicy),
-            Decision::Allow | Decision::NotApplicable => {}
+            KeyDecision::AllowPrincipal if same_account => return Ok(Route::KeyPolicy),
+            KeyDecision::AllowPrincipal | KeyDecision::AllowAccount if iam == Decision::Allow => {
+                return Ok(Route::KeyPolicy)
+            }
+            _ => {}
         }
         let grants = self.matching_grants(caller, key, access).await?;
-        if !grants.is_empty() && identity_decision(caller) == Decision::Allow {
+        if !grants.is_empty() {
             return Ok(Route::Grants(grants));
         }
-        Err(denied(&format!("because no resource-based policy allows the {} action", access.action)))
+        let side = if key_policy == KeyDecision::NotApplicable { "resource" } else { "identity" };
+        Err(denied(&format!("because no {side}-based policy allows the {} action", access.action)))
     }
 
     /// The grants on `key` to the caller for this operation whose
@@ -253,15 +356,9 @@ impl Kms {
             .collect())
     }
 
-    /// The condition keys of a request: the global `aws:` keys Trent knows,
-    /// the key's own `kms:` keys and tags, and the operation's.
-    fn condition_context(
-        &self,
-        caller: &Caller,
-        key: &KeyRecord,
-        access: &Access,
-        request_alias: Option<&str>,
-    ) -> HashMap<String, Vec<String>> {
+    /// The global `aws:` condition keys of a caller (IAM User Guide, "AWS
+    /// global condition context keys") and `kms:CallerAccount`.
+    fn global_context(&self, caller: &Caller, identity: Option<&IdentitySide>) -> HashMap<String, Vec<String>> {
         let now = self.clock.now_millis();
         let mut c: HashMap<String, Vec<String>> = HashMap::new();
         let mut put = |k: &str, v: String| {
@@ -269,8 +366,17 @@ impl Kms {
         };
         put("aws:principalarn", caller.principal.as_str().to_owned());
         put("aws:principalaccount", caller.account.as_str().to_owned());
-        put("aws:principaltype", "Account".to_owned());
-        put("aws:userid", caller.account.as_str().to_owned());
+        match identity {
+            Some(i) => {
+                put("aws:principaltype", "User".to_owned());
+                put("aws:userid", i.user.user_id.clone());
+                put("aws:username", i.user.name.clone());
+            }
+            None => {
+                put("aws:principaltype", "Account".to_owned());
+                put("aws:userid", caller.account.as_str().to_owned());
+            }
+        }
         put("kms:calleraccount", caller.account.as_str().to_owned());
         put("aws:securetransport", caller.secure_transport.to_string());
         if let Some(ip) = caller.source_ip {
@@ -283,6 +389,23 @@ impl Kms {
             put("aws:currenttime", t);
         }
         put("aws:epochtime", (now / 1000).to_string());
+        c
+    }
+
+    /// The condition keys of a request on a key: the global keys, the key's
+    /// own `kms:` keys and tags, and the operation's.
+    fn condition_context(
+        &self,
+        caller: &Caller,
+        identity: Option<&IdentitySide>,
+        key: &KeyRecord,
+        access: &Access,
+        request_alias: Option<&str>,
+    ) -> HashMap<String, Vec<String>> {
+        let mut c = self.global_context(caller, identity);
+        let mut put = |k: &str, v: String| {
+            c.insert(k.to_owned(), vec![v]);
+        };
         put("kms:keyspec", key.spec.to_string());
         put("kms:keyusage", key.usage.to_string());
         put("kms:keyorigin", key.origin.to_string());

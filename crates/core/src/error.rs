@@ -88,6 +88,10 @@ pub enum KmsError {
     /// `AccessDeniedException`.
     #[error("{0}")]
     AccessDenied(String),
+    /// `UnrecognizedClientException`: the request's access key is no longer
+    /// valid (its user was deleted).
+    #[error("{0}")]
+    UnrecognizedClient(String),
     /// `NotAuthorizedException`: AWS's answer to touching an alias in the
     /// reserved `alias/aws/` namespace.
     #[error("{0}")]
@@ -168,6 +172,7 @@ impl KmsError {
             KmsError::Unsupported(_) => C::UnsupportedOperation,
             KmsError::CustomKeyStoreNotFound(_) => C::CustomKeyStoreNotFound,
             KmsError::AccessDenied(_) => C::AccessDenied,
+            KmsError::UnrecognizedClient(_) => C::UnrecognizedClient,
             KmsError::NotAuthorized(_) => C::NotAuthorized,
             KmsError::Lookup(code, _) => *code,
             KmsError::Internal(_) => C::KmsInternal,

@@ -38,9 +38,10 @@ pub struct Kms {
     pub(crate) keyring: Keyring,
     /// Authenticated access keys, so that a request does not read and unwrap
     /// its access key from the store each time. Entries live
-    /// [`ACCESS_KEY_TTL_MS`]: access keys never change today, and the bound
-    /// is how long another node may honour a key deleted elsewhere once
-    /// deletion exists.
+    /// [`ACCESS_KEY_TTL_MS`]. Deleting a user drops its keys here; another
+    /// node may still authenticate one until its entry expires, but every
+    /// authorization re-reads the user ([`Kms::identity_side`]) and refuses
+    /// a deleted one.
     access_keys: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Authenticated>)>>,
     /// Appends audit events (group commit).
     pub(crate) auditor: Auditor,
@@ -112,8 +113,8 @@ pub(crate) enum Names {
     KeyOrAlias,
 }
 
-const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub(crate) const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub(crate) const SECRET_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 impl Kms {
     /// Opens the service over a store: the seal yields the root key, which
@@ -266,7 +267,7 @@ impl Kms {
         self.crypto().fill_random(buf).map_err(KmsError::crypto)
     }
 
-    fn random_string(&self, alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, KmsError> {
+    pub(crate) fn random_string(&self, alphabet: &[u8], len: usize) -> Result<Zeroizing<String>, KmsError> {
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         self.random(&mut bytes)?;
         // Alphabets of 32 or 64 symbols divide 256: no modulo bias.
@@ -309,6 +310,7 @@ impl Kms {
                 caller.principal.as_str()
             )));
         }
+        self.authorize_identity(caller, "trent:CreateAccount", "*", &[]).await?;
         let created = self.new_account(spec, false, Some(caller)).await?;
         tracing::info!(
             operator = caller.principal.as_str(),
@@ -389,6 +391,12 @@ impl Kms {
             Err(e) => return Err(e.into()),
         }
         Ok(BootstrapCredentials { account_id, access_key_id, secret_access_key: secret, generated_secret })
+    }
+
+    /// Drops the cached access keys of `principal` (its user was deleted).
+    pub(crate) fn forget_principal(&self, principal: &str) {
+        let mut cache = self.access_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|_, (_, a)| a.principal.as_str() != principal);
     }
 
     /// Looks up an access key and unwraps its secret, for signature checks.

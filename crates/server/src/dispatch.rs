@@ -26,9 +26,13 @@ pub(crate) async fn admin_dispatch(
     body: &[u8],
 ) -> Option<Result<Vec<u8>, ApiError>> {
     use trent_api::admin::{
-        AuditTrailRecord, CreateAccountRequest, CreateAccountResponse, ReadAuditTrailRequest, ReadAuditTrailResponse,
+        AuditTrailRecord, CreateAccountRequest, CreateAccountResponse, CreateUserRequest, CreateUserResponse,
+        DeleteUserRequest, GetUserPolicyResponse, ListUserPoliciesRequest, ListUserPoliciesResponse, ListUsersRequest,
+        ListUsersResponse, PutUserPolicyRequest, ReadAuditTrailRequest, ReadAuditTrailResponse, UserPolicyRequest,
         VerifyAuditTrailRequest,
     };
+    // Validation has checked that the required members are present.
+    let name = |s: Option<String>| s.unwrap_or_default();
     match op {
         "CreateAccount" => Some(
             call(body, |req: CreateAccountRequest| async move {
@@ -44,6 +48,64 @@ pub(crate) async fn admin_dispatch(
                     access_key_id: created.access_key_id.as_str().to_owned(),
                     secret_access_key: created.secret_access_key,
                 })
+            })
+            .await,
+        ),
+        "CreateUser" => Some(
+            call(body, |req: CreateUserRequest| async move {
+                let created = kms.create_user(caller, &name(req.user_name)).await?;
+                Ok(CreateUserResponse {
+                    user: user_shape(&created.user),
+                    access_key_id: created.access_key_id.as_str().to_owned(),
+                    secret_access_key: created.secret_access_key,
+                })
+            })
+            .await,
+        ),
+        "DeleteUser" => Some(
+            call(body, |req: DeleteUserRequest| async move {
+                kms.delete_user(caller, &name(req.user_name)).await.map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
+        "ListUsers" => Some(
+            call(body, |_: ListUsersRequest| async move {
+                let users = kms.list_users(caller).await?;
+                Ok(ListUsersResponse { users: users.iter().map(user_shape).collect() })
+            })
+            .await,
+        ),
+        "PutUserPolicy" => Some(
+            call(body, |req: PutUserPolicyRequest| async move {
+                kms.put_user_policy(caller, &name(req.user_name), &name(req.policy_name), &name(req.policy_document))
+                    .await
+                    .map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
+        "GetUserPolicy" => Some(
+            call(body, |req: UserPolicyRequest| async move {
+                let p = kms.get_user_policy(caller, &name(req.user_name), &name(req.policy_name)).await?;
+                Ok(GetUserPolicyResponse {
+                    user_name: p.user_name,
+                    policy_name: p.policy_name,
+                    policy_document: p.document,
+                })
+            })
+            .await,
+        ),
+        "DeleteUserPolicy" => Some(
+            call(body, |req: UserPolicyRequest| async move {
+                kms.delete_user_policy(caller, &name(req.user_name), &name(req.policy_name))
+                    .await
+                    .map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
+        "ListUserPolicies" => Some(
+            call(body, |req: ListUserPoliciesRequest| async move {
+                let policy_names = kms.list_user_policies(caller, &name(req.user_name)).await?;
+                Ok(ListUserPoliciesResponse { policy_names })
             })
             .await,
         ),
@@ -75,6 +137,16 @@ pub(crate) async fn admin_dispatch(
             .await,
         ),
         _ => None,
+    }
+}
+
+/// A user as the admin API shows it.
+fn user_shape(u: &trent_core::model::UserRecord) -> trent_api::admin::User {
+    trent_api::admin::User {
+        user_name: u.name.clone(),
+        user_id: u.user_id.clone(),
+        arn: u.arn(),
+        create_date: trent_api::time::Timestamp::from_millis(u.created_at),
     }
 }
 
@@ -138,7 +210,18 @@ where
 }
 
 /// Trent's administrative operations, by name.
-const ADMIN_OPERATIONS: &[&str] = &["CreateAccount", "ReadAuditTrail", "VerifyAuditTrail"];
+const ADMIN_OPERATIONS: &[&str] = &[
+    "CreateAccount",
+    "CreateUser",
+    "DeleteUser",
+    "DeleteUserPolicy",
+    "GetUserPolicy",
+    "ListUserPolicies",
+    "ListUsers",
+    "PutUserPolicy",
+    "ReadAuditTrail",
+    "VerifyAuditTrail",
+];
 
 /// Whether `op` names an operation of `api` (metrics label only known
 /// names, so a client cannot grow the label set).

@@ -38,9 +38,18 @@ fn check_target(key: &KeyRecord) -> Result<(), KmsError> {
 }
 
 impl Kms {
+    /// The alias side of CreateAlias, UpdateAlias and DeleteAlias: an
+    /// identity-policy permission on the alias ARN (the key side is the key
+    /// policy's).
+    async fn authorize_alias(&self, caller: &Caller, action: &str, name: &AliasName) -> Result<(), KmsError> {
+        let arn = alias_arn(&caller.region, &caller.account, name);
+        self.authorize_identity(caller, action, &arn, &[]).await
+    }
+
     /// CreateAlias.
     pub async fn create_alias(&self, caller: &Caller, req: CreateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
+        self.authorize_alias(caller, "kms:CreateAlias", &name).await?;
         let access = Access::new("kms:CreateAlias");
         let key =
             self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
@@ -64,6 +73,7 @@ impl Kms {
     /// DeleteAlias.
     pub async fn delete_alias(&self, caller: &Caller, req: DeleteAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
+        self.authorize_alias(caller, "kms:DeleteAlias", &name).await?;
         // The caller needs DeleteAlias on the key the alias points to.
         if let Some(alias) = self.store.alias(&caller.scope(), &name).await? {
             if let Some(key) = self.store.key(&caller.scope(), &alias.target).await? {
@@ -88,6 +98,7 @@ impl Kms {
     /// spec and usage.
     pub async fn update_alias(&self, caller: &Caller, req: UpdateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
+        self.authorize_alias(caller, "kms:UpdateAlias", &name).await?;
         let scope = caller.scope();
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
@@ -126,7 +137,10 @@ impl Kms {
     ) -> Result<ListAliasesResponse, KmsError> {
         let target = match req.key_id.as_deref() {
             Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly, &Access::new("kms:ListAliases")).await?.id),
-            None => None,
+            None => {
+                self.authorize_identity(caller, "kms:ListAliases", "*", &[]).await?;
+                None
+            }
         };
         let after = marker(req.marker.as_deref(), |s| {
             (s.starts_with("alias/") && alias_chars_ok(s)).then(|| AliasName::new_unchecked(s))

@@ -111,6 +111,7 @@ impl Kms {
         caller: &Caller,
         req: LookupEventsRequest,
     ) -> Result<LookupEventsResponse, KmsError> {
+        self.authorize_identity(caller, "cloudtrail:LookupEvents", "*", &[]).await?;
         let attrs = req.lookup_attributes.unwrap_or_default();
         if attrs.len() > 1 {
             return Err(lookup_error(
@@ -195,10 +196,11 @@ impl Kms {
         Ok(LookupEventsResponse { events: records.into_iter().map(event).collect(), next_token })
     }
 
-    /// Refuses callers outside the operator account.
-    async fn require_operator(&self, caller: &Caller, action: &str) -> Result<(), KmsError> {
+    /// Refuses callers outside the operator account, and its IAM users
+    /// whose identity policies do not allow `trent:<action>`.
+    pub(crate) async fn require_operator(&self, caller: &Caller, action: &str) -> Result<(), KmsError> {
         if self.store.account(&caller.account).await?.is_some_and(|a| a.operator) {
-            return Ok(());
+            return self.authorize_identity(caller, &format!("trent:{action}"), "*", &[]).await;
         }
         Err(KmsError::AccessDenied(format!(
             "User: {} is not authorized to perform: trent:{action}: only the operator account may read the whole audit trail",

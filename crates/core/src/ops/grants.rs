@@ -234,14 +234,13 @@ impl Kms {
     /// ListRetirableGrants: grants, on any key, that a principal may retire.
     pub async fn list_retirable_grants(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         req: ListRetirableGrantsRequest,
     ) -> Result<ListGrantsResponse, KmsError> {
+        self.authorize_identity(caller, "kms:ListRetirableGrants", "*", &[]).await?;
         if req.retiring_service_principal.is_some() {
             return Err(KmsError::Unsupported("Service principals in grants are not supported by Trent.".into()));
         }
-        // kms:ListRetirableGrants is an identity-policy permission; account
-        // roots hold it.
         let principal = req.retiring_principal.ok_or_else(|| missing("retiringPrincipal"))?;
         let after = marker(req.marker.as_deref(), |m| {
             let (k, g) = m.split_once('/')?;

@@ -96,6 +96,20 @@ impl Kms {
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
         let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
         let tags = check_tags(req.tags.unwrap_or_default())?;
+        // CreateKey is an identity-policy permission, on no key yet.
+        let mut context: Vec<(String, Vec<String>)> = vec![
+            ("kms:KeySpec".into(), vec![spec.to_string()]),
+            ("kms:KeyUsage".into(), vec![usage.to_string()]),
+            ("kms:KeyOrigin".into(), vec![origin.to_string()]),
+            ("kms:MultiRegion".into(), vec!["false".into()]),
+            ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
+        ];
+        if !tags.is_empty() {
+            context.push(("aws:TagKeys".into(), tags.iter().map(|(k, _)| k.clone()).collect()));
+            context.extend(tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])));
+        }
+        let context: Vec<(&str, Vec<String>)> = context.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.authorize_identity(caller, "kms:CreateKey", "*", &context).await?;
 
         let now = self.now();
         let id = self.new_key_id()?;
@@ -188,6 +202,7 @@ impl Kms {
 
     /// ListKeys.
     pub async fn list_keys(&self, caller: &Caller, req: ListKeysRequest) -> Result<ListKeysResponse, KmsError> {
+        self.authorize_identity(caller, "kms:ListKeys", "*", &[]).await?;
         let after = marker(req.marker.as_deref(), KeyId::parse)?;
         let limit = page_size(req.limit, 100, 1000);
         let mut keys = self.store.list_keys(&caller.scope(), after.as_ref(), limit + 1).await?;

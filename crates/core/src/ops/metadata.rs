@@ -72,7 +72,11 @@ impl Kms {
     /// TagResource: adds tags, replacing the value of a key already present.
     pub async fn tag_resource(&self, caller: &Caller, req: TagResourceRequest) -> Result<Empty, KmsError> {
         let new = check_tags(req.tags.unwrap_or_default())?;
-        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:TagResource"), |key| {
+        let access = new
+            .iter()
+            .fold(Access::new("kms:TagResource"), |a, (k, v)| a.with(&format!("aws:RequestTag/{k}"), v))
+            .with_all("aws:TagKeys", new.iter().map(|(k, _)| k.clone()).collect());
+        self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_not_pending_deletion(key)?;
             let mut tags = key.tags.clone();
             for (k, v) in &new {
@@ -97,7 +101,8 @@ impl Kms {
     /// UntagResource: removes the named tags; absent names are ignored.
     pub async fn untag_resource(&self, caller: &Caller, req: UntagResourceRequest) -> Result<Empty, KmsError> {
         let names = req.tag_keys.unwrap_or_default();
-        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:UntagResource"), |key| {
+        let access = Access::new("kms:UntagResource").with_all("aws:TagKeys", names.clone());
+        self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_not_pending_deletion(key)?;
             key.tags.retain(|(k, _)| !names.contains(k));
             Ok(())

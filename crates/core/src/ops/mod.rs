@@ -17,8 +17,10 @@ mod metadata;
 mod random;
 mod rotation;
 mod signing;
+mod users;
 
 pub use lifecycle::JobReport;
+pub use users::CreatedUser;
 
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};

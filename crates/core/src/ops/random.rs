@@ -10,9 +10,10 @@ impl Kms {
     /// GenerateRandom: 1–1024 random bytes from the provider's CSPRNG.
     pub async fn generate_random(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         req: GenerateRandomRequest,
     ) -> Result<GenerateRandomResponse, KmsError> {
+        self.authorize_identity(caller, "kms:GenerateRandom", "*", &[]).await?;
         if let Some(id) = req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
         }

@@ -61,6 +61,23 @@ pub enum Decision {
     NotApplicable,
 }
 
+/// What a key policy says about a request, keeping apart an Allow that
+/// names the caller itself (or everyone) from one that names only the
+/// caller's account: AWS reads the latter as the account delegating to its
+/// IAM policies (KMS Developer Guide, "Allows access to the AWS account and
+/// enables IAM policies").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDecision {
+    /// A matching Deny statement.
+    Deny,
+    /// A matching Allow statement names the principal (its ARN, or `*`).
+    AllowPrincipal,
+    /// Matching Allow statements name only the principal's account.
+    AllowAccount,
+    /// No statement matches.
+    NotApplicable,
+}
+
 /// Combines the decisions of every policy that applies: an explicit Deny
 /// anywhere wins, otherwise any Allow permits, otherwise it is an implicit
 /// deny (`NotApplicable`).
@@ -361,6 +378,23 @@ impl Policy {
         }
     }
 
+    /// [`Policy::evaluate`] for a key policy, saying how an Allow matched.
+    pub fn evaluate_key(&self, req: &Request<'_>) -> KeyDecision {
+        let mut out = KeyDecision::NotApplicable;
+        for st in &self.statements {
+            if !st.matches(req) {
+                continue;
+            }
+            match st.effect {
+                Effect::Deny => return KeyDecision::Deny,
+                Effect::Allow if st.names_principal(req) => out = KeyDecision::AllowPrincipal,
+                Effect::Allow if out == KeyDecision::NotApplicable => out = KeyDecision::AllowAccount,
+                Effect::Allow => {}
+            }
+        }
+        out
+    }
+
     /// Whether any statement has a condition on `key` (lower-case): lets a
     /// caller skip computing a costly condition key no statement reads.
     pub fn uses_condition_key(&self, key: &str) -> bool {
@@ -396,6 +430,21 @@ impl Statement {
             Some(Patterns::AllBut(ps)) => !ps.iter().any(|p| resource_matches(p, req)),
         };
         principal && action && resource && self.conditions.iter().all(|c| c.holds(req))
+    }
+}
+
+impl Statement {
+    /// Whether the statement's `Principal` names the caller by ARN or as
+    /// `*` (not only through its account).
+    fn names_principal(&self, req: &Request<'_>) -> bool {
+        match &self.principals {
+            Principals::Unspecified => true,
+            Principals::Only(ps) => ps.iter().any(|p| match p {
+                PrincipalPattern::Anyone | PrincipalPattern::Arn(_) => principal_matches(p, req),
+                PrincipalPattern::Account(_) | PrincipalPattern::Service(_) => false,
+            }),
+            Principals::AllBut(_) => false,
+        }
     }
 }
 

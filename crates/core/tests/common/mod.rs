@@ -17,3 +17,13 @@ pub fn root_caller(account: &str, region: &str) -> Caller {
         audit: Default::default(),
     }
 }
+
+/// IAM user `name` of `account` calling in `region`, from in process (the
+/// user must exist in the store for its calls to be authorized).
+#[allow(dead_code)] // Not every test binary has users.
+pub fn user_caller(account: &str, name: &str, region: &str) -> Caller {
+    Caller {
+        principal: trent_api::ids::PrincipalArn::new_unchecked(format!("arn:aws:iam::{account}:user/{name}")),
+        ..root_caller(account, region)
+    }
+}

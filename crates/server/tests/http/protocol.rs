@@ -17,6 +17,7 @@ pub(crate) struct Req {
     body: Vec<u8>,
     region: String,
     time: SystemTime,
+    access_key: String,
     pub(crate) secret: String,
 }
 
@@ -28,8 +29,16 @@ impl Req {
             body: body.as_bytes().to_vec(),
             region: "us-east-1".into(),
             time: SystemTime::now(),
+            access_key: ACCESS_KEY.into(),
             secret: SECRET_KEY.into(),
         }
+    }
+
+    /// Signed with another access key.
+    pub(crate) fn by(mut self, access_key: &str, secret: &str) -> Self {
+        self.access_key = access_key.into();
+        self.secret = secret.into();
+        self
     }
 
     pub(crate) fn signed(&self) -> http::Request<Vec<u8>> {
@@ -41,7 +50,7 @@ impl Req {
             .header("x-amz-target", &self.target)
             .body(self.body.clone())
             .unwrap();
-        let identity: Identity = Credentials::new(ACCESS_KEY, &self.secret, None, None, "test").into();
+        let identity: Identity = Credentials::new(&self.access_key, &self.secret, None, None, "test").into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)

@@ -1,0 +1,212 @@
+//! IAM users of an account and their inline identity policies (Trent's
+//! admin API, in IAM's shapes): CreateUser, DeleteUser, ListUsers,
+//! PutUserPolicy, GetUserPolicy, DeleteUserPolicy, ListUserPolicies.
+//!
+//! Each is an identity-policy permission (`iam:CreateUser` on the user's
+//! ARN, …): the account root holds them all, a user when a policy of its
+//! own allows. Only the caller's own account is reachable.
+
+use crate::error::KmsError;
+use crate::kms::{BASE32, SECRET_CHARS};
+use crate::model::{AccessKeyRecord, UserPolicyRecord, UserRecord};
+use crate::policy::{Policy, PolicyKind};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::ids::{AccessKeyId, PrincipalArn};
+use zeroize::Zeroizing;
+
+/// IAM's quota on the inline policies of one user, together: 2,048
+/// characters, whitespace not counted.
+const MAX_USER_POLICY_CHARS: usize = 2048;
+
+/// A user just created, with its first access key.
+pub struct CreatedUser {
+    /// The user.
+    pub user: UserRecord,
+    /// Its access key id.
+    pub access_key_id: AccessKeyId,
+    /// Its secret access key: shown once, never stored in clear.
+    pub secret_access_key: Zeroizing<String>,
+}
+
+fn policy_chars(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+fn no_such_user(name: &str) -> KmsError {
+    KmsError::NotFound(format!("The user with name {name} cannot be found."))
+}
+
+impl Kms {
+    /// The user named `name` (any case) of the caller's account.
+    async fn existing_user(&self, caller: &Caller, name: &str) -> Result<UserRecord, KmsError> {
+        self.store.user(&caller.account, name).await?.ok_or_else(|| no_such_user(name))
+    }
+
+    fn user_arn(caller: &Caller, name: &str) -> String {
+        format!("arn:aws:iam::{}:user/{name}", caller.account.as_str())
+    }
+
+    /// CreateUser: a user of the caller's account with one access key.
+    pub async fn create_user(&self, caller: &Caller, name: &str) -> Result<CreatedUser, KmsError> {
+        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &[]).await?;
+        let now = self.now();
+        let user = UserRecord {
+            account: caller.account.clone(),
+            name: name.to_owned(),
+            user_id: format!("AIDA{}", self.random_string(BASE32, 17)?.as_str()),
+            created_at: now,
+        };
+        let access_key_id = AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str()));
+        let secret = self.random_string(SECRET_CHARS, 40)?;
+        let key = AccessKeyRecord {
+            id: access_key_id.clone(),
+            account: caller.account.clone(),
+            principal: PrincipalArn::new_unchecked(user.arn()),
+            wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
+            created_at: now,
+        };
+        // The response minus the secret, which the event leaves out anyway.
+        let events = self.events_answering(
+            caller,
+            &serde_json::json!({
+                "User": {"UserName": user.name, "UserId": user.user_id, "Arn": user.arn()},
+                "AccessKeyId": access_key_id.as_str(),
+            }),
+        );
+        match self.store.insert_user(&user, &key, &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::AlreadyExists) => {
+                return Err(KmsError::AlreadyExists(format!("User with name {name} already exists.")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(
+            by = caller.principal.as_str(),
+            user = user.arn(),
+            access_key_id = access_key_id.as_str(),
+            "user created"
+        );
+        Ok(CreatedUser { user, access_key_id, secret_access_key: secret })
+    }
+
+    /// DeleteUser: the user, its policies and its access keys.
+    pub async fn delete_user(&self, caller: &Caller, name: &str) -> Result<(), KmsError> {
+        self.authorize_identity(caller, "iam:DeleteUser", &Self::user_arn(caller, name), &[]).await?;
+        let user = self.existing_user(caller, name).await?;
+        let events = self.events(caller);
+        match self.store.delete_user(&caller.account, &user.name, &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::NotFound) => return Err(no_such_user(name)),
+            Err(e) => return Err(e.into()),
+        }
+        self.forget_principal(&user.arn());
+        Ok(())
+    }
+
+    /// ListUsers: the caller's account's users, by name.
+    pub async fn list_users(&self, caller: &Caller) -> Result<Vec<UserRecord>, KmsError> {
+        self.authorize_identity(caller, "iam:ListUsers", &Self::user_arn(caller, "*"), &[]).await?;
+        Ok(self.store.users(&caller.account).await?)
+    }
+
+    /// PutUserPolicy: adds or replaces an inline identity policy. The
+    /// document must parse as an identity policy (no Principal, a Resource
+    /// in every statement), and the user's policies together must stay
+    /// within [`MAX_USER_POLICY_CHARS`].
+    pub async fn put_user_policy(
+        &self,
+        caller: &Caller,
+        user_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), KmsError> {
+        self.authorize_identity(caller, "iam:PutUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        Policy::parse(document, PolicyKind::Identity).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+        let user = self.existing_user(caller, user_name).await?;
+        let others: usize = self
+            .store
+            .user_policies(&caller.account, &user.name)
+            .await?
+            .iter()
+            .filter(|p| p.policy_name != policy_name)
+            .map(|p| policy_chars(&p.document))
+            .sum();
+        if others + policy_chars(document) > MAX_USER_POLICY_CHARS {
+            return Err(KmsError::LimitExceeded(format!(
+                "Maximum policy size of {MAX_USER_POLICY_CHARS} bytes exceeded for user {}",
+                user.name
+            )));
+        }
+        let record = UserPolicyRecord {
+            account: caller.account.clone(),
+            user_name: user.name.clone(),
+            policy_name: policy_name.to_owned(),
+            document: document.to_owned(),
+        };
+        let events = self.events(caller);
+        match self.store.put_user_policy(&record, &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::NotFound) => return Err(no_such_user(user_name)),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// GetUserPolicy.
+    pub async fn get_user_policy(
+        &self,
+        caller: &Caller,
+        user_name: &str,
+        policy_name: &str,
+    ) -> Result<UserPolicyRecord, KmsError> {
+        self.authorize_identity(caller, "iam:GetUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        let user = self.existing_user(caller, user_name).await?;
+        self.store
+            .user_policies(&caller.account, &user.name)
+            .await?
+            .into_iter()
+            .find(|p| p.policy_name == policy_name)
+            .ok_or_else(|| KmsError::NotFound(format!("The user policy with name {policy_name} cannot be found.")))
+    }
+
+    /// DeleteUserPolicy.
+    pub async fn delete_user_policy(
+        &self,
+        caller: &Caller,
+        user_name: &str,
+        policy_name: &str,
+    ) -> Result<(), KmsError> {
+        self.authorize_identity(caller, "iam:DeleteUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        let user = self.existing_user(caller, user_name).await?;
+        let events = self.events(caller);
+        match self.store.delete_user_policy(&caller.account, &user.name, policy_name, &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::NotFound) => {
+                return Err(KmsError::NotFound(format!("The user policy with name {policy_name} cannot be found.")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// ListUserPolicies: the user's policy names, sorted.
+    pub async fn list_user_policies(&self, caller: &Caller, user_name: &str) -> Result<Vec<String>, KmsError> {
+        self.authorize_identity(caller, "iam:ListUserPolicies", &Self::user_arn(caller, user_name), &[]).await?;
+        let user = self.existing_user(caller, user_name).await?;
+        let mut names: Vec<String> =
+            self.store.user_policies(&caller.account, &user.name).await?.into_iter().map(|p| p.policy_name).collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_size_ignores_whitespace() {
+        assert_eq!(policy_chars("{ \"a\" :\n\t1 }"), 7);
+    }
+}
