@@ -221,6 +221,10 @@ impl Store for InMemoryStore {
         Ok(self.lock().keys.get(id).filter(|k| &k.scope == scope).cloned())
     }
 
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+        Ok(self.lock().keys.get(id).map(|k| k.scope.clone()))
+    }
+
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let g = self.lock();
         Ok(g.keys

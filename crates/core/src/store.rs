@@ -64,6 +64,11 @@ pub trait Store: Send + Sync + 'static {
     /// Looks up an access key.
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
 
+    /// The scope of the key with this id, whichever account and region own
+    /// it (key ids are unique in a deployment): a ciphertext names its key
+    /// by id alone, and another account may decrypt it.
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>>;
+
     /// Adds an IAM user together with its first access key, atomically;
     /// `AlreadyExists` when the account has a user of that name in any case,
     /// or the access key id is taken.

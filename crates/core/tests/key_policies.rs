@@ -212,6 +212,9 @@ async fn another_account_uses_a_key_its_policy_allows_by_arn_only() {
     let blob = encrypt(&kms, &bob, &key, &[]).await.unwrap();
     assert_eq!(decrypt(&kms, &alice, None, &blob).await.unwrap(), b"data");
     assert_eq!(decrypt(&kms, &bob, Some(&key), &blob).await.unwrap(), b"data");
+    // Decrypt authorizes against the key the ciphertext names, in whichever
+    // account: Bob needs no KeyId.
+    assert_eq!(decrypt(&kms, &bob, None, &blob).await.unwrap(), b"data");
     // By bare key id Bob looks in his own account.
     assert_eq!(encrypt(&kms, &bob, &key_id, &[]).await, Err(ErrorCode::NotFound));
     // Actions the policy does not give Bob are denied; non-cross-account ones are not found.
@@ -222,6 +225,10 @@ async fn another_account_uses_a_key_its_policy_allows_by_arn_only() {
     // Alice takes it back: Bob is refused at once.
     put(&kms, &alice, &key, policy(&[statement("Allow", &root, r#""kms:*""#, "")]), false).await.unwrap();
     assert_eq!(encrypt(&kms, &bob, &key, &[]).await, Err(ErrorCode::AccessDenied));
+    assert_eq!(decrypt(&kms, &bob, None, &blob).await, Err(ErrorCode::AccessDenied));
+    // In another region the key's ciphertext names nothing Bob can see.
+    let bob_eu = common::root_caller(BOB, "eu-west-1");
+    assert_eq!(decrypt(&kms, &bob_eu, None, &blob).await, Err(ErrorCode::InvalidCiphertext));
 }
 
 #[tokio::test]

@@ -110,10 +110,11 @@ async fn other_accounts_are_denied_and_other_regions_see_nothing() {
     let w = world().await;
     let k = new_key(&w, &w.alice).await;
     let blob = encrypt(&w, &w.alice, &k.key_id, b"secret", None).await;
-    // Another account reaches the key only by ARN, and the default key
-    // policy does not let it in: AccessDeniedException, as in AWS.
+    // Another account reaches the key by ARN, or through a ciphertext that
+    // names it, and the default key policy does not let it in:
+    // AccessDeniedException, as in AWS.
     let other = caller("444455556666", "us-east-1");
-    assert_eq!(decrypt(&w, &other, &blob, None).await, Err(ErrorCode::InvalidCiphertext));
+    assert_eq!(decrypt(&w, &other, &blob, None).await, Err(ErrorCode::AccessDenied));
     let e = w.kms.describe_key(&other, DescribeKeyRequest { key_id: Some(k.arn.clone()), ..Default::default() }).await;
     assert_eq!(e.unwrap_err().code(), ErrorCode::AccessDenied);
     // Not a cross-account action: the key is not even found.

@@ -753,6 +753,15 @@ impl Store for PostgresStore {
         row.as_ref().map(key_from_row).transpose()
     }
 
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached("SELECT account, region FROM keys WHERE id = $1").await.map_err(backend)?;
+        let row = c.query_opt(&st, &[&id.as_str()]).await.map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let (account, region): (String, String) = (r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?);
+        Ok(Some(Scope { account: AccountId::new_unchecked(account), region: Region::new_unchecked(region) }))
+    }
+
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let c = self.client().await?;
         let after = after.map_or("", |a| a.as_str());

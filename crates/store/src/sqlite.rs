@@ -1048,6 +1048,23 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+        let id = id.clone();
+        let found: Option<(String, String)> = self
+            .with_read(move |c| {
+                c.prepare_cached("SELECT account, region FROM keys WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row(params![id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        Ok(found.map(|(account, region)| Scope {
+            account: AccountId::new_unchecked(account),
+            region: Region::new_unchecked(region),
+        }))
+    }
+
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let (scope, after) = (scope.clone(), after.map(|a| a.as_str().to_owned()).unwrap_or_default());
         self.with_read(move |c| {

@@ -253,6 +253,9 @@ async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     // Invisible from another region or account.
     assert_eq!(s.key(&scope("111122223333", "eu-west-1"), &k.id).await?, None);
     assert_eq!(s.key(&scope("444455556666", "us-east-1"), &k.id).await?, None);
+    // Its owner is found by id alone (a ciphertext names only the id).
+    assert_eq!(s.key_owner(&k.id).await?, Some(a.clone()));
+    assert_eq!(s.key_owner(&key_id(99)).await?, None);
     assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
     assert_eq!(s.key_version(&k.id, 2).await?, None);
     // A duplicate id is refused and does not replace the first.

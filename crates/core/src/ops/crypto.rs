@@ -166,6 +166,22 @@ impl Kms {
 
     /// Resolves, checks and opens a ciphertext. `expected` is the request's
     /// KeyId (or SourceKeyId), which must name the ciphertext's key.
+    /// The key of a ciphertext that names a key of another account in the
+    /// caller's region, for an action AWS allows across accounts (Decrypt,
+    /// ReEncryptFrom): AWS ciphertexts carry the key's ARN, so another
+    /// account decrypts without `KeyId` when the key policy allows it.
+    async fn foreign_key(&self, caller: &Caller, id: &KeyId, access: &Access) -> Result<Option<KeyRecord>, KmsError> {
+        if !access.cross_account() {
+            return Ok(None);
+        }
+        match self.store.key_owner(id).await? {
+            Some(scope) if scope.region == caller.region && scope.account != caller.account => {
+                Ok(self.store.key(&scope, id).await?)
+            }
+            _ => Ok(None),
+        }
+    }
+
     async fn open_ciphertext(
         &self,
         caller: &Caller,
@@ -206,7 +222,7 @@ impl Kms {
                         trent_api::ids::key_arn(&caller.region, &caller.account, &blob_key_id)
                     )))
                 }
-                None => return Err(KmsError::InvalidCiphertext),
+                None => self.foreign_key(caller, &blob_key_id, access).await?.ok_or(KmsError::InvalidCiphertext)?,
             },
         };
         if !expected_matched {
