@@ -57,79 +57,94 @@ pub struct SqliteStore {
     /// so a request's reads never wait behind another's commit and its
     /// fsync; `None` for an in-memory database, which the writer reads.
     readers: Option<Arc<Readers>>,
-    /// Key records read recently: see [`KeyCache`].
-    keys: Arc<KeyCache>,
+    /// Key records read recently: see [`ExactCache`].
+    keys: Arc<ExactCache<KeyId, KeyRecord>>,
+    /// Users read recently, by (account, lower-case name): every request of
+    /// an IAM user reads its user and its policies.
+    users: Arc<ExactCache<(AccountId, String), UserRecord>>,
+    /// Users' policies read recently, by (account, user name).
+    user_policies: Arc<ExactCache<(AccountId, String), Vec<UserPolicyRecord>>>,
 }
 
-/// Key records in memory, so a request's key lookup does not go to the
-/// database. Exact: an embedded SQLite database has one writer, this store.
-/// While a write of a key is in flight the key is not served from memory
-/// and nothing read is stored for it (reads go to the database, which
-/// changes atomically at the commit); when the write ends its entry is
-/// dropped and the generation moves on, so a read that began before it
-/// cannot store what it read.
-#[derive(Default)]
-struct KeyCache {
-    inner: Mutex<KeyCacheInner>,
+/// Records in memory, so a request's lookup does not go to the database.
+/// Exact: an embedded SQLite database has one writer, this store. While a
+/// write of an entry is in flight the entry is not served from memory and
+/// nothing read is stored for it (reads go to the database, which changes
+/// atomically at the commit); when the write ends its entry is dropped and
+/// the generation moves on, so a read that began before it cannot store
+/// what it read.
+struct ExactCache<K, V> {
+    inner: Mutex<CacheInner<K, V>>,
 }
 
-#[derive(Default)]
-struct KeyCacheInner {
-    map: std::collections::HashMap<KeyId, KeyRecord>,
-    /// Writes in flight, per key.
-    writing: std::collections::HashMap<KeyId, usize>,
+struct CacheInner<K, V> {
+    map: std::collections::HashMap<K, V>,
+    /// Writes in flight, per entry.
+    writing: std::collections::HashMap<K, usize>,
     generation: u64,
 }
 
-/// Most key records kept; the cache is emptied when full.
-const KEY_CACHE_CAPACITY: usize = 100_000;
+impl<K, V> Default for ExactCache<K, V> {
+    fn default() -> Self {
+        ExactCache {
+            inner: Mutex::new(CacheInner {
+                map: std::collections::HashMap::new(),
+                writing: std::collections::HashMap::new(),
+                generation: 0,
+            }),
+        }
+    }
+}
 
-impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, KeyCacheInner> {
+/// Most entries kept per cache; a cache is emptied when full.
+const CACHE_CAPACITY: usize = 100_000;
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> ExactCache<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner<K, V>> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn get(&self, scope: &Scope, id: &KeyId) -> Option<KeyRecord> {
+    fn get(&self, k: &K) -> Option<V> {
         let c = self.lock();
-        if c.writing.contains_key(id) {
+        if c.writing.contains_key(k) {
             return None;
         }
-        c.map.get(id).filter(|k| &k.scope == scope).cloned()
+        c.map.get(k).cloned()
     }
 
-    /// The generation to pass to [`KeyCache::insert`], taken before reading.
+    /// The generation to pass to [`ExactCache::insert`], taken before reading.
     fn generation(&self) -> u64 {
         self.lock().generation
     }
 
-    fn insert(&self, generation: u64, key: &KeyRecord) {
+    fn insert(&self, generation: u64, k: &K, v: &V) {
         let mut c = self.lock();
-        if c.generation != generation || c.writing.contains_key(&key.id) {
+        if c.generation != generation || c.writing.contains_key(k) {
             return;
         }
-        if c.map.len() >= KEY_CACHE_CAPACITY {
+        if c.map.len() >= CACHE_CAPACITY {
             c.map.clear();
         }
-        c.map.insert(key.id.clone(), key.clone());
+        c.map.insert(k.clone(), v.clone());
     }
 
-    /// A write of `id` begins: stop serving and storing it.
-    fn begin_write(&self, id: &KeyId) {
+    /// A write of `k` begins: stop serving and storing it.
+    fn begin_write(&self, k: &K) {
         let mut c = self.lock();
-        *c.writing.entry(id.clone()).or_default() += 1;
-        c.map.remove(id);
+        *c.writing.entry(k.clone()).or_default() += 1;
+        c.map.remove(k);
     }
 
-    /// A write of `id` ended (committed or not).
-    fn end_write(&self, id: &KeyId) {
+    /// A write of `k` ended (committed or not).
+    fn end_write(&self, k: &K) {
         let mut c = self.lock();
-        if let Some(n) = c.writing.get_mut(id) {
+        if let Some(n) = c.writing.get_mut(k) {
             *n -= 1;
             if *n == 0 {
-                c.writing.remove(id);
+                c.writing.remove(k);
             }
         }
-        c.map.remove(id);
+        c.map.remove(k);
         c.generation += 1;
     }
 
@@ -188,7 +203,13 @@ impl SqliteStore {
         ))
         .map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), readers: None, keys: Arc::default() })
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            readers: None,
+            keys: Arc::default(),
+            users: Arc::default(),
+            user_policies: Arc::default(),
+        })
     }
 
     /// Runs a read-only `f` on the blocking pool with a read connection
@@ -917,15 +938,25 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
-        let (account, name_key) = (account.clone(), user_name_key(name));
-        self.with_read(move |c| {
-            c.prepare_cached(&user_sql(q))
-                .map_err(backend)?
-                .query_row(params![account.as_str(), name_key], user_from_row)
-                .optional()
-                .map_err(backend)
-        })
-        .await
+        let slot = (account.clone(), user_name_key(name));
+        if let Some(u) = self.users.get(&slot) {
+            return Ok(Some(u));
+        }
+        let generation = self.users.generation();
+        let (account, name_key) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                c.prepare_cached(&user_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![account.as_str(), name_key], user_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        if let Some(u) = &found {
+            self.users.insert(generation, &slot, u);
+        }
+        Ok(found)
     }
 
     async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
@@ -939,43 +970,63 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (user_slot, policy_slot) = ((account.clone(), user_name_key(name)), (account.clone(), name.to_owned()));
+        self.users.begin_write(&user_slot);
+        self.user_policies.begin_write(&policy_slot);
         let (account, name, audit) = (account.clone(), name.to_owned(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            let user = user_exact(&tx, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
-            let [policies, keys, users] = delete_user_sql(q);
-            tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
-            tx.execute(&keys, params![user.arn()]).map_err(backend)?;
-            tx.execute(&users, params![account.as_str(), name]).map_err(backend)?;
-            commit_audited(tx, &audit)
-        })
-        .await
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let user = user_exact(&tx, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+                let [policies, keys, users] = delete_user_sql(q);
+                tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+                tx.execute(&keys, params![user.arn()]).map_err(backend)?;
+                tx.execute(&users, params![account.as_str(), name]).map_err(backend)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.users.end_write(&user_slot);
+        self.user_policies.end_write(&policy_slot);
+        result
     }
 
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (policy.account.clone(), policy.user_name.clone());
+        self.user_policies.begin_write(&slot);
         let (p, audit) = (policy.clone(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            if user_exact(&tx, p.account.as_str(), &p.user_name)?.is_none() {
-                return Err(StoreError::NotFound);
-            }
-            tx.prepare_cached(&put_user_policy_sql(q))
-                .map_err(backend)?
-                .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document])
-                .map_err(backend)?;
-            commit_audited(tx, &audit)
-        })
-        .await
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                if user_exact(&tx, p.account.as_str(), &p.user_name)?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                tx.prepare_cached(&put_user_policy_sql(q))
+                    .map_err(backend)?
+                    .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document])
+                    .map_err(backend)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.user_policies.end_write(&slot);
+        result
     }
 
     async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
-        let (account, user_name) = (account.clone(), user_name.to_owned());
-        self.with_read(move |c| {
-            let mut st = c.prepare_cached(&user_policies_sql(q)).map_err(backend)?;
-            let rows = st.query_map(params![account.as_str(), user_name], user_policy_from_row).map_err(backend)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        let slot = (account.clone(), user_name.to_owned());
+        if let Some(p) = self.user_policies.get(&slot) {
+            return Ok(p);
+        }
+        let generation = self.user_policies.generation();
+        let (account, user_name) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&user_policies_sql(q)).map_err(backend)?;
+                let rows = st.query_map(params![account.as_str(), user_name], user_policy_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        self.user_policies.insert(generation, &slot, &found);
+        Ok(found)
     }
 
     async fn delete_user_policy(
@@ -985,19 +1036,24 @@ impl Store for SqliteStore {
         policy_name: &str,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
+        let slot = (account.clone(), user_name.to_owned());
+        self.user_policies.begin_write(&slot);
         let (account, user_name, policy_name, audit) =
             (account.clone(), user_name.to_owned(), policy_name.to_owned(), audit.to_vec());
-        self.with(move |c| {
-            let tx = write_tx(c)?;
-            let n = tx
-                .execute(&delete_user_policy_sql(q), params![account.as_str(), user_name, policy_name])
-                .map_err(backend)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            commit_audited(tx, &audit)
-        })
-        .await
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let n = tx
+                    .execute(&delete_user_policy_sql(q), params![account.as_str(), user_name, policy_name])
+                    .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.user_policies.end_write(&slot);
+        result
     }
 
     async fn insert_key(
@@ -1025,7 +1081,7 @@ impl Store for SqliteStore {
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
-        if let Some(k) = self.keys.get(scope, id) {
+        if let Some(k) = self.keys.get(id).filter(|k| &k.scope == scope) {
             return Ok(Some(k));
         }
         let generation = self.keys.generation();
@@ -1043,7 +1099,7 @@ impl Store for SqliteStore {
             })
             .await?;
         if let Some(k) = &found {
-            self.keys.insert(generation, k);
+            self.keys.insert(generation, &k.id, k);
         }
         Ok(found)
     }
@@ -1496,6 +1552,8 @@ impl Store for SqliteStore {
             })
             .await;
         self.keys.clear();
+        self.users.clear();
+        self.user_policies.clear();
         result
     }
 }

@@ -914,6 +914,50 @@ async fn reads_racing_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestRes
     Ok(())
 }
 
+/// Every request of an IAM user reads its user and policies: a store that
+/// keeps them in memory must serve what the last write that returned left.
+async fn user_reads_racing_policy_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (u, key) = user("111122223333", "racer", "AKIARACERRACER00001");
+    s.insert_user(&u, &key, &[]).await?;
+    s.put_user_policy(&user_policy(&u, "p", "0"), &[]).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let published = Arc::new(AtomicU64::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, account, stop, published) = (s.clone(), u.account.clone(), stop.clone(), published.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let floor = published.load(Ordering::Acquire);
+                    let policies = s.user_policies(&account, "racer").await.unwrap();
+                    let n: u64 = policies[0].document.parse().unwrap();
+                    assert!(n >= floor, "a read that began after version {floor} returned saw {n}");
+                    assert!(n >= last, "a read went back from version {last} to {n}");
+                    last = n;
+                }
+            })
+        })
+        .collect();
+    for n in 1..=200u64 {
+        s.put_user_policy(&user_policy(&u, "p", &n.to_string()), &[]).await?;
+        published.store(n, Ordering::Release);
+        let read = s.user_policies(&u.account, "racer").await?;
+        assert_eq!(read, vec![user_policy(&u, "p", &n.to_string())]);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await?;
+    }
+    assert_eq!(s.user(&u.account, "RACER").await?, Some(u.clone()));
+    s.delete_user(&u.account, "racer", &[]).await?;
+    assert_eq!(s.user(&u.account, "racer").await?, None, "a deleted user is gone at once");
+    assert!(s.user_policies(&u.account, "racer").await?.is_empty(), "and its policies");
+    Ok(())
+}
+
 async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
     let records = s.append_audit(&entries).await?;
@@ -1730,6 +1774,7 @@ macro_rules! conformance {
                 audit_checkpoints_keep_the_first,
                 audit_retention_prunes_up_to_an_anchor,
                 reads_racing_writes_end_on_the_last_write,
+                user_reads_racing_policy_writes_end_on_the_last_write,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,
