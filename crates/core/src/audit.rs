@@ -296,6 +296,8 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "DryRun",
     "AccountId",
     "AccessKeyId",
+    "UserName",
+    "PolicyDocument",
 ];
 
 /// Response members that may appear in `responseElements`, for the

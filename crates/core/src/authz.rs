@@ -200,6 +200,57 @@ impl IdentitySide {
     }
 }
 
+/// The resource-based (key) policy or the identity-based (IAM) policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Resource,
+    Identity,
+}
+
+impl Side {
+    /// `resource` or `identity`, as AWS's messages name it.
+    fn name(self) -> &'static str {
+        match self {
+            Side::Resource => "resource",
+            Side::Identity => "identity",
+        }
+    }
+
+    /// The end of AWS's message for an explicit deny on this side.
+    fn explicit_deny(self) -> &'static str {
+        match self {
+            Side::Resource => "with an explicit deny in a resource-based policy",
+            Side::Identity => "with an explicit deny in an identity-based policy",
+        }
+    }
+}
+
+/// What the policies of a request on a key say together, before grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sides {
+    /// Permitted.
+    Allow,
+    /// An explicit Deny on this side.
+    Deny(Side),
+    /// No Allow; this side is the one missing. A grant may still permit.
+    NoAllow(Side),
+}
+
+/// Combines the key policy's and the identity policies' answers (the module
+/// docs, steps 1–3). `iam` is `Allow` for an account root.
+fn combine_sides(key_policy: KeyDecision, iam: Decision, same_account: bool) -> Sides {
+    match (key_policy, iam) {
+        (KeyDecision::Deny, _) => Sides::Deny(Side::Resource),
+        (_, Decision::Deny) => Sides::Deny(Side::Identity),
+        (KeyDecision::AllowPrincipal, _) if same_account => Sides::Allow,
+        (KeyDecision::AllowPrincipal | KeyDecision::AllowAccount, Decision::Allow) => Sides::Allow,
+        (KeyDecision::NotApplicable, _) => Sides::NoAllow(Side::Resource),
+        (KeyDecision::AllowPrincipal | KeyDecision::AllowAccount, Decision::NotApplicable) => {
+            Sides::NoAllow(Side::Identity)
+        }
+    }
+}
+
 /// The user name in a user ARN (`arn:aws:iam::ACCOUNT:user/NAME`).
 pub(crate) fn user_name(principal_arn: &str) -> Option<&str> {
     principal_arn.split_once(":user/").map(|(_, name)| name)
@@ -314,27 +365,17 @@ impl Kms {
         };
         let denied = |why: &str| denied(caller, access.action, &key_arn, why);
         let key_policy = policy.map_or(KeyDecision::NotApplicable, |p| p.evaluate_key(&request));
-        if key_policy == KeyDecision::Deny {
-            return Err(denied("with an explicit deny in a resource-based policy"));
-        }
         let iam = identity.as_ref().map_or(Decision::Allow, |i| i.decide(&request));
-        if iam == Decision::Deny {
-            return Err(denied("with an explicit deny in an identity-based policy"));
-        }
-        let same_account = key.scope.account == caller.account;
-        match key_policy {
-            KeyDecision::AllowPrincipal if same_account => return Ok(Route::KeyPolicy),
-            KeyDecision::AllowPrincipal | KeyDecision::AllowAccount if iam == Decision::Allow => {
-                return Ok(Route::KeyPolicy)
-            }
-            _ => {}
-        }
+        let missing = match combine_sides(key_policy, iam, key.scope.account == caller.account) {
+            Sides::Allow => return Ok(Route::KeyPolicy),
+            Sides::Deny(side) => return Err(denied(side.explicit_deny())),
+            Sides::NoAllow(side) => side,
+        };
         let grants = self.matching_grants(caller, key, access).await?;
         if !grants.is_empty() {
             return Ok(Route::Grants(grants));
         }
-        let side = if key_policy == KeyDecision::NotApplicable { "resource" } else { "identity" };
-        Err(denied(&format!("because no {side}-based policy allows the {} action", access.action)))
+        Err(denied(&format!("because no {}-based policy allows the {} action", missing.name(), access.action)))
     }
 
     /// The grants on `key` to the caller for this operation whose
@@ -448,6 +489,100 @@ mod tests {
             context_equals: equals.map(ctx),
             context_subset: subset.map(ctx),
             created_at: 0,
+        }
+    }
+
+    /// Every combination of the two sides, each row naming the rule it
+    /// checks (KMS Developer Guide, "Determining access to a KMS key"; IAM
+    /// User Guide, "Cross-account policy evaluation logic").
+    #[test]
+    fn the_sides_combine_as_in_aws() {
+        use Decision::{Allow as IamAllow, Deny as IamDeny, NotApplicable as IamNone};
+        use KeyDecision::{AllowAccount, AllowPrincipal, Deny as KeyDeny, NotApplicable as KeyNone};
+        let cases: &[(&str, KeyDecision, Decision, bool, Sides)] = &[
+            ("a key policy Deny wins over every allow", KeyDeny, IamAllow, true, Sides::Deny(Side::Resource)),
+            ("a key policy Deny wins across accounts", KeyDeny, IamAllow, false, Sides::Deny(Side::Resource)),
+            ("a key policy Deny is reported before an IAM Deny", KeyDeny, IamDeny, true, Sides::Deny(Side::Resource)),
+            ("a key policy Deny with no IAM statement", KeyDeny, IamNone, false, Sides::Deny(Side::Resource)),
+            (
+                "a key policy Deny with no IAM statement, same account",
+                KeyDeny,
+                IamNone,
+                true,
+                Sides::Deny(Side::Resource),
+            ),
+            ("a key policy Deny and an IAM Deny across accounts", KeyDeny, IamDeny, false, Sides::Deny(Side::Resource)),
+            (
+                "an IAM Deny wins over a key policy naming a user of another account",
+                AllowPrincipal,
+                IamDeny,
+                false,
+                Sides::Deny(Side::Identity),
+            ),
+            (
+                "an IAM Deny refuses across accounts with no key policy allow",
+                KeyNone,
+                IamDeny,
+                false,
+                Sides::Deny(Side::Identity),
+            ),
+            (
+                "an IAM Deny wins over a key policy naming the user",
+                AllowPrincipal,
+                IamDeny,
+                true,
+                Sides::Deny(Side::Identity),
+            ),
+            (
+                "an IAM Deny wins over the account's delegation",
+                AllowAccount,
+                IamDeny,
+                true,
+                Sides::Deny(Side::Identity),
+            ),
+            ("an IAM Deny wins across accounts", AllowAccount, IamDeny, false, Sides::Deny(Side::Identity)),
+            ("an IAM Deny refuses even with no key policy allow", KeyNone, IamDeny, true, Sides::Deny(Side::Identity)),
+            ("a key policy naming the caller is enough in its account", AllowPrincipal, IamNone, true, Sides::Allow),
+            ("a key policy naming the caller, and IAM allows too", AllowPrincipal, IamAllow, true, Sides::Allow),
+            (
+                "across accounts, naming the caller still needs IAM",
+                AllowPrincipal,
+                IamNone,
+                false,
+                Sides::NoAllow(Side::Identity),
+            ),
+            ("across accounts, naming the caller and IAM allows", AllowPrincipal, IamAllow, false, Sides::Allow),
+            ("the account's delegation needs IAM", AllowAccount, IamNone, true, Sides::NoAllow(Side::Identity)),
+            ("the account's delegation and IAM allows", AllowAccount, IamAllow, true, Sides::Allow),
+            ("across accounts, the delegation needs IAM", AllowAccount, IamNone, false, Sides::NoAllow(Side::Identity)),
+            ("across accounts, the delegation and IAM allows", AllowAccount, IamAllow, false, Sides::Allow),
+            ("IAM alone cannot allow without the key policy", KeyNone, IamAllow, true, Sides::NoAllow(Side::Resource)),
+            ("IAM alone cannot allow across accounts", KeyNone, IamAllow, false, Sides::NoAllow(Side::Resource)),
+            ("nothing allows", KeyNone, IamNone, true, Sides::NoAllow(Side::Resource)),
+            ("nothing allows across accounts", KeyNone, IamNone, false, Sides::NoAllow(Side::Resource)),
+        ];
+        for (rule, key, iam, same, expected) in cases {
+            assert_eq!(combine_sides(*key, *iam, *same), *expected, "{rule}");
+        }
+        // The table holds every combination, once.
+        let combos: std::collections::HashSet<String> =
+            cases.iter().map(|(_, k, i, s, _)| format!("{k:?} {i:?} {s}")).collect();
+        assert_eq!((combos.len(), cases.len()), (24, 24));
+        let keys = [KeyDeny, AllowPrincipal, AllowAccount, KeyNone];
+        let iams = [IamAllow, IamDeny, IamNone];
+        for key in keys {
+            for iam in iams {
+                for same in [true, false] {
+                    let allowed = combine_sides(key, iam, same) == Sides::Allow;
+                    // Monotone: more Allow never narrows, a Deny never widens.
+                    if allowed {
+                        assert_eq!(combine_sides(key, IamAllow, same), Sides::Allow, "{key:?} {iam:?} {same}");
+                        assert_eq!(combine_sides(key, iam, true), Sides::Allow, "{key:?} {iam:?}");
+                    }
+                    assert!(matches!(combine_sides(KeyDeny, iam, same), Sides::Deny(_)));
+                    assert!(matches!(combine_sides(key, IamDeny, same), Sides::Deny(_)));
+                }
+            }
         }
     }
 
