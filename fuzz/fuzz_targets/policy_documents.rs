@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
                     context: ctx,
                 };
                 let _ = policy.evaluate(&req);
+                let _ = policy.evaluate_key(&req);
             }
             let _ = policy.allows_unconditionally("arn:aws:iam::111122223333:root", "111122223333", "kms:PutKeyPolicy", "k");
         }

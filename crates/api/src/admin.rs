@@ -127,6 +127,40 @@ impl Violations {
     }
 }
 
+/// An IAM tag (IAM's shape: `Key`, `Value`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct IamTag {
+    /// Key: 1–128 characters.
+    pub key: Option<String>,
+    /// Value: 0–256 characters.
+    pub value: Option<String>,
+}
+
+/// Most tags an IAM user may have.
+pub const MAX_USER_TAGS: usize = 50;
+
+/// IAM's tag characters: letters, digits, spaces and `_.:/=+-@`.
+fn iam_tag_chars_ok(s: &str) -> bool {
+    s.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+impl Violations {
+    fn iam_tags(&mut self, tags: Option<&Vec<IamTag>>) {
+        self.list_len("tags", tags, 0, MAX_USER_TAGS);
+        for (i, t) in tags.into_iter().flatten().enumerate() {
+            let at = format!("tags.{}.member.key", i + 1);
+            self.required(&at, &t.key);
+            self.len(&at, t.key.as_deref(), 1, 128);
+            self.pattern(&at, t.key.as_deref(), "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", iam_tag_chars_ok);
+            let at = format!("tags.{}.member.value", i + 1);
+            self.required(&at, &t.value);
+            self.len(&at, t.value.as_deref(), 0, 256);
+            self.pattern(&at, t.value.as_deref(), "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", iam_tag_chars_ok);
+        }
+    }
+}
+
 /// CreateUser input (IAM's shape): an IAM user in the caller's account,
 /// with its first access key.
 #[derive(Debug, Default, Deserialize)]
@@ -134,12 +168,61 @@ impl Violations {
 pub struct CreateUserRequest {
     /// The user's name.
     pub user_name: Option<String>,
+    /// The user's tags: its `aws:PrincipalTag/*`.
+    pub tags: Option<Vec<IamTag>>,
 }
 
 impl Validate for CreateUserRequest {
     fn check(&self, v: &mut Violations) {
         v.user_name(self.user_name.as_deref());
+        v.iam_tags(self.tags.as_ref());
     }
+}
+
+/// TagUser input: adds tags, replacing the value of a key already present.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TagUserRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+    /// The tags.
+    pub tags: Option<Vec<IamTag>>,
+}
+
+impl Validate for TagUserRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+        v.required("tags", &self.tags);
+        v.iam_tags(self.tags.as_ref());
+    }
+}
+
+/// UntagUser input: removes the named tags (absent ones are ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UntagUserRequest {
+    /// The user's name.
+    pub user_name: Option<String>,
+    /// The keys to remove.
+    pub tag_keys: Option<Vec<String>>,
+}
+
+impl Validate for UntagUserRequest {
+    fn check(&self, v: &mut Violations) {
+        v.user_name(self.user_name.as_deref());
+        v.required("tagKeys", &self.tag_keys);
+        v.list_len("tagKeys", self.tag_keys.as_ref(), 0, MAX_USER_TAGS);
+    }
+}
+
+/// ListUserTags output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListUserTagsResponse {
+    /// The tags in the order they were added.
+    pub tags: Vec<IamTag>,
+    /// Always false: a user has at most 50 tags.
+    pub is_truncated: bool,
 }
 
 /// A user, as CreateUser and ListUsers show it.
@@ -154,6 +237,9 @@ pub struct User {
     pub arn: String,
     /// Creation time, epoch seconds.
     pub create_date: crate::time::Timestamp,
+    /// Tags, when it has any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<IamTag>,
 }
 
 /// CreateUser output. The secret access key is shown once, here.
@@ -168,15 +254,17 @@ pub struct CreateUserResponse {
     pub secret_access_key: zeroize::Zeroizing<String>,
 }
 
-/// DeleteUser input: the user, its policies and its access keys go.
+/// The input of the operations on one user and nothing else: DeleteUser
+/// (the user, its policies and its access keys go), ListUserPolicies,
+/// ListUserTags.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DeleteUserRequest {
+pub struct UserRequest {
     /// The user's name.
     pub user_name: Option<String>,
 }
 
-impl Validate for DeleteUserRequest {
+impl Validate for UserRequest {
     fn check(&self, v: &mut Violations) {
         v.user_name(self.user_name.as_deref());
     }
@@ -248,20 +336,6 @@ pub struct GetUserPolicyResponse {
     pub policy_name: String,
     /// The document, as put.
     pub policy_document: String,
-}
-
-/// ListUserPolicies input.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct ListUserPoliciesRequest {
-    /// The user's name.
-    pub user_name: Option<String>,
-}
-
-impl Validate for ListUserPoliciesRequest {
-    fn check(&self, v: &mut Violations) {
-        v.user_name(self.user_name.as_deref());
-    }
 }
 
 /// ListUserPolicies output.

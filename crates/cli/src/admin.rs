@@ -44,7 +44,34 @@ pub struct CreateAccountArgs {
 pub enum UserCommand {
     /// Create a user with an access key; prints it as JSON (the secret is
     /// shown only here).
-    Create(UserArgs),
+    Create {
+        /// The user.
+        #[command(flatten)]
+        user: UserArgs,
+        /// A tag KEY=VALUE (its `aws:PrincipalTag/KEY`); repeatable.
+        #[arg(long = "tag", value_parser = parse_tag)]
+        tags: Vec<(String, String)>,
+    },
+    /// Add tags to a user (a key already present gets the new value).
+    Tag {
+        /// The user.
+        #[command(flatten)]
+        user: UserArgs,
+        /// A tag KEY=VALUE; repeatable.
+        #[arg(long = "tag", value_parser = parse_tag, required = true)]
+        tags: Vec<(String, String)>,
+    },
+    /// Remove tags from a user.
+    Untag {
+        /// The user.
+        #[command(flatten)]
+        user: UserArgs,
+        /// A tag key to remove; repeatable.
+        #[arg(long = "tag-key", required = true)]
+        keys: Vec<String>,
+    },
+    /// List a user's tags.
+    ListTags(UserArgs),
     /// Delete a user with its policies and access keys.
     Delete(UserArgs),
     /// List the account's users.
@@ -92,11 +119,33 @@ pub struct UserPolicyArgs {
     policy_name: String,
 }
 
+/// `KEY=VALUE`.
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("expected KEY=VALUE, got {s}"))
+}
+
+fn tags_json(tags: &[(String, String)]) -> serde_json::Value {
+    tags.iter().map(|(k, v)| serde_json::json!({"Key": k, "Value": v})).collect()
+}
+
 /// The admin operation and request body of a user command.
 fn user_request(cmd: UserCommand) -> Result<(Connection, &'static str, serde_json::Value), String> {
     use serde_json::json;
     Ok(match cmd {
-        UserCommand::Create(u) => (u.connection, "CreateUser", json!({"UserName": u.user_name})),
+        UserCommand::Create { user: u, tags } => {
+            let mut body = json!({"UserName": u.user_name});
+            if !tags.is_empty() {
+                body["Tags"] = tags_json(&tags);
+            }
+            (u.connection, "CreateUser", body)
+        }
+        UserCommand::Tag { user: u, tags } => {
+            (u.connection, "TagUser", json!({"UserName": u.user_name, "Tags": tags_json(&tags)}))
+        }
+        UserCommand::Untag { user: u, keys } => {
+            (u.connection, "UntagUser", json!({"UserName": u.user_name, "TagKeys": keys}))
+        }
+        UserCommand::ListTags(u) => (u.connection, "ListUserTags", json!({"UserName": u.user_name})),
         UserCommand::Delete(u) => (u.connection, "DeleteUser", json!({"UserName": u.user_name})),
         UserCommand::List { connection } => (connection, "ListUsers", json!({})),
         UserCommand::ListPolicies(u) => (u.connection, "ListUserPolicies", json!({"UserName": u.user_name})),

@@ -412,6 +412,9 @@ impl Kms {
                 put("aws:principaltype", "User".to_owned());
                 put("aws:userid", i.user.user_id.clone());
                 put("aws:username", i.user.name.clone());
+                for (k, v) in &i.user.tags {
+                    put(&format!("aws:principaltag/{}", k.to_ascii_lowercase()), v.clone());
+                }
             }
             None => {
                 put("aws:principaltype", "Account".to_owned());

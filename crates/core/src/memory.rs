@@ -164,6 +164,22 @@ impl Store for InMemoryStore {
         })
     }
 
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| match g.users.get_mut(&(account.clone(), name.to_lowercase())) {
+            Some(u) if u.name == name => {
+                u.tags = tags.to_vec();
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound),
+        })
+    }
+
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         self.audited(audit, |g| {
             let slot = (policy.account.clone(), policy.user_name.to_lowercase());

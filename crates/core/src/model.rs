@@ -235,6 +235,9 @@ pub struct UserRecord {
     pub user_id: String,
     /// Creation time, epoch milliseconds.
     pub created_at: i64,
+    /// Tags (key, value) in the order given: the user's `aws:PrincipalTag/*`.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 impl UserRecord {

@@ -80,6 +80,15 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a user (exact stored name) with its policies and access keys;
     /// `NotFound` when absent.
     async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Replaces the tags of a user (exact stored name); `NotFound` when the
+    /// user does not exist.
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// Adds or replaces a user's inline policy; `NotFound` when the user
     /// (exact stored name) does not exist.
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()>;

@@ -510,8 +510,8 @@ async fn run_case(case: &Case) -> Expect {
     let mut statements = vec![admin];
     statements.extend(case.key_policy.iter().cloned());
     let key = create_key(&kms, &root(ALICE), policy(&statements)).await;
-    kms.create_user(&root(ALICE), "alice").await.unwrap();
-    kms.create_user(&root(BOB), "bob").await.unwrap();
+    kms.create_user(&root(ALICE), "alice", vec![]).await.unwrap();
+    kms.create_user(&root(BOB), "bob", vec![]).await.unwrap();
     let (owner, caller) = match case.who {
         Who::AliceRoot => (root(ALICE), root(ALICE)),
         Who::AliceUser => (root(ALICE), user(ALICE, "alice")),
@@ -570,7 +570,7 @@ async fn key_policies_identity_policies_and_grants_combine_as_in_aws() {
 #[tokio::test]
 async fn operations_on_no_key_need_an_identity_policy() {
     let kms = kms().await;
-    kms.create_user(&root(ALICE), "alice").await.unwrap();
+    kms.create_user(&root(ALICE), "alice", vec![]).await.unwrap();
     let alice = user(ALICE, "alice");
     let code = |r: Result<(), trent_core::KmsError>| r.map_err(|e| e.code());
     let create = |spec: Option<trent_api::enums::KeySpec>| {
@@ -633,7 +633,7 @@ async fn operations_on_no_key_need_an_identity_policy() {
 async fn users_and_their_policies_are_managed_by_the_account() {
     let kms = kms().await;
     let owner = root(ALICE);
-    let created = kms.create_user(&owner, "alice").await.unwrap();
+    let created = kms.create_user(&owner, "alice", vec![]).await.unwrap();
     assert_eq!(created.user.arn(), format!("arn:aws:iam::{ALICE}:user/alice"));
     assert!(created.user.user_id.starts_with("AIDA") && created.user.user_id.len() == 21);
     assert!(created.access_key_id.as_str().starts_with("AKIA"));
@@ -641,18 +641,18 @@ async fn users_and_their_policies_are_managed_by_the_account() {
     // The access key authenticates as the user.
     let auth = kms.authenticate(created.access_key_id.as_str()).await.unwrap().unwrap();
     assert_eq!(auth.principal.as_str(), created.user.arn());
-    assert_eq!(kms.create_user(&owner, "ALICE").await.err().map(|e| e.code()), Some(ErrorCode::AlreadyExists));
-    kms.create_user(&owner, "carol").await.unwrap();
+    assert_eq!(kms.create_user(&owner, "ALICE", vec![]).await.err().map(|e| e.code()), Some(ErrorCode::AlreadyExists));
+    kms.create_user(&owner, "carol", vec![]).await.unwrap();
     let names: Vec<String> = kms.list_users(&owner).await.unwrap().into_iter().map(|u| u.name).collect();
     assert_eq!(names, ["alice", "carol"]);
     assert!(kms.list_users(&root(BOB)).await.unwrap().is_empty());
 
     // A user may not manage users unless a policy of its own allows it.
     let alice = user(ALICE, "alice");
-    assert_eq!(kms.create_user(&alice, "dave").await.err().map(|e| e.code()), Some(ErrorCode::AccessDenied));
+    assert_eq!(kms.create_user(&alice, "dave", vec![]).await.err().map(|e| e.code()), Some(ErrorCode::AccessDenied));
     let manage = policy(&[identity_statement("Allow", "iam:*", &format!("arn:aws:iam::{ALICE}:user/*"), "")]);
     kms.put_user_policy(&owner, "alice", "manage", &manage).await.unwrap();
-    kms.create_user(&alice, "dave").await.unwrap();
+    kms.create_user(&alice, "dave", vec![]).await.unwrap();
 
     // Identity policies are parsed as such: a Principal is refused, a
     // statement needs a Resource.
@@ -696,8 +696,8 @@ async fn users_and_their_policies_are_managed_by_the_account() {
     assert_eq!(encrypt(&kms, &alice, &key).await.unwrap_err().0, ErrorCode::UnrecognizedClient);
     assert_eq!(kms.delete_user(&owner, "alice").await.unwrap_err().code(), ErrorCode::NotFound);
     // A new user of the same name is a new principal with no policies.
-    kms.create_user(&owner, "alice").await.unwrap();
-    assert_eq!(kms.create_user(&alice, "eve").await.err().map(|e| e.code()), Some(ErrorCode::AccessDenied));
+    kms.create_user(&owner, "alice", vec![]).await.unwrap();
+    assert_eq!(kms.create_user(&alice, "eve", vec![]).await.err().map(|e| e.code()), Some(ErrorCode::AccessDenied));
 }
 
 /// KMS Developer Guide, "Using ABAC: aws:RequestTag and aws:TagKeys":
@@ -706,7 +706,7 @@ async fn users_and_their_policies_are_managed_by_the_account() {
 async fn tagging_sees_the_request_tags() {
     let kms = kms().await;
     let owner = root(ALICE);
-    kms.create_user(&owner, "alice").await.unwrap();
+    kms.create_user(&owner, "alice", vec![]).await.unwrap();
     let alice = user(ALICE, "alice");
     let doc = policy(&[
         identity_statement(
@@ -743,4 +743,64 @@ async fn tagging_sees_the_request_tags() {
     };
     assert_eq!(code(kms.untag_resource(&alice, untag(&["owner"])).await), Err(ErrorCode::AccessDenied));
     kms.untag_resource(&alice, untag(&["team"])).await.unwrap();
+}
+
+/// IAM User Guide, "Controlling access for IAM principals" (ABAC): a
+/// user's tags are its `aws:PrincipalTag/*`, matched here against the key's
+/// tag through a policy variable; TagUser and UntagUser take effect on the
+/// next request.
+#[tokio::test]
+async fn principal_tags_match_resource_tags() {
+    let kms = kms().await;
+    let owner = root(ALICE);
+    let tag = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    kms.create_user(&owner, "alice", vec![tag("Team", "blue")]).await.unwrap();
+    kms.create_user(&owner, "carol", vec![tag("team", "red")]).await.unwrap();
+    let abac = r#"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Encrypt","Resource":"*",
+        "Condition":{"StringEquals":{"aws:PrincipalTag/team":"${aws:ResourceTag/team}"}}}"#;
+    let admin = key_statement("Allow", &format!("arn:aws:iam::{ALICE}:root"), "kms:PutKeyPolicy");
+    let req = CreateKeyRequest {
+        policy: Some(policy(&[admin, abac.to_owned()])),
+        tags: Some(vec![Tag { tag_key: Some("team".into()), tag_value: Some("blue".into()) }]),
+        ..Default::default()
+    };
+    let key = kms.create_key(&owner, req).await.unwrap().key_metadata.unwrap().arn;
+    // The key policy names the account: the users' identity side must allow too.
+    let any = policy(&[identity_statement("Allow", "kms:*", "*", "")]);
+    for u in ["alice", "carol"] {
+        kms.put_user_policy(&owner, u, "any", &any).await.unwrap();
+    }
+    let (alice, carol) = (user(ALICE, "alice"), user(ALICE, "carol"));
+    encrypt(&kms, &alice, &key).await.unwrap();
+    assert_eq!(encrypt(&kms, &carol, &key).await.unwrap_err().0, ErrorCode::AccessDenied);
+    // Tag keys compare regardless of case: Team replaces team.
+    kms.tag_user(&owner, "carol", vec![tag("Team", "blue")]).await.unwrap();
+    assert_eq!(kms.list_user_tags(&owner, "carol").await.unwrap(), [tag("Team", "blue")]);
+    encrypt(&kms, &carol, &key).await.unwrap();
+    kms.untag_user(&owner, "carol", vec!["TEAM".into()]).await.unwrap();
+    assert!(kms.list_user_tags(&owner, "carol").await.unwrap().is_empty());
+    assert_eq!(encrypt(&kms, &carol, &key).await.unwrap_err().0, ErrorCode::AccessDenied);
+    // IAM's rules on the tags themselves.
+    let e = kms.tag_user(&owner, "carol", vec![tag("aws:team", "x")]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Validation);
+    let e = kms.tag_user(&owner, "carol", vec![tag("a", "1"), tag("A", "2")]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Validation);
+    let many: Vec<_> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+    kms.tag_user(&owner, "carol", many).await.unwrap();
+    let e = kms.tag_user(&owner, "carol", vec![tag("one-more", "v")]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::LimitExceeded);
+    assert_eq!(kms.tag_user(&owner, "nobody", vec![tag("a", "1")]).await.unwrap_err().code(), ErrorCode::NotFound);
+    kms.untag_user(&owner, "carol", (0..50).map(|i| format!("k{i}")).collect()).await.unwrap();
+    // A user tagging others needs iam:TagUser, and its conditions see the
+    // request's tags.
+    let manage = policy(&[identity_statement(
+        "Allow",
+        "iam:TagUser",
+        "*",
+        r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}"#,
+    )]);
+    kms.put_user_policy(&owner, "alice", "any", &manage).await.unwrap();
+    kms.tag_user(&alice, "carol", vec![tag("team", "blue")]).await.unwrap();
+    let e = kms.tag_user(&alice, "carol", vec![tag("cost", "1")]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied);
 }

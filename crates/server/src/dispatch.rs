@@ -27,9 +27,9 @@ pub(crate) async fn admin_dispatch(
 ) -> Option<Result<Vec<u8>, ApiError>> {
     use trent_api::admin::{
         AuditTrailRecord, CreateAccountRequest, CreateAccountResponse, CreateUserRequest, CreateUserResponse,
-        DeleteUserRequest, GetUserPolicyResponse, ListUserPoliciesRequest, ListUserPoliciesResponse, ListUsersRequest,
-        ListUsersResponse, PutUserPolicyRequest, ReadAuditTrailRequest, ReadAuditTrailResponse, UserPolicyRequest,
-        VerifyAuditTrailRequest,
+        GetUserPolicyResponse, ListUserPoliciesResponse, ListUserTagsResponse, ListUsersRequest, ListUsersResponse,
+        PutUserPolicyRequest, ReadAuditTrailRequest, ReadAuditTrailResponse, TagUserRequest, UntagUserRequest,
+        UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
     };
     // Validation has checked that the required members are present.
     let name = |s: Option<String>| s.unwrap_or_default();
@@ -53,7 +53,7 @@ pub(crate) async fn admin_dispatch(
         ),
         "CreateUser" => Some(
             call(body, |req: CreateUserRequest| async move {
-                let created = kms.create_user(caller, &name(req.user_name)).await?;
+                let created = kms.create_user(caller, &name(req.user_name), tag_pairs(req.tags)).await?;
                 Ok(CreateUserResponse {
                     user: user_shape(&created.user),
                     access_key_id: created.access_key_id.as_str().to_owned(),
@@ -63,7 +63,7 @@ pub(crate) async fn admin_dispatch(
             .await,
         ),
         "DeleteUser" => Some(
-            call(body, |req: DeleteUserRequest| async move {
+            call(body, |req: UserRequest| async move {
                 kms.delete_user(caller, &name(req.user_name)).await.map(|()| serde_json::json!({}))
             })
             .await,
@@ -103,9 +103,30 @@ pub(crate) async fn admin_dispatch(
             .await,
         ),
         "ListUserPolicies" => Some(
-            call(body, |req: ListUserPoliciesRequest| async move {
+            call(body, |req: UserRequest| async move {
                 let policy_names = kms.list_user_policies(caller, &name(req.user_name)).await?;
                 Ok(ListUserPoliciesResponse { policy_names })
+            })
+            .await,
+        ),
+        "TagUser" => Some(
+            call(body, |req: TagUserRequest| async move {
+                kms.tag_user(caller, &name(req.user_name), tag_pairs(req.tags)).await.map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
+        "UntagUser" => Some(
+            call(body, |req: UntagUserRequest| async move {
+                kms.untag_user(caller, &name(req.user_name), req.tag_keys.unwrap_or_default())
+                    .await
+                    .map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
+        "ListUserTags" => Some(
+            call(body, |req: UserRequest| async move {
+                let tags = kms.list_user_tags(caller, &name(req.user_name)).await?;
+                Ok(ListUserTagsResponse { tags: iam_tags(&tags), is_truncated: false })
             })
             .await,
         ),
@@ -140,6 +161,16 @@ pub(crate) async fn admin_dispatch(
     }
 }
 
+/// IAM tags as (key, value) pairs (validation has checked both are there).
+fn tag_pairs(tags: Option<Vec<trent_api::admin::IamTag>>) -> Vec<(String, String)> {
+    tags.unwrap_or_default().into_iter().map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default())).collect()
+}
+
+/// (key, value) pairs as IAM tags.
+fn iam_tags(tags: &[(String, String)]) -> Vec<trent_api::admin::IamTag> {
+    tags.iter().map(|(k, v)| trent_api::admin::IamTag { key: Some(k.clone()), value: Some(v.clone()) }).collect()
+}
+
 /// A user as the admin API shows it.
 fn user_shape(u: &trent_core::model::UserRecord) -> trent_api::admin::User {
     trent_api::admin::User {
@@ -147,6 +178,7 @@ fn user_shape(u: &trent_core::model::UserRecord) -> trent_api::admin::User {
         user_id: u.user_id.clone(),
         arn: u.arn(),
         create_date: trent_api::time::Timestamp::from_millis(u.created_at),
+        tags: iam_tags(&u.tags),
     }
 }
 
@@ -217,9 +249,12 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "DeleteUserPolicy",
     "GetUserPolicy",
     "ListUserPolicies",
+    "ListUserTags",
     "ListUsers",
     "PutUserPolicy",
     "ReadAuditTrail",
+    "TagUser",
+    "UntagUser",
     "VerifyAuditTrail",
 ];
 

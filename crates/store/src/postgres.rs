@@ -18,11 +18,11 @@
 use crate::sql::{
     checkpoint_from_parts, corrupt, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
     insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, user_exact_sql,
-    user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError,
-    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
-    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
-    USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
+    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow,
+    ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL,
+    CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
+    KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -220,6 +220,7 @@ fn user_values(u: &UserRecord) -> RowValues {
         Box::new(user_name_key(&u.name)),
         Box::new(u.user_id.clone()),
         Box::new(u.created_at),
+        Box::new(tags_to_json(&u.tags)),
     ]
 }
 
@@ -408,6 +409,7 @@ fn user_from_row(r: &Row) -> StoreResult<UserRecord> {
         name: get_s("name")?,
         user_id: get_s("user_id")?,
         created_at: r.try_get("created_at").map_err(backend)?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("user tags"))?,
     })
 }
 
@@ -685,6 +687,28 @@ impl Store for PostgresStore {
         tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
         tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
         tx.execute(&users, &[&account.as_str(), &name]).await.map_err(backend)?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // The UPDATE locks the row (FOR NO KEY UPDATE): a delete_user of it
+        // (FOR UPDATE) waits for this one, or this one for it and then
+        // finds no row; a policy put (FOR KEY SHARE) goes on alongside.
+        let n = tx
+            .execute(&update_user_tags_sql(p), &[&account.as_str(), &name, &tags_to_json(tags)])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
         commit_audited(tx, audit).await
     }
 

@@ -253,8 +253,9 @@ pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
 
 /// The columns of `users`, in binding order. `name_key` is
 /// [`user_name_key`] of `name`: the primary key (account, name_key) keeps
-/// names unique in an account regardless of case.
-pub(crate) const USER_COLUMNS: &str = "account, name, name_key, user_id, created_at";
+/// names unique in an account regardless of case. `tags` is
+/// [`tags_to_json`] of the user's tags.
+pub(crate) const USER_COLUMNS: &str = "account, name, name_key, user_id, created_at, tags";
 /// The columns of `user_policies`, in binding order.
 pub(crate) const USER_POLICY_COLUMNS: &str = "account, user_name, policy_name, document";
 
@@ -278,6 +279,12 @@ pub(crate) fn user_exact_sql(p: Placeholder) -> String {
 /// The users of account `p(1)`, by name.
 pub(crate) fn users_sql(p: Placeholder) -> String {
     format!("SELECT {USER_COLUMNS} FROM users WHERE account = {} ORDER BY name", p(1))
+}
+
+/// Sets the tags (`p(3)`, [`tags_to_json`]) of the user of account `p(1)`
+/// named exactly `p(2)`.
+pub(crate) fn update_user_tags_sql(p: Placeholder) -> String {
+    format!("UPDATE users SET tags = {} WHERE account = {} AND name = {}", p(3), p(1), p(2))
 }
 
 /// The statements of [`trent_core::store::Store::delete_user`], in the

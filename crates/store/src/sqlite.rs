@@ -27,11 +27,11 @@ use trent_core::store::{Store, StoreError, StoreResult};
 use crate::sql::{
     checkpoint_from_parts, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
     insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql, user_exact_sql,
-    user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError,
-    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
-    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
-    USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
+    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow,
+    ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL,
+    CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
+    KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -489,6 +489,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         name: row.get("name")?,
         user_id: row.get("user_id")?,
         created_at: row.get("created_at")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("user tags"))?,
     })
 }
 
@@ -573,7 +574,7 @@ fn insert_user_row(c: &Connection, u: &UserRecord) -> StoreResult<()> {
         c,
         "users",
         USER_COLUMNS,
-        params![u.account.as_str(), u.name, user_name_key(&u.name), u.user_id, u.created_at],
+        params![u.account.as_str(), u.name, user_name_key(&u.name), u.user_id, u.created_at, tags_to_json(&u.tags)],
     )
 }
 
@@ -987,6 +988,34 @@ impl Store for SqliteStore {
             .await;
         self.users.end_write(&user_slot);
         self.user_policies.end_write(&policy_slot);
+        result
+    }
+
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let slot = (account.clone(), user_name_key(name));
+        self.users.begin_write(&slot);
+        let (account, name, tags, audit) = (account.clone(), name.to_owned(), tags_to_json(tags), audit.to_vec());
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let n = tx
+                    .prepare_cached(&update_user_tags_sql(q))
+                    .map_err(backend)?
+                    .execute(params![account.as_str(), name, tags])
+                    .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.users.end_write(&slot);
         result
     }
 

@@ -120,13 +120,14 @@ async fn accounts_and_access_keys(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
-/// User `name` of `account` with its first access key `ak`.
+/// User `name` of `account` (with a tag) with its first access key `ak`.
 fn user(account: &str, name: &str, ak: &str) -> (UserRecord, AccessKeyRecord) {
     let user = UserRecord {
         account: AccountId::new_unchecked(account),
         name: name.to_owned(),
         user_id: format!("AIDA{}", name.to_uppercase()),
         created_at: 6,
+        tags: vec![("team".into(), format!("{name} ✓ \"q\""))],
     };
     let key = AccessKeyRecord {
         id: AccessKeyId::new_unchecked(ak),
@@ -159,10 +160,11 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
     let (not_found, exists) = (StoreError::NotFound, StoreError::AlreadyExists);
 
     // Found by name in any case.
-    let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
+    let (mut bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
     s.insert_user(&bob, &bob_key, &[]).await?;
     assert_eq!(s.user(id, "Bob").await?, Some(bob.clone()));
     assert_eq!(s.user(id, "bOB").await?, Some(bob.clone()));
+    assert_eq!(s.user(id, "bob").await?.map(|u| u.tags), Some(vec![("team".into(), "Bob ✓ \"q\"".into())]));
     assert_eq!(s.access_key(&bob_key.id).await?, Some(bob_key.clone()));
     // The name in another case is taken: refused, and its key not stored.
     let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
@@ -217,6 +219,33 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
     assert_failed("delete_user_policy case", s.delete_user_policy(id, "Bob", "read", &[]).await, &not_found);
     assert_failed("delete_user_policy user", s.delete_user_policy(id, "nobody", "Read", &[]).await, &not_found);
     s.put_user_policy(&write, &[]).await?;
+
+    // Tags: replaced whole, in the order given (none too), of the user of
+    // exactly that name; the next read, in any case, sees them.
+    let tag_lists = [
+        vec![("z".to_owned(), "last ✓".to_owned()), ("a".to_owned(), "\"q\"".to_owned()), ("m".into(), String::new())],
+        Vec::new(),
+        vec![("Team".to_owned(), "blue".to_owned())],
+    ];
+    for tags in &tag_lists {
+        assert_eq!(s.user(id, "bOb").await?, Some(bob.clone()), "read before the update");
+        s.update_user_tags(id, "Bob", tags, &[]).await?;
+        bob.tags = tags.clone();
+        assert_eq!(s.user(id, "BOB").await?, Some(bob.clone()));
+        assert_eq!(s.user(id, "Bob").await?, Some(bob.clone()));
+        assert_eq!(s.users(id).await?, vec![bob.clone(), zed.clone(), alice.clone()]);
+    }
+    for (what, name, account) in
+        [("other case", "bob", id), ("missing user", "nobody", id), ("other account", "Zed", &other.id)]
+    {
+        let failed = s.update_user_tags(account, name, &tag_lists[0], &[]).await;
+        assert_failed(&format!("update_user_tags {what}"), failed, &not_found);
+    }
+    assert_eq!(s.users(id).await?, vec![bob.clone(), zed.clone(), alice.clone()]);
+    assert_eq!(s.users(&other.id).await?, vec![other_bob.clone()]);
+    // Nothing else of the user changes.
+    assert_eq!(s.user_policies(id, "Bob").await?, vec![read2.clone(), write.clone()]);
+    assert_eq!(s.access_key(&bob_key.id).await?, Some(bob_key.clone()));
 
     // Deleting a user (exact name) takes its policies and access keys,
     // nothing of another principal.
@@ -958,6 +987,57 @@ async fn user_reads_racing_policy_writes_end_on_the_last_write(s: Arc<dyn Store>
     Ok(())
 }
 
+/// A user's tags are read on every request of the user (its
+/// `aws:PrincipalTag/*`): a store that keeps users in memory must serve the
+/// tags the last write that returned left, whatever case a read names.
+async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (mut u, key) = user("111122223333", "Racer", "AKIARACERRACER00001");
+    u.tags = vec![("n".into(), "0".into())];
+    s.insert_user(&u, &key, &[]).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let published = Arc::new(AtomicU64::new(0));
+    let readers: Vec<_> = ["racer", "RACER", "Racer", "rAcEr"]
+        .into_iter()
+        .map(|name| {
+            let (s, account, stop, published) = (s.clone(), u.account.clone(), stop.clone(), published.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let floor = published.load(Ordering::Acquire);
+                    let read = s.user(&account, name).await.unwrap().unwrap();
+                    let n: u64 = read.tags[0].1.parse().unwrap();
+                    assert!(n >= floor, "a read that began after version {floor} returned saw {n}");
+                    assert!(n >= last, "a read went back from version {last} to {n}");
+                    last = n;
+                }
+            })
+        })
+        .collect();
+    // The readers stop before any failure is reported: one spinning on a
+    // stale entry in memory never yields, and would hang the test.
+    let written: TestResult = async {
+        for n in 1..=200u64 {
+            u.tags = vec![("n".into(), n.to_string())];
+            s.update_user_tags(&u.account, "Racer", &u.tags, &[]).await?;
+            published.store(n, Ordering::Release);
+            let read = s.user(&u.account, if n % 2 == 0 { "racer" } else { "RACER" }).await?;
+            if read.as_ref() != Some(&u) {
+                return Err(format!("after writing version {n} a read returned {read:?}").into());
+            }
+        }
+        Ok(())
+    }
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await?;
+    }
+    written
+}
+
 async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
     let records = s.append_audit(&entries).await?;
@@ -1038,6 +1118,10 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
     s.insert_user(&bob, &bob_key, &ev.of(&["CreateUser", "CreateAccessKey"])).await?;
     assert_eq!(s.user(&bob.account, "bob").await?, Some(bob.clone()));
+    ev.check(&*s).await?;
+    let tagged = UserRecord { tags: vec![("k".into(), "v".into())], ..bob.clone() };
+    s.update_user_tags(&bob.account, "Bob", &tagged.tags, &ev.of(&["TagUser"])).await?;
+    assert_eq!(s.user(&bob.account, "bob").await?, Some(tagged));
     ev.check(&*s).await?;
     let policy = user_policy(&bob, "read", "{}");
     s.put_user_policy(&policy, &ev.of(&["PutUserPolicy"])).await?;
@@ -1194,6 +1278,8 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     let (carol, _) = user("111122223333", "carol", "AKIAUSERCAROL");
     assert_failed("insert_user key taken", s.insert_user(&carol, &bob_key, &ev).await, &exists);
     assert_failed("delete_user missing", s.delete_user(&acct.id, "bob", &ev).await, &not_found);
+    let new_tags = [("k".to_owned(), "v".to_owned())];
+    assert_failed("update_user_tags missing", s.update_user_tags(&acct.id, "bob", &new_tags, &ev).await, &not_found);
     let ghost_policy = UserPolicyRecord { user_name: "carol".into(), ..policy.clone() };
     assert_failed("put_user_policy missing", s.put_user_policy(&ghost_policy, &ev).await, &not_found);
     assert_failed("delete_user_policy missing", s.delete_user_policy(&acct.id, "Bob", "x", &ev).await, &not_found);
@@ -1378,6 +1464,9 @@ async fn fill(s: &dyn Store) -> TestResult {
         }
     }
     let bob = s.user(&AccountId::new_unchecked("111122223333"), "bob").await?.ok_or("bob")?;
+    let tags = [("z".to_owned(), "last ✓".to_owned()), ("a".to_owned(), "\"q\"".to_owned())];
+    s.update_user_tags(&bob.account, &bob.name, &tags, &ev.of(&["TagUser"])).await?;
+    s.update_user_tags(&AccountId::new_unchecked("444455556666"), "ops", &[], &[]).await?;
     s.put_user_policy(&user_policy(&bob, "write", r#"{"Version":"2012-10-17"}"#), &[]).await?;
     s.delete_user_policy(&bob.account, &bob.name, "Read", &ev.of(&["DeleteUserPolicy"])).await?;
     s.delete_user(&bob.account, "temp", &ev.of(&["DeleteUser"])).await?;
@@ -1565,6 +1654,8 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
         [2, 3, 6, 4, 7]
     );
     assert_eq!([snap.users.len(), snap.user_policies.len()], [3, 5]);
+    let tag_counts: Vec<usize> = snap.users.iter().map(|u| u.tags.len()).collect();
+    assert_eq!(tag_counts, [2, 1, 0], "users' tags (Bob's replaced, ops' emptied)");
     assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [5, 4, 1, 2]);
     assert!(snap.versions.iter().any(|v| !v.has_material() && v.import.is_some()), "deleted imported material");
     assert_one_chain(&snap.audit);
@@ -1775,6 +1866,7 @@ macro_rules! conformance {
                 audit_retention_prunes_up_to_an_anchor,
                 reads_racing_writes_end_on_the_last_write,
                 user_reads_racing_policy_writes_end_on_the_last_write,
+                user_reads_racing_tag_writes_end_on_the_last_write,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,

@@ -15,6 +15,38 @@ use crate::{Caller, Kms};
 use trent_api::ids::{AccessKeyId, PrincipalArn};
 use zeroize::Zeroizing;
 
+/// Most tags a user may have (IAM's quota).
+const MAX_USER_TAGS: usize = 50;
+
+/// Checks tags given for a user: no key twice (in any case, as IAM compares
+/// them), none in the reserved `aws:` namespace.
+fn check_user_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
+    for (i, (k, _)) in tags.iter().enumerate() {
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(KmsError::Validation(format!("Tag key {k} uses the reserved aws: prefix.")));
+        }
+        if tags[..i].iter().any(|(x, _)| x.eq_ignore_ascii_case(k)) {
+            return Err(KmsError::Validation(format!("Duplicate tag keys found: {k}.")));
+        }
+    }
+    if tags.len() > MAX_USER_TAGS {
+        return Err(KmsError::LimitExceeded(format!("A user can have at most {MAX_USER_TAGS} tags.")));
+    }
+    Ok(())
+}
+
+/// `aws:RequestTag/<key>` and `aws:TagKeys` of a request carrying tags.
+fn request_tag_context(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut c: Vec<(String, Vec<String>)> =
+        tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])).collect();
+    c.push(("aws:TagKeys".into(), tags.iter().map(|(k, _)| k.clone()).collect()));
+    c
+}
+
+fn as_refs(c: &[(String, Vec<String>)]) -> Vec<(&str, Vec<String>)> {
+    c.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
+}
+
 /// IAM's quota on the inline policies of one user, together: 2,048
 /// characters, whitespace not counted.
 const MAX_USER_POLICY_CHARS: usize = 2048;
@@ -47,15 +79,24 @@ impl Kms {
         format!("arn:aws:iam::{}:user/{name}", caller.account.as_str())
     }
 
-    /// CreateUser: a user of the caller's account with one access key.
-    pub async fn create_user(&self, caller: &Caller, name: &str) -> Result<CreatedUser, KmsError> {
-        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &[]).await?;
+    /// CreateUser: a user of the caller's account with one access key and
+    /// `tags` (its `aws:PrincipalTag/*`).
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<CreatedUser, KmsError> {
+        check_user_tags(&tags)?;
+        let context = if tags.is_empty() { Vec::new() } else { request_tag_context(&tags) };
+        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &as_refs(&context)).await?;
         let now = self.now();
         let user = UserRecord {
             account: caller.account.clone(),
             name: name.to_owned(),
             user_id: format!("AIDA{}", self.random_string(BASE32, 17)?.as_str()),
             created_at: now,
+            tags,
         };
         let access_key_id = AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str()));
         let secret = self.random_string(SECRET_CHARS, 40)?;
@@ -102,6 +143,64 @@ impl Kms {
         }
         self.forget_principal(&user.arn());
         Ok(())
+    }
+
+    /// TagUser: adds tags, replacing the value of a key already present (in
+    /// any case).
+    pub async fn tag_user(&self, caller: &Caller, name: &str, tags: Vec<(String, String)>) -> Result<(), KmsError> {
+        check_user_tags(&tags)?;
+        let context = request_tag_context(&tags);
+        self.authorize_identity(caller, "iam:TagUser", &Self::user_arn(caller, name), &as_refs(&context)).await?;
+        let user = self.existing_user(caller, name).await?;
+        let mut merged = user.tags.clone();
+        for (k, v) in tags {
+            match merged.iter_mut().find(|(x, _)| x.eq_ignore_ascii_case(&k)) {
+                Some(slot) => *slot = (k, v),
+                None => merged.push((k, v)),
+            }
+        }
+        if merged.len() > MAX_USER_TAGS {
+            return Err(KmsError::LimitExceeded(format!(
+                "A user can have at most {MAX_USER_TAGS} tags; this request would leave {} with {}.",
+                user.name,
+                merged.len()
+            )));
+        }
+        self.write_user_tags(caller, &user, &merged).await
+    }
+
+    /// UntagUser: removes the named tags (in any case); absent ones are
+    /// ignored.
+    pub async fn untag_user(&self, caller: &Caller, name: &str, keys: Vec<String>) -> Result<(), KmsError> {
+        let context = [("aws:TagKeys", keys.clone())];
+        self.authorize_identity(caller, "iam:UntagUser", &Self::user_arn(caller, name), &context).await?;
+        let user = self.existing_user(caller, name).await?;
+        let kept: Vec<(String, String)> =
+            user.tags.iter().filter(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k))).cloned().collect();
+        self.write_user_tags(caller, &user, &kept).await
+    }
+
+    async fn write_user_tags(
+        &self,
+        caller: &Caller,
+        user: &UserRecord,
+        tags: &[(String, String)],
+    ) -> Result<(), KmsError> {
+        let events = self.events(caller);
+        match self.store.update_user_tags(&caller.account, &user.name, tags, &events).await {
+            Ok(()) => {
+                caller.audit.committed(&events);
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Err(no_such_user(&user.name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// ListUserTags: in the order they were added.
+    pub async fn list_user_tags(&self, caller: &Caller, name: &str) -> Result<Vec<(String, String)>, KmsError> {
+        self.authorize_identity(caller, "iam:ListUserTags", &Self::user_arn(caller, name), &[]).await?;
+        Ok(self.existing_user(caller, name).await?.tags)
     }
 
     /// ListUsers: the caller's account's users, by name.

@@ -133,6 +133,24 @@ async fn users_of_two_accounts_act_as_key_and_identity_policies_allow() {
     assert_eq!(status, 200);
     assert_eq!(v["Users"].as_array().unwrap().len(), 1, "{v}");
     assert_eq!(v["Users"][0]["UserName"], "bob-app");
+    assert!(v["Users"][0].get("Tags").is_none(), "{v}");
+
+    // Tags: given at creation, listed, replaced and removed; IAM's rules
+    // on their shape are validation errors.
+    let tagged = serde_json::json!({"UserName": "tagged", "Tags": [{"Key": "team", "Value": "blue"}]});
+    let v = admin(&s, bob_root, "CreateUser", tagged).await;
+    assert_eq!(v["User"]["Tags"], serde_json::json!([{"Key": "team", "Value": "blue"}]));
+    let retag = serde_json::json!({"UserName": "tagged", "Tags": [{"Key": "Team", "Value": "red"}]});
+    admin(&s, bob_root, "TagUser", retag).await;
+    let v = admin(&s, bob_root, "ListUserTags", serde_json::json!({"UserName": "tagged"})).await;
+    assert_eq!(v, serde_json::json!({"Tags": [{"Key": "Team", "Value": "red"}], "IsTruncated": false}));
+    admin(&s, bob_root, "UntagUser", serde_json::json!({"UserName": "tagged", "TagKeys": ["team"]})).await;
+    let v = admin(&s, bob_root, "ListUserTags", serde_json::json!({"UserName": "tagged"})).await;
+    assert_eq!(v["Tags"], serde_json::json!([]));
+    let bad = serde_json::json!({"UserName": "tagged", "Tags": [{"Key": "no#hash", "Value": "x"}]});
+    let req = Req::new("TrentAdmin.TagUser", &bad.to_string()).by(BOB_KEY, BOB_SECRET);
+    let (status, ty, _) = send(&s, req.signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "ValidationException"));
 
     // Deleting the user revokes its access key at once.
     admin(&s, bob_root, "DeleteUser", serde_json::json!({"UserName": "bob-app"})).await;

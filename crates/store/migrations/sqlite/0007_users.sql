@@ -2,7 +2,8 @@
 -- under the user's ARN) and its inline identity policies. A user's name is
 -- unique in its account regardless of case, as in IAM: the primary key is
 -- on name_key, the name in lower case (the store writes both); the name
--- itself, as given, is what the policies and the ARN name.
+-- itself, as given, is what the policies and the ARN name. tags: a JSON
+-- array of {"Key", "Value"} in the order given, as keys store theirs.
 
 CREATE TABLE users (
     account     TEXT    NOT NULL REFERENCES accounts(id),
@@ -10,6 +11,7 @@ CREATE TABLE users (
     name_key    TEXT    NOT NULL,
     user_id     TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,
+    tags        TEXT    NOT NULL,
     PRIMARY KEY (account, name_key),
     UNIQUE (account, name)
 ) STRICT;
