@@ -230,13 +230,6 @@ fn cases() -> Vec<Case> {
             Deny(RESOURCE_DENY),
         ),
         case(
-            "user: principal ARNs compare case-sensitively",
-            AliceUser,
-            vec![allow(&format!("arn:aws:iam::{ALICE}:user/Alice"))],
-            vec![],
-            Deny(NO_RESOURCE_POLICY),
-        ),
-        case(
             "user: a key policy naming another user of the account does not delegate",
             AliceUser,
             vec![allow(&format!("arn:aws:iam::{ALICE}:user/carol"))],
@@ -509,9 +502,11 @@ async fn run_case(case: &Case) -> Expect {
     let admin = key_statement("Allow", &format!("arn:aws:iam::{ALICE}:root"), "kms:CreateGrant");
     let mut statements = vec![admin];
     statements.extend(case.key_policy.iter().cloned());
-    let key = create_key(&kms, &root(ALICE), policy(&statements)).await;
+    // Users first: a key policy may name only users that exist.
     kms.create_user(&root(ALICE), "alice", vec![]).await.unwrap();
     kms.create_user(&root(BOB), "bob", vec![]).await.unwrap();
+    kms.create_user(&root(ALICE), "carol", vec![]).await.unwrap();
+    let key = create_key(&kms, &root(ALICE), policy(&statements)).await;
     let (owner, caller) = match case.who {
         Who::AliceRoot => (root(ALICE), root(ALICE)),
         Who::AliceUser => (root(ALICE), user(ALICE, "alice")),
@@ -553,6 +548,7 @@ async fn run_case(case: &Case) -> Expect {
 async fn key_policies_identity_policies_and_grants_combine_as_in_aws() {
     let cases = cases();
     assert!(cases.len() >= 50, "{}", cases.len());
+    println!("{} combination cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
         let got = run_case(case).await;
@@ -803,4 +799,50 @@ async fn principal_tags_match_resource_tags() {
     kms.tag_user(&alice, "carol", vec![tag("team", "blue")]).await.unwrap();
     let e = kms.tag_user(&alice, "carol", vec![tag("cost", "1")]).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::AccessDenied);
+}
+
+/// KMS Developer Guide, PutKeyPolicy: "MalformedPolicyDocumentException …
+/// invalid principals": a key policy naming an IAM user that does not
+/// exist is refused (for the accounts Trent holds); the caller must be
+/// allowed PutKeyPolicy before the check answers.
+#[tokio::test]
+async fn key_policies_naming_missing_users_are_refused() {
+    let kms = kms().await;
+    let owner = root(ALICE);
+    kms.create_user(&owner, "alice", vec![]).await.unwrap();
+    let admin = key_statement("Allow", &format!("arn:aws:iam::{ALICE}:root"), "kms:*");
+    let naming = |principal: &str| policy(&[admin.clone(), key_statement("Allow", principal, "kms:Encrypt")]);
+    let create = |text: String| CreateKeyRequest { policy: Some(text), ..Default::default() };
+    let key = kms.create_key(&owner, create(naming(&format!("arn:aws:iam::{ALICE}:user/alice")))).await.unwrap();
+    let key = key.key_metadata.unwrap().arn;
+    for missing in [
+        format!("arn:aws:iam::{ALICE}:user/mallory"),
+        // Names are unique regardless of case, but a principal names the user exactly.
+        format!("arn:aws:iam::{ALICE}:user/Alice"),
+    ] {
+        let e = kms.create_key(&owner, create(naming(&missing))).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MalformedPolicyDocument, "{missing}");
+        assert_eq!(e.public_message(), "Policy contains a statement with one or more invalid principals.");
+        let put =
+            PutKeyPolicyRequest { key_id: Some(key.clone()), policy: Some(naming(&missing)), ..Default::default() };
+        assert_eq!(kms.put_key_policy(&owner, put).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
+    }
+    // Accounts Trent does not hold, and roles, cannot be checked: accepted.
+    kms.create_key(&owner, create(naming("arn:aws:iam::999999999999:user/someone"))).await.unwrap();
+    kms.create_key(&owner, create(naming(&format!("arn:aws:iam::{ALICE}:role/app")))).await.unwrap();
+    // Another account may not learn which users exist: it is refused first.
+    let put = PutKeyPolicyRequest {
+        key_id: Some(key.clone()),
+        policy: Some(naming(&format!("arn:aws:iam::{ALICE}:user/mallory"))),
+        ..Default::default()
+    };
+    assert_eq!(kms.put_key_policy(&root(BOB), put).await.unwrap_err().code(), ErrorCode::NotFound);
+    // A deleted user's ARN can no longer be put in a policy.
+    kms.delete_user(&owner, "alice").await.unwrap();
+    let put = PutKeyPolicyRequest {
+        key_id: Some(key.clone()),
+        policy: Some(naming(&format!("arn:aws:iam::{ALICE}:user/alice"))),
+        ..Default::default()
+    };
+    assert_eq!(kms.put_key_policy(&owner, put).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
 }

@@ -6,6 +6,7 @@ use crate::error::KmsError;
 use crate::kms::Names;
 use crate::policy::{Policy, PolicyKind};
 use crate::{Caller, Kms};
+use trent_api::ids::AccountId;
 use trent_api::ops::*;
 
 /// The one policy name AWS supports.
@@ -31,6 +32,35 @@ pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypas
     Ok(())
 }
 
+impl Kms {
+    /// AWS refuses a key policy naming an IAM user that does not exist. Trent
+    /// knows the users of the key's account (`owner`) and of the other
+    /// accounts it holds: a user ARN of one of them must name an existing
+    /// user, exactly. (Users of accounts Trent does not hold, and roles,
+    /// which Trent does not have yet, cannot be checked.) Call once the
+    /// caller is authorized: the answer tells whether a user exists.
+    pub(crate) async fn check_policy_principals(&self, owner: &AccountId, text: &str) -> Result<(), KmsError> {
+        let Ok(policy) = Policy::parse(text, PolicyKind::Key) else { return Ok(()) };
+        for arn in policy.principal_arns() {
+            let Some((account, name)) = arn.split_once(":user/").and_then(|(head, name)| {
+                let account = trent_api::ids::AccountId::parse(head.rsplit(':').next()?)?;
+                Some((account, name))
+            }) else {
+                continue;
+            };
+            if &account != owner && self.store.account(&account).await?.is_none() {
+                continue;
+            }
+            if self.store.user(&account, name).await?.is_none_or(|u| u.name != name) {
+                return Err(KmsError::MalformedPolicyDocument(
+                    "Policy contains a statement with one or more invalid principals.".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_policy_name(name: Option<&str>) -> Result<(), KmsError> {
     match name {
         None | Some(DEFAULT_POLICY_NAME) => Ok(()),
@@ -46,6 +76,11 @@ impl Kms {
         let text = req.policy.ok_or_else(|| super::missing("policy"))?;
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
         let access = Access::new("kms:PutKeyPolicy");
+        // Authorized first: the principal check reveals which users exist.
+        let key_ref = req.key_id.as_deref().unwrap_or_default();
+        let key = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
+        Policy::parse(&text, PolicyKind::Key).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+        self.check_policy_principals(&key.scope.account, &text).await?;
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_key_policy(caller, &text, &key.arn(), bypass)?;
             key.policy.clone_from(&text);

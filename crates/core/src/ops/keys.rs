@@ -119,6 +119,7 @@ impl Kms {
             &trent_api::ids::key_arn(&caller.region, &caller.account, &id),
             bypass,
         )?;
+        self.check_policy_principals(&caller.account, &policy).await?;
         let key = KeyRecord {
             id: id.clone(),
             scope: caller.scope(),

@@ -395,6 +395,21 @@ impl Policy {
         out
     }
 
+    /// The principal ARNs (users, roles, …) the statements name in
+    /// `Principal` or `NotPrincipal`.
+    pub fn principal_arns(&self) -> impl Iterator<Item = &str> {
+        self.statements
+            .iter()
+            .flat_map(|st| match &st.principals {
+                Principals::Only(ps) | Principals::AllBut(ps) => ps.as_slice(),
+                Principals::Unspecified => &[],
+            })
+            .filter_map(|p| match p {
+                PrincipalPattern::Arn(arn) => Some(arn.as_str()),
+                _ => None,
+            })
+    }
+
     /// Whether any statement has a condition on `key` (lower-case): lets a
     /// caller skip computing a costly condition key no statement reads.
     pub fn uses_condition_key(&self, key: &str) -> bool {
