@@ -15,8 +15,6 @@ use trent_core::audit::{EventDraft, Identity, EVENT_SOURCE};
 use trent_core::caller::CallAudit;
 use trent_core::memory::InMemoryStore;
 use trent_core::{Caller, Kms, KmsOptions, ManualClock, Store as _};
-use trent_crypto::hierarchy::RootKey;
-use trent_crypto::{AwsLcProvider, SecretKey};
 
 const ACCOUNT: &str = "111122223333";
 const DAY: i64 = 86_400_000;
@@ -34,15 +32,7 @@ async fn world() -> World {
 async fn world_with(options: KmsOptions) -> World {
     let store = Arc::new(InMemoryStore::new());
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let kms = Kms::with_root_key(
-        store.clone(),
-        Arc::new(AwsLcProvider::new()),
-        clock.clone(),
-        RootKey::new(SecretKey::from_bytes([9; 32])),
-        options,
-    )
-    .await
-    .unwrap();
+    let kms = common::kms_with(store.clone(), clock.clone(), options).await;
     World { kms, store, clock }
 }
 

@@ -9,16 +9,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use trent_api::enums::GrantOperation as Op;
 
 use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::error::KmsError;
-use trent_core::memory::InMemoryStore;
-use trent_core::{Caller, Kms, KmsOptions, ManualClock};
-use trent_crypto::hierarchy::RootKey;
-use trent_crypto::{AwsLcProvider, SecretKey};
+use trent_core::{Caller, Kms};
 
 const ALICE: &str = "111122223333";
 const BOB: &str = "444455556666";
@@ -33,15 +29,7 @@ fn root(account: &str) -> String {
 }
 
 async fn setup() -> (Kms, String) {
-    let kms = Kms::with_root_key(
-        Arc::new(InMemoryStore::new()),
-        Arc::new(AwsLcProvider::new()),
-        Arc::new(ManualClock::new(1_700_000_000_000)),
-        RootKey::new(SecretKey::from_bytes([5u8; 32])),
-        KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
-    )
-    .await
-    .unwrap();
+    let kms = common::kms().await;
     let key = kms.create_key(&caller(ALICE), CreateKeyRequest::default()).await.unwrap().key_metadata.unwrap().arn;
     (kms, key)
 }

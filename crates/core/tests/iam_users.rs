@@ -11,29 +11,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use trent_api::ops::*;
 use trent_api::{ErrorCode, SensitiveBlob};
-use trent_core::memory::InMemoryStore;
-use trent_core::{Caller, Kms, KmsOptions, ManualClock};
-use trent_crypto::hierarchy::RootKey;
-use trent_crypto::{AwsLcProvider, SecretKey};
+use trent_core::{Caller, Kms};
 
 const ALICE: &str = "111122223333";
 const BOB: &str = "444455556666";
 const REGION: &str = "us-east-1";
 
 async fn kms() -> Kms {
-    Kms::with_root_key(
-        Arc::new(InMemoryStore::new()),
-        Arc::new(AwsLcProvider::new()),
-        Arc::new(ManualClock::new(1_700_000_000_000)),
-        RootKey::new(SecretKey::from_bytes([5u8; 32])),
-        KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
-    )
-    .await
-    .unwrap()
+    common::kms().await
 }
 
 fn root(account: &str) -> Caller {

@@ -19,8 +19,6 @@ use trent_api::time::Timestamp;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::memory::InMemoryStore;
 use trent_core::{Caller, Clock as _, Kms, KmsOptions, ManualClock};
-use trent_crypto::hierarchy::RootKey;
-use trent_crypto::{AwsLcProvider, SecretKey};
 
 const DAY: i64 = 86_400_000;
 
@@ -32,15 +30,7 @@ struct World {
 
 async fn world() -> World {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let kms = Kms::with_root_key(
-        Arc::new(InMemoryStore::new()),
-        Arc::new(AwsLcProvider::new()),
-        clock.clone(),
-        RootKey::new(SecretKey::from_bytes([9u8; 32])),
-        KmsOptions::default(),
-    )
-    .await
-    .unwrap();
+    let kms = common::kms_with(Arc::new(InMemoryStore::new()), clock.clone(), KmsOptions::default()).await;
     let alice = common::root_caller("111122223333", "us-east-1");
     World { kms, clock, alice }
 }

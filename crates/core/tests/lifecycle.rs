@@ -14,8 +14,6 @@ use trent_api::ops::*;
 use trent_api::{Blob, ErrorCode, SensitiveBlob};
 use trent_core::memory::InMemoryStore;
 use trent_core::{Caller, JobReport, Kms, KmsOptions, ManualClock, Store};
-use trent_crypto::hierarchy::RootKey;
-use trent_crypto::{AwsLcProvider, SecretKey};
 
 const DAY: i64 = 86_400_000;
 
@@ -29,15 +27,12 @@ struct World {
 async fn world() -> World {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let store = Arc::new(InMemoryStore::new());
-    let kms = Kms::with_root_key(
+    let kms = common::kms_with(
         store.clone(),
-        Arc::new(AwsLcProvider::new()),
         clock.clone(),
-        RootKey::new(SecretKey::from_bytes([7u8; 32])),
         KmsOptions { backing_key_cache_capacity: 8, ..KmsOptions::default() },
     )
-    .await
-    .unwrap();
+    .await;
     let alice = common::root_caller("111122223333", "us-east-1");
     World { kms, clock, store, alice }
 }

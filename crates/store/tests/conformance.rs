@@ -6,6 +6,7 @@
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::future::Future;
 use std::sync::Arc;
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
@@ -902,113 +903,26 @@ async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
-async fn reads_racing_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    let sc = scope("111122223333", "us-east-1");
-    let mut k = key(&sc, 1);
-    s.insert_key(&k, None, &[]).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    // The revision of the last write that returned.
-    let published = Arc::new(AtomicU64::new(k.revision));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let (s, sc, id, stop, published) = (s.clone(), sc.clone(), k.id.clone(), stop.clone(), published.clone());
-            tokio::spawn(async move {
-                let mut last = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let floor = published.load(Ordering::Acquire);
-                    let r = s.key(&sc, &id).await.unwrap().unwrap().revision;
-                    assert!(r >= floor, "a read that began after revision {floor} returned saw {r}");
-                    assert!(r >= last, "a read went back from revision {last} to {r}");
-                    last = r;
-                }
-            })
-        })
-        .collect();
-    for _ in 0..200 {
-        k.revision += 1;
-        k.description = format!("revision {}", k.revision);
-        s.update_key(&k, &[]).await?;
-        published.store(k.revision, Ordering::Release);
-        // A write that returned is what every later read sees.
-        let read = s.key(&sc, &k.id).await?.ok_or("key gone")?;
-        assert_eq!((read.revision, read.description.as_str()), (k.revision, k.description.as_str()));
-    }
-    stop.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.await?;
-    }
-    s.destroy_key(&k, 5, &[]).await?;
-    assert!(s.key(&sc, &k.id).await?.is_none(), "a destroyed key is gone at once");
-    Ok(())
-}
+/// A read of version numbers, as the racing readers below make it.
+type VersionRead = Arc<dyn Fn(usize) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> + Send + Sync>;
 
-/// Every request of an IAM user reads its user and policies: a store that
-/// keeps them in memory must serve what the last write that returned left.
-async fn user_reads_racing_policy_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+/// Four readers call `read(i)` (i = 0..4) in a loop while `write(n)` writes
+/// versions 1..=200 in turn, each write then checking its own read back.
+/// No read may return less than the last write that returned before it
+/// began, nor go back. What a store keeps in memory must pass this.
+async fn reads_racing_writes(read: VersionRead, mut write: impl AsyncFnMut(u64) -> TestResult) -> TestResult {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
-    s.insert_account(&acct, &root_key, &[]).await?;
-    let (u, key) = user("111122223333", "racer", "AKIARACERRACER00001");
-    s.insert_user(&u, &key, &[]).await?;
-    s.put_user_policy(&user_policy(&u, "p", "0"), &[]).await?;
     let stop = Arc::new(AtomicBool::new(false));
+    // The version of the last write that returned.
     let published = Arc::new(AtomicU64::new(0));
     let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let (s, account, stop, published) = (s.clone(), u.account.clone(), stop.clone(), published.clone());
+        .map(|i| {
+            let (read, stop, published) = (read.clone(), stop.clone(), published.clone());
             tokio::spawn(async move {
                 let mut last = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let floor = published.load(Ordering::Acquire);
-                    let policies = s.user_policies(&account, "racer").await.unwrap();
-                    let n: u64 = policies[0].document.parse().unwrap();
-                    assert!(n >= floor, "a read that began after version {floor} returned saw {n}");
-                    assert!(n >= last, "a read went back from version {last} to {n}");
-                    last = n;
-                }
-            })
-        })
-        .collect();
-    for n in 1..=200u64 {
-        s.put_user_policy(&user_policy(&u, "p", &n.to_string()), &[]).await?;
-        published.store(n, Ordering::Release);
-        let read = s.user_policies(&u.account, "racer").await?;
-        assert_eq!(read, vec![user_policy(&u, "p", &n.to_string())]);
-    }
-    stop.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.await?;
-    }
-    assert_eq!(s.user(&u.account, "RACER").await?, Some(u.clone()));
-    s.delete_user(&u.account, "racer", &[]).await?;
-    assert_eq!(s.user(&u.account, "racer").await?, None, "a deleted user is gone at once");
-    assert!(s.user_policies(&u.account, "racer").await?.is_empty(), "and its policies");
-    Ok(())
-}
-
-/// A user's tags are read on every request of the user (its
-/// `aws:PrincipalTag/*`): a store that keeps users in memory must serve the
-/// tags the last write that returned left, whatever case a read names.
-async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
-    s.insert_account(&acct, &root_key, &[]).await?;
-    let (mut u, key) = user("111122223333", "Racer", "AKIARACERRACER00001");
-    u.tags = vec![("n".into(), "0".into())];
-    s.insert_user(&u, &key, &[]).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let published = Arc::new(AtomicU64::new(0));
-    let readers: Vec<_> = ["racer", "RACER", "Racer", "rAcEr"]
-        .into_iter()
-        .map(|name| {
-            let (s, account, stop, published) = (s.clone(), u.account.clone(), stop.clone(), published.clone());
-            tokio::spawn(async move {
-                let mut last = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let floor = published.load(Ordering::Acquire);
-                    let read = s.user(&account, name).await.unwrap().unwrap();
-                    let n: u64 = read.tags[0].1.parse().unwrap();
+                    let n = read(i).await;
                     assert!(n >= floor, "a read that began after version {floor} returned saw {n}");
                     assert!(n >= last, "a read went back from version {last} to {n}");
                     last = n;
@@ -1020,13 +934,8 @@ async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -
     // stale entry in memory never yields, and would hang the test.
     let written: TestResult = async {
         for n in 1..=200u64 {
-            u.tags = vec![("n".into(), n.to_string())];
-            s.update_user_tags(&u.account, "Racer", &u.tags, &[]).await?;
+            write(n).await?;
             published.store(n, Ordering::Release);
-            let read = s.user(&u.account, if n % 2 == 0 { "racer" } else { "RACER" }).await?;
-            if read.as_ref() != Some(&u) {
-                return Err(format!("after writing version {n} a read returned {read:?}").into());
-            }
         }
         Ok(())
     }
@@ -1036,6 +945,86 @@ async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -
         r.await?;
     }
     written
+}
+
+async fn reads_racing_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    let sc = scope("111122223333", "us-east-1");
+    let mut k = key(&sc, 1);
+    s.insert_key(&k, None, &[]).await?;
+    // Version n is revision base + n.
+    let base = k.revision;
+    let (s2, sc2, id) = (s.clone(), sc.clone(), k.id.clone());
+    let read: VersionRead = Arc::new(move |_| {
+        let (s, sc, id) = (s2.clone(), sc2.clone(), id.clone());
+        Box::pin(async move { s.key(&sc, &id).await.unwrap().unwrap().revision - base })
+    });
+    reads_racing_writes(read, async |n| {
+        k.revision = base + n;
+        k.description = format!("revision {}", k.revision);
+        s.update_key(&k, &[]).await?;
+        // A write that returned is what every later read sees.
+        let read = s.key(&sc, &k.id).await?.ok_or("key gone")?;
+        assert_eq!((read.revision, read.description.as_str()), (k.revision, k.description.as_str()));
+        Ok(())
+    })
+    .await?;
+    s.destroy_key(&k, 5, &[]).await?;
+    assert!(s.key(&sc, &k.id).await?.is_none(), "a destroyed key is gone at once");
+    Ok(())
+}
+
+/// Every request of an IAM user reads its user and policies: a store that
+/// keeps them in memory must serve what the last write that returned left.
+async fn user_reads_racing_policy_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (u, key) = user("111122223333", "racer", "AKIARACERRACER00001");
+    s.insert_user(&u, &key, &[]).await?;
+    s.put_user_policy(&user_policy(&u, "p", "0"), &[]).await?;
+    let (s2, account) = (s.clone(), u.account.clone());
+    let read: VersionRead = Arc::new(move |_| {
+        let (s, account) = (s2.clone(), account.clone());
+        Box::pin(async move { s.user_policies(&account, "racer").await.unwrap()[0].document.parse().unwrap() })
+    });
+    reads_racing_writes(read, async |n| {
+        s.put_user_policy(&user_policy(&u, "p", &n.to_string()), &[]).await?;
+        let read = s.user_policies(&u.account, "racer").await?;
+        assert_eq!(read, vec![user_policy(&u, "p", &n.to_string())]);
+        Ok(())
+    })
+    .await?;
+    assert_eq!(s.user(&u.account, "RACER").await?, Some(u.clone()));
+    s.delete_user(&u.account, "racer", &[]).await?;
+    assert_eq!(s.user(&u.account, "racer").await?, None, "a deleted user is gone at once");
+    assert!(s.user_policies(&u.account, "racer").await?.is_empty(), "and its policies");
+    Ok(())
+}
+
+/// A user's tags are read on every request of the user (its
+/// `aws:PrincipalTag/*`): a store that keeps users in memory must serve the
+/// tags the last write that returned left, whatever case a read names.
+async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -> TestResult {
+    let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (mut u, key) = user("111122223333", "Racer", "AKIARACERRACER00001");
+    u.tags = vec![("n".into(), "0".into())];
+    s.insert_user(&u, &key, &[]).await?;
+    let (s2, account) = (s.clone(), u.account.clone());
+    let read: VersionRead = Arc::new(move |i| {
+        let (s, account) = (s2.clone(), account.clone());
+        let name = ["racer", "RACER", "Racer", "rAcEr"][i % 4];
+        Box::pin(async move { s.user(&account, name).await.unwrap().unwrap().tags[0].1.parse().unwrap() })
+    });
+    reads_racing_writes(read, async |n| {
+        u.tags = vec![("n".into(), n.to_string())];
+        s.update_user_tags(&u.account, "Racer", &u.tags, &[]).await?;
+        let read = s.user(&u.account, if n % 2 == 0 { "racer" } else { "RACER" }).await?;
+        if read.as_ref() != Some(&u) {
+            return Err(format!("after writing version {n} a read returned {read:?}").into());
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {

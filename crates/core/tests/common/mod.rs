@@ -27,3 +27,31 @@ pub fn user_caller(account: &str, name: &str, region: &str) -> Caller {
         ..root_caller(account, region)
     }
 }
+
+/// A Kms on `store` and `clock` with a fixed test root key.
+#[allow(dead_code)] // Not every test binary keeps the store and clock.
+pub async fn kms_with(
+    store: std::sync::Arc<trent_core::memory::InMemoryStore>,
+    clock: std::sync::Arc<trent_core::ManualClock>,
+    options: trent_core::KmsOptions,
+) -> trent_core::Kms {
+    use trent_crypto::hierarchy::RootKey;
+    use trent_crypto::{AwsLcProvider, SecretKey};
+    let root = RootKey::new(SecretKey::from_bytes([7u8; 32]));
+    trent_core::Kms::with_root_key(store, std::sync::Arc::new(AwsLcProvider::new()), clock, root, options)
+        .await
+        .expect("an in-memory Kms")
+}
+
+/// A Kms on a fresh in-memory store, its clock at 2023-11-14, with small
+/// key caches (so tests reach the store).
+#[allow(dead_code)] // Not every test binary uses it.
+pub async fn kms() -> trent_core::Kms {
+    let options = trent_core::KmsOptions { backing_key_cache_capacity: 8, ..trent_core::KmsOptions::default() };
+    kms_with(
+        std::sync::Arc::new(trent_core::memory::InMemoryStore::new()),
+        std::sync::Arc::new(trent_core::ManualClock::new(1_700_000_000_000)),
+        options,
+    )
+    .await
+}
