@@ -11,8 +11,8 @@ pub enum AdminCommand {
     /// Create an account with a root access key; prints it as JSON (the
     /// secret is shown only here).
     CreateAccount(CreateAccountArgs),
-    /// Manage the IAM users of the signing account and their identity
-    /// policies.
+    /// Manage the IAM users of the signing account, their identity policies
+    /// and their tags.
     #[command(subcommand)]
     User(UserCommand),
     /// Verify, tail and export the audit trail.

@@ -164,8 +164,6 @@ impl Kms {
         Ok((blob, version.material_id.clone()))
     }
 
-    /// Resolves, checks and opens a ciphertext. `expected` is the request's
-    /// KeyId (or SourceKeyId), which must name the ciphertext's key.
     /// The key of a ciphertext that names a key of another account in the
     /// caller's region, for an action AWS allows across accounts (Decrypt,
     /// ReEncryptFrom): AWS ciphertexts carry the key's ARN, so another
@@ -182,6 +180,8 @@ impl Kms {
         }
     }
 
+    /// Resolves, checks and opens a ciphertext. `expected` is the request's
+    /// KeyId (or SourceKeyId), which must name the ciphertext's key.
     async fn open_ciphertext(
         &self,
         caller: &Caller,

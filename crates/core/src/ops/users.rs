@@ -1,6 +1,7 @@
-//! IAM users of an account and their inline identity policies (Trent's
-//! admin API, in IAM's shapes): CreateUser, DeleteUser, ListUsers,
-//! PutUserPolicy, GetUserPolicy, DeleteUserPolicy, ListUserPolicies.
+//! IAM users of an account, their inline identity policies and their tags
+//! (Trent's admin API, in IAM's shapes): CreateUser, DeleteUser, ListUsers,
+//! PutUserPolicy, GetUserPolicy, DeleteUserPolicy, ListUserPolicies,
+//! TagUser, UntagUser, ListUserTags.
 //!
 //! Each is an identity-policy permission (`iam:CreateUser` on the user's
 //! ARN, …): the account root holds them all, a user when a policy of its
