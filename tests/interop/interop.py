@@ -330,8 +330,16 @@ def main():
         ct = app.encrypt(KeyId=key, Plaintext=b"from a user")["CiphertextBlob"]
         assert app.decrypt(CiphertextBlob=ct)["Plaintext"] == b"from a user"
         assert error_code(lambda: app.create_key()) == "AccessDeniedException"
-        user("delete")
+        # Rotation: a second key, then the first one goes.
+        new = user("create-access-key")["AccessKey"]
+        rotated = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION,
+                               aws_access_key_id=new["AccessKeyId"], aws_secret_access_key=new["SecretAccessKey"],
+                               config=Config(retries={"max_attempts": 1}))
+        user("delete-access-key", "--access-key-id", creds["AccessKeyId"])
         assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
+        assert rotated.decrypt(CiphertextBlob=ct)["Plaintext"] == b"from a user"
+        user("delete")
+        assert error_code(lambda: rotated.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
 
     @check("aws CLI: every operation")
     def _():

@@ -345,3 +345,77 @@ pub struct ListUserPoliciesResponse {
     /// The user's policy names, sorted.
     pub policy_names: Vec<String>,
 }
+
+/// CreateAccessKey, ListAccessKeys input (IAM's shapes): a user's keys, or
+/// without `UserName` the caller's own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AccessKeysRequest {
+    /// The user's name; absent: the caller.
+    pub user_name: Option<String>,
+}
+
+impl Validate for AccessKeysRequest {
+    fn check(&self, v: &mut Violations) {
+        v.len("userName", self.user_name.as_deref(), 1, 64);
+        v.pattern("userName", self.user_name.as_deref(), "[\\w+=,.@-]+", iam_name_ok);
+    }
+}
+
+/// DeleteAccessKey input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DeleteAccessKeyRequest {
+    /// The user's name; absent: the caller.
+    pub user_name: Option<String>,
+    /// The key to delete.
+    pub access_key_id: Option<String>,
+}
+
+impl Validate for DeleteAccessKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.len("userName", self.user_name.as_deref(), 1, 64);
+        v.pattern("userName", self.user_name.as_deref(), "[\\w+=,.@-]+", iam_name_ok);
+        v.required("accessKeyId", &self.access_key_id);
+        v.len("accessKeyId", self.access_key_id.as_deref(), 16, 128);
+        v.pattern("accessKeyId", self.access_key_id.as_deref(), "[\\w]+", |s| {
+            s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    }
+}
+
+/// One access key, as IAM shows it (the secret only in CreateAccessKey).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKey {
+    /// The user; absent for an account root's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The id.
+    pub access_key_id: String,
+    /// Always `Active`.
+    pub status: &'static str,
+    /// The secret (CreateAccessKey only; never stored in clear, never logged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<zeroize::Zeroizing<String>>,
+    /// Creation time.
+    pub create_date: crate::time::Timestamp,
+}
+
+/// CreateAccessKey output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateAccessKeyResponse {
+    /// The key, with its secret.
+    pub access_key: AccessKey,
+}
+
+/// ListAccessKeys output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAccessKeysResponse {
+    /// The keys, by id, without secrets.
+    pub access_key_metadata: Vec<AccessKey>,
+    /// Always false: at most two keys.
+    pub is_truncated: bool,
+}

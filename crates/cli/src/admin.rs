@@ -95,6 +95,31 @@ pub enum UserCommand {
     DeletePolicy(UserPolicyArgs),
     /// List a user's policy names.
     ListPolicies(UserArgs),
+    /// Create an access key for a user (without --user-name: for the signing
+    /// principal); prints it as JSON (the secret is shown only here).
+    CreateAccessKey(KeyOwnerArgs),
+    /// List a user's (or the signing principal's) access keys.
+    ListAccessKeys(KeyOwnerArgs),
+    /// Delete an access key of a user (or of the signing principal).
+    DeleteAccessKey {
+        /// Whose.
+        #[command(flatten)]
+        owner: KeyOwnerArgs,
+        /// The key to delete.
+        #[arg(long)]
+        access_key_id: String,
+    },
+}
+
+/// The user whose access keys a command is about; none: the signer.
+#[derive(clap::Args, Debug)]
+pub struct KeyOwnerArgs {
+    /// Where, and whose access key signs.
+    #[command(flatten)]
+    connection: Connection,
+    /// The user's name [default: the signing principal].
+    #[arg(long)]
+    user_name: Option<String>,
 }
 
 /// A user of the signing account.
@@ -159,6 +184,11 @@ fn user_request(cmd: UserCommand) -> Result<(Connection, &'static str, serde_jso
         }
         UserCommand::GetPolicy(p) => {
             (p.user.connection, "GetUserPolicy", json!({"UserName": p.user.user_name, "PolicyName": p.policy_name}))
+        }
+        UserCommand::CreateAccessKey(o) => (o.connection, "CreateAccessKey", json!({"UserName": o.user_name})),
+        UserCommand::ListAccessKeys(o) => (o.connection, "ListAccessKeys", json!({"UserName": o.user_name})),
+        UserCommand::DeleteAccessKey { owner: o, access_key_id } => {
+            (o.connection, "DeleteAccessKey", json!({"UserName": o.user_name, "AccessKeyId": access_key_id}))
         }
         UserCommand::DeletePolicy(p) => {
             (p.user.connection, "DeleteUserPolicy", json!({"UserName": p.user.user_name, "PolicyName": p.policy_name}))

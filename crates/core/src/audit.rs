@@ -314,6 +314,7 @@ pub const RESPONSE_MEMBERS: &[&str] = &[
     "AccessKeyId",
     "Principal",
     "User",
+    "AccessKey",
 ];
 
 /// Operations whose CloudTrail events carry `responseElements`; the rest
@@ -329,6 +330,7 @@ pub fn has_response_elements(operation: &str) -> bool {
             | "ImportKeyMaterial"
             | "CreateAccount"
             | "CreateUser"
+            | "CreateAccessKey"
     )
 }
 

@@ -393,6 +393,11 @@ impl Kms {
         Ok(BootstrapCredentials { account_id, access_key_id, secret_access_key: secret, generated_secret })
     }
 
+    /// Drops a cached access key (it was deleted).
+    pub(crate) fn forget_access_key(&self, id: &str) {
+        self.access_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+    }
+
     /// Drops the cached access keys of `principal` (its user was deleted).
     pub(crate) fn forget_principal(&self, principal: &str) {
         let mut cache = self.access_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

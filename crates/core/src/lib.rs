@@ -45,5 +45,5 @@ pub use caller::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
-pub use ops::{CreatedUser, JobReport};
+pub use ops::{CreatedAccessKey, CreatedUser, JobReport};
 pub use store::{Store, StoreError};

@@ -7,7 +7,7 @@ use crate::store::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
-use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn};
 
 #[derive(Default)]
 struct Inner {
@@ -213,6 +213,35 @@ impl Store for InMemoryStore {
             let k = (account.clone(), user_name.to_owned(), policy_name.to_owned());
             g.user_policies.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
         })
+    }
+
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if let Some(name) = user {
+                let slot = (key.account.clone(), name.to_lowercase());
+                if g.users.get(&slot).is_none_or(|u| u.name != name) {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            if g.access_keys.contains_key(&key.id) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.access_keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
+    }
+
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
+        Ok(self.lock().access_keys.values().filter(|k| &k.principal == principal).cloned().collect())
+    }
+
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| g.access_keys.remove(id).map(|_| ()).ok_or(StoreError::NotFound))
     }
 
     async fn insert_key(

@@ -12,7 +12,7 @@
 use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use crate::model::*;
 use async_trait::async_trait;
-use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +63,19 @@ pub trait Store: Send + Sync + 'static {
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>>;
     /// Looks up an access key.
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>>;
+    /// Adds an access key. For a user's key (`user`: its exact stored name)
+    /// the user must exist when the key commits (`NotFound` otherwise, so
+    /// no key outlives its user); `AlreadyExists` when the id is taken.
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+    /// The access keys of a principal, by id.
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>>;
+    /// Removes an access key; `NotFound` when absent.
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()>;
 
     /// The scope of the key with this id, whichever account and region own
     /// it (key ids are unique in a deployment): a ciphertext names its key

@@ -834,3 +834,66 @@ async fn key_policies_naming_missing_users_are_refused() {
     };
     assert_eq!(kms.put_key_policy(&owner, put).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
 }
+
+/// IAM User Guide, "Manage access keys for IAM users": a principal has at
+/// most two keys, so one can be rotated without a moment with none; a
+/// user manages its own keys only when a policy allows it; a deleted key
+/// stops at once. Trent keeps an account root's last key.
+#[tokio::test]
+async fn access_keys_rotate() {
+    let kms = kms().await;
+    let owner = root(ALICE);
+    let first = kms.create_user(&owner, "alice", vec![]).await.unwrap().access_key_id;
+    kms.create_user(&owner, "carol", vec![]).await.unwrap();
+    let alice = user(ALICE, "alice");
+    // The root gives Alice a second key; a third is over the quota.
+    let second = kms.create_access_key(&owner, Some("alice")).await.unwrap();
+    assert_eq!(second.user_name.as_deref(), Some("alice"));
+    assert_eq!(second.secret_access_key.len(), 40);
+    let auth = kms.authenticate(second.record.id.as_str()).await.unwrap().unwrap();
+    assert_eq!(auth.principal.as_str(), format!("arn:aws:iam::{ALICE}:user/alice"));
+    let e = kms.create_access_key(&owner, Some("alice")).await.err().unwrap();
+    assert_eq!(e.code(), ErrorCode::LimitExceeded);
+    let (keys, name) = kms.list_access_keys(&owner, Some("ALICE")).await.unwrap();
+    assert_eq!(name.as_deref(), Some("alice"));
+    let mut ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+    let mut want = vec![first.as_str(), second.record.id.as_str()];
+    ids.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    // The old key goes: it no longer authenticates; the new one does.
+    kms.delete_access_key(&owner, Some("alice"), first.as_str()).await.unwrap();
+    assert!(kms.authenticate(first.as_str()).await.unwrap().is_none());
+    assert!(kms.authenticate(second.record.id.as_str()).await.unwrap().is_some());
+    let e = kms.delete_access_key(&owner, Some("alice"), first.as_str()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    // A key is deleted only through its own principal.
+    let e = kms.delete_access_key(&owner, Some("carol"), second.record.id.as_str()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+
+    // Alice manages her own keys once a policy lets her, and no one else's.
+    assert_eq!(kms.list_access_keys(&alice, None).await.unwrap_err().code(), ErrorCode::AccessDenied);
+    let own = policy(&[identity_statement(
+        "Allow",
+        "iam:*AccessKey*",
+        &format!("arn:aws:iam::{ALICE}:user/${{aws:username}}"),
+        "",
+    )]);
+    kms.put_user_policy(&owner, "alice", "own-keys", &own).await.unwrap();
+    let (keys, _) = kms.list_access_keys(&alice, None).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    let third = kms.create_access_key(&alice, None).await.unwrap();
+    assert_eq!(third.record.principal.as_str(), format!("arn:aws:iam::{ALICE}:user/alice"));
+    assert_eq!(kms.list_access_keys(&alice, Some("carol")).await.unwrap_err().code(), ErrorCode::AccessDenied);
+    assert_eq!(kms.create_access_key(&owner, Some("nobody")).await.err().unwrap().code(), ErrorCode::NotFound);
+
+    // The root's own keys: two at most, and never none.
+    let r1 = kms.create_access_key(&owner, None).await.unwrap();
+    assert_eq!(r1.user_name, None);
+    assert_eq!(r1.record.principal.as_str(), format!("arn:aws:iam::{ALICE}:root"));
+    let r2 = kms.create_access_key(&owner, None).await.unwrap();
+    kms.delete_access_key(&owner, None, r1.record.id.as_str()).await.unwrap();
+    let e = kms.delete_access_key(&owner, None, r2.record.id.as_str()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Validation);
+    assert!(kms.authenticate(r2.record.id.as_str()).await.unwrap().is_some());
+}

@@ -26,10 +26,11 @@ pub(crate) async fn admin_dispatch(
     body: &[u8],
 ) -> Option<Result<Vec<u8>, ApiError>> {
     use trent_api::admin::{
-        AuditTrailRecord, CreateAccountRequest, CreateAccountResponse, CreateUserRequest, CreateUserResponse,
-        GetUserPolicyResponse, ListUserPoliciesResponse, ListUserTagsResponse, ListUsersRequest, ListUsersResponse,
-        PutUserPolicyRequest, ReadAuditTrailRequest, ReadAuditTrailResponse, TagUserRequest, UntagUserRequest,
-        UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
+        AccessKeysRequest, AuditTrailRecord, CreateAccessKeyResponse, CreateAccountRequest, CreateAccountResponse,
+        CreateUserRequest, CreateUserResponse, DeleteAccessKeyRequest, GetUserPolicyResponse, ListAccessKeysResponse,
+        ListUserPoliciesResponse, ListUserTagsResponse, ListUsersRequest, ListUsersResponse, PutUserPolicyRequest,
+        ReadAuditTrailRequest, ReadAuditTrailResponse, TagUserRequest, UntagUserRequest, UserPolicyRequest,
+        UserRequest, VerifyAuditTrailRequest,
     };
     // Validation has checked that the required members are present.
     let name = |s: Option<String>| s.unwrap_or_default();
@@ -130,6 +131,31 @@ pub(crate) async fn admin_dispatch(
             })
             .await,
         ),
+        "CreateAccessKey" => Some(
+            call(body, |req: AccessKeysRequest| async move {
+                let created = kms.create_access_key(caller, req.user_name.as_deref()).await?;
+                let mut access_key = access_key_shape(&created.record, created.user_name);
+                access_key.secret_access_key = Some(created.secret_access_key);
+                Ok(CreateAccessKeyResponse { access_key })
+            })
+            .await,
+        ),
+        "ListAccessKeys" => Some(
+            call(body, |req: AccessKeysRequest| async move {
+                let (keys, user_name) = kms.list_access_keys(caller, req.user_name.as_deref()).await?;
+                let access_key_metadata = keys.iter().map(|k| access_key_shape(k, user_name.clone())).collect();
+                Ok(ListAccessKeysResponse { access_key_metadata, is_truncated: false })
+            })
+            .await,
+        ),
+        "DeleteAccessKey" => Some(
+            call(body, |req: DeleteAccessKeyRequest| async move {
+                kms.delete_access_key(caller, req.user_name.as_deref(), &name(req.access_key_id))
+                    .await
+                    .map(|()| serde_json::json!({}))
+            })
+            .await,
+        ),
         "ReadAuditTrail" => Some(
             call(body, |req: ReadAuditTrailRequest| async move {
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // validated 1..=1000
@@ -169,6 +195,17 @@ fn tag_pairs(tags: Option<Vec<trent_api::admin::IamTag>>) -> Vec<(String, String
 /// (key, value) pairs as IAM tags.
 fn iam_tags(tags: &[(String, String)]) -> Vec<trent_api::admin::IamTag> {
     tags.iter().map(|(k, v)| trent_api::admin::IamTag { key: Some(k.clone()), value: Some(v.clone()) }).collect()
+}
+
+/// An access key as IAM shows it, without its secret.
+fn access_key_shape(k: &trent_core::model::AccessKeyRecord, user_name: Option<String>) -> trent_api::admin::AccessKey {
+    trent_api::admin::AccessKey {
+        user_name,
+        access_key_id: k.id.as_str().to_owned(),
+        status: "Active",
+        secret_access_key: None,
+        create_date: trent_api::time::Timestamp::from_millis(k.created_at),
+    }
 }
 
 /// A user as the admin API shows it.
@@ -243,11 +280,14 @@ where
 
 /// Trent's administrative operations, by name.
 const ADMIN_OPERATIONS: &[&str] = &[
+    "CreateAccessKey",
     "CreateAccount",
     "CreateUser",
+    "DeleteAccessKey",
     "DeleteUser",
     "DeleteUserPolicy",
     "GetUserPolicy",
+    "ListAccessKeys",
     "ListUserPolicies",
     "ListUserTags",
     "ListUsers",

@@ -16,13 +16,13 @@
 //! under a domain key in any case.
 
 use crate::sql::{
-    checkpoint_from_parts, corrupt, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
-    insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
-    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow,
-    ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL,
-    CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
-    KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    access_keys_of_sql, checkpoint_from_parts, corrupt, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
+    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
+    put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
+    tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
+    users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
+    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -424,9 +424,9 @@ fn user_policy_from_row(r: &Row) -> StoreResult<UserPolicyRecord> {
 }
 
 /// The user of `account` named exactly `name`, its row locked in `tx` with
-/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy to
-/// it): a delete and a policy put racing on one user take turns, and the
-/// later one sees what the first did.
+/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy or
+/// an access key to it): a delete and a policy put (or key insert) racing
+/// on one user take turns, and the later one sees what the first did.
 async fn user_exact_locked(
     tx: &Transaction<'_>,
     account: &AccountId,
@@ -657,6 +657,42 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // FOR KEY SHARE, as a policy put: a delete_user of the user (FOR
+        // UPDATE) waits for this key and then deletes it too, or this one
+        // waits for the delete and then finds no user.
+        if let Some(name) = user {
+            if user_exact_locked(&tx, &key.account, name, "FOR KEY SHARE").await?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&access_keys_of_sql(p), &[&principal.as_str()]).await.map_err(backend)?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx.execute(&delete_access_key_sql(p), &[&id.as_str()]).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
     }
 
     async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {

@@ -322,6 +322,16 @@ pub(crate) fn delete_user_policy_sql(p: Placeholder) -> String {
     format!("DELETE FROM user_policies WHERE account = {} AND user_name = {} AND policy_name = {}", p(1), p(2), p(3))
 }
 
+/// The access keys of principal `p(1)`, by id (on `access_keys_by_principal`).
+pub(crate) fn access_keys_of_sql(p: Placeholder) -> String {
+    format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal = {} ORDER BY id", p(1))
+}
+
+/// Deletes access key `p(1)`.
+pub(crate) fn delete_access_key_sql(p: Placeholder) -> String {
+    format!("DELETE FROM access_keys WHERE id = {}", p(1))
+}
+
 /// The statements of [`trent_core::store::Store::export`], one per table,
 /// each listing the rows in the order of their list in
 /// [`trent_core::model::Snapshot`] (PostgreSQL's identifier columns use the

@@ -25,13 +25,13 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    checkpoint_from_parts, delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of,
-    insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, update_key_sql,
-    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow,
-    ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL,
-    CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
-    KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    access_keys_of_sql, checkpoint_from_parts, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
+    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
+    put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
+    tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
+    users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
+    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -923,6 +923,54 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, user, audit) = (key.clone(), user.map(str::to_owned), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // The write lock (IMMEDIATE) keeps the user there until commit.
+            if let Some(name) = &user {
+                if user_exact(&tx, key.account.as_str(), name)?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            insert_access_key_row(&tx, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
+        let principal = principal.clone();
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&access_keys_of_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![principal.as_str()], access_key_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (id, audit) = (id.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .prepare_cached(&delete_access_key_sql(q))
+                .map_err(backend)?
+                .execute(params![id.as_str()])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
         })
         .await
     }

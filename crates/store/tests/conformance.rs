@@ -275,6 +275,91 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
+/// Another access key `id` of `key`'s principal.
+fn another_key(key: &AccessKeyRecord, id: &str) -> AccessKeyRecord {
+    AccessKeyRecord { id: AccessKeyId::new_unchecked(id), wrapped_secret: vec![9; 70], created_at: 7, ..key.clone() }
+}
+
+async fn access_keys_come_and_go(s: Arc<dyn Store>) -> TestResult {
+    let (acct, root_key) = account("111122223333", "AKIAROOTB");
+    s.insert_account(&acct, &root_key, &[]).await?;
+    let (other, other_root_key) = account("444455556666", "AKIAOTHERROOT");
+    s.insert_account(&other, &other_root_key, &[]).await?;
+    let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOBB");
+    s.insert_user(&bob, &bob_key, &[]).await?;
+    let (alice, alice_key) = user("111122223333", "alice", "AKIAUSERALICE");
+    s.insert_user(&alice, &alice_key, &[]).await?;
+    let (root, bob_arn) = (root_key.principal.clone(), PrincipalArn::new_unchecked(bob.arn()));
+    let (not_found, exists) = (StoreError::NotFound, StoreError::AlreadyExists);
+    assert_eq!(s.access_keys_of(&root).await?, vec![root_key.clone()]);
+    assert!(s.access_keys_of(&PrincipalArn::new_unchecked("arn:aws:iam::111122223333:user/nobody")).await?.is_empty());
+
+    // A second key of the account root, listed with the first by id.
+    let root_key2 = another_key(&root_key, "AKIAROOTA");
+    s.insert_access_key(&root_key2, None, &[]).await?;
+    assert_eq!(s.access_key(&root_key2.id).await?, Some(root_key2.clone()));
+    assert_eq!(s.access_keys_of(&root).await?, vec![root_key2.clone(), root_key.clone()]);
+    assert_eq!(s.access_keys_of(&other_root_key.principal).await?, vec![other_root_key.clone()]);
+
+    // A second key of a user (exact name), listed under the user's ARN.
+    let bob_key2 = another_key(&bob_key, "AKIAUSERBOBA");
+    s.insert_access_key(&bob_key2, Some("Bob"), &[]).await?;
+    assert_eq!(s.access_key(&bob_key2.id).await?, Some(bob_key2.clone()));
+    assert_eq!(s.access_keys_of(&bob_arn).await?, vec![bob_key2.clone(), bob_key.clone()]);
+    assert_eq!(s.access_keys_of(&root).await?, vec![root_key2.clone(), root_key.clone()]);
+
+    // Only for a user of exactly that name in the key's account: refused,
+    // and the key not stored.
+    for (what, account, name) in
+        [("missing user", &acct.id, "nobody"), ("other case", &acct.id, "bob"), ("other account", &other.id, "Bob")]
+    {
+        let key = AccessKeyRecord {
+            id: AccessKeyId::new_unchecked(format!("AKIAGHOST{}", name.to_uppercase())),
+            account: account.clone(),
+            principal: PrincipalArn::new_unchecked(format!("arn:aws:iam::{}:user/{name}", account.as_str())),
+            ..bob_key2.clone()
+        };
+        assert_failed(
+            &format!("insert_access_key {what}"),
+            s.insert_access_key(&key, Some(name), &[]).await,
+            &not_found,
+        );
+        assert_eq!(s.access_key(&key.id).await?, None, "{what}");
+        assert!(s.access_keys_of(&key.principal).await?.is_empty(), "{what}");
+    }
+    assert_eq!(s.access_keys_of(&bob_arn).await?, vec![bob_key2.clone(), bob_key.clone()]);
+
+    // A taken id, of any principal: refused, the stored key unchanged.
+    assert_failed("insert_access_key again", s.insert_access_key(&root_key2, None, &[]).await, &exists);
+    let taken = AccessKeyRecord { id: root_key.id.clone(), ..another_key(&bob_key, "x") };
+    assert_failed("insert_access_key taken", s.insert_access_key(&taken, Some("Bob"), &[]).await, &exists);
+    assert_eq!(s.access_key(&root_key.id).await?, Some(root_key.clone()));
+    assert_eq!(s.access_keys_of(&bob_arn).await?, vec![bob_key2.clone(), bob_key.clone()]);
+
+    // Deleted: gone from the lookup and the list, nothing else.
+    s.delete_access_key(&root_key2.id, &[]).await?;
+    assert_eq!(s.access_key(&root_key2.id).await?, None);
+    assert_eq!(s.access_keys_of(&root).await?, vec![root_key.clone()]);
+    assert_failed("delete_access_key again", s.delete_access_key(&root_key2.id, &[]).await, &not_found);
+    let never = AccessKeyId::new_unchecked("AKIANEVER");
+    assert_failed("delete_access_key missing", s.delete_access_key(&never, &[]).await, &not_found);
+    s.delete_access_key(&bob_key.id, &[]).await?;
+    assert_eq!(s.access_key(&bob_key.id).await?, None);
+    assert_eq!(s.access_keys_of(&bob_arn).await?, vec![bob_key2.clone()]);
+
+    // Deleting the user takes its remaining keys; a key for it is refused after.
+    s.delete_user(&acct.id, "Bob", &[]).await?;
+    assert_eq!(s.access_key(&bob_key2.id).await?, None);
+    assert!(s.access_keys_of(&bob_arn).await?.is_empty());
+    let late = another_key(&bob_key, "AKIAUSERBOBLATE");
+    assert_failed("insert_access_key deleted user", s.insert_access_key(&late, Some("Bob"), &[]).await, &not_found);
+    assert_eq!(s.access_key(&late.id).await?, None);
+    for k in [&root_key, &other_root_key, &alice_key] {
+        assert_eq!(s.access_keys_of(&k.principal).await?, vec![k.clone()]);
+    }
+    Ok(())
+}
+
 async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
@@ -1101,7 +1186,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
     assert_eq!(s.account(&acct.id).await?, Some(acct));
-    assert_eq!(s.access_key(&ak.id).await?, Some(ak));
+    assert_eq!(s.access_key(&ak.id).await?, Some(ak.clone()));
     ev.check(&*s).await?;
 
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
@@ -1111,6 +1196,17 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     let tagged = UserRecord { tags: vec![("k".into(), "v".into())], ..bob.clone() };
     s.update_user_tags(&bob.account, "Bob", &tagged.tags, &ev.of(&["TagUser"])).await?;
     assert_eq!(s.user(&bob.account, "bob").await?, Some(tagged));
+    ev.check(&*s).await?;
+    let bob_key2 = another_key(&bob_key, "AKIAUSERBOB2");
+    s.insert_access_key(&bob_key2, Some("Bob"), &ev.of(&["CreateAccessKey"])).await?;
+    assert_eq!(s.access_key(&bob_key2.id).await?, Some(bob_key2.clone()));
+    ev.check(&*s).await?;
+    let root_key2 = another_key(&ak, "AKIAROOT2");
+    s.insert_access_key(&root_key2, None, &ev.of(&["CreateAccessKey"])).await?;
+    assert_eq!(s.access_keys_of(&ak.principal).await?, vec![ak.clone(), root_key2.clone()]);
+    ev.check(&*s).await?;
+    s.delete_access_key(&root_key2.id, &ev.of(&["DeleteAccessKey"])).await?;
+    assert_eq!(s.access_key(&root_key2.id).await?, None);
     ev.check(&*s).await?;
     let policy = user_policy(&bob, "read", "{}");
     s.put_user_policy(&policy, &ev.of(&["PutUserPolicy"])).await?;
@@ -1122,6 +1218,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     s.delete_user(&bob.account, "Bob", &ev.of(&["DeleteUser"])).await?;
     assert_eq!(s.user(&bob.account, "Bob").await?, None);
     assert_eq!(s.access_key(&bob_key.id).await?, None);
+    assert_eq!(s.access_key(&bob_key2.id).await?, None);
     ev.check(&*s).await?;
 
     let k = key(&a, 1);
@@ -1272,6 +1369,14 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     let ghost_policy = UserPolicyRecord { user_name: "carol".into(), ..policy.clone() };
     assert_failed("put_user_policy missing", s.put_user_policy(&ghost_policy, &ev).await, &not_found);
     assert_failed("delete_user_policy missing", s.delete_user_policy(&acct.id, "Bob", "x", &ev).await, &not_found);
+    let ghost_key = another_key(&bob_key, "AKIAGHOST");
+    for (what, name) in [("missing user", "carol"), ("user in other case", "bob")] {
+        let failed = s.insert_access_key(&ghost_key, Some(name), &ev).await;
+        assert_failed(&format!("insert_access_key {what}"), failed, &not_found);
+    }
+    assert_failed("insert_access_key taken", s.insert_access_key(&bob_key, None, &ev).await, &exists);
+    assert_failed("insert_access_key root taken", s.insert_access_key(&ak, None, &ev).await, &exists);
+    assert_failed("delete_access_key missing", s.delete_access_key(&ghost_key.id, &ev).await, &not_found);
 
     assert_eq!(s.audit_head().await?, head, "no failed change stored an event");
     assert_eq!(whole_trail(&*s).await?.len(), 1);
@@ -1282,6 +1387,9 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
     assert_eq!(s.access_key(&other_ak.id).await?, None);
     assert_eq!(s.access_key(&shout_key.id).await?, None);
+    assert_eq!(s.access_key(&ghost_key.id).await?, None);
+    assert_eq!(s.access_keys_of(&bob_key.principal).await?, vec![bob_key.clone()]);
+    assert_eq!(s.access_keys_of(&ak.principal).await?, vec![ak.clone()]);
     assert_eq!(s.users(&acct.id).await?, vec![bob]);
     assert_eq!(s.user_policies(&acct.id, "Bob").await?, vec![policy]);
 
@@ -1370,6 +1478,8 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     let g = grant(&k.id, 1, None);
     s.insert_grant(&g, &[]).await?;
+    let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+    s.insert_account(&acct, &ak, &[]).await?;
     s.append_audit(&[audit_entry(0)]).await?;
     let head = s.audit_head().await?;
 
@@ -1386,7 +1496,11 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     assert_failed("insert_alias", s.insert_alias(&al, &ev).await, &backend);
     assert_failed("delete_grant", s.delete_grant(&k.id, &g.grant_id, &ev).await, &backend);
     assert_failed("destroy_key", s.destroy_key(&k, 9, &ev).await, &backend);
+    let ak2 = another_key(&ak, "AKIABBBBBBBBBBBBBBBB");
+    assert_failed("insert_access_key", s.insert_access_key(&ak2, None, &ev).await, &backend);
+    assert_failed("delete_access_key", s.delete_access_key(&ak.id, &ev).await, &backend);
     assert!(s.append_audit(&ev).await.is_err());
+    assert_eq!(s.access_keys_of(&ak.principal).await?, vec![ak.clone()]);
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key(&a, &k2.id).await?, None);
     assert_eq!(s.key_version(&k2.id, 1).await?, None);
@@ -1836,6 +1950,7 @@ macro_rules! conformance {
                 domain_keys_round_trip,
                 accounts_and_access_keys,
                 users_and_their_policies,
+                access_keys_come_and_go,
                 keys_are_scoped_and_round_trip,
                 list_keys_paginates_in_id_order,
                 update_key_checks_the_revision,

@@ -20,7 +20,7 @@ mod signing;
 mod users;
 
 pub use lifecycle::JobReport;
-pub use users::CreatedUser;
+pub use users::{CreatedAccessKey, CreatedUser};
 
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};

@@ -1,7 +1,8 @@
-//! IAM users of an account, their inline identity policies and their tags
-//! (Trent's admin API, in IAM's shapes): CreateUser, DeleteUser, ListUsers,
-//! PutUserPolicy, GetUserPolicy, DeleteUserPolicy, ListUserPolicies,
-//! TagUser, UntagUser, ListUserTags.
+//! IAM users of an account, their inline identity policies, their tags and
+//! access keys (Trent's admin API, in IAM's shapes): CreateUser,
+//! DeleteUser, ListUsers, PutUserPolicy, GetUserPolicy, DeleteUserPolicy,
+//! ListUserPolicies, TagUser, UntagUser, ListUserTags, CreateAccessKey,
+//! DeleteAccessKey, ListAccessKeys.
 //!
 //! Each is an identity-policy permission (`iam:CreateUser` on the user's
 //! ARN, …): the account root holds them all, a user when a policy of its
@@ -51,6 +52,20 @@ fn as_refs(c: &[(String, Vec<String>)]) -> Vec<(&str, Vec<String>)> {
 /// IAM's quota on the inline policies of one user, together: 2,048
 /// characters, whitespace not counted.
 const MAX_USER_POLICY_CHARS: usize = 2048;
+
+/// Most access keys one principal may have at once (IAM's quota): two, so
+/// that a key can be rotated without a moment with none.
+const MAX_ACCESS_KEYS: usize = 2;
+
+/// An access key just created. The secret is shown once, here.
+pub struct CreatedAccessKey {
+    /// Its record (the secret wrapped, as stored).
+    pub record: AccessKeyRecord,
+    /// The user it belongs to; `None` for an account root.
+    pub user_name: Option<String>,
+    /// The secret access key.
+    pub secret_access_key: Zeroizing<String>,
+}
 
 /// A user just created, with its first access key.
 pub struct CreatedUser {
@@ -202,6 +217,105 @@ impl Kms {
     pub async fn list_user_tags(&self, caller: &Caller, name: &str) -> Result<Vec<(String, String)>, KmsError> {
         self.authorize_identity(caller, "iam:ListUserTags", &Self::user_arn(caller, name), &[]).await?;
         Ok(self.existing_user(caller, name).await?.tags)
+    }
+
+    /// The principal whose access keys a request is about: user `name` of
+    /// the caller's account, or the caller itself when no name is given (as
+    /// IAM does). Authorizes `action` on it first. Returns the principal and
+    /// the user's stored name (`None` for a root).
+    async fn access_key_principal(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+        action: &str,
+    ) -> Result<(PrincipalArn, Option<String>), KmsError> {
+        match name.or_else(|| crate::authz::user_name(caller.principal.as_str())) {
+            Some(name) => {
+                self.authorize_identity(caller, action, &Self::user_arn(caller, name), &[]).await?;
+                let user = self.existing_user(caller, name).await?;
+                Ok((PrincipalArn::new_unchecked(user.arn()), Some(user.name)))
+            }
+            None => {
+                self.authorize_identity(caller, action, caller.principal.as_str(), &[]).await?;
+                Ok((caller.principal.clone(), None))
+            }
+        }
+    }
+
+    /// CreateAccessKey: a new key for a user (or the caller), at most
+    /// [`MAX_ACCESS_KEYS`] at once.
+    pub async fn create_access_key(&self, caller: &Caller, name: Option<&str>) -> Result<CreatedAccessKey, KmsError> {
+        let (principal, user_name) = self.access_key_principal(caller, name, "iam:CreateAccessKey").await?;
+        if self.store.access_keys_of(&principal).await?.len() >= MAX_ACCESS_KEYS {
+            return Err(KmsError::LimitExceeded(format!(
+                "Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}"
+            )));
+        }
+        let id = AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str()));
+        let secret = self.random_string(SECRET_CHARS, 40)?;
+        let record = AccessKeyRecord {
+            id: id.clone(),
+            account: caller.account.clone(),
+            principal,
+            wrapped_secret: self.keyring.wrap_access_secret(id.as_str(), secret.as_bytes())?,
+            created_at: self.now(),
+        };
+        // The response minus the secret.
+        let events = self.events_answering(
+            caller,
+            &serde_json::json!({"AccessKey": {"UserName": user_name, "AccessKeyId": id.as_str(), "Status": "Active"}}),
+        );
+        match self.store.insert_access_key(&record, user_name.as_deref(), &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::NotFound) => return Err(no_such_user(name.unwrap_or_default())),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(
+            by = caller.principal.as_str(),
+            principal = record.principal.as_str(),
+            access_key_id = id.as_str(),
+            "access key created"
+        );
+        Ok(CreatedAccessKey { record, user_name, secret_access_key: secret })
+    }
+
+    /// ListAccessKeys: a user's (or the caller's) keys, by id, with the
+    /// user's name (`None` for a root).
+    pub async fn list_access_keys(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+    ) -> Result<(Vec<AccessKeyRecord>, Option<String>), KmsError> {
+        let (principal, user_name) = self.access_key_principal(caller, name, "iam:ListAccessKeys").await?;
+        Ok((self.store.access_keys_of(&principal).await?, user_name))
+    }
+
+    /// DeleteAccessKey: a user's (or the caller's) key stops working at once
+    /// on this node; another node honours it until its authentication cache
+    /// entry expires (60 s). The last key of an account root cannot go:
+    /// Trent has no other way in (AWS has its console password).
+    pub async fn delete_access_key(&self, caller: &Caller, name: Option<&str>, id: &str) -> Result<(), KmsError> {
+        let (principal, user_name) = self.access_key_principal(caller, name, "iam:DeleteAccessKey").await?;
+        let keys = self.store.access_keys_of(&principal).await?;
+        if !keys.iter().any(|k| k.id.as_str() == id) {
+            return Err(KmsError::NotFound(format!("The Access Key with id {id} cannot be found.")));
+        }
+        if user_name.is_none() && keys.len() == 1 {
+            return Err(KmsError::Validation(format!(
+                "Access key {id} is the last access key of {}: an account root keeps at least one.",
+                principal.as_str()
+            )));
+        }
+        let events = self.events(caller);
+        match self.store.delete_access_key(&AccessKeyId::new_unchecked(id), &events).await {
+            Ok(()) => caller.audit.committed(&events),
+            Err(StoreError::NotFound) => {
+                return Err(KmsError::NotFound(format!("The Access Key with id {id} cannot be found.")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.forget_access_key(id);
+        Ok(())
     }
 
     /// ListUsers: the caller's account's users, by name.

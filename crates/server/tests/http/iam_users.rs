@@ -152,9 +152,30 @@ async fn users_of_two_accounts_act_as_key_and_identity_policies_allow() {
     let (status, ty, _) = send(&s, req.signed()).await;
     assert_eq!((status, ty.as_str()), (400, "ValidationException"));
 
-    // Deleting the user revokes its access key at once.
-    admin(&s, bob_root, "DeleteUser", serde_json::json!({"UserName": "bob-app"})).await;
+    // Rotation: a second key works at once; the first, deleted, stops.
+    let v = admin(&s, bob_root, "CreateAccessKey", serde_json::json!({"UserName": "bob-app"})).await;
+    let (new_id, new_secret) =
+        (v["AccessKey"]["AccessKeyId"].as_str().unwrap(), v["AccessKey"]["SecretAccessKey"].as_str().unwrap());
+    assert_eq!(
+        (v["AccessKey"]["UserName"].as_str(), v["AccessKey"]["Status"].as_str()),
+        (Some("bob-app"), Some("Active"))
+    );
+    let rotated = s.client_with("us-east-1", new_id, new_secret);
+    rotated.describe_key().key_id(&key).send().await.unwrap();
+    let v = admin(&s, bob_root, "ListAccessKeys", serde_json::json!({"UserName": "bob-app"})).await;
+    let listed = v["AccessKeyMetadata"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{v}");
+    assert!(listed.iter().all(|k| k.get("SecretAccessKey").is_none()), "{v}");
+    let old_id = listed.iter().map(|k| k["AccessKeyId"].as_str().unwrap()).find(|id| *id != new_id).unwrap();
+    let body = serde_json::json!({"UserName": "bob-app", "AccessKeyId": old_id});
+    admin(&s, bob_root, "DeleteAccessKey", body).await;
     let e = bob_app.describe_key().key_id(&key).send().await.unwrap_err();
+    assert_eq!(e.as_service_error().unwrap().code(), Some("UnrecognizedClientException"));
+    rotated.describe_key().key_id(&key).send().await.unwrap();
+
+    // Deleting the user revokes its access keys at once.
+    admin(&s, bob_root, "DeleteUser", serde_json::json!({"UserName": "bob-app"})).await;
+    let e = rotated.describe_key().key_id(&key).send().await.unwrap_err();
     assert_eq!(e.as_service_error().unwrap().code(), Some("UnrecognizedClientException"));
     s.stop().await;
 }
