@@ -345,11 +345,11 @@ impl Kms {
         let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();
         let mut context = self.condition_context(caller, identity.as_ref(), key, access, request_alias);
         // kms:ResourceAliases costs a read: only when a statement reads it.
-        let reads_aliases = |k: &str| {
+        let some_policy_reads = |k: &str| {
             policy.as_ref().is_some_and(|p| p.uses_condition_key(k))
                 || identity.as_ref().is_some_and(|i| i.uses_condition_key(k))
         };
-        if reads_aliases("kms:resourcealiases") {
+        if some_policy_reads("kms:resourcealiases") {
             let aliases = self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?;
             context.insert(
                 "kms:resourcealiases".into(),
