@@ -116,6 +116,10 @@ fn iam_name_ok(s: &str) -> bool {
 impl Violations {
     fn user_name(&mut self, v: Option<&str>) {
         self.required("userName", &v);
+        self.optional_user_name(v);
+    }
+
+    fn optional_user_name(&mut self, v: Option<&str>) {
         self.len("userName", v, 1, 64);
         self.pattern("userName", v, "[\\w+=,.@-]+", iam_name_ok);
     }
@@ -357,8 +361,7 @@ pub struct AccessKeysRequest {
 
 impl Validate for AccessKeysRequest {
     fn check(&self, v: &mut Violations) {
-        v.len("userName", self.user_name.as_deref(), 1, 64);
-        v.pattern("userName", self.user_name.as_deref(), "[\\w+=,.@-]+", iam_name_ok);
+        v.optional_user_name(self.user_name.as_deref());
     }
 }
 
@@ -374,8 +377,7 @@ pub struct DeleteAccessKeyRequest {
 
 impl Validate for DeleteAccessKeyRequest {
     fn check(&self, v: &mut Violations) {
-        v.len("userName", self.user_name.as_deref(), 1, 64);
-        v.pattern("userName", self.user_name.as_deref(), "[\\w+=,.@-]+", iam_name_ok);
+        v.optional_user_name(self.user_name.as_deref());
         v.required("accessKeyId", &self.access_key_id);
         v.len("accessKeyId", self.access_key_id.as_deref(), 16, 128);
         v.pattern("accessKeyId", self.access_key_id.as_deref(), "[\\w]+", |s| {
