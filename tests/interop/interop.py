@@ -335,7 +335,7 @@ def main():
         rotated = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION,
                                aws_access_key_id=new["AccessKeyId"], aws_secret_access_key=new["SecretAccessKey"],
                                config=Config(retries={"max_attempts": 1}))
-        user("delete-access-key", "--access-key-id", creds["AccessKeyId"])
+        user("delete-access-key", "--key-id", creds["AccessKeyId"])
         assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
         assert rotated.decrypt(CiphertextBlob=ct)["Plaintext"] == b"from a user"
         user("delete")

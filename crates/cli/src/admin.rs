@@ -105,9 +105,9 @@ pub enum UserCommand {
         /// Whose.
         #[command(flatten)]
         owner: KeyOwnerArgs,
-        /// The key to delete.
+        /// The access key id to delete (`--access-key-id` is the signer's).
         #[arg(long)]
-        access_key_id: String,
+        key_id: String,
     },
 }
 
@@ -187,8 +187,8 @@ fn user_request(cmd: UserCommand) -> Result<(Connection, &'static str, serde_jso
         }
         UserCommand::CreateAccessKey(o) => (o.connection, "CreateAccessKey", json!({"UserName": o.user_name})),
         UserCommand::ListAccessKeys(o) => (o.connection, "ListAccessKeys", json!({"UserName": o.user_name})),
-        UserCommand::DeleteAccessKey { owner: o, access_key_id } => {
-            (o.connection, "DeleteAccessKey", json!({"UserName": o.user_name, "AccessKeyId": access_key_id}))
+        UserCommand::DeleteAccessKey { owner: o, key_id } => {
+            (o.connection, "DeleteAccessKey", json!({"UserName": o.user_name, "AccessKeyId": key_id}))
         }
         UserCommand::DeletePolicy(p) => {
             (p.user.connection, "DeleteUserPolicy", json!({"UserName": p.user.user_name, "PolicyName": p.policy_name}))

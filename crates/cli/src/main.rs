@@ -182,3 +182,13 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap checks a command tree only when it parses: every subcommand's
+    /// arguments (flattened ones included) must be well formed and distinct.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}
