@@ -17,12 +17,13 @@
 
 use crate::sql::{
     access_keys_of_sql, checkpoint_from_parts, corrupt, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
-    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
-    put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
-    tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
-    users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
-    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, limit_param,
+    lookup_audit_sql, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
+    tags_from_json, tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
+    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS,
+    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
+    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
+    USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -704,8 +705,11 @@ impl Store for PostgresStore {
     }
 
     async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        // Every request of an IAM user reads its user and policies: prepared
+        // once per connection, as the key lookup is.
         let c = self.client().await?;
-        let row = c.query_opt(&user_sql(p), &[&account.as_str(), &user_name_key(name)]).await.map_err(backend)?;
+        let st = c.prepare_cached(&user_sql(p)).await.map_err(backend)?;
+        let row = c.query_opt(&st, &[&account.as_str(), &user_name_key(name)]).await.map_err(backend)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -761,7 +765,8 @@ impl Store for PostgresStore {
 
     async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
         let c = self.client().await?;
-        let rows = c.query(&user_policies_sql(p), &[&account.as_str(), &user_name]).await.map_err(backend)?;
+        let st = c.prepare_cached(&user_policies_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &user_name]).await.map_err(backend)?;
         rows.iter().map(user_policy_from_row).collect()
     }
 
@@ -815,7 +820,7 @@ impl Store for PostgresStore {
 
     async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
         let c = self.client().await?;
-        let st = c.prepare_cached("SELECT account, region FROM keys WHERE id = $1").await.map_err(backend)?;
+        let st = c.prepare_cached(&key_owner_sql(p)).await.map_err(backend)?;
         let row = c.query_opt(&st, &[&id.as_str()]).await.map_err(backend)?;
         let Some(r) = row else { return Ok(None) };
         let (account, region): (String, String) = (r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?);

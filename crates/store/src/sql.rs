@@ -251,6 +251,11 @@ pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_a
 /// The columns of `destroyed_keys`, in binding order.
 pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
 
+/// The owner (account, region) of key `p(1)`, whichever it is.
+pub(crate) fn key_owner_sql(p: Placeholder) -> String {
+    format!("SELECT account, region FROM keys WHERE id = {}", p(1))
+}
+
 /// The columns of `users`, in binding order. `name_key` is
 /// [`user_name_key`] of `name`: the primary key (account, name_key) keeps
 /// names unique in an account regardless of case. `tags` is

@@ -26,12 +26,13 @@ use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
     access_keys_of_sql, checkpoint_from_parts, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
-    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, limit_param, lookup_audit_sql,
-    put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param, tags_from_json,
-    tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
-    users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
-    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, limit_param,
+    lookup_audit_sql, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
+    tags_from_json, tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
+    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS,
+    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
+    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
+    USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -1185,7 +1186,7 @@ impl Store for SqliteStore {
         let id = id.clone();
         let found: Option<(String, String)> = self
             .with_read(move |c| {
-                c.prepare_cached("SELECT account, region FROM keys WHERE id = ?1")
+                c.prepare_cached(&key_owner_sql(q))
                     .map_err(backend)?
                     .query_row(params![id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
