@@ -314,7 +314,6 @@ pub const RESPONSE_MEMBERS: &[&str] = &[
     "AccessKeyId",
     "Principal",
     "User",
-    "AccessKey",
 ];
 
 /// Operations whose CloudTrail events carry `responseElements`; the rest

@@ -260,11 +260,10 @@ impl Kms {
             wrapped_secret: self.keyring.wrap_access_secret(id.as_str(), secret.as_bytes())?,
             created_at: self.now(),
         };
-        // The response minus the secret.
-        let events = self.events_answering(
-            caller,
-            &serde_json::json!({"AccessKey": {"UserName": user_name, "AccessKeyId": id.as_str(), "Status": "Active"}}),
-        );
+        // The response's AccessKey holds the secret: the event names the key
+        // by id only (and "AccessKey" is no allowed response member, so the
+        // wire response could never bring the secret into an event either).
+        let events = self.events_answering(caller, &serde_json::json!({"AccessKeyId": id.as_str()}));
         match self.store.insert_access_key(&record, user_name.as_deref(), &events).await {
             Ok(()) => caller.audit.committed(&events),
             Err(StoreError::NotFound) => return Err(no_such_user(name.unwrap_or_default())),

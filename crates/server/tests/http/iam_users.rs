@@ -177,5 +177,13 @@ async fn users_of_two_accounts_act_as_key_and_identity_policies_allow() {
     admin(&s, bob_root, "DeleteUser", serde_json::json!({"UserName": "bob-app"})).await;
     let e = rotated.describe_key().key_id(&key).send().await.unwrap_err();
     assert_eq!(e.as_service_error().unwrap().code(), Some("UnrecognizedClientException"));
+
+    // The trail names the created access key, never its secret.
+    let v = admin(&s, alice_root, "ReadAuditTrail", serde_json::json!({})).await;
+    let events: Vec<&str> = v["Records"].as_array().unwrap().iter().map(|r| r["Event"].as_str().unwrap()).collect();
+    let created =
+        events.iter().find(|e| e.contains(r#""eventName":"CreateAccessKey""#)).expect("a CreateAccessKey event");
+    assert!(created.contains(new_id), "{created}");
+    assert!(events.iter().all(|e| !e.contains(new_secret)), "a secret access key reached the trail");
     s.stop().await;
 }
