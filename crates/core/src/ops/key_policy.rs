@@ -15,7 +15,7 @@ const DEFAULT_POLICY_NAME: &str = "default";
 /// Parses a key policy and runs AWS's lockout safety check: unless
 /// `bypass`, the policy must keep allowing the caller to call PutKeyPolicy
 /// on the key, or nobody could ever change it again.
-pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypass: bool) -> Result<(), KmsError> {
+pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypass: bool) -> Result<Policy, KmsError> {
     let policy = Policy::parse(text, PolicyKind::Key).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
     if !bypass
         && !policy.allows_unconditionally(
@@ -29,7 +29,7 @@ pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypas
             "The new key policy will not allow you to update the key policy in the future.".into(),
         ));
     }
-    Ok(())
+    Ok(policy)
 }
 
 impl Kms {
@@ -39,13 +39,12 @@ impl Kms {
     /// user, exactly. (Users of accounts Trent does not hold, and roles,
     /// which Trent does not have yet, cannot be checked.) Call once the
     /// caller is authorized: the answer tells whether a user exists.
-    pub(crate) async fn check_policy_principals(&self, owner: &AccountId, text: &str) -> Result<(), KmsError> {
-        let Ok(policy) = Policy::parse(text, PolicyKind::Key) else { return Ok(()) };
+    pub(crate) async fn check_policy_principals(&self, owner: &AccountId, policy: &Policy) -> Result<(), KmsError> {
         for arn in policy.principal_arns() {
-            let Some((account, name)) = arn.split_once(":user/").and_then(|(head, name)| {
-                let account = trent_api::ids::AccountId::parse(head.rsplit(':').next()?)?;
-                Some((account, name))
-            }) else {
+            // arn:aws:iam::ACCOUNT:user/NAME (the parser checked the form).
+            let Some((name, account)) =
+                crate::authz::user_name(arn).zip(arn.split(':').nth(4).and_then(AccountId::parse))
+            else {
                 continue;
             };
             if &account != owner && self.store.account(&account).await?.is_none() {
@@ -77,12 +76,13 @@ impl Kms {
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
         let access = Access::new("kms:PutKeyPolicy");
         // Authorized first: the principal check reveals which users exist.
+        // (modify_key resolves the key again, for its revision; a key's ARN
+        // never changes, so the checks hold for what it reads.)
         let key_ref = req.key_id.as_deref().unwrap_or_default();
         let key = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
-        Policy::parse(&text, PolicyKind::Key).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
-        self.check_policy_principals(&key.scope.account, &text).await?;
+        let policy = check_key_policy(caller, &text, &key.arn(), bypass)?;
+        self.check_policy_principals(&key.scope.account, &policy).await?;
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
-            check_key_policy(caller, &text, &key.arn(), bypass)?;
             key.policy.clone_from(&text);
             Ok(())
         })

@@ -113,13 +113,13 @@ impl Kms {
 
         let now = self.now();
         let id = self.new_key_id()?;
-        super::key_policy::check_key_policy(
+        let parsed = super::key_policy::check_key_policy(
             caller,
             &policy,
             &trent_api::ids::key_arn(&caller.region, &caller.account, &id),
             bypass,
         )?;
-        self.check_policy_principals(&caller.account, &policy).await?;
+        self.check_policy_principals(&caller.account, &parsed).await?;
         let key = KeyRecord {
             id: id.clone(),
             scope: caller.scope(),
