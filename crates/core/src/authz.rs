@@ -144,6 +144,14 @@ impl Access {
         self
     }
 
+    /// `aws:RequestTag/*` and `aws:TagKeys` of a request's tags.
+    pub(crate) fn request_tags(mut self, tags: &[(String, String)]) -> Self {
+        for (k, v) in request_tag_context(tags) {
+            self.context.push((k.to_ascii_lowercase(), v));
+        }
+        self
+    }
+
     /// Adds a single-valued condition key.
     pub(crate) fn with(mut self, key: &str, value: impl ToString) -> Self {
         self.context.push((key.to_ascii_lowercase(), vec![value.to_string()]));
@@ -251,6 +259,14 @@ fn combine_sides(key_policy: KeyDecision, iam: Decision, same_account: bool) -> 
     }
 }
 
+/// `aws:RequestTag/<key>` for each tag of a request, and `aws:TagKeys`.
+pub(crate) fn request_tag_context(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut c: Vec<(String, Vec<String>)> =
+        tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])).collect();
+    c.push(("aws:TagKeys".into(), tags.iter().map(|(k, _)| k.clone()).collect()));
+    c
+}
+
 /// The user name in a user ARN (`arn:aws:iam::ACCOUNT:user/NAME`).
 pub(crate) fn user_name(principal_arn: &str) -> Option<&str> {
     principal_arn.split_once(":user/").map(|(_, name)| name)
@@ -298,7 +314,7 @@ impl Kms {
         caller: &Caller,
         action: &str,
         resource: &str,
-        context: &[(&str, Vec<String>)],
+        context: &[(String, Vec<String>)],
     ) -> Result<(), KmsError> {
         let Some(identity) = self.identity_side(caller).await? else { return Ok(()) };
         let mut c = self.global_context(caller, Some(&identity));

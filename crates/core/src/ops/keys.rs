@@ -105,10 +105,8 @@ impl Kms {
             ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
         ];
         if !tags.is_empty() {
-            context.push(("aws:TagKeys".into(), tags.iter().map(|(k, _)| k.clone()).collect()));
-            context.extend(tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])));
+            context.extend(crate::authz::request_tag_context(&tags));
         }
-        let context: Vec<(&str, Vec<String>)> = context.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         self.authorize_identity(caller, "kms:CreateKey", "*", &context).await?;
 
         let now = self.now();

@@ -72,10 +72,7 @@ impl Kms {
     /// TagResource: adds tags, replacing the value of a key already present.
     pub async fn tag_resource(&self, caller: &Caller, req: TagResourceRequest) -> Result<Empty, KmsError> {
         let new = check_tags(req.tags.unwrap_or_default())?;
-        let access = new
-            .iter()
-            .fold(Access::new("kms:TagResource"), |a, (k, v)| a.with(&format!("aws:RequestTag/{k}"), v))
-            .with_all("aws:TagKeys", new.iter().map(|(k, _)| k.clone()).collect());
+        let access = Access::new("kms:TagResource").request_tags(&new);
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_not_pending_deletion(key)?;
             let mut tags = key.tags.clone();

@@ -8,6 +8,7 @@
 //! ARN, …): the account root holds them all, a user when a policy of its
 //! own allows. Only the caller's own account is reachable.
 
+use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::kms::{BASE32, SECRET_CHARS};
 use crate::model::{AccessKeyRecord, UserPolicyRecord, UserRecord};
@@ -35,18 +36,6 @@ fn check_user_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
         return Err(KmsError::LimitExceeded(format!("A user can have at most {MAX_USER_TAGS} tags.")));
     }
     Ok(())
-}
-
-/// `aws:RequestTag/<key>` and `aws:TagKeys` of a request carrying tags.
-fn request_tag_context(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut c: Vec<(String, Vec<String>)> =
-        tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()])).collect();
-    c.push(("aws:TagKeys".into(), tags.iter().map(|(k, _)| k.clone()).collect()));
-    c
-}
-
-fn as_refs(c: &[(String, Vec<String>)]) -> Vec<(&str, Vec<String>)> {
-    c.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
 }
 
 /// IAM's quota on the inline policies of one user, together: 2,048
@@ -105,7 +94,7 @@ impl Kms {
     ) -> Result<CreatedUser, KmsError> {
         check_user_tags(&tags)?;
         let context = if tags.is_empty() { Vec::new() } else { request_tag_context(&tags) };
-        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &as_refs(&context)).await?;
+        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &context).await?;
         let now = self.now();
         let user = UserRecord {
             account: caller.account.clone(),
@@ -166,7 +155,7 @@ impl Kms {
     pub async fn tag_user(&self, caller: &Caller, name: &str, tags: Vec<(String, String)>) -> Result<(), KmsError> {
         check_user_tags(&tags)?;
         let context = request_tag_context(&tags);
-        self.authorize_identity(caller, "iam:TagUser", &Self::user_arn(caller, name), &as_refs(&context)).await?;
+        self.authorize_identity(caller, "iam:TagUser", &Self::user_arn(caller, name), &context).await?;
         let user = self.existing_user(caller, name).await?;
         let mut merged = user.tags.clone();
         for (k, v) in tags {
@@ -188,7 +177,7 @@ impl Kms {
     /// UntagUser: removes the named tags (in any case); absent ones are
     /// ignored.
     pub async fn untag_user(&self, caller: &Caller, name: &str, keys: Vec<String>) -> Result<(), KmsError> {
-        let context = [("aws:TagKeys", keys.clone())];
+        let context = [("aws:TagKeys".to_owned(), keys.clone())];
         self.authorize_identity(caller, "iam:UntagUser", &Self::user_arn(caller, name), &context).await?;
         let user = self.existing_user(caller, name).await?;
         let kept: Vec<(String, String)> =
