@@ -9,6 +9,9 @@
 //!   values instead of failing to parse, because AWS answers an unknown enum
 //!   value with a `ValidationException`, not a `SerializationException`.
 //! - [`ids`]: identifiers and ARNs as newtypes.
+//! - [`operation`]: the table of operations: one [`Operation`] per
+//!   operation with its facts (wire name, IAM action, read-only, audit
+//!   members, cross-account, encryption context), read by every layer.
 //! - [`ops`]: one request/response pair per operation, PascalCase as on the
 //!   wire.
 //! - [`validate`]: the service model's constraints (lengths, ranges, enums,
@@ -23,9 +26,11 @@ pub mod cloudtrail;
 pub mod enums;
 pub mod error;
 pub mod ids;
+pub mod operation;
 pub mod ops;
 pub mod time;
 pub mod validate;
 
 pub use blob::{Blob, SensitiveBlob};
 pub use error::ErrorCode;
+pub use operation::{Api, Operation};

@@ -5,7 +5,8 @@
 //!   renders it as a CloudTrail record (`eventVersion` 1.11,
 //!   `eventSource` `kms.amazonaws.com`) with request parameters and response
 //!   elements taken from the wire JSON through an allow-list of members
-//!   ([`REQUEST_MEMBERS`], [`RESPONSE_MEMBERS`]), so a member nobody has
+//!   ([`REQUEST_MEMBERS`], and each operation's `audit_response` in
+//!   [`trent_api::operation`]), so a member nobody has
 //!   classified (a new plaintext-bearing field, say) stays out.
 //! - [`Auditor`] appends entries with group commit: concurrent callers'
 //!   entries go to the store in one transaction, and each caller returns only
@@ -22,6 +23,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
+use trent_api::{Api, Operation};
 use trent_crypto::audit::{chain_hash, verify_checkpoint, GENESIS, HASH_LEN};
 
 /// A chain hash.
@@ -135,19 +137,15 @@ pub struct AuditQuery {
 /// The resource type of every Trent resource in CloudTrail.
 pub const KEY_RESOURCE_TYPE: &str = "AWS::KMS::Key";
 /// `eventSource` of Trent's events.
-pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
+pub const EVENT_SOURCE: &str = Api::Kms.event_source();
 /// `eventSource` of LookupEvents calls (CloudTrail's API on Trent).
-pub const CLOUDTRAIL_SOURCE: &str = "cloudtrail.amazonaws.com";
+pub const CLOUDTRAIL_SOURCE: &str = Api::CloudTrail.event_source();
 /// The one CloudTrail operation Trent serves.
-pub const LOOKUP_EVENT: &str = "LookupEvents";
+pub const LOOKUP_EVENT: &str = Operation::LookupEvents.name();
 
 /// The `eventSource` of an event named `name`.
 pub fn event_source_of(name: &str) -> &'static str {
-    if name == LOOKUP_EVENT {
-        CLOUDTRAIL_SOURCE
-    } else {
-        EVENT_SOURCE
-    }
+    Operation::named(name).map_or(EVENT_SOURCE, |op| op.api().event_source())
 }
 
 impl AuditQuery {
@@ -300,61 +298,10 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "PolicyDocument",
 ];
 
-/// Response members that may appear in `responseElements`, for the
-/// operations that have them ([`has_response_elements`]).
-pub const RESPONSE_MEMBERS: &[&str] = &[
-    "KeyMetadata",
-    "KeyId",
-    "DeletionDate",
-    "KeyState",
-    "PendingWindowInDays",
-    "GrantId",
-    "KeyMaterialId",
-    "AccountId",
-    "AccessKeyId",
-    "Principal",
-    "User",
-];
-
-/// Operations whose CloudTrail events carry `responseElements`; the rest
-/// (reads and cryptographic operations) carry `null`, as in AWS.
-pub fn has_response_elements(operation: &str) -> bool {
-    matches!(
-        operation,
-        "CreateKey"
-            | "ScheduleKeyDeletion"
-            | "CancelKeyDeletion"
-            | "CreateGrant"
-            | "RotateKeyOnDemand"
-            | "ImportKeyMaterial"
-            | "CreateAccount"
-            | "CreateUser"
-            | "CreateAccessKey"
-    )
-}
-
-/// Whether an operation only reads (`readOnly`): AWS marks the
-/// cryptographic operations read-only too.
-pub fn is_read_only(operation: &str) -> bool {
-    const WRITES: &[&str] = &[
-        "Create",
-        "Delete",
-        "Update",
-        "Put",
-        "Enable",
-        "Disable",
-        "Schedule",
-        "Cancel",
-        "Tag",
-        "Untag",
-        "Import",
-        "Rotate",
-        "Retire",
-        "Revoke",
-        "Replicate",
-        "Connect",
-    ];
-    !WRITES.iter().any(|p| operation.starts_with(p))
+/// The operation an event names, when it is one Trent knows: its
+/// descriptor says `readOnly` and which response members the event keeps.
+fn operation_of(draft: &EventDraft) -> Option<Operation> {
+    Operation::named(&draft.operation).filter(|op| op.api().event_source() == draft.event_source)
 }
 
 /// `KeyId` → `keyId`.
@@ -507,7 +454,9 @@ impl EventDraft {
                 resource_arns.push(arn.clone());
             }
         }
-        let read_only = is_read_only(&self.operation);
+        let descriptor = operation_of(self).map(Operation::descriptor);
+        // An operation Trent does not know changed nothing.
+        let read_only = descriptor.is_none_or(|d| d.read_only);
         let mut record = Map::new();
         record.insert("eventVersion".into(), json!("1.11"));
         record.insert("userIdentity".into(), user_identity(&self.identity));
@@ -522,8 +471,8 @@ impl EventDraft {
             record.insert("errorMessage".into(), json!(message));
         }
         record.insert("requestParameters".into(), self.request_parameters.clone());
-        let response = match outcome.response {
-            Some(r) if has_response_elements(&self.operation) => elements(r, RESPONSE_MEMBERS),
+        let response = match (outcome.response, descriptor.and_then(|d| d.audit_response)) {
+            (Some(r), Some(members)) => elements(r, members),
             _ => Value::Null,
         };
         record.insert("responseElements".into(), response);

@@ -28,12 +28,16 @@ use crate::policy::{combine, Decision, KeyDecision, Policy, PolicyKind, Request}
 use crate::{Caller, Kms};
 use std::collections::HashMap;
 use trent_api::ops::EncryptionContext;
+use trent_api::Operation;
 
 /// What a request wants to do to a key, with the condition keys only the
 /// operation knows (encryption context, algorithms, …).
 #[derive(Debug, Clone)]
 pub(crate) struct Access {
-    /// `kms:Encrypt`.
+    /// The operation, whose descriptor says whether another account may
+    /// call it and whether grant constraints apply.
+    op: Operation,
+    /// `kms:Encrypt`: the operation's action (ReEncrypt has two).
     pub action: &'static str,
     context: Vec<(String, Vec<String>)>,
     /// The request's encryption context, for grant constraints.
@@ -54,19 +58,6 @@ pub(crate) enum Route {
 
 /// Most grants one key may have (AWS's quota).
 pub(crate) const MAX_GRANTS_PER_KEY: usize = 50_000;
-
-/// Operations that take an encryption context: grant constraints apply to
-/// them (on symmetric keys) and to no other.
-const CONTEXT_OPERATIONS: &[&str] = &[
-    "Encrypt",
-    "Decrypt",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-];
 
 /// Whether a grant's encryption context constraints admit a request's
 /// context. Keys compare case-insensitively, values exactly (AWS's rule for
@@ -98,38 +89,16 @@ pub(crate) fn context_admits(
     true
 }
 
-/// Actions AWS lets another account perform on a key, when the key policy
-/// allows it (KMS Developer Guide, "Allowing users in other accounts to use
-/// a KMS key"). Any other action on another account's key is NotFound.
-const CROSS_ACCOUNT_ACTIONS: &[&str] = &[
-    "kms:CreateGrant",
-    "kms:Decrypt",
-    "kms:DeriveSharedSecret",
-    "kms:Decapsulate",
-    "kms:DescribeKey",
-    "kms:Encapsulate",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateMac",
-    "kms:GetKeyRotationStatus",
-    "kms:GetPublicKey",
-    "kms:ListGrants",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:RetireGrant",
-    "kms:RevokeGrant",
-    "kms:Sign",
-    "kms:Verify",
-    "kms:VerifyMac",
-];
-
 impl Access {
-    /// An action with no operation-specific condition keys.
-    pub(crate) fn new(action: &'static str) -> Self {
-        Access { action, context: Vec::new(), encryption_context: None, other_key: None }
+    /// An operation's action, with no operation-specific condition keys.
+    pub(crate) fn new(op: Operation) -> Self {
+        Access { op, action: op.action(), context: Vec::new(), encryption_context: None, other_key: None }
+    }
+
+    /// One of ReEncrypt's two actions ([`trent_api::operation::REENCRYPT_FROM`],
+    /// [`trent_api::operation::REENCRYPT_TO`]).
+    pub(crate) fn re_encrypt(action: &'static str) -> Self {
+        Access { action, ..Access::new(Operation::ReEncrypt) }
     }
 
     /// ReEncrypt: the request's other key, for `kms:ReEncryptOnSameKey`.
@@ -186,7 +155,7 @@ impl Access {
 
     /// Whether another account may be granted this action by a key policy.
     pub(crate) fn cross_account(&self) -> bool {
-        CROSS_ACCOUNT_ACTIONS.contains(&self.action)
+        self.op.descriptor().cross_account
     }
 }
 
@@ -312,10 +281,11 @@ impl Kms {
     pub(crate) async fn authorize_identity(
         &self,
         caller: &Caller,
-        action: &str,
+        op: Operation,
         resource: &str,
         context: &[(String, Vec<String>)],
     ) -> Result<(), KmsError> {
+        let action = op.action();
         let Some(identity) = self.identity_side(caller).await? else { return Ok(()) };
         let mut c = self.global_context(caller, Some(&identity));
         for (k, v) in context {
@@ -403,7 +373,8 @@ impl Kms {
         access: &Access,
     ) -> Result<Vec<GrantRecord>, KmsError> {
         let op = access.operation();
-        let constrained = key.spec == trent_api::enums::KeySpec::SymmetricDefault && CONTEXT_OPERATIONS.contains(&op);
+        let constrained =
+            key.spec == trent_api::enums::KeySpec::SymmetricDefault && access.op.descriptor().encryption_context;
         let grants = self.store.grants(&key.id, None, MAX_GRANTS_PER_KEY).await?;
         Ok(grants
             .into_iter()

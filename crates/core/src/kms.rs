@@ -10,6 +10,7 @@ use crate::store::{Store, StoreError};
 use crate::Caller;
 use std::sync::Arc;
 use trent_api::ids::{alias_arn, key_arn, AccessKeyId, AccountId, AliasName, KeyId, KeyRef, PrincipalArn};
+use trent_api::Operation;
 use trent_crypto::audit::CheckpointSigner;
 use trent_crypto::hierarchy::RootKey;
 use trent_crypto::seal::Seal;
@@ -310,7 +311,7 @@ impl Kms {
                 caller.principal.as_str()
             )));
         }
-        self.authorize_identity(caller, "trent:CreateAccount", "*", &[]).await?;
+        self.authorize_identity(caller, Operation::CreateAccount, "*", &[]).await?;
         let created = self.new_account(spec, false, Some(caller)).await?;
         tracing::info!(
             operator = caller.principal.as_str(),

@@ -5,9 +5,7 @@
 //! Order of checks, as AWS does them: authentication (SigV4), then the
 //! operation name, then the body.
 
-use crate::dispatch::{
-    admin_dispatch, cloudtrail_dispatch, dispatch, known_operation, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX,
-};
+use crate::dispatch::dispatch;
 use crate::metrics::Metrics;
 use crate::sigv4::{self, RequestParts, SigV4Error};
 use axum::body::{to_bytes, Body};
@@ -20,7 +18,8 @@ use std::sync::Arc;
 use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
 use trent_api::ErrorCode;
-use trent_core::audit::{has_response_elements, EventDraft, Identity, Outcome};
+use trent_api::{Api, Operation};
+use trent_core::audit::{EventDraft, Identity, Outcome};
 use trent_core::caller::CallAudit;
 use trent_core::error::InternalError;
 use trent_core::{Caller, Clock, Kms, KmsError};
@@ -213,44 +212,6 @@ fn http_date(millis: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&t.format(&fmt).ok()?).ok()
 }
 
-/// Which API a request's `X-Amz-Target` addresses.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Api {
-    Kms,
-    Admin,
-    CloudTrail,
-}
-
-impl Api {
-    /// The API and the operation name of a target.
-    fn of(target: &str) -> (Api, &str) {
-        if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
-            (Api::Admin, op)
-        } else if let Some(op) = target.strip_prefix(trent_api::cloudtrail::TARGET_PREFIX) {
-            (Api::CloudTrail, op)
-        } else {
-            // Without the service prefix the target names no operation.
-            (Api::Kms, target.strip_prefix(TARGET_PREFIX).unwrap_or(""))
-        }
-    }
-
-    /// The SigV4 service name its requests are signed for.
-    fn service(self) -> &'static str {
-        match self {
-            Api::CloudTrail => "cloudtrail",
-            Api::Kms | Api::Admin => sigv4::SERVICE,
-        }
-    }
-
-    /// The `eventSource` of its audit events.
-    fn event_source(self) -> &'static str {
-        match self {
-            Api::CloudTrail => trent_core::audit::CLOUDTRAIL_SOURCE,
-            Api::Kms | Api::Admin => trent_core::audit::EVENT_SOURCE,
-        }
-    }
-}
-
 /// Longest operation name or access key id copied into an audit event from
 /// an unauthenticated request.
 const MAX_ECHO: usize = 128;
@@ -280,7 +241,8 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let time = state.0.clock.now_millis();
     let (parts, body) = req.into_parts();
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let (api, op) = Api::of(&target);
+    let (api, op) = Api::of_target(&target);
+    let operation = Operation::of(api, op);
     let draft = |body: &[u8], identity, region| EventDraft {
         request_id: request_id.clone(),
         event_source: api.event_source(),
@@ -297,7 +259,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
         request_parameters: trent_core::audit::request_parameters(body),
     };
     let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
-        Ok(body) => match authenticate(state, &parts, &body, api.service()).await {
+        Ok(body) => match authenticate(state, &parts, &body, api.signing_service()).await {
             Ok(mut caller) => {
                 let identity = Identity::Principal {
                     account: caller.account.as_str().to_owned(),
@@ -305,7 +267,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
                     access_key_id: caller.access_key_id.as_str().to_owned(),
                 };
                 caller.audit = CallAudit::new(draft(&body, identity, Some(caller.region.as_str().to_owned())));
-                (serve(state, &parts, &body, api, op, &caller).await, caller.audit)
+                (serve(state, &parts, &body, operation, &caller).await, caller.audit)
             }
             Err((e, claimed)) => {
                 let identity =
@@ -323,12 +285,13 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     };
     // Audit is fail-closed: the answer leaves only once its event is durable
     // (committed with the call's state change, or appended now).
-    let outcome = match record(state, &audit, op, &outcome).await {
+    let outcome = match record(state, &audit, operation, &outcome).await {
         Ok(()) => outcome,
         Err(e) => Err(ApiError::from_kms(e)),
     };
     let seconds = started.elapsed().as_secs_f64();
-    let metric_op = if known_operation(api, op) { op } else { "unknown" };
+    // Only known names label metrics, so a client cannot grow the label set.
+    let metric_op = operation.map_or("unknown", Operation::name);
     match outcome {
         Ok(bytes) => {
             tracing::debug!(op, "ok");
@@ -353,7 +316,7 @@ struct Claimed {
 async fn record(
     state: &AppState,
     audit: &CallAudit,
-    op: &str,
+    operation: Option<Operation>,
     outcome: &Result<Vec<u8>, ApiError>,
 ) -> Result<(), KmsError> {
     if audit.recorded() {
@@ -361,7 +324,10 @@ async fn record(
     }
     let Some(draft) = audit.draft() else { return Ok(()) };
     let response: Option<serde_json::Value> = match outcome {
-        Ok(bytes) if has_response_elements(op) => serde_json::from_slice(bytes).ok(),
+        // Parsed only for the operations whose events keep response members.
+        Ok(bytes) if operation.is_some_and(|o| o.descriptor().audit_response.is_some()) => {
+            serde_json::from_slice(bytes).ok()
+        }
         _ => None,
     };
     let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
@@ -378,25 +344,14 @@ async fn serve(
     state: &AppState,
     parts: &axum::http::request::Parts,
     body: &[u8],
-    api: Api,
-    op: &str,
+    operation: Option<Operation>,
     caller: &Caller,
 ) -> Result<Vec<u8>, ApiError> {
     if parts.method != Method::POST {
         return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST requests are supported"));
     }
-    let kms = &state.0.kms;
-    let result = match api {
-        Api::Admin => admin_dispatch(op, kms, caller, body).await,
-        Api::CloudTrail => cloudtrail_dispatch(op, kms, caller, body).await,
-        Api::Kms => dispatch(op, kms, caller, body).await,
-    };
-    match result {
-        Some(result) => result,
-        None if api == Api::Kms && NOT_YET.contains(&op) => Err(ApiError::new(
-            ErrorCode::UnsupportedOperation,
-            format!("{op} is not supported by this version of Trent."),
-        )),
+    match operation {
+        Some(op) => dispatch(op, &state.0.kms, caller, body).await,
         None => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
     }
 }

@@ -7,8 +7,9 @@
 //! - [`startup`]: opens the store, the seal and the [`trent_core::Kms`], and
 //!   bootstraps the first account.
 //! - [`sigv4`]: verification of AWS Signature Version 4.
-//! - `dispatch.rs`: the table of operations keyed by the `X-Amz-Target`
-//!   operation name; parsing, validation and serialization around the core.
+//! - `dispatch.rs`: runs an operation of [`trent_api::operation`]'s table
+//!   (found from the `X-Amz-Target` header) on the core; parsing,
+//!   validation and serialization around it.
 //! - `http.rs`: the axum handler: authentication, routing, error bodies,
 //!   the audit event of every call (fail-closed), `/health`, `/ready`.
 //! - `metrics.rs`: `GET /metrics` (Prometheus).

@@ -7,6 +7,7 @@ use crate::model::SpecCapabilities;
 use crate::{Caller, Kms};
 use trent_api::enums::{KeyUsage, Origin};
 use trent_api::ops::*;
+use trent_api::Operation;
 use trent_api::{Blob, SensitiveBlob};
 use trent_crypto::CryptoError;
 
@@ -24,7 +25,7 @@ impl Kms {
                 "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
             ));
         }
-        let access = Access::new("kms:DeriveSharedSecret")
+        let access = Access::new(Operation::DeriveSharedSecret)
             .with_opt("kms:KeyAgreementAlgorithm", req.key_agreement_algorithm.as_ref());
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::KeyAgreement, &access).await?;
         let alg = req.key_agreement_algorithm.ok_or_else(|| missing("keyAgreementAlgorithm"))?;
@@ -56,7 +57,7 @@ impl Kms {
     /// Encapsulate: a fresh shared secret and its ML-KEM ciphertext under
     /// the key's public half.
     pub async fn encapsulate(&self, caller: &Caller, req: EncapsulateRequest) -> Result<EncapsulateResponse, KmsError> {
-        let access = Access::new("kms:Encapsulate");
+        let access = Access::new(Operation::Encapsulate);
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate, &access).await?;
         let alg = req.encapsulation_algorithm.ok_or_else(|| missing("encapsulationAlgorithm"))?;
         if !key.spec.encapsulation_algorithms().contains(&alg) {
@@ -79,7 +80,7 @@ impl Kms {
     /// `InvalidCiphertextException`; a wrong one of the right length yields
     /// ML-KEM's implicit-rejection secret, which matches nothing.
     pub async fn decapsulate(&self, caller: &Caller, req: DecapsulateRequest) -> Result<DecapsulateResponse, KmsError> {
-        let access = Access::new("kms:Decapsulate");
+        let access = Access::new(Operation::Decapsulate);
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::EncapsulateDecapsulate, &access).await?;
         let alg = req.encapsulation_algorithm.ok_or_else(|| missing("encapsulationAlgorithm"))?;
         if !key.spec.encapsulation_algorithms().contains(&alg) {

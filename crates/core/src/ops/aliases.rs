@@ -12,6 +12,7 @@ use trent_api::ids::{alias_arn, AliasName};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
 use trent_api::validate::alias_chars_ok;
+use trent_api::Operation;
 
 /// Checks the rules on alias names that the model's pattern does not say.
 fn alias_name(name: Option<&str>) -> Result<AliasName, KmsError> {
@@ -41,16 +42,16 @@ impl Kms {
     /// The alias side of CreateAlias, UpdateAlias and DeleteAlias: an
     /// identity-policy permission on the alias ARN (the key side is the key
     /// policy's).
-    async fn authorize_alias(&self, caller: &Caller, action: &str, name: &AliasName) -> Result<(), KmsError> {
+    async fn authorize_alias(&self, caller: &Caller, op: Operation, name: &AliasName) -> Result<(), KmsError> {
         let arn = alias_arn(&caller.region, &caller.account, name);
-        self.authorize_identity(caller, action, &arn, &[]).await
+        self.authorize_identity(caller, op, &arn, &[]).await
     }
 
     /// CreateAlias.
     pub async fn create_alias(&self, caller: &Caller, req: CreateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
-        self.authorize_alias(caller, "kms:CreateAlias", &name).await?;
-        let access = Access::new("kms:CreateAlias");
+        self.authorize_alias(caller, Operation::CreateAlias, &name).await?;
+        let access = Access::new(Operation::CreateAlias);
         let key =
             self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_target(&key)?;
@@ -73,11 +74,11 @@ impl Kms {
     /// DeleteAlias.
     pub async fn delete_alias(&self, caller: &Caller, req: DeleteAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
-        self.authorize_alias(caller, "kms:DeleteAlias", &name).await?;
+        self.authorize_alias(caller, Operation::DeleteAlias, &name).await?;
         // The caller needs DeleteAlias on the key the alias points to.
         if let Some(alias) = self.store.alias(&caller.scope(), &name).await? {
             if let Some(key) = self.store.key(&caller.scope(), &alias.target).await? {
-                self.authorize(caller, &key, &Access::new("kms:DeleteAlias"), None).await?;
+                self.authorize(caller, &key, &Access::new(Operation::DeleteAlias), None).await?;
             }
         }
         let events = self.events(caller);
@@ -98,12 +99,12 @@ impl Kms {
     /// spec and usage.
     pub async fn update_alias(&self, caller: &Caller, req: UpdateAliasRequest) -> Result<Empty, KmsError> {
         let name = alias_name(req.alias_name.as_deref())?;
-        self.authorize_alias(caller, "kms:UpdateAlias", &name).await?;
+        self.authorize_alias(caller, Operation::UpdateAlias, &name).await?;
         let scope = caller.scope();
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(&caller.region, &caller.account, &name)));
         let current = self.store.alias(&scope, &name).await?.ok_or_else(not_found)?;
-        let access = Access::new("kms:UpdateAlias");
+        let access = Access::new(Operation::UpdateAlias);
         let key =
             self.resolve_key(caller, req.target_key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_target(&key)?;
@@ -136,9 +137,11 @@ impl Kms {
         req: ListAliasesRequest,
     ) -> Result<ListAliasesResponse, KmsError> {
         let target = match req.key_id.as_deref() {
-            Some(k) => Some(self.resolve_key(caller, k, Names::KeyOnly, &Access::new("kms:ListAliases")).await?.id),
+            Some(k) => {
+                Some(self.resolve_key(caller, k, Names::KeyOnly, &Access::new(Operation::ListAliases)).await?.id)
+            }
             None => {
-                self.authorize_identity(caller, "kms:ListAliases", "*", &[]).await?;
+                self.authorize_identity(caller, Operation::ListAliases, "*", &[]).await?;
                 None
             }
         };

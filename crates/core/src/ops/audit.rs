@@ -14,6 +14,7 @@ use trent_api::cloudtrail::{Event, LookupEventsRequest, LookupEventsResponse, Re
 use trent_api::ops::{GetKeyLastUsageRequest, GetKeyLastUsageResponse, KeyLastUsage};
 use trent_api::time::Timestamp;
 use trent_api::ErrorCode;
+use trent_api::Operation;
 
 /// The operations GetKeyLastUsage tracks (AWS's
 /// `KeyLastUsageTrackingOperation`).
@@ -56,7 +57,7 @@ impl Kms {
         caller: &Caller,
         req: GetKeyLastUsageRequest,
     ) -> Result<GetKeyLastUsageResponse, KmsError> {
-        let access = Access::new("kms:GetKeyLastUsage");
+        let access = Access::new(Operation::GetKeyLastUsage);
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         let arn = key.arn();
         let mut before_seq = None;
@@ -111,7 +112,7 @@ impl Kms {
         caller: &Caller,
         req: LookupEventsRequest,
     ) -> Result<LookupEventsResponse, KmsError> {
-        self.authorize_identity(caller, "cloudtrail:LookupEvents", "*", &[]).await?;
+        self.authorize_identity(caller, Operation::LookupEvents, "*", &[]).await?;
         let attrs = req.lookup_attributes.unwrap_or_default();
         if attrs.len() > 1 {
             return Err(lookup_error(
@@ -197,14 +198,15 @@ impl Kms {
     }
 
     /// Refuses callers outside the operator account, and its IAM users
-    /// whose identity policies do not allow `trent:<action>`.
-    pub(crate) async fn require_operator(&self, caller: &Caller, action: &str) -> Result<(), KmsError> {
+    /// whose identity policies do not allow the operation's `trent:` action.
+    pub(crate) async fn require_operator(&self, caller: &Caller, op: Operation) -> Result<(), KmsError> {
         if self.store.account(&caller.account).await?.is_some_and(|a| a.operator) {
-            return self.authorize_identity(caller, &format!("trent:{action}"), "*", &[]).await;
+            return self.authorize_identity(caller, op, "*", &[]).await;
         }
         Err(KmsError::AccessDenied(format!(
-            "User: {} is not authorized to perform: trent:{action}: only the operator account may read the whole audit trail",
-            caller.principal.as_str()
+            "User: {} is not authorized to perform: {}: only the operator account may read the whole audit trail",
+            caller.principal.as_str(),
+            op.action()
         )))
     }
 
@@ -217,14 +219,14 @@ impl Kms {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<AuditRecord>, u64), KmsError> {
-        self.require_operator(caller, "ReadAuditTrail").await?;
+        self.require_operator(caller, Operation::ReadAuditTrail).await?;
         let last = self.store.audit_head().await?.map_or(0, |h| h.0);
         Ok((self.store.audit_records(after, limit.clamp(1, 1000)).await?, last))
     }
 
     /// Verifies the whole trail (the operator's `trent admin audit verify`).
     pub async fn verify_audit_trail(&self, caller: &Caller) -> Result<VerifyReport, KmsError> {
-        self.require_operator(caller, "VerifyAuditTrail").await?;
+        self.require_operator(caller, Operation::VerifyAuditTrail).await?;
         self.verify_audit().await
     }
 

@@ -10,7 +10,9 @@ use crate::model::KeyRecord;
 use crate::{Caller, Kms};
 use trent_api::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm, KeySpec, WireEnum as _};
 use trent_api::ids::KeyId;
+use trent_api::operation::{REENCRYPT_FROM, REENCRYPT_TO};
 use trent_api::ops::*;
+use trent_api::Operation;
 use trent_api::{Blob, SensitiveBlob};
 use trent_crypto::asymmetric::OaepHash;
 use trent_crypto::envelope::{self, CiphertextBlob};
@@ -266,7 +268,7 @@ impl Kms {
 
     /// Encrypt.
     pub async fn encrypt(&self, caller: &Caller, req: EncryptRequest) -> Result<EncryptResponse, KmsError> {
-        let access = Access::new("kms:Encrypt")
+        let access = Access::new(Operation::Encrypt)
             .encryption_context(req.encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.encryption_algorithm.as_ref()));
         let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId", &access).await?;
@@ -294,7 +296,7 @@ impl Kms {
                 "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
             ));
         }
-        let access = Access::new("kms:Decrypt")
+        let access = Access::new(Operation::Decrypt)
             .encryption_context(req.encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.encryption_algorithm.as_ref()));
         let dry_run = req.dry_run == Some(true);
@@ -337,7 +339,7 @@ impl Kms {
             trent_api::ids::KeyRef::Id(id) | trent_api::ids::KeyRef::KeyArn { key_id: id, .. } => Some(id),
             _ => None,
         });
-        let from = Access::new("kms:ReEncryptFrom")
+        let from = Access::re_encrypt(REENCRYPT_FROM)
             .other_key(dest_id)
             .encryption_context(req.source_encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.source_encryption_algorithm.as_ref()));
@@ -351,7 +353,7 @@ impl Kms {
                 &from,
             )
             .await?;
-        let to = Access::new("kms:ReEncryptTo")
+        let to = Access::re_encrypt(REENCRYPT_TO)
             .other_key(Some(opened.key.id.clone()))
             .encryption_context(req.destination_encryption_context.as_ref())
             .with("kms:EncryptionAlgorithm", algorithm_name(req.destination_encryption_algorithm.as_ref()));
@@ -381,14 +383,14 @@ impl Kms {
     async fn new_data_key(
         &self,
         caller: &Caller,
-        action: &'static str,
+        op: Operation,
         key_id: Option<&str>,
         spec: Option<&DataKeySpec>,
         n: Option<i64>,
         ctx: Option<&EncryptionContext>,
         dry_run: Option<bool>,
     ) -> Result<(KeyRecord, SecretBytes, Vec<u8>, String), KmsError> {
-        let access = Access::new(action).encryption_context(ctx).with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+        let access = Access::new(op).encryption_context(ctx).with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
         let key = self.encryption_key(caller, key_id, "keyId", &access).await?;
         check_symmetric(&key)?;
         let len = data_key_len(spec, n)?;
@@ -415,7 +417,7 @@ impl Kms {
         let (key, dk, blob, material) = self
             .new_data_key(
                 caller,
-                "kms:GenerateDataKey",
+                Operation::GenerateDataKey,
                 req.key_id.as_deref(),
                 req.key_spec.as_ref(),
                 req.number_of_bytes,
@@ -440,7 +442,7 @@ impl Kms {
         let (key, _dk, blob, material) = self
             .new_data_key(
                 caller,
-                "kms:GenerateDataKeyWithoutPlaintext",
+                Operation::GenerateDataKeyWithoutPlaintext,
                 req.key_id.as_deref(),
                 req.key_spec.as_ref(),
                 req.number_of_bytes,

@@ -10,6 +10,7 @@ use crate::model::data_key_pair_kind;
 use crate::{Caller, Kms};
 use trent_api::enums::{DataKeyPairSpec, KeySpec};
 use trent_api::ops::*;
+use trent_api::Operation;
 use trent_api::{Blob, SensitiveBlob};
 use trent_crypto::asymmetric::{self, PrivateKey};
 use trent_crypto::SecretBytes;
@@ -28,13 +29,13 @@ impl Kms {
     async fn new_data_key_pair(
         &self,
         caller: &Caller,
-        action: &'static str,
+        op: Operation,
         key_id: Option<&str>,
         spec: Option<&DataKeyPairSpec>,
         ctx: Option<&EncryptionContext>,
         dry_run: Option<bool>,
     ) -> Result<Pair, KmsError> {
-        let access = Access::new(action)
+        let access = Access::new(op)
             .encryption_context(ctx)
             .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
             .with_opt("kms:DataKeyPairSpec", spec);
@@ -80,7 +81,7 @@ impl Kms {
         let pair = self
             .new_data_key_pair(
                 caller,
-                "kms:GenerateDataKeyPair",
+                Operation::GenerateDataKeyPair,
                 req.key_id.as_deref(),
                 req.key_pair_spec.as_ref(),
                 req.encryption_context.as_ref(),
@@ -107,7 +108,7 @@ impl Kms {
         let pair = self
             .new_data_key_pair(
                 caller,
-                "kms:GenerateDataKeyPairWithoutPlaintext",
+                Operation::GenerateDataKeyPairWithoutPlaintext,
                 req.key_id.as_deref(),
                 req.key_pair_spec.as_ref(),
                 req.encryption_context.as_ref(),

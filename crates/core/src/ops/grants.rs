@@ -19,6 +19,7 @@ use trent_api::enums::{GrantOperation, WireEnum as _};
 use trent_api::ids::{AccountId, KeyId, KeyRef, Region};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
+use trent_api::Operation;
 
 /// Prefix of Trent's grant tokens: `trent-grant-1.<hex key ARN>.<grant id>`.
 const TOKEN_PREFIX: &str = "trent-grant-1.";
@@ -133,7 +134,7 @@ impl Kms {
         if ops.is_empty() {
             return Err(KmsError::Validation("A grant must allow at least one operation.".into()));
         }
-        let access = Access::new("kms:CreateGrant")
+        let access = Access::new(Operation::CreateGrant)
             .with_all("kms:GrantOperations", ops.clone())
             .with("kms:GranteePrincipal", &grantee)
             .with_opt("kms:RetiringPrincipal", req.retiring_principal.as_ref())
@@ -207,7 +208,7 @@ impl Kms {
         if req.grantee_service_principal.is_some() {
             return Err(KmsError::Unsupported("Service principals in grants are not supported by Trent.".into()));
         }
-        let access = Access::new("kms:ListGrants");
+        let access = Access::new(Operation::ListGrants);
         let key_ref = req.key_id.as_deref().ok_or_else(|| missing("keyId"))?;
         let key = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
         if let Some(id) = &req.grant_id {
@@ -237,7 +238,7 @@ impl Kms {
         caller: &Caller,
         req: ListRetirableGrantsRequest,
     ) -> Result<ListGrantsResponse, KmsError> {
-        self.authorize_identity(caller, "kms:ListRetirableGrants", "*", &[]).await?;
+        self.authorize_identity(caller, Operation::ListRetirableGrants, "*", &[]).await?;
         if req.retiring_service_principal.is_some() {
             return Err(KmsError::Unsupported("Service principals in grants are not supported by Trent.".into()));
         }
@@ -308,7 +309,7 @@ impl Kms {
     pub async fn revoke_grant(&self, caller: &Caller, req: RevokeGrantRequest) -> Result<Empty, KmsError> {
         let grant_id = req.grant_id.ok_or_else(|| missing("grantId"))?;
         check_grant_id(&grant_id)?;
-        let access = Access::new("kms:RevokeGrant");
+        let access = Access::new(Operation::RevokeGrant);
         let key_ref = req.key_id.as_deref().ok_or_else(|| missing("keyId"))?;
         let key = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
         if self.find_grant(&key, &grant_id).await?.is_none() {

@@ -27,6 +27,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{ExpirationModel, ImportType, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
+use trent_api::Operation;
 use trent_crypto::import::{self as wrap, WrappingKeyPair};
 use trent_crypto::{SecretBytes, SecretKey};
 use zeroize::Zeroizing;
@@ -120,7 +121,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:GetParametersForImport"),
+                &Access::new(Operation::GetParametersForImport),
             )
             .await?;
         check_external(&key)?;
@@ -171,7 +172,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:ImportKeyMaterial"),
+                &Access::new(Operation::ImportKeyMaterial),
             )
             .await?;
         check_external(&key)?;
@@ -330,7 +331,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:DeleteImportedKeyMaterial"),
+                &Access::new(Operation::DeleteImportedKeyMaterial),
             )
             .await?;
         check_external(&key)?;

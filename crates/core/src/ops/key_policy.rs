@@ -8,6 +8,7 @@ use crate::policy::{Policy, PolicyKind};
 use crate::{Caller, Kms};
 use trent_api::ids::AccountId;
 use trent_api::ops::*;
+use trent_api::Operation;
 
 /// The one policy name AWS supports.
 const DEFAULT_POLICY_NAME: &str = "default";
@@ -21,7 +22,7 @@ pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypas
         && !policy.allows_unconditionally(
             caller.principal.as_str(),
             caller.account.as_str(),
-            "kms:PutKeyPolicy",
+            Operation::PutKeyPolicy.action(),
             key_arn,
         )
     {
@@ -74,7 +75,7 @@ impl Kms {
         check_policy_name(req.policy_name.as_deref())?;
         let text = req.policy.ok_or_else(|| super::missing("policy"))?;
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-        let access = Access::new("kms:PutKeyPolicy");
+        let access = Access::new(Operation::PutKeyPolicy);
         // Authorized first: the principal check reveals which users exist.
         // (modify_key resolves the key again, for its revision; a key's ARN
         // never changes, so the checks hold for what it reads.)
@@ -96,7 +97,7 @@ impl Kms {
         caller: &Caller,
         req: GetKeyPolicyRequest,
     ) -> Result<GetKeyPolicyResponse, KmsError> {
-        let access = Access::new("kms:GetKeyPolicy");
+        let access = Access::new(Operation::GetKeyPolicy);
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_policy_name(req.policy_name.as_deref())?;
         Ok(GetKeyPolicyResponse { policy: Some(key.policy), policy_name: Some(DEFAULT_POLICY_NAME.to_owned()) })
@@ -108,7 +109,7 @@ impl Kms {
         caller: &Caller,
         req: ListKeyPoliciesRequest,
     ) -> Result<ListKeyPoliciesResponse, KmsError> {
-        let access = Access::new("kms:ListKeyPolicies");
+        let access = Access::new(Operation::ListKeyPolicies);
         self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         // One name: any marker (which we never hand out) ends the list.
         let policy_names = if req.marker.is_some() { Vec::new() } else { vec![DEFAULT_POLICY_NAME.to_owned()] };

@@ -10,6 +10,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{KeySpec, KeyState, KeyUsage, Origin, WireEnum as _};
 use trent_api::ids::KeyId;
 use trent_api::ops::*;
+use trent_api::Operation;
 use trent_crypto::asymmetric;
 
 /// AWS's limit on tags per key.
@@ -107,7 +108,7 @@ impl Kms {
         if !tags.is_empty() {
             context.extend(crate::authz::request_tag_context(&tags));
         }
-        self.authorize_identity(caller, "kms:CreateKey", "*", &context).await?;
+        self.authorize_identity(caller, Operation::CreateKey, "*", &context).await?;
 
         let now = self.now();
         let id = self.new_key_id()?;
@@ -192,7 +193,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOrAlias,
-                &Access::new("kms:DescribeKey"),
+                &Access::new(Operation::DescribeKey),
             )
             .await?;
         let current = self.current_version(&key).await?;
@@ -201,7 +202,7 @@ impl Kms {
 
     /// ListKeys.
     pub async fn list_keys(&self, caller: &Caller, req: ListKeysRequest) -> Result<ListKeysResponse, KmsError> {
-        self.authorize_identity(caller, "kms:ListKeys", "*", &[]).await?;
+        self.authorize_identity(caller, Operation::ListKeys, "*", &[]).await?;
         let after = marker(req.marker.as_deref(), KeyId::parse)?;
         let limit = page_size(req.limit, 100, 1000);
         let mut keys = self.store.list_keys(&caller.scope(), after.as_ref(), limit + 1).await?;
@@ -217,7 +218,7 @@ impl Kms {
 
     async fn set_enabled(&self, caller: &Caller, key_id: Option<&str>, enable: bool) -> Result<(), KmsError> {
         loop {
-            let access = Access::new(if enable { "kms:EnableKey" } else { "kms:DisableKey" });
+            let access = Access::new(if enable { Operation::EnableKey } else { Operation::DisableKey });
             let mut key = self.resolve_key(caller, key_id.unwrap_or_default(), Names::KeyOnly, &access).await?;
             let target = if enable { KeyState::Enabled } else { KeyState::Disabled };
             match key.state {

@@ -19,6 +19,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{KeyState, Origin, RotationType};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
+use trent_api::Operation;
 
 /// Milliseconds per day.
 pub(crate) const DAY_MS: i64 = 86_400_000;
@@ -51,7 +52,8 @@ impl Kms {
             return Err(KmsError::Validation("PendingWindowInDays must be between 7 and 30".into()));
         }
         let now = self.now();
-        let access = Access::new("kms:ScheduleKeyDeletion").with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
+        let access =
+            Access::new(Operation::ScheduleKeyDeletion).with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
         let answer = |key: &KeyRecord, _: &()| ScheduleKeyDeletionResponse {
             key_id: Some(key.arn()),
             deletion_date: key.deletion_date.map(Timestamp::from_millis),
@@ -87,7 +89,7 @@ impl Kms {
     ) -> Result<CancelKeyDeletionResponse, KmsError> {
         // Back to Disabled; a key whose imported material is gone goes back
         // to waiting for it.
-        let access = Access::new("kms:CancelKeyDeletion");
+        let access = Access::new(Operation::CancelKeyDeletion);
         let current =
             self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         let material_gone = current.origin == Origin::External

@@ -8,6 +8,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{KeyUsage, MacAlgorithm};
 use trent_api::ops::*;
 use trent_api::Blob;
+use trent_api::Operation;
 use trent_crypto::asymmetric as asym;
 
 fn algorithm(key: &KeyRecord, alg: Option<&MacAlgorithm>) -> Result<asym::MacAlgorithm, KmsError> {
@@ -31,7 +32,7 @@ impl Kms {
         caller: &Caller,
         req: GenerateMacRequest,
     ) -> Result<GenerateMacResponse, KmsError> {
-        let access = Access::new("kms:GenerateMac").with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
+        let access = Access::new(Operation::GenerateMac).with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac, &access).await?;
         let alg = algorithm(&key, req.mac_algorithm.as_ref())?;
         let message = req.message.ok_or_else(|| missing("message"))?;
@@ -46,7 +47,7 @@ impl Kms {
     /// VerifyMac. A MAC that does not match is `KMSInvalidMacException`, as
     /// in AWS; the comparison is constant-time.
     pub async fn verify_mac(&self, caller: &Caller, req: VerifyMacRequest) -> Result<VerifyMacResponse, KmsError> {
-        let access = Access::new("kms:VerifyMac").with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
+        let access = Access::new(Operation::VerifyMac).with_opt("kms:MacAlgorithm", req.mac_algorithm.as_ref());
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::GenerateVerifyMac, &access).await?;
         let alg = algorithm(&key, req.mac_algorithm.as_ref())?;
         let message = req.message.ok_or_else(|| missing("message"))?;

@@ -9,6 +9,7 @@ use crate::model::KeyRecord;
 use crate::store::StoreError;
 use crate::{Caller, Kms};
 use trent_api::ops::*;
+use trent_api::Operation;
 
 impl Kms {
     /// Reads a key (key id or ARN), applies `change` and stores it with the
@@ -60,7 +61,7 @@ impl Kms {
         req: UpdateKeyDescriptionRequest,
     ) -> Result<Empty, KmsError> {
         let description = req.description.unwrap_or_default();
-        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:UpdateKeyDescription"), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new(Operation::UpdateKeyDescription), |key| {
             check_not_pending_deletion(key)?;
             key.description.clone_from(&description);
             Ok(())
@@ -72,7 +73,7 @@ impl Kms {
     /// TagResource: adds tags, replacing the value of a key already present.
     pub async fn tag_resource(&self, caller: &Caller, req: TagResourceRequest) -> Result<Empty, KmsError> {
         let new = check_tags(req.tags.unwrap_or_default())?;
-        let access = Access::new("kms:TagResource").request_tags(&new);
+        let access = Access::new(Operation::TagResource).request_tags(&new);
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_not_pending_deletion(key)?;
             let mut tags = key.tags.clone();
@@ -98,7 +99,7 @@ impl Kms {
     /// UntagResource: removes the named tags; absent names are ignored.
     pub async fn untag_resource(&self, caller: &Caller, req: UntagResourceRequest) -> Result<Empty, KmsError> {
         let names = req.tag_keys.unwrap_or_default();
-        let access = Access::new("kms:UntagResource").with_all("aws:TagKeys", names.clone());
+        let access = Access::new(Operation::UntagResource).with_all("aws:TagKeys", names.clone());
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_not_pending_deletion(key)?;
             key.tags.retain(|(k, _)| !names.contains(k));
@@ -114,7 +115,7 @@ impl Kms {
         caller: &Caller,
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse, KmsError> {
-        let access = Access::new("kms:ListResourceTags");
+        let access = Access::new(Operation::ListResourceTags);
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         let start = marker(req.marker.as_deref(), |m| m.parse::<usize>().ok())?.unwrap_or(0);
         let limit = page_size(req.limit, 50, 50);

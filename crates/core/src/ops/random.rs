@@ -3,6 +3,7 @@
 use crate::error::KmsError;
 use crate::{Caller, Kms};
 use trent_api::ops::{GenerateRandomRequest, GenerateRandomResponse};
+use trent_api::Operation;
 use trent_api::SensitiveBlob;
 use zeroize::Zeroizing;
 
@@ -13,7 +14,7 @@ impl Kms {
         caller: &Caller,
         req: GenerateRandomRequest,
     ) -> Result<GenerateRandomResponse, KmsError> {
-        self.authorize_identity(caller, "kms:GenerateRandom", "*", &[]).await?;
+        self.authorize_identity(caller, Operation::GenerateRandom, "*", &[]).await?;
         if let Some(id) = req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
         }

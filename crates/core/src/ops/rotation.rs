@@ -17,6 +17,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{IncludeKeyMaterial, KeyMaterialState, KeySpec, KeyState, Origin, RotationType};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
+use trent_api::Operation;
 
 /// AWS's limit on on-demand rotations per key.
 const MAX_ON_DEMAND: usize = 25;
@@ -112,7 +113,7 @@ impl Kms {
     pub async fn enable_key_rotation(&self, caller: &Caller, req: EnableKeyRotationRequest) -> Result<Empty, KmsError> {
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
         let now = self.now();
-        let access = Access::new("kms:EnableKeyRotation").with("kms:RotationPeriodInDays", period);
+        let access = Access::new(Operation::EnableKeyRotation).with("kms:RotationPeriodInDays", period);
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
@@ -133,7 +134,7 @@ impl Kms {
         caller: &Caller,
         req: DisableKeyRotationRequest,
     ) -> Result<Empty, KmsError> {
-        self.modify_key(caller, req.key_id.as_deref(), &Access::new("kms:DisableKeyRotation"), |key| {
+        self.modify_key(caller, req.key_id.as_deref(), &Access::new(Operation::DisableKeyRotation), |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
             key.rotation_period_days = None;
@@ -155,7 +156,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:GetKeyRotationStatus"),
+                &Access::new(Operation::GetKeyRotationStatus),
             )
             .await?;
         check_rotatable(&key, false)?;
@@ -182,7 +183,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:RotateKeyOnDemand"),
+                &Access::new(Operation::RotateKeyOnDemand),
             )
             .await?;
         check_rotatable(&key, true)?;
@@ -245,7 +246,7 @@ impl Kms {
                 caller,
                 req.key_id.as_deref().unwrap_or_default(),
                 Names::KeyOnly,
-                &Access::new("kms:ListKeyRotations"),
+                &Access::new(Operation::ListKeyRotations),
             )
             .await?;
         check_rotatable(&key, true)?;

@@ -9,6 +9,7 @@ use crate::{Caller, Kms};
 use trent_api::enums::{KeySpec, KeyUsage, MessageType, SigningAlgorithm};
 use trent_api::ops::*;
 use trent_api::Blob;
+use trent_api::Operation;
 use trent_crypto::asymmetric::{self as asym, MessageKind};
 
 /// The crypto layer's algorithm, and the digest length DIGEST messages of
@@ -76,7 +77,7 @@ fn prepare(
 impl Kms {
     /// Sign.
     pub async fn sign(&self, caller: &Caller, req: SignRequest) -> Result<SignResponse, KmsError> {
-        let access = Access::new("kms:Sign")
+        let access = Access::new(Operation::Sign)
             .with_opt("kms:SigningAlgorithm", req.signing_algorithm.as_ref())
             .with("kms:MessageType", req.message_type.as_ref().map_or_else(|| "RAW".to_owned(), ToString::to_string));
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify, &access).await?;
@@ -97,7 +98,7 @@ impl Kms {
     /// Verify. A signature that does not verify is
     /// `KMSInvalidSignatureException`, as in AWS.
     pub async fn verify(&self, caller: &Caller, req: VerifyRequest) -> Result<VerifyResponse, KmsError> {
-        let access = Access::new("kms:Verify")
+        let access = Access::new(Operation::Verify)
             .with_opt("kms:SigningAlgorithm", req.signing_algorithm.as_ref())
             .with("kms:MessageType", req.message_type.as_ref().map_or_else(|| "RAW".to_owned(), ToString::to_string));
         let key = self.usable_key(caller, req.key_id.as_deref(), &KeyUsage::SignVerify, &access).await?;
@@ -125,7 +126,7 @@ impl Kms {
         caller: &Caller,
         req: GetPublicKeyRequest,
     ) -> Result<GetPublicKeyResponse, KmsError> {
-        let access = Access::new("kms:GetPublicKey");
+        let access = Access::new(Operation::GetPublicKey);
         let key =
             self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOrAlias, &access).await?;
         check_usable(&key)?;

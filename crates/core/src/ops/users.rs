@@ -16,6 +16,7 @@ use crate::policy::{Policy, PolicyKind};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
 use trent_api::ids::{AccessKeyId, PrincipalArn};
+use trent_api::Operation;
 use zeroize::Zeroizing;
 
 /// Most tags a user may have (IAM's quota).
@@ -94,7 +95,7 @@ impl Kms {
     ) -> Result<CreatedUser, KmsError> {
         check_user_tags(&tags)?;
         let context = if tags.is_empty() { Vec::new() } else { request_tag_context(&tags) };
-        self.authorize_identity(caller, "iam:CreateUser", &Self::user_arn(caller, name), &context).await?;
+        self.authorize_identity(caller, Operation::CreateUser, &Self::user_arn(caller, name), &context).await?;
         let now = self.now();
         let user = UserRecord {
             account: caller.account.clone(),
@@ -138,7 +139,7 @@ impl Kms {
 
     /// DeleteUser: the user, its policies and its access keys.
     pub async fn delete_user(&self, caller: &Caller, name: &str) -> Result<(), KmsError> {
-        self.authorize_identity(caller, "iam:DeleteUser", &Self::user_arn(caller, name), &[]).await?;
+        self.authorize_identity(caller, Operation::DeleteUser, &Self::user_arn(caller, name), &[]).await?;
         let user = self.existing_user(caller, name).await?;
         let events = self.events(caller);
         match self.store.delete_user(&caller.account, &user.name, &events).await {
@@ -155,7 +156,7 @@ impl Kms {
     pub async fn tag_user(&self, caller: &Caller, name: &str, tags: Vec<(String, String)>) -> Result<(), KmsError> {
         check_user_tags(&tags)?;
         let context = request_tag_context(&tags);
-        self.authorize_identity(caller, "iam:TagUser", &Self::user_arn(caller, name), &context).await?;
+        self.authorize_identity(caller, Operation::TagUser, &Self::user_arn(caller, name), &context).await?;
         let user = self.existing_user(caller, name).await?;
         let mut merged = user.tags.clone();
         for (k, v) in tags {
@@ -178,7 +179,7 @@ impl Kms {
     /// ignored.
     pub async fn untag_user(&self, caller: &Caller, name: &str, keys: Vec<String>) -> Result<(), KmsError> {
         let context = [("aws:TagKeys".to_owned(), keys.clone())];
-        self.authorize_identity(caller, "iam:UntagUser", &Self::user_arn(caller, name), &context).await?;
+        self.authorize_identity(caller, Operation::UntagUser, &Self::user_arn(caller, name), &context).await?;
         let user = self.existing_user(caller, name).await?;
         let kept: Vec<(String, String)> =
             user.tags.iter().filter(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k))).cloned().collect();
@@ -204,7 +205,7 @@ impl Kms {
 
     /// ListUserTags: in the order they were added.
     pub async fn list_user_tags(&self, caller: &Caller, name: &str) -> Result<Vec<(String, String)>, KmsError> {
-        self.authorize_identity(caller, "iam:ListUserTags", &Self::user_arn(caller, name), &[]).await?;
+        self.authorize_identity(caller, Operation::ListUserTags, &Self::user_arn(caller, name), &[]).await?;
         Ok(self.existing_user(caller, name).await?.tags)
     }
 
@@ -216,16 +217,16 @@ impl Kms {
         &self,
         caller: &Caller,
         name: Option<&str>,
-        action: &str,
+        op: Operation,
     ) -> Result<(PrincipalArn, Option<String>), KmsError> {
         match name.or_else(|| crate::authz::user_name(caller.principal.as_str())) {
             Some(name) => {
-                self.authorize_identity(caller, action, &Self::user_arn(caller, name), &[]).await?;
+                self.authorize_identity(caller, op, &Self::user_arn(caller, name), &[]).await?;
                 let user = self.existing_user(caller, name).await?;
                 Ok((PrincipalArn::new_unchecked(user.arn()), Some(user.name)))
             }
             None => {
-                self.authorize_identity(caller, action, caller.principal.as_str(), &[]).await?;
+                self.authorize_identity(caller, op, caller.principal.as_str(), &[]).await?;
                 Ok((caller.principal.clone(), None))
             }
         }
@@ -234,7 +235,7 @@ impl Kms {
     /// CreateAccessKey: a new key for a user (or the caller), at most
     /// [`MAX_ACCESS_KEYS`] at once.
     pub async fn create_access_key(&self, caller: &Caller, name: Option<&str>) -> Result<CreatedAccessKey, KmsError> {
-        let (principal, user_name) = self.access_key_principal(caller, name, "iam:CreateAccessKey").await?;
+        let (principal, user_name) = self.access_key_principal(caller, name, Operation::CreateAccessKey).await?;
         if self.store.access_keys_of(&principal).await?.len() >= MAX_ACCESS_KEYS {
             return Err(KmsError::LimitExceeded(format!(
                 "Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}"
@@ -274,7 +275,7 @@ impl Kms {
         caller: &Caller,
         name: Option<&str>,
     ) -> Result<(Vec<AccessKeyRecord>, Option<String>), KmsError> {
-        let (principal, user_name) = self.access_key_principal(caller, name, "iam:ListAccessKeys").await?;
+        let (principal, user_name) = self.access_key_principal(caller, name, Operation::ListAccessKeys).await?;
         Ok((self.store.access_keys_of(&principal).await?, user_name))
     }
 
@@ -283,7 +284,7 @@ impl Kms {
     /// entry expires (60 s). The last key of an account root cannot go:
     /// Trent has no other way in (AWS has its console password).
     pub async fn delete_access_key(&self, caller: &Caller, name: Option<&str>, id: &str) -> Result<(), KmsError> {
-        let (principal, user_name) = self.access_key_principal(caller, name, "iam:DeleteAccessKey").await?;
+        let (principal, user_name) = self.access_key_principal(caller, name, Operation::DeleteAccessKey).await?;
         let keys = self.store.access_keys_of(&principal).await?;
         if !keys.iter().any(|k| k.id.as_str() == id) {
             return Err(KmsError::NotFound(format!("The Access Key with id {id} cannot be found.")));
@@ -308,7 +309,7 @@ impl Kms {
 
     /// ListUsers: the caller's account's users, by name.
     pub async fn list_users(&self, caller: &Caller) -> Result<Vec<UserRecord>, KmsError> {
-        self.authorize_identity(caller, "iam:ListUsers", &Self::user_arn(caller, "*"), &[]).await?;
+        self.authorize_identity(caller, Operation::ListUsers, &Self::user_arn(caller, "*"), &[]).await?;
         Ok(self.store.users(&caller.account).await?)
     }
 
@@ -323,7 +324,7 @@ impl Kms {
         policy_name: &str,
         document: &str,
     ) -> Result<(), KmsError> {
-        self.authorize_identity(caller, "iam:PutUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        self.authorize_identity(caller, Operation::PutUserPolicy, &Self::user_arn(caller, user_name), &[]).await?;
         Policy::parse(document, PolicyKind::Identity).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
         let user = self.existing_user(caller, user_name).await?;
         let others: usize = self
@@ -362,7 +363,7 @@ impl Kms {
         user_name: &str,
         policy_name: &str,
     ) -> Result<UserPolicyRecord, KmsError> {
-        self.authorize_identity(caller, "iam:GetUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        self.authorize_identity(caller, Operation::GetUserPolicy, &Self::user_arn(caller, user_name), &[]).await?;
         let user = self.existing_user(caller, user_name).await?;
         self.store
             .user_policies(&caller.account, &user.name)
@@ -379,7 +380,7 @@ impl Kms {
         user_name: &str,
         policy_name: &str,
     ) -> Result<(), KmsError> {
-        self.authorize_identity(caller, "iam:DeleteUserPolicy", &Self::user_arn(caller, user_name), &[]).await?;
+        self.authorize_identity(caller, Operation::DeleteUserPolicy, &Self::user_arn(caller, user_name), &[]).await?;
         let user = self.existing_user(caller, user_name).await?;
         let events = self.events(caller);
         match self.store.delete_user_policy(&caller.account, &user.name, policy_name, &events).await {
@@ -394,7 +395,7 @@ impl Kms {
 
     /// ListUserPolicies: the user's policy names, sorted.
     pub async fn list_user_policies(&self, caller: &Caller, user_name: &str) -> Result<Vec<String>, KmsError> {
-        self.authorize_identity(caller, "iam:ListUserPolicies", &Self::user_arn(caller, user_name), &[]).await?;
+        self.authorize_identity(caller, Operation::ListUserPolicies, &Self::user_arn(caller, user_name), &[]).await?;
         let user = self.existing_user(caller, user_name).await?;
         let mut names: Vec<String> =
             self.store.user_policies(&caller.account, &user.name).await?.into_iter().map(|p| p.policy_name).collect();

@@ -1,0 +1,407 @@
+//! The table of operations: one [`Operation`] per operation Trent knows
+//! (the KMS API, Trent's administrative API and CloudTrail's LookupEvents),
+//! each with one [`Descriptor`] holding every fact the layers need about
+//! it. Dispatch, metrics, audit and authorization all read this table;
+//! adding an operation is adding a row here, and the compiler then points at
+//! each `match` that must handle it.
+//!
+//! Every operation of the KMS service model is in the table, served or
+//! answered `UnsupportedOperationException` on purpose ([`Status`]); a test
+//! checks the table against the operation list of botocore's model.
+
+/// An API served on Trent's endpoint, told apart by the `X-Amz-Target`
+/// prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Api {
+    /// AWS KMS (`TrentService.`).
+    Kms,
+    /// Trent's own administrative operations (`TrentAdmin.`).
+    Admin,
+    /// CloudTrail's LookupEvents over Trent's trail
+    /// (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.`).
+    CloudTrail,
+}
+
+impl Api {
+    /// Every API, in the order their targets are matched.
+    pub const ALL: [Api; 3] = [Api::Admin, Api::CloudTrail, Api::Kms];
+
+    /// The `X-Amz-Target` prefix of its operations.
+    pub const fn target_prefix(self) -> &'static str {
+        match self {
+            Api::Kms => "TrentService.",
+            Api::Admin => "TrentAdmin.",
+            Api::CloudTrail => crate::cloudtrail::TARGET_PREFIX,
+        }
+    }
+
+    /// The SigV4 service name its requests are signed for.
+    pub const fn signing_service(self) -> &'static str {
+        match self {
+            Api::CloudTrail => "cloudtrail",
+            Api::Kms | Api::Admin => "kms",
+        }
+    }
+
+    /// The `eventSource` of its audit events.
+    pub const fn event_source(self) -> &'static str {
+        match self {
+            Api::CloudTrail => "cloudtrail.amazonaws.com",
+            Api::Kms | Api::Admin => "kms.amazonaws.com",
+        }
+    }
+
+    /// The API and the operation name a target addresses; a target with
+    /// no known prefix addresses the KMS API and names no operation (`""`).
+    pub fn of_target(target: &str) -> (Api, &str) {
+        for api in Api::ALL {
+            if let Some(op) = target.strip_prefix(api.target_prefix()) {
+                return (api, op);
+            }
+        }
+        (Api::Kms, "")
+    }
+}
+
+/// Whether Trent serves an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Built: dispatched to the core.
+    Served,
+    /// In the service model but not built yet: answered
+    /// `UnsupportedOperationException`, so a client learns the operation
+    /// exists but is not available here.
+    Unsupported,
+}
+
+/// The facts of one operation.
+#[derive(Clone, Copy, Debug)]
+pub struct Descriptor {
+    /// The wire name (the `X-Amz-Target` suffix and CloudTrail's
+    /// `eventName`).
+    pub name: &'static str,
+    /// The API it belongs to.
+    pub api: Api,
+    /// The IAM action a policy must allow (`kms:Encrypt`). ReEncrypt
+    /// authorizes two ([`REENCRYPT_FROM`], [`REENCRYPT_TO`]); this is the
+    /// first.
+    pub action: &'static str,
+    /// Served, or answered `UnsupportedOperationException`.
+    pub status: Status,
+    /// CloudTrail's `readOnly`: AWS marks the cryptographic operations
+    /// read-only too.
+    pub read_only: bool,
+    /// The response members its audit event keeps as `responseElements`;
+    /// `None`: the event's `responseElements` is `null`, as AWS leaves it
+    /// for reads and cryptographic operations. Secrets (plaintext, data
+    /// keys, secret access keys, grant tokens) are never listed.
+    pub audit_response: Option<&'static [&'static str]>,
+    /// Whether a key policy may let another account call it on a key (KMS
+    /// Developer Guide, "Allowing users in other accounts to use a KMS
+    /// key"); on any other operation another account's key is NotFound.
+    pub cross_account: bool,
+    /// Whether it takes an encryption context, so that grant constraints
+    /// apply to it (on symmetric keys).
+    pub encryption_context: bool,
+}
+
+/// ReEncrypt's action on the source key.
+pub const REENCRYPT_FROM: &str = "kms:ReEncryptFrom";
+/// ReEncrypt's action on the destination key.
+pub const REENCRYPT_TO: &str = "kms:ReEncryptTo";
+
+impl Descriptor {
+    const fn new(api: Api, action: &'static str) -> Self {
+        Descriptor {
+            name: "",
+            api,
+            action,
+            status: Status::Served,
+            read_only: true,
+            audit_response: None,
+            cross_account: false,
+            encryption_context: false,
+        }
+    }
+    const fn named(self, name: &'static str) -> Self {
+        Descriptor { name, ..self }
+    }
+    const fn write(self) -> Self {
+        Descriptor { read_only: false, ..self }
+    }
+    const fn responds(self, members: &'static [&'static str]) -> Self {
+        Descriptor { audit_response: Some(members), ..self }
+    }
+    const fn cross_account(self) -> Self {
+        Descriptor { cross_account: true, ..self }
+    }
+    const fn context(self) -> Self {
+        Descriptor { encryption_context: true, ..self }
+    }
+    const fn unsupported(self) -> Self {
+        Descriptor { status: Status::Unsupported, ..self }
+    }
+}
+
+const fn kms(action: &'static str) -> Descriptor {
+    Descriptor::new(Api::Kms, action)
+}
+const fn admin(action: &'static str) -> Descriptor {
+    Descriptor::new(Api::Admin, action)
+}
+
+macro_rules! operations {
+    ($($variant:ident => $descriptor:expr,)+) => {
+        /// An operation Trent knows; [`Operation::descriptor`] holds its facts.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $(#[doc = concat!("`", stringify!($variant), "`.")] $variant,)+
+        }
+
+        impl Operation {
+            /// Every operation, in table order.
+            pub const ALL: &'static [Operation] = &[$(Operation::$variant),+];
+
+            /// Its facts.
+            pub const fn descriptor(self) -> &'static Descriptor {
+                match self {
+                    $(Operation::$variant => {
+                        const D: Descriptor = $descriptor.named(stringify!($variant));
+                        &D
+                    })+
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    // Keys
+    CreateKey => kms("kms:CreateKey").write().responds(&["KeyMetadata"]),
+    DescribeKey => kms("kms:DescribeKey").cross_account(),
+    ListKeys => kms("kms:ListKeys"),
+    EnableKey => kms("kms:EnableKey").write(),
+    DisableKey => kms("kms:DisableKey").write(),
+    UpdateKeyDescription => kms("kms:UpdateKeyDescription").write(),
+    TagResource => kms("kms:TagResource").write(),
+    UntagResource => kms("kms:UntagResource").write(),
+    ListResourceTags => kms("kms:ListResourceTags"),
+    ScheduleKeyDeletion => kms("kms:ScheduleKeyDeletion")
+        .write()
+        .responds(&["KeyId", "DeletionDate", "KeyState", "PendingWindowInDays"]),
+    CancelKeyDeletion => kms("kms:CancelKeyDeletion").write().responds(&["KeyId"]),
+    // Symmetric cryptography
+    Encrypt => kms("kms:Encrypt").cross_account().context(),
+    Decrypt => kms("kms:Decrypt").cross_account().context(),
+    ReEncrypt => kms(REENCRYPT_FROM).cross_account().context(),
+    GenerateDataKey => kms("kms:GenerateDataKey").cross_account().context(),
+    GenerateDataKeyWithoutPlaintext => kms("kms:GenerateDataKeyWithoutPlaintext").cross_account().context(),
+    GenerateRandom => kms("kms:GenerateRandom"),
+    // Aliases
+    CreateAlias => kms("kms:CreateAlias").write(),
+    DeleteAlias => kms("kms:DeleteAlias").write(),
+    UpdateAlias => kms("kms:UpdateAlias").write(),
+    ListAliases => kms("kms:ListAliases"),
+    // Rotation
+    EnableKeyRotation => kms("kms:EnableKeyRotation").write(),
+    DisableKeyRotation => kms("kms:DisableKeyRotation").write(),
+    GetKeyRotationStatus => kms("kms:GetKeyRotationStatus").cross_account(),
+    RotateKeyOnDemand => kms("kms:RotateKeyOnDemand").write().responds(&["KeyId"]),
+    ListKeyRotations => kms("kms:ListKeyRotations"),
+    // Imported key material
+    GetParametersForImport => kms("kms:GetParametersForImport"),
+    ImportKeyMaterial => kms("kms:ImportKeyMaterial").write().responds(&["KeyId", "KeyMaterialId"]),
+    DeleteImportedKeyMaterial => kms("kms:DeleteImportedKeyMaterial").write(),
+    // Asymmetric, HMAC and post-quantum keys
+    Sign => kms("kms:Sign").cross_account(),
+    Verify => kms("kms:Verify").cross_account(),
+    GetPublicKey => kms("kms:GetPublicKey").cross_account(),
+    GenerateMac => kms("kms:GenerateMac").cross_account(),
+    VerifyMac => kms("kms:VerifyMac").cross_account(),
+    DeriveSharedSecret => kms("kms:DeriveSharedSecret").cross_account(),
+    Encapsulate => kms("kms:Encapsulate").cross_account(),
+    Decapsulate => kms("kms:Decapsulate").cross_account(),
+    GenerateDataKeyPair => kms("kms:GenerateDataKeyPair").cross_account().context(),
+    GenerateDataKeyPairWithoutPlaintext => kms("kms:GenerateDataKeyPairWithoutPlaintext").cross_account().context(),
+    // Key policies
+    PutKeyPolicy => kms("kms:PutKeyPolicy").write(),
+    GetKeyPolicy => kms("kms:GetKeyPolicy"),
+    ListKeyPolicies => kms("kms:ListKeyPolicies"),
+    // Grants
+    CreateGrant => kms("kms:CreateGrant").write().cross_account().responds(&["GrantId"]),
+    ListGrants => kms("kms:ListGrants").cross_account(),
+    ListRetirableGrants => kms("kms:ListRetirableGrants"),
+    RetireGrant => kms("kms:RetireGrant").write().cross_account(),
+    RevokeGrant => kms("kms:RevokeGrant").write().cross_account(),
+    // The audit trail
+    GetKeyLastUsage => kms("kms:GetKeyLastUsage"),
+    // Not built yet
+    ConnectCustomKeyStore => kms("kms:ConnectCustomKeyStore").write().unsupported(),
+    CreateCustomKeyStore => kms("kms:CreateCustomKeyStore").write().unsupported(),
+    DeleteCustomKeyStore => kms("kms:DeleteCustomKeyStore").write().unsupported(),
+    DescribeCustomKeyStores => kms("kms:DescribeCustomKeyStores").unsupported(),
+    DisconnectCustomKeyStore => kms("kms:DisconnectCustomKeyStore").write().unsupported(),
+    UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write().unsupported(),
+    ReplicateKey => kms("kms:ReplicateKey").write().unsupported(),
+    UpdatePrimaryRegion => kms("kms:UpdatePrimaryRegion").write().unsupported(),
+    // Trent's administrative API
+    CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
+    CreateUser => admin("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
+    DeleteUser => admin("iam:DeleteUser").write(),
+    ListUsers => admin("iam:ListUsers"),
+    PutUserPolicy => admin("iam:PutUserPolicy").write(),
+    GetUserPolicy => admin("iam:GetUserPolicy"),
+    DeleteUserPolicy => admin("iam:DeleteUserPolicy").write(),
+    ListUserPolicies => admin("iam:ListUserPolicies"),
+    TagUser => admin("iam:TagUser").write(),
+    UntagUser => admin("iam:UntagUser").write(),
+    ListUserTags => admin("iam:ListUserTags"),
+    // The response's AccessKey holds the secret: the core's event names the
+    // new key by its id alone, and "AccessKey" is never a kept member.
+    CreateAccessKey => admin("iam:CreateAccessKey").write().responds(&["AccessKeyId"]),
+    ListAccessKeys => admin("iam:ListAccessKeys"),
+    DeleteAccessKey => admin("iam:DeleteAccessKey").write(),
+    ReadAuditTrail => admin("trent:ReadAuditTrail"),
+    VerifyAuditTrail => admin("trent:VerifyAuditTrail"),
+    // CloudTrail
+    LookupEvents => Descriptor::new(Api::CloudTrail, "cloudtrail:LookupEvents"),
+}
+
+impl Operation {
+    /// The operation `name` of `api`.
+    pub fn of(api: Api, name: &str) -> Option<Operation> {
+        Operation::ALL.iter().copied().find(|op| op.api() == api && op.name() == name)
+    }
+
+    /// The operation of an audit event's `eventName` (names are unique
+    /// across Trent's APIs).
+    pub fn named(name: &str) -> Option<Operation> {
+        Operation::ALL.iter().copied().find(|op| op.name() == name)
+    }
+
+    /// The wire name.
+    pub const fn name(self) -> &'static str {
+        self.descriptor().name
+    }
+
+    /// The API it belongs to.
+    pub const fn api(self) -> Api {
+        self.descriptor().api
+    }
+
+    /// The IAM action a policy must allow.
+    pub const fn action(self) -> &'static str {
+        self.descriptor().action
+    }
+
+    /// Whether Trent serves it.
+    pub const fn served(self) -> bool {
+        matches!(self.descriptor().status, Status::Served)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The operations of botocore's KMS model (`kms/2014-11-01/service-2.json`).
+    const SERVICE_MODEL: &str = include_str!("../tests/data/kms-operations.txt");
+
+    fn model() -> Vec<&'static str> {
+        SERVICE_MODEL.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+    }
+
+    #[test]
+    fn every_operation_of_the_service_model_is_classified() {
+        let model = model();
+        assert!(model.len() >= 56, "the model lists {} operations", model.len());
+        for name in &model {
+            assert!(Operation::of(Api::Kms, name).is_some(), "{name} of the service model is not in the table");
+        }
+        for op in Operation::ALL.iter().filter(|op| op.api() == Api::Kms) {
+            assert!(model.contains(&op.name()), "{} is not an operation of the service model", op.name());
+        }
+    }
+
+    #[test]
+    fn names_are_unique_across_apis() {
+        let mut seen = HashSet::new();
+        for op in Operation::ALL {
+            assert!(seen.insert(op.name()), "{} twice", op.name());
+            assert_eq!(Operation::named(op.name()), Some(*op));
+            assert_eq!(format!("{op:?}"), op.name());
+        }
+    }
+
+    #[test]
+    fn actions_follow_the_names() {
+        for op in Operation::ALL {
+            let d = op.descriptor();
+            let (service, action) = d.action.split_once(':').unwrap_or(("", ""));
+            match d.api {
+                Api::Kms if *op == Operation::ReEncrypt => assert_eq!(d.action, REENCRYPT_FROM),
+                Api::Kms => assert_eq!((service, action), ("kms", op.name())),
+                Api::Admin => assert!(matches!(service, "iam" | "trent") && action == op.name(), "{}", d.action),
+                Api::CloudTrail => assert_eq!((service, action), ("cloudtrail", op.name())),
+            }
+        }
+    }
+
+    #[test]
+    fn read_only_means_no_write_verb() {
+        const WRITES: &[&str] = &[
+            "Create",
+            "Delete",
+            "Update",
+            "Put",
+            "Enable",
+            "Disable",
+            "Schedule",
+            "Cancel",
+            "Tag",
+            "Untag",
+            "Import",
+            "Rotate",
+            "Retire",
+            "Revoke",
+            "Replicate",
+            "Connect",
+            "Disconnect",
+        ];
+        for op in Operation::ALL {
+            let writes = WRITES.iter().any(|p| op.name().starts_with(p));
+            assert_eq!(op.descriptor().read_only, !writes, "{}", op.name());
+        }
+    }
+
+    #[test]
+    fn only_writes_keep_response_elements_and_no_secret_member() {
+        for op in Operation::ALL {
+            let d = op.descriptor();
+            if let Some(members) = d.audit_response {
+                assert!(!d.read_only, "{}", d.name);
+                for m in members {
+                    assert!(
+                        !matches!(*m, "Plaintext" | "CiphertextBlob" | "SecretAccessKey" | "GrantToken" | "AccessKey"),
+                        "{}: {m}",
+                        d.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn targets_name_their_api() {
+        assert_eq!(Api::of_target("TrentService.Encrypt"), (Api::Kms, "Encrypt"));
+        assert_eq!(Api::of_target("TrentAdmin.CreateUser"), (Api::Admin, "CreateUser"));
+        assert_eq!(
+            Api::of_target("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+            (Api::CloudTrail, "LookupEvents")
+        );
+        assert_eq!(Api::of_target("Encrypt"), (Api::Kms, ""));
+        assert_eq!(Operation::of(Api::Admin, "Encrypt"), None);
+        assert_eq!(Operation::of(Api::Kms, "ReplicateKey").map(Operation::served), Some(false));
+    }
+}
