@@ -7,13 +7,23 @@
 //!   support for the server.
 //! - `ops/`: the operations, one file per family: `keys.rs` (CreateKey,
 //!   DescribeKey, ListKeys, EnableKey, DisableKey), `crypto.rs` (Encrypt,
-//!   Decrypt, ReEncrypt, GenerateDataKey*), `aliases.rs`, `random.rs`,
-//!   `metadata.rs` (description, tags), `rotation.rs` (automatic and
-//!   on-demand rotation), `lifecycle.rs` (scheduled deletion and the
-//!   scheduler's jobs, [`Kms::run_due_jobs`]).
-//! - [`model`]: what is stored: keys, key versions, aliases, accounts, access
-//!   keys, domain keys. Key specs expose capabilities.
-//! - [`store`]: the [`Store`] trait; [`memory`]: an in-memory store for tests.
+//!   Decrypt, ReEncrypt, GenerateDataKey*), `data_key_pair.rs`,
+//!   `signing.rs` (Sign, Verify, GetPublicKey), `mac.rs`, `agreement.rs`
+//!   (DeriveSharedSecret, Encapsulate, Decapsulate), `aliases.rs`,
+//!   `random.rs`, `metadata.rs` (description, tags), `rotation.rs`
+//!   (automatic and on-demand rotation), `import.rs` (imported key
+//!   material), `lifecycle.rs` (scheduled deletion and the scheduler's jobs,
+//!   [`Kms::run_due_jobs`]), `key_policy.rs`, `grants.rs`, `users.rs` (IAM
+//!   users, their policies and access keys), `audit.rs` (LookupEvents,
+//!   GetKeyLastUsage, the operator's trail reads).
+//! - `authz.rs`: authorization of every call (key policies, identity
+//!   policies, grants), over [`policy`] (the AWS policy language).
+//! - [`caller`]: the authenticated caller and its call's audit event.
+//! - [`model`]: what is stored: keys, key versions, aliases, grants,
+//!   accounts, users, access keys, domain keys. Key specs expose
+//!   capabilities.
+//! - [`store`]: the [`Store`] trait. [`memory`] (feature `test-util`, never
+//!   in a release build): an in-memory store for tests.
 //! - [`keyring`]: the unwrapped root and domain keys, and a bounded cache of
 //!   unwrapped backing keys.
 //! - [`audit`]: CloudTrail-format events, the hash-chained trail, group
@@ -22,10 +32,11 @@
 //! - [`clock`]: injected time.
 //! - [`error`]: [`KmsError`], each variant a KMS error code.
 //!
-//! Authorization lives here, not in the server: every operation checks that
-//! the caller may use the key. Until key policies are evaluated, only
-//! principals of the key's own account may use it, and keys are invisible
-//! from other accounts and regions.
+//! Which operations exist, their IAM actions and their audit facts come
+//! from one table, [`trent_api::operation`].
+//!
+//! Authorization lives here, not in the server: every operation authorizes
+//! the caller before it touches a key, and the server only authenticates.
 
 pub mod audit;
 mod authz;
@@ -35,6 +46,7 @@ pub mod clock;
 pub mod error;
 pub mod keyring;
 mod kms;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod model;
 mod ops;

@@ -1,5 +1,9 @@
-//! An in-memory [`Store`] for scenario tests. Same contract as the durable
+//! An in-memory [`Store`] for scenario tests, with hooks to make the audit
+//! append fail and to tamper with the trail. Same contract as the durable
 //! stores (the conformance suite in `trent-store` runs against it too).
+//!
+//! Compiled only for tests (feature `test-util`): a release build of Trent
+//! has no store without durability and no tampering hook.
 
 use crate::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use crate::model::*;

@@ -1,6 +1,7 @@
-//! The storage interface. Implementations: [`crate::memory::InMemoryStore`]
-//! here, SQLite in `trent-store`. One conformance suite (in `trent-store`)
-//! runs against all of them.
+//! The storage interface. Implementations: SQLite (the embedded default) and
+//! PostgreSQL (several nodes) in `trent-store`, and `memory::InMemoryStore`
+//! here (feature `test-util`) for tests. One conformance suite (in
+//! `trent-store`) runs against all three.
 //!
 //! Every write is durable when the method returns. Every method that
 //! changes state takes `audit`: the events of the call that makes the
