@@ -172,7 +172,7 @@ impl Kms {
     /// is open: this KMS exists). The reason when not.
     ///
     /// A node whose latest audit append failed is unready for
-    /// [`AUDIT_RETRY_AFTER`]; then it is offered traffic again, which is how
+    /// `AUDIT_RETRY_AFTER`; then it is offered traffic again, which is how
     /// it finds out whether appends work (a probe must not write events).
     pub async fn check_ready(&self) -> Result<(), String> {
         if let Err(e) = self.store.audit_head().await {

@@ -22,7 +22,7 @@
 //! - [`model`]: what is stored: keys, key versions, aliases, grants,
 //!   accounts, users, access keys, domain keys. Key specs expose
 //!   capabilities.
-//! - [`store`]: the [`Store`] trait. [`memory`] (feature `test-util`, never
+//! - [`store`]: the [`Store`] trait. `memory` (feature `test-util`, never
 //!   in a release build): an in-memory store for tests.
 //! - [`keyring`]: the unwrapped root and domain keys, and a bounded cache of
 //!   unwrapped backing keys.

@@ -233,7 +233,7 @@ impl Kms {
     }
 
     /// CreateAccessKey: a new key for a user (or the caller), at most
-    /// [`MAX_ACCESS_KEYS`] at once.
+    /// `MAX_ACCESS_KEYS` (2) at once.
     pub async fn create_access_key(&self, caller: &Caller, name: Option<&str>) -> Result<CreatedAccessKey, KmsError> {
         let (principal, user_name) = self.access_key_principal(caller, name, Operation::CreateAccessKey).await?;
         if self.store.access_keys_of(&principal).await?.len() >= MAX_ACCESS_KEYS {
@@ -316,7 +316,7 @@ impl Kms {
     /// PutUserPolicy: adds or replaces an inline identity policy. The
     /// document must parse as an identity policy (no Principal, a Resource
     /// in every statement), and the user's policies together must stay
-    /// within [`MAX_USER_POLICY_CHARS`].
+    /// within `MAX_USER_POLICY_CHARS` (IAM's 2,048).
     pub async fn put_user_policy(
         &self,
         caller: &Caller,
