@@ -215,6 +215,42 @@ impl Kms {
         caller.audit.events_for_change(self.new_event_id(), None)
     }
 
+    /// Runs `write`, a change of the store, with the caller's audit event
+    /// for it, so that the change and its event commit in one transaction
+    /// or not at all; once committed, the event is noted so that the server
+    /// does not append it again. Every state change of a call goes through
+    /// here, [`Kms::commit_answering`] or [`Kms::commit_events`].
+    pub(crate) async fn commit<T, E>(
+        &self,
+        caller: &Caller,
+        write: impl AsyncFnOnce(&[AuditEntry]) -> Result<T, E>,
+    ) -> Result<T, E> {
+        Self::commit_events(caller, self.events(caller), write).await
+    }
+
+    /// [`Kms::commit`] for a call whose event keeps `responseElements` from
+    /// `response` (the response shape).
+    pub(crate) async fn commit_answering<T, E>(
+        &self,
+        caller: &Caller,
+        response: &impl serde::Serialize,
+        write: impl AsyncFnOnce(&[AuditEntry]) -> Result<T, E>,
+    ) -> Result<T, E> {
+        Self::commit_events(caller, self.events_answering(caller, response), write).await
+    }
+
+    /// [`Kms::commit`] with `events` made beforehand ([`Kms::events`],
+    /// [`Kms::events_answering`]).
+    pub(crate) async fn commit_events<T, E>(
+        caller: &Caller,
+        events: Vec<AuditEntry>,
+        write: impl AsyncFnOnce(&[AuditEntry]) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let out = write(&events).await?;
+        caller.audit.committed(&events);
+        Ok(out)
+    }
+
     /// A fresh event id: a UUID, time-ordered (version 7) so that the
     /// trail's index of event ids grows at its end instead of touching a
     /// random page for every event.
@@ -368,24 +404,21 @@ impl Kms {
             wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
             created_at: now,
         };
-        let events = match caller {
+        let write = async |events: &[AuditEntry]| self.store.insert_account(&account, &key, events).await;
+        let written = match caller {
             // The response minus the secret, which the event leaves out anyway.
-            Some(c) => self.events_answering(
-                c,
-                &serde_json::json!({
+            Some(c) => {
+                let response = serde_json::json!({
                     "AccountId": account_id.as_str(),
                     "AccessKeyId": access_key_id.as_str(),
                     "Principal": account_id.root_arn().as_str(),
-                }),
-            ),
-            None => Vec::new(),
-        };
-        match self.store.insert_account(&account, &key, &events).await {
-            Ok(()) => {
-                if let Some(c) = caller {
-                    c.audit.committed(&events);
-                }
+                });
+                self.commit_answering(c, &response, write).await
             }
+            None => write(&[]).await,
+        };
+        match written {
+            Ok(()) => {}
             Err(StoreError::AlreadyExists) => {
                 return Err(KmsError::AlreadyExists(format!("Account {account_id} already exists")))
             }

@@ -57,12 +57,8 @@ impl Kms {
         check_target(&key)?;
         let now = self.now();
         let rec = AliasRecord { scope: caller.scope(), name, target: key.id, created_at: now, updated_at: now };
-        let events = self.events(caller);
-        match self.store.insert_alias(&rec, &events).await {
-            Ok(()) => {
-                caller.audit.committed(&events);
-                Ok(Empty {})
-            }
+        match self.commit(caller, async |events| self.store.insert_alias(&rec, events).await).await {
+            Ok(()) => Ok(Empty {}),
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
                 alias_arn(&caller.region, &caller.account, &rec.name)
@@ -81,12 +77,8 @@ impl Kms {
                 self.authorize(caller, &key, &Access::new(Operation::DeleteAlias), None).await?;
             }
         }
-        let events = self.events(caller);
-        match self.store.delete_alias(&caller.scope(), &name, &events).await {
-            Ok(()) => {
-                caller.audit.committed(&events);
-                Ok(Empty {})
-            }
+        match self.commit(caller, async |events| self.store.delete_alias(&caller.scope(), &name, events).await).await {
+            Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
                 "Alias {} is not found.",
                 alias_arn(&caller.region, &caller.account, &name)
@@ -119,12 +111,8 @@ impl Kms {
             }
         }
         let rec = AliasRecord { target: key.id, updated_at: self.now(), ..current };
-        let events = self.events(caller);
-        match self.store.update_alias(&rec, &events).await {
-            Ok(()) => {
-                caller.audit.committed(&events);
-                Ok(Empty {})
-            }
+        match self.commit(caller, async |events| self.store.update_alias(&rec, events).await).await {
+            Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(not_found()),
             Err(e) => Err(e.into()),
         }

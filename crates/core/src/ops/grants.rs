@@ -197,9 +197,7 @@ impl Kms {
             grant_token: Some(token_of(&grant, &key.arn())),
             grant_id: Some(grant.grant_id.clone()),
         };
-        let events = self.events_answering(caller, &response);
-        self.store.insert_grant(&grant, &events).await?;
-        caller.audit.committed(&events);
+        self.commit_answering(caller, &response, async |events| self.store.insert_grant(&grant, events).await).await?;
         Ok(response)
     }
 
@@ -328,12 +326,8 @@ impl Kms {
 
     async fn delete_grant(&self, caller: &Caller, key: &KeyRecord, grant_id: &str) -> Result<Empty, KmsError> {
         caller.audit.touch(key.arn());
-        let events = self.events(caller);
-        match self.store.delete_grant(&key.id, grant_id, &events).await {
-            Ok(()) => {
-                caller.audit.committed(&events);
-                Ok(Empty {})
-            }
+        match self.commit(caller, async |events| self.store.delete_grant(&key.id, grant_id, events).await).await {
+            Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!("Grant ID {grant_id} not found"))),
             Err(e) => Err(e.into()),
         }

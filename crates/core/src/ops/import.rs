@@ -303,9 +303,13 @@ impl Kms {
         next.next_expiry_at = next_expiry(&versions);
         next.revision += 1;
         let response = ImportKeyMaterialResponse { key_id: Some(key.arn()), key_material_id: Some(material_id) };
-        let events = self.events_answering(caller, &response);
-        match self.store.put_key_versions(&next, &[written], &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        match self
+            .commit_answering(caller, &response, async |events| {
+                self.store.put_key_versions(&next, &[written], events).await
+            })
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::Conflict) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",
@@ -348,9 +352,11 @@ impl Kms {
         };
         let material_id = target.material_id.clone();
         let version = target.version;
-        let events = self.events(caller);
-        match self.remove_material(key.clone(), versions, |v| v.version == version, &events).await {
-            Ok(_) => caller.audit.committed(&events),
+        let removed = self.commit(caller, async |events| {
+            self.remove_material(key.clone(), versions, |v| v.version == version, events).await
+        });
+        match removed.await {
+            Ok(_) => {}
             Err(KmsError::Internal(InternalError::Store(StoreError::Conflict))) => {
                 return Err(KmsError::Conflict(format!(
                     "{} is being changed by another request. Try again.",

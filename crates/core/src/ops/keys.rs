@@ -143,9 +143,8 @@ impl Kms {
             // The material comes later, through ImportKeyMaterial.
             let response = CreateKeyResponse { key_metadata: Some(metadata(&key, None)) };
             caller.audit.touch(key.arn());
-            let events = self.events_answering(caller, &response);
-            self.store.insert_key(&key, None, &events).await?;
-            caller.audit.committed(&events);
+            self.commit_answering(caller, &response, async |events| self.store.insert_key(&key, None, events).await)
+                .await?;
             return Ok(response);
         }
         let material_id = self.new_material_id()?;
@@ -172,9 +171,10 @@ impl Kms {
         };
         let response = CreateKeyResponse { key_metadata: Some(metadata(&key, Some(&version))) };
         caller.audit.touch(key.arn());
-        let events = self.events_answering(caller, &response);
-        self.store.insert_key(&key, Some(&version), &events).await?;
-        caller.audit.committed(&events);
+        self.commit_answering(caller, &response, async |events| {
+            self.store.insert_key(&key, Some(&version), events).await
+        })
+        .await?;
         Ok(response)
     }
 
@@ -230,10 +230,8 @@ impl Kms {
             }
             key.state = target;
             key.revision += 1;
-            let events = self.events(caller);
-            match self.store.update_key(&key, &events).await {
+            match self.commit(caller, async |events| self.store.update_key(&key, events).await).await {
                 Ok(()) => {
-                    caller.audit.committed(&events);
                     return Ok(());
                 }
                 // Someone changed the key between our read and write: re-read

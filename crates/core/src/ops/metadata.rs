@@ -43,11 +43,8 @@ impl Kms {
                 Some(response) => self.events_answering(caller, &response),
                 None => self.events(caller),
             };
-            match self.store.update_key(&key, &events).await {
-                Ok(()) => {
-                    caller.audit.committed(&events);
-                    return Ok((key, out));
-                }
+            match Self::commit_events(caller, events, async |events| self.store.update_key(&key, events).await).await {
+                Ok(()) => return Ok((key, out)),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -199,31 +199,32 @@ impl Kms {
         let arn = key.arn();
         let now = self.now();
         let response = RotateKeyOnDemandResponse { key_id: Some(arn.clone()) };
-        let events = self.events_answering(caller, &response);
-        let result = if key.origin == Origin::External {
-            // Imported material rotates to the material imported with
-            // ImportType NEW_KEY_MATERIAL.
-            let Some(pending) = versions.into_iter().find(|v| v.version > key.current_version && v.has_material())
-            else {
-                return Err(KmsError::InvalidState(format!(
-                    "{arn} has no key material pending rotation: import it first with ImportType NEW_KEY_MATERIAL."
-                )));
-            };
-            let mut next = key.clone();
-            next.current_version = pending.version;
-            next.revision += 1;
-            let rotated = KeyVersionRecord { rotation_type: Some(RotationType::OnDemand), created_at: now, ..pending };
-            self.store
-                .put_key_versions(&next, &[rotated], &events)
-                .await
-                .map(|()| next.current_version)
-                .map_err(KmsError::from)
-        } else {
-            self.add_version(key, now, RotationType::OnDemand, None, &events).await.map(|k| k.current_version)
+        let rotate = async |events: &[AuditEntry]| {
+            if key.origin == Origin::External {
+                // Imported material rotates to the material imported with
+                // ImportType NEW_KEY_MATERIAL.
+                let Some(pending) = versions.into_iter().find(|v| v.version > key.current_version && v.has_material())
+                else {
+                    return Err(KmsError::InvalidState(format!(
+                        "{arn} has no key material pending rotation: import it first with ImportType NEW_KEY_MATERIAL."
+                    )));
+                };
+                let mut next = key.clone();
+                next.current_version = pending.version;
+                next.revision += 1;
+                let rotated =
+                    KeyVersionRecord { rotation_type: Some(RotationType::OnDemand), created_at: now, ..pending };
+                self.store
+                    .put_key_versions(&next, &[rotated], events)
+                    .await
+                    .map(|()| next.current_version)
+                    .map_err(KmsError::from)
+            } else {
+                self.add_version(key, now, RotationType::OnDemand, None, events).await.map(|k| k.current_version)
+            }
         };
-        match result {
+        match self.commit_answering(caller, &response, rotate).await {
             Ok(version) => {
-                caller.audit.committed(&events);
                 tracing::info!(key = %arn, version, "key rotated on demand");
                 Ok(response)
             }

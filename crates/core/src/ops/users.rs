@@ -114,15 +114,15 @@ impl Kms {
             created_at: now,
         };
         // The response minus the secret, which the event leaves out anyway.
-        let events = self.events_answering(
-            caller,
-            &serde_json::json!({
-                "User": {"UserName": user.name, "UserId": user.user_id, "Arn": user.arn()},
-                "AccessKeyId": access_key_id.as_str(),
-            }),
-        );
-        match self.store.insert_user(&user, &key, &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        let response = serde_json::json!({
+            "User": {"UserName": user.name, "UserId": user.user_id, "Arn": user.arn()},
+            "AccessKeyId": access_key_id.as_str(),
+        });
+        match self
+            .commit_answering(caller, &response, async |events| self.store.insert_user(&user, &key, events).await)
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::AlreadyExists) => {
                 return Err(KmsError::AlreadyExists(format!("User with name {name} already exists.")))
             }
@@ -141,9 +141,11 @@ impl Kms {
     pub async fn delete_user(&self, caller: &Caller, name: &str) -> Result<(), KmsError> {
         self.authorize_identity(caller, Operation::DeleteUser, &Self::user_arn(caller, name), &[]).await?;
         let user = self.existing_user(caller, name).await?;
-        let events = self.events(caller);
-        match self.store.delete_user(&caller.account, &user.name, &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        match self
+            .commit(caller, async |events| self.store.delete_user(&caller.account, &user.name, events).await)
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::NotFound) => return Err(no_such_user(name)),
             Err(e) => return Err(e.into()),
         }
@@ -192,12 +194,11 @@ impl Kms {
         user: &UserRecord,
         tags: &[(String, String)],
     ) -> Result<(), KmsError> {
-        let events = self.events(caller);
-        match self.store.update_user_tags(&caller.account, &user.name, tags, &events).await {
-            Ok(()) => {
-                caller.audit.committed(&events);
-                Ok(())
-            }
+        match self
+            .commit(caller, async |events| self.store.update_user_tags(&caller.account, &user.name, tags, events).await)
+            .await
+        {
+            Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(no_such_user(&user.name)),
             Err(e) => Err(e.into()),
         }
@@ -253,9 +254,14 @@ impl Kms {
         // The response's AccessKey holds the secret: the event names the key
         // by id only (and "AccessKey" is no allowed response member, so the
         // wire response could never bring the secret into an event either).
-        let events = self.events_answering(caller, &serde_json::json!({"AccessKeyId": id.as_str()}));
-        match self.store.insert_access_key(&record, user_name.as_deref(), &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        let response = serde_json::json!({"AccessKeyId": id.as_str()});
+        match self
+            .commit_answering(caller, &response, async |events| {
+                self.store.insert_access_key(&record, user_name.as_deref(), events).await
+            })
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::NotFound) => return Err(no_such_user(name.unwrap_or_default())),
             Err(e) => return Err(e.into()),
         }
@@ -295,9 +301,11 @@ impl Kms {
                 principal.as_str()
             )));
         }
-        let events = self.events(caller);
-        match self.store.delete_access_key(&AccessKeyId::new_unchecked(id), &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        match self
+            .commit(caller, async |events| self.store.delete_access_key(&AccessKeyId::new_unchecked(id), events).await)
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::NotFound) => {
                 return Err(KmsError::NotFound(format!("The Access Key with id {id} cannot be found.")))
             }
@@ -347,9 +355,8 @@ impl Kms {
             policy_name: policy_name.to_owned(),
             document: document.to_owned(),
         };
-        let events = self.events(caller);
-        match self.store.put_user_policy(&record, &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        match self.commit(caller, async |events| self.store.put_user_policy(&record, events).await).await {
+            Ok(()) => {}
             Err(StoreError::NotFound) => return Err(no_such_user(user_name)),
             Err(e) => return Err(e.into()),
         }
@@ -382,9 +389,13 @@ impl Kms {
     ) -> Result<(), KmsError> {
         self.authorize_identity(caller, Operation::DeleteUserPolicy, &Self::user_arn(caller, user_name), &[]).await?;
         let user = self.existing_user(caller, user_name).await?;
-        let events = self.events(caller);
-        match self.store.delete_user_policy(&caller.account, &user.name, policy_name, &events).await {
-            Ok(()) => caller.audit.committed(&events),
+        match self
+            .commit(caller, async |events| {
+                self.store.delete_user_policy(&caller.account, &user.name, policy_name, events).await
+            })
+            .await
+        {
+            Ok(()) => {}
             Err(StoreError::NotFound) => {
                 return Err(KmsError::NotFound(format!("The user policy with name {policy_name} cannot be found.")))
             }
