@@ -116,8 +116,26 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) 
             println!("    secret access key: as given in TRENT_BOOTSTRAP_SECRET_ACCESS_KEY");
         }
     }
+    // Development mode: every start says where the generated bootstrap
+    // credentials are, and the hint below uses them (production never
+    // points at secrets).
+    let creds = params.data_dir.join(startup::BOOTSTRAP_FILE);
+    let creds = (!params.production && creds.is_file()).then(|| std::path::absolute(&creds).unwrap_or(creds));
+    if let Some(creds) = &creds {
+        if opened.bootstrap.is_none() {
+            println!();
+            println!("  Bootstrap credentials: {} (profile trent)", creds.display());
+        }
+    }
     println!();
-    println!("  Try: aws kms create-key --endpoint-url http://{addr} --region us-east-1");
+    println!("  Try:");
+    if let Some(creds) = &creds {
+        println!("    export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=trent", creds.display());
+    } else {
+        println!("    export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...");
+    }
+    println!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS=http://{addr}");
+    println!("    aws kms create-key");
 }
 
 async fn shutdown_signal() {
@@ -146,10 +164,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&params.log).map_err(|e| format!("log filter: {e}"))?)
         .with_writer(std::io::stderr)
         .init();
-    let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
+    // Listen first: a busy port stops the start before anything (a
+    // bootstrap identity, its credentials file) is created.
     let listener = tokio::net::TcpListener::bind(params.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
+    let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     announce(&params, &opened, addr);
     trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))

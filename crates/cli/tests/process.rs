@@ -76,11 +76,26 @@ const FIXED_BOOTSTRAP: [(&str, &str); 3] = [
     ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", SECRET_KEY),
 ];
 
+/// Says, where the user sees it, that a PostgreSQL test was skipped: a line
+/// on stderr, and a line in the file `TRENT_TEST_SKIP_LOG` names (set by
+/// `./scripts/test`, which counts them in its summary; cargo shows a passing
+/// test's stderr only with `--nocapture`).
+fn note_postgres_skip() {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("SKIPPED {test}: TRENT_TEST_POSTGRES_URL is not set (PostgreSQL test)");
+    if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{test}");
+        }
+    }
+}
+
 /// A fresh schema in the database `.ci/run` provides, as a store URL;
 /// `None` (with a note) when `TRENT_TEST_POSTGRES_URL` is not set.
 async fn postgres_schema(prefix: &str) -> Option<String> {
     let Ok(base) = std::env::var("TRENT_TEST_POSTGRES_URL") else {
-        eprintln!("TRENT_TEST_POSTGRES_URL is not set: PostgreSQL process test skipped");
+        note_postgres_skip();
         return None;
     };
     let schema = format!("{prefix}_{}", std::process::id());

@@ -162,8 +162,10 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
         write_credentials(&path, creds).map_err(|source| StartError::CredentialsFile { path: path.clone(), source })?;
         credentials_file = Some(path);
     }
+    let state = AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval);
+    state.set_request_log(params.request_log);
     Ok(Opened {
-        state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval),
+        state,
         seal_kind,
         bootstrap,
         credentials_file,
