@@ -278,4 +278,24 @@ mod tests {
     fn the_command_line_is_well_formed() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
+
+    /// Each source of a setting is named once in `--help` (clap's `[env: …]`
+    /// beside a doc comment saying the same printed it twice).
+    #[test]
+    fn help_names_each_credential_source_once() {
+        let mut cmd = <super::Cli as clap::CommandFactory>::command();
+        for sub in ["bench", "admin"] {
+            let help = cmd.find_subcommand_mut(sub).unwrap().render_long_help().to_string();
+            let help = if sub == "admin" {
+                let user = cmd.find_subcommand_mut("admin").unwrap().find_subcommand_mut("user").unwrap();
+                user.find_subcommand_mut("list").unwrap().render_long_help().to_string()
+            } else {
+                help
+            };
+            for var in ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_ENDPOINT_URL_KMS"] {
+                assert_eq!(help.matches(var).count(), 1, "{sub}: {var} in\n{help}");
+            }
+            assert!(!help.contains("[env:"), "{help}");
+        }
+    }
 }

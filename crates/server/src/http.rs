@@ -364,11 +364,11 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
         // The request id is the enclosing span's field. The operation is
         // clipped as in the audit event (it may be anything a client sent).
         tracing::info!(
-            op = clip(op),
+            op = %clip(op),
             status = resp.status().as_u16(),
-            code,
-            ms = format_args!("{:.2}", seconds * 1000.0),
-            caller = if who.is_empty() { "-" } else { who.as_str() },
+            code = %code,
+            ms = %format_args!("{:.2}", seconds * 1000.0),
+            caller = %if who.is_empty() { "-" } else { who.as_str() },
             "request"
         );
     }
