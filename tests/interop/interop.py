@@ -132,6 +132,7 @@ def run_quickstart(binary):
     environment (no AWS_* variables, an empty HOME), the aws CLI v1 and
     `trent` on PATH. Only the port differs (4600 may be busy). Returns the
     script's stdout."""
+    binary = os.path.abspath(binary)
     blocks = readme_quickstart()
     assert blocks, "no quickstart block found in the README"
     home = tempfile.mkdtemp(prefix="trent-quickstart-")
@@ -141,7 +142,7 @@ def run_quickstart(binary):
         script = "set -euo pipefail\n" + "\n".join(blocks)
         script = script.replace("127.0.0.1:4600", f"127.0.0.1:{server.port}")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRENT_"))}
-        env.update(HOME=home, PATH=os.path.dirname(os.path.abspath(binary)) + os.pathsep + env.get("PATH", ""))
+        env.update(HOME=home, PATH=os.path.dirname(binary) + os.pathsep + env.get("PATH", ""))
         out = subprocess.run(["bash", "-c", script], cwd=home, env=env, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, f"the Quickstart failed ({out.returncode}):\n{out.stdout}\n{out.stderr}"
         return out.stdout
