@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Interop: stock AWS clients (boto3 and the `aws` CLI) against a real Trent.
 
-Starts the `trent` binary on a free loopback port with a fresh data
-directory, exercises every implemented operation with boto3 and with the
+First runs the README's Quickstart blocks as written (see
+`run_quickstart`). Then starts the `trent` binary on a free loopback port
+with a fresh data directory, exercises every implemented operation with
+boto3 and with the
 `aws` CLI, restarts the server in the middle, and checks that keys, aliases
 and ciphertexts survive. Prints `N passed, M failed` and exits non-zero on any
 failure.

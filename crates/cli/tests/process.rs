@@ -727,6 +727,32 @@ async fn every_request_is_logged_once_at_info_without_secrets() {
     for secret in [SECRET_KEY, "not-a-known-secret", "top secret", "dG9wIHNlY3JldC"] {
         assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
     }
+
+    // request_log = false: no line per request.
+    let mut quiet = clean_command(tmp.path());
+    quiet
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0"])
+        .env("TRENT_REQUEST_LOG", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in FIXED_BOOTSTRAP {
+        quiet.env(k, v);
+    }
+    let mut child = quiet.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let endpoint = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "trent printed its endpoint");
+        if let Some(url) = line.trim().strip_prefix("Trent listening on ") {
+            break url.to_owned();
+        }
+    };
+    client(&endpoint, ACCESS_KEY, SECRET_KEY).create_key().send().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(!log.contains("op=CreateKey"), "{log}");
 }
 
 #[tokio::test]
