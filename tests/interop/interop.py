@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Interop: stock AWS clients (boto3 and the `aws` CLI) against a real Trent.
 
-Starts the `trent` binary on a free loopback port with a fresh data
-directory, exercises every implemented operation with boto3 and with the
+First runs the README's Quickstart blocks as written (see
+`run_quickstart`). Then starts the `trent` binary on a free loopback port
+with a fresh data directory, exercises every implemented operation with
+boto3 and with the
 `aws` CLI, restarts the server in the middle, and checks that keys, aliases
 and ciphertexts survive. Prints `N passed, M failed` and exits non-zero on any
 failure.
@@ -54,28 +56,36 @@ def check(name):
 
 
 class Trent:
-    def __init__(self, binary, data_dir):
+    """A `trent serve` process. With `fixed_identity` (the default) its
+    bootstrap identity is ACCOUNT/AK/SK; without it, it starts as a new user
+    starts it (generated identity, `./data` in `cwd`)."""
+
+    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None):
         self.binary = binary
         self.data_dir = data_dir
+        self.fixed_identity = fixed_identity
+        self.cwd = cwd
         self.proc = None
         self.endpoint = None
+        self.port = None
 
     def start(self):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        env = dict(os.environ)
-        env.update(
-            TRENT_BOOTSTRAP_ACCOUNT_ID=ACCOUNT,
-            TRENT_BOOTSTRAP_ACCESS_KEY_ID=AK,
-            TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=SK,
-            TRENT_LOG="warn",
-        )
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", self.data_dir],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRENT_")}
+        env.update(TRENT_LOG="warn")
+        if self.fixed_identity:
+            env.update(
+                TRENT_BOOTSTRAP_ACCOUNT_ID=ACCOUNT,
+                TRENT_BOOTSTRAP_ACCESS_KEY_ID=AK,
+                TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=SK,
+            )
+        args = [self.binary, "serve", "--listen", f"127.0.0.1:{port}"]
+        if self.data_dir is not None:
+            args += ["--data-dir", self.data_dir]
+        self.proc = subprocess.Popen(args, env=env, cwd=self.cwd, stdout=subprocess.DEVNULL)
+        self.port = port
         self.endpoint = f"http://127.0.0.1:{port}"
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -93,6 +103,53 @@ class Trent:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         assert code == 0, f"clean shutdown expected, got {code}"
+
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+QUICKSTART_MARKER = "<!-- quickstart"
+
+
+def readme_quickstart():
+    """The README's shell blocks marked `<!-- quickstart ... -->`, in order."""
+    with open(README) as f:
+        lines = f.read().splitlines()
+    blocks = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith(QUICKSTART_MARKER):
+            assert lines[i + 1] == "```sh", f"README line {i + 2}: a ```sh block must follow the marker"
+            j = i + 2
+            while lines[j] != "```":
+                j += 1
+            blocks.append("\n".join(lines[i + 2:j]))
+            i = j
+        i += 1
+    return blocks
+
+
+def run_quickstart(binary):
+    """Runs the README's Quickstart as written, as a new user would: `trent
+    serve` on its defaults in an empty directory, then the marked blocks in
+    bash (`set -euo pipefail`) from that directory, with a clean
+    environment (no AWS_* variables, an empty HOME), the aws CLI v1 and
+    `trent` on PATH. Only the port differs (4600 may be busy). Returns the
+    script's stdout."""
+    binary = os.path.abspath(binary)
+    blocks = readme_quickstart()
+    assert blocks, "no quickstart block found in the README"
+    home = tempfile.mkdtemp(prefix="trent-quickstart-")
+    server = Trent(binary, None, fixed_identity=False, cwd=home)
+    server.start()
+    try:
+        script = "set -euo pipefail\n" + "\n".join(blocks)
+        script = script.replace("127.0.0.1:4600", f"127.0.0.1:{server.port}")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRENT_"))}
+        env.update(HOME=home, PATH=os.path.dirname(binary) + os.pathsep + env.get("PATH", ""))
+        out = subprocess.run(["bash", "-c", script], cwd=home, env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, f"the Quickstart failed ({out.returncode}):\n{out.stdout}\n{out.stderr}"
+        return out.stdout
+    finally:
+        server.stop()
 
 
 def boto(endpoint, region=REGION, validate=True):
@@ -145,6 +202,12 @@ def main():
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="trent-interop-")
     data = os.path.join(tmp, "data")
+
+    @check("README Quickstart runs as written (aws CLI v1, bash -euo pipefail)")
+    def _():
+        out = run_quickstart(binary)
+        assert "hello" in out.splitlines(), out
+
     server = Trent(binary, data)
     server.start()
     kms = boto(server.endpoint)

@@ -205,12 +205,12 @@ pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
         AdminCommand::Restore(args) => crate::backup::restore(args).await,
         AdminCommand::User(cmd) => {
             let (connection, op, body) = user_request(cmd)?;
-            let out = connection.target(1)?.must(&format!("TrentAdmin.{op}"), body).await?;
+            let out = connection.target(1).await?.must(&format!("TrentAdmin.{op}"), body).await?;
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(true)
         }
         AdminCommand::CreateAccount(args) => {
-            let target = args.connection.target(1)?;
+            let target = args.connection.target(1).await?;
             let mut body = serde_json::Map::new();
             if let Some(a) = args.account_id {
                 body.insert("AccountId".into(), a.into());

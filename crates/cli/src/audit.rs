@@ -28,18 +28,9 @@ pub struct VerifyArgs {
     /// Offline: the deployment to read.
     #[command(flatten)]
     deployment: crate::backup::Deployment,
-    /// Online: the endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:4600")]
-    endpoint: String,
-    /// Online: region to sign for.
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// Online: the operator's access key id [env: AWS_ACCESS_KEY_ID]
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    access_key_id: Option<String>,
-    /// Online: the operator's secret access key [env: AWS_SECRET_ACCESS_KEY]
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    secret_access_key: Option<String>,
+    /// Online: where, and the operator's access key.
+    #[command(flatten)]
+    connection: Connection,
 }
 
 /// `tail` options.
@@ -93,12 +84,11 @@ async fn verify(args: VerifyArgs) -> Result<bool, String> {
     let report = if args.deployment.data_dir.is_some() || args.deployment.store.is_some() {
         verify_offline(&args).await?
     } else {
-        let (Some(id), Some(secret)) = (&args.access_key_id, &args.secret_access_key) else {
-            return Err("online verification needs the operator's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-                        (or verify offline with --data-dir / --store)"
-                .into());
-        };
-        let target = Target::new(&args.endpoint, &args.region, id, secret, 1)?;
+        let target = args
+            .connection
+            .target(1)
+            .await
+            .map_err(|e| format!("{e} (or verify offline with --data-dir / --store)"))?;
         target.must("TrentAdmin.VerifyAuditTrail", json!({})).await?
     };
     println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
@@ -155,7 +145,7 @@ async fn print_range(
 }
 
 async fn tail(args: TailArgs) -> Result<(), String> {
-    let target = args.connection.target(1)?;
+    let target = args.connection.target(1).await?;
     // The trail as it is now: our own reads add events after it.
     let (_, head) = page(&target, u64::MAX - 1).await?;
     let mut after = print_range(&target, head.saturating_sub(args.lines), Some(head), |_| true).await?;
@@ -165,7 +155,7 @@ async fn tail(args: TailArgs) -> Result<(), String> {
     // Following polls the trail, and each poll is an event: leave out the
     // ReadAuditTrail events of this access key, or it would print its own
     // polling forever.
-    let ours = args.connection.access_key_id().to_owned();
+    let ours = target.access_key_id().to_owned();
     let not_ours = move |e: &Value| {
         !(e.get("eventName").and_then(Value::as_str) == Some("ReadAuditTrail")
             && e.pointer("/userIdentity/accessKeyId").and_then(Value::as_str) == Some(ours.as_str()))
@@ -186,7 +176,7 @@ fn rfc3339(s: &Option<String>) -> Result<Option<time::OffsetDateTime>, String> {
 }
 
 async fn export(args: ExportArgs) -> Result<(), String> {
-    let target = args.connection.target(1)?;
+    let target = args.connection.target(1).await?;
     let (since, until) = (rfc3339(&args.since)?, rfc3339(&args.until)?);
     let keep = |e: &Value| -> bool {
         let time = e

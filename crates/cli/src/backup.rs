@@ -58,6 +58,8 @@ fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> 
         data_dir: d.data_dir.clone(),
         config: d.config.clone(),
         store: d.store.clone(),
+        ephemeral: false,
+        seed: None,
     };
     crate::load_params(serve, &env)
 }

@@ -384,7 +384,7 @@ fn read_keys(path: &std::path::Path) -> Result<Vec<String>, String> {
 
 /// Runs the benchmark; prints the report.
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let target = Arc::new(args.connection.target(args.concurrency.max(1))?);
+    let target = Arc::new(args.connection.target(args.concurrency.max(1)).await?);
     if args.keys == 0 || args.concurrency == 0 {
         return Err("--keys and --concurrency must be at least 1".into());
     }

@@ -1,6 +1,17 @@
 //! A SigV4-signing JSON 1.1 client for the KMS API and Trent's admin API,
 //! shared by `trent bench` and `trent admin`: one keep-alive HTTP/1.1 pool,
 //! every request signed with `aws-sigv4` as a stock AWS client signs it.
+//!
+//! Endpoint, region and credentials are found as the `aws` CLI finds them,
+//! flags overriding: credentials from `AWS_ACCESS_KEY_ID` /
+//! `AWS_SECRET_ACCESS_KEY` (/ `AWS_SESSION_TOKEN`), else from the profile
+//! (`AWS_PROFILE`, default `default`) of the shared credentials and config
+//! files (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`, default
+//! `~/.aws/…`), read by the `aws-config` crate; the region from `AWS_REGION`,
+//! `AWS_DEFAULT_REGION`, then the profile, else `us-east-1`; the endpoint
+//! from `AWS_ENDPOINT_URL_KMS`, then `AWS_ENDPOINT_URL`, else
+//! `http://127.0.0.1:4600`. Only these local sources are consulted (no
+//! instance metadata, SSO or `credential_process`).
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -11,22 +22,29 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::time::SystemTime;
 
+/// The endpoint when neither a flag nor the environment names one.
+const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4600";
+/// The region when neither a flag nor the AWS configuration names one.
+const DEFAULT_REGION: &str = "us-east-1";
+
 /// Where, and as whom, a command talks to an endpoint (the flags shared by
-/// `trent bench` and `trent admin`). `Debug` leaves the secret out.
+/// `trent bench` and `trent admin`); what a flag leaves out comes from the
+/// standard AWS configuration (see the module docs). `Debug` leaves the
+/// secret out.
 #[derive(clap::Args)]
 pub(crate) struct Connection {
-    /// The endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:4600")]
-    endpoint: String,
-    /// Region to sign for.
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// Access key id [env: AWS_ACCESS_KEY_ID]
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    access_key_id: String,
-    /// Secret access key [env: AWS_SECRET_ACCESS_KEY]
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    secret_access_key: String,
+    /// The endpoint [default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else http://127.0.0.1:4600]
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Region to sign for [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1]
+    #[arg(long)]
+    region: Option<String>,
+    /// Access key id [default: AWS_ACCESS_KEY_ID, else the AWS_PROFILE profile of the shared credentials and config files]
+    #[arg(long, requires = "secret_access_key")]
+    access_key_id: Option<String>,
+    /// Secret access key [default: as for the access key id]
+    #[arg(long, requires = "access_key_id")]
+    secret_access_key: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -40,15 +58,56 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// The access key id it signs with.
-    pub(crate) fn access_key_id(&self) -> &str {
-        &self.access_key_id
+    /// A signing client of this endpoint keeping `pool` idle connections,
+    /// with what the flags leave out resolved from the AWS configuration.
+    pub(crate) async fn target(&self, pool: usize) -> Result<Target, String> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| env("AWS_ENDPOINT_URL_KMS"))
+            .or_else(|| env("AWS_ENDPOINT_URL"))
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+        let region = match &self.region {
+            Some(r) => r.clone(),
+            None => aws_config::meta::region::RegionProviderChain::first_try(
+                aws_config::environment::EnvironmentVariableRegionProvider::new(),
+            )
+            .or_else(aws_config::profile::ProfileFileRegionProvider::builder().build())
+            .region()
+            .await
+            .map_or_else(|| DEFAULT_REGION.into(), |r| r.to_string()),
+        };
+        let credentials = match (&self.access_key_id, &self.secret_access_key) {
+            (Some(id), Some(secret)) => Credentials::new(id, secret, None, None, "flags"),
+            _ => standard_credentials().await?,
+        };
+        Target::new(&endpoint, &region, credentials, pool)
     }
+}
 
-    /// A signing client of this endpoint keeping `pool` idle connections.
-    pub(crate) fn target(&self, pool: usize) -> Result<Target, String> {
-        Target::new(&self.endpoint, &self.region, &self.access_key_id, &self.secret_access_key, pool)
-    }
+/// Credentials from the environment, else from the selected profile of the
+/// shared credentials and config files.
+async fn standard_credentials() -> Result<Credentials, String> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    let chain = aws_config::meta::credentials::CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else("Profile", aws_config::profile::ProfileFileCredentialsProvider::builder().build());
+    chain.provide_credentials().await.map_err(|e| {
+        let mut why = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            why = format!("{why}: {s}");
+            source = s.source();
+        }
+        format!(
+            "no AWS credentials: give --access-key-id and --secret-access-key, set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, or point AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE at a profile \
+             (Trent's first start writes data/bootstrap-credentials, profile trent) ({why})"
+        )
+    })
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -59,6 +118,7 @@ pub(crate) struct Target {
     host: String,
     region: String,
     identity: Identity,
+    access_key_id: String,
 }
 
 /// The answer to one request: status, body.
@@ -69,14 +129,8 @@ pub(crate) struct Answer {
 
 impl Target {
     /// A client of `endpoint` (`http://host:port`) signing for `region` with
-    /// one access key; `pool` idle connections are kept.
-    pub(crate) fn new(
-        endpoint: &str,
-        region: &str,
-        access_key_id: &str,
-        secret: &str,
-        pool: usize,
-    ) -> Result<Self, String> {
+    /// `credentials`; `pool` idle connections are kept.
+    pub(crate) fn new(endpoint: &str, region: &str, credentials: Credentials, pool: usize) -> Result<Self, String> {
         let uri: http::Uri = endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
         let host = uri.authority().map(|a| a.to_string()).ok_or("endpoint needs a host")?;
         let uri: http::Uri =
@@ -84,8 +138,14 @@ impl Target {
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
         let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(pool).build(connector);
-        let identity: Identity = Credentials::new(access_key_id, secret, None, None, "trent").into();
-        Ok(Target { client, uri, host, region: region.to_owned(), identity })
+        let access_key_id = credentials.access_key_id().to_owned();
+        let identity: Identity = credentials.into();
+        Ok(Target { client, uri, host, region: region.to_owned(), identity, access_key_id })
+    }
+
+    /// The access key id it signs with.
+    pub(crate) fn access_key_id(&self) -> &str {
+        &self.access_key_id
     }
 
     pub(crate) async fn call(&self, target: &str, body: Vec<u8>) -> Result<Answer, String> {

@@ -4,7 +4,9 @@
 //!
 //! `trent serve` loads the configuration (defaults < `--config` TOML <
 //! `TRENT_*` environment < flags), opens the deployment and serves until
-//! SIGINT or SIGTERM, finishing in-flight requests.
+//! SIGINT or SIGTERM, finishing in-flight requests. `trent serve
+//! --ephemeral [--seed FILE]` keeps everything in memory instead (see
+//! `trent_server::startup::open_ephemeral` and `trent_server::seed`).
 
 mod admin;
 mod audit;
@@ -59,6 +61,12 @@ pub(crate) struct ServeArgs {
     /// PostgreSQL URL for a deployment of several nodes [default: SQLite in the data directory; env: TRENT_STORE_URL]
     #[arg(long, value_name = "URL")]
     pub(crate) store: Option<String>,
+    /// Keep everything in memory (tests, local development): an in-memory SQLite store and a random root key; nothing is written to disk and everything is lost at exit
+    #[arg(long)]
+    pub(crate) ephemeral: bool,
+    /// With --ephemeral: a YAML seed file of keys (fixed ids, fixed symmetric material) and aliases made at start
+    #[arg(long, value_name = "FILE", requires = "ephemeral")]
+    pub(crate) seed: Option<PathBuf>,
 }
 
 pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
@@ -73,14 +81,30 @@ pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Res
     cfg.into_params(|p| std::fs::read_to_string(p)).map_err(|e| e.to_string())
 }
 
-fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) {
+/// What `trent serve` started besides the configuration: an ephemeral
+/// deployment, and the keys a seed file made.
+struct Started {
+    ephemeral: bool,
+    seeded: Option<(PathBuf, usize)>,
+}
+
+fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, started: &Started) {
     println!("Trent listening on http://{addr}");
-    println!("  data directory: {}", params.data_dir.display());
-    match &params.store {
-        Some(url) => println!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
-        None => println!("  store: SQLite {}", params.data_dir.join(startup::DB_FILE).display()),
+    if started.ephemeral {
+        println!("  store: in memory (--ephemeral: nothing is written to disk; everything is lost at exit)");
+        println!("  seal: ephemeral (a random root key, in memory only)");
+        if let Some((file, n)) = &started.seeded {
+            println!("  seed: {n} keys from {}", file.display());
+        }
+    } else {
+        println!("  data directory: {}", params.data_dir.display());
+        match &params.store {
+            Some(url) => println!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
+            None => println!("  store: SQLite {}", params.data_dir.join(startup::DB_FILE).display()),
+        }
     }
     match &params.seal {
+        _ if started.ephemeral => {}
         SealParams::KeyFile(path) => {
             println!("  seal: key file {}", path.display());
             println!();
@@ -116,8 +140,27 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) 
             println!("    secret access key: as given in TRENT_BOOTSTRAP_SECRET_ACCESS_KEY");
         }
     }
+    // Development mode: every start says where the generated bootstrap
+    // credentials are, and the hint below uses them (production never
+    // points at secrets).
+    let creds = params.data_dir.join(startup::BOOTSTRAP_FILE);
+    let creds = (!params.production && !started.ephemeral && creds.is_file())
+        .then(|| std::path::absolute(&creds).unwrap_or(creds));
+    if let Some(creds) = &creds {
+        if opened.bootstrap.is_none() {
+            println!();
+            println!("  Bootstrap credentials: {} (profile trent)", creds.display());
+        }
+    }
     println!();
-    println!("  Try: aws kms create-key --endpoint-url http://{addr} --region us-east-1");
+    println!("  Try:");
+    if let Some(creds) = &creds {
+        println!("    export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=trent", creds.display());
+    } else {
+        println!("    export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...");
+    }
+    println!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS=http://{addr}");
+    println!("    aws kms create-key");
 }
 
 async fn shutdown_signal() {
@@ -141,17 +184,61 @@ async fn shutdown_signal() {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    let params = load_params(args, &env)?;
+    let ephemeral = args.ephemeral;
+    let seed = match &args.seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("seed file {}: {e}", path.display()))?;
+            let seed = trent_server::seed::Seed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some((path.clone(), seed))
+        }
+        None => None,
+    };
+    let mut params = load_params(args, &env)?;
+    if ephemeral {
+        if params.production {
+            return Err("--ephemeral is for tests and development, not with production = true".into());
+        }
+        if params.store.is_some() {
+            return Err("--ephemeral keeps its store in memory: give no store URL".into());
+        }
+        // The seed's account is the bootstrap account, so that its keys
+        // have the same ARNs on every start.
+        if let Some(account) = seed.as_ref().and_then(|(_, s)| s.account_id.clone()) {
+            match &params.bootstrap_account_id {
+                Some(given) if *given != account => {
+                    return Err(format!(
+                        "the seed's account_id {account} differs from the bootstrap account id {given}"
+                    ))
+                }
+                _ => params.bootstrap_account_id = Some(account),
+            }
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&params.log).map_err(|e| format!("log filter: {e}"))?)
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal, not in a log file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
+    // Listen first: a busy port stops the start before anything (a
+    // bootstrap identity, its credentials file) is created.
     let listener = tokio::net::TcpListener::bind(params.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
+    let opened = if ephemeral { startup::open_ephemeral(&params).await } else { startup::open(&params).await }
+        .map_err(|e| e.to_string())?;
+    let mut started = Started { ephemeral, seeded: None };
+    if let Some((path, seed)) = &seed {
+        // An ephemeral start is always a first start: it made the identity.
+        let creds = opened.bootstrap.as_ref().ok_or("--seed needs the bootstrap identity of a first start")?;
+        let n = seed
+            .apply(opened.state.kms(), &creds.account_id, &creds.access_key_id)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        started.seeded = Some((path.clone(), n));
+    }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    announce(&params, &opened, addr);
+    announce(&params, &opened, addr, &started);
     trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
 }
 
@@ -190,5 +277,25 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    /// Each source of a setting is named once in `--help` (clap's `[env: …]`
+    /// beside a doc comment saying the same printed it twice).
+    #[test]
+    fn help_names_each_credential_source_once() {
+        let mut cmd = <super::Cli as clap::CommandFactory>::command();
+        for sub in ["bench", "admin"] {
+            let help = cmd.find_subcommand_mut(sub).unwrap().render_long_help().to_string();
+            let help = if sub == "admin" {
+                let user = cmd.find_subcommand_mut("admin").unwrap().find_subcommand_mut("user").unwrap();
+                user.find_subcommand_mut("list").unwrap().render_long_help().to_string()
+            } else {
+                help
+            };
+            for var in ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_ENDPOINT_URL_KMS"] {
+                assert_eq!(help.matches(var).count(), 1, "{sub}: {var} in\n{help}");
+            }
+            assert!(!help.contains("[env:"), "{help}");
+        }
     }
 }

@@ -24,12 +24,16 @@ fn start(data_dir: &Path, env: &[(&str, &str)]) -> Running {
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env_remove("TRENT_CONFIG")
-        .env("TRENT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .env("TRENT_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
+    spawn_server(cmd)
+}
+
+/// Spawns a `trent serve` command and waits for its banner.
+fn spawn_server(mut cmd: Command) -> Running {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let mut child = cmd.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -76,11 +80,26 @@ const FIXED_BOOTSTRAP: [(&str, &str); 3] = [
     ("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", SECRET_KEY),
 ];
 
+/// Says, where the user sees it, that a PostgreSQL test was skipped: a line
+/// on stderr, and a line in the file `TRENT_TEST_SKIP_LOG` names (set by
+/// `./scripts/test`, which counts them in its summary; cargo shows a passing
+/// test's stderr only with `--nocapture`).
+fn note_postgres_skip() {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("SKIPPED {test}: TRENT_TEST_POSTGRES_URL is not set (PostgreSQL test)");
+    if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{test}");
+        }
+    }
+}
+
 /// A fresh schema in the database `.ci/run` provides, as a store URL;
 /// `None` (with a note) when `TRENT_TEST_POSTGRES_URL` is not set.
 async fn postgres_schema(prefix: &str) -> Option<String> {
     let Ok(base) = std::env::var("TRENT_TEST_POSTGRES_URL") else {
-        eprintln!("TRENT_TEST_POSTGRES_URL is not set: PostgreSQL process test skipped");
+        note_postgres_skip();
         return None;
     };
     let schema = format!("{prefix}_{}", std::process::id());
@@ -535,4 +554,280 @@ async fn a_sqlite_deployment_moves_to_postgresql() {
     run.child.wait().unwrap();
     let (ok, report, err) = admin(&["audit", "verify", "--store", &url], &[("TRENT_KEY_FILE", key_file)]);
     assert!(ok && report.get("Problem").is_none(), "{report} {err}");
+}
+
+/// A `trent` command with no AWS or Trent settings inherited from the test's
+/// environment and an empty HOME (no `~/.aws`), so that only what a test
+/// gives is seen.
+fn clean_command(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("TRENT_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home);
+    cmd
+}
+
+#[tokio::test]
+async fn admin_and_bench_find_credentials_region_and_endpoint_as_the_aws_cli_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut run = start(&tmp.path().join("data"), &FIXED_BOOTSTRAP);
+    let credentials = tmp.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = AKIAIOSFODNN7WRONGXX\naws_secret_access_key = wrong\n\
+             [trent]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+        ),
+    )
+    .unwrap();
+    let config = tmp.path().join("config");
+    std::fs::write(&config, "[profile trent]\nregion = eu-west-1\n").unwrap();
+    let saved = tmp.path().join("keys.txt");
+    // One bench run creating one key, kept: its ARN names the region signed for.
+    let bench = |env: &[(&str, &str)], flags: &[&str]| {
+        let _ = std::fs::remove_file(&saved);
+        let mut cmd = clean_command(tmp.path());
+        cmd.args(["bench", "--op", "describe-key", "--keys", "1", "--requests", "1", "--concurrency", "1"])
+            .args(["--duration", "60", "--warmup", "0", "--json", "--save-keys"])
+            .arg(&saved)
+            .args(flags)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_ENDPOINT_URL_KMS", &run.endpoint);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), std::fs::read_to_string(&saved).unwrap_or_default(), stderr)
+    };
+    let arn_in = |region: &str| format!("arn:aws:kms:{region}:123456789012:key/");
+
+    // The profile gives credentials and region; the environment the endpoint.
+    let (ok, keys, err) = bench(&[("AWS_PROFILE", "trent")], &[]);
+    assert!(ok && keys.starts_with(&arn_in("eu-west-1")), "{keys} {err}");
+    // AWS_DEFAULT_REGION, then AWS_REGION, beat the profile's region; a flag beats both.
+    let (ok, keys, err) = bench(&[("AWS_PROFILE", "trent"), ("AWS_DEFAULT_REGION", "ap-south-1")], &[]);
+    assert!(ok && keys.starts_with(&arn_in("ap-south-1")), "{keys} {err}");
+    let env = [("AWS_PROFILE", "trent"), ("AWS_DEFAULT_REGION", "ap-south-1"), ("AWS_REGION", "us-west-2")];
+    let (ok, keys, err) = bench(&env, &[]);
+    assert!(ok && keys.starts_with(&arn_in("us-west-2")), "{keys} {err}");
+    let (ok, keys, err) = bench(&env, &["--region", "sa-east-1"]);
+    assert!(ok && keys.starts_with(&arn_in("sa-east-1")), "{keys} {err}");
+    // Without AWS_PROFILE the default profile's (wrong) key is used; the
+    // environment's key beats it, and flags beat the environment.
+    let (ok, _, err) = bench(&[], &[]);
+    assert!(!ok && err.contains("UnrecognizedClientException"), "{err}");
+    let (ok, keys, err) = bench(&[("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)], &[]);
+    assert!(ok && keys.starts_with(&arn_in("us-east-1")), "{keys} {err}");
+    let flags = ["--access-key-id", ACCESS_KEY, "--secret-access-key", SECRET_KEY];
+    let (ok, _, err) = bench(&[("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7WRONGXX"), ("AWS_SECRET_ACCESS_KEY", "x")], &flags);
+    assert!(ok, "{err}");
+    // A flag names the endpoint over the environment.
+    let (ok, _, err) = bench(&[("AWS_PROFILE", "trent")], &["--endpoint", "http://127.0.0.1:9"]);
+    assert!(!ok && !err.contains("Exception"), "nothing listens on port 9: {err}");
+
+    // trent admin resolves the same way.
+    let out = clean_command(tmp.path())
+        .args(["admin", "audit", "tail", "-n", "1"])
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "trent")
+        .env("AWS_ENDPOINT_URL", &run.endpoint)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // No credentials anywhere: a clear error, no panic.
+    let out = clean_command(tmp.path()).args(["admin", "audit", "tail", "-n", "1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no AWS credentials"), "{err}");
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}
+
+#[test]
+fn a_busy_port_stops_a_first_start_before_it_makes_credentials_and_every_start_names_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = clean_command(tmp.path())
+        .args(["serve", "--listen", &busy.local_addr().unwrap().to_string(), "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
+    assert!(!dir.join("bootstrap-credentials").exists(), "no identity made by a start that failed");
+    drop(busy);
+
+    let creds = std::path::absolute(dir.join("bootstrap-credentials")).unwrap();
+    let hint = format!("export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=trent", creds.display());
+    let mut first = start(&dir, &[]);
+    assert!(first.output.iter().any(|l| l.contains("AWS_SECRET_ACCESS_KEY=")), "{:#?}", first.output);
+    assert!(first.output.iter().any(|l| l.trim() == hint), "the hint uses the credentials: {:#?}", first.output);
+    assert!(first.output.iter().any(|l| l.contains("AWS_DEFAULT_REGION=us-east-1")), "{:#?}", first.output);
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let mut second = start(&dir, &[]);
+    let named = format!("Bootstrap credentials: {} (profile trent)", creds.display());
+    assert!(second.output.iter().any(|l| l.trim() == named), "{:#?}", second.output);
+    assert!(second.output.iter().any(|l| l.trim() == hint), "{:#?}", second.output);
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn every_request_is_logged_once_at_info_without_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = clean_command(tmp.path());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in FIXED_BOOTSTRAP {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let endpoint = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "trent printed its endpoint");
+        if let Some(url) = line.trim().strip_prefix("Trent listening on ") {
+            break url.to_owned();
+        }
+    };
+    let kms = client(&endpoint, ACCESS_KEY, SECRET_KEY);
+    let key = kms.create_key().send().await.unwrap();
+    let key_id = key.key_metadata().unwrap().key_id().to_owned();
+    kms.encrypt().key_id(&key_id).plaintext(Blob::new(b"top secret plaintext".to_vec())).send().await.unwrap();
+    let stranger = client(&endpoint, "AKIAIOSFODNN7STRANGE", "not-a-known-secret-access-key");
+    assert!(stranger.list_keys().send().await.is_err());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(" request ") || l.ends_with(" request")).collect();
+    let line = |op: &str| {
+        let found: Vec<&&str> = lines.iter().filter(|l| l.contains(&format!("op={op} "))).collect();
+        assert_eq!(found.len(), 1, "one line for {op}: {log}");
+        (*found[0]).to_owned()
+    };
+    let created = line("CreateKey");
+    for field in ["INFO", "request_id=", "status=200", "code=ok", "ms=", "caller=arn:aws:iam::123456789012:root"] {
+        assert!(created.contains(field), "{field} in {created}");
+    }
+    assert!(line("Encrypt").contains("status=200"));
+    let refused = line("ListKeys");
+    for field in ["status=400", "code=UnrecognizedClientException", "caller=AKIAIOSFODNN7STRANGE"] {
+        assert!(refused.contains(field), "{field} in {refused}");
+    }
+    for secret in [SECRET_KEY, "not-a-known-secret", "top secret", "dG9wIHNlY3JldC"] {
+        assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
+    }
+
+    // request_log = false: no line per request.
+    let mut quiet = clean_command(tmp.path());
+    quiet
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0"])
+        .env("TRENT_REQUEST_LOG", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in FIXED_BOOTSTRAP {
+        quiet.env(k, v);
+    }
+    let mut child = quiet.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let endpoint = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "trent printed its endpoint");
+        if let Some(url) = line.trim().strip_prefix("Trent listening on ") {
+            break url.to_owned();
+        }
+    };
+    client(&endpoint, ACCESS_KEY, SECRET_KEY).create_key().send().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(!log.contains("op=CreateKey"), "{log}");
+}
+
+#[tokio::test]
+async fn ephemeral_starts_share_seeded_keys_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let seed = tmp.path().join("seed.yaml");
+    let fixed = "0b3f4c1e-6a2d-4e8f-9c1b-2d3e4f5a6b7c";
+    let signer = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
+    std::fs::write(
+        &seed,
+        format!(
+            "account_id: \"111122223333\"\nkeys:\n\
+             \x20 - id: {fixed}\n    description: fixed material\n\
+             \x20   material: AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n    aliases: [alias/fixed, alias/other]\n\
+             \x20 - id: {signer}\n    key_spec: ECC_NIST_P256\n    key_usage: SIGN_VERIFY\n"
+        ),
+    )
+    .unwrap();
+    let ephemeral = || {
+        let mut cmd = clean_command(tmp.path());
+        cmd.args(["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--seed"])
+            .arg(&seed)
+            .current_dir(&work)
+            .env("TRENT_LOG", "warn")
+            .env("TRENT_BOOTSTRAP_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY", SECRET_KEY);
+        let started = std::time::Instant::now();
+        let run = spawn_server(cmd);
+        eprintln!("ephemeral start with seed: {:?} to the banner", started.elapsed());
+        run
+    };
+    let mut first = ephemeral();
+    let mut second = ephemeral();
+    assert!(first.output.iter().any(|l| l.contains("store: in memory")), "{:#?}", first.output);
+    assert!(first.output.iter().any(|l| l.contains("seed: 2 keys")), "{:#?}", first.output);
+    let (a, b) = (client(&first.endpoint, ACCESS_KEY, SECRET_KEY), client(&second.endpoint, ACCESS_KEY, SECRET_KEY));
+
+    let md = a.describe_key().key_id("alias/fixed").send().await.unwrap();
+    let md = md.key_metadata().unwrap();
+    assert_eq!(md.key_id(), fixed);
+    assert_eq!(md.arn(), Some(format!("arn:aws:kms:us-east-1:111122223333:key/{fixed}").as_str()));
+    assert_eq!(md.origin(), Some(&aws_sdk_kms::types::OriginType::External));
+    assert_eq!(md.key_state(), Some(&aws_sdk_kms::types::KeyState::Enabled));
+    assert_eq!(md.description(), Some("fixed material"));
+    let other = a.describe_key().key_id("alias/other").send().await.unwrap();
+    assert_eq!(other.key_metadata().unwrap().key_id(), fixed);
+    let md = b.describe_key().key_id(signer).send().await.unwrap();
+    assert_eq!(md.key_metadata().unwrap().key_spec(), Some(&aws_sdk_kms::types::KeySpec::EccNistP256));
+
+    // Each start decrypts what the other encrypted: same key, same material.
+    let ct = a.encrypt().key_id("alias/fixed").plaintext(Blob::new(b"from a".to_vec())).send().await.unwrap();
+    let pt = b.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"from a");
+    let ct = b.encrypt().key_id(fixed).plaintext(Blob::new(b"from b".to_vec())).send().await.unwrap();
+    let pt = a.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"from b");
+    for run in [&mut first, &mut second] {
+        run.child.kill().unwrap();
+        run.child.wait().unwrap();
+    }
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "nothing was written to the working directory");
+
+    // A bad seed stops the start with a clear message.
+    std::fs::write(&seed, "keys:\n  - id: not-a-key-id\n").unwrap();
+    let out = clean_command(tmp.path())
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--seed"])
+        .arg(&seed)
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("not-a-key-id"), "{err}");
+    // --seed without --ephemeral is refused by the command line.
+    let out = clean_command(tmp.path()).args(["serve", "--seed"]).arg(&seed).current_dir(&work).output().unwrap();
+    assert!(!out.status.success());
 }

@@ -6,6 +6,8 @@
 //! - [`PassphraseSeal`]: the root key is derived with Argon2id from an
 //!   operator's passphrase and a random salt kept in the data directory (the
 //!   salt file holds no secret). Nothing on disk suffices to recover it.
+//! - [`EphemeralSeal`]: a random root key that exists only in memory, for
+//!   `trent serve --ephemeral` (an in-memory store lost at exit anyway).
 //!
 //! A wrong key file or passphrase is detected when the first domain key fails
 //! to unwrap (AES-GCM authentication), not here.
@@ -108,6 +110,21 @@ impl Seal for KeyFileSeal {
 
     fn kind(&self) -> &'static str {
         "key-file"
+    }
+}
+
+/// A fresh random root key on every open, never stored: for a deployment
+/// whose store is in memory and dies with the process.
+#[derive(Debug, Default)]
+pub struct EphemeralSeal;
+
+impl Seal for EphemeralSeal {
+    fn open(&self, p: &dyn CryptoProvider) -> Result<RootKey, CryptoError> {
+        Ok(RootKey::new(p.generate_key()?))
+    }
+
+    fn kind(&self) -> &'static str {
+        "ephemeral"
     }
 }
 
@@ -222,6 +239,17 @@ mod tests {
             fs::set_permissions(seal.path(), fs::Permissions::from_mode(0o644)).unwrap();
             assert!(seal.open(&p).is_err(), "world-readable key file is refused");
         }
+    }
+
+    #[test]
+    fn ephemeral_seal_makes_a_new_key_each_time_and_writes_nothing() {
+        let p = AwsLcProvider::new();
+        let (r1, r2) = (EphemeralSeal.open(&p).unwrap(), EphemeralSeal.open(&p).unwrap());
+        let dk = DomainKey::generate(&p, 3).unwrap();
+        let w = r1.wrap_domain_key(&p, &dk).unwrap();
+        assert!(r1.unwrap_domain_key(&p, 3, &w).is_ok());
+        assert!(r2.unwrap_domain_key(&p, 3, &w).is_err(), "another open, another key");
+        assert_eq!(EphemeralSeal.kind(), "ephemeral");
     }
 
     #[test]

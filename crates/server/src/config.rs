@@ -47,6 +47,8 @@ pub struct Config {
     pub audit_retention_days: Option<u64>,
     /// `log`: a tracing filter (`info`, `trent=debug`, …).
     pub log: Option<String>,
+    /// `request_log`: one info line per request (default true).
+    pub request_log: Option<bool>,
     /// `bootstrap_account_id`: the first account's id (12 digits).
     pub bootstrap_account_id: Option<String>,
     /// `bootstrap_access_key_id`: the first access key id.
@@ -71,6 +73,7 @@ impl fmt::Debug for Config {
             .field("scheduler_interval_secs", &self.scheduler_interval_secs)
             .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
+            .field("request_log", &self.request_log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
@@ -99,12 +102,13 @@ impl Config {
         let parse_u64 = |k: &str| -> Result<Option<u64>, ConfigError> {
             s(k).map(|v| v.parse().map_err(|_| ConfigError(format!("{k} must be a whole number")))).transpose()
         };
-        let production = match s("TRENT_PRODUCTION").as_deref() {
-            None => None,
-            Some("1" | "true" | "yes") => Some(true),
-            Some("0" | "false" | "no") => Some(false),
-            Some(_) => return Err(ConfigError("TRENT_PRODUCTION must be true or false".into())),
+        let parse_bool = |k: &str| match s(k).as_deref() {
+            None => Ok(None),
+            Some("1" | "true" | "yes") => Ok(Some(true)),
+            Some("0" | "false" | "no") => Ok(Some(false)),
+            Some(_) => Err(ConfigError(format!("{k} must be true or false"))),
         };
+        let production = parse_bool("TRENT_PRODUCTION")?;
         Ok(Config {
             listen: s("TRENT_LISTEN"),
             data_dir: s("TRENT_DATA_DIR").map(PathBuf::from),
@@ -120,6 +124,7 @@ impl Config {
             scheduler_interval_secs: parse_u64("TRENT_SCHEDULER_INTERVAL_SECS")?,
             audit_retention_days: parse_u64("TRENT_AUDIT_RETENTION_DAYS")?,
             log: s("TRENT_LOG"),
+            request_log: parse_bool("TRENT_REQUEST_LOG")?,
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
             bootstrap_secret_access_key: s("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY"),
@@ -144,6 +149,7 @@ impl Config {
             scheduler_interval_secs,
             audit_retention_days,
             log,
+            request_log,
             bootstrap_account_id,
             bootstrap_access_key_id,
             bootstrap_secret_access_key
@@ -224,6 +230,7 @@ impl Config {
             key_cache_capacity: self.key_cache_capacity.unwrap_or(100_000).max(1),
             scheduler_interval: std::time::Duration::from_secs(interval),
             log: self.log.unwrap_or_else(|| "info".into()),
+            request_log: self.request_log.unwrap_or(true),
             bootstrap_account_id: self.bootstrap_account_id,
             bootstrap_access_key_id: self.bootstrap_access_key_id,
             bootstrap_secret_access_key: self.bootstrap_secret_access_key.map(Zeroizing::new),
@@ -282,6 +289,8 @@ pub struct ServerParams {
     pub audit_retention_days: Option<u32>,
     /// Tracing filter.
     pub log: String,
+    /// One info line per request.
+    pub request_log: bool,
     /// Bootstrap account id.
     pub bootstrap_account_id: Option<String>,
     /// Bootstrap access key id.
@@ -303,6 +312,7 @@ impl fmt::Debug for ServerParams {
             .field("scheduler_interval", &self.scheduler_interval)
             .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
+            .field("request_log", &self.request_log)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
@@ -351,6 +361,16 @@ mod tests {
         assert!(prod.into_params(no_file).is_err());
         assert!(Config::from_toml("unknown_setting = 1").is_err());
         assert!(Config::from_env(&env(&[("TRENT_MAX_CLOCK_SKEW_SECS", "five")])).is_err());
+    }
+
+    #[test]
+    fn request_log_is_on_by_default_and_can_be_turned_off() {
+        assert!(Config::default().into_params(no_file).unwrap().request_log);
+        let off = Config::from_env(&env(&[("TRENT_REQUEST_LOG", "false")])).unwrap();
+        assert!(!off.into_params(no_file).unwrap().request_log);
+        let file = Config::from_toml("request_log = false").unwrap();
+        assert!(!file.into_params(no_file).unwrap().request_log);
+        assert!(Config::from_env(&env(&[("TRENT_REQUEST_LOG", "sometimes")])).is_err());
     }
 
     #[test]

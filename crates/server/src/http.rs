@@ -40,6 +40,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     max_skew: time::Duration,
     scheduler_interval: std::time::Duration,
+    /// One info line per request (`request_log`); on unless turned off.
+    request_log: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -52,7 +54,19 @@ impl AppState {
         max_skew: time::Duration,
         scheduler_interval: std::time::Duration,
     ) -> Self {
-        AppState(Arc::new(Inner { kms, metrics: Metrics::new(), clock, max_skew, scheduler_interval }))
+        AppState(Arc::new(Inner {
+            kms,
+            metrics: Metrics::new(),
+            clock,
+            max_skew,
+            scheduler_interval,
+            request_log: std::sync::atomic::AtomicBool::new(true),
+        }))
+    }
+
+    /// Turns the per-request info line on or off (`request_log`).
+    pub fn set_request_log(&self, on: bool) {
+        self.0.request_log.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Time between scheduler passes.
@@ -258,9 +272,13 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
             .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
         request_parameters: trent_core::audit::request_parameters(body),
     };
+    // Who the request log names: the caller's ARN, or the access key id an
+    // unauthenticated request claimed (never its signature or secret).
+    let mut who = String::new();
     let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
         Ok(body) => match authenticate(state, &parts, &body, api.signing_service()).await {
             Ok(mut caller) => {
+                who.push_str(caller.principal.as_str());
                 let identity = Identity::Principal {
                     account: caller.account.as_str().to_owned(),
                     arn: caller.principal.as_str().to_owned(),
@@ -270,6 +288,9 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
                 (serve(state, &parts, &body, operation, &caller).await, caller.audit)
             }
             Err((e, claimed)) => {
+                if let Some(k) = &claimed.access_key_id {
+                    who.push_str(clip(k));
+                }
                 let identity =
                     Identity::Unauthenticated { access_key_id: claimed.access_key_id.map(|k| clip(&k).to_owned()) };
                 (Err(e), CallAudit::new(draft(&body, identity, claimed.region.map(|r| clip(&r).to_owned()))))
@@ -292,17 +313,29 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let seconds = started.elapsed().as_secs_f64();
     // Only known names label metrics, so a client cannot grow the label set.
     let metric_op = operation.map_or("unknown", Operation::name);
-    match outcome {
+    let (resp, code) = match outcome {
         Ok(bytes) => {
-            tracing::debug!(op, "ok");
             state.0.metrics.request(metric_op, "ok", seconds, false);
-            json_response(StatusCode::OK, &request_id, bytes)
+            (json_response(StatusCode::OK, &request_id, bytes), "ok")
         }
         Err(e) => {
             state.0.metrics.request(metric_op, e.code.name(), seconds, e.store_error);
-            error_response(&e, &request_id, op)
+            (error_response(&e, &request_id, op), e.code.name())
         }
+    };
+    if state.0.request_log.load(std::sync::atomic::Ordering::Relaxed) {
+        // The request id is the enclosing span's field. The operation is
+        // clipped as in the audit event (it may be anything a client sent).
+        tracing::info!(
+            op = %clip(op),
+            status = resp.status().as_u16(),
+            code = %code,
+            ms = %format_args!("{:.2}", seconds * 1000.0),
+            caller = %if who.is_empty() { "-" } else { who.as_str() },
+            "request"
+        );
     }
+    resp
 }
 
 /// What an unauthenticated request claimed to be.

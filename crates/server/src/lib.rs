@@ -5,7 +5,10 @@
 //!   `TRENT_*` environment < flags, validated into [`config::ServerParams`]
 //!   (whose `Debug` redacts secrets).
 //! - [`startup`]: opens the store, the seal and the [`trent_core::Kms`], and
-//!   bootstraps the first account.
+//!   bootstraps the first account; or, for `trent serve --ephemeral`, an
+//!   in-memory SQLite store under a random in-memory root key.
+//! - [`seed`]: seed files (`--seed seed.yaml`): keys with fixed ids and
+//!   material, and aliases, made through the KMS operations at start.
 //! - [`sigv4`]: verification of AWS Signature Version 4.
 //! - `dispatch.rs`: runs an operation of [`trent_api::operation`]'s table
 //!   (found from the `X-Amz-Target` header) on the core; parsing,
@@ -24,6 +27,7 @@ pub mod config;
 mod dispatch;
 mod http;
 mod metrics;
+pub mod seed;
 pub mod sigv4;
 pub mod startup;
 

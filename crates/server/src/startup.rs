@@ -1,5 +1,6 @@
 //! Opening a deployment: data directory, store (SQLite in the data
-//! directory, or PostgreSQL for several nodes), seal, KMS, bootstrap.
+//! directory, or PostgreSQL for several nodes), seal, KMS, bootstrap; or an
+//! ephemeral one ([`open_ephemeral`]) that lives in memory only.
 
 use crate::config::{SealParams, ServerParams};
 use crate::AppState;
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trent_core::keyring::OpenError;
 use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, Store, SystemClock};
-use trent_crypto::seal::{Argon2Params, KeyFileSeal, PassphraseSeal, Seal};
+use trent_crypto::seal::{Argon2Params, EphemeralSeal, KeyFileSeal, PassphraseSeal, Seal};
 use trent_crypto::AwsLcProvider;
 use trent_store::{PostgresStore, SqliteStore};
 
@@ -96,6 +97,42 @@ fn write_credentials(path: &Path, creds: &BootstrapCredentials) -> std::io::Resu
     f.sync_all()
 }
 
+/// Opens a deployment that exists only in this process's memory (`trent
+/// serve --ephemeral`): the SQLite store in memory, a random root key
+/// ([`EphemeralSeal`]), no data directory, no credentials file: nothing is
+/// written to disk, and everything is gone at exit. `params.data_dir`,
+/// `store` and `seal` are not used.
+pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
+    let opts = KmsOptions {
+        backing_key_cache_capacity: params.key_cache_capacity,
+        audit_retention_days: params.audit_retention_days,
+    };
+    let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), &EphemeralSeal, opts).await?;
+    let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
+    Ok(Opened {
+        state: app_state(params, kms, clock),
+        seal_kind: EphemeralSeal.kind(),
+        bootstrap,
+        credentials_file: None,
+    })
+}
+
+fn bootstrap_spec(params: &ServerParams) -> BootstrapSpec {
+    BootstrapSpec {
+        account_id: params.bootstrap_account_id.clone(),
+        access_key_id: params.bootstrap_access_key_id.clone(),
+        secret_access_key: params.bootstrap_secret_access_key.clone(),
+    }
+}
+
+fn app_state(params: &ServerParams, kms: Kms, clock: Arc<dyn Clock>) -> AppState {
+    let state = AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval);
+    state.set_request_log(params.request_log);
+    state
+}
+
 /// Opens the deployment described by `params`, on the system clock.
 pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
     open_with_clock(params, Arc::new(SystemClock)).await
@@ -150,22 +187,12 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
     let dir = &params.data_dir;
     create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
     let (kms, seal_kind) = open_kms(params, clock.clone()).await?;
-    let spec = BootstrapSpec {
-        account_id: params.bootstrap_account_id.clone(),
-        access_key_id: params.bootstrap_access_key_id.clone(),
-        secret_access_key: params.bootstrap_secret_access_key.clone(),
-    };
-    let bootstrap = kms.bootstrap(spec).await.map_err(StartError::Bootstrap)?;
+    let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     let mut credentials_file = None;
     if let Some(creds) = bootstrap.as_ref().filter(|c| c.generated_secret) {
         let path = dir.join(BOOTSTRAP_FILE);
         write_credentials(&path, creds).map_err(|source| StartError::CredentialsFile { path: path.clone(), source })?;
         credentials_file = Some(path);
     }
-    Ok(Opened {
-        state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval),
-        seal_kind,
-        bootstrap,
-        credentials_file,
-    })
+    Ok(Opened { state: app_state(params, kms, clock), seal_kind, bootstrap, credentials_file })
 }

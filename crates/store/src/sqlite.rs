@@ -182,7 +182,8 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// A private in-memory database (for tests).
+    /// A private in-memory database: tests, and `trent serve --ephemeral`
+    /// (nothing on disk; one connection serves reads and writes).
     pub fn open_in_memory() -> StoreResult<Self> {
         let conn = Connection::open_in_memory().map_err(backend)?;
         Self::init(conn, false)

@@ -2030,12 +2030,27 @@ async fn sqlite() -> Factory<tempfile::TempDir> {
 /// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
 const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 
+/// Says, where the user sees it, that a PostgreSQL test was skipped: a line
+/// on stderr, and a line in the file `TRENT_TEST_SKIP_LOG` names (set by
+/// `./scripts/test`, which counts them in its summary; cargo shows a passing
+/// test's stderr only with `--nocapture`).
+fn note_postgres_skip() {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("SKIPPED {test}: {POSTGRES_URL_VAR} is not set (PostgreSQL test)");
+    if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{test}");
+        }
+    }
+}
+
 /// A URL of a fresh schema of its own in the database named by
 /// [`POSTGRES_URL_VAR`]. Without the variable the PostgreSQL runs are
 /// skipped (with a note); with it, an unreachable database fails them.
 async fn postgres_url() -> Result<Option<String>, Box<dyn std::error::Error>> {
     let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!("{POSTGRES_URL_VAR} is not set: PostgreSQL conformance skipped");
+        note_postgres_skip();
         return Ok(None);
     };
     let schema = format!("conformance_{}", uuid::Uuid::new_v4().simple());

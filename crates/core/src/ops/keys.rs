@@ -49,6 +49,28 @@ impl Kms {
 
     /// CreateKey.
     pub async fn create_key(&self, caller: &Caller, req: CreateKeyRequest) -> Result<CreateKeyResponse, KmsError> {
+        self.create_key_as(caller, req, None).await
+    }
+
+    /// CreateKey with a key id chosen by the operator instead of a random
+    /// one: `trent serve --seed` gives a test suite the same keys on every
+    /// start. Everything else is CreateKey's (checks, authorization, audit);
+    /// an id already taken fails as the store refuses it.
+    pub async fn create_key_with_id(
+        &self,
+        caller: &Caller,
+        id: KeyId,
+        req: CreateKeyRequest,
+    ) -> Result<CreateKeyResponse, KmsError> {
+        self.create_key_as(caller, req, Some(id)).await
+    }
+
+    async fn create_key_as(
+        &self,
+        caller: &Caller,
+        req: CreateKeyRequest,
+        fixed_id: Option<KeyId>,
+    ) -> Result<CreateKeyResponse, KmsError> {
         let spec = match (req.key_spec, req.customer_master_key_spec) {
             (Some(_), Some(_)) => {
                 return Err(KmsError::Validation(
@@ -111,7 +133,10 @@ impl Kms {
         self.authorize_identity(caller, Operation::CreateKey, "*", &context).await?;
 
         let now = self.now();
-        let id = self.new_key_id()?;
+        let id = match fixed_id {
+            Some(id) => id,
+            None => self.new_key_id()?,
+        };
         let parsed = super::key_policy::check_key_policy(
             caller,
             &policy,

@@ -165,11 +165,26 @@ impl TestServer {
 /// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
 pub const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 
+/// Says, where the user sees it, that a PostgreSQL test was skipped: a line
+/// on stderr, and a line in the file `TRENT_TEST_SKIP_LOG` names (set by
+/// `./scripts/test`, which counts them in its summary; cargo shows a passing
+/// test's stderr only with `--nocapture`).
+pub fn note_postgres_skip() {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("SKIPPED {test}: {POSTGRES_URL_VAR} is not set (PostgreSQL test)");
+    if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{test}");
+        }
+    }
+}
+
 /// A fresh schema in the test database, as a store URL; `None` (with a note)
 /// when [`POSTGRES_URL_VAR`] is not set.
 pub async fn postgres_schema_url() -> Option<String> {
     let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!("{POSTGRES_URL_VAR} is not set: PostgreSQL test skipped");
+        note_postgres_skip();
         return None;
     };
     let schema = format!("http_{}", uuid::Uuid::new_v4().simple());
