@@ -41,13 +41,13 @@ fn q(i: usize) -> String {
 
 /// Migrations in order; the position is the schema version (from 1).
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/sqlite/0002_lifecycle.sql"),
-    include_str!("../migrations/sqlite/0003_grants.sql"),
-    include_str!("../migrations/sqlite/0004_operator.sql"),
-    include_str!("../migrations/sqlite/0005_audit.sql"),
-    include_str!("../migrations/sqlite/0006_audit_resource_index.sql"),
-    include_str!("../migrations/sqlite/0007_users.sql"),
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_lifecycle.sql"),
+    include_str!("../../migrations/sqlite/0003_grants.sql"),
+    include_str!("../../migrations/sqlite/0004_operator.sql"),
+    include_str!("../../migrations/sqlite/0005_audit.sql"),
+    include_str!("../../migrations/sqlite/0006_audit_resource_index.sql"),
+    include_str!("../../migrations/sqlite/0007_users.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.

@@ -40,12 +40,12 @@ use trent_core::store::{Store, StoreError, StoreResult};
 
 /// Migrations in order; the position is the schema version (from 1).
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/postgres/0001_init.sql"),
-    include_str!("../migrations/postgres/0002_grants.sql"),
-    include_str!("../migrations/postgres/0003_operator.sql"),
-    include_str!("../migrations/postgres/0004_audit.sql"),
-    include_str!("../migrations/postgres/0005_audit_resource_index.sql"),
-    include_str!("../migrations/postgres/0006_users.sql"),
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_grants.sql"),
+    include_str!("../../migrations/postgres/0003_operator.sql"),
+    include_str!("../../migrations/postgres/0004_audit.sql"),
+    include_str!("../../migrations/postgres/0005_audit_resource_index.sql"),
+    include_str!("../../migrations/postgres/0006_users.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
