@@ -1,0 +1,463 @@
+//! Rows: the values written for every record, decoding of every row, and the audit append.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The values of [`KEY_COLUMNS`] for a key, in order.
+pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
+    Ok(vec![
+        Box::new(key.id.as_str().to_owned()),
+        Box::new(key.scope.account.as_str().to_owned()),
+        Box::new(key.scope.region.as_str().to_owned()),
+        Box::new(key.spec.as_str().to_owned()),
+        Box::new(key.usage.as_str().to_owned()),
+        Box::new(key.origin.as_str().to_owned()),
+        Box::new(key.created_at),
+        Box::new(key.multi_region),
+        Box::new(key.description.clone()),
+        Box::new(key.state.as_str().to_owned()),
+        Box::new(key.policy.clone()),
+        Box::new(tags_to_json(&key.tags)),
+        Box::new(i64::from(key.current_version)),
+        Box::new(key.deletion_date),
+        Box::new(key.pending_window_days.map(i64::from)),
+        Box::new(revision_param(key.revision)?),
+        Box::new(key.rotation_period_days.map(i64::from)),
+        Box::new(key.next_rotation_at),
+        Box::new(key.next_expiry_at),
+    ])
+}
+
+/// The values of [`VERSION_COLUMNS`] for a version, in order.
+pub(super) fn version_values(v: &KeyVersionRecord) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    let import = v.import.as_ref();
+    vec![
+        Box::new(v.key_id.as_str().to_owned()),
+        Box::new(i64::from(v.version)),
+        Box::new(v.material_id.clone()),
+        Box::new(v.wrapped_material.clone()),
+        Box::new(v.created_at),
+        Box::new(v.rotation_type.as_ref().map(|r| r.as_str().to_owned())),
+        Box::new(import.map(|i| i.expiration_model.as_str().to_owned())),
+        Box::new(import.and_then(|i| i.valid_to)),
+        Box::new(import.and_then(|i| i.description.clone())),
+    ]
+}
+
+/// Values bound to one row.
+pub(super) type RowValues = Vec<Box<dyn ToSql + Sync + Send>>;
+
+pub(super) fn domain_key_values(dk: &DomainKeyRecord) -> RowValues {
+    vec![Box::new(i64::from(dk.id)), Box::new(dk.wrapped.clone()), Box::new(dk.created_at)]
+}
+
+pub(super) fn account_values(a: &AccountRecord) -> RowValues {
+    vec![Box::new(a.id.as_str().to_owned()), Box::new(a.created_at), Box::new(a.operator)]
+}
+
+pub(super) fn access_key_values(k: &AccessKeyRecord) -> RowValues {
+    vec![
+        Box::new(k.id.as_str().to_owned()),
+        Box::new(k.account.as_str().to_owned()),
+        Box::new(k.principal.as_str().to_owned()),
+        Box::new(k.wrapped_secret.clone()),
+        Box::new(k.created_at),
+    ]
+}
+
+pub(super) fn user_values(u: &UserRecord) -> RowValues {
+    vec![
+        Box::new(u.account.as_str().to_owned()),
+        Box::new(u.name.clone()),
+        Box::new(user_name_key(&u.name)),
+        Box::new(u.user_id.clone()),
+        Box::new(u.created_at),
+        Box::new(tags_to_json(&u.tags)),
+    ]
+}
+
+pub(super) fn user_policy_values(policy: &UserPolicyRecord) -> RowValues {
+    vec![
+        Box::new(policy.account.as_str().to_owned()),
+        Box::new(policy.user_name.clone()),
+        Box::new(policy.policy_name.clone()),
+        Box::new(policy.document.clone()),
+    ]
+}
+
+pub(super) fn alias_values(a: &AliasRecord) -> RowValues {
+    vec![
+        Box::new(a.scope.account.as_str().to_owned()),
+        Box::new(a.scope.region.as_str().to_owned()),
+        Box::new(a.name.as_str().to_owned()),
+        Box::new(a.target.as_str().to_owned()),
+        Box::new(a.created_at),
+        Box::new(a.updated_at),
+    ]
+}
+
+pub(super) fn grant_values(g: &GrantRecord) -> RowValues {
+    vec![
+        Box::new(g.key_id.as_str().to_owned()),
+        Box::new(g.grant_id.clone()),
+        Box::new(g.key_arn.clone()),
+        Box::new(g.name.clone()),
+        Box::new(g.grantee_principal.clone()),
+        Box::new(g.retiring_principal.clone()),
+        Box::new(g.issuing_account.clone()),
+        Box::new(g.operations_text()),
+        Box::new(g.constraints_text()),
+        Box::new(g.created_at),
+    ]
+}
+
+pub(super) fn destroyed_values(d: &DestroyedKey) -> RowValues {
+    vec![
+        Box::new(d.id.as_str().to_owned()),
+        Box::new(d.scope.account.as_str().to_owned()),
+        Box::new(d.scope.region.as_str().to_owned()),
+        Box::new(d.destroyed_at),
+    ]
+}
+
+pub(super) fn checkpoint_values(cp: &AuditCheckpoint) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(seq_param(cp.seq)?),
+        Box::new(cp.hash.to_vec()),
+        Box::new(cp.created_at),
+        Box::new(cp.signature.clone()),
+    ])
+}
+
+pub(super) fn refs(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect()
+}
+
+/// Inserts `rows` (values of `columns`) into `table`: one statement for a
+/// single row, [`ROWS_PER_INSERT`] rows a statement for an import.
+pub(super) async fn insert_rows(
+    c: &impl GenericClient,
+    table: &str,
+    columns: &str,
+    rows: &[RowValues],
+) -> StoreResult<()> {
+    let width = columns.split(',').count();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", (1..=width).map(|i| p(r * width + i)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", tuples.join(", "));
+        let values: Vec<&(dyn ToSql + Sync)> = chunk.iter().flat_map(|r| refs(r)).collect();
+        c.execute(&sql, &values).await.map_err(write_err)?;
+    }
+    Ok(())
+}
+
+/// One row's values as the only row of [`insert_rows`].
+pub(super) fn one(values: RowValues) -> [RowValues; 1] {
+    [values]
+}
+
+pub(super) fn opt_i32(v: Option<i64>, what: &str) -> StoreResult<Option<i32>> {
+    v.map(|n| i32::try_from(n).map_err(|_| corrupt(what))).transpose()
+}
+
+pub(super) fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let revision: i64 = r.try_get("revision").map_err(backend)?;
+    Ok(KeyRecord {
+        id: KeyId::new_unchecked(get_s("id")?),
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        description: get_s("description")?,
+        spec: KeySpec::parse(&get_s("spec")?),
+        usage: KeyUsage::parse(&get_s("usage")?),
+        origin: Origin::parse(&get_s("origin")?),
+        state: KeyState::parse(&get_s("state")?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        policy: get_s("policy")?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("tags"))?,
+        multi_region: r.try_get("multi_region").map_err(backend)?,
+        current_version: u32_of(r.try_get("current_version").map_err(backend)?, "current_version")?,
+        deletion_date: r.try_get("deletion_date").map_err(backend)?,
+        pending_window_days: opt_i32(r.try_get("pending_window_days").map_err(backend)?, "pending_window_days")?,
+        revision: u64::try_from(revision).map_err(|_| corrupt("revision"))?,
+        rotation_period_days: opt_i32(r.try_get("rotation_period_days").map_err(backend)?, "rotation_period_days")?,
+        next_rotation_at: r.try_get("next_rotation_at").map_err(backend)?,
+        next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
+    })
+}
+
+pub(super) fn grant_from_row(r: &Row) -> StoreResult<GrantRecord> {
+    let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+    let opt = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
+    let operations = text(7)?;
+    let constraints = opt(8)?;
+    grant_from_parts(
+        text(0)?,
+        text(1)?,
+        text(2)?,
+        opt(3)?,
+        text(4)?,
+        opt(5)?,
+        text(6)?,
+        &operations,
+        constraints.as_deref(),
+        r.try_get(9).map_err(backend)?,
+    )
+}
+
+pub(super) fn version_from_row(r: &Row) -> StoreResult<KeyVersionRecord> {
+    let model: Option<String> = r.try_get("expiration_model").map_err(backend)?;
+    let import = match model {
+        Some(m) => Some(ImportTerms {
+            expiration_model: ExpirationModel::parse(&m),
+            valid_to: r.try_get("valid_to").map_err(backend)?,
+            description: r.try_get("material_description").map_err(backend)?,
+        }),
+        None => None,
+    };
+    Ok(KeyVersionRecord {
+        key_id: KeyId::new_unchecked(r.try_get::<_, String>("key_id").map_err(backend)?),
+        version: u32_of(r.try_get("version").map_err(backend)?, "version")?,
+        material_id: r.try_get("material_id").map_err(backend)?,
+        wrapped_material: r.try_get("wrapped_material").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+        rotation_type: r
+            .try_get::<_, Option<String>>("rotation_type")
+            .map_err(backend)?
+            .map(|s| RotationType::parse(&s)),
+        import,
+    })
+}
+
+pub(super) fn domain_key_from_row(r: &Row) -> StoreResult<DomainKeyRecord> {
+    Ok(DomainKeyRecord {
+        id: u32_of(r.try_get("id").map_err(backend)?, "domain key id")?,
+        wrapped: r.try_get("wrapped").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+pub(super) fn account_from_row(r: &Row) -> StoreResult<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        operator: r.try_get("operator").map_err(backend)?,
+    })
+}
+
+pub(super) fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        id: AccessKeyId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
+        account: AccountId::new_unchecked(r.try_get::<_, String>("account").map_err(backend)?),
+        principal: PrincipalArn::new_unchecked(r.try_get::<_, String>("principal").map_err(backend)?),
+        wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+pub(super) fn user_from_row(r: &Row) -> StoreResult<UserRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(UserRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        name: get_s("name")?,
+        user_id: get_s("user_id")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("user tags"))?,
+    })
+}
+
+pub(super) fn user_policy_from_row(r: &Row) -> StoreResult<UserPolicyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(UserPolicyRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        user_name: get_s("user_name")?,
+        policy_name: get_s("policy_name")?,
+        document: get_s("document")?,
+    })
+}
+
+/// The user of `account` named exactly `name`, its row locked in `tx` with
+/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy or
+/// an access key to it): a delete and a policy put (or key insert) racing
+/// on one user take turns, and the later one sees what the first did.
+pub(super) async fn user_exact_locked(
+    tx: &Transaction<'_>,
+    account: &AccountId,
+    name: &str,
+    lock: &str,
+) -> StoreResult<Option<UserRecord>> {
+    let row =
+        tx.query_opt(&format!("{} {lock}", user_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+pub(super) fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(DestroyedKey {
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        id: KeyId::new_unchecked(get_s("id")?),
+        destroyed_at: r.try_get("destroyed_at").map_err(backend)?,
+    })
+}
+
+pub(super) fn checkpoint_from_row(r: &Row) -> StoreResult<AuditCheckpoint> {
+    let hash: Vec<u8> = r.try_get("hash").map_err(backend)?;
+    checkpoint_from_parts(
+        r.try_get("seq").map_err(backend)?,
+        &hash,
+        r.try_get("created_at").map_err(backend)?,
+        r.try_get("signature").map_err(backend)?,
+    )
+}
+
+pub(super) fn alias_from_row(r: &Row) -> StoreResult<AliasRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(AliasRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        name: AliasName::new_unchecked(get_s("name")?),
+        target: KeyId::new_unchecked(get_s("target")?),
+        created_at: r.try_get("created_at").map_err(backend)?,
+        updated_at: r.try_get("updated_at").map_err(backend)?,
+    })
+}
+
+/// Stores a key's changeable columns if its stored revision is one less.
+pub(super) async fn update_key_row(c: &impl GenericClient, key: &KeyRecord) -> StoreResult<()> {
+    let values = key_values(key)?;
+    let n = c.execute(&update_key_sql(p), &refs(&values)).await.map_err(backend)?;
+    if n == 0 {
+        let exists =
+            c.query_opt("SELECT 1 FROM keys WHERE id = $1", &[&key.id.as_str()]).await.map_err(backend)?.is_some();
+        return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_version(c: &impl GenericClient, v: &KeyVersionRecord, replace: bool) -> StoreResult<()> {
+    let mut sql = insert_sql("key_versions", VERSION_COLUMNS, p);
+    if replace {
+        sql.push_str(
+            " ON CONFLICT (key_id, version) DO UPDATE SET material_id = EXCLUDED.material_id, \
+             wrapped_material = EXCLUDED.wrapped_material, created_at = EXCLUDED.created_at, \
+             rotation_type = EXCLUDED.rotation_type, expiration_model = EXCLUDED.expiration_model, \
+             valid_to = EXCLUDED.valid_to, material_description = EXCLUDED.material_description",
+        );
+    }
+    let values = version_values(v);
+    c.execute(&sql, &refs(&values)).await.map_err(write_err)?;
+    Ok(())
+}
+
+pub(super) fn audit_from_row(r: &Row) -> StoreResult<AuditRecord> {
+    let get = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
+    let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+    AuditRow {
+        seq: r.try_get(0).map_err(backend)?,
+        prev_hash: r.try_get(1).map_err(backend)?,
+        hash: r.try_get(2).map_err(backend)?,
+        event_id: text(3)?,
+        event_time: r.try_get(4).map_err(backend)?,
+        event_name: text(5)?,
+        account: get(6)?,
+        username: get(7)?,
+        access_key_id: get(8)?,
+        read_only: r.try_get(9).map_err(backend)?,
+        resources: text(10)?,
+        record: text(11)?,
+    }
+    .decode()
+}
+
+pub(super) async fn audit_head(c: &impl GenericClient) -> StoreResult<Option<(u64, Hash)>> {
+    let row = c.query_opt(AUDIT_HEAD_SQL, &[]).await.map_err(backend)?;
+    row.map(|r| {
+        let seq: i64 = r.try_get(0).map_err(backend)?;
+        let hash: Vec<u8> = r.try_get(1).map_err(backend)?;
+        Ok((seq_of(seq)?, hash_of(&hash)?))
+    })
+    .transpose()
+}
+
+/// Chains `entries` after the stored head and writes them, in `tx`. Takes
+/// [`AUDIT_LOCK`] first, held until `tx` ends: appenders of every node
+/// queue there, and the head is read after the lock, by a statement whose
+/// snapshot shows the previous holder's commit (READ COMMITTED takes one
+/// per statement). Nothing is locked, read or written for no entries. Used
+/// by [`Store::append_audit`] and, through [`commit_audited`], by every
+/// change, after the change's own statements: the audit lock is always the
+/// last lock a transaction takes, so holding it never waits on a row lock.
+pub(super) async fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+    let records = chain(audit_head(tx).await?, entries);
+    insert_audit(tx, &records).await?;
+    Ok(records)
+}
+
+/// Appends `audit` to the chain in `tx` ([`append_audit_in`]) and commits:
+/// the change made in `tx` and its events are stored together or not at
+/// all. A change that failed returned before this, and dropping its
+/// transaction rolled it back, so no event of it is stored.
+pub(super) async fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
+    append_audit_in(&tx, audit).await?;
+    tx.commit().await.map_err(backend)
+}
+
+/// Writes chained records and their resources: one statement per table
+/// whatever the batch size, each column bound as an array and unnested.
+pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreResult<()> {
+    let seq = records.iter().map(|r| seq_param(r.seq)).collect::<StoreResult<Vec<i64>>>()?;
+    let prev: Vec<&[u8]> = records.iter().map(|r| &r.prev_hash[..]).collect();
+    let hash: Vec<&[u8]> = records.iter().map(|r| &r.hash[..]).collect();
+    let entries = || records.iter().map(|r| &r.entry);
+    let id: Vec<&str> = entries().map(|e| e.event_id.as_str()).collect();
+    let time: Vec<i64> = entries().map(|e| e.event_time).collect();
+    let name: Vec<&str> = entries().map(|e| e.event_name.as_str()).collect();
+    let account: Vec<Option<&str>> = entries().map(|e| e.account.as_deref()).collect();
+    let user: Vec<Option<&str>> = entries().map(|e| e.username.as_deref()).collect();
+    let access_key: Vec<Option<&str>> = entries().map(|e| e.access_key_id.as_deref()).collect();
+    let read_only: Vec<bool> = entries().map(|e| e.read_only).collect();
+    let resources: Vec<String> = entries().map(resources_json).collect();
+    let record: Vec<&str> = entries().map(|e| e.record.as_str()).collect();
+    let (mut res_seq, mut res_arn, mut res_key) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, e) in seq.iter().zip(entries()) {
+        for (arn, key_id) in resource_rows(e) {
+            res_seq.push(*s);
+            res_arn.push(arn);
+            res_key.push(key_id);
+        }
+    }
+    // A taken seq means the chain moved under us: a failure of the append,
+    // not a duplicate the caller made.
+    c.execute(
+        &format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], \
+             $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BOOLEAN[], $11::TEXT[], \
+             $12::TEXT[])"
+        ),
+        &[&seq, &prev, &hash, &id, &time, &name, &account, &user, &access_key, &read_only, &resources, &record],
+    )
+    .await
+    .map_err(backend)?;
+    if !res_seq.is_empty() {
+        c.execute(
+            "INSERT INTO audit_resources (seq, arn, key_id) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[])",
+            &[&res_seq, &res_arn, &res_key],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}

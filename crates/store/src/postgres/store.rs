@@ -1,0 +1,655 @@
+//! [`Store`] for [`PostgresStore`]: every operation, writes in one transaction each with their audit events.
+
+#[allow(unused_imports)]
+use super::*;
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"), &[])
+            .await
+            .map_err(backend)?;
+        rows.iter().map(domain_key_from_row).collect()
+    }
+
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
+        let c = self.client().await?;
+        insert_rows(&c, "domain_keys", DOMAIN_KEY_COLUMNS, &one(domain_key_values(dk))).await
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let n: i64 =
+            c.query_one("SELECT COUNT(*) FROM accounts", &[]).await.map_err(backend)?.try_get(0).map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &one(account_values(account))).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"), &[&id.as_str()])
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = $1"), &[&id.as_str()])
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // FOR KEY SHARE, as a policy put: a delete_user of the user (FOR
+        // UPDATE) waits for this key and then deletes it too, or this one
+        // waits for the delete and then finds no user.
+        if let Some(name) = user {
+            if user_exact_locked(&tx, &key.account, name, "FOR KEY SHARE").await?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&access_keys_of_sql(p), &[&principal.as_str()]).await.map_err(backend)?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx.execute(&delete_access_key_sql(p), &[&id.as_str()]).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(user))).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        // Every request of an IAM user reads its user and policies: prepared
+        // once per connection, as the key lookup is.
+        let c = self.client().await?;
+        let st = c.prepare_cached(&user_sql(p)).await.map_err(backend)?;
+        let row = c.query_opt(&st, &[&account.as_str(), &user_name_key(name)]).await.map_err(backend)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&users_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let user = user_exact_locked(&tx, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        let [policies, keys, users] = delete_user_sql(p);
+        tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
+        tx.execute(&users, &[&account.as_str(), &name]).await.map_err(backend)?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // The UPDATE locks the row (FOR NO KEY UPDATE): a delete_user of it
+        // (FOR UPDATE) waits for this one, or this one for it and then
+        // finds no row; a policy put (FOR KEY SHARE) goes on alongside.
+        let n = tx
+            .execute(&update_user_tags_sql(p), &[&account.as_str(), &name, &tags_to_json(tags)])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        if user_exact_locked(&tx, &policy.account, &policy.user_name, "FOR KEY SHARE").await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let values = user_policy_values(policy);
+        tx.execute(&put_user_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(&user_policies_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &user_name]).await.map_err(backend)?;
+        rows.iter().map(user_policy_from_row).collect()
+    }
+
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&delete_user_policy_sql(p), &[&account.as_str(), &user_name, &policy_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let values = key_values(key)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "keys", KEY_COLUMNS, &one(values)).await?;
+        if let Some(v) = version {
+            insert_version(&tx, v, false).await?;
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = $1 AND account = $2 AND region = $3"))
+            .await
+            .map_err(backend)?;
+        let row = c
+            .query_opt(&st, &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()])
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(&key_owner_sql(p)).await.map_err(backend)?;
+        let row = c.query_opt(&st, &[&id.as_str()]).await.map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let (account, region): (String, String) = (r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?);
+        Ok(Some(Scope { account: AccountId::new_unchecked(account), region: Region::new_unchecked(region) }))
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let c = self.client().await?;
+        let after = after.map_or("", |a| a.as_str());
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE account = $1 AND region = $2 AND id > $3 ORDER BY id LIMIT $4"
+                ),
+                &[&scope.account.as_str(), &scope.region.as_str(), &after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM key_versions WHERE key_id = $1 AND version = $2"))
+            .await
+            .map_err(backend)?;
+        let row = c.query_opt(&st, &[&key_id.as_str(), &i64::from(version)]).await.map_err(backend)?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        insert_version(&tx, version, false).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions WHERE key_id = $1 AND version > $2 ORDER BY version LIMIT $3"
+                ),
+                &[&key_id.as_str(), &i64::from(after), &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&due_keys_sql(p), &[&now, &limit_param(limit)]).await.map_err(backend)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
+        let revision = revision_param(key.revision)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Lock the row: a concurrent change waits, then sees it gone.
+        let stored = tx
+            .query_opt("SELECT revision FROM keys WHERE id = $1 FOR UPDATE", &[&key.id.as_str()])
+            .await
+            .map_err(backend)?;
+        match stored.map(|r| r.try_get::<_, i64>(0)).transpose().map_err(backend)? {
+            None => return Err(StoreError::NotFound),
+            Some(r) if r != revision => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        let id = key.id.as_str();
+        tx.execute("DELETE FROM aliases WHERE target = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM grants WHERE key_id = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&id]).await.map_err(backend)?;
+        tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
+        let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
+        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &one(destroyed_values(&tombstone))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        update_key_row(&tx, key).await?;
+        for v in versions {
+            insert_version(&tx, v, true).await?;
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT 1 FROM destroyed_keys WHERE id = $1 AND account = $2 AND region = $3",
+                &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.is_some())
+    }
+
+    async fn insert_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &one(alias_values(a))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE account = $1 AND region = $2 AND name = $3"),
+                &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(alias_from_row).transpose()
+    }
+
+    async fn update_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE aliases SET target = $4, updated_at = $5 WHERE account = $1 AND region = $2 AND name = $3",
+                &[
+                    &a.scope.account.as_str(),
+                    &a.scope.region.as_str(),
+                    &a.name.as_str(),
+                    &a.target.as_str(),
+                    &a.updated_at,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(
+                "DELETE FROM aliases WHERE account = $1 AND region = $2 AND name = $3",
+                &[&scope.account.as_str(), &scope.region.as_str(), &name.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let c = self.client().await?;
+        let target = target.map(|t| t.as_str().to_owned());
+        let after = after.map_or("", |a| a.as_str());
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases \
+                     WHERE account = $1 AND region = $2 AND ($3::TEXT IS NULL OR target = $3) AND name > $4 \
+                     ORDER BY name LIMIT $5"
+                ),
+                &[&scope.account.as_str(), &scope.region.as_str(), &target, &after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(alias_from_row).collect()
+    }
+
+    async fn insert_grant(&self, g: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &one(grant_values(g))).await?;
+        commit_audited(tx, audit).await
+    }
+
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 AND grant_id > $2 ORDER BY grant_id LIMIT $3"
+                ),
+                &[&key_id.as_str(), &after.unwrap_or_default(), &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let c = self.client().await?;
+        let (after_key, after_id) = after.map_or(("", ""), |(k, g)| (k.as_str(), g));
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = $1 AND (key_id, grant_id) > ($2, $3) \
+                     ORDER BY key_id, grant_id LIMIT $4"
+                ),
+                &[&principal, &after_key, &after_id, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM grants WHERE key_id = $1 AND grant_id = $2", &[&key_id.as_str(), &grant_id])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        commit_audited(tx, audit).await
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let records = append_audit_in(&tx, entries).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(records)
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        // Past every storable seq there is nothing.
+        let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        let (sql, values) = lookup_audit_sql(query, p);
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = values
+            .into_iter()
+            .map(|v| -> Box<dyn ToSql + Sync + Send> {
+                match v {
+                    AuditParam::Text(s) => Box::new(s),
+                    AuditParam::Int(i) => Box::new(i),
+                    AuditParam::Bool(b) => Box::new(b),
+                }
+            })
+            .collect();
+        let c = self.client().await?;
+        let rows = c.query(&sql, &refs(&values)).await.map_err(backend)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        let c = self.client().await?;
+        audit_head(&c).await
+    }
+
+    async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<()> {
+        let values = checkpoint_values(cp)?;
+        let c = self.client().await?;
+        c.execute(&insert_checkpoint_sql(p), &refs(&values)).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"), &[])
+            .await
+            .map_err(backend)?;
+        rows.iter().map(checkpoint_from_row).collect()
+    }
+
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
+        let through = seq_param(through)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute("DELETE FROM audit_resources WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        let n = tx.execute("DELETE FROM audit_events WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        tx.execute("DELETE FROM audit_checkpoints WHERE seq < $1", &[&through]).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
+    }
+
+    /// One REPEATABLE READ, READ ONLY transaction: its statements (sent at
+    /// once, pipelined on its connection) all see the snapshot taken by the
+    /// first, while other transactions go on committing.
+    async fn export(&self) -> StoreResult<Snapshot> {
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)?;
+        let sql = ExportSql::new();
+        let (
+            domain_keys,
+            accounts,
+            access_keys,
+            users,
+            user_policies,
+            keys,
+            versions,
+            aliases,
+            grants,
+            destroyed,
+            audit,
+            checkpoints,
+        ) = tokio::try_join!(
+            tx.query(&sql.domain_keys, &[]),
+            tx.query(&sql.accounts, &[]),
+            tx.query(&sql.access_keys, &[]),
+            tx.query(&sql.users, &[]),
+            tx.query(&sql.user_policies, &[]),
+            tx.query(&sql.keys, &[]),
+            tx.query(&sql.versions, &[]),
+            tx.query(&sql.aliases, &[]),
+            tx.query(&sql.grants, &[]),
+            tx.query(&sql.destroyed, &[]),
+            tx.query(&sql.audit, &[]),
+            tx.query(&sql.checkpoints, &[]),
+        )
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Snapshot {
+            domain_keys: domain_keys.iter().map(domain_key_from_row).collect::<StoreResult<_>>()?,
+            accounts: accounts.iter().map(account_from_row).collect::<StoreResult<_>>()?,
+            access_keys: access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?,
+            users: users.iter().map(user_from_row).collect::<StoreResult<_>>()?,
+            user_policies: user_policies.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?,
+            keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
+            versions: versions.iter().map(version_from_row).collect::<StoreResult<_>>()?,
+            aliases: aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?,
+            grants: grants.iter().map(grant_from_row).collect::<StoreResult<_>>()?,
+            destroyed: destroyed.iter().map(destroyed_from_row).collect::<StoreResult<_>>()?,
+            audit: audit.iter().map(audit_from_row).collect::<StoreResult<_>>()?,
+            checkpoints: checkpoints.iter().map(checkpoint_from_row).collect::<StoreResult<_>>()?,
+        })
+    }
+
+    /// One transaction. It first locks the tables whose rows make a store
+    /// non-empty against writers (SHARE ROW EXCLUSIVE: readers go on;
+    /// writers of these tables wait for the import and then see its rows),
+    /// checks them, and writes every row in multi-row statements. The audit
+    /// lock comes last, as for every other writer of the trail: under it
+    /// the trail must be empty, and appends queued behind it chain after
+    /// the imported head.
+    async fn import(&self, snap: &Snapshot) -> StoreResult<()> {
+        async fn holds(tx: &Transaction<'_>, sql: &str) -> StoreResult<bool> {
+            tx.query_one(sql, &[]).await.map_err(backend)?.try_get(0).map_err(backend)
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.batch_execute("LOCK TABLE domain_keys, accounts, keys IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .map_err(backend)?;
+        if holds(&tx, HOLDS_STATE_SQL).await? {
+            return Err(StoreError::Conflict);
+        }
+        fn rows<T>(list: &[T], values: impl Fn(&T) -> RowValues) -> Vec<RowValues> {
+            list.iter().map(values).collect()
+        }
+        insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &rows(&snap.domain_keys, domain_key_values)).await?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &rows(&snap.accounts, account_values)).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &rows(&snap.access_keys, access_key_values)).await?;
+        insert_rows(&tx, "users", USER_COLUMNS, &rows(&snap.users, user_values)).await?;
+        insert_rows(&tx, "user_policies", USER_POLICY_COLUMNS, &rows(&snap.user_policies, user_policy_values)).await?;
+        let keys = snap.keys.iter().map(key_values).collect::<StoreResult<Vec<_>>>()?;
+        insert_rows(&tx, "keys", KEY_COLUMNS, &keys).await?;
+        insert_rows(&tx, "key_versions", VERSION_COLUMNS, &rows(&snap.versions, version_values)).await?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &rows(&snap.aliases, alias_values)).await?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &rows(&snap.grants, grant_values)).await?;
+        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &rows(&snap.destroyed, destroyed_values)).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+        if holds(&tx, HOLDS_AUDIT_SQL).await? {
+            return Err(StoreError::Conflict);
+        }
+        for records in snap.audit.chunks(ROWS_PER_INSERT) {
+            insert_audit(&tx, records).await?;
+        }
+        let checkpoints = snap.checkpoints.iter().map(checkpoint_values).collect::<StoreResult<Vec<_>>>()?;
+        insert_rows(&tx, "audit_checkpoints", CHECKPOINT_COLUMNS, &checkpoints).await?;
+        tx.commit().await.map_err(backend)
+    }
+}

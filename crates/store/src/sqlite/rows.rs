@@ -1,0 +1,559 @@
+//! Rows: decoding and encoding of every record, the write-transaction helpers and the audit append.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn decode_err(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(SchemaError(what.to_owned())))
+}
+
+pub(super) fn u32_col(row: &Row<'_>, idx: &str) -> rusqlite::Result<u32> {
+    let v: i64 = row.get(idx)?;
+    u32::try_from(v).map_err(|_| decode_err(idx))
+}
+
+/// The values of [`KEY_COLUMNS`] for a key, in order: INSERT and UPDATE
+/// bind the same list.
+pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
+    let text = |s: &str| Value::Text(s.to_owned());
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+    Ok(vec![
+        text(key.id.as_str()),
+        text(key.scope.account.as_str()),
+        text(key.scope.region.as_str()),
+        text(key.spec.as_str()),
+        text(key.usage.as_str()),
+        text(key.origin.as_str()),
+        Value::Integer(key.created_at),
+        Value::Integer(i64::from(key.multi_region)),
+        text(&key.description),
+        text(key.state.as_str()),
+        text(&key.policy),
+        Value::Text(tags_to_json(&key.tags)),
+        Value::Integer(i64::from(key.current_version)),
+        int(key.deletion_date),
+        int(key.pending_window_days.map(i64::from)),
+        Value::Integer(revision_param(key.revision)?),
+        int(key.rotation_period_days.map(i64::from)),
+        int(key.next_rotation_at),
+        int(key.next_expiry_at),
+    ])
+}
+
+pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let revision: i64 = row.get("revision")?;
+    Ok(KeyRecord {
+        id: KeyId::new_unchecked(row.get::<_, String>("id")?),
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        description: row.get("description")?,
+        spec: KeySpec::parse(&row.get::<_, String>("spec")?),
+        usage: KeyUsage::parse(&row.get::<_, String>("usage")?),
+        origin: Origin::parse(&row.get::<_, String>("origin")?),
+        state: KeyState::parse(&row.get::<_, String>("state")?),
+        created_at: row.get("created_at")?,
+        policy: row.get("policy")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("tags"))?,
+        multi_region: row.get("multi_region")?,
+        current_version: u32_col(row, "current_version")?,
+        deletion_date: row.get("deletion_date")?,
+        pending_window_days: row.get("pending_window_days")?,
+        revision: u64::try_from(revision).map_err(|_| decode_err("revision"))?,
+        rotation_period_days: row.get("rotation_period_days")?,
+        next_rotation_at: row.get("next_rotation_at")?,
+        next_expiry_at: row.get("next_expiry_at")?,
+    })
+}
+
+pub(super) fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
+    Ok(KeyVersionRecord {
+        key_id: KeyId::new_unchecked(row.get::<_, String>("key_id")?),
+        version: u32_col(row, "version")?,
+        material_id: row.get("material_id")?,
+        wrapped_material: row.get("wrapped_material")?,
+        created_at: row.get("created_at")?,
+        rotation_type: row.get::<_, Option<String>>("rotation_type")?.map(|s| RotationType::parse(&s)),
+        import: row
+            .get::<_, Option<String>>("expiration_model")?
+            .map(|m| -> rusqlite::Result<ImportTerms> {
+                Ok(ImportTerms {
+                    expiration_model: ExpirationModel::parse(&m),
+                    valid_to: row.get("valid_to")?,
+                    description: row.get("material_description")?,
+                })
+            })
+            .transpose()?,
+    })
+}
+
+/// The raw columns of a grant row; decoded outside rusqlite's row closure
+/// so that a corrupt value is a store error, not a rusqlite one.
+pub(super) struct GrantParts(
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    i64,
+);
+
+impl GrantParts {
+    pub(super) fn decode(self) -> StoreResult<GrantRecord> {
+        let GrantParts(
+            key_id,
+            grant_id,
+            key_arn,
+            name,
+            grantee,
+            retiring,
+            issuing,
+            operations,
+            constraints,
+            created_at,
+        ) = self;
+        grant_from_parts(
+            key_id,
+            grant_id,
+            key_arn,
+            name,
+            grantee,
+            retiring,
+            issuing,
+            &operations,
+            constraints.as_deref(),
+            created_at,
+        )
+    }
+}
+
+pub(super) fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantParts> {
+    Ok(GrantParts(
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+pub(super) fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
+    Ok(AliasRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        name: AliasName::new_unchecked(row.get::<_, String>("name")?),
+        target: KeyId::new_unchecked(row.get::<_, String>("target")?),
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub(super) fn domain_key_from_row(row: &Row<'_>) -> rusqlite::Result<DomainKeyRecord> {
+    Ok(DomainKeyRecord { id: u32_col(row, "id")?, wrapped: row.get("wrapped")?, created_at: row.get("created_at")? })
+}
+
+pub(super) fn account_from_row(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId::new_unchecked(row.get::<_, String>("id")?),
+        created_at: row.get("created_at")?,
+        operator: row.get("operator")?,
+    })
+}
+
+pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        id: AccessKeyId::new_unchecked(row.get::<_, String>("id")?),
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        principal: PrincipalArn::new_unchecked(row.get::<_, String>("principal")?),
+        wrapped_secret: row.get("wrapped_secret")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        name: row.get("name")?,
+        user_id: row.get("user_id")?,
+        created_at: row.get("created_at")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("user tags"))?,
+    })
+}
+
+pub(super) fn user_policy_from_row(row: &Row<'_>) -> rusqlite::Result<UserPolicyRecord> {
+    Ok(UserPolicyRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        user_name: row.get("user_name")?,
+        policy_name: row.get("policy_name")?,
+        document: row.get("document")?,
+    })
+}
+
+/// The user of `account` named exactly `name`.
+pub(super) fn user_exact(c: &Connection, account: &str, name: &str) -> StoreResult<Option<UserRecord>> {
+    c.prepare_cached(&user_exact_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, name], user_from_row)
+        .optional()
+        .map_err(backend)
+}
+
+pub(super) fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey> {
+    Ok(DestroyedKey {
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        id: KeyId::new_unchecked(row.get::<_, String>("id")?),
+        destroyed_at: row.get("destroyed_at")?,
+    })
+}
+
+/// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]), decoded by
+/// [`checkpoint_from_parts`].
+pub(super) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, i64, Vec<u8>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+pub(super) fn decode_checkpoint(
+    (seq, hash, created_at, signature): (i64, Vec<u8>, i64, Vec<u8>),
+) -> StoreResult<AuditCheckpoint> {
+    checkpoint_from_parts(seq, &hash, created_at, signature)
+}
+
+/// SQLite values of lookup parameters.
+pub(super) fn audit_values(values: Vec<AuditParam>) -> Vec<Value> {
+    values
+        .into_iter()
+        .map(|v| match v {
+            AuditParam::Text(s) => Value::Text(s),
+            AuditParam::Int(i) => Value::Integer(i),
+            AuditParam::Bool(b) => Value::Integer(i64::from(b)),
+        })
+        .collect()
+}
+
+/// Runs the cached `INSERT INTO table (columns)` with `values`: the one
+/// statement that writes rows of that table, for a single call and for
+/// [`Store::import`] alike.
+pub(super) fn insert_row(c: &Connection, table: &str, columns: &str, values: impl rusqlite::Params) -> StoreResult<()> {
+    c.prepare_cached(&insert_sql(table, columns, q)).map_err(backend)?.execute(values).map_err(write_err)?;
+    Ok(())
+}
+
+pub(super) fn insert_domain_key_row(c: &Connection, dk: &DomainKeyRecord) -> StoreResult<()> {
+    insert_row(c, "domain_keys", DOMAIN_KEY_COLUMNS, params![dk.id, dk.wrapped, dk.created_at])
+}
+
+pub(super) fn insert_account_row(c: &Connection, a: &AccountRecord) -> StoreResult<()> {
+    insert_row(c, "accounts", ACCOUNT_COLUMNS, params![a.id.as_str(), a.created_at, a.operator])
+}
+
+pub(super) fn insert_access_key_row(c: &Connection, k: &AccessKeyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "access_keys",
+        ACCESS_KEY_COLUMNS,
+        params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at],
+    )
+}
+
+pub(super) fn insert_user_row(c: &Connection, u: &UserRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "users",
+        USER_COLUMNS,
+        params![u.account.as_str(), u.name, user_name_key(&u.name), u.user_id, u.created_at, tags_to_json(&u.tags)],
+    )
+}
+
+pub(super) fn insert_user_policy_row(c: &Connection, p: &UserPolicyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "user_policies",
+        USER_POLICY_COLUMNS,
+        params![p.account.as_str(), p.user_name, p.policy_name, p.document],
+    )
+}
+
+pub(super) fn insert_key_row(c: &Connection, key: &KeyRecord) -> StoreResult<()> {
+    insert_row(c, "keys", KEY_COLUMNS, params_from_iter(key_values(key)?))
+}
+
+pub(super) fn insert_alias_row(c: &Connection, a: &AliasRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "aliases",
+        ALIAS_COLUMNS,
+        params![
+            a.scope.account.as_str(),
+            a.scope.region.as_str(),
+            a.name.as_str(),
+            a.target.as_str(),
+            a.created_at,
+            a.updated_at
+        ],
+    )
+}
+
+pub(super) fn insert_grant_row(c: &Connection, g: &GrantRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "grants",
+        GRANT_COLUMNS,
+        params![
+            g.key_id.as_str(),
+            g.grant_id,
+            g.key_arn,
+            g.name,
+            g.grantee_principal,
+            g.retiring_principal,
+            g.issuing_account,
+            g.operations_text(),
+            g.constraints_text(),
+            g.created_at
+        ],
+    )
+}
+
+pub(super) fn insert_destroyed_row(c: &Connection, d: &DestroyedKey) -> StoreResult<()> {
+    insert_row(
+        c,
+        "destroyed_keys",
+        DESTROYED_COLUMNS,
+        params![d.id.as_str(), d.scope.account.as_str(), d.scope.region.as_str(), d.destroyed_at],
+    )
+}
+
+/// Stores a checkpoint unless one of its seq is there ([`insert_checkpoint_sql`]).
+pub(super) fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> StoreResult<()> {
+    c.prepare_cached(&insert_checkpoint_sql(q))
+        .map_err(backend)?
+        .execute(params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature])
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Every row, read by [`ExportSql`]'s statements on `c`, which the caller
+/// has in a read transaction so that they all see one snapshot.
+pub(super) fn export_in(c: &Connection) -> StoreResult<Snapshot> {
+    fn all<T>(c: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
+        let mut st = c.prepare(sql).map_err(backend)?;
+        let rows = st.query_map([], f).map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+    }
+    let sql = ExportSql::new();
+    Ok(Snapshot {
+        domain_keys: all(c, &sql.domain_keys, domain_key_from_row)?,
+        accounts: all(c, &sql.accounts, account_from_row)?,
+        access_keys: all(c, &sql.access_keys, access_key_from_row)?,
+        users: all(c, &sql.users, user_from_row)?,
+        user_policies: all(c, &sql.user_policies, user_policy_from_row)?,
+        keys: all(c, &sql.keys, key_from_row)?,
+        versions: all(c, &sql.versions, version_from_row)?,
+        aliases: all(c, &sql.aliases, alias_from_row)?,
+        grants: all(c, &sql.grants, grant_row)?.into_iter().map(GrantParts::decode).collect::<StoreResult<_>>()?,
+        destroyed: all(c, &sql.destroyed, destroyed_from_row)?,
+        audit: all(c, &sql.audit, audit_row)?.into_iter().map(AuditRow::decode).collect::<StoreResult<_>>()?,
+        checkpoints: all(c, &sql.checkpoints, checkpoint_row)?
+            .into_iter()
+            .map(decode_checkpoint)
+            .collect::<StoreResult<_>>()?,
+    })
+}
+
+/// Writes `snap` in `tx` (a [`write_tx`]) if the store holds nothing
+/// ([`HOLDS_STATE_SQL`], [`HOLDS_AUDIT_SQL`]), parents before children
+/// for the foreign keys.
+pub(super) fn import_in(tx: &Transaction<'_>, snap: &Snapshot) -> StoreResult<()> {
+    for holds in [HOLDS_STATE_SQL, HOLDS_AUDIT_SQL] {
+        if tx.query_row(holds, [], |r| r.get::<_, bool>(0)).map_err(backend)? {
+            return Err(StoreError::Conflict);
+        }
+    }
+    for dk in &snap.domain_keys {
+        insert_domain_key_row(tx, dk)?;
+    }
+    for a in &snap.accounts {
+        insert_account_row(tx, a)?;
+    }
+    for k in &snap.access_keys {
+        insert_access_key_row(tx, k)?;
+    }
+    for u in &snap.users {
+        insert_user_row(tx, u)?;
+    }
+    for p in &snap.user_policies {
+        insert_user_policy_row(tx, p)?;
+    }
+    for k in &snap.keys {
+        insert_key_row(tx, k)?;
+    }
+    for v in &snap.versions {
+        insert_version(tx, v)?;
+    }
+    for a in &snap.aliases {
+        insert_alias_row(tx, a)?;
+    }
+    for g in &snap.grants {
+        insert_grant_row(tx, g)?;
+    }
+    for d in &snap.destroyed {
+        insert_destroyed_row(tx, d)?;
+    }
+    insert_audit(tx, &snap.audit)?;
+    for cp in &snap.checkpoints {
+        insert_checkpoint_row(tx, cp)?;
+    }
+    Ok(())
+}
+
+/// Opens a write transaction. IMMEDIATE: the write lock is taken at BEGIN,
+/// before anything is read, so another process on the same file can
+/// neither change what this transaction read (the audit head above all)
+/// nor make it fail with `SQLITE_BUSY` when it starts writing.
+pub(super) fn write_tx(c: &mut Connection) -> StoreResult<Transaction<'_>> {
+    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)
+}
+
+/// Appends `audit` to the chain in `tx` (see [`append_audit_in`]) and
+/// commits: the change made in `tx` and its events are stored together or
+/// not at all. A change that failed returned before this, and dropping its
+/// transaction rolled it back, so no event of it is stored.
+pub(super) fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
+    append_audit_in(&tx, audit)?;
+    tx.commit().map_err(backend)
+}
+
+/// After deleting key material: the WAL still holds the pages as they were
+/// before the delete, so copy the (zeroed, thanks to secure_delete) pages
+/// into the database and empty the WAL. Best effort: a busy reader only
+/// delays it to the next checkpoint.
+pub(super) fn checkpoint(c: &Connection) {
+    if let Err(e) = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL checkpoint after deleting key material failed");
+    }
+}
+
+pub(super) fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()> {
+    write_version(tx, "INSERT", v)
+}
+
+/// `verb` is `INSERT` (a taken version number is `AlreadyExists`) or
+/// `INSERT OR REPLACE`.
+pub(super) fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
+    let import = v.import.as_ref();
+    let mut st = tx
+        .prepare_cached(&insert_sql("key_versions", VERSION_COLUMNS, q).replacen("INSERT", verb, 1))
+        .map_err(backend)?;
+    st.execute(params![
+        v.key_id.as_str(),
+        v.version,
+        v.material_id,
+        v.wrapped_material,
+        v.created_at,
+        v.rotation_type.as_ref().map(|r| r.as_str().to_owned()),
+        import.map(|i| i.expiration_model.as_str().to_owned()),
+        import.and_then(|i| i.valid_to),
+        import.and_then(|i| i.description.clone()),
+    ])
+    .map_err(write_err)?;
+    Ok(())
+}
+
+/// Replaces a key's mutable columns if the stored revision is
+/// `key.revision - 1`.
+pub(super) fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
+    let n = tx.execute(&update_key_sql(q), params_from_iter(key_values(key)?)).map_err(backend)?;
+    if n == 0 {
+        let exists = tx
+            .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
+            .optional()
+            .map_err(backend)?
+            .is_some();
+        return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
+    }
+    Ok(())
+}
+
+pub(super) fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get(0)?,
+        prev_hash: r.get(1)?,
+        hash: r.get(2)?,
+        event_id: r.get(3)?,
+        event_time: r.get(4)?,
+        event_name: r.get(5)?,
+        account: r.get(6)?,
+        username: r.get(7)?,
+        access_key_id: r.get(8)?,
+        read_only: r.get(9)?,
+        resources: r.get(10)?,
+        record: r.get(11)?,
+    })
+}
+
+pub(super) fn audit_head(c: &Connection) -> StoreResult<Option<(u64, Hash)>> {
+    let head = c
+        .query_row(AUDIT_HEAD_SQL, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .optional()
+        .map_err(backend)?;
+    head.map(|(seq, hash)| Ok((seq_of(seq)?, hash_of(&hash)?))).transpose()
+}
+
+/// Chains `entries` after the stored head and writes them, in `tx`, which
+/// must be a [`write_tx`] so that no other writer moves the head before it
+/// commits. Nothing is read or written for no entries. Used by
+/// [`Store::append_audit`] and, through [`commit_audited`], by every change.
+pub(super) fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = chain(audit_head(tx)?, entries);
+    insert_audit(tx, &records)?;
+    Ok(records)
+}
+
+/// Writes chained records and their resources.
+pub(super) fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
+    let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_COLUMNS, q)).map_err(backend)?;
+    let mut resources =
+        tx.prepare_cached("INSERT INTO audit_resources (seq, arn, key_id) VALUES (?1, ?2, ?3)").map_err(backend)?;
+    for r in records {
+        let (seq, e) = (seq_param(r.seq)?, &r.entry);
+        // A taken seq means the chain moved under us: a failure of the
+        // append, not a duplicate the caller made.
+        events
+            .execute(params![
+                seq,
+                r.prev_hash,
+                r.hash,
+                e.event_id,
+                e.event_time,
+                e.event_name,
+                e.account,
+                e.username,
+                e.access_key_id,
+                e.read_only,
+                resources_json(e),
+                e.record,
+            ])
+            .map_err(backend)?;
+        for (arn, key_id) in resource_rows(e) {
+            resources.execute(params![seq, arn, key_id]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,844 @@
+//! [`Store`] for [`SqliteStore`]: every operation, each one IMMEDIATE transaction (writes) or a pooled read.
+
+#[allow(unused_imports)]
+use super::*;
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
+        self.with_read(|c| {
+            let mut st = c
+                .prepare_cached(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"))
+                .map_err(backend)?;
+            let rows = st.query_map([], domain_key_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()> {
+        let dk = dk.clone();
+        self.with(move |c| insert_domain_key_row(c, &dk)).await
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        self.with_read(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)?;
+            Ok(n.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        key: &AccessKeyRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (account, key, audit) = (account.clone(), key.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_account_row(&tx, &account)?;
+            insert_access_key_row(&tx, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
+        let id = id.clone();
+        self.with_read(move |c| {
+            c.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"),
+                params![id.as_str()],
+                account_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
+        let id = id.clone();
+        self.with_read(move |c| {
+            c.query_row(
+                &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = ?1"),
+                params![id.as_str()],
+                access_key_from_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        user: Option<&str>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, user, audit) = (key.clone(), user.map(str::to_owned), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // The write lock (IMMEDIATE) keeps the user there until commit.
+            if let Some(name) = &user {
+                if user_exact(&tx, key.account.as_str(), name)?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            insert_access_key_row(&tx, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
+        let principal = principal.clone();
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&access_keys_of_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![principal.as_str()], access_key_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (id, audit) = (id.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .prepare_cached(&delete_access_key_sql(q))
+                .map_err(backend)?
+                .execute(params![id.as_str()])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (user, key, audit) = (user.clone(), key.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_user_row(&tx, &user)?;
+            insert_access_key_row(&tx, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
+        let slot = (account.clone(), user_name_key(name));
+        if let Some(u) = self.users.get(&slot) {
+            return Ok(Some(u));
+        }
+        let generation = self.users.generation();
+        let (account, name_key) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                c.prepare_cached(&user_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![account.as_str(), name_key], user_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        if let Some(u) = &found {
+            self.users.insert(generation, &slot, u);
+        }
+        Ok(found)
+    }
+
+    async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
+        let account = account.clone();
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&users_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], user_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (user_slot, policy_slot) = ((account.clone(), user_name_key(name)), (account.clone(), name.to_owned()));
+        self.users.begin_write(&user_slot);
+        self.user_policies.begin_write(&policy_slot);
+        let (account, name, audit) = (account.clone(), name.to_owned(), audit.to_vec());
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let user = user_exact(&tx, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+                let [policies, keys, users] = delete_user_sql(q);
+                tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+                tx.execute(&keys, params![user.arn()]).map_err(backend)?;
+                tx.execute(&users, params![account.as_str(), name]).map_err(backend)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.users.end_write(&user_slot);
+        self.user_policies.end_write(&policy_slot);
+        result
+    }
+
+    async fn update_user_tags(
+        &self,
+        account: &AccountId,
+        name: &str,
+        tags: &[(String, String)],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let slot = (account.clone(), user_name_key(name));
+        self.users.begin_write(&slot);
+        let (account, name, tags, audit) = (account.clone(), name.to_owned(), tags_to_json(tags), audit.to_vec());
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let n = tx
+                    .prepare_cached(&update_user_tags_sql(q))
+                    .map_err(backend)?
+                    .execute(params![account.as_str(), name, tags])
+                    .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.users.end_write(&slot);
+        result
+    }
+
+    async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (policy.account.clone(), policy.user_name.clone());
+        self.user_policies.begin_write(&slot);
+        let (p, audit) = (policy.clone(), audit.to_vec());
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                if user_exact(&tx, p.account.as_str(), &p.user_name)?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                tx.prepare_cached(&put_user_policy_sql(q))
+                    .map_err(backend)?
+                    .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document])
+                    .map_err(backend)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.user_policies.end_write(&slot);
+        result
+    }
+
+    async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
+        let slot = (account.clone(), user_name.to_owned());
+        if let Some(p) = self.user_policies.get(&slot) {
+            return Ok(p);
+        }
+        let generation = self.user_policies.generation();
+        let (account, user_name) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&user_policies_sql(q)).map_err(backend)?;
+                let rows = st.query_map(params![account.as_str(), user_name], user_policy_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        self.user_policies.insert(generation, &slot, &found);
+        Ok(found)
+    }
+
+    async fn delete_user_policy(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let slot = (account.clone(), user_name.to_owned());
+        self.user_policies.begin_write(&slot);
+        let (account, user_name, policy_name, audit) =
+            (account.clone(), user_name.to_owned(), policy_name.to_owned(), audit.to_vec());
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let n = tx
+                    .execute(&delete_user_policy_sql(q), params![account.as_str(), user_name, policy_name])
+                    .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        self.user_policies.end_write(&slot);
+        result
+    }
+
+    async fn insert_key(
+        &self,
+        key: &KeyRecord,
+        version: Option<&KeyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, version, audit) = (key.clone(), version.cloned(), audit.to_vec());
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                insert_key_row(&tx, &key)?;
+                if let Some(v) = &version {
+                    insert_version(&tx, v)?;
+                }
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
+    }
+
+    async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        if let Some(k) = self.keys.get(id).filter(|k| &k.scope == scope) {
+            return Ok(Some(k));
+        }
+        let generation = self.keys.generation();
+        let (scope, id) = (scope.clone(), id.clone());
+        let found = self
+            .with_read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1 AND account = ?2 AND region = ?3"
+                    ))
+                    .map_err(backend)?;
+                st.query_row(params![id.as_str(), scope.account.as_str(), scope.region.as_str()], key_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        if let Some(k) = &found {
+            self.keys.insert(generation, &k.id, k);
+        }
+        Ok(found)
+    }
+
+    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+        let id = id.clone();
+        let found: Option<(String, String)> = self
+            .with_read(move |c| {
+                c.prepare_cached(&key_owner_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        Ok(found.map(|(account, region)| Scope {
+            account: AccountId::new_unchecked(account),
+            region: Region::new_unchecked(region),
+        }))
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        let (scope, after) = (scope.clone(), after.map(|a| a.as_str().to_owned()).unwrap_or_default());
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(
+                    params![scope.account.as_str(), scope.region.as_str(), after, limit_param(limit)],
+                    key_from_row,
+                )
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key, audit) = (key.clone(), audit.to_vec());
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
+    }
+
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, version, audit) = (key.clone(), version.clone(), audit.to_vec());
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                insert_version(&tx, &version)?;
+                commit_audited(tx, &audit)
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
+    }
+
+    async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
+        let key_id = key_id.clone();
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions \
+                     WHERE key_id = ?1 AND version > ?2 ORDER BY version LIMIT ?3"
+                ))
+                .map_err(backend)?;
+            let rows =
+                st.query_map(params![key_id.as_str(), after, limit_param(limit)], version_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&due_keys_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![now, limit_param(limit)], key_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key, audit) = (key.clone(), audit.to_vec());
+        let revision = revision_param(key.revision)?;
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                let stored: Option<i64> = tx
+                    .query_row("SELECT revision FROM keys WHERE id = ?1", params![key.id.as_str()], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                match stored {
+                    None => return Err(StoreError::NotFound),
+                    Some(r) if r != revision => return Err(StoreError::Conflict),
+                    Some(_) => {}
+                }
+                tx.execute("DELETE FROM aliases WHERE target = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
+                insert_destroyed_row(
+                    &tx,
+                    &DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at },
+                )?;
+                commit_audited(tx, &audit)?;
+                checkpoint(c);
+                Ok(())
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
+    }
+
+    async fn put_key_versions(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (key, versions, audit) = (key.clone(), versions.to_vec(), audit.to_vec());
+        let id = key.id.clone();
+        self.keys.begin_write(&id);
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                update_key_row(&tx, &key)?;
+                for v in &versions {
+                    write_version(&tx, "INSERT OR REPLACE", v)?;
+                }
+                commit_audited(tx, &audit)?;
+                if versions.iter().any(|v| !v.has_material()) {
+                    checkpoint(c);
+                }
+                Ok(())
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        self.keys.end_write(&id);
+        result
+    }
+
+    async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.with_read(move |c| {
+            c.query_row(
+                "SELECT 1 FROM destroyed_keys WHERE id = ?1 AND account = ?2 AND region = ?3",
+                params![id.as_str(), scope.account.as_str(), scope.region.as_str()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
+        let key_id = key_id.clone();
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {VERSION_COLUMNS} FROM key_versions \
+                     WHERE key_id = ?1 AND version = ?2"
+                ))
+                .map_err(backend)?;
+            st.query_row(params![key_id.as_str(), version], version_from_row).optional().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (a, audit) = (alias.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_alias_row(&tx, &a)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
+        let (scope, name) = (scope.clone(), name.clone());
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3"
+                ))
+                .map_err(backend)?;
+            st.query_row(params![scope.account.as_str(), scope.region.as_str(), name.as_str()], alias_from_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (a, audit) = (alias.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(
+                    "UPDATE aliases SET target = ?4, updated_at = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                    params![
+                        a.scope.account.as_str(),
+                        a.scope.region.as_str(),
+                        a.name.as_str(),
+                        a.target.as_str(),
+                        a.updated_at
+                    ],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (scope, name, audit) = (scope.clone(), name.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3",
+                    params![scope.account.as_str(), scope.region.as_str(), name.as_str()],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn list_aliases(
+        &self,
+        scope: &Scope,
+        target: Option<&KeyId>,
+        after: Option<&AliasName>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>> {
+        let scope = scope.clone();
+        let target = target.map(|t| t.as_str().to_owned());
+        let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {ALIAS_COLUMNS} FROM aliases \
+                     WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR target = ?3) AND name > ?4 \
+                     ORDER BY name LIMIT ?5"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(
+                    params![scope.account.as_str(), scope.region.as_str(), target, after, limit_param(limit)],
+                    alias_from_row,
+                )
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (g, audit) = (grant.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_grant_row(&tx, &g)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+        let key_id = key_id.as_str().to_owned();
+        let after = after.unwrap_or_default().to_owned();
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND grant_id > ?2 ORDER BY grant_id LIMIT ?3"
+                ))
+                .map_err(backend)?;
+            let rows = st.query_map(params![key_id, after, limit_param(limit)], grant_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
+        })
+        .await
+    }
+
+    async fn retirable_grants(
+        &self,
+        principal: &str,
+        after: Option<(&KeyId, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let principal = principal.to_owned();
+        let (after_key, after_id) =
+            after.map_or((String::new(), String::new()), |(k, g)| (k.as_str().to_owned(), g.to_owned()));
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = ?1 AND (key_id, grant_id) > (?2, ?3) \
+                     ORDER BY key_id, grant_id LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![principal, after_key, after_id, limit_param(limit)], grant_row)
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
+        })
+        .await
+    }
+
+    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (key_id, grant_id, audit) = (key_id.as_str().to_owned(), grant_id.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2", params![key_id, grant_id])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = entries.to_vec();
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let records = append_audit_in(&tx, &entries)?;
+            tx.commit().map_err(backend)?;
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        // Past every storable seq there is nothing.
+        let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
+        self.with_read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let rows = st.query_map(params![after, limit_param(limit)], audit_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect()
+        })
+        .await
+    }
+
+    async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        let (sql, values) = lookup_audit_sql(query, q);
+        let values = audit_values(values);
+        self.with_read(move |c| {
+            let mut st = c.prepare_cached(&sql).map_err(backend)?;
+            let rows = st.query_map(params_from_iter(values), audit_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect()
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        self.with_read(|c| audit_head(c)).await
+    }
+
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
+        let cp = checkpoint.clone();
+        self.with(move |c| insert_checkpoint_row(c, &cp)).await
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
+        self.with_read(|c| {
+            let mut st = c
+                .prepare_cached(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"))
+                .map_err(backend)?;
+            let rows = st.query_map([], checkpoint_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(decode_checkpoint)).collect()
+        })
+        .await
+    }
+
+    async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
+        let through = seq_param(through)?;
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            tx.execute("DELETE FROM audit_resources WHERE seq <= ?1", params![through]).map_err(backend)?;
+            let n = tx.execute("DELETE FROM audit_events WHERE seq <= ?1", params![through]).map_err(backend)?;
+            tx.execute("DELETE FROM audit_checkpoints WHERE seq < ?1", params![through]).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    /// One read connection in one read transaction: in WAL mode a
+    /// transaction's reads all see the database as of its first one, while
+    /// the writer goes on committing (for an in-memory database, the
+    /// writer's connection, which nobody else uses meanwhile).
+    async fn export(&self) -> StoreResult<Snapshot> {
+        self.with_read(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let snap = export_in(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(snap)
+        })
+        .await
+    }
+
+    async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
+        let snap = snapshot.clone();
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                import_in(&tx, &snap)?;
+                tx.commit().map_err(backend)
+            })
+            .await;
+        self.keys.clear();
+        self.users.clear();
+        self.user_policies.clear();
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scheduler's query runs every pass: it must search the partial
+    /// indexes of due keys, never walk the whole key table.
+    #[test]
+    fn due_keys_searches_its_indexes_instead_of_scanning_every_key() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", due_keys_sql(q)))?;
+        let plan: Vec<String> = st.query_map(params![0i64, 10i64], |r| r.get(3))?.collect::<Result<_, _>>()?;
+        for index in ["keys_due_deletion", "keys_due_rotation", "keys_due_expiry"] {
+            assert!(plan.iter().any(|l| l.starts_with("SEARCH keys USING INDEX") && l.contains(index)), "{plan:?}");
+        }
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN keys")), "{plan:?}");
+        Ok(())
+    }
+
+    /// LookupEvents by ResourceName searches the one resource index.
+    #[test]
+    fn resource_lookups_search_the_resource_index() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let query = trent_core::audit::AuditQuery {
+            account: None,
+            attribute: Some(trent_core::audit::LookupAttribute::ResourceName("arn:aws:kms:r:1:key/k".into())),
+            start: None,
+            end: None,
+            before_seq: None,
+            limit: 5,
+        };
+        let (sql, params) = lookup_audit_sql(&query, q);
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let plan: Vec<String> =
+            st.query_map(params_from_iter(audit_values(params)), |r| r.get(3))?.collect::<Result<_, _>>()?;
+        assert!(plan.iter().any(|l| l.contains("USING INDEX audit_resources_by_name")), "{plan:?}");
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN audit_resources")), "{plan:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn reopening_applies_no_migration_twice_and_refuses_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        drop(SqliteStore::open(&path)?);
+        let conn = Connection::open(&path)?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))?;
+        assert_eq!(n, MIGRATIONS.len() as i64);
+        conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)", [])?;
+        drop(conn);
+        let err = SqliteStore::open(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("newer than this Trent"), "{err}");
+        Ok(())
+    }
+}
