@@ -175,8 +175,17 @@ const PAGE_CACHE_KIB: u32 = 32 * 1024;
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
+    ///
+    /// The database, its WAL and its shared-memory file are private (mode
+    /// 0600: the file is created so, a looser existing one is tightened, and
+    /// SQLite gives the WAL and SHM the database's mode). A database that is
+    /// read-only, or that fails SQLite's `quick_check` (corrupt pages), is
+    /// refused here rather than served with every request failing.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        make_private(path)?;
         let conn = Connection::open(path).map_err(backend)?;
+        refuse_read_only(&conn, path)?;
+        check_integrity(&conn, path)?;
         let mut store = Self::init(conn, true)?;
         store.readers = Some(Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) }));
         Ok(store)
@@ -299,6 +308,62 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::backend(e)
+}
+
+/// Creates the database file with mode 0600 if it is missing, and tightens
+/// it, its WAL and its SHM to 0600 if they are looser.
+fn make_private(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let io = |e: std::io::Error| StoreError::backend(SchemaError(format!("database {}: {e}", path.display())));
+        if !path.exists() {
+            std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path).map_err(io)?;
+        }
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.to_owned(), wal.into(), shm.into()] {
+            let Ok(meta) = std::fs::metadata(&file) else { continue };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// SQLite opens a database it may not write read-only, silently; every
+/// write would then fail.
+fn refuse_read_only(conn: &Connection, path: &Path) -> StoreResult<()> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(backend)? {
+        return Err(StoreError::backend(SchemaError(format!(
+            "database {} is read-only: the server needs to write it (check its owner, its mode and the file system)",
+            path.display()
+        ))));
+    }
+    Ok(())
+}
+
+/// SQLite's `quick_check`: every page and index is well formed. It reads
+/// the whole file once (about a second per GiB on an SSD), at start only.
+fn check_integrity(conn: &Connection, path: &Path) -> StoreResult<()> {
+    let corrupt = |detail: String| {
+        StoreError::backend(SchemaError(format!(
+            "database {} is corrupt ({detail}); restore it from a backup (trent admin restore)",
+            path.display()
+        )))
+    };
+    let mut stmt = conn.prepare("PRAGMA quick_check(1)").map_err(|e| corrupt(e.to_string()))?;
+    let first: String = stmt.query_row([], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+    if first == "ok" {
+        Ok(())
+    } else {
+        Err(corrupt(first.chars().take(200).collect()))
+    }
 }
 
 /// Maps a write error: uniqueness and primary-key violations mean the row
@@ -1639,6 +1704,66 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_and_shm_are_private() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = dir.path().join(format!("t.db{suffix}"));
+            let mode = std::fs::metadata(&f)?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+        drop(store);
+        // A looser existing database is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        drop(SqliteStore::open(&path)?);
+        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_database_is_refused_at_open() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        // Overwrite the middle of the file (past the header) with garbage.
+        let mut bytes = std::fs::read(&path)?;
+        assert!(bytes.len() > 8192, "{} bytes", bytes.len());
+        let (start, end) = (4096, bytes.len() - 1024);
+        for (i, b) in bytes[start..end].iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        std::fs::write(&path, &bytes)?;
+        let err = SqliteStore::open(&path).err().map(|e| format!("{e} {:?}", std::error::Error::source(&e)));
+        let err = err.unwrap_or_default();
+        assert!(err.contains("corrupt") || err.contains("malformed"), "{err}");
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_database_is_refused_at_open() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        // What SQLite does with a file it may not write (root may write a
+        // 0400 file, so the check is also driven directly).
+        let ro = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let err = refuse_read_only(&ro, &path).err().map(|e| format!("{:?}", std::error::Error::source(&e)));
+        assert!(err.unwrap_or_default().contains("read-only"));
+        drop(ro);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400))?;
+        if std::fs::OpenOptions::new().write(true).open(&path).is_err() {
+            let err = SqliteStore::open(&path).err().map(|e| format!("{e} {:?}", std::error::Error::source(&e)));
+            assert!(err.unwrap_or_default().contains("read-only"));
+        }
+        Ok(())
+    }
 
     /// The scheduler's query runs every pass: it must search the partial
     /// indexes of due keys, never walk the whole key table.
