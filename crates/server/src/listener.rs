@@ -54,9 +54,8 @@ pub struct Limits {
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 /// Default body-read timeout (seconds): a 1 MiB body at 64 KiB/s.
 pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 20;
-/// Default idle timeout (seconds); SDKs reuse a pooled connection well
-/// within it (the AWS SDK for Rust's pool idles out after 90 s and simply
-/// reconnects if the server closed first).
+/// Default idle timeout (seconds). A client whose pooled connection the
+/// server closed reconnects; the SDK and interop tests pass with it.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 /// Default budget of body bytes in memory: 64 MiB, room for 64 bodies of
 /// the 1 MiB maximum at once (KMS requests are mostly well under 8 KiB).

@@ -349,7 +349,8 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> StoreResult<()> {
 }
 
 /// SQLite's `quick_check`: every page and index is well formed. It reads
-/// the whole file once (about a second per GiB on an SSD), at start only.
+/// the whole file once, at start only (its cost grows with the database;
+/// not measured here).
 fn check_integrity(conn: &Connection, path: &Path) -> StoreResult<()> {
     let corrupt = |detail: String| {
         StoreError::backend(SchemaError(format!(
