@@ -80,6 +80,8 @@ class Trent:
                 TRENT_BOOTSTRAP_ACCOUNT_ID=ACCOUNT,
                 TRENT_BOOTSTRAP_ACCESS_KEY_ID=AK,
                 TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=SK,
+                # eu-west-1 is a second namespace; any other region is refused.
+                TRENT_REGIONS="us-east-1,eu-west-1",
             )
         args = [self.binary, "serve", "--listen", f"127.0.0.1:{port}"]
         if self.data_dir is not None:
@@ -284,6 +286,7 @@ def main():
         assert error_code(lambda: raw.generate_data_key(KeyId=state["key"])) == "ValidationException"
         assert error_code(lambda: raw.create_alias(AliasName="alias/aws/x", TargetKeyId=state["key"])) == "NotAuthorizedException"
         assert error_code(lambda: boto(server.endpoint, "eu-west-1").describe_key(KeyId=state["arn"])) == "NotFoundException"
+        assert error_code(lambda: boto(server.endpoint, "ap-south-1").list_keys()) == "InvalidSignatureException"
         assert len(kms.generate_random(NumberOfBytes=32)["Plaintext"]) == 32
 
     @check("boto3 + aws CLI: key policies are enforced (put/get/list, deny with a condition, lockout check)")

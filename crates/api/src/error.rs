@@ -34,6 +34,10 @@ error_codes! {
     Validation = ("ValidationException", 400),
     Throttling = ("ThrottlingException", 400),
     RequestEntityTooLarge = ("RequestEntityTooLargeException", 413),
+    // Transport failures, named as S3 names them (KMS has no code for them):
+    // the body ended early, or arrived too slowly.
+    IncompleteBody = ("IncompleteBody", 400),
+    RequestTimeout = ("RequestTimeout", 400),
     // KMS.
     AlreadyExists = ("AlreadyExistsException", 400),
     Conflict = ("ConflictException", 400),

@@ -428,6 +428,20 @@ impl Validate for ListAliasesRequest {
     }
 }
 
+/// The characters a KMS tag key or value may hold, as a pattern for the
+/// message. The KMS model gives `TagKeyType` and `TagValueType` lengths but
+/// no pattern (botocore 1.43's service-2.json); AWS's tag restrictions (the
+/// page the model's `Tag` links) allow letters, numbers, spaces and
+/// `+ - = . _ : / @`. Trent refuses the control characters (NUL, escape,
+/// tab, newline, …) that break logs and exports, in AWS's pattern-violation
+/// wording, and narrows no further so existing clients' tags keep working.
+pub const KMS_TAG_PATTERN: &str = "[^\\p{Cc}]*";
+
+/// No control character (Unicode `Cc`).
+pub fn kms_tag_chars_ok(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
 impl Violations {
     fn tags(&mut self, tags: Option<&Vec<crate::ops::Tag>>) {
         for (i, t) in tags.into_iter().flatten().enumerate() {
@@ -435,7 +449,9 @@ impl Violations {
             self.required(&at("tagKey"), &t.tag_key);
             self.required(&at("tagValue"), &t.tag_value);
             self.len(&at("tagKey"), t.tag_key.as_deref(), 1, 128);
+            self.pattern(&at("tagKey"), t.tag_key.as_deref(), KMS_TAG_PATTERN, kms_tag_chars_ok);
             self.len(&at("tagValue"), t.tag_value.as_deref(), 0, 256);
+            self.pattern(&at("tagValue"), t.tag_value.as_deref(), KMS_TAG_PATTERN, kms_tag_chars_ok);
         }
     }
 
@@ -467,6 +483,7 @@ impl Validate for UntagResourceRequest {
         v.required("tagKeys", &self.tag_keys);
         for (i, k) in self.tag_keys.iter().flatten().enumerate() {
             v.len(&format!("tagKeys.{}.member", i + 1), Some(k), 1, 128);
+            v.pattern(&format!("tagKeys.{}.member", i + 1), Some(k), KMS_TAG_PATTERN, kms_tag_chars_ok);
         }
     }
 }

@@ -127,10 +127,10 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
         println!("    account id:            {}", c.account_id);
         println!("    AWS_ACCESS_KEY_ID={}", c.access_key_id);
         if c.generated_secret {
+            println!("    AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.as_str());
             if params.production {
-                println!("    secret access key: not printed in production mode");
+                println!("  This secret is shown once and written nowhere (production mode): store it now.");
             } else {
-                println!("    AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.as_str());
                 println!("  This secret is shown once.");
             }
             if let Some(f) = &opened.credentials_file {
@@ -239,6 +239,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     announce(&params, &opened, addr, &started);
+    // The data-directory lock lives as long as the server.
+    let _lock = opened.lock;
     trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
 }
 

@@ -831,3 +831,43 @@ async fn ephemeral_starts_share_seeded_keys_and_write_nothing() {
     let out = clean_command(tmp.path()).args(["serve", "--seed"]).arg(&seed).current_dir(&work).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn a_second_server_on_one_data_directory_refuses_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut first = start(&dir, &FIXED_BOOTSTRAP);
+    let mut second = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env_remove("TRENT_CONFIG")
+        .env("TRENT_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if status.is_none() {
+        second.kill().unwrap();
+        second.wait().unwrap();
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = status.expect("a second server on the same data directory kept running");
+    assert!(!status.success());
+    assert!(stderr.contains("in use by another trent server"), "{stderr}");
+    // The first one still serves.
+    let kms = client(&first.endpoint, ACCESS_KEY, SECRET_KEY);
+    kms.list_keys().send().await.unwrap();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+}

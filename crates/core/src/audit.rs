@@ -374,6 +374,38 @@ fn camelize(member: &str, v: &Value) -> Value {
     }
 }
 
+/// Largest `requestParameters` or `responseElements` an event keeps, as
+/// serialized JSON (bytes). A larger one (a huge encryption context) is
+/// replaced by `{"truncated": true, "originalSize": N}`; CloudTrail also
+/// caps what an event holds. 64 KiB keeps a key policy of the 32 KiB
+/// maximum whole, JSON-escaped.
+pub const MAX_ELEMENTS_BYTES: usize = 64 * 1024;
+/// Longest `errorMessage` kept (characters).
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 2048;
+/// Longest `errorCode` kept (characters).
+pub const MAX_ERROR_CODE_CHARS: usize = 128;
+
+/// `v`, or a marker of its size when its JSON is over [`MAX_ELEMENTS_BYTES`].
+fn bounded(v: Value) -> Value {
+    if v.is_null() {
+        return v;
+    }
+    let size = serde_json::to_vec(&v).map_or(usize::MAX, |b| b.len());
+    if size <= MAX_ELEMENTS_BYTES {
+        v
+    } else {
+        json!({"truncated": true, "originalSize": size})
+    }
+}
+
+/// The first `max` characters of `s`.
+fn clip_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
+}
+
 /// CloudTrail's `eventTime` (seconds precision, UTC, `Z`).
 pub fn event_time(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -467,15 +499,15 @@ impl EventDraft {
         record.insert("sourceIPAddress".into(), json!(self.source_ip.map(|ip| ip.to_string())));
         record.insert("userAgent".into(), json!(self.user_agent));
         if let Some((code, message)) = outcome.error {
-            record.insert("errorCode".into(), json!(code));
-            record.insert("errorMessage".into(), json!(message));
+            record.insert("errorCode".into(), json!(clip_chars(code, MAX_ERROR_CODE_CHARS)));
+            record.insert("errorMessage".into(), json!(clip_chars(message, MAX_ERROR_MESSAGE_CHARS)));
         }
-        record.insert("requestParameters".into(), self.request_parameters.clone());
+        record.insert("requestParameters".into(), bounded(self.request_parameters.clone()));
         let response = match (outcome.response, descriptor.and_then(|d| d.audit_response)) {
             (Some(r), Some(members)) => elements(r, members),
             _ => Value::Null,
         };
-        record.insert("responseElements".into(), response);
+        record.insert("responseElements".into(), bounded(response));
         record.insert("requestID".into(), json!(self.request_id));
         record.insert("eventID".into(), json!(event_id));
         record.insert("readOnly".into(), json!(read_only));

@@ -4,15 +4,19 @@
 //! The environment is passed in as a map, never read from a global here, so
 //! tests do not touch the process environment.
 
+use crate::listener::{self, Limits};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use trent_api::ids::Region;
 use zeroize::Zeroizing;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4600";
+/// The region served when none is configured.
+pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// One layer of configuration: every setting optional. The TOML file, the
 /// environment and the flags each produce one; [`Config::merge`] stacks them.
@@ -49,6 +53,22 @@ pub struct Config {
     pub log: Option<String>,
     /// `request_log`: one info line per request (default true).
     pub request_log: Option<bool>,
+    /// `regions`: the regions served (default `["us-east-1"]`); a request
+    /// scoped to another is refused. `TRENT_REGIONS` is comma-separated.
+    pub regions: Option<Vec<String>>,
+    /// `header_read_timeout_secs`: time allowed for a request's headers
+    /// (default 10).
+    pub header_read_timeout_secs: Option<u64>,
+    /// `body_read_timeout_secs`: time allowed for a request's body (default 20).
+    pub body_read_timeout_secs: Option<u64>,
+    /// `idle_timeout_secs`: time a connection may stay open with no request
+    /// (default 60).
+    pub idle_timeout_secs: Option<u64>,
+    /// `max_connections`: open connections at most (default: the
+    /// file-descriptor limit less 64, at most 16384).
+    pub max_connections: Option<usize>,
+    /// `body_memory_mib`: MiB of request bodies held at once (default 64).
+    pub body_memory_mib: Option<u64>,
     /// `bootstrap_account_id`: the first account's id (12 digits).
     pub bootstrap_account_id: Option<String>,
     /// `bootstrap_access_key_id`: the first access key id.
@@ -74,6 +94,12 @@ impl fmt::Debug for Config {
             .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
             .field("request_log", &self.request_log)
+            .field("regions", &self.regions)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field("body_memory_mib", &self.body_memory_mib)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
@@ -125,6 +151,12 @@ impl Config {
             audit_retention_days: parse_u64("TRENT_AUDIT_RETENTION_DAYS")?,
             log: s("TRENT_LOG"),
             request_log: parse_bool("TRENT_REQUEST_LOG")?,
+            regions: s("TRENT_REGIONS").map(|v| v.split(',').map(|r| r.trim().to_owned()).collect()),
+            header_read_timeout_secs: parse_u64("TRENT_HEADER_READ_TIMEOUT_SECS")?,
+            body_read_timeout_secs: parse_u64("TRENT_BODY_READ_TIMEOUT_SECS")?,
+            idle_timeout_secs: parse_u64("TRENT_IDLE_TIMEOUT_SECS")?,
+            max_connections: parse_u64("TRENT_MAX_CONNECTIONS")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            body_memory_mib: parse_u64("TRENT_BODY_MEMORY_MIB")?,
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
             bootstrap_secret_access_key: s("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY"),
@@ -150,6 +182,12 @@ impl Config {
             audit_retention_days,
             log,
             request_log,
+            regions,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
+            body_memory_mib,
             bootstrap_account_id,
             bootstrap_access_key_id,
             bootstrap_secret_access_key
@@ -219,8 +257,56 @@ impl Config {
             Some(d @ 1..=36_500) => u32::try_from(d).ok(),
             Some(_) => return Err(ConfigError("audit_retention_days must be between 1 and 36500".into())),
         };
+        let regions = match self.regions {
+            None => vec![Region::parse(DEFAULT_REGION).ok_or_else(|| ConfigError("bad default region".into()))?],
+            Some(list) => {
+                let mut out: Vec<Region> = Vec::with_capacity(list.len());
+                for name in list.iter().filter(|r| !r.is_empty()) {
+                    let r = Region::parse(name).ok_or_else(|| {
+                        ConfigError(format!("regions: '{name}' is not a region name (e.g. us-east-1)"))
+                    })?;
+                    if !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+                if out.is_empty() {
+                    return Err(ConfigError("regions must name at least one region".into()));
+                }
+                out
+            }
+        };
+        let secs = |v: Option<u64>, default: u64, name: &str| -> Result<std::time::Duration, ConfigError> {
+            match v.unwrap_or(default) {
+                n @ 1..=3600 => Ok(std::time::Duration::from_secs(n)),
+                _ => Err(ConfigError(format!("{name} must be between 1 and 3600"))),
+            }
+        };
+        let body_memory_mib = self.body_memory_mib.unwrap_or(64);
+        if !(1..=65_536).contains(&body_memory_mib) {
+            return Err(ConfigError("body_memory_mib must be between 1 and 65536".into()));
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError("max_connections must be at least 1".into()));
+        }
+        let limits = Limits {
+            header_read_timeout: secs(
+                self.header_read_timeout_secs,
+                listener::DEFAULT_HEADER_READ_TIMEOUT_SECS,
+                "header_read_timeout_secs",
+            )?,
+            body_read_timeout: secs(
+                self.body_read_timeout_secs,
+                listener::DEFAULT_BODY_READ_TIMEOUT_SECS,
+                "body_read_timeout_secs",
+            )?,
+            idle_timeout: secs(self.idle_timeout_secs, listener::DEFAULT_IDLE_TIMEOUT_SECS, "idle_timeout_secs")?,
+            max_connections: self.max_connections,
+            body_memory: usize::try_from(body_memory_mib * 1024 * 1024).unwrap_or(listener::DEFAULT_BODY_MEMORY),
+        };
         Ok(ServerParams {
             listen,
+            regions,
+            limits,
             audit_retention_days,
             data_dir,
             store,
@@ -291,6 +377,10 @@ pub struct ServerParams {
     pub log: String,
     /// One info line per request.
     pub request_log: bool,
+    /// The regions served.
+    pub regions: Vec<Region>,
+    /// Limits on connections and request bodies.
+    pub limits: Limits,
     /// Bootstrap account id.
     pub bootstrap_account_id: Option<String>,
     /// Bootstrap access key id.
@@ -313,6 +403,8 @@ impl fmt::Debug for ServerParams {
             .field("audit_retention_days", &self.audit_retention_days)
             .field("log", &self.log)
             .field("request_log", &self.request_log)
+            .field("regions", &self.regions)
+            .field("limits", &self.limits)
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
@@ -371,6 +463,19 @@ mod tests {
         let file = Config::from_toml("request_log = false").unwrap();
         assert!(!file.into_params(no_file).unwrap().request_log);
         assert!(Config::from_env(&env(&[("TRENT_REQUEST_LOG", "sometimes")])).is_err());
+    }
+
+    #[test]
+    fn regions_default_to_us_east_1_and_are_checked() {
+        let p = Config::default().into_params(no_file).unwrap();
+        assert_eq!(p.regions.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["us-east-1"]);
+        let c = Config::from_env(&env(&[("TRENT_REGIONS", "eu-west-1, us-east-1,eu-west-1")])).unwrap();
+        let p = c.into_params(no_file).unwrap();
+        assert_eq!(p.regions.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["eu-west-1", "us-east-1"]);
+        let file = Config::from_toml("regions = [\"ap-south-1\"]").unwrap();
+        assert_eq!(file.into_params(no_file).unwrap().regions[0].as_str(), "ap-south-1");
+        assert!(Config::from_env(&env(&[("TRENT_REGIONS", "US_EAST")])).unwrap().into_params(no_file).is_err());
+        assert!(Config { regions: Some(vec![]), ..Config::default() }.into_params(no_file).is_err());
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! operation name, then the body.
 
 use crate::dispatch::dispatch;
+use crate::listener::Limits;
 use crate::metrics::Metrics;
 use crate::sigv4::{self, RequestParts, SigV4Error};
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
 use std::sync::Arc;
 use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
@@ -29,6 +32,8 @@ const JSON_11: &str = "application/x-amz-json-1.1";
 /// Largest request body accepted. The largest KMS request (a 128 KiB key
 /// policy, JSON-escaped) fits well within it.
 const MAX_BODY: usize = 1024 * 1024;
+/// [`MAX_BODY`] in KiB, the unit of the body budget.
+const MAX_BODY_KIB: usize = MAX_BODY / 1024;
 
 /// Shared state of the handler.
 #[derive(Clone)]
@@ -42,18 +47,28 @@ struct Inner {
     scheduler_interval: std::time::Duration,
     /// One info line per request (`request_log`); on unless turned off.
     request_log: std::sync::atomic::AtomicBool,
+    /// The regions this deployment serves (a credential scoped to another is
+    /// refused).
+    regions: Vec<Region>,
+    limits: Limits,
+    /// The budget of body bytes being held, in KiB ([`Limits::body_memory`]).
+    body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// State over an opened KMS. `max_skew` bounds the difference between a
     /// request's signing time and the server's clock; the scheduler runs due
-    /// jobs every `scheduler_interval`.
+    /// jobs every `scheduler_interval`; requests scoped to a region outside
+    /// `regions` are refused; connections and bodies are bounded by `limits`.
     pub fn new(
         kms: Kms,
         clock: Arc<dyn Clock>,
         max_skew: time::Duration,
         scheduler_interval: std::time::Duration,
+        regions: Vec<Region>,
+        limits: Limits,
     ) -> Self {
+        let kib = (limits.body_memory / 1024).clamp(MAX_BODY_KIB, tokio::sync::Semaphore::MAX_PERMITS);
         AppState(Arc::new(Inner {
             kms,
             metrics: Metrics::new(),
@@ -61,12 +76,20 @@ impl AppState {
             max_skew,
             scheduler_interval,
             request_log: std::sync::atomic::AtomicBool::new(true),
+            regions,
+            limits,
+            body_budget: Arc::new(tokio::sync::Semaphore::new(kib)),
         }))
     }
 
     /// Turns the per-request info line on or off (`request_log`).
     pub fn set_request_log(&self, on: bool) {
         self.0.request_log.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The limits on connections and bodies.
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
     }
 
     /// Time between scheduler passes.
@@ -254,7 +277,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let started = std::time::Instant::now();
     let time = state.0.clock.now_millis();
     let (parts, body) = req.into_parts();
-    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let target = target_of(&parts.headers);
     let (api, op) = Api::of_target(&target);
     let operation = Operation::of(api, op);
     let draft = |body: &[u8], identity, region| EventDraft {
@@ -275,8 +298,8 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     // Who the request log names: the caller's ARN, or the access key id an
     // unauthenticated request claimed (never its signature or secret).
     let mut who = String::new();
-    let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
-        Ok(body) => match authenticate(state, &parts, &body, api.signing_service()).await {
+    let (outcome, audit, _budget) = match read_body(state, &parts, body).await {
+        Ok((body, budget)) => match authenticate(state, &parts, &body, api.signing_service()).await {
             Ok(mut caller) => {
                 who.push_str(caller.principal.as_str());
                 let identity = Identity::Principal {
@@ -285,23 +308,22 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
                     access_key_id: caller.access_key_id.as_str().to_owned(),
                 };
                 caller.audit = CallAudit::new(draft(&body, identity, Some(caller.region.as_str().to_owned())));
-                (serve(state, &parts, &body, operation, &caller).await, caller.audit)
+                (serve(state, &parts, &body, operation, &caller).await, caller.audit, Some(budget))
             }
             Err((e, claimed)) => {
                 if let Some(k) = &claimed.access_key_id {
                     who.push_str(clip(k));
                 }
-                let identity =
-                    Identity::Unauthenticated { access_key_id: claimed.access_key_id.map(|k| clip(&k).to_owned()) };
-                (Err(e), CallAudit::new(draft(&body, identity, claimed.region.map(|r| clip(&r).to_owned()))))
+                // Unauthenticated: the event keeps what the request claimed,
+                // never its members, so a stranger's request costs a bounded
+                // record whatever its body holds.
+                let (identity, region) = claimed.identity();
+                (Err(e), CallAudit::new(draft(b"", identity, region)), Some(budget))
             }
         },
-        Err(_) => {
-            let e = ApiError::new(
-                ErrorCode::RequestEntityTooLarge,
-                format!("Request body must be at most {MAX_BODY} bytes"),
-            );
-            (Err(e), CallAudit::new(draft(b"", Identity::Unauthenticated { access_key_id: None }, None)))
+        Err(e) => {
+            let (identity, region) = claimed_by(&parts.headers, api.signing_service()).identity();
+            (Err(e.into_api_error(state)), CallAudit::new(draft(b"", identity, region)), None)
         }
     };
     // Audit is fail-closed: the answer leaves only once its event is durable
@@ -338,11 +360,137 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     resp
 }
 
+/// The operation a request names. A repeated `X-Amz-Target` is read as
+/// HTTP reads a repeated field (RFC 9110 §5.3), its values joined with `,`,
+/// as the signature covers them: the result names no operation, so the
+/// request is refused rather than run as the first one.
+fn target_of(headers: &axum::http::HeaderMap) -> String {
+    let mut out = String::new();
+    for (i, v) in headers.get_all("x-amz-target").iter().enumerate() {
+        let Ok(v) = v.to_str() else { return String::new() };
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(v);
+    }
+    out
+}
+
+/// Whether a `Content-Type` is the JSON 1.1 protocol's. AWS answers
+/// `UnknownOperationException` to a JSON-protocol request of another type:
+/// Kinesis answered `application/octet-stream` so
+/// (disneystreaming/smithy4s#167), and DynamoDB (JSON 1.0) answered 404 to
+/// `application/x-amz-json-1.1` (rusoto/rusoto#215). Parameters
+/// (`; charset=utf-8`) and case are ignored, as for any media type.
+fn is_json_11(headers: &axum::http::HeaderMap) -> bool {
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON_11)),
+        _ => false,
+    }
+}
+
 /// What an unauthenticated request claimed to be.
 #[derive(Default)]
 struct Claimed {
     access_key_id: Option<String>,
     region: Option<String>,
+}
+
+impl Claimed {
+    /// The audit identity and region of the claim, clipped.
+    fn identity(self) -> (Identity, Option<String>) {
+        let identity = Identity::Unauthenticated { access_key_id: self.access_key_id.map(|k| clip(&k).to_owned()) };
+        (identity, self.region.map(|r| clip(&r).to_owned()))
+    }
+}
+
+/// What a request's `Authorization` header claims, without checking it.
+fn claimed_by(headers: &axum::http::HeaderMap, service: &'static str) -> Claimed {
+    match sigv4::parse_authorization_for(headers, service) {
+        Ok(auth) => Claimed { access_key_id: Some(auth.access_key_id), region: Some(auth.region) },
+        Err(_) => Claimed::default(),
+    }
+}
+
+/// Why a request's body was not read.
+enum BodyError {
+    /// Longer than [`MAX_BODY`] (declared or received).
+    TooLarge,
+    /// The client closed the connection (or broke the framing) before the
+    /// body ended.
+    Aborted,
+    /// The body did not arrive within the body-read timeout.
+    TimedOut,
+    /// The body budget stayed exhausted for the whole body-read timeout.
+    Busy,
+}
+
+impl BodyError {
+    fn into_api_error(self, state: &AppState) -> ApiError {
+        match self {
+            BodyError::TooLarge => ApiError::new(
+                ErrorCode::RequestEntityTooLarge,
+                format!("Request body must be at most {MAX_BODY} bytes"),
+            ),
+            // S3's code and wording for a body shorter than its
+            // Content-Length (the nearest AWS has): the client never sees it,
+            // the audit trail records the call as what it was.
+            BodyError::Aborted => ApiError::new(
+                ErrorCode::IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ),
+            // S3's code and wording for a client too slow to send its body.
+            BodyError::TimedOut => ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "Your socket connection to the server was not read from or written to within the timeout period ({} s).",
+                    state.0.limits.body_read_timeout.as_secs()
+                ),
+            ),
+            BodyError::Busy => ApiError::new(
+                ErrorCode::Throttling,
+                "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.",
+            ),
+        }
+    }
+}
+
+/// Reads a request body within the body-read timeout, holding its share of
+/// the global body budget (its declared length, or [`MAX_BODY`] when it
+/// declares none) for as long as the request lives. A body declared longer
+/// than [`MAX_BODY`] is refused without reading a byte.
+async fn read_body(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<(Bytes, tokio::sync::OwnedSemaphorePermit), BodyError> {
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let reserve = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(MAX_BODY);
+    let kib = u32::try_from(reserve.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let deadline = tokio::time::Instant::now() + state.0.limits.body_read_timeout;
+    let budget = match tokio::time::timeout_at(deadline, state.0.body_budget.clone().acquire_many_owned(kib)).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) | Err(_) => return Err(BodyError::Busy),
+    };
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match tokio::time::timeout_at(deadline, limited.collect()).await {
+        Ok(Ok(collected)) => Ok((collected.to_bytes(), budget)),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Aborted),
+        Err(_) => Err(BodyError::TimedOut),
+    }
 }
 
 /// Appends the call's event, unless its state change committed it.
@@ -383,6 +531,9 @@ async fn serve(
     if parts.method != Method::POST {
         return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST requests are supported"));
     }
+    if !is_json_11(&parts.headers) {
+        return Err(ApiError::new(ErrorCode::UnknownOperation, ""));
+    }
     match operation {
         Some(op) => dispatch(op, &state.0.kms, caller, body).await,
         None => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
@@ -402,6 +553,17 @@ async fn authenticate(
     let region = Region::parse(&auth.region).ok_or_else(|| {
         (ApiError::new(ErrorCode::IncompleteSignature, "Credential should be scoped to a valid region. "), claimed())
     })?;
+    // A region this deployment does not serve is refused with AWS's message
+    // for a credential scoped to another region, instead of opening an
+    // empty namespace.
+    if !state.0.regions.contains(&region) {
+        return Err((sig_err(&sigv4::SigV4Error::wrong_region(&auth.region)), claimed()));
+    }
+    // Trent has no temporary credentials, so any session token is one it did
+    // not issue: AWS's answer to an invalid token.
+    if parts.headers.contains_key(sigv4::X_AMZ_SECURITY_TOKEN) {
+        return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed()));
+    }
     let principal = match state.0.kms.authenticate(&auth.access_key_id).await {
         Ok(Some(p)) => p,
         Ok(None) => return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed())),

@@ -16,9 +16,12 @@
 //! - `http.rs`: the axum handler: authentication, routing, error bodies,
 //!   the audit event of every call (fail-closed), `/health`, `/ready`.
 //! - `metrics.rs`: `GET /metrics` (Prometheus).
-//! - [`run`]: serves a listener until a shutdown future resolves, finishing
-//!   in-flight requests, with the scheduler task (due key deletions and
-//!   automatic rotations) beside it.
+//! - [`listener`]: one accepted connection served under the limits that
+//!   bound what a client can hold (header, body and idle timeouts; the
+//!   connection cap; the memory of bodies being read).
+//! - [`run`]: accepts connections (at most the connection cap at once) until
+//!   a shutdown future resolves, finishing in-flight requests, with the
+//!   scheduler task (due key deletions and automatic rotations) beside it.
 //!
 //! The server decides nothing about access: it authenticates the caller and
 //! hands it to the core, which authorizes.
@@ -26,6 +29,7 @@
 pub mod config;
 mod dispatch;
 mod http;
+pub mod listener;
 mod metrics;
 pub mod seed;
 pub mod sigv4;
@@ -35,25 +39,72 @@ pub use dispatch::verify_response;
 pub use http::{router, AppState};
 
 use std::future::Future;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Serves `listener` until `shutdown` resolves, running the scheduler (key
 /// deletion, automatic rotation) beside it; in-flight requests and any
 /// scheduler pass under way finish before this returns.
+///
+/// At most the connection cap of connections are open at once (see
+/// [`listener`]): the loop accepts only while it holds a free slot, so
+/// further clients wait in the kernel's backlog rather than each taking a
+/// file descriptor.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(scheduler(state.clone(), stop_rx));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let scheduler = tokio::spawn(scheduler(state.clone(), stop_rx.clone()));
+    let limits = state.limits().clone();
+    let cap = listener::effective_max_connections(limits.max_connections, listener::raise_fd_limit())
+        .min(tokio::sync::Semaphore::MAX_PERMITS)
+        .min(u32::MAX as usize);
+    tracing::info!(max_connections = cap, "accepting connections");
+    let slots = Arc::new(tokio::sync::Semaphore::new(cap));
+    let app = router(state);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept:
+                    // back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+        let (app, limits, stop) = (app.clone(), limits.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            listener::serve_connection(stream, peer, app, &limits, stop).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
     let _ = stop_tx.send(true);
+    // Every connection holds a slot until it ends: holding them all means
+    // every in-flight request has been answered.
+    let all = u32::try_from(cap).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
     if let Err(e) = scheduler.await {
         tracing::error!(error = %e, "scheduler task failed");
     }
-    served
+    Ok(())
 }
 
 /// Runs due jobs at start and then every interval until told to stop.

@@ -44,6 +44,15 @@
 //!   `x-amz-content-sha256` is present, it must be signed and must equal that
 //!   hash.
 //!
+//! # Headers that must be signed
+//!
+//! `host` (behind HTTP/2, `:authority` copied into `host`), the header the
+//! timestamp came from (`x-amz-date` or `Date`), and every `x-amz-*` header
+//! the request carries: `x-amz-target` (so a signature binds the operation),
+//! `x-amz-content-sha256`, `x-amz-security-token`. A request that leaves one
+//! out is refused with AWS's `'<Header>' must be a 'SignedHeader' in the AWS
+//! Authorization.` A second `Authorization` header is refused too.
+//!
 //! # Errors
 //!
 //! Every [`SigV4Error`] displays the message AWS sends for that case, and
@@ -83,6 +92,11 @@ const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not m
 
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+const X_AMZ_TARGET: &str = "x-amz-target";
+/// The header that carries a temporary credential's session token.
+pub const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
+/// Headers with this prefix must all be signed.
+const X_AMZ_PREFIX: &str = "x-amz-";
 
 /// Everything of the HTTP request that the signature covers.
 ///
@@ -324,13 +338,24 @@ pub enum SigV4Error {
     /// `host` is not in `SignedHeaders`.
     #[error("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")]
     HostNotSigned,
-    /// A header that must be signed (`X-Amz-Date`, `Date`,
-    /// `X-Amz-Content-SHA256`) is not in `SignedHeaders`.
+    /// A header that must be signed (`X-Amz-Date`, `Date`, `X-Amz-Target`,
+    /// or any other `x-amz-*` header the request carries) is not in
+    /// `SignedHeaders`. The wording is AWS's: its SigV4 verifier answers
+    /// `'<Header>' must be a 'SignedHeader' in the AWS Authorization.` for a
+    /// header it requires to be signed (the same template as the `Host`
+    /// message, reproduced by scratchstack-aws-signature's error-ordering
+    /// tests against AWS), reported as a signature failure.
     #[error("'{header}' must be a 'SignedHeader' in the AWS Authorization.")]
     HeaderNotSigned {
-        /// The header, spelled as AWS spells it in this message.
-        header: &'static str,
+        /// The header, spelled as AWS spells it in this message (a header
+        /// without a customary spelling is named as received, lowercase).
+        header: Cow<'static, str>,
     },
+    /// The `Authorization` header appears more than once. AWS's front end
+    /// would read the first; Trent refuses, so that no proxy and Trent can
+    /// disagree on which one was checked.
+    #[error("The 'Authorization' header must appear only once.")]
+    DuplicateAuthorization,
     /// `SignedHeaders` is not lowercase, sorted and free of duplicates (AWS
     /// sorts it itself, so the client's signature cannot match).
     #[error("{}", SIGNATURE_MISMATCH)]
@@ -387,6 +412,13 @@ pub enum SigV4Error {
 }
 
 impl SigV4Error {
+    /// A credential scoped to a well-formed region this server does not
+    /// serve: AWS's `Credential should be scoped to a valid region, not
+    /// '<region>'. ` (an `InvalidSignatureException`).
+    pub fn wrong_region(region: &str) -> Self {
+        Self::InvalidCredentialScope { problems: vec![ScopeProblem::UnexpectedRegion(region.to_owned())] }
+    }
+
     /// The AWS error code this error is reported with.
     pub fn error_code(&self) -> SigV4ErrorCode {
         match self {
@@ -395,7 +427,8 @@ impl SigV4Error {
             | Self::MalformedParameter { .. }
             | Self::MissingParameters { .. }
             | Self::MalformedCredential { .. }
-            | Self::MalformedDate { .. } => SigV4ErrorCode::IncompleteSignature,
+            | Self::MalformedDate { .. }
+            | Self::DuplicateAuthorization => SigV4ErrorCode::IncompleteSignature,
             Self::InvalidCredentialScope { .. }
             | Self::HostNotSigned
             | Self::HeaderNotSigned { .. }
@@ -426,7 +459,11 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization, SigV4Er
 /// [`parse_authorization`] for a request to `service` (`cloudtrail` for the
 /// LookupEvents API Trent serves beside KMS).
 pub fn parse_authorization_for(headers: &HeaderMap, service_name: &'static str) -> Result<Authorization, SigV4Error> {
-    let value = headers.get(http::header::AUTHORIZATION).ok_or(SigV4Error::MissingAuthenticationToken)?;
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let value = values.next().ok_or(SigV4Error::MissingAuthenticationToken)?;
+    if values.next().is_some() {
+        return Err(SigV4Error::DuplicateAuthorization);
+    }
     let header = String::from_utf8_lossy(value.as_bytes());
     let header = header.trim_matches(is_space);
 
@@ -506,7 +543,7 @@ pub fn check_region(auth: &Authorization, expected_region: &str) -> Result<(), S
     if auth.region == expected_region {
         Ok(())
     } else {
-        Err(SigV4Error::InvalidCredentialScope { problems: vec![ScopeProblem::UnexpectedRegion(auth.region.clone())] })
+        Err(SigV4Error::wrong_region(&auth.region))
     }
 }
 
@@ -594,15 +631,23 @@ fn check_signed_headers(signed: &[String], headers: &HeaderMap) -> Result<(), Si
     }
     match timestamp_header(headers) {
         Some((TimestampSource::XAmzDate, _)) if !is_signed(X_AMZ_DATE) => {
-            return Err(SigV4Error::HeaderNotSigned { header: "X-Amz-Date" });
+            return Err(SigV4Error::HeaderNotSigned { header: Cow::Borrowed("X-Amz-Date") });
         }
         Some((TimestampSource::Date, _)) if !is_signed("date") => {
-            return Err(SigV4Error::HeaderNotSigned { header: "Date" });
+            return Err(SigV4Error::HeaderNotSigned { header: Cow::Borrowed("Date") });
         }
         _ => {}
     }
-    if headers.contains_key(X_AMZ_CONTENT_SHA256) && !is_signed(X_AMZ_CONTENT_SHA256) {
-        return Err(SigV4Error::HeaderNotSigned { header: "X-Amz-Content-SHA256" });
+    // The operation (`x-amz-target`) and every other `x-amz-*` header the
+    // request carries (`x-amz-security-token`, `x-amz-content-sha256`, …)
+    // must be signed: an unsigned target would let one signature over a body
+    // run as any operation. Every AWS SDK and the CLI sign all of them.
+    // (`x-amzn-*`, such as the trace id SDKs leave unsigned, is another prefix.)
+    for name in headers.keys() {
+        let name = name.as_str();
+        if name.starts_with(X_AMZ_PREFIX) && !is_signed(name) {
+            return Err(SigV4Error::HeaderNotSigned { header: aws_spelling(name) });
+        }
     }
     let well_formed = signed.iter().all(|name| {
         !name.is_empty()
@@ -613,6 +658,18 @@ fn check_signed_headers(signed: &[String], headers: &HeaderMap) -> Result<(), Si
         return Err(SigV4Error::SignedHeadersNotCanonical);
     }
     Ok(())
+}
+
+/// The spelling AWS uses for a header in its messages: the customary one for
+/// the headers it names, else the name as received.
+fn aws_spelling(name: &str) -> Cow<'static, str> {
+    match name {
+        X_AMZ_DATE => Cow::Borrowed("X-Amz-Date"),
+        X_AMZ_CONTENT_SHA256 => Cow::Borrowed("X-Amz-Content-SHA256"),
+        X_AMZ_TARGET => Cow::Borrowed("X-Amz-Target"),
+        X_AMZ_SECURITY_TOKEN => Cow::Borrowed("X-Amz-Security-Token"),
+        other => Cow::Owned(other.to_owned()),
+    }
 }
 
 /// The region, service, terminator and date problems of a scope, in AWS's order.
@@ -1527,6 +1584,20 @@ mod tests {
         }
 
         #[test]
+        fn a_target_added_after_signing_is_refused() {
+            // One signature over a body must not run as another operation.
+            let mut req = signed_request(signing_time(), SigningSettings::default());
+            let mut unsigned = req.clone();
+            let auth = authorization(&req).replace("x-amz-target;", "").replace(";x-amz-target", "");
+            unsigned.headers_mut().insert("authorization", HeaderValue::from_str(&auth).unwrap());
+            let e = expect(check(&unsigned, signing_time()), SigV4ErrorCode::InvalidSignature, "target unsigned");
+            assert_eq!(e.to_string(), "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
+            // Signed, a changed target breaks the signature.
+            req.headers_mut().insert("x-amz-target", HeaderValue::from_static("TrentService.DisableKey"));
+            expect(check(&req, signing_time()), SigV4ErrorCode::InvalidSignature, "target changed");
+        }
+
+        #[test]
         fn signed_with_content_sha256_verifies_and_the_header_is_checked() {
             let mut settings = SigningSettings::default();
             settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -1893,6 +1964,39 @@ mod tests {
         }
         let e = parse_err(Some(&auth_header(CRED, "x-amz-date;host", GOOD_SIG)), &[]);
         assert!(matches!(e, SigV4Error::SignedHeadersNotCanonical));
+    }
+
+    #[test]
+    fn the_target_and_every_x_amz_header_must_be_signed() {
+        let cases: [(&str, &str); 4] = [
+            ("x-amz-target", "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."),
+            ("x-amz-security-token", "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization."),
+            ("x-amz-content-sha256", "'X-Amz-Content-SHA256' must be a 'SignedHeader' in the AWS Authorization."),
+            ("x-amz-meta-thing", "'x-amz-meta-thing' must be a 'SignedHeader' in the AWS Authorization."),
+        ];
+        for (header, message) in cases {
+            let e = parse_err(Some(&auth_header(CRED, "host;x-amz-date", GOOD_SIG)), &[(header, "v")]);
+            assert!(matches!(e, SigV4Error::HeaderNotSigned { .. }), "{header}: {e:?}");
+            assert_eq!(e.error_code(), SigV4ErrorCode::InvalidSignature, "{header}");
+            assert_eq!(e.to_string(), message, "{header}");
+            // Signed, it passes.
+            let signed = format!("host;x-amz-date;{header}");
+            let mut list: Vec<&str> = signed.split(';').collect();
+            list.sort_unstable();
+            let auth = auth_header(CRED, &list.join(";"), GOOD_SIG);
+            parse_authorization(&headers_with(Some(&auth), &[(header, "v")])).unwrap();
+        }
+        // `x-amzn-*` is not `x-amz-*`: SDKs leave the trace id unsigned.
+        let auth = auth_header(CRED, "host;x-amz-date", GOOD_SIG);
+        parse_authorization(&headers_with(Some(&auth), &[("x-amzn-trace-id", "Root=1-abc")])).unwrap();
+    }
+
+    #[test]
+    fn a_second_authorization_header_is_refused() {
+        let auth = auth_header(CRED, "host;x-amz-date", GOOD_SIG);
+        let e = parse_err(Some(&auth), &[("authorization", &auth)]);
+        assert!(matches!(e, SigV4Error::DuplicateAuthorization), "{e:?}");
+        assert_eq!(e.error_code(), SigV4ErrorCode::IncompleteSignature);
     }
 
     #[test]

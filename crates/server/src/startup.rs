@@ -1,6 +1,19 @@
 //! Opening a deployment: data directory, store (SQLite in the data
 //! directory, or PostgreSQL for several nodes), seal, KMS, bootstrap; or an
 //! ephemeral one ([`open_ephemeral`]) that lives in memory only.
+//!
+//! Checks before serving:
+//! - The data directory is private (0700): created so, a looser one is
+//!   tightened (refused in production mode).
+//! - One server per SQLite data directory: `trent serve` holds an exclusive
+//!   lock on `DATA_DIR/trent.lock` for as long as it runs; a second one
+//!   refuses to start. (Online backups and offline audit checks read the
+//!   database without it.)
+//! - A missing or empty database next to an existing seal is refused: that
+//!   is a lost database, not a first start.
+//! - The store refuses a read-only or corrupt database (`SqliteStore::open`).
+//! - In production mode a generated bootstrap secret is never written to
+//!   disk; it is shown once by `trent serve`.
 
 use crate::config::{SealParams, ServerParams};
 use crate::AppState;
@@ -18,6 +31,8 @@ pub const DB_FILE: &str = "trent.db";
 pub const SALT_FILE: &str = "seal.salt";
 /// Name of the file holding generated bootstrap credentials.
 pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials";
+/// Name of the lock file that keeps one server per SQLite data directory.
+pub const LOCK_FILE: &str = "trent.lock";
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +56,37 @@ pub enum StartError {
     /// Bootstrapping the first account failed.
     #[error("bootstrap: {0}")]
     Bootstrap(#[source] KmsError),
+    /// Another server holds the data directory.
+    #[error(
+        "data directory {path} is in use by another trent server (it holds {lock}); \
+         one server per SQLite data directory: stop the other one, or use PostgreSQL for several nodes"
+    )]
+    Locked {
+        /// The directory.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The data directory may be read by others, in production mode.
+    #[error("data directory {path} has mode {mode:o}: production requires 0700 (chmod 700 it)")]
+    DataDirNotPrivate {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The database is missing or empty while the seal exists.
+    #[error(
+        "database {db} is missing or empty, but the seal {seal} exists: this deployment's data is lost or \
+         misplaced, so Trent will not start a fresh one over it. Restore the database (trent admin restore), \
+         or move the seal away to start a new deployment"
+    )]
+    DatabaseMissing {
+        /// The database file.
+        db: PathBuf,
+        /// The seal file found.
+        seal: PathBuf,
+    },
     /// Writing the bootstrap credentials file failed.
     #[error("writing {path}: {source}")]
     CredentialsFile {
@@ -62,6 +108,75 @@ pub struct Opened {
     pub bootstrap: Option<BootstrapCredentials>,
     /// Where generated bootstrap credentials were written.
     pub credentials_file: Option<PathBuf>,
+    /// The exclusive lock on a SQLite data directory: keep it as long as
+    /// the server runs.
+    pub lock: Option<DataDirLock>,
+}
+
+/// An exclusive lock on a data directory, released when dropped (or when
+/// the process ends, however it ends).
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+/// Takes the exclusive lock on `dir` (non-blocking `flock` on
+/// `dir/trent.lock`, created with mode 0600).
+pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, StartError> {
+    let path = dir.join(LOCK_FILE);
+    let io = |source| StartError::DataDir { path: path.clone(), source };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let file = opts.open(&path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(StartError::Locked { path: dir.to_owned(), lock: path.clone() });
+            }
+            Err(e) => return Err(io(e.into())),
+        }
+    }
+    Ok(DataDirLock { _file: file })
+}
+
+/// Makes an existing data directory private: tightened to 0700, or refused
+/// in production mode.
+fn check_dir_private(dir: &Path, production: bool) -> Result<(), StartError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let io = |source| StartError::DataDir { path: dir.to_owned(), source };
+        let mode = std::fs::metadata(dir).map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            if production {
+                return Err(StartError::DataDirNotPrivate { path: dir.to_owned(), mode });
+            }
+            tracing::warn!(path = %dir.display(), mode = %format!("{mode:o}"), "data directory tightened to 0700");
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, production);
+    Ok(())
+}
+
+/// A SQLite deployment whose seal exists must have its database.
+fn check_database_present(params: &ServerParams) -> Result<(), StartError> {
+    let db = params.data_dir.join(DB_FILE);
+    if matches!(std::fs::metadata(&db), Ok(m) if m.len() > 0) {
+        return Ok(());
+    }
+    match seal_files(params).into_iter().find(|f| f.exists()) {
+        Some(seal) => Err(StartError::DatabaseMissing { db, seal }),
+        None => Ok(()),
+    }
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -116,6 +231,8 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
         seal_kind: EphemeralSeal.kind(),
         bootstrap,
         credentials_file: None,
+        // Nothing on disk to guard.
+        lock: None,
     })
 }
 
@@ -128,7 +245,14 @@ fn bootstrap_spec(params: &ServerParams) -> BootstrapSpec {
 }
 
 fn app_state(params: &ServerParams, kms: Kms, clock: Arc<dyn Clock>) -> AppState {
-    let state = AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval);
+    let state = AppState::new(
+        kms,
+        clock,
+        params.max_clock_skew,
+        params.scheduler_interval,
+        params.regions.clone(),
+        params.limits.clone(),
+    );
     state.set_request_log(params.request_log);
     state
 }
@@ -186,13 +310,24 @@ pub fn seal_files(params: &ServerParams) -> Vec<PathBuf> {
 pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<Opened, StartError> {
     let dir = &params.data_dir;
     create_private_dir(dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+    check_dir_private(dir, params.production)?;
+    let lock = match params.store {
+        Some(_) => None,
+        None => {
+            let lock = lock_data_dir(dir)?;
+            check_database_present(params)?;
+            Some(lock)
+        }
+    };
     let (kms, seal_kind) = open_kms(params, clock.clone()).await?;
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     let mut credentials_file = None;
-    if let Some(creds) = bootstrap.as_ref().filter(|c| c.generated_secret) {
+    // In production a generated secret never touches the disk: `trent
+    // serve` shows it once.
+    if let Some(creds) = bootstrap.as_ref().filter(|c| c.generated_secret && !params.production) {
         let path = dir.join(BOOTSTRAP_FILE);
         write_credentials(&path, creds).map_err(|source| StartError::CredentialsFile { path: path.clone(), source })?;
         credentials_file = Some(path);
     }
-    Ok(Opened { state: app_state(params, kms, clock), seal_kind, bootstrap, credentials_file })
+    Ok(Opened { state: app_state(params, kms, clock), seal_kind, bootstrap, credentials_file, lock })
 }

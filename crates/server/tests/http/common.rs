@@ -19,6 +19,7 @@ pub struct TestServer {
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _lock: Option<trent_server::startup::DataDirLock>,
 }
 
 #[derive(Default)]
@@ -28,6 +29,8 @@ pub struct Builder {
     scheduler_interval_secs: Option<u64>,
     store_url: Option<String>,
     key_file: Option<PathBuf>,
+    regions: Option<Vec<String>>,
+    extra: Option<Config>,
 }
 
 /// The SDK's clock, reading the server's manual clock, so that signatures
@@ -68,6 +71,18 @@ impl Builder {
         self
     }
 
+    /// The regions served (default: us-east-1 only).
+    pub fn regions(mut self, regions: &[&str]) -> Self {
+        self.regions = Some(regions.iter().map(|r| (*r).to_owned()).collect());
+        self
+    }
+
+    /// Settings stacked over the test defaults (timeouts, caps, …).
+    pub fn config(mut self, c: Config) -> Self {
+        self.extra = Some(c);
+        self
+    }
+
     /// Seconds between scheduler passes.
     pub fn scheduler_interval_secs(mut self, secs: u64) -> Self {
         self.scheduler_interval_secs = Some(secs);
@@ -93,7 +108,12 @@ impl Builder {
             scheduler_interval_secs: self.scheduler_interval_secs,
             store: self.store_url.clone(),
             key_file: self.key_file.clone(),
+            regions: self.regions.clone(),
             ..Config::default()
+        };
+        let cfg = match self.extra {
+            Some(extra) => cfg.merge(extra),
+            None => cfg,
         };
         let params = cfg.into_params(|p| std::fs::read_to_string(p)).unwrap();
         let opened = match &self.clock {
@@ -107,7 +127,15 @@ impl Builder {
         let task = tokio::spawn(trent_server::run(listener, opened.state, async {
             let _ = rx.await;
         }));
-        TestServer { addr, state, clock: self.clock, _temp: temp, shutdown: Some(tx), task: Some(task) }
+        TestServer {
+            addr,
+            state,
+            clock: self.clock,
+            _temp: temp,
+            shutdown: Some(tx),
+            task: Some(task),
+            _lock: opened.lock,
+        }
     }
 }
 

@@ -175,7 +175,7 @@ async fn a_valid_request_passes_and_every_mutation_fails() {
 
 #[tokio::test]
 async fn clock_skew_region_and_secret() {
-    let s = TestServer::builder().build().await;
+    let s = TestServer::builder().regions(&["us-east-1", "eu-west-1"]).build().await;
     let mut old = Req::new("TrentService.ListKeys", "{}");
     old.time = SystemTime::now() - Duration::from_secs(6 * 60);
     let (_, ty, v) = send(&s, old.signed()).await;

@@ -174,7 +174,7 @@ async fn authentication_failures() {
 
 #[tokio::test]
 async fn regions_are_separate_namespaces() {
-    let s = TestServer::builder().build().await;
+    let s = TestServer::builder().regions(&["us-east-1", "eu-west-1"]).build().await;
     let east = s.client();
     let west = s.client_with("eu-west-1", ACCESS_KEY, SECRET_KEY);
     let key = east.create_key().send().await.unwrap().key_metadata().unwrap().arn().unwrap().to_owned();

@@ -180,8 +180,17 @@ const PAGE_CACHE_KIB: u32 = 32 * 1024;
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
+    ///
+    /// The database, its WAL and its shared-memory file are private (mode
+    /// 0600: the file is created so, a looser existing one is tightened, and
+    /// SQLite gives the WAL and SHM the database's mode). A database that is
+    /// read-only, or that fails SQLite's `quick_check` (corrupt pages), is
+    /// refused here rather than served with every request failing.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        make_private(path)?;
         let conn = Connection::open(path).map_err(backend)?;
+        refuse_read_only(&conn, path)?;
+        check_integrity(&conn, path)?;
         let mut store = Self::init(conn, true)?;
         store.readers = Some(Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) }));
         Ok(store)
@@ -305,6 +314,63 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::backend(e)
+}
+
+/// Creates the database file with mode 0600 if it is missing, and tightens
+/// it, its WAL and its SHM to 0600 if they are looser.
+fn make_private(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let io = |e: std::io::Error| StoreError::backend(SchemaError(format!("database {}: {e}", path.display())));
+        if !path.exists() {
+            std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path).map_err(io)?;
+        }
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.to_owned(), wal.into(), shm.into()] {
+            let Ok(meta) = std::fs::metadata(&file) else { continue };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// SQLite opens a database it may not write read-only, silently; every
+/// write would then fail.
+fn refuse_read_only(conn: &Connection, path: &Path) -> StoreResult<()> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(backend)? {
+        return Err(StoreError::backend(SchemaError(format!(
+            "database {} is read-only: the server needs to write it (check its owner, its mode and the file system)",
+            path.display()
+        ))));
+    }
+    Ok(())
+}
+
+/// SQLite's `quick_check`: every page and index is well formed. It reads
+/// the whole file once, at start only (its cost grows with the database;
+/// not measured here).
+fn check_integrity(conn: &Connection, path: &Path) -> StoreResult<()> {
+    let corrupt = |detail: String| {
+        StoreError::backend(SchemaError(format!(
+            "database {} is corrupt ({detail}); restore it from a backup (trent admin restore)",
+            path.display()
+        )))
+    };
+    let mut stmt = conn.prepare("PRAGMA quick_check(1)").map_err(|e| corrupt(e.to_string()))?;
+    let first: String = stmt.query_row([], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+    if first == "ok" {
+        Ok(())
+    } else {
+        Err(corrupt(first.chars().take(200).collect()))
+    }
 }
 
 /// Maps a write error: uniqueness and primary-key violations mean the row

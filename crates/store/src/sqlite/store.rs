@@ -785,6 +785,66 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_and_shm_are_private() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = dir.path().join(format!("t.db{suffix}"));
+            let mode = std::fs::metadata(&f)?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+        drop(store);
+        // A looser existing database is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        drop(SqliteStore::open(&path)?);
+        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_database_is_refused_at_open() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        // Overwrite the middle of the file (past the header) with garbage.
+        let mut bytes = std::fs::read(&path)?;
+        assert!(bytes.len() > 8192, "{} bytes", bytes.len());
+        let (start, end) = (4096, bytes.len() - 1024);
+        for (i, b) in bytes[start..end].iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        std::fs::write(&path, &bytes)?;
+        let err = SqliteStore::open(&path).err().map(|e| format!("{e} {:?}", std::error::Error::source(&e)));
+        let err = err.unwrap_or_default();
+        assert!(err.contains("corrupt") || err.contains("malformed"), "{err}");
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_database_is_refused_at_open() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path)?);
+        // What SQLite does with a file it may not write (root may write a
+        // 0400 file, so the check is also driven directly).
+        let ro = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let err = refuse_read_only(&ro, &path).err().map(|e| format!("{:?}", std::error::Error::source(&e)));
+        assert!(err.unwrap_or_default().contains("read-only"));
+        drop(ro);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400))?;
+        if std::fs::OpenOptions::new().write(true).open(&path).is_err() {
+            let err = SqliteStore::open(&path).err().map(|e| format!("{e} {:?}", std::error::Error::source(&e)));
+            assert!(err.unwrap_or_default().contains("read-only"));
+        }
+        Ok(())
+    }
+
     /// The scheduler's query runs every pass: it must search the partial
     /// indexes of due keys, never walk the whole key table.
     #[test]
