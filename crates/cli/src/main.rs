@@ -59,6 +59,15 @@ pub(crate) struct ServeArgs {
     /// PostgreSQL URL for a deployment of several nodes [default: SQLite in the data directory; env: TRENT_STORE_URL]
     #[arg(long, value_name = "URL")]
     pub(crate) store: Option<String>,
+    /// PEM certificate chain: serve TLS only [env: TRENT_TLS_CERT]
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert [env: TRENT_TLS_KEY]
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// PEM CA bundle: require client certificates issued by it (mTLS) [env: TRENT_TLS_CLIENT_CA]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_client_ca: Option<PathBuf>,
 }
 
 pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
@@ -69,12 +78,39 @@ pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Res
         cfg = cfg.merge(Config::from_toml(&text).map_err(|e| e.to_string())?);
     }
     cfg = cfg.merge(Config::from_env(env).map_err(|e| e.to_string())?);
-    cfg = cfg.merge(Config { listen: args.listen, data_dir: args.data_dir, store: args.store, ..Config::default() });
+    cfg = cfg.merge(Config {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        store: args.store,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        tls_client_ca: args.tls_client_ca,
+        ..Config::default()
+    });
     cfg.into_params(|p| std::fs::read_to_string(p)).map_err(|e| e.to_string())
 }
 
 fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) {
-    println!("Trent listening on http://{addr}");
+    let scheme = if params.tls.is_some() { "https" } else { "http" };
+    println!("Trent listening on {scheme}://{addr}");
+    match &params.tls {
+        Some(tls) => {
+            println!("  TLS: certificate {} (reloaded on change or SIGHUP)", tls.cert.display());
+            if let Some(ca) = &tls.client_ca {
+                println!("  client certificates required, issued by {}", ca.display());
+            }
+        }
+        None if !params.trusted_proxies.is_empty() => {
+            println!("  plain HTTP behind a TLS proxy; X-Forwarded-Proto believed from {:?}", params.trusted_proxies);
+        }
+        None if !addr.ip().is_loopback() => {
+            println!();
+            println!("  WARNING: PLAIN HTTP on {addr}. Plaintexts, data keys and secrets cross the");
+            println!("  network in clear. Set tls_cert and tls_key (see the README, Deploying).");
+            tracing::warn!(%addr, "plain HTTP on a non-loopback address");
+        }
+        None => {}
+    }
     println!("  data directory: {}", params.data_dir.display());
     match &params.store {
         Some(url) => println!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
@@ -117,7 +153,8 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr) 
         }
     }
     println!();
-    println!("  Try: aws kms create-key --endpoint-url http://{addr} --region us-east-1");
+    let ca = if params.tls.is_some() { " --ca-bundle ca.pem" } else { "" };
+    println!("  Try: aws kms create-key --endpoint-url {scheme}://{addr} --region us-east-1{ca}");
 }
 
 async fn shutdown_signal() {
@@ -146,13 +183,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&params.log).map_err(|e| format!("log filter: {e}"))?)
         .with_writer(std::io::stderr)
         .init();
+    // TLS first: a bad certificate stops the start before the seal opens.
+    let tls = match &params.tls {
+        Some(t) => Some(trent_server::tls::Tls::load(t).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let opened = startup::open(&params).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(params.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     announce(&params, &opened, addr);
-    trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
+    match tls {
+        Some(tls) => trent_server::run_tls(listener, opened.state, tls, shutdown_signal()).await,
+        None => trent_server::run(listener, opened.state, shutdown_signal()).await,
+    }
+    .map_err(|e| format!("server: {e}"))
 }
 
 fn main() -> ExitCode {

@@ -53,6 +53,20 @@ pub struct Config {
     pub bootstrap_access_key_id: Option<String>,
     /// `bootstrap_secret_access_key`: the first secret access key.
     pub bootstrap_secret_access_key: Option<String>,
+    /// `tls_cert`: PEM certificate chain (leaf first); with `tls_key`, the
+    /// listener speaks TLS only.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls_key`: PEM private key of the certificate.
+    pub tls_key: Option<PathBuf>,
+    /// `tls_client_ca`: PEM CA certificates; clients must then present a
+    /// certificate issued by one of them (mTLS).
+    pub tls_client_ca: Option<PathBuf>,
+    /// `tls_terminated_by_proxy`: plain HTTP behind a TLS proxy; needs
+    /// `trusted_proxies`.
+    pub tls_terminated_by_proxy: Option<bool>,
+    /// `trusted_proxies`: addresses or CIDR ranges of the TLS proxies whose
+    /// `X-Forwarded-Proto` is believed.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Config {
@@ -74,6 +88,11 @@ impl fmt::Debug for Config {
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_client_ca", &self.tls_client_ca)
+            .field("tls_terminated_by_proxy", &self.tls_terminated_by_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -99,12 +118,13 @@ impl Config {
         let parse_u64 = |k: &str| -> Result<Option<u64>, ConfigError> {
             s(k).map(|v| v.parse().map_err(|_| ConfigError(format!("{k} must be a whole number")))).transpose()
         };
-        let production = match s("TRENT_PRODUCTION").as_deref() {
-            None => None,
-            Some("1" | "true" | "yes") => Some(true),
-            Some("0" | "false" | "no") => Some(false),
-            Some(_) => return Err(ConfigError("TRENT_PRODUCTION must be true or false".into())),
+        let parse_bool = |k: &str| match s(k).as_deref() {
+            None => Ok(None),
+            Some("1" | "true" | "yes") => Ok(Some(true)),
+            Some("0" | "false" | "no") => Ok(Some(false)),
+            Some(_) => Err(ConfigError(format!("{k} must be true or false"))),
         };
+        let production = parse_bool("TRENT_PRODUCTION")?;
         Ok(Config {
             listen: s("TRENT_LISTEN"),
             data_dir: s("TRENT_DATA_DIR").map(PathBuf::from),
@@ -123,6 +143,12 @@ impl Config {
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
             bootstrap_secret_access_key: s("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY"),
+            tls_cert: s("TRENT_TLS_CERT").map(PathBuf::from),
+            tls_key: s("TRENT_TLS_KEY").map(PathBuf::from),
+            tls_client_ca: s("TRENT_TLS_CLIENT_CA").map(PathBuf::from),
+            tls_terminated_by_proxy: parse_bool("TRENT_TLS_TERMINATED_BY_PROXY")?,
+            trusted_proxies: s("TRENT_TRUSTED_PROXIES")
+                .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()),
         })
     }
 
@@ -146,7 +172,12 @@ impl Config {
             log,
             bootstrap_account_id,
             bootstrap_access_key_id,
-            bootstrap_secret_access_key
+            bootstrap_secret_access_key,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            tls_terminated_by_proxy,
+            trusted_proxies
         );
         self
     }
@@ -208,6 +239,42 @@ impl Config {
         if interval == 0 || interval > 86_400 {
             return Err(ConfigError("scheduler_interval_secs must be between 1 and 86400".into()));
         }
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsParams { cert, key, client_ca: self.tls_client_ca }),
+            (None, None) if self.tls_client_ca.is_some() => {
+                return Err(ConfigError("tls_client_ca needs tls_cert and tls_key".into()))
+            }
+            (None, None) => None,
+            _ => return Err(ConfigError("tls_cert and tls_key go together: give both or neither".into())),
+        };
+        let behind_proxy = self.tls_terminated_by_proxy.unwrap_or(false);
+        let trusted_proxies = self
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                IpNet::parse(p).ok_or_else(|| {
+                    ConfigError(format!("trusted_proxies: '{p}' is not an IP address or CIDR range (10.0.0.0/8)"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if behind_proxy && tls.is_some() {
+            return Err(ConfigError("tls_terminated_by_proxy = true and tls_cert: choose one".into()));
+        }
+        if behind_proxy && trusted_proxies.is_empty() {
+            return Err(ConfigError(
+                "tls_terminated_by_proxy = true needs trusted_proxies (the proxies' addresses)".into(),
+            ));
+        }
+        if !behind_proxy && !trusted_proxies.is_empty() {
+            return Err(ConfigError("trusted_proxies is used only with tls_terminated_by_proxy = true".into()));
+        }
+        if production && tls.is_none() && !behind_proxy && !listen.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "production mode refuses plain HTTP on {listen}: set tls_cert and tls_key, or \
+                 tls_terminated_by_proxy = true with trusted_proxies, or listen on a loopback address"
+            )));
+        }
         let audit_retention_days = match self.audit_retention_days {
             None => None,
             Some(d @ 1..=36_500) => u32::try_from(d).ok(),
@@ -227,6 +294,8 @@ impl Config {
             bootstrap_account_id: self.bootstrap_account_id,
             bootstrap_access_key_id: self.bootstrap_access_key_id,
             bootstrap_secret_access_key: self.bootstrap_secret_access_key.map(Zeroizing::new),
+            tls,
+            trusted_proxies,
         })
     }
 }
@@ -240,6 +309,54 @@ pub fn redact_url(url: &str) -> String {
     let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
     let host_and_db = host_and_db.split_once('?').map_or(host_and_db, |(h, _)| h);
     format!("{scheme}://{host_and_db}")
+}
+
+/// The listener's TLS files.
+#[derive(Debug, Clone)]
+pub struct TlsParams {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// PEM CA certificates of client certificates (mTLS), if required.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// An address range (`10.0.0.0/8`, `::1/128`; a bare address is one host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDR` or `ADDR/PREFIX`.
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a.parse::<std::net::IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.parse().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is in the range (an IPv4-mapped IPv6 address counts as
+    /// its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Where the root key comes from.
@@ -288,6 +405,11 @@ pub struct ServerParams {
     pub bootstrap_access_key_id: Option<String>,
     /// Bootstrap secret.
     pub bootstrap_secret_access_key: Option<Zeroizing<String>>,
+    /// TLS on the listener; `None`: plain HTTP.
+    pub tls: Option<TlsParams>,
+    /// TLS proxies whose `X-Forwarded-Proto` is believed (empty unless
+    /// `tls_terminated_by_proxy`).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl fmt::Debug for ServerParams {
@@ -306,6 +428,8 @@ impl fmt::Debug for ServerParams {
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .field("tls", &self.tls)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

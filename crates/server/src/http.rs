@@ -9,7 +9,9 @@ use crate::dispatch::{
     admin_dispatch, cloudtrail_dispatch, dispatch, known_operation, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX,
 };
 use crate::metrics::Metrics;
+use crate::config::IpNet;
 use crate::sigv4::{self, RequestParts, SigV4Error};
+use crate::tls::TlsConnection;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
 use trent_api::ErrorCode;
-use trent_core::audit::{has_response_elements, EventDraft, Identity, Outcome};
+use trent_core::audit::{has_response_elements, EventDraft, Identity, Outcome, TlsDetails};
 use trent_core::caller::CallAudit;
 use trent_core::error::InternalError;
 use trent_core::{Caller, Clock, Kms, KmsError};
@@ -41,6 +43,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     max_skew: time::Duration,
     scheduler_interval: std::time::Duration,
+    /// TLS proxies whose `X-Forwarded-Proto` is believed.
+    trusted_proxies: Vec<IpNet>,
 }
 
 impl AppState {
@@ -53,7 +57,25 @@ impl AppState {
         max_skew: time::Duration,
         scheduler_interval: std::time::Duration,
     ) -> Self {
-        AppState(Arc::new(Inner { kms, metrics: Metrics::new(), clock, max_skew, scheduler_interval }))
+        AppState(Arc::new(Inner {
+            kms,
+            metrics: Metrics::new(),
+            clock,
+            max_skew,
+            scheduler_interval,
+            trusted_proxies: Vec::new(),
+        }))
+    }
+
+    /// The same state, taking `aws:SecureTransport` from `X-Forwarded-Proto`
+    /// on requests whose peer is one of `proxies` (TLS ended at the proxy).
+    /// Call it before the state is cloned: a shared state is left as it is.
+    pub fn trusting_proxies(mut self, proxies: Vec<IpNet>) -> Self {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.trusted_proxies = proxies,
+            None => tracing::error!("trusted proxies set on a shared state: ignored"),
+        }
+        self
     }
 
     /// Time between scheduler passes.
@@ -295,6 +317,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
             .and_then(|v| v.to_str().ok())
             .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
         request_parameters: trent_core::audit::request_parameters(body),
+        tls_details: tls_details(&parts),
     };
     let (outcome, audit) = match to_bytes(body, MAX_BODY).await {
         Ok(body) => match authenticate(state, &parts, &body, api.service()).await {
@@ -370,6 +393,45 @@ async fn record(
     kms.record_event(entry).await
 }
 
+/// The `Host` the client sent: the header (HTTP/1.1) or `:authority`
+/// (HTTP/2, where hyper puts it in the URI).
+fn host(parts: &axum::http::request::Parts) -> Option<&str> {
+    match parts.headers.get(header::HOST) {
+        Some(v) => v.to_str().ok(),
+        None => parts.uri.authority().map(|a| a.as_str()),
+    }
+}
+
+/// CloudTrail's `tlsDetails`, when the request came over Trent's TLS.
+fn tls_details(parts: &axum::http::request::Parts) -> Option<TlsDetails> {
+    let tls = parts.extensions.get::<Arc<TlsConnection>>()?;
+    Some(TlsDetails {
+        tls_version: tls.version.to_owned(),
+        cipher_suite: tls.cipher_suite.to_owned(),
+        client_provided_host_header: host(parts).map(|h| clip_to(h, MAX_ECHO).to_owned()),
+        client_certificate_subject: tls.client_subject.as_deref().map(|s| clip_to(s, MAX_USER_AGENT).to_owned()),
+    })
+}
+
+/// `aws:SecureTransport`: the request came over TLS, Trent's own or (with
+/// `tls_terminated_by_proxy`) a trusted proxy's that says so in
+/// `X-Forwarded-Proto`; the header from anyone else is ignored.
+fn secure_transport(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+    if parts.extensions.get::<Arc<TlsConnection>>().is_some() {
+        return true;
+    }
+    let Some(peer) = source_ip(parts) else { return false };
+    if !state.0.trusted_proxies.iter().any(|net| net.contains(peer)) {
+        return false;
+    }
+    let mut protos = parts.headers.get_all("x-forwarded-proto").iter();
+    // One header naming one protocol; a list or a repeat is not believed.
+    match (protos.next(), protos.next()) {
+        (Some(v), None) => v.to_str().is_ok_and(|p| p.trim().eq_ignore_ascii_case("https")),
+        _ => false,
+    }
+}
+
 fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
     parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_canonical())
 }
@@ -423,11 +485,24 @@ async fn authenticate(
     let now_ms = state.0.clock.now_millis();
     let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
         .map_err(|e| (ApiError::internal(format!("clock out of range: {e}")), claimed()))?;
+    // HTTP/2 has no Host header: its `:authority` is signed as `host`.
+    let with_host;
+    let headers = match (parts.headers.contains_key(header::HOST), parts.uri.authority()) {
+        (false, Some(a)) => {
+            let mut h = parts.headers.clone();
+            if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                h.insert(header::HOST, v);
+            }
+            with_host = h;
+            &with_host
+        }
+        _ => &parts.headers,
+    };
     let request = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
+        headers,
         body,
     };
     sigv4::verify(&request, &auth, &key, now, state.0.max_skew).map_err(|e| (sig_err(&e), claimed()))?;
@@ -436,10 +511,9 @@ async fn authenticate(
         region,
         principal: principal.principal.clone(),
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
-        // The peer of the TCP connection; Trent serves plain HTTP (TLS, when
-        // used, ends before it), so aws:SecureTransport is false.
+        // The peer of the TCP connection.
         source_ip: source_ip(parts),
-        secure_transport: false,
+        secure_transport: secure_transport(state, parts),
         audit: Default::default(),
     })
 }

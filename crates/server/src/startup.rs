@@ -163,7 +163,8 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
         credentials_file = Some(path);
     }
     Ok(Opened {
-        state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval),
+        state: AppState::new(kms, clock, params.max_clock_skew, params.scheduler_interval)
+            .trusting_proxies(params.trusted_proxies.clone()),
         seal_kind,
         bootstrap,
         credentials_file,
