@@ -5,11 +5,11 @@
 //! Order of checks, as AWS does them: authentication (SigV4), then the
 //! operation name, then the body.
 
+use crate::config::IpNet;
 use crate::dispatch::{
     admin_dispatch, cloudtrail_dispatch, dispatch, known_operation, ADMIN_PREFIX, NOT_YET, TARGET_PREFIX,
 };
 use crate::metrics::Metrics;
-use crate::config::IpNet;
 use crate::sigv4::{self, RequestParts, SigV4Error};
 use crate::tls::TlsConnection;
 use axum::body::{to_bytes, Body};

@@ -276,9 +276,10 @@ impl Tls {
                         detail: format!("not a usable CA certificate: {e}"),
                     })?;
                 }
-                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                    .build()
-                    .map_err(|e| TlsError::Pem { what: "client CA", path: path.clone(), detail: e.to_string() })?;
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                        .build()
+                        .map_err(|e| TlsError::Pem { what: "client CA", path: path.clone(), detail: e.to_string() })?;
                 builder.with_client_cert_verifier(verifier)
             }
         };
@@ -288,7 +289,13 @@ impl Tls {
             (Some(c), Some(k)) => Some((c, k)),
             _ => None,
         };
-        Ok(Arc::new(Tls { config: Arc::new(config), resolver, params: params.clone(), provider, stamp: Mutex::new(stamp) }))
+        Ok(Arc::new(Tls {
+            config: Arc::new(config),
+            resolver,
+            params: params.clone(),
+            provider,
+            stamp: Mutex::new(stamp),
+        }))
     }
 
     /// The rustls server configuration (shared by every connection).

@@ -14,3 +14,4 @@ mod lifecycle;
 mod multinode;
 mod protocol;
 mod sdk;
+mod tls;
