@@ -496,4 +496,64 @@ mod tests {
         assert!(!shown.contains("s3cret") && shown.contains("postgres://db.internal:5432/trent"), "{shown}");
         assert_eq!(redact_url("garbage"), "**redacted**");
     }
+
+    #[test]
+    fn tls_settings_layer_and_production_refuses_plain_http_off_loopback() {
+        let e = env(&[("TRENT_TLS_CERT", "/c.pem"), ("TRENT_TLS_KEY", "/k.pem"), ("TRENT_TLS_CLIENT_CA", "/ca.pem")]);
+        let p = Config::from_env(&e).unwrap().into_params(no_file).unwrap();
+        let tls = p.tls.unwrap();
+        assert_eq!((tls.cert, tls.key), (PathBuf::from("/c.pem"), PathBuf::from("/k.pem")));
+        assert_eq!(tls.client_ca, Some(PathBuf::from("/ca.pem")));
+        let only_cert = Config { tls_cert: Some("/c".into()), ..Config::default() };
+        assert!(only_cert.into_params(no_file).is_err());
+        let only_ca = Config { tls_client_ca: Some("/ca".into()), ..Config::default() };
+        assert!(only_ca.into_params(no_file).is_err());
+
+        let prod = |listen: &str| Config {
+            production: Some(true),
+            seal: Some("passphrase".into()),
+            passphrase: Some("a long passphrase".into()),
+            listen: Some(listen.into()),
+            ..Config::default()
+        };
+        assert!(prod("127.0.0.1:4600").into_params(no_file).is_ok(), "loopback plain HTTP is fine");
+        assert!(prod("[::1]:4600").into_params(no_file).is_ok());
+        let e = prod("0.0.0.0:4600").into_params(no_file).unwrap_err();
+        assert!(e.0.contains("plain HTTP"), "{e}");
+        let with_tls = Config { tls_cert: Some("/c".into()), tls_key: Some("/k".into()), ..prod("0.0.0.0:4600") };
+        assert!(with_tls.into_params(no_file).is_ok());
+        let proxied = Config {
+            tls_terminated_by_proxy: Some(true),
+            trusted_proxies: Some(vec!["10.1.2.3".into(), "fd00::/8".into()]),
+            ..prod("0.0.0.0:4600")
+        };
+        let p = proxied.into_params(no_file).unwrap();
+        assert!(p.trusted_proxies[0].contains("10.1.2.3".parse().unwrap()));
+        assert!(!p.trusted_proxies[0].contains("10.1.2.4".parse().unwrap()));
+        assert!(p.trusted_proxies[1].contains("fd12::1".parse().unwrap()));
+        let no_list = Config { tls_terminated_by_proxy: Some(true), ..prod("0.0.0.0:4600") };
+        assert!(no_list.into_params(no_file).is_err());
+        let list_only = Config { trusted_proxies: Some(vec!["10.0.0.1".into()]), ..Config::default() };
+        assert!(list_only.into_params(no_file).is_err());
+        let bad = Config {
+            tls_terminated_by_proxy: Some(true),
+            trusted_proxies: Some(vec!["10.0.0.0/33".into()]),
+            ..Config::default()
+        };
+        assert!(bad.into_params(no_file).is_err());
+        let e = env(&[("TRENT_TLS_TERMINATED_BY_PROXY", "true"), ("TRENT_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")]);
+        assert_eq!(Config::from_env(&e).unwrap().into_params(no_file).unwrap().trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn ip_ranges_match_by_prefix() {
+        let net = IpNet::parse("192.168.0.0/16").unwrap();
+        assert!(net.contains("192.168.255.1".parse().unwrap()));
+        assert!(net.contains("::ffff:192.168.1.1".parse().unwrap()), "IPv4-mapped");
+        assert!(!net.contains("192.169.0.1".parse().unwrap()));
+        assert!(!net.contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(IpNet::parse("not an ip").is_none());
+        assert!(IpNet::parse("::/129").is_none());
+    }
 }
