@@ -34,6 +34,9 @@ pub struct VerifyArgs {
     /// Online: region to sign for.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Online: PEM CA certificates to trust for an https endpoint [env: AWS_CA_BUNDLE]
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<std::path::PathBuf>,
     /// Online: the operator's access key id [env: AWS_ACCESS_KEY_ID]
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     access_key_id: Option<String>,
@@ -98,7 +101,7 @@ async fn verify(args: VerifyArgs) -> Result<bool, String> {
                         (or verify offline with --data-dir / --store)"
                 .into());
         };
-        let target = Target::new(&args.endpoint, &args.region, id, secret, 1)?;
+        let target = Target::new(&args.endpoint, &args.region, id, secret, args.ca_bundle.as_deref(), 1)?;
         target.must("TrentAdmin.VerifyAuditTrail", json!({})).await?
     };
     println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);

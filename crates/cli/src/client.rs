@@ -1,6 +1,9 @@
 //! A SigV4-signing JSON 1.1 client for the KMS API and Trent's admin API,
 //! shared by `trent bench` and `trent admin`: one keep-alive HTTP/1.1 pool,
 //! every request signed with `aws-sigv4` as a stock AWS client signs it.
+//! An `https://` endpoint is reached over TLS (rustls on aws-lc-rs), trusting
+//! the system's roots or, as the `aws` CLI does, only the PEM certificates of
+//! `--ca-bundle` / `AWS_CA_BUNDLE`.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -9,6 +12,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Where, and as whom, a command talks to an endpoint (the flags shared by
@@ -27,6 +31,9 @@ pub(crate) struct Connection {
     /// Secret access key [env: AWS_SECRET_ACCESS_KEY]
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     secret_access_key: String,
+    /// PEM CA certificates to trust for an https endpoint, instead of the system's [env: AWS_CA_BUNDLE]
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -35,6 +42,7 @@ impl std::fmt::Debug for Connection {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
+            .field("ca_bundle", &self.ca_bundle)
             .finish_non_exhaustive()
     }
 }
@@ -47,11 +55,49 @@ impl Connection {
 
     /// A signing client of this endpoint keeping `pool` idle connections.
     pub(crate) fn target(&self, pool: usize) -> Result<Target, String> {
-        Target::new(&self.endpoint, &self.region, &self.access_key_id, &self.secret_access_key, pool)
+        Target::new(
+            &self.endpoint,
+            &self.region,
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.ca_bundle.as_deref(),
+            pool,
+        )
     }
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
+
+/// The TLS client settings: TLS 1.2 and 1.3, the roots of `ca_bundle` only
+/// when given, else the system's.
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    use rustls_pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_bundle {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!("CA bundle {}: no CERTIFICATE in it", path.display()));
+            }
+        }
+        None => {
+            // Unreadable system certificates are skipped, as the AWS SDKs do.
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
 
 pub(crate) struct Target {
     client: HttpClient,
@@ -68,13 +114,15 @@ pub(crate) struct Answer {
 }
 
 impl Target {
-    /// A client of `endpoint` (`http://host:port`) signing for `region` with
-    /// one access key; `pool` idle connections are kept.
+    /// A client of `endpoint` (`http://host:port` or `https://…`) signing
+    /// for `region` with one access key; `pool` idle connections are kept.
+    /// `ca_bundle`: the only roots trusted for https (else the system's).
     pub(crate) fn new(
         endpoint: &str,
         region: &str,
         access_key_id: &str,
         secret: &str,
+        ca_bundle: Option<&Path>,
         pool: usize,
     ) -> Result<Self, String> {
         let uri: http::Uri = endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
@@ -83,7 +131,13 @@ impl Target {
             format!("{}://{host}/", uri.scheme_str().unwrap_or("http")).parse().map_err(|e| format!("{e}"))?;
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
-        let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(pool).build(connector);
+        connector.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(ca_bundle)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(pool).build(https);
         let identity: Identity = Credentials::new(access_key_id, secret, None, None, "trent").into();
         Ok(Target { client, uri, host, region: region.to_owned(), identity })
     }
@@ -120,7 +174,7 @@ impl Target {
         .map_err(|e| e.to_string())?;
         let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
         instructions.apply_to_request_http1x(&mut req);
-        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| e.to_string())?;
+        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| with_causes(&e))?;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok(Answer { status, body })
@@ -135,6 +189,19 @@ impl Target {
         }
         Ok(v)
     }
+}
+
+/// An error and its causes (hyper's own message is only "client error
+/// (Connect)"; the cause says which: refused, untrusted certificate, …).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 pub(crate) fn error_code(body: &[u8]) -> String {
