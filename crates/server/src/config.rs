@@ -275,6 +275,16 @@ impl Config {
                  tls_terminated_by_proxy = true with trusted_proxies, or listen on a loopback address"
             )));
         }
+        if let (true, Some(url)) = (production, store.as_deref()) {
+            if !postgres_url_is_safe(url) {
+                return Err(ConfigError(
+                    "production mode refuses PostgreSQL without TLS off this host: add \
+                     sslmode=verify-full&sslrootcert=/path/ca.pem to the store URL (or use a Unix socket \
+                     or a loopback address)"
+                        .into(),
+                ));
+            }
+        }
         let audit_retention_days = match self.audit_retention_days {
             None => None,
             Some(d @ 1..=36_500) => u32::try_from(d).ok(),
@@ -298,6 +308,35 @@ impl Config {
             trusted_proxies,
         })
     }
+}
+
+/// Whether a PostgreSQL URL keeps the database traffic private: TLS
+/// (`sslmode=verify-full` or `require`), a Unix socket, or a loopback host.
+fn postgres_url_is_safe(url: &str) -> bool {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let params: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+    if params.iter().any(|(k, v)| *k == "sslmode" && matches!(*v, "verify-full" | "require")) {
+        return true;
+    }
+    // A `host` parameter overrides the URL's host (libpq).
+    let host = match params.iter().rev().find(|(k, _)| *k == "host") {
+        Some((_, h)) => (*h).to_owned(),
+        None => {
+            let rest = base.split_once("://").map_or(base, |(_, r)| r);
+            let authority = rest.split('/').next().unwrap_or("");
+            let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            match hostport.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
+                None => hostport.split(':').next().unwrap_or("").to_owned(),
+            }
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    host.is_empty()
+        || host.starts_with('/')
+        || host.starts_with("%2f")
+        || host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A store URL for logs and banners: scheme, host, port and database; the
@@ -555,5 +594,38 @@ mod tests {
         assert!(IpNet::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
         assert!(IpNet::parse("not an ip").is_none());
         assert!(IpNet::parse("::/129").is_none());
+    }
+
+    #[test]
+    fn production_refuses_postgresql_without_tls_off_this_host() {
+        let prod = |url: &str| Config {
+            production: Some(true),
+            seal: Some("passphrase".into()),
+            passphrase: Some("a long passphrase".into()),
+            store: Some(url.into()),
+            ..Config::default()
+        };
+        for ok in [
+            "postgres://trent@db.internal:5432/trent?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://trent@db.internal/trent?sslmode=require",
+            "postgres://trent@127.0.0.1:5432/trent",
+            "postgres://trent@localhost/trent",
+            "postgres://trent@[::1]:5432/trent",
+            "postgres://trent@%2Frun%2Fpostgresql/trent",
+            "postgres:///trent?host=/run/postgresql",
+        ] {
+            assert!(prod(ok).into_params(no_file).is_ok(), "{ok}");
+        }
+        for refused in [
+            "postgres://trent@db.internal:5432/trent",
+            "postgres://trent@db.internal/trent?sslmode=prefer",
+            "postgres://trent:pw@10.0.0.5/trent?sslmode=disable",
+            "postgres://trent@127.0.0.1/trent?host=db.internal",
+        ] {
+            let e = prod(refused).into_params(no_file).unwrap_err();
+            assert!(e.0.contains("without TLS") && !e.0.contains("pw"), "{refused}: {e}");
+        }
+        let dev = Config { store: Some("postgres://trent@db.internal/trent".into()), ..Config::default() };
+        assert!(dev.into_params(no_file).is_ok(), "development mode allows it");
     }
 }

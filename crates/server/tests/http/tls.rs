@@ -382,3 +382,30 @@ async fn forwarded_proto_is_believed_only_from_trusted_proxies() {
         }
     }
 }
+
+#[tokio::test]
+async fn postgresql_over_verify_full_and_a_wrong_ca_refuses() {
+    let Some(url) = crate::common::postgres_schema_url().await else { return };
+    let Ok(ca) = std::env::var("TRENT_TEST_POSTGRES_CA") else {
+        eprintln!("TRENT_TEST_POSTGRES_CA is not set: PostgreSQL TLS test skipped");
+        return;
+    };
+    let tls_url = format!("{url}&sslmode=verify-full&sslrootcert={ca}");
+    let store = trent_store::PostgresStore::connect(&tls_url).await;
+    assert!(store.is_ok(), "{:?}", store.err().map(|e| e.to_string()));
+    // The connection is TLS, as the server sees it.
+    use trent_store::postgres_tls::{client_config, split_url, PgTlsMode, RustlsConnect};
+    let split = split_url(&tls_url).unwrap();
+    let cfg = client_config(PgTlsMode::VerifyFull, split.root_cert.as_deref()).unwrap();
+    let (client, conn) = tokio_postgres::connect(&split.url, RustlsConnect::new(cfg)).await.unwrap();
+    tokio::spawn(conn);
+    let row = client.query_one("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await.unwrap();
+    assert!(row.get::<_, bool>(0));
+    let version: String = row.get(1);
+    assert!(version == "TLSv1.3" || version == "TLSv1.2", "{version}");
+    // A CA that did not issue the server's certificate: no connection.
+    let other = TestPki::new();
+    let wrong = format!("{url}&sslmode=verify-full&sslrootcert={}", other.ca_path().display());
+    let e = trent_store::PostgresStore::connect(&wrong).await.err().expect("a wrong CA must refuse");
+    assert!(format!("{e:?}").to_lowercase().contains("certificate"), "{e:?}");
+}
