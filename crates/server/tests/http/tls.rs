@@ -406,6 +406,6 @@ async fn postgresql_over_verify_full_and_a_wrong_ca_refuses() {
     // A CA that did not issue the server's certificate: no connection.
     let other = TestPki::new();
     let wrong = format!("{url}&sslmode=verify-full&sslrootcert={}", other.ca_path().display());
-    let e = trent_store::PostgresStore::connect(&wrong).await.err().expect("a wrong CA must refuse");
+    let Err(e) = trent_store::PostgresStore::connect(&wrong).await else { panic!("a wrong CA must refuse") };
     assert!(format!("{e:?}").to_lowercase().contains("certificate"), "{e:?}");
 }
