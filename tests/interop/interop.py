@@ -6,7 +6,9 @@ First runs the README's Quickstart blocks as written (see
 with a fresh data directory, exercises every implemented operation with
 boto3 and with the
 `aws` CLI, restarts the server in the middle, and checks that keys, aliases
-and ciphertexts survive. Prints `N passed, M failed` and exits non-zero on any
+and ciphertexts survive. Then starts it over TLS with an openssl-made
+certificate: boto3 with `verify=ca.pem`, the aws CLI with `--ca-bundle`, and
+`openssl s_client` (old protocol versions and suites refused). Prints `N passed, M failed` and exits non-zero on any
 failure.
 
 Usage: interop.py PATH_TO_TRENT_BINARY
@@ -17,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -60,7 +63,7 @@ class Trent:
     bootstrap identity is ACCOUNT/AK/SK; without it, it starts as a new user
     starts it (generated identity, `./data` in `cwd`)."""
 
-    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None):
+    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None, tls=None):
         self.binary = binary
         self.data_dir = data_dir
         self.fixed_identity = fixed_identity
@@ -68,6 +71,8 @@ class Trent:
         self.proc = None
         self.endpoint = None
         self.port = None
+        # tls: (cert.pem, key.pem, ca.pem) to serve HTTPS.
+        self.tls = tls
 
     def start(self):
         with socket.socket() as s:
@@ -83,18 +88,22 @@ class Trent:
                 # eu-west-1 is a second namespace; any other region is refused.
                 TRENT_REGIONS="us-east-1,eu-west-1",
             )
+        context = None
+        if self.tls:
+            env.update(TRENT_TLS_CERT=self.tls[0], TRENT_TLS_KEY=self.tls[1])
+            context = ssl.create_default_context(cafile=self.tls[2])
         args = [self.binary, "serve", "--listen", f"127.0.0.1:{port}"]
         if self.data_dir is not None:
             args += ["--data-dir", self.data_dir]
         self.proc = subprocess.Popen(args, env=env, cwd=self.cwd, stdout=subprocess.DEVNULL)
         self.port = port
-        self.endpoint = f"http://127.0.0.1:{port}"
+        self.endpoint = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"trent exited with {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=1, context=context) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -154,17 +163,42 @@ def run_quickstart(binary):
         server.stop()
 
 
-def boto(endpoint, region=REGION, validate=True):
+def boto(endpoint, region=REGION, validate=True, verify=None):
     # validate=False skips botocore's client-side checks so that the server's
-    # own ValidationException is what the test sees.
+    # own ValidationException is what the test sees. verify: a CA bundle.
     return boto3.client(
         "kms",
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=AK,
         aws_secret_access_key=SK,
+        verify=verify,
         config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
     )
+
+
+def make_tls_files(d):
+    """A CA and a server certificate for localhost / 127.0.0.1, made with
+    openssl as the README's Deploying section makes them."""
+    p = lambda name: os.path.join(d, name)
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("ca.key"),
+        "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=Trent interop CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("key.pem"),
+        "-out", p("req.csr"), "-subj", "/CN=localhost")
+    with open(p("san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", p("req.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial",
+        "-out", p("cert.pem"), "-days", "2", "-extfile", p("san.ext"))
+    return p("cert.pem"), p("key.pem"), p("ca.pem")
+
+
+def s_client(port, *args):
+    """openssl s_client's output (stdout and stderr) for one handshake."""
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
+                          *args], input="", capture_output=True, text=True, timeout=30)
+    return out.returncode, out.stdout + out.stderr
 
 
 def cli(endpoint, *args):
@@ -826,6 +860,60 @@ def main():
 
     if server.proc.poll() is None:
         server.stop()
+
+    tls_dir = os.path.join(tmp, "tls")
+    os.makedirs(tls_dir)
+    cert, key, ca = make_tls_files(tls_dir)
+    secure = Trent(binary, os.path.join(tmp, "data-tls"), tls=(cert, key, ca))
+    secure.start()
+    tls_state = {}
+
+    @check("boto3 over TLS with verify=ca.pem; aws:SecureTransport is true")
+    def _():
+        k = boto(secure.endpoint, verify=ca)
+        policy = json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+             "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+        key_id = k.create_key(Policy=policy)["KeyMetadata"]["KeyId"]
+        ct = k.encrypt(KeyId=key_id, Plaintext=b"over TLS")["CiphertextBlob"]
+        assert k.decrypt(CiphertextBlob=ct)["Plaintext"] == b"over TLS"
+        tls_state["key"] = key_id
+        # Without the CA, boto3 does not trust the server.
+        try:
+            boto(secure.endpoint).list_keys()
+            raise AssertionError("the test CA should not be trusted by default")
+        except Exception as e:  # noqa: BLE001 - botocore's SSLError
+            assert "SSL" in type(e).__name__ or "certificate" in str(e).lower(), repr(e)
+
+    @check("aws CLI over TLS with --ca-bundle")
+    def _():
+        out = cli(secure.endpoint, "encrypt", "--key-id", tls_state["key"], "--plaintext", "aGVsbG8=",
+                  "--ca-bundle", ca)
+        assert out["KeyId"].endswith(tls_state["key"]), out
+        err = cli_error(secure.endpoint, "list-keys")
+        assert "SSL" in err or "certificate" in err.lower(), err
+
+    @check("openssl s_client: TLS 1.2 and 1.3 accepted; TLS 1.0 / 1.1 and a non-forward-secret suite refused")
+    def _():
+        code, out = s_client(secure.port, "-CAfile", ca, "-tls1_3")
+        assert code == 0 and "TLSv1.3" in out, out
+        code, out = s_client(secure.port, "-CAfile", ca, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+        assert code == 0 and "ECDHE-ECDSA-AES128-GCM-SHA256" in out, out
+        # SECLEVEL=0 so that OpenSSL itself offers the old protocol: the
+        # refusal seen is the server's alert (rustls answers an old hello
+        # with protocol_version or, when none of its suites is offered,
+        # handshake_failure) and no cipher is agreed.
+        refused = lambda out: "Cipher is (NONE)" in out and (
+            "alert protocol version" in out or "alert handshake failure" in out)
+        for flag in ("-tls1_1", "-tls1"):
+            code, out = s_client(secure.port, flag, "-cipher", "DEFAULT:@SECLEVEL=0")
+            assert code != 0 and refused(out), out
+        code, out = s_client(secure.port, "-tls1_2", "-cipher", "AES128-GCM-SHA256:AES256-SHA")
+        assert code != 0 and refused(out), out
+
+    secure.stop()
     print(f"interop: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 

@@ -54,6 +54,9 @@ pub struct RestoreArgs {
 fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> {
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let serve = crate::ServeArgs {
+        tls_cert: None,
+        tls_key: None,
+        tls_client_ca: None,
         listen: None,
         data_dir: d.data_dir.clone(),
         config: d.config.clone(),

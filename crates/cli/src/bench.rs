@@ -185,6 +185,10 @@ pub struct BenchArgs {
     /// Leave the created keys instead of scheduling their deletion.
     #[arg(long)]
     keep_keys: bool,
+    /// A new connection (and, over https, a full TLS handshake) for every
+    /// request instead of keep-alive connections.
+    #[arg(long)]
+    no_keep_alive: bool,
 }
 
 /// The requests of one operation: one body per key, taken in turn.
@@ -384,7 +388,9 @@ fn read_keys(path: &std::path::Path) -> Result<Vec<String>, String> {
 
 /// Runs the benchmark; prints the report.
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let target = Arc::new(args.connection.target(args.concurrency.max(1)).await?);
+    // No idle connection kept: each request opens its own.
+    let idle = if args.no_keep_alive { 0 } else { args.concurrency.max(1) };
+    let target = Arc::new(args.connection.target(idle).await?);
     if args.keys == 0 || args.concurrency == 0 {
         return Err("--keys and --concurrency must be at least 1".into());
     }

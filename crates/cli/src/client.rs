@@ -12,6 +12,10 @@
 //! from `AWS_ENDPOINT_URL_KMS`, then `AWS_ENDPOINT_URL`, else
 //! `http://127.0.0.1:4600`. Only these local sources are consulted (no
 //! instance metadata, SSO or `credential_process`).
+//!
+//! An `https://` endpoint is reached over TLS (rustls on aws-lc-rs), trusting
+//! the system's roots or, as the `aws` CLI does, only the PEM certificates of
+//! `--ca-bundle` / `AWS_CA_BUNDLE`.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -20,6 +24,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// The endpoint when neither a flag nor the environment names one.
@@ -45,6 +50,9 @@ pub(crate) struct Connection {
     /// Secret access key [default: as for the access key id]
     #[arg(long, requires = "access_key_id")]
     secret_access_key: Option<String>,
+    /// PEM CA certificates to trust for an https endpoint, instead of the system's [env: AWS_CA_BUNDLE]
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -53,6 +61,7 @@ impl std::fmt::Debug for Connection {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
+            .field("ca_bundle", &self.ca_bundle)
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +91,7 @@ impl Connection {
             (Some(id), Some(secret)) => Credentials::new(id, secret, None, None, "flags"),
             _ => standard_credentials().await?,
         };
-        Target::new(&endpoint, &region, credentials, pool)
+        Target::new(&endpoint, &region, credentials, self.ca_bundle.as_deref(), pool)
     }
 }
 
@@ -110,7 +119,38 @@ async fn standard_credentials() -> Result<Credentials, String> {
     })
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
+
+/// The TLS client settings: TLS 1.2 and 1.3, the roots of `ca_bundle` only
+/// when given, else the system's.
+fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    use rustls_pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_bundle {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!("CA bundle {}: no CERTIFICATE in it", path.display()));
+            }
+        }
+        None => {
+            // Unreadable system certificates are skipped, as the AWS SDKs do.
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
 
 pub(crate) struct Target {
     client: HttpClient,
@@ -128,16 +168,29 @@ pub(crate) struct Answer {
 }
 
 impl Target {
-    /// A client of `endpoint` (`http://host:port`) signing for `region` with
-    /// `credentials`; `pool` idle connections are kept.
-    pub(crate) fn new(endpoint: &str, region: &str, credentials: Credentials, pool: usize) -> Result<Self, String> {
+    /// A client of `endpoint` (`http://host:port` or `https://…`) signing
+    /// for `region` with `credentials`; `pool` idle connections are kept.
+    /// `ca_bundle`: the only roots trusted for https (else the system's).
+    pub(crate) fn new(
+        endpoint: &str,
+        region: &str,
+        credentials: Credentials,
+        ca_bundle: Option<&Path>,
+        pool: usize,
+    ) -> Result<Self, String> {
         let uri: http::Uri = endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
         let host = uri.authority().map(|a| a.to_string()).ok_or("endpoint needs a host")?;
         let uri: http::Uri =
             format!("{}://{host}/", uri.scheme_str().unwrap_or("http")).parse().map_err(|e| format!("{e}"))?;
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
-        let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(pool).build(connector);
+        connector.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(ca_bundle)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(pool).build(https);
         let access_key_id = credentials.access_key_id().to_owned();
         let identity: Identity = credentials.into();
         Ok(Target { client, uri, host, region: region.to_owned(), identity, access_key_id })
@@ -180,7 +233,7 @@ impl Target {
         .map_err(|e| e.to_string())?;
         let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
         instructions.apply_to_request_http1x(&mut req);
-        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| e.to_string())?;
+        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| with_causes(&e))?;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok(Answer { status, body })
@@ -195,6 +248,26 @@ impl Target {
         }
         Ok(v)
     }
+}
+
+pub(crate) fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("__type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "unparsable error".into())
+}
+
+/// An error and its causes (hyper's own message is only "client error
+/// (Connect)"; the cause says which: refused, untrusted certificate, …).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 pub(crate) fn error_code(body: &[u8]) -> String {

@@ -67,6 +67,15 @@ pub(crate) struct ServeArgs {
     /// With --ephemeral: a YAML seed file of keys (fixed ids, fixed symmetric material) and aliases made at start
     #[arg(long, value_name = "FILE", requires = "ephemeral")]
     pub(crate) seed: Option<PathBuf>,
+    /// PEM certificate chain: serve TLS only [env: TRENT_TLS_CERT]
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert [env: TRENT_TLS_KEY]
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// PEM CA bundle: require client certificates issued by it (mTLS) [env: TRENT_TLS_CLIENT_CA]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_client_ca: Option<PathBuf>,
 }
 
 pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Result<ServerParams, String> {
@@ -77,7 +86,15 @@ pub(crate) fn load_params(args: ServeArgs, env: &HashMap<String, String>) -> Res
         cfg = cfg.merge(Config::from_toml(&text).map_err(|e| e.to_string())?);
     }
     cfg = cfg.merge(Config::from_env(env).map_err(|e| e.to_string())?);
-    cfg = cfg.merge(Config { listen: args.listen, data_dir: args.data_dir, store: args.store, ..Config::default() });
+    cfg = cfg.merge(Config {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        store: args.store,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        tls_client_ca: args.tls_client_ca,
+        ..Config::default()
+    });
     cfg.into_params(|p| std::fs::read_to_string(p)).map_err(|e| e.to_string())
 }
 
@@ -89,7 +106,26 @@ struct Started {
 }
 
 fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, started: &Started) {
-    println!("Trent listening on http://{addr}");
+    let scheme = if params.tls.is_some() { "https" } else { "http" };
+    println!("Trent listening on {scheme}://{addr}");
+    match &params.tls {
+        Some(tls) => {
+            println!("  TLS: certificate {} (reloaded on change or SIGHUP)", tls.cert.display());
+            if let Some(ca) = &tls.client_ca {
+                println!("  client certificates required, issued by {}", ca.display());
+            }
+        }
+        None if !params.trusted_proxies.is_empty() => {
+            println!("  plain HTTP behind a TLS proxy; X-Forwarded-Proto believed from {:?}", params.trusted_proxies);
+        }
+        None if !addr.ip().is_loopback() => {
+            println!();
+            println!("  WARNING: PLAIN HTTP on {addr}. Plaintexts, data keys and secrets cross the");
+            println!("  network in clear. Set tls_cert and tls_key (see the README, Deploying).");
+            tracing::warn!(%addr, "plain HTTP on a non-loopback address");
+        }
+        None => {}
+    }
     if started.ephemeral {
         println!("  store: in memory (--ephemeral: nothing is written to disk; everything is lost at exit)");
         println!("  seal: ephemeral (a random root key, in memory only)");
@@ -159,7 +195,10 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
     } else {
         println!("    export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...");
     }
-    println!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS=http://{addr}");
+    println!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS={scheme}://{addr}");
+    if params.tls.is_some() {
+        println!("    export AWS_CA_BUNDLE=ca.pem   # the CA of the server's certificate");
+    }
     println!("    aws kms create-key");
 }
 
@@ -220,7 +259,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         // Colour codes only on a terminal, not in a log file or a pipe.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    // Listen first: a busy port stops the start before anything (a
+    // TLS first: a bad certificate stops the start before the seal opens.
+    let tls = match &params.tls {
+        Some(t) => Some(trent_server::tls::Tls::load(t).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    // Then listen: a busy port stops the start before anything (a
     // bootstrap identity, its credentials file) is created.
     let listener = tokio::net::TcpListener::bind(params.listen)
         .await
@@ -241,7 +285,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     announce(&params, &opened, addr, &started);
     // The data-directory lock lives as long as the server.
     let _lock = opened.lock;
-    trent_server::run(listener, opened.state, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
+    match tls {
+        Some(tls) => trent_server::run_tls(listener, opened.state, tls, shutdown_signal()).await,
+        None => trent_server::run(listener, opened.state, shutdown_signal()).await,
+    }
+    .map_err(|e| format!("server: {e}"))
 }
 
 fn main() -> ExitCode {

@@ -648,6 +648,76 @@ async fn admin_and_bench_find_credentials_region_and_endpoint_as_the_aws_cli_doe
     run.child.wait().unwrap();
 }
 
+/// A CA and a server certificate for `localhost` / `127.0.0.1` it issued
+/// (`expired`: one whose validity ended in 2020), as PEM files in `dir`:
+/// `ca.pem`, `cert.pem`, `key.pem`.
+fn make_pki(dir: &Path, expired: bool) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "process test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    if expired {
+        leaf.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    }
+    let cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+#[tokio::test]
+async fn serve_tls_and_clients_trust_it_through_a_ca_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = tmp.path().join("pki");
+    make_pki(&pki, false);
+    let (cert, key, ca) = (pki.join("cert.pem"), pki.join("key.pem"), pki.join("ca.pem"));
+    let (cert, key, ca) = (cert.to_str().unwrap(), key.to_str().unwrap(), ca.to_str().unwrap());
+    let mut env = FIXED_BOOTSTRAP.to_vec();
+    env.extend([("TRENT_TLS_CERT", cert), ("TRENT_TLS_KEY", key)]);
+    let mut run = start(&tmp.path().join("data"), &env);
+    assert!(run.endpoint.starts_with("https://127.0.0.1:"), "{}", run.endpoint);
+    let bench = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+        cmd.args(["bench", "--endpoint", &run.endpoint, "--op", "encrypt", "--keys", "1", "--requests", "20"])
+            .args(["--warmup", "0", "--json"])
+            .args(extra)
+            .env_remove("AWS_CA_BUNDLE")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = bench(&["--ca-bundle", ca], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["requests"].as_u64(), &report["errors"]), (Some(20), &serde_json::json!({})), "{report}");
+    let out = bench(&[], &[("AWS_CA_BUNDLE", ca)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Without the CA the server is not trusted (the system roots do not
+    // know the test CA).
+    let out = bench(&[], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("certificate"), "{out:?}");
+    // Plain HTTP to the TLS port gets nowhere.
+    let plain = run.endpoint.replace("https://", "http://");
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["bench", "--endpoint", &plain, "--op", "encrypt", "--keys", "1", "--requests", "1", "--json"])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}
+
 #[test]
 fn a_busy_port_stops_a_first_start_before_it_makes_credentials_and_every_start_names_them() {
     let tmp = tempfile::tempdir().unwrap();
@@ -870,4 +940,35 @@ async fn a_second_server_on_one_data_directory_refuses_to_start() {
     kms.list_keys().send().await.unwrap();
     first.child.kill().unwrap();
     first.child.wait().unwrap();
+}
+
+#[test]
+fn serve_refuses_to_start_with_an_expired_or_mismatched_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, other) = (tmp.path().join("old"), tmp.path().join("other"));
+    make_pki(&old, true);
+    make_pki(&other, false);
+    let serve = |cert: &Path, key: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(tmp.path().join("data"))
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .env_remove("TRENT_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = serve(&old.join("cert.pem"), &old.join("key.pem"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("is not valid now"), "{stderr}");
+    let out = serve(&other.join("cert.pem"), &old.join("key.pem"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("does not match the certificate"), "{stderr}");
+    let out = serve(&tmp.path().join("absent.pem"), &old.join("key.pem"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("absent.pem"), "{stderr}");
+    // Nothing was opened: the check comes before the data directory.
+    assert!(!tmp.path().join("data").exists());
 }

@@ -228,6 +228,35 @@ pub struct EventDraft {
     /// `requestParameters`: the allowed members of the request body
     /// ([`request_parameters`]); `Null` when there are none.
     pub request_parameters: Value,
+    /// `tlsDetails`, when the request came over TLS.
+    pub tls_details: Option<TlsDetails>,
+}
+
+/// CloudTrail's `tlsDetails` of a request that came over TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsDetails {
+    /// `tlsVersion`: `TLSv1.2` or `TLSv1.3`.
+    pub tls_version: String,
+    /// `cipherSuite`: the OpenSSL name (`TLS_AES_128_GCM_SHA256`).
+    pub cipher_suite: String,
+    /// `clientProvidedHostHeader`: the `Host` (or HTTP/2 `:authority`).
+    pub client_provided_host_header: Option<String>,
+    /// `clientCertificateSubject` (Trent's addition): the subject of the
+    /// client certificate under mTLS.
+    pub client_certificate_subject: Option<String>,
+}
+
+impl TlsDetails {
+    fn to_json(&self) -> Value {
+        let mut v = json!({"tlsVersion": self.tls_version, "cipherSuite": self.cipher_suite});
+        if let Some(h) = &self.client_provided_host_header {
+            v["clientProvidedHostHeader"] = json!(h);
+        }
+        if let Some(s) = &self.client_certificate_subject {
+            v["clientCertificateSubject"] = json!(s);
+        }
+        v
+    }
 }
 
 /// How a call ended, for its event.
@@ -516,6 +545,9 @@ impl EventDraft {
         record.insert("managementEvent".into(), json!(true));
         record.insert("recipientAccountId".into(), json!(account));
         record.insert("eventCategory".into(), json!("Management"));
+        if let Some(tls) = &self.tls_details {
+            record.insert("tlsDetails".into(), tls.to_json());
+        }
         let (username, access_key_id) = match &self.identity {
             Identity::Principal { arn, access_key_id, .. } => (username(arn), Some(access_key_id.clone())),
             Identity::Unauthenticated { access_key_id } => (None, access_key_id.clone()),

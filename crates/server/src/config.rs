@@ -75,6 +75,20 @@ pub struct Config {
     pub bootstrap_access_key_id: Option<String>,
     /// `bootstrap_secret_access_key`: the first secret access key.
     pub bootstrap_secret_access_key: Option<String>,
+    /// `tls_cert`: PEM certificate chain (leaf first); with `tls_key`, the
+    /// listener speaks TLS only.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls_key`: PEM private key of the certificate.
+    pub tls_key: Option<PathBuf>,
+    /// `tls_client_ca`: PEM CA certificates; clients must then present a
+    /// certificate issued by one of them (mTLS).
+    pub tls_client_ca: Option<PathBuf>,
+    /// `tls_terminated_by_proxy`: plain HTTP behind a TLS proxy; needs
+    /// `trusted_proxies`.
+    pub tls_terminated_by_proxy: Option<bool>,
+    /// `trusted_proxies`: addresses or CIDR ranges of the TLS proxies whose
+    /// `X-Forwarded-Proto` is believed.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Config {
@@ -103,6 +117,11 @@ impl fmt::Debug for Config {
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_client_ca", &self.tls_client_ca)
+            .field("tls_terminated_by_proxy", &self.tls_terminated_by_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -160,6 +179,12 @@ impl Config {
             bootstrap_account_id: s("TRENT_BOOTSTRAP_ACCOUNT_ID"),
             bootstrap_access_key_id: s("TRENT_BOOTSTRAP_ACCESS_KEY_ID"),
             bootstrap_secret_access_key: s("TRENT_BOOTSTRAP_SECRET_ACCESS_KEY"),
+            tls_cert: s("TRENT_TLS_CERT").map(PathBuf::from),
+            tls_key: s("TRENT_TLS_KEY").map(PathBuf::from),
+            tls_client_ca: s("TRENT_TLS_CLIENT_CA").map(PathBuf::from),
+            tls_terminated_by_proxy: parse_bool("TRENT_TLS_TERMINATED_BY_PROXY")?,
+            trusted_proxies: s("TRENT_TRUSTED_PROXIES")
+                .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()),
         })
     }
 
@@ -190,7 +215,12 @@ impl Config {
             body_memory_mib,
             bootstrap_account_id,
             bootstrap_access_key_id,
-            bootstrap_secret_access_key
+            bootstrap_secret_access_key,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            tls_terminated_by_proxy,
+            trusted_proxies
         );
         self
     }
@@ -251,6 +281,52 @@ impl Config {
         let interval = self.scheduler_interval_secs.unwrap_or(60);
         if interval == 0 || interval > 86_400 {
             return Err(ConfigError("scheduler_interval_secs must be between 1 and 86400".into()));
+        }
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsParams { cert, key, client_ca: self.tls_client_ca }),
+            (None, None) if self.tls_client_ca.is_some() => {
+                return Err(ConfigError("tls_client_ca needs tls_cert and tls_key".into()))
+            }
+            (None, None) => None,
+            _ => return Err(ConfigError("tls_cert and tls_key go together: give both or neither".into())),
+        };
+        let behind_proxy = self.tls_terminated_by_proxy.unwrap_or(false);
+        let trusted_proxies = self
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                IpNet::parse(p).ok_or_else(|| {
+                    ConfigError(format!("trusted_proxies: '{p}' is not an IP address or CIDR range (10.0.0.0/8)"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if behind_proxy && tls.is_some() {
+            return Err(ConfigError("tls_terminated_by_proxy = true and tls_cert: choose one".into()));
+        }
+        if behind_proxy && trusted_proxies.is_empty() {
+            return Err(ConfigError(
+                "tls_terminated_by_proxy = true needs trusted_proxies (the proxies' addresses)".into(),
+            ));
+        }
+        if !behind_proxy && !trusted_proxies.is_empty() {
+            return Err(ConfigError("trusted_proxies is used only with tls_terminated_by_proxy = true".into()));
+        }
+        if production && tls.is_none() && !behind_proxy && !listen.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "production mode refuses plain HTTP on {listen}: set tls_cert and tls_key, or \
+                 tls_terminated_by_proxy = true with trusted_proxies, or listen on a loopback address"
+            )));
+        }
+        if let (true, Some(url)) = (production, store.as_deref()) {
+            if !postgres_url_is_safe(url) {
+                return Err(ConfigError(
+                    "production mode refuses PostgreSQL without TLS off this host: add \
+                     sslmode=verify-full&sslrootcert=/path/ca.pem to the store URL (or use a Unix socket \
+                     or a loopback address)"
+                        .into(),
+                ));
+            }
         }
         let audit_retention_days = match self.audit_retention_days {
             None => None,
@@ -320,8 +396,39 @@ impl Config {
             bootstrap_account_id: self.bootstrap_account_id,
             bootstrap_access_key_id: self.bootstrap_access_key_id,
             bootstrap_secret_access_key: self.bootstrap_secret_access_key.map(Zeroizing::new),
+            tls,
+            trusted_proxies,
         })
     }
+}
+
+/// Whether a PostgreSQL URL keeps the database traffic private: TLS
+/// (`sslmode=verify-full` or `require`), a Unix socket, or a loopback host.
+fn postgres_url_is_safe(url: &str) -> bool {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let params: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+    if params.iter().any(|(k, v)| *k == "sslmode" && matches!(*v, "verify-full" | "require")) {
+        return true;
+    }
+    // A `host` parameter overrides the URL's host (libpq).
+    let host = match params.iter().rev().find(|(k, _)| *k == "host") {
+        Some((_, h)) => (*h).to_owned(),
+        None => {
+            let rest = base.split_once("://").map_or(base, |(_, r)| r);
+            let authority = rest.split('/').next().unwrap_or("");
+            let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            match hostport.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
+                None => hostport.split(':').next().unwrap_or("").to_owned(),
+            }
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    host.is_empty()
+        || host.starts_with('/')
+        || host.starts_with("%2f")
+        || host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A store URL for logs and banners: scheme, host, port and database; the
@@ -333,6 +440,54 @@ pub fn redact_url(url: &str) -> String {
     let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
     let host_and_db = host_and_db.split_once('?').map_or(host_and_db, |(h, _)| h);
     format!("{scheme}://{host_and_db}")
+}
+
+/// The listener's TLS files.
+#[derive(Debug, Clone)]
+pub struct TlsParams {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// PEM CA certificates of client certificates (mTLS), if required.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// An address range (`10.0.0.0/8`, `::1/128`; a bare address is one host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDR` or `ADDR/PREFIX`.
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a.parse::<std::net::IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.parse().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is in the range (an IPv4-mapped IPv6 address counts as
+    /// its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Where the root key comes from.
@@ -387,6 +542,11 @@ pub struct ServerParams {
     pub bootstrap_access_key_id: Option<String>,
     /// Bootstrap secret.
     pub bootstrap_secret_access_key: Option<Zeroizing<String>>,
+    /// TLS on the listener; `None`: plain HTTP.
+    pub tls: Option<TlsParams>,
+    /// TLS proxies whose `X-Forwarded-Proto` is believed (empty unless
+    /// `tls_terminated_by_proxy`).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl fmt::Debug for ServerParams {
@@ -408,6 +568,8 @@ impl fmt::Debug for ServerParams {
             .field("bootstrap_account_id", &self.bootstrap_account_id)
             .field("bootstrap_access_key_id", &self.bootstrap_access_key_id)
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
+            .field("tls", &self.tls)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -496,5 +658,98 @@ mod tests {
         let shown = format!("{params:?}");
         assert!(!shown.contains("s3cret") && shown.contains("postgres://db.internal:5432/trent"), "{shown}");
         assert_eq!(redact_url("garbage"), "**redacted**");
+    }
+
+    #[test]
+    fn tls_settings_layer_and_production_refuses_plain_http_off_loopback() {
+        let e = env(&[("TRENT_TLS_CERT", "/c.pem"), ("TRENT_TLS_KEY", "/k.pem"), ("TRENT_TLS_CLIENT_CA", "/ca.pem")]);
+        let p = Config::from_env(&e).unwrap().into_params(no_file).unwrap();
+        let tls = p.tls.unwrap();
+        assert_eq!((tls.cert, tls.key), (PathBuf::from("/c.pem"), PathBuf::from("/k.pem")));
+        assert_eq!(tls.client_ca, Some(PathBuf::from("/ca.pem")));
+        let only_cert = Config { tls_cert: Some("/c".into()), ..Config::default() };
+        assert!(only_cert.into_params(no_file).is_err());
+        let only_ca = Config { tls_client_ca: Some("/ca".into()), ..Config::default() };
+        assert!(only_ca.into_params(no_file).is_err());
+
+        let prod = |listen: &str| Config {
+            production: Some(true),
+            seal: Some("passphrase".into()),
+            passphrase: Some("a long passphrase".into()),
+            listen: Some(listen.into()),
+            ..Config::default()
+        };
+        assert!(prod("127.0.0.1:4600").into_params(no_file).is_ok(), "loopback plain HTTP is fine");
+        assert!(prod("[::1]:4600").into_params(no_file).is_ok());
+        let e = prod("0.0.0.0:4600").into_params(no_file).unwrap_err();
+        assert!(e.0.contains("plain HTTP"), "{e}");
+        let with_tls = Config { tls_cert: Some("/c".into()), tls_key: Some("/k".into()), ..prod("0.0.0.0:4600") };
+        assert!(with_tls.into_params(no_file).is_ok());
+        let proxied = Config {
+            tls_terminated_by_proxy: Some(true),
+            trusted_proxies: Some(vec!["10.1.2.3".into(), "fd00::/8".into()]),
+            ..prod("0.0.0.0:4600")
+        };
+        let p = proxied.into_params(no_file).unwrap();
+        assert!(p.trusted_proxies[0].contains("10.1.2.3".parse().unwrap()));
+        assert!(!p.trusted_proxies[0].contains("10.1.2.4".parse().unwrap()));
+        assert!(p.trusted_proxies[1].contains("fd12::1".parse().unwrap()));
+        let no_list = Config { tls_terminated_by_proxy: Some(true), ..prod("0.0.0.0:4600") };
+        assert!(no_list.into_params(no_file).is_err());
+        let list_only = Config { trusted_proxies: Some(vec!["10.0.0.1".into()]), ..Config::default() };
+        assert!(list_only.into_params(no_file).is_err());
+        let bad = Config {
+            tls_terminated_by_proxy: Some(true),
+            trusted_proxies: Some(vec!["10.0.0.0/33".into()]),
+            ..Config::default()
+        };
+        assert!(bad.into_params(no_file).is_err());
+        let e = env(&[("TRENT_TLS_TERMINATED_BY_PROXY", "true"), ("TRENT_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")]);
+        assert_eq!(Config::from_env(&e).unwrap().into_params(no_file).unwrap().trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn ip_ranges_match_by_prefix() {
+        let net = IpNet::parse("192.168.0.0/16").unwrap();
+        assert!(net.contains("192.168.255.1".parse().unwrap()));
+        assert!(net.contains("::ffff:192.168.1.1".parse().unwrap()), "IPv4-mapped");
+        assert!(!net.contains("192.169.0.1".parse().unwrap()));
+        assert!(!net.contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(IpNet::parse("not an ip").is_none());
+        assert!(IpNet::parse("::/129").is_none());
+    }
+
+    #[test]
+    fn production_refuses_postgresql_without_tls_off_this_host() {
+        let prod = |url: &str| Config {
+            production: Some(true),
+            seal: Some("passphrase".into()),
+            passphrase: Some("a long passphrase".into()),
+            store: Some(url.into()),
+            ..Config::default()
+        };
+        for ok in [
+            "postgres://trent@db.internal:5432/trent?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://trent@db.internal/trent?sslmode=require",
+            "postgres://trent@127.0.0.1:5432/trent",
+            "postgres://trent@localhost/trent",
+            "postgres://trent@[::1]:5432/trent",
+            "postgres://trent@%2Frun%2Fpostgresql/trent",
+            "postgres:///trent?host=/run/postgresql",
+        ] {
+            assert!(prod(ok).into_params(no_file).is_ok(), "{ok}");
+        }
+        for refused in [
+            "postgres://trent@db.internal:5432/trent",
+            "postgres://trent@db.internal/trent?sslmode=prefer",
+            "postgres://trent:pw@10.0.0.5/trent?sslmode=disable",
+            "postgres://trent@127.0.0.1/trent?host=db.internal",
+        ] {
+            let e = prod(refused).into_params(no_file).unwrap_err();
+            assert!(e.0.contains("without TLS") && !e.0.contains("pw"), "{refused}: {e}");
+        }
+        let dev = Config { store: Some("postgres://trent@db.internal/trent".into()), ..Config::default() };
+        assert!(dev.into_params(no_file).is_ok(), "development mode allows it");
     }
 }

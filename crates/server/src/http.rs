@@ -5,10 +5,12 @@
 //! Order of checks, as AWS does them: authentication (SigV4), then the
 //! operation name, then the body.
 
+use crate::config::IpNet;
 use crate::dispatch::dispatch;
 use crate::listener::Limits;
 use crate::metrics::Metrics;
 use crate::sigv4::{self, RequestParts, SigV4Error};
+use crate::tls::TlsConnection;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -22,7 +24,7 @@ use tracing::Instrument as _;
 use trent_api::ids::{AccessKeyId, Region};
 use trent_api::ErrorCode;
 use trent_api::{Api, Operation};
-use trent_core::audit::{EventDraft, Identity, Outcome};
+use trent_core::audit::{EventDraft, Identity, Outcome, TlsDetails};
 use trent_core::caller::CallAudit;
 use trent_core::error::InternalError;
 use trent_core::{Caller, Clock, Kms, KmsError};
@@ -53,6 +55,8 @@ struct Inner {
     limits: Limits,
     /// The budget of body bytes being held, in KiB ([`Limits::body_memory`]).
     body_budget: Arc<tokio::sync::Semaphore>,
+    /// TLS proxies whose `X-Forwarded-Proto` is believed.
+    trusted_proxies: Vec<IpNet>,
 }
 
 impl AppState {
@@ -79,6 +83,7 @@ impl AppState {
             regions,
             limits,
             body_budget: Arc::new(tokio::sync::Semaphore::new(kib)),
+            trusted_proxies: Vec::new(),
         }))
     }
 
@@ -90,6 +95,17 @@ impl AppState {
     /// The limits on connections and bodies.
     pub fn limits(&self) -> &Limits {
         &self.0.limits
+    }
+
+    /// The same state, taking `aws:SecureTransport` from `X-Forwarded-Proto`
+    /// on requests whose peer is one of `proxies` (TLS ended at the proxy).
+    /// Call it before the state is cloned: a shared state is left as it is.
+    pub fn trusting_proxies(mut self, proxies: Vec<IpNet>) -> Self {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.trusted_proxies = proxies,
+            None => tracing::error!("trusted proxies set on a shared state: ignored"),
+        }
+        self
     }
 
     /// Time between scheduler passes.
@@ -294,6 +310,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
             .and_then(|v| v.to_str().ok())
             .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
         request_parameters: trent_core::audit::request_parameters(body),
+        tls_details: tls_details(&parts),
     };
     // Who the request log names: the caller's ARN, or the access key id an
     // unauthenticated request claimed (never its signature or secret).
@@ -517,6 +534,45 @@ async fn record(
     kms.record_event(entry).await
 }
 
+/// The `Host` the client sent: the header (HTTP/1.1) or `:authority`
+/// (HTTP/2, where hyper puts it in the URI).
+fn host(parts: &axum::http::request::Parts) -> Option<&str> {
+    match parts.headers.get(header::HOST) {
+        Some(v) => v.to_str().ok(),
+        None => parts.uri.authority().map(|a| a.as_str()),
+    }
+}
+
+/// CloudTrail's `tlsDetails`, when the request came over Trent's TLS.
+fn tls_details(parts: &axum::http::request::Parts) -> Option<TlsDetails> {
+    let tls = parts.extensions.get::<Arc<TlsConnection>>()?;
+    Some(TlsDetails {
+        tls_version: tls.version.to_owned(),
+        cipher_suite: tls.cipher_suite.to_owned(),
+        client_provided_host_header: host(parts).map(|h| clip_to(h, MAX_ECHO).to_owned()),
+        client_certificate_subject: tls.client_subject.as_deref().map(|s| clip_to(s, MAX_USER_AGENT).to_owned()),
+    })
+}
+
+/// `aws:SecureTransport`: the request came over TLS, Trent's own or (with
+/// `tls_terminated_by_proxy`) a trusted proxy's that says so in
+/// `X-Forwarded-Proto`; the header from anyone else is ignored.
+fn secure_transport(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+    if parts.extensions.get::<Arc<TlsConnection>>().is_some() {
+        return true;
+    }
+    let Some(peer) = source_ip(parts) else { return false };
+    if !state.0.trusted_proxies.iter().any(|net| net.contains(peer)) {
+        return false;
+    }
+    let mut protos = parts.headers.get_all("x-forwarded-proto").iter();
+    // One header naming one protocol; a list or a repeat is not believed.
+    match (protos.next(), protos.next()) {
+        (Some(v), None) => v.to_str().is_ok_and(|p| p.trim().eq_ignore_ascii_case("https")),
+        _ => false,
+    }
+}
+
 fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
     parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_canonical())
 }
@@ -573,11 +629,24 @@ async fn authenticate(
     let now_ms = state.0.clock.now_millis();
     let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
         .map_err(|e| (ApiError::internal(format!("clock out of range: {e}")), claimed()))?;
+    // HTTP/2 has no Host header: its `:authority` is signed as `host`.
+    let with_host;
+    let headers = match (parts.headers.contains_key(header::HOST), parts.uri.authority()) {
+        (false, Some(a)) => {
+            let mut h = parts.headers.clone();
+            if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                h.insert(header::HOST, v);
+            }
+            with_host = h;
+            &with_host
+        }
+        _ => &parts.headers,
+    };
     let request = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
+        headers,
         body,
     };
     sigv4::verify(&request, &auth, &key, now, state.0.max_skew).map_err(|e| (sig_err(&e), claimed()))?;
@@ -586,10 +655,9 @@ async fn authenticate(
         region,
         principal: principal.principal.clone(),
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
-        // The peer of the TCP connection; Trent serves plain HTTP (TLS, when
-        // used, ends before it), so aws:SecureTransport is false.
+        // The peer of the TCP connection.
         source_ip: source_ip(parts),
-        secure_transport: false,
+        secure_transport: secure_transport(state, parts),
         audit: Default::default(),
     })
 }

@@ -19,9 +19,13 @@
 //! - [`listener`]: one accepted connection served under the limits that
 //!   bound what a client can hold (header, body and idle timeouts; the
 //!   connection cap; the memory of bodies being read).
-//! - [`run`]: accepts connections (at most the connection cap at once) until
-//!   a shutdown future resolves, finishing in-flight requests, with the
-//!   scheduler task (due key deletions and automatic rotations) beside it.
+//! - [`tls`]: TLS on the listener (rustls on aws-lc-rs), reloadable
+//!   certificate, optional client certificates.
+//! - [`run`]: accepts connections (at most the connection cap at once) in
+//!   plain HTTP until a shutdown future resolves, finishing in-flight
+//!   requests, with the scheduler task (due key deletions and automatic
+//!   rotations) beside it; [`run_tls`] does the same over TLS (HTTP/1.1 or
+//!   HTTP/2 by ALPN), with the certificate watcher beside it.
 //!
 //! The server decides nothing about access: it authenticates the caller and
 //! hands it to the core, which authorizes.
@@ -34,6 +38,7 @@ mod metrics;
 pub mod seed;
 pub mod sigv4;
 pub mod startup;
+pub mod tls;
 
 pub use dispatch::verify_response;
 pub use http::{router, AppState};
@@ -42,9 +47,12 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Serves `listener` until `shutdown` resolves, running the scheduler (key
-/// deletion, automatic rotation) beside it; in-flight requests and any
-/// scheduler pass under way finish before this returns.
+/// Longest a client may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `listener` in plain HTTP until `shutdown` resolves, running the
+/// scheduler (key deletion, automatic rotation) beside it; in-flight
+/// requests and any scheduler pass under way finish before this returns.
 ///
 /// At most the connection cap of connections are open at once (see
 /// [`listener`]): the loop accepts only while it holds a free slot, so
@@ -55,8 +63,34 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve(listener, state, None, shutdown).await
+}
+
+/// [`run`] over TLS: HTTP/2 or HTTP/1.1 as ALPN negotiated, with the
+/// certificate watcher (file change or SIGHUP, see [`tls`]) beside it. Each
+/// request carries its connection's [`tls::TlsConnection`] (for
+/// `aws:SecureTransport` and the audit event's `tlsDetails`). The same
+/// limits apply; a handshake counts against the connection cap and must end
+/// within [`HANDSHAKE_TIMEOUT`].
+pub async fn run_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Arc<tls::Tls>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, state, Some(tls), shutdown).await
+}
+
+async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Arc<tls::Tls>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(scheduler(state.clone(), stop_rx.clone()));
+    let watcher = tls.as_ref().map(|t| tokio::spawn(t.clone().watch(stop_rx.clone())));
+    let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
     let limits = state.limits().clone();
     let cap = listener::effective_max_connections(limits.max_connections, listener::raise_fd_limit())
         .min(tokio::sync::Semaphore::MAX_PERMITS)
@@ -89,9 +123,19 @@ pub async fn run(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
-        let (app, limits, stop) = (app.clone(), limits.clone(), stop_rx.clone());
+        let (app, limits, stop, acceptor) = (app.clone(), limits.clone(), stop_rx.clone(), acceptor.clone());
         tokio::spawn(async move {
-            listener::serve_connection(stream, peer, app, &limits, stop).await;
+            match acceptor {
+                None => listener::serve_connection(stream, peer, app, &limits, stop, None).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let conn = Arc::new(tls::TlsConnection::of(stream.get_ref().1));
+                        listener::serve_connection(stream, peer, app, &limits, stop, Some(conn)).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(peer = %peer, "TLS handshake timed out"),
+                },
+            }
             drop(slot);
         });
     }
@@ -103,6 +147,12 @@ pub async fn run(
     let _ = slots.acquire_many(all).await;
     if let Err(e) = scheduler.await {
         tracing::error!(error = %e, "scheduler task failed");
+    }
+    if let Some(Err(e)) = match watcher {
+        Some(w) => Some(w.await),
+        None => None,
+    } {
+        tracing::error!(error = %e, "certificate watcher task failed");
     }
     Ok(())
 }

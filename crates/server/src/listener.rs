@@ -162,13 +162,15 @@ impl Drop for InFlight {
 
 /// Serves one accepted stream from `peer` with `app` (HTTP/1.1 or HTTP/2,
 /// as the client speaks) until the client closes it, a timeout ends it, or
-/// `shutdown` turns true (then in-flight requests finish first).
+/// `shutdown` turns true (then in-flight requests finish first). Over TLS,
+/// `tls` describes the connection to each of its requests.
 pub async fn serve_connection<I>(
     io: I,
     peer: SocketAddr,
     app: Router,
     limits: &Limits,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    tls: Option<Arc<crate::tls::TlsConnection>>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -179,6 +181,9 @@ pub async fn serve_connection<I>(
         hyper::service::service_fn(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             let guard = InFlight::new(&activity);
             req.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(tls) = &tls {
+                req.extensions_mut().insert(tls.clone());
+            }
             let app = app.clone();
             async move {
                 let resp = app.oneshot(req.map(axum::body::Body::new)).await;

@@ -252,7 +252,8 @@ fn app_state(params: &ServerParams, kms: Kms, clock: Arc<dyn Clock>) -> AppState
         params.scheduler_interval,
         params.regions.clone(),
         params.limits.clone(),
-    );
+    )
+    .trusting_proxies(params.trusted_proxies.clone());
     state.set_request_log(params.request_log);
     state
 }

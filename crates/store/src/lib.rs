@@ -9,6 +9,7 @@
 //! against every backend and against the in-memory store of `trent-core`.
 
 pub mod postgres;
+pub mod postgres_tls;
 mod sql;
 pub mod sqlite;
 

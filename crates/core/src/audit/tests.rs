@@ -23,6 +23,7 @@ fn draft(op: &str, request: Option<&Value>) -> EventDraft {
         source_ip: Some(std::net::IpAddr::from([127, 0, 0, 1])),
         user_agent: Some("aws-cli/2".into()),
         request_parameters: request.map_or(Value::Null, |r| request_parameters(r.to_string().as_bytes())),
+        tls_details: None,
     }
 }
 

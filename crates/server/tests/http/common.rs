@@ -20,6 +20,8 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _lock: Option<trent_server::startup::DataDirLock>,
+    /// The CA the server's certificate chains to, when it serves TLS.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -31,6 +33,9 @@ pub struct Builder {
     key_file: Option<PathBuf>,
     regions: Option<Vec<String>>,
     extra: Option<Config>,
+    tls: Option<(PathBuf, PathBuf, Vec<u8>)>,
+    tls_client_ca: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// The SDK's clock, reading the server's manual clock, so that signatures
@@ -89,6 +94,25 @@ impl Builder {
         self
     }
 
+    /// Serve TLS with `pki`'s server certificate (its files may be rewritten
+    /// later to test reloads).
+    pub fn tls(mut self, pki: &TestPki) -> Self {
+        self.tls = Some((pki.cert_path(), pki.key_path(), pki.ca_pem.clone().into_bytes()));
+        self
+    }
+
+    /// Require client certificates issued by `pki`'s CA (mTLS).
+    pub fn tls_client_ca(mut self, pki: &TestPki) -> Self {
+        self.tls_client_ca = Some(pki.ca_path());
+        self
+    }
+
+    /// Plain HTTP behind TLS proxies at these addresses.
+    pub fn behind_proxies(mut self, proxies: &[&str]) -> Self {
+        self.trusted_proxies = Some(proxies.iter().map(|p| (*p).to_owned()).collect());
+        self
+    }
+
     pub async fn build(self) -> TestServer {
         let (temp, data_dir) = match self.data_dir {
             Some(d) => (None, d),
@@ -109,6 +133,11 @@ impl Builder {
             store: self.store_url.clone(),
             key_file: self.key_file.clone(),
             regions: self.regions.clone(),
+            tls_cert: self.tls.as_ref().map(|t| t.0.clone()),
+            tls_key: self.tls.as_ref().map(|t| t.1.clone()),
+            tls_client_ca: self.tls_client_ca.clone(),
+            tls_terminated_by_proxy: self.trusted_proxies.as_ref().map(|_| true),
+            trusted_proxies: self.trusted_proxies.clone(),
             ..Config::default()
         };
         let cfg = match self.extra {
@@ -124,9 +153,16 @@ impl Builder {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = opened.state.clone();
-        let task = tokio::spawn(trent_server::run(listener, opened.state, async {
+        let stop = async {
             let _ = rx.await;
-        }));
+        };
+        let task = match &params.tls {
+            Some(t) => {
+                let tls = trent_server::tls::Tls::load(t).unwrap();
+                tokio::spawn(trent_server::run_tls(listener, opened.state, tls, stop))
+            }
+            None => tokio::spawn(trent_server::run(listener, opened.state, stop)),
+        };
         TestServer {
             addr,
             state,
@@ -135,6 +171,7 @@ impl Builder {
             shutdown: Some(tx),
             task: Some(task),
             _lock: opened.lock,
+            ca_pem: self.tls.map(|t| t.2),
         }
     }
 }
@@ -145,7 +182,10 @@ impl TestServer {
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.ca_pem {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     /// A client of the bootstrap account in us-east-1.
@@ -161,6 +201,16 @@ impl TestServer {
             .credentials_provider(Credentials::new(access_key, secret, None, None, "test"));
         if let Some(c) = &self.clock {
             conf = conf.time_source(SharedManualClock(c.clone()));
+        }
+        if let Some(ca) = &self.ca_pem {
+            // The test CA as the only root, as `aws --ca-bundle` does.
+            use aws_smithy_http_client::tls;
+            let trust = tls::TrustStore::empty().with_pem_certificate(ca.clone());
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+                .tls_context(tls::TlsContext::builder().with_trust_store(trust).build().unwrap())
+                .build_https();
+            conf = conf.http_client(http);
         }
         let conf = conf.build();
         aws_sdk_kms::Client::from_conf(conf)
@@ -223,4 +273,76 @@ pub async fn postgres_schema_url() -> Option<String> {
     let _ = task.await;
     let sep = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// A CA made at test time and a server certificate for `localhost` and
+/// `127.0.0.1` it issued, as PEM files in a temporary directory.
+pub struct TestPki {
+    dir: tempfile::TempDir,
+    pub ca_pem: String,
+    ca: rcgen::Certificate,
+    ca_key: rcgen::KeyPair,
+}
+
+impl TestPki {
+    pub fn new() -> TestPki {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, "Trent test CA");
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        let ca = params.self_signed(&ca_key).unwrap();
+        let pki = TestPki { dir: tempfile::tempdir().unwrap(), ca_pem: ca.pem(), ca, ca_key };
+        std::fs::write(pki.ca_path(), &pki.ca_pem).unwrap();
+        pki.issue_server("trent one", None);
+        pki
+    }
+
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.path().join("key.pem")
+    }
+
+    /// (Re)writes the server certificate and key, with `cn` as common name;
+    /// `expired` makes one whose validity ended in 2020.
+    pub fn issue_server(&self, cn: &str, expired: Option<()>) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        if expired.is_some() {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
+        let cert = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
+        let (cert_pem, key_pem) = (cert.pem(), key.serialize_pem());
+        // Key first, then certificate, each replaced whole (rename), as a
+        // deployment tool would.
+        for (path, text) in [(self.key_path(), &key_pem), (self.cert_path(), &cert_pem)] {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+        }
+        (cert_pem, key_pem)
+    }
+
+    /// A client certificate and key with common name `cn`, issued by the CA.
+    pub fn client_cert(
+        &self,
+        cn: &str,
+    ) -> (Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
+        let der = rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der());
+        (vec![cert.der().clone()], der.into())
+    }
 }

@@ -15,3 +15,4 @@ mod lifecycle;
 mod multinode;
 mod protocol;
 mod sdk;
+mod tls;

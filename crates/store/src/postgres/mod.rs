@@ -100,10 +100,20 @@ fn u32_of(v: i64, what: &str) -> StoreResult<u32> {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/db?options`) and brings
-    /// the schema up to date.
+    /// the schema up to date. `sslmode=verify-full` or `require` (with
+    /// `sslrootcert=FILE`) connect over TLS: see [`crate::postgres_tls`].
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let config = tokio_postgres::Config::from_str(url).map_err(backend)?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let tls = crate::postgres_tls::split_url(url).map_err(|e| backend(std::io::Error::other(e)))?;
+        let config = tokio_postgres::Config::from_str(&tls.url).map_err(backend)?;
+        let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match tls.mode {
+            crate::postgres_tls::PgTlsMode::None => Manager::from_config(config, NoTls, recycling),
+            mode => {
+                let cfg = crate::postgres_tls::client_config(mode, tls.root_cert.as_deref())
+                    .map_err(|e| backend(std::io::Error::other(e)))?;
+                Manager::from_config(config, crate::postgres_tls::RustlsConnect::new(cfg), recycling)
+            }
+        };
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
         let store = PostgresStore { pool };
         store.migrate().await?;
