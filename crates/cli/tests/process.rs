@@ -573,7 +573,10 @@ fn clean_command(home: &Path) -> Command {
 #[tokio::test]
 async fn admin_and_bench_find_credentials_region_and_endpoint_as_the_aws_cli_does() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut run = start(&tmp.path().join("data"), &FIXED_BOOTSTRAP);
+    // Every region the test signs for is served.
+    let mut env = FIXED_BOOTSTRAP.to_vec();
+    env.push(("TRENT_REGIONS", "us-east-1,eu-west-1,ap-south-1,us-west-2,sa-east-1"));
+    let mut run = start(&tmp.path().join("data"), &env);
     let credentials = tmp.path().join("credentials");
     std::fs::write(
         &credentials,
