@@ -269,10 +269,3 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     }
     text
 }
-
-pub(crate) fn error_code(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("__type").and_then(|t| t.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "unparsable error".into())
-}
