@@ -320,7 +320,72 @@ macro_rules! operations {
                 _ => return None,
             })
         }
+
+        /// Parses and validates `body` as the request of KMS operation `op`
+        /// without running it; `None` when Trent does not know `op`.
+        fn parse_kms(op: &str, body: &[u8]) -> Option<Result<(), ApiError>> {
+            Some(match op {
+                $($name => parse_for(Kms::$method, body),)+
+                _ => return None,
+            })
+        }
     };
+}
+
+/// Parses and validates `body` as a `Req`, and drops it.
+fn check<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<(), ApiError> {
+    parse::<Req>(body).map(drop)
+}
+
+/// Parses `body` as the request type that `method` (a `Kms` method) takes.
+fn parse_for<'a, Req, Fut>(_method: impl FnOnce(&'a Kms, &'a Caller, Req) -> Fut, body: &[u8]) -> Result<(), ApiError>
+where
+    Req: DeserializeOwned + Validate,
+{
+    check::<Req>(body)
+}
+
+/// Every operation name [`parse_request`] knows: the KMS API, Trent's
+/// administrative API and CloudTrail's `LookupEvents` (the names do not
+/// overlap).
+pub fn request_operations() -> impl Iterator<Item = &'static str> {
+    OPERATIONS.iter().chain(ADMIN_OPERATIONS).chain(["LookupEvents"].iter()).copied()
+}
+
+/// Parses and validates `body` as the request of operation `op` exactly as
+/// the server does before running it, and drops it; `None` when `op` is none
+/// of [`request_operations`]. A refusal is the error code and message the
+/// caller would get. The request-body fuzz target's entry point.
+pub fn parse_request(op: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, String)>> {
+    parse_any(op, body).map(|r| r.map_err(|e| (e.code, e.message)))
+}
+
+fn parse_any(op: &str, body: &[u8]) -> Option<Result<(), ApiError>> {
+    use trent_api::admin::{
+        AccessKeysRequest, CreateAccountRequest, CreateUserRequest, DeleteAccessKeyRequest, ListUsersRequest,
+        PutUserPolicyRequest, ReadAuditTrailRequest, TagUserRequest, UntagUserRequest, UserPolicyRequest, UserRequest,
+        VerifyAuditTrailRequest,
+    };
+    if let Some(parsed) = parse_kms(op, body) {
+        return Some(parsed);
+    }
+    // The request type of each arm of `admin_dispatch` and `cloudtrail_dispatch`.
+    match op {
+        "CreateAccount" => Some(check::<CreateAccountRequest>(body)),
+        "CreateUser" => Some(check::<CreateUserRequest>(body)),
+        "DeleteUser" | "ListUserPolicies" | "ListUserTags" => Some(check::<UserRequest>(body)),
+        "ListUsers" => Some(check::<ListUsersRequest>(body)),
+        "PutUserPolicy" => Some(check::<PutUserPolicyRequest>(body)),
+        "GetUserPolicy" | "DeleteUserPolicy" => Some(check::<UserPolicyRequest>(body)),
+        "TagUser" => Some(check::<TagUserRequest>(body)),
+        "UntagUser" => Some(check::<UntagUserRequest>(body)),
+        "CreateAccessKey" | "ListAccessKeys" => Some(check::<AccessKeysRequest>(body)),
+        "DeleteAccessKey" => Some(check::<DeleteAccessKeyRequest>(body)),
+        "ReadAuditTrail" => Some(check::<ReadAuditTrailRequest>(body)),
+        "VerifyAuditTrail" => Some(check::<VerifyAuditTrailRequest>(body)),
+        "LookupEvents" => Some(check::<trent_api::cloudtrail::LookupEventsRequest>(body)),
+        _ => None,
+    }
 }
 
 operations! {
@@ -397,6 +462,24 @@ mod tests {
         for op in OPERATIONS {
             assert!(!NOT_YET.contains(op), "{op} is in both tables");
         }
+    }
+
+    #[test]
+    fn every_served_operation_has_a_request_parser() {
+        let mut n = 0;
+        for op in request_operations() {
+            n += 1;
+            assert!(parse_request(op, b"{").is_some(), "{op} has no parser");
+            let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
+            assert_eq!(code, ErrorCode::Serialization, "{op}");
+        }
+        assert_eq!(n, OPERATIONS.len() + ADMIN_OPERATIONS.len() + 1);
+        assert!(parse_request("ConnectCustomKeyStore", b"{}").is_none());
+        assert!(parse_request("Nope", b"{}").is_none());
+        assert!(parse_request("ListKeys", b"").unwrap().is_ok());
+        let (code, message) = parse_request("CreateAccount", br#"{"AccountId":12345}"#).unwrap().unwrap_err();
+        assert_eq!(code, ErrorCode::Serialization);
+        assert!(!message.contains("12345"), "{message}");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //!   bootstraps the first account.
 //! - [`sigv4`]: verification of AWS Signature Version 4.
 //! - `dispatch.rs`: the table of operations keyed by the `X-Amz-Target`
-//!   operation name; parsing, validation and serialization around the core.
+//!   operation name; parsing, validation and serialization around the core
+//!   ([`parse_request`] parses a body alone, for the fuzz target).
 //! - `http.rs`: the axum handler: authentication, routing, error bodies,
 //!   the audit event of every call (fail-closed), `/health`, `/ready`.
 //! - `metrics.rs`: `GET /metrics` (Prometheus).
@@ -26,7 +27,7 @@ mod metrics;
 pub mod sigv4;
 pub mod startup;
 
-pub use dispatch::verify_response;
+pub use dispatch::{parse_request, request_operations, verify_response};
 pub use http::{router, AppState};
 
 use std::future::Future;
