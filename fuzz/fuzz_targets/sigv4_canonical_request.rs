@@ -74,7 +74,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     };
-    let key = sigv4::signing_key(b"trent-fuzz: a secret no corpus entry is signed with", &auth.date, &auth.region, &auth.service);
+    let key = sigv4::signing_key(
+        b"trent-fuzz: a secret no corpus entry is signed with",
+        &auth.date,
+        &auth.region,
+        &auth.service,
+    );
     let first = sigv4::verify(&req, &auth, &key, auth.request_time, sigv4::DEFAULT_MAX_SKEW);
     let second = sigv4::verify(&req, &auth, &key, auth.request_time, sigv4::DEFAULT_MAX_SKEW);
     assert_eq!(format!("{first:?}"), format!("{second:?}"), "verify is not deterministic");
