@@ -21,7 +21,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_kms::error::SdkError;
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{GrantOperation, KeyState};
 use std::collections::BTreeSet;
@@ -90,7 +90,8 @@ struct Model {
     /// Counter for unique alias names and policy ids.
     serial: u64,
     acknowledged: u64,
-    refused: u64,
+    /// Writes refused with a 4xx answer, by error code.
+    refused: std::collections::BTreeMap<String, u64>,
     lost: u64,
 }
 
@@ -142,16 +143,20 @@ fn client(endpoint: &str) -> aws_sdk_kms::Client {
 /// How a write ended.
 enum Outcome<T> {
     Done(T),
-    /// Refused with an answer: it did not happen.
-    Refused,
+    /// Refused with an answer (its error code): it did not happen.
+    Refused(String),
     /// No answer (the server died): it may or may not have happened.
     Lost,
 }
 
-fn outcome<T, E>(r: Result<T, SdkError<E, aws_sdk_kms::config::http::HttpResponse>>) -> Outcome<T> {
+fn outcome<T, E: ProvideErrorMetadata>(
+    r: Result<T, SdkError<E, aws_sdk_kms::config::http::HttpResponse>>,
+) -> Outcome<T> {
     match r {
         Ok(v) => Outcome::Done(v),
-        Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() < 500 => Outcome::Refused,
+        Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() < 500 => {
+            Outcome::Refused(e.err().code().unwrap_or("?").to_owned())
+        }
         Err(_) => Outcome::Lost,
     }
 }
@@ -204,7 +209,7 @@ async fn writer(kms: aws_sdk_kms::Client, model: Arc<Mutex<Model>>, owner: usize
                     });
                     Answer::Acknowledged
                 }
-                Outcome::Refused => panic!("CreateKey refused"),
+                Outcome::Refused(code) => panic!("CreateKey refused: {code}"),
                 Outcome::Lost => Answer::Lost,
             },
             Some(i) => write_one(&kms, &model, i, serial, &mut rng).await,
@@ -212,7 +217,7 @@ async fn writer(kms: aws_sdk_kms::Client, model: Arc<Mutex<Model>>, owner: usize
         let mut m = model.lock().unwrap();
         match answer {
             Answer::Acknowledged => m.acknowledged += 1,
-            Answer::Refused => m.refused += 1,
+            Answer::Refused(code) => *m.refused.entry(code).or_default() += 1,
             Answer::Lost => {
                 m.lost += 1;
                 return;
@@ -224,7 +229,7 @@ async fn writer(kms: aws_sdk_kms::Client, model: Arc<Mutex<Model>>, owner: usize
 /// How a write ended, without its value.
 enum Answer {
     Acknowledged,
-    Refused,
+    Refused(String),
     Lost,
 }
 
@@ -244,7 +249,7 @@ async fn write_one(kms: &aws_sdk_kms::Client, model: &Mutex<Model>, i: usize, se
                     $done;
                     Answer::Acknowledged
                 }
-                Outcome::Refused => Answer::Refused,
+                Outcome::Refused(code) => Answer::Refused(code),
                 Outcome::Lost => {
                     let mut m = model.lock().unwrap();
                     let $lk = &mut m.keys[i];
@@ -449,7 +454,7 @@ async fn acknowledged_writes_survive_kill_9_at_random_points() {
     run.child.wait().unwrap();
     let m = model.lock().unwrap();
     eprintln!(
-        "crash loop: {cycles} kill -9 cycles in {:.1}s: {} keys, {} acknowledged writes all present, {} refused, \
+        "crash loop: {cycles} kill -9 cycles in {:.1}s: {} keys, {} acknowledged writes all present, refused {:?}, \
          {} lost to a kill, {decrypted} ciphertext decryptions checked, audit trail intact after every kill",
         began.elapsed().as_secs_f64(),
         m.keys.len(),
