@@ -25,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
                 let _ = policy.evaluate(&req);
                 let _ = policy.evaluate_key(&req);
             }
-            let _ = policy.allows_unconditionally("arn:aws:iam::111122223333:root", "111122223333", "kms:PutKeyPolicy", "k");
+            let _ = policy.allows_unconditionally(
+                "arn:aws:iam::111122223333:root",
+                "111122223333",
+                "kms:PutKeyPolicy",
+                "k",
+            );
         }
     }
 });

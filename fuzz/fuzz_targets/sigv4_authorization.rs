@@ -7,6 +7,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = http::HeaderValue::from_bytes(data) {
         headers.insert("authorization", v);
         headers.insert("x-amz-date", http::HeaderValue::from_static("20150830T123600Z"));
-        let _ = trent_server::sigv4::parse_authorization(&headers);
+        let _ = trent_sigv4::parse_authorization(&headers);
     }
 });

@@ -9,6 +9,12 @@
 //! weighted mix, and reports requests/s, latency percentiles, errors by code
 //! and bytes; finally it schedules the keys it created for deletion (the
 //! shortest window, 7 days).
+//!
+//! For a soak run, `--watch-pid` samples a local server process's resident
+//! memory and open file descriptors from `/proc/PID` during the measured
+//! phase (Linux) and reports them beside the latencies, so that a long run
+//! at a fixed rate shows whether either grows after warm-up
+//! (`scripts/soak` drives one).
 
 use crate::client::{error_code, Connection, Target};
 use base64::Engine as _;
@@ -189,6 +195,75 @@ pub struct BenchArgs {
     /// request instead of keep-alive connections.
     #[arg(long)]
     no_keep_alive: bool,
+    /// Sample this local process's resident memory (VmRSS) and open file
+    /// descriptors from /proc/PID during the measured phase (Linux only).
+    #[arg(long)]
+    watch_pid: Option<u32>,
+    /// Seconds between two samples of --watch-pid.
+    #[arg(long, default_value_t = 5, requires = "watch_pid")]
+    sample_interval: u64,
+}
+
+/// One reading of a watched process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sample {
+    /// Seconds since the measured phase began.
+    at_s: u64,
+    /// Resident set size (VmRSS), KiB.
+    rss_kib: u64,
+    /// Entries of /proc/PID/fd.
+    fds: u64,
+}
+
+/// Reads VmRSS and the open descriptors of `pid` under `proc_root`
+/// (`/proc`); an error when the process is gone or unreadable.
+fn sample_process(proc_root: &std::path::Path, pid: u32, at_s: u64) -> Result<Sample, String> {
+    let dir = proc_root.join(pid.to_string());
+    let status = std::fs::read_to_string(dir.join("status")).map_err(|e| format!("process {pid}: {e}"))?;
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("process {pid}: no VmRSS in its status"))?;
+    let fds = std::fs::read_dir(dir.join("fd")).map_err(|e| format!("process {pid}: {e}"))?.count() as u64;
+    Ok(Sample { at_s, rss_kib, fds })
+}
+
+/// Samples `pid` every `interval` until `stop`; the first sample is taken
+/// at once (the end of warm-up), the last when stopped.
+async fn watch(pid: u32, interval: Duration, stop: Arc<AtomicBool>) -> Result<Vec<Sample>, String> {
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    let root = std::path::Path::new("/proc");
+    loop {
+        out.push(sample_process(root, pid, t0.elapsed().as_secs())?);
+        let next = Instant::now() + interval;
+        while Instant::now() < next {
+            if stop.load(Ordering::Relaxed) {
+                out.push(sample_process(root, pid, t0.elapsed().as_secs())?);
+                return Ok(out);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The samples as reported: first (after warm-up), max and last of each
+/// measure, and every sample.
+fn process_json(pid: u32, samples: &[Sample]) -> serde_json::Value {
+    let stats = |f: fn(&Sample) -> u64| {
+        serde_json::json!({
+            "first": samples.first().map(f),
+            "max": samples.iter().map(f).max(),
+            "last": samples.last().map(f),
+        })
+    };
+    serde_json::json!({
+        "pid": pid,
+        "rss_kib": stats(|s| s.rss_kib),
+        "fds": stats(|s| s.fds),
+        "samples": samples.iter().map(|s| serde_json::json!([s.at_s, s.rss_kib, s.fds])).collect::<Vec<_>>(),
+    })
 }
 
 /// The requests of one operation: one body per key, taken in turn.
@@ -466,8 +541,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         });
         cleanup.await?;
     }
-    let (workload, tallies, elapsed) = result?;
-    report(&args, &workload, tallies, elapsed);
+    let (workload, tallies, elapsed, samples) = result?;
+    report(&args, &workload, tallies, elapsed, &samples);
     Ok(())
 }
 
@@ -475,16 +550,26 @@ async fn drive(
     args: &BenchArgs,
     target: &Arc<Target>,
     workload: Arc<Workload>,
-) -> Result<(Arc<Workload>, Vec<Tally>, Duration), String> {
+) -> Result<(Arc<Workload>, Vec<Tally>, Duration, Vec<Sample>), String> {
     let p = Phase { concurrency: args.concurrency, rate: args.rate, max_requests: None };
     // Warm-up: same load, not recorded.
     if args.warmup > 0 {
         p.run(target, &workload, Duration::from_secs(args.warmup), false).await?;
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = args
+        .watch_pid
+        .map(|pid| tokio::spawn(watch(pid, Duration::from_secs(args.sample_interval.max(1)), stop.clone())));
     let started = Instant::now();
     let p = Phase { max_requests: args.requests, ..p };
-    let tallies = p.run(target, &workload, Duration::from_secs(args.duration), true).await?;
-    Ok((workload, tallies, started.elapsed()))
+    let tallies = p.run(target, &workload, Duration::from_secs(args.duration), true).await;
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let samples = match watcher {
+        Some(w) => w.await.map_err(|e| format!("watching the server: {e}"))??,
+        None => Vec::new(),
+    };
+    Ok((workload, tallies?, elapsed, samples))
 }
 
 /// What every worker records, per stream.
@@ -619,7 +704,7 @@ fn latency_json(sorted: &[u64]) -> serde_json::Value {
     })
 }
 
-fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: Duration) {
+fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: Duration, samples: &[Sample]) {
     let mut per_stream: Vec<Vec<u64>> = vec![Vec::new(); workload.streams.len()];
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let (mut bytes_in, mut bytes_out) = (0, 0);
@@ -664,7 +749,7 @@ fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: D
                 "requests_per_second": l.len() as f64 / secs, "latency_ms": latency_json(l)})
         })
         .collect();
-    let summary = serde_json::json!({
+    let mut summary = serde_json::json!({
         "operation": operation,
         "payload_bytes": args.size,
         "keys": keys,
@@ -679,6 +764,9 @@ fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: D
         "bytes_sent": bytes_out,
         "bytes_received": bytes_in,
     });
+    if let Some(pid) = args.watch_pid {
+        summary["process"] = process_json(pid, samples);
+    }
     if args.json {
         println!("{summary}");
         return;
@@ -702,6 +790,19 @@ fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: D
         }
     }
     println!("  bytes        sent {bytes_out}  received {bytes_in}");
+    if let (Some(pid), Some(first), Some(last)) = (args.watch_pid, samples.first(), samples.last()) {
+        let max_rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+        let max_fds = samples.iter().map(|s| s.fds).max().unwrap_or(0);
+        println!(
+            "  process {pid}  RSS MiB first {:.1}  max {:.1}  last {:.1}   fds first {}  max {max_fds}  last {}  ({} samples)",
+            first.rss_kib as f64 / 1024.0,
+            max_rss as f64 / 1024.0,
+            last.rss_kib as f64 / 1024.0,
+            first.fds,
+            last.fds,
+            samples.len()
+        );
+    }
     if errors.is_empty() {
         println!("  errors       none");
     } else {
@@ -713,7 +814,35 @@ fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: D
 
 #[cfg(test)]
 mod tests {
-    use super::{flavor, parse_weighted, percentile, schedule, Op};
+    use super::{flavor, parse_weighted, percentile, process_json, sample_process, schedule, Op, Sample};
+
+    #[test]
+    fn a_process_is_sampled_from_proc() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("4242");
+        std::fs::create_dir_all(dir.join("fd")).unwrap();
+        std::fs::write(dir.join("status"), "Name:\ttrent\nVmPeak:\t  9000 kB\nVmRSS:\t   51234 kB\nThreads:\t4\n")
+            .unwrap();
+        for fd in ["0", "1", "2", "7"] {
+            std::fs::write(dir.join("fd").join(fd), "").unwrap();
+        }
+        assert_eq!(sample_process(tmp.path(), 4242, 3).unwrap(), Sample { at_s: 3, rss_kib: 51234, fds: 4 });
+        assert!(sample_process(tmp.path(), 4243, 0).is_err(), "a process that is gone");
+        // This very process, from the real /proc.
+        if cfg!(target_os = "linux") {
+            let me = sample_process(std::path::Path::new("/proc"), std::process::id(), 0).unwrap();
+            assert!(me.rss_kib > 0 && me.fds >= 3, "{me:?}");
+        }
+        let samples = [
+            Sample { at_s: 0, rss_kib: 10, fds: 5 },
+            Sample { at_s: 5, rss_kib: 30, fds: 9 },
+            Sample { at_s: 9, rss_kib: 20, fds: 6 },
+        ];
+        let j = process_json(7, &samples);
+        assert_eq!(j["rss_kib"], serde_json::json!({"first": 10, "max": 30, "last": 20}));
+        assert_eq!(j["fds"], serde_json::json!({"first": 5, "max": 9, "last": 6}));
+        assert_eq!(j["samples"][1], serde_json::json!([5, 30, 9]));
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -291,6 +291,118 @@ pub fn verify_response(
     }
 }
 
+/// Every operation [`parse_request`] parses: the served ones of the table
+/// (the KMS API, Trent's administrative API, CloudTrail's `LookupEvents`).
+pub fn request_operations() -> impl Iterator<Item = &'static str> {
+    Operation::ALL.iter().filter(|op| op.served()).map(|op| op.name())
+}
+
+/// Parses and validates `body` as the request of operation `name` exactly
+/// as [`dispatch`] does before running it, and drops it; `None` when `name`
+/// is none of [`request_operations`]. A refusal is the error code and
+/// message the caller would get. The request-body fuzz target's entry point.
+pub fn parse_request(name: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, String)>> {
+    let op = Operation::named(name).filter(|op| op.served())?;
+    Some(parse_only(op, body).map_err(|e| (e.code, e.message)))
+}
+
+/// The parse and validation step of [`dispatch`] alone. Exhaustive like
+/// it: the request type of a KMS operation is the one its `Kms` method
+/// takes, so the two cannot drift apart.
+fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
+    use trent_api::admin::{
+        AccessKeysRequest, CreateAccountRequest, CreateUserRequest, DeleteAccessKeyRequest, ListUsersRequest,
+        PutUserPolicyRequest, ReadAuditTrailRequest, TagUserRequest, UntagUserRequest, UserPolicyRequest, UserRequest,
+        VerifyAuditTrailRequest,
+    };
+    use Operation as O;
+    match op {
+        O::CreateKey => parse_for(Kms::create_key, body),
+        O::DescribeKey => parse_for(Kms::describe_key, body),
+        O::ListKeys => parse_for(Kms::list_keys, body),
+        O::EnableKey => parse_for(Kms::enable_key, body),
+        O::DisableKey => parse_for(Kms::disable_key, body),
+        O::Encrypt => parse_for(Kms::encrypt, body),
+        O::Decrypt => parse_for(Kms::decrypt, body),
+        O::ReEncrypt => parse_for(Kms::re_encrypt, body),
+        O::GenerateDataKey => parse_for(Kms::generate_data_key, body),
+        O::GenerateDataKeyWithoutPlaintext => parse_for(Kms::generate_data_key_without_plaintext, body),
+        O::GenerateRandom => parse_for(Kms::generate_random, body),
+        O::CreateAlias => parse_for(Kms::create_alias, body),
+        O::DeleteAlias => parse_for(Kms::delete_alias, body),
+        O::UpdateAlias => parse_for(Kms::update_alias, body),
+        O::ListAliases => parse_for(Kms::list_aliases, body),
+        O::UpdateKeyDescription => parse_for(Kms::update_key_description, body),
+        O::TagResource => parse_for(Kms::tag_resource, body),
+        O::UntagResource => parse_for(Kms::untag_resource, body),
+        O::ListResourceTags => parse_for(Kms::list_resource_tags, body),
+        O::ScheduleKeyDeletion => parse_for(Kms::schedule_key_deletion, body),
+        O::CancelKeyDeletion => parse_for(Kms::cancel_key_deletion, body),
+        O::EnableKeyRotation => parse_for(Kms::enable_key_rotation, body),
+        O::DisableKeyRotation => parse_for(Kms::disable_key_rotation, body),
+        O::GetKeyRotationStatus => parse_for(Kms::get_key_rotation_status, body),
+        O::RotateKeyOnDemand => parse_for(Kms::rotate_key_on_demand, body),
+        O::ListKeyRotations => parse_for(Kms::list_key_rotations, body),
+        O::GetParametersForImport => parse_for(Kms::get_parameters_for_import, body),
+        O::ImportKeyMaterial => parse_for(Kms::import_key_material, body),
+        O::DeleteImportedKeyMaterial => parse_for(Kms::delete_imported_key_material, body),
+        O::Sign => parse_for(Kms::sign, body),
+        O::Verify => parse_for(Kms::verify, body),
+        O::GetPublicKey => parse_for(Kms::get_public_key, body),
+        O::GenerateMac => parse_for(Kms::generate_mac, body),
+        O::VerifyMac => parse_for(Kms::verify_mac, body),
+        O::DeriveSharedSecret => parse_for(Kms::derive_shared_secret, body),
+        O::Encapsulate => parse_for(Kms::encapsulate, body),
+        O::Decapsulate => parse_for(Kms::decapsulate, body),
+        O::GenerateDataKeyPair => parse_for(Kms::generate_data_key_pair, body),
+        O::PutKeyPolicy => parse_for(Kms::put_key_policy, body),
+        O::GetKeyPolicy => parse_for(Kms::get_key_policy, body),
+        O::ListKeyPolicies => parse_for(Kms::list_key_policies, body),
+        O::CreateGrant => parse_for(Kms::create_grant, body),
+        O::ListGrants => parse_for(Kms::list_grants, body),
+        O::ListRetirableGrants => parse_for(Kms::list_retirable_grants, body),
+        O::RetireGrant => parse_for(Kms::retire_grant, body),
+        O::RevokeGrant => parse_for(Kms::revoke_grant, body),
+        O::GetKeyLastUsage => parse_for(Kms::get_key_last_usage, body),
+        O::LookupEvents => parse_for(Kms::lookup_events, body),
+        O::LookupEvents => parse_for(Kms::lookup_events, body),
+        O::CreateAccount => check::<CreateAccountRequest>(body),
+        O::CreateUser => check::<CreateUserRequest>(body),
+        O::DeleteUser | O::ListUserPolicies | O::ListUserTags => check::<UserRequest>(body),
+        O::ListUsers => check::<ListUsersRequest>(body),
+        O::PutUserPolicy => check::<PutUserPolicyRequest>(body),
+        O::GetUserPolicy | O::DeleteUserPolicy => check::<UserPolicyRequest>(body),
+        O::TagUser => check::<TagUserRequest>(body),
+        O::UntagUser => check::<UntagUserRequest>(body),
+        O::CreateAccessKey | O::ListAccessKeys => check::<AccessKeysRequest>(body),
+        O::DeleteAccessKey => check::<DeleteAccessKeyRequest>(body),
+        O::ReadAuditTrail => check::<ReadAuditTrailRequest>(body),
+        O::VerifyAuditTrail => check::<VerifyAuditTrailRequest>(body),
+        // Answered UnsupportedOperationException before any body is read.
+        O::ConnectCustomKeyStore
+        | O::CreateCustomKeyStore
+        | O::DeleteCustomKeyStore
+        | O::DescribeCustomKeyStores
+        | O::DisconnectCustomKeyStore
+        | O::UpdateCustomKeyStore
+        | O::ReplicateKey
+        | O::UpdatePrimaryRegion => Ok(()),
+    }
+}
+
+/// Parses and validates `body` as a `Req`, and drops it.
+fn check<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<(), ApiError> {
+    parse::<Req>(body).map(drop)
+}
+
+/// Parses `body` as the request type that `method` (a `Kms` method) takes.
+fn parse_for<'a, Req, Fut>(_method: impl FnOnce(&'a Kms, &'a Caller, Req) -> Fut, body: &[u8]) -> Result<(), ApiError>
+where
+    Req: DeserializeOwned + Validate,
+{
+    check::<Req>(body)
+}
+
 fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { body };
     let req: Req = serde_json::from_slice(body).map_err(|e| {
@@ -324,6 +436,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_served_operation_has_a_request_parser() {
+        let mut n = 0;
+        for op in request_operations() {
+            n += 1;
+            assert!(parse_request(op, b"{").is_some(), "{op} has no parser");
+            let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
+            assert_eq!(code, ErrorCode::Serialization, "{op}");
+        }
+        assert_eq!(n, 65, "48 KMS operations, 16 administrative ones and LookupEvents");
+        assert!(parse_request("ConnectCustomKeyStore", b"{}").is_none());
+        assert!(parse_request("Nope", b"{}").is_none());
+        assert!(parse_request("ListKeys", b"").unwrap().is_ok());
+        let (code, message) = parse_request("CreateAccount", br#"{"AccountId":12345}"#).unwrap().unwrap_err();
+        assert_eq!(code, ErrorCode::Serialization);
+        assert!(!message.contains("12345"), "{message}");
+    }
 
     #[test]
     fn serialization_errors_do_not_echo_values() {

@@ -13,7 +13,8 @@
 //!   crate).
 //! - `dispatch.rs`: runs an operation of [`trent_api::operation`]'s table
 //!   (found from the `X-Amz-Target` header) on the core; parsing,
-//!   validation and serialization around it.
+//!   validation and serialization around it ([`parse_request`] parses a
+//!   body alone, for the fuzz target).
 //! - `http.rs`: the axum handler: authentication, routing, error bodies,
 //!   the audit event of every call (fail-closed), `/health`, `/ready`.
 //! - `metrics.rs`: `GET /metrics` (Prometheus).
@@ -43,7 +44,7 @@ pub use trent_sigv4 as sigv4;
 pub mod startup;
 pub mod tls;
 
-pub use dispatch::verify_response;
+pub use dispatch::{parse_request, request_operations, verify_response};
 pub use http::{router, AppState};
 
 use std::future::Future;
