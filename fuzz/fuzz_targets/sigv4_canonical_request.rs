@@ -9,7 +9,7 @@
 //! line, and the body.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trent_sigv4::{self, Authorization, RequestParts};
+use trent_sigv4::{self as sigv4, Authorization, RequestParts};
 
 fn line<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
     match rest.iter().position(|&b| b == b'\n') {
