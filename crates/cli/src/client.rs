@@ -50,8 +50,8 @@ pub(crate) struct Connection {
     /// Secret access key [default: as for the access key id]
     #[arg(long, requires = "access_key_id")]
     secret_access_key: Option<String>,
-    /// PEM CA certificates to trust for an https endpoint, instead of the system's [env: AWS_CA_BUNDLE]
-    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    /// PEM CA certificates to trust for an https endpoint [default: AWS_CA_BUNDLE, else the system's roots]
+    #[arg(long, env = "AWS_CA_BUNDLE", hide_env = true, value_name = "FILE")]
     ca_bundle: Option<PathBuf>,
 }
 

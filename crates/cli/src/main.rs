@@ -342,7 +342,7 @@ mod tests {
             } else {
                 help
             };
-            for var in ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_ENDPOINT_URL_KMS"] {
+            for var in ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_ENDPOINT_URL_KMS", "AWS_CA_BUNDLE"] {
                 assert_eq!(help.matches(var).count(), 1, "{sub}: {var} in\n{help}");
             }
             assert!(!help.contains("[env:"), "{help}");

@@ -364,7 +364,7 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::RetireGrant => parse_for(Kms::retire_grant, body),
         O::RevokeGrant => parse_for(Kms::revoke_grant, body),
         O::GetKeyLastUsage => parse_for(Kms::get_key_last_usage, body),
-        O::LookupEvents => parse_for(Kms::lookup_events, body),
+        O::GenerateDataKeyPairWithoutPlaintext => parse_for(Kms::generate_data_key_pair_without_plaintext, body),
         O::LookupEvents => parse_for(Kms::lookup_events, body),
         O::CreateAccount => check::<CreateAccountRequest>(body),
         O::CreateUser => check::<CreateUserRequest>(body),

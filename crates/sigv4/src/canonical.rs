@@ -3,7 +3,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-
 /// Builds the canonical request over `signed_headers` (already lowercase and
 /// sorted). It is bytes because header values may hold non-UTF-8 octets.
 pub(crate) fn canonical_request(

@@ -613,7 +613,6 @@ pub fn verify(
     }
 }
 
-
 mod canonical;
 mod rules;
 mod timestamp;
@@ -641,4 +640,3 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
-

@@ -3,7 +3,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-
 /// Where the request timestamp came from.
 #[derive(Clone, Copy)]
 pub(crate) enum TimestampSource {

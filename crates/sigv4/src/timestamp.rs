@@ -3,7 +3,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-
 /// `YYYYMMDD'T'HHMMSS'Z'`, strictly.
 pub(crate) fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
     let b = s.as_bytes();

@@ -3,7 +3,6 @@
 use super::*;
 use http::HeaderValue;
 
-
 fn headers_with(authorization: Option<&str>, extra: &[(&str, &str)]) -> HeaderMap {
     let mut pairs = vec![("host", "kms.us-east-1.amazonaws.com"), ("x-amz-date", "20150830T123600Z")];
     pairs.extend_from_slice(extra);
@@ -81,8 +80,7 @@ fn missing_parameters_are_listed_together() {
 
 #[test]
 fn a_token_without_equals_is_incomplete() {
-    let header =
-        format!("AWS4-HMAC-SHA256 Credential= {CRED}, SignedHeaders=host;x-amz-date, Signature={GOOD_SIG}");
+    let header = format!("AWS4-HMAC-SHA256 Credential= {CRED}, SignedHeaders=host;x-amz-date, Signature={GOOD_SIG}");
     let e = parse_err(Some(&header), &[]);
     assert_eq!(e.error_code(), SigV4ErrorCode::IncompleteSignature);
     assert_eq!(
@@ -255,10 +253,7 @@ fn verify_rechecks_a_hand_built_authorization() {
 
     let mut auth = good.clone();
     auth.service = "s3".into();
-    assert!(matches!(
-        verify(&req, &auth, &key, now, DEFAULT_MAX_SKEW),
-        Err(SigV4Error::InvalidCredentialScope { .. })
-    ));
+    assert!(matches!(verify(&req, &auth, &key, now, DEFAULT_MAX_SKEW), Err(SigV4Error::InvalidCredentialScope { .. })));
     let mut auth = good.clone();
     auth.signed_headers = vec!["x-amz-date".into()];
     assert!(matches!(verify(&req, &auth, &key, now, DEFAULT_MAX_SKEW), Err(SigV4Error::HostNotSigned)));

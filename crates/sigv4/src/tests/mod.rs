@@ -51,7 +51,7 @@ fn aws_test_suite_vectors() {
         let creq = canonical_request(&req, &signed, &payload_hash).unwrap();
         assert_eq!(
             String::from_utf8(creq.clone()).unwrap(),
-            &case.canonical_request,
+            case.canonical_request,
             "canonical request of {}",
             case.name
         );
@@ -146,10 +146,7 @@ fn error_codes_and_statuses() {
     assert_eq!(SigV4Error::MissingAuthenticationToken.error_code().as_str(), "MissingAuthenticationTokenException");
     assert_eq!(SigV4Error::MissingAuthenticationToken.error_code().http_status(), StatusCode::FORBIDDEN);
     assert_eq!(SigV4Error::UnrecognizedClient.error_code(), SigV4ErrorCode::UnrecognizedClient);
-    assert_eq!(
-        SigV4Error::UnrecognizedClient.to_string(),
-        "The security token included in the request is invalid."
-    );
+    assert_eq!(SigV4Error::UnrecognizedClient.to_string(), "The security token included in the request is invalid.");
     assert_eq!(SigV4ErrorCode::UnrecognizedClient.as_str(), "UnrecognizedClientException");
     assert_eq!(SigV4Error::SignatureMismatch.error_code().to_string(), "InvalidSignatureException");
     assert_eq!(SigV4Error::SignatureMismatch.error_code().http_status(), StatusCode::BAD_REQUEST);
@@ -160,7 +157,6 @@ fn error_codes_and_statuses() {
 // -----------------------------------------------------------------------
 mod malformed;
 mod round_trip;
-
 
 // -----------------------------------------------------------------------
 // Clock skew.
