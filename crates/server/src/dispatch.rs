@@ -298,7 +298,7 @@ pub fn request_operations() -> impl Iterator<Item = &'static str> {
 }
 
 /// Parses and validates `body` as the request of operation `name` exactly
-/// as [`dispatch`] does before running it, and drops it; `None` when `name`
+/// as `dispatch` does before running it, and drops it; `None` when `name`
 /// is none of [`request_operations`]. A refusal is the error code and
 /// message the caller would get. The request-body fuzz target's entry point.
 pub fn parse_request(name: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, String)>> {

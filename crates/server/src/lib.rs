@@ -75,7 +75,7 @@ pub async fn run(
 /// request carries its connection's [`tls::TlsConnection`] (for
 /// `aws:SecureTransport` and the audit event's `tlsDetails`). The same
 /// limits apply; a handshake counts against the connection cap and must end
-/// within [`HANDSHAKE_TIMEOUT`].
+/// within `HANDSHAKE_TIMEOUT` (10 s).
 pub async fn run_tls(
     listener: TcpListener,
     state: AppState,

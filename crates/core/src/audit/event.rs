@@ -1,0 +1,292 @@
+//! The CloudTrail record of a call ([`EventDraft`]) and of Trent's own background work (service events).
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Who made a call, as far as it is known.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// An authenticated principal.
+    Principal {
+        /// Account.
+        account: String,
+        /// Principal ARN.
+        arn: String,
+        /// The signing access key.
+        access_key_id: String,
+    },
+    /// The signature did not authenticate anyone; the access key id the
+    /// request claimed, if it could be read.
+    Unauthenticated {
+        /// Claimed access key id.
+        access_key_id: Option<String>,
+    },
+}
+
+/// A call as the server saw it, before the core runs it: everything its
+/// event needs but the outcome. The server makes one per request and hands
+/// it to the core in the [`crate::Caller`], so that a state-changing call
+/// commits its event with its change ([`crate::caller::CallAudit`]).
+#[derive(Debug, Clone)]
+pub struct EventDraft {
+    /// `requestID`, also sent as `x-amzn-RequestId`.
+    pub request_id: String,
+    /// `eventSource`: [`EVENT_SOURCE`] for KMS (and Trent's admin)
+    /// operations, `cloudtrail.amazonaws.com` for LookupEvents.
+    pub event_source: &'static str,
+    /// The operation (`eventName`).
+    pub operation: String,
+    /// When the call arrived (ms).
+    pub time: i64,
+    /// Region of the credential scope, when known.
+    pub region: Option<String>,
+    /// The caller.
+    pub identity: Identity,
+    /// `sourceIPAddress`.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// `userAgent`.
+    pub user_agent: Option<String>,
+    /// `requestParameters`: the allowed members of the request body
+    /// ([`request_parameters`]); `Null` when there are none.
+    pub request_parameters: Value,
+    /// `tlsDetails`, when the request came over TLS.
+    pub tls_details: Option<TlsDetails>,
+}
+
+/// CloudTrail's `tlsDetails` of a request that came over TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsDetails {
+    /// `tlsVersion`: `TLSv1.2` or `TLSv1.3`.
+    pub tls_version: String,
+    /// `cipherSuite`: the OpenSSL name (`TLS_AES_128_GCM_SHA256`).
+    pub cipher_suite: String,
+    /// `clientProvidedHostHeader`: the `Host` (or HTTP/2 `:authority`).
+    pub client_provided_host_header: Option<String>,
+    /// `clientCertificateSubject` (Trent's addition): the subject of the
+    /// client certificate under mTLS.
+    pub client_certificate_subject: Option<String>,
+}
+
+impl TlsDetails {
+    fn to_json(&self) -> Value {
+        let mut v = json!({"tlsVersion": self.tls_version, "cipherSuite": self.cipher_suite});
+        if let Some(h) = &self.client_provided_host_header {
+            v["clientProvidedHostHeader"] = json!(h);
+        }
+        if let Some(s) = &self.client_certificate_subject {
+            v["clientCertificateSubject"] = json!(s);
+        }
+        v
+    }
+}
+
+/// How a call ended, for its event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome<'a> {
+    /// The response body on success (wire JSON).
+    pub response: Option<&'a Value>,
+    /// `errorCode` and `errorMessage` on failure.
+    pub error: Option<(&'a str, &'a str)>,
+}
+
+/// CloudTrail's `eventTime` (seconds precision, UTC, `Z`).
+pub fn event_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&fmt).unwrap_or_default()
+}
+
+/// The `Username` of a principal ARN: `root`, a user's name, or a role
+/// session's name.
+pub fn username(arn: &str) -> Option<String> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    if resource == "root" {
+        return Some("root".into());
+    }
+    let (kind, rest) = resource.split_once('/')?;
+    match kind {
+        "user" => rest.rsplit('/').next().map(str::to_owned),
+        "assumed-role" => rest.rsplit('/').next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+pub(super) fn user_identity(identity: &Identity) -> Value {
+    match identity {
+        Identity::Principal { account, arn, access_key_id } => {
+            let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+            let kind = if resource == "root" {
+                "Root"
+            } else if resource.starts_with("assumed-role/") {
+                "AssumedRole"
+            } else {
+                "IAMUser"
+            };
+            let mut v = json!({
+                "type": kind,
+                "principalId": if kind == "Root" { account.clone() } else { arn.clone() },
+                "arn": arn,
+                "accountId": account,
+                "accessKeyId": access_key_id,
+            });
+            if let (Some(name), true) = (username(arn), kind == "IAMUser") {
+                v["userName"] = Value::String(name);
+            }
+            v
+        }
+        Identity::Unauthenticated { access_key_id } => {
+            let mut v = json!({"type": "Unknown"});
+            if let Some(k) = access_key_id {
+                v["accessKeyId"] = Value::String(k.clone());
+            }
+            v
+        }
+    }
+}
+
+/// CloudTrail `resources` of a list of key ARNs.
+pub(super) fn resources(arns: &[String]) -> Value {
+    Value::Array(
+        arns.iter()
+            .map(|arn| {
+                let account = arn.split(':').nth(4).unwrap_or("");
+                json!({"accountId": account, "type": KEY_RESOURCE_TYPE, "ARN": arn})
+            })
+            .collect(),
+    )
+}
+
+impl EventDraft {
+    /// The event, ready to append, naming `resources` (key ARNs).
+    pub fn entry(&self, event_id: String, outcome: Outcome<'_>, keys: &[String]) -> AuditEntry {
+        let account = match &self.identity {
+            Identity::Principal { account, .. } => Some(account.clone()),
+            Identity::Unauthenticated { .. } => None,
+        };
+        let mut resource_arns: Vec<String> = Vec::with_capacity(keys.len());
+        for arn in keys {
+            if !resource_arns.contains(arn) {
+                resource_arns.push(arn.clone());
+            }
+        }
+        let descriptor = operation_of(self).map(Operation::descriptor);
+        // An operation Trent does not know changed nothing.
+        let read_only = descriptor.is_none_or(|d| d.read_only);
+        let mut record = Map::new();
+        record.insert("eventVersion".into(), json!("1.11"));
+        record.insert("userIdentity".into(), user_identity(&self.identity));
+        record.insert("eventTime".into(), json!(event_time(self.time)));
+        record.insert("eventSource".into(), json!(self.event_source));
+        record.insert("eventName".into(), json!(self.operation));
+        record.insert("awsRegion".into(), json!(self.region));
+        record.insert("sourceIPAddress".into(), json!(self.source_ip.map(|ip| ip.to_string())));
+        record.insert("userAgent".into(), json!(self.user_agent));
+        if let Some((code, message)) = outcome.error {
+            record.insert("errorCode".into(), json!(clip_chars(code, MAX_ERROR_CODE_CHARS)));
+            record.insert("errorMessage".into(), json!(clip_chars(message, MAX_ERROR_MESSAGE_CHARS)));
+        }
+        record.insert("requestParameters".into(), bounded(self.request_parameters.clone()));
+        let response = match (outcome.response, descriptor.and_then(|d| d.audit_response)) {
+            (Some(r), Some(members)) => elements(r, members),
+            _ => Value::Null,
+        };
+        record.insert("responseElements".into(), bounded(response));
+        record.insert("requestID".into(), json!(self.request_id));
+        record.insert("eventID".into(), json!(event_id));
+        record.insert("readOnly".into(), json!(read_only));
+        record.insert("resources".into(), resources(&resource_arns));
+        record.insert("eventType".into(), json!("AwsApiCall"));
+        record.insert("managementEvent".into(), json!(true));
+        record.insert("recipientAccountId".into(), json!(account));
+        record.insert("eventCategory".into(), json!("Management"));
+        if let Some(tls) = &self.tls_details {
+            record.insert("tlsDetails".into(), tls.to_json());
+        }
+        let (username, access_key_id) = match &self.identity {
+            Identity::Principal { arn, access_key_id, .. } => (username(arn), Some(access_key_id.clone())),
+            Identity::Unauthenticated { access_key_id } => (None, access_key_id.clone()),
+        };
+        AuditEntry {
+            event_id,
+            event_time: self.time,
+            event_name: self.operation.clone(),
+            account,
+            username,
+            access_key_id,
+            read_only,
+            resources: resource_arns,
+            record: Value::Object(record).to_string(),
+        }
+    }
+}
+
+/// An event of Trent's own background work (`AwsServiceEvent`): automatic
+/// rotation, deletion at the end of the waiting period, expiry of imported
+/// material.
+pub fn service_event(event_id: String, time: i64, name: &str, key_arn: &str, region: &str) -> AuditEntry {
+    let account = key_arn.split(':').nth(4).unwrap_or("");
+    let details = json!({"keyId": key_arn.rsplit('/').next().unwrap_or("")});
+    aws_service_event(event_id, time, name, Some(account), Some(region), &[key_arn.to_owned()], details)
+}
+
+/// The event retention records before it deletes the records up to
+/// `through`: [`verify_chain`] accepts a trail that starts after seq 1 only
+/// when a later record says so.
+pub const PRUNE_EVENT: &str = "PruneAuditTrail";
+
+/// The `AwsServiceEvent` of a retention pass deleting records up to
+/// `through` (kept for `days` days); of no account (the operator's).
+pub fn prune_event(event_id: String, time: i64, through: u64, days: u32) -> AuditEntry {
+    let details = json!({"throughSeq": through, "retentionDays": days});
+    aws_service_event(event_id, time, PRUNE_EVENT, None, None, &[], details)
+}
+
+/// An `AwsServiceEvent` record of `account` (none: the operator's) on
+/// `keys`, with its `serviceEventDetails`.
+pub(super) fn aws_service_event(
+    event_id: String,
+    time: i64,
+    name: &str,
+    account: Option<&str>,
+    region: Option<&str>,
+    keys: &[String],
+    details: Value,
+) -> AuditEntry {
+    let mut identity = json!({"invokedBy": EVENT_SOURCE});
+    if let Some(a) = account {
+        identity["accountId"] = json!(a);
+    }
+    let mut record = json!({
+        "eventVersion": "1.11",
+        "userIdentity": identity,
+        "eventTime": event_time(time),
+        "eventSource": EVENT_SOURCE,
+        "eventName": name,
+        "sourceIPAddress": EVENT_SOURCE,
+        "userAgent": EVENT_SOURCE,
+        "requestParameters": null,
+        "responseElements": null,
+        "eventID": event_id,
+        "readOnly": false,
+        "resources": resources(keys),
+        "eventType": "AwsServiceEvent",
+        "managementEvent": true,
+        "recipientAccountId": account,
+        "serviceEventDetails": details,
+        "eventCategory": "Management",
+    });
+    if let Some(r) = region {
+        record["awsRegion"] = json!(r);
+    }
+    AuditEntry {
+        event_id,
+        event_time: time,
+        event_name: name.to_owned(),
+        account: account.map(str::to_owned),
+        username: None,
+        access_key_id: None,
+        read_only: false,
+        resources: keys.to_vec(),
+        record: record.to_string(),
+    }
+}

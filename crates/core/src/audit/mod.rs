@@ -1,0 +1,117 @@
+//! The audit trail: one CloudTrail-format event per call, hash-chained in
+//! the store, written with group commit, fail-closed.
+//!
+//! - [`EventDraft`] describes a call as the server saw it; [`EventDraft::entry`]
+//!   renders it as a CloudTrail record (`eventVersion` 1.11,
+//!   `eventSource` `kms.amazonaws.com`) with request parameters and response
+//!   elements taken from the wire JSON through an allow-list of members
+//!   ([`REQUEST_MEMBERS`], and each operation's `audit_response` in
+//!   [`trent_api::operation`]), so a member nobody has
+//!   classified (a new plaintext-bearing field, say) stays out.
+//! - [`Auditor`] appends entries with group commit: concurrent callers'
+//!   entries go to the store in one transaction, and each caller returns only
+//!   once its entry is durable. If the append fails, every caller of that
+//!   batch gets the error and its request fails.
+//! - [`verify_chain`] walks the stored trail and reports the first record
+//!   that was edited, removed, reordered or inserted, and checks the signed
+//!   checkpoints ([`trent_crypto::audit`]).
+//!
+//! Layout: this file holds the stored shapes (entry, record, checkpoint)
+//! and [`chain`]; `event.rs` renders calls and service events as CloudTrail
+//! records, `members.rs` chooses and bounds the members they keep,
+//! `lookup.rs` is what LookupEvents selects, `commit.rs` the group-committing
+//! [`Auditor`], `verify.rs` the chain's verification.
+
+use crate::store::{Store, StoreResult};
+use serde_json::{json, Map, Value};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::oneshot;
+use trent_api::{Api, Operation};
+use trent_crypto::audit::{chain_hash, verify_checkpoint, GENESIS, HASH_LEN};
+
+/// A chain hash.
+pub type Hash = [u8; HASH_LEN];
+
+/// An event ready to append: the CloudTrail record and the fields the
+/// store indexes for lookups.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// `eventID`.
+    pub event_id: String,
+    /// `eventTime`, in milliseconds since the epoch.
+    pub event_time: i64,
+    /// `eventName` (the operation).
+    pub event_name: String,
+    /// `recipientAccountId`: the account whose trail holds the event; `None`
+    /// for calls no account could be established for (bad signature).
+    pub account: Option<String>,
+    /// The `Username` lookup attribute (`root`, a user or session name).
+    pub username: Option<String>,
+    /// The access key that signed the call.
+    pub access_key_id: Option<String>,
+    /// `readOnly`.
+    pub read_only: bool,
+    /// ARNs of `resources`.
+    pub resources: Vec<String>,
+    /// The CloudTrail record, JSON, exactly as hashed.
+    pub record: String,
+}
+
+/// A stored event with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditRecord {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    /// Hash of the previous record ([`GENESIS`] for the first).
+    pub prev_hash: Hash,
+    /// `chain_hash(prev_hash, seq, record)`.
+    pub hash: Hash,
+    /// The event.
+    pub entry: AuditEntry,
+}
+
+/// A signed statement that the chain's record `seq` had hash `hash`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditCheckpoint {
+    /// The record.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Hash,
+    /// When signed (ms).
+    pub created_at: i64,
+    /// Ed25519 signature ([`trent_crypto::audit::CheckpointSigner`]).
+    pub signature: Vec<u8>,
+}
+
+/// Chains `entries` after `head` (the last stored record's seq and hash):
+/// what every backend does inside its append transaction.
+pub fn chain(head: Option<(u64, Hash)>, entries: &[AuditEntry]) -> Vec<AuditRecord> {
+    let (mut seq, mut prev) = head.unwrap_or((0, GENESIS));
+    entries
+        .iter()
+        .map(|e| {
+            seq += 1;
+            let hash = chain_hash(&prev, seq, e.record.as_bytes());
+            let r = AuditRecord { seq, prev_hash: prev, hash, entry: e.clone() };
+            prev = hash;
+            r
+        })
+        .collect()
+}
+
+mod commit;
+mod event;
+mod lookup;
+mod members;
+mod verify;
+pub use commit::*;
+pub use event::*;
+pub use lookup::*;
+pub use members::*;
+pub use verify::*;
+
+#[cfg(test)]
+mod tests;
