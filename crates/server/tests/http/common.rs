@@ -346,3 +346,35 @@ impl TestPki {
         (vec![cert.der().clone()], der.into())
     }
 }
+
+/// Signs `req` in place as a stock AWS client does (aws-sigv4, the headers
+/// it carries, its body), with `credentials` for `service` in `region` at
+/// `time`.
+pub fn sign_request(
+    req: &mut http::Request<Vec<u8>>,
+    credentials: aws_credential_types::Credentials,
+    region: &str,
+    service: &str,
+    time: std::time::SystemTime,
+) {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        req.uri().to_string(),
+        req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+        SignableBody::Bytes(req.body()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(req);
+}

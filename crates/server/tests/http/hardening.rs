@@ -6,8 +6,6 @@
 use crate::common::{TestServer, ACCESS_KEY, SECRET_KEY};
 use crate::protocol::send;
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -24,25 +22,13 @@ fn signed(headers: &[(&str, &str)], body: &str, region: &str, token: Option<&str
         b = b.header(*k, *v);
     }
     let mut req = b.body(body.as_bytes().to_vec()).unwrap();
-    let identity: Identity = Credentials::new(ACCESS_KEY, SECRET_KEY, token.map(str::to_owned), None, "test").into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("kms")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        req.uri().to_string(),
-        req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-        SignableBody::Bytes(req.body()),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(&mut req);
+    crate::common::sign_request(
+        &mut req,
+        Credentials::new(ACCESS_KEY, SECRET_KEY, token.map(str::to_owned), None, "test"),
+        region,
+        "kms",
+        SystemTime::now(),
+    );
     req
 }
 
@@ -203,26 +189,13 @@ async fn audit_events_are_bounded() {
         .header(k, &v)
         .body(body.clone().into_bytes())
         .unwrap();
-    {
-        let identity: Identity = Credentials::new(ACCESS_KEY, "not-the-secret", None, None, "t").into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("kms")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            req.uri().to_string(),
-            req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-            SignableBody::Bytes(req.body()),
-        )
-        .unwrap();
-        sign(signable, &params).unwrap().into_parts().0.apply_to_request_http1x(&mut req);
-    }
+    crate::common::sign_request(
+        &mut req,
+        Credentials::new(ACCESS_KEY, "not-the-secret", None, None, "t"),
+        "us-east-1",
+        "kms",
+        SystemTime::now(),
+    );
     let long_agent = "a".repeat(100_000);
     req.headers_mut().insert("user-agent", long_agent.parse().unwrap());
     let (_, ty, _) = send(&s, req).await;

@@ -3,8 +3,6 @@
 
 use crate::common::{TestServer, ACCESS_KEY, SECRET_KEY};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_smithy_runtime_api::client::identity::Identity;
 use http_body_util::BodyExt as _;
 use std::time::{Duration, SystemTime};
 use tower::ServiceExt as _;
@@ -50,25 +48,13 @@ impl Req {
             .header("x-amz-target", &self.target)
             .body(self.body.clone())
             .unwrap();
-        let identity: Identity = Credentials::new(&self.access_key, &self.secret, None, None, "test").into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(self.service)
-            .time(self.time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            req.uri().to_string(),
-            req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-            SignableBody::Bytes(req.body()),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut req);
+        crate::common::sign_request(
+            &mut req,
+            Credentials::new(&self.access_key, &self.secret, None, None, "test"),
+            &self.region,
+            self.service,
+            self.time,
+        );
         req
     }
 }

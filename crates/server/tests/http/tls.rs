@@ -7,8 +7,6 @@ use crate::common::{TestPki, TestServer, ACCESS_KEY, ACCOUNT, SECRET_KEY};
 use aws_credential_types::Credentials;
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_smithy_runtime_api::client::identity::Identity;
 use http_body_util::BodyExt as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::Value;
@@ -78,25 +76,13 @@ fn list_keys(s: &TestServer, host: bool) -> http::Request<Vec<u8>> {
         b = b.header("host", &authority);
     }
     let mut req = b.body(b"{}".to_vec()).unwrap();
-    let identity: Identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test").into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("kms")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        req.uri().to_string(),
-        req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-        SignableBody::Bytes(req.body()),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(&mut req);
+    crate::common::sign_request(
+        &mut req,
+        Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"),
+        "us-east-1",
+        "kms",
+        std::time::SystemTime::now(),
+    );
     assert_eq!(req.headers().contains_key("host"), host);
     req
 }
