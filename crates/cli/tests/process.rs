@@ -673,6 +673,60 @@ fn make_pki(dir: &Path, expired: bool) {
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
 }
 
+/// SIGHUP reloads the certificate (each check is a `trent bench` that must
+/// create its key over TLS, so an untrusted server fails it). The new pair keeps the old files'
+/// modification times, so the reload that polls for changed files cannot be
+/// what picked it up.
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_the_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, live) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("live"));
+    make_pki(&a, false);
+    make_pki(&b, false);
+    std::fs::create_dir(&live).unwrap();
+    for f in ["cert.pem", "key.pem"] {
+        std::fs::copy(a.join(f), live.join(f)).unwrap();
+    }
+    let (cert, key) = (live.join("cert.pem"), live.join("key.pem"));
+    let mut env = FIXED_BOOTSTRAP.to_vec();
+    env.extend([("TRENT_TLS_CERT", cert.to_str().unwrap()), ("TRENT_TLS_KEY", key.to_str().unwrap())]);
+    let mut run = start(&tmp.path().join("data"), &env);
+    let trusted_by = |ca: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["bench", "--endpoint", &run.endpoint, "--op", "encrypt", "--keys", "1", "--requests", "1"])
+            .args(["--warmup", "0", "--json", "--ca-bundle"])
+            .arg(ca)
+            .env_remove("AWS_CA_BUNDLE")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(trusted_by(&a.join("ca.pem")));
+    assert!(!trusted_by(&b.join("ca.pem")));
+    for f in ["cert.pem", "key.pem"] {
+        let old = std::fs::metadata(live.join(f)).unwrap().modified().unwrap();
+        std::fs::copy(b.join(f), live.join(f)).unwrap();
+        std::fs::File::options().write(true).open(live.join(f)).unwrap().set_modified(old).unwrap();
+    }
+    // Longer than one poll of the files: nothing changed that it can see.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!trusted_by(&b.join("ca.pem")), "reloaded without SIGHUP");
+    let hup = Command::new("kill").args(["-HUP", &run.child.id().to_string()]).status().unwrap();
+    assert!(hup.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !trusted_by(&b.join("ca.pem")) {
+        assert!(std::time::Instant::now() < deadline, "SIGHUP did not reload the certificate");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!trusted_by(&a.join("ca.pem")));
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+}
+
 #[tokio::test]
 async fn serve_tls_and_clients_trust_it_through_a_ca_bundle() {
     let tmp = tempfile::tempdir().unwrap();
