@@ -15,6 +15,7 @@
 //! backup is restored only where the same seal opens (the same key file, or
 //! the same passphrase and salt file).
 
+use crate::integrity::RowGuard;
 use crate::model::Snapshot;
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -117,8 +118,13 @@ pub async fn create(
     root: &RootKey,
     now: i64,
 ) -> Result<(Vec<u8>, Header), BackupError> {
+    // Refuse to write a backup this seal could not restore (and check it
+    // before its row key is used on the store).
+    for dk in &store.domain_keys().await? {
+        root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
+    }
+    store.protect_rows(std::sync::Arc::new(RowGuard::derive(crypto, root)?)).await?;
     let snapshot = store.export().await?;
-    // Refuse to write a backup this seal could not restore.
     for dk in &snapshot.domain_keys {
         root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
     }
@@ -217,6 +223,7 @@ pub async fn restore(
     for dk in &snapshot.domain_keys {
         root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
     }
+    store.protect_rows(std::sync::Arc::new(RowGuard::derive(crypto, root)?)).await?;
     match store.import(&snapshot).await {
         Ok(()) => Ok(header),
         Err(StoreError::Conflict) => Err(BackupError::NotEmpty),

@@ -35,6 +35,9 @@ pub enum OpenError {
     /// A crypto failure.
     #[error("crypto: {0}")]
     Crypto(#[from] CryptoError),
+    /// An event of opening could not be recorded.
+    #[error("audit: {0}")]
+    Audit(String),
 }
 
 /// The unwrapped key hierarchy.

@@ -4,6 +4,7 @@ use crate::audit::{AuditEntry, Auditor};
 use crate::authz::{Access, Route};
 use crate::clock::Clock;
 use crate::error::KmsError;
+use crate::integrity::RowGuard;
 use crate::keyring::{Keyring, OpenError};
 use crate::model::{AccessKeyRecord, AccountRecord, KeyRecord, KeyVersionRecord, Scope};
 use crate::store::{Store, StoreError};
@@ -57,6 +58,9 @@ pub struct Kms {
     version_cache_capacity: usize,
     /// Days audit records are kept (`None`: forever).
     pub(crate) audit_retention_days: Option<u32>,
+    /// Seals and checks the rows that decide access; its failures make
+    /// this node unready.
+    row_guard: Arc<RowGuard>,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -140,10 +144,14 @@ impl Kms {
         options: KmsOptions,
     ) -> Result<Self, OpenError> {
         let checkpoint_signer = CheckpointSigner::derive(crypto.as_ref(), &root)?;
+        let row_guard = Arc::new(RowGuard::derive(crypto.as_ref(), &root)?);
+        // The keyring first: it proves the seal opens this deployment (its
+        // domain keys unwrap) before rows are sealed under its key.
         let keyring =
             Keyring::open(store.as_ref(), crypto, root, clock.now_millis(), options.backing_key_cache_capacity).await?;
+        let sealed = store.protect_rows(row_guard.clone()).await?;
         let auditor = Auditor::new(store.clone());
-        Ok(Kms {
+        let kms = Kms {
             store,
             clock,
             keyring,
@@ -154,7 +162,18 @@ impl Kms {
             audit_retention_days: options.audit_retention_days,
             versions: Default::default(),
             version_cache_capacity: options.backing_key_cache_capacity.max(1),
-        })
+            row_guard,
+        };
+        if sealed > 0 {
+            tracing::warn!(
+                rows = sealed,
+                "sealed stored rows that had no MAC (expected once, on the first start after the upgrade that \
+                 added row MACs; at any other time someone stripped them to have edited rows re-sealed)"
+            );
+            let event = crate::audit::seal_rows_event(kms.new_event_id(), kms.now(), sealed);
+            kms.record_event(event).await.map_err(|e| OpenError::Audit(e.to_string()))?;
+        }
+        Ok(kms)
     }
 
     /// Appends an audit event; returns once it is durable. An error means
@@ -177,6 +196,9 @@ impl Kms {
     pub async fn check_ready(&self) -> Result<(), String> {
         if let Err(e) = self.store.audit_head().await {
             return Err(format!("store unreachable: {e}"));
+        }
+        if let Some((n, row)) = self.row_guard.failure() {
+            return Err(format!("{n} stored row(s) failed their integrity check, latest {row}: see the log"));
         }
         let a = self.auditor.stats();
         if a.last_failed && a.since_failure.is_some_and(|t| t < AUDIT_RETRY_AFTER) {

@@ -44,6 +44,7 @@ pub mod backup;
 pub mod caller;
 pub mod clock;
 pub mod error;
+pub mod integrity;
 pub mod keyring;
 mod kms;
 #[cfg(any(test, feature = "test-util"))]

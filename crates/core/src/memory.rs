@@ -90,6 +90,11 @@ fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) 
 
 #[async_trait]
 impl Store for InMemoryStore {
+    /// Nothing outside this process can write these rows: no MACs.
+    async fn protect_rows(&self, _guard: std::sync::Arc<crate::integrity::RowGuard>) -> StoreResult<u64> {
+        Ok(0)
+    }
+
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         Ok(self.lock().domain_keys.values().cloned().collect())
     }

@@ -28,6 +28,15 @@ pub enum StoreError {
     /// An optimistic-concurrency check failed: someone else changed the row.
     #[error("concurrent modification")]
     Conflict,
+    /// A stored row fails its MAC ([`crate::integrity`]): edited, moved or
+    /// written outside Trent. Names the row, never its content.
+    #[error("stored row fails its integrity check: {table} {row}")]
+    Integrity {
+        /// Its table.
+        table: &'static str,
+        /// Its identity ([`crate::integrity::Sealed::row_id`]).
+        row: String,
+    },
     /// The backend failed (I/O, full disk, connection, corruption).
     #[error("backend: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -46,6 +55,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Persistent state of a Trent deployment.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Installs the guard that seals and checks the rows that decide who
+    /// may do what ([`crate::integrity`]), before any of them is read or
+    /// written; a backend without one refuses them. Seals the rows stored
+    /// before row MACs existed (once: the schema migration that added the
+    /// MACs marks them pending) and returns how many. A backend that no one
+    /// but this process can write (the in-memory store) ignores the guard.
+    async fn protect_rows(&self, guard: std::sync::Arc<crate::integrity::RowGuard>) -> StoreResult<u64>;
+
     /// All domain keys.
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>>;
     /// Adds a domain key; `AlreadyExists` if its id is taken.

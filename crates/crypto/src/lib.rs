@@ -32,6 +32,7 @@ pub mod envelope;
 pub mod hierarchy;
 pub mod import;
 pub mod provider;
+pub mod rows;
 pub mod seal;
 pub mod secret;
 

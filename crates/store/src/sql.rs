@@ -13,7 +13,7 @@ use trent_core::store::{StoreError, StoreResult};
 pub(crate) const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                                       description, state, policy, tags, current_version, deletion_date, \
                                       pending_window_days, revision, rotation_period_days, next_rotation_at, \
-                                      next_expiry_at";
+                                      next_expiry_at, mac";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 pub(crate) const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -21,7 +21,7 @@ pub(crate) const REVISION_PARAM: usize = 16;
 
 /// The columns of `key_versions`, in binding order.
 pub(crate) const VERSION_COLUMNS: &str = "key_id, version, material_id, wrapped_material, created_at, rotation_type, \
-                                          expiration_model, valid_to, material_description";
+                                          expiration_model, valid_to, material_description, mac";
 
 /// A placeholder style: `?N` or `$N`.
 pub(crate) type Placeholder = fn(usize) -> String;
@@ -83,6 +83,12 @@ pub(crate) fn tags_from_json(s: &str) -> Option<Vec<(String, String)>> {
 #[error("{0}")]
 pub(crate) struct SchemaError(pub(crate) String);
 
+/// The error of reading or writing a sealed row
+/// ([`trent_core::integrity`]) before the guard is installed.
+pub(crate) fn no_guard() -> StoreError {
+    StoreError::backend(SchemaError("sealed rows are refused until the row guard is installed".into()))
+}
+
 /// A store error for stored data that does not decode.
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::backend(SchemaError(format!("stored {what} does not decode")))
@@ -98,7 +104,7 @@ pub(crate) fn revision_param(r: u64) -> StoreResult<i64> {
 
 /// The columns of `grants`, in the order [`grant_from_parts`] takes them.
 pub(crate) const GRANT_COLUMNS: &str =
-    "key_id, grant_id, key_arn, name, grantee, retiring, issuing_account, operations, constraints_json, created_at";
+    "key_id, grant_id, key_arn, name, grantee, retiring, issuing_account, operations, constraints_json, created_at, mac";
 
 /// A grant from its columns (shared by both backends).
 #[allow(clippy::too_many_arguments)]
@@ -243,11 +249,11 @@ pub(crate) fn checkpoint_from_parts(
 /// The columns of `domain_keys`, in binding order.
 pub(crate) const DOMAIN_KEY_COLUMNS: &str = "id, wrapped, created_at";
 /// The columns of `accounts`, in binding order.
-pub(crate) const ACCOUNT_COLUMNS: &str = "id, created_at, operator";
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, created_at, operator, mac";
 /// The columns of `access_keys`, in binding order.
-pub(crate) const ACCESS_KEY_COLUMNS: &str = "id, account, principal, wrapped_secret, created_at";
+pub(crate) const ACCESS_KEY_COLUMNS: &str = "id, account, principal, wrapped_secret, created_at, mac";
 /// The columns of `aliases`, in binding order.
-pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_at, updated_at";
+pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_at, updated_at, mac";
 /// The columns of `destroyed_keys`, in binding order.
 pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
 
@@ -260,9 +266,9 @@ pub(crate) fn key_owner_sql(p: Placeholder) -> String {
 /// [`user_name_key`] of `name`: the primary key (account, name_key) keeps
 /// names unique in an account regardless of case. `tags` is
 /// [`tags_to_json`] of the user's tags.
-pub(crate) const USER_COLUMNS: &str = "account, name, name_key, user_id, created_at, tags";
+pub(crate) const USER_COLUMNS: &str = "account, name, name_key, user_id, created_at, tags, mac";
 /// The columns of `user_policies`, in binding order.
-pub(crate) const USER_POLICY_COLUMNS: &str = "account, user_name, policy_name, document";
+pub(crate) const USER_POLICY_COLUMNS: &str = "account, user_name, policy_name, document, mac";
 
 /// What a user name is unique as in its account, and looked up by: the
 /// name in lower case (as the in-memory store keys it).
@@ -286,11 +292,41 @@ pub(crate) fn users_sql(p: Placeholder) -> String {
     format!("SELECT {USER_COLUMNS} FROM users WHERE account = {} ORDER BY name", p(1))
 }
 
-/// Sets the tags (`p(3)`, [`tags_to_json`]) of the user of account `p(1)`
-/// named exactly `p(2)`.
+/// Sets the tags (`p(3)`, [`tags_to_json`]) and the row MAC (`p(4)`) of
+/// the user of account `p(1)` named exactly `p(2)`.
 pub(crate) fn update_user_tags_sql(p: Placeholder) -> String {
-    format!("UPDATE users SET tags = {} WHERE account = {} AND name = {}", p(3), p(1), p(2))
+    format!("UPDATE users SET tags = {}, mac = {} WHERE account = {} AND name = {}", p(3), p(4), p(1), p(2))
 }
+
+/// Points alias `p(3)` of account `p(1)` in region `p(2)` at `p(4)`, the
+/// row becoming the record whose times are `p(5)` (updated) and `p(6)`
+/// (created) and whose MAC is `p(7)`.
+pub(crate) fn update_alias_sql(p: Placeholder) -> String {
+    format!(
+        "UPDATE aliases SET target = {}, updated_at = {}, created_at = {}, mac = {} \
+         WHERE account = {} AND region = {} AND name = {}",
+        p(4),
+        p(5),
+        p(6),
+        p(7),
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+/// The rows of `table` (with `columns`) that have no MAC, each followed by
+/// `row_ref`: its physical address (`rowid` in SQLite, `ctid` in PostgreSQL,
+/// stable while the sealing transaction holds the rows).
+pub(crate) fn unsealed_rows_sql(table: &str, columns: &str, row_ref: &str) -> String {
+    format!("SELECT {columns}, {row_ref} AS row_ref FROM {table} WHERE mac IS NULL")
+}
+
+/// Whether the rows stored before row MACs still wait to be sealed (the
+/// migration that added the MAC columns left a marker row).
+pub(crate) const SEAL_PENDING_SQL: &str = "SELECT EXISTS (SELECT 1 FROM row_mac_pending)";
+/// Removes the marker once they are sealed.
+pub(crate) const SEAL_DONE_SQL: &str = "DELETE FROM row_mac_pending";
 
 /// The statements of [`trent_core::store::Store::delete_user`], in the
 /// order they run (children before the user, for the foreign key): the
@@ -308,7 +344,7 @@ pub(crate) fn delete_user_sql(p: Placeholder) -> [String; 3] {
 /// (SQLite and PostgreSQL both know this upsert).
 pub(crate) fn put_user_policy_sql(p: Placeholder) -> String {
     format!(
-        "{} ON CONFLICT (account, user_name, policy_name) DO UPDATE SET document = excluded.document",
+        "{} ON CONFLICT (account, user_name, policy_name) DO UPDATE SET document = excluded.document, mac = excluded.mac",
         insert_sql("user_policies", USER_POLICY_COLUMNS, p)
     )
 }
@@ -480,7 +516,7 @@ mod tests {
         assert!(q.contains("WHERE id = ?1 AND account = ?2 AND region = ?3"), "{q}");
         assert!(q.ends_with("multi_region = ?8 AND revision + 1 = ?16"), "{q}");
         let d = insert_sql("key_versions", VERSION_COLUMNS, |i| format!("${i}"));
-        assert!(d.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"), "{d}");
+        assert!(d.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"), "{d}");
     }
 
     #[test]

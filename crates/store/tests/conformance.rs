@@ -2015,6 +2015,13 @@ macro_rules! conformance {
     };
 }
 
+/// `store` with a row guard ([`Store::protect_rows`]) under a fixed test
+/// key, as a deployment installs its own when it opens.
+async fn guarded<S: Store>(store: S) -> Result<S, StoreError> {
+    store.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?;
+    Ok(store)
+}
+
 type Factory<G> = Result<Option<(Arc<dyn Store>, G)>, Box<dyn std::error::Error>>;
 
 async fn memory() -> Factory<()> {
@@ -2023,7 +2030,7 @@ async fn memory() -> Factory<()> {
 
 async fn sqlite() -> Factory<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(&dir.path().join("trent.db"))?;
+    let store = guarded(SqliteStore::open(&dir.path().join("trent.db"))?).await?;
     Ok(Some((Arc::new(store), dir)))
 }
 
@@ -2068,7 +2075,7 @@ async fn postgres() -> Factory<()> {
     let Some(url) = postgres_url().await? else {
         return Ok(None);
     };
-    let store = PostgresStore::connect(&url).await?;
+    let store = guarded(PostgresStore::connect(&url).await?).await?;
     Ok(Some((Arc::new(store), ())))
 }
 
@@ -2083,7 +2090,8 @@ async fn postgresql_nodes_appending_at_once_form_one_chain() -> TestResult {
     let Some(url) = postgres_url().await? else {
         return Ok(());
     };
-    let (a, b) = (PostgresStore::connect(&url).await?, PostgresStore::connect(&url).await?);
+    let (a, b) =
+        (guarded(PostgresStore::connect(&url).await?).await?, guarded(PostgresStore::connect(&url).await?).await?);
     appends_form_one_chain(&[Arc::new(a), Arc::new(b)]).await
 }
 
@@ -2106,7 +2114,7 @@ async fn in_memory_unwritable_audit_refuses_changes() -> TestResult {
 async fn sqlite_unwritable_audit_rolls_back_changes() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("trent.db");
-    let s: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
+    let s: Arc<dyn Store> = Arc::new(guarded(SqliteStore::open(&path)?).await?);
     let other = rusqlite::Connection::open(&path)?;
     unwritable_audit_refuses_changes(s, async |failing| {
         other.execute_batch(if failing {
@@ -2126,7 +2134,7 @@ async fn postgresql_unwritable_audit_rolls_back_changes() -> TestResult {
     let Some(url) = postgres_url().await? else {
         return Ok(());
     };
-    let s: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await?);
+    let s: Arc<dyn Store> = Arc::new(guarded(PostgresStore::connect(&url).await?).await?);
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     client
@@ -2159,7 +2167,7 @@ async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
     let Some(url) = postgres_url().await? else {
         return Ok(());
     };
-    let s = Arc::new(PostgresStore::connect(&url).await?);
+    let s = Arc::new(guarded(PostgresStore::connect(&url).await?).await?);
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
     s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
@@ -2198,7 +2206,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     let dk = DomainKeyRecord { id: 1, wrapped: vec![9; 40], created_at: 3 };
     {
-        let s = SqliteStore::open(&path)?;
+        let s = guarded(SqliteStore::open(&path)?).await?;
         s.insert_domain_key(&dk).await?;
         s.insert_account(&acct, &ak, &[]).await?;
         s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
@@ -2207,7 +2215,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         s.insert_audit_checkpoint(&AuditCheckpoint { seq: 2, hash: [1; HASH_LEN], created_at: 3, signature: vec![4] })
             .await?;
     }
-    let s = SqliteStore::open(&path)?;
+    let s = guarded(SqliteStore::open(&path)?).await?;
     assert_eq!(s.domain_keys().await?, vec![dk]);
     assert_eq!(s.access_key(&ak.id).await?, Some(ak));
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
@@ -2226,7 +2234,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
 async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("trent.db");
-    let s = SqliteStore::open(&path)?;
+    let s = guarded(SqliteStore::open(&path)?).await?;
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
     let mut v = version(&k.id, 1);
@@ -2253,7 +2261,7 @@ async fn sqlite_destroyed_material_leaves_no_bytes_on_disk() -> TestResult {
 #[tokio::test]
 async fn sqlite_deleted_imported_material_leaves_no_bytes_on_disk() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let s = SqliteStore::open(&dir.path().join("trent.db"))?;
+    let s = guarded(SqliteStore::open(&dir.path().join("trent.db"))?).await?;
     let a = scope("111122223333", "us-east-1");
     let mut k = key(&a, 1);
     k.origin = Origin::External;
@@ -2285,12 +2293,12 @@ async fn sqlite_deleted_imported_material_leaves_no_bytes_on_disk() -> TestResul
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_snapshot_moves_to_postgresql_and_memory() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("trent.db"))?);
+    let sqlite: Arc<dyn Store> = Arc::new(guarded(SqliteStore::open(&dir.path().join("trent.db"))?).await?);
     fill(&*sqlite).await?;
     let snap = sqlite.export().await?;
     let mut targets: Vec<(&str, Arc<dyn Store>)> = vec![("memory", Arc::new(InMemoryStore::new()))];
     if let Some(url) = postgres_url().await? {
-        targets.push(("postgresql", Arc::new(PostgresStore::connect(&url).await?)));
+        targets.push(("postgresql", Arc::new(guarded(PostgresStore::connect(&url).await?).await?)));
     }
     for (name, target) in &targets {
         target.import(&snap).await?;
@@ -2298,7 +2306,7 @@ async fn sqlite_snapshot_moves_to_postgresql_and_memory() -> TestResult {
         assert_same_reads(&*sqlite, &**target, &snap).await?;
     }
     let (name, last) = targets.last().ok_or("a target")?;
-    let back = SqliteStore::open(&dir.path().join("back.db"))?;
+    let back = guarded(SqliteStore::open(&dir.path().join("back.db"))?).await?;
     back.import(&last.export().await?).await?;
     assert_eq!(back.export().await?, snap, "back from {name}");
     Ok(())
@@ -2308,7 +2316,8 @@ async fn sqlite_snapshot_moves_to_postgresql_and_memory() -> TestResult {
 #[tokio::test]
 async fn sqlite_failed_import_leaves_the_store_empty() -> TestResult {
     let dir = tempfile::tempdir()?;
-    failed_import_leaves_the_store_empty(Arc::new(SqliteStore::open(&dir.path().join("trent.db"))?)).await
+    failed_import_leaves_the_store_empty(Arc::new(guarded(SqliteStore::open(&dir.path().join("trent.db"))?).await?))
+        .await
 }
 
 /// PostgreSQL: [`failed_import_leaves_the_store_empty`].
@@ -2318,4 +2327,132 @@ async fn postgresql_failed_import_leaves_the_store_empty() -> TestResult {
         return Ok(());
     };
     failed_import_leaves_the_store_empty(store).await
+}
+
+/// Rows edited behind the store's back ([`trent_core::integrity`]): `exec`
+/// runs SQL on the store's database directly, as someone with write access
+/// to it but not the seal would. Every table whose rows decide access
+/// refuses an edited row on read with `Integrity`; the rows no one touched
+/// still read. Then the rows of a store from before row MACs (no MACs, the
+/// migration's marker) are sealed by the next store opened on it
+/// (`reopen`), once.
+async fn rows_edited_behind_the_store_are_refused(
+    s: Arc<dyn Store>,
+    exec: impl AsyncFn(&str) -> Result<u64, Box<dyn std::error::Error>>,
+    reopen: impl AsyncFn() -> Result<Arc<dyn Store>, Box<dyn std::error::Error>>,
+) -> TestResult {
+    let integrity = |what: &str, e: StoreError| match e {
+        StoreError::Integrity { .. } => Ok(()),
+        other => Err(format!("{what}: {other:?}, not Integrity")),
+    };
+    let (op, op_key) = account("111122223333", "AKIAOPERATOR00000001");
+    let (acct, acct_key) = account("444455556666", "AKIAACCOUNT000000001");
+    s.insert_account(&op, &op_key, &[]).await?;
+    s.insert_account(&acct, &acct_key, &[]).await?;
+    let (alice, alice_key) = user("444455556666", "alice", "AKIAALICE00000000001");
+    s.insert_user(&alice, &alice_key, &[]).await?;
+    s.put_user_policy(&user_policy(&alice, "p", r#"{"Statement":[]}"#), &[]).await?;
+    let sc = scope("444455556666", "us-east-1");
+    let (k1, k2) = (key(&sc, 1), key(&sc, 2));
+    s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
+    s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
+    s.insert_alias(&alias(&sc, "a", &k1.id), &[]).await?;
+    s.insert_grant(&grant(&k1.id, 1, None), &[]).await?;
+
+    let (id1, id2) = (k1.id.as_str(), k2.id.as_str());
+    let edits = [
+        "UPDATE access_keys SET account = '111122223333', principal = 'arn:aws:iam::111122223333:root' \
+         WHERE id = 'AKIAACCOUNT000000001'"
+            .to_owned(),
+        "UPDATE accounts SET operator = NOT operator WHERE id = '444455556666'".to_owned(),
+        format!("UPDATE keys SET policy = '{{\"Statement\":\"*\"}}' WHERE id = '{id1}'"),
+        format!("UPDATE keys SET state = 'Disabled' WHERE id = '{id2}'"),
+        format!("UPDATE key_versions SET created_at = 5 WHERE key_id = '{id1}'"),
+        format!("UPDATE aliases SET target = '{id2}' WHERE name = 'alias/a'"),
+        "UPDATE grants SET grantee = 'arn:aws:iam::999988887777:root'".to_owned(),
+        "UPDATE users SET tags = '[]' WHERE name = 'alice'".to_owned(),
+        "UPDATE user_policies SET document = '{\"Statement\":\"*\"}'".to_owned(),
+    ];
+    for sql in &edits {
+        assert_eq!(exec(sql).await?, 1, "{sql}");
+    }
+    let alias_name = AliasName::new_unchecked("alias/a");
+    integrity("access key", s.access_key(&acct_key.id).await.unwrap_err())?;
+    integrity("account", s.account(&acct.id).await.unwrap_err())?;
+    integrity("key policy", s.key(&sc, &k1.id).await.unwrap_err())?;
+    integrity("key state", s.key(&sc, &k2.id).await.unwrap_err())?;
+    integrity("list of keys", s.list_keys(&sc, None, 10).await.unwrap_err())?;
+    integrity("version", s.key_version(&k1.id, 1).await.unwrap_err())?;
+    integrity("versions", s.key_versions(&k1.id, 0, 10).await.unwrap_err())?;
+    integrity("alias", s.alias(&sc, &alias_name).await.unwrap_err())?;
+    integrity("grants", s.grants(&k1.id, None, 10).await.unwrap_err())?;
+    integrity("user", s.user(&alice.account, "alice").await.unwrap_err())?;
+    integrity("users", s.users(&alice.account).await.unwrap_err())?;
+    integrity("user policies", s.user_policies(&alice.account, "alice").await.unwrap_err())?;
+    integrity("export", s.export().await.unwrap_err())?;
+    // Untouched rows still read.
+    assert_eq!(s.access_key(&op_key.id).await?, Some(op_key.clone()));
+    assert_eq!(s.account(&op.id).await?, Some(op.clone()));
+    assert_eq!(s.access_keys_of(&alice_key.principal).await?, vec![alice_key.clone()]);
+    // A valid MAC does not move to another row.
+    let copy = "UPDATE accounts SET mac = (SELECT mac FROM accounts WHERE id = '111122223333') \
+                WHERE id = '444455556666'";
+    assert_eq!(exec(copy).await?, 1);
+    integrity("account with another's MAC", s.account(&acct.id).await.unwrap_err())?;
+    // A row whose MAC is stripped is refused.
+    assert_eq!(exec("UPDATE access_keys SET mac = NULL WHERE id = 'AKIAOPERATOR00000001'").await?, 1);
+    integrity("access key without a MAC", s.access_key(&op_key.id).await.unwrap_err())?;
+
+    // A store from before row MACs: no MAC anywhere, and the marker. The
+    // next store opened on it seals every row (the edited ones too: it has
+    // nothing to check them against), once.
+    let mut rows = 0;
+    for table in ["accounts", "access_keys", "users", "user_policies", "keys", "key_versions", "aliases", "grants"] {
+        rows += exec(&format!("UPDATE {table} SET mac = NULL")).await?;
+    }
+    exec("INSERT INTO row_mac_pending (id) VALUES (1)").await?;
+    let s2 = reopen().await?;
+    assert_eq!(s2.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, rows);
+    assert_eq!(rows, 13);
+    assert_eq!(s2.access_key(&op_key.id).await?, Some(op_key));
+    assert_eq!(s2.export().await?.keys.len(), 2);
+    let s3 = reopen().await?;
+    assert_eq!(s3.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, 0, "sealed once");
+    // A store without its guard refuses sealed rows rather than serve
+    // them unchecked.
+    let bare = reopen().await?;
+    assert!(bare.account(&op.id).await.is_err());
+    assert!(bare.insert_alias(&alias(&sc, "b", &k2.id), &[]).await.is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn sqlite_rows_edited_behind_the_store_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("trent.db");
+    let s: Arc<dyn Store> = Arc::new(guarded(SqliteStore::open(&path)?).await?);
+    let exec = async |sql: &str| -> Result<u64, Box<dyn std::error::Error>> {
+        Ok(rusqlite::Connection::open(&path)?.execute(sql, [])? as u64)
+    };
+    let reopen = async || -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+        let s: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
+        Ok(s)
+    };
+    rows_edited_behind_the_store_are_refused(s, exec, reopen).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_rows_edited_behind_the_store_are_refused() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let s: Arc<dyn Store> = Arc::new(guarded(PostgresStore::connect(&url).await?).await?);
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let exec = async |sql: &str| -> Result<u64, Box<dyn std::error::Error>> { Ok(client.execute(sql, &[]).await?) };
+    let reopen = async || -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+        let s: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await?);
+        Ok(s)
+    };
+    rows_edited_behind_the_store_are_refused(s, exec, reopen).await
 }

@@ -241,6 +241,17 @@ pub fn prune_event(event_id: String, time: i64, through: u64, days: u32) -> Audi
     aws_service_event(event_id, time, PRUNE_EVENT, None, None, &[], details)
 }
 
+/// The event of a start that sealed `rows` rows stored before row MACs
+/// existed ([`crate::integrity`]): once after the upgrade that added them.
+/// Seen again, it says someone stripped the MACs to have rows re-sealed.
+pub const SEAL_ROWS_EVENT: &str = "SealStoredRows";
+
+/// The `AwsServiceEvent` of sealing `rows` rows; of no account (the
+/// operator's).
+pub fn seal_rows_event(event_id: String, time: i64, rows: u64) -> AuditEntry {
+    aws_service_event(event_id, time, SEAL_ROWS_EVENT, None, None, &[], json!({"sealedRows": rows}))
+}
+
 /// An `AwsServiceEvent` record of `account` (none: the operator's) on
 /// `keys`, with its `serviceEventDetails`.
 pub(super) fn aws_service_event(

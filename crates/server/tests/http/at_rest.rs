@@ -30,6 +30,8 @@ async fn backing_keys(dir: &std::path::Path) -> Vec<[u8; 32]> {
     let p = AwsLcProvider::new();
     let root: RootKey = KeyFileSeal::new(dir.join("root.key")).open(&p).unwrap();
     let store = trent_store::SqliteStore::open(&dir.join("trent.db")).unwrap();
+    let guard = trent_core::integrity::RowGuard::derive(&p, &root).unwrap();
+    store.protect_rows(std::sync::Arc::new(guard)).await.unwrap();
     let dks = store.domain_keys().await.unwrap();
     let scope = Scope { account: AccountId::parse(ACCOUNT).unwrap(), region: Region::parse("us-east-1").unwrap() };
     let mut out = Vec::new();

@@ -2,13 +2,11 @@
 //! refused, unauthenticated), LookupEvents, tampering found offline,
 //! fail-closed audit, and the Prometheus scrape.
 
-use crate::common::{TestServer, ACCESS_KEY, ACCOUNT};
+use crate::common::{get, TestServer, ACCESS_KEY, ACCOUNT};
 use crate::protocol::{send, Req};
 use aws_sdk_kms::operation::RequestId as _;
 use aws_sdk_kms::primitives::Blob;
-use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 use trent_core::audit::Tamper;
 
 const LOOKUP: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";
@@ -259,14 +257,6 @@ async fn tampering_with_the_stored_trail_is_found() {
     assert_eq!(verify_offline(&swapped).await, Some(Tamper::OutOfOrder { seq: 2, prev: 1 }));
     assert!(matches!(verify_offline(&cut).await, Some(Tamper::Truncated { last: 6, .. })));
     assert_eq!(verify_offline(&moved).await, Some(Tamper::FieldsEdited { seq: 5 }));
-}
-
-async fn get(s: &TestServer, path: &str) -> (u16, String) {
-    let req = http::Request::get(path).body(axum::body::Body::empty()).unwrap();
-    let resp = trent_server::router(s.state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
 #[tokio::test]

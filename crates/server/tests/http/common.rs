@@ -240,6 +240,18 @@ impl TestServer {
     }
 }
 
+/// GET `path` of the server's router (health, readiness, metrics): status
+/// and body.
+pub async fn get(s: &TestServer, path: &str) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let req = http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+    let resp = trent_server::router(s.state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
 /// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
 pub const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 

@@ -14,5 +14,6 @@ mod key_policies;
 mod lifecycle;
 mod multinode;
 mod protocol;
+mod row_macs;
 mod sdk;
 mod tls;

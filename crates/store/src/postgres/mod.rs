@@ -22,16 +22,17 @@
 use crate::sql::{
     access_keys_of_sql, checkpoint_from_parts, corrupt, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
     due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, limit_param,
-    lookup_audit_sql, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
-    tags_from_json, tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
-    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS,
-    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
-    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
-    USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
+    tags_from_json, tags_to_json, unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql,
+    user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql,
+    SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
+    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, SEAL_DONE_SQL,
+    USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use std::str::FromStr as _;
+use std::sync::Arc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::IsolationLevel;
@@ -39,6 +40,7 @@ use tokio_postgres::{NoTls, Row};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use trent_core::integrity::{RowGuard, Sealed, Unchecked};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
@@ -50,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_audit.sql"),
     include_str!("../../migrations/postgres/0005_audit_resource_index.sql"),
     include_str!("../../migrations/postgres/0006_users.sql"),
+    include_str!("../../migrations/postgres/0007_row_macs.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
@@ -73,6 +76,10 @@ fn p(i: usize) -> String {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Seals and checks the rows that decide access
+    /// ([`Store::protect_rows`]); until it is installed those rows are
+    /// refused.
+    guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -115,9 +122,14 @@ impl PostgresStore {
             }
         };
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore { pool, guard: Arc::default() };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The row guard, or an error before [`Store::protect_rows`].
+    fn guard(&self) -> StoreResult<Arc<RowGuard>> {
+        self.guard.get().cloned().ok_or_else(no_guard)
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

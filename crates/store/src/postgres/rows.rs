@@ -4,7 +4,7 @@
 use super::*;
 
 /// The values of [`KEY_COLUMNS`] for a key, in order.
-pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
+pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
     Ok(vec![
         Box::new(key.id.as_str().to_owned()),
         Box::new(key.scope.account.as_str().to_owned()),
@@ -25,13 +25,14 @@ pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Box<dyn ToSql + Syn
         Box::new(key.rotation_period_days.map(i64::from)),
         Box::new(key.next_rotation_at),
         Box::new(key.next_expiry_at),
+        Box::new(g.seal(key)?),
     ])
 }
 
 /// The values of [`VERSION_COLUMNS`] for a version, in order.
-pub(super) fn version_values(v: &KeyVersionRecord) -> Vec<Box<dyn ToSql + Sync + Send>> {
+pub(super) fn version_values(g: &RowGuard, v: &KeyVersionRecord) -> StoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
     let import = v.import.as_ref();
-    vec![
+    Ok(vec![
         Box::new(v.key_id.as_str().to_owned()),
         Box::new(i64::from(v.version)),
         Box::new(v.material_id.clone()),
@@ -41,7 +42,8 @@ pub(super) fn version_values(v: &KeyVersionRecord) -> Vec<Box<dyn ToSql + Sync +
         Box::new(import.map(|i| i.expiration_model.as_str().to_owned())),
         Box::new(import.and_then(|i| i.valid_to)),
         Box::new(import.and_then(|i| i.description.clone())),
-    ]
+        Box::new(g.seal(v)?),
+    ])
 }
 
 /// Values bound to one row.
@@ -51,53 +53,57 @@ pub(super) fn domain_key_values(dk: &DomainKeyRecord) -> RowValues {
     vec![Box::new(i64::from(dk.id)), Box::new(dk.wrapped.clone()), Box::new(dk.created_at)]
 }
 
-pub(super) fn account_values(a: &AccountRecord) -> RowValues {
-    vec![Box::new(a.id.as_str().to_owned()), Box::new(a.created_at), Box::new(a.operator)]
+pub(super) fn account_values(g: &RowGuard, a: &AccountRecord) -> StoreResult<RowValues> {
+    Ok(vec![Box::new(a.id.as_str().to_owned()), Box::new(a.created_at), Box::new(a.operator), Box::new(g.seal(a)?)])
 }
 
-pub(super) fn access_key_values(k: &AccessKeyRecord) -> RowValues {
-    vec![
+pub(super) fn access_key_values(g: &RowGuard, k: &AccessKeyRecord) -> StoreResult<RowValues> {
+    Ok(vec![
         Box::new(k.id.as_str().to_owned()),
         Box::new(k.account.as_str().to_owned()),
         Box::new(k.principal.as_str().to_owned()),
         Box::new(k.wrapped_secret.clone()),
         Box::new(k.created_at),
-    ]
+        Box::new(g.seal(k)?),
+    ])
 }
 
-pub(super) fn user_values(u: &UserRecord) -> RowValues {
-    vec![
+pub(super) fn user_values(g: &RowGuard, u: &UserRecord) -> StoreResult<RowValues> {
+    Ok(vec![
         Box::new(u.account.as_str().to_owned()),
         Box::new(u.name.clone()),
         Box::new(user_name_key(&u.name)),
         Box::new(u.user_id.clone()),
         Box::new(u.created_at),
         Box::new(tags_to_json(&u.tags)),
-    ]
+        Box::new(g.seal(u)?),
+    ])
 }
 
-pub(super) fn user_policy_values(policy: &UserPolicyRecord) -> RowValues {
-    vec![
+pub(super) fn user_policy_values(g: &RowGuard, policy: &UserPolicyRecord) -> StoreResult<RowValues> {
+    Ok(vec![
         Box::new(policy.account.as_str().to_owned()),
         Box::new(policy.user_name.clone()),
         Box::new(policy.policy_name.clone()),
         Box::new(policy.document.clone()),
-    ]
+        Box::new(g.seal(policy)?),
+    ])
 }
 
-pub(super) fn alias_values(a: &AliasRecord) -> RowValues {
-    vec![
+pub(super) fn alias_values(g: &RowGuard, a: &AliasRecord) -> StoreResult<RowValues> {
+    Ok(vec![
         Box::new(a.scope.account.as_str().to_owned()),
         Box::new(a.scope.region.as_str().to_owned()),
         Box::new(a.name.as_str().to_owned()),
         Box::new(a.target.as_str().to_owned()),
         Box::new(a.created_at),
         Box::new(a.updated_at),
-    ]
+        Box::new(g.seal(a)?),
+    ])
 }
 
-pub(super) fn grant_values(g: &GrantRecord) -> RowValues {
-    vec![
+pub(super) fn grant_values(guard: &RowGuard, g: &GrantRecord) -> StoreResult<RowValues> {
+    Ok(vec![
         Box::new(g.key_id.as_str().to_owned()),
         Box::new(g.grant_id.clone()),
         Box::new(g.key_arn.clone()),
@@ -108,7 +114,8 @@ pub(super) fn grant_values(g: &GrantRecord) -> RowValues {
         Box::new(g.operations_text()),
         Box::new(g.constraints_text()),
         Box::new(g.created_at),
-    ]
+        Box::new(guard.seal(g)?),
+    ])
 }
 
 pub(super) fn destroyed_values(d: &DestroyedKey) -> RowValues {
@@ -162,7 +169,11 @@ pub(super) fn opt_i32(v: Option<i64>, what: &str) -> StoreResult<Option<i32>> {
     v.map(|n| i32::try_from(n).map_err(|_| corrupt(what))).transpose()
 }
 
-pub(super) fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
+pub(super) fn key_from_row(r: &Row) -> StoreResult<Unchecked<KeyRecord>> {
+    Ok((key_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn key_from_row_bare(r: &Row) -> StoreResult<KeyRecord> {
     let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
     let revision: i64 = r.try_get("revision").map_err(backend)?;
     Ok(KeyRecord {
@@ -190,7 +201,11 @@ pub(super) fn key_from_row(r: &Row) -> StoreResult<KeyRecord> {
     })
 }
 
-pub(super) fn grant_from_row(r: &Row) -> StoreResult<GrantRecord> {
+pub(super) fn grant_from_row(r: &Row) -> StoreResult<Unchecked<GrantRecord>> {
+    Ok((grant_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn grant_from_row_bare(r: &Row) -> StoreResult<GrantRecord> {
     let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
     let opt = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
     let operations = text(7)?;
@@ -209,7 +224,11 @@ pub(super) fn grant_from_row(r: &Row) -> StoreResult<GrantRecord> {
     )
 }
 
-pub(super) fn version_from_row(r: &Row) -> StoreResult<KeyVersionRecord> {
+pub(super) fn version_from_row(r: &Row) -> StoreResult<Unchecked<KeyVersionRecord>> {
+    Ok((version_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn version_from_row_bare(r: &Row) -> StoreResult<KeyVersionRecord> {
     let model: Option<String> = r.try_get("expiration_model").map_err(backend)?;
     let import = match model {
         Some(m) => Some(ImportTerms {
@@ -241,7 +260,11 @@ pub(super) fn domain_key_from_row(r: &Row) -> StoreResult<DomainKeyRecord> {
     })
 }
 
-pub(super) fn account_from_row(r: &Row) -> StoreResult<AccountRecord> {
+pub(super) fn account_from_row(r: &Row) -> StoreResult<Unchecked<AccountRecord>> {
+    Ok((account_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn account_from_row_bare(r: &Row) -> StoreResult<AccountRecord> {
     Ok(AccountRecord {
         id: AccountId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
         created_at: r.try_get("created_at").map_err(backend)?,
@@ -249,7 +272,11 @@ pub(super) fn account_from_row(r: &Row) -> StoreResult<AccountRecord> {
     })
 }
 
-pub(super) fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
+pub(super) fn access_key_from_row(r: &Row) -> StoreResult<Unchecked<AccessKeyRecord>> {
+    Ok((access_key_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn access_key_from_row_bare(r: &Row) -> StoreResult<AccessKeyRecord> {
     Ok(AccessKeyRecord {
         id: AccessKeyId::new_unchecked(r.try_get::<_, String>("id").map_err(backend)?),
         account: AccountId::new_unchecked(r.try_get::<_, String>("account").map_err(backend)?),
@@ -259,7 +286,11 @@ pub(super) fn access_key_from_row(r: &Row) -> StoreResult<AccessKeyRecord> {
     })
 }
 
-pub(super) fn user_from_row(r: &Row) -> StoreResult<UserRecord> {
+pub(super) fn user_from_row(r: &Row) -> StoreResult<Unchecked<UserRecord>> {
+    Ok((user_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn user_from_row_bare(r: &Row) -> StoreResult<UserRecord> {
     let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
     Ok(UserRecord {
         account: AccountId::new_unchecked(get_s("account")?),
@@ -270,7 +301,11 @@ pub(super) fn user_from_row(r: &Row) -> StoreResult<UserRecord> {
     })
 }
 
-pub(super) fn user_policy_from_row(r: &Row) -> StoreResult<UserPolicyRecord> {
+pub(super) fn user_policy_from_row(r: &Row) -> StoreResult<Unchecked<UserPolicyRecord>> {
+    Ok((user_policy_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn user_policy_from_row_bare(r: &Row) -> StoreResult<UserPolicyRecord> {
     let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
     Ok(UserPolicyRecord {
         account: AccountId::new_unchecked(get_s("account")?),
@@ -286,13 +321,14 @@ pub(super) fn user_policy_from_row(r: &Row) -> StoreResult<UserPolicyRecord> {
 /// on one user take turns, and the later one sees what the first did.
 pub(super) async fn user_exact_locked(
     tx: &Transaction<'_>,
+    g: &RowGuard,
     account: &AccountId,
     name: &str,
     lock: &str,
 ) -> StoreResult<Option<UserRecord>> {
     let row =
         tx.query_opt(&format!("{} {lock}", user_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
-    row.as_ref().map(user_from_row).transpose()
+    g.check_opt(row.as_ref().map(user_from_row).transpose()?)
 }
 
 pub(super) fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
@@ -317,7 +353,11 @@ pub(super) fn checkpoint_from_row(r: &Row) -> StoreResult<AuditCheckpoint> {
     )
 }
 
-pub(super) fn alias_from_row(r: &Row) -> StoreResult<AliasRecord> {
+pub(super) fn alias_from_row(r: &Row) -> StoreResult<Unchecked<AliasRecord>> {
+    Ok((alias_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn alias_from_row_bare(r: &Row) -> StoreResult<AliasRecord> {
     let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
     Ok(AliasRecord {
         scope: Scope {
@@ -332,8 +372,8 @@ pub(super) fn alias_from_row(r: &Row) -> StoreResult<AliasRecord> {
 }
 
 /// Stores a key's changeable columns if its stored revision is one less.
-pub(super) async fn update_key_row(c: &impl GenericClient, key: &KeyRecord) -> StoreResult<()> {
-    let values = key_values(key)?;
+pub(super) async fn update_key_row(c: &impl GenericClient, g: &RowGuard, key: &KeyRecord) -> StoreResult<()> {
+    let values = key_values(g, key)?;
     let n = c.execute(&update_key_sql(p), &refs(&values)).await.map_err(backend)?;
     if n == 0 {
         let exists =
@@ -343,17 +383,22 @@ pub(super) async fn update_key_row(c: &impl GenericClient, key: &KeyRecord) -> S
     Ok(())
 }
 
-pub(super) async fn insert_version(c: &impl GenericClient, v: &KeyVersionRecord, replace: bool) -> StoreResult<()> {
+pub(super) async fn insert_version(
+    c: &impl GenericClient,
+    g: &RowGuard,
+    v: &KeyVersionRecord,
+    replace: bool,
+) -> StoreResult<()> {
     let mut sql = insert_sql("key_versions", VERSION_COLUMNS, p);
     if replace {
         sql.push_str(
             " ON CONFLICT (key_id, version) DO UPDATE SET material_id = EXCLUDED.material_id, \
              wrapped_material = EXCLUDED.wrapped_material, created_at = EXCLUDED.created_at, \
              rotation_type = EXCLUDED.rotation_type, expiration_model = EXCLUDED.expiration_model, \
-             valid_to = EXCLUDED.valid_to, material_description = EXCLUDED.material_description",
+             valid_to = EXCLUDED.valid_to, material_description = EXCLUDED.material_description, mac = EXCLUDED.mac",
         );
     }
-    let values = version_values(v);
+    let values = version_values(g, v)?;
     c.execute(&sql, &refs(&values)).await.map_err(write_err)?;
     Ok(())
 }
@@ -460,4 +505,42 @@ pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]
         .map_err(backend)?;
     }
     Ok(())
+}
+
+/// Seals the rows stored before row MACs existed, if the migration that
+/// added them left its marker, and removes the marker; in `tx`. The marker
+/// row is locked first, so nodes starting together seal once. Returns how
+/// many rows it sealed.
+pub(super) async fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> StoreResult<u64> {
+    if tx.query_opt("SELECT id FROM row_mac_pending FOR UPDATE", &[]).await.map_err(backend)?.is_none() {
+        return Ok(0);
+    }
+    let n = seal_table(tx, g, "accounts", ACCOUNT_COLUMNS, account_from_row).await?
+        + seal_table(tx, g, "access_keys", ACCESS_KEY_COLUMNS, access_key_from_row).await?
+        + seal_table(tx, g, "users", USER_COLUMNS, user_from_row).await?
+        + seal_table(tx, g, "user_policies", USER_POLICY_COLUMNS, user_policy_from_row).await?
+        + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row).await?
+        + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row).await?
+        + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row).await?
+        + seal_table(tx, g, "grants", GRANT_COLUMNS, grant_from_row).await?;
+    tx.execute(SEAL_DONE_SQL, &[]).await.map_err(backend)?;
+    Ok(n)
+}
+
+async fn seal_table<T: Sealed>(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    table: &str,
+    columns: &str,
+    decode: fn(&Row) -> StoreResult<Unchecked<T>>,
+) -> StoreResult<u64> {
+    let sql = format!("{} FOR UPDATE", unsealed_rows_sql(table, columns, "ctid::text"));
+    let rows = tx.query(&sql, &[]).await.map_err(backend)?;
+    let update = format!("UPDATE {table} SET mac = $1 WHERE ctid = ($2::text)::tid");
+    for r in &rows {
+        let (row, _) = decode(r)?;
+        let at: String = r.try_get("row_ref").map_err(backend)?;
+        tx.execute(&update, &[&g.seal(&row)?, &at]).await.map_err(backend)?;
+    }
+    Ok(rows.len() as u64)
 }

@@ -5,6 +5,15 @@ use super::*;
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn protect_rows(&self, guard: Arc<RowGuard>) -> StoreResult<u64> {
+        let g = self.guard.get_or_init(|| guard).clone();
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = seal_pending_in(&tx, &g).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
+    }
+
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         let c = self.client().await?;
         let rows = c
@@ -34,8 +43,9 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &one(account_values(account))).await?;
-        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        let g = self.guard()?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &one(account_values(&g, account)?)).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
         commit_audited(tx, audit).await
     }
 
@@ -45,7 +55,7 @@ impl Store for PostgresStore {
             .query_opt(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"), &[&id.as_str()])
             .await
             .map_err(backend)?;
-        row.as_ref().map(account_from_row).transpose()
+        self.guard()?.check_opt(row.as_ref().map(account_from_row).transpose()?)
     }
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
@@ -54,7 +64,7 @@ impl Store for PostgresStore {
             .query_opt(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = $1"), &[&id.as_str()])
             .await
             .map_err(backend)?;
-        row.as_ref().map(access_key_from_row).transpose()
+        self.guard()?.check_opt(row.as_ref().map(access_key_from_row).transpose()?)
     }
 
     async fn insert_access_key(
@@ -68,19 +78,20 @@ impl Store for PostgresStore {
         // FOR KEY SHARE, as a policy put: a delete_user of the user (FOR
         // UPDATE) waits for this key and then deletes it too, or this one
         // waits for the delete and then finds no user.
+        let g = self.guard()?;
         if let Some(name) = user {
-            if user_exact_locked(&tx, &key.account, name, "FOR KEY SHARE").await?.is_none() {
+            if user_exact_locked(&tx, &g, &key.account, name, "FOR KEY SHARE").await?.is_none() {
                 return Err(StoreError::NotFound);
             }
         }
-        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
         commit_audited(tx, audit).await
     }
 
     async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
         let c = self.client().await?;
         let rows = c.query(&access_keys_of_sql(p), &[&principal.as_str()]).await.map_err(backend)?;
-        rows.iter().map(access_key_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(access_key_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -96,8 +107,9 @@ impl Store for PostgresStore {
     async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(user))).await?;
-        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(key))).await?;
+        let g = self.guard()?;
+        insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(&g, user)?)).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
         commit_audited(tx, audit).await
     }
 
@@ -106,20 +118,31 @@ impl Store for PostgresStore {
         // once per connection, as the key lookup is.
         let c = self.client().await?;
         let st = c.prepare_cached(&user_sql(p)).await.map_err(backend)?;
-        let row = c.query_opt(&st, &[&account.as_str(), &user_name_key(name)]).await.map_err(backend)?;
-        row.as_ref().map(user_from_row).transpose()
+        let name_key = user_name_key(name);
+        let row = c.query_opt(&st, &[&account.as_str(), &name_key]).await.map_err(backend)?;
+        let found = self.guard()?.check_opt(row.as_ref().map(user_from_row).transpose()?)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that user.
+        if found.as_ref().is_some_and(|u| user_name_key(&u.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: UserRecord::TABLE,
+                row: format!("{}/{name_key}", account.as_str()),
+            });
+        }
+        Ok(found)
     }
 
     async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
         let c = self.client().await?;
         let rows = c.query(&users_sql(p), &[&account.as_str()]).await.map_err(backend)?;
-        rows.iter().map(user_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(user_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        let user = user_exact_locked(&tx, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        let user =
+            user_exact_locked(&tx, &*self.guard()?, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
         let [policies, keys, users] = delete_user_sql(p);
         tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
         tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
@@ -136,26 +159,28 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        // The UPDATE locks the row (FOR NO KEY UPDATE): a delete_user of it
-        // (FOR UPDATE) waits for this one, or this one for it and then
-        // finds no row; a policy put (FOR KEY SHARE) goes on alongside.
-        let n = tx
-            .execute(&update_user_tags_sql(p), &[&account.as_str(), &name, &tags_to_json(tags)])
+        // FOR NO KEY UPDATE: a delete_user of it (FOR UPDATE) waits for
+        // this one, or this one for it and then finds no row; a policy put
+        // (FOR KEY SHARE) goes on alongside. The row is read to seal the
+        // whole record with its new tags.
+        let g = self.guard()?;
+        let mut user =
+            user_exact_locked(&tx, &g, account, name, "FOR NO KEY UPDATE").await?.ok_or(StoreError::NotFound)?;
+        user.tags = tags.to_vec();
+        tx.execute(&update_user_tags_sql(p), &[&account.as_str(), &name, &tags_to_json(tags), &g.seal(&user)?])
             .await
             .map_err(backend)?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
         commit_audited(tx, audit).await
     }
 
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        if user_exact_locked(&tx, &policy.account, &policy.user_name, "FOR KEY SHARE").await?.is_none() {
+        let g = self.guard()?;
+        if user_exact_locked(&tx, &g, &policy.account, &policy.user_name, "FOR KEY SHARE").await?.is_none() {
             return Err(StoreError::NotFound);
         }
-        let values = user_policy_values(policy);
+        let values = user_policy_values(&g, policy)?;
         tx.execute(&put_user_policy_sql(p), &refs(&values)).await.map_err(backend)?;
         commit_audited(tx, audit).await
     }
@@ -164,7 +189,7 @@ impl Store for PostgresStore {
         let c = self.client().await?;
         let st = c.prepare_cached(&user_policies_sql(p)).await.map_err(backend)?;
         let rows = c.query(&st, &[&account.as_str(), &user_name]).await.map_err(backend)?;
-        rows.iter().map(user_policy_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn delete_user_policy(
@@ -192,12 +217,13 @@ impl Store for PostgresStore {
         version: Option<&KeyVersionRecord>,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let values = key_values(key)?;
+        let g = self.guard()?;
+        let values = key_values(&g, key)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         insert_rows(&tx, "keys", KEY_COLUMNS, &one(values)).await?;
         if let Some(v) = version {
-            insert_version(&tx, v, false).await?;
+            insert_version(&tx, &g, v, false).await?;
         }
         commit_audited(tx, audit).await
     }
@@ -212,7 +238,7 @@ impl Store for PostgresStore {
             .query_opt(&st, &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()])
             .await
             .map_err(backend)?;
-        row.as_ref().map(key_from_row).transpose()
+        self.guard()?.check_opt(row.as_ref().map(key_from_row).transpose()?)
     }
 
     async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
@@ -236,13 +262,13 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(key_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(key_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        update_key_row(&tx, key).await?;
+        update_key_row(&tx, &*self.guard()?, key).await?;
         commit_audited(tx, audit).await
     }
 
@@ -253,7 +279,7 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         let row = c.query_opt(&st, &[&key_id.as_str(), &i64::from(version)]).await.map_err(backend)?;
-        row.as_ref().map(version_from_row).transpose()
+        self.guard()?.check_opt(row.as_ref().map(version_from_row).transpose()?)
     }
 
     async fn add_key_version(
@@ -264,8 +290,9 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        update_key_row(&tx, key).await?;
-        insert_version(&tx, version, false).await?;
+        let g = self.guard()?;
+        update_key_row(&tx, &g, key).await?;
+        insert_version(&tx, &g, version, false).await?;
         commit_audited(tx, audit).await
     }
 
@@ -280,13 +307,13 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(version_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(version_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let c = self.client().await?;
         let rows = c.query(&due_keys_sql(p), &[&now, &limit_param(limit)]).await.map_err(backend)?;
-        rows.iter().map(key_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(key_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -321,9 +348,10 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        update_key_row(&tx, key).await?;
+        let g = self.guard()?;
+        update_key_row(&tx, &g, key).await?;
         for v in versions {
-            insert_version(&tx, v, true).await?;
+            insert_version(&tx, &g, v, true).await?;
         }
         commit_audited(tx, audit).await
     }
@@ -343,7 +371,7 @@ impl Store for PostgresStore {
     async fn insert_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &one(alias_values(a))).await?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &one(alias_values(&*self.guard()?, a)?)).await?;
         commit_audited(tx, audit).await
     }
 
@@ -356,21 +384,24 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        row.as_ref().map(alias_from_row).transpose()
+        self.guard()?.check_opt(row.as_ref().map(alias_from_row).transpose()?)
     }
 
     async fn update_alias(&self, a: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
+        let mac = self.guard()?.seal(a)?;
         let n = tx
             .execute(
-                "UPDATE aliases SET target = $4, updated_at = $5 WHERE account = $1 AND region = $2 AND name = $3",
+                &update_alias_sql(p),
                 &[
                     &a.scope.account.as_str(),
                     &a.scope.region.as_str(),
                     &a.name.as_str(),
                     &a.target.as_str(),
                     &a.updated_at,
+                    &a.created_at,
+                    &mac,
                 ],
             )
             .await
@@ -418,13 +449,13 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(alias_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(alias_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn insert_grant(&self, g: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        insert_rows(&tx, "grants", GRANT_COLUMNS, &one(grant_values(g))).await?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &one(grant_values(&*self.guard()?, g)?)).await?;
         commit_audited(tx, audit).await
     }
 
@@ -439,7 +470,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(grant_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(grant_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn retirable_grants(
@@ -460,7 +491,7 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(grant_from_row).collect()
+        self.guard()?.check_all(rows.iter().map(grant_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -592,16 +623,17 @@ impl Store for PostgresStore {
         )
         .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
+        let g = self.guard()?;
         Ok(Snapshot {
             domain_keys: domain_keys.iter().map(domain_key_from_row).collect::<StoreResult<_>>()?,
-            accounts: accounts.iter().map(account_from_row).collect::<StoreResult<_>>()?,
-            access_keys: access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?,
-            users: users.iter().map(user_from_row).collect::<StoreResult<_>>()?,
-            user_policies: user_policies.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?,
-            keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
-            versions: versions.iter().map(version_from_row).collect::<StoreResult<_>>()?,
-            aliases: aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?,
-            grants: grants.iter().map(grant_from_row).collect::<StoreResult<_>>()?,
+            accounts: g.check_all(accounts.iter().map(account_from_row).collect::<StoreResult<_>>()?)?,
+            access_keys: g.check_all(access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?)?,
+            users: g.check_all(users.iter().map(user_from_row).collect::<StoreResult<_>>()?)?,
+            user_policies: g.check_all(user_policies.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?)?,
+            keys: g.check_all(keys.iter().map(key_from_row).collect::<StoreResult<_>>()?)?,
+            versions: g.check_all(versions.iter().map(version_from_row).collect::<StoreResult<_>>()?)?,
+            aliases: g.check_all(aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?)?,
+            grants: g.check_all(grants.iter().map(grant_from_row).collect::<StoreResult<_>>()?)?,
             destroyed: destroyed.iter().map(destroyed_from_row).collect::<StoreResult<_>>()?,
             audit: audit.iter().map(audit_from_row).collect::<StoreResult<_>>()?,
             checkpoints: checkpoints.iter().map(checkpoint_from_row).collect::<StoreResult<_>>()?,
@@ -627,20 +659,31 @@ impl Store for PostgresStore {
         if holds(&tx, HOLDS_STATE_SQL).await? {
             return Err(StoreError::Conflict);
         }
-        fn rows<T>(list: &[T], values: impl Fn(&T) -> RowValues) -> Vec<RowValues> {
+        let g = self.guard()?;
+        let g = g.as_ref();
+        fn rows<T>(list: &[T], values: impl Fn(&T) -> StoreResult<RowValues>) -> StoreResult<Vec<RowValues>> {
             list.iter().map(values).collect()
         }
-        insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &rows(&snap.domain_keys, domain_key_values)).await?;
-        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &rows(&snap.accounts, account_values)).await?;
-        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &rows(&snap.access_keys, access_key_values)).await?;
-        insert_rows(&tx, "users", USER_COLUMNS, &rows(&snap.users, user_values)).await?;
-        insert_rows(&tx, "user_policies", USER_POLICY_COLUMNS, &rows(&snap.user_policies, user_policy_values)).await?;
-        let keys = snap.keys.iter().map(key_values).collect::<StoreResult<Vec<_>>>()?;
+        insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &rows(&snap.domain_keys, |d| Ok(domain_key_values(d)))?)
+            .await?;
+        insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &rows(&snap.accounts, |r| account_values(g, r))?).await?;
+        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &rows(&snap.access_keys, |r| access_key_values(g, r))?)
+            .await?;
+        insert_rows(&tx, "users", USER_COLUMNS, &rows(&snap.users, |r| user_values(g, r))?).await?;
+        insert_rows(
+            &tx,
+            "user_policies",
+            USER_POLICY_COLUMNS,
+            &rows(&snap.user_policies, |r| user_policy_values(g, r))?,
+        )
+        .await?;
+        let keys = snap.keys.iter().map(|k| key_values(g, k)).collect::<StoreResult<Vec<_>>>()?;
         insert_rows(&tx, "keys", KEY_COLUMNS, &keys).await?;
-        insert_rows(&tx, "key_versions", VERSION_COLUMNS, &rows(&snap.versions, version_values)).await?;
-        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &rows(&snap.aliases, alias_values)).await?;
-        insert_rows(&tx, "grants", GRANT_COLUMNS, &rows(&snap.grants, grant_values)).await?;
-        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &rows(&snap.destroyed, destroyed_values)).await?;
+        insert_rows(&tx, "key_versions", VERSION_COLUMNS, &rows(&snap.versions, |r| version_values(g, r))?).await?;
+        insert_rows(&tx, "aliases", ALIAS_COLUMNS, &rows(&snap.aliases, |r| alias_values(g, r))?).await?;
+        insert_rows(&tx, "grants", GRANT_COLUMNS, &rows(&snap.grants, |r| grant_values(g, r))?).await?;
+        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &rows(&snap.destroyed, |d| Ok(destroyed_values(d)))?)
+            .await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
         if holds(&tx, HOLDS_AUDIT_SQL).await? {
             return Err(StoreError::Conflict);

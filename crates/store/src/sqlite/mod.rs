@@ -26,18 +26,19 @@ use std::sync::{Arc, Mutex};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use trent_core::integrity::{RowGuard, Sealed, Unchecked};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
     access_keys_of_sql, checkpoint_from_parts, delete_access_key_sql, delete_user_policy_sql, delete_user_sql,
     due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, limit_param,
-    lookup_audit_sql, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
-    tags_from_json, tags_to_json, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
-    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, ACCESS_KEY_COLUMNS,
-    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
-    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, USER_COLUMNS,
-    USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows, resources_json, revision_param, seq_of, seq_param,
+    tags_from_json, tags_to_json, unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql,
+    user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql,
+    SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
+    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, SEAL_DONE_SQL,
+    SEAL_PENDING_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_audit.sql"),
     include_str!("../../migrations/sqlite/0006_audit_resource_index.sql"),
     include_str!("../../migrations/sqlite/0007_users.sql"),
+    include_str!("../../migrations/sqlite/0008_row_macs.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -70,6 +72,10 @@ pub struct SqliteStore {
     users: Arc<ExactCache<(AccountId, String), UserRecord>>,
     /// Users' policies read recently, by (account, user name).
     user_policies: Arc<ExactCache<(AccountId, String), Vec<UserPolicyRecord>>>,
+    /// Seals and checks the rows that decide access
+    /// ([`Store::protect_rows`]); until it is installed those rows are
+    /// refused.
+    guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
 }
 
 /// Records in memory, so a request's lookup does not go to the database.
@@ -225,7 +231,13 @@ impl SqliteStore {
             keys: Arc::default(),
             users: Arc::default(),
             user_policies: Arc::default(),
+            guard: Arc::default(),
         })
+    }
+
+    /// The row guard, or an error before [`Store::protect_rows`].
+    fn guard(&self) -> StoreResult<Arc<RowGuard>> {
+        self.guard.get().cloned().ok_or_else(no_guard)
     }
 
     /// Runs a read-only `f` on the blocking pool with a read connection

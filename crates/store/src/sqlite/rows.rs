@@ -14,7 +14,7 @@ pub(super) fn u32_col(row: &Row<'_>, idx: &str) -> rusqlite::Result<u32> {
 
 /// The values of [`KEY_COLUMNS`] for a key, in order: INSERT and UPDATE
 /// bind the same list.
-pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
+pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Value>> {
     let text = |s: &str| Value::Text(s.to_owned());
     let int = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
     Ok(vec![
@@ -37,10 +37,15 @@ pub(super) fn key_values(key: &KeyRecord) -> StoreResult<Vec<Value>> {
         int(key.rotation_period_days.map(i64::from)),
         int(key.next_rotation_at),
         int(key.next_expiry_at),
+        Value::Blob(g.seal(key)?),
     ])
 }
 
-pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<KeyRecord>> {
+    Ok((key_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let revision: i64 = row.get("revision")?;
     Ok(KeyRecord {
         id: KeyId::new_unchecked(row.get::<_, String>("id")?),
@@ -67,7 +72,11 @@ pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     })
 }
 
-pub(super) fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
+pub(super) fn version_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<KeyVersionRecord>> {
+    Ok((version_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn version_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyVersionRecord> {
     Ok(KeyVersionRecord {
         key_id: KeyId::new_unchecked(row.get::<_, String>("key_id")?),
         version: u32_col(row, "version")?,
@@ -91,6 +100,7 @@ pub(super) fn version_from_row(row: &Row<'_>) -> rusqlite::Result<KeyVersionReco
 /// The raw columns of a grant row; decoded outside rusqlite's row closure
 /// so that a corrupt value is a store error, not a rusqlite one.
 pub(super) struct GrantParts(
+    Option<Vec<u8>>,
     String,
     String,
     String,
@@ -104,8 +114,9 @@ pub(super) struct GrantParts(
 );
 
 impl GrantParts {
-    pub(super) fn decode(self) -> StoreResult<GrantRecord> {
+    pub(super) fn decode(self) -> StoreResult<Unchecked<GrantRecord>> {
         let GrantParts(
+            mac,
             key_id,
             grant_id,
             key_arn,
@@ -117,7 +128,7 @@ impl GrantParts {
             constraints,
             created_at,
         ) = self;
-        grant_from_parts(
+        let grant = grant_from_parts(
             key_id,
             grant_id,
             key_arn,
@@ -128,12 +139,14 @@ impl GrantParts {
             &operations,
             constraints.as_deref(),
             created_at,
-        )
+        )?;
+        Ok((grant, mac))
     }
 }
 
 pub(super) fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantParts> {
     Ok(GrantParts(
+        r.get(10)?,
         r.get(0)?,
         r.get(1)?,
         r.get(2)?,
@@ -147,7 +160,11 @@ pub(super) fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantParts> {
     ))
 }
 
-pub(super) fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
+pub(super) fn alias_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<AliasRecord>> {
+    Ok((alias_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn alias_from_row_bare(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     Ok(AliasRecord {
         scope: Scope {
             account: AccountId::new_unchecked(row.get::<_, String>("account")?),
@@ -164,7 +181,11 @@ pub(super) fn domain_key_from_row(row: &Row<'_>) -> rusqlite::Result<DomainKeyRe
     Ok(DomainKeyRecord { id: u32_col(row, "id")?, wrapped: row.get("wrapped")?, created_at: row.get("created_at")? })
 }
 
-pub(super) fn account_from_row(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+pub(super) fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<AccountRecord>> {
+    Ok((account_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn account_from_row_bare(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
     Ok(AccountRecord {
         id: AccountId::new_unchecked(row.get::<_, String>("id")?),
         created_at: row.get("created_at")?,
@@ -172,7 +193,11 @@ pub(super) fn account_from_row(row: &Row<'_>) -> rusqlite::Result<AccountRecord>
     })
 }
 
-pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<AccessKeyRecord>> {
+    Ok((access_key_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn access_key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     Ok(AccessKeyRecord {
         id: AccessKeyId::new_unchecked(row.get::<_, String>("id")?),
         account: AccountId::new_unchecked(row.get::<_, String>("account")?),
@@ -182,7 +207,11 @@ pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRe
     })
 }
 
-pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<UserRecord>> {
+    Ok((user_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn user_from_row_bare(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         account: AccountId::new_unchecked(row.get::<_, String>("account")?),
         name: row.get("name")?,
@@ -192,7 +221,11 @@ pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
-pub(super) fn user_policy_from_row(row: &Row<'_>) -> rusqlite::Result<UserPolicyRecord> {
+pub(super) fn user_policy_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<UserPolicyRecord>> {
+    Ok((user_policy_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn user_policy_from_row_bare(row: &Row<'_>) -> rusqlite::Result<UserPolicyRecord> {
     Ok(UserPolicyRecord {
         account: AccountId::new_unchecked(row.get::<_, String>("account")?),
         user_name: row.get("user_name")?,
@@ -201,13 +234,15 @@ pub(super) fn user_policy_from_row(row: &Row<'_>) -> rusqlite::Result<UserPolicy
     })
 }
 
-/// The user of `account` named exactly `name`.
-pub(super) fn user_exact(c: &Connection, account: &str, name: &str) -> StoreResult<Option<UserRecord>> {
-    c.prepare_cached(&user_exact_sql(q))
+/// The user of `account` named exactly `name`, checked.
+pub(super) fn user_exact(c: &Connection, g: &RowGuard, account: &str, name: &str) -> StoreResult<Option<UserRecord>> {
+    let row = c
+        .prepare_cached(&user_exact_sql(q))
         .map_err(backend)?
         .query_row(params![account, name], user_from_row)
         .optional()
-        .map_err(backend)
+        .map_err(backend)?;
+    g.check_opt(row)
 }
 
 pub(super) fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey> {
@@ -257,42 +292,50 @@ pub(super) fn insert_domain_key_row(c: &Connection, dk: &DomainKeyRecord) -> Sto
     insert_row(c, "domain_keys", DOMAIN_KEY_COLUMNS, params![dk.id, dk.wrapped, dk.created_at])
 }
 
-pub(super) fn insert_account_row(c: &Connection, a: &AccountRecord) -> StoreResult<()> {
-    insert_row(c, "accounts", ACCOUNT_COLUMNS, params![a.id.as_str(), a.created_at, a.operator])
+pub(super) fn insert_account_row(c: &Connection, g: &RowGuard, a: &AccountRecord) -> StoreResult<()> {
+    insert_row(c, "accounts", ACCOUNT_COLUMNS, params![a.id.as_str(), a.created_at, a.operator, g.seal(a)?])
 }
 
-pub(super) fn insert_access_key_row(c: &Connection, k: &AccessKeyRecord) -> StoreResult<()> {
+pub(super) fn insert_access_key_row(c: &Connection, g: &RowGuard, k: &AccessKeyRecord) -> StoreResult<()> {
     insert_row(
         c,
         "access_keys",
         ACCESS_KEY_COLUMNS,
-        params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at],
+        params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at, g.seal(k)?],
     )
 }
 
-pub(super) fn insert_user_row(c: &Connection, u: &UserRecord) -> StoreResult<()> {
+pub(super) fn insert_user_row(c: &Connection, g: &RowGuard, u: &UserRecord) -> StoreResult<()> {
     insert_row(
         c,
         "users",
         USER_COLUMNS,
-        params![u.account.as_str(), u.name, user_name_key(&u.name), u.user_id, u.created_at, tags_to_json(&u.tags)],
+        params![
+            u.account.as_str(),
+            u.name,
+            user_name_key(&u.name),
+            u.user_id,
+            u.created_at,
+            tags_to_json(&u.tags),
+            g.seal(u)?
+        ],
     )
 }
 
-pub(super) fn insert_user_policy_row(c: &Connection, p: &UserPolicyRecord) -> StoreResult<()> {
+pub(super) fn insert_user_policy_row(c: &Connection, g: &RowGuard, p: &UserPolicyRecord) -> StoreResult<()> {
     insert_row(
         c,
         "user_policies",
         USER_POLICY_COLUMNS,
-        params![p.account.as_str(), p.user_name, p.policy_name, p.document],
+        params![p.account.as_str(), p.user_name, p.policy_name, p.document, g.seal(p)?],
     )
 }
 
-pub(super) fn insert_key_row(c: &Connection, key: &KeyRecord) -> StoreResult<()> {
-    insert_row(c, "keys", KEY_COLUMNS, params_from_iter(key_values(key)?))
+pub(super) fn insert_key_row(c: &Connection, g: &RowGuard, key: &KeyRecord) -> StoreResult<()> {
+    insert_row(c, "keys", KEY_COLUMNS, params_from_iter(key_values(g, key)?))
 }
 
-pub(super) fn insert_alias_row(c: &Connection, a: &AliasRecord) -> StoreResult<()> {
+pub(super) fn insert_alias_row(c: &Connection, g: &RowGuard, a: &AliasRecord) -> StoreResult<()> {
     insert_row(
         c,
         "aliases",
@@ -303,12 +346,13 @@ pub(super) fn insert_alias_row(c: &Connection, a: &AliasRecord) -> StoreResult<(
             a.name.as_str(),
             a.target.as_str(),
             a.created_at,
-            a.updated_at
+            a.updated_at,
+            g.seal(a)?
         ],
     )
 }
 
-pub(super) fn insert_grant_row(c: &Connection, g: &GrantRecord) -> StoreResult<()> {
+pub(super) fn insert_grant_row(c: &Connection, guard: &RowGuard, g: &GrantRecord) -> StoreResult<()> {
     insert_row(
         c,
         "grants",
@@ -323,7 +367,8 @@ pub(super) fn insert_grant_row(c: &Connection, g: &GrantRecord) -> StoreResult<(
             g.issuing_account,
             g.operations_text(),
             g.constraints_text(),
-            g.created_at
+            g.created_at,
+            guard.seal(g)?
         ],
     )
 }
@@ -348,7 +393,7 @@ pub(super) fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> Sto
 
 /// Every row, read by [`ExportSql`]'s statements on `c`, which the caller
 /// has in a read transaction so that they all see one snapshot.
-pub(super) fn export_in(c: &Connection) -> StoreResult<Snapshot> {
+pub(super) fn export_in(c: &Connection, g: &RowGuard) -> StoreResult<Snapshot> {
     fn all<T>(c: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
         let mut st = c.prepare(sql).map_err(backend)?;
         let rows = st.query_map([], f).map_err(backend)?;
@@ -357,14 +402,16 @@ pub(super) fn export_in(c: &Connection) -> StoreResult<Snapshot> {
     let sql = ExportSql::new();
     Ok(Snapshot {
         domain_keys: all(c, &sql.domain_keys, domain_key_from_row)?,
-        accounts: all(c, &sql.accounts, account_from_row)?,
-        access_keys: all(c, &sql.access_keys, access_key_from_row)?,
-        users: all(c, &sql.users, user_from_row)?,
-        user_policies: all(c, &sql.user_policies, user_policy_from_row)?,
-        keys: all(c, &sql.keys, key_from_row)?,
-        versions: all(c, &sql.versions, version_from_row)?,
-        aliases: all(c, &sql.aliases, alias_from_row)?,
-        grants: all(c, &sql.grants, grant_row)?.into_iter().map(GrantParts::decode).collect::<StoreResult<_>>()?,
+        accounts: g.check_all(all(c, &sql.accounts, account_from_row)?)?,
+        access_keys: g.check_all(all(c, &sql.access_keys, access_key_from_row)?)?,
+        users: g.check_all(all(c, &sql.users, user_from_row)?)?,
+        user_policies: g.check_all(all(c, &sql.user_policies, user_policy_from_row)?)?,
+        keys: g.check_all(all(c, &sql.keys, key_from_row)?)?,
+        versions: g.check_all(all(c, &sql.versions, version_from_row)?)?,
+        aliases: g.check_all(all(c, &sql.aliases, alias_from_row)?)?,
+        grants: g.check_all(
+            all(c, &sql.grants, grant_row)?.into_iter().map(GrantParts::decode).collect::<StoreResult<_>>()?,
+        )?,
         destroyed: all(c, &sql.destroyed, destroyed_from_row)?,
         audit: all(c, &sql.audit, audit_row)?.into_iter().map(AuditRow::decode).collect::<StoreResult<_>>()?,
         checkpoints: all(c, &sql.checkpoints, checkpoint_row)?
@@ -377,7 +424,7 @@ pub(super) fn export_in(c: &Connection) -> StoreResult<Snapshot> {
 /// Writes `snap` in `tx` (a [`write_tx`]) if the store holds nothing
 /// ([`HOLDS_STATE_SQL`], [`HOLDS_AUDIT_SQL`]), parents before children
 /// for the foreign keys.
-pub(super) fn import_in(tx: &Transaction<'_>, snap: &Snapshot) -> StoreResult<()> {
+pub(super) fn import_in(tx: &Transaction<'_>, g: &RowGuard, snap: &Snapshot) -> StoreResult<()> {
     for holds in [HOLDS_STATE_SQL, HOLDS_AUDIT_SQL] {
         if tx.query_row(holds, [], |r| r.get::<_, bool>(0)).map_err(backend)? {
             return Err(StoreError::Conflict);
@@ -387,28 +434,28 @@ pub(super) fn import_in(tx: &Transaction<'_>, snap: &Snapshot) -> StoreResult<()
         insert_domain_key_row(tx, dk)?;
     }
     for a in &snap.accounts {
-        insert_account_row(tx, a)?;
+        insert_account_row(tx, g, a)?;
     }
     for k in &snap.access_keys {
-        insert_access_key_row(tx, k)?;
+        insert_access_key_row(tx, g, k)?;
     }
     for u in &snap.users {
-        insert_user_row(tx, u)?;
+        insert_user_row(tx, g, u)?;
     }
     for p in &snap.user_policies {
-        insert_user_policy_row(tx, p)?;
+        insert_user_policy_row(tx, g, p)?;
     }
     for k in &snap.keys {
-        insert_key_row(tx, k)?;
+        insert_key_row(tx, g, k)?;
     }
     for v in &snap.versions {
-        insert_version(tx, v)?;
+        insert_version(tx, g, v)?;
     }
     for a in &snap.aliases {
-        insert_alias_row(tx, a)?;
+        insert_alias_row(tx, g, a)?;
     }
-    for g in &snap.grants {
-        insert_grant_row(tx, g)?;
+    for grant in &snap.grants {
+        insert_grant_row(tx, g, grant)?;
     }
     for d in &snap.destroyed {
         insert_destroyed_row(tx, d)?;
@@ -447,13 +494,13 @@ pub(super) fn checkpoint(c: &Connection) {
     }
 }
 
-pub(super) fn insert_version(tx: &Transaction<'_>, v: &KeyVersionRecord) -> StoreResult<()> {
-    write_version(tx, "INSERT", v)
+pub(super) fn insert_version(tx: &Transaction<'_>, g: &RowGuard, v: &KeyVersionRecord) -> StoreResult<()> {
+    write_version(tx, g, "INSERT", v)
 }
 
 /// `verb` is `INSERT` (a taken version number is `AlreadyExists`) or
 /// `INSERT OR REPLACE`.
-pub(super) fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
+pub(super) fn write_version(tx: &Transaction<'_>, g: &RowGuard, verb: &str, v: &KeyVersionRecord) -> StoreResult<()> {
     let import = v.import.as_ref();
     let mut st = tx
         .prepare_cached(&insert_sql("key_versions", VERSION_COLUMNS, q).replacen("INSERT", verb, 1))
@@ -468,6 +515,7 @@ pub(super) fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionReco
         import.map(|i| i.expiration_model.as_str().to_owned()),
         import.and_then(|i| i.valid_to),
         import.and_then(|i| i.description.clone()),
+        g.seal(v)?,
     ])
     .map_err(write_err)?;
     Ok(())
@@ -475,8 +523,8 @@ pub(super) fn write_version(tx: &Transaction<'_>, verb: &str, v: &KeyVersionReco
 
 /// Replaces a key's mutable columns if the stored revision is
 /// `key.revision - 1`.
-pub(super) fn update_key_row(tx: &Transaction<'_>, key: &KeyRecord) -> StoreResult<()> {
-    let n = tx.execute(&update_key_sql(q), params_from_iter(key_values(key)?)).map_err(backend)?;
+pub(super) fn update_key_row(tx: &Transaction<'_>, g: &RowGuard, key: &KeyRecord) -> StoreResult<()> {
+    let n = tx.execute(&update_key_sql(q), params_from_iter(key_values(g, key)?)).map_err(backend)?;
     if n == 0 {
         let exists = tx
             .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
@@ -556,4 +604,45 @@ pub(super) fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> Sto
         }
     }
     Ok(())
+}
+
+/// Seals the rows stored before row MACs existed, if the migration that
+/// added them left its marker, and removes the marker; in `tx`, a
+/// [`write_tx`]. Returns how many rows it sealed.
+pub(super) fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> StoreResult<u64> {
+    if !tx.query_row(SEAL_PENDING_SQL, [], |r| r.get::<_, bool>(0)).map_err(backend)? {
+        return Ok(0);
+    }
+    let grant = |r: &Row<'_>| -> rusqlite::Result<Unchecked<GrantRecord>> {
+        grant_row(r)?.decode().map_err(|e| decode_err(&e.to_string()))
+    };
+    let n = seal_table(tx, g, "accounts", ACCOUNT_COLUMNS, account_from_row)?
+        + seal_table(tx, g, "access_keys", ACCESS_KEY_COLUMNS, access_key_from_row)?
+        + seal_table(tx, g, "users", USER_COLUMNS, user_from_row)?
+        + seal_table(tx, g, "user_policies", USER_POLICY_COLUMNS, user_policy_from_row)?
+        + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row)?
+        + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row)?
+        + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row)?
+        + seal_table(tx, g, "grants", GRANT_COLUMNS, grant)?;
+    tx.execute(SEAL_DONE_SQL, []).map_err(backend)?;
+    Ok(n)
+}
+
+fn seal_table<T: Sealed>(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    table: &str,
+    columns: &str,
+    decode: impl Fn(&Row<'_>) -> rusqlite::Result<Unchecked<T>>,
+) -> StoreResult<u64> {
+    let rows: Vec<(T, i64)> = {
+        let mut st = tx.prepare(&unsealed_rows_sql(table, columns, "rowid")).map_err(backend)?;
+        let rows = st.query_map([], |r| Ok((decode(r)?.0, r.get("row_ref")?))).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    let mut up = tx.prepare(&format!("UPDATE {table} SET mac = ?1 WHERE rowid = ?2")).map_err(backend)?;
+    for (row, rowid) in &rows {
+        up.execute(params![g.seal(row)?, rowid]).map_err(backend)?;
+    }
+    Ok(rows.len() as u64)
 }

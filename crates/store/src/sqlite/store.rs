@@ -5,6 +5,17 @@ use super::*;
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn protect_rows(&self, guard: Arc<RowGuard>) -> StoreResult<u64> {
+        let g = self.guard.get_or_init(|| guard).clone();
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = seal_pending_in(&tx, &g)?;
+            tx.commit().map_err(backend)?;
+            Ok(n)
+        })
+        .await
+    }
+
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>> {
         self.with_read(|c| {
             let mut st = c
@@ -35,19 +46,19 @@ impl Store for SqliteStore {
         key: &AccessKeyRecord,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (account, key, audit) = (account.clone(), key.clone(), audit.to_vec());
+        let (account, key, audit, g) = (account.clone(), key.clone(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
-            insert_account_row(&tx, &account)?;
-            insert_access_key_row(&tx, &key)?;
+            insert_account_row(&tx, &g, &account)?;
+            insert_access_key_row(&tx, &g, &key)?;
             commit_audited(tx, &audit)
         })
         .await
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
-        let id = id.clone();
-        self.with_read(move |c| {
+        let (id, g) = (id.clone(), self.guard()?);
+        let row = self.with_read(move |c| {
             c.query_row(
                 &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"),
                 params![id.as_str()],
@@ -55,13 +66,13 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(backend)
-        })
-        .await
+        });
+        g.check_opt(row.await?)
     }
 
     async fn access_key(&self, id: &AccessKeyId) -> StoreResult<Option<AccessKeyRecord>> {
-        let id = id.clone();
-        self.with_read(move |c| {
+        let (id, g) = (id.clone(), self.guard()?);
+        let row = self.with_read(move |c| {
             c.query_row(
                 &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = ?1"),
                 params![id.as_str()],
@@ -69,8 +80,8 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(backend)
-        })
-        .await
+        });
+        g.check_opt(row.await?)
     }
 
     async fn insert_access_key(
@@ -79,29 +90,29 @@ impl Store for SqliteStore {
         user: Option<&str>,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (key, user, audit) = (key.clone(), user.map(str::to_owned), audit.to_vec());
+        let (key, user, audit, g) = (key.clone(), user.map(str::to_owned), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
             // The write lock (IMMEDIATE) keeps the user there until commit.
             if let Some(name) = &user {
-                if user_exact(&tx, key.account.as_str(), name)?.is_none() {
+                if user_exact(&tx, &g, key.account.as_str(), name)?.is_none() {
                     return Err(StoreError::NotFound);
                 }
             }
-            insert_access_key_row(&tx, &key)?;
+            insert_access_key_row(&tx, &g, &key)?;
             commit_audited(tx, &audit)
         })
         .await
     }
 
     async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
-        let principal = principal.clone();
-        self.with_read(move |c| {
+        let (principal, g) = (principal.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
             let mut st = c.prepare_cached(&access_keys_of_sql(q)).map_err(backend)?;
             let rows = st.query_map(params![principal.as_str()], access_key_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -122,11 +133,11 @@ impl Store for SqliteStore {
     }
 
     async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (user, key, audit) = (user.clone(), key.clone(), audit.to_vec());
+        let (user, key, audit, g) = (user.clone(), key.clone(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
-            insert_user_row(&tx, &user)?;
-            insert_access_key_row(&tx, &key)?;
+            insert_user_row(&tx, &g, &user)?;
+            insert_access_key_row(&tx, &g, &key)?;
             commit_audited(tx, &audit)
         })
         .await
@@ -137,7 +148,7 @@ impl Store for SqliteStore {
         if let Some(u) = self.users.get(&slot) {
             return Ok(Some(u));
         }
-        let generation = self.users.generation();
+        let (generation, g) = (self.users.generation(), self.guard()?);
         let (account, name_key) = slot.clone();
         let found = self
             .with_read(move |c| {
@@ -148,6 +159,15 @@ impl Store for SqliteStore {
                     .map_err(backend)
             })
             .await?;
+        let found = g.check_opt(found)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that user.
+        if found.as_ref().is_some_and(|u| user_name_key(&u.name) != slot.1) {
+            return Err(StoreError::Integrity {
+                table: UserRecord::TABLE,
+                row: format!("{}/{}", slot.0.as_str(), slot.1),
+            });
+        }
         if let Some(u) = &found {
             self.users.insert(generation, &slot, u);
         }
@@ -155,24 +175,24 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>> {
-        let account = account.clone();
-        self.with_read(move |c| {
+        let (account, g) = (account.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
             let mut st = c.prepare_cached(&users_sql(q)).map_err(backend)?;
             let rows = st.query_map(params![account.as_str()], user_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
         let (user_slot, policy_slot) = ((account.clone(), user_name_key(name)), (account.clone(), name.to_owned()));
         self.users.begin_write(&user_slot);
         self.user_policies.begin_write(&policy_slot);
-        let (account, name, audit) = (account.clone(), name.to_owned(), audit.to_vec());
+        let (account, name, audit, g) = (account.clone(), name.to_owned(), audit.to_vec(), self.guard()?);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                let user = user_exact(&tx, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+                let user = user_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
                 let [policies, keys, users] = delete_user_sql(q);
                 tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
                 tx.execute(&keys, params![user.arn()]).map_err(backend)?;
@@ -194,18 +214,17 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let slot = (account.clone(), user_name_key(name));
         self.users.begin_write(&slot);
-        let (account, name, tags, audit) = (account.clone(), name.to_owned(), tags_to_json(tags), audit.to_vec());
+        let (account, name, tags, audit, g) =
+            (account.clone(), name.to_owned(), tags.to_vec(), audit.to_vec(), self.guard()?);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                let n = tx
-                    .prepare_cached(&update_user_tags_sql(q))
+                let mut user = user_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+                user.tags = tags;
+                tx.prepare_cached(&update_user_tags_sql(q))
                     .map_err(backend)?
-                    .execute(params![account.as_str(), name, tags])
+                    .execute(params![account.as_str(), name, tags_to_json(&user.tags), g.seal(&user)?])
                     .map_err(backend)?;
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
                 commit_audited(tx, &audit)
             })
             .await;
@@ -216,16 +235,16 @@ impl Store for SqliteStore {
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let slot = (policy.account.clone(), policy.user_name.clone());
         self.user_policies.begin_write(&slot);
-        let (p, audit) = (policy.clone(), audit.to_vec());
+        let (p, audit, g) = (policy.clone(), audit.to_vec(), self.guard()?);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                if user_exact(&tx, p.account.as_str(), &p.user_name)?.is_none() {
+                if user_exact(&tx, &g, p.account.as_str(), &p.user_name)?.is_none() {
                     return Err(StoreError::NotFound);
                 }
                 tx.prepare_cached(&put_user_policy_sql(q))
                     .map_err(backend)?
-                    .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document])
+                    .execute(params![p.account.as_str(), p.user_name, p.policy_name, p.document, g.seal(&p)?])
                     .map_err(backend)?;
                 commit_audited(tx, &audit)
             })
@@ -239,7 +258,7 @@ impl Store for SqliteStore {
         if let Some(p) = self.user_policies.get(&slot) {
             return Ok(p);
         }
-        let generation = self.user_policies.generation();
+        let (generation, g) = (self.user_policies.generation(), self.guard()?);
         let (account, user_name) = slot.clone();
         let found = self
             .with_read(move |c| {
@@ -248,6 +267,7 @@ impl Store for SqliteStore {
                 rows.collect::<Result<Vec<_>, _>>().map_err(backend)
             })
             .await?;
+        let found = g.check_all(found)?;
         self.user_policies.insert(generation, &slot, &found);
         Ok(found)
     }
@@ -285,15 +305,15 @@ impl Store for SqliteStore {
         version: Option<&KeyVersionRecord>,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (key, version, audit) = (key.clone(), version.cloned(), audit.to_vec());
+        let (key, version, audit, g) = (key.clone(), version.cloned(), audit.to_vec(), self.guard()?);
         let id = key.id.clone();
         self.keys.begin_write(&id);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                insert_key_row(&tx, &key)?;
+                insert_key_row(&tx, &g, &key)?;
                 if let Some(v) = &version {
-                    insert_version(&tx, v)?;
+                    insert_version(&tx, &g, v)?;
                 }
                 commit_audited(tx, &audit)
             })
@@ -307,7 +327,7 @@ impl Store for SqliteStore {
         if let Some(k) = self.keys.get(id).filter(|k| &k.scope == scope) {
             return Ok(Some(k));
         }
-        let generation = self.keys.generation();
+        let (generation, g) = (self.keys.generation(), self.guard()?);
         let (scope, id) = (scope.clone(), id.clone());
         let found = self
             .with_read(move |c| {
@@ -321,6 +341,7 @@ impl Store for SqliteStore {
                     .map_err(backend)
             })
             .await?;
+        let found = g.check_opt(found)?;
         if let Some(k) = &found {
             self.keys.insert(generation, &k.id, k);
         }
@@ -346,7 +367,8 @@ impl Store for SqliteStore {
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
         let (scope, after) = (scope.clone(), after.map(|a| a.as_str().to_owned()).unwrap_or_default());
-        self.with_read(move |c| {
+        let g = self.guard()?;
+        let rows = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM keys WHERE account = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4"
@@ -359,18 +381,18 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (key, audit) = (key.clone(), audit.to_vec());
+        let (key, audit, g) = (key.clone(), audit.to_vec(), self.guard()?);
         let id = key.id.clone();
         self.keys.begin_write(&id);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                update_key_row(&tx, &key)?;
+                update_key_row(&tx, &g, &key)?;
                 commit_audited(tx, &audit)
             })
             .await;
@@ -385,14 +407,14 @@ impl Store for SqliteStore {
         version: &KeyVersionRecord,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (key, version, audit) = (key.clone(), version.clone(), audit.to_vec());
+        let (key, version, audit, g) = (key.clone(), version.clone(), audit.to_vec(), self.guard()?);
         let id = key.id.clone();
         self.keys.begin_write(&id);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                update_key_row(&tx, &key)?;
-                insert_version(&tx, &version)?;
+                update_key_row(&tx, &g, &key)?;
+                insert_version(&tx, &g, &version)?;
                 commit_audited(tx, &audit)
             })
             .await;
@@ -402,8 +424,8 @@ impl Store for SqliteStore {
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
-        let key_id = key_id.clone();
-        self.with_read(move |c| {
+        let (key_id, g) = (key_id.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {VERSION_COLUMNS} FROM key_versions \
@@ -413,17 +435,18 @@ impl Store for SqliteStore {
             let rows =
                 st.query_map(params![key_id.as_str(), after, limit_param(limit)], version_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>> {
-        self.with_read(move |c| {
+        let g = self.guard()?;
+        let rows = self.with_read(move |c| {
             let mut st = c.prepare_cached(&due_keys_sql(q)).map_err(backend)?;
             let rows = st.query_map(params![now, limit_param(limit)], key_from_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -467,15 +490,15 @@ impl Store for SqliteStore {
         versions: &[KeyVersionRecord],
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let (key, versions, audit) = (key.clone(), versions.to_vec(), audit.to_vec());
+        let (key, versions, audit, g) = (key.clone(), versions.to_vec(), audit.to_vec(), self.guard()?);
         let id = key.id.clone();
         self.keys.begin_write(&id);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                update_key_row(&tx, &key)?;
+                update_key_row(&tx, &g, &key)?;
                 for v in &versions {
-                    write_version(&tx, "INSERT OR REPLACE", v)?;
+                    write_version(&tx, &g, "INSERT OR REPLACE", v)?;
                 }
                 commit_audited(tx, &audit)?;
                 if versions.iter().any(|v| !v.has_material()) {
@@ -505,8 +528,8 @@ impl Store for SqliteStore {
     }
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
-        let key_id = key_id.clone();
-        self.with_read(move |c| {
+        let (key_id, g) = (key_id.clone(), self.guard()?);
+        let row = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {VERSION_COLUMNS} FROM key_versions \
@@ -514,23 +537,23 @@ impl Store for SqliteStore {
                 ))
                 .map_err(backend)?;
             st.query_row(params![key_id.as_str(), version], version_from_row).optional().map_err(backend)
-        })
-        .await
+        });
+        g.check_opt(row.await?)
     }
 
     async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (a, audit) = (alias.clone(), audit.to_vec());
+        let (a, audit, g) = (alias.clone(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
-            insert_alias_row(&tx, &a)?;
+            insert_alias_row(&tx, &g, &a)?;
             commit_audited(tx, &audit)
         })
         .await
     }
 
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
-        let (scope, name) = (scope.clone(), name.clone());
-        self.with_read(move |c| {
+        let (scope, name, g) = (scope.clone(), name.clone(), self.guard()?);
+        let row = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account = ?1 AND region = ?2 AND name = ?3"
@@ -539,23 +562,25 @@ impl Store for SqliteStore {
             st.query_row(params![scope.account.as_str(), scope.region.as_str(), name.as_str()], alias_from_row)
                 .optional()
                 .map_err(backend)
-        })
-        .await
+        });
+        g.check_opt(row.await?)
     }
 
     async fn update_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (a, audit) = (alias.clone(), audit.to_vec());
+        let (a, audit, g) = (alias.clone(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
             let n = tx
                 .execute(
-                    "UPDATE aliases SET target = ?4, updated_at = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3",
+                    &update_alias_sql(q),
                     params![
                         a.scope.account.as_str(),
                         a.scope.region.as_str(),
                         a.name.as_str(),
                         a.target.as_str(),
-                        a.updated_at
+                        a.updated_at,
+                        a.created_at,
+                        g.seal(&a)?
                     ],
                 )
                 .map_err(backend)?;
@@ -595,7 +620,8 @@ impl Store for SqliteStore {
         let scope = scope.clone();
         let target = target.map(|t| t.as_str().to_owned());
         let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
-        self.with_read(move |c| {
+        let g = self.guard()?;
+        let rows = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {ALIAS_COLUMNS} FROM aliases \
@@ -610,15 +636,15 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
-        })
-        .await
+        });
+        g.check_all(rows.await?)
     }
 
     async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (g, audit) = (grant.clone(), audit.to_vec());
+        let (grant, audit, g) = (grant.clone(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
-            insert_grant_row(&tx, &g)?;
+            insert_grant_row(&tx, &g, &grant)?;
             commit_audited(tx, &audit)
         })
         .await
@@ -627,16 +653,17 @@ impl Store for SqliteStore {
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
         let key_id = key_id.as_str().to_owned();
         let after = after.unwrap_or_default().to_owned();
-        self.with_read(move |c| {
+        let g = self.guard()?;
+        let rows = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND grant_id > ?2 ORDER BY grant_id LIMIT ?3"
                 ))
                 .map_err(backend)?;
             let rows = st.query_map(params![key_id, after, limit_param(limit)], grant_row).map_err(backend)?;
-            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
-        })
-        .await
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect::<StoreResult<Vec<_>>>()
+        });
+        g.check_all(rows.await?)
     }
 
     async fn retirable_grants(
@@ -648,7 +675,8 @@ impl Store for SqliteStore {
         let principal = principal.to_owned();
         let (after_key, after_id) =
             after.map_or((String::new(), String::new()), |(k, g)| (k.as_str().to_owned(), g.to_owned()));
-        self.with_read(move |c| {
+        let g = self.guard()?;
+        let rows = self.with_read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring = ?1 AND (key_id, grant_id) > (?2, ?3) \
@@ -658,9 +686,9 @@ impl Store for SqliteStore {
             let rows = st
                 .query_map(params![principal, after_key, after_id, limit_param(limit)], grant_row)
                 .map_err(backend)?;
-            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect()
-        })
-        .await
+            rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect::<StoreResult<Vec<_>>>()
+        });
+        g.check_all(rows.await?)
     }
 
     async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -756,9 +784,10 @@ impl Store for SqliteStore {
     /// the writer goes on committing (for an in-memory database, the
     /// writer's connection, which nobody else uses meanwhile).
     async fn export(&self) -> StoreResult<Snapshot> {
-        self.with_read(|c| {
+        let g = self.guard()?;
+        self.with_read(move |c| {
             let tx = c.transaction().map_err(backend)?;
-            let snap = export_in(&tx)?;
+            let snap = export_in(&tx, &g)?;
             tx.commit().map_err(backend)?;
             Ok(snap)
         })
@@ -766,11 +795,11 @@ impl Store for SqliteStore {
     }
 
     async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
-        let snap = snapshot.clone();
+        let (snap, g) = (snapshot.clone(), self.guard()?);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                import_in(&tx, &snap)?;
+                import_in(&tx, &g, &snap)?;
                 tx.commit().map_err(backend)
             })
             .await;
