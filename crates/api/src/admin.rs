@@ -99,8 +99,10 @@ pub struct VerifyAuditTrailResponse {
     pub first_seq: u64,
     /// Seq of the last intact record.
     pub last_seq: u64,
-    /// Checkpoints checked.
+    /// Checkpoints checked (stored and digest files, each number once).
     pub checkpoints: u64,
+    /// Digest files read.
+    pub digest_files: u64,
     /// Hex Ed25519 public key that checks the checkpoints.
     pub public_key: String,
     /// The first tampering found, if any.

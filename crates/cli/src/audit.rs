@@ -28,6 +28,10 @@ pub struct VerifyArgs {
     /// Offline: the deployment to read.
     #[command(flatten)]
     deployment: crate::backup::Deployment,
+    /// Offline: the digest files to check the trail against (default: the
+    /// deployment's `audit_digest_dir`, when it exists).
+    #[arg(long, value_name = "DIR")]
+    digests: Option<std::path::PathBuf>,
     /// Online: where, and the operator's access key.
     #[command(flatten)]
     connection: Connection,
@@ -81,6 +85,11 @@ pub async fn run(cmd: AuditCommand) -> Result<bool, String> {
 }
 
 async fn verify(args: VerifyArgs) -> Result<bool, String> {
+    if args.digests.is_some() && args.deployment.data_dir.is_none() && args.deployment.store.is_none() {
+        return Err("--digests checks a stopped deployment: give --data-dir or --store too (a running server checks \
+                    its own audit_digest_dir)"
+            .into());
+    }
     let report = if args.deployment.data_dir.is_some() || args.deployment.store.is_some() {
         verify_offline(&args).await?
     } else {
@@ -101,7 +110,11 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
     let (kms, _) = trent_server::startup::open_kms(&params, std::sync::Arc::new(trent_core::SystemClock))
         .await
         .map_err(|e| e.to_string())?;
-    let report = kms.verify_audit().await.map_err(|e| e.to_string())?;
+    let report = match &args.digests {
+        Some(dir) => kms.verify_audit_with(Some(dir)).await,
+        None => kms.verify_audit().await,
+    }
+    .map_err(|e| e.to_string())?;
     serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key())).map_err(|e| e.to_string())
 }
 

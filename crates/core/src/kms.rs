@@ -25,11 +25,23 @@ pub struct KmsOptions {
     pub backing_key_cache_capacity: usize,
     /// Days audit records are kept; `None` keeps them forever.
     pub audit_retention_days: Option<u32>,
+    /// Where audit checkpoints are also written as digest files
+    /// ([`crate::audit::digest`]); `None`: nowhere but the store.
+    pub audit_digest_dir: Option<std::path::PathBuf>,
+    /// Time between checkpoints (the scheduler's interval), milliseconds:
+    /// verification allows the newest records to be uncovered by a
+    /// checkpoint for twice this plus a minute.
+    pub checkpoint_interval_ms: i64,
 }
 
 impl Default for KmsOptions {
     fn default() -> Self {
-        KmsOptions { backing_key_cache_capacity: 100_000, audit_retention_days: None }
+        KmsOptions {
+            backing_key_cache_capacity: 100_000,
+            audit_retention_days: None,
+            audit_digest_dir: None,
+            checkpoint_interval_ms: 60_000,
+        }
     }
 }
 
@@ -61,6 +73,12 @@ pub struct Kms {
     /// Seals and checks the rows that decide access; its failures make
     /// this node unready.
     row_guard: Arc<RowGuard>,
+    /// Where checkpoints are also written as digest files.
+    pub(crate) audit_digest_dir: Option<std::path::PathBuf>,
+    /// Time between checkpoints, milliseconds.
+    pub(crate) checkpoint_interval_ms: i64,
+    /// Digest files that could not be written.
+    pub(crate) digest_failures: std::sync::atomic::AtomicU64,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -163,6 +181,9 @@ impl Kms {
             versions: Default::default(),
             version_cache_capacity: options.backing_key_cache_capacity.max(1),
             row_guard,
+            audit_digest_dir: options.audit_digest_dir,
+            checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
+            digest_failures: Default::default(),
         };
         if sealed > 0 {
             tracing::warn!(

@@ -54,6 +54,12 @@ impl InMemoryStore {
         f(&mut self.lock().audit);
     }
 
+    /// Lets a test edit the stored checkpoints (by seq), as an attacker
+    /// with access to the storage would.
+    pub fn tamper_checkpoints(&self, f: impl FnOnce(&mut BTreeMap<u64, AuditCheckpoint>)) {
+        f(&mut self.lock().checkpoints);
+    }
+
     /// Runs a change and appends its audit events under one lock: `change`
     /// checks before it mutates, so on error nothing changed and no event is
     /// appended; an unwritable trail refuses the change before it starts.
@@ -503,13 +509,21 @@ impl Store for InMemoryStore {
         Ok(self.lock().audit.last().map(|r| (r.seq, r.hash)))
     }
 
-    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<bool> {
         let mut g = self.lock();
         if g.audit_failing {
             return Err(StoreError::backend(std::io::Error::other("audit storage unwritable (test)")));
         }
-        g.checkpoints.entry(checkpoint.seq).or_insert_with(|| checkpoint.clone());
-        Ok(())
+        let number_taken = checkpoint.number.is_some() && g.checkpoints.values().any(|c| c.number == checkpoint.number);
+        if number_taken || g.checkpoints.contains_key(&checkpoint.seq) {
+            return Ok(false);
+        }
+        g.checkpoints.insert(checkpoint.seq, checkpoint.clone());
+        Ok(true)
+    }
+
+    async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>> {
+        Ok(self.lock().checkpoints.values().filter(|c| c.number.is_some()).max_by_key(|c| c.number).cloned())
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {

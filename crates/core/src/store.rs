@@ -231,10 +231,15 @@ pub trait Store: Send + Sync + 'static {
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
     /// The last record's seq and hash; `None` for an empty trail.
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>>;
-    /// Stores a checkpoint; one for the same seq already there is kept.
-    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()>;
+    /// Stores a checkpoint unless one for the same seq or of the same
+    /// number is there (another node's): `false` then, and the stored one
+    /// is kept.
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<bool>;
     /// Every checkpoint, in seq order.
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>>;
+    /// The numbered checkpoint with the highest number, the one the next
+    /// checkpoint follows.
+    async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>>;
     /// Retention: deletes the records with seq up to `through` and the
     /// checkpoints before it, keeping the checkpoint at `through` (the
     /// anchor the rest of the chain verifies from; the caller names a seq

@@ -22,6 +22,8 @@ pub const GENESIS: [u8; HASH_LEN] = [0; HASH_LEN];
 const RECORD_DOMAIN: &[u8] = b"trent/v1/audit-record";
 const CHECKPOINT_DOMAIN: &[u8] = b"trent/v1/audit-checkpoint";
 const SIGNER_LABEL: &[u8] = b"trent/v1/audit-checkpoint-key";
+const NUMBERED_DOMAIN: &[u8] = b"trent/v2/audit-checkpoint";
+const DIGEST_DOMAIN: &[u8] = b"trent/v2/audit-checkpoint-digest";
 
 /// The hash of record `seq` whose bytes are `record`, following `prev`.
 pub fn chain_hash(prev: &[u8; HASH_LEN], seq: u64, record: &[u8]) -> [u8; HASH_LEN] {
@@ -45,6 +47,32 @@ fn checkpoint_message(seq: u64, hash: &[u8; HASH_LEN], created_at: i64) -> Vec<u
     m
 }
 
+/// What a numbered checkpoint signs: its number, the digest of the one
+/// before it ([`checkpoint_digest`]; zeros for number 1), and the record it
+/// covers. Each checkpoint thus signs its predecessor, so a checkpoint
+/// removed from the sequence shows as a gap or a broken link.
+fn numbered_message(number: u64, prev: &[u8; HASH_LEN], seq: u64, hash: &[u8; HASH_LEN], created_at: i64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(NUMBERED_DOMAIN.len() + 8 + HASH_LEN + 8 + HASH_LEN + 8);
+    m.extend_from_slice(NUMBERED_DOMAIN);
+    m.extend_from_slice(&number.to_be_bytes());
+    m.extend_from_slice(prev);
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(hash);
+    m.extend_from_slice(&created_at.to_be_bytes());
+    m
+}
+
+/// The digest of a checkpoint, which the next numbered checkpoint signs:
+/// SHA-256 over its signature (which covers everything it says).
+pub fn checkpoint_digest(signature: &[u8]) -> [u8; HASH_LEN] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(DIGEST_DOMAIN);
+    ctx.update(signature);
+    let mut out = [0u8; HASH_LEN];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
 /// Signs checkpoints. The key is derived from the root key, so every node of
 /// a deployment (same seal) signs with the same key, and the key is never
 /// stored.
@@ -64,10 +92,39 @@ impl CheckpointSigner {
         self.0.public_key().as_ref().to_vec()
     }
 
-    /// Signs checkpoint (seq, hash, created_at).
+    /// Signs checkpoint (seq, hash, created_at): the unnumbered form of
+    /// checkpoints signed before numbering (kept for tests of old trails).
     pub fn sign(&self, seq: u64, hash: &[u8; HASH_LEN], created_at: i64) -> Vec<u8> {
         self.0.sign(&checkpoint_message(seq, hash, created_at)).as_ref().to_vec()
     }
+
+    /// Signs numbered checkpoint `number` following the checkpoint whose
+    /// digest is `prev`, at record (seq, hash).
+    pub fn sign_numbered(
+        &self,
+        number: u64,
+        prev: &[u8; HASH_LEN],
+        seq: u64,
+        hash: &[u8; HASH_LEN],
+        created_at: i64,
+    ) -> Vec<u8> {
+        self.0.sign(&numbered_message(number, prev, seq, hash, created_at)).as_ref().to_vec()
+    }
+}
+
+/// Checks a numbered checkpoint's signature ([`CheckpointSigner::sign_numbered`]).
+pub fn verify_numbered_checkpoint(
+    public_key: &[u8],
+    number: u64,
+    prev: &[u8; HASH_LEN],
+    seq: u64,
+    hash: &[u8; HASH_LEN],
+    created_at: i64,
+    signature: &[u8],
+) -> bool {
+    sig::UnparsedPublicKey::new(&sig::ED25519, public_key)
+        .verify(&numbered_message(number, prev, seq, hash, created_at), signature)
+        .is_ok()
 }
 
 /// Checks a checkpoint signature against a raw Ed25519 public key.
@@ -113,5 +170,20 @@ mod tests {
         assert!(!verify_checkpoint(&s.public_key(), 1, &GENESIS, 1000, &sig));
         assert!(!verify_checkpoint(&s.public_key(), 1, &h, 1001, &sig));
         assert!(!verify_checkpoint(&other.public_key(), 1, &h, 1000, &sig));
+    }
+
+    #[test]
+    fn numbered_checkpoints_bind_their_number_and_predecessor() {
+        let p = AwsLcProvider::new();
+        let s = CheckpointSigner::derive(&p, &RootKey::new(SecretKey::from_bytes([7; 32]))).unwrap();
+        let (h, prev) = (chain_hash(&GENESIS, 1, b"x"), checkpoint_digest(b"earlier"));
+        let sig = s.sign_numbered(2, &prev, 1, &h, 1000);
+        let pk = s.public_key();
+        assert!(verify_numbered_checkpoint(&pk, 2, &prev, 1, &h, 1000, &sig));
+        assert!(!verify_numbered_checkpoint(&pk, 3, &prev, 1, &h, 1000, &sig), "the number is bound");
+        assert!(!verify_numbered_checkpoint(&pk, 2, &GENESIS, 1, &h, 1000, &sig), "the predecessor is bound");
+        assert!(!verify_numbered_checkpoint(&pk, 2, &prev, 1, &h, 1001, &sig));
+        assert!(!verify_checkpoint(&pk, 1, &h, 1000, &sig), "not an unnumbered signature");
+        assert_ne!(checkpoint_digest(&sig), checkpoint_digest(&s.sign_numbered(2, &prev, 1, &h, 1001)));
     }
 }

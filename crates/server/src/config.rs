@@ -49,6 +49,10 @@ pub struct Config {
     pub scheduler_interval_secs: Option<u64>,
     /// `audit_retention_days`: days audit records are kept (default: forever).
     pub audit_retention_days: Option<u64>,
+    /// `audit_digest_dir`: where audit checkpoints are also written as
+    /// digest files (default `DATA_DIR/audit-digests`); put it on other
+    /// storage than the database.
+    pub audit_digest_dir: Option<PathBuf>,
     /// `log`: a tracing filter (`info`, `trent=debug`, …).
     pub log: Option<String>,
     /// `request_log`: one info line per request (default true).
@@ -106,6 +110,7 @@ impl fmt::Debug for Config {
             .field("key_cache_capacity", &self.key_cache_capacity)
             .field("scheduler_interval_secs", &self.scheduler_interval_secs)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("audit_digest_dir", &self.audit_digest_dir)
             .field("log", &self.log)
             .field("request_log", &self.request_log)
             .field("regions", &self.regions)
@@ -168,6 +173,7 @@ impl Config {
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             scheduler_interval_secs: parse_u64("TRENT_SCHEDULER_INTERVAL_SECS")?,
             audit_retention_days: parse_u64("TRENT_AUDIT_RETENTION_DAYS")?,
+            audit_digest_dir: s("TRENT_AUDIT_DIGEST_DIR").map(PathBuf::from),
             log: s("TRENT_LOG"),
             request_log: parse_bool("TRENT_REQUEST_LOG")?,
             regions: s("TRENT_REGIONS").map(|v| v.split(',').map(|r| r.trim().to_owned()).collect()),
@@ -205,6 +211,7 @@ impl Config {
             key_cache_capacity,
             scheduler_interval_secs,
             audit_retention_days,
+            audit_digest_dir,
             log,
             request_log,
             regions,
@@ -379,11 +386,13 @@ impl Config {
             max_connections: self.max_connections,
             body_memory: usize::try_from(body_memory_mib * 1024 * 1024).unwrap_or(listener::DEFAULT_BODY_MEMORY),
         };
+        let audit_digest_dir = self.audit_digest_dir.unwrap_or_else(|| data_dir.join("audit-digests"));
         Ok(ServerParams {
             listen,
             regions,
             limits,
             audit_retention_days,
+            audit_digest_dir,
             data_dir,
             store,
             seal,
@@ -528,6 +537,8 @@ pub struct ServerParams {
     pub scheduler_interval: std::time::Duration,
     /// Days audit records are kept (`None`: forever).
     pub audit_retention_days: Option<u32>,
+    /// Where audit checkpoints are also written as digest files.
+    pub audit_digest_dir: PathBuf,
     /// Tracing filter.
     pub log: String,
     /// One info line per request.
@@ -561,6 +572,7 @@ impl fmt::Debug for ServerParams {
             .field("key_cache_capacity", &self.key_cache_capacity)
             .field("scheduler_interval", &self.scheduler_interval)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("audit_digest_dir", &self.audit_digest_dir)
             .field("log", &self.log)
             .field("request_log", &self.request_log)
             .field("regions", &self.regions)

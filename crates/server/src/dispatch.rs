@@ -286,6 +286,7 @@ pub fn verify_response(
         first_seq: report.first_seq,
         last_seq: report.last_seq,
         checkpoints: report.checkpoints,
+        digest_files: report.digest_files,
         public_key: hex::encode(public_key),
         problem: report.tamper.as_ref().map(ToString::to_string),
     }

@@ -220,10 +220,8 @@ fn write_credentials(path: &Path, creds: &BootstrapCredentials) -> std::io::Resu
 pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
-    let opts = KmsOptions {
-        backing_key_cache_capacity: params.key_cache_capacity,
-        audit_retention_days: params.audit_retention_days,
-    };
+    // Nothing on disk: no digest files.
+    let opts = KmsOptions { audit_digest_dir: None, ..kms_options(params) };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), &EphemeralSeal, opts).await?;
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     Ok(Opened {
@@ -234,6 +232,16 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
         // Nothing on disk to guard.
         lock: None,
     })
+}
+
+/// The KMS options a deployment's parameters give.
+fn kms_options(params: &ServerParams) -> KmsOptions {
+    KmsOptions {
+        backing_key_cache_capacity: params.key_cache_capacity,
+        audit_retention_days: params.audit_retention_days,
+        audit_digest_dir: Some(params.audit_digest_dir.clone()),
+        checkpoint_interval_ms: i64::try_from(params.scheduler_interval.as_millis()).unwrap_or(i64::MAX),
+    }
 }
 
 fn bootstrap_spec(params: &ServerParams) -> BootstrapSpec {
@@ -269,11 +277,8 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
 pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(Kms, &'static str), StartError> {
     let store = open_store(params).await?;
     let seal = open_seal(params);
-    let opts = KmsOptions {
-        backing_key_cache_capacity: params.key_cache_capacity,
-        audit_retention_days: params.audit_retention_days,
-    };
-    let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), opts).await?;
+    let kms =
+        Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), kms_options(params)).await?;
     Ok((kms, seal.kind()))
 }
 

@@ -147,11 +147,17 @@ pub(crate) const AUDIT_COLUMNS: &str = "seq, prev_hash, hash, event_id, event_ti
 /// The last audit record's seq and hash; no row for an empty trail.
 pub(crate) const AUDIT_HEAD_SQL: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
-/// Stores a checkpoint unless one for its seq exists (SQLite and PostgreSQL
-/// both know `ON CONFLICT DO NOTHING`).
+/// Stores a checkpoint unless one for its seq or of its number exists
+/// (SQLite and PostgreSQL both know `ON CONFLICT DO NOTHING` without a
+/// target: any unique constraint).
 pub(crate) fn insert_checkpoint_sql(p: Placeholder) -> String {
-    format!("{} ON CONFLICT (seq) DO NOTHING", insert_sql("audit_checkpoints", CHECKPOINT_COLUMNS, p))
+    format!("{} ON CONFLICT DO NOTHING", insert_sql("audit_checkpoints", CHECKPOINT_COLUMNS, p))
 }
+
+/// The numbered checkpoint with the highest number.
+pub(crate) const LATEST_CHECKPOINT_SQL: &str = "SELECT seq, hash, created_at, signature, number, prev \
+                                                 FROM audit_checkpoints WHERE number IS NOT NULL \
+                                                 ORDER BY number DESC LIMIT 1";
 
 /// A seq as the backends store it (a signed 64-bit integer).
 pub(crate) fn seq_param(seq: u64) -> StoreResult<i64> {
@@ -234,16 +240,29 @@ impl AuditRow {
 }
 
 /// The columns of `audit_checkpoints`, in binding order.
-pub(crate) const CHECKPOINT_COLUMNS: &str = "seq, hash, created_at, signature";
+pub(crate) const CHECKPOINT_COLUMNS: &str = "seq, hash, created_at, signature, number, prev";
+
+/// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]).
+pub(crate) type CheckpointParts = (i64, Vec<u8>, i64, Vec<u8>, Option<i64>, Option<Vec<u8>>);
 
 /// A checkpoint from its columns ([`CHECKPOINT_COLUMNS`]).
 pub(crate) fn checkpoint_from_parts(
-    seq: i64,
-    hash: &[u8],
-    created_at: i64,
-    signature: Vec<u8>,
+    (seq, hash, created_at, signature, number, prev): CheckpointParts,
 ) -> StoreResult<AuditCheckpoint> {
-    Ok(AuditCheckpoint { seq: seq_of(seq)?, hash: hash_of(hash)?, created_at, signature })
+    Ok(AuditCheckpoint {
+        seq: seq_of(seq)?,
+        hash: hash_of(&hash)?,
+        created_at,
+        signature,
+        number: number.map(|n| u64::try_from(n).map_err(|_| corrupt("checkpoint number"))).transpose()?,
+        prev: prev.map(|p| hash_of(&p)).transpose()?,
+    })
+}
+
+/// A checkpoint's number and predecessor as the backends store them.
+pub(crate) fn checkpoint_link(cp: &AuditCheckpoint) -> StoreResult<(Option<i64>, Option<Vec<u8>>)> {
+    let number = cp.number.map(seq_param).transpose()?;
+    Ok((number, cp.prev.map(|p| p.to_vec())))
 }
 
 /// The columns of `domain_keys`, in binding order.

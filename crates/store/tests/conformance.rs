@@ -973,18 +973,25 @@ async fn concurrent_audit_appends_form_one_chain(s: Arc<dyn Store>) -> TestResul
 
 async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     assert!(s.audit_checkpoints().await?.is_empty());
-    let cp = |seq: u64, b: u8| AuditCheckpoint {
+    assert_eq!(s.latest_audit_checkpoint().await?, None);
+    let cp = |seq: u64, b: u8, number: Option<u64>| AuditCheckpoint {
         seq,
         hash: [b; HASH_LEN],
         created_at: 1_700_000_000_000 + i64::from(b),
         signature: vec![b; 64],
+        number,
+        prev: number.map(|n| [n as u8; HASH_LEN]),
     };
-    for c in [cp(5, 1), cp(2, 2), cp(9, 3)] {
-        s.insert_audit_checkpoint(&c).await?;
+    // An unnumbered one (signed before numbering), then numbered ones.
+    for c in [cp(2, 2, None), cp(5, 1, Some(1)), cp(9, 3, Some(2))] {
+        assert!(s.insert_audit_checkpoint(&c).await?);
     }
-    // A second checkpoint of seq 5 (another node's, say) leaves the first.
-    s.insert_audit_checkpoint(&cp(5, 4)).await?;
-    assert_eq!(s.audit_checkpoints().await?, vec![cp(2, 2), cp(5, 1), cp(9, 3)]);
+    // A second checkpoint of seq 5, or a second number 2 (another node's,
+    // say), leaves the first.
+    assert!(!s.insert_audit_checkpoint(&cp(5, 4, Some(3))).await?);
+    assert!(!s.insert_audit_checkpoint(&cp(11, 4, Some(2))).await?);
+    assert_eq!(s.audit_checkpoints().await?, vec![cp(2, 2, None), cp(5, 1, Some(1)), cp(9, 3, Some(2))]);
+    assert_eq!(s.latest_audit_checkpoint().await?, Some(cp(9, 3, Some(2))));
     Ok(())
 }
 
@@ -1120,6 +1127,8 @@ async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult
         hash: r.hash,
         created_at: 1_700_000_000_000,
         signature: vec![1; 64],
+        number: None,
+        prev: None,
     };
     for r in [&records[0], &records[1], &records[3]] {
         s.insert_audit_checkpoint(&cp(r)).await?;
@@ -1650,7 +1659,14 @@ async fn fill(s: &dyn Store) -> TestResult {
 
     let records = s.append_audit(&(6..12).map(audit_entry).collect::<Vec<_>>()).await?;
     for (r, b) in [(&records[0], 1u8), (&records[5], 2)] {
-        let cp = AuditCheckpoint { seq: r.seq, hash: r.hash, created_at: 1_700_000_000_000, signature: vec![b; 64] };
+        let cp = AuditCheckpoint {
+            seq: r.seq,
+            hash: r.hash,
+            created_at: 1_700_000_000_000,
+            signature: vec![b; 64],
+            number: Some(u64::from(b)),
+            prev: Some([b; HASH_LEN]),
+        };
         s.insert_audit_checkpoint(&cp).await?;
     }
     Ok(())
@@ -2212,8 +2228,15 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
         s.insert_alias(&al, &[]).await?;
         s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
-        s.insert_audit_checkpoint(&AuditCheckpoint { seq: 2, hash: [1; HASH_LEN], created_at: 3, signature: vec![4] })
-            .await?;
+        s.insert_audit_checkpoint(&AuditCheckpoint {
+            seq: 2,
+            hash: [1; HASH_LEN],
+            created_at: 3,
+            signature: vec![4],
+            number: Some(1),
+            prev: Some([0; HASH_LEN]),
+        })
+        .await?;
     }
     let s = guarded(SqliteStore::open(&path)?).await?;
     assert_eq!(s.domain_keys().await?, vec![dk]);

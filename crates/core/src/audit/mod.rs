@@ -74,6 +74,12 @@ pub struct AuditRecord {
 }
 
 /// A signed statement that the chain's record `seq` had hash `hash`.
+///
+/// Checkpoints are numbered from 1, and each signs the digest of the one
+/// before it ([`trent_crypto::audit::checkpoint_digest`]), so one removed
+/// from the sequence shows. They are stored with the trail and also written
+/// as digest files outside it ([`digest`]). Checkpoints signed before
+/// numbering have no number (and an unnumbered signature).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditCheckpoint {
     /// The record.
@@ -84,6 +90,52 @@ pub struct AuditCheckpoint {
     pub created_at: i64,
     /// Ed25519 signature ([`trent_crypto::audit::CheckpointSigner`]).
     pub signature: Vec<u8>,
+    /// Its place in the sequence of checkpoints, from 1.
+    #[serde(default)]
+    pub number: Option<u64>,
+    /// The digest of checkpoint `number - 1` (zeros for number 1).
+    #[serde(default)]
+    pub prev: Option<Hash>,
+}
+
+impl AuditCheckpoint {
+    /// A numbered checkpoint following `prev` (`None`: the first), signed.
+    pub fn signed(
+        signer: &trent_crypto::audit::CheckpointSigner,
+        prev: Option<&AuditCheckpoint>,
+        seq: u64,
+        hash: Hash,
+        created_at: i64,
+    ) -> Self {
+        let (number, prev) = match prev.and_then(|p| p.number.map(|n| (n + 1, p.digest()))) {
+            Some(link) => link,
+            None => (1, GENESIS),
+        };
+        let signature = signer.sign_numbered(number, &prev, seq, &hash, created_at);
+        AuditCheckpoint { seq, hash, created_at, signature, number: Some(number), prev: Some(prev) }
+    }
+
+    /// What the next checkpoint signs of this one.
+    pub fn digest(&self) -> Hash {
+        trent_crypto::audit::checkpoint_digest(&self.signature)
+    }
+
+    /// Whether its signature verifies under `public_key`.
+    pub fn verifies(&self, public_key: &[u8]) -> bool {
+        match (self.number, &self.prev) {
+            (Some(n), Some(prev)) => trent_crypto::audit::verify_numbered_checkpoint(
+                public_key,
+                n,
+                prev,
+                self.seq,
+                &self.hash,
+                self.created_at,
+                &self.signature,
+            ),
+            (None, None) => verify_checkpoint(public_key, self.seq, &self.hash, self.created_at, &self.signature),
+            _ => false,
+        }
+    }
 }
 
 /// Chains `entries` after `head` (the last stored record's seq and hash):
@@ -103,6 +155,7 @@ pub fn chain(head: Option<(u64, Hash)>, entries: &[AuditEntry]) -> Vec<AuditReco
 }
 
 mod commit;
+pub mod digest;
 mod event;
 mod lookup;
 mod members;

@@ -179,7 +179,7 @@ async fn concurrent_callers_share_commits_and_form_one_chain() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let report = verify_chain(store.as_ref(), &signer().public_key()).await.unwrap();
+    let report = verify_chain(store.as_ref(), &signer().public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!(report.tamper, None);
     assert_eq!(report.records, 400);
     let ids: std::collections::HashSet<_> =
@@ -214,7 +214,7 @@ async fn cancelled_callers_never_stall_the_queue() {
             .expect("the auditor stalled")
             .unwrap();
     }
-    let report = verify_chain(store.as_ref(), &signer().public_key()).await.unwrap();
+    let report = verify_chain(store.as_ref(), &signer().public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!(report.tamper, None);
 }
 
@@ -235,19 +235,19 @@ async fn trail(n: usize) -> (Arc<InMemoryStore>, CheckpointSigner) {
     store.append_audit(&(1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
     let s = signer();
     let (seq, hash) = store.audit_head().await.unwrap().unwrap();
-    let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+    let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
     store.insert_audit_checkpoint(&cp).await.unwrap();
     (store, s)
 }
 
 async fn tamper_found(store: &InMemoryStore, s: &CheckpointSigner) -> Option<Tamper> {
-    verify_chain(store, &s.public_key()).await.unwrap().tamper
+    verify_chain(store, &s.public_key(), &VerifyOptions::default()).await.unwrap().tamper
 }
 
 #[tokio::test]
 async fn an_intact_trail_verifies() {
     let (store, s) = trail(10).await;
-    let r = verify_chain(store.as_ref(), &s.public_key()).await.unwrap();
+    let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!((r.records, r.last_seq, r.checkpoints, r.tamper), (10, 10, 1, None));
 }
 
@@ -321,7 +321,14 @@ async fn a_forged_checkpoint_is_found() {
         CheckpointSigner::derive(&AwsLcProvider::new(), &RootKey::new(SecretKey::from_bytes([4; 32]))).unwrap();
     let _ = seq;
     store
-        .insert_audit_checkpoint(&AuditCheckpoint { seq: 3, hash, created_at: 6, signature: forger.sign(3, &hash, 6) })
+        .insert_audit_checkpoint(&AuditCheckpoint {
+            seq: 3,
+            hash,
+            created_at: 6,
+            signature: forger.sign(3, &hash, 6),
+            number: None,
+            prev: None,
+        })
         .await
         .unwrap();
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::BadCheckpoint { seq: 3 }));
@@ -355,14 +362,16 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     let (store, s) = trail(10).await;
     for seq in [4u64, 7] {
         let hash = store.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+        let cp =
+            AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
         store.insert_audit_checkpoint(&cp).await.unwrap();
     }
     // Deleting the start without saying so is found, anchor or not.
     let (bare, _) = trail(10).await;
     for seq in [4u64] {
         let hash = bare.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5) };
+        let cp =
+            AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
         bare.insert_audit_checkpoint(&cp).await.unwrap();
     }
     bare.prune_audit(4).await.unwrap();
@@ -370,7 +379,7 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     // Retention records what it removes, then removes it.
     store.append_audit(&[prune_event("p".into(), 6, 4, 30)]).await.unwrap();
     assert_eq!(store.prune_audit(4).await.unwrap(), 4);
-    let r = verify_chain(store.as_ref(), &s.public_key()).await.unwrap();
+    let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (7, 5, 11, None));
     // Without its anchor, the missing start is reported.
     store.tamper_audit(|t| {
@@ -401,4 +410,153 @@ async fn edited_lookup_fields_are_found() {
     store.tamper_audit(|t| t[5].entry.resources.clear());
     store.tamper_audit(|t| t[5].entry.event_name = "Decrypt".into());
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::FieldsEdited { seq: 6 }));
+}
+
+/// An Encrypt event at `time` (ms).
+fn entry_at(n: usize, time: i64) -> AuditEntry {
+    let req = json!({"KeyId": format!("key-{n}")});
+    let mut c = call("Encrypt", Some(&req), None, &[]);
+    c.draft.time = time;
+    c.entry(format!("ev-{n}"))
+}
+
+const T0: i64 = 1_764_590_400_000;
+/// Checkpoints may lag the newest record by 3 minutes in these tests.
+const LAG: i64 = 180_000;
+
+/// A trail of 25 records in three bursts (at T0, T0 + 60 s and `third`),
+/// each followed by a numbered checkpoint one second later, written to the
+/// store and as digest files in a directory of its own.
+async fn anchored_trail(third: i64) -> (Arc<InMemoryStore>, CheckpointSigner, tempfile::TempDir) {
+    let store = Arc::new(InMemoryStore::new());
+    let s = signer();
+    let dir = tempfile::tempdir().unwrap();
+    let mut prev: Option<AuditCheckpoint> = None;
+    for (range, t) in [(1..=10, T0), (11..=20, T0 + 60_000), (21..=25, third)] {
+        store.append_audit(&range.map(|n| entry_at(n, t)).collect::<Vec<_>>()).await.unwrap();
+        let (seq, hash) = store.audit_head().await.unwrap().unwrap();
+        let cp = AuditCheckpoint::signed(&s, prev.as_ref(), seq, hash, t + 1000);
+        assert!(store.insert_audit_checkpoint(&cp).await.unwrap());
+        digest::write(dir.path(), &cp, &s.public_key()).unwrap();
+        prev = Some(cp);
+    }
+    (store, s, dir)
+}
+
+async fn found(store: &InMemoryStore, s: &CheckpointSigner, digests: Option<&std::path::Path>) -> Option<Tamper> {
+    let opts = VerifyOptions {
+        digests: digests.map(|d| digest::read_dir(d).unwrap()).unwrap_or_default(),
+        max_checkpoint_lag_ms: Some(LAG),
+    };
+    verify_chain(store, &s.public_key(), &opts).await.unwrap().tamper
+}
+
+#[tokio::test]
+async fn an_anchored_trail_verifies_with_its_digest_files() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    let opts = VerifyOptions { digests: digest::read_dir(dir.path()).unwrap(), max_checkpoint_lag_ms: Some(LAG) };
+    let r = verify_chain(store.as_ref(), &s.public_key(), &opts).await.unwrap();
+    assert_eq!((r.records, r.checkpoints, r.digest_files, r.tamper), (25, 3, 3, None));
+}
+
+/// The outside test's first case: edit a record, recompute every later
+/// hash, delete the checkpoints in the database. The database alone looks
+/// intact; the digest files do not agree.
+#[tokio::test]
+async fn an_edit_with_recomputed_hashes_and_no_checkpoints_is_found_by_the_digest_files() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    store.tamper_audit(|t| {
+        t[4].entry.record = t[4].entry.record.replacen("key-5", "key-6", 1);
+        let mut prev = t[3].hash;
+        for r in t.iter_mut().skip(4) {
+            r.prev_hash = prev;
+            r.hash = trent_crypto::audit::chain_hash(&prev, r.seq, r.entry.record.as_bytes());
+            prev = r.hash;
+        }
+    });
+    store.tamper_checkpoints(|c| c.clear());
+    assert_eq!(found(&store, &s, None).await, None, "the database alone cannot tell");
+    assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::CheckpointMismatch { seq: 10 }));
+}
+
+/// The second case: cut the trail after a checkpoint and delete the
+/// checkpoint above the cut.
+#[tokio::test]
+async fn a_cut_after_a_checkpoint_whose_successor_is_deleted_is_found() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    store.tamper_audit(|t| t.truncate(20));
+    store.tamper_checkpoints(|c| {
+        c.remove(&25);
+    });
+    assert_eq!(found(&store, &s, None).await, None, "the database alone cannot tell");
+    assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::Truncated { last: 20, checkpoint: 25 }));
+}
+
+/// Zero checkpoints under a trail older than checkpoints may lag.
+#[tokio::test]
+async fn a_trail_without_checkpoints_is_found() {
+    let (store, s, _dir) = anchored_trail(T0 + 3_600_000).await;
+    store.tamper_checkpoints(|c| c.clear());
+    assert_eq!(
+        found(&store, &s, None).await,
+        Some(Tamper::NoCheckpoint { first: 1, last: 25, span_secs: 3600, allowed_secs: 180 })
+    );
+}
+
+/// A checkpoint missing from the middle of the numbered sequence, from the
+/// database and the digest files alike.
+#[tokio::test]
+async fn a_gap_in_the_checkpoint_numbers_is_found() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    store.tamper_checkpoints(|c| {
+        c.remove(&20);
+    });
+    std::fs::remove_file(dir.path().join(digest::file_name(2))).unwrap();
+    assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::CheckpointsMissing { first: 2, last: 2 }));
+}
+
+/// A digest file (properly signed) for records the trail no longer has.
+#[tokio::test]
+async fn a_digest_file_newer_than_the_trail_is_found() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    let latest = store.latest_audit_checkpoint().await.unwrap().unwrap();
+    let fourth = AuditCheckpoint::signed(&s, Some(&latest), 40, [9; 32], T0 + 120_000);
+    digest::write(dir.path(), &fourth, &s.public_key()).unwrap();
+    assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::Truncated { last: 25, checkpoint: 40 }));
+}
+
+/// Checkpoints deleted from the end while records after them stay:
+/// the newest checkpoint lags the newest record by more than allowed.
+#[tokio::test]
+async fn checkpoints_deleted_from_the_end_are_found() {
+    let (store, s, dir) = anchored_trail(T0 + 600_000).await;
+    store.tamper_checkpoints(|c| {
+        c.remove(&25);
+    });
+    std::fs::remove_file(dir.path().join(digest::file_name(3))).unwrap();
+    assert_eq!(
+        found(&store, &s, Some(dir.path())).await,
+        Some(Tamper::StaleCheckpoint { seq: 20, last: 25, lag_secs: 539, allowed_secs: 180 })
+    );
+}
+
+/// A checkpoint that does not sign its predecessor, and a database
+/// checkpoint that differs from its digest file.
+#[tokio::test]
+async fn a_rewritten_checkpoint_sequence_is_found() {
+    let (store, s, dir) = anchored_trail(T0 + 90_000).await;
+    let second = store.audit_checkpoints().await.unwrap().remove(1);
+    let resigned = AuditCheckpoint::signed(&s, None, second.seq, second.hash, second.created_at);
+    let relinked = AuditCheckpoint { number: Some(2), ..resigned };
+    assert!(!relinked.verifies(&s.public_key()), "a number it did not sign");
+    let unlinked = AuditCheckpoint {
+        signature: s.sign_numbered(2, &GENESIS, second.seq, &second.hash, second.created_at),
+        prev: Some(GENESIS),
+        ..second.clone()
+    };
+    store.tamper_checkpoints(|c| {
+        c.insert(20, unlinked.clone());
+    });
+    assert_eq!(found(&store, &s, None).await, Some(Tamper::CheckpointChainBroken { number: 2 }));
+    assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::CheckpointConflict { number: 2 }));
 }

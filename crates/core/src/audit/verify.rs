@@ -56,6 +56,66 @@ pub enum Tamper {
         /// The record.
         seq: u64,
     },
+    /// Numbered checkpoints are missing between two that remain.
+    #[error("checkpoints {first} to {last} are missing from the numbered sequence (deleted from the database and the digest files)")]
+    CheckpointsMissing {
+        /// First missing number.
+        first: u64,
+        /// Last missing number.
+        last: u64,
+    },
+    /// A checkpoint does not sign the one numbered before it.
+    #[error("checkpoint {number} does not follow checkpoint {}: the sequence of checkpoints was rewritten", number - 1)]
+    CheckpointChainBroken {
+        /// Its number.
+        number: u64,
+    },
+    /// The database and a digest file hold different checkpoints of one
+    /// number.
+    #[error("checkpoint {number} in the database differs from its digest file")]
+    CheckpointConflict {
+        /// Its number.
+        number: u64,
+    },
+    /// The newest checkpoint is older than the trail's newest record by
+    /// more than the checkpoint interval and its margin: the checkpoints
+    /// after it were deleted (or checkpointing stopped).
+    #[error("the newest checkpoint (record {seq}) was signed {lag_secs} s before the trail's newest record {last}, more than the {allowed_secs} s checkpoints may lag: later checkpoints were deleted")]
+    StaleCheckpoint {
+        /// The record the newest checkpoint covers.
+        seq: u64,
+        /// The trail's newest record.
+        last: u64,
+        /// How far behind it is, seconds.
+        lag_secs: i64,
+        /// The most allowed, seconds.
+        allowed_secs: i64,
+    },
+    /// The trail's records span more than checkpoints may lag, and no
+    /// checkpoint covers any of them.
+    #[error("no checkpoint covers records {first} to {last}, which span {span_secs} s, more than the {allowed_secs} s checkpoints may lag: the checkpoints were deleted")]
+    NoCheckpoint {
+        /// First record.
+        first: u64,
+        /// Last record.
+        last: u64,
+        /// Time between them, seconds.
+        span_secs: i64,
+        /// The most allowed, seconds.
+        allowed_secs: i64,
+    },
+}
+
+/// What verification reads besides the stored trail.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Checkpoints read from digest files ([`super::digest`]), outside the
+    /// database: checked like the stored ones, and against them.
+    pub digests: Vec<AuditCheckpoint>,
+    /// The most the trail's newest record may be newer than its newest
+    /// checkpoint, in milliseconds: the checkpoint interval plus a margin.
+    /// `None` skips the check.
+    pub max_checkpoint_lag_ms: Option<i64>,
 }
 
 /// What [`verify_chain`] read.
@@ -68,8 +128,10 @@ pub struct VerifyReport {
     pub first_seq: u64,
     /// Seq of the last record.
     pub last_seq: u64,
-    /// Checkpoints checked.
+    /// Checkpoints checked (stored and digest files, each number once).
     pub checkpoints: u64,
+    /// Digest files read.
+    pub digest_files: u64,
     /// The first tampering found, if any.
     pub tamper: Option<Tamper>,
 }
@@ -97,19 +159,73 @@ pub fn fields_match(e: &AuditEntry) -> bool {
         && resources == e.resources
 }
 
-/// Reads the whole trail and checks the chain and the checkpoints (signed
-/// by `public_key`).
-pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<VerifyReport> {
-    let checkpoints = store.audit_checkpoints().await?;
-    let mut report =
-        VerifyReport { records: 0, first_seq: 1, last_seq: 0, checkpoints: checkpoints.len() as u64, tamper: None };
-    for cp in &checkpoints {
-        if !verify_checkpoint(public_key, cp.seq, &cp.hash, cp.created_at, &cp.signature) {
-            report.tamper = Some(Tamper::BadCheckpoint { seq: cp.seq });
-            return Ok(report);
+/// The checkpoints of the database and the digest files together, each
+/// signature checked, each number once, the numbered ones in an unbroken
+/// sequence each signing the one before; the first problem otherwise.
+fn checkpoints_together(
+    stored: Vec<AuditCheckpoint>,
+    digests: &[AuditCheckpoint],
+    public_key: &[u8],
+) -> Result<Vec<AuditCheckpoint>, Tamper> {
+    let mut numbered = std::collections::BTreeMap::new();
+    let mut all = Vec::new();
+    for cp in stored.into_iter().chain(digests.iter().cloned()) {
+        if !cp.verifies(public_key) {
+            return Err(Tamper::BadCheckpoint { seq: cp.seq });
+        }
+        match cp.number {
+            None => all.push(cp),
+            Some(n) => match numbered.get(&n) {
+                Some(seen) if *seen != cp => return Err(Tamper::CheckpointConflict { number: n }),
+                Some(_) => {}
+                None => {
+                    numbered.insert(n, cp);
+                }
+            },
         }
     }
-    let by_seq: std::collections::HashMap<u64, &AuditCheckpoint> = checkpoints.iter().map(|c| (c.seq, c)).collect();
+    let mut prev: Option<&AuditCheckpoint> = None;
+    for (n, cp) in &numbered {
+        if let Some(p) = prev {
+            let pn = p.number.unwrap_or(0);
+            if *n > pn + 1 {
+                return Err(Tamper::CheckpointsMissing { first: pn + 1, last: n - 1 });
+            }
+            if cp.prev != Some(p.digest()) {
+                return Err(Tamper::CheckpointChainBroken { number: *n });
+            }
+        }
+        prev = Some(cp);
+    }
+    all.extend(numbered.into_values());
+    Ok(all)
+}
+
+/// Reads the whole trail and checks the chain and the checkpoints (signed
+/// by `public_key`), those stored with it and those of `opts`.
+pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOptions) -> StoreResult<VerifyReport> {
+    let mut report = VerifyReport {
+        records: 0,
+        first_seq: 1,
+        last_seq: 0,
+        checkpoints: 0,
+        digest_files: opts.digests.len() as u64,
+        tamper: None,
+    };
+    let checkpoints = match checkpoints_together(store.audit_checkpoints().await?, &opts.digests, public_key) {
+        Ok(c) => c,
+        Err(t) => {
+            report.tamper = Some(t);
+            return Ok(report);
+        }
+    };
+    report.checkpoints = checkpoints.len() as u64;
+    let mut by_seq: std::collections::HashMap<u64, Vec<&AuditCheckpoint>> = std::collections::HashMap::new();
+    for c in &checkpoints {
+        by_seq.entry(c.seq).or_default().push(c);
+    }
+    // Event times of the first and the last record kept.
+    let (mut first_time, mut last_time) = (None, 0i64);
     let (mut last_seq, mut last_hash) = (0u64, GENESIS);
     // Records before the first kept one that a retention event accounts for.
     let mut pruned_through = 0u64;
@@ -122,7 +238,7 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
             // A trail pruned by retention starts after a checkpoint, which
             // anchors its first record.
             if last_seq == 0 && r.seq > 1 {
-                if let Some(anchor) = by_seq.get(&(r.seq - 1)) {
+                if let Some(anchor) = by_seq.get(&(r.seq - 1)).and_then(|a| a.first()) {
                     last_seq = anchor.seq;
                     last_hash = anchor.hash;
                     report.first_seq = r.seq;
@@ -139,7 +255,7 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
                 Some(Tamper::Edited { seq: r.seq })
             } else if !fields_match(&r.entry) {
                 Some(Tamper::FieldsEdited { seq: r.seq })
-            } else if by_seq.get(&r.seq).is_some_and(|c| c.hash != r.hash) {
+            } else if by_seq.get(&r.seq).is_some_and(|cs| cs.iter().any(|c| c.hash != r.hash)) {
                 Some(Tamper::CheckpointMismatch { seq: r.seq })
             } else {
                 None
@@ -157,6 +273,8 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
             report.records += 1;
             last_seq = r.seq;
             last_hash = r.hash;
+            first_time.get_or_insert(r.entry.event_time);
+            last_time = r.entry.event_time;
         }
     }
     report.last_seq = last_seq;
@@ -168,6 +286,28 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8]) -> StoreResult<V
     }
     if let Some(cp) = checkpoints.iter().map(|c| c.seq).max().filter(|s| *s > last_seq) {
         report.tamper = Some(Tamper::Truncated { last: last_seq, checkpoint: cp });
+        return Ok(report);
+    }
+    // Checkpoints deleted from the end leave the newest records uncovered
+    // for longer than checkpointing allows.
+    if let (Some(allowed), Some(first_time)) = (opts.max_checkpoint_lag_ms, first_time) {
+        let newest = checkpoints.iter().max_by_key(|c| c.seq);
+        let secs = |ms: i64| ms / 1000;
+        report.tamper = match newest {
+            Some(c) if c.seq < last_seq && last_time - c.created_at > allowed => Some(Tamper::StaleCheckpoint {
+                seq: c.seq,
+                last: last_seq,
+                lag_secs: secs(last_time - c.created_at),
+                allowed_secs: secs(allowed),
+            }),
+            None if last_time - first_time > allowed => Some(Tamper::NoCheckpoint {
+                first: report.first_seq,
+                last: last_seq,
+                span_secs: secs(last_time - first_time),
+                allowed_secs: secs(allowed),
+            }),
+            _ => None,
+        };
     }
     Ok(report)
 }

@@ -4,7 +4,7 @@
 //! [`crate::Kms::record_event`].
 
 use crate::audit::{
-    prune_event, verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyReport,
+    prune_event, verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyOptions, VerifyReport,
 };
 use crate::authz::Access;
 use crate::error::KmsError;
@@ -231,9 +231,35 @@ impl Kms {
     }
 
     /// Verifies the whole trail against this deployment's checkpoint key
-    /// (trusted path: offline verification, tests).
+    /// and its digest files, if their directory exists (trusted path:
+    /// offline verification, tests).
     pub async fn verify_audit(&self) -> Result<VerifyReport, KmsError> {
-        Ok(verify_chain(self.store.as_ref(), &self.audit_public_key()).await?)
+        let dir = self.audit_digest_dir.clone().filter(|d| d.exists());
+        self.verify_audit_with(dir.as_deref()).await
+    }
+
+    /// Verifies the whole trail with the digest files of `digests` (which
+    /// must be readable), or none.
+    pub async fn verify_audit_with(&self, digests: Option<&std::path::Path>) -> Result<VerifyReport, KmsError> {
+        let digests = match digests {
+            Some(dir) => {
+                let dir = dir.to_owned();
+                tokio::task::spawn_blocking(move || crate::audit::digest::read_dir(&dir))
+                    .await
+                    .map_err(|e| KmsError::corrupt(e.to_string()))?
+                    .map_err(KmsError::corrupt)?
+            }
+            None => Vec::new(),
+        };
+        let opts = VerifyOptions { digests, max_checkpoint_lag_ms: Some(self.max_checkpoint_lag_ms()) };
+        Ok(verify_chain(self.store.as_ref(), &self.audit_public_key(), &opts).await?)
+    }
+
+    /// How far the newest records may run ahead of the newest checkpoint:
+    /// two checkpoint intervals and a minute (a pass may be late, a node
+    /// may have stopped just before its next one).
+    pub fn max_checkpoint_lag_ms(&self) -> i64 {
+        self.checkpoint_interval_ms.saturating_mul(2).saturating_add(60_000)
     }
 
     /// Retention: deletes the records older than the retention period, up
@@ -272,10 +298,27 @@ impl Kms {
         if seq <= self.last_checkpoint.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(None);
         }
-        let created_at = self.now();
-        let signature = self.checkpoint_signer().sign(seq, &hash, created_at);
-        self.store.insert_audit_checkpoint(&AuditCheckpoint { seq, hash, created_at, signature }).await?;
+        let prev = self.store.latest_audit_checkpoint().await?;
+        if prev.as_ref().is_some_and(|p| p.seq >= seq) {
+            // Another node covered it.
+            self.last_checkpoint.store(seq, std::sync::atomic::Ordering::Relaxed);
+            return Ok(None);
+        }
+        let cp = AuditCheckpoint::signed(self.checkpoint_signer(), prev.as_ref(), seq, hash, self.now());
+        if !self.store.insert_audit_checkpoint(&cp).await? {
+            // Another node took this number (or seq) first: the next pass
+            // follows its checkpoint.
+            return Ok(None);
+        }
         self.last_checkpoint.store(seq, std::sync::atomic::Ordering::Relaxed);
+        if let Some(dir) = self.audit_digest_dir.clone() {
+            let key = self.audit_public_key();
+            let written = tokio::task::spawn_blocking(move || crate::audit::digest::write(&dir, &cp, &key)).await;
+            if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
+                self.digest_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(seq, error = %e, "audit digest file not written (the checkpoint is in the store)");
+            }
+        }
         Ok(Some(seq))
     }
 }

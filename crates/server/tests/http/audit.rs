@@ -205,7 +205,11 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
     }
 }
 
@@ -257,6 +261,59 @@ async fn tampering_with_the_stored_trail_is_found() {
     assert_eq!(verify_offline(&swapped).await, Some(Tamper::OutOfOrder { seq: 2, prev: 1 }));
     assert!(matches!(verify_offline(&cut).await, Some(Tamper::Truncated { last: 6, .. })));
     assert_eq!(verify_offline(&moved).await, Some(Tamper::FieldsEdited { seq: 5 }));
+
+    // The outside test's cases, which the database alone could not show:
+    // an edit with every later hash recomputed and the checkpoints deleted,
+    // and the end cut off with the checkpoint above it deleted. The digest
+    // files (data/audit-digests) still say what the trail was.
+    let digests = dir.join("audit-digests");
+    assert!(digests.join("0000000001.json").exists(), "the checkpoint's digest file");
+    let (head, first_after_edit): (i64, i64) = {
+        let db = rusqlite::Connection::open(dir.join("trent.db")).unwrap();
+        let q = |sql: &str| db.query_row(sql, [], |r| r.get(0)).unwrap();
+        (q("SELECT MAX(seq) FROM audit_checkpoints"), q("SELECT MIN(seq) FROM audit_checkpoints WHERE seq >= 3"))
+    };
+    let rehashed = tamper(
+        "rehashed",
+        "UPDATE audit_events SET record = replace(record, '\"m', '\"n') WHERE seq = 3; DELETE FROM audit_checkpoints;",
+    );
+    {
+        let db = rusqlite::Connection::open(rehashed.join("trent.db")).unwrap();
+        let rows: Vec<(i64, String)> = db
+            .prepare("SELECT seq, record FROM audit_events WHERE seq >= 3 ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut prev: [u8; 32] = db
+            .query_row("SELECT hash FROM audit_events WHERE seq = 2", [], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        for (seq, record) in rows {
+            let hash = trent_crypto::audit::chain_hash(&prev, seq as u64, record.as_bytes());
+            db.execute(
+                "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+                rusqlite::params![prev.to_vec(), hash.to_vec(), seq],
+            )
+            .unwrap();
+            prev = hash;
+        }
+    }
+    let cut_unseen = tamper(
+        "cut-unseen",
+        "DELETE FROM audit_resources WHERE seq > 3; DELETE FROM audit_events WHERE seq > 3; \
+         DELETE FROM audit_checkpoints WHERE seq > 3;",
+    );
+    for copy in [&rehashed, &cut_unseen] {
+        let bare = temp.path().join(format!("{}-without-digests", copy.file_name().unwrap().to_string_lossy()));
+        copy_dir(copy, &bare);
+        std::fs::remove_dir_all(bare.join("audit-digests")).unwrap();
+        assert_eq!(verify_offline(&bare).await, None, "{}: the database alone cannot tell", bare.display());
+    }
+    assert_eq!(verify_offline(&rehashed).await, Some(Tamper::CheckpointMismatch { seq: first_after_edit as u64 }));
+    assert_eq!(verify_offline(&cut_unseen).await, Some(Tamper::Truncated { last: 3, checkpoint: head as u64 }));
 }
 
 #[tokio::test]

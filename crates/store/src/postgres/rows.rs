@@ -133,6 +133,8 @@ pub(super) fn checkpoint_values(cp: &AuditCheckpoint) -> StoreResult<RowValues> 
         Box::new(cp.hash.to_vec()),
         Box::new(cp.created_at),
         Box::new(cp.signature.clone()),
+        Box::new(checkpoint_link(cp)?.0),
+        Box::new(checkpoint_link(cp)?.1),
     ])
 }
 
@@ -344,13 +346,15 @@ pub(super) fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
 }
 
 pub(super) fn checkpoint_from_row(r: &Row) -> StoreResult<AuditCheckpoint> {
-    let hash: Vec<u8> = r.try_get("hash").map_err(backend)?;
-    checkpoint_from_parts(
+    let get = |i: usize| r.try_get::<_, Option<Vec<u8>>>(i).map_err(backend);
+    checkpoint_from_parts((
         r.try_get("seq").map_err(backend)?,
-        &hash,
+        r.try_get("hash").map_err(backend)?,
         r.try_get("created_at").map_err(backend)?,
         r.try_get("signature").map_err(backend)?,
-    )
+        r.try_get("number").map_err(backend)?,
+        get(5)?,
+    ))
 }
 
 pub(super) fn alias_from_row(r: &Row) -> StoreResult<Unchecked<AliasRecord>> {

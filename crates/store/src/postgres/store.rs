@@ -554,11 +554,16 @@ impl Store for PostgresStore {
         audit_head(&c).await
     }
 
-    async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<()> {
+    async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<bool> {
         let values = checkpoint_values(cp)?;
         let c = self.client().await?;
-        c.execute(&insert_checkpoint_sql(p), &refs(&values)).await.map_err(backend)?;
-        Ok(())
+        Ok(c.execute(&insert_checkpoint_sql(p), &refs(&values)).await.map_err(backend)? == 1)
+    }
+
+    async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>> {
+        let c = self.client().await?;
+        let row = c.query_opt(LATEST_CHECKPOINT_SQL, &[]).await.map_err(backend)?;
+        row.as_ref().map(checkpoint_from_row).transpose()
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {

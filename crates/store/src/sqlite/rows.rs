@@ -258,14 +258,12 @@ pub(super) fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey
 
 /// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]), decoded by
 /// [`checkpoint_from_parts`].
-pub(super) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, i64, Vec<u8>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+pub(super) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<CheckpointParts> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
-pub(super) fn decode_checkpoint(
-    (seq, hash, created_at, signature): (i64, Vec<u8>, i64, Vec<u8>),
-) -> StoreResult<AuditCheckpoint> {
-    checkpoint_from_parts(seq, &hash, created_at, signature)
+pub(super) fn decode_checkpoint(parts: CheckpointParts) -> StoreResult<AuditCheckpoint> {
+    checkpoint_from_parts(parts)
 }
 
 /// SQLite values of lookup parameters.
@@ -383,12 +381,15 @@ pub(super) fn insert_destroyed_row(c: &Connection, d: &DestroyedKey) -> StoreRes
 }
 
 /// Stores a checkpoint unless one of its seq is there ([`insert_checkpoint_sql`]).
-pub(super) fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> StoreResult<()> {
-    c.prepare_cached(&insert_checkpoint_sql(q))
+/// `false` when one of its seq or number was there.
+pub(super) fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> StoreResult<bool> {
+    let (number, prev) = checkpoint_link(cp)?;
+    let n = c
+        .prepare_cached(&insert_checkpoint_sql(q))
         .map_err(backend)?
-        .execute(params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature])
+        .execute(params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature, number, prev])
         .map_err(backend)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Every row, read by [`ExportSql`]'s statements on `c`, which the caller

@@ -750,9 +750,17 @@ impl Store for SqliteStore {
         self.with_read(|c| audit_head(c)).await
     }
 
-    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<()> {
+    async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<bool> {
         let cp = checkpoint.clone();
         self.with(move |c| insert_checkpoint_row(c, &cp)).await
+    }
+
+    async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>> {
+        self.with_read(|c| {
+            let row = c.query_row(LATEST_CHECKPOINT_SQL, [], checkpoint_row).optional().map_err(backend)?;
+            row.map(decode_checkpoint).transpose()
+        })
+        .await
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {

@@ -1,0 +1,139 @@
+//! Digest files: the audit checkpoints, also written outside the database
+//! (CloudTrail's digest files are the model), so that verification does not
+//! trust only the database it checks.
+//!
+//! One JSON file per numbered checkpoint, `<number, 10 digits>.json`, in a
+//! directory that can live on other storage (`audit_digest_dir`). Each holds
+//! what the checkpoint signs and its Ed25519 signature under the key derived
+//! from the root key; whoever edits the trail, recomputes its hashes and
+//! deletes the checkpoints in the database still leaves these files saying
+//! what the trail was. A file is written after its checkpoint is stored;
+//! failing to write it is logged and counted, not fatal (the checkpoint in
+//! the database still stands).
+
+use super::{AuditCheckpoint, Hash};
+use std::path::{Path, PathBuf};
+
+/// A digest file's content.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DigestFile {
+    /// The format: 1.
+    digest_version: u32,
+    /// The checkpoint's number.
+    number: u64,
+    /// The last record it covers.
+    seq: u64,
+    /// That record's chain hash (hex).
+    hash: String,
+    /// When signed, epoch milliseconds.
+    created_at: i64,
+    /// The digest of the checkpoint before it (hex; zeros for number 1).
+    previous_digest: String,
+    /// Ed25519 signature (hex).
+    signature: String,
+    /// The key that signed it (raw Ed25519, hex): informative; verification
+    /// uses the key the seal derives, never this one.
+    public_key: String,
+}
+
+/// The file name of checkpoint `number`.
+pub fn file_name(number: u64) -> String {
+    format!("{number:010}.json")
+}
+
+/// Writes checkpoint `cp` (numbered) into `dir`, creating it: a temporary
+/// file, synced, renamed into place.
+pub fn write(dir: &Path, cp: &AuditCheckpoint, public_key: &[u8]) -> std::io::Result<PathBuf> {
+    let (Some(number), Some(prev)) = (cp.number, cp.prev) else {
+        return Err(std::io::Error::other("an unnumbered checkpoint has no digest file"));
+    };
+    let file = DigestFile {
+        digest_version: 1,
+        number,
+        seq: cp.seq,
+        hash: hex::encode(cp.hash),
+        created_at: cp.created_at,
+        previous_digest: hex::encode(prev),
+        signature: hex::encode(&cp.signature),
+        public_key: hex::encode(public_key),
+    };
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name(number));
+    let tmp = dir.join(format!(".{}.tmp", file_name(number)));
+    let body = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&body)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(path)
+}
+
+/// Every digest file in `dir`, as checkpoints in number order. A file that
+/// does not parse is an error naming it (a damaged anchor is not skipped).
+pub fn read_dir(dir: &Path) -> Result<Vec<AuditCheckpoint>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let bad = |why: &str| format!("digest file {}: {why}", path.display());
+        let bytes = std::fs::read(&path).map_err(|e| bad(&e.to_string()))?;
+        let f: DigestFile = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
+        if name != file_name(f.number) {
+            return Err(bad(&format!("it holds checkpoint {}", f.number)));
+        }
+        let hash = |s: &str, what: &str| -> Result<Hash, String> {
+            hex::decode(s).ok().and_then(|v| Hash::try_from(v).ok()).ok_or_else(|| bad(&format!("bad {what}")))
+        };
+        out.push(AuditCheckpoint {
+            seq: f.seq,
+            hash: hash(&f.hash, "hash")?,
+            created_at: f.created_at,
+            signature: hex::decode(&f.signature).map_err(|_| bad("bad signature"))?,
+            number: Some(f.number),
+            prev: Some(hash(&f.previous_digest, "previousDigest")?),
+        });
+    }
+    out.sort_by_key(|c| c.number);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trent_crypto::audit::CheckpointSigner;
+    use trent_crypto::hierarchy::RootKey;
+    use trent_crypto::{AwsLcProvider, SecretKey};
+
+    #[test]
+    fn digest_files_round_trip_in_number_order() {
+        let p = AwsLcProvider::new();
+        let s = CheckpointSigner::derive(&p, &RootKey::new(SecretKey::from_bytes([7; 32]))).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let one = AuditCheckpoint::signed(&s, None, 3, [1; 32], 10);
+        let two = AuditCheckpoint::signed(&s, Some(&one), 9, [2; 32], 20);
+        write(dir.path(), &two, &s.public_key()).unwrap();
+        write(dir.path(), &one, &s.public_key()).unwrap();
+        std::fs::write(dir.path().join("README"), "not a digest").unwrap();
+        let read = read_dir(dir.path()).unwrap();
+        assert_eq!(read, vec![one.clone(), two]);
+        assert!(read.iter().all(|c| c.verifies(&s.public_key())));
+        // A damaged file is an error, not skipped.
+        std::fs::write(dir.path().join(file_name(5)), "{").unwrap();
+        assert!(read_dir(dir.path()).unwrap_err().contains("0000000005.json"));
+        // A file renamed to another number is refused.
+        std::fs::remove_file(dir.path().join(file_name(5))).unwrap();
+        std::fs::rename(dir.path().join(file_name(1)), dir.path().join(file_name(7))).unwrap();
+        assert!(read_dir(dir.path()).unwrap_err().contains("holds checkpoint 1"));
+    }
+}
