@@ -192,7 +192,13 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
     } else {
         tracing::debug!(request_id, op, code = e.code.name(), "request refused");
     }
-    let body = serde_json::json!({"__type": e.code.name(), "message": e.message});
+    // AWS leaves `message` out when it has none (InvalidCiphertextException,
+    // KMSInvalidSignatureException, KMSInvalidMacException): no empty string.
+    let body = if e.message.is_empty() {
+        serde_json::json!({"__type": e.code.name()})
+    } else {
+        serde_json::json!({"__type": e.code.name(), "message": e.message})
+    };
     json_response(status, request_id, body.to_string().into_bytes())
 }
 
