@@ -71,6 +71,9 @@ impl World {
             import_token: Some(Blob(token.to_vec())),
             encrypted_key_material: Some(Blob(encrypted)),
             valid_to: valid_to.map(Timestamp::from_millis),
+            // Without ValidTo, the material does not expire: say so, as
+            // AWS's default model is KEY_MATERIAL_EXPIRES.
+            expiration_model: valid_to.is_none().then_some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         };
         self.kms.import_key_material(&self.alice, req).await.map_err(|e| e.code())
@@ -78,6 +81,16 @@ impl World {
 
     /// Fetches parameters and imports `material` with the given type.
     async fn import_as(&self, key: &str, material: &[u8], import_type: ImportType) -> Result<String, ErrorCode> {
+        self.import_as_full(key, material, import_type).await.map_err(|e| e.code())
+    }
+
+    /// [`World::import_as`], keeping the whole error.
+    async fn import_as_full(
+        &self,
+        key: &str,
+        material: &[u8],
+        import_type: ImportType,
+    ) -> Result<String, trent_core::KmsError> {
         let (token, public) = self.params(key).await;
         let req = ImportKeyMaterialRequest {
             key_id: Some(key.into()),
@@ -85,9 +98,10 @@ impl World {
             encrypted_key_material: Some(Blob(wrap(&public, material))),
             import_type: Some(import_type),
             key_material_description: Some("from the vault".into()),
+            expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         };
-        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap()).map_err(|e| e.code())
+        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap())
     }
 
     async fn rotations(&self, key: &str) -> Vec<RotationsListEntry> {
@@ -131,6 +145,18 @@ async fn import_use_expire_reimport_and_delete() {
     let material = [0x42u8; 32];
     let (token, public) = w.params(&k.key_id).await;
     let now = w.clock.now_millis();
+    // Neither ExpirationModel nor ValidTo: AWS's default model wants ValidTo.
+    let req = ImportKeyMaterialRequest {
+        key_id: Some(k.key_id.clone()),
+        import_token: Some(Blob(token.clone())),
+        encrypted_key_material: Some(Blob(wrap(&public, &material))),
+        ..Default::default()
+    };
+    let e = w.kms.import_key_material(&w.alice, req).await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.public_message().as_str()),
+        (ErrorCode::Validation, "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
+    );
     let r = w.import(&k.key_id, &token, wrap(&public, &material), Some(now + 10 * DAY)).await.unwrap();
     let material_id = r.key_material_id.unwrap();
     assert_eq!(material_id.len(), 64);
@@ -269,14 +295,28 @@ async fn imported_material_rotates_on_demand_to_new_material() {
     assert_eq!(e, ErrorCode::KmsInvalidState, "new material needs a first material");
     let first = w.import_as(&k.key_id, &[1u8; 32], ImportType::ExistingKeyMaterial).await.unwrap();
     let old = w.encrypt(&k.key_id, b"first").await.unwrap();
-    assert_eq!(rotate().await.unwrap_err().code(), ErrorCode::KmsInvalidState, "nothing pending rotation");
+    let e = rotate().await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.public_message()),
+        (ErrorCode::KmsInvalidState, format!("No available key material pending rotation for the key: {}.", k.arn)),
+        "nothing pending rotation"
+    );
 
     let e = w.import_as(&k.key_id, &[1u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
     assert_eq!(e, ErrorCode::IncorrectKeyMaterial, "new material must be new");
     let second = w.import_as(&k.key_id, &[2u8; 32], ImportType::NewKeyMaterial).await.unwrap();
     assert_ne!(first, second);
-    let e = w.import_as(&k.key_id, &[3u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
-    assert_eq!(e, ErrorCode::KmsInvalidState, "one material pending rotation at a time");
+    let e = w.import_as_full(&k.key_id, &[3u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KmsInvalidState, "one material pending rotation at a time");
+    let m = e.public_message();
+    assert!(
+        m.starts_with("New key material (id: ")
+            && m.ends_with(&format!(
+                ") cannot be imported into KMS key {}, because another key material is pending rotation.",
+                k.arn
+            )),
+        "{m}"
+    );
     let r = w.rotations(&k.key_id).await;
     let states: Vec<_> = r.iter().map(|e| e.key_material_state.clone().unwrap()).collect();
     assert_eq!(states, [KeyMaterialState::Current, KeyMaterialState::PendingRotation]);
@@ -316,6 +356,7 @@ async fn imported_material_rotates_on_demand_to_new_material() {
         import_token: Some(Blob(token)),
         encrypted_key_material: Some(Blob(wrap(&public, &[1u8; 32]))),
         key_material_id: Some(first.clone()),
+        expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
         ..Default::default()
     };
     w.kms.import_key_material(&w.alice, req).await.unwrap();

@@ -186,7 +186,9 @@ impl Kms {
                     "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE".into(),
                 ))
             }
-            (Some(ExpirationModel::KeyMaterialExpires), None) => {
+            // AWS's default model is KEY_MATERIAL_EXPIRES, so a request
+            // with neither member is refused the same way.
+            (Some(ExpirationModel::KeyMaterialExpires) | None, None) => {
                 return Err(KmsError::Validation(
                     "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES".into(),
                 ))
@@ -244,7 +246,8 @@ impl Kms {
             }
             if versions.iter().any(|v| v.version > key.current_version) {
                 return Err(KmsError::InvalidState(format!(
-                    "{} already has key material pending rotation.",
+                    "New key material (id: {material_id}) cannot be imported into KMS key {}, because another key \
+                     material is pending rotation.",
                     key.arn()
                 )));
             }

@@ -8,6 +8,7 @@ mod asymmetric;
 mod at_rest;
 mod audit;
 mod common;
+mod errors;
 mod hardening;
 mod iam_users;
 mod key_policies;
