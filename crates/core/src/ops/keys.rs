@@ -105,8 +105,9 @@ impl Kms {
         let origin = req.origin.unwrap_or(Origin::AwsKms);
         let external = match origin {
             Origin::AwsKms => false,
-            // Imported material: symmetric keys only, for now.
-            Origin::External if spec == KeySpec::SymmetricDefault => true,
+            // Imported material: the specs AWS imports (SM2 is refused
+            // above; Ed25519, ML-DSA and ML-KEM keys AWS does not import).
+            Origin::External if importable(&spec) => true,
             _ => {
                 return Err(KmsError::Unsupported(format!(
                     "Origin {origin} with KeySpec {spec} is not supported by this version of Trent."
@@ -284,6 +285,25 @@ impl Kms {
     pub async fn disable_key(&self, caller: &Caller, req: DisableKeyRequest) -> Result<Empty, KmsError> {
         self.set_enabled(caller, req.key_id.as_deref(), false).await.map(|()| Empty {})
     }
+}
+
+/// The key specs whose material can be imported (Origin EXTERNAL).
+fn importable(spec: &KeySpec) -> bool {
+    matches!(
+        spec,
+        KeySpec::SymmetricDefault
+            | KeySpec::Rsa2048
+            | KeySpec::Rsa3072
+            | KeySpec::Rsa4096
+            | KeySpec::EccNistP256
+            | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
+            | KeySpec::EccSecgP256k1
+            | KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512
+    )
 }
 
 /// Checks tags as AWS does: at most 50, no `aws:` prefix, no duplicate keys.

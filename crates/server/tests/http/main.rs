@@ -11,6 +11,7 @@ mod common;
 mod errors;
 mod hardening;
 mod iam_users;
+mod imported;
 mod key_policies;
 mod lifecycle;
 mod multinode;
