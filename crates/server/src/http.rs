@@ -536,8 +536,12 @@ async fn record(
     };
     let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
     let kms = &state.0.kms;
-    let entry = draft.entry(kms.new_event_id(), Outcome { response: response.as_ref(), error }, &audit.arns());
-    kms.record_event(entry).await
+    // The caller's event, and a copy for each other account whose key the
+    // call reached (CloudTrail delivers cross-account events to both).
+    for entry in draft.entries(|| kms.new_event_id(), Outcome { response: response.as_ref(), error }, &audit.arns()) {
+        kms.record_event(entry).await?;
+    }
+    Ok(())
 }
 
 /// The `Host` the client sent: the header (HTTP/1.1) or `:authority`
