@@ -57,6 +57,10 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
     let ecc_sign = key(&s, "ECC_NIST_P256", Some("SIGN_VERIFY")).await;
     let external =
         ok(&s, "CreateKey", json!({ "Origin": "EXTERNAL" })).await["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    let disabled = key(&s, "SYMMETRIC_DEFAULT", None).await;
+    ok(&s, "DisableKey", json!({ "KeyId": disabled })).await;
+    let deleting = key(&s, "SYMMETRIC_DEFAULT", None).await;
+    ok(&s, "ScheduleKeyDeletion", json!({ "KeyId": deleting, "PendingWindowInDays": 7 })).await;
     let peer = ok(&s, "GetPublicKey", json!({ "KeyId": ecc_sign })).await["PublicKey"].clone();
     let ct = ok(&s, "Encrypt", json!({ "KeyId": sym, "Plaintext": b64(b"x") })).await["CiphertextBlob"].clone();
     let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
@@ -299,6 +303,27 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
             body: json!({ "KeyId": disabled_hmac, "Message": b64(b"m"), "MacAlgorithm": "HMAC_SHA_256" }),
             code: "DisabledException",
             message: Some(format!("{disabled_hmac} is disabled.")),
+        },
+        Row {
+            op: "Encrypt",
+            condition: "a disabled key",
+            body: json!({ "KeyId": disabled, "Plaintext": b64(b"x") }),
+            code: "DisabledException",
+            message: Some(format!("{disabled} is disabled.")),
+        },
+        Row {
+            op: "Encrypt",
+            condition: "a key pending deletion",
+            body: json!({ "KeyId": deleting, "Plaintext": b64(b"x") }),
+            code: "KMSInvalidStateException",
+            message: Some(format!("{deleting} is pending deletion.")),
+        },
+        Row {
+            op: "CancelKeyDeletion",
+            condition: "a key not pending deletion",
+            body: json!({ "KeyId": disabled }),
+            code: "KMSInvalidStateException",
+            message: Some(format!("{disabled} is not pending deletion.")),
         },
         Row {
             op: "Encrypt",
