@@ -579,8 +579,8 @@ def main():
         out = cli(ep, "decrypt", "--ciphertext-blob", f"fileb://{p('msg.enc')}")
         assert base64.b64decode(out["Plaintext"]) == b"bring your own key"
 
-    @check("aws CLI + openssl: import an RSA private key (RSA_AES_KEY_WRAP_SHA_256, the AWS guide's flow); "
-           "Trent's signature verifies with openssl")
+    @check("aws CLI + openssl: import an RSA private key (RSA_AES_KEY_WRAP_SHA_256, the AWS guide's flow) "
+           "and an ECC one (RSAES_OAEP_SHA_256); Trent's signatures verify with openssl")
     def _():
         ep = server.endpoint
         work = os.path.join(tmp, "byok-rsa")
@@ -645,9 +645,38 @@ def main():
             out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", p("pub.pem"), *opts,
                                   "-signature", p("sig.bin"), p("msg.bin")], capture_output=True, text=True)
             assert out.returncode == 0 and "Verified OK" in out.stdout, (alg, out.stdout, out.stderr)
-        # DeleteImportedKeyMaterial, then the same key imports again.
+        # DeleteImportedKeyMaterial: the key waits for its material again.
         cli(ep, "delete-imported-key-material", "--key-id", key)
         assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+        # An ECC key from openssl (its PKCS#8 carries the curve and the public key), small
+        # enough for plain RSAES_OAEP_SHA_256; Trent's ECDSA signature verifies with openssl.
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", p("ec.pem"))
+        run("openssl", "pkcs8", "-topk8", "-inform", "PEM", "-outform", "DER", "-nocrypt",
+            "-in", p("ec.pem"), "-out", p("ec.der"))
+        run("openssl", "pkey", "-in", p("ec.pem"), "-pubout", "-out", p("ec-pub.pem"))
+        ec = cli(ep, "create-key", "--origin", "EXTERNAL", "--key-spec", "ECC_NIST_P256",
+                 "--key-usage", "SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        params = cli(ep, "get-parameters-for-import", "--key-id", ec,
+                     "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+        with open(p("ec-wrap.der"), "wb") as f:
+            f.write(base64.b64decode(params["PublicKey"]))
+        with open(p("ec-token.bin"), "wb") as f:
+            f.write(base64.b64decode(params["ImportToken"]))
+        run("openssl", "pkeyutl", "-encrypt", "-in", p("ec.der"), "-out", p("ec-wrapped.bin"),
+            "-inkey", p("ec-wrap.der"), "-keyform", "DER", "-pubin",
+            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256")
+        cli(ep, "import-key-material", "--key-id", ec,
+            "--encrypted-key-material", f"fileb://{p('ec-wrapped.bin')}",
+            "--import-token", f"fileb://{p('ec-token.bin')}",
+            "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+        sig = cli(ep, "sign", "--key-id", ec, "--message", f"fileb://{p('msg.bin')}",
+                  "--message-type", "RAW", "--signing-algorithm", "ECDSA_SHA_256")["Signature"]
+        with open(p("ec-sig.bin"), "wb") as f:
+            f.write(base64.b64decode(sig))
+        out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", p("ec-pub.pem"),
+                              "-signature", p("ec-sig.bin"), p("msg.bin")], capture_output=True, text=True)
+        assert out.returncode == 0 and "Verified OK" in out.stdout, (out.stdout, out.stderr)
 
     @check("boto3 + openssl + cryptography: signatures verify outside Trent")
     def _():
