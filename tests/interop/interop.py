@@ -579,6 +579,105 @@ def main():
         out = cli(ep, "decrypt", "--ciphertext-blob", f"fileb://{p('msg.enc')}")
         assert base64.b64decode(out["Plaintext"]) == b"bring your own key"
 
+    @check("aws CLI + openssl: import an RSA private key (RSA_AES_KEY_WRAP_SHA_256, the AWS guide's flow) "
+           "and an ECC one (RSAES_OAEP_SHA_256); Trent's signatures verify with openssl")
+    def _():
+        ep = server.endpoint
+        work = os.path.join(tmp, "byok-rsa")
+        os.makedirs(work, exist_ok=True)
+        p = lambda name: os.path.join(work, name)  # noqa: E731
+        run = lambda *a: subprocess.run(list(a), check=True, capture_output=True)  # noqa: E731
+        # The key pair, made outside Trent; the private key as PKCS#8 DER.
+        run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("priv.pem"))
+        run("openssl", "pkcs8", "-topk8", "-inform", "PEM", "-outform", "DER", "-nocrypt",
+            "-in", p("priv.pem"), "-out", p("PrivateKey.der"))
+        run("openssl", "pkey", "-in", p("priv.pem"), "-pubout", "-out", p("pub.pem"))
+        key = cli(ep, "create-key", "--origin", "EXTERNAL", "--key-spec", "RSA_2048",
+                  "--key-usage", "SIGN_VERIFY")["KeyMetadata"]
+        assert key["KeyState"] == "PendingImport", key
+        key = key["KeyId"]
+        # An RSA private key does not fit in an OAEP block: plain OAEP is refused for it.
+        err = cli_error(ep, "get-parameters-for-import", "--key-id", key,
+                        "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_4096")
+        assert "ValidationException" in err, err
+        params = cli(ep, "get-parameters-for-import", "--key-id", key,
+                     "--wrapping-algorithm", "RSA_AES_KEY_WRAP_SHA_256", "--wrapping-key-spec", "RSA_4096")
+        with open(p("WrappingPublicKey.der"), "wb") as f:
+            f.write(base64.b64decode(params["PublicKey"]))
+        with open(p("ImportToken.bin"), "wb") as f:
+            f.write(base64.b64decode(params["ImportToken"]))
+        # The developer guide's RSA_AES_KEY_WRAP_SHA_256 steps: a random AES key wraps the
+        # material (AES key wrap with padding), and RSA-OAEP-SHA-256 wraps the AES key.
+        run("openssl", "rand", "-out", p("aes-key.bin"), "32")
+        with open(p("aes-key.bin"), "rb") as f:
+            aes_hex = f.read().hex()
+        run("openssl", "enc", "-id-aes256-wrap-pad", "-K", aes_hex, "-iv", "A65959A6",
+            "-in", p("PrivateKey.der"), "-out", p("key-material-wrapped.bin"))
+        run("openssl", "pkeyutl", "-encrypt", "-in", p("aes-key.bin"), "-out", p("aes-key-wrapped.bin"),
+            "-inkey", p("WrappingPublicKey.der"), "-keyform", "DER", "-pubin",
+            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256")
+        with open(p("EncryptedKeyMaterial.bin"), "wb") as out:
+            for part in ("aes-key-wrapped.bin", "key-material-wrapped.bin"):
+                with open(p(part), "rb") as f:
+                    out.write(f.read())
+        cli(ep, "import-key-material", "--key-id", key,
+            "--encrypted-key-material", f"fileb://{p('EncryptedKeyMaterial.bin')}",
+            "--import-token", f"fileb://{p('ImportToken.bin')}",
+            "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+        md = cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]
+        assert md["KeyState"] == "Enabled" and "CurrentKeyMaterialId" not in md, md
+        # GetPublicKey gives the public half of the key openssl made.
+        pub = cli(ep, "get-public-key", "--key-id", key)["PublicKey"]
+        with open(p("pub.pem"), "rb") as f:
+            pem = f.read()
+        ours = serialization.load_pem_public_key(pem).public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        assert base64.b64decode(pub) == ours
+        # Trent signs; openssl verifies against the original public key.
+        with open(p("msg.bin"), "wb") as f:
+            f.write(b"signed by an imported RSA key")
+        for alg, opts in (("RSASSA_PKCS1_V1_5_SHA_256", []),
+                          ("RSASSA_PSS_SHA_256", ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1"])):
+            sig = cli(ep, "sign", "--key-id", key, "--message", f"fileb://{p('msg.bin')}",
+                      "--message-type", "RAW", "--signing-algorithm", alg)["Signature"]
+            with open(p("sig.bin"), "wb") as f:
+                f.write(base64.b64decode(sig))
+            out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", p("pub.pem"), *opts,
+                                  "-signature", p("sig.bin"), p("msg.bin")], capture_output=True, text=True)
+            assert out.returncode == 0 and "Verified OK" in out.stdout, (alg, out.stdout, out.stderr)
+        # DeleteImportedKeyMaterial: the key waits for its material again.
+        cli(ep, "delete-imported-key-material", "--key-id", key)
+        assert cli(ep, "describe-key", "--key-id", key)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+        # An ECC key from openssl (its PKCS#8 carries the curve and the public key), small
+        # enough for plain RSAES_OAEP_SHA_256; Trent's ECDSA signature verifies with openssl.
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", p("ec.pem"))
+        run("openssl", "pkcs8", "-topk8", "-inform", "PEM", "-outform", "DER", "-nocrypt",
+            "-in", p("ec.pem"), "-out", p("ec.der"))
+        run("openssl", "pkey", "-in", p("ec.pem"), "-pubout", "-out", p("ec-pub.pem"))
+        ec = cli(ep, "create-key", "--origin", "EXTERNAL", "--key-spec", "ECC_NIST_P256",
+                 "--key-usage", "SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        params = cli(ep, "get-parameters-for-import", "--key-id", ec,
+                     "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+        with open(p("ec-wrap.der"), "wb") as f:
+            f.write(base64.b64decode(params["PublicKey"]))
+        with open(p("ec-token.bin"), "wb") as f:
+            f.write(base64.b64decode(params["ImportToken"]))
+        run("openssl", "pkeyutl", "-encrypt", "-in", p("ec.der"), "-out", p("ec-wrapped.bin"),
+            "-inkey", p("ec-wrap.der"), "-keyform", "DER", "-pubin",
+            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256")
+        cli(ep, "import-key-material", "--key-id", ec,
+            "--encrypted-key-material", f"fileb://{p('ec-wrapped.bin')}",
+            "--import-token", f"fileb://{p('ec-token.bin')}",
+            "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+        sig = cli(ep, "sign", "--key-id", ec, "--message", f"fileb://{p('msg.bin')}",
+                  "--message-type", "RAW", "--signing-algorithm", "ECDSA_SHA_256")["Signature"]
+        with open(p("ec-sig.bin"), "wb") as f:
+            f.write(base64.b64decode(sig))
+        out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", p("ec-pub.pem"),
+                              "-signature", p("ec-sig.bin"), p("msg.bin")], capture_output=True, text=True)
+        assert out.returncode == 0 and "Verified OK" in out.stdout, (out.stdout, out.stderr)
+
     @check("boto3 + openssl + cryptography: signatures verify outside Trent")
     def _():
         work = os.path.join(tmp, "sign")

@@ -9,7 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Behaviour shared by the wire enums.
 pub trait WireEnum: Sized {
-    /// Every known value in the service model's order (used in messages).
+    /// Every known value in the order AWS's messages list them (the service
+    /// model's, unless an enum says otherwise).
     const VALUES: &'static [&'static str];
     /// The wire string.
     fn as_str(&self) -> &str;
@@ -144,10 +145,12 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// MAC algorithms (`MacAlgorithmSpec`).
+    /// MAC algorithms (`MacAlgorithmSpec`), in the order AWS lists them in
+    /// its "enum value set" message (LocalStack's recorded AWS answers), not
+    /// the model's.
     MacAlgorithm {
-        HmacSha224 = "HMAC_SHA_224", HmacSha256 = "HMAC_SHA_256",
-        HmacSha384 = "HMAC_SHA_384", HmacSha512 = "HMAC_SHA_512",
+        HmacSha384 = "HMAC_SHA_384", HmacSha256 = "HMAC_SHA_256",
+        HmacSha224 = "HMAC_SHA_224", HmacSha512 = "HMAC_SHA_512",
     }
 }
 

@@ -43,7 +43,7 @@ error_codes! {
     Conflict = ("ConflictException", 400),
     DependencyTimeout = ("DependencyTimeoutException", 503),
     Disabled = ("DisabledException", 400),
-    DryRunOperation = ("DryRunOperationException", 412),
+    DryRunOperation = ("DryRunOperationException", 400),
     ExpiredImportToken = ("ExpiredImportTokenException", 400),
     IncorrectKey = ("IncorrectKeyException", 400),
     IncorrectKeyMaterial = ("IncorrectKeyMaterialException", 400),

@@ -153,7 +153,7 @@ impl KeyRef {
                 return KeyRef::Invalid { arn: true };
             }
             if let Some(id) = resource.strip_prefix("key/") {
-                return match KeyId::parse(id) {
+                return match KeyId::parse(id).or_else(|| is_mrk_id(id).then(|| KeyId(id.to_owned()))) {
                     Some(key_id) => KeyRef::KeyArn { region: region.to_owned(), account: account.to_owned(), key_id },
                     None => KeyRef::Invalid { arn: true },
                 };
@@ -172,9 +172,19 @@ impl KeyRef {
         }
         match KeyId::parse(s) {
             Some(id) => KeyRef::Id(id),
+            // A multi-Region key id: Trent has no such keys, but AWS answers
+            // one that does not exist as it answers any key id (its ARN in
+            // "Key '…' does not exist"), so it is classified as one.
+            None if is_mrk_id(s) => KeyRef::Id(KeyId(s.to_owned())),
             None => KeyRef::Invalid { arn: false },
         }
     }
+}
+
+/// True for a multi-Region key id: `mrk-` and 32 lowercase hex digits.
+fn is_mrk_id(s: &str) -> bool {
+    s.strip_prefix("mrk-")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)))
 }
 
 #[cfg(test)]
@@ -194,6 +204,9 @@ mod tests {
         assert_eq!(KeyRef::parse("not-a-key"), KeyRef::Invalid { arn: false });
         assert_eq!(KeyRef::parse("arn:aws:s3:::bucket"), KeyRef::Invalid { arn: true });
         assert_eq!(KeyRef::parse("1234ABCD-12ab-34cd-56ef-1234567890ab"), KeyRef::Invalid { arn: false });
+        let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        assert_eq!(KeyRef::parse(mrk), KeyRef::Id(KeyId::new_unchecked(mrk)));
+        assert_eq!(KeyRef::parse("mrk-1234"), KeyRef::Invalid { arn: false });
     }
 
     #[test]

@@ -153,6 +153,11 @@ impl Access {
         self.action.strip_prefix("kms:").unwrap_or(self.action)
     }
 
+    /// The operation this access is for.
+    pub(crate) fn op(&self) -> Operation {
+        self.op
+    }
+
     /// Whether another account may be granted this action by a key policy.
     pub(crate) fn cross_account(&self) -> bool {
         self.op.descriptor().cross_account

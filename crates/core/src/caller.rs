@@ -76,7 +76,11 @@ impl CallAudit {
     pub(crate) fn events_for_change(&self, event_id: String, response: Option<&serde_json::Value>) -> Vec<AuditEntry> {
         match self.draft() {
             Some(d) if !self.recorded() => {
-                vec![d.entry(event_id, Outcome { response, error: None }, &self.arns())]
+                // The key owners' copies of a cross-account call get ids
+                // made as the first one was (time-ordered UUIDs).
+                let mut first = Some(event_id);
+                let new_id = move || first.take().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+                d.entries(new_id, Outcome { response, error: None }, &self.arns())
             }
             _ => Vec::new(),
         }

@@ -548,6 +548,10 @@ impl Kms {
             KeyRef::Id(id) => (own.clone(), id, None),
             KeyRef::KeyArn { region, account, key_id } => match scope_of(&region, &account) {
                 Some(scope) => (scope, key_id, None),
+                // AWS names the other region, nothing else.
+                None if region != caller.region.as_str() => {
+                    return Err(KmsError::NotFound(format!("Invalid arn {region}")))
+                }
                 None => return Err(KmsError::NotFound(format!("Key '{key_ref}' does not exist"))),
             },
             KeyRef::Alias(name) if names == Names::KeyOrAlias => {

@@ -561,7 +561,9 @@ async fn operations_on_no_key_need_an_identity_policy() {
         let kms = &kms;
         let alice = alice.clone();
         async move {
-            let req = CreateKeyRequest { key_spec: spec, ..Default::default() };
+            // Every key but a symmetric one needs its KeyUsage.
+            let key_usage = spec.is_some().then_some(trent_api::enums::KeyUsage::SignVerify);
+            let req = CreateKeyRequest { key_spec: spec, key_usage, ..Default::default() };
             kms.create_key(&alice, req).await.map(|r| r.key_metadata.unwrap().arn)
         }
     };

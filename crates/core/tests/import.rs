@@ -10,8 +10,8 @@ mod common;
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use std::sync::Arc;
 use trent_api::enums::{
-    ExpirationModel, ImportType, IncludeKeyMaterial, KeyMaterialState, KeyState, Origin, RotationType,
-    WrappingAlgorithm, WrappingKeySpec,
+    ExpirationModel, ImportType, IncludeKeyMaterial, KeyMaterialState, KeySpec, KeyState, KeyUsage, Origin,
+    RotationType, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 
 use trent_api::ops::*;
@@ -71,6 +71,9 @@ impl World {
             import_token: Some(Blob(token.to_vec())),
             encrypted_key_material: Some(Blob(encrypted)),
             valid_to: valid_to.map(Timestamp::from_millis),
+            // Without ValidTo, the material does not expire: say so, as
+            // AWS's default model is KEY_MATERIAL_EXPIRES.
+            expiration_model: valid_to.is_none().then_some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         };
         self.kms.import_key_material(&self.alice, req).await.map_err(|e| e.code())
@@ -78,6 +81,16 @@ impl World {
 
     /// Fetches parameters and imports `material` with the given type.
     async fn import_as(&self, key: &str, material: &[u8], import_type: ImportType) -> Result<String, ErrorCode> {
+        self.import_as_full(key, material, import_type).await.map_err(|e| e.code())
+    }
+
+    /// [`World::import_as`], keeping the whole error.
+    async fn import_as_full(
+        &self,
+        key: &str,
+        material: &[u8],
+        import_type: ImportType,
+    ) -> Result<String, trent_core::KmsError> {
         let (token, public) = self.params(key).await;
         let req = ImportKeyMaterialRequest {
             key_id: Some(key.into()),
@@ -85,9 +98,10 @@ impl World {
             encrypted_key_material: Some(Blob(wrap(&public, material))),
             import_type: Some(import_type),
             key_material_description: Some("from the vault".into()),
+            expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
             ..Default::default()
         };
-        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap()).map_err(|e| e.code())
+        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap())
     }
 
     async fn rotations(&self, key: &str) -> Vec<RotationsListEntry> {
@@ -131,6 +145,18 @@ async fn import_use_expire_reimport_and_delete() {
     let material = [0x42u8; 32];
     let (token, public) = w.params(&k.key_id).await;
     let now = w.clock.now_millis();
+    // Neither ExpirationModel nor ValidTo: AWS's default model wants ValidTo.
+    let req = ImportKeyMaterialRequest {
+        key_id: Some(k.key_id.clone()),
+        import_token: Some(Blob(token.clone())),
+        encrypted_key_material: Some(Blob(wrap(&public, &material))),
+        ..Default::default()
+    };
+    let e = w.kms.import_key_material(&w.alice, req).await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.public_message().as_str()),
+        (ErrorCode::Validation, "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
+    );
     let r = w.import(&k.key_id, &token, wrap(&public, &material), Some(now + 10 * DAY)).await.unwrap();
     let material_id = r.key_material_id.unwrap();
     assert_eq!(material_id.len(), 64);
@@ -269,14 +295,28 @@ async fn imported_material_rotates_on_demand_to_new_material() {
     assert_eq!(e, ErrorCode::KmsInvalidState, "new material needs a first material");
     let first = w.import_as(&k.key_id, &[1u8; 32], ImportType::ExistingKeyMaterial).await.unwrap();
     let old = w.encrypt(&k.key_id, b"first").await.unwrap();
-    assert_eq!(rotate().await.unwrap_err().code(), ErrorCode::KmsInvalidState, "nothing pending rotation");
+    let e = rotate().await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.public_message()),
+        (ErrorCode::KmsInvalidState, format!("No available key material pending rotation for the key: {}.", k.arn)),
+        "nothing pending rotation"
+    );
 
     let e = w.import_as(&k.key_id, &[1u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
     assert_eq!(e, ErrorCode::IncorrectKeyMaterial, "new material must be new");
     let second = w.import_as(&k.key_id, &[2u8; 32], ImportType::NewKeyMaterial).await.unwrap();
     assert_ne!(first, second);
-    let e = w.import_as(&k.key_id, &[3u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
-    assert_eq!(e, ErrorCode::KmsInvalidState, "one material pending rotation at a time");
+    let e = w.import_as_full(&k.key_id, &[3u8; 32], ImportType::NewKeyMaterial).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KmsInvalidState, "one material pending rotation at a time");
+    let m = e.public_message();
+    assert!(
+        m.starts_with("New key material (id: ")
+            && m.ends_with(&format!(
+                ") cannot be imported into KMS key {}, because another key material is pending rotation.",
+                k.arn
+            )),
+        "{m}"
+    );
     let r = w.rotations(&k.key_id).await;
     let states: Vec<_> = r.iter().map(|e| e.key_material_state.clone().unwrap()).collect();
     assert_eq!(states, [KeyMaterialState::Current, KeyMaterialState::PendingRotation]);
@@ -316,6 +356,7 @@ async fn imported_material_rotates_on_demand_to_new_material() {
         import_token: Some(Blob(token)),
         encrypted_key_material: Some(Blob(wrap(&public, &[1u8; 32]))),
         key_material_id: Some(first.clone()),
+        expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
         ..Default::default()
     };
     w.kms.import_key_material(&w.alice, req).await.unwrap();
@@ -324,4 +365,237 @@ async fn imported_material_rotates_on_demand_to_new_material() {
         DeleteImportedKeyMaterialRequest { key_id: Some(k.key_id.clone()), key_material_id: Some("0".repeat(64)) };
     let e = w.kms.delete_imported_key_material(&w.alice, req).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
+}
+
+/// RSA_AES_KEY_WRAP_*: RSA-OAEP of an ephemeral AES-256 key, then AES-KWP
+/// (RFC 5649) of the material, as `openssl enc -id-aes256-wrap-pad` makes it.
+fn wrap_kwp(public_der: &[u8], material: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded as _, AES_256};
+    let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(public_der).unwrap()).unwrap();
+    let aes = [0x5au8; 32];
+    let mut out = vec![0u8; public.ciphertext_size()];
+    let mut wrapped = public.encrypt(&OAEP_SHA256_MGF1SHA256, &aes, &mut out, None).unwrap().to_vec();
+    let mut kwp = vec![0u8; material.len() + 16];
+    let kek = AesKek::new(&AES_256, &aes).unwrap();
+    wrapped.extend_from_slice(kek.wrap_with_padding(material, &mut kwp).unwrap());
+    wrapped
+}
+
+fn rsa_pkcs8(size: aws_lc_rs::rsa::KeySize) -> (Vec<u8>, Vec<u8>) {
+    use aws_lc_rs::encoding::AsDer as _;
+    use aws_lc_rs::signature::KeyPair as _;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(size).unwrap();
+    let der = pair.as_der().unwrap().as_ref().to_vec();
+    let public = pair.public_key().as_der().unwrap().as_ref().to_vec();
+    (der, public)
+}
+
+fn ec_pkcs8(alg: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm) -> (Vec<u8>, Vec<u8>) {
+    use aws_lc_rs::encoding::AsDer as _;
+    use aws_lc_rs::signature::KeyPair as _;
+    let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(alg).unwrap();
+    let der = pair.to_pkcs8v1().unwrap().as_ref().to_vec();
+    let public = pair.public_key().as_der().unwrap().as_ref().to_vec();
+    (der, public)
+}
+
+impl World {
+    async fn external_of(&self, spec: KeySpec, usage: KeyUsage) -> String {
+        let req = CreateKeyRequest {
+            origin: Some(Origin::External),
+            key_spec: Some(spec),
+            key_usage: Some(usage),
+            ..Default::default()
+        };
+        self.kms.create_key(&self.alice, req).await.unwrap().key_metadata.unwrap().arn
+    }
+
+    /// GetParametersForImport with `alg` (RSA_4096 wrapping key), then
+    /// ImportKeyMaterial of `material` wrapped as `alg` says.
+    async fn import_with(
+        &self,
+        key: &str,
+        alg: WrappingAlgorithm,
+        material: &[u8],
+        valid_to: Option<i64>,
+    ) -> Result<String, trent_core::KmsError> {
+        let req = GetParametersForImportRequest {
+            key_id: Some(key.into()),
+            wrapping_algorithm: Some(alg.clone()),
+            wrapping_key_spec: Some(WrappingKeySpec::Rsa4096),
+        };
+        let p = self.kms.get_parameters_for_import(&self.alice, req).await?;
+        let public = p.public_key.unwrap().0;
+        let encrypted = match alg {
+            WrappingAlgorithm::RsaAesKeyWrapSha256 => wrap_kwp(&public, material),
+            _ => wrap(&public, material),
+        };
+        let req = ImportKeyMaterialRequest {
+            key_id: Some(key.into()),
+            import_token: p.import_token,
+            encrypted_key_material: Some(Blob(encrypted)),
+            valid_to: valid_to.map(Timestamp::from_millis),
+            expiration_model: valid_to.is_none().then_some(ExpirationModel::KeyMaterialDoesNotExpire),
+            ..Default::default()
+        };
+        self.kms.import_key_material(&self.alice, req).await.map(|r| r.key_material_id.unwrap())
+    }
+
+    async fn sign(&self, key: &str, alg: SigningAlgorithm, msg: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+        let req = SignRequest {
+            key_id: Some(key.into()),
+            message: Some(SensitiveBlob::new(zeroize::Zeroizing::new(msg.to_vec()))),
+            signing_algorithm: Some(alg),
+            ..Default::default()
+        };
+        self.kms.sign(&self.alice, req).await.map(|r| r.signature.unwrap().0).map_err(|e| e.code())
+    }
+
+    async fn public_key(&self, key: &str) -> Vec<u8> {
+        let req = GetPublicKeyRequest { key_id: Some(key.into()), ..Default::default() };
+        self.kms.get_public_key(&self.alice, req).await.unwrap().public_key.unwrap().0
+    }
+}
+
+#[tokio::test]
+async fn rsa_private_keys_are_imported_with_key_wrap_and_sign_and_decrypt() {
+    use aws_lc_rs::rsa::KeySize;
+    use aws_lc_rs::signature::{ParsedPublicKey, RSA_PSS_2048_8192_SHA256};
+    let w = world().await;
+    let key = w.external_of(KeySpec::Rsa2048, KeyUsage::SignVerify).await;
+    let (der, public) = rsa_pkcs8(KeySize::Rsa2048);
+
+    // An RSA private key does not fit in one OAEP block: AWS offers the key-wrap algorithms only.
+    let req = GetParametersForImportRequest {
+        key_id: Some(key.clone()),
+        wrapping_algorithm: Some(WrappingAlgorithm::RsaesOaepSha256),
+        wrapping_key_spec: Some(WrappingKeySpec::Rsa4096),
+    };
+    let e = w.kms.get_parameters_for_import(&w.alice, req).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Validation);
+
+    // Material of another spec is refused: a P-256 key, an RSA-3072 key, bytes that are no key.
+    let (p256, _) = ec_pkcs8(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING);
+    let (rsa3072, _) = rsa_pkcs8(KeySize::Rsa3072);
+    for bad in [&p256[..], &rsa3072[..], &[7u8; 300][..]] {
+        let e = w.import_with(&key, WrappingAlgorithm::RsaAesKeyWrapSha256, bad, None).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IncorrectKeyMaterial, "{}", e.public_message());
+    }
+    assert_eq!(w.state(&key).await, KeyState::PendingImport);
+
+    let id = w.import_with(&key, WrappingAlgorithm::RsaAesKeyWrapSha256, &der, None).await.unwrap();
+    assert_eq!(w.state(&key).await, KeyState::Enabled);
+    let md = w
+        .kms
+        .describe_key(&w.alice, DescribeKeyRequest { key_id: Some(key.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert!(md.current_key_material_id.is_none(), "material ids are shown for symmetric keys only");
+    assert_eq!(md.expiration_model, Some(ExpirationModel::KeyMaterialDoesNotExpire));
+    assert_eq!(w.public_key(&key).await, public, "GetPublicKey gives the imported key's public half");
+    let sig = w.sign(&key, SigningAlgorithm::RsassaPssSha256, b"signed by an imported key").await.unwrap();
+    ParsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, &public)
+        .unwrap()
+        .verify_sig(b"signed by an imported key", &sig)
+        .unwrap();
+
+    // Only symmetric keys take NEW_KEY_MATERIAL.
+    let req = ImportKeyMaterialRequest {
+        key_id: Some(key.clone()),
+        import_type: Some(ImportType::NewKeyMaterial),
+        import_token: Some(Blob(vec![1])),
+        encrypted_key_material: Some(Blob(vec![1])),
+        expiration_model: Some(ExpirationModel::KeyMaterialDoesNotExpire),
+        ..Default::default()
+    };
+    let e = w.kms.import_key_material(&w.alice, req).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedOperation, "{e}");
+
+    // Delete, then only the same key comes back (in any encoding of it).
+    let req = DeleteImportedKeyMaterialRequest { key_id: Some(key.clone()), key_material_id: None };
+    w.kms.delete_imported_key_material(&w.alice, req).await.unwrap();
+    assert_eq!(w.state(&key).await, KeyState::PendingImport);
+    assert_eq!(w.sign(&key, SigningAlgorithm::RsassaPssSha256, b"m").await.unwrap_err(), ErrorCode::KmsInvalidState);
+    let (other, _) = rsa_pkcs8(KeySize::Rsa2048);
+    let e = w.import_with(&key, WrappingAlgorithm::RsaAesKeyWrapSha256, &other, None).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::IncorrectKeyMaterial);
+    assert_eq!(w.import_with(&key, WrappingAlgorithm::RsaAesKeyWrapSha256, &der, None).await.unwrap(), id);
+    assert!(w.sign(&key, SigningAlgorithm::RsassaPssSha256, b"m").await.is_ok());
+
+    // An imported RSA encryption key decrypts what its public key encrypted.
+    let enc = w.external_of(KeySpec::Rsa3072, KeyUsage::EncryptDecrypt).await;
+    let (der, public) = rsa_pkcs8(KeySize::Rsa3072);
+    w.import_with(&enc, WrappingAlgorithm::RsaAesKeyWrapSha256, &der, None).await.unwrap();
+    let ct = wrap(&public, b"for the imported key");
+    let req = DecryptRequest {
+        key_id: Some(enc.clone()),
+        ciphertext_blob: Some(Blob(ct)),
+        encryption_algorithm: Some(trent_api::enums::EncryptionAlgorithm::RsaesOaepSha256),
+        ..Default::default()
+    };
+    let r = w.kms.decrypt(&w.alice, req).await.unwrap();
+    assert_eq!(r.plaintext.unwrap().expose(), b"for the imported key");
+    assert!(r.key_material_id.is_none());
+}
+
+#[tokio::test]
+async fn ecc_and_hmac_material_is_imported_checked_used_and_expires() {
+    use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING};
+    let w = world().await;
+
+    // ECC P-256, wrapped with plain OAEP (a P-256 PKCS#8 fits in one block).
+    let key = w.external_of(KeySpec::EccNistP256, KeyUsage::SignVerify).await;
+    let (der, public) = ec_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING);
+    let now = w.clock.now_millis();
+    w.import_with(&key, WrappingAlgorithm::RsaesOaepSha256, &der, Some(now + DAY)).await.unwrap();
+    assert_eq!(w.public_key(&key).await, public);
+    let sig = w.sign(&key, SigningAlgorithm::EcdsaSha256, b"ecc").await.unwrap();
+    let point = &public[public.len() - 65..];
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point).verify(b"ecc", &sig).unwrap();
+    // The material expires at ValidTo.
+    w.clock.advance(2 * DAY);
+    assert_eq!(w.kms.run_due_jobs().await.unwrap().expired, 1);
+    assert_eq!(w.state(&key).await, KeyState::PendingImport);
+    assert_eq!(w.sign(&key, SigningAlgorithm::EcdsaSha256, b"ecc").await.unwrap_err(), ErrorCode::KmsInvalidState);
+
+    // secp256k1 takes a secp256k1 key, not a P-256 one.
+    let k1 = w.external_of(KeySpec::EccSecgP256k1, KeyUsage::SignVerify).await;
+    let e = w.import_with(&k1, WrappingAlgorithm::RsaAesKeyWrapSha256, &der, None).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::IncorrectKeyMaterial);
+    let (k1_der, _) = ec_pkcs8(&aws_lc_rs::signature::ECDSA_P256K1_SHA256_ASN1_SIGNING);
+    w.import_with(&k1, WrappingAlgorithm::RsaAesKeyWrapSha256, &k1_der, None).await.unwrap();
+    assert!(w.sign(&k1, SigningAlgorithm::EcdsaSha256, b"k1").await.is_ok());
+
+    // HMAC: raw bytes within AWS's lengths; the MAC is the HMAC of those bytes.
+    let hmac = w.external_of(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac).await;
+    for len in [31, 65] {
+        let e = w.import_with(&hmac, WrappingAlgorithm::RsaesOaepSha256, &vec![9u8; len], None).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IncorrectKeyMaterial, "{len} bytes");
+        assert_eq!(e.public_message(), "The key material for a HMAC_256 key must be 32 to 64 bytes long.");
+    }
+    let material = [0x33u8; 40];
+    w.import_with(&hmac, WrappingAlgorithm::RsaesOaepSha256, &material, None).await.unwrap();
+    let req = GenerateMacRequest {
+        key_id: Some(hmac.clone()),
+        message: Some(SensitiveBlob::new(zeroize::Zeroizing::new(b"mac me".to_vec()))),
+        mac_algorithm: Some(trent_api::enums::MacAlgorithm::HmacSha256),
+        ..Default::default()
+    };
+    let mac = w.kms.generate_mac(&w.alice, req).await.unwrap().mac.unwrap().0;
+    let local = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &material), b"mac me");
+    assert_eq!(mac, local.as_ref());
+
+    // Specs AWS does not import stay refused.
+    for spec in [KeySpec::EccNistEdwards25519, KeySpec::MlDsa65] {
+        let req = CreateKeyRequest {
+            origin: Some(Origin::External),
+            key_spec: Some(spec.clone()),
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        };
+        let e = w.kms.create_key(&w.alice, req).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnsupportedOperation, "{spec}");
+    }
 }

@@ -29,7 +29,7 @@
 //! - The private key leaves [`WrappingKeyPair`] only as a zeroizing PKCS#8
 //!   document, so the service can carry it inside an encrypted import token.
 
-use crate::{CryptoError, SecretBytes};
+use crate::{CryptoError, SecretBytes, SecretKey};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded as _, AES_256};
 use aws_lc_rs::rsa::{
@@ -91,6 +91,17 @@ impl WrappingKeySpec {
             WrappingKeySpec::Rsa4096 => KeySize::Rsa4096,
         }
     }
+}
+
+/// A 256-bit key that stands for imported material of any length in the
+/// HKDF that names it: the SHA-256 of `bytes` (an HMAC key, or the public
+/// key of an asymmetric one). The digest of a secret is a secret, so it is
+/// a [`SecretKey`].
+pub fn fingerprint_key(bytes: &[u8]) -> SecretKey {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    SecretKey::from_bytes(out)
 }
 
 /// How the client encrypted its key material (AWS `WrappingAlgorithm`).

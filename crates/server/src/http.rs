@@ -192,7 +192,13 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
     } else {
         tracing::debug!(request_id, op, code = e.code.name(), "request refused");
     }
-    let body = serde_json::json!({"__type": e.code.name(), "message": e.message});
+    // AWS leaves `message` out when it has none (InvalidCiphertextException,
+    // KMSInvalidSignatureException, KMSInvalidMacException): no empty string.
+    let body = if e.message.is_empty() {
+        serde_json::json!({"__type": e.code.name()})
+    } else {
+        serde_json::json!({"__type": e.code.name(), "message": e.message})
+    };
     json_response(status, request_id, body.to_string().into_bytes())
 }
 
@@ -530,8 +536,12 @@ async fn record(
     };
     let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
     let kms = &state.0.kms;
-    let entry = draft.entry(kms.new_event_id(), Outcome { response: response.as_ref(), error }, &audit.arns());
-    kms.record_event(entry).await
+    // The caller's event, and a copy for each other account whose key the
+    // call reached (CloudTrail delivers cross-account events to both).
+    for entry in draft.entries(|| kms.new_event_id(), Outcome { response: response.as_ref(), error }, &audit.arns()) {
+        kms.record_event(entry).await?;
+    }
+    Ok(())
 }
 
 /// The `Host` the client sent: the header (HTTP/1.1) or `:authority`

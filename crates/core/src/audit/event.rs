@@ -220,6 +220,58 @@ impl EventDraft {
     }
 }
 
+impl EventDraft {
+    /// The call's events, as CloudTrail delivers them: the caller's
+    /// account's event, and, when the call reached keys of other accounts,
+    /// one for each of those accounts, so that a key's owner sees another
+    /// account's calls on its key in its own LookupEvents. Each copy has its
+    /// own `eventID` (from `new_id`, the first one the caller's) and
+    /// `recipientAccountId`; all of them carry one `sharedEventID`.
+    pub fn entries(
+        &self,
+        mut new_id: impl FnMut() -> String,
+        outcome: Outcome<'_>,
+        keys: &[String],
+    ) -> Vec<AuditEntry> {
+        let first = self.entry(new_id(), outcome, keys);
+        let Some(caller) = first.account.clone() else { return vec![first] };
+        let mut owners: Vec<String> = Vec::new();
+        for arn in &first.resources {
+            let owner = arn.split(':').nth(4).unwrap_or_default();
+            if !owner.is_empty() && owner != caller && !owners.iter().any(|o| o == owner) {
+                owners.push(owner.to_owned());
+            }
+        }
+        if owners.is_empty() {
+            return vec![first];
+        }
+        let shared = new_id();
+        let mut out = Vec::with_capacity(owners.len() + 1);
+        for owner in owners {
+            out.push(shared_copy(first.clone(), &shared, Some((new_id(), owner))));
+        }
+        out.insert(0, shared_copy(first, &shared, None));
+        out
+    }
+}
+
+/// `entry` with `sharedEventID`, and, for another account's copy, that
+/// account's `eventID` and `recipientAccountId`.
+fn shared_copy(mut e: AuditEntry, shared: &str, copy: Option<(String, String)>) -> AuditEntry {
+    let Ok(Value::Object(mut record)) = serde_json::from_str::<Value>(&e.record) else {
+        return e;
+    };
+    record.insert("sharedEventID".into(), json!(shared));
+    if let Some((id, owner)) = copy {
+        record.insert("eventID".into(), json!(id));
+        record.insert("recipientAccountId".into(), json!(owner));
+        e.event_id = id;
+        e.account = Some(owner);
+    }
+    e.record = Value::Object(record).to_string();
+    e
+}
+
 /// An event of Trent's own background work (`AwsServiceEvent`): automatic
 /// rotation, deletion at the end of the waiting period, expiry of imported
 /// material.

@@ -18,8 +18,17 @@ use trent_api::Operation;
 fn alias_name(name: Option<&str>) -> Result<AliasName, KmsError> {
     let name = name.unwrap_or_default();
     let Some(rest) = name.strip_prefix("alias/") else {
-        return Err(KmsError::InvalidAliasName("Alias must start with the prefix \"alias/\".".into()));
+        return Err(KmsError::Validation(
+            "Alias must start with the prefix \"alias/\". Please see \
+             https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+                .into(),
+        ));
     };
+    // The model's pattern allows `:`, AWS does not (terraform-provider-aws
+    // issue 12891 records the answer).
+    if rest.contains(':') {
+        return Err(KmsError::Validation(format!("{name} contains invalid characters for an alias")));
+    }
     if rest.is_empty() || !alias_chars_ok(rest) {
         return Err(KmsError::InvalidAliasName(format!("Alias {name} is not a valid alias name.")));
     }

@@ -61,6 +61,21 @@ fn oaep_algorithm(hash: OaepHash) -> EncryptionAlgorithm {
     }
 }
 
+/// The longest plaintext RSAES-OAEP takes (RFC 8017 §7.1.1: k − 2·hLen − 2),
+/// as AWS states it in its refusal.
+fn oaep_limit(spec: &KeySpec, hash: OaepHash) -> usize {
+    let k = match spec {
+        KeySpec::Rsa2048 => 256,
+        KeySpec::Rsa3072 => 384,
+        _ => 512,
+    };
+    let h = match hash {
+        OaepHash::Sha1 => 20,
+        OaepHash::Sha256 => 32,
+    };
+    k - 2 * h - 2
+}
+
 /// AWS takes no encryption context with asymmetric keys.
 fn check_no_context(key: &KeyRecord, ctx: Option<&EncryptionContext>) -> Result<(), KmsError> {
     if ctx.is_some_and(|c| !c.is_empty()) {
@@ -83,6 +98,28 @@ fn check_symmetric(key: &KeyRecord) -> Result<(), KmsError> {
             key.spec
         )))
     }
+}
+
+/// The request's KeyId names a key that cannot decrypt (an HMAC, signing
+/// or key-agreement key): AWS answers Decrypt and ReEncrypt's source with
+/// `IncorrectKeyException`, not `InvalidKeyUsageException`.
+fn check_decrypt_key(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.usage == trent_api::enums::KeyUsage::EncryptDecrypt {
+        Ok(())
+    } else {
+        Err(incorrect_key())
+    }
+}
+
+/// A key material id for a response: AWS shows it only for symmetric
+/// encryption keys.
+fn symmetric_only(key: &KeyRecord, material_id: String) -> Option<String> {
+    (key.spec == KeySpec::SymmetricDefault).then_some(material_id)
+}
+
+/// AWS's `IncorrectKeyException` wording (it still says CMK).
+fn incorrect_key() -> KmsError {
+    KmsError::IncorrectKey("The key ID in the request does not identify a CMK that can perform this operation.".into())
 }
 
 /// Data key length from GenerateDataKey's KeySpec / NumberOfBytes: exactly one.
@@ -115,10 +152,10 @@ impl Kms {
         let (pk, version) = self.private_material(key).await?;
         let ct = pk.encrypt_oaep(hash, plaintext).map_err(|e| match e {
             CryptoError::InvalidInput(_) => KmsError::Validation(format!(
-                "The plaintext is too long for {} with {}, whose key spec is {}.",
+                "Algorithm {} and key spec {} cannot encrypt data larger than {} bytes.",
                 oaep_algorithm(hash),
-                key.arn(),
-                key.spec
+                key.spec,
+                oaep_limit(&key.spec, hash)
             )),
             other => KmsError::crypto(other),
         })?;
@@ -134,7 +171,7 @@ impl Kms {
         alg: Option<&EncryptionAlgorithm>,
     ) -> Result<Opened, KmsError> {
         check_usable(&key)?;
-        check_encrypt_usage(&key)?;
+        check_decrypt_key(&key)?;
         let hash = check_algorithm(&key, alg)?.ok_or_else(|| KmsError::corrupt("RSA key without OAEP hash"))?;
         check_no_context(&key, ctx)?;
         let (pk, version) = self.private_material(&key).await?;
@@ -205,9 +242,7 @@ impl Kms {
         let blob_key_id = KeyId::new_unchecked(uuid::Uuid::from_bytes(parsed.key_id).hyphenated().to_string());
         if let Some(k) = &expected_key {
             if k.id != blob_key_id {
-                return Err(KmsError::IncorrectKey(
-                    "The key ID in the request does not identify a CMK that can perform this operation.".into(),
-                ));
+                return Err(incorrect_key());
             }
         }
         // A ciphertext of a key that this account and region cannot see
@@ -231,7 +266,7 @@ impl Kms {
             self.authorize(caller, &key, access, None).await?;
         }
         check_usable(&key)?;
-        check_encrypt_usage(&key)?;
+        check_decrypt_key(&key)?;
         check_algorithm(&key, alg)?;
         let version = self.key_version(&key, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
         if !version.has_material() {
@@ -262,7 +297,7 @@ impl Kms {
     ) -> Result<KeyRecord, KmsError> {
         let key = self.resolve_key(caller, key_id.ok_or_else(|| missing(member))?, Names::KeyOrAlias, access).await?;
         check_usable(&key)?;
-        check_encrypt_usage(&key)?;
+        check_encrypt_usage(&key, access.op())?;
         Ok(key)
     }
 
@@ -303,7 +338,10 @@ impl Kms {
         let ignore_ct = req.dry_run_modifiers.iter().flatten().any(|m| *m == DryRunModifier::IgnoreCiphertext);
         if dry_run && ignore_ct {
             // The ciphertext is not examined; only the named key is checked.
-            let key = self.encryption_key(caller, req.key_id.as_deref(), "keyId", &access).await?;
+            let key_ref = req.key_id.as_deref().ok_or_else(|| missing("keyId"))?;
+            let key = self.resolve_key(caller, key_ref, Names::KeyOrAlias, &access).await?;
+            check_usable(&key)?;
+            check_decrypt_key(&key)?;
             check_algorithm(&key, req.encryption_algorithm.as_ref())?;
             return Err(KmsError::DryRun);
         }
@@ -325,7 +363,7 @@ impl Kms {
             key_id: Some(opened.key.arn()),
             plaintext: Some(SensitiveBlob::new(opened.plaintext.into_zeroizing())),
             encryption_algorithm: Some(opened.algorithm),
-            key_material_id: Some(opened.material_id),
+            key_material_id: symmetric_only(&opened.key, opened.material_id),
         })
     }
 
@@ -374,8 +412,9 @@ impl Kms {
             key_id: Some(dest.arn()),
             source_encryption_algorithm: Some(opened.algorithm),
             destination_encryption_algorithm: Some(dest_alg),
-            source_key_material_id: Some(opened.material_id),
-            destination_key_material_id: Some(dest_material),
+            // Material ids are shown for symmetric encryption keys only.
+            source_key_material_id: symmetric_only(&opened.key, opened.material_id),
+            destination_key_material_id: symmetric_only(&dest, dest_material),
         })
     }
 

@@ -41,7 +41,7 @@ impl Kms {
             .with_opt("kms:DataKeyPairSpec", spec);
         let key = self.resolve_key(caller, key_id.ok_or_else(|| missing("keyId"))?, Names::KeyOrAlias, &access).await?;
         check_usable(&key)?;
-        check_encrypt_usage(&key)?;
+        check_encrypt_usage(&key, op)?;
         if key.spec != KeySpec::SymmetricDefault {
             return Err(KmsError::InvalidKeyUsage(format!(
                 "{} is not a symmetric encryption KMS key: data key pairs are encrypted under symmetric keys only.",

@@ -14,20 +14,33 @@
 //!
 //! Each imported material is one key version with its own terms (expiry,
 //! description). ImportType NEW_KEY_MATERIAL adds a version pending
-//! rotation; RotateKeyOnDemand makes it current.
+//! rotation; RotateKeyOnDemand makes it current (symmetric encryption keys
+//! only, as in AWS).
+//!
+//! What the material is, by key spec (AWS's rules):
+//! - SYMMETRIC_DEFAULT: 32 raw bytes; its id is HKDF of the material.
+//! - HMAC_224/256/384/512: raw bytes, 28–64, 32–64, 48–128 and 64–128 bytes
+//!   long; its id is HKDF of the SHA-256 of the material.
+//! - RSA_2048/3072/4096, ECC_NIST_P256/384/521, ECC_SECG_P256K1: the private
+//!   key as PKCS#8 DER, which must be a key of exactly the spec (modulus
+//!   size, curve); its id is HKDF of the SHA-256 of its public key, so the
+//!   same key in another encoding is the same material. RSA private keys do
+//!   not fit in one OAEP block, so GetParametersForImport offers them the
+//!   RSA_AES_KEY_WRAP algorithms only.
 
 use super::invalid_state;
 use crate::audit::AuditEntry;
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
-use crate::model::{ImportTerms, KeyRecord, KeyVersionRecord};
+use crate::model::{ImportTerms, KeyRecord, KeyVersionRecord, SpecCapabilities as _};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
-use trent_api::enums::{ExpirationModel, ImportType, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
+use trent_api::enums::{ExpirationModel, ImportType, KeySpec, KeyState, Origin, WrappingAlgorithm, WrappingKeySpec};
 use trent_api::ops::*;
 use trent_api::time::Timestamp;
 use trent_api::Operation;
+use trent_crypto::asymmetric::{KeyKind, PrivateKey};
 use trent_crypto::import::{self as wrap, WrappingKeyPair};
 use trent_crypto::{SecretBytes, SecretKey};
 use zeroize::Zeroizing;
@@ -66,6 +79,42 @@ fn algorithm(a: &WrappingAlgorithm) -> Result<(wrap::WrappingAlgorithm, u8), Kms
             )))
         }
     })
+}
+
+/// The wrapping algorithms a key spec takes: RSA private keys are longer
+/// than any OAEP block, so only the key-wrap algorithms carry them.
+fn check_algorithm_for_spec(key: &KeyRecord, a: &WrappingAlgorithm) -> Result<(), KmsError> {
+    let rsa = matches!(key.spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
+    let oaep = matches!(a, WrappingAlgorithm::RsaesOaepSha1 | WrappingAlgorithm::RsaesOaepSha256);
+    if rsa && oaep {
+        return Err(KmsError::Validation(format!(
+            "The wrapping algorithm {a} cannot wrap the key material of key spec {}: use \
+             RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256.",
+            key.spec
+        )));
+    }
+    Ok(())
+}
+
+/// The lengths AWS accepts for imported HMAC key material, in bytes.
+fn hmac_lengths(kind: KeyKind) -> Option<(usize, usize)> {
+    match kind {
+        KeyKind::Hmac224 => Some((28, 64)),
+        KeyKind::Hmac256 => Some((32, 64)),
+        KeyKind::Hmac384 => Some((48, 128)),
+        KeyKind::Hmac512 => Some((64, 128)),
+        _ => None,
+    }
+}
+
+/// Unwrapped material checked against the key spec, in the form it is
+/// stored in.
+enum Material {
+    /// The 256-bit backing key of a symmetric encryption key.
+    Backing(SecretKey),
+    /// The storage form of an asymmetric or HMAC key (see
+    /// [`trent_crypto::asymmetric::KeyKind`]).
+    Private(SecretBytes),
 }
 
 fn algorithm_from_code(code: u8) -> Option<wrap::WrappingAlgorithm> {
@@ -128,7 +177,9 @@ impl Kms {
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
         }
-        let (_, alg_code) = algorithm(req.wrapping_algorithm.as_ref().unwrap_or(&WrappingAlgorithm::RsaesOaepSha256))?;
+        let wrapping = req.wrapping_algorithm.as_ref().unwrap_or(&WrappingAlgorithm::RsaesOaepSha256);
+        let (_, alg_code) = algorithm(wrapping)?;
+        check_algorithm_for_spec(&key, wrapping)?;
         let spec = match req.wrapping_key_spec.as_ref().unwrap_or(&WrappingKeySpec::Rsa2048) {
             WrappingKeySpec::Rsa2048 => wrap::WrappingKeySpec::Rsa2048,
             WrappingKeySpec::Rsa3072 => wrap::WrappingKeySpec::Rsa3072,
@@ -161,6 +212,41 @@ impl Kms {
         Ok(hex::encode(fp.expose()))
     }
 
+    /// Checks unwrapped material against the key's spec and gives its
+    /// stored form and its id.
+    fn imported_material(&self, key: &KeyRecord, material: SecretBytes) -> Result<(Material, String), KmsError> {
+        let Some(kind) = key.spec.key_kind() else {
+            let material: [u8; MATERIAL_LEN] = material.expose().try_into().map_err(|_| {
+                KmsError::IncorrectKeyMaterial(
+                    "The key material must be a 256-bit key for a SYMMETRIC_DEFAULT key.".into(),
+                )
+            })?;
+            let material = SecretKey::from_bytes(material);
+            let id = self.imported_material_id(key, &material)?;
+            return Ok((Material::Backing(material), id));
+        };
+        let fingerprint = if let Some((min, max)) = hmac_lengths(kind) {
+            if !(min..=max).contains(&material.len()) {
+                return Err(KmsError::IncorrectKeyMaterial(format!(
+                    "The key material for a {} key must be {min} to {max} bytes long.",
+                    key.spec
+                )));
+            }
+            wrap::fingerprint_key(material.expose())
+        } else {
+            // PKCS#8 DER of a private key of exactly this spec.
+            let pk = PrivateKey::load(kind, material.expose()).map_err(|_| {
+                KmsError::IncorrectKeyMaterial(format!(
+                    "The key material is not a PKCS#8 DER-encoded private key of key spec {}.",
+                    key.spec
+                ))
+            })?;
+            wrap::fingerprint_key(&pk.public_key_der().map_err(KmsError::crypto)?)
+        };
+        let id = self.imported_material_id(key, &fingerprint)?;
+        Ok((Material::Private(material), id))
+    }
+
     /// ImportKeyMaterial.
     pub async fn import_key_material(
         &self,
@@ -179,6 +265,15 @@ impl Kms {
         if key.state == KeyState::PendingDeletion {
             return Err(invalid_state(&key));
         }
+        if req.import_type == Some(ImportType::NewKeyMaterial) && key.spec != KeySpec::SymmetricDefault {
+            // New material is for a later RotateKeyOnDemand, which AWS
+            // offers for symmetric encryption keys only.
+            return Err(KmsError::Unsupported(format!(
+                "{} key spec is {} which is not valid for ImportType NEW_KEY_MATERIAL.",
+                key.arn(),
+                key.spec
+            )));
+        }
         let now = self.now();
         let (model, valid_to) = match (req.expiration_model, req.valid_to) {
             (Some(ExpirationModel::KeyMaterialDoesNotExpire), Some(_)) => {
@@ -186,7 +281,9 @@ impl Kms {
                     "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE".into(),
                 ))
             }
-            (Some(ExpirationModel::KeyMaterialExpires), None) => {
+            // AWS's default model is KEY_MATERIAL_EXPIRES, so a request
+            // with neither member is refused the same way.
+            (Some(ExpirationModel::KeyMaterialExpires) | None, None) => {
                 return Err(KmsError::Validation(
                     "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES".into(),
                 ))
@@ -218,11 +315,7 @@ impl Kms {
         let pair = WrappingKeyPair::from_pkcs8_der(terms.pkcs8.expose()).map_err(KmsError::crypto)?;
         let encrypted = req.encrypted_key_material.map(|b| b.0).unwrap_or_default();
         let material = pair.unwrap_material(terms.algorithm, &encrypted).map_err(|_| KmsError::InvalidCiphertext)?;
-        let material: [u8; MATERIAL_LEN] = material.expose().try_into().map_err(|_| {
-            KmsError::IncorrectKeyMaterial("The key material must be a 256-bit key for a SYMMETRIC_DEFAULT key.".into())
-        })?;
-        let material = SecretKey::from_bytes(material);
-        let material_id = self.imported_material_id(&key, &material)?;
+        let (material, material_id) = self.imported_material(&key, material)?;
         let mismatch = || {
             KmsError::IncorrectKeyMaterial(
                 "The key material doesn't match the key material previously imported into this KMS key.".into(),
@@ -244,7 +337,8 @@ impl Kms {
             }
             if versions.iter().any(|v| v.version > key.current_version) {
                 return Err(KmsError::InvalidState(format!(
-                    "{} already has key material pending rotation.",
+                    "New key material (id: {material_id}) cannot be imported into KMS key {}, because another key \
+                     material is pending rotation.",
                     key.arn()
                 )));
             }
@@ -294,7 +388,10 @@ impl Kms {
         };
         let description = req.key_material_description.clone();
         let v = &mut versions[target];
-        v.wrapped_material = self.keyring.wrap_backing_key(&key.arn(), &material_id, &material)?;
+        v.wrapped_material = match &material {
+            Material::Backing(m) => self.keyring.wrap_backing_key(&key.arn(), &material_id, m)?,
+            Material::Private(m) => self.keyring.wrap_private_key(&key.arn(), &material_id, m)?,
+        };
         v.import = Some(ImportTerms { expiration_model: model, valid_to, description });
         let written = v.clone();
         if written.version == key.current_version && next.state == KeyState::PendingImport {

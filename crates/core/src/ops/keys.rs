@@ -82,7 +82,15 @@ impl Kms {
             (None, Some(c)) => KeySpec::parse(c.as_str()),
             (None, None) => KeySpec::SymmetricDefault,
         };
-        let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        let usage = match req.key_usage {
+            Some(u) => u,
+            None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+            None => {
+                return Err(KmsError::Validation(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.".into(),
+                ))
+            }
+        };
         if !spec.allowed_usages().contains(&usage) {
             return Err(KmsError::Validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
         }
@@ -97,8 +105,9 @@ impl Kms {
         let origin = req.origin.unwrap_or(Origin::AwsKms);
         let external = match origin {
             Origin::AwsKms => false,
-            // Imported material: symmetric keys only, for now.
-            Origin::External if spec == KeySpec::SymmetricDefault => true,
+            // Imported material: the specs AWS imports (SM2 is refused
+            // above; Ed25519, ML-DSA and ML-KEM keys AWS does not import).
+            Origin::External if importable(&spec) => true,
             _ => {
                 return Err(KmsError::Unsupported(format!(
                     "Origin {origin} with KeySpec {spec} is not supported by this version of Trent."
@@ -278,10 +287,29 @@ impl Kms {
     }
 }
 
+/// The key specs whose material can be imported (Origin EXTERNAL).
+fn importable(spec: &KeySpec) -> bool {
+    matches!(
+        spec,
+        KeySpec::SymmetricDefault
+            | KeySpec::Rsa2048
+            | KeySpec::Rsa3072
+            | KeySpec::Rsa4096
+            | KeySpec::EccNistP256
+            | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
+            | KeySpec::EccSecgP256k1
+            | KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512
+    )
+}
+
 /// Checks tags as AWS does: at most 50, no `aws:` prefix, no duplicate keys.
 pub(crate) fn check_tags(tags: Vec<Tag>) -> Result<Vec<(String, String)>, KmsError> {
     if tags.len() > MAX_TAGS {
-        return Err(KmsError::Tag(format!("A key can have at most {MAX_TAGS} tags.")));
+        return Err(KmsError::Tag("Too many tags".into()));
     }
     let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
     for t in tags {
@@ -290,7 +318,7 @@ pub(crate) fn check_tags(tags: Vec<Tag>) -> Result<Vec<(String, String)>, KmsErr
             return Err(KmsError::Tag("Tags beginning with aws: are reserved".into()));
         }
         if out.iter().any(|(x, _)| x == &k) {
-            return Err(KmsError::Tag(format!("Duplicate tag key '{k}'")));
+            return Err(KmsError::Tag("Duplicate tag keys".into()));
         }
         out.push((k, t.tag_value.unwrap_or_default()));
     }

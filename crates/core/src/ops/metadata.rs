@@ -81,10 +81,7 @@ impl Kms {
                 }
             }
             if tags.len() > MAX_TAGS {
-                return Err(KmsError::LimitExceeded(format!(
-                    "A KMS key can have at most {MAX_TAGS} tags; this request would leave it with {}.",
-                    tags.len()
-                )));
+                return Err(KmsError::LimitExceeded("Too many tags".into()));
             }
             key.tags = tags;
             Ok(())

@@ -56,7 +56,10 @@ pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> K
         mac_algorithms: usage(KeyUsage::GenerateVerifyMac).then(|| key.spec.mac_algorithms()),
         multi_region: key.multi_region,
         pending_deletion_window_in_days: key.pending_window_days,
-        current_key_material_id: current.map(|v| v.material_id.clone()),
+        // AWS shows it for symmetric encryption keys only.
+        current_key_material_id: current
+            .filter(|_| key.spec == trent_api::enums::KeySpec::SymmetricDefault)
+            .map(|v| v.material_id.clone()),
     }
 }
 
@@ -99,27 +102,30 @@ pub(crate) fn check_not_pending_deletion(key: &KeyRecord) -> Result<(), KmsError
     }
 }
 
-/// Requires ENCRYPT_DECRYPT usage.
-pub(crate) fn check_encrypt_usage(key: &KeyRecord) -> Result<(), KmsError> {
-    check_usage(key, &KeyUsage::EncryptDecrypt)
+/// Requires ENCRYPT_DECRYPT usage for operation `op`.
+pub(crate) fn check_encrypt_usage(key: &KeyRecord, op: trent_api::Operation) -> Result<(), KmsError> {
+    check_usage(key, &KeyUsage::EncryptDecrypt, op)
 }
 
-/// Requires the key usage an operation needs.
-pub(crate) fn check_usage(key: &KeyRecord, usage: &KeyUsage) -> Result<(), KmsError> {
+/// Requires the key usage operation `op` needs; AWS's message names the
+/// operation.
+pub(crate) fn check_usage(key: &KeyRecord, usage: &KeyUsage, op: trent_api::Operation) -> Result<(), KmsError> {
     if &key.usage == usage {
         Ok(())
     } else {
         Err(KmsError::InvalidKeyUsage(format!(
-            "{} key usage is {} which is not valid for this operation.",
+            "{} key usage is {} which is not valid for {}.",
             key.arn(),
-            key.usage
+            key.usage,
+            op.name()
         )))
     }
 }
 
-/// `InvalidKeyUsageException` for an algorithm the key's spec does not take.
+/// `InvalidKeyUsageException` for an algorithm the key's spec does not take
+/// (AWS names no key).
 pub(crate) fn incompatible_algorithm(key: &KeyRecord, alg: &dyn std::fmt::Display) -> KmsError {
-    KmsError::InvalidKeyUsage(format!("Algorithm {alg} is incompatible with key spec {} of {}.", key.spec, key.arn()))
+    KmsError::InvalidKeyUsage(format!("Algorithm {alg} is incompatible with key spec {}.", key.spec))
 }
 
 /// A required member that is absent (the model check runs first, so this
@@ -145,7 +151,7 @@ impl crate::Kms {
             .resolve_key(caller, key_ref.ok_or_else(|| missing("keyId"))?, crate::kms::Names::KeyOrAlias, access)
             .await?;
         check_usable(&key)?;
-        check_usage(&key, usage)?;
+        check_usage(&key, usage, access.op())?;
         Ok(key)
     }
 

@@ -23,12 +23,9 @@ impl Kms {
                 "Recipient (Nitro Enclaves attestation) is not supported by Trent.".into(),
             ));
         }
-        let n = req.number_of_bytes.ok_or_else(|| {
-            KmsError::Validation(
-                "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null"
-                    .into(),
-            )
-        })?;
+        // The model makes NumberOfBytes optional; AWS refuses its absence
+        // in these words.
+        let n = req.number_of_bytes.ok_or_else(|| KmsError::Validation("NumberOfBytes is required.".into()))?;
         let n = usize::try_from(n).map_err(|_| KmsError::Validation("numberOfBytes must be positive".into()))?;
         let mut buf = Zeroizing::new(vec![0u8; n]);
         self.random(&mut buf)?;

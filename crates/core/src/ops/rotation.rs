@@ -186,8 +186,10 @@ impl Kms {
                 &Access::new(Operation::RotateKeyOnDemand),
             )
             .await?;
-        check_rotatable(&key, true)?;
+        // AWS checks the key state before the spec: a disabled HMAC key is
+        // DisabledException.
         check_enabled(&key)?;
+        check_rotatable(&key, true)?;
         let versions = self.all_versions(&key).await?;
         let on_demand = versions.iter().filter(|v| v.rotation_type == Some(RotationType::OnDemand)).count();
         if on_demand >= MAX_ON_DEMAND {
@@ -206,7 +208,7 @@ impl Kms {
                 let Some(pending) = versions.into_iter().find(|v| v.version > key.current_version && v.has_material())
                 else {
                     return Err(KmsError::InvalidState(format!(
-                        "{arn} has no key material pending rotation: import it first with ImportType NEW_KEY_MATERIAL."
+                        "No available key material pending rotation for the key: {arn}."
                     )));
                 };
                 let mut next = key.clone();

@@ -121,6 +121,65 @@ async fn lookup(s: &TestServer, body: Value) -> (u16, String, Value) {
     send(s, r.signed()).await
 }
 
+/// LookupEvents of events that name `key`, signed by `access_key`.
+async fn lookup_key_as(s: &TestServer, key: &str, access_key: &str, secret: &str) -> Vec<Value> {
+    let body = json!({"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key}]});
+    let mut r = Req::new(LOOKUP, &body.to_string()).by(access_key, secret);
+    r.service = "cloudtrail";
+    let (status, _, v) = send(s, r.signed()).await;
+    assert_eq!(status, 200, "{v}");
+    v["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// As CloudTrail delivers it, another account's call on a key is in both
+/// accounts' trails: the caller's, and the key owner's.
+#[tokio::test]
+async fn a_key_owner_sees_other_accounts_calls_on_its_key() {
+    const BOB: &str = "444455556666";
+    const BOB_KEY: &str = "AKIABOBBOBBOBBOB0000";
+    const BOB_SECRET: &str = "bob-secret-bob-secret-bob-secret";
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+  {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+  {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{BOB}:root"}},"Action":"kms:Encrypt","Resource":"*"}}]}}"#
+    );
+    let key = kms.create_key().policy(policy).send().await.unwrap().key_metadata.unwrap();
+    let arn = key.arn.unwrap();
+    let bob = s.client_of_new_account(BOB, BOB_KEY, BOB_SECRET).await;
+    bob.encrypt().key_id(&arn).plaintext(Blob::new("shared")).send().await.unwrap();
+    // Denied calls too (Bob may not decrypt).
+    let e = bob.describe_key().key_id(&arn).send().await.unwrap_err();
+    assert_eq!(e.into_service_error().meta().code(), Some("AccessDeniedException"));
+
+    let owners = lookup_key_as(&s, &arn, ACCESS_KEY, crate::common::SECRET_KEY).await;
+    let bobs = lookup_key_as(&s, &arn, BOB_KEY, BOB_SECRET).await;
+    for name in ["Encrypt", "DescribeKey"] {
+        let owner = owners.iter().find(|e| e["eventName"] == name).unwrap_or_else(|| panic!("{name}: {owners:?}"));
+        let own = bobs.iter().find(|e| e["eventName"] == name).unwrap_or_else(|| panic!("{name}: {bobs:?}"));
+        assert_eq!(owner["recipientAccountId"], ACCOUNT, "{owner}");
+        assert_eq!(owner["userIdentity"]["accountId"], BOB, "{owner}");
+        assert_eq!(own["recipientAccountId"], BOB, "{own}");
+        assert_ne!(owner["eventID"], own["eventID"]);
+        assert!(owner["sharedEventID"].is_string() && owner["sharedEventID"] == own["sharedEventID"], "{owner} {own}");
+        assert_eq!(owner["requestID"], own["requestID"]);
+    }
+    assert_eq!(owners.iter().filter(|e| e["eventName"] == "Encrypt").count(), 1);
+    // The owner's own calls are delivered once, without a sharedEventID.
+    let create = owners.iter().find(|e| e["eventName"] == "CreateKey").unwrap();
+    assert!(create.get("sharedEventID").is_none(), "{create}");
+    assert!(bobs.iter().all(|e| e["eventName"] != "CreateKey"), "Bob does not see the owner's own calls");
+    let report = s.state.kms().verify_audit().await.unwrap();
+    assert_eq!(report.tamper, None);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn lookup_events_reads_the_trail_like_cloudtrail() {
     let s = TestServer::builder().build().await;

@@ -154,7 +154,7 @@ async fn validation_and_lookup_errors_are_worded_as_aws_words_them() {
         Some(format!("Key 'arn:aws:kms:us-east-1:{ACCOUNT}:key/{missing}' does not exist").as_str())
     );
     let e = kms.create_alias().alias_name("no-prefix").target_key_id(&key).send().await.unwrap_err();
-    assert_eq!(code(&e), "InvalidAliasNameException");
+    assert_eq!(code(&e), "ValidationException");
     let e = kms.create_key().key_spec(KeySpec::from("AES_999")).send().await.unwrap_err();
     assert_eq!(code(&e), "ValidationException");
     assert!(e.message().unwrap().contains("Member must satisfy enum value set: [RSA_2048"), "{:?}", e.message());
