@@ -88,3 +88,48 @@ async fn three_nodes_share_one_postgresql() {
         n.stop().await;
     }
 }
+
+/// Three nodes checkpointing the one chain at once: every checkpoint gets
+/// its own number, the numbers run without a gap, each node writes the
+/// digest files of the checkpoints it signed, and each node's trail
+/// verifies against its own digest files.
+#[tokio::test]
+async fn nodes_checkpointing_at_once_keep_one_numbered_sequence() {
+    let Some(url) = postgres_schema_url().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("root.key");
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let nodes = three_nodes(&url, &clock, &key_file).await;
+    let key = nodes[0].client().create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    for round in 0..8 {
+        for n in &nodes {
+            n.client().encrypt().key_id(&key).plaintext(Blob::new(format!("{round}"))).send().await.unwrap();
+        }
+        let runs: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let state = n.state.clone();
+                tokio::spawn(async move { state.kms().audit_checkpoint().await.unwrap() })
+            })
+            .collect();
+        let mut signed = 0;
+        for r in runs {
+            signed += usize::from(r.await.unwrap().is_some());
+        }
+        assert!(signed >= 1, "round {round}: someone checkpointed the new records");
+    }
+    let kms = nodes[0].state.kms();
+    let (mut files, mut checkpoints) = (0, 0);
+    for n in &nodes {
+        let r = n.state.kms().verify_audit().await.unwrap();
+        assert_eq!(r.tamper, None);
+        files += r.digest_files;
+        checkpoints = r.checkpoints;
+    }
+    assert_eq!(files, checkpoints, "each checkpoint's digest file was written once, by the node that signed it");
+    let latest = kms.verify_audit().await.unwrap();
+    assert!(latest.checkpoints >= 8, "{latest:?}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
