@@ -86,26 +86,33 @@ pub fn read_dir(dir: &Path) -> Result<Vec<AuditCheckpoint>, String> {
         if !name.ends_with(".json") || name.starts_with('.') {
             continue;
         }
-        let bad = |why: &str| format!("digest file {}: {why}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| bad(&e.to_string()))?;
-        let f: DigestFile = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
-        if name != file_name(f.number) {
-            return Err(bad(&format!("it holds checkpoint {}", f.number)));
-        }
-        let hash = |s: &str, what: &str| -> Result<Hash, String> {
-            hex::decode(s).ok().and_then(|v| Hash::try_from(v).ok()).ok_or_else(|| bad(&format!("bad {what}")))
-        };
-        out.push(AuditCheckpoint {
-            seq: f.seq,
-            hash: hash(&f.hash, "hash")?,
-            created_at: f.created_at,
-            signature: hex::decode(&f.signature).map_err(|_| bad("bad signature"))?,
-            number: Some(f.number),
-            prev: Some(hash(&f.previous_digest, "previousDigest")?),
-        });
+        let bad = |why: String| format!("digest file {}: {why}", path.display());
+        let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
+        out.push(parse(name, &bytes).map_err(bad)?);
     }
     out.sort_by_key(|c| c.number);
     Ok(out)
+}
+
+/// The checkpoint in digest file `name` whose content is `bytes`; why not.
+/// Files come from storage outside Trent's control: this is a fuzz target
+/// (`fuzz/fuzz_targets/digest_files.rs`).
+pub fn parse(name: &str, bytes: &[u8]) -> Result<AuditCheckpoint, String> {
+    let f: DigestFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if name != file_name(f.number) {
+        return Err(format!("it holds checkpoint {}", f.number));
+    }
+    let hash = |s: &str, what: &str| -> Result<Hash, String> {
+        hex::decode(s).ok().and_then(|v| Hash::try_from(v).ok()).ok_or_else(|| format!("bad {what}"))
+    };
+    Ok(AuditCheckpoint {
+        seq: f.seq,
+        hash: hash(&f.hash, "hash")?,
+        created_at: f.created_at,
+        signature: hex::decode(&f.signature).map_err(|_| "bad signature".to_owned())?,
+        number: Some(f.number),
+        prev: Some(hash(&f.previous_digest, "previousDigest")?),
+    })
 }
 
 #[cfg(test)]
