@@ -77,8 +77,6 @@ pub struct Kms {
     pub(crate) audit_digest_dir: Option<std::path::PathBuf>,
     /// Time between checkpoints, milliseconds.
     pub(crate) checkpoint_interval_ms: i64,
-    /// Digest files that could not be written.
-    pub(crate) digest_failures: std::sync::atomic::AtomicU64,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -183,7 +181,6 @@ impl Kms {
             row_guard,
             audit_digest_dir: options.audit_digest_dir,
             checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
-            digest_failures: Default::default(),
         };
         if sealed > 0 {
             tracing::warn!(

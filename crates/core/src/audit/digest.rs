@@ -8,7 +8,7 @@
 //! from the root key; whoever edits the trail, recomputes its hashes and
 //! deletes the checkpoints in the database still leaves these files saying
 //! what the trail was. A file is written after its checkpoint is stored;
-//! failing to write it is logged and counted, not fatal (the checkpoint in
+//! failing to write it is logged, not fatal (the checkpoint in
 //! the database still stands).
 
 use super::{AuditCheckpoint, Hash};

@@ -128,13 +128,14 @@ pub(super) fn destroyed_values(d: &DestroyedKey) -> RowValues {
 }
 
 pub(super) fn checkpoint_values(cp: &AuditCheckpoint) -> StoreResult<RowValues> {
+    let (number, prev) = checkpoint_link(cp)?;
     Ok(vec![
         Box::new(seq_param(cp.seq)?),
         Box::new(cp.hash.to_vec()),
         Box::new(cp.created_at),
         Box::new(cp.signature.clone()),
-        Box::new(checkpoint_link(cp)?.0),
-        Box::new(checkpoint_link(cp)?.1),
+        Box::new(number),
+        Box::new(prev),
     ])
 }
 
