@@ -227,8 +227,19 @@ pub trait Store: Send + Sync + 'static {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>>;
     /// Records with seq greater than `after`, in seq order, at most `limit`.
     async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>>;
-    /// Records selected by `query`, newest (highest seq) first.
+    /// Records selected by `query`, newest (highest seq) first: every
+    /// appended record, whether [`Store::index_audit`] has indexed it yet
+    /// or not (a lookup reads the unindexed tail of the log itself).
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+    /// Builds the lookup indexes of up to `max` records of the log that
+    /// have none yet, oldest first, in one transaction: the batch work kept
+    /// off the request path, where an append writes the log alone. Returns
+    /// how many it indexed (0: the index is up to date). A store whose
+    /// lookups read the log directly has nothing to index.
+    async fn index_audit(&self, max: usize) -> StoreResult<u64> {
+        let _ = max;
+        Ok(0)
+    }
     /// The last record's seq and hash; `None` for an empty trail.
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>>;
     /// Stores a checkpoint unless one for the same seq or of the same

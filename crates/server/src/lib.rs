@@ -26,7 +26,8 @@
 //! - [`run`]: accepts connections (at most the connection cap at once) in
 //!   plain HTTP until a shutdown future resolves, finishing in-flight
 //!   requests, with the scheduler task (due key deletions and automatic
-//!   rotations) beside it; [`run_tls`] does the same over TLS (HTTP/1.1 or
+//!   rotations) and the audit indexer (the trail's lookup indexes, built
+//!   from its log) beside it; [`run_tls`] does the same over TLS (HTTP/1.1 or
 //!   HTTP/2 by ALPN), with the certificate watcher beside it.
 //!
 //! The server decides nothing about access: it authenticates the caller and
@@ -93,6 +94,7 @@ async fn serve(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(scheduler(state.clone(), stop_rx.clone()));
+    let indexer = tokio::spawn(audit_indexer(state.clone(), stop_rx.clone()));
     let watcher = tls.as_ref().map(|t| tokio::spawn(t.clone().watch(stop_rx.clone())));
     let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
     let limits = state.limits().clone();
@@ -152,6 +154,9 @@ async fn serve(
     if let Err(e) = scheduler.await {
         tracing::error!(error = %e, "scheduler task failed");
     }
+    if let Err(e) = indexer.await {
+        tracing::error!(error = %e, "audit indexer task failed");
+    }
     if let Some(Err(e)) = match watcher {
         Some(w) => Some(w.await),
         None => None,
@@ -159,6 +164,27 @@ async fn serve(
         tracing::error!(error = %e, "certificate watcher task failed");
     }
     Ok(())
+}
+
+/// Builds the audit trail's lookup indexes from its log every
+/// [`trent_core::audit::INDEX_INTERVAL`], off the request path, and once
+/// more when told to stop. A failure is logged and retried at the next
+/// tick: lookups read the unindexed records themselves meanwhile.
+async fn audit_indexer(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(trent_core::audit::INDEX_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        if let Err(e) = state.kms().index_audit().await {
+            tracing::error!(error = %e, "audit indexing failed");
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 /// Runs due jobs at start and then every interval until told to stop.

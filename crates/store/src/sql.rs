@@ -144,6 +144,92 @@ pub(crate) fn grant_from_parts(
 pub(crate) const AUDIT_COLUMNS: &str = "seq, prev_hash, hash, event_id, event_time, event_name, account, username, \
                                         access_key_id, read_only, resources, record";
 
+/// The columns of `audit_lookup`, in binding order: an event's lookup
+/// fields, indexed off the request path ([`Store::index_audit`]).
+///
+/// [`Store::index_audit`]: trent_core::store::Store::index_audit
+pub(crate) const LOOKUP_COLUMNS: &str =
+    "seq, event_id, event_time, event_name, account, username, access_key_id, read_only";
+
+/// The seq up to which the log is indexed, and the log's last seq (NULL for
+/// an empty log).
+pub(crate) const INDEX_STATE_SQL: &str = "SELECT through, (SELECT MAX(seq) FROM audit_events) FROM audit_index";
+
+/// Moves the indexed point to at least the first parameter.
+pub(crate) fn advance_index_sql(p: Placeholder) -> String {
+    format!("UPDATE audit_index SET through = {} WHERE through < {}", p(1), p(1))
+}
+
+/// The log's records after a seq, oldest first, at most a limit of them:
+/// what [`Store::index_audit`] indexes next.
+///
+/// [`Store::index_audit`]: trent_core::store::Store::index_audit
+pub(crate) fn unindexed_sql(p: Placeholder) -> String {
+    format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > {} ORDER BY seq LIMIT {}", p(1), p(2))
+}
+
+/// The log's records strictly between two seqs, newest first, at most a
+/// limit of them: a chunk of the tail a lookup reads itself.
+pub(crate) fn tail_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > {} AND seq < {} ORDER BY seq DESC LIMIT {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+/// Records a lookup reads from the not-yet-indexed tail per statement.
+pub(crate) const TAIL_CHUNK: usize = 256;
+
+/// A lookup's scan of the not-yet-indexed tail of the log (the records
+/// after the indexed point), newest first, a chunk of [`tail_sql`] at a
+/// time, each record filtered with [`AuditQuery::matches`] (the reference
+/// semantics). Both backends drive it: `while let Some(p) = scan.next() {
+/// scan.feed(rows of tail_sql with p)? }`. The indexed part answers the
+/// rest of the query, in the same snapshot.
+pub(crate) struct TailScan<'q> {
+    query: &'q AuditQuery,
+    through: i64,
+    /// Seqs below this are still to read.
+    before: i64,
+    done: bool,
+    found: Vec<AuditRecord>,
+}
+
+impl<'q> TailScan<'q> {
+    /// The scan of `query` over the records after `through`.
+    pub(crate) fn new(query: &'q AuditQuery, through: i64) -> Self {
+        let before = query.before_seq.and_then(|s| i64::try_from(s).ok()).unwrap_or(i64::MAX);
+        TailScan { query, through, before, done: false, found: Vec::new() }
+    }
+
+    /// The parameters of the next chunk's [`tail_sql`] (after, before,
+    /// limit), or `None` when the scan is done.
+    pub(crate) fn next(&self) -> Option<[i64; 3]> {
+        let more = !self.done && self.found.len() < self.query.limit && self.before > self.through.saturating_add(1);
+        more.then(|| [self.through, self.before, limit_param(TAIL_CHUNK)])
+    }
+
+    /// Takes a chunk's rows.
+    pub(crate) fn feed(&mut self, rows: Vec<AuditRecord>) -> StoreResult<()> {
+        self.done = rows.len() < TAIL_CHUNK;
+        if let Some(last) = rows.last() {
+            self.before = seq_param(last.seq)?;
+        }
+        let room = self.query.limit - self.found.len();
+        self.found.extend(rows.into_iter().filter(|r| self.query.matches(r)).take(room));
+        Ok(())
+    }
+
+    /// The records found, newest first, and how many the indexed part may
+    /// still add.
+    pub(crate) fn finish(self) -> (Vec<AuditRecord>, usize) {
+        let room = self.query.limit - self.found.len();
+        (self.found, room)
+    }
+}
+
 /// The last audit record's seq and hash; no row for an empty trail.
 pub(crate) const AUDIT_HEAD_SQL: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
@@ -455,15 +541,22 @@ pub(crate) enum AuditParam {
     Bool(bool),
 }
 
-/// The statement and parameters of [`trent_core::store::Store::lookup_audit`]:
-/// [`AuditQuery::matches`] in SQL, newest first.
-pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, Vec<AuditParam>) {
+/// The statement and parameters of the indexed part of
+/// [`trent_core::store::Store::lookup_audit`]: [`AuditQuery::matches`] in
+/// SQL over the records indexed (seq up to `through`), newest first, at
+/// most `limit` (what the tail left of the query's own).
+pub(crate) fn lookup_audit_sql(
+    query: &AuditQuery,
+    through: i64,
+    limit: usize,
+    p: Placeholder,
+) -> (String, Vec<AuditParam>) {
     let mut params = Vec::new();
     let mut bind = |v: AuditParam| {
         params.push(v);
         p(params.len())
     };
-    let mut conds: Vec<String> = Vec::new();
+    let mut conds: Vec<String> = vec![format!("seq <= {}", bind(AuditParam::Int(through)))];
     if let Some(a) = &query.account {
         conds.push(format!("account = {}", bind(AuditParam::Text(a.clone()))));
     }
@@ -497,7 +590,7 @@ pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, V
             conds.push(format!("event_name = '{LOOKUP_EVENT}'"))
         }
         Some(LookupAttribute::ResourceType(v)) if v == KEY_RESOURCE_TYPE => {
-            conds.push("EXISTS (SELECT 1 FROM audit_resources r WHERE r.seq = audit_events.seq)".into())
+            conds.push("EXISTS (SELECT 1 FROM audit_resources r WHERE r.seq = audit_lookup.seq)".into())
         }
         Some(LookupAttribute::EventSource(_) | LookupAttribute::ResourceType(_)) => conds.push("FALSE".into()),
         Some(LookupAttribute::ResourceName(v)) => {
@@ -512,9 +605,10 @@ pub(crate) fn lookup_audit_sql(query: &AuditQuery, p: Placeholder) -> (String, V
             ));
         }
     }
-    let limit = bind(AuditParam::Int(limit_param(query.limit)));
-    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    (format!("SELECT {AUDIT_COLUMNS} FROM audit_events{filter} ORDER BY seq DESC LIMIT {limit}"), params)
+    let limit = bind(AuditParam::Int(limit_param(limit)));
+    // The index selects the seqs; the log holds the records.
+    let seqs = format!("SELECT seq FROM audit_lookup WHERE {} ORDER BY seq DESC LIMIT {limit}", conds.join(" AND "));
+    (format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq IN ({seqs}) ORDER BY seq DESC"), params)
 }
 
 #[cfg(test)]
@@ -548,13 +642,16 @@ mod tests {
             before_seq: Some(u64::MAX),
             limit: 5,
         };
-        let (sql, params) = lookup_audit_sql(&query, |i| format!("${i}"));
-        assert!(sql.contains("WHERE account = $1 AND event_time >= $2 AND seq IN"), "{sql}");
-        assert!(sql.contains("WHERE COALESCE(key_id, arn) = $3 AND (arn = $4 OR key_id = $4))"), "{sql}");
-        assert!(sql.ends_with("ORDER BY seq DESC LIMIT $5"), "{sql}");
-        assert_eq!(params.len(), 5);
+        let (sql, params) = lookup_audit_sql(&query, 7, 5, |i| format!("${i}"));
+        assert!(
+            sql.contains("FROM audit_lookup WHERE seq <= $1 AND account = $2 AND event_time >= $3 AND seq IN"),
+            "{sql}"
+        );
+        assert!(sql.contains("WHERE COALESCE(key_id, arn) = $4 AND (arn = $5 OR key_id = $5))"), "{sql}");
+        assert!(sql.ends_with("ORDER BY seq DESC LIMIT $6) ORDER BY seq DESC"), "{sql}");
+        assert_eq!(params.len(), 6);
         let none = AuditQuery { attribute: Some(LookupAttribute::EventSource("s3.amazonaws.com".into())), ..query };
-        assert!(lookup_audit_sql(&none, |i| format!("?{i}")).0.contains("AND FALSE"));
+        assert!(lookup_audit_sql(&none, 7, 5, |i| format!("?{i}")).0.contains("AND FALSE"));
     }
 
     /// A lookup searches the name its rows are indexed under: a key ARN's

@@ -12,6 +12,10 @@
 //!   entries go to the store in one transaction, and each caller returns only
 //!   once its entry is durable. If the append fails, every caller of that
 //!   batch gets the error and its request fails.
+//! - The store keeps the trail as a log that appends write alone, and builds
+//!   the lookup indexes from it in batches off the request path
+//!   ([`crate::store::Store::index_audit`], every [`INDEX_INTERVAL`]); a
+//!   lookup reads the not-yet-indexed records from the log itself.
 //! - [`verify_chain`] walks the stored trail and reports the first record
 //!   that was edited, removed, reordered or inserted, and checks the signed
 //!   checkpoints ([`trent_crypto::audit`]).
@@ -34,6 +38,12 @@ use trent_crypto::audit::{chain_hash, verify_checkpoint, GENESIS, HASH_LEN};
 
 /// A chain hash.
 pub type Hash = [u8; HASH_LEN];
+
+/// How often the server's indexer builds the lookup indexes of the records
+/// appended meanwhile ([`crate::Kms::index_audit`]): an append writes the
+/// log alone, and a lookup reads the records not yet indexed, at most about
+/// this long's worth of appends, from the log itself.
+pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// An event ready to append: the CloudTrail record and the fields the
 /// store indexes for lookups.

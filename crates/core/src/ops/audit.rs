@@ -40,6 +40,9 @@ const TRACKED: &[&str] = &[
 /// reported as unused since tracking began.
 const LAST_USAGE_SCAN: usize = 10_000;
 
+/// Records indexed per transaction by [`Kms::index_audit`].
+const INDEX_BATCH: usize = 4096;
+
 /// Prefix of LookupEvents page tokens (the rest is the seq to continue
 /// below).
 const TOKEN_PREFIX: &str = "trent-v1-";
@@ -287,6 +290,22 @@ impl Kms {
             tracing::info!(through, pruned, days, "audit records past the retention period deleted");
         }
         Ok(pruned)
+    }
+
+    /// Builds the lookup indexes of the records appended since the last
+    /// call ([`crate::store::Store::index_audit`]), a batch per transaction
+    /// until none is left; returns how many. The server's indexer runs it
+    /// every [`crate::audit::INDEX_INTERVAL`], off the request path; lookups in
+    /// between read the unindexed records from the log themselves.
+    pub async fn index_audit(&self) -> Result<u64, KmsError> {
+        let mut total = 0;
+        loop {
+            let n = self.store.index_audit(INDEX_BATCH).await?;
+            total += n;
+            if n < INDEX_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Signs a checkpoint at the head of the trail when records were

@@ -20,14 +20,15 @@
 //! audit-append helpers; `store.rs` implements [`Store`] over them.
 
 use crate::sql::{
-    access_keys_of_sql, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql, delete_user_policy_sql,
-    delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql,
-    limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows, resources_json, revision_param,
-    seq_of, seq_param, tags_from_json, tags_to_json, unsealed_rows_sql, update_alias_sql, update_key_sql,
-    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AuditParam, AuditRow,
-    ExportSql, SchemaError, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL,
-    CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
-    KEY_COLUMNS, LATEST_CHECKPOINT_SQL, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    access_keys_of_sql, advance_index_sql, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
+    delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql,
+    insert_sql, key_owner_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unindexed_sql,
+    unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
+    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS,
+    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
+    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL, KEY_COLUMNS,
+    LATEST_CHECKPOINT_SQL, LOOKUP_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0006_users.sql"),
     include_str!("../../migrations/postgres/0007_row_macs.sql"),
     include_str!("../../migrations/postgres/0008_checkpoint_numbers.sql"),
+    include_str!("../../migrations/postgres/0009_audit_lookup.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;

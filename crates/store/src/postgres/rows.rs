@@ -465,30 +465,16 @@ pub(super) async fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) ->
     tx.commit().await.map_err(backend)
 }
 
-/// Writes chained records and their resources: one statement per table
-/// whatever the batch size, each column bound as an array and unnested.
+/// Writes chained records to the log, `audit_events`, in one statement
+/// whatever the batch size (each column bound as an array and unnested). No
+/// secondary index: [`index_in`] builds the lookup rows later.
 pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreResult<()> {
-    let seq = records.iter().map(|r| seq_param(r.seq)).collect::<StoreResult<Vec<i64>>>()?;
     let prev: Vec<&[u8]> = records.iter().map(|r| &r.prev_hash[..]).collect();
     let hash: Vec<&[u8]> = records.iter().map(|r| &r.hash[..]).collect();
     let entries = || records.iter().map(|r| &r.entry);
-    let id: Vec<&str> = entries().map(|e| e.event_id.as_str()).collect();
-    let time: Vec<i64> = entries().map(|e| e.event_time).collect();
-    let name: Vec<&str> = entries().map(|e| e.event_name.as_str()).collect();
-    let account: Vec<Option<&str>> = entries().map(|e| e.account.as_deref()).collect();
-    let user: Vec<Option<&str>> = entries().map(|e| e.username.as_deref()).collect();
-    let access_key: Vec<Option<&str>> = entries().map(|e| e.access_key_id.as_deref()).collect();
-    let read_only: Vec<bool> = entries().map(|e| e.read_only).collect();
     let resources: Vec<String> = entries().map(resources_json).collect();
     let record: Vec<&str> = entries().map(|e| e.record.as_str()).collect();
-    let (mut res_seq, mut res_arn, mut res_key) = (Vec::new(), Vec::new(), Vec::new());
-    for (s, e) in seq.iter().zip(entries()) {
-        for (arn, key_id) in resource_rows(e) {
-            res_seq.push(*s);
-            res_arn.push(arn);
-            res_key.push(key_id);
-        }
-    }
+    let f = LookupFields::of(records)?;
     // A taken seq means the chain moved under us: a failure of the append,
     // not a duplicate the caller made.
     c.execute(
@@ -497,19 +483,102 @@ pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]
              $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BOOLEAN[], $11::TEXT[], \
              $12::TEXT[])"
         ),
-        &[&seq, &prev, &hash, &id, &time, &name, &account, &user, &access_key, &read_only, &resources, &record],
+        &[
+            &f.seq,
+            &prev,
+            &hash,
+            &f.id,
+            &f.time,
+            &f.name,
+            &f.account,
+            &f.user,
+            &f.access_key,
+            &f.read_only,
+            &resources,
+            &record,
+        ],
     )
     .await
     .map_err(backend)?;
+    Ok(())
+}
+
+/// The lookup fields of records, a column each, to bind as arrays.
+struct LookupFields<'a> {
+    seq: Vec<i64>,
+    id: Vec<&'a str>,
+    time: Vec<i64>,
+    name: Vec<&'a str>,
+    account: Vec<Option<&'a str>>,
+    user: Vec<Option<&'a str>>,
+    access_key: Vec<Option<&'a str>>,
+    read_only: Vec<bool>,
+}
+
+impl<'a> LookupFields<'a> {
+    fn of(records: &'a [AuditRecord]) -> StoreResult<Self> {
+        let entries = || records.iter().map(|r| &r.entry);
+        Ok(LookupFields {
+            seq: records.iter().map(|r| seq_param(r.seq)).collect::<StoreResult<_>>()?,
+            id: entries().map(|e| e.event_id.as_str()).collect(),
+            time: entries().map(|e| e.event_time).collect(),
+            name: entries().map(|e| e.event_name.as_str()).collect(),
+            account: entries().map(|e| e.account.as_deref()).collect(),
+            user: entries().map(|e| e.username.as_deref()).collect(),
+            access_key: entries().map(|e| e.access_key_id.as_deref()).collect(),
+            read_only: entries().map(|e| e.read_only).collect(),
+        })
+    }
+}
+
+/// The indexed point and the log's last seq ([`INDEX_STATE_SQL`]); with
+/// `FOR UPDATE` the `audit_index` row is locked until `c`'s transaction
+/// ends, so that indexers of several nodes take turns.
+pub(super) async fn index_state(c: &impl GenericClient, for_update: bool) -> StoreResult<(i64, Option<i64>)> {
+    let sql = if for_update { format!("{INDEX_STATE_SQL} FOR UPDATE") } else { INDEX_STATE_SQL.to_owned() };
+    let row = c.query_one(&sql, &[]).await.map_err(backend)?;
+    Ok((row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?))
+}
+
+/// Indexes up to `max` records of the log past the indexed point, in `tx`:
+/// their `audit_lookup` and `audit_resources` rows, and the new indexed
+/// point. Returns how many. The log's seqs become visible in order (each
+/// append holds [`AUDIT_LOCK`] until it commits), so nothing below the
+/// indexed point can appear later.
+pub(super) async fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u64> {
+    let (through, _) = index_state(tx, true).await?;
+    let rows = tx.query(&unindexed_sql(p), &[&through, &limit_param(max)]).await.map_err(backend)?;
+    let records = rows.iter().map(audit_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let Some(last) = records.last() else { return Ok(0) };
+    let last = seq_param(last.seq)?;
+    let f = LookupFields::of(&records)?;
+    tx.execute(
+        &format!(
+            "INSERT INTO audit_lookup ({LOOKUP_COLUMNS}) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], \
+             $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BOOLEAN[])"
+        ),
+        &[&f.seq, &f.id, &f.time, &f.name, &f.account, &f.user, &f.access_key, &f.read_only],
+    )
+    .await
+    .map_err(backend)?;
+    let (mut res_seq, mut res_arn, mut res_key) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, r) in f.seq.iter().zip(&records) {
+        for (arn, key_id) in resource_rows(&r.entry) {
+            res_seq.push(*s);
+            res_arn.push(arn);
+            res_key.push(key_id);
+        }
+    }
     if !res_seq.is_empty() {
-        c.execute(
+        tx.execute(
             "INSERT INTO audit_resources (seq, arn, key_id) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[])",
             &[&res_seq, &res_arn, &res_key],
         )
         .await
         .map_err(backend)?;
     }
-    Ok(())
+    tx.execute(&advance_index_sql(p), &[&last]).await.map_err(backend)?;
+    Ok(records.len() as u64)
 }
 
 /// Seals the rows stored before row MACs existed, if the migration that

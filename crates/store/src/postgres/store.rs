@@ -532,21 +532,57 @@ impl Store for PostgresStore {
         rows.iter().map(audit_from_row).collect()
     }
 
+    /// In one REPEATABLE READ, READ ONLY transaction (one snapshot): the
+    /// unindexed tail of the log first ([`TailScan`]), then the indexed part
+    /// for the rest.
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
-        let (sql, values) = lookup_audit_sql(query, p);
-        let values: Vec<Box<dyn ToSql + Sync + Send>> = values
-            .into_iter()
-            .map(|v| -> Box<dyn ToSql + Sync + Send> {
-                match v {
-                    AuditParam::Text(s) => Box::new(s),
-                    AuditParam::Int(i) => Box::new(i),
-                    AuditParam::Bool(b) => Box::new(b),
-                }
-            })
-            .collect();
-        let c = self.client().await?;
-        let rows = c.query(&sql, &refs(&values)).await.map_err(backend)?;
-        rows.iter().map(audit_from_row).collect()
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)?;
+        let (through, _) = index_state(&tx, false).await?;
+        let mut scan = TailScan::new(query, through);
+        while let Some([after, before, limit]) = scan.next() {
+            let rows = tx.query(&tail_sql(p), &[&after, &before, &limit]).await.map_err(backend)?;
+            scan.feed(rows.iter().map(audit_from_row).collect::<StoreResult<_>>()?)?;
+        }
+        let (mut found, room) = scan.finish();
+        if room > 0 {
+            let (sql, values) = lookup_audit_sql(query, through, room, p);
+            let values: Vec<Box<dyn ToSql + Sync + Send>> = values
+                .into_iter()
+                .map(|v| -> Box<dyn ToSql + Sync + Send> {
+                    match v {
+                        AuditParam::Text(s) => Box::new(s),
+                        AuditParam::Int(i) => Box::new(i),
+                        AuditParam::Bool(b) => Box::new(b),
+                    }
+                })
+                .collect();
+            let rows = tx.query(&sql, &refs(&values)).await.map_err(backend)?;
+            for r in &rows {
+                found.push(audit_from_row(r)?);
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(found)
+    }
+
+    async fn index_audit(&self, max: usize) -> StoreResult<u64> {
+        let mut c = self.client().await?;
+        // A read first: an idle indexer locks nothing.
+        let (through, last) = index_state(&c, false).await?;
+        if last.is_none_or(|last| last <= through) {
+            return Ok(0);
+        }
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = index_in(&tx, max).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
@@ -580,7 +616,10 @@ impl Store for PostgresStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         tx.execute("DELETE FROM audit_resources WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        tx.execute("DELETE FROM audit_lookup WHERE seq <= $1", &[&through]).await.map_err(backend)?;
         let n = tx.execute("DELETE FROM audit_events WHERE seq <= $1", &[&through]).await.map_err(backend)?;
+        // Nothing up to `through` is left to index.
+        tx.execute(&advance_index_sql(p), &[&through]).await.map_err(backend)?;
         tx.execute("DELETE FROM audit_checkpoints WHERE seq < $1", &[&through]).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(n)
@@ -696,6 +735,9 @@ impl Store for PostgresStore {
         for records in snap.audit.chunks(ROWS_PER_INSERT) {
             insert_audit(&tx, records).await?;
         }
+        // An import indexes what it brings at once: a lookup need not read a
+        // whole imported trail as its tail.
+        while index_in(&tx, ROWS_PER_INSERT).await? > 0 {}
         let checkpoints = snap.checkpoints.iter().map(checkpoint_values).collect::<StoreResult<Vec<_>>>()?;
         insert_rows(&tx, "audit_checkpoints", CHECKPOINT_COLUMNS, &checkpoints).await?;
         tx.commit().await.map_err(backend)

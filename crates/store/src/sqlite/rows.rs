@@ -462,6 +462,9 @@ pub(super) fn import_in(tx: &Transaction<'_>, g: &RowGuard, snap: &Snapshot) -> 
         insert_destroyed_row(tx, d)?;
     }
     insert_audit(tx, &snap.audit)?;
+    // An import indexes what it brings at once: a lookup need not read a
+    // whole imported trail as its tail.
+    index_in(tx, usize::MAX)?;
     for cp in &snap.checkpoints {
         insert_checkpoint_row(tx, cp)?;
     }
@@ -575,18 +578,17 @@ pub(super) fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> S
     Ok(records)
 }
 
-/// Writes chained records and their resources.
+/// Writes chained records to the log, `audit_events`: one row each, no
+/// secondary index ([`index_in`] builds the lookup rows later).
 pub(super) fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
     let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_COLUMNS, q)).map_err(backend)?;
-    let mut resources =
-        tx.prepare_cached("INSERT INTO audit_resources (seq, arn, key_id) VALUES (?1, ?2, ?3)").map_err(backend)?;
     for r in records {
-        let (seq, e) = (seq_param(r.seq)?, &r.entry);
+        let e = &r.entry;
         // A taken seq means the chain moved under us: a failure of the
         // append, not a duplicate the caller made.
         events
             .execute(params![
-                seq,
+                seq_param(r.seq)?,
                 r.prev_hash,
                 r.hash,
                 e.event_id,
@@ -600,11 +602,50 @@ pub(super) fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> Sto
                 e.record,
             ])
             .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// The indexed point and the log's last seq ([`INDEX_STATE_SQL`]).
+pub(super) fn index_state(c: &Connection) -> StoreResult<(i64, Option<i64>)> {
+    c.query_row(INDEX_STATE_SQL, [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)
+}
+
+/// Indexes up to `max` records of the log past the indexed point, in `tx`
+/// (a [`write_tx`]): their `audit_lookup` and `audit_resources` rows, and
+/// the new indexed point. Returns how many.
+pub(super) fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u64> {
+    let (through, _) = index_state(tx)?;
+    let records: Vec<AuditRecord> = {
+        let mut st = tx.prepare_cached(&unindexed_sql(q)).map_err(backend)?;
+        let rows = st.query_map(params![through, limit_param(max)], audit_row).map_err(backend)?;
+        rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect::<StoreResult<_>>()?
+    };
+    let Some(last) = records.last() else { return Ok(0) };
+    let last = seq_param(last.seq)?;
+    let mut lookup = tx.prepare_cached(&insert_sql("audit_lookup", LOOKUP_COLUMNS, q)).map_err(backend)?;
+    let mut resources =
+        tx.prepare_cached("INSERT INTO audit_resources (seq, arn, key_id) VALUES (?1, ?2, ?3)").map_err(backend)?;
+    for r in &records {
+        let (seq, e) = (seq_param(r.seq)?, &r.entry);
+        lookup
+            .execute(params![
+                seq,
+                e.event_id,
+                e.event_time,
+                e.event_name,
+                e.account,
+                e.username,
+                e.access_key_id,
+                e.read_only
+            ])
+            .map_err(backend)?;
         for (arn, key_id) in resource_rows(e) {
             resources.execute(params![seq, arn, key_id]).map_err(backend)?;
         }
     }
-    Ok(())
+    tx.execute(&advance_index_sql(q), params![last]).map_err(backend)?;
+    Ok(records.len() as u64)
 }
 
 /// Seals the rows stored before row MACs existed, if the migration that
