@@ -59,13 +59,29 @@ impl Violations {
         }
     }
 
-    /// Length of a binary or sensitive member: the value is never quoted.
+    /// Length of a sensitive member (the model's `PlaintextType`) or of a
+    /// credential: the value is never quoted.
     pub fn blob_len(&mut self, at: &str, len: Option<usize>, min: usize, max: usize) {
+        self.length_of(at, None, len, min, max);
+    }
+
+    /// Length of a binary member that is not sensitive in the model
+    /// (ciphertexts, signatures, MACs, import tokens, public keys). AWS
+    /// quotes the value as its Java service prints the buffer it decoded the
+    /// base64 into, `java.nio.HeapByteBuffer[pos=0 lim=N cap=N]`: the length,
+    /// never the bytes. (An empty `CiphertextBlob` is answered `Value
+    /// 'java.nio.HeapByteBuffer[pos=0 lim=0 cap=0]' at 'ciphertextBlob'`.)
+    pub fn bytes_len(&mut self, at: &str, len: Option<usize>, min: usize, max: usize) {
+        let shown = len.map(|n| format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]"));
+        self.length_of(at, shown.as_deref(), len, min, max);
+    }
+
+    fn length_of(&mut self, at: &str, shown: Option<&str>, len: Option<usize>, min: usize, max: usize) {
         if let Some(n) = len {
             if n < min {
-                self.push(None, at, &format!("have length greater than or equal to {min}"));
+                self.push(shown, at, &format!("have length greater than or equal to {min}"));
             } else if n > max {
-                self.push(None, at, &format!("have length less than or equal to {max}"));
+                self.push(shown, at, &format!("have length less than or equal to {max}"));
             }
         }
     }
@@ -121,7 +137,7 @@ impl Violations {
     }
 
     fn ciphertext(&mut self, at: &str, v: Option<&crate::Blob>) {
-        self.blob_len(at, v.map(|b| b.0.len()), 1, 6144);
+        self.bytes_len(at, v.map(|b| b.0.len()), 1, 6144);
     }
 
     fn alias_name(&mut self, v: Option<&String>) {
@@ -265,10 +281,11 @@ impl Validate for RevokeGrantRequest {
 
 impl Validate for PutKeyPolicyRequest {
     fn check(&self, v: &mut Violations) {
+        // The model's member order: PolicyName before Policy.
         v.key_only(self.key_id.as_ref());
+        v.policy_name(self.policy_name.as_deref());
         v.required("policy", &self.policy);
         v.policy(self.policy.as_deref());
-        v.policy_name(self.policy_name.as_deref());
     }
 }
 
@@ -599,7 +616,7 @@ impl Violations {
     fn recipient(&mut self, r: Option<&RecipientInfo>) {
         if let Some(r) = r {
             self.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
-            self.blob_len(
+            self.bytes_len(
                 "recipient.attestationDocument",
                 r.attestation_document.as_ref().map(|b| b.0.len()),
                 1,
@@ -614,7 +631,7 @@ impl Violations {
     }
 
     fn public_key(&mut self, at: &str, b: Option<&crate::Blob>) {
-        self.blob_len(at, b.map(|b| b.0.len()), 1, 8192);
+        self.bytes_len(at, b.map(|b| b.0.len()), 1, 8192);
     }
 }
 
@@ -739,6 +756,31 @@ mod tests {
             "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: \
              Member must have length less than or equal to 4096"
         );
+    }
+
+    #[test]
+    fn binary_members_are_quoted_as_a_java_buffer_sensitive_ones_not_at_all() {
+        let big = "A".repeat(6148 / 3 * 4);
+        let r: DecryptRequest = parse(&format!(r#"{{"CiphertextBlob":"{big}"}}"#));
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=6147 cap=6147]' at \
+             'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to 6144"
+        );
+        let r: GenerateMacRequest = parse(r#"{"KeyId":"k","Message":"","MacAlgorithm":"HMAC_SHA_256"}"#);
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "1 validation error detected: Value at 'message' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn put_key_policy_lists_violations_in_the_model_member_order() {
+        let r: PutKeyPolicyRequest = parse(r#"{"KeyId":"k","PolicyName":"a-b"}"#);
+        let m = r.validate().unwrap_err();
+        assert!(m.starts_with("2 validation errors detected: Value 'a-b' at 'policyName'"), "{m}");
+        assert!(m.ends_with("Value null at 'policy' failed to satisfy constraint: Member must not be null"), "{m}");
     }
 
     #[test]
