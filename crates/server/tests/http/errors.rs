@@ -190,6 +190,15 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
             code: "ValidationException",
             message: msg("Algorithm RSAES_OAEP_SHA_256 and key spec RSA_2048 cannot encrypt data larger than 190 bytes."),
         },
+        // getsops/sops issue 684, zalando/spring-cloud-config-aws-kms issue 82,
+        // jkroepke/helm-secrets issue 395 (Encrypt with an RSA key, no algorithm).
+        Row {
+            op: "Encrypt",
+            condition: "an RSA key without EncryptionAlgorithm",
+            body: json!({ "KeyId": rsa_enc, "Plaintext": b64(b"x") }),
+            code: "InvalidKeyUsageException",
+            message: msg("Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048."),
+        },
         Row {
             op: "DeriveSharedSecret",
             condition: "a SIGN_VERIFY key",
