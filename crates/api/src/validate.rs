@@ -124,6 +124,22 @@ impl Violations {
         }
     }
 
+    /// GenerateDataKey's `KeySpec`. AWS checks the value against the KMS key
+    /// specs first, and a value that is none of them is answered with that
+    /// set, AES_256 and AES_128 absent (boto/boto3 issue 3428, `AES-256`);
+    /// a key spec that is no data key spec is then refused against the data
+    /// key specs.
+    fn data_key_spec(&mut self, v: Option<&crate::enums::DataKeySpec>) {
+        if let Some(spec) = v.filter(|s| s.is_unknown()) {
+            let as_key_spec = crate::enums::KeySpec::parse(spec.as_str());
+            if as_key_spec.is_unknown() {
+                self.enumeration("keySpec", Some(&as_key_spec));
+            } else {
+                self.enumeration("keySpec", Some(spec));
+            }
+        }
+    }
+
     fn key_id(&mut self, at: &str, v: Option<&String>) {
         self.len(at, v.map(String::as_str), 1, 2048);
     }
@@ -389,7 +405,7 @@ impl Validate for GenerateDataKeyRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
-        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.data_key_spec(self.key_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
         v.recipient(self.recipient.as_ref());
     }
@@ -398,7 +414,7 @@ impl Validate for GenerateDataKeyRequest {
 impl Validate for GenerateDataKeyWithoutPlaintextRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
-        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.data_key_spec(self.key_spec.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.grant_tokens(self.grant_tokens.as_ref());
     }
@@ -785,13 +801,27 @@ mod tests {
 
     #[test]
     fn several_violations_are_counted_and_joined() {
-        let r: GenerateDataKeyRequest = parse(r#"{"NumberOfBytes":0,"KeySpec":"AES_512"}"#);
+        let r: GenerateDataKeyRequest = parse(r#"{"NumberOfBytes":0,"KeySpec":"RSA_2048"}"#);
         assert_eq!(
             r.validate().unwrap_err(),
             "3 validation errors detected: Value null at 'keyId' failed to satisfy constraint: \
              Member must not be null; Value '0' at 'numberOfBytes' failed to satisfy constraint: \
-             Member must have value greater than or equal to 1; Value 'AES_512' at 'keySpec' failed \
+             Member must have value greater than or equal to 1; Value 'RSA_2048' at 'keySpec' failed \
              to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+        );
+    }
+
+    #[test]
+    fn a_data_key_spec_that_is_no_key_spec_is_answered_with_the_key_specs() {
+        let r: GenerateDataKeyWithoutPlaintextRequest = parse(r#"{"KeyId":"k","KeySpec":"AES-256"}"#);
+        let m = r.validate().unwrap_err();
+        assert!(
+            m.starts_with(
+                "1 validation error detected: Value 'AES-256' at 'keySpec' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [RSA_2048, ECC_NIST_P384, ECC_NIST_P256, ECC_NIST_P521, \
+                 HMAC_384, RSA_3072, ECC_SECG_P256K1, RSA_4096, SYMMETRIC_DEFAULT, HMAC_256, HMAC_224, HMAC_512"
+            ),
+            "{m}"
         );
     }
 

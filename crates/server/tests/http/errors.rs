@@ -512,8 +512,9 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
                  failed to satisfy constraint: Member must have length greater than or equal to 1",
             ),
         },
-        // Enum sets in AWS's order: LocalStack snapshot test_hmac_create_key_invalid_operations
-        // (the specs and usages added since 2023 follow, in the model's order: not recorded).
+        // Enum sets in AWS's order: LocalStack snapshot test_hmac_create_key_invalid_operations,
+        // the same KeySpec order in boto/boto3 issue 3428 (the specs and usages added
+        // since 2023 follow, in the model's order: not recorded).
         Row {
             op: "CreateKey",
             condition: "an unknown KeySpec",
@@ -521,6 +522,20 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
             code: "ValidationException",
             message: msg(
                 "1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [RSA_2048, ECC_NIST_P384, ECC_NIST_P256, ECC_NIST_P521, \
+                 HMAC_384, RSA_3072, ECC_SECG_P256K1, RSA_4096, SYMMETRIC_DEFAULT, HMAC_256, HMAC_224, HMAC_512, \
+                 SM2, ML_DSA_44, ML_DSA_65, ML_DSA_87, ECC_NIST_EDWARDS25519, ML_KEM_512, ML_KEM_768, ML_KEM_1024]",
+            ),
+        },
+        // boto/boto3 issue 3428 (2022, against AWS): GenerateDataKey checks the
+        // value against the KMS key specs first, so AES_256 and AES_128 are absent.
+        Row {
+            op: "GenerateDataKey",
+            condition: "a KeySpec that is neither a data key spec nor a key spec",
+            body: json!({ "KeyId": sym, "KeySpec": "AES-256" }),
+            code: "ValidationException",
+            message: msg(
+                "1 validation error detected: Value 'AES-256' at 'keySpec' failed to satisfy constraint: \
                  Member must satisfy enum value set: [RSA_2048, ECC_NIST_P384, ECC_NIST_P256, ECC_NIST_P521, \
                  HMAC_384, RSA_3072, ECC_SECG_P256K1, RSA_4096, SYMMETRIC_DEFAULT, HMAC_256, HMAC_224, HMAC_512, \
                  SM2, ML_DSA_44, ML_DSA_65, ML_DSA_87, ECC_NIST_EDWARDS25519, ML_KEM_512, ML_KEM_768, ML_KEM_1024]",
