@@ -566,7 +566,15 @@ async fn every_pinned_error_is_answered_as_aws_answers_it() {
                  constraint: Member must not be null",
             ),
         },
-        // Grants. AWS answers NotFoundException for a grant id the key does not
+        // Grants. ansible/ansible PR 31960 (a CreateGrant call against AWS).
+        Row {
+            op: "CreateGrant",
+            condition: "CreateGrant as the only operation",
+            body: json!({ "KeyId": sym, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:root"), "Operations": ["CreateGrant"] }),
+            code: "ValidationException",
+            message: msg("Grants must not contain only the CreateGrant operation."),
+        },
+        // AWS answers NotFoundException for a grant id the key does not
         // have (getmoto/moto issue 5411, run against AWS); its message was not
         // recorded: Trent's wording.
         Row {
