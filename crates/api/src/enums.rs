@@ -74,12 +74,17 @@ macro_rules! wire_enum {
 }
 
 wire_enum! {
-    /// The type of key material (`KeySpec`).
+    /// The type of key material (`KeySpec`), in the order AWS lists them in
+    /// its "enum value set" message, not the model's: the first twelve as
+    /// LocalStack recorded AWS answering CreateKey
+    /// (`test_hmac_create_key_invalid_operations`, 2023), the specs added
+    /// since after them in the model's order (where AWS puts those is not
+    /// recorded).
     KeySpec {
-        Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096",
-        EccNistP256 = "ECC_NIST_P256", EccNistP384 = "ECC_NIST_P384", EccNistP521 = "ECC_NIST_P521",
-        EccSecgP256k1 = "ECC_SECG_P256K1", SymmetricDefault = "SYMMETRIC_DEFAULT",
-        Hmac224 = "HMAC_224", Hmac256 = "HMAC_256", Hmac384 = "HMAC_384", Hmac512 = "HMAC_512",
+        Rsa2048 = "RSA_2048", EccNistP384 = "ECC_NIST_P384", EccNistP256 = "ECC_NIST_P256",
+        EccNistP521 = "ECC_NIST_P521", Hmac384 = "HMAC_384", Rsa3072 = "RSA_3072",
+        EccSecgP256k1 = "ECC_SECG_P256K1", Rsa4096 = "RSA_4096", SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac256 = "HMAC_256", Hmac224 = "HMAC_224", Hmac512 = "HMAC_512",
         Sm2 = "SM2", MlDsa44 = "ML_DSA_44", MlDsa65 = "ML_DSA_65", MlDsa87 = "ML_DSA_87",
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519", MlKem512 = "ML_KEM_512", MlKem768 = "ML_KEM_768",
         MlKem1024 = "ML_KEM_1024",
@@ -98,9 +103,13 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// What a key is for (`KeyUsageType`).
+    /// What a key is for (`KeyUsageType`), in the order AWS lists them in
+    /// its "enum value set" message: the first three as LocalStack recorded
+    /// AWS answering CreateKey (`test_hmac_create_key_invalid_operations`,
+    /// 2023; the model puts SIGN_VERIFY first), the usages added since after
+    /// them (their place is not recorded).
     KeyUsage {
-        SignVerify = "SIGN_VERIFY", EncryptDecrypt = "ENCRYPT_DECRYPT",
+        EncryptDecrypt = "ENCRYPT_DECRYPT", SignVerify = "SIGN_VERIFY",
         GenerateVerifyMac = "GENERATE_VERIFY_MAC", KeyAgreement = "KEY_AGREEMENT",
         EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }

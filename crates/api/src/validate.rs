@@ -59,13 +59,29 @@ impl Violations {
         }
     }
 
-    /// Length of a binary or sensitive member: the value is never quoted.
+    /// Length of a sensitive member (the model's `PlaintextType`) or of a
+    /// credential: the value is never quoted.
     pub fn blob_len(&mut self, at: &str, len: Option<usize>, min: usize, max: usize) {
+        self.length_of(at, None, len, min, max);
+    }
+
+    /// Length of a binary member that is not sensitive in the model
+    /// (ciphertexts, signatures, MACs, import tokens, public keys). AWS
+    /// quotes the value as its Java service prints the buffer it decoded the
+    /// base64 into, `java.nio.HeapByteBuffer[pos=0 lim=N cap=N]`: the length,
+    /// never the bytes. (An empty `CiphertextBlob` is answered `Value
+    /// 'java.nio.HeapByteBuffer[pos=0 lim=0 cap=0]' at 'ciphertextBlob'`.)
+    pub fn bytes_len(&mut self, at: &str, len: Option<usize>, min: usize, max: usize) {
+        let shown = len.map(|n| format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]"));
+        self.length_of(at, shown.as_deref(), len, min, max);
+    }
+
+    fn length_of(&mut self, at: &str, shown: Option<&str>, len: Option<usize>, min: usize, max: usize) {
         if let Some(n) = len {
             if n < min {
-                self.push(None, at, &format!("have length greater than or equal to {min}"));
+                self.push(shown, at, &format!("have length greater than or equal to {min}"));
             } else if n > max {
-                self.push(None, at, &format!("have length less than or equal to {max}"));
+                self.push(shown, at, &format!("have length less than or equal to {max}"));
             }
         }
     }
@@ -108,6 +124,22 @@ impl Violations {
         }
     }
 
+    /// GenerateDataKey's `KeySpec`. AWS checks the value against the KMS key
+    /// specs first, and a value that is none of them is answered with that
+    /// set, AES_256 and AES_128 absent (boto/boto3 issue 3428, `AES-256`);
+    /// a key spec that is no data key spec is then refused against the data
+    /// key specs.
+    fn data_key_spec(&mut self, v: Option<&crate::enums::DataKeySpec>) {
+        if let Some(spec) = v.filter(|s| s.is_unknown()) {
+            let as_key_spec = crate::enums::KeySpec::parse(spec.as_str());
+            if as_key_spec.is_unknown() {
+                self.enumeration("keySpec", Some(&as_key_spec));
+            } else {
+                self.enumeration("keySpec", Some(spec));
+            }
+        }
+    }
+
     fn key_id(&mut self, at: &str, v: Option<&String>) {
         self.len(at, v.map(String::as_str), 1, 2048);
     }
@@ -121,7 +153,7 @@ impl Violations {
     }
 
     fn ciphertext(&mut self, at: &str, v: Option<&crate::Blob>) {
-        self.blob_len(at, v.map(|b| b.0.len()), 1, 6144);
+        self.bytes_len(at, v.map(|b| b.0.len()), 1, 6144);
     }
 
     fn alias_name(&mut self, v: Option<&String>) {
@@ -265,10 +297,11 @@ impl Validate for RevokeGrantRequest {
 
 impl Validate for PutKeyPolicyRequest {
     fn check(&self, v: &mut Violations) {
+        // The model's member order: PolicyName before Policy.
         v.key_only(self.key_id.as_ref());
+        v.policy_name(self.policy_name.as_deref());
         v.required("policy", &self.policy);
         v.policy(self.policy.as_deref());
-        v.policy_name(self.policy_name.as_deref());
     }
 }
 
@@ -372,7 +405,7 @@ impl Validate for GenerateDataKeyRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
-        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.data_key_spec(self.key_spec.as_ref());
         v.grant_tokens(self.grant_tokens.as_ref());
         v.recipient(self.recipient.as_ref());
     }
@@ -381,7 +414,7 @@ impl Validate for GenerateDataKeyRequest {
 impl Validate for GenerateDataKeyWithoutPlaintextRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());
-        v.enumeration("keySpec", self.key_spec.as_ref());
+        v.data_key_spec(self.key_spec.as_ref());
         v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
         v.grant_tokens(self.grant_tokens.as_ref());
     }
@@ -599,7 +632,7 @@ impl Violations {
     fn recipient(&mut self, r: Option<&RecipientInfo>) {
         if let Some(r) = r {
             self.enumeration("recipient.keyEncryptionAlgorithm", r.key_encryption_algorithm.as_ref());
-            self.blob_len(
+            self.bytes_len(
                 "recipient.attestationDocument",
                 r.attestation_document.as_ref().map(|b| b.0.len()),
                 1,
@@ -614,7 +647,7 @@ impl Violations {
     }
 
     fn public_key(&mut self, at: &str, b: Option<&crate::Blob>) {
-        self.blob_len(at, b.map(|b| b.0.len()), 1, 8192);
+        self.bytes_len(at, b.map(|b| b.0.len()), 1, 8192);
     }
 }
 
@@ -742,14 +775,53 @@ mod tests {
     }
 
     #[test]
+    fn binary_members_are_quoted_as_a_java_buffer_sensitive_ones_not_at_all() {
+        let big = "A".repeat(6148 / 3 * 4);
+        let r: DecryptRequest = parse(&format!(r#"{{"CiphertextBlob":"{big}"}}"#));
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=6147 cap=6147]' at \
+             'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to 6144"
+        );
+        let r: GenerateMacRequest = parse(r#"{"KeyId":"k","Message":"","MacAlgorithm":"HMAC_SHA_256"}"#);
+        assert_eq!(
+            r.validate().unwrap_err(),
+            "1 validation error detected: Value at 'message' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn put_key_policy_lists_violations_in_the_model_member_order() {
+        let r: PutKeyPolicyRequest = parse(r#"{"KeyId":"k","PolicyName":"a-b"}"#);
+        let m = r.validate().unwrap_err();
+        assert!(m.starts_with("2 validation errors detected: Value 'a-b' at 'policyName'"), "{m}");
+        assert!(m.ends_with("Value null at 'policy' failed to satisfy constraint: Member must not be null"), "{m}");
+    }
+
+    #[test]
     fn several_violations_are_counted_and_joined() {
-        let r: GenerateDataKeyRequest = parse(r#"{"NumberOfBytes":0,"KeySpec":"AES_512"}"#);
+        let r: GenerateDataKeyRequest = parse(r#"{"NumberOfBytes":0,"KeySpec":"RSA_2048"}"#);
         assert_eq!(
             r.validate().unwrap_err(),
             "3 validation errors detected: Value null at 'keyId' failed to satisfy constraint: \
              Member must not be null; Value '0' at 'numberOfBytes' failed to satisfy constraint: \
-             Member must have value greater than or equal to 1; Value 'AES_512' at 'keySpec' failed \
+             Member must have value greater than or equal to 1; Value 'RSA_2048' at 'keySpec' failed \
              to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+        );
+    }
+
+    #[test]
+    fn a_data_key_spec_that_is_no_key_spec_is_answered_with_the_key_specs() {
+        let r: GenerateDataKeyWithoutPlaintextRequest = parse(r#"{"KeyId":"k","KeySpec":"AES-256"}"#);
+        let m = r.validate().unwrap_err();
+        assert!(
+            m.starts_with(
+                "1 validation error detected: Value 'AES-256' at 'keySpec' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [RSA_2048, ECC_NIST_P384, ECC_NIST_P256, ECC_NIST_P521, \
+                 HMAC_384, RSA_3072, ECC_SECG_P256K1, RSA_4096, SYMMETRIC_DEFAULT, HMAC_256, HMAC_224, HMAC_512"
+            ),
+            "{m}"
         );
     }
 

@@ -2,7 +2,7 @@
 //! RSAES-OAEP), GenerateDataKey, GenerateDataKeyWithoutPlaintext (symmetric
 //! keys).
 
-use super::{check_encrypt_usage, check_usable, missing};
+use super::{check_encrypt_usage, check_usable, incompatible_algorithm, missing};
 use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
@@ -38,19 +38,17 @@ fn key_id_bytes(id: &KeyId) -> Result<[u8; 16], KmsError> {
 
 /// Checks the requested encryption algorithm against the key: `None` for a
 /// symmetric key (SYMMETRIC_DEFAULT, the default), the OAEP hash for an RSA
-/// key (which has no default: AWS requires the algorithm).
+/// key (which has no default: AWS requires the algorithm). AWS's refusal
+/// names the algorithm and the spec, not the key ("Algorithm
+/// SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096.", as SOPS and
+/// spring-cloud-config-aws-kms users recorded it from Encrypt).
 fn check_algorithm(key: &KeyRecord, alg: Option<&EncryptionAlgorithm>) -> Result<Option<OaepHash>, KmsError> {
     let rsa = matches!(key.spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
     match (rsa, alg) {
         (false, None | Some(EncryptionAlgorithm::SymmetricDefault)) => Ok(None),
         (true, Some(EncryptionAlgorithm::RsaesOaepSha1)) => Ok(Some(OaepHash::Sha1)),
         (true, Some(EncryptionAlgorithm::RsaesOaepSha256)) => Ok(Some(OaepHash::Sha256)),
-        (_, a) => Err(KmsError::InvalidKeyUsage(format!(
-            "The encryption algorithm {} is not valid for {}, whose key spec is {}.",
-            a.map_or("SYMMETRIC_DEFAULT", |a| a.as_str()),
-            key.arn(),
-            key.spec
-        ))),
+        (_, a) => Err(incompatible_algorithm(key, &a.map_or("SYMMETRIC_DEFAULT", |a| a.as_str()))),
     }
 }
 

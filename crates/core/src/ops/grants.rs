@@ -134,6 +134,11 @@ impl Kms {
         if ops.is_empty() {
             return Err(KmsError::Validation("A grant must allow at least one operation.".into()));
         }
+        // A grant that only lets its grantee make more grants is refused
+        // (AWS's words, recorded in ansible/ansible PR 31960).
+        if ops == ["CreateGrant"] {
+            return Err(KmsError::Validation("Grants must not contain only the CreateGrant operation.".into()));
+        }
         let access = Access::new(Operation::CreateGrant)
             .with_all("kms:GrantOperations", ops.clone())
             .with("kms:GranteePrincipal", &grantee)
