@@ -67,19 +67,6 @@ pub struct TlsDetails {
     pub client_certificate_subject: Option<String>,
 }
 
-impl TlsDetails {
-    fn to_json(&self) -> Value {
-        let mut v = json!({"tlsVersion": self.tls_version, "cipherSuite": self.cipher_suite});
-        if let Some(h) = &self.client_provided_host_header {
-            v["clientProvidedHostHeader"] = json!(h);
-        }
-        if let Some(s) = &self.client_certificate_subject {
-            v["clientCertificateSubject"] = json!(s);
-        }
-        v
-    }
-}
-
 /// How a call ended, for its event.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Outcome<'a> {
@@ -146,14 +133,75 @@ pub(super) fn user_identity(identity: &Identity) -> Value {
 
 /// CloudTrail `resources` of a list of key ARNs.
 pub(super) fn resources(arns: &[String]) -> Value {
-    Value::Array(
-        arns.iter()
-            .map(|arn| {
-                let account = arn.split(':').nth(4).unwrap_or("");
-                json!({"accountId": account, "type": KEY_RESOURCE_TYPE, "ARN": arn})
-            })
-            .collect(),
-    )
+    json!(arns.iter().map(|arn| ResourceRef::of(arn)).collect::<Vec<_>>())
+}
+
+/// The CloudTrail record of a call, serialized directly (no map built per
+/// event). Members in byte order of their names, as a `serde_json` map
+/// writes them, so records read the same as those written before.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallRecord<'a> {
+    aws_region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    event_category: &'static str,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    event_name: &'a str,
+    event_source: &'a str,
+    event_time: String,
+    event_type: &'static str,
+    event_version: &'static str,
+    management_event: bool,
+    read_only: bool,
+    recipient_account_id: Option<&'a str>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    request_parameters: std::borrow::Cow<'a, Value>,
+    resources: Vec<ResourceRef<'a>>,
+    response_elements: std::borrow::Cow<'a, Value>,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_details: Option<&'a TlsDetails>,
+    user_agent: Option<&'a str>,
+    user_identity: Value,
+}
+
+/// One of `resources`: `{"ARN", "accountId", "type"}`.
+#[derive(serde::Serialize)]
+struct ResourceRef<'a> {
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl<'a> ResourceRef<'a> {
+    fn of(arn: &'a str) -> Self {
+        ResourceRef { arn, account_id: arn.split(':').nth(4).unwrap_or(""), kind: KEY_RESOURCE_TYPE }
+    }
+}
+
+impl serde::Serialize for TlsDetails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("cipherSuite", &self.cipher_suite)?;
+        if let Some(subject) = &self.client_certificate_subject {
+            m.serialize_entry("clientCertificateSubject", subject)?;
+        }
+        if let Some(host) = &self.client_provided_host_header {
+            m.serialize_entry("clientProvidedHostHeader", host)?;
+        }
+        m.serialize_entry("tlsVersion", &self.tls_version)?;
+        m.end()
+    }
 }
 
 impl EventDraft {
@@ -172,36 +220,35 @@ impl EventDraft {
         let descriptor = operation_of(self).map(Operation::descriptor);
         // An operation Trent does not know changed nothing.
         let read_only = descriptor.is_none_or(|d| d.read_only);
-        let mut record = Map::new();
-        record.insert("eventVersion".into(), json!("1.11"));
-        record.insert("userIdentity".into(), user_identity(&self.identity));
-        record.insert("eventTime".into(), json!(event_time(self.time)));
-        record.insert("eventSource".into(), json!(self.event_source));
-        record.insert("eventName".into(), json!(self.operation));
-        record.insert("awsRegion".into(), json!(self.region));
-        record.insert("sourceIPAddress".into(), json!(self.source_ip.map(|ip| ip.to_string())));
-        record.insert("userAgent".into(), json!(self.user_agent));
-        if let Some((code, message)) = outcome.error {
-            record.insert("errorCode".into(), json!(clip_chars(code, MAX_ERROR_CODE_CHARS)));
-            record.insert("errorMessage".into(), json!(clip_chars(message, MAX_ERROR_MESSAGE_CHARS)));
-        }
-        record.insert("requestParameters".into(), bounded(self.request_parameters.clone()));
         let response = match (outcome.response, descriptor.and_then(|d| d.audit_response)) {
             (Some(r), Some(members)) => elements(r, members),
             _ => Value::Null,
         };
-        record.insert("responseElements".into(), bounded(response));
-        record.insert("requestID".into(), json!(self.request_id));
-        record.insert("eventID".into(), json!(event_id));
-        record.insert("readOnly".into(), json!(read_only));
-        record.insert("resources".into(), resources(&resource_arns));
-        record.insert("eventType".into(), json!("AwsApiCall"));
-        record.insert("managementEvent".into(), json!(true));
-        record.insert("recipientAccountId".into(), json!(account));
-        record.insert("eventCategory".into(), json!("Management"));
-        if let Some(tls) = &self.tls_details {
-            record.insert("tlsDetails".into(), tls.to_json());
-        }
+        let record = CallRecord {
+            aws_region: self.region.as_deref(),
+            error_code: outcome.error.map(|(code, _)| clip_chars(code, MAX_ERROR_CODE_CHARS)),
+            error_message: outcome.error.map(|(_, message)| clip_chars(message, MAX_ERROR_MESSAGE_CHARS)),
+            event_category: "Management",
+            event_id: &event_id,
+            event_name: &self.operation,
+            event_source: self.event_source,
+            event_time: event_time(self.time),
+            event_type: "AwsApiCall",
+            event_version: "1.11",
+            management_event: true,
+            read_only,
+            recipient_account_id: account.as_deref(),
+            request_id: &self.request_id,
+            request_parameters: bounded(&self.request_parameters),
+            resources: resource_arns.iter().map(|arn| ResourceRef::of(arn)).collect(),
+            response_elements: bounded(&response),
+            source_ip_address: self.source_ip.map(|ip| ip.to_string()),
+            tls_details: self.tls_details.as_ref(),
+            user_agent: self.user_agent.as_deref(),
+            user_identity: user_identity(&self.identity),
+        };
+        // Serializing plain data (strings, numbers, JSON values) cannot fail.
+        let record = serde_json::to_string(&record).unwrap_or_default();
         let (username, access_key_id) = match &self.identity {
             Identity::Principal { arn, access_key_id, .. } => (username(arn), Some(access_key_id.clone())),
             Identity::Unauthenticated { access_key_id } => (None, access_key_id.clone()),
@@ -215,7 +262,7 @@ impl EventDraft {
             access_key_id,
             read_only,
             resources: resource_arns,
-            record: Value::Object(record).to_string(),
+            record,
         }
     }
 }

@@ -150,15 +150,27 @@ pub const MAX_ERROR_MESSAGE_CHARS: usize = 2048;
 pub const MAX_ERROR_CODE_CHARS: usize = 128;
 
 /// `v`, or a marker of its size when its JSON is over [`MAX_ELEMENTS_BYTES`].
-pub(super) fn bounded(v: Value) -> Value {
-    if v.is_null() {
-        return v;
+pub(super) fn bounded(v: &Value) -> std::borrow::Cow<'_, Value> {
+    /// Counts the bytes written to it: the size without the copy.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    let size = serde_json::to_vec(&v).map_or(usize::MAX, |b| b.len());
+    if v.is_null() {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut n = Count(0);
+    let size = serde_json::to_writer(&mut n, v).map_or(usize::MAX, |()| n.0);
     if size <= MAX_ELEMENTS_BYTES {
-        v
+        std::borrow::Cow::Borrowed(v)
     } else {
-        json!({"truncated": true, "originalSize": size})
+        std::borrow::Cow::Owned(json!({"truncated": true, "originalSize": size}))
     }
 }
 

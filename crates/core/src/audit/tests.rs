@@ -560,3 +560,57 @@ async fn a_rewritten_checkpoint_sequence_is_found() {
     assert_eq!(found(&store, &s, None).await, Some(Tamper::CheckpointChainBroken { number: 2 }));
     assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::CheckpointConflict { number: 2 }));
 }
+
+/// A call's record is serialized from a struct; its members come in the
+/// order a JSON map writes them (byte order of the names), every one of
+/// them, so records read as the map-built records written before did.
+#[test]
+fn call_records_are_written_as_a_json_map_writes_them() {
+    let arn = ["arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab".to_owned()];
+    let req = json!({"KeyId": "alias/x", "EncryptionContext": {"b": "1", "a": "2"}});
+    let resp = json!({"KeyId": arn[0], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"});
+    let mut d = draft("Encrypt", Some(&req));
+    d.tls_details = Some(TlsDetails {
+        tls_version: "TLSv1.3".into(),
+        cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+        client_provided_host_header: Some("kms.local".into()),
+        client_certificate_subject: Some("CN=client".into()),
+    });
+    for outcome in [
+        Outcome { response: Some(&resp), error: None },
+        Outcome { response: None, error: Some(("AccessDeniedException", "denied")) },
+    ] {
+        for e in d.entries(|| "ev-1".into(), outcome, &arn) {
+            let v: Value = serde_json::from_str(&e.record).unwrap();
+            assert_eq!(v.to_string(), e.record);
+        }
+    }
+    let v: Value = serde_json::from_str(&d.entry("ev-2".into(), Outcome::default(), &arn).record).unwrap();
+    let names: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "awsRegion",
+            "eventCategory",
+            "eventID",
+            "eventName",
+            "eventSource",
+            "eventTime",
+            "eventType",
+            "eventVersion",
+            "managementEvent",
+            "readOnly",
+            "recipientAccountId",
+            "requestID",
+            "requestParameters",
+            "resources",
+            "responseElements",
+            "sourceIPAddress",
+            "tlsDetails",
+            "userAgent",
+            "userIdentity",
+        ]
+    );
+    assert_eq!(v["tlsDetails"]["clientCertificateSubject"], "CN=client");
+    assert_eq!(v["resources"][0], json!({"ARN": arn[0], "accountId": "444455556666", "type": KEY_RESOURCE_TYPE}));
+}
