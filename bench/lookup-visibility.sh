@@ -24,7 +24,11 @@ load=$!
 sleep 2
 echo "visibility under load: $(taskset -c 1 "$VENV/bin/python" bench/lookup_visibility.py "$endpoint" "$PROBES")"
 wait "$load"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"load: {d[\"requests_per_second\"]:.0f} req/s Encrypt, p99 {d[\"latency_ms\"][\"p99\"]} ms")' "$work/load.json"
+python3 - "$work/load.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("load: %.0f req/s Encrypt, p99 %s ms" % (d["requests_per_second"], d["latency_ms"]["p99"]))
+PY
 stop_server
 python3 - "$work/data" <<'PY'
 import os, sqlite3, sys

@@ -14,7 +14,7 @@
 //! printed, and `TRENT_CRASH_SEED` replays one):
 //!
 //! ```text
-//! TRENT_CRASH_CYCLES=1000 cargo test -p trent-cli --test crash_loop -- --nocapture
+//! TRENT_CRASH_CYCLES=1000 cargo test --release -p trent-cli --test crash_loop -- --nocapture
 //! ```
 
 // Test code: a failed unwrap is a failed test (helpers outside #[test] fns included).
