@@ -106,74 +106,87 @@ struct Started {
 }
 
 fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, started: &Started) {
+    // A closed or full stdout (`trent serve | head -1`, a detached
+    // supervisor) must not stop the server: what cannot be printed is
+    // dropped, where `println!` would panic.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    macro_rules! say {
+        () => {{
+            let _ = writeln!(out);
+        }};
+        ($($arg:tt)*) => {{
+            let _ = writeln!(out, $($arg)*);
+        }};
+    }
     let scheme = if params.tls.is_some() { "https" } else { "http" };
-    println!("Trent listening on {scheme}://{addr}");
+    say!("Trent listening on {scheme}://{addr}");
     match &params.tls {
         Some(tls) => {
-            println!("  TLS: certificate {} (reloaded on change or SIGHUP)", tls.cert.display());
+            say!("  TLS: certificate {} (reloaded on change or SIGHUP)", tls.cert.display());
             if let Some(ca) = &tls.client_ca {
-                println!("  client certificates required, issued by {}", ca.display());
+                say!("  client certificates required, issued by {}", ca.display());
             }
         }
         None if !params.trusted_proxies.is_empty() => {
-            println!("  plain HTTP behind a TLS proxy; X-Forwarded-Proto believed from {:?}", params.trusted_proxies);
+            say!("  plain HTTP behind a TLS proxy; X-Forwarded-Proto believed from {:?}", params.trusted_proxies);
         }
         None if !addr.ip().is_loopback() => {
-            println!();
-            println!("  WARNING: PLAIN HTTP on {addr}. Plaintexts, data keys and secrets cross the");
-            println!("  network in clear. Set tls_cert and tls_key (see the README, Deploying).");
+            say!();
+            say!("  WARNING: PLAIN HTTP on {addr}. Plaintexts, data keys and secrets cross the");
+            say!("  network in clear. Set tls_cert and tls_key (see the README, Deploying).");
             tracing::warn!(%addr, "plain HTTP on a non-loopback address");
         }
         None => {}
     }
     if started.ephemeral {
-        println!("  store: in memory (--ephemeral: nothing is written to disk; everything is lost at exit)");
-        println!("  seal: ephemeral (a random root key, in memory only)");
+        say!("  store: in memory (--ephemeral: nothing is written to disk; everything is lost at exit)");
+        say!("  seal: ephemeral (a random root key, in memory only)");
         if let Some((file, n)) = &started.seeded {
-            println!("  seed: {n} keys from {}", file.display());
+            say!("  seed: {n} keys from {}", file.display());
         }
     } else {
-        println!("  data directory: {}", params.data_dir.display());
+        say!("  data directory: {}", params.data_dir.display());
         match &params.store {
-            Some(url) => println!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
-            None => println!("  store: SQLite {}", params.data_dir.join(startup::DB_FILE).display()),
+            Some(url) => say!("  store: PostgreSQL {}", trent_server::config::redact_url(url)),
+            None => say!("  store: SQLite {}", params.data_dir.join(startup::DB_FILE).display()),
         }
     }
     match &params.seal {
         _ if started.ephemeral => {}
         SealParams::KeyFile(path) => {
-            println!("  seal: key file {}", path.display());
-            println!();
-            println!("  WARNING: DEVELOPMENT SEAL. The root key is stored in plain text in");
-            println!("  {}. Anyone who can read it and the database can read every key.", path.display());
-            println!("  Use seal = \"passphrase\" (and production = true) for real deployments.");
+            say!("  seal: key file {}", path.display());
+            say!();
+            say!("  WARNING: DEVELOPMENT SEAL. The root key is stored in plain text in");
+            say!("  {}. Anyone who can read it and the database can read every key.", path.display());
+            say!("  Use seal = \"passphrase\" (and production = true) for real deployments.");
             tracing::warn!(path = %path.display(), "development key-file seal in use");
         }
-        SealParams::Passphrase(_) => println!("  seal: passphrase (Argon2id)"),
+        SealParams::Passphrase(_) => say!("  seal: passphrase (Argon2id)"),
     }
     if trent_core::audit::Auditor::DISCARDS {
-        println!();
-        println!("  WARNING: BENCHMARK BUILD (feature bench-discard-audit). The audit events of");
-        println!("  reads and cryptographic operations are DISCARDED. Never run this build for real.");
+        say!();
+        say!("  WARNING: BENCHMARK BUILD (feature bench-discard-audit). The audit events of");
+        say!("  reads and cryptographic operations are DISCARDED. Never run this build for real.");
         tracing::warn!("benchmark build: audit events of reads and cryptographic operations are discarded");
     }
     if let Some(c) = &opened.bootstrap {
-        println!();
-        println!("  Bootstrap identity created (first start):");
-        println!("    account id:            {}", c.account_id);
-        println!("    AWS_ACCESS_KEY_ID={}", c.access_key_id);
+        say!();
+        say!("  Bootstrap identity created (first start):");
+        say!("    account id:            {}", c.account_id);
+        say!("    AWS_ACCESS_KEY_ID={}", c.access_key_id);
         if c.generated_secret {
-            println!("    AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.as_str());
+            say!("    AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.as_str());
             if params.production {
-                println!("  This secret is shown once and written nowhere (production mode): store it now.");
+                say!("  This secret is shown once and written nowhere (production mode): store it now.");
             } else {
-                println!("  This secret is shown once.");
+                say!("  This secret is shown once.");
             }
             if let Some(f) = &opened.credentials_file {
-                println!("  Credentials written to {} (mode 0600).", f.display());
+                say!("  Credentials written to {} (mode 0600).", f.display());
             }
         } else {
-            println!("    secret access key: as given in TRENT_BOOTSTRAP_SECRET_ACCESS_KEY");
+            say!("    secret access key: as given in TRENT_BOOTSTRAP_SECRET_ACCESS_KEY");
         }
     }
     // Development mode: every start says where the generated bootstrap
@@ -184,22 +197,22 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
         .then(|| std::path::absolute(&creds).unwrap_or(creds));
     if let Some(creds) = &creds {
         if opened.bootstrap.is_none() {
-            println!();
-            println!("  Bootstrap credentials: {} (profile trent)", creds.display());
+            say!();
+            say!("  Bootstrap credentials: {} (profile trent)", creds.display());
         }
     }
-    println!();
-    println!("  Try:");
+    say!();
+    say!("  Try:");
     if let Some(creds) = &creds {
-        println!("    export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=trent", creds.display());
+        say!("    export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=trent", creds.display());
     } else {
-        println!("    export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...");
+        say!("    export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...");
     }
-    println!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS={scheme}://{addr}");
+    say!("    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL_KMS={scheme}://{addr}");
     if params.tls.is_some() {
-        println!("    export AWS_CA_BUNDLE=ca.pem   # the CA of the server's certificate");
+        say!("    export AWS_CA_BUNDLE=ca.pem   # the CA of the server's certificate");
     }
-    println!("    aws kms create-key");
+    say!("    aws kms create-key");
 }
 
 async fn shutdown_signal() {

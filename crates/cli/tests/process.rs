@@ -1029,3 +1029,36 @@ fn serve_refuses_to_start_with_an_expired_or_mismatched_certificate() {
     // Nothing was opened: the check comes before the data directory.
     assert!(!tmp.path().join("data").exists());
 }
+
+/// `trent serve | head -1`, or a supervisor that closed the server's
+/// stdout: the announcement cannot be written, and the server goes on
+/// serving (it used to panic on the broken pipe).
+#[tokio::test]
+async fn a_closed_stdout_does_not_stop_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = clean_command(tmp.path());
+    cmd.args(["serve", "--ephemeral", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in FIXED_BOOTSTRAP {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // Close the reading end before the server prints anything.
+    drop(child.stdout.take());
+    let kms = client(&format!("http://127.0.0.1:{port}"), ACCESS_KEY, SECRET_KEY);
+    let started = std::time::Instant::now();
+    loop {
+        if kms.list_keys().send().await.is_ok() {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited: {:?}", child.try_wait());
+        assert!(started.elapsed() < Duration::from_secs(60), "the server never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kms.create_key().send().await.unwrap();
+    assert!(child.try_wait().unwrap().is_none(), "the server is still running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
