@@ -533,7 +533,7 @@ impl Store for PostgresStore {
     }
 
     /// In one REPEATABLE READ, READ ONLY transaction (one snapshot): the
-    /// unindexed tail of the log first ([`TailScan`]), then the indexed part
+    /// unindexed tail of the log first (`TailScan`), then the indexed part
     /// for the rest.
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let mut c = self.client().await?;

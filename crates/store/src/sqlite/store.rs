@@ -736,7 +736,7 @@ impl Store for SqliteStore {
     }
 
     /// In one read transaction (one snapshot): the unindexed tail of the
-    /// log first ([`TailScan`]), then the indexed part for the rest.
+    /// log first (`TailScan`), then the indexed part for the rest.
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let query = query.clone();
         self.with_read(move |c| {
