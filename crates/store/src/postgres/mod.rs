@@ -139,6 +139,17 @@ impl PostgresStore {
         self.pool.get().await.map_err(backend)
     }
 
+    /// A REPEATABLE READ, READ ONLY transaction on `c`: its statements all
+    /// see the snapshot taken by the first, while others go on committing.
+    async fn snapshot_tx(c: &mut deadpool_postgres::Object) -> StoreResult<Transaction<'_>> {
+        c.build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         let mut c = self.client().await?;
         c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(backend)?;

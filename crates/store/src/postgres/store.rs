@@ -537,13 +537,7 @@ impl Store for PostgresStore {
     /// for the rest.
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let mut c = self.client().await?;
-        let tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(backend)?;
+        let tx = Self::snapshot_tx(&mut c).await?;
         let (through, _) = index_state(&tx, false).await?;
         let mut scan = TailScan::new(query, through);
         while let Some([after, before, limit]) = scan.next() {
@@ -630,13 +624,7 @@ impl Store for PostgresStore {
     /// first, while other transactions go on committing.
     async fn export(&self) -> StoreResult<Snapshot> {
         let mut c = self.client().await?;
-        let tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(backend)?;
+        let tx = Self::snapshot_tx(&mut c).await?;
         let sql = ExportSql::new();
         let (
             domain_keys,
