@@ -913,6 +913,12 @@ def main():
         assert out.returncode == 0, out.stderr
         report = json.loads(out.stdout)
         assert report["Records"] > 20 and "Problem" not in report, report
+        # Again, from where the first ended: only what came since is read.
+        out = run("verify", "--after", f"{report['LastSeq']}:{report['LastHash']}")
+        assert out.returncode == 0, out.stderr
+        since = json.loads(out.stdout)
+        assert since["FirstSeq"] == report["LastSeq"] + 1 and since["Records"] < report["Records"], since
+        assert "Problem" not in since, since
         out = run("export", "--event-name", "CreateKey")
         assert out.returncode == 0, out.stderr
         lines = [json.loads(l) for l in out.stdout.splitlines()]
@@ -946,6 +952,7 @@ def main():
         server.stop()
         out = subprocess.run([binary, "admin", "audit", "verify", "--data-dir", data], capture_output=True, text=True)
         assert out.returncode == 0, out.stdout + out.stderr
+        head = json.loads(out.stdout)
         copy = os.path.join(tmp, "tampered")
         shutil.copytree(data, copy)
         db = sqlite3.connect(os.path.join(copy, "trent.db"))
@@ -956,6 +963,17 @@ def main():
         out = subprocess.run([binary, "admin", "audit", "verify", "--data-dir", copy], capture_output=True, text=True)
         assert out.returncode == 1, out.stdout + out.stderr
         assert "was edited" in json.loads(out.stdout)["Problem"], out.stdout
+        # Verifying from the last record verified before: that record must
+        # still have its hash.
+        db = sqlite3.connect(os.path.join(copy, "trent.db"))
+        db.execute("UPDATE audit_events SET record = replace(record, '\"eventVersion\"', '\"eventVersioN\"') "
+                   "WHERE seq = ?", (head["LastSeq"],))
+        db.commit()
+        db.close()
+        out = subprocess.run([binary, "admin", "audit", "verify", "--data-dir", copy, "--after",
+                              f"{head['LastSeq']}:{head['LastHash']}"], capture_output=True, text=True)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "no longer has the hash" in json.loads(out.stdout)["Problem"], out.stdout
 
     if server.proc.poll() is None:
         server.stop()

@@ -80,13 +80,29 @@ pub struct AuditTrailRecord {
     pub event: String,
 }
 
-/// VerifyAuditTrail input (none).
+/// VerifyAuditTrail input: empty to walk the whole trail, or the
+/// `LastSeq` and `LastHash` of an earlier report to walk what followed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct VerifyAuditTrailRequest {}
+pub struct VerifyAuditTrailRequest {
+    /// Seq of a record verified before.
+    pub after_seq: Option<u64>,
+    /// Its hash (hex, as `LastHash` gave it).
+    pub after_hash: Option<String>,
+}
 
 impl Validate for VerifyAuditTrailRequest {
-    fn check(&self, _: &mut Violations) {}
+    fn check(&self, v: &mut Violations) {
+        if self.after_seq.is_some() {
+            v.required("afterHash", &self.after_hash);
+        }
+        if self.after_hash.is_some() {
+            v.required("afterSeq", &self.after_seq);
+        }
+        v.pattern("afterHash", self.after_hash.as_deref(), "^[0-9a-f]{64}$", |h| {
+            h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+    }
 }
 
 /// VerifyAuditTrail output.
@@ -99,6 +115,9 @@ pub struct VerifyAuditTrailResponse {
     pub first_seq: u64,
     /// Seq of the last intact record.
     pub last_seq: u64,
+    /// Hex hash of the last intact record: with `LastSeq`, where a later
+    /// verification can start (`AfterSeq`, `AfterHash`).
+    pub last_hash: String,
     /// Checkpoints checked (stored and digest files, each number once).
     pub checkpoints: u64,
     /// Digest files read.
@@ -422,4 +441,28 @@ pub struct ListAccessKeysResponse {
     pub access_key_metadata: Vec<AccessKey>,
     /// Always false: at most two keys.
     pub is_truncated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verify(body: &str) -> Result<(), String> {
+        serde_json::from_str::<VerifyAuditTrailRequest>(body).map_err(|e| e.to_string())?.validate()
+    }
+
+    #[test]
+    fn verify_from_a_record_takes_its_seq_and_hash_together() {
+        let hash = "ab".repeat(32);
+        assert_eq!(verify("{}"), Ok(()));
+        assert_eq!(verify(&format!(r#"{{"AfterSeq":7,"AfterHash":"{hash}"}}"#)), Ok(()));
+        assert!(verify(r#"{"AfterSeq":7}"#)
+            .unwrap_err()
+            .contains("'afterHash' failed to satisfy constraint: Member must not be null"));
+        assert!(verify(&format!(r#"{{"AfterHash":"{hash}"}}"#)).unwrap_err().contains("'afterSeq'"));
+        for bad in ["AB".repeat(32), "ab".repeat(31), "zz".repeat(32)] {
+            let err = verify(&format!(r#"{{"AfterSeq":7,"AfterHash":"{bad}"}}"#)).unwrap_err();
+            assert!(err.contains("regular expression pattern: ^[0-9a-f]{64}$"), "{err}");
+        }
+    }
 }

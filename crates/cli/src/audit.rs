@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 /// `trent admin audit` subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Check the whole trail: reports the first edited, removed, reordered or
+    /// Check the whole trail (or what followed a record verified before,
+    /// with --after): reports the first edited, removed, reordered or
     /// inserted record, and any bad checkpoint. Exits 1 when tampered.
     Verify(VerifyArgs),
     /// Print the latest events (JSON lines); with --follow, keep printing.
@@ -32,6 +33,11 @@ pub struct VerifyArgs {
     /// deployment's `audit_digest_dir`, when it exists).
     #[arg(long, value_name = "DIR")]
     digests: Option<std::path::PathBuf>,
+    /// Verify only what followed a record verified before, named by the
+    /// `LastSeq` and `LastHash` of an earlier report (`SEQ:HASH`): that
+    /// record must still have its hash. The checkpoints are all checked.
+    #[arg(long, value_name = "SEQ:HASH", value_parser = verified)]
+    after: Option<trent_core::audit::Verified>,
     /// Online: where, and the operator's access key.
     #[command(flatten)]
     connection: Connection,
@@ -98,7 +104,11 @@ async fn verify(args: VerifyArgs) -> Result<bool, String> {
             .target(1)
             .await
             .map_err(|e| format!("{e} (or verify offline with --data-dir / --store)"))?;
-        target.must("TrentAdmin.VerifyAuditTrail", json!({})).await?
+        let body = match args.after {
+            Some(v) => json!({"AfterSeq": v.seq, "AfterHash": hex::encode(v.hash)}),
+            None => json!({}),
+        };
+        target.must("TrentAdmin.VerifyAuditTrail", body).await?
     };
     println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     Ok(report.get("Problem").is_none())
@@ -111,11 +121,20 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
         .await
         .map_err(|e| e.to_string())?;
     let report = match &args.digests {
-        Some(dir) => kms.verify_audit_with(Some(dir)).await,
-        None => kms.verify_audit().await,
+        Some(dir) => kms.verify_audit_with(Some(dir), args.after).await,
+        None => kms.verify_audit_after(args.after).await,
     }
     .map_err(|e| e.to_string())?;
     serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key())).map_err(|e| e.to_string())
+}
+
+/// Parses `--after SEQ:HASH`.
+fn verified(s: &str) -> Result<trent_core::audit::Verified, String> {
+    let (seq, hash) = s.split_once(':').ok_or("expected SEQ:HASH (LastSeq and LastHash of an earlier report)")?;
+    let seq = seq.parse().map_err(|e| format!("SEQ: {e}"))?;
+    let mut h = [0u8; 32];
+    hex::decode_to_slice(hash, &mut h).map_err(|e| format!("HASH (64 hex digits): {e}"))?;
+    Ok(trent_core::audit::Verified { seq, hash: h })
 }
 
 /// One page of records after `after`: (seq, event) pairs and the last seq of

@@ -3,9 +3,11 @@
 //! (CreateKey, CreateAlias, PutKeyPolicy, CreateGrant, RotateKeyOnDemand,
 //! DisableKey/EnableKey, ScheduleKeyDeletion/CancelKeyDeletion, Encrypt),
 //! then restarted. After each kill the audit trail verifies offline
-//! (`trent admin audit verify --data-dir`); after each restart every
-//! acknowledged write is present and every acknowledged ciphertext decrypts
-//! (or, where its key is no longer enabled, is refused for that reason).
+//! (`trent admin audit verify --data-dir`: what the cycle added, from the
+//! last verified record with `--after`, and the whole trail every 50 cycles
+//! and at the end); after each restart every acknowledged write is present
+//! and every acknowledged ciphertext decrypts (or, where its key is no
+//! longer enabled, is refused for that reason).
 //!
 //! A write whose answer was lost to the kill may or may not have happened:
 //! the check accepts either outcome and adopts what the server has.
@@ -399,19 +401,26 @@ async fn check(kms: &aws_sdk_kms::Client, model: &Mutex<Model>, rng: &mut Rng) -
     decrypted
 }
 
-fn audit_verifies(data_dir: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
-        .args(["admin", "audit", "verify", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("TRENT_CONFIG")
-        .output()
-        .unwrap();
+/// Where the last verification ended: `--after` for the next.
+type Head = Option<(u64, String)>;
+
+/// `trent admin audit verify --data-dir`: the whole trail (`head` None), or
+/// what followed the head of the last verification. Returns the new head.
+fn audit_verifies(data_dir: &Path, head: &Head) -> Head {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    cmd.args(["admin", "audit", "verify", "--data-dir"]).arg(data_dir).env_remove("TRENT_CONFIG");
+    if let Some((seq, hash)) = head {
+        cmd.arg("--after").arg(format!("{seq}:{hash}"));
+    }
+    let out = cmd.output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     assert!(
         out.status.success() && report.get("Problem").is_none() && report.is_object(),
         "audit verify after a kill: {report} {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let seq = report["LastSeq"].as_u64().unwrap();
+    Some((seq, report["LastHash"].as_str().unwrap().to_owned()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,6 +436,7 @@ async fn acknowledged_writes_survive_kill_9_at_random_points() {
     let model = Arc::new(Mutex::new(Model::default()));
     let began = Instant::now();
     let mut decrypted = 0;
+    let mut head: Head = None;
     for cycle in 0..cycles {
         let mut run = start(&dir);
         let kms = client(&run.endpoint);
@@ -441,7 +451,13 @@ async fn acknowledged_writes_survive_kill_9_at_random_points() {
         for w in writers {
             w.await.unwrap();
         }
-        audit_verifies(&dir);
+        // What each kill added, from where the last check ended; the whole
+        // trail every 50 cycles and at the end, which must end at the same
+        // record with the same hash.
+        head = audit_verifies(&dir, &head);
+        if cycle % 50 == 49 || cycle + 1 == cycles {
+            assert_eq!(audit_verifies(&dir, &None), head, "a full walk and the walks since agree");
+        }
         if cycle % 50 == 49 {
             let m = model.lock().unwrap();
             eprintln!("cycle {}: {} keys, {} acknowledged writes", cycle + 1, m.keys.len(), m.acknowledged);

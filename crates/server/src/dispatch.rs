@@ -234,8 +234,17 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::VerifyAuditTrail => {
-            call(body, |_: VerifyAuditTrailRequest| async move {
-                let report = kms.verify_audit_trail(caller).await?;
+            call(body, |r: VerifyAuditTrailRequest| async move {
+                let after = match (r.after_seq, r.after_hash) {
+                    (Some(seq), Some(hash)) => {
+                        let mut h = [0u8; 32];
+                        // Validated: 64 lowercase hex digits.
+                        hex::decode_to_slice(&hash, &mut h).map_err(|e| KmsError::Validation(e.to_string()))?;
+                        Some(trent_core::audit::Verified { seq, hash: h })
+                    }
+                    _ => None,
+                };
+                let report = kms.verify_audit_trail(caller, after).await?;
                 Ok(verify_response(&report, &kms.audit_public_key()))
             })
             .await
@@ -285,6 +294,7 @@ pub fn verify_response(
         records: report.records,
         first_seq: report.first_seq,
         last_seq: report.last_seq,
+        last_hash: hex::encode(report.last_hash),
         checkpoints: report.checkpoints,
         digest_files: report.digest_files,
         public_key: hex::encode(public_key),

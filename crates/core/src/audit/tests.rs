@@ -388,6 +388,61 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::Removed { first: 1, last: 5 }));
 }
 
+/// Verifies from the record `after` (seq, and the hash a report gave).
+async fn from(store: &InMemoryStore, s: &CheckpointSigner, seq: u64, hash: [u8; 32]) -> VerifyReport {
+    let opts = VerifyOptions { after: Some(Verified { seq, hash }), ..Default::default() };
+    verify_chain(store, &s.public_key(), &opts).await.unwrap()
+}
+
+#[tokio::test]
+async fn verification_goes_on_from_a_record_verified_before() {
+    let (store, s) = trail(10).await;
+    let first = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
+    assert_eq!((first.last_seq, first.tamper), (10, None));
+    store.append_audit(&(11..=15).map(entry).collect::<Vec<_>>()).await.unwrap();
+    let next = from(&store, &s, first.last_seq, first.last_hash).await;
+    assert_eq!((next.records, next.first_seq, next.last_seq, next.tamper), (5, 11, 15, None));
+    assert_eq!(Some((15, next.last_hash)), store.audit_head().await.unwrap());
+    // Nothing new: nothing read, the same head.
+    let again = from(&store, &s, next.last_seq, next.last_hash).await;
+    assert_eq!((again.records, again.last_seq, again.last_hash, again.tamper), (0, 15, next.last_hash, None));
+
+    // What follows the record is checked as a full walk checks it.
+    store.tamper_audit(|t| t[12].entry.record = t[12].entry.record.replacen("key-13", "key-14", 1));
+    assert_eq!(from(&store, &s, 10, first.last_hash).await.tamper, Some(Tamper::Edited { seq: 13 }));
+    // The record itself must be unchanged, and not be a forger's guess.
+    assert_eq!(from(&store, &s, 10, [7; 32]).await.tamper, Some(Tamper::VerifiedChanged { seq: 10 }));
+    // Its contents are hashed again: an edit that keeps the stored hash
+    // is found.
+    let (edited, _) = trail(10).await;
+    let (_, ten) = edited.audit_head().await.unwrap().unwrap();
+    edited.tamper_audit(|t| t[9].entry.record = t[9].entry.record.replacen("key-10", "key-11", 1));
+    assert_eq!(from(&edited, &s, 10, ten).await.tamper, Some(Tamper::VerifiedChanged { seq: 10 }));
+    // A trail cut before it is found.
+    store.tamper_audit(|t| t.truncate(8));
+    assert_eq!(from(&store, &s, 10, first.last_hash).await.tamper, Some(Tamper::VerifiedRemoved { seq: 10 }));
+}
+
+#[tokio::test]
+async fn a_verified_record_pruned_since_means_a_full_walk() {
+    let (store, s) = trail(10).await;
+    let hash = store.audit_records(6, 1).await.unwrap()[0].hash;
+    let cp = AuditCheckpoint { seq: 7, hash, created_at: 5, signature: s.sign(7, &hash, 5), number: None, prev: None };
+    store.insert_audit_checkpoint(&cp).await.unwrap();
+    // Record 3, verified before, goes with retention: the walk starts at the
+    // first record kept and checks how the start went.
+    let three = store.audit_records(2, 1).await.unwrap()[0].hash;
+    store.append_audit(&[prune_event("p".into(), 6, 7, 30)]).await.unwrap();
+    store.prune_audit(7).await.unwrap();
+    let r = from(&store, &s, 3, three).await;
+    assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (4, 8, 11, None));
+    // Without the retention record, the removal is reported.
+    store.tamper_audit(|t| {
+        t.pop();
+    });
+    assert_eq!(from(&store, &s, 3, three).await.tamper, Some(Tamper::Removed { first: 1, last: 7 }));
+}
+
 #[test]
 fn request_parameters_skip_what_they_leave_out() {
     let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Plaintext":"x"},"Tags":[{"TagKey":"a","TagValue":"b"}]}"#;
@@ -447,6 +502,7 @@ async fn found(store: &InMemoryStore, s: &CheckpointSigner, digests: Option<&std
     let opts = VerifyOptions {
         digests: digests.map(|d| digest::read_dir(d).unwrap()).unwrap_or_default(),
         max_checkpoint_lag_ms: Some(LAG),
+        after: None,
     };
     verify_chain(store, &s.public_key(), &opts).await.unwrap().tamper
 }
@@ -454,7 +510,8 @@ async fn found(store: &InMemoryStore, s: &CheckpointSigner, digests: Option<&std
 #[tokio::test]
 async fn an_anchored_trail_verifies_with_its_digest_files() {
     let (store, s, dir) = anchored_trail(T0 + 90_000).await;
-    let opts = VerifyOptions { digests: digest::read_dir(dir.path()).unwrap(), max_checkpoint_lag_ms: Some(LAG) };
+    let opts =
+        VerifyOptions { digests: digest::read_dir(dir.path()).unwrap(), max_checkpoint_lag_ms: Some(LAG), after: None };
     let r = verify_chain(store.as_ref(), &s.public_key(), &opts).await.unwrap();
     assert_eq!((r.records, r.checkpoints, r.digest_files, r.tamper), (25, 3, 3, None));
 }

@@ -104,6 +104,31 @@ pub enum Tamper {
         /// The most allowed, seconds.
         allowed_secs: i64,
     },
+    /// A record verified before (the [`VerifyOptions::after`] starting
+    /// point) now has another hash.
+    #[error("record {seq} no longer has the hash it had when it was verified: it was edited since")]
+    VerifiedChanged {
+        /// The record.
+        seq: u64,
+    },
+    /// The trail ends before a record verified before: records were
+    /// removed from its end.
+    #[error("the trail ends before record {seq}, which was verified before: records were removed from the end")]
+    VerifiedRemoved {
+        /// The record verified before.
+        seq: u64,
+    },
+}
+
+/// A record verified before, to verify from: an operator who checks the
+/// trail every day keeps the last record's seq and hash from each report
+/// and walks only what came after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The record's seq.
+    pub seq: u64,
+    /// Its chain hash, as the report gave it.
+    pub hash: [u8; 32],
 }
 
 /// What verification reads besides the stored trail.
@@ -116,6 +141,12 @@ pub struct VerifyOptions {
     /// checkpoint, in milliseconds: the checkpoint interval plus a margin.
     /// `None` skips the check.
     pub max_checkpoint_lag_ms: Option<i64>,
+    /// Start after this record, verified before, instead of at the start:
+    /// the record must still have its hash, and the records after it are
+    /// checked as a full walk checks them. The checkpoints are all checked
+    /// (signatures, numbering, digest files) as without it. When retention
+    /// has pruned the record since, the whole trail is walked.
+    pub after: Option<Verified>,
 }
 
 /// What [`verify_chain`] read.
@@ -123,11 +154,15 @@ pub struct VerifyOptions {
 pub struct VerifyReport {
     /// Records read.
     pub records: u64,
-    /// Seq of the first record kept (above 1 when retention pruned the
-    /// older ones).
+    /// Seq of the first record read: the first kept (above 1 when
+    /// retention pruned the older ones), or the one after
+    /// [`VerifyOptions::after`].
     pub first_seq: u64,
     /// Seq of the last record.
     pub last_seq: u64,
+    /// Chain hash of the last record (the genesis hash for an empty
+    /// trail): with `last_seq`, where the next verification can start.
+    pub last_hash: [u8; 32],
     /// Checkpoints checked (stored and digest files, each number once).
     pub checkpoints: u64,
     /// Digest files read.
@@ -208,6 +243,7 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
         records: 0,
         first_seq: 1,
         last_seq: 0,
+        last_hash: GENESIS,
         checkpoints: 0,
         digest_files: opts.digests.len() as u64,
         tamper: None,
@@ -229,6 +265,30 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
     let (mut last_seq, mut last_hash) = (0u64, GENESIS);
     // Records before the first kept one that a retention event accounts for.
     let mut pruned_through = 0u64;
+    // Verifying from a record verified before: it must be there, unchanged.
+    let mut from_verified = false;
+    if let Some(v) = opts.after.filter(|v| v.seq > 0) {
+        match store.audit_records(v.seq - 1, 1).await?.first() {
+            None => {
+                report.tamper = Some(Tamper::VerifiedRemoved { seq: v.seq });
+                return Ok(report);
+            }
+            // Its stored hash, and the hash of its contents.
+            Some(r)
+                if r.seq == v.seq
+                    && (r.hash != v.hash || chain_hash(&r.prev_hash, r.seq, r.entry.record.as_bytes()) != v.hash) =>
+            {
+                report.tamper = Some(Tamper::VerifiedChanged { seq: v.seq });
+                return Ok(report);
+            }
+            Some(r) if r.seq == v.seq => {
+                (last_seq, last_hash, from_verified) = (v.seq, v.hash, true);
+                report.first_seq = v.seq + 1;
+            }
+            // Pruned since (the next record kept is later): walk it all.
+            Some(_) => {}
+        }
+    }
     loop {
         let page = store.audit_records(last_seq, 1000).await?;
         if page.is_empty() {
@@ -278,9 +338,10 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
         }
     }
     report.last_seq = last_seq;
+    report.last_hash = last_hash;
     // A trail that starts late must say, in a record of its own, that
     // retention removed the start; else the start was deleted.
-    if report.first_seq > 1 && pruned_through < report.first_seq - 1 {
+    if !from_verified && report.first_seq > 1 && pruned_through < report.first_seq - 1 {
         report.tamper = Some(Tamper::Removed { first: 1, last: report.first_seq - 1 });
         return Ok(report);
     }

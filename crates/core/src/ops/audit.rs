@@ -4,7 +4,8 @@
 //! [`crate::Kms::record_event`].
 
 use crate::audit::{
-    prune_event, verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, VerifyOptions, VerifyReport,
+    prune_event, verify_chain, AuditCheckpoint, AuditQuery, AuditRecord, LookupAttribute, Verified, VerifyOptions,
+    VerifyReport,
 };
 use crate::authz::Access;
 use crate::error::KmsError;
@@ -227,23 +228,33 @@ impl Kms {
         Ok((self.store.audit_records(after, limit.clamp(1, 1000)).await?, last))
     }
 
-    /// Verifies the whole trail (the operator's `trent admin audit verify`).
-    pub async fn verify_audit_trail(&self, caller: &Caller) -> Result<VerifyReport, KmsError> {
+    /// Verifies the trail (the operator's `trent admin audit verify`): the
+    /// whole of it, or what follows a record `after` verified before.
+    pub async fn verify_audit_trail(&self, caller: &Caller, after: Option<Verified>) -> Result<VerifyReport, KmsError> {
         self.require_operator(caller, Operation::VerifyAuditTrail).await?;
-        self.verify_audit().await
+        self.verify_audit_after(after).await
     }
 
     /// Verifies the whole trail against this deployment's checkpoint key
     /// and its digest files, if their directory exists (trusted path:
     /// offline verification, tests).
     pub async fn verify_audit(&self) -> Result<VerifyReport, KmsError> {
-        let dir = self.audit_digest_dir.clone().filter(|d| d.exists());
-        self.verify_audit_with(dir.as_deref()).await
+        self.verify_audit_after(None).await
     }
 
-    /// Verifies the whole trail with the digest files of `digests` (which
-    /// must be readable), or none.
-    pub async fn verify_audit_with(&self, digests: Option<&std::path::Path>) -> Result<VerifyReport, KmsError> {
+    /// [`Self::verify_audit`], or only what followed `after` (trusted path).
+    pub async fn verify_audit_after(&self, after: Option<Verified>) -> Result<VerifyReport, KmsError> {
+        let dir = self.audit_digest_dir.clone().filter(|d| d.exists());
+        self.verify_audit_with(dir.as_deref(), after).await
+    }
+
+    /// Verifies the trail with the digest files of `digests` (which must be
+    /// readable), or none: the whole of it, or what follows `after`.
+    pub async fn verify_audit_with(
+        &self,
+        digests: Option<&std::path::Path>,
+        after: Option<Verified>,
+    ) -> Result<VerifyReport, KmsError> {
         let digests = match digests {
             Some(dir) => {
                 let dir = dir.to_owned();
@@ -254,7 +265,7 @@ impl Kms {
             }
             None => Vec::new(),
         };
-        let opts = VerifyOptions { digests, max_checkpoint_lag_ms: Some(self.max_checkpoint_lag_ms()) };
+        let opts = VerifyOptions { digests, max_checkpoint_lag_ms: Some(self.max_checkpoint_lag_ms()), after };
         Ok(verify_chain(self.store.as_ref(), &self.audit_public_key(), &opts).await?)
     }
 
