@@ -143,6 +143,20 @@ pub(super) fn refs(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql +
     values.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect()
 }
 
+/// The values of a query built by `sql::lookup_audit_sql`, for [`refs`].
+pub(super) fn audit_values(values: Vec<AuditParam>) -> RowValues {
+    values
+        .into_iter()
+        .map(|v| -> Box<dyn ToSql + Sync + Send> {
+            match v {
+                AuditParam::Text(s) => Box::new(s),
+                AuditParam::Int(i) => Box::new(i),
+                AuditParam::Bool(b) => Box::new(b),
+            }
+        })
+        .collect()
+}
+
 /// Inserts `rows` (values of `columns`) into `table`: one statement for a
 /// single row, [`ROWS_PER_INSERT`] rows a statement for an import.
 pub(super) async fn insert_rows(

@@ -547,16 +547,7 @@ impl Store for PostgresStore {
         let (mut found, room) = scan.finish();
         if room > 0 {
             let (sql, values) = lookup_audit_sql(query, through, room, p);
-            let values: Vec<Box<dyn ToSql + Sync + Send>> = values
-                .into_iter()
-                .map(|v| -> Box<dyn ToSql + Sync + Send> {
-                    match v {
-                        AuditParam::Text(s) => Box::new(s),
-                        AuditParam::Int(i) => Box::new(i),
-                        AuditParam::Bool(b) => Box::new(b),
-                    }
-                })
-                .collect();
+            let values = audit_values(values);
             let rows = tx.query(&sql, &refs(&values)).await.map_err(backend)?;
             for r in &rows {
                 found.push(audit_from_row(r)?);
