@@ -595,6 +595,17 @@ async fn checkpoints_deleted_from_the_end_are_found() {
         found(&store, &s, Some(dir.path())).await,
         Some(Tamper::StaleCheckpoint { seq: 20, last: 25, lag_secs: 539, allowed_secs: 180 })
     );
+    // Also when verifying from record 25, verified before: nothing follows
+    // it, and its own time shows the lag.
+    let (_, hash) = store.audit_head().await.unwrap().unwrap();
+    let opts = VerifyOptions {
+        digests: digest::read_dir(dir.path()).unwrap(),
+        max_checkpoint_lag_ms: Some(LAG),
+        after: Some(Verified { seq: 25, hash }),
+    };
+    let r = verify_chain(store.as_ref(), &s.public_key(), &opts).await.unwrap();
+    assert_eq!(r.records, 0);
+    assert_eq!(r.tamper, Some(Tamper::StaleCheckpoint { seq: 20, last: 25, lag_secs: 539, allowed_secs: 180 }));
 }
 
 /// A checkpoint that does not sign its predecessor, and a database

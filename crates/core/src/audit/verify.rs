@@ -281,8 +281,11 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
                 report.tamper = Some(Tamper::VerifiedChanged { seq: v.seq });
                 return Ok(report);
             }
+            // The walk goes on from it; its time counts for the checkpoint
+            // lag as a full walk's would.
             Some(r) if r.seq == v.seq => {
                 (last_seq, last_hash, from_verified) = (v.seq, v.hash, true);
+                (first_time, last_time) = (Some(r.entry.event_time), r.entry.event_time);
                 report.first_seq = v.seq + 1;
             }
             // Pruned since (the next record kept is later): walk it all.
