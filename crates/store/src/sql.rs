@@ -275,7 +275,7 @@ pub(crate) fn resource_rows(entry: &AuditEntry) -> Vec<(&str, Option<&str>)> {
 }
 
 /// The key id of a key ARN (what follows its last `:key/`).
-fn key_id_of(arn: &str) -> Option<&str> {
+pub(crate) fn key_id_of(arn: &str) -> Option<&str> {
     arn.rsplit_once(":key/").map(|(_, id)| id)
 }
 

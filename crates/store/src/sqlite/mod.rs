@@ -33,14 +33,13 @@ use trent_core::store::{Store, StoreError, StoreResult};
 use crate::sql::{
     access_keys_of_sql, advance_index_sql, checkpoint_from_parts, checkpoint_link, delete_access_key_sql,
     delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql,
-    insert_sql, key_owner_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unindexed_sql,
-    unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
-    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan,
-    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS,
-    DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL,
-    KEY_COLUMNS, LATEST_CHECKPOINT_SQL, LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL, USER_COLUMNS,
-    USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    insert_sql, key_owner_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resources_json,
+    revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unsealed_rows_sql, update_alias_sql,
+    update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql,
+    AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS,
+    GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL, KEY_COLUMNS, LATEST_CHECKPOINT_SQL,
+    LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -229,6 +228,7 @@ impl SqliteStore {
         ))
         .map_err(backend)?;
         migrate(&mut conn)?;
+        register_functions(&conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             readers: None,
@@ -301,6 +301,23 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+}
+
+/// The SQL function with which the audit indexer ([`rows::index_in`])
+/// gives each resource row its key id: [`crate::sql::key_id_of`], as the
+/// PostgreSQL store's rows ([`crate::sql::resource_rows`]) and the lookups
+/// read it.
+const KEY_ID_FN: &str = "trent_key_id";
+
+/// Registers [`KEY_ID_FN`] on the writer connection.
+fn register_functions(conn: &Connection) -> StoreResult<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY;
+    conn.create_scalar_function(KEY_ID_FN, 1, flags, |ctx| {
+        let arn = ctx.get_raw(0).as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+        Ok(crate::sql::key_id_of(arn).map(str::to_owned))
+    })
+    .map_err(backend)
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {

@@ -614,38 +614,42 @@ pub(super) fn index_state(c: &Connection) -> StoreResult<(i64, Option<i64>)> {
 /// Indexes up to `max` records of the log past the indexed point, in `tx`
 /// (a [`write_tx`]): their `audit_lookup` and `audit_resources` rows, and
 /// the new indexed point. Returns how many.
+///
+/// Inside SQLite, by `INSERT … SELECT` from the log: the lookup rows are
+/// copied from the log's columns, and each event's resources unnested from
+/// its JSON array (`json_each`, each ARN once, its key id by
+/// [`KEY_ID_FN`]). Indexing holds the one writer connection, which the
+/// audit appends wait for; reading every record out (its whole event) and
+/// inserting row by row held it longer.
 pub(super) fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u64> {
     let (through, _) = index_state(tx)?;
-    let records: Vec<AuditRecord> = {
-        let mut st = tx.prepare_cached(&unindexed_sql(q)).map_err(backend)?;
-        let rows = st.query_map(params![through, limit_param(max)], audit_row).map_err(backend)?;
-        rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect::<StoreResult<_>>()?
-    };
-    let Some(last) = records.last() else { return Ok(0) };
-    let last = seq_param(last.seq)?;
-    let mut lookup = tx.prepare_cached(&insert_sql("audit_lookup", LOOKUP_COLUMNS, q)).map_err(backend)?;
-    let mut resources =
-        tx.prepare_cached("INSERT INTO audit_resources (seq, arn, key_id) VALUES (?1, ?2, ?3)").map_err(backend)?;
-    for r in &records {
-        let (seq, e) = (seq_param(r.seq)?, &r.entry);
-        lookup
-            .execute(params![
-                seq,
-                e.event_id,
-                e.event_time,
-                e.event_name,
-                e.account,
-                e.username,
-                e.access_key_id,
-                e.read_only
-            ])
-            .map_err(backend)?;
-        for (arn, key_id) in resource_rows(e) {
-            resources.execute(params![seq, arn, key_id]).map_err(backend)?;
-        }
-    }
-    tx.execute(&advance_index_sql(q), params![last]).map_err(backend)?;
-    Ok(records.len() as u64)
+    let [end_sql, lookup_sql, resources_sql] = index_sql();
+    let end: Option<i64> = tx
+        .prepare_cached(&end_sql)
+        .and_then(|mut st| st.query_row(params![through, limit_param(max)], |r| r.get(0)))
+        .map_err(backend)?;
+    let Some(end) = end else { return Ok(0) };
+    let n = tx.prepare_cached(&lookup_sql).and_then(|mut st| st.execute(params![through, end])).map_err(backend)?;
+    tx.prepare_cached(&resources_sql).and_then(|mut st| st.execute(params![through, end])).map_err(backend)?;
+    tx.execute(&advance_index_sql(q), params![end]).map_err(backend)?;
+    Ok(n as u64)
+}
+
+/// The statements of [`index_in`], each over the log's records after `?1`:
+/// the seq of the `?2`-th (or the last), then the lookup rows and the
+/// resource rows of those up to it (`?2`).
+pub(super) fn index_sql() -> [String; 3] {
+    [
+        "SELECT MAX(seq) FROM (SELECT seq FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2)".to_owned(),
+        format!(
+            "INSERT INTO audit_lookup ({LOOKUP_COLUMNS}) SELECT {LOOKUP_COLUMNS} FROM audit_events \
+             WHERE seq > ?1 AND seq <= ?2"
+        ),
+        format!(
+            "INSERT INTO audit_resources (seq, arn, key_id) SELECT DISTINCT e.seq, r.value, {KEY_ID_FN}(r.value) \
+             FROM audit_events e, json_each(e.resources) r WHERE e.seq > ?1 AND e.seq <= ?2"
+        ),
+    ]
 }
 
 /// Seals the rows stored before row MACs existed, if the migration that
