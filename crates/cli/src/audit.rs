@@ -132,9 +132,7 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
 fn verified(s: &str) -> Result<trent_core::audit::Verified, String> {
     let (seq, hash) = s.split_once(':').ok_or("expected SEQ:HASH (LastSeq and LastHash of an earlier report)")?;
     let seq = seq.parse().map_err(|e| format!("SEQ: {e}"))?;
-    let mut h = [0u8; 32];
-    hex::decode_to_slice(hash, &mut h).map_err(|e| format!("HASH (64 hex digits): {e}"))?;
-    Ok(trent_core::audit::Verified { seq, hash: h })
+    trent_core::audit::Verified::from_hex(seq, hash).map_err(|e| format!("HASH (64 hex digits): {e}"))
 }
 
 /// One page of records after `after`: (seq, event) pairs and the last seq of

@@ -236,12 +236,11 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         O::VerifyAuditTrail => {
             call(body, |r: VerifyAuditTrailRequest| async move {
                 let after = match (r.after_seq, r.after_hash) {
-                    (Some(seq), Some(hash)) => {
-                        let mut h = [0u8; 32];
-                        // Validated: 64 lowercase hex digits.
-                        hex::decode_to_slice(&hash, &mut h).map_err(|e| KmsError::Validation(e.to_string()))?;
-                        Some(trent_core::audit::Verified { seq, hash: h })
-                    }
+                    // Validated: 64 lowercase hex digits.
+                    (Some(seq), Some(hash)) => Some(
+                        trent_core::audit::Verified::from_hex(seq, &hash)
+                            .map_err(|e| KmsError::Validation(e.to_string()))?,
+                    ),
                     _ => None,
                 };
                 let report = kms.verify_audit_trail(caller, after).await?;

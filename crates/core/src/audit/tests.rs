@@ -394,6 +394,18 @@ async fn from(store: &InMemoryStore, s: &CheckpointSigner, seq: u64, hash: [u8; 
     verify_chain(store, &s.public_key(), &opts).await.unwrap()
 }
 
+#[test]
+fn a_verified_record_is_read_from_a_reports_hex_hash() {
+    let hex = "00ff".repeat(16);
+    assert_eq!(
+        Verified::from_hex(7, &hex).unwrap(),
+        Verified { seq: 7, hash: std::array::from_fn(|i| [0, 255][i % 2]) }
+    );
+    for bad in ["", &hex[2..], &format!("{hex}00"), &hex.replace('f', "g")] {
+        assert!(Verified::from_hex(7, bad).is_err(), "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn verification_goes_on_from_a_record_verified_before() {
     let (store, s) = trail(10).await;

@@ -131,6 +131,16 @@ pub struct Verified {
     pub hash: [u8; 32],
 }
 
+impl Verified {
+    /// The record `seq` with the hash a report gave as `LastHash` (64 hex
+    /// digits).
+    pub fn from_hex(seq: u64, hash: &str) -> Result<Self, hex::FromHexError> {
+        let mut h = [0u8; 32];
+        hex::decode_to_slice(hash, &mut h)?;
+        Ok(Verified { seq, hash: h })
+    }
+}
+
 /// What verification reads besides the stored trail.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
