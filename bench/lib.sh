@@ -46,8 +46,9 @@ bench_point() {
         python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["requests_per_second"]), d["latency_ms"]["p99"], sum(d["errors"].values()))'
 }
 
-# medians FILE A B: FILE holds lines "variant req/s p99 errors"; prints the
-# median req/s and p99 of A and B and A/B.
+# medians FILE A B: FILE holds lines "variant req/s p99 errors [cpu%]";
+# prints the median req/s, p99 (and server CPU, when given) of A and B and
+# A/B.
 medians() {
     python3 - "$@" <<'PY'
 import statistics, sys
@@ -56,25 +57,45 @@ rows = [l.split() for l in open(path)]
 med = {v: statistics.median(float(r[1]) for r in rows if r[0] == v) for v in (a, b)}
 p99 = {v: statistics.median(float(r[2]) for r in rows if r[0] == v) for v in (a, b)}
 errors = sum(int(r[3]) for r in rows)
+cpu = ""
+if all(len(r) > 4 for r in rows):
+    c = {v: statistics.median(float(r[4]) for r in rows if r[0] == v) for v in (a, b)}
+    cpu = f"; median server CPU % of its core: {c[a]:.0f} vs {c[b]:.0f}"
 print(f"median req/s: {a} {med[a]:.0f}, {b} {med[b]:.0f}; {a}/{b} {med[a] / med[b]:.2f}; "
-      f"median p99 ms: {p99[a]} vs {p99[b]}; errors {errors}")
+      f"median p99 ms: {p99[a]} vs {p99[b]}; errors {errors}{cpu}")
 PY
+}
+
+# server_cpu COMMAND...: runs COMMAND (a bench_point) and prints its output
+# followed by the server's CPU use meanwhile, in percent of one core (from
+# /proc/$server/stat). Below 100 on the pinned core, the server waited (for
+# fsync, for a lock) with nothing else to run.
+server_cpu() {
+    local hz t0 t1 w0 w1 out
+    hz=$(getconf CLK_TCK)
+    t0=$(awk '{print $14 + $15}' "/proc/$server/stat")
+    w0=$(date +%s%N)
+    out=$("$@")
+    t1=$(awk '{print $14 + $15}' "/proc/$server/stat")
+    w1=$(date +%s%N)
+    echo "$out $(( (t1 - t0) * 100 * 1000000000 / hz / (w1 - w0) ))"
 }
 
 # alternate A B: $ROUNDS rounds; in each, variant A then B: start_variant
 # VARIANT ROUND (the script's own, which calls start_server), one
 # bench_point with "${POINT[@]}", stop_server, then after_variant VARIANT
-# ROUND if the script has one. Prints each point, then the medians and A/B.
+# ROUND if the script has one. Prints each point (with the server's CPU
+# use), then the medians and A/B.
 alternate() {
     local results round variant r
     results=$(mktemp)
     for round in $(seq "$ROUNDS"); do
         for variant in "$1" "$2"; do
             start_variant "$variant" "$round"
-            r=$(bench_point "${POINT[@]}")
+            r=$(server_cpu bench_point "${POINT[@]}")
             stop_server
             if declare -F after_variant >/dev/null; then after_variant "$variant" "$round"; fi
-            echo "round $round  $variant  $r (req/s, p99 ms, errors)"
+            echo "round $round  $variant  $r (req/s, p99 ms, errors, server CPU % of its core)"
             echo "$variant $r" >> "$results"
         done
     done
