@@ -70,8 +70,12 @@ pub struct ReadAuditTrailResponse {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AuditTrailRecord {
-    /// Position in the chain.
+    /// Place in the trail's order (the order of `AfterSeq`).
     pub seq: u64,
+    /// Its chain (0 on a trail of one chain).
+    pub chain: u32,
+    /// Position in its chain (its seq on a trail of one chain).
+    pub position: u64,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,
     /// Hex SHA-256 of this record.
@@ -85,7 +89,10 @@ pub struct AuditTrailRecord {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct VerifyAuditTrailRequest {
-    /// Seq of a record verified before.
+    /// The chain of the record verified before (0 when absent): the
+    /// `Chain` of an earlier report.
+    pub after_chain: Option<u32>,
+    /// Position (seq) of a record verified before.
     pub after_seq: Option<u64>,
     /// Its hash (hex, as `LastHash` gave it).
     pub after_hash: Option<String>,
@@ -109,11 +116,15 @@ impl Validate for VerifyAuditTrailRequest {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyAuditTrailResponse {
-    /// Records read and found intact.
+    /// Records read and found intact, of every chain.
     pub records: u64,
-    /// Seq of the first record kept (above 1 after retention pruned).
+    /// The chain `FirstSeq`, `LastSeq`, `LastHash` and `Problem` are of
+    /// (0 on a trail of one chain): where tampering was found, else the
+    /// `AfterChain` asked for, else chain 0.
+    pub chain: u32,
+    /// Position of the first record kept (above 1 after retention pruned).
     pub first_seq: u64,
-    /// Seq of the last intact record.
+    /// Position of the last intact record.
     pub last_seq: u64,
     /// Hex hash of the last intact record: with `LastSeq`, where a later
     /// verification can start (`AfterSeq`, `AfterHash`).
@@ -127,6 +138,27 @@ pub struct VerifyAuditTrailResponse {
     /// The first tampering found, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Each chain walked, when the trail has several (a PostgreSQL
+    /// deployment's, a chain per node).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<VerifiedChain>,
+}
+
+/// One chain of a VerifyAuditTrail answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifiedChain {
+    /// The chain.
+    pub chain: u32,
+    /// Records read.
+    pub records: u64,
+    /// Position of its first record read.
+    pub first_seq: u64,
+    /// Position of its last record.
+    pub last_seq: u64,
+    /// Hex hash of its last record (`AfterChain`, `AfterSeq`, `AfterHash`
+    /// of a later verification).
+    pub last_hash: String,
 }
 
 /// `[A-Za-z0-9+=,.@_-]`: the characters of IAM user and policy names.

@@ -34,9 +34,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     digests: Option<std::path::PathBuf>,
     /// Verify only what followed a record verified before, named by the
-    /// `LastSeq` and `LastHash` of an earlier report (`SEQ:HASH`): that
-    /// record must still have its hash. The checkpoints are all checked.
-    #[arg(long, value_name = "SEQ:HASH", value_parser = verified)]
+    /// `LastSeq` and `LastHash` of an earlier report (`SEQ:HASH`; on a
+    /// trail with a chain per node, `CHAIN/SEQ:HASH` with its `Chain`): that
+    /// record must still have its hash; the other chains are walked whole.
+    /// The checkpoints are all checked.
+    #[arg(long, value_name = "[CHAIN/]SEQ:HASH", value_parser = verified)]
     after: Option<trent_core::audit::Verified>,
     /// Online: where, and the operator's access key.
     #[command(flatten)]
@@ -105,7 +107,7 @@ async fn verify(args: VerifyArgs) -> Result<bool, String> {
             .await
             .map_err(|e| format!("{e} (or verify offline with --data-dir / --store)"))?;
         let body = match args.after {
-            Some(v) => json!({"AfterSeq": v.seq, "AfterHash": hex::encode(v.hash)}),
+            Some(v) => json!({"AfterChain": v.chain, "AfterSeq": v.seq, "AfterHash": hex::encode(v.hash)}),
             None => json!({}),
         };
         target.must("TrentAdmin.VerifyAuditTrail", body).await?
@@ -128,11 +130,16 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
     serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key())).map_err(|e| e.to_string())
 }
 
-/// Parses `--after SEQ:HASH`.
+/// Parses `--after [CHAIN/]SEQ:HASH`.
 fn verified(s: &str) -> Result<trent_core::audit::Verified, String> {
-    let (seq, hash) = s.split_once(':').ok_or("expected SEQ:HASH (LastSeq and LastHash of an earlier report)")?;
+    let (seq, hash) =
+        s.split_once(':').ok_or("expected [CHAIN/]SEQ:HASH (Chain, LastSeq and LastHash of an earlier report)")?;
+    let (chain, seq) = match seq.split_once('/') {
+        Some((c, s)) => (c.parse().map_err(|e| format!("CHAIN: {e}"))?, s),
+        None => (0, seq),
+    };
     let seq = seq.parse().map_err(|e| format!("SEQ: {e}"))?;
-    trent_core::audit::Verified::from_hex(seq, hash).map_err(|e| format!("HASH (64 hex digits): {e}"))
+    trent_core::audit::Verified::from_hex(chain, seq, hash).map_err(|e| format!("HASH (64 hex digits): {e}"))
 }
 
 /// One page of records after `after`: (seq, event) pairs and the last seq of

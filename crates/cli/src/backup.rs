@@ -156,8 +156,8 @@ pub async fn restore(args: RestoreArgs) -> Result<bool, String> {
         "BackupCreatedAt": header.created_at,
         "AuditRecords": report.records,
     });
-    if let Some(t) = &report.tamper {
-        out["AuditProblem"] = serde_json::Value::String(t.to_string());
+    if let Some(t) = report.problem() {
+        out["AuditProblem"] = serde_json::Value::String(t);
     }
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
     Ok(report.tamper.is_none())

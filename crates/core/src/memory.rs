@@ -501,6 +501,22 @@ impl Store for InMemoryStore {
         Ok(self.lock().audit.iter().filter(|r| r.seq > after).take(limit).cloned().collect())
     }
 
+    async fn audit_chains(&self) -> StoreResult<Vec<u32>> {
+        let g = self.lock();
+        let mut chains: std::collections::BTreeSet<u32> = g.audit.iter().map(|r| r.chain).collect();
+        chains.extend(g.checkpoints.values().map(|c| c.chain));
+        Ok(chains.into_iter().collect())
+    }
+
+    async fn audit_chain_records(&self, chain: u32, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        let g = self.lock();
+        let mut out: Vec<AuditRecord> =
+            g.audit.iter().filter(|r| r.chain == chain && r.position > after).cloned().collect();
+        out.sort_by_key(|r| r.position);
+        out.truncate(limit);
+        Ok(out)
+    }
+
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         Ok(self.lock().audit.iter().rev().filter(|r| query.matches(r)).take(query.limit).cloned().collect())
     }
@@ -573,6 +589,7 @@ impl Store for InMemoryStore {
     }
 
     async fn import(&self, snap: &Snapshot) -> StoreResult<()> {
+        crate::store::single_chain(snap)?;
         let mut g = self.lock();
         if !g.domain_keys.is_empty()
             || !g.accounts.is_empty()

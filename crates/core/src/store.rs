@@ -49,6 +49,20 @@ impl StoreError {
     }
 }
 
+/// Refuses, for a store that keeps one chain (SQLite, memory), a snapshot
+/// whose trail has several (a PostgreSQL deployment's, with a chain per
+/// node): it restores only to PostgreSQL.
+pub fn single_chain(snapshot: &Snapshot) -> StoreResult<()> {
+    let several = snapshot.audit.iter().any(|r| r.chain != 0 || r.position != r.seq)
+        || snapshot.checkpoints.iter().any(|c| c.chain != 0);
+    if several {
+        return Err(StoreError::backend(std::io::Error::other(
+            "the backup's audit trail has a chain per node (a PostgreSQL deployment's): restore it to PostgreSQL",
+        )));
+    }
+    Ok(())
+}
+
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -220,13 +234,33 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<AliasRecord>>;
 
-    /// Appends events to the audit chain in one transaction: each gets the
-    /// next seq and its hash chains to the record before it
-    /// ([`crate::audit::chain`]), however many nodes append at once.
+    /// Appends events to this store's audit chain ([`Store::audit_chain`])
+    /// in one transaction: each gets the chain's next position, a seq of
+    /// the store's order, and a hash chained to the record before it
+    /// ([`crate::audit::chain_on`]), however many callers append at once.
     /// Durable when this returns. Returns the stored records.
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>>;
-    /// Records with seq greater than `after`, in seq order, at most `limit`.
+    /// The chain this store appends to: 0 for a store with one writer; on
+    /// a store that several nodes share, a chain no other live node holds.
+    async fn audit_chain(&self) -> StoreResult<u32> {
+        Ok(0)
+    }
+    /// The chains that hold records or checkpoints, ascending.
+    async fn audit_chains(&self) -> StoreResult<Vec<u32>> {
+        Ok(vec![0])
+    }
+    /// Records with seq greater than `after`, in seq order, at most `limit`
+    /// (every chain's).
     async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>>;
+    /// The records of chain `chain` past position `after`, in position
+    /// order, at most `limit`: what verification walks. On a store of one
+    /// chain, where positions are seqs, [`Store::audit_records`].
+    async fn audit_chain_records(&self, chain: u32, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        if chain != 0 {
+            return Ok(Vec::new());
+        }
+        self.audit_records(after, limit).await
+    }
     /// Records selected by `query`, newest (highest seq) first: every
     /// appended record, whether [`Store::index_audit`] has indexed it yet
     /// or not (a lookup reads the unindexed tail of the log itself).
@@ -240,21 +274,27 @@ pub trait Store: Send + Sync + 'static {
         let _ = max;
         Ok(0)
     }
-    /// The last record's seq and hash; `None` for an empty trail.
+    /// The last record of this store's chain: its position and hash;
+    /// `None` while the chain is empty.
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>>;
-    /// Stores a checkpoint unless one for the same seq or of the same
-    /// number is there (another node's): `false` then, and the stored one
-    /// is kept.
+    /// The highest seq stored (any chain's); `None` for an empty trail.
+    async fn audit_last_seq(&self) -> StoreResult<Option<u64>> {
+        Ok(self.audit_head().await?.map(|h| h.0))
+    }
+    /// Stores a checkpoint unless one of its chain for the same position
+    /// or of the same number is there (another writer's): `false` then, and
+    /// the stored one is kept.
     async fn insert_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> StoreResult<bool>;
-    /// Every checkpoint, in seq order.
+    /// Every checkpoint of every chain, by chain, then position.
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>>;
-    /// The numbered checkpoint with the highest number, the one the next
-    /// checkpoint follows.
+    /// The numbered checkpoint of this store's chain with the highest
+    /// number, the one its next checkpoint follows.
     async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>>;
-    /// Retention: deletes the records with seq up to `through` and the
-    /// checkpoints before it, keeping the checkpoint at `through` (the
-    /// anchor the rest of the chain verifies from; the caller names a seq
-    /// that has one). Returns how many records went.
+    /// Retention: deletes the records of this store's chain with positions
+    /// up to `through` and the chain's checkpoints before it, keeping the
+    /// checkpoint at `through` (the anchor the rest of the chain verifies
+    /// from; the caller names a position that has one). Returns how many
+    /// records went.
     async fn prune_audit(&self, through: u64) -> StoreResult<u64>;
 
     /// Every row, read in one consistent snapshot (a transaction that sees

@@ -24,6 +24,23 @@ const CHECKPOINT_DOMAIN: &[u8] = b"trent/v1/audit-checkpoint";
 const SIGNER_LABEL: &[u8] = b"trent/v1/audit-checkpoint-key";
 const NUMBERED_DOMAIN: &[u8] = b"trent/v2/audit-checkpoint";
 const DIGEST_DOMAIN: &[u8] = b"trent/v2/audit-checkpoint-digest";
+const CHAIN_DOMAIN: &[u8] = b"trent/v2/audit-chain";
+
+/// The hash the first record of chain `chain` follows: [`GENESIS`] for
+/// chain 0 (the one chain of a single-writer trail, and every trail before
+/// there were several), else a hash of the chain's number, so that no
+/// record, checkpoint or whole chain verifies under another chain's number.
+pub fn chain_genesis(chain: u32) -> [u8; HASH_LEN] {
+    if chain == 0 {
+        return GENESIS;
+    }
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(CHAIN_DOMAIN);
+    ctx.update(&chain.to_be_bytes());
+    let mut out = [0u8; HASH_LEN];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
 
 /// The hash of record `seq` whose bytes are `record`, following `prev`.
 pub fn chain_hash(prev: &[u8; HASH_LEN], seq: u64, record: &[u8]) -> [u8; HASH_LEN] {
@@ -152,6 +169,9 @@ mod tests {
         assert_ne!(h, chain_hash(&[1; 32], 1, b"{}"));
         assert_ne!(h, chain_hash(&GENESIS, 1, b"{ }"));
         assert_eq!(h, chain_hash(&GENESIS, 1, b"{}"));
+        assert_eq!(chain_genesis(0), GENESIS);
+        assert_ne!(chain_genesis(1), GENESIS);
+        assert_ne!(chain_genesis(1), chain_genesis(2));
     }
 
     #[test]

@@ -224,6 +224,8 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
                         .into_iter()
                         .map(|r| AuditTrailRecord {
                             seq: r.seq,
+                            chain: r.chain,
+                            position: r.position,
                             prev_hash: hex::encode(r.prev_hash),
                             hash: hex::encode(r.hash),
                             event: r.entry.record,
@@ -238,7 +240,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
                 let after = match (r.after_seq, r.after_hash) {
                     // Validated: 64 lowercase hex digits.
                     (Some(seq), Some(hash)) => Some(
-                        trent_core::audit::Verified::from_hex(seq, &hash)
+                        trent_core::audit::Verified::from_hex(r.after_chain.unwrap_or(0), seq, &hash)
                             .map_err(|e| KmsError::Validation(e.to_string()))?,
                     ),
                     _ => None,
@@ -289,15 +291,32 @@ pub fn verify_response(
     report: &trent_core::audit::VerifyReport,
     public_key: &[u8],
 ) -> trent_api::admin::VerifyAuditTrailResponse {
+    let several = report.chains.len() > 1 || report.chain != 0;
     trent_api::admin::VerifyAuditTrailResponse {
         records: report.records,
+        chain: report.chain,
         first_seq: report.first_seq,
         last_seq: report.last_seq,
         last_hash: hex::encode(report.last_hash),
         checkpoints: report.checkpoints,
         digest_files: report.digest_files,
         public_key: hex::encode(public_key),
-        problem: report.tamper.as_ref().map(ToString::to_string),
+        problem: report.problem(),
+        chains: if several {
+            report
+                .chains
+                .iter()
+                .map(|c| trent_api::admin::VerifiedChain {
+                    chain: c.chain,
+                    records: c.records,
+                    first_seq: c.first_seq,
+                    last_seq: c.last_seq,
+                    last_hash: hex::encode(c.last_hash),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -139,10 +139,17 @@ pub(crate) fn grant_from_parts(
     })
 }
 
-/// The columns of `audit_events`, in binding order and the order
-/// [`AuditRow`] has them.
+/// The columns of `audit_events` a record is read from, in the order
+/// [`AuditRow`] has them. On SQLite, which keeps one chain, `chain` (0) and
+/// `position` (the seq) are virtual columns; [`AUDIT_STORED_COLUMNS`] are
+/// the ones it stores.
 pub(crate) const AUDIT_COLUMNS: &str = "seq, prev_hash, hash, event_id, event_time, event_name, account, username, \
-                                        access_key_id, read_only, resources, record";
+                                        access_key_id, read_only, resources, record, chain, position";
+
+/// The columns of `audit_events` that every backend stores, in binding
+/// order: [`AUDIT_COLUMNS`] but the chain and position.
+pub(crate) const AUDIT_STORED_COLUMNS: &str = "seq, prev_hash, hash, event_id, event_time, event_name, account, \
+                                               username, access_key_id, read_only, resources, record";
 
 /// The columns of `audit_lookup`, in binding order: an event's lookup
 /// fields, indexed off the request path ([`Store::index_audit`]).
@@ -158,14 +165,6 @@ pub(crate) const INDEX_STATE_SQL: &str = "SELECT through, (SELECT MAX(seq) FROM 
 /// Moves the indexed point to at least the first parameter.
 pub(crate) fn advance_index_sql(p: Placeholder) -> String {
     format!("UPDATE audit_index SET through = {} WHERE through < {}", p(1), p(1))
-}
-
-/// The log's records after a seq, oldest first, at most a limit of them:
-/// what [`Store::index_audit`] indexes next.
-///
-/// [`Store::index_audit`]: trent_core::store::Store::index_audit
-pub(crate) fn unindexed_sql(p: Placeholder) -> String {
-    format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > {} ORDER BY seq LIMIT {}", p(1), p(2))
 }
 
 /// The log's records strictly between two seqs, newest first, at most a
@@ -230,20 +229,26 @@ impl<'q> TailScan<'q> {
     }
 }
 
-/// The last audit record's seq and hash; no row for an empty trail.
+/// The last audit record's seq and hash; no row for an empty trail (SQLite,
+/// one chain).
 pub(crate) const AUDIT_HEAD_SQL: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
-/// Stores a checkpoint unless one for its seq or of its number exists
-/// (SQLite and PostgreSQL both know `ON CONFLICT DO NOTHING` without a
-/// target: any unique constraint).
-pub(crate) fn insert_checkpoint_sql(p: Placeholder) -> String {
-    format!("{} ON CONFLICT DO NOTHING", insert_sql("audit_checkpoints", CHECKPOINT_COLUMNS, p))
+/// Stores a checkpoint, its `columns` bound, unless one of its chain for
+/// its position or of its number exists (SQLite and PostgreSQL both know
+/// `ON CONFLICT DO NOTHING` without a target: any unique constraint).
+pub(crate) fn insert_checkpoint_sql(columns: &str, p: Placeholder) -> String {
+    format!("{} ON CONFLICT DO NOTHING", insert_sql("audit_checkpoints", columns, p))
 }
 
-/// The numbered checkpoint with the highest number.
-pub(crate) const LATEST_CHECKPOINT_SQL: &str = "SELECT seq, hash, created_at, signature, number, prev \
-                                                 FROM audit_checkpoints WHERE number IS NOT NULL \
-                                                 ORDER BY number DESC LIMIT 1";
+/// The numbered checkpoint of a chain (the parameter) with the highest
+/// number.
+pub(crate) fn latest_checkpoint_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE number IS NOT NULL AND chain = {} \
+         ORDER BY number DESC LIMIT 1",
+        p(1)
+    )
+}
 
 /// A seq as the backends store it (a signed 64-bit integer).
 pub(crate) fn seq_param(seq: u64) -> StoreResult<i64> {
@@ -300,6 +305,8 @@ pub(crate) struct AuditRow {
     pub(crate) read_only: bool,
     pub(crate) resources: String,
     pub(crate) record: String,
+    pub(crate) chain: i64,
+    pub(crate) position: i64,
 }
 
 impl AuditRow {
@@ -308,6 +315,8 @@ impl AuditRow {
         let resources: Vec<String> = serde_json::from_str(&self.resources).map_err(|_| corrupt("audit resources"))?;
         Ok(AuditRecord {
             seq: seq_of(self.seq)?,
+            chain: u32::try_from(self.chain).map_err(|_| corrupt("audit chain"))?,
+            position: seq_of(self.position)?,
             prev_hash: hash_of(&self.prev_hash)?,
             hash: hash_of(&self.hash)?,
             entry: AuditEntry {
@@ -325,17 +334,24 @@ impl AuditRow {
     }
 }
 
-/// The columns of `audit_checkpoints`, in binding order.
-pub(crate) const CHECKPOINT_COLUMNS: &str = "seq, hash, created_at, signature, number, prev";
+/// The columns of `audit_checkpoints` a checkpoint is read from (and
+/// PostgreSQL binds), in order. On SQLite, which keeps one chain, `chain`
+/// is a virtual column (0); [`CHECKPOINT_STORED_COLUMNS`] are the ones it
+/// stores.
+pub(crate) const CHECKPOINT_COLUMNS: &str = "seq, hash, created_at, signature, number, prev, chain";
+
+/// [`CHECKPOINT_COLUMNS`] but the chain.
+pub(crate) const CHECKPOINT_STORED_COLUMNS: &str = "seq, hash, created_at, signature, number, prev";
 
 /// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]).
-pub(crate) type CheckpointParts = (i64, Vec<u8>, i64, Vec<u8>, Option<i64>, Option<Vec<u8>>);
+pub(crate) type CheckpointParts = (i64, Vec<u8>, i64, Vec<u8>, Option<i64>, Option<Vec<u8>>, i64);
 
 /// A checkpoint from its columns ([`CHECKPOINT_COLUMNS`]).
 pub(crate) fn checkpoint_from_parts(
-    (seq, hash, created_at, signature, number, prev): CheckpointParts,
+    (seq, hash, created_at, signature, number, prev, chain): CheckpointParts,
 ) -> StoreResult<AuditCheckpoint> {
     Ok(AuditCheckpoint {
+        chain: u32::try_from(chain).map_err(|_| corrupt("checkpoint chain"))?,
         seq: seq_of(seq)?,
         hash: hash_of(&hash)?,
         created_at,
@@ -513,7 +529,7 @@ impl ExportSql {
             grants: all(GRANT_COLUMNS, "grants", "key_id, grant_id"),
             destroyed: all(DESTROYED_COLUMNS, "destroyed_keys", "id"),
             audit: all(AUDIT_COLUMNS, "audit_events", "seq"),
-            checkpoints: all(CHECKPOINT_COLUMNS, "audit_checkpoints", "seq"),
+            checkpoints: all(CHECKPOINT_COLUMNS, "audit_checkpoints", "chain, seq"),
         }
     }
 }

@@ -16,7 +16,7 @@ use trent_core::audit::{
 use trent_core::memory::InMemoryStore;
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError};
-use trent_crypto::audit::{chain_hash, GENESIS, HASH_LEN};
+use trent_crypto::audit::{chain_genesis, chain_hash, HASH_LEN};
 use trent_store::{PostgresStore, SqliteStore};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -786,19 +786,22 @@ fn audit_entry(n: u32) -> AuditEntry {
     }
 }
 
-/// Checks that `records` are the trail from its start: seq 1, 2, … each
-/// linked to the one before and hashed over its own bytes.
-fn assert_one_chain(records: &[AuditRecord]) {
-    let mut prev = GENESIS;
-    for (i, r) in records.iter().enumerate() {
-        assert_eq!(r.seq, i as u64 + 1, "no gap before record {}", r.seq);
-        assert_eq!(r.prev_hash, prev, "record {} links to the one before", r.seq);
-        assert_eq!(r.hash, chain_hash(&prev, r.seq, r.entry.record.as_bytes()), "hash of record {}", r.seq);
-        prev = r.hash;
+/// Checks that `records`, a trail from its start in seq order, are whole
+/// chains: seqs increasing, and each chain's records at positions 1, 2, …
+/// each linked to the one before (from the chain's genesis hash) and hashed
+/// over its own bytes.
+fn assert_chains(records: &[AuditRecord]) {
+    assert!(records.windows(2).all(|w| w[0].seq < w[1].seq), "seqs increase");
+    let mut heads: std::collections::BTreeMap<u32, (u64, [u8; HASH_LEN])> = std::collections::BTreeMap::new();
+    for r in records {
+        let (position, prev) = heads.get(&r.chain).copied().unwrap_or((0, chain_genesis(r.chain)));
+        assert_eq!(r.position, position + 1, "no gap before record {} of chain {}", r.position, r.chain);
+        assert_eq!(r.prev_hash, prev, "record {} of chain {} links to the one before", r.position, r.chain);
+        assert_eq!(r.hash, chain_hash(&prev, r.position, r.entry.record.as_bytes()), "hash of record {}", r.seq);
+        heads.insert(r.chain, (r.position, r.hash));
     }
 }
 
-/// The whole trail, read in pages.
 async fn whole_trail(s: &dyn Store) -> Result<Vec<AuditRecord>, StoreError> {
     let mut all: Vec<AuditRecord> = Vec::new();
     loop {
@@ -825,7 +828,7 @@ async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
     let stored = s.audit_records(0, 100).await?;
     assert_eq!(stored, returned);
     assert_eq!(stored.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), entries);
-    assert_one_chain(&stored);
+    assert_chains(&stored);
     assert_eq!(whole_trail(&*s).await?, stored);
     assert_eq!(s.audit_records(3, 4).await?, stored[3..7]);
     assert_eq!(s.audit_records(7, 100).await?, stored[7..]);
@@ -839,7 +842,7 @@ async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
     let next = s.append_audit(&[audit_entry(9)]).await?;
     assert_eq!((next[0].seq, next[0].prev_hash), (10, stored[8].hash));
     assert_eq!(s.audit_head().await?, Some((10, next[0].hash)));
-    assert_one_chain(&whole_trail(&*s).await?);
+    assert_chains(&whole_trail(&*s).await?);
     Ok(())
 }
 
@@ -966,24 +969,37 @@ async fn appends_form_one_chain(stores: &[Arc<dyn Store>]) -> TestResult {
         appended.push(t.await??);
     }
     let trail = whole_trail(&*stores[0]).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     let total: usize = appended.iter().flatten().map(|(entries, _)| entries.len()).sum();
     assert_eq!(trail.len(), total);
-    for task in &appended {
+    // Each store appends to a chain of its own.
+    let mut chains = Vec::new();
+    for s in stores {
+        chains.push(s.audit_chain().await?);
+    }
+    let distinct: std::collections::BTreeSet<u32> = chains.iter().copied().collect();
+    assert_eq!(distinct.len(), stores.len(), "a chain per store: {chains:?}");
+    let of_chain = |c: u32| trail.iter().filter(|r| r.chain == c).cloned().collect::<Vec<_>>();
+    for (t, task) in appended.iter().enumerate() {
+        let mine = of_chain(chains[t % stores.len()]);
         let mut last_seq = 0;
         for (entries, records) in task {
             assert_eq!(&records.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), entries);
             let first = records.first().map_or(0, |r| r.seq);
             assert!(first > last_seq, "a task's batches are stored in its order");
-            let at = usize::try_from(first - 1)?;
-            assert_eq!(trail[at..at + records.len()], records[..], "a batch is stored whole, as returned");
+            let at = usize::try_from(records.first().map_or(1, |r| r.position) - 1)?;
+            assert_eq!(mine[at..at + records.len()], records[..], "a batch is stored whole, as returned");
             last_seq = records.last().map_or(0, |r| r.seq);
         }
     }
-    for s in &stores[1..] {
+    for (s, chain) in stores.iter().zip(&chains) {
         assert_eq!(whole_trail(&**s).await?, trail);
+        assert_eq!(s.audit_head().await?, of_chain(*chain).last().map(|r| (r.position, r.hash)));
+        assert_eq!(s.audit_chains().await?, distinct.iter().copied().collect::<Vec<_>>());
+        for c in &distinct {
+            assert_eq!(s.audit_chain_records(*c, 0, 10_000).await?, of_chain(*c));
+        }
     }
-    assert_eq!(stores[0].audit_head().await?, trail.last().map(|r| (r.seq, r.hash)));
     Ok(())
 }
 
@@ -995,6 +1011,7 @@ async fn audit_checkpoints_keep_the_first(s: Arc<dyn Store>) -> TestResult {
     assert!(s.audit_checkpoints().await?.is_empty());
     assert_eq!(s.latest_audit_checkpoint().await?, None);
     let cp = |seq: u64, b: u8, number: Option<u64>| AuditCheckpoint {
+        chain: 0,
         seq,
         hash: [b; HASH_LEN],
         created_at: 1_700_000_000_000 + i64::from(b),
@@ -1143,6 +1160,7 @@ async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult
     let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
     let records = s.append_audit(&entries).await?;
     let cp = |r: &trent_core::audit::AuditRecord| AuditCheckpoint {
+        chain: 0,
         seq: r.seq,
         hash: r.hash,
         created_at: 1_700_000_000_000,
@@ -1328,7 +1346,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     assert_eq!(last[0].seq, ev.expected.len() as u64);
 
     let trail = whole_trail(&*s).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), ev.expected);
     assert_eq!(s.audit_head().await?, trail.last().map(|r| (r.seq, r.hash)));
     // The events of changes are found like any other.
@@ -1434,7 +1452,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     // The next change's event chains right after the head.
     s.update_key(&next, &ev).await?;
     let trail = whole_trail(&*s).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     assert_eq!(trail.len(), 2);
     assert_eq!(trail[1].entry, ev[0]);
     Ok(())
@@ -1498,7 +1516,7 @@ async fn changes_and_appends_at_once_form_one_chain(s: Arc<dyn Store>) -> TestRe
     let updates = u64::from(WRITERS * UPDATES);
     assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(1 + updates));
     let trail = whole_trail(&*s).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     assert_eq!(trail.len() as u64, updates + appended as u64);
     let stored_updates: Vec<AuditEntry> =
         trail.iter().filter(|r| r.entry.event_name == "UpdateKey").map(|r| r.entry.clone()).collect();
@@ -1553,7 +1571,7 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     next.revision = 3;
     s.update_key(&next, &ev).await?;
     let trail = whole_trail(&*s).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     assert_eq!(trail.len(), 2);
     Ok(())
 }
@@ -1689,6 +1707,7 @@ async fn fill(s: &dyn Store) -> TestResult {
     let records = s.append_audit(&(6..12).map(audit_entry).collect::<Vec<_>>()).await?;
     for (r, b) in [(&records[0], 1u8), (&records[5], 2)] {
         let cp = AuditCheckpoint {
+            chain: 0,
             seq: r.seq,
             hash: r.hash,
             created_at: 1_700_000_000_000,
@@ -1806,7 +1825,7 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_eq!(tag_counts, [2, 1, 0], "users' tags (Bob's replaced, ops' emptied)");
     assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [5, 4, 1, 2]);
     assert!(snap.versions.iter().any(|v| !v.has_material() && v.import.is_some()), "deleted imported material");
-    assert_one_chain(&snap.audit);
+    assert_chains(&snap.audit);
     assert_eq!(s.audit_head().await?, snap.audit.last().map(|r| (r.seq, r.hash)));
     assert_eq!(snap.audit, whole_trail(&*s).await?);
 
@@ -1827,7 +1846,7 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     copy.update_key(&changed, &[change_event("UpdateKey", 78)]).await?;
     assert_eq!(copy.audit_head().await?.map(|h| h.0), Some(seq + 2));
     let trail = whole_trail(&*copy).await?;
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     s.append_audit(&[audit_entry(77)]).await?;
     s.update_key(&changed, &[change_event("UpdateKey", 78)]).await?;
     assert_eq!(whole_trail(&*s).await?, trail);
@@ -1923,7 +1942,7 @@ async fn export_is_one_snapshot_while_writers_go_on(s: Arc<dyn Store>) -> TestRe
     for _ in 0..60 {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         let snap = s.export().await?;
-        assert_one_chain(&snap.audit);
+        assert_chains(&snap.audit);
         let head = snap.audit.last().map_or(0, |r| r.seq);
         assert_eq!(snap.audit.len() as u64, head, "every record up to the head");
         let [key] = &snap.keys[..] else { panic!("one key: {:?}", snap.keys) };
@@ -2128,16 +2147,66 @@ conformance!(in_memory, memory);
 conformance!(sqlite_file, sqlite);
 conformance!(postgresql, postgres);
 
+/// The session (transaction) advisory lock keys of `trent_store::postgres`:
+/// `hashtext(CLASS || current_schema())` and the chain.
+const APPEND_LOCK: &str = "trent-audit-append:";
+
 /// PostgreSQL only: two nodes (two pools on one database) appending at
-/// once still form one chain.
+/// once each form a chain of their own, and no node waits on a lock the
+/// other holds: every advisory lock an appender of one node waited for,
+/// sampled from `pg_locks` during the run, is its own chain's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgresql_nodes_appending_at_once_form_one_chain() -> TestResult {
+async fn postgresql_nodes_append_to_chains_of_their_own() -> TestResult {
     let Some(url) = postgres_url().await? else {
         return Ok(());
     };
-    let (a, b) =
-        (guarded(PostgresStore::connect(&url).await?).await?, guarded(PostgresStore::connect(&url).await?).await?);
-    appends_form_one_chain(&[Arc::new(a), Arc::new(b)]).await
+    let node = async |name: &str| -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+        let url = format!("{url}&application_name={name}");
+        let store: Arc<dyn Store> = Arc::new(guarded(PostgresStore::connect(&url).await?).await?);
+        Ok(store)
+    };
+    let (a, b) = (node("trent_node_a").await?, node("trent_node_b").await?);
+    let (chain_a, chain_b) = (a.audit_chain().await?, b.audit_chain().await?);
+    assert_ne!(chain_a, chain_b);
+    // Sample the advisory locks waited for while both nodes append.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = tokio::spawn({
+        let done = Arc::clone(&done);
+        async move {
+            let (mut samples, mut waits) = (0u64, Vec::new());
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let rows = client
+                    .query(
+                        "SELECT a.application_name, l.objid::bigint FROM pg_locks l JOIN pg_stat_activity a \
+                         ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted \
+                         AND l.classid::int = hashtext($1 || current_schema())",
+                        &[&APPEND_LOCK],
+                    )
+                    .await?;
+                samples += 1;
+                for r in rows {
+                    waits.push((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            Ok::<_, tokio_postgres::Error>((samples, waits))
+        }
+    });
+    appends_form_one_chain(&[Arc::clone(&a), Arc::clone(&b)]).await?;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (samples, waits) = sampler.await??;
+    assert!(samples > 0);
+    for (app, objid) in &waits {
+        let own = if app == "trent_node_a" { chain_a } else { chain_b };
+        assert_eq!(*objid, i64::from(own), "{app} waited on another node's chain lock");
+    }
+    println!(
+        "pg_locks sampled {samples} times: {} waits for append locks, each on the waiter's own chain",
+        waits.len()
+    );
+    Ok(())
 }
 
 /// In-memory store: [`InMemoryStore::set_audit_failing`] makes the trail
@@ -2203,16 +2272,18 @@ async fn postgresql_unwritable_audit_rolls_back_changes() -> TestResult {
 }
 
 /// PostgreSQL only: a change without events takes no audit lock (it
-/// completes while another session holds it); one with events waits for
-/// it, as appenders do.
+/// completes while another session holds its chain's append lock); one
+/// with events waits for it, as appenders do; another node, appending to a
+/// chain of its own, does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
-    /// `AUDIT_LOCK` of `trent_store::postgres`.
-    const AUDIT_LOCK: i64 = 0x7472_656e_7402;
     let Some(url) = postgres_url().await? else {
         return Ok(());
     };
     let s = Arc::new(guarded(PostgresStore::connect(&url).await?).await?);
+    let other = guarded(PostgresStore::connect(&url).await?).await?;
+    let chain = i32::try_from(s.audit_chain().await?)?;
+    assert_ne!(other.audit_chain().await?, s.audit_chain().await?);
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
     s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
@@ -2220,22 +2291,26 @@ async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
     let (mut client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     let holder = client.transaction().await?;
-    holder.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+    holder
+        .execute("SELECT pg_advisory_xact_lock(hashtext($1 || current_schema()), $2)", &[&APPEND_LOCK, &chain])
+        .await?;
 
     let mut next = k.clone();
     next.revision = 2;
     tokio::time::timeout(std::time::Duration::from_secs(10), s.update_key(&next, &[])).await??;
+    let ten = std::time::Duration::from_secs(10);
+    tokio::time::timeout(ten, other.append_audit(&[audit_entry(7)])).await??;
     next.revision = 3;
     let with_event = tokio::spawn({
         let (s, next) = (Arc::clone(&s), next.clone());
         async move { s.update_key(&next, &[change_event("UpdateKey", 1)]).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(!with_event.is_finished(), "a change with events waits for the audit lock");
+    assert!(!with_event.is_finished(), "a change with events waits for its chain's append lock");
     holder.commit().await?;
     with_event.await??;
     assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(3));
-    assert_one_chain(&whole_trail(&*s).await?);
+    assert_chains(&whole_trail(&*s).await?);
     assert_eq!(s.audit_head().await?.map(|(seq, _)| seq), Some(1));
     Ok(())
 }
@@ -2258,6 +2333,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         s.insert_alias(&al, &[]).await?;
         s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
         s.insert_audit_checkpoint(&AuditCheckpoint {
+            chain: 0,
             seq: 2,
             hash: [1; HASH_LEN],
             created_at: 3,
@@ -2275,7 +2351,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
     let trail = s.audit_records(0, 10).await?;
     assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), vec![audit_entry(1), audit_entry(2)]);
-    assert_one_chain(&trail);
+    assert_chains(&trail);
     assert_eq!(s.audit_checkpoints().await?.len(), 1);
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! trust only the database it checks.
 //!
 //! One JSON file per numbered checkpoint, `<number, 10 digits>.json`, in a
-//! directory that can live on other storage (`audit_digest_dir`). Each holds
+//! directory that can live on other storage (`audit_digest_dir`): chain 0's
+//! in the directory itself, another chain's in its subdirectory
+//! `chain-<number>` (a PostgreSQL deployment has a chain per node). Each holds
 //! what the checkpoint signs and its Ed25519 signature under the key derived
 //! from the root key; whoever edits the trail, recomputes its hashes and
 //! deletes the checkpoints in the database still leaves these files saying
@@ -20,6 +22,9 @@ use std::path::{Path, PathBuf};
 struct DigestFile {
     /// The format: 1.
     digest_version: u32,
+    /// The chain (absent for chain 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    chain: u32,
     /// The checkpoint's number.
     number: u64,
     /// The last record it covers.
@@ -37,19 +42,34 @@ struct DigestFile {
     public_key: String,
 }
 
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+/// The directory of chain `chain`'s digest files within `dir`.
+pub fn chain_dir(dir: &Path, chain: u32) -> PathBuf {
+    if chain == 0 {
+        dir.to_owned()
+    } else {
+        dir.join(format!("chain-{chain}"))
+    }
+}
+
 /// The file name of checkpoint `number`.
 pub fn file_name(number: u64) -> String {
     format!("{number:010}.json")
 }
 
-/// Writes checkpoint `cp` (numbered) into `dir`, creating it: a temporary
-/// file, synced, renamed into place.
+/// Writes checkpoint `cp` (numbered) into its chain's directory in `dir`,
+/// creating it: a temporary file, synced, renamed into place.
 pub fn write(dir: &Path, cp: &AuditCheckpoint, public_key: &[u8]) -> std::io::Result<PathBuf> {
+    let dir = &chain_dir(dir, cp.chain);
     let (Some(number), Some(prev)) = (cp.number, cp.prev) else {
         return Err(std::io::Error::other("an unnumbered checkpoint has no digest file"));
     };
     let file = DigestFile {
         digest_version: 1,
+        chain: cp.chain,
         number,
         seq: cp.seq,
         hash: hex::encode(cp.hash),
@@ -75,11 +95,30 @@ pub fn write(dir: &Path, cp: &AuditCheckpoint, public_key: &[u8]) -> std::io::Re
     Ok(path)
 }
 
-/// Every digest file in `dir`, as checkpoints in number order. A file that
-/// does not parse is an error naming it (a damaged anchor is not skipped).
+/// Every digest file in `dir` and its chains' subdirectories, as
+/// checkpoints in chain and number order. A file that does not parse, or
+/// that holds another chain's checkpoint than its directory's, is an error
+/// naming it (a damaged anchor is not skipped).
 pub fn read_dir(dir: &Path) -> Result<Vec<AuditCheckpoint>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut out = Vec::new();
+    read_chain_dir(dir, 0, &mut out)?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(chain) = name.strip_prefix("chain-").and_then(|c| c.parse::<u32>().ok()) {
+            if chain > 0 && path.is_dir() && name == format!("chain-{chain}") {
+                read_chain_dir(&path, chain, &mut out)?;
+            }
+        }
+    }
+    out.sort_by_key(|c| (c.chain, c.number));
+    Ok(out)
+}
+
+/// The digest files of chain `chain`, in its directory `dir`, onto `out`.
+fn read_chain_dir(dir: &Path, chain: u32, out: &mut Vec<AuditCheckpoint>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -88,10 +127,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<AuditCheckpoint>, String> {
         }
         let bad = |why: String| format!("digest file {}: {why}", path.display());
         let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
-        out.push(parse(name, &bytes).map_err(bad)?);
+        let cp = parse(name, &bytes).map_err(bad)?;
+        if cp.chain != chain {
+            return Err(bad(format!("it holds a checkpoint of chain {}", cp.chain)));
+        }
+        out.push(cp);
     }
-    out.sort_by_key(|c| c.number);
-    Ok(out)
+    Ok(())
 }
 
 /// The checkpoint in digest file `name` whose content is `bytes`; why not.
@@ -106,6 +148,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<AuditCheckpoint, String> {
         hex::decode(s).ok().and_then(|v| Hash::try_from(v).ok()).ok_or_else(|| format!("bad {what}"))
     };
     Ok(AuditCheckpoint {
+        chain: f.chain,
         seq: f.seq,
         hash: hash(&f.hash, "hash")?,
         created_at: f.created_at,
@@ -127,14 +170,23 @@ mod tests {
         let p = AwsLcProvider::new();
         let s = CheckpointSigner::derive(&p, &RootKey::new(SecretKey::from_bytes([7; 32]))).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let one = AuditCheckpoint::signed(&s, None, 3, [1; 32], 10);
-        let two = AuditCheckpoint::signed(&s, Some(&one), 9, [2; 32], 20);
+        let one = AuditCheckpoint::signed(&s, 0, None, 3, [1; 32], 10);
+        let two = AuditCheckpoint::signed(&s, 0, Some(&one), 9, [2; 32], 20);
+        let other = AuditCheckpoint::signed(&s, 4, None, 2, [3; 32], 15);
         write(dir.path(), &two, &s.public_key()).unwrap();
+        write(dir.path(), &other, &s.public_key()).unwrap();
         write(dir.path(), &one, &s.public_key()).unwrap();
+        assert!(dir.path().join("chain-4").join(file_name(1)).exists());
         std::fs::write(dir.path().join("README"), "not a digest").unwrap();
         let read = read_dir(dir.path()).unwrap();
-        assert_eq!(read, vec![one.clone(), two]);
+        assert_eq!(read, vec![one.clone(), two, other.clone()]);
         assert!(read.iter().all(|c| c.verifies(&s.public_key())));
+        // A chain's file moved into another chain's directory is refused.
+        std::fs::create_dir(dir.path().join("chain-5")).unwrap();
+        std::fs::copy(dir.path().join("chain-4").join(file_name(1)), dir.path().join("chain-5").join(file_name(1)))
+            .unwrap();
+        assert!(read_dir(dir.path()).unwrap_err().contains("holds a checkpoint of chain 4"));
+        std::fs::remove_dir_all(dir.path().join("chain-5")).unwrap();
         // A damaged file is an error, not skipped.
         std::fs::write(dir.path().join(file_name(5)), "{").unwrap();
         assert!(read_dir(dir.path()).unwrap_err().contains("0000000005.json"));

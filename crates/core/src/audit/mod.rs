@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
 use trent_api::{Api, Operation};
-use trent_crypto::audit::{chain_hash, verify_checkpoint, GENESIS, HASH_LEN};
+use trent_crypto::audit::{chain_genesis, chain_hash, verify_checkpoint, GENESIS, HASH_LEN};
 
 /// A chain hash.
 pub type Hash = [u8; HASH_LEN];
@@ -70,29 +70,67 @@ pub struct AuditEntry {
     pub record: String,
 }
 
-/// A stored event with its place in the chain.
+/// A stored event with its place in the store's order and in its chain.
+///
+/// A trail is one or more hash chains: one per writer (a node of a
+/// PostgreSQL deployment appends to a chain of its own, so that nodes never
+/// wait on each other's appends); SQLite and the memory store have one
+/// writer and chain 0 alone, where `position` equals `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StoredRecord")]
 pub struct AuditRecord {
-    /// Position in the chain, from 1, without gaps.
+    /// The record's place in the store's order (LookupEvents, export):
+    /// unique across chains, increasing with the append on each chain.
     pub seq: u64,
-    /// Hash of the previous record ([`GENESIS`] for the first).
+    /// The chain that holds it (0 for a single-writer store).
+    pub chain: u32,
+    /// Position in its chain, from 1, without gaps.
+    pub position: u64,
+    /// Hash of the previous record of its chain
+    /// ([`trent_crypto::audit::chain_genesis`] for the first).
     pub prev_hash: Hash,
-    /// `chain_hash(prev_hash, seq, record)`.
+    /// `chain_hash(prev_hash, position, record)`.
     pub hash: Hash,
     /// The event.
     pub entry: AuditEntry,
 }
 
-/// A signed statement that the chain's record `seq` had hash `hash`.
+/// [`AuditRecord`] as backups store it: those written before there were
+/// several chains have neither `chain` nor `position` (chain 0, where the
+/// position is the seq).
+#[derive(serde::Deserialize)]
+struct StoredRecord {
+    seq: u64,
+    #[serde(default)]
+    chain: u32,
+    #[serde(default)]
+    position: Option<u64>,
+    prev_hash: Hash,
+    hash: Hash,
+    entry: AuditEntry,
+}
+
+impl From<StoredRecord> for AuditRecord {
+    fn from(r: StoredRecord) -> Self {
+        let position = r.position.unwrap_or(r.seq);
+        AuditRecord { seq: r.seq, chain: r.chain, position, prev_hash: r.prev_hash, hash: r.hash, entry: r.entry }
+    }
+}
+
+/// A signed statement that record `seq` (its position) of chain `chain`
+/// had hash `hash`.
 ///
-/// Checkpoints are numbered from 1, and each signs the digest of the one
-/// before it ([`trent_crypto::audit::checkpoint_digest`]), so one removed
+/// Each chain's checkpoints are numbered from 1, and each signs the digest
+/// of the one before it ([`trent_crypto::audit::checkpoint_digest`]), so one removed
 /// from the sequence shows. They are stored with the trail and also written
 /// as digest files outside it ([`digest`]). Checkpoints signed before
 /// numbering have no number (and an unnumbered signature).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditCheckpoint {
-    /// The record.
+    /// The chain.
+    #[serde(default)]
+    pub chain: u32,
+    /// The record's position in the chain.
     pub seq: u64,
     /// Its hash.
     pub hash: Hash,
@@ -109,9 +147,12 @@ pub struct AuditCheckpoint {
 }
 
 impl AuditCheckpoint {
-    /// A numbered checkpoint following `prev` (`None`: the first), signed.
+    /// A numbered checkpoint of chain `chain` following `prev` (`None`:
+    /// the chain's first), signed. The signature need not name the chain:
+    /// `hash` is of that chain alone ([`trent_crypto::audit::chain_genesis`]).
     pub fn signed(
         signer: &trent_crypto::audit::CheckpointSigner,
+        chain: u32,
         prev: Option<&AuditCheckpoint>,
         seq: u64,
         hash: Hash,
@@ -122,7 +163,7 @@ impl AuditCheckpoint {
             None => (1, GENESIS),
         };
         let signature = signer.sign_numbered(number, &prev, seq, &hash, created_at);
-        AuditCheckpoint { seq, hash, created_at, signature, number: Some(number), prev: Some(prev) }
+        AuditCheckpoint { chain, seq, hash, created_at, signature, number: Some(number), prev: Some(prev) }
     }
 
     /// What the next checkpoint signs of this one.
@@ -148,16 +189,30 @@ impl AuditCheckpoint {
     }
 }
 
-/// Chains `entries` after `head` (the last stored record's seq and hash):
-/// what every backend does inside its append transaction.
+/// Chains `entries` after `head` (the last stored record's seq and hash)
+/// on chain 0, a record's seq its position: what a single-writer store
+/// does inside its append transaction.
 pub fn chain(head: Option<(u64, Hash)>, entries: &[AuditEntry]) -> Vec<AuditRecord> {
-    let (mut seq, mut prev) = head.unwrap_or((0, GENESIS));
+    let first = head.map_or(1, |(s, _)| s + 1);
+    chain_on(0, head, entries, first..)
+}
+
+/// Chains `entries` on chain `chain` after `head` (the chain's last
+/// position and hash), giving them the seqs `seqs` yields, in order.
+pub fn chain_on(
+    chain: u32,
+    head: Option<(u64, Hash)>,
+    entries: &[AuditEntry],
+    seqs: impl IntoIterator<Item = u64>,
+) -> Vec<AuditRecord> {
+    let (mut position, mut prev) = head.unwrap_or((0, chain_genesis(chain)));
     entries
         .iter()
-        .map(|e| {
-            seq += 1;
-            let hash = chain_hash(&prev, seq, e.record.as_bytes());
-            let r = AuditRecord { seq, prev_hash: prev, hash, entry: e.clone() };
+        .zip(seqs)
+        .map(|(e, seq)| {
+            position += 1;
+            let hash = chain_hash(&prev, position, e.record.as_bytes());
+            let r = AuditRecord { seq, chain, position, prev_hash: prev, hash, entry: e.clone() };
             prev = hash;
             r
         })

@@ -235,7 +235,15 @@ async fn trail(n: usize) -> (Arc<InMemoryStore>, CheckpointSigner) {
     store.append_audit(&(1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
     let s = signer();
     let (seq, hash) = store.audit_head().await.unwrap().unwrap();
-    let cp = AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
+    let cp = AuditCheckpoint {
+        chain: 0,
+        seq,
+        hash,
+        created_at: 5,
+        signature: s.sign(seq, &hash, 5),
+        number: None,
+        prev: None,
+    };
     store.insert_audit_checkpoint(&cp).await.unwrap();
     (store, s)
 }
@@ -249,6 +257,55 @@ async fn an_intact_trail_verifies() {
     let (store, s) = trail(10).await;
     let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!((r.records, r.last_seq, r.checkpoints, r.tamper), (10, 10, 1, None));
+}
+
+/// A trail of chain 0 (10 records) and chain 3 (4 records, interleaved in
+/// seq order), as a store with a chain per node holds it.
+async fn two_chains() -> (Arc<InMemoryStore>, CheckpointSigner) {
+    let (store, s) = trail(10).await;
+    store.tamper_audit(|t| {
+        let other = chain_on(3, None, &(20..24).map(entry).collect::<Vec<_>>(), [11, 13, 15, 17]);
+        t.extend(other);
+    });
+    (store, s)
+}
+
+#[tokio::test]
+async fn chains_verify_each_on_its_own() {
+    let (store, s) = two_chains().await;
+    let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
+    assert_eq!((r.records, r.chain, r.last_seq, r.tamper.clone()), (14, 0, 10, None));
+    let walked: Vec<(u32, u64, u64)> = r.chains.iter().map(|c| (c.chain, c.records, c.last_seq)).collect();
+    assert_eq!(walked, vec![(0, 10, 10), (3, 4, 4)]);
+    assert_eq!(r.problem(), None);
+    // Verifying from a record of chain 3 verified before: its last hash.
+    let last3 = r.chains[1].last_hash;
+    let after = Verified { chain: 3, seq: 3, hash: store.audit_chain_records(3, 2, 1).await.unwrap()[0].hash };
+    let opts = VerifyOptions { after: Some(after), ..Default::default() };
+    let r = verify_chain(store.as_ref(), &s.public_key(), &opts).await.unwrap();
+    assert_eq!((r.chain, r.first_seq, r.last_seq, r.last_hash, r.tamper), (3, 4, 4, last3, None));
+
+    // An edit in chain 3 is reported with its chain.
+    store.tamper_audit(|t| t[12].entry.record = t[12].entry.record.replacen("key-22", "key-23", 1));
+    let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
+    assert_eq!((r.chain, r.tamper.clone()), (3, Some(Tamper::Edited { seq: 3 })));
+    assert_eq!(r.problem().unwrap(), "chain 3: record 3 was edited: its contents do not match its hash");
+}
+
+#[tokio::test]
+async fn a_record_moved_to_another_chain_is_found() {
+    // Relabelled as chain 4, chain 3's records follow no genesis of chain 4.
+    let (store, s) = two_chains().await;
+    store.tamper_audit(|t| t.iter_mut().filter(|r| r.chain == 3).for_each(|r| r.chain = 4));
+    let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
+    assert_eq!((r.chain, r.tamper), (4, Some(Tamper::OutOfOrder { seq: 1, prev: 0 })));
+    // A record of chain 3 moved into chain 0, at the position after its end.
+    let (store, s) = two_chains().await;
+    store.tamper_audit(|t| {
+        let r = t.iter_mut().find(|r| r.chain == 3 && r.position == 4).unwrap();
+        (r.chain, r.position) = (0, 11);
+    });
+    assert_eq!(tamper_found(&store, &s).await, Some(Tamper::OutOfOrder { seq: 11, prev: 10 }));
 }
 
 #[tokio::test]
@@ -272,8 +329,8 @@ async fn swapped_records_are_found() {
     let (store, s) = trail(10).await;
     store.tamper_audit(|t| {
         let (a, b) = (t[2].clone(), t[6].clone());
-        t[2] = AuditRecord { seq: 3, ..b };
-        t[6] = AuditRecord { seq: 7, ..a };
+        t[2] = AuditRecord { seq: 3, position: 3, ..b };
+        t[6] = AuditRecord { seq: 7, position: 7, ..a };
     });
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::OutOfOrder { seq: 3, prev: 2 }));
 }
@@ -288,6 +345,7 @@ async fn an_inserted_record_is_found() {
         t.insert(3, forged);
         for r in t.iter_mut().skip(4) {
             r.seq += 1;
+            r.position += 1;
         }
     });
     assert_eq!(tamper_found(&store, &s).await, Some(Tamper::OutOfOrder { seq: 5, prev: 4 }));
@@ -322,6 +380,7 @@ async fn a_forged_checkpoint_is_found() {
     let _ = seq;
     store
         .insert_audit_checkpoint(&AuditCheckpoint {
+            chain: 0,
             seq: 3,
             hash,
             created_at: 6,
@@ -362,16 +421,30 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     let (store, s) = trail(10).await;
     for seq in [4u64, 7] {
         let hash = store.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp =
-            AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
+        let cp = AuditCheckpoint {
+            chain: 0,
+            seq,
+            hash,
+            created_at: 5,
+            signature: s.sign(seq, &hash, 5),
+            number: None,
+            prev: None,
+        };
         store.insert_audit_checkpoint(&cp).await.unwrap();
     }
     // Deleting the start without saying so is found, anchor or not.
     let (bare, _) = trail(10).await;
     for seq in [4u64] {
         let hash = bare.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp =
-            AuditCheckpoint { seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None };
+        let cp = AuditCheckpoint {
+            chain: 0,
+            seq,
+            hash,
+            created_at: 5,
+            signature: s.sign(seq, &hash, 5),
+            number: None,
+            prev: None,
+        };
         bare.insert_audit_checkpoint(&cp).await.unwrap();
     }
     bare.prune_audit(4).await.unwrap();
@@ -390,7 +463,7 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
 
 /// Verifies from the record `after` (seq, and the hash a report gave).
 async fn from(store: &InMemoryStore, s: &CheckpointSigner, seq: u64, hash: [u8; 32]) -> VerifyReport {
-    let opts = VerifyOptions { after: Some(Verified { seq, hash }), ..Default::default() };
+    let opts = VerifyOptions { after: Some(Verified { chain: 0, seq, hash }), ..Default::default() };
     verify_chain(store, &s.public_key(), &opts).await.unwrap()
 }
 
@@ -398,11 +471,11 @@ async fn from(store: &InMemoryStore, s: &CheckpointSigner, seq: u64, hash: [u8; 
 fn a_verified_record_is_read_from_a_reports_hex_hash() {
     let hex = "00ff".repeat(16);
     assert_eq!(
-        Verified::from_hex(7, &hex).unwrap(),
-        Verified { seq: 7, hash: std::array::from_fn(|i| [0, 255][i % 2]) }
+        Verified::from_hex(0, 7, &hex).unwrap(),
+        Verified { chain: 0, seq: 7, hash: std::array::from_fn(|i| [0, 255][i % 2]) }
     );
     for bad in ["", &hex[2..], &format!("{hex}00"), &hex.replace('f', "g")] {
-        assert!(Verified::from_hex(7, bad).is_err(), "{bad}");
+        assert!(Verified::from_hex(0, 7, bad).is_err(), "{bad}");
     }
 }
 
@@ -439,7 +512,15 @@ async fn verification_goes_on_from_a_record_verified_before() {
 async fn a_verified_record_pruned_since_means_a_full_walk() {
     let (store, s) = trail(10).await;
     let hash = store.audit_records(6, 1).await.unwrap()[0].hash;
-    let cp = AuditCheckpoint { seq: 7, hash, created_at: 5, signature: s.sign(7, &hash, 5), number: None, prev: None };
+    let cp = AuditCheckpoint {
+        chain: 0,
+        seq: 7,
+        hash,
+        created_at: 5,
+        signature: s.sign(7, &hash, 5),
+        number: None,
+        prev: None,
+    };
     store.insert_audit_checkpoint(&cp).await.unwrap();
     // Record 3, verified before, goes with retention: the walk starts at the
     // first record kept and checks how the start went.
@@ -502,7 +583,7 @@ async fn anchored_trail(third: i64) -> (Arc<InMemoryStore>, CheckpointSigner, te
     for (range, t) in [(1..=10, T0), (11..=20, T0 + 60_000), (21..=25, third)] {
         store.append_audit(&range.map(|n| entry_at(n, t)).collect::<Vec<_>>()).await.unwrap();
         let (seq, hash) = store.audit_head().await.unwrap().unwrap();
-        let cp = AuditCheckpoint::signed(&s, prev.as_ref(), seq, hash, t + 1000);
+        let cp = AuditCheckpoint::signed(&s, 0, prev.as_ref(), seq, hash, t + 1000);
         assert!(store.insert_audit_checkpoint(&cp).await.unwrap());
         digest::write(dir.path(), &cp, &s.public_key()).unwrap();
         prev = Some(cp);
@@ -589,7 +670,7 @@ async fn a_gap_in_the_checkpoint_numbers_is_found() {
 async fn a_digest_file_newer_than_the_trail_is_found() {
     let (store, s, dir) = anchored_trail(T0 + 90_000).await;
     let latest = store.latest_audit_checkpoint().await.unwrap().unwrap();
-    let fourth = AuditCheckpoint::signed(&s, Some(&latest), 40, [9; 32], T0 + 120_000);
+    let fourth = AuditCheckpoint::signed(&s, 0, Some(&latest), 40, [9; 32], T0 + 120_000);
     digest::write(dir.path(), &fourth, &s.public_key()).unwrap();
     assert_eq!(found(&store, &s, Some(dir.path())).await, Some(Tamper::Truncated { last: 25, checkpoint: 40 }));
 }
@@ -613,7 +694,7 @@ async fn checkpoints_deleted_from_the_end_are_found() {
     let opts = VerifyOptions {
         digests: digest::read_dir(dir.path()).unwrap(),
         max_checkpoint_lag_ms: Some(LAG),
-        after: Some(Verified { seq: 25, hash }),
+        after: Some(Verified { chain: 0, seq: 25, hash }),
     };
     let r = verify_chain(store.as_ref(), &s.public_key(), &opts).await.unwrap();
     assert_eq!(r.records, 0);
@@ -626,10 +707,11 @@ async fn checkpoints_deleted_from_the_end_are_found() {
 async fn a_rewritten_checkpoint_sequence_is_found() {
     let (store, s, dir) = anchored_trail(T0 + 90_000).await;
     let second = store.audit_checkpoints().await.unwrap().remove(1);
-    let resigned = AuditCheckpoint::signed(&s, None, second.seq, second.hash, second.created_at);
+    let resigned = AuditCheckpoint::signed(&s, 0, None, second.seq, second.hash, second.created_at);
     let relinked = AuditCheckpoint { number: Some(2), ..resigned };
     assert!(!relinked.verifies(&s.public_key()), "a number it did not sign");
     let unlinked = AuditCheckpoint {
+        chain: 0,
         signature: s.sign_numbered(2, &GENESIS, second.seq, &second.hash, second.created_at),
         prev: Some(GENESIS),
         ..second.clone()

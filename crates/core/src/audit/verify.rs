@@ -125,19 +125,22 @@ pub enum Tamper {
 /// and walks only what came after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
-    /// The record's seq.
+    /// Its chain.
+    pub chain: u32,
+    /// The record's position in its chain (its seq on a trail of one
+    /// chain).
     pub seq: u64,
     /// Its chain hash, as the report gave it.
     pub hash: [u8; 32],
 }
 
 impl Verified {
-    /// The record `seq` with the hash a report gave as `LastHash` (64 hex
-    /// digits).
-    pub fn from_hex(seq: u64, hash: &str) -> Result<Self, hex::FromHexError> {
+    /// The record `seq` of chain `chain` with the hash a report gave as
+    /// `LastHash` (64 hex digits).
+    pub fn from_hex(chain: u32, seq: u64, hash: &str) -> Result<Self, hex::FromHexError> {
         let mut h = [0u8; 32];
         hex::decode_to_slice(hash, &mut h)?;
-        Ok(Verified { seq, hash: h })
+        Ok(Verified { chain, seq, hash: h })
     }
 }
 
@@ -151,9 +154,10 @@ pub struct VerifyOptions {
     /// checkpoint, in milliseconds: the checkpoint interval plus a margin.
     /// `None` skips the check.
     pub max_checkpoint_lag_ms: Option<i64>,
-    /// Start after this record, verified before, instead of at the start:
-    /// the record must still have its hash, and the records after it are
-    /// checked as a full walk checks them. The checkpoints are all checked
+    /// Start after this record, verified before, instead of at the start
+    /// of its chain (the other chains are walked whole): the record must
+    /// still have its hash, and the records after it are checked as a full
+    /// walk checks them. The checkpoints are all checked
     /// (signatures, numbering, digest files) as without it. When retention
     /// has pruned the record since, the whole trail is walked.
     pub after: Option<Verified>,
@@ -162,23 +166,60 @@ pub struct VerifyOptions {
 /// What [`verify_chain`] read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
-    /// Records read.
+    /// Records read, of every chain.
     pub records: u64,
-    /// Seq of the first record read: the first kept (above 1 when
+    /// The chain that `first_seq`, `last_seq`, `last_hash` and `tamper`
+    /// are of: the one tampering was found in, else the one of
+    /// [`VerifyOptions::after`], else chain 0 (the only one of a trail of
+    /// one chain).
+    pub chain: u32,
+    /// Position of the first record read: the first kept (above 1 when
     /// retention pruned the older ones), or the one after
     /// [`VerifyOptions::after`].
     pub first_seq: u64,
-    /// Seq of the last record.
+    /// Position of the last record.
     pub last_seq: u64,
-    /// Chain hash of the last record (the genesis hash for an empty
-    /// trail): with `last_seq`, where the next verification can start.
+    /// Chain hash of the last record (the chain's genesis hash for an
+    /// empty chain): with `last_seq`, where the next verification can
+    /// start.
     pub last_hash: [u8; 32],
-    /// Checkpoints checked (stored and digest files, each number once).
+    /// Checkpoints checked (stored and digest files, each number of each
+    /// chain once).
     pub checkpoints: u64,
     /// Digest files read.
     pub digest_files: u64,
     /// The first tampering found, if any.
     pub tamper: Option<Tamper>,
+    /// Each chain walked, in order (one for a trail of one chain).
+    pub chains: Vec<ChainReport>,
+}
+
+/// What [`verify_chain`] read of one chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainReport {
+    /// The chain.
+    pub chain: u32,
+    /// Records read.
+    pub records: u64,
+    /// Position of the first record read.
+    pub first_seq: u64,
+    /// Position of the last record.
+    pub last_seq: u64,
+    /// Its hash.
+    pub last_hash: [u8; 32],
+}
+
+impl VerifyReport {
+    /// The tampering found, in words, naming its chain when the trail has
+    /// several.
+    pub fn problem(&self) -> Option<String> {
+        let t = self.tamper.as_ref()?;
+        Some(if self.chains.len() > 1 || self.chain != 0 {
+            format!("chain {}: {t}", self.chain)
+        } else {
+            t.to_string()
+        })
+    }
 }
 
 /// Whether an entry's lookup fields are those of its record (which the
@@ -246,19 +287,78 @@ fn checkpoints_together(
     Ok(all)
 }
 
-/// Reads the whole trail and checks the chain and the checkpoints (signed
+/// Reads the whole trail and checks each chain and its checkpoints (signed
 /// by `public_key`), those stored with it and those of `opts`.
 pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOptions) -> StoreResult<VerifyReport> {
+    let stored = store.audit_checkpoints().await?;
+    let mut chains: std::collections::BTreeSet<u32> = store.audit_chains().await?.into_iter().collect();
+    // A chain whose records were all deleted still has checkpoints or
+    // digest files saying it was there.
+    chains.extend(stored.iter().chain(&opts.digests).map(|c| c.chain));
+    if chains.is_empty() {
+        chains.insert(0);
+    }
+    let focus = opts.after.map_or(0, |v| v.chain);
+    let mut whole: Option<VerifyReport> = None;
+    for chain in chains {
+        let of_chain = |cps: &[AuditCheckpoint]| cps.iter().filter(|c| c.chain == chain).cloned().collect::<Vec<_>>();
+        let one = verify_one(store, chain, of_chain(&stored), &of_chain(&opts.digests), public_key, opts).await?;
+        let part = ChainReport {
+            chain,
+            records: one.records,
+            first_seq: one.first_seq,
+            last_seq: one.last_seq,
+            last_hash: one.last_hash,
+        };
+        let tampered = one.tamper.is_some();
+        whole = Some(match whole {
+            None => one,
+            Some(mut w) => {
+                w.records += one.records;
+                w.checkpoints += one.checkpoints;
+                if tampered || (w.chain != focus && chain == focus) {
+                    (w.chain, w.first_seq, w.last_seq, w.last_hash) =
+                        (chain, one.first_seq, one.last_seq, one.last_hash);
+                    w.tamper = one.tamper;
+                }
+                w
+            }
+        });
+        if let Some(w) = whole.as_mut() {
+            w.chains.push(part);
+        }
+        if tampered {
+            break;
+        }
+    }
+    let mut whole = whole.ok_or_else(|| crate::store::StoreError::backend(std::io::Error::other("no chain")))?;
+    whole.digest_files = opts.digests.len() as u64;
+    Ok(whole)
+}
+
+/// Walks chain `chain` and checks it against its checkpoints, `stored` and
+/// `digests`.
+async fn verify_one(
+    store: &dyn Store,
+    chain: u32,
+    stored: Vec<AuditCheckpoint>,
+    digests: &[AuditCheckpoint],
+    public_key: &[u8],
+    opts: &VerifyOptions,
+) -> StoreResult<VerifyReport> {
+    let genesis = chain_genesis(chain);
     let mut report = VerifyReport {
         records: 0,
+        chain,
         first_seq: 1,
         last_seq: 0,
-        last_hash: GENESIS,
+        last_hash: genesis,
         checkpoints: 0,
-        digest_files: opts.digests.len() as u64,
+        digest_files: digests.len() as u64,
         tamper: None,
+        chains: Vec::new(),
     };
-    let checkpoints = match checkpoints_together(store.audit_checkpoints().await?, &opts.digests, public_key) {
+    let checkpoints = match checkpoints_together(stored, digests, public_key) {
         Ok(c) => c,
         Err(t) => {
             report.tamper = Some(t);
@@ -272,28 +372,29 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
     }
     // Event times of the first and the last record kept.
     let (mut first_time, mut last_time) = (None, 0i64);
-    let (mut last_seq, mut last_hash) = (0u64, GENESIS);
+    let (mut last_seq, mut last_hash) = (0u64, genesis);
     // Records before the first kept one that a retention event accounts for.
     let mut pruned_through = 0u64;
     // Verifying from a record verified before: it must be there, unchanged.
     let mut from_verified = false;
-    if let Some(v) = opts.after.filter(|v| v.seq > 0) {
-        match store.audit_records(v.seq - 1, 1).await?.first() {
+    if let Some(v) = opts.after.filter(|v| v.seq > 0 && v.chain == chain) {
+        match store.audit_chain_records(chain, v.seq - 1, 1).await?.first() {
             None => {
                 report.tamper = Some(Tamper::VerifiedRemoved { seq: v.seq });
                 return Ok(report);
             }
             // Its stored hash, and the hash of its contents.
             Some(r)
-                if r.seq == v.seq
-                    && (r.hash != v.hash || chain_hash(&r.prev_hash, r.seq, r.entry.record.as_bytes()) != v.hash) =>
+                if r.position == v.seq
+                    && (r.hash != v.hash
+                        || chain_hash(&r.prev_hash, r.position, r.entry.record.as_bytes()) != v.hash) =>
             {
                 report.tamper = Some(Tamper::VerifiedChanged { seq: v.seq });
                 return Ok(report);
             }
             // The walk goes on from it; its time counts for the checkpoint
             // lag as a full walk's would.
-            Some(r) if r.seq == v.seq => {
+            Some(r) if r.position == v.seq => {
                 (last_seq, last_hash, from_verified) = (v.seq, v.hash, true);
                 (first_time, last_time) = (Some(r.entry.event_time), r.entry.event_time);
                 report.first_seq = v.seq + 1;
@@ -303,33 +404,33 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
         }
     }
     loop {
-        let page = store.audit_records(last_seq, 1000).await?;
+        let page = store.audit_chain_records(chain, last_seq, 1000).await?;
         if page.is_empty() {
             break;
         }
         for r in page {
             // A trail pruned by retention starts after a checkpoint, which
             // anchors its first record.
-            if last_seq == 0 && r.seq > 1 {
-                if let Some(anchor) = by_seq.get(&(r.seq - 1)).and_then(|a| a.first()) {
+            if last_seq == 0 && r.position > 1 {
+                if let Some(anchor) = by_seq.get(&(r.position - 1)).and_then(|a| a.first()) {
                     last_seq = anchor.seq;
                     last_hash = anchor.hash;
-                    report.first_seq = r.seq;
+                    report.first_seq = r.position;
                 }
             }
             // The link to the previous record first: a record moved from
             // elsewhere also fails its own hash (which covers its seq), but
             // what happened is a reordering.
-            let tamper = if r.seq > last_seq + 1 {
-                Some(Tamper::Removed { first: last_seq + 1, last: r.seq - 1 })
+            let tamper = if r.position > last_seq + 1 {
+                Some(Tamper::Removed { first: last_seq + 1, last: r.position - 1 })
             } else if r.prev_hash != last_hash {
-                Some(Tamper::OutOfOrder { seq: r.seq, prev: last_seq })
-            } else if chain_hash(&r.prev_hash, r.seq, r.entry.record.as_bytes()) != r.hash {
-                Some(Tamper::Edited { seq: r.seq })
+                Some(Tamper::OutOfOrder { seq: r.position, prev: last_seq })
+            } else if chain_hash(&r.prev_hash, r.position, r.entry.record.as_bytes()) != r.hash {
+                Some(Tamper::Edited { seq: r.position })
             } else if !fields_match(&r.entry) {
-                Some(Tamper::FieldsEdited { seq: r.seq })
-            } else if by_seq.get(&r.seq).is_some_and(|cs| cs.iter().any(|c| c.hash != r.hash)) {
-                Some(Tamper::CheckpointMismatch { seq: r.seq })
+                Some(Tamper::FieldsEdited { seq: r.position })
+            } else if by_seq.get(&r.position).is_some_and(|cs| cs.iter().any(|c| c.hash != r.hash)) {
+                Some(Tamper::CheckpointMismatch { seq: r.position })
             } else {
                 None
             };
@@ -344,7 +445,7 @@ pub async fn verify_chain(store: &dyn Store, public_key: &[u8], opts: &VerifyOpt
                 pruned_through = pruned_through.max(through.unwrap_or(0));
             }
             report.records += 1;
-            last_seq = r.seq;
+            last_seq = r.position;
             last_hash = r.hash;
             first_time.get_or_insert(r.entry.event_time);
             last_time = r.entry.event_time;

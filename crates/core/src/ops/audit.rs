@@ -224,7 +224,7 @@ impl Kms {
         limit: usize,
     ) -> Result<(Vec<AuditRecord>, u64), KmsError> {
         self.require_operator(caller, Operation::ReadAuditTrail).await?;
-        let last = self.store.audit_head().await?.map_or(0, |h| h.0);
+        let last = self.store.audit_last_seq().await?.unwrap_or(0);
         Ok((self.store.audit_records(after, limit.clamp(1, 1000)).await?, last))
     }
 
@@ -276,9 +276,11 @@ impl Kms {
         self.checkpoint_interval_ms.saturating_mul(2).saturating_add(60_000)
     }
 
-    /// Retention: deletes the records older than the retention period, up
-    /// to the newest checkpoint signed before its start, which stays as the
-    /// anchor of what remains. Returns how many records went.
+    /// Retention: deletes the records of this node's chain older than the
+    /// retention period, up to the newest checkpoint signed before its
+    /// start, which stays as the anchor of what remains; the retention
+    /// event that says so goes on the same chain. Returns how many records
+    /// went.
     pub async fn prune_audit_trail(&self) -> Result<u64, KmsError> {
         let Some(days) = self.audit_retention_days else {
             return Ok(0);
@@ -287,7 +289,9 @@ impl Kms {
         let Some((head, _)) = self.store.audit_head().await? else {
             return Ok(0);
         };
-        let checkpoints = self.store.audit_checkpoints().await?;
+        let chain = self.store.audit_chain().await?;
+        let mut checkpoints = self.store.audit_checkpoints().await?;
+        checkpoints.retain(|c| c.chain == chain);
         // Never the head itself: the last record stays, so the chain goes
         // on from it (an idle deployment keeps its newest record).
         let Some(through) = checkpoints.iter().filter(|c| c.created_at < cutoff && c.seq < head).map(|c| c.seq).max()
@@ -319,9 +323,11 @@ impl Kms {
         }
     }
 
-    /// Signs a checkpoint at the head of the trail when records were
-    /// appended since the last one this node signed; returns its seq.
+    /// Signs a checkpoint at the head of this node's chain when records
+    /// were appended to it since the last one this node signed; returns
+    /// the position it covers.
     pub async fn audit_checkpoint(&self) -> Result<Option<u64>, KmsError> {
+        let chain = self.store.audit_chain().await?;
         let Some((seq, hash)) = self.store.audit_head().await? else {
             return Ok(None);
         };
@@ -334,7 +340,7 @@ impl Kms {
             self.last_checkpoint.store(seq, std::sync::atomic::Ordering::Relaxed);
             return Ok(None);
         }
-        let cp = AuditCheckpoint::signed(self.checkpoint_signer(), prev.as_ref(), seq, hash, self.now());
+        let cp = AuditCheckpoint::signed(self.checkpoint_signer(), chain, prev.as_ref(), seq, hash, self.now());
         if !self.store.insert_audit_checkpoint(&cp).await? {
             // Another node took this number (or seq) first: the next pass
             // follows its checkpoint.

@@ -89,12 +89,13 @@ async fn three_nodes_share_one_postgresql() {
     }
 }
 
-/// Three nodes checkpointing the one chain at once: every checkpoint gets
-/// its own number, the numbers run without a gap, each node writes the
-/// digest files of the checkpoints it signed, and each node's trail
-/// verifies against its own digest files.
+/// Three nodes appending and checkpointing at once: each appends to a
+/// chain of its own and checkpoints it (numbers without a gap in each
+/// chain), writes the digest files of its chain, and the whole trail (three
+/// chains) verifies from every node; LookupEvents on any node finds every
+/// node's events.
 #[tokio::test]
-async fn nodes_checkpointing_at_once_keep_one_numbered_sequence() {
+async fn nodes_keep_a_chain_each_and_see_each_others_events() {
     let Some(url) = postgres_schema_url().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("root.key");
@@ -116,19 +117,39 @@ async fn nodes_checkpointing_at_once_keep_one_numbered_sequence() {
         for r in runs {
             signed += usize::from(r.await.unwrap().is_some());
         }
-        assert!(signed >= 1, "round {round}: someone checkpointed the new records");
+        assert_eq!(signed, 3, "round {round}: each node checkpointed its own chain");
     }
-    let kms = nodes[0].state.kms();
+    let mut chains = Vec::new();
+    for n in &nodes {
+        chains.push(n.state.kms().store().audit_chain().await.unwrap());
+    }
+    chains.sort_unstable();
+    chains.dedup();
+    assert_eq!(chains.len(), 3, "a chain per node");
     let (mut files, mut checkpoints) = (0, 0);
     for n in &nodes {
         let r = n.state.kms().verify_audit().await.unwrap();
         assert_eq!(r.tamper, None);
+        assert_eq!(r.chains.iter().map(|c| c.chain).collect::<Vec<_>>(), chains, "{r:?}");
         files += r.digest_files;
         checkpoints = r.checkpoints;
     }
-    assert_eq!(files, checkpoints, "each checkpoint's digest file was written once, by the node that signed it");
-    let latest = kms.verify_audit().await.unwrap();
-    assert!(latest.checkpoints >= 8, "{latest:?}");
+    assert_eq!(files, checkpoints, "each checkpoint's digest file was written once, by the node of its chain");
+    assert!(checkpoints >= 24, "8 checkpoints a chain: {checkpoints}");
+    // Each node's lookups (what LookupEvents reads) find the 24 Encrypt
+    // calls of all three.
+    let query = trent_core::audit::AuditQuery {
+        attribute: Some(trent_core::audit::LookupAttribute::EventName("Encrypt".into())),
+        limit: 50,
+        ..Default::default()
+    };
+    for n in &nodes {
+        assert_eq!(n.state.kms().store().lookup_audit(&query).await.unwrap().len(), 24);
+        n.state.kms().index_audit().await.unwrap();
+    }
+    for n in &nodes {
+        assert_eq!(n.state.kms().store().lookup_audit(&query).await.unwrap().len(), 24, "once indexed too");
+    }
     for n in nodes {
         n.stop().await;
     }

@@ -6,10 +6,13 @@
 //! revision, so two nodes racing on one key (a rotation, a state change, a
 //! scheduled job) apply exactly one change and the other sees `Conflict`.
 //! Embedded migrations run at connect time under a PostgreSQL advisory
-//! lock, so nodes starting together migrate once. Audit appends (alone or
-//! at the end of a change's transaction) hold another advisory lock from
-//! reading the chain's head to commit, so the events of every node form
-//! one chain.
+//! lock, so nodes starting together migrate once. Each node appends its
+//! audit events to a chain of its own ([`PostgresStore::chain`]: the lowest
+//! chain number whose session advisory lock no other node holds, taken at
+//! the first append and held by a connection kept out of the pool), and an
+//! append (alone or at the end of a change's transaction) holds that
+//! chain's transaction lock from reading its head to commit: appends of one
+//! node queue there, appends of different nodes never wait on each other.
 //!
 //! Deleted rows (destroyed or deleted key material) stay in PostgreSQL's
 //! dead tuples until VACUUM reclaims them; the material in them is wrapped
@@ -20,15 +23,14 @@
 //! audit-append helpers; `store.rs` implements [`Store`] over them.
 
 use crate::sql::{
-    access_keys_of_sql, advance_index_sql, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
-    delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql,
-    insert_sql, key_owner_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unindexed_sql,
-    unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
-    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS,
-    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS,
-    DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL, KEY_COLUMNS,
-    LATEST_CHECKPOINT_SQL, LOOKUP_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    access_keys_of_sql, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql, delete_user_policy_sql,
+    delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql,
+    latest_checkpoint_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows, resources_json,
+    revision_param, seq_of, seq_param, tags_from_json, tags_to_json, unsealed_rows_sql, update_alias_sql,
+    update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql,
+    AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
+    AUDIT_COLUMNS, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL,
+    HOLDS_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -40,7 +42,7 @@ use tokio_postgres::IsolationLevel;
 use tokio_postgres::{NoTls, Row};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
-use trent_core::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use trent_core::audit::{chain_on, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use trent_core::integrity::{RowGuard, Sealed, Unchecked};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
@@ -56,15 +58,22 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_row_macs.sql"),
     include_str!("../../migrations/postgres/0008_checkpoint_numbers.sql"),
     include_str!("../../migrations/postgres/0009_audit_lookup.sql"),
+    include_str!("../../migrations/postgres/0010_audit_chains.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
-/// The transaction-scoped advisory lock every audit append holds from
-/// before it reads the head until it commits ("trent" + 2), so that the
-/// appends of every node form one chain. Advisory locks are per database:
-/// deployments sharing a database in different schemas share this lock
-/// too, which costs them only some waiting.
-const AUDIT_LOCK: i64 = 0x7472_656e_7402;
+/// The first key of the session advisory lock a node holds on its audit
+/// chain (the second is the chain): a hash of this and the schema, since
+/// advisory locks are per database and deployments may share one in
+/// different schemas.
+const CHAIN_LOCK: &str = "trent-audit-chain:";
+/// The first key of the transaction advisory lock an append holds on its
+/// chain from before it reads the chain's head until it commits (the
+/// second is the chain), hashed with the schema as [`CHAIN_LOCK`] is.
+const APPEND_LOCK: &str = "trent-audit-append:";
+/// Most chains a deployment has at once: as many nodes (and offline
+/// tools that append) running together.
+const MAX_CHAINS: i32 = 4096;
 /// Connections per node.
 const POOL_SIZE: usize = 16;
 /// Rows per statement of an import's multi-row inserts: at most 19 columns
@@ -83,6 +92,18 @@ pub struct PostgresStore {
     /// ([`Store::protect_rows`]); until it is installed those rows are
     /// refused.
     guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
+    /// This node's audit chain, once an append took it.
+    chain: Arc<tokio::sync::OnceCell<ChainHold>>,
+}
+
+/// A chain this node appends to, and the connection that holds its
+/// session lock (out of the pool, for the life of the store). Should that
+/// connection drop, the lock goes and another node may take the chain too:
+/// still one chain, as appends to it take its transaction lock and read
+/// its head under it, only no longer free of waits.
+struct ChainHold {
+    chain: u32,
+    _holder: deadpool_postgres::ClientWrapper,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -125,7 +146,7 @@ impl PostgresStore {
             }
         };
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
-        let store = PostgresStore { pool, guard: Arc::default() };
+        let store = PostgresStore { pool, guard: Arc::default(), chain: Arc::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -137,6 +158,52 @@ impl PostgresStore {
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(backend)
+    }
+
+    /// The chain this node appends to: at the first call, the lowest chain
+    /// number whose session lock it can take, registered in
+    /// `audit_chains`.
+    pub(super) async fn chain(&self) -> StoreResult<u32> {
+        let hold = self
+            .chain
+            .get_or_try_init(|| async {
+                let holder = deadpool_postgres::Object::take(self.client().await?);
+                for chain in 0..MAX_CHAINS {
+                    let row = holder
+                        .query_one(
+                            "SELECT pg_try_advisory_lock(hashtext($1 || current_schema()), $2)",
+                            &[&CHAIN_LOCK, &chain],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    if row.try_get::<_, bool>(0).map_err(backend)? {
+                        holder
+                            .execute(
+                                "INSERT INTO audit_chains (chain, indexed) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                                &[&chain],
+                            )
+                            .await
+                            .map_err(backend)?;
+                        tracing::info!(chain, "appending audit events to chain");
+                        return Ok(ChainHold { chain: chain.unsigned_abs(), _holder: holder });
+                    }
+                }
+                Err(backend(std::io::Error::other(format!("all {MAX_CHAINS} audit chains are held by other nodes"))))
+            })
+            .await?;
+        Ok(hold.chain)
+    }
+
+    /// Appends `audit` to this node's chain in `tx` ([`append_audit_in`])
+    /// and commits: the change made in `tx` and its events are stored
+    /// together or not at all. A change that failed returned before this,
+    /// and dropping its transaction rolled it back, so no event of it is
+    /// stored.
+    pub(super) async fn commit_audited(&self, tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
+        if !audit.is_empty() {
+            append_audit_in(&tx, self.chain().await?, audit).await?;
+        }
+        tx.commit().await.map_err(backend)
     }
 
     /// A REPEATABLE READ, READ ONLY transaction on `c`: its statements all

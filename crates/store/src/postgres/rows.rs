@@ -136,7 +136,13 @@ pub(super) fn checkpoint_values(cp: &AuditCheckpoint) -> StoreResult<RowValues> 
         Box::new(cp.signature.clone()),
         Box::new(number),
         Box::new(prev),
+        Box::new(chain_param(cp.chain)),
     ])
+}
+
+/// A chain as PostgreSQL stores it (INTEGER).
+pub(super) fn chain_param(chain: u32) -> i32 {
+    i32::try_from(chain).unwrap_or(i32::MAX)
 }
 
 pub(super) fn refs(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -369,6 +375,7 @@ pub(super) fn checkpoint_from_row(r: &Row) -> StoreResult<AuditCheckpoint> {
         r.try_get("signature").map_err(backend)?,
         r.try_get("number").map_err(backend)?,
         get(5)?,
+        i64::from(r.try_get::<_, i32>("chain").map_err(backend)?),
     ))
 }
 
@@ -438,64 +445,95 @@ pub(super) fn audit_from_row(r: &Row) -> StoreResult<AuditRecord> {
         read_only: r.try_get(9).map_err(backend)?,
         resources: text(10)?,
         record: text(11)?,
+        chain: i64::from(r.try_get::<_, i32>(12).map_err(backend)?),
+        position: r.try_get(13).map_err(backend)?,
     }
     .decode()
 }
 
-pub(super) async fn audit_head(c: &impl GenericClient) -> StoreResult<Option<(u64, Hash)>> {
-    let row = c.query_opt(AUDIT_HEAD_SQL, &[]).await.map_err(backend)?;
+/// The last position of chain `chain` and its hash.
+pub(super) async fn audit_head(c: &impl GenericClient, chain: u32) -> StoreResult<Option<(u64, Hash)>> {
+    let row = c
+        .query_opt(
+            "SELECT position, hash FROM audit_events WHERE chain = $1 ORDER BY position DESC LIMIT 1",
+            &[&chain_param(chain)],
+        )
+        .await
+        .map_err(backend)?;
     row.map(|r| {
-        let seq: i64 = r.try_get(0).map_err(backend)?;
+        let position: i64 = r.try_get(0).map_err(backend)?;
         let hash: Vec<u8> = r.try_get(1).map_err(backend)?;
-        Ok((seq_of(seq)?, hash_of(&hash)?))
+        Ok((seq_of(position)?, hash_of(&hash)?))
     })
     .transpose()
 }
 
-/// Chains `entries` after the stored head and writes them, in `tx`. Takes
-/// [`AUDIT_LOCK`] first, held until `tx` ends: appenders of every node
-/// queue there, and the head is read after the lock, by a statement whose
-/// snapshot shows the previous holder's commit (READ COMMITTED takes one
-/// per statement). Nothing is locked, read or written for no entries. Used
-/// by [`Store::append_audit`] and, through [`commit_audited`], by every
-/// change, after the change's own statements: the audit lock is always the
-/// last lock a transaction takes, so holding it never waits on a row lock.
-pub(super) async fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+/// Chains `entries` after the head of chain `chain` and writes them, in
+/// `tx`. Takes the chain's append lock ([`APPEND_LOCK`]) first, held until
+/// `tx` ends: this node's appenders queue there (other nodes append to
+/// chains of their own), and the head is read after the lock, by a
+/// statement whose snapshot shows the previous holder's commit (READ
+/// COMMITTED takes one per statement). The seqs come from the sequence
+/// `audit_seq`, which no lock guards. Used by [`Store::append_audit`] and,
+/// through [`PostgresStore::commit_audited`], by every change, after the
+/// change's own statements: the append lock is always the last lock a
+/// transaction takes, so holding it never waits on a row lock.
+pub(super) async fn append_audit_in(
+    tx: &Transaction<'_>,
+    chain: u32,
+    entries: &[AuditEntry],
+) -> StoreResult<Vec<AuditRecord>> {
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
-    let records = chain(audit_head(tx).await?, entries);
+    let key = chain_param(chain);
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1 || current_schema()), $2)", &[&APPEND_LOCK, &key])
+        .await
+        .map_err(backend)?;
+    let n = i32::try_from(entries.len()).unwrap_or(i32::MAX);
+    let row = tx
+        .query_one(
+            "SELECT (SELECT position FROM audit_events WHERE chain = $1 ORDER BY position DESC LIMIT 1), \
+                    (SELECT hash FROM audit_events WHERE chain = $1 ORDER BY position DESC LIMIT 1), \
+                    ARRAY(SELECT nextval('audit_seq') FROM generate_series(1, $2))",
+            &[&key, &n],
+        )
+        .await
+        .map_err(backend)?;
+    let position: Option<i64> = row.try_get(0).map_err(backend)?;
+    let hash: Option<Vec<u8>> = row.try_get(1).map_err(backend)?;
+    let mut seqs: Vec<i64> = row.try_get(2).map_err(backend)?;
+    seqs.sort_unstable();
+    let head = match (position, hash) {
+        (Some(p), Some(h)) => Some((seq_of(p)?, hash_of(&h)?)),
+        _ => None,
+    };
+    let seqs = seqs.into_iter().map(seq_of).collect::<StoreResult<Vec<u64>>>()?;
+    let records = chain_on(chain, head, entries, seqs);
     insert_audit(tx, &records).await?;
     Ok(records)
 }
 
-/// Appends `audit` to the chain in `tx` ([`append_audit_in`]) and commits:
-/// the change made in `tx` and its events are stored together or not at
-/// all. A change that failed returned before this, and dropping its
-/// transaction rolled it back, so no event of it is stored.
-pub(super) async fn commit_audited(tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
-    append_audit_in(&tx, audit).await?;
-    tx.commit().await.map_err(backend)
-}
-
 /// Writes chained records to the log, `audit_events`, in one statement
 /// whatever the batch size (each column bound as an array and unnested). No
-/// secondary index: [`index_in`] builds the lookup rows later.
+/// secondary index but the chain's: [`index_in`] builds the lookup rows
+/// later.
 pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]) -> StoreResult<()> {
     let prev: Vec<&[u8]> = records.iter().map(|r| &r.prev_hash[..]).collect();
     let hash: Vec<&[u8]> = records.iter().map(|r| &r.hash[..]).collect();
     let entries = || records.iter().map(|r| &r.entry);
     let resources: Vec<String> = entries().map(resources_json).collect();
     let record: Vec<&str> = entries().map(|e| e.record.as_str()).collect();
+    let chain: Vec<i32> = records.iter().map(|r| chain_param(r.chain)).collect();
+    let position: Vec<i64> = records.iter().map(|r| seq_param(r.position)).collect::<StoreResult<_>>()?;
     let f = LookupFields::of(records)?;
-    // A taken seq means the chain moved under us: a failure of the append,
-    // not a duplicate the caller made.
+    // A taken position means the chain moved under us: a failure of the
+    // append, not a duplicate the caller made.
     c.execute(
         &format!(
             "INSERT INTO audit_events ({AUDIT_COLUMNS}) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], \
              $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BOOLEAN[], $11::TEXT[], \
-             $12::TEXT[])"
+             $12::TEXT[], $13::INTEGER[], $14::BIGINT[])"
         ),
         &[
             &f.seq,
@@ -510,6 +548,8 @@ pub(super) async fn insert_audit(c: &impl GenericClient, records: &[AuditRecord]
             &f.read_only,
             &resources,
             &record,
+            &chain,
+            &position,
         ],
     )
     .await
@@ -545,27 +585,60 @@ impl<'a> LookupFields<'a> {
     }
 }
 
-/// The indexed point and the log's last seq ([`INDEX_STATE_SQL`]); with
-/// `FOR UPDATE` the `audit_index` row is locked until `c`'s transaction
-/// ends, so that indexers of several nodes take turns.
-pub(super) async fn index_state(c: &impl GenericClient, for_update: bool) -> StoreResult<(i64, Option<i64>)> {
-    let sql = if for_update { format!("{INDEX_STATE_SQL} FOR UPDATE") } else { INDEX_STATE_SQL.to_owned() };
-    let row = c.query_one(&sql, &[]).await.map_err(backend)?;
-    Ok((row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?))
+/// Whether some chain has records past its indexed point: a read that
+/// locks nothing, for an idle indexer.
+pub(super) async fn index_behind(c: &impl GenericClient) -> StoreResult<bool> {
+    c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM audit_chains c WHERE EXISTS \
+         (SELECT 1 FROM audit_events e WHERE e.chain = c.chain AND e.position > c.indexed))",
+        &[],
+    )
+    .await
+    .map_err(backend)?
+    .try_get(0)
+    .map_err(backend)
 }
 
-/// Indexes up to `max` records of the log past the indexed point, in `tx`:
-/// their `audit_lookup` and `audit_resources` rows, and the new indexed
-/// point. Returns how many. The log's seqs become visible in order (each
-/// append holds [`AUDIT_LOCK`] until it commits), so nothing below the
-/// indexed point can appear later.
+/// Indexes up to `max` records of the log past the chains' indexed points,
+/// in `tx`: their `audit_lookup` and `audit_resources` rows, and each
+/// chain's new indexed point. Returns how many. The chains' rows are locked
+/// first (FOR UPDATE), so that indexers of several nodes take turns. A
+/// chain's positions become visible in order (each append holds the chain's
+/// lock until it commits), so nothing below a chain's indexed point can
+/// appear later.
 pub(super) async fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u64> {
-    let (through, _) = index_state(tx, true).await?;
-    let rows = tx.query(&unindexed_sql(p), &[&through, &limit_param(max)]).await.map_err(backend)?;
-    let records = rows.iter().map(audit_from_row).collect::<StoreResult<Vec<_>>>()?;
-    let Some(last) = records.last() else { return Ok(0) };
-    let last = seq_param(last.seq)?;
-    let f = LookupFields::of(&records)?;
+    let chains =
+        tx.query("SELECT chain, indexed FROM audit_chains ORDER BY chain FOR UPDATE", &[]).await.map_err(backend)?;
+    let mut total = 0u64;
+    for c in &chains {
+        let room = max.saturating_sub(usize::try_from(total).unwrap_or(usize::MAX));
+        if room == 0 {
+            break;
+        }
+        let (chain, indexed): (i32, i64) = (c.try_get(0).map_err(backend)?, c.try_get(1).map_err(backend)?);
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE chain = $1 AND position > $2 \
+                     ORDER BY position LIMIT $3"
+                ),
+                &[&chain, &indexed, &limit_param(room)],
+            )
+            .await
+            .map_err(backend)?;
+        let records = rows.iter().map(audit_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let Some(last) = records.last() else { continue };
+        let last = seq_param(last.position)?;
+        index_records(tx, &records).await?;
+        tx.execute("UPDATE audit_chains SET indexed = $2 WHERE chain = $1", &[&chain, &last]).await.map_err(backend)?;
+        total += records.len() as u64;
+    }
+    Ok(total)
+}
+
+/// Writes the `audit_lookup` and `audit_resources` rows of `records`.
+async fn index_records(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
+    let f = LookupFields::of(records)?;
     tx.execute(
         &format!(
             "INSERT INTO audit_lookup ({LOOKUP_COLUMNS}) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], \
@@ -576,7 +649,7 @@ pub(super) async fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u6
     .await
     .map_err(backend)?;
     let (mut res_seq, mut res_arn, mut res_key) = (Vec::new(), Vec::new(), Vec::new());
-    for (s, r) in f.seq.iter().zip(&records) {
+    for (s, r) in f.seq.iter().zip(records) {
         for (arn, key_id) in resource_rows(&r.entry) {
             res_seq.push(*s);
             res_arn.push(arn);
@@ -591,8 +664,7 @@ pub(super) async fn index_in(tx: &Transaction<'_>, max: usize) -> StoreResult<u6
         .await
         .map_err(backend)?;
     }
-    tx.execute(&advance_index_sql(p), &[&last]).await.map_err(backend)?;
-    Ok(records.len() as u64)
+    Ok(())
 }
 
 /// Seals the rows stored before row MACs existed, if the migration that

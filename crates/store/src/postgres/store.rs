@@ -46,7 +46,7 @@ impl Store for PostgresStore {
         let g = self.guard()?;
         insert_rows(&tx, "accounts", ACCOUNT_COLUMNS, &one(account_values(&g, account)?)).await?;
         insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<AccountRecord>> {
@@ -85,7 +85,7 @@ impl Store for PostgresStore {
             }
         }
         insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>> {
@@ -101,7 +101,7 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -110,7 +110,7 @@ impl Store for PostgresStore {
         let g = self.guard()?;
         insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(&g, user)?)).await?;
         insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>> {
@@ -147,7 +147,7 @@ impl Store for PostgresStore {
         tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
         tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
         tx.execute(&users, &[&account.as_str(), &name]).await.map_err(backend)?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn update_user_tags(
@@ -170,7 +170,7 @@ impl Store for PostgresStore {
         tx.execute(&update_user_tags_sql(p), &[&account.as_str(), &name, &tags_to_json(tags), &g.seal(&user)?])
             .await
             .map_err(backend)?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn put_user_policy(&self, policy: &UserPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -182,7 +182,7 @@ impl Store for PostgresStore {
         }
         let values = user_policy_values(&g, policy)?;
         tx.execute(&put_user_policy_sql(p), &refs(&values)).await.map_err(backend)?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn user_policies(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<UserPolicyRecord>> {
@@ -208,7 +208,7 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn insert_key(
@@ -225,7 +225,7 @@ impl Store for PostgresStore {
         if let Some(v) = version {
             insert_version(&tx, &g, v, false).await?;
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
@@ -269,7 +269,7 @@ impl Store for PostgresStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         update_key_row(&tx, &*self.guard()?, key).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
@@ -293,7 +293,7 @@ impl Store for PostgresStore {
         let g = self.guard()?;
         update_key_row(&tx, &g, key).await?;
         insert_version(&tx, &g, version, false).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
@@ -337,7 +337,7 @@ impl Store for PostgresStore {
         tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
         let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
         insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &one(destroyed_values(&tombstone))).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn put_key_versions(
@@ -353,7 +353,7 @@ impl Store for PostgresStore {
         for v in versions {
             insert_version(&tx, &g, v, true).await?;
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
@@ -372,7 +372,7 @@ impl Store for PostgresStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         insert_rows(&tx, "aliases", ALIAS_COLUMNS, &one(alias_values(&*self.guard()?, a)?)).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn alias(&self, scope: &Scope, name: &AliasName) -> StoreResult<Option<AliasRecord>> {
@@ -409,7 +409,7 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn delete_alias(&self, scope: &Scope, name: &AliasName, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -425,7 +425,7 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn list_aliases(
@@ -456,7 +456,7 @@ impl Store for PostgresStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         insert_rows(&tx, "grants", GRANT_COLUMNS, &one(grant_values(&*self.guard()?, g)?)).await?;
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
@@ -504,18 +504,73 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        commit_audited(tx, audit).await
+        self.commit_audited(tx, audit).await
     }
 
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
+        let chain = self.chain().await?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        let records = append_audit_in(&tx, entries).await?;
+        let records = append_audit_in(&tx, chain, entries).await?;
         tx.commit().await.map_err(backend)?;
         Ok(records)
+    }
+
+    async fn audit_chain(&self) -> StoreResult<u32> {
+        self.chain().await
+    }
+
+    /// The chains registered, those with checkpoints, and those with
+    /// records (one search of `audit_events_by_chain` per chain), so that a
+    /// chain whose registration was deleted is still walked.
+    async fn audit_chains(&self) -> StoreResult<Vec<u32>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "WITH RECURSIVE logged(chain) AS ( \
+                     SELECT MIN(chain) FROM audit_events \
+                     UNION ALL \
+                     SELECT (SELECT MIN(chain) FROM audit_events e WHERE e.chain > logged.chain) \
+                     FROM logged WHERE logged.chain IS NOT NULL) \
+                 SELECT chain FROM logged WHERE chain IS NOT NULL \
+                 UNION SELECT chain FROM audit_chains UNION SELECT chain FROM audit_checkpoints ORDER BY 1",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| u32::try_from(r.try_get::<_, i32>(0).map_err(backend)?).map_err(|_| corrupt("audit chain")))
+            .collect()
+    }
+
+    async fn audit_chain_records(&self, chain: u32, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE chain = $1 AND position > $2 \
+                     ORDER BY position LIMIT $3"
+                ),
+                &[&chain_param(chain), &after, &limit_param(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_last_seq(&self) -> StoreResult<Option<u64>> {
+        let c = self.client().await?;
+        let last: Option<i64> = c
+            .query_one("SELECT MAX(seq) FROM audit_events", &[])
+            .await
+            .map_err(backend)?
+            .try_get(0)
+            .map_err(backend)?;
+        last.map(seq_of).transpose()
     }
 
     async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
@@ -538,15 +593,28 @@ impl Store for PostgresStore {
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let mut c = self.client().await?;
         let tx = Self::snapshot_tx(&mut c).await?;
-        let (through, _) = index_state(&tx, false).await?;
-        let mut scan = TailScan::new(query, through);
+        // Each chain's tail: the records past its indexed point, which
+        // commit in seq order only within their chain.
+        let mut scan = TailScan::new(query, 0);
         while let Some([after, before, limit]) = scan.next() {
-            let rows = tx.query(&tail_sql(p), &[&after, &before, &limit]).await.map_err(backend)?;
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT {} FROM audit_events e JOIN audit_chains c ON e.chain = c.chain \
+                         WHERE e.position > c.indexed AND e.seq > $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3",
+                        AUDIT_COLUMNS.split(", ").map(|col| format!("e.{col}")).collect::<Vec<_>>().join(", ")
+                    ),
+                    &[&after, &before, &limit],
+                )
+                .await
+                .map_err(backend)?;
             scan.feed(rows.iter().map(audit_from_row).collect::<StoreResult<_>>()?)?;
         }
         let (mut found, room) = scan.finish();
         if room > 0 {
-            let (sql, values) = lookup_audit_sql(query, through, room, p);
+            // Within the snapshot, `audit_lookup` holds exactly the indexed
+            // records: no bound to add.
+            let (sql, values) = lookup_audit_sql(query, i64::MAX, room, p);
             let values = audit_values(values);
             let rows = tx.query(&sql, &refs(&values)).await.map_err(backend)?;
             for r in &rows {
@@ -560,8 +628,7 @@ impl Store for PostgresStore {
     async fn index_audit(&self, max: usize) -> StoreResult<u64> {
         let mut c = self.client().await?;
         // A read first: an idle indexer locks nothing.
-        let (through, last) = index_state(&c, false).await?;
-        if last.is_none_or(|last| last <= through) {
+        if !index_behind(&c).await? {
             return Ok(0);
         }
         let tx = c.transaction().await.map_err(backend)?;
@@ -571,26 +638,28 @@ impl Store for PostgresStore {
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        let chain = self.chain().await?;
         let c = self.client().await?;
-        audit_head(&c).await
+        audit_head(&c, chain).await
     }
 
     async fn insert_audit_checkpoint(&self, cp: &AuditCheckpoint) -> StoreResult<bool> {
         let values = checkpoint_values(cp)?;
         let c = self.client().await?;
-        Ok(c.execute(&insert_checkpoint_sql(p), &refs(&values)).await.map_err(backend)? == 1)
+        Ok(c.execute(&insert_checkpoint_sql(CHECKPOINT_COLUMNS, p), &refs(&values)).await.map_err(backend)? == 1)
     }
 
     async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>> {
+        let chain = chain_param(self.chain().await?);
         let c = self.client().await?;
-        let row = c.query_opt(LATEST_CHECKPOINT_SQL, &[]).await.map_err(backend)?;
+        let row = c.query_opt(&latest_checkpoint_sql(p), &[&chain]).await.map_err(backend)?;
         row.as_ref().map(checkpoint_from_row).transpose()
     }
 
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
         let c = self.client().await?;
         let rows = c
-            .query(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"), &[])
+            .query(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY chain, seq"), &[])
             .await
             .map_err(backend)?;
         rows.iter().map(checkpoint_from_row).collect()
@@ -598,14 +667,27 @@ impl Store for PostgresStore {
 
     async fn prune_audit(&self, through: u64) -> StoreResult<u64> {
         let through = seq_param(through)?;
+        let chain = chain_param(self.chain().await?);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute("DELETE FROM audit_resources WHERE seq <= $1", &[&through]).await.map_err(backend)?;
-        tx.execute("DELETE FROM audit_lookup WHERE seq <= $1", &[&through]).await.map_err(backend)?;
-        let n = tx.execute("DELETE FROM audit_events WHERE seq <= $1", &[&through]).await.map_err(backend)?;
-        // Nothing up to `through` is left to index.
-        tx.execute(&advance_index_sql(p), &[&through]).await.map_err(backend)?;
-        tx.execute("DELETE FROM audit_checkpoints WHERE seq < $1", &[&through]).await.map_err(backend)?;
+        let pruned = "SELECT seq FROM audit_events WHERE chain = $1 AND position <= $2";
+        tx.execute(&format!("DELETE FROM audit_resources WHERE seq IN ({pruned})"), &[&chain, &through])
+            .await
+            .map_err(backend)?;
+        tx.execute(&format!("DELETE FROM audit_lookup WHERE seq IN ({pruned})"), &[&chain, &through])
+            .await
+            .map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM audit_events WHERE chain = $1 AND position <= $2", &[&chain, &through])
+            .await
+            .map_err(backend)?;
+        // Nothing of the chain up to `through` is left to index.
+        tx.execute("UPDATE audit_chains SET indexed = GREATEST(indexed, $2) WHERE chain = $1", &[&chain, &through])
+            .await
+            .map_err(backend)?;
+        tx.execute("DELETE FROM audit_checkpoints WHERE chain = $1 AND seq < $2", &[&chain, &through])
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(n)
     }
@@ -707,13 +789,36 @@ impl Store for PostgresStore {
         insert_rows(&tx, "grants", GRANT_COLUMNS, &rows(&snap.grants, |r| grant_values(g, r))?).await?;
         insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &rows(&snap.destroyed, |d| Ok(destroyed_values(d)))?)
             .await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await.map_err(backend)?;
+        // Appends wait for the import's commit at their insert (and fail
+        // on a taken position, should they have read an empty chain).
+        tx.batch_execute("LOCK TABLE audit_events, audit_checkpoints IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .map_err(backend)?;
         if holds(&tx, HOLDS_AUDIT_SQL).await? {
             return Err(StoreError::Conflict);
         }
         for records in snap.audit.chunks(ROWS_PER_INSERT) {
             insert_audit(&tx, records).await?;
         }
+        // Each imported chain is registered, to be indexed; the sequence
+        // goes on after the imported seqs.
+        let chains: std::collections::BTreeSet<i32> = snap
+            .audit
+            .iter()
+            .map(|r| chain_param(r.chain))
+            .chain(snap.checkpoints.iter().map(|c| chain_param(c.chain)))
+            .collect();
+        for chain in chains {
+            tx.execute("INSERT INTO audit_chains (chain, indexed) VALUES ($1, 0) ON CONFLICT DO NOTHING", &[&chain])
+                .await
+                .map_err(backend)?;
+        }
+        tx.execute(
+            "SELECT setval('audit_seq', GREATEST((SELECT last_value FROM audit_seq), COALESCE((SELECT MAX(seq) FROM audit_events), 0) + 1), false)",
+            &[],
+        )
+        .await
+        .map_err(backend)?;
         // An import indexes what it brings at once: a lookup need not read a
         // whole imported trail as its tail.
         while index_in(&tx, ROWS_PER_INSERT).await? > 0 {}

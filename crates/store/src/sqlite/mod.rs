@@ -33,13 +33,14 @@ use trent_core::store::{Store, StoreError, StoreResult};
 use crate::sql::{
     access_keys_of_sql, advance_index_sql, checkpoint_from_parts, checkpoint_link, delete_access_key_sql,
     delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql,
-    insert_sql, key_owner_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resources_json,
-    revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unsealed_rows_sql, update_alias_sql,
-    update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql,
-    AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
-    ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS,
-    GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL, KEY_COLUMNS, LATEST_CHECKPOINT_SQL,
-    LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    insert_sql, key_owner_sql, latest_checkpoint_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unsealed_rows_sql,
+    update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
+    users_sql, AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS,
+    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, AUDIT_STORED_COLUMNS, CHECKPOINT_COLUMNS,
+    CHECKPOINT_STORED_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
+    INDEX_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL, USER_COLUMNS, USER_POLICY_COLUMNS,
+    VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -58,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_row_macs.sql"),
     include_str!("../../migrations/sqlite/0009_checkpoint_numbers.sql"),
     include_str!("../../migrations/sqlite/0010_audit_lookup.sql"),
+    include_str!("../../migrations/sqlite/0011_audit_chains.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.

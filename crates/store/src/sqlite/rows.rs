@@ -259,7 +259,7 @@ pub(super) fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey
 /// The raw columns of a checkpoint row ([`CHECKPOINT_COLUMNS`]), decoded by
 /// [`checkpoint_from_parts`].
 pub(super) fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<CheckpointParts> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
 pub(super) fn decode_checkpoint(parts: CheckpointParts) -> StoreResult<AuditCheckpoint> {
@@ -383,9 +383,12 @@ pub(super) fn insert_destroyed_row(c: &Connection, d: &DestroyedKey) -> StoreRes
 /// Stores a checkpoint unless one of its seq is there ([`insert_checkpoint_sql`]).
 /// `false` when one of its seq or number was there.
 pub(super) fn insert_checkpoint_row(c: &Connection, cp: &AuditCheckpoint) -> StoreResult<bool> {
+    if cp.chain != 0 {
+        return Err(StoreError::backend(SchemaError("SQLite keeps one audit chain, 0".into())));
+    }
     let (number, prev) = checkpoint_link(cp)?;
     let n = c
-        .prepare_cached(&insert_checkpoint_sql(q))
+        .prepare_cached(&insert_checkpoint_sql(CHECKPOINT_STORED_COLUMNS, q))
         .map_err(backend)?
         .execute(params![seq_param(cp.seq)?, cp.hash, cp.created_at, cp.signature, number, prev])
         .map_err(backend)?;
@@ -554,6 +557,8 @@ pub(super) fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         read_only: r.get(9)?,
         resources: r.get(10)?,
         record: r.get(11)?,
+        chain: r.get(12)?,
+        position: r.get(13)?,
     })
 }
 
@@ -581,7 +586,7 @@ pub(super) fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> S
 /// Writes chained records to the log, `audit_events`: one row each, no
 /// secondary index ([`index_in`] builds the lookup rows later).
 pub(super) fn insert_audit(tx: &Transaction<'_>, records: &[AuditRecord]) -> StoreResult<()> {
-    let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_COLUMNS, q)).map_err(backend)?;
+    let mut events = tx.prepare_cached(&insert_sql("audit_events", AUDIT_STORED_COLUMNS, q)).map_err(backend)?;
     for r in records {
         let e = &r.entry;
         // A taken seq means the chain moved under us: a failure of the

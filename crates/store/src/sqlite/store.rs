@@ -788,7 +788,7 @@ impl Store for SqliteStore {
 
     async fn latest_audit_checkpoint(&self) -> StoreResult<Option<AuditCheckpoint>> {
         self.with_read(|c| {
-            let row = c.query_row(LATEST_CHECKPOINT_SQL, [], checkpoint_row).optional().map_err(backend)?;
+            let row = c.query_row(&latest_checkpoint_sql(q), [0], checkpoint_row).optional().map_err(backend)?;
             row.map(decode_checkpoint).transpose()
         })
         .await
@@ -797,7 +797,7 @@ impl Store for SqliteStore {
     async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpoint>> {
         self.with_read(|c| {
             let mut st = c
-                .prepare_cached(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"))
+                .prepare_cached(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY chain, seq"))
                 .map_err(backend)?;
             let rows = st.query_map([], checkpoint_row).map_err(backend)?;
             rows.map(|r| r.map_err(backend).and_then(decode_checkpoint)).collect()
@@ -837,6 +837,7 @@ impl Store for SqliteStore {
     }
 
     async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
+        trent_core::store::single_chain(snapshot)?;
         let (snap, g) = (snapshot.clone(), self.guard()?);
         let result = self
             .with(move |c| {
