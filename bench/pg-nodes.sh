@@ -3,7 +3,7 @@
 # once (both servers on core 0, a `trent bench` per node on core 1): each
 # node's req/s, and every lock wait of their sessions sampled from
 # `pg_locks` / `pg_stat_activity` every 10 ms, with the node holding the
-# lock waited for. With a chain per node, a node's audit appends wait only
+# lock waited for and the statement that waited. With a chain per node, a node's audit appends wait only
 # behind its own (holder = itself). Then the trail is verified offline.
 #
 # Usage: bench/pg-nodes.sh [SECS] [BINARY...]   (default: this tree's
@@ -41,14 +41,14 @@ run() { # BINARY INDEX
     done
     # Sample for the load's duration (warmup included).
     psql "$url" -qAt -F ' ' > "$work/waits-$2" <<SQL &
-CREATE TEMP TABLE w (waiter text, holder text, locktype text);
+CREATE TEMP TABLE w (waiter text, holder text, locktype text, query text);
 CREATE TEMP TABLE n (k int);
 DO \$\$ BEGIN
   FOR i IN 1..$(( (SECS + 1) * 100 )) LOOP
     PERFORM pg_stat_clear_snapshot();
     INSERT INTO n VALUES (i);
     INSERT INTO w
-      SELECT aw.application_name, ah.application_name, l.locktype
+      SELECT aw.application_name, ah.application_name, l.locktype, left(aw.query, 60)
       FROM pg_locks l JOIN pg_stat_activity aw ON aw.pid = l.pid
       JOIN pg_locks h ON h.granted AND h.locktype = l.locktype AND h.database IS NOT DISTINCT FROM l.database
         AND h.classid IS NOT DISTINCT FROM l.classid AND h.objid IS NOT DISTINCT FROM l.objid
@@ -60,7 +60,7 @@ DO \$\$ BEGIN
   END LOOP;
 END \$\$;
 SELECT 'samples', count(*) FROM n;
-SELECT waiter || ' waited on ' || holder || ' (' || locktype || ')', count(*) FROM w GROUP BY 1 ORDER BY 1;
+SELECT waiter || ' waited on ' || holder || ' (' || locktype || ') in: ' || query, count(*) FROM w GROUP BY 1 ORDER BY 1;
 SQL
     local sampler=$!
     local loads=() n2=0
