@@ -186,6 +186,45 @@ async fn scheduled_jobs_commit_with_their_service_events() {
     assert_eq!(w.kms.verify_audit().await.unwrap().tamper, None);
 }
 
+/// Retention deletes the digest files of the checkpoints it deleted and
+/// keeps the anchor's; the trail verifies against what is left.
+#[tokio::test]
+async fn retention_prunes_digest_files_below_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let digests = dir.path().join("digests");
+    let w = world_with(KmsOptions {
+        audit_retention_days: Some(2),
+        audit_digest_dir: Some(digests.clone()),
+        ..KmsOptions::default()
+    })
+    .await;
+    let create = || async {
+        let c = caller("CreateKey", json!({}));
+        w.kms.create_key(&c, CreateKeyRequest::default()).await.unwrap();
+    };
+    let numbers = || {
+        let mut n: Vec<u64> =
+            trent_core::audit::digest::read_dir(&digests).unwrap().iter().filter_map(|c| c.number).collect();
+        n.sort_unstable();
+        n
+    };
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint 1 (record 1)
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint 2 (record 2)
+    w.clock.advance(DAY);
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint 3 (record 3)
+    assert_eq!(numbers(), [1, 2, 3]);
+    w.clock.advance(DAY + 1);
+    create().await;
+    w.kms.run_due_jobs().await.unwrap(); // checkpoint 2 anchors: records 1..2 and checkpoint 1 go
+    assert_eq!(numbers()[..3], [2, 3, 4], "checkpoint 1's file went with it, the anchor's stayed");
+    let r = w.kms.verify_audit().await.unwrap();
+    assert!(r.digest_files >= 3, "{r:?}");
+    assert_eq!((r.first_seq, r.tamper), (3, None));
+}
+
 #[tokio::test]
 async fn retention_prunes_old_records_and_the_trail_still_verifies() {
     let w = world_with(KmsOptions { audit_retention_days: Some(2), ..KmsOptions::default() }).await;

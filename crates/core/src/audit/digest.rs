@@ -95,6 +95,35 @@ pub fn write(dir: &Path, cp: &AuditCheckpoint, public_key: &[u8]) -> std::io::Re
     Ok(path)
 }
 
+/// Retention: deletes chain `chain`'s digest files numbered below `below`
+/// in `dir` (their checkpoints and records are gone; the file of `below`,
+/// the anchor the rest of the chain verifies from, stays). Returns how many
+/// it deleted.
+pub fn prune(dir: &Path, chain: u32, below: u64) -> std::io::Result<u64> {
+    let dir = chain_dir(dir, chain);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let number = name.strip_suffix(".json").filter(|n| n.len() == 10).and_then(|n| n.parse::<u64>().ok());
+        if number.is_some_and(|n| n < below && name == file_name(n)) {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(removed)
+}
+
 /// Every digest file in `dir` and its chains' subdirectories, as
 /// checkpoints in chain and number order. A file that does not parse, or
 /// that holds another chain's checkpoint than its directory's, is an error
@@ -187,6 +216,15 @@ mod tests {
             .unwrap();
         assert!(read_dir(dir.path()).unwrap_err().contains("holds a checkpoint of chain 4"));
         std::fs::remove_dir_all(dir.path().join("chain-5")).unwrap();
+        // Retention removes a chain's files below the anchor, and no other.
+        assert_eq!(prune(dir.path(), 0, 2).unwrap(), 1);
+        assert_eq!(
+            read_dir(dir.path()).unwrap().iter().map(|c| (c.chain, c.number)).collect::<Vec<_>>(),
+            [(0, Some(2)), (4, Some(1))]
+        );
+        assert!(dir.path().join("README").exists());
+        assert_eq!(prune(&dir.path().join("absent"), 0, 9).unwrap(), 0);
+        write(dir.path(), &one, &s.public_key()).unwrap();
         // A damaged file is an error, not skipped.
         std::fs::write(dir.path().join(file_name(5)), "{").unwrap();
         assert!(read_dir(dir.path()).unwrap_err().contains("0000000005.json"));

@@ -304,6 +304,17 @@ impl Kms {
         if pruned > 0 {
             tracing::info!(through, pruned, days, "audit records past the retention period deleted");
         }
+        // The digest files of the checkpoints that went go too; the
+        // anchor's stays.
+        let anchor = checkpoints.iter().filter(|c| c.seq == through).filter_map(|c| c.number).max();
+        if let (Some(dir), Some(anchor)) = (self.audit_digest_dir.clone(), anchor) {
+            let removed = tokio::task::spawn_blocking(move || crate::audit::digest::prune(&dir, chain, anchor)).await;
+            match removed.map_err(std::io::Error::other).and_then(|r| r) {
+                Ok(n) if n > 0 => tracing::info!(chain, below = anchor, files = n, "audit digest files pruned"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "audit digest files past the retention period not deleted"),
+            }
+        }
         Ok(pruned)
     }
 
