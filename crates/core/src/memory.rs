@@ -589,7 +589,7 @@ impl Store for InMemoryStore {
     }
 
     async fn import(&self, snap: &Snapshot) -> StoreResult<()> {
-        crate::store::single_chain(snap)?;
+        let audit = crate::store::single_chain(snap)?;
         let mut g = self.lock();
         if !g.domain_keys.is_empty()
             || !g.accounts.is_empty()
@@ -614,7 +614,7 @@ impl Store for InMemoryStore {
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();
         g.grants = snap.grants.iter().map(|r| ((r.key_id.clone(), r.grant_id.clone()), r.clone())).collect();
         g.destroyed = snap.destroyed.iter().map(|d| (d.id.clone(), (d.scope.clone(), d.destroyed_at))).collect();
-        g.audit = snap.audit.clone();
+        g.audit = audit;
         g.checkpoints = snap.checkpoints.iter().map(|c| (c.seq, c.clone())).collect();
         Ok(())
     }

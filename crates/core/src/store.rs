@@ -49,18 +49,20 @@ impl StoreError {
     }
 }
 
-/// Refuses, for a store that keeps one chain (SQLite, memory), a snapshot
-/// whose trail has several (a PostgreSQL deployment's, with a chain per
-/// node): it restores only to PostgreSQL.
-pub fn single_chain(snapshot: &Snapshot) -> StoreResult<()> {
-    let several = snapshot.audit.iter().any(|r| r.chain != 0 || r.position != r.seq)
-        || snapshot.checkpoints.iter().any(|c| c.chain != 0);
+/// The records of a snapshot for a store that keeps one chain (SQLite,
+/// memory), where a record's seq is its position: refuses a trail of
+/// several chains (a PostgreSQL deployment's, with a chain per node), which
+/// restores only to PostgreSQL; renumbers the seqs of a trail of one chain
+/// whose seqs have gaps (PostgreSQL's sequence skips the seqs of appends
+/// that failed), which the hashes do not cover.
+pub fn single_chain(snapshot: &Snapshot) -> StoreResult<Vec<crate::audit::AuditRecord>> {
+    let several = snapshot.audit.iter().any(|r| r.chain != 0) || snapshot.checkpoints.iter().any(|c| c.chain != 0);
     if several {
         return Err(StoreError::backend(std::io::Error::other(
             "the backup's audit trail has a chain per node (a PostgreSQL deployment's): restore it to PostgreSQL",
         )));
     }
-    Ok(())
+    Ok(snapshot.audit.iter().map(|r| crate::audit::AuditRecord { seq: r.position, ..r.clone() }).collect())
 }
 
 /// Result of store calls.

@@ -226,10 +226,10 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let last_seq = match state.0.kms.store().audit_head().await {
-        Ok(head) => Some(head.map_or(0, |h| h.0)),
+    let last_seq = match state.0.kms.store().audit_last_seq().await {
+        Ok(last) => Some(last.unwrap_or(0)),
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: audit head not read");
+            tracing::warn!(error = %e, "metrics: last audit seq not read");
             None
         }
     };

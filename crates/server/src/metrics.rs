@@ -79,7 +79,7 @@ impl Metrics {
         let audit_last_seq = Gauge::default();
         registry.register(
             "audit_last_seq",
-            "Sequence number of the last record of the audit trail",
+            "Sequence number of the last record of the audit trail (of every node's chain)",
             audit_last_seq.clone(),
         );
         let audit_queue = Gauge::default();

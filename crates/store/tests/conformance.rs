@@ -11,7 +11,7 @@ use std::sync::Arc;
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::audit::{
-    AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE,
+    chain_on, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, LookupAttribute, EVENT_SOURCE, KEY_RESOURCE_TYPE,
 };
 use trent_core::memory::InMemoryStore;
 use trent_core::model::*;
@@ -2312,6 +2312,80 @@ async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?.map(|k| k.revision), Some(3));
     assert_chains(&whole_trail(&*s).await?);
     assert_eq!(s.audit_head().await?.map(|(seq, _)| seq), Some(1));
+    Ok(())
+}
+
+/// A PostgreSQL deployment's trail as a backup holds it: chain 0 (seqs 1,
+/// 3, 6: seq 5 went to an append that failed) and chain 2 (seqs 2, 4), and
+/// a checkpoint of chain 2.
+fn trail_of_two_chains() -> Snapshot {
+    let zero = chain_on(0, None, &[audit_entry(1), audit_entry(2), audit_entry(3)], [1, 3, 6]);
+    let two = chain_on(2, None, &[audit_entry(4), audit_entry(5)], [2, 4]);
+    let mut audit: Vec<AuditRecord> = zero.into_iter().chain(two).collect();
+    audit.sort_by_key(|r| r.seq);
+    let checkpoints = vec![AuditCheckpoint {
+        chain: 2,
+        seq: 2,
+        hash: audit[3].hash,
+        created_at: 5,
+        signature: vec![4],
+        number: Some(1),
+        prev: Some([0; HASH_LEN]),
+    }];
+    Snapshot { audit, checkpoints, ..Snapshot::default() }
+}
+
+/// SQLite and memory keep one chain: a backup with several restores only
+/// to PostgreSQL (refused, nothing written); one chain whose seqs have gaps
+/// restores with its seqs renumbered to its positions.
+#[tokio::test]
+async fn single_chain_stores_refuse_several_chains() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite: Arc<dyn Store> = Arc::new(guarded(SqliteStore::open(&dir.path().join("trent.db"))?).await?);
+    let memory: Arc<dyn Store> = Arc::new(InMemoryStore::new());
+    let snap = trail_of_two_chains();
+    for s in [&sqlite, &memory] {
+        let e = s.import(&snap).await.unwrap_err();
+        assert!(e.to_string().contains("restore it to PostgreSQL"), "{e}");
+        assert!(s.audit_records(0, 10).await?.is_empty());
+    }
+    let mut one = snap.clone();
+    one.audit.retain(|r| r.chain == 0);
+    one.checkpoints.clear();
+    for s in [&sqlite, &memory] {
+        s.import(&one).await?;
+        let trail = whole_trail(&**s).await?;
+        assert_eq!(trail.iter().map(|r| (r.seq, r.position)).collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3)]);
+        assert_chains(&trail);
+        let next = s.append_audit(&[audit_entry(9)]).await?;
+        assert_eq!((next[0].seq, next[0].position, next[0].prev_hash), (4, 4, trail[2].hash));
+    }
+    Ok(())
+}
+
+/// PostgreSQL: a backup of several chains restores as it was, each chain
+/// goes on from its head, and the sequence after the highest seq.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_restores_several_chains() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let s = guarded(PostgresStore::connect(&url).await?).await?;
+    let snap = trail_of_two_chains();
+    s.import(&snap).await?;
+    assert_eq!(s.export().await?, snap);
+    assert_eq!(s.audit_chains().await?, [0, 2]);
+    let all = AuditQuery { limit: 10, ..AuditQuery::default() };
+    let found: Vec<u64> = s.lookup_audit(&all).await?.iter().map(|r| r.seq).collect();
+    assert_eq!(found, [6, 4, 3, 2, 1], "indexed by the import, newest first");
+    // This node takes chain 0 (free) and goes on from its head.
+    assert_eq!(s.audit_chain().await?, 0);
+    let next = s.append_audit(&[audit_entry(9)]).await?;
+    assert_eq!((next[0].seq, next[0].position, next[0].prev_hash), (7, 4, snap.audit[4].hash));
+    let mut trail = whole_trail(&s).await?;
+    assert_chains(&trail);
+    trail.retain(|r| r.chain == 2);
+    assert_eq!(s.audit_chain_records(2, 0, 10).await?, trail);
     Ok(())
 }
 

@@ -837,8 +837,9 @@ impl Store for SqliteStore {
     }
 
     async fn import(&self, snapshot: &Snapshot) -> StoreResult<()> {
-        trent_core::store::single_chain(snapshot)?;
-        let (snap, g) = (snapshot.clone(), self.guard()?);
+        let mut snap = snapshot.clone();
+        snap.audit = trent_core::store::single_chain(snapshot)?;
+        let g = self.guard()?;
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
