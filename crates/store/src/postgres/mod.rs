@@ -7,7 +7,7 @@
 //! scheduled job) apply exactly one change and the other sees `Conflict`.
 //! Embedded migrations run at connect time under a PostgreSQL advisory
 //! lock, so nodes starting together migrate once. Each node appends its
-//! audit events to a chain of its own ([`PostgresStore::chain`]: the lowest
+//! audit events to a chain of its own (`PostgresStore::chain`: the lowest
 //! chain number whose session advisory lock no other node holds, taken at
 //! the first append and held by a connection kept out of the pool), and an
 //! append (alone or at the end of a change's transaction) holds that
