@@ -202,6 +202,13 @@ pub struct BenchArgs {
     /// Seconds between two samples of --watch-pid.
     #[arg(long, default_value_t = 5, requires = "watch_pid")]
     sample_interval: u64,
+    /// Send nothing: write --requests (default 1,000) requests of the
+    /// workload, signed now, to this file for a faster load generator to
+    /// replay within SigV4's five minutes (`wrk -s bench/wrk-replay.lua
+    /// ENDPOINT -- FILE`). One request a line: its signed headers as
+    /// `name: value`, then its body, separated by tabs. The keys are kept.
+    #[arg(long, conflicts_with_all = ["rate", "watch_pid", "save_keys"])]
+    presign: Option<std::path::PathBuf>,
 }
 
 /// One reading of a watched process.
@@ -518,6 +525,18 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         }
         Ok::<_, String>(())
     };
+    if let Some(path) = &args.presign {
+        setup.await?;
+        let schedule = schedule(&streams.iter().map(|s| s.weight).collect::<Vec<_>>());
+        let n = args.requests.unwrap_or(1000);
+        write_presigned(&target, &Workload { streams, schedule }, n, path)?;
+        eprintln!(
+            "trent bench: {n} signed requests in {} (replayable for 5 minutes); {} keys kept",
+            path.display(),
+            created.len()
+        );
+        return Ok(());
+    }
     let result = match setup.await {
         Ok(()) => {
             let schedule = schedule(&streams.iter().map(|s| s.weight).collect::<Vec<_>>());
@@ -544,6 +563,29 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let (workload, tallies, elapsed, samples) = result?;
     report(&args, &workload, tallies, elapsed, &samples);
     Ok(())
+}
+
+/// Writes `n` requests of `workload`, signed now, to `path`, one a line:
+/// `name: value` for each header, then the body, tab-separated (JSON
+/// bodies, as serialized here, hold no tab or newline; a header value
+/// never does).
+fn write_presigned(target: &Target, workload: &Workload, n: u64, path: &std::path::Path) -> Result<(), String> {
+    let mut out = String::new();
+    for i in 0..n {
+        let stream = &workload.streams[workload.schedule[(i % workload.schedule.len() as u64) as usize]];
+        let req = target.signed(stream.op.target(), stream.next_body())?;
+        for (name, value) in req.headers() {
+            let value = value.to_str().map_err(|e| format!("{name}: {e}"))?;
+            out.push_str(&format!("{name}: {value}\t"));
+        }
+        let body = std::str::from_utf8(req.body()).map_err(|e| e.to_string())?;
+        if body.contains(['\t', '\n', '\r']) {
+            return Err("a request body holds a tab or a line break".into());
+        }
+        out.push_str(body);
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 async fn drive(
@@ -814,7 +856,58 @@ fn report(args: &BenchArgs, workload: &Workload, tallies: Vec<Tally>, elapsed: D
 
 #[cfg(test)]
 mod tests {
-    use super::{flavor, parse_weighted, percentile, process_json, sample_process, schedule, Op, Sample};
+    use super::{
+        flavor, parse_weighted, percentile, process_json, sample_process, schedule, write_presigned, Op, Sample,
+        Stream, Workload,
+    };
+
+    fn workload(bodies: &[&str]) -> Workload {
+        let stream = |op, body: &str| Stream {
+            op,
+            weight: 1,
+            bodies: vec![body.as_bytes().to_vec()],
+            next: std::sync::atomic::AtomicUsize::new(0),
+        };
+        Workload {
+            streams: vec![stream(Op::Encrypt, bodies[0]), stream(Op::DescribeKey, bodies[1])],
+            schedule: vec![0, 1],
+        }
+    }
+
+    #[test]
+    fn presigned_requests_are_one_signed_line_each() {
+        let credentials = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        let target = crate::client::Target::new("http://127.0.0.1:4600", "eu-west-1", credentials, None, 0).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("requests");
+        write_presigned(&target, &workload(&[r#"{"KeyId":"a","Plaintext":"AA=="}"#, r#"{"KeyId":"b"}"#]), 5, &path)
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5);
+        for (i, line) in lines.iter().enumerate() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (body, headers) = fields.split_last().unwrap();
+            let header = |name: &str| {
+                headers.iter().find_map(|h| h.strip_prefix(name).and_then(|v| v.strip_prefix(": "))).unwrap_or("")
+            };
+            let (target, want) = if i % 2 == 0 {
+                ("TrentService.Encrypt", r#"{"KeyId":"a","Plaintext":"AA=="}"#)
+            } else {
+                ("TrentService.DescribeKey", r#"{"KeyId":"b"}"#)
+            };
+            assert_eq!((header("x-amz-target"), *body), (target, want), "line {i}");
+            assert_eq!(header("host"), "127.0.0.1:4600");
+            let auth = header("authorization");
+            assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+            assert!(auth.contains("/eu-west-1/kms/aws4_request, SignedHeaders="), "{auth}");
+            assert!(auth.contains("x-amz-target") && auth.contains("Signature="), "{auth}");
+            assert!(!header("x-amz-date").is_empty());
+        }
+        // A body that would break the line format is refused.
+        let err = write_presigned(&target, &workload(&["{\"KeyId\":\"a\tb\"}", "{}"]), 1, &path).unwrap_err();
+        assert!(err.contains("tab"), "{err}");
+    }
 
     #[test]
     fn a_process_is_sampled_from_proc() {

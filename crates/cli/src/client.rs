@@ -202,6 +202,16 @@ impl Target {
     }
 
     pub(crate) async fn call(&self, target: &str, body: Vec<u8>) -> Result<Answer, String> {
+        let req = self.signed(target, body)?;
+        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| with_causes(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Answer { status, body })
+    }
+
+    /// The request calling `target` with `body`, signed now (SigV4 lets it
+    /// be sent, and sent again, for five minutes).
+    pub(crate) fn signed(&self, target: &str, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, String> {
         let mut req = http::Request::builder()
             .method("POST")
             .uri(self.uri.clone())
@@ -233,10 +243,7 @@ impl Target {
         .map_err(|e| e.to_string())?;
         let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
         instructions.apply_to_request_http1x(&mut req);
-        let resp = self.client.request(req.map(|b| Full::new(Bytes::from(b)))).await.map_err(|e| with_causes(&e))?;
-        let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok(Answer { status, body })
+        Ok(req)
     }
 
     /// Calls an operation that must succeed; its JSON answer.
