@@ -230,20 +230,18 @@ async fn an_unwritable_store_fails_the_call() {
     assert_eq!(store.audit_head().await.unwrap().map(|h| h.0), Some(2));
 }
 
+/// A checkpoint of `seq` with no number (as stored before numbering), made
+/// at time 5.
+fn unnumbered(s: &CheckpointSigner, seq: u64, hash: Hash) -> AuditCheckpoint {
+    AuditCheckpoint { chain: 0, seq, hash, created_at: 5, signature: s.sign(seq, &hash, 5), number: None, prev: None }
+}
+
 async fn trail(n: usize) -> (Arc<InMemoryStore>, CheckpointSigner) {
     let store = Arc::new(InMemoryStore::new());
     store.append_audit(&(1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
     let s = signer();
     let (seq, hash) = store.audit_head().await.unwrap().unwrap();
-    let cp = AuditCheckpoint {
-        chain: 0,
-        seq,
-        hash,
-        created_at: 5,
-        signature: s.sign(seq, &hash, 5),
-        number: None,
-        prev: None,
-    };
+    let cp = unnumbered(&s, seq, hash);
     store.insert_audit_checkpoint(&cp).await.unwrap();
     (store, s)
 }
@@ -421,30 +419,14 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     let (store, s) = trail(10).await;
     for seq in [4u64, 7] {
         let hash = store.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp = AuditCheckpoint {
-            chain: 0,
-            seq,
-            hash,
-            created_at: 5,
-            signature: s.sign(seq, &hash, 5),
-            number: None,
-            prev: None,
-        };
+        let cp = unnumbered(&s, seq, hash);
         store.insert_audit_checkpoint(&cp).await.unwrap();
     }
     // Deleting the start without saying so is found, anchor or not.
     let (bare, _) = trail(10).await;
     for seq in [4u64] {
         let hash = bare.audit_records(seq - 1, 1).await.unwrap()[0].hash;
-        let cp = AuditCheckpoint {
-            chain: 0,
-            seq,
-            hash,
-            created_at: 5,
-            signature: s.sign(seq, &hash, 5),
-            number: None,
-            prev: None,
-        };
+        let cp = unnumbered(&s, seq, hash);
         bare.insert_audit_checkpoint(&cp).await.unwrap();
     }
     bare.prune_audit(4).await.unwrap();
