@@ -212,8 +212,11 @@ impl Kms {
         Ok(response)
     }
 
-    async fn current_version(&self, key: &KeyRecord) -> Result<Option<KeyVersionRecord>, KmsError> {
-        Ok(self.store.key_version(&key.id, key.current_version).await?)
+    /// The key's current version record, from memory when it was read
+    /// under the key's revision ([`Kms::key_version`]): DescribeKey read it
+    /// from the store on every call.
+    async fn current_version(&self, key: &KeyRecord) -> Result<Option<std::sync::Arc<KeyVersionRecord>>, KmsError> {
+        self.key_version(key, key.current_version).await
     }
 
     /// DescribeKey.
@@ -231,7 +234,7 @@ impl Kms {
             )
             .await?;
         let current = self.current_version(&key).await?;
-        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, current.as_ref())) })
+        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, current.as_deref())) })
     }
 
     /// ListKeys.
