@@ -585,7 +585,18 @@ fn write_presigned(target: &Target, workload: &Workload, n: u64, path: &std::pat
         out.push_str(body);
         out.push('\n');
     }
-    std::fs::write(path, out).map_err(|e| format!("{}: {e}", path.display()))
+    // A signed request is a credential for five minutes: the file is the
+    // caller's alone (mode 0600).
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(out.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 async fn drive(
@@ -883,6 +894,8 @@ mod tests {
         write_presigned(&target, &workload(&[r#"{"KeyId":"a","Plaintext":"AA=="}"#, r#"{"KeyId":"b"}"#]), 5, &path)
             .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5);
         for (i, line) in lines.iter().enumerate() {
