@@ -596,6 +596,12 @@ fn write_presigned(target: &Target, workload: &Workload, n: u64, path: &std::pat
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A file that was there keeps its mode through open: tighten it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     f.write_all(out.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -918,6 +924,10 @@ mod tests {
             assert!(!header("x-amz-date").is_empty());
         }
         // A body that would break the line format is refused.
+        // A file that was there, readable by others, is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_presigned(&target, &workload(&["{}", "{}"]), 1, &path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let err = write_presigned(&target, &workload(&["{\"KeyId\":\"a\tb\"}", "{}"]), 1, &path).unwrap_err();
         assert!(err.contains("tab"), "{err}");
     }
