@@ -131,11 +131,11 @@ for op, size in [p.split(":") for p in "encrypt:100 encrypt:4096 decrypt:100 gen
     f = lambda v: "–" if v is None else f"{v:,.0f}"
     r = lambda a, b: "–" if a is None or not b else f"{a / b:.2f}"
     tu, cu = med(op, size, "trent", "us"), med("encrypt", size, "ceiling", "us")
-    pct = lambda target, o: med(o, size, target, "server_cpu_percent"), lambda target, o: med(o, size, target, "client_cpu_percent")
     g = lambda v: "–" if v is None else f"{v:.0f}"
-    cpu = f"{g(pct[0]('trent', op))}/{g(pct[0]('ceiling', 'encrypt'))} | {g(pct[1]('trent', op))}/{g(pct[1]('ceiling', 'encrypt'))}"
+    # Trent's figure for the operation / the ceiling's for the payload.
+    cpu = lambda key: f"{g(med(op, size, 'trent', key))}/{g(med('encrypt', size, 'ceiling', key))}"
     print(f"| {op} | {size} | {f(t)} | {tp} | {f(m)} | {f(c)} | {r(t, m)} | {r(t, c)} "
-          f"| {'–' if tu is None else f'{tu:.1f}'} | {r(tu, cu)} | {cpu} |")
+          f"| {'–' if tu is None else f'{tu:.1f}'} | {r(tu, cu)} | {cpu('server_cpu_percent')} | {cpu('client_cpu_percent')} |")
 enc = med("encrypt", "100", "trent", "rps")
 print()
 for name, op in (("ecdsap256", "sign-ECC_NIST_P256"), ("rsa2048", "sign-RSA_2048")):
