@@ -98,35 +98,53 @@ pub fn username(arn: &str) -> Option<String> {
     }
 }
 
-pub(super) fn user_identity(identity: &Identity) -> Value {
-    match identity {
-        Identity::Principal { account, arn, access_key_id } => {
-            let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
-            let kind = if resource == "root" {
-                "Root"
-            } else if resource.starts_with("assumed-role/") {
-                "AssumedRole"
-            } else {
-                "IAMUser"
-            };
-            let mut v = json!({
-                "type": kind,
-                "principalId": if kind == "Root" { account.clone() } else { arn.clone() },
-                "arn": arn,
-                "accountId": account,
-                "accessKeyId": access_key_id,
-            });
-            if let (Some(name), true) = (username(arn), kind == "IAMUser") {
-                v["userName"] = Value::String(name);
+/// CloudTrail's `userIdentity` of a call, serialized directly (no map built
+/// per event). Members in byte order of their names, as the `serde_json`
+/// map it replaced wrote them, so records read the same as before.
+#[derive(serde::Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UserIdentity<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
+}
+
+impl<'a> UserIdentity<'a> {
+    /// `Root`, `IAMUser` (with its `userName`) or `AssumedRole` for a
+    /// principal; `Unknown` (with the claimed access key id, if any) when
+    /// the signature authenticated no one.
+    pub(super) fn of(identity: &'a Identity) -> Self {
+        match identity {
+            Identity::Principal { account, arn, access_key_id } => {
+                let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+                let kind = if resource == "root" {
+                    "Root"
+                } else if resource.starts_with("assumed-role/") {
+                    "AssumedRole"
+                } else {
+                    "IAMUser"
+                };
+                UserIdentity {
+                    access_key_id: Some(access_key_id),
+                    account_id: Some(account),
+                    arn: Some(arn),
+                    principal_id: Some(if kind == "Root" { account } else { arn }),
+                    kind,
+                    user_name: if kind == "IAMUser" { username(arn) } else { None },
+                }
             }
-            v
-        }
-        Identity::Unauthenticated { access_key_id } => {
-            let mut v = json!({"type": "Unknown"});
-            if let Some(k) = access_key_id {
-                v["accessKeyId"] = Value::String(k.clone());
+            Identity::Unauthenticated { access_key_id } => {
+                UserIdentity { access_key_id: access_key_id.as_deref(), kind: "Unknown", ..Default::default() }
             }
-            v
         }
     }
 }
@@ -168,7 +186,7 @@ struct CallRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_details: Option<&'a TlsDetails>,
     user_agent: Option<&'a str>,
-    user_identity: Value,
+    user_identity: UserIdentity<'a>,
 }
 
 /// One of `resources`: `{"ARN", "accountId", "type"}`.
@@ -245,7 +263,7 @@ impl EventDraft {
             source_ip_address: self.source_ip.map(|ip| ip.to_string()),
             tls_details: self.tls_details.as_ref(),
             user_agent: self.user_agent.as_deref(),
-            user_identity: user_identity(&self.identity),
+            user_identity: UserIdentity::of(&self.identity),
         };
         // Serializing plain data (strings, numbers, JSON values) cannot fail.
         let record = serde_json::to_string(&record).unwrap_or_default();

@@ -758,3 +758,45 @@ fn call_records_are_written_as_a_json_map_writes_them() {
     assert_eq!(v["tlsDetails"]["clientCertificateSubject"], "CN=client");
     assert_eq!(v["resources"][0], json!({"ARN": arn[0], "accountId": "444455556666", "type": KEY_RESOURCE_TYPE}));
 }
+
+/// `userIdentity` as the map it replaced wrote it: the same bytes, member
+/// for member and in the same order.
+#[test]
+fn user_identity_serializes_as_the_map_it_replaced() {
+    let principal = |arn: &str| Identity::Principal {
+        account: "111122223333".into(),
+        arn: arn.into(),
+        access_key_id: "AKIAEXAMPLEEXAMPLE".into(),
+    };
+    let cases = [
+        (
+            principal("arn:aws:iam::111122223333:root"),
+            json!({"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root",
+                   "accountId": "111122223333", "accessKeyId": "AKIAEXAMPLEEXAMPLE"}),
+        ),
+        (
+            principal("arn:aws:iam::111122223333:user/ops/alice"),
+            json!({"type": "IAMUser", "principalId": "arn:aws:iam::111122223333:user/ops/alice",
+                   "arn": "arn:aws:iam::111122223333:user/ops/alice", "accountId": "111122223333",
+                   "accessKeyId": "AKIAEXAMPLEEXAMPLE", "userName": "alice"}),
+        ),
+        (
+            principal("arn:aws:sts::111122223333:assumed-role/app/session-1"),
+            json!({"type": "AssumedRole", "principalId": "arn:aws:sts::111122223333:assumed-role/app/session-1",
+                   "arn": "arn:aws:sts::111122223333:assumed-role/app/session-1", "accountId": "111122223333",
+                   "accessKeyId": "AKIAEXAMPLEEXAMPLE"}),
+        ),
+        (
+            Identity::Unauthenticated { access_key_id: Some("AKIAFORGED".into()) },
+            json!({"type": "Unknown", "accessKeyId": "AKIAFORGED"}),
+        ),
+        (Identity::Unauthenticated { access_key_id: None }, json!({"type": "Unknown"})),
+    ];
+    for (identity, map) in cases {
+        assert_eq!(
+            serde_json::to_string(&event::UserIdentity::of(&identity)).unwrap(),
+            map.to_string(),
+            "{identity:?}"
+        );
+    }
+}
