@@ -380,7 +380,7 @@ impl Kms {
         let op = access.operation();
         let constrained =
             key.spec == trent_api::enums::KeySpec::SymmetricDefault && access.op.descriptor().encryption_context;
-        let grants = self.store.grants(&key.id, None, MAX_GRANTS_PER_KEY).await?;
+        let grants = self.store.grants(&key.scope, &key.id, None, MAX_GRANTS_PER_KEY).await?;
         Ok(grants
             .into_iter()
             .filter(|g| g.grantee_principal == caller.principal.as_str())

@@ -181,7 +181,7 @@ impl Keyring {
             return Ok(k.clone());
         }
         self.misses.fetch_add(1, Relaxed);
-        let context = [key.arn().into_bytes(), version.material_id.clone().into_bytes()];
+        let context = [key.material_binding().into_bytes(), version.material_id.clone().into_bytes()];
         let context: [&[u8]; 2] = [&context[0], &context[1]];
         let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
         let material = dk
@@ -208,7 +208,12 @@ impl Keyring {
         let dk_id = wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?;
         let dk = self.domain_key(store, dk_id).await?;
         let bk = Arc::new(
-            dk.unwrap_backing_key(self.crypto(), &key.arn(), version.material_id.as_bytes(), &version.wrapped_material)
+            dk.unwrap_backing_key(
+                self.crypto(),
+                &key.material_binding(),
+                version.material_id.as_bytes(),
+                &version.wrapped_material,
+            )
                 .map_err(KmsError::crypto)?,
         );
         cache_insert(&self.cache, self.capacity, ck, bk.clone());

@@ -11,7 +11,7 @@ use crate::store::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
-use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 
 #[derive(Default)]
 struct Inner {
@@ -22,11 +22,12 @@ struct Inner {
     users: BTreeMap<(AccountId, String), UserRecord>,
     /// By (account, user name, policy name).
     user_policies: BTreeMap<(AccountId, String, String), UserPolicyRecord>,
-    keys: BTreeMap<KeyId, KeyRecord>,
+    /// By (id, Region): the related keys of a multi-Region key share an id.
+    keys: BTreeMap<(KeyId, String), KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
     aliases: BTreeMap<(AccountId, String, AliasName), AliasRecord>,
     grants: BTreeMap<(KeyId, String), GrantRecord>,
-    destroyed: BTreeMap<KeyId, (Scope, i64)>,
+    destroyed: BTreeMap<(KeyId, String), (Scope, i64)>,
     audit: Vec<AuditRecord>,
     checkpoints: BTreeMap<u64, AuditCheckpoint>,
     audit_failing: bool,
@@ -88,6 +89,22 @@ pub fn job_due(k: &KeyRecord, now: i64) -> bool {
     (k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now))
         || (k.state == KeyState::Enabled && k.next_rotation_at.is_some_and(|t| t <= now))
         || k.next_expiry_at.is_some_and(|t| t <= now)
+}
+
+fn key_slot(key: &KeyRecord) -> (KeyId, String) {
+    (key.id.clone(), key.scope.region.as_str().to_owned())
+}
+
+/// Stores `key` over its stored revision `key.revision - 1`.
+fn replace_key(g: &mut Inner, key: &KeyRecord) -> StoreResult<()> {
+    let Some(cur) = g.keys.get_mut(&key_slot(key)) else {
+        return Err(StoreError::NotFound);
+    };
+    if cur.revision + 1 != key.revision {
+        return Err(StoreError::Conflict);
+    }
+    *cur = key.clone();
+    Ok(())
 }
 
 fn alias_key(scope: &Scope, name: &AliasName) -> (AccountId, String, AliasName) {
@@ -266,10 +283,10 @@ impl Store for InMemoryStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         self.audited(audit, |g| {
-            if g.keys.contains_key(&key.id) {
+            if g.keys.contains_key(&key_slot(key)) {
                 return Err(StoreError::AlreadyExists);
             }
-            g.keys.insert(key.id.clone(), key.clone());
+            g.keys.insert(key_slot(key), key.clone());
             if let Some(v) = version {
                 g.versions.insert((v.key_id.clone(), v.version), v.clone());
             }
@@ -278,11 +295,42 @@ impl Store for InMemoryStore {
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
-        Ok(self.lock().keys.get(id).filter(|k| &k.scope == scope).cloned())
+        let slot = (id.clone(), scope.region.as_str().to_owned());
+        Ok(self.lock().keys.get(&slot).filter(|k| &k.scope == scope).cloned())
     }
 
-    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
-        Ok(self.lock().keys.get(id).map(|k| k.scope.clone()))
+    async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>> {
+        Ok(self.lock().keys.get(&(id.clone(), region.as_str().to_owned())).map(|k| k.scope.clone()))
+    }
+
+    async fn related_keys(&self, account: &AccountId, id: &KeyId) -> StoreResult<Vec<KeyRecord>> {
+        let g = self.lock();
+        Ok(g.keys.values().filter(|k| &k.id == id && &k.scope.account == account).cloned().collect())
+    }
+
+    async fn update_keys(
+        &self,
+        keys: &[KeyRecord],
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            for k in keys {
+                let Some(cur) = g.keys.get(&key_slot(k)) else {
+                    return Err(StoreError::NotFound);
+                };
+                if cur.revision + 1 != k.revision {
+                    return Err(StoreError::Conflict);
+                }
+            }
+            for k in keys {
+                replace_key(g, k)?;
+            }
+            for v in versions {
+                g.versions.insert((v.key_id.clone(), v.version), v.clone());
+            }
+            Ok(())
+        })
     }
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
@@ -296,16 +344,7 @@ impl Store for InMemoryStore {
     }
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        self.audited(audit, |g| {
-            let Some(cur) = g.keys.get_mut(&key.id) else {
-                return Err(StoreError::NotFound);
-            };
-            if cur.revision + 1 != key.revision {
-                return Err(StoreError::Conflict);
-            }
-            *cur = key.clone();
-            Ok(())
-        })
+        self.audited(audit, |g| replace_key(g, key))
     }
 
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>> {
@@ -319,7 +358,7 @@ impl Store for InMemoryStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         self.audited(audit, |g| {
-            let Some(cur) = g.keys.get(&key.id) else {
+            let Some(cur) = g.keys.get(&key_slot(key)) else {
                 return Err(StoreError::NotFound);
             };
             if cur.revision + 1 != key.revision {
@@ -329,8 +368,8 @@ impl Store for InMemoryStore {
             if g.versions.contains_key(&vk) {
                 return Err(StoreError::AlreadyExists);
             }
+            replace_key(g, key)?;
             g.versions.insert(vk, version.clone());
-            g.keys.insert(key.id.clone(), key.clone());
             Ok(())
         })
     }
@@ -354,17 +393,20 @@ impl Store for InMemoryStore {
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         self.audited(audit, |g| {
-            let Some(cur) = g.keys.get(&key.id) else {
+            let Some(cur) = g.keys.get(&key_slot(key)) else {
                 return Err(StoreError::NotFound);
             };
             if cur.revision != key.revision {
                 return Err(StoreError::Conflict);
             }
-            g.keys.remove(&key.id);
-            g.versions.retain(|(k, _), _| k != &key.id);
-            g.aliases.retain(|_, a| a.target != key.id);
-            g.grants.retain(|(k, _), _| k != &key.id);
-            g.destroyed.insert(key.id.clone(), (key.scope.clone(), destroyed_at));
+            g.keys.remove(&key_slot(key));
+            if !g.keys.keys().any(|(id, _)| id == &key.id) {
+                g.versions.retain(|(k, _), _| k != &key.id);
+            }
+            g.aliases.retain(|_, a| !(a.target == key.id && a.scope == key.scope));
+            let arn = key.arn();
+            g.grants.retain(|(k, _), r| !(k == &key.id && r.key_arn == arn));
+            g.destroyed.insert(key_slot(key), (key.scope.clone(), destroyed_at));
             Ok(())
         })
     }
@@ -376,22 +418,17 @@ impl Store for InMemoryStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         self.audited(audit, |g| {
-            let Some(cur) = g.keys.get(&key.id) else {
-                return Err(StoreError::NotFound);
-            };
-            if cur.revision + 1 != key.revision {
-                return Err(StoreError::Conflict);
-            }
+            replace_key(g, key)?;
             for v in versions {
                 g.versions.insert((v.key_id.clone(), v.version), v.clone());
             }
-            g.keys.insert(key.id.clone(), key.clone());
             Ok(())
         })
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
-        Ok(self.lock().destroyed.get(id).is_some_and(|(s, _)| s == scope))
+        let slot = (id.clone(), scope.region.as_str().to_owned());
+        Ok(self.lock().destroyed.get(&slot).is_some_and(|(s, _)| s == scope))
     }
 
     async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -453,11 +490,18 @@ impl Store for InMemoryStore {
         })
     }
 
-    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+    async fn grants(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
         let g = self.lock();
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         Ok(g.grants
             .values()
-            .filter(|r| &r.key_id == key_id)
+            .filter(|r| &r.key_id == key_id && r.key_arn == arn)
             .filter(|r| after.is_none_or(|a| r.grant_id.as_str() > a))
             .take(limit)
             .cloned()
@@ -480,9 +524,21 @@ impl Store for InMemoryStore {
             .collect())
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+    async fn delete_grant(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        grant_id: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         self.audited(audit, |g| {
-            g.grants.remove(&(key_id.clone(), grant_id.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
+            let slot = (key_id.clone(), grant_id.to_owned());
+            if g.grants.get(&slot).is_none_or(|r| r.key_arn != arn) {
+                return Err(StoreError::NotFound);
+            }
+            g.grants.remove(&slot);
+            Ok(())
         })
     }
 
@@ -581,7 +637,7 @@ impl Store for InMemoryStore {
             destroyed: g
                 .destroyed
                 .iter()
-                .map(|(id, (scope, at))| DestroyedKey { scope: scope.clone(), id: id.clone(), destroyed_at: *at })
+                .map(|((id, _), (scope, at))| DestroyedKey { scope: scope.clone(), id: id.clone(), destroyed_at: *at })
                 .collect(),
             audit: g.audit.clone(),
             checkpoints: g.checkpoints.values().cloned().collect(),
@@ -609,11 +665,15 @@ impl Store for InMemoryStore {
             .iter()
             .map(|p| ((p.account.clone(), p.user_name.clone(), p.policy_name.clone()), p.clone()))
             .collect();
-        g.keys = snap.keys.iter().map(|k| (k.id.clone(), k.clone())).collect();
+        g.keys = snap.keys.iter().map(|k| (key_slot(k), k.clone())).collect();
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();
         g.grants = snap.grants.iter().map(|r| ((r.key_id.clone(), r.grant_id.clone()), r.clone())).collect();
-        g.destroyed = snap.destroyed.iter().map(|d| (d.id.clone(), (d.scope.clone(), d.destroyed_at))).collect();
+        g.destroyed = snap
+            .destroyed
+            .iter()
+            .map(|d| ((d.id.clone(), d.scope.region.as_str().to_owned()), (d.scope.clone(), d.destroyed_at)))
+            .collect();
         g.audit = audit;
         g.checkpoints = snap.checkpoints.iter().map(|c| (c.seq, c.clone())).collect();
         Ok(())

@@ -45,6 +45,12 @@ pub struct KeyRecord {
     pub tags: Vec<(String, String)>,
     /// Multi-Region key.
     pub multi_region: bool,
+    /// A multi-Region key's primary Region, the same in every related key
+    /// (the keys of one account with this id, one per Region); `None` for
+    /// a single-Region key. Left out of the serialized record when `None`,
+    /// so that the row MACs of keys stored before it existed still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_region: Option<Region>,
     /// The version new ciphertexts use.
     pub current_version: u32,
     /// When a key pending deletion is deleted, epoch milliseconds.
@@ -68,6 +74,24 @@ impl KeyRecord {
     /// The key's ARN.
     pub fn arn(&self) -> String {
         trent_api::ids::key_arn(&self.scope.region, &self.scope.account, &self.id)
+    }
+
+    /// What the key's wrapped material is bound to (the AAD of its
+    /// wrapping): the key's ARN, or for a multi-Region key, which shares
+    /// its material with the related keys of other Regions, the ARN with
+    /// no Region (`arn:aws:kms::ACCOUNT:key/mrk-…`).
+    pub fn material_binding(&self) -> String {
+        if self.multi_region {
+            format!("arn:aws:kms::{}:key/{}", self.scope.account, self.id)
+        } else {
+            self.arn()
+        }
+    }
+
+    /// True for the replica of a multi-Region key (its primary is in
+    /// another Region).
+    pub fn is_replica(&self) -> bool {
+        self.primary_region.as_ref().is_some_and(|r| r != &self.scope.region)
     }
 }
 

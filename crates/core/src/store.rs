@@ -13,7 +13,7 @@
 use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
 use crate::model::*;
 use async_trait::async_trait;
-use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn};
+use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -111,10 +111,12 @@ pub trait Store: Send + Sync + 'static {
     /// Removes an access key; `NotFound` when absent.
     async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()>;
 
-    /// The scope of the key with this id, whichever account and region own
-    /// it (key ids are unique in a deployment): a ciphertext names its key
-    /// by id alone, and another account may decrypt it.
-    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>>;
+    /// The scope of the key with this id in `region`, whichever account
+    /// owns it: a ciphertext names its key by id alone, and another account
+    /// may decrypt it. Key ids are unique in a deployment but for the
+    /// related keys of a multi-Region key, which share their id (and
+    /// account) and are one per Region.
+    async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>>;
 
     /// Adds an IAM user together with its first access key, atomically;
     /// `AlreadyExists` when the account has a user of that name in any case,
@@ -151,7 +153,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// Adds a key with its first version (none for a key awaiting imported
-    /// material), atomically.
+    /// material, and for the replica of a multi-Region key, which shares
+    /// the versions of its id), atomically. A key is identified by its id
+    /// and Region: `AlreadyExists` when its Region has a key of that id.
     async fn insert_key(
         &self,
         key: &KeyRecord,
@@ -160,12 +164,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A key of this scope.
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>>;
+    /// The keys of `account` with this id in every Region, by Region: the
+    /// related keys of a multi-Region key (a single-Region key alone).
+    async fn related_keys(&self, account: &AccountId, id: &KeyId) -> StoreResult<Vec<KeyRecord>>;
+    /// Stores every key of `keys` (each revision-checked like
+    /// [`Store::update_key`]) and writes `versions` (like
+    /// [`Store::put_key_versions`]), atomically: a change that spans the
+    /// related keys of a multi-Region key (a rotation of its primary, which
+    /// every replica follows; a new primary Region). `Conflict` or
+    /// `NotFound` as `update_key` for any of them, and nothing written.
+    async fn update_keys(
+        &self,
+        keys: &[KeyRecord],
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// Keys of this scope with id greater than `after`, at most `limit`.
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Replaces a key's mutable fields if its stored revision is
     /// `key.revision - 1`; `Conflict` otherwise, `NotFound` if it is gone.
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
-    /// One version of a key's material.
+    /// One version of a key's material (shared by the related keys of a
+    /// multi-Region key: versions are identified by key id alone).
     async fn key_version(&self, key_id: &KeyId, version: u32) -> StoreResult<Option<KeyVersionRecord>>;
     /// Adds a version of a key's material and stores `key` (which names it
     /// current), atomically; revision-checked like [`Store::update_key`].
@@ -184,8 +204,9 @@ pub trait Store: Send + Sync + 'static {
     /// before `now`. At most `limit`, in key id order.
     async fn due_keys(&self, now: i64, limit: usize) -> StoreResult<Vec<KeyRecord>>;
     /// Destroys a key whose stored revision is `key.revision`: every version
-    /// of its material, its aliases, its grants and the key itself, atomically, leaving
-    /// only a tombstone (scope, id, time). `Conflict` if the key changed,
+    /// of its material (unless a related key of another Region remains,
+    /// which shares them), its aliases, its grants and the key itself,
+    /// atomically, leaving only a tombstone (scope, id, time). `Conflict` if the key changed,
     /// `NotFound` if it is gone. Backends overwrite what they delete where
     /// they can, so no copy of the wrapped material stays on disk.
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()>;
@@ -205,8 +226,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a grant; `AlreadyExists` if the key has a grant of that id.
     async fn insert_grant(&self, grant: &GrantRecord, audit: &[AuditEntry]) -> StoreResult<()>;
-    /// Grants of a key, by grant id, strictly after `after`.
-    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>>;
+    /// Grants of the key `key_id` of `scope` (each Region's related key of
+    /// a multi-Region key has its own), by grant id, strictly after `after`.
+    async fn grants(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>>;
     /// Grants that `principal` may retire, by (key id, grant id), strictly
     /// after `after`.
     async fn retirable_grants(
@@ -215,8 +243,10 @@ pub trait Store: Send + Sync + 'static {
         after: Option<(&KeyId, &str)>,
         limit: usize,
     ) -> StoreResult<Vec<GrantRecord>>;
-    /// Deletes a grant; `NotFound` if it does not exist.
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Deletes a grant of the key `key_id` of `scope`; `NotFound` if it
+    /// does not exist.
+    async fn delete_grant(&self, scope: &Scope, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry])
+        -> StoreResult<()>;
 
     /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
     async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()>;

@@ -209,8 +209,8 @@ impl Kms {
         if !access.cross_account() {
             return Ok(None);
         }
-        match self.store.key_owner(id).await? {
-            Some(scope) if scope.region == caller.region && scope.account != caller.account => {
+        match self.store.key_owner(id, &caller.region).await? {
+            Some(scope) if scope.account != caller.account => {
                 Ok(self.store.key(&scope, id).await?)
             }
             _ => Ok(None),

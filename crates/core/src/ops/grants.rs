@@ -173,7 +173,7 @@ impl Kms {
         if req.dry_run == Some(true) {
             return Err(KmsError::DryRun);
         }
-        let existing = self.store.grants(&key.id, None, MAX_GRANTS_PER_KEY + 1).await?;
+        let existing = self.store.grants(&key.scope, &key.id, None, MAX_GRANTS_PER_KEY + 1).await?;
         // A retry with the same name and the same grant returns it.
         if let Some(same) = existing.iter().find(|g| {
             grant.name.is_some()
@@ -221,7 +221,7 @@ impl Kms {
         let limit = page_size(req.limit, 50, 100);
         let mut page: Vec<GrantRecord> = self
             .store
-            .grants(&key.id, after.as_deref(), MAX_GRANTS_PER_KEY)
+            .grants(&key.scope, &key.id, after.as_deref(), MAX_GRANTS_PER_KEY)
             .await?
             .into_iter()
             .filter(|g| req.grant_id.as_ref().is_none_or(|id| &g.grant_id == id))
@@ -325,13 +325,13 @@ impl Kms {
     }
 
     async fn find_grant(&self, key: &KeyRecord, grant_id: &str) -> Result<Option<GrantRecord>, KmsError> {
-        let grants = self.store.grants(&key.id, None, MAX_GRANTS_PER_KEY).await?;
+        let grants = self.store.grants(&key.scope, &key.id, None, MAX_GRANTS_PER_KEY).await?;
         Ok(grants.into_iter().find(|g| g.grant_id == grant_id))
     }
 
     async fn delete_grant(&self, caller: &Caller, key: &KeyRecord, grant_id: &str) -> Result<Empty, KmsError> {
         caller.audit.touch(key.arn());
-        match self.commit(caller, async |events| self.store.delete_grant(&key.id, grant_id, events).await).await {
+        match self.commit(caller, async |events| self.store.delete_grant(&key.scope, &key.id, grant_id, events).await).await {
             Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!("Grant ID {grant_id} not found"))),
             Err(e) => Err(e.into()),

@@ -389,8 +389,8 @@ impl Kms {
         let description = req.key_material_description.clone();
         let v = &mut versions[target];
         v.wrapped_material = match &material {
-            Material::Backing(m) => self.keyring.wrap_backing_key(&key.arn(), &material_id, m)?,
-            Material::Private(m) => self.keyring.wrap_private_key(&key.arn(), &material_id, m)?,
+            Material::Backing(m) => self.keyring.wrap_backing_key(&key.material_binding(), &material_id, m)?,
+            Material::Private(m) => self.keyring.wrap_private_key(&key.material_binding(), &material_id, m)?,
         };
         v.import = Some(ImportTerms { expiration_model: model, valid_to, description });
         let written = v.clone();

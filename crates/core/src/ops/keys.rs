@@ -165,6 +165,7 @@ impl Kms {
             policy,
             tags,
             multi_region: false,
+            primary_region: None,
             current_version: 1,
             deletion_date: None,
             pending_window_days: None,
@@ -185,13 +186,13 @@ impl Kms {
         let wrapped_material = match key.spec.key_kind() {
             None => {
                 let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
-                self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?
+                self.keyring.wrap_backing_key(&key.material_binding(), &material_id, &backing)?
             }
             Some(kind) => {
                 // RSA key generation takes up to a second or so (4096 bits);
                 // it runs on the calling task, as AWS's CreateKey is slow too.
                 let material = asymmetric::generate(self.crypto(), kind).map_err(KmsError::crypto)?;
-                self.keyring.wrap_private_key(&key.arn(), &material_id, &material)?
+                self.keyring.wrap_private_key(&key.material_binding(), &material_id, &material)?
             }
         };
         let version = KeyVersionRecord {

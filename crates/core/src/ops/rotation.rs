@@ -81,7 +81,7 @@ impl Kms {
         let record = KeyVersionRecord {
             key_id: key.id.clone(),
             version,
-            wrapped_material: self.keyring.wrap_backing_key(&key.arn(), &material_id, &backing)?,
+            wrapped_material: self.keyring.wrap_backing_key(&key.material_binding(), &material_id, &backing)?,
             material_id,
             created_at: now,
             rotation_type: Some(rotation_type),
