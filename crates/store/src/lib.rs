@@ -12,6 +12,8 @@ pub mod postgres;
 pub mod postgres_tls;
 mod sql;
 pub mod sqlite;
+#[cfg(test)]
+mod upgrade_fixture;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

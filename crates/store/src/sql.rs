@@ -9,11 +9,13 @@ use trent_core::audit::{
 use trent_core::store::{StoreError, StoreResult};
 
 /// The columns of `keys`, those fixed at creation first. Both backends bind
-/// values in this order.
+/// values in this order. A key is identified by (id, region): the related
+/// keys of a multi-Region key share their id. `primary_region` changes
+/// (a multi-Region key's primary moves), so it is not a fixed column.
 pub(crate) const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                                       description, state, policy, tags, current_version, deletion_date, \
                                       pending_window_days, revision, rotation_period_days, next_rotation_at, \
-                                      next_expiry_at, mac";
+                                      next_expiry_at, primary_region, mac";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 pub(crate) const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -34,12 +36,12 @@ pub(crate) fn insert_sql(table: &str, columns: &str, p: Placeholder) -> String {
 }
 
 /// Keys with a job due at `p(1)` (deletion, rotation, expiry of imported
-/// material), in id order, at most `p(2)`. One SELECT per job, each on its
-/// partial index, united in a subquery (ordering the union itself lets
-/// SQLite merge three scans in id order). The single query with ORs that
-/// this replaces made SQLite (and could make PostgreSQL) walk every key in
-/// id order, which at a million keys took a third of a server core each
-/// scheduler pass.
+/// material), in (id, region) order, at most `p(2)`. One SELECT per job,
+/// each on its partial index, united in a subquery (ordering the union
+/// itself lets SQLite merge three scans in id order). The single query
+/// with ORs that this replaces made SQLite (and could make PostgreSQL) walk
+/// every key in id order, which at a million keys took a third of a server
+/// core each scheduler pass.
 pub(crate) fn due_keys_sql(p: Placeholder) -> String {
     let (now, limit) = (p(1), p(2));
     format!(
@@ -47,7 +49,7 @@ pub(crate) fn due_keys_sql(p: Placeholder) -> String {
          SELECT {KEY_COLUMNS} FROM keys WHERE deletion_date <= {now} AND state = 'PendingDeletion' \
          UNION SELECT {KEY_COLUMNS} FROM keys WHERE next_rotation_at <= {now} AND state = 'Enabled' \
          UNION SELECT {KEY_COLUMNS} FROM keys WHERE next_expiry_at <= {now}) AS due \
-         ORDER BY id LIMIT {limit}"
+         ORDER BY id, region LIMIT {limit}"
     )
 }
 
@@ -378,9 +380,90 @@ pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_a
 /// The columns of `destroyed_keys`, in binding order.
 pub(crate) const DESTROYED_COLUMNS: &str = "id, account, region, destroyed_at";
 
-/// The owner (account, region) of key `p(1)`, whichever it is.
+/// The owner (account, region) of key `p(1)` in region `p(2)`, whichever
+/// account it is.
 pub(crate) fn key_owner_sql(p: Placeholder) -> String {
-    format!("SELECT account, region FROM keys WHERE id = {}", p(1))
+    format!("SELECT account, region FROM keys WHERE id = {} AND region = {}", p(1), p(2))
+}
+
+/// The keys with id `p(1)` in every Region, by Region: a search of the
+/// primary key, (id, region). [`trent_core::store::Store::related_keys`]
+/// keeps those of its account after reading them (the keys of one id are
+/// one account's but for ids taken by hand). The account is not in the
+/// statement: SQLite would then search `keys_by_scope` by account, every
+/// key of the account, rather than the few rows of the id.
+pub(crate) fn related_keys_sql(p: Placeholder) -> String {
+    format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = {} ORDER BY region", p(1))
+}
+
+/// The stored revision of key `p(1)` of region `p(2)`.
+pub(crate) fn key_revision_sql(p: Placeholder) -> String {
+    format!("SELECT revision FROM keys WHERE id = {} AND region = {}", p(1), p(2))
+}
+
+/// Whether each of `keys` may be stored over the revision stored for it
+/// (`stored`, in the same order; `None` for a key not there): the check of
+/// [`trent_core::store::Store::update_keys`], made for all of them before
+/// any is written, in the caller's order. `NotFound` for a key that is
+/// gone, `Conflict` for one whose stored revision is not its own - 1.
+pub(crate) fn check_revisions(keys: &[trent_core::model::KeyRecord], stored: &[Option<i64>]) -> StoreResult<()> {
+    for (key, stored) in keys.iter().zip(stored) {
+        match stored {
+            None => return Err(StoreError::NotFound),
+            Some(r) if u64::try_from(*r).ok().and_then(|r| r.checked_add(1)) != Some(key.revision) => {
+                return Err(StoreError::Conflict)
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The statements of [`trent_core::store::Store::destroy_key`] after its
+/// revision check, in the order they run: the aliases of account `p(1)` in
+/// region `p(2)` that name key `p(3)`; the grants of key `p(1)` whose key
+/// ARN is `p(2)` (that Region's key's own); the key `p(1)` of region
+/// `p(2)`; then the versions of key id `p(1)` if no key of that id is left
+/// in any Region (the related keys of a multi-Region key share them).
+pub(crate) fn destroy_key_sql(p: Placeholder) -> [String; 4] {
+    [
+        format!("DELETE FROM aliases WHERE account = {} AND region = {} AND target = {}", p(1), p(2), p(3)),
+        format!("DELETE FROM grants WHERE key_id = {} AND key_arn = {}", p(1), p(2)),
+        format!("DELETE FROM keys WHERE id = {} AND region = {}", p(1), p(2)),
+        format!(
+            "DELETE FROM key_versions WHERE key_id = {} AND NOT EXISTS (SELECT 1 FROM keys WHERE id = {})",
+            p(1),
+            p(1)
+        ),
+    ]
+}
+
+/// Leaves the tombstone of a destroyed key ([`DESTROYED_COLUMNS`]), or
+/// replaces the one its (id, region) has: a Region may get a replica of a
+/// multi-Region key again after one was destroyed there.
+pub(crate) fn tombstone_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (id, region) DO UPDATE SET account = excluded.account, destroyed_at = excluded.destroyed_at",
+        insert_sql("destroyed_keys", DESTROYED_COLUMNS, p)
+    )
+}
+
+/// The grants of key `p(1)` whose key ARN is `p(2)` (the key of one
+/// Region), with grant id greater than `p(3)`, by grant id, at most `p(4)`.
+pub(crate) fn grants_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = {} AND key_arn = {} AND grant_id > {} \
+         ORDER BY grant_id LIMIT {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    )
+}
+
+/// Deletes grant `p(2)` of key `p(1)` if its key ARN is `p(3)`.
+pub(crate) fn delete_grant_sql(p: Placeholder) -> String {
+    format!("DELETE FROM grants WHERE key_id = {} AND grant_id = {} AND key_arn = {}", p(1), p(2), p(3))
 }
 
 /// The columns of `users`, in binding order. `name_key` is
@@ -523,11 +606,11 @@ impl ExportSql {
             access_keys: all(ACCESS_KEY_COLUMNS, "access_keys", "id"),
             users: all(USER_COLUMNS, "users", "account, name"),
             user_policies: all(USER_POLICY_COLUMNS, "user_policies", "account, user_name, policy_name"),
-            keys: all(KEY_COLUMNS, "keys", "id"),
+            keys: all(KEY_COLUMNS, "keys", "id, region"),
             versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
             aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
             grants: all(GRANT_COLUMNS, "grants", "key_id, grant_id"),
-            destroyed: all(DESTROYED_COLUMNS, "destroyed_keys", "id"),
+            destroyed: all(DESTROYED_COLUMNS, "destroyed_keys", "id, region"),
             audit: all(AUDIT_COLUMNS, "audit_events", "seq"),
             checkpoints: all(CHECKPOINT_COLUMNS, "audit_checkpoints", "chain, seq"),
         }

@@ -19,6 +19,11 @@ use trent_core::store::{Store, StoreError};
 use trent_crypto::audit::{chain_genesis, chain_hash, HASH_LEN};
 use trent_store::{PostgresStore, SqliteStore};
 
+// The checks of multi-Region keys, in a file of their own.
+#[path = "conformance/multi_region.rs"]
+mod multi_region;
+use multi_region::*;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn scope(account: &str, region: &str) -> Scope {
@@ -49,6 +54,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         rotation_period_days: None,
         next_rotation_at: None,
         next_expiry_at: None,
+        primary_region: None,
     }
 }
 
@@ -368,9 +374,11 @@ async fn keys_are_scoped_and_round_trip(s: Arc<dyn Store>) -> TestResult {
     // Invisible from another region or account.
     assert_eq!(s.key(&scope("111122223333", "eu-west-1"), &k.id).await?, None);
     assert_eq!(s.key(&scope("444455556666", "us-east-1"), &k.id).await?, None);
-    // Its owner is found by id alone (a ciphertext names only the id).
-    assert_eq!(s.key_owner(&k.id).await?, Some(a.clone()));
-    assert_eq!(s.key_owner(&key_id(99)).await?, None);
+    // Its owner is found by id and Region, whichever account (a ciphertext
+    // names only the id).
+    assert_eq!(s.key_owner(&k.id, &a.region).await?, Some(a.clone()));
+    assert_eq!(s.key_owner(&k.id, &Region::new_unchecked("eu-west-1")).await?, None);
+    assert_eq!(s.key_owner(&key_id(99), &a.region).await?, None);
     assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
     assert_eq!(s.key_version(&k.id, 2).await?, None);
     // A duplicate id is refused and does not replace the first.
@@ -687,12 +695,13 @@ async fn imported_material_comes_and_goes(s: Arc<dyn Store>) -> TestResult {
     Ok(())
 }
 
-fn grant(key_id: &KeyId, n: u32, retiring: Option<&str>) -> GrantRecord {
+/// Grant `n` of `key`.
+fn grant(key: &KeyRecord, n: u32, retiring: Option<&str>) -> GrantRecord {
     let mut equals = std::collections::BTreeMap::new();
     equals.insert("Dept".to_owned(), format!("v{n}"));
     GrantRecord {
-        key_id: key_id.clone(),
-        key_arn: format!("arn:aws:kms:us-east-1:111122223333:key/{}", key_id.as_str()),
+        key_id: key.id.clone(),
+        key_arn: key.arn(),
         grant_id: format!("{n:064x}"),
         name: (n % 2 == 0).then(|| format!("name-{n}")),
         grantee_principal: "arn:aws:iam::444455556666:role/app".into(),
@@ -713,19 +722,19 @@ async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) ->
     let bob = "arn:aws:iam::444455556666:root";
     let mut all = Vec::new();
     for n in [3u32, 1, 2, 5, 4] {
-        let g = grant(&k1.id, n, (n != 5).then_some(bob));
+        let g = grant(&k1, n, (n != 5).then_some(bob));
         s.insert_grant(&g, &[]).await?;
         all.push(g);
     }
-    s.insert_grant(&grant(&k2.id, 7, Some(bob)), &[]).await?;
-    assert!(matches!(s.insert_grant(&grant(&k1.id, 3, None), &[]).await, Err(StoreError::AlreadyExists)));
+    s.insert_grant(&grant(&k2, 7, Some(bob)), &[]).await?;
+    assert!(matches!(s.insert_grant(&grant(&k1, 3, None), &[]).await, Err(StoreError::AlreadyExists)));
     all.sort_by(|x, y| x.grant_id.cmp(&y.grant_id));
 
     // Round trip, in grant id order, page by page.
-    assert_eq!(s.grants(&k1.id, None, 10).await?, all);
-    let first = s.grants(&k1.id, None, 2).await?;
+    assert_eq!(s.grants(&k1.scope, &k1.id, None, 10).await?, all);
+    let first = s.grants(&k1.scope, &k1.id, None, 2).await?;
     assert_eq!(first, all[..2]);
-    let rest = s.grants(&k1.id, Some(&first[1].grant_id), 10).await?;
+    let rest = s.grants(&k1.scope, &k1.id, Some(&first[1].grant_id), 10).await?;
     assert_eq!(rest, all[2..]);
 
     // Retirable by Bob: four of k1, one of k2, by (key id, grant id).
@@ -744,14 +753,14 @@ async fn grants_round_trip_paginate_and_die_with_their_key(s: Arc<dyn Store>) ->
     assert!(s.retirable_grants("arn:aws:iam::999999999999:root", None, 10).await?.is_empty());
     order.clear();
 
-    s.delete_grant(&k1.id, &all[0].grant_id, &[]).await?;
-    assert!(matches!(s.delete_grant(&k1.id, &all[0].grant_id, &[]).await, Err(StoreError::NotFound)));
-    assert_eq!(s.grants(&k1.id, None, 10).await?, all[1..]);
+    s.delete_grant(&k1.scope, &k1.id, &all[0].grant_id, &[]).await?;
+    assert!(matches!(s.delete_grant(&k1.scope, &k1.id, &all[0].grant_id, &[]).await, Err(StoreError::NotFound)));
+    assert_eq!(s.grants(&k1.scope, &k1.id, None, 10).await?, all[1..]);
 
     // Destroying the key takes its grants; the other key keeps its own.
     s.destroy_key(&k1, 9, &[]).await?;
-    assert!(s.grants(&k1.id, None, 10).await?.is_empty());
-    assert_eq!(s.grants(&k2.id, None, 10).await?.len(), 1);
+    assert!(s.grants(&k1.scope, &k1.id, None, 10).await?.is_empty());
+    assert_eq!(s.grants(&k2.scope, &k2.id, None, 10).await?.len(), 1);
     assert_eq!(s.retirable_grants(bob, None, 100).await?.len(), 1);
     Ok(())
 }
@@ -1323,12 +1332,12 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     assert_eq!(s.alias(&a, &al.name).await?, None);
     ev.check(&*s).await?;
 
-    let (g1, g2) = (grant(&k.id, 1, None), grant(&k.id, 2, None));
+    let (g1, g2) = (grant(&k, 1, None), grant(&k, 2, None));
     s.insert_grant(&g1, &ev.of(&["CreateGrant"])).await?;
-    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g1.clone()]);
+    assert_eq!(s.grants(&k.scope, &k.id, None, 10).await?, vec![g1.clone()]);
     ev.check(&*s).await?;
-    s.delete_grant(&k.id, &g1.grant_id, &ev.of(&["RevokeGrant"])).await?;
-    assert!(s.grants(&k.id, None, 10).await?.is_empty());
+    s.delete_grant(&k.scope, &k.id, &g1.grant_id, &ev.of(&["RevokeGrant"])).await?;
+    assert!(s.grants(&k.scope, &k.id, None, 10).await?.is_empty());
     ev.check(&*s).await?;
     // Several events of one change chain in their order.
     s.insert_grant(&g2, &ev.of(&["CreateGrant", "CreateGrant", "CreateGrant"])).await?;
@@ -1337,7 +1346,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     s.destroy_key(&rotated, 9, &ev.of(&["DeleteKey"])).await?;
     assert_eq!(s.key(&a, &k.id).await?, None);
     assert!(s.key_destroyed(&a, &k.id).await?);
-    assert!(s.grants(&k.id, None, 10).await?.is_empty());
+    assert!(s.grants(&k.scope, &k.id, None, 10).await?.is_empty());
     ev.check(&*s).await?;
 
     // Events appended alone after the changes chain after theirs.
@@ -1379,7 +1388,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     s.update_key(&cur, &[]).await?;
     let al = alias(&a, "app", &k.id);
     s.insert_alias(&al, &[]).await?;
-    let g = grant(&k.id, 1, None);
+    let g = grant(&k, 1, None);
     s.insert_grant(&g, &[]).await?;
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
     s.insert_user(&bob, &bob_key, &[]).await?;
@@ -1406,6 +1415,8 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_failed("add_key_version stale", s.add_key_version(&stale, &version(&k.id, 2), &ev).await, &conflict);
     assert_failed("add_key_version taken", s.add_key_version(&next, &version(&k.id, 1), &ev).await, &exists);
     assert_failed("put_key_versions stale", s.put_key_versions(&stale, &[version(&k.id, 2)], &ev).await, &conflict);
+    assert_failed("update_keys stale", s.update_keys(&[stale.clone()], &[version(&k.id, 2)], &ev).await, &conflict);
+    assert_failed("update_keys missing", s.update_keys(&[ghost.clone()], &[], &ev).await, &not_found);
     assert_failed("destroy_key stale", s.destroy_key(&k, 9, &ev).await, &conflict);
     assert_failed("destroy_key missing", s.destroy_key(&ghost, 9, &ev).await, &not_found);
     assert_failed("insert_key taken", s.insert_key(&k, None, &ev).await, &exists);
@@ -1413,7 +1424,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_failed("update_alias missing", s.update_alias(&alias(&a, "missing", &k.id), &ev).await, &not_found);
     assert_failed("delete_alias missing", s.delete_alias(&a, &missing, &ev).await, &not_found);
     assert_failed("insert_grant taken", s.insert_grant(&g, &ev).await, &exists);
-    assert_failed("delete_grant missing", s.delete_grant(&k.id, "missing", &ev).await, &not_found);
+    assert_failed("delete_grant missing", s.delete_grant(&k.scope, &k.id, "missing", &ev).await, &not_found);
     assert_failed("insert_account taken", s.insert_account(&acct, &other_ak, &ev).await, &exists);
     let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
     assert_failed("insert_user taken", s.insert_user(&shout, &shout_key, &ev).await, &exists);
@@ -1440,7 +1451,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?, Some(cur.clone()));
     assert_eq!(s.key_versions(&k.id, 0, 10).await?, vec![version(&k.id, 1)]);
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
-    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
+    assert_eq!(s.grants(&k.scope, &k.id, None, 10).await?, vec![g]);
     assert_eq!(s.access_key(&other_ak.id).await?, None);
     assert_eq!(s.access_key(&shout_key.id).await?, None);
     assert_eq!(s.access_key(&ghost_key.id).await?, None);
@@ -1532,7 +1543,7 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     let a = scope("111122223333", "us-east-1");
     let k = key(&a, 1);
     s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
-    let g = grant(&k.id, 1, None);
+    let g = grant(&k, 1, None);
     s.insert_grant(&g, &[]).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &[]).await?;
@@ -1548,9 +1559,10 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     let k2 = key(&a, 2);
     let al = alias(&a, "app", &k.id);
     assert_failed("update_key", s.update_key(&next, &ev).await, &backend);
+    assert_failed("update_keys", s.update_keys(&[next.clone()], &[version(&k.id, 2)], &ev).await, &backend);
     assert_failed("insert_key", s.insert_key(&k2, Some(&version(&k2.id, 1)), &ev).await, &backend);
     assert_failed("insert_alias", s.insert_alias(&al, &ev).await, &backend);
-    assert_failed("delete_grant", s.delete_grant(&k.id, &g.grant_id, &ev).await, &backend);
+    assert_failed("delete_grant", s.delete_grant(&k.scope, &k.id, &g.grant_id, &ev).await, &backend);
     assert_failed("destroy_key", s.destroy_key(&k, 9, &ev).await, &backend);
     let ak2 = another_key(&ak, "AKIABBBBBBBBBBBBBBBB");
     assert_failed("insert_access_key", s.insert_access_key(&ak2, None, &ev).await, &backend);
@@ -1560,8 +1572,9 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key(&a, &k2.id).await?, None);
     assert_eq!(s.key_version(&k2.id, 1).await?, None);
+    assert_eq!(s.key_version(&k.id, 2).await?, None);
     assert_eq!(s.alias(&a, &al.name).await?, None);
-    assert_eq!(s.grants(&k.id, None, 10).await?, vec![g]);
+    assert_eq!(s.grants(&k.scope, &k.id, None, 10).await?, vec![g]);
     assert!(!s.key_destroyed(&a, &k.id).await?);
     assert_eq!(s.audit_head().await?, head);
     s.update_key(&next, &[]).await?;
@@ -1583,10 +1596,11 @@ const RETIREE: &str = "arn:aws:iam::444455556666:root";
 /// calls: domain keys, accounts with their access keys, keys of three
 /// scopes with several versions (imported material with its terms, some of
 /// it deleted), aliases (one moved), grants with constraints (one
-/// retired), a destroyed key's tombstone, IAM users of two accounts with
-/// their access keys and policies (one replaced, one deleted, one user
-/// deleted), a trail of events appended alone and by changes, and
-/// checkpoints of it.
+/// retired), a destroyed key's tombstone, a multi-Region key (a primary
+/// and a replica sharing their versions, two replicas destroyed), IAM
+/// users of two accounts with their access keys and policies (one
+/// replaced, one deleted, one user deleted), a trail of events appended
+/// alone and by changes, and checkpoints of it.
 async fn fill(s: &dyn Store) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let b = scope("444455556666", "eu-west-1");
@@ -1685,7 +1699,7 @@ async fn fill(s: &dyn Store) -> TestResult {
     let k4 = key(&b, 4);
     s.insert_key(&k4, Some(&version(&k4.id, 1)), &ev.of(&["CreateKey"])).await?;
     s.insert_alias(&alias(&b, "doomed", &k4.id), &[]).await?;
-    s.insert_grant(&grant(&k4.id, 9, Some(RETIREE)), &[]).await?;
+    s.insert_grant(&grant(&k4, 9, Some(RETIREE)), &[]).await?;
 
     for (sc, name, target) in [(&a, "ext", &k3.id), (&b, "zeta", &k2.id), (&b, "app", &k2.id), (&c, "app", &k5.id)] {
         s.insert_alias(&alias(sc, name, target), &ev.of(&["CreateAlias"])).await?;
@@ -1697,12 +1711,37 @@ async fn fill(s: &dyn Store) -> TestResult {
     s.update_alias(&app, &ev.of(&["UpdateAlias"])).await?;
 
     for n in [3u32, 1, 2, 4] {
-        s.insert_grant(&grant(&k1.id, n, (n % 2 == 0).then_some(RETIREE)), &ev.of(&["CreateGrant"])).await?;
+        s.insert_grant(&grant(&k1, n, (n % 2 == 0).then_some(RETIREE)), &ev.of(&["CreateGrant"])).await?;
     }
-    s.insert_grant(&grant(&k2.id, 5, None), &[]).await?;
-    s.delete_grant(&k1.id, &grant(&k1.id, 4, None).grant_id, &ev.of(&["RetireGrant"])).await?;
+    s.insert_grant(&grant(&k2, 5, None), &[]).await?;
+    s.delete_grant(&k1.scope, &k1.id, &grant(&k1, 4, None).grant_id, &ev.of(&["RetireGrant"])).await?;
 
     s.destroy_key(&k4, 1_700_500_000_000, &ev.of(&["DeleteKey"])).await?;
+
+    // Multi-Region: a primary in `a` and its replica in `c`, each with an
+    // alias, the replica with a grant, rotated together; two more replicas
+    // destroyed with their aliases and grants, leaving tombstones of the
+    // id beside its live keys.
+    let mut primary = mrk(&a, 6);
+    s.insert_key(&primary, Some(&version(&primary.id, 1)), &ev.of(&["CreateKey"])).await?;
+    let mut in_c = replica(&primary, c.region.as_str());
+    for (n, region) in [(11, "eu-central-1"), (12, "sa-east-1")] {
+        let doomed = replica(&primary, region);
+        s.insert_key(&doomed, None, &ev.of(&["ReplicateKey"])).await?;
+        s.insert_alias(&alias(&doomed.scope, "mrk", &primary.id), &[]).await?;
+        s.insert_grant(&grant(&doomed, n, Some(RETIREE)), &[]).await?;
+        s.destroy_key(&doomed, 1_700_700_000_000 + i64::from(n), &ev.of(&["DeleteKey"])).await?;
+    }
+    s.insert_key(&in_c, None, &ev.of(&["ReplicateKey"])).await?;
+    for k in [&primary, &in_c] {
+        s.insert_alias(&alias(&k.scope, "mrk", &k.id), &ev.of(&["CreateAlias"])).await?;
+    }
+    s.insert_grant(&grant(&in_c, 10, Some(RETIREE)), &ev.of(&["CreateGrant"])).await?;
+    for k in [&mut primary, &mut in_c] {
+        k.current_version = 2;
+        k.revision += 1;
+    }
+    s.update_keys(&[primary.clone(), in_c], &[version(&primary.id, 2)], &ev.of(&["RotateKeyOnDemand"])).await?;
 
     let records = s.append_audit(&(6..12).map(audit_entry).collect::<Vec<_>>()).await?;
     for (r, b) in [(&records[0], 1u8), (&records[5], 2)] {
@@ -1733,13 +1772,13 @@ fn assert_ordered(snap: &Snapshot) {
     check("user policies", &snap.user_policies, |p| {
         (p.account.as_str().to_owned(), p.user_name.clone(), p.policy_name.clone())
     });
-    check("keys", &snap.keys, |k| k.id.as_str().to_owned());
+    check("keys", &snap.keys, |k| (k.id.as_str().to_owned(), k.scope.region.as_str().to_owned()));
     check("versions", &snap.versions, |v| (v.key_id.as_str().to_owned(), v.version));
     check("aliases", &snap.aliases, |a| {
         (a.scope.account.as_str().to_owned(), a.scope.region.as_str().to_owned(), a.name.as_str().to_owned())
     });
     check("grants", &snap.grants, |g| (g.key_id.as_str().to_owned(), g.grant_id.clone()));
-    check("destroyed", &snap.destroyed, |d| d.id.as_str().to_owned());
+    check("destroyed", &snap.destroyed, |d| (d.id.as_str().to_owned(), d.scope.region.as_str().to_owned()));
     check("audit", &snap.audit, |r| r.seq);
     check("checkpoints", &snap.checkpoints, |c| c.seq);
 }
@@ -1765,9 +1804,14 @@ async fn assert_same_reads(orig: &dyn Store, copy: &dyn Store, snap: &Snapshot) 
     }
     for k in &snap.keys {
         assert_eq!(copy.key(&k.scope, &k.id).await?.as_ref(), Some(k));
+        assert_eq!(copy.key_owner(&k.id, &k.scope.region).await?.as_ref(), Some(&k.scope));
+        assert_eq!(
+            copy.related_keys(&k.scope.account, &k.id).await?,
+            orig.related_keys(&k.scope.account, &k.id).await?
+        );
         assert_eq!(copy.list_keys(&k.scope, None, 100).await?, orig.list_keys(&k.scope, None, 100).await?);
         assert_eq!(copy.key_versions(&k.id, 0, 100).await?, orig.key_versions(&k.id, 0, 100).await?);
-        assert_eq!(copy.grants(&k.id, None, 100).await?, orig.grants(&k.id, None, 100).await?);
+        assert_eq!(copy.grants(&k.scope, &k.id, None, 100).await?, orig.grants(&k.scope, &k.id, None, 100).await?);
         assert_eq!(
             copy.list_aliases(&k.scope, Some(&k.id), None, 100).await?,
             orig.list_aliases(&k.scope, Some(&k.id), None, 100).await?
@@ -1818,12 +1862,17 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_ordered(&snap);
     assert_eq!(
         [snap.domain_keys.len(), snap.accounts.len(), snap.access_keys.len(), snap.keys.len(), snap.versions.len()],
-        [2, 3, 6, 4, 7]
+        [2, 3, 6, 6, 9]
     );
     assert_eq!([snap.users.len(), snap.user_policies.len()], [3, 5]);
     let tag_counts: Vec<usize> = snap.users.iter().map(|u| u.tags.len()).collect();
     assert_eq!(tag_counts, [2, 1, 0], "users' tags (Bob's replaced, ops' emptied)");
-    assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [5, 4, 1, 2]);
+    assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [7, 5, 3, 2]);
+    // The related keys of the multi-Region key, and the tombstones of its
+    // destroyed replicas, one per Region.
+    let related = |id: &KeyId| snap.keys.iter().filter(|k| &k.id == id).count();
+    assert_eq!(related(&mrk_id(6)), 2);
+    assert_eq!(snap.destroyed.iter().filter(|d| d.id == mrk_id(6)).count(), 2);
     assert!(snap.versions.iter().any(|v| !v.has_material() && v.import.is_some()), "deleted imported material");
     assert_chains(&snap.audit);
     assert_eq!(s.audit_head().await?, snap.audit.last().map(|r| (r.seq, r.hash)));
@@ -1975,7 +2024,7 @@ async fn large_snapshot_round_trips(s: Arc<dyn Store>) -> TestResult {
         src.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
     }
     for n in 1..=N {
-        src.insert_grant(&grant(&key_id(1), n, Some(RETIREE)), &[]).await?;
+        src.insert_grant(&grant(&key(&a, 1), n, Some(RETIREE)), &[]).await?;
     }
     src.append_audit(&(0..2 * N + 100).map(audit_entry).collect::<Vec<_>>()).await?;
     let snap = src.export().await?;
@@ -2040,6 +2089,11 @@ macro_rules! conformance {
                 changes_and_appends_at_once_form_one_chain,
                 export_is_one_snapshot_while_writers_go_on,
                 large_snapshot_round_trips,
+                related_keys_share_an_id_one_per_region,
+                update_keys_is_atomic,
+                grants_are_per_region,
+                destroying_one_related_key_keeps_the_shared_versions,
+                concurrent_destruction_of_related_keys_deletes_the_versions,
             );
             conformance!(@fresh_tests $factory;
                 export_import_round_trips,
@@ -2559,7 +2613,7 @@ async fn rows_edited_behind_the_store_are_refused(
     s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
     s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
     s.insert_alias(&alias(&sc, "a", &k1.id), &[]).await?;
-    s.insert_grant(&grant(&k1.id, 1, None), &[]).await?;
+    s.insert_grant(&grant(&k1, 1, None), &[]).await?;
 
     let (id1, id2) = (k1.id.as_str(), k2.id.as_str());
     let edits = [
@@ -2587,7 +2641,7 @@ async fn rows_edited_behind_the_store_are_refused(
     integrity("version", s.key_version(&k1.id, 1).await.unwrap_err())?;
     integrity("versions", s.key_versions(&k1.id, 0, 10).await.unwrap_err())?;
     integrity("alias", s.alias(&sc, &alias_name).await.unwrap_err())?;
-    integrity("grants", s.grants(&k1.id, None, 10).await.unwrap_err())?;
+    integrity("grants", s.grants(&k1.scope, &k1.id, None, 10).await.unwrap_err())?;
     integrity("user", s.user(&alice.account, "alice").await.unwrap_err())?;
     integrity("users", s.users(&alice.account).await.unwrap_err())?;
     integrity("user policies", s.user_policies(&alice.account, "alice").await.unwrap_err())?;

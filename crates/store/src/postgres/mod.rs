@@ -20,17 +20,20 @@
 //!
 //! Layout: this file connects (with TLS when the URL asks) and migrates;
 //! `rows.rs` encodes and decodes every record and holds the transaction and
-//! audit-append helpers; `store.rs` implements [`Store`] over them.
+//! audit-append helpers; `store.rs` implements [`Store`] over them;
+//! `schema_tests.rs` (tests) upgrades a database of an older schema.
 
 use crate::sql::{
-    access_keys_of_sql, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql, delete_user_policy_sql,
-    delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql,
-    latest_checkpoint_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, resource_rows, resources_json,
-    revision_param, seq_of, seq_param, tags_from_json, tags_to_json, unsealed_rows_sql, update_alias_sql,
-    update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql,
-    AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL,
-    HOLDS_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    access_keys_of_sql, check_revisions, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
+    delete_grant_sql, delete_user_policy_sql, delete_user_sql, destroy_key_sql, due_keys_sql, grant_from_parts,
+    grants_sql, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, key_revision_sql, latest_checkpoint_sql,
+    limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, related_keys_sql, resource_rows, resources_json,
+    revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tombstone_sql, unsealed_rows_sql,
+    update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
+    users_sql, AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS, AUDIT_COLUMNS, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS,
+    VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -48,7 +51,7 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 /// Migrations in order; the position is the schema version (from 1).
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_grants.sql"),
     include_str!("../../migrations/postgres/0003_operator.sql"),
@@ -59,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_checkpoint_numbers.sql"),
     include_str!("../../migrations/postgres/0009_audit_lookup.sql"),
     include_str!("../../migrations/postgres/0010_audit_chains.sql"),
+    include_str!("../../migrations/postgres/0011_multi_region_keys.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;
@@ -260,5 +264,7 @@ impl PostgresStore {
 }
 
 mod rows;
+#[cfg(test)]
+mod schema_tests;
 mod store;
 use rows::*;

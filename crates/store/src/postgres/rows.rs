@@ -25,6 +25,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Box<d
         Box::new(key.rotation_period_days.map(i64::from)),
         Box::new(key.next_rotation_at),
         Box::new(key.next_expiry_at),
+        Box::new(key.primary_region.as_ref().map(|r| r.as_str().to_owned())),
         Box::new(g.seal(key)?),
     ])
 }
@@ -221,6 +222,7 @@ fn key_from_row_bare(r: &Row) -> StoreResult<KeyRecord> {
         rotation_period_days: opt_i32(r.try_get("rotation_period_days").map_err(backend)?, "rotation_period_days")?,
         next_rotation_at: r.try_get("next_rotation_at").map_err(backend)?,
         next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
+        primary_region: r.try_get::<_, Option<String>>("primary_region").map_err(backend)?.map(Region::new_unchecked),
     })
 }
 
@@ -397,16 +399,27 @@ fn alias_from_row_bare(r: &Row) -> StoreResult<AliasRecord> {
     })
 }
 
-/// Stores a key's changeable columns if its stored revision is one less.
+/// Stores a key's changeable columns (the key of its id and Region) if its
+/// stored revision is one less.
 pub(super) async fn update_key_row(c: &impl GenericClient, g: &RowGuard, key: &KeyRecord) -> StoreResult<()> {
     let values = key_values(g, key)?;
     let n = c.execute(&update_key_sql(p), &refs(&values)).await.map_err(backend)?;
     if n == 0 {
-        let exists =
-            c.query_opt("SELECT 1 FROM keys WHERE id = $1", &[&key.id.as_str()]).await.map_err(backend)?.is_some();
+        let exists = stored_revision(c, key, "").await?.is_some();
         return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
     }
     Ok(())
+}
+
+/// The stored revision of `key` (by its id and Region), its row locked
+/// with `lock` (`FOR UPDATE`, or `""` for none); `None` when it is not
+/// there.
+pub(super) async fn stored_revision(c: &impl GenericClient, key: &KeyRecord, lock: &str) -> StoreResult<Option<i64>> {
+    let row = c
+        .query_opt(&format!("{} {lock}", key_revision_sql(p)), &[&key.id.as_str(), &key.scope.region.as_str()])
+        .await
+        .map_err(backend)?;
+    row.map(|r| r.try_get(0)).transpose().map_err(backend)
 }
 
 pub(super) async fn insert_version(

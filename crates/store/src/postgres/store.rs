@@ -241,13 +241,50 @@ impl Store for PostgresStore {
         self.guard()?.check_opt(row.as_ref().map(key_from_row).transpose()?)
     }
 
-    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
+    async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>> {
         let c = self.client().await?;
         let st = c.prepare_cached(&key_owner_sql(p)).await.map_err(backend)?;
-        let row = c.query_opt(&st, &[&id.as_str()]).await.map_err(backend)?;
+        let row = c.query_opt(&st, &[&id.as_str(), &region.as_str()]).await.map_err(backend)?;
         let Some(r) = row else { return Ok(None) };
         let (account, region): (String, String) = (r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?);
         Ok(Some(Scope { account: AccountId::new_unchecked(account), region: Region::new_unchecked(region) }))
+    }
+
+    async fn related_keys(&self, account: &AccountId, id: &KeyId) -> StoreResult<Vec<KeyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&related_keys_sql(p), &[&id.as_str()]).await.map_err(backend)?;
+        let mut keys = self.guard()?.check_all(rows.iter().map(key_from_row).collect::<StoreResult<_>>()?)?;
+        keys.retain(|k| &k.scope.account == account);
+        Ok(keys)
+    }
+
+    /// Locks the keys' rows first (FOR UPDATE, in (id, region) order, as
+    /// every writer of several related keys does, so that two never wait
+    /// on each other), then checks them all in the caller's order: under
+    /// the locks no other writer can change what was checked.
+    async fn update_keys(
+        &self,
+        keys: &[KeyRecord],
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let g = self.guard()?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| (&keys[a].id, &keys[a].scope.region).cmp(&(&keys[b].id, &keys[b].scope.region)));
+        let mut stored = vec![None; keys.len()];
+        for i in order {
+            stored[i] = stored_revision(&tx, &keys[i], "FOR UPDATE").await?;
+        }
+        check_revisions(keys, &stored)?;
+        for k in keys {
+            update_key_row(&tx, &g, k).await?;
+        }
+        for v in versions {
+            insert_version(&tx, &g, v, true).await?;
+        }
+        self.commit_audited(tx, audit).await
     }
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
@@ -320,23 +357,35 @@ impl Store for PostgresStore {
         let revision = revision_param(key.revision)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        // Lock the row: a concurrent change waits, then sees it gone.
-        let stored = tx
-            .query_opt("SELECT revision FROM keys WHERE id = $1 FOR UPDATE", &[&key.id.as_str()])
+        // Lock the rows of every key of this id (the related keys of a
+        // multi-Region key), in Region order: a concurrent change of this
+        // key waits, then sees it gone; a destruction of a related key
+        // waits, then sees this one gone, so of two destroying the last two
+        // keys of an id the later one deletes the versions they shared.
+        let rows = tx
+            .query("SELECT region, revision FROM keys WHERE id = $1 ORDER BY region FOR UPDATE", &[&key.id.as_str()])
             .await
             .map_err(backend)?;
-        match stored.map(|r| r.try_get::<_, i64>(0)).transpose().map_err(backend)? {
+        let mut stored = None;
+        for r in &rows {
+            if r.try_get::<_, &str>(0).map_err(backend)? == key.scope.region.as_str() {
+                stored = Some(r.try_get::<_, i64>(1).map_err(backend)?);
+            }
+        }
+        match stored {
             None => return Err(StoreError::NotFound),
             Some(r) if r != revision => return Err(StoreError::Conflict),
             Some(_) => {}
         }
-        let id = key.id.as_str();
-        tx.execute("DELETE FROM aliases WHERE target = $1", &[&id]).await.map_err(backend)?;
-        tx.execute("DELETE FROM grants WHERE key_id = $1", &[&id]).await.map_err(backend)?;
-        tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&id]).await.map_err(backend)?;
-        tx.execute("DELETE FROM keys WHERE id = $1", &[&id]).await.map_err(backend)?;
+        let (id, account, region, arn) =
+            (key.id.as_str(), key.scope.account.as_str(), key.scope.region.as_str(), key.arn());
+        let [aliases, grants, keys, versions] = destroy_key_sql(p);
+        tx.execute(&aliases, &[&account, &region, &id]).await.map_err(backend)?;
+        tx.execute(&grants, &[&id, &arn]).await.map_err(backend)?;
+        tx.execute(&keys, &[&id, &region]).await.map_err(backend)?;
+        tx.execute(&versions, &[&id]).await.map_err(backend)?;
         let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
-        insert_rows(&tx, "destroyed_keys", DESTROYED_COLUMNS, &one(destroyed_values(&tombstone))).await?;
+        tx.execute(&tombstone_sql(p), &refs(&destroyed_values(&tombstone))).await.map_err(backend)?;
         self.commit_audited(tx, audit).await
     }
 
@@ -459,15 +508,17 @@ impl Store for PostgresStore {
         self.commit_audited(tx, audit).await
     }
 
-    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+    async fn grants(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
         let c = self.client().await?;
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         let rows = c
-            .query(
-                &format!(
-                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 AND grant_id > $2 ORDER BY grant_id LIMIT $3"
-                ),
-                &[&key_id.as_str(), &after.unwrap_or_default(), &limit_param(limit)],
-            )
+            .query(&grants_sql(p), &[&key_id.as_str(), &arn, &after.unwrap_or_default(), &limit_param(limit)])
             .await
             .map_err(backend)?;
         self.guard()?.check_all(rows.iter().map(grant_from_row).collect::<StoreResult<_>>()?)
@@ -494,13 +545,17 @@ impl Store for PostgresStore {
         self.guard()?.check_all(rows.iter().map(grant_from_row).collect::<StoreResult<_>>()?)
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+    async fn delete_grant(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        grant_id: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        let n = tx
-            .execute("DELETE FROM grants WHERE key_id = $1 AND grant_id = $2", &[&key_id.as_str(), &grant_id])
-            .await
-            .map_err(backend)?;
+        let n = tx.execute(&delete_grant_sql(p), &[&key_id.as_str(), &grant_id, &arn]).await.map_err(backend)?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

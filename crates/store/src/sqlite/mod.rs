@@ -14,7 +14,8 @@
 //! Layout: this file opens the database and runs its migrations and its
 //! connections; `rows.rs` encodes and decodes every record and holds the
 //! write-transaction and audit-append helpers; `store.rs` implements
-//! [`Store`] over them.
+//! [`Store`] over them; `schema_tests.rs` (tests) upgrades a database of an
+//! older schema and checks the plans of key lookups.
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
@@ -31,16 +32,17 @@ use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};
 
 use crate::sql::{
-    access_keys_of_sql, advance_index_sql, checkpoint_from_parts, checkpoint_link, delete_access_key_sql,
-    delete_user_policy_sql, delete_user_sql, due_keys_sql, grant_from_parts, hash_of, insert_checkpoint_sql,
-    insert_sql, key_owner_sql, latest_checkpoint_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql,
-    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, unsealed_rows_sql,
-    update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql,
-    users_sql, AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS,
-    ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, AUDIT_STORED_COLUMNS, CHECKPOINT_COLUMNS,
-    CHECKPOINT_STORED_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
-    INDEX_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL, USER_COLUMNS, USER_POLICY_COLUMNS,
-    VERSION_COLUMNS,
+    access_keys_of_sql, advance_index_sql, check_revisions, checkpoint_from_parts, checkpoint_link,
+    delete_access_key_sql, delete_grant_sql, delete_user_policy_sql, delete_user_sql, destroy_key_sql, due_keys_sql,
+    grant_from_parts, grants_sql, hash_of, insert_checkpoint_sql, insert_sql, key_owner_sql, key_revision_sql,
+    latest_checkpoint_sql, limit_param, lookup_audit_sql, no_guard, put_user_policy_sql, related_keys_sql,
+    resources_json, revision_param, seq_of, seq_param, tags_from_json, tags_to_json, tail_sql, tombstone_sql,
+    unsealed_rows_sql, update_alias_sql, update_key_sql, update_user_tags_sql, user_exact_sql, user_name_key,
+    user_policies_sql, user_sql, users_sql, AuditParam, AuditRow, CheckpointParts, ExportSql, SchemaError, TailScan,
+    ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, AUDIT_HEAD_SQL, AUDIT_STORED_COLUMNS,
+    CHECKPOINT_COLUMNS, CHECKPOINT_STORED_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS,
+    HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, INDEX_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS, SEAL_DONE_SQL, SEAL_PENDING_SQL,
+    USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 
 fn q(i: usize) -> String {
@@ -48,7 +50,7 @@ fn q(i: usize) -> String {
 }
 
 /// Migrations in order; the position is the schema version (from 1).
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_lifecycle.sql"),
     include_str!("../../migrations/sqlite/0003_grants.sql"),
@@ -60,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_checkpoint_numbers.sql"),
     include_str!("../../migrations/sqlite/0010_audit_lookup.sql"),
     include_str!("../../migrations/sqlite/0011_audit_chains.sql"),
+    include_str!("../../migrations/sqlite/0012_multi_region_keys.sql"),
 ];
 
 /// A [`Store`] in one SQLite database file.
@@ -70,8 +73,9 @@ pub struct SqliteStore {
     /// so a request's reads never wait behind another's commit and its
     /// fsync; `None` for an in-memory database, which the writer reads.
     readers: Option<Arc<Readers>>,
-    /// Key records read recently: see [`ExactCache`].
-    keys: Arc<ExactCache<KeyId, KeyRecord>>,
+    /// Key records read recently, by (id, Region) (the related keys of a
+    /// multi-Region key share their id): see [`ExactCache`].
+    keys: Arc<ExactCache<(KeyId, Region), KeyRecord>>,
     /// Users read recently, by (account, lower-case name): every request of
     /// an IAM user reads its user and its policies.
     users: Arc<ExactCache<(AccountId, String), UserRecord>>,
@@ -111,6 +115,13 @@ impl<K, V> Default for ExactCache<K, V> {
             }),
         }
     }
+}
+
+/// A key's entry in [`SqliteStore::keys`]: its id and Region, so that
+/// neither a read of one Region's key nor a write of it touches the entry
+/// of a related key of another Region.
+fn key_slot(key: &KeyRecord) -> (KeyId, Region) {
+    (key.id.clone(), key.scope.region.clone())
 }
 
 /// Most entries kept per cache; a cache is emptied when full.
@@ -424,5 +435,7 @@ fn write_err(e: rusqlite::Error) -> StoreError {
 }
 
 mod rows;
+#[cfg(test)]
+mod schema_tests;
 mod store;
 use rows::*;

@@ -37,6 +37,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Value
         int(key.rotation_period_days.map(i64::from)),
         int(key.next_rotation_at),
         int(key.next_expiry_at),
+        key.primary_region.as_ref().map_or(Value::Null, |r| text(r.as_str())),
         Value::Blob(g.seal(key)?),
     ])
 }
@@ -69,6 +70,7 @@ fn key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_period_days: row.get("rotation_period_days")?,
         next_rotation_at: row.get("next_rotation_at")?,
         next_expiry_at: row.get("next_expiry_at")?,
+        primary_region: row.get::<_, Option<String>>("primary_region")?.map(Region::new_unchecked),
     })
 }
 
@@ -372,12 +374,41 @@ pub(super) fn insert_grant_row(c: &Connection, guard: &RowGuard, g: &GrantRecord
 }
 
 pub(super) fn insert_destroyed_row(c: &Connection, d: &DestroyedKey) -> StoreResult<()> {
-    insert_row(
-        c,
-        "destroyed_keys",
-        DESTROYED_COLUMNS,
-        params![d.id.as_str(), d.scope.account.as_str(), d.scope.region.as_str(), d.destroyed_at],
-    )
+    insert_row(c, "destroyed_keys", DESTROYED_COLUMNS, destroyed_params(d))
+}
+
+/// The values of [`DESTROYED_COLUMNS`] for a tombstone.
+fn destroyed_params(d: &DestroyedKey) -> (&str, &str, &str, i64) {
+    (d.id.as_str(), d.scope.account.as_str(), d.scope.region.as_str(), d.destroyed_at)
+}
+
+/// The stored revision of `key` (by its id and Region), `None` when it is
+/// not there.
+pub(super) fn stored_revision(c: &Connection, key: &KeyRecord) -> StoreResult<Option<i64>> {
+    c.prepare_cached(&key_revision_sql(q))
+        .map_err(backend)?
+        .query_row(params![key.id.as_str(), key.scope.region.as_str()], |r| r.get(0))
+        .optional()
+        .map_err(backend)
+}
+
+/// Destroys `key` in `tx` if its stored revision is `key.revision`
+/// ([`destroy_key_sql`]), leaving its tombstone ([`tombstone_sql`]).
+pub(super) fn destroy_key_in(tx: &Transaction<'_>, key: &KeyRecord, destroyed_at: i64) -> StoreResult<()> {
+    match stored_revision(tx, key)? {
+        None => return Err(StoreError::NotFound),
+        Some(r) if r != revision_param(key.revision)? => return Err(StoreError::Conflict),
+        Some(_) => {}
+    }
+    let (id, account, region) = (key.id.as_str(), key.scope.account.as_str(), key.scope.region.as_str());
+    let [aliases, grants, keys, versions] = destroy_key_sql(q);
+    tx.execute(&aliases, params![account, region, id]).map_err(backend)?;
+    tx.execute(&grants, params![id, key.arn()]).map_err(backend)?;
+    tx.execute(&keys, params![id, region]).map_err(backend)?;
+    tx.execute(&versions, params![id]).map_err(backend)?;
+    let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
+    tx.execute(&tombstone_sql(q), destroyed_params(&tombstone)).map_err(backend)?;
+    Ok(())
 }
 
 /// Stores a checkpoint unless one of its seq is there ([`insert_checkpoint_sql`]).
@@ -528,16 +559,12 @@ pub(super) fn write_version(tx: &Transaction<'_>, g: &RowGuard, verb: &str, v: &
     Ok(())
 }
 
-/// Replaces a key's mutable columns if the stored revision is
-/// `key.revision - 1`.
+/// Replaces a key's mutable columns (the key of its id and Region) if the
+/// stored revision is `key.revision - 1`.
 pub(super) fn update_key_row(tx: &Transaction<'_>, g: &RowGuard, key: &KeyRecord) -> StoreResult<()> {
-    let n = tx.execute(&update_key_sql(q), params_from_iter(key_values(g, key)?)).map_err(backend)?;
-    if n == 0 {
-        let exists = tx
-            .query_row("SELECT 1 FROM keys WHERE id = ?1", params![key.id.as_str()], |_| Ok(()))
-            .optional()
-            .map_err(backend)?
-            .is_some();
+    let n = tx.prepare_cached(&update_key_sql(q)).map_err(backend)?.execute(params_from_iter(key_values(g, key)?));
+    if n.map_err(backend)? == 0 {
+        let exists = stored_revision(tx, key)?.is_some();
         return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
     }
     Ok(())

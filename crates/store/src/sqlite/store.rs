@@ -306,8 +306,8 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit, g) = (key.clone(), version.cloned(), audit.to_vec(), self.guard()?);
-        let id = key.id.clone();
-        self.keys.begin_write(&id);
+        let slot = key_slot(&key);
+        self.keys.begin_write(&slot);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
@@ -319,12 +319,12 @@ impl Store for SqliteStore {
             })
             .await;
         // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&id);
+        self.keys.end_write(&slot);
         result
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
-        if let Some(k) = self.keys.get(id).filter(|k| &k.scope == scope) {
+        if let Some(k) = self.keys.get(&(id.clone(), scope.region.clone())).filter(|k| &k.scope == scope) {
             return Ok(Some(k));
         }
         let (generation, g) = (self.keys.generation(), self.guard()?);
@@ -343,18 +343,18 @@ impl Store for SqliteStore {
             .await?;
         let found = g.check_opt(found)?;
         if let Some(k) = &found {
-            self.keys.insert(generation, &k.id, k);
+            self.keys.insert(generation, &key_slot(k), k);
         }
         Ok(found)
     }
 
-    async fn key_owner(&self, id: &KeyId) -> StoreResult<Option<Scope>> {
-        let id = id.clone();
+    async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>> {
+        let (id, region) = (id.clone(), region.clone());
         let found: Option<(String, String)> = self
             .with_read(move |c| {
                 c.prepare_cached(&key_owner_sql(q))
                     .map_err(backend)?
-                    .query_row(params![id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(params![id.as_str(), region.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(backend)
             })
@@ -363,6 +363,56 @@ impl Store for SqliteStore {
             account: AccountId::new_unchecked(account),
             region: Region::new_unchecked(region),
         }))
+    }
+
+    async fn related_keys(&self, account: &AccountId, id: &KeyId) -> StoreResult<Vec<KeyRecord>> {
+        let (id, g) = (id.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&related_keys_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![id.as_str()], key_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        let mut keys = g.check_all(rows.await?)?;
+        keys.retain(|k| &k.scope.account == account);
+        Ok(keys)
+    }
+
+    async fn update_keys(
+        &self,
+        keys: &[KeyRecord],
+        versions: &[KeyVersionRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (keys, versions, audit, g) = (keys.to_vec(), versions.to_vec(), audit.to_vec(), self.guard()?);
+        let slots: Vec<_> = keys.iter().map(key_slot).collect();
+        for slot in &slots {
+            self.keys.begin_write(slot);
+        }
+        let result = self
+            .with(move |c| {
+                let tx = write_tx(c)?;
+                // Every key checked before any is written, in the caller's
+                // order: the first that fails names the error.
+                let stored = keys.iter().map(|k| stored_revision(&tx, k)).collect::<StoreResult<Vec<_>>>()?;
+                check_revisions(&keys, &stored)?;
+                for k in &keys {
+                    update_key_row(&tx, &g, k)?;
+                }
+                for v in &versions {
+                    write_version(&tx, &g, "INSERT OR REPLACE", v)?;
+                }
+                commit_audited(tx, &audit)?;
+                if versions.iter().any(|v| !v.has_material()) {
+                    checkpoint(c);
+                }
+                Ok(())
+            })
+            .await;
+        // After the commit (or the failure), before the write returns.
+        for slot in &slots {
+            self.keys.end_write(slot);
+        }
+        result
     }
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
@@ -387,8 +437,8 @@ impl Store for SqliteStore {
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit, g) = (key.clone(), audit.to_vec(), self.guard()?);
-        let id = key.id.clone();
-        self.keys.begin_write(&id);
+        let slot = key_slot(&key);
+        self.keys.begin_write(&slot);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
@@ -397,7 +447,7 @@ impl Store for SqliteStore {
             })
             .await;
         // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&id);
+        self.keys.end_write(&slot);
         result
     }
 
@@ -408,8 +458,8 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit, g) = (key.clone(), version.clone(), audit.to_vec(), self.guard()?);
-        let id = key.id.clone();
-        self.keys.begin_write(&id);
+        let slot = key_slot(&key);
+        self.keys.begin_write(&slot);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
@@ -419,7 +469,7 @@ impl Store for SqliteStore {
             })
             .await;
         // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&id);
+        self.keys.end_write(&slot);
         result
     }
 
@@ -451,36 +501,19 @@ impl Store for SqliteStore {
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit) = (key.clone(), audit.to_vec());
-        let revision = revision_param(key.revision)?;
-        let id = key.id.clone();
-        self.keys.begin_write(&id);
+        let slot = key_slot(&key);
+        self.keys.begin_write(&slot);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
-                let stored: Option<i64> = tx
-                    .query_row("SELECT revision FROM keys WHERE id = ?1", params![key.id.as_str()], |r| r.get(0))
-                    .optional()
-                    .map_err(backend)?;
-                match stored {
-                    None => return Err(StoreError::NotFound),
-                    Some(r) if r != revision => return Err(StoreError::Conflict),
-                    Some(_) => {}
-                }
-                tx.execute("DELETE FROM aliases WHERE target = ?1", params![key.id.as_str()]).map_err(backend)?;
-                tx.execute("DELETE FROM grants WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
-                tx.execute("DELETE FROM key_versions WHERE key_id = ?1", params![key.id.as_str()]).map_err(backend)?;
-                tx.execute("DELETE FROM keys WHERE id = ?1", params![key.id.as_str()]).map_err(backend)?;
-                insert_destroyed_row(
-                    &tx,
-                    &DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at },
-                )?;
+                destroy_key_in(&tx, &key, destroyed_at)?;
                 commit_audited(tx, &audit)?;
                 checkpoint(c);
                 Ok(())
             })
             .await;
         // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&id);
+        self.keys.end_write(&slot);
         result
     }
 
@@ -491,8 +524,8 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, versions, audit, g) = (key.clone(), versions.to_vec(), audit.to_vec(), self.guard()?);
-        let id = key.id.clone();
-        self.keys.begin_write(&id);
+        let slot = key_slot(&key);
+        self.keys.begin_write(&slot);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
@@ -508,7 +541,7 @@ impl Store for SqliteStore {
             })
             .await;
         // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&id);
+        self.keys.end_write(&slot);
         result
     }
 
@@ -650,17 +683,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn grants(&self, key_id: &KeyId, after: Option<&str>, limit: usize) -> StoreResult<Vec<GrantRecord>> {
+    async fn grants(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         let key_id = key_id.as_str().to_owned();
         let after = after.unwrap_or_default().to_owned();
         let g = self.guard()?;
         let rows = self.with_read(move |c| {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND grant_id > ?2 ORDER BY grant_id LIMIT ?3"
-                ))
-                .map_err(backend)?;
-            let rows = st.query_map(params![key_id, after, limit_param(limit)], grant_row).map_err(backend)?;
+            let mut st = c.prepare_cached(&grants_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![key_id, arn, after, limit_param(limit)], grant_row).map_err(backend)?;
             rows.map(|r| r.map_err(backend).and_then(|parts| parts.decode())).collect::<StoreResult<Vec<_>>>()
         });
         g.check_all(rows.await?)
@@ -691,13 +727,18 @@ impl Store for SqliteStore {
         g.check_all(rows.await?)
     }
 
-    async fn delete_grant(&self, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+    async fn delete_grant(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        grant_id: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let arn = trent_api::ids::key_arn(&scope.region, &scope.account, key_id);
         let (key_id, grant_id, audit) = (key_id.as_str().to_owned(), grant_id.to_owned(), audit.to_vec());
         self.with(move |c| {
             let tx = write_tx(c)?;
-            let n = tx
-                .execute("DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2", params![key_id, grant_id])
-                .map_err(backend)?;
+            let n = tx.execute(&delete_grant_sql(q), params![key_id, grant_id, arn]).map_err(backend)?;
             if n == 0 {
                 return Err(StoreError::NotFound);
             }

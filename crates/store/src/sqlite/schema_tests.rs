@@ -1,0 +1,123 @@
+//! The schema of multi-Region keys: a database made before them upgrades
+//! with every row, and the statements that find a key by (id, region) or
+//! the keys of an id search its primary key.
+
+use super::*;
+use crate::upgrade_fixture::{check_upgraded, fixture, old_key_columns, primary_region_position};
+
+/// The schema version before multi-Region keys (0011_audit_chains).
+const BEFORE_MULTI_REGION: usize = 11;
+
+/// A database at [`BEFORE_MULTI_REGION`] holding the fixture's rows, as
+/// that version of Trent wrote them (sealed, with the old columns of
+/// `keys`), opened by this one: the migration rebuilds `keys` and the
+/// tables that referenced it and keeps every row, whose MACs still verify.
+#[tokio::test]
+async fn a_database_from_before_multi_region_keys_upgrades_with_every_row() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("t.db");
+    let (f, g) = (fixture(), RowGuard::for_tests());
+    {
+        let mut conn = Connection::open(&path)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; \
+             CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+        )?;
+        for (i, sql) in MIGRATIONS[..BEFORE_MULTI_REGION].iter().enumerate() {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)", params![i as i64 + 1])?;
+            tx.commit()?;
+        }
+        let tx = conn.transaction()?;
+        // Rows written by a Trent with row MACs: sealed, nothing pending.
+        tx.execute(SEAL_DONE_SQL, [])?;
+        let at = primary_region_position().ok_or("KEY_COLUMNS has primary_region")?;
+        for k in &f.keys {
+            let mut values = key_values(&g, k)?;
+            values.remove(at);
+            insert_row(&tx, "keys", &old_key_columns(), params_from_iter(values))?;
+        }
+        for v in &f.versions {
+            insert_version(&tx, &g, v)?;
+        }
+        for a in &f.aliases {
+            insert_alias_row(&tx, &g, a)?;
+        }
+        for grant in &f.grants {
+            insert_grant_row(&tx, &g, grant)?;
+        }
+        for d in &f.destroyed {
+            insert_destroyed_row(&tx, d)?;
+        }
+        tx.commit()?;
+    }
+
+    let store = SqliteStore::open(&path)?;
+    assert_eq!(store.protect_rows(Arc::new(RowGuard::for_tests())).await?, 0, "nothing left to seal");
+    check_upgraded(&store, &f).await?;
+    drop(store);
+
+    let conn = Connection::open(&path)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    let version: i64 = conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    assert_eq!(check, "ok");
+    let violations = conn.prepare("PRAGMA foreign_key_check")?.query_map([], |_| Ok(()))?.count();
+    assert_eq!(violations, 0);
+    let names = |kind: &str| -> rusqlite::Result<Vec<String>> {
+        let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type = ?1 ORDER BY name")?;
+        let rows = st.query_map([kind], |r| r.get(0))?;
+        rows.collect()
+    };
+    assert!(!names("table")?.iter().any(|t| t.ends_with("_old")), "{:?}", names("table")?);
+    let indexes = names("index")?;
+    for index in [
+        "keys_by_scope",
+        "keys_due_deletion",
+        "keys_due_rotation",
+        "keys_due_expiry",
+        "aliases_by_target",
+        "grants_by_retiring",
+    ] {
+        assert!(indexes.iter().any(|i| i == index), "{index} in {indexes:?}");
+    }
+    // The one foreign key left on keys: an alias's (target, region).
+    let foreign_keys = |table: &str| -> rusqlite::Result<Vec<(String, String, String)>> {
+        let mut st = conn.prepare(&format!("PRAGMA foreign_key_list({table})"))?;
+        let rows = st.query_map([], |r| Ok((r.get("table")?, r.get("from")?, r.get("to")?)))?;
+        rows.collect()
+    };
+    let to_keys = |from: &str, to: &str| ("keys".to_owned(), from.to_owned(), to.to_owned());
+    assert_eq!(foreign_keys("aliases")?, [to_keys("target", "id"), to_keys("region", "region")]);
+    assert!(foreign_keys("key_versions")?.is_empty());
+    assert!(foreign_keys("grants")?.is_empty());
+    Ok(())
+}
+
+/// Every statement that finds keys by id (and Region) searches the primary
+/// key (id, region): one row, or the few of one id, never the keys of an
+/// account or a scan.
+#[test]
+fn key_lookups_search_the_primary_key() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path)?);
+    let conn = Connection::open(&path)?;
+    let [_, _, delete_key, delete_versions] = destroy_key_sql(q);
+    for (sql, n) in [
+        (key_owner_sql(q), 2),
+        (related_keys_sql(q), 1),
+        (key_revision_sql(q), 2),
+        (delete_key, 2),
+        (delete_versions, 1),
+    ] {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let plan: Vec<String> =
+            st.query_map(params_from_iter(vec!["x"; n]), |r| r.get(3))?.collect::<Result<_, _>>()?;
+        assert!(plan.iter().any(|l| l.starts_with("SEARCH keys USING") && l.contains("(id=?")), "{sql}: {plan:?}");
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN keys") || l.contains("keys_by_scope")), "{sql}: {plan:?}");
+    }
+    Ok(())
+}
