@@ -56,7 +56,8 @@ fn symmetric(c: &mut Criterion) {
         let mut g = c.benchmark_group("encrypt");
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("trent envelope", size), &plaintext, |b, pt| {
-            b.iter(|| envelope::encrypt(&p, &backing, [1u8; 16], 1, &ctx, black_box(pt)).expect("encrypt"));
+            let id = envelope::BlobKeyId { bytes: [1u8; 16], multi_region: false };
+            b.iter(|| envelope::encrypt(&p, &backing, id, 1, &ctx, black_box(pt)).expect("encrypt"));
         });
         g.bench_with_input(BenchmarkId::new("aws-lc-rs hkdf+aes-gcm", size), &plaintext, |b, pt| {
             b.iter(|| {
@@ -83,7 +84,8 @@ fn symmetric(c: &mut Criterion) {
         });
         g.finish();
 
-        let blob = envelope::encrypt(&p, &backing, [1u8; 16], 1, &ctx, &plaintext).expect("encrypt");
+        let id = envelope::BlobKeyId { bytes: [1u8; 16], multi_region: false };
+        let blob = envelope::encrypt(&p, &backing, id, 1, &ctx, &plaintext).expect("encrypt");
         let iv = [3u8; 12];
         let mut sealed = plaintext.clone();
         raw_key.seal_in_place_append_tag(Nonce::assume_unique_for_key(iv), Aad::from(&ctx), &mut sealed).expect("seal");

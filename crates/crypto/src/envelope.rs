@@ -1,11 +1,11 @@
 //! Symmetric encryption under a KMS key, and the ciphertext blob.
 //!
-//! # Blob format, version 1
+//! # Blob format, versions 1 and 2
 //!
 //! ```text
 //! offset  len  field
-//!      0    1  format version (0x01)
-//!      1   16  key id (UUID bytes)
+//!      0    1  format version: 0x01, or 0x02 for a multi-Region key
+//!      1   16  key id: UUID bytes (0x01); the 32 hex digits of `mrk-…` (0x02)
 //!     17    4  key version (u32, big endian): which backing key
 //!     21   16  derivation nonce (HKDF salt)
 //!     37   12  AES-GCM IV
@@ -23,19 +23,33 @@
 use crate::provider::{CryptoProvider, GCM_IV_LEN, GCM_TAG_LEN};
 use crate::{CryptoError, SecretBytes, SecretKey};
 
-/// The current blob format version.
+/// The blob format version of a key whose id is a UUID.
 pub const BLOB_VERSION: u8 = 1;
+/// The blob format version of a multi-Region key (id `mrk-` + 32 hex
+/// digits), otherwise the same as [`BLOB_VERSION`].
+pub const BLOB_VERSION_MULTI_REGION: u8 = 2;
 /// Header length of a version-1 blob.
 pub const HEADER_LEN: usize = 1 + 16 + 4 + 16 + GCM_IV_LEN;
 /// Bytes a blob adds to its plaintext.
 pub const OVERHEAD: usize = HEADER_LEN + GCM_TAG_LEN;
 const DERIVE_INFO: &[u8] = b"trent/v1/symmetric-encrypt";
 
+/// A key id as a blob holds it: 16 bytes, which are a UUID or the 32 hex
+/// digits of a multi-Region key id. The kind is the blob's format byte, so
+/// it is authenticated with the rest of the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobKeyId {
+    /// The 16 bytes.
+    pub bytes: [u8; 16],
+    /// True for a multi-Region key (`mrk-` + the bytes in hex).
+    pub multi_region: bool,
+}
+
 /// A parsed (not yet authenticated) ciphertext blob.
 #[derive(Debug)]
 pub struct CiphertextBlob<'a> {
-    /// The key id (UUID bytes).
-    pub key_id: [u8; 16],
+    /// The key id.
+    pub key_id: BlobKeyId,
     /// The key version whose backing key encrypted it.
     pub key_version: u32,
     nonce: [u8; 16],
@@ -48,12 +62,18 @@ impl<'a> CiphertextBlob<'a> {
     /// Parses a blob. Only structure is checked here; authenticity is checked
     /// by [`decrypt`].
     pub fn parse(bytes: &'a [u8]) -> Result<Self, CryptoError> {
-        if bytes.len() < OVERHEAD || bytes[0] != BLOB_VERSION {
+        let multi_region = match bytes.first() {
+            Some(&BLOB_VERSION) => false,
+            Some(&BLOB_VERSION_MULTI_REGION) => true,
+            _ => return Err(CryptoError::Malformed("ciphertext blob")),
+        };
+        if bytes.len() < OVERHEAD {
             return Err(CryptoError::Malformed("ciphertext blob"));
         }
         let (header, body) = bytes.split_at(HEADER_LEN);
-        let mut key_id = [0u8; 16];
-        key_id.copy_from_slice(&header[1..17]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&header[1..17]);
+        let key_id = BlobKeyId { bytes: id, multi_region };
         let mut ver = [0u8; 4];
         ver.copy_from_slice(&header[17..21]);
         let mut nonce = [0u8; 16];
@@ -90,7 +110,7 @@ fn len32(n: usize) -> [u8; 4] {
 pub fn encrypt(
     p: &dyn CryptoProvider,
     backing_key: &SecretKey,
-    key_id: [u8; 16],
+    key_id: BlobKeyId,
     key_version: u32,
     canonical_ctx: &[u8],
     plaintext: &[u8],
@@ -100,8 +120,8 @@ pub fn encrypt(
     let mut iv = [0u8; GCM_IV_LEN];
     p.fill_random(&mut iv)?;
     let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
-    out.push(BLOB_VERSION);
-    out.extend_from_slice(&key_id);
+    out.push(if key_id.multi_region { BLOB_VERSION_MULTI_REGION } else { BLOB_VERSION });
+    out.extend_from_slice(&key_id.bytes);
     out.extend_from_slice(&key_version.to_be_bytes());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&iv);
@@ -137,7 +157,8 @@ mod tests {
         let p = AwsLcProvider::new();
         let bk = p.generate_key().unwrap();
         let ctx = canonical_context([("purpose", "test"), ("a", "b")]);
-        let blob = encrypt(&p, &bk, [9u8; 16], 3, &ctx, b"attack at dawn").unwrap();
+        let id = BlobKeyId { bytes: [9u8; 16], multi_region: false };
+        let blob = encrypt(&p, &bk, id, 3, &ctx, b"attack at dawn").unwrap();
         (p, bk, ctx, blob)
     }
 
@@ -146,9 +167,26 @@ mod tests {
         let (p, bk, ctx, blob) = setup();
         assert_eq!(blob.len(), OVERHEAD + 14);
         let parsed = CiphertextBlob::parse(&blob).unwrap();
-        assert_eq!(parsed.key_id, [9u8; 16]);
+        assert_eq!(parsed.key_id, BlobKeyId { bytes: [9u8; 16], multi_region: false });
         assert_eq!(parsed.key_version, 3);
         assert_eq!(decrypt(&p, &bk, &parsed, &ctx).unwrap().expose(), b"attack at dawn");
+    }
+
+    #[test]
+    fn a_multi_region_key_id_is_told_by_the_format_byte_which_is_authenticated() {
+        let (p, bk, ctx, _) = setup();
+        let id = BlobKeyId { bytes: [9u8; 16], multi_region: true };
+        let blob = encrypt(&p, &bk, id, 3, &ctx, b"attack at dawn").unwrap();
+        assert_eq!(blob[0], BLOB_VERSION_MULTI_REGION);
+        let parsed = CiphertextBlob::parse(&blob).unwrap();
+        assert_eq!(parsed.key_id, id);
+        assert_eq!(decrypt(&p, &bk, &parsed, &ctx).unwrap().expose(), b"attack at dawn");
+        // The same bytes claimed as a UUID key id: refused.
+        let mut other = blob.clone();
+        other[0] = BLOB_VERSION;
+        assert!(decrypt(&p, &bk, &CiphertextBlob::parse(&other).unwrap(), &ctx).is_err());
+        other[0] = 3;
+        assert!(CiphertextBlob::parse(&other).is_err());
     }
 
     #[test]
