@@ -323,6 +323,27 @@ def main():
         assert error_code(lambda: boto(server.endpoint, "ap-south-1").list_keys()) == "InvalidSignatureException"
         assert len(kms.generate_random(NumberOfBytes=32)["Plaintext"]) == 32
 
+    @check("boto3 + aws CLI: multi-Region keys (replicate, decrypt in the other Region, promote)")
+    def _():
+        west = boto(server.endpoint, "eu-west-1")
+        md = cli(server.endpoint, "create-key", "--multi-region", "--description", "mrk")["KeyMetadata"]
+        key = md["KeyId"]
+        assert key.startswith("mrk-") and md["MultiRegion"] is True
+        assert md["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+        rep = cli(server.endpoint, "replicate-key", "--key-id", key, "--replica-region", "eu-west-1")
+        assert rep["ReplicaKeyMetadata"]["Arn"] == f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{key}"
+        ct = kms.encrypt(KeyId=key, Plaintext=b"cross-region")["CiphertextBlob"]
+        out = west.decrypt(CiphertextBlob=ct)
+        assert out["Plaintext"] == b"cross-region" and out["KeyId"].startswith("arn:aws:kms:eu-west-1:")
+        assert error_code(lambda: kms.replicate_key(KeyId=key, ReplicaRegion="eu-west-1")) == "AlreadyExistsException"
+        assert error_code(lambda: kms.replicate_key(KeyId=state["key"], ReplicaRegion="eu-west-1")) == "UnsupportedOperationException"
+        cli(server.endpoint, "update-primary-region", "--key-id", key, "--primary-region", "eu-west-1")
+        conf = west.describe_key(KeyId=key)["KeyMetadata"]["MultiRegionConfiguration"]
+        assert conf["MultiRegionKeyType"] == "PRIMARY", conf
+        assert [r["Region"] for r in conf["ReplicaKeys"]] == ["us-east-1"], conf
+        d = cli(server.endpoint, "describe-key", "--key-id", key, "--region", "us-east-1")["KeyMetadata"]
+        assert d["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+
     @check("boto3 + aws CLI: key policies are enforced (put/get/list, deny with a condition, lockout check)")
     def _():
         root = f"arn:aws:iam::{ACCOUNT}:root"

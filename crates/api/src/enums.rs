@@ -124,6 +124,13 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// A multi-Region key's role (`MultiRegionKeyType`).
+    MultiRegionKeyType {
+        Primary = "PRIMARY", Replica = "REPLICA",
+    }
+}
+
+wire_enum! {
     /// A key's state (`KeyState`).
     KeyState {
         Creating = "Creating", Enabled = "Enabled", Disabled = "Disabled",

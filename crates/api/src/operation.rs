@@ -233,6 +233,9 @@ operations! {
     ListRetirableGrants => kms("kms:ListRetirableGrants"),
     RetireGrant => kms("kms:RetireGrant").write().cross_account(),
     RevokeGrant => kms("kms:RevokeGrant").write().cross_account(),
+    // Multi-Region keys
+    ReplicateKey => kms("kms:ReplicateKey").write().responds(&["ReplicaKeyMetadata"]),
+    UpdatePrimaryRegion => kms("kms:UpdatePrimaryRegion").write(),
     // The audit trail
     GetKeyLastUsage => kms("kms:GetKeyLastUsage"),
     // Not built yet
@@ -242,8 +245,6 @@ operations! {
     DescribeCustomKeyStores => kms("kms:DescribeCustomKeyStores").unsupported(),
     DisconnectCustomKeyStore => kms("kms:DisconnectCustomKeyStore").write().unsupported(),
     UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write().unsupported(),
-    ReplicateKey => kms("kms:ReplicateKey").write().unsupported(),
-    UpdatePrimaryRegion => kms("kms:UpdatePrimaryRegion").write().unsupported(),
     // Trent's administrative API
     CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
     CreateUser => admin("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
@@ -402,6 +403,6 @@ mod tests {
         );
         assert_eq!(Api::of_target("Encrypt"), (Api::Kms, ""));
         assert_eq!(Operation::of(Api::Admin, "Encrypt"), None);
-        assert_eq!(Operation::of(Api::Kms, "ReplicateKey").map(Operation::served), Some(false));
+        assert_eq!(Operation::of(Api::Kms, "CreateCustomKeyStore").map(Operation::served), Some(false));
     }
 }

@@ -337,6 +337,45 @@ impl Validate for CreateKeyRequest {
     }
 }
 
+impl Violations {
+    /// `RegionType`.
+    fn region(&mut self, at: &str, v: Option<&String>) {
+        let v = v.map(String::as_str);
+        self.len(at, v, 1, 32);
+        self.pattern(at, v, "^([a-z]+-){2,3}\\d+$", region_ok);
+    }
+}
+
+/// `^([a-z]+-){2,3}\d+$`: two or three lowercase words, each followed by a
+/// hyphen, then digits.
+pub fn region_ok(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((last, words)) = parts.split_last() else { return false };
+    (2..=3).contains(&words.len())
+        && words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Validate for ReplicateKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("replicaRegion", &self.replica_region);
+        v.region("replicaRegion", self.replica_region.as_ref());
+        v.policy(self.policy.as_deref());
+        v.len("description", self.description.as_deref(), 0, 8192);
+        v.tags(self.tags.as_ref());
+    }
+}
+
+impl Validate for UpdatePrimaryRegionRequest {
+    fn check(&self, v: &mut Violations) {
+        v.key_only(self.key_id.as_ref());
+        v.required("primaryRegion", &self.primary_region);
+        v.region("primaryRegion", self.primary_region.as_ref());
+    }
+}
+
 impl Validate for DescribeKeyRequest {
     fn check(&self, v: &mut Violations) {
         v.key_only(self.key_id.as_ref());

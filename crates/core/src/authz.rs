@@ -445,6 +445,10 @@ impl Kms {
         put("kms:keyspec", key.spec.to_string());
         put("kms:keyusage", key.usage.to_string());
         put("kms:keyorigin", key.origin.to_string());
+        put("kms:multiregion", key.multi_region.to_string());
+        if key.multi_region {
+            put("kms:multiregionkeytype", if key.is_replica() { "REPLICA" } else { "PRIMARY" }.to_owned());
+        }
         if let Some(alias) = request_alias {
             put("kms:requestalias", alias.to_owned());
         }

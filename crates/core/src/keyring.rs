@@ -214,7 +214,7 @@ impl Keyring {
                 version.material_id.as_bytes(),
                 &version.wrapped_material,
             )
-                .map_err(KmsError::crypto)?,
+            .map_err(KmsError::crypto)?,
         );
         cache_insert(&self.cache, self.capacity, ck, bk.clone());
         Ok(bk)

@@ -32,6 +32,9 @@ pub struct KmsOptions {
     /// verification allows the newest records to be uncovered by a
     /// checkpoint for twice this plus a minute.
     pub checkpoint_interval_ms: i64,
+    /// The Regions the deployment serves, where ReplicateKey may put a
+    /// replica; empty: any Region (in-process use and tests).
+    pub regions: Vec<trent_api::ids::Region>,
 }
 
 impl Default for KmsOptions {
@@ -41,6 +44,7 @@ impl Default for KmsOptions {
             audit_retention_days: None,
             audit_digest_dir: None,
             checkpoint_interval_ms: 60_000,
+            regions: Vec::new(),
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct Kms {
     pub(crate) audit_digest_dir: Option<std::path::PathBuf>,
     /// Time between checkpoints, milliseconds.
     pub(crate) checkpoint_interval_ms: i64,
+    /// The Regions served ([`KmsOptions::regions`]).
+    pub(crate) regions: Vec<trent_api::ids::Region>,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -181,6 +187,7 @@ impl Kms {
             row_guard,
             audit_digest_dir: options.audit_digest_dir,
             checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
+            regions: options.regions,
         };
         if sealed > 0 {
             tracing::warn!(

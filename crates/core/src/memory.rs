@@ -315,11 +315,14 @@ impl Store for InMemoryStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         self.audited(audit, |g| {
+            let mut seen = std::collections::BTreeSet::new();
             for k in keys {
                 let Some(cur) = g.keys.get(&key_slot(k)) else {
                     return Err(StoreError::NotFound);
                 };
-                if cur.revision + 1 != k.revision {
+                // A key listed twice: its second copy is stale once the
+                // first is written.
+                if cur.revision + 1 != k.revision || !seen.insert(key_slot(k)) {
                     return Err(StoreError::Conflict);
                 }
             }

@@ -245,8 +245,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<GrantRecord>>;
     /// Deletes a grant of the key `key_id` of `scope`; `NotFound` if it
     /// does not exist.
-    async fn delete_grant(&self, scope: &Scope, key_id: &KeyId, grant_id: &str, audit: &[AuditEntry])
-        -> StoreResult<()>;
+    async fn delete_grant(
+        &self,
+        scope: &Scope,
+        key_id: &KeyId,
+        grant_id: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
 
     /// Adds an alias; `AlreadyExists` if the name is taken in its scope.
     async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()>;

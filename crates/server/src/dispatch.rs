@@ -80,15 +80,15 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         O::RetireGrant => call(body, |r| kms.retire_grant(caller, r)).await,
         O::RevokeGrant => call(body, |r| kms.revoke_grant(caller, r)).await,
         O::GetKeyLastUsage => call(body, |r| kms.get_key_last_usage(caller, r)).await,
+        O::ReplicateKey => call(body, |r| kms.replicate_key(caller, r)).await,
+        O::UpdatePrimaryRegion => call(body, |r| kms.update_primary_region(caller, r)).await,
         O::LookupEvents => call(body, |r| kms.lookup_events(caller, r)).await,
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::DeleteCustomKeyStore
         | O::DescribeCustomKeyStores
         | O::DisconnectCustomKeyStore
-        | O::UpdateCustomKeyStore
-        | O::ReplicateKey
-        | O::UpdatePrimaryRegion => Err(ApiError::new(
+        | O::UpdateCustomKeyStore => Err(ApiError::new(
             ErrorCode::UnsupportedOperation,
             format!("{} is not supported by this version of Trent.", op.name()),
         )),
@@ -393,6 +393,8 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::RetireGrant => parse_for(Kms::retire_grant, body),
         O::RevokeGrant => parse_for(Kms::revoke_grant, body),
         O::GetKeyLastUsage => parse_for(Kms::get_key_last_usage, body),
+        O::ReplicateKey => parse_for(Kms::replicate_key, body),
+        O::UpdatePrimaryRegion => parse_for(Kms::update_primary_region, body),
         O::GenerateDataKeyPairWithoutPlaintext => parse_for(Kms::generate_data_key_pair_without_plaintext, body),
         O::LookupEvents => parse_for(Kms::lookup_events, body),
         O::CreateAccount => check::<CreateAccountRequest>(body),
@@ -413,9 +415,7 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         | O::DeleteCustomKeyStore
         | O::DescribeCustomKeyStores
         | O::DisconnectCustomKeyStore
-        | O::UpdateCustomKeyStore
-        | O::ReplicateKey
-        | O::UpdatePrimaryRegion => Ok(()),
+        | O::UpdateCustomKeyStore => Ok(()),
     }
 }
 
@@ -475,7 +475,7 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 65, "48 KMS operations, 16 administrative ones and LookupEvents");
+        assert_eq!(n, 67, "50 KMS operations, 16 administrative ones and LookupEvents");
         assert!(parse_request("ConnectCustomKeyStore", b"{}").is_none());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());

@@ -241,6 +241,7 @@ fn kms_options(params: &ServerParams) -> KmsOptions {
         audit_retention_days: params.audit_retention_days,
         audit_digest_dir: Some(params.audit_digest_dir.clone()),
         checkpoint_interval_ms: i64::try_from(params.scheduler_interval.as_millis()).unwrap_or(i64::MAX),
+        regions: params.regions.clone(),
     }
 }
 

@@ -59,6 +59,9 @@ pub struct KeyMetadata {
     pub mac_algorithms: Option<Vec<MacAlgorithm>>,
     /// Whether this is a multi-Region key.
     pub multi_region: bool,
+    /// A multi-Region key's primary and replicas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
     /// Waiting period of a key pending deletion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i32>,
@@ -66,6 +69,68 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
 }
+
+/// The configuration of a multi-Region key (`MultiRegionConfiguration`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionConfiguration {
+    /// PRIMARY or REPLICA: this key's role.
+    pub multi_region_key_type: MultiRegionKeyType,
+    /// The primary key (this key when it is the primary).
+    pub primary_key: MultiRegionKey,
+    /// Every replica key (this key among them when it is one).
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+/// One related key of a multi-Region key (`MultiRegionKey`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    /// Its key ARN.
+    pub arn: String,
+    /// Its Region.
+    pub region: String,
+}
+
+shape!(
+    /// ReplicateKey input.
+    request ReplicateKeyRequest {
+        /// The multi-Region primary key.
+        key_id: String,
+        /// The Region of the new replica.
+        replica_region: String,
+        /// The replica's key policy (default: the default key policy).
+        policy: String,
+        /// Skip the policy lockout check.
+        bypass_policy_lockout_safety_check: bool,
+        /// The replica's description.
+        description: String,
+        /// The replica's tags.
+        tags: Vec<Tag>,
+    }
+);
+
+shape!(
+    /// ReplicateKey output.
+    response ReplicateKeyResponse {
+        /// The new replica.
+        replica_key_metadata: KeyMetadata,
+        /// Its key policy.
+        replica_policy: String,
+        /// Its tags.
+        replica_tags: Vec<Tag>,
+    }
+);
+
+shape!(
+    /// UpdatePrimaryRegion input.
+    request UpdatePrimaryRegionRequest {
+        /// The current primary key.
+        key_id: String,
+        /// The Region of the replica that becomes the primary.
+        primary_region: String,
+    }
+);
 
 shape!(
     /// CreateKey input.

@@ -32,6 +32,8 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "PolicyName",
     "BypassPolicyLockoutSafetyCheck",
     "MultiRegion",
+    "ReplicaRegion",
+    "PrimaryRegion",
     "CustomKeyStoreId",
     "PendingWindowInDays",
     "RotationPeriodInDays",

@@ -15,7 +15,7 @@ use trent_api::ops::*;
 use trent_api::Operation;
 use trent_api::{Blob, SensitiveBlob};
 use trent_crypto::asymmetric::OaepHash;
-use trent_crypto::envelope::{self, CiphertextBlob};
+use trent_crypto::envelope::{self, BlobKeyId, CiphertextBlob};
 use trent_crypto::{CryptoError, SecretBytes};
 
 /// The result of opening a ciphertext.
@@ -30,10 +30,25 @@ fn context_bytes(ctx: Option<&EncryptionContext>) -> Vec<u8> {
     envelope::canonical_context(ctx.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
-fn key_id_bytes(id: &KeyId) -> Result<[u8; 16], KmsError> {
-    uuid::Uuid::parse_str(id.as_str())
-        .map(|u| *u.as_bytes())
-        .map_err(|_| KmsError::corrupt(format!("stored key id {id} is not a UUID")))
+/// A key id as a ciphertext blob holds it: a UUID's bytes, or a
+/// multi-Region key id's 32 hex digits as bytes.
+fn key_id_bytes(id: &KeyId) -> Result<BlobKeyId, KmsError> {
+    let bad = || KmsError::corrupt(format!("stored key id {id} is neither a UUID nor a multi-Region key id"));
+    if let Some(digits) = id.as_str().strip_prefix("mrk-") {
+        let bytes: [u8; 16] = hex::decode(digits).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+        return Ok(BlobKeyId { bytes, multi_region: true });
+    }
+    let u = uuid::Uuid::parse_str(id.as_str()).map_err(|_| bad())?;
+    Ok(BlobKeyId { bytes: *u.as_bytes(), multi_region: false })
+}
+
+/// The key id a ciphertext blob names.
+fn blob_key_id(id: &BlobKeyId) -> KeyId {
+    if id.multi_region {
+        KeyId::new_unchecked(format!("mrk-{}", hex::encode(id.bytes)))
+    } else {
+        KeyId::new_unchecked(uuid::Uuid::from_bytes(id.bytes).hyphenated().to_string())
+    }
 }
 
 /// Checks the requested encryption algorithm against the key: `None` for a
@@ -210,9 +225,7 @@ impl Kms {
             return Ok(None);
         }
         match self.store.key_owner(id, &caller.region).await? {
-            Some(scope) if scope.account != caller.account => {
-                Ok(self.store.key(&scope, id).await?)
-            }
+            Some(scope) if scope.account != caller.account => Ok(self.store.key(&scope, id).await?),
             _ => Ok(None),
         }
     }
@@ -237,7 +250,7 @@ impl Kms {
             return self.open_rsa(k.clone(), blob, ctx, alg).await;
         }
         let parsed = CiphertextBlob::parse(blob).map_err(|_| KmsError::InvalidCiphertext)?;
-        let blob_key_id = KeyId::new_unchecked(uuid::Uuid::from_bytes(parsed.key_id).hyphenated().to_string());
+        let blob_key_id = blob_key_id(&parsed.key_id);
         if let Some(k) = &expected_key {
             if k.id != blob_key_id {
                 return Err(incorrect_key());

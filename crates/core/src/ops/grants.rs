@@ -331,7 +331,10 @@ impl Kms {
 
     async fn delete_grant(&self, caller: &Caller, key: &KeyRecord, grant_id: &str) -> Result<Empty, KmsError> {
         caller.audit.touch(key.arn());
-        match self.commit(caller, async |events| self.store.delete_grant(&key.scope, &key.id, grant_id, events).await).await {
+        match self
+            .commit(caller, async |events| self.store.delete_grant(&key.scope, &key.id, grant_id, events).await)
+            .await
+        {
             Ok(()) => Ok(Empty {}),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!("Grant ID {grant_id} not found"))),
             Err(e) => Err(e.into()),

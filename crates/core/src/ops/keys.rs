@@ -17,7 +17,7 @@ use trent_crypto::asymmetric;
 pub(crate) const MAX_TAGS: usize = 50;
 
 impl Kms {
-    fn default_policy(caller: &Caller) -> String {
+    pub(crate) fn default_policy(caller: &Caller) -> String {
         // The policy AWS applies when CreateKey has none: the account's root
         // may do everything, which delegates access to IAM policies.
         let doc = serde_json::json!({
@@ -122,8 +122,14 @@ impl Kms {
                 "XksKeyId requires an external key store, which Trent does not support.".into(),
             ));
         }
-        if req.multi_region == Some(true) {
-            return Err(KmsError::Unsupported("Multi-Region keys are not supported by this version of Trent.".into()));
+        let multi_region = req.multi_region == Some(true);
+        if multi_region && external {
+            // AWS creates these; their replicas need the same material
+            // imported into each, which Trent does not do yet.
+            return Err(KmsError::Unsupported(
+                "Multi-Region keys with imported key material (Origin EXTERNAL) are not supported by this version of Trent."
+                    .into(),
+            ));
         }
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
         let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
@@ -133,17 +139,28 @@ impl Kms {
             ("kms:KeySpec".into(), vec![spec.to_string()]),
             ("kms:KeyUsage".into(), vec![usage.to_string()]),
             ("kms:KeyOrigin".into(), vec![origin.to_string()]),
-            ("kms:MultiRegion".into(), vec!["false".into()]),
+            ("kms:MultiRegion".into(), vec![multi_region.to_string()]),
             ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
         ];
         if !tags.is_empty() {
             context.extend(crate::authz::request_tag_context(&tags));
         }
+        if multi_region {
+            context.push(("kms:MultiRegionKeyType".into(), vec!["PRIMARY".into()]));
+        }
         self.authorize_identity(caller, Operation::CreateKey, "*", &context).await?;
 
         let now = self.now();
         let id = match fixed_id {
+            Some(id) if multi_region && !id.as_str().starts_with("mrk-") => {
+                return Err(KmsError::Validation(format!("The id of a multi-Region key starts with mrk-: {id}")))
+            }
             Some(id) => id,
+            None if multi_region => {
+                let mut b = [0u8; 16];
+                self.random(&mut b)?;
+                super::multi_region::new_mrk_id(b)
+            }
             None => self.new_key_id()?,
         };
         let parsed = super::key_policy::check_key_policy(
@@ -164,8 +181,8 @@ impl Kms {
             created_at: now,
             policy,
             tags,
-            multi_region: false,
-            primary_region: None,
+            multi_region,
+            primary_region: multi_region.then(|| caller.region.clone()),
             current_version: 1,
             deletion_date: None,
             pending_window_days: None,
@@ -177,6 +194,7 @@ impl Kms {
         if external {
             // The material comes later, through ImportKeyMaterial.
             let response = CreateKeyResponse { key_metadata: Some(metadata(&key, None)) };
+            // (Never a multi-Region key: refused above.)
             caller.audit.touch(key.arn());
             self.commit_answering(caller, &response, async |events| self.store.insert_key(&key, None, events).await)
                 .await?;
@@ -204,7 +222,9 @@ impl Kms {
             rotation_type: None,
             import: None,
         };
-        let response = CreateKeyResponse { key_metadata: Some(metadata(&key, Some(&version))) };
+        let mut meta = metadata(&key, Some(&version));
+        meta.multi_region_configuration = super::multi_region::configuration(&key, std::slice::from_ref(&key));
+        let response = CreateKeyResponse { key_metadata: Some(meta) };
         caller.audit.touch(key.arn());
         self.commit_answering(caller, &response, async |events| {
             self.store.insert_key(&key, Some(&version), events).await
@@ -235,7 +255,9 @@ impl Kms {
             )
             .await?;
         let current = self.current_version(&key).await?;
-        Ok(DescribeKeyResponse { key_metadata: Some(metadata(&key, current.as_deref())) })
+        let mut meta = metadata(&key, current.as_deref());
+        meta.multi_region_configuration = self.multi_region_configuration(&key).await?;
+        Ok(DescribeKeyResponse { key_metadata: Some(meta) })
     }
 
     /// ListKeys.

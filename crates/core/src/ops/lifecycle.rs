@@ -54,6 +54,13 @@ impl Kms {
         let now = self.now();
         let access =
             Access::new(Operation::ScheduleKeyDeletion).with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
+        // A multi-Region primary with replicas waits for them to be deleted
+        // (PendingReplicaDeletion) before its own waiting period begins.
+        let current =
+            self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        let has_replicas = current.multi_region
+            && !current.is_replica()
+            && self.store.related_keys(&current.scope.account, &current.id).await?.len() > 1;
         let answer = |key: &KeyRecord, _: &()| ScheduleKeyDeletionResponse {
             key_id: Some(key.arn()),
             deletion_date: key.deletion_date.map(Timestamp::from_millis),
@@ -66,11 +73,16 @@ impl Kms {
                 req.key_id.as_deref(),
                 &access,
                 |key| {
-                    if key.state == KeyState::PendingDeletion {
+                    if matches!(key.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
                         return Err(invalid_state(key));
                     }
-                    key.state = KeyState::PendingDeletion;
-                    key.deletion_date = Some(now.saturating_add(days.saturating_mul(DAY_MS)));
+                    if has_replicas {
+                        key.state = KeyState::PendingReplicaDeletion;
+                        key.deletion_date = None;
+                    } else {
+                        key.state = KeyState::PendingDeletion;
+                        key.deletion_date = Some(now.saturating_add(days.saturating_mul(DAY_MS)));
+                    }
                     key.pending_window_days = i32::try_from(days).ok();
                     Ok(())
                 },
@@ -100,7 +112,7 @@ impl Kms {
                 req.key_id.as_deref(),
                 &access,
                 |key| {
-                    if key.state != KeyState::PendingDeletion {
+                    if !matches!(key.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
                         return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn())));
                     }
                     key.state = if material_gone { KeyState::PendingImport } else { KeyState::Disabled };
@@ -157,8 +169,12 @@ impl Kms {
     async fn destroy(&self, key: &KeyRecord, now: i64, audit: &[AuditEntry]) -> Result<bool, KmsError> {
         match self.store.destroy_key(key, now, audit).await {
             Ok(()) => {
-                self.keyring.forget(&key.id);
                 tracing::info!(key = %key.arn(), "key destroyed after its waiting period");
+                if key.is_replica() {
+                    self.after_replica_destroyed(key, now).await?;
+                } else {
+                    self.keyring.forget(&key.id);
+                }
                 Ok(true)
             }
             Err(StoreError::Conflict | StoreError::NotFound) => Ok(false),

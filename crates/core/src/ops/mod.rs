@@ -14,6 +14,7 @@ mod keys;
 mod lifecycle;
 mod mac;
 mod metadata;
+mod multi_region;
 mod random;
 mod rotation;
 mod signing;
@@ -55,6 +56,8 @@ pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> K
         encapsulation_algorithms: usage(KeyUsage::EncapsulateDecapsulate).then(|| key.spec.encapsulation_algorithms()),
         mac_algorithms: usage(KeyUsage::GenerateVerifyMac).then(|| key.spec.mac_algorithms()),
         multi_region: key.multi_region,
+        // Filled in from the related keys by the operations that show it.
+        multi_region_configuration: None,
         pending_deletion_window_in_days: key.pending_window_days,
         // AWS shows it for symmetric encryption keys only.
         current_key_material_id: current
@@ -89,6 +92,7 @@ pub(crate) fn invalid_state(key: &KeyRecord) -> KmsError {
         KeyState::PendingImport => format!("{arn} is pending import."),
         KeyState::Unavailable => format!("{arn} is unavailable."),
         KeyState::Creating => format!("{arn} is being created."),
+        KeyState::PendingReplicaDeletion => format!("{arn} is pending replica deletion."),
         _ => format!("{arn} is not in a valid state for this operation."),
     })
 }

@@ -6,8 +6,9 @@
 //! its version) still decrypts.
 
 use super::lifecycle::DAY_MS;
+use super::multi_region::refuse_replica;
 use super::{invalid_state, marker, page_size};
-use crate::audit::AuditEntry;
+use crate::audit::{service_event, AuditEntry};
 use crate::authz::Access;
 use crate::error::{InternalError, KmsError};
 use crate::kms::Names;
@@ -62,8 +63,9 @@ fn check_enabled(key: &KeyRecord) -> Result<(), KmsError> {
 impl Kms {
     /// Adds a version with new material to `key` and makes it current;
     /// `next_rotation_at`, when given, replaces the automatic schedule.
-    /// Store `Conflict`/`NotFound` come back as internal store errors for
-    /// the caller to interpret.
+    /// The replicas of a multi-Region primary make it current too, in the
+    /// same transaction. Store `Conflict`/`NotFound` come back as internal
+    /// store errors for the caller to interpret.
     pub(crate) async fn add_version(
         &self,
         mut key: KeyRecord,
@@ -92,7 +94,19 @@ impl Kms {
             key.next_rotation_at = next_rotation_at;
         }
         key.revision += 1;
-        self.store.add_key_version(&key, &record, audit).await?;
+        let replicas = self.replicas_following(&key, |k| k.current_version = version).await?;
+        if replicas.is_empty() {
+            self.store.add_key_version(&key, &record, audit).await?;
+        } else {
+            // AWS records the synchronization in each replica's Region.
+            let mut events = audit.to_vec();
+            events.extend(replicas.iter().map(|r| {
+                service_event(self.new_event_id(), now, "SynchronizeMultiRegionKey", &r.arn(), r.scope.region.as_str())
+            }));
+            let mut keys = vec![key.clone()];
+            keys.extend(replicas);
+            self.store.update_keys(&keys, &[record], &events).await?;
+        }
         Ok(key)
     }
 
@@ -117,6 +131,7 @@ impl Kms {
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
+            refuse_replica(key, Operation::EnableKeyRotation)?;
             let period = i32::try_from(period).map_err(|_| KmsError::Validation("RotationPeriodInDays".into()))?;
             if key.rotation_period_days != Some(period) {
                 key.rotation_period_days = Some(period);
@@ -137,6 +152,7 @@ impl Kms {
         self.modify_key(caller, req.key_id.as_deref(), &Access::new(Operation::DisableKeyRotation), |key| {
             check_rotatable(key, false)?;
             check_enabled(key)?;
+            refuse_replica(key, Operation::DisableKeyRotation)?;
             key.rotation_period_days = None;
             key.next_rotation_at = None;
             Ok(())
@@ -160,11 +176,21 @@ impl Kms {
             )
             .await?;
         check_rotatable(&key, false)?;
+        // Automatic rotation is a shared property of multi-Region keys,
+        // kept by the primary.
+        let primary = match key.primary_region.clone().filter(|_| key.is_replica()) {
+            Some(region) => {
+                let scope = crate::model::Scope { account: key.scope.account.clone(), region };
+                self.store.key(&scope, &key.id).await?
+            }
+            None => None,
+        };
+        let schedule = primary.as_ref().unwrap_or(&key);
         Ok(GetKeyRotationStatusResponse {
-            key_rotation_enabled: key.rotation_period_days.is_some(),
+            key_rotation_enabled: schedule.rotation_period_days.is_some(),
             key_id: Some(key.arn()),
-            rotation_period_in_days: key.rotation_period_days.map(i64::from),
-            next_rotation_date: key.next_rotation_at.map(Timestamp::from_millis),
+            rotation_period_in_days: schedule.rotation_period_days.map(i64::from),
+            next_rotation_date: schedule.next_rotation_at.map(Timestamp::from_millis),
             // On-demand rotation completes within the request, so none is
             // ever in progress when this is asked.
             on_demand_rotation_start_date: None,
@@ -190,6 +216,7 @@ impl Kms {
         // DisabledException.
         check_enabled(&key)?;
         check_rotatable(&key, true)?;
+        refuse_replica(&key, Operation::RotateKeyOnDemand)?;
         let versions = self.all_versions(&key).await?;
         let on_demand = versions.iter().filter(|v| v.rotation_type == Some(RotationType::OnDemand)).count();
         if on_demand >= MAX_ON_DEMAND {

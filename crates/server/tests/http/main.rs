@@ -14,6 +14,7 @@ mod iam_users;
 mod imported;
 mod key_policies;
 mod lifecycle;
+mod multi_region;
 mod multinode;
 mod protocol;
 mod row_macs;

@@ -1,0 +1,357 @@
+//! Multi-Region keys: ReplicateKey, UpdatePrimaryRegion, and what the other
+//! operations need to know of them (AWS KMS Developer Guide, "Multi-Region
+//! keys in AWS KMS").
+//!
+//! The related keys of a multi-Region key are one key record per Region,
+//! all of one account and with one id (`mrk-…`). Each has its own policy,
+//! description, tags, aliases, grants and state; they share the key
+//! material (the version records, stored once by key id and bound to the
+//! key's ARN without its Region: [`KeyRecord::material_binding`]), the spec,
+//! usage and origin, and the automatic rotation of the primary, which every
+//! rotation carries to the replicas in the same transaction. Every record
+//! names the primary Region, so any of them answers DescribeKey's
+//! `MultiRegionConfiguration` with one read of its related keys.
+
+use super::keys::check_tags;
+use super::{invalid_state, metadata};
+use crate::audit::{service_event, AuditEntry};
+use crate::authz::Access;
+use crate::error::{InternalError, KmsError};
+use crate::kms::Names;
+use crate::model::{KeyRecord, Scope};
+use crate::store::StoreError;
+use crate::{Caller, Kms};
+use trent_api::enums::{KeyState, MultiRegionKeyType};
+use trent_api::ids::{key_arn, KeyId, Region};
+use trent_api::ops::*;
+use trent_api::Operation;
+
+/// `mrk-` and 32 lowercase hex digits, as AWS makes them.
+pub(crate) fn new_mrk_id(random: [u8; 16]) -> KeyId {
+    KeyId::new_unchecked(format!("mrk-{}", hex::encode(random)))
+}
+
+/// The configuration DescribeKey shows for `key`, given its related keys
+/// (every Region's, `key` among them).
+pub(crate) fn configuration(key: &KeyRecord, related: &[KeyRecord]) -> Option<MultiRegionConfiguration> {
+    if !key.multi_region {
+        return None;
+    }
+    let primary = key.primary_region.clone().unwrap_or_else(|| key.scope.region.clone());
+    let entry = |r: &Region| MultiRegionKey { arn: key_arn(r, &key.scope.account, &key.id), region: r.to_string() };
+    let mut replicas: Vec<MultiRegionKey> =
+        related.iter().filter(|k| k.scope.region != primary).map(|k| entry(&k.scope.region)).collect();
+    if key.is_replica() && !replicas.iter().any(|r| r.region == key.scope.region.as_str()) {
+        replicas.push(entry(&key.scope.region));
+    }
+    Some(MultiRegionConfiguration {
+        multi_region_key_type: if key.is_replica() { MultiRegionKeyType::Replica } else { MultiRegionKeyType::Primary },
+        primary_key: entry(&primary),
+        replica_keys: replicas,
+    })
+}
+
+/// `UnsupportedOperationException` for an operation that the replica of a
+/// multi-Region key leaves to its primary (automatic and on-demand
+/// rotation).
+pub(crate) fn refuse_replica(key: &KeyRecord, op: Operation) -> Result<(), KmsError> {
+    if key.is_replica() {
+        let primary = key.primary_region.as_ref().map(Region::as_str).unwrap_or_default();
+        return Err(KmsError::Unsupported(format!(
+            "{} is a multi-Region replica key: call {} on its primary key in {primary}.",
+            key.arn(),
+            op.name()
+        )));
+    }
+    Ok(())
+}
+
+fn not_multi_region(key: &KeyRecord) -> KmsError {
+    KmsError::Unsupported(format!("{} is not a multi-Region key.", key.arn()))
+}
+
+impl Kms {
+    /// The `MultiRegionConfiguration` of `key`: `None` for a single-Region
+    /// key; otherwise read from its related keys.
+    pub(crate) async fn multi_region_configuration(
+        &self,
+        key: &KeyRecord,
+    ) -> Result<Option<MultiRegionConfiguration>, KmsError> {
+        if !key.multi_region {
+            return Ok(None);
+        }
+        let related = self.store.related_keys(&key.scope.account, &key.id).await?;
+        Ok(configuration(key, &related))
+    }
+
+    /// True when this deployment serves `region` (any Region when none was
+    /// configured: in-process use and tests).
+    fn serves(&self, region: &Region) -> bool {
+        self.regions.is_empty() || self.regions.contains(region)
+    }
+
+    /// ReplicateKey: a replica of a multi-Region primary key in another
+    /// Region, with its own policy, description and tags, sharing the
+    /// primary's material. Authorized by `kms:ReplicateKey` on the primary
+    /// and by `kms:CreateKey` (and `kms:TagResource` for tags) in the
+    /// caller's identity policy in the replica Region. Recorded as
+    /// ReplicateKey in the primary's Region and as CreateKey in the
+    /// replica's, in the transaction that creates the replica.
+    pub async fn replicate_key(
+        &self,
+        caller: &Caller,
+        req: ReplicateKeyRequest,
+    ) -> Result<ReplicateKeyResponse, KmsError> {
+        let wanted = req.replica_region.clone().unwrap_or_default();
+        let access = Access::new(Operation::ReplicateKey).with("kms:ReplicaRegion", &wanted);
+        let primary =
+            self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        if !primary.multi_region {
+            return Err(not_multi_region(&primary));
+        }
+        if primary.is_replica() {
+            return Err(KmsError::Unsupported(format!(
+                "{} is a multi-Region replica key. Only a primary key can be replicated.",
+                primary.arn()
+            )));
+        }
+        let region = Region::parse(&wanted)
+            .ok_or_else(|| KmsError::Validation(format!("ReplicaRegion '{wanted}' is not a Region name.")))?;
+        if region == primary.scope.region {
+            return Err(KmsError::Validation(format!(
+                "ReplicaRegion {region} is the Region of the primary key {}. A replica must be in another Region.",
+                primary.arn()
+            )));
+        }
+        if !self.serves(&region) {
+            return Err(KmsError::Unsupported(format!("Region {region} is not served by this deployment.")));
+        }
+        match primary.state {
+            KeyState::Enabled | KeyState::Disabled => {}
+            _ => return Err(invalid_state(&primary)),
+        }
+        let scope = Scope { account: primary.scope.account.clone(), region: region.clone() };
+        let replica_arn = key_arn(&region, &scope.account, &primary.id);
+        if self.store.key(&scope, &primary.id).await?.is_some() {
+            return Err(KmsError::AlreadyExists(format!("Key {replica_arn} already exists")));
+        }
+        // The replica Region's side: CreateKey (and TagResource) in the
+        // caller's identity policy there.
+        let there = Caller { region: region.clone(), ..caller.clone() };
+        let tags = check_tags(req.tags.unwrap_or_default())?;
+        let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+        let mut context: Vec<(String, Vec<String>)> = vec![
+            ("kms:KeySpec".into(), vec![primary.spec.to_string()]),
+            ("kms:KeyUsage".into(), vec![primary.usage.to_string()]),
+            ("kms:KeyOrigin".into(), vec![primary.origin.to_string()]),
+            ("kms:MultiRegion".into(), vec!["true".into()]),
+            ("kms:MultiRegionKeyType".into(), vec!["REPLICA".into()]),
+            ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
+        ];
+        if !tags.is_empty() {
+            context.extend(crate::authz::request_tag_context(&tags));
+        }
+        self.authorize_identity(&there, Operation::CreateKey, "*", &context).await?;
+        if !tags.is_empty() {
+            self.authorize_identity(&there, Operation::TagResource, &replica_arn, &context).await?;
+        }
+        let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
+        let parsed = super::key_policy::check_key_policy(caller, &policy, &replica_arn, bypass)?;
+        self.check_policy_principals(&scope.account, &parsed).await?;
+
+        let now = self.now();
+        let replica = KeyRecord {
+            id: primary.id.clone(),
+            scope,
+            description: req.description.unwrap_or_default(),
+            spec: primary.spec.clone(),
+            usage: primary.usage.clone(),
+            origin: primary.origin.clone(),
+            state: KeyState::Enabled,
+            created_at: now,
+            policy,
+            tags,
+            multi_region: true,
+            primary_region: Some(primary.scope.region.clone()),
+            current_version: primary.current_version,
+            deletion_date: None,
+            pending_window_days: None,
+            // Automatic rotation is the primary's: the replica follows it.
+            rotation_period_days: None,
+            next_rotation_at: None,
+            next_expiry_at: None,
+            revision: 1,
+        };
+        let current = self.key_version(&replica, replica.current_version).await?;
+        let mut related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+        related.push(replica.clone());
+        let mut meta = metadata(&replica, current.as_deref());
+        meta.multi_region_configuration = configuration(&replica, &related);
+        let response = ReplicateKeyResponse {
+            replica_tags: Some(
+                replica
+                    .tags
+                    .iter()
+                    .map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) })
+                    .collect(),
+            ),
+            replica_policy: Some(replica.policy.clone()),
+            replica_key_metadata: Some(meta),
+        };
+        caller.audit.touch(replica.arn());
+        let mut events = self.events_answering(caller, &response);
+        events.push(service_event(self.new_event_id(), now, "CreateKey", &replica.arn(), region.as_str()));
+        match Self::commit_events(caller, events, async |events| self.store.insert_key(&replica, None, events).await)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated");
+                Ok(response)
+            }
+            Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!("Key {replica_arn} already exists"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// UpdatePrimaryRegion: the replica in `PrimaryRegion` becomes the
+    /// primary and the primary a replica; the automatic rotation schedule
+    /// moves with it. Authorized by `kms:UpdatePrimaryRegion` on both keys.
+    /// Recorded in both Regions, in the transaction that changes every
+    /// related key.
+    pub async fn update_primary_region(
+        &self,
+        caller: &Caller,
+        req: UpdatePrimaryRegionRequest,
+    ) -> Result<Empty, KmsError> {
+        let wanted = req.primary_region.clone().unwrap_or_default();
+        let access = Access::new(Operation::UpdatePrimaryRegion).with("kms:PrimaryRegion", &wanted);
+        let key_ref = req.key_id.as_deref().unwrap_or_default();
+        loop {
+            let primary = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
+            if !primary.multi_region {
+                return Err(not_multi_region(&primary));
+            }
+            if primary.is_replica() {
+                return Err(KmsError::Unsupported(format!(
+                    "{} is a multi-Region replica key. Call UpdatePrimaryRegion on the primary key.",
+                    primary.arn()
+                )));
+            }
+            let region = Region::parse(&wanted)
+                .ok_or_else(|| KmsError::Validation(format!("PrimaryRegion '{wanted}' is not a Region name.")))?;
+            let related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+            let Some(target) = related.iter().find(|k| k.scope.region == region).cloned() else {
+                return Err(KmsError::NotFound(format!(
+                    "Key '{}' does not exist",
+                    key_arn(&region, &primary.scope.account, &primary.id)
+                )));
+            };
+            if target.scope.region == primary.scope.region {
+                // Already the primary: nothing to change.
+                return Ok(Empty {});
+            }
+            let there = Caller { region: region.clone(), ..caller.clone() };
+            self.authorize(&there, &target, &access, None).await?;
+            for k in [&primary, &target] {
+                match k.state {
+                    KeyState::Enabled | KeyState::Disabled => {}
+                    _ => return Err(invalid_state(k)),
+                }
+            }
+            let now = self.now();
+            let changed: Vec<KeyRecord> = related
+                .into_iter()
+                .map(|mut k| {
+                    if k.scope.region == primary.scope.region {
+                        k.rotation_period_days = None;
+                        k.next_rotation_at = None;
+                    } else if k.scope.region == region {
+                        k.rotation_period_days = primary.rotation_period_days;
+                        k.next_rotation_at = primary.next_rotation_at;
+                    }
+                    k.primary_region = Some(region.clone());
+                    k.revision += 1;
+                    k
+                })
+                .collect();
+            let mut events = self.events(caller);
+            events.push(service_event(self.new_event_id(), now, "UpdatePrimaryRegion", &target.arn(), region.as_str()));
+            match Self::commit_events(caller, events, async |events| {
+                self.store.update_keys(&changed, &[], events).await
+            })
+            .await
+            {
+                Ok(()) => {
+                    tracing::info!(key = %primary.arn(), primary_region = %region, "multi-Region primary moved");
+                    return Ok(Empty {});
+                }
+                // Another request changed one of the keys: decide again.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The replicas of a multi-Region primary, for an update that every
+    /// related key follows (a rotation): each with `apply` done and its
+    /// revision raised.
+    pub(crate) async fn replicas_following(
+        &self,
+        primary: &KeyRecord,
+        apply: impl Fn(&mut KeyRecord),
+    ) -> Result<Vec<KeyRecord>, KmsError> {
+        if !primary.multi_region {
+            return Ok(Vec::new());
+        }
+        let related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+        Ok(related
+            .into_iter()
+            .filter(|k| k.scope.region != primary.scope.region)
+            .map(|mut k| {
+                apply(&mut k);
+                k.revision += 1;
+                k
+            })
+            .collect())
+    }
+
+    /// After a replica was destroyed: its primary, when it waits in
+    /// PendingReplicaDeletion for its last replica to go, starts its own
+    /// waiting period (AWS's rule for deleting a primary with replicas).
+    pub(crate) async fn after_replica_destroyed(&self, replica: &KeyRecord, now: i64) -> Result<(), KmsError> {
+        let Some(primary_region) = replica.primary_region.as_ref() else { return Ok(()) };
+        loop {
+            let related = self.store.related_keys(&replica.scope.account, &replica.id).await?;
+            if related.iter().any(|k| &k.scope.region != primary_region) {
+                return Ok(());
+            }
+            let Some(mut primary) = related.into_iter().find(|k| &k.scope.region == primary_region) else {
+                return Ok(());
+            };
+            if primary.state != KeyState::PendingReplicaDeletion {
+                return Ok(());
+            }
+            let days = i64::from(primary.pending_window_days.unwrap_or(30));
+            primary.state = KeyState::PendingDeletion;
+            primary.deletion_date = Some(now.saturating_add(days.saturating_mul(super::lifecycle::DAY_MS)));
+            primary.revision += 1;
+            // AWS's service does this on its own; recorded as its event.
+            let events: Vec<AuditEntry> = vec![service_event(
+                self.new_event_id(),
+                now,
+                "ScheduleKeyDeletion",
+                &primary.arn(),
+                primary.scope.region.as_str(),
+            )];
+            match self.store.update_key(&primary, &events).await {
+                Ok(()) => {
+                    tracing::info!(key = %primary.arn(), "last replica deleted: the primary's waiting period begins");
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(StoreError::NotFound) => return Ok(()),
+                Err(e) => return Err(KmsError::Internal(InternalError::Store(e))),
+            }
+        }
+    }
+}
