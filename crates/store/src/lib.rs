@@ -8,6 +8,7 @@
 //! The conformance suite in `tests/conformance.rs` runs the same checks
 //! against every backend and against the in-memory store of `trent-core`.
 
+mod cache;
 pub mod postgres;
 pub mod postgres_tls;
 mod sql;

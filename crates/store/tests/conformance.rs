@@ -2712,3 +2712,48 @@ async fn postgresql_rows_edited_behind_the_store_are_refused() -> TestResult {
     };
     rows_edited_behind_the_store_are_refused(s, exec, reopen).await
 }
+
+/// PostgreSQL only: a node serves a key from memory, and another node's
+/// change reaches it within [`trent_store::postgres::KEY_CACHE_TTL`] (in
+/// practice within milliseconds, by notification); its own changes at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_nodes_see_each_others_key_changes_within_the_cache_bound() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let a = guarded(PostgresStore::connect(&url).await?).await?;
+    let b = guarded(PostgresStore::connect(&url).await?).await?;
+    let s = scope("111122223333", "us-east-1");
+    let k = key(&s, 1);
+    a.insert_key(&k, None, &[]).await?;
+    // Let b's listener subscribe before the changes it must hear of.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let bound = trent_store::postgres::KEY_CACHE_TTL;
+    let mut current = k.clone();
+    let mut slowest = std::time::Duration::ZERO;
+    for round in 0..5 {
+        assert_eq!(b.key(&s, &k.id).await?.map(|r| r.revision), Some(current.revision), "b caches it");
+        current.description = format!("round {round}");
+        current.revision += 1;
+        a.update_key(&current, &[]).await?;
+        assert_eq!(a.key(&s, &k.id).await?.map(|r| r.revision), Some(current.revision), "a sees its own at once");
+        let start = std::time::Instant::now();
+        loop {
+            if b.key(&s, &k.id).await?.map(|r| r.revision) == Some(current.revision) {
+                break;
+            }
+            assert!(start.elapsed() < bound, "b still serves revision {} after {bound:?}", current.revision - 1);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        slowest = slowest.max(start.elapsed());
+    }
+    eprintln!("slowest change seen by the other node after {slowest:?} (bound {bound:?})");
+    // Destroyed through a: gone from b too.
+    a.destroy_key(&current, 9, &[]).await?;
+    let start = std::time::Instant::now();
+    while b.key(&s, &k.id).await?.is_some() {
+        assert!(start.elapsed() < bound, "b still serves a destroyed key");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    Ok(())
+}

@@ -23,6 +23,7 @@
 //! audit-append helpers; `store.rs` implements [`Store`] over them;
 //! `schema_tests.rs` (tests) upgrades a database of an older schema.
 
+use crate::cache::ExactCache;
 use crate::sql::{
     access_keys_of_sql, check_revisions, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
     delete_grant_sql, delete_user_policy_sql, delete_user_sql, destroy_key_sql, due_keys_sql, grant_from_parts,
@@ -40,9 +41,10 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use std::str::FromStr as _;
 use std::sync::Arc;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::IsolationLevel;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{AsyncMessage, NoTls, Row, Socket};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::audit::{chain_on, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
@@ -88,10 +90,129 @@ fn p(i: usize) -> String {
     format!("${i}")
 }
 
+/// How long a key record read from PostgreSQL is served from memory at
+/// most. Another node's change reaches this node's cache as a notification
+/// within milliseconds; this bounds how long it can go unseen when the
+/// notification is lost (the listening connection broke).
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The channel on which every change of a key is announced (`pg_notify` in
+/// the transaction of the change, delivered at its commit): the payload is
+/// [`key_change_payload`].
+pub(crate) const KEYS_CHANNEL: &str = "trent_keys";
+
+/// The notification payload naming a changed key: Region, tab, id.
+pub(crate) fn key_change_payload(id: &KeyId, region: &Region) -> String {
+    format!("{region}\t{id}")
+}
+
+/// Key records by (id, Region); see [`crate::cache`].
+type KeyCache = ExactCache<(KeyId, Region), KeyRecord>;
+
+/// The task that listens for [`KEYS_CHANNEL`] on a connection of its own
+/// and drops announced keys from the cache; stopped when the store goes.
+struct Listener(tokio::task::JoinHandle<()>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// While alive, the keys being written are not served from the cache;
+/// dropped (the write committed, failed or was cancelled), they are
+/// dropped from it.
+struct Writing<'a> {
+    cache: &'a KeyCache,
+    slots: Vec<(KeyId, Region)>,
+}
+
+impl<'a> Writing<'a> {
+    fn new(cache: &'a KeyCache, keys: impl IntoIterator<Item = &'a KeyRecord>) -> Self {
+        let slots: Vec<(KeyId, Region)> = keys.into_iter().map(|k| (k.id.clone(), k.scope.region.clone())).collect();
+        for s in &slots {
+            cache.begin_write(s);
+        }
+        Writing { cache, slots }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        for s in &self.slots {
+            self.cache.end_write(s);
+        }
+    }
+}
+
+/// Listens for key changes until the connection fails; then empties the
+/// cache (changes may have been missed) and connects again after a second.
+fn spawn_listener<T>(config: tokio_postgres::Config, tls: T, keys: Arc<KeyCache>) -> Listener
+where
+    T: MakeTlsConnect<Socket> + Clone + Send + Sync + 'static,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    Listener(tokio::spawn(async move {
+        loop {
+            match listen(&config, tls.clone(), &keys).await {
+                Ok(()) => tracing::warn!("the key change listener's connection closed; reconnecting"),
+                Err(e) => tracing::warn!(error = %e, "the key change listener failed; reconnecting"),
+            }
+            keys.clear();
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }))
+}
+
+async fn listen<T>(config: &tokio_postgres::Config, tls: T, keys: &KeyCache) -> Result<(), tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket>,
+{
+    let (client, mut conn) = config.connect(tls).await?;
+    let on_message = |m: AsyncMessage| {
+        if let AsyncMessage::Notification(n) = m {
+            if n.channel() == KEYS_CHANNEL {
+                if let Some((region, id)) = n.payload().split_once('\t') {
+                    keys.invalidate(&(KeyId::new_unchecked(id), Region::new_unchecked(region)));
+                }
+            }
+        }
+    };
+    let statement = format!("LISTEN {KEYS_CHANNEL}");
+    let subscribe = client.batch_execute(&statement);
+    tokio::pin!(subscribe);
+    loop {
+        tokio::select! {
+            r = &mut subscribe => { r?; break; }
+            m = std::future::poll_fn(|cx| conn.poll_message(cx)) => match m {
+                Some(Ok(m)) => on_message(m),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+        }
+    }
+    // What was cached before the subscription may have changed unseen.
+    keys.clear();
+    loop {
+        match std::future::poll_fn(|cx| conn.poll_message(cx)).await {
+            Some(Ok(m)) => on_message(m),
+            Some(Err(e)) => return Err(e),
+            None => return Ok(()),
+        }
+    }
+}
+
 /// A [`Store`] in a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Key records read recently, by (id, Region), served for at most
+    /// [`KEY_CACHE_TTL`] and dropped when any node announces a change of
+    /// the key: a request does not read its key from the database.
+    keys: Arc<KeyCache>,
+    /// Keeps `keys` in step with the other nodes' changes.
+    _listener: Arc<Listener>,
     /// Seals and checks the rows that decide access
     /// ([`Store::protect_rows`]); until it is installed those rows are
     /// refused.
@@ -141,16 +262,24 @@ impl PostgresStore {
         let tls = crate::postgres_tls::split_url(url).map_err(|e| backend(std::io::Error::other(e)))?;
         let config = tokio_postgres::Config::from_str(&tls.url).map_err(backend)?;
         let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
-        let manager = match tls.mode {
-            crate::postgres_tls::PgTlsMode::None => Manager::from_config(config, NoTls, recycling),
+        let keys = Arc::new(KeyCache::with_ttl(Some(KEY_CACHE_TTL)));
+        let (manager, listener) = match tls.mode {
+            crate::postgres_tls::PgTlsMode::None => {
+                (Manager::from_config(config.clone(), NoTls, recycling), spawn_listener(config, NoTls, keys.clone()))
+            }
             mode => {
                 let cfg = crate::postgres_tls::client_config(mode, tls.root_cert.as_deref())
                     .map_err(|e| backend(std::io::Error::other(e)))?;
-                Manager::from_config(config, crate::postgres_tls::RustlsConnect::new(cfg), recycling)
+                let connect = crate::postgres_tls::RustlsConnect::new(cfg);
+                (
+                    Manager::from_config(config.clone(), connect.clone(), recycling),
+                    spawn_listener(config, connect, keys.clone()),
+                )
             }
         };
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
-        let store = PostgresStore { pool, guard: Arc::default(), chain: Arc::default() };
+        let store =
+            PostgresStore { pool, keys, _listener: Arc::new(listener), guard: Arc::default(), chain: Arc::default() };
         store.migrate().await?;
         Ok(store)
     }

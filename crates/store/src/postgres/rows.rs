@@ -408,6 +408,14 @@ pub(super) async fn update_key_row(c: &impl GenericClient, g: &RowGuard, key: &K
         let exists = stored_revision(c, key, "").await?.is_some();
         return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
     }
+    notify_key_changed(c, key).await
+}
+
+/// Tells the other nodes, at commit, that `key` changed: they drop it from
+/// their key caches ([`super::KEYS_CHANNEL`]).
+pub(super) async fn notify_key_changed(c: &impl GenericClient, key: &KeyRecord) -> StoreResult<()> {
+    let payload = super::key_change_payload(&key.id, &key.scope.region);
+    c.execute("SELECT pg_notify($1, $2)", &[&super::KEYS_CHANNEL, &payload]).await.map_err(backend)?;
     Ok(())
 }
 

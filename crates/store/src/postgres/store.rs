@@ -229,6 +229,11 @@ impl Store for PostgresStore {
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
+        let slot = (id.clone(), scope.region.clone());
+        if let Some(k) = self.keys.get(&slot).filter(|k| &k.scope == scope) {
+            return Ok(Some(k));
+        }
+        let generation = self.keys.generation();
         let c = self.client().await?;
         let st = c
             .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = $1 AND account = $2 AND region = $3"))
@@ -238,7 +243,11 @@ impl Store for PostgresStore {
             .query_opt(&st, &[&id.as_str(), &scope.account.as_str(), &scope.region.as_str()])
             .await
             .map_err(backend)?;
-        self.guard()?.check_opt(row.as_ref().map(key_from_row).transpose()?)
+        let key = self.guard()?.check_opt(row.as_ref().map(key_from_row).transpose()?)?;
+        if let Some(k) = &key {
+            self.keys.insert(generation, &slot, k);
+        }
+        Ok(key)
     }
 
     async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>> {
@@ -269,6 +278,7 @@ impl Store for PostgresStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let g = self.guard()?;
+        let _writing = Writing::new(&self.keys, keys);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -303,6 +313,7 @@ impl Store for PostgresStore {
     }
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _writing = Writing::new(&self.keys, [key]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         update_key_row(&tx, &*self.guard()?, key).await?;
@@ -325,6 +336,7 @@ impl Store for PostgresStore {
         version: &KeyVersionRecord,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
+        let _writing = Writing::new(&self.keys, [key]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let g = self.guard()?;
@@ -355,6 +367,7 @@ impl Store for PostgresStore {
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let revision = revision_param(key.revision)?;
+        let _writing = Writing::new(&self.keys, [key]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         // Lock the rows of every key of this id (the related keys of a
@@ -386,6 +399,7 @@ impl Store for PostgresStore {
         tx.execute(&versions, &[&id]).await.map_err(backend)?;
         let tombstone = DestroyedKey { scope: key.scope.clone(), id: key.id.clone(), destroyed_at };
         tx.execute(&tombstone_sql(p), &refs(&destroyed_values(&tombstone))).await.map_err(backend)?;
+        notify_key_changed(&tx, key).await?;
         self.commit_audited(tx, audit).await
     }
 
@@ -395,6 +409,7 @@ impl Store for PostgresStore {
         versions: &[KeyVersionRecord],
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
+        let _writing = Writing::new(&self.keys, [key]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let g = self.guard()?;

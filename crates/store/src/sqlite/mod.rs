@@ -17,6 +17,7 @@
 //! [`Store`] over them; `schema_tests.rs` (tests) upgrades a database of an
 //! older schema and checks the plans of key lookups.
 
+use crate::cache::ExactCache;
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{
@@ -74,7 +75,7 @@ pub struct SqliteStore {
     /// fsync; `None` for an in-memory database, which the writer reads.
     readers: Option<Arc<Readers>>,
     /// Key records read recently, by (id, Region) (the related keys of a
-    /// multi-Region key share their id): see [`ExactCache`].
+    /// multi-Region key share their id): see [`crate::cache`].
     keys: Arc<ExactCache<(KeyId, Region), KeyRecord>>,
     /// Users read recently, by (account, lower-case name): every request of
     /// an IAM user reads its user and its policies.
@@ -87,100 +88,11 @@ pub struct SqliteStore {
     guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
 }
 
-/// Records in memory, so a request's lookup does not go to the database.
-/// Exact: an embedded SQLite database has one writer, this store. While a
-/// write of an entry is in flight the entry is not served from memory and
-/// nothing read is stored for it (reads go to the database, which changes
-/// atomically at the commit); when the write ends its entry is dropped and
-/// the generation moves on, so a read that began before it cannot store
-/// what it read.
-struct ExactCache<K, V> {
-    inner: Mutex<CacheInner<K, V>>,
-}
-
-struct CacheInner<K, V> {
-    map: std::collections::HashMap<K, V>,
-    /// Writes in flight, per entry.
-    writing: std::collections::HashMap<K, usize>,
-    generation: u64,
-}
-
-impl<K, V> Default for ExactCache<K, V> {
-    fn default() -> Self {
-        ExactCache {
-            inner: Mutex::new(CacheInner {
-                map: std::collections::HashMap::new(),
-                writing: std::collections::HashMap::new(),
-                generation: 0,
-            }),
-        }
-    }
-}
-
 /// A key's entry in [`SqliteStore::keys`]: its id and Region, so that
 /// neither a read of one Region's key nor a write of it touches the entry
 /// of a related key of another Region.
 fn key_slot(key: &KeyRecord) -> (KeyId, Region) {
     (key.id.clone(), key.scope.region.clone())
-}
-
-/// Most entries kept per cache; a cache is emptied when full.
-const CACHE_CAPACITY: usize = 100_000;
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> ExactCache<K, V> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner<K, V>> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn get(&self, k: &K) -> Option<V> {
-        let c = self.lock();
-        if c.writing.contains_key(k) {
-            return None;
-        }
-        c.map.get(k).cloned()
-    }
-
-    /// The generation to pass to [`ExactCache::insert`], taken before reading.
-    fn generation(&self) -> u64 {
-        self.lock().generation
-    }
-
-    fn insert(&self, generation: u64, k: &K, v: &V) {
-        let mut c = self.lock();
-        if c.generation != generation || c.writing.contains_key(k) {
-            return;
-        }
-        if c.map.len() >= CACHE_CAPACITY {
-            c.map.clear();
-        }
-        c.map.insert(k.clone(), v.clone());
-    }
-
-    /// A write of `k` begins: stop serving and storing it.
-    fn begin_write(&self, k: &K) {
-        let mut c = self.lock();
-        *c.writing.entry(k.clone()).or_default() += 1;
-        c.map.remove(k);
-    }
-
-    /// A write of `k` ended (committed or not).
-    fn end_write(&self, k: &K) {
-        let mut c = self.lock();
-        if let Some(n) = c.writing.get_mut(k) {
-            *n -= 1;
-            if *n == 0 {
-                c.writing.remove(k);
-            }
-        }
-        c.map.remove(k);
-        c.generation += 1;
-    }
-
-    fn clear(&self) {
-        let mut c = self.lock();
-        c.map.clear();
-        c.generation += 1;
-    }
 }
 
 /// A pool of query-only connections to the database file, opened on demand.
