@@ -363,3 +363,57 @@ async fn condition_keys_of_multi_region_keys() {
     w.kms.update_primary_region(&w.east, to("eu-west-1")).await.unwrap();
     assert_eq!(w.encrypt(&w.east, &p.key_id, b"x").await.unwrap_err(), ErrorCode::AccessDenied);
 }
+
+#[tokio::test]
+async fn replica_policies_grants_and_listings_are_per_region() {
+    let w = world().await;
+    let p = w.primary().await;
+    // The replica's policy is checked as CreateKey checks one.
+    let bad = ReplicateKeyRequest {
+        key_id: Some(p.key_id.clone()),
+        replica_region: Some("eu-west-1".into()),
+        policy: Some("{not json".into()),
+        ..Default::default()
+    };
+    assert_eq!(w.kms.replicate_key(&w.east, bad).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
+    let locked_out = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:Encrypt", "Resource": "*"}]})
+    .to_string();
+    let req = |bypass| ReplicateKeyRequest {
+        key_id: Some(p.key_id.clone()),
+        replica_region: Some("eu-west-1".into()),
+        policy: Some(locked_out.clone()),
+        bypass_policy_lockout_safety_check: bypass,
+        ..Default::default()
+    };
+    assert_eq!(w.kms.replicate_key(&w.east, req(None)).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
+    let r = w.kms.replicate_key(&w.east, req(Some(true))).await.unwrap();
+    assert_eq!(r.replica_policy.as_deref(), Some(locked_out.as_str()));
+    // Each Region lists its own key.
+    for c in [&w.east, &w.west] {
+        let keys = w.kms.list_keys(c, ListKeysRequest::default()).await.unwrap().keys;
+        assert_eq!(keys.len(), 1);
+        assert!(keys[0].key_arn.contains(c.region.as_str()));
+    }
+    // A grant on the primary is the primary's alone.
+    let grant = CreateGrantRequest {
+        key_id: Some(p.key_id.clone()),
+        grantee_principal: Some(format!("arn:aws:iam::{ACCOUNT}:root")),
+        operations: Some(vec![trent_api::enums::GrantOperation::Decrypt]),
+        ..Default::default()
+    };
+    w.kms.create_grant(&w.east, grant).await.unwrap();
+    let list = |c: &Caller| {
+        let req = ListGrantsRequest { key_id: Some(p.key_id.clone()), ..Default::default() };
+        let kms = &w.kms;
+        let c = c.clone();
+        async move { kms.list_grants(&c, req).await }
+    };
+    assert_eq!(list(&w.east).await.unwrap().grants.len(), 1);
+    // The replica's policy allows only Encrypt: ListGrants is denied there.
+    assert_eq!(list(&w.west).await.unwrap_err().code(), ErrorCode::AccessDenied);
+    // A replica with the default policy lists no grant: it has none.
+    w.replicate(&p.key_id, "ap-south-1").await.unwrap();
+    let south = common::root_caller(ACCOUNT, "ap-south-1");
+    assert!(list(&south).await.unwrap().grants.is_empty());
+}
