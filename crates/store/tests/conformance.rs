@@ -2757,3 +2757,64 @@ async fn postgresql_nodes_see_each_others_key_changes_within_the_cache_bound() -
     }
     Ok(())
 }
+
+/// PostgreSQL only: when a node's listening connection breaks, the node
+/// empties its key cache, connects again, and hears changes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_a_broken_listener_reconnects_and_hears_again() -> TestResult {
+    let Some(url) = postgres_url().await? else {
+        return Ok(());
+    };
+    let name = format!("trent-listener-test-{}", uuid::Uuid::new_v4().simple());
+    let url = format!("{url}&application_name={name}");
+    let a = guarded(PostgresStore::connect(&url).await?).await?;
+    let b = guarded(PostgresStore::connect(&url).await?).await?;
+    let s = scope("111122223333", "us-east-1");
+    let mut k = key(&s, 1);
+    a.insert_key(&k, None, &[]).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(b.key(&s, &k.id).await?.is_some());
+
+    // Break both nodes' listening connections (only this test's).
+    let admin_url = std::env::var(POSTGRES_URL_VAR)?;
+    let (admin, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let killed: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND query LIKE 'LISTEN%') t",
+            &[&name],
+        )
+        .await?
+        .get(0);
+    assert_eq!(killed, 2, "one listener per node");
+    // Reconnected within a second or so; then a change is heard, not
+    // waited out.
+    let start = std::time::Instant::now();
+    loop {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+                &[&name],
+            )
+            .await?
+            .get(0);
+        if n == 2 {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "listeners did not come back");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(b.key(&s, &k.id).await?.is_some(), "cached again");
+    k.description = "changed".into();
+    k.revision += 1;
+    a.update_key(&k, &[]).await?;
+    let start = std::time::Instant::now();
+    while b.key(&s, &k.id).await?.map(|r| r.revision) != Some(k.revision) {
+        // Well under KEY_CACHE_TTL: the notification, not the expiry.
+        assert!(start.elapsed() < std::time::Duration::from_millis(500), "no notification after the reconnect");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    Ok(())
+}
