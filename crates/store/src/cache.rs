@@ -16,6 +16,18 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+use trent_api::ids::{KeyId, Region};
+use trent_core::model::KeyRecord;
+
+/// Key records by (id, Region): the related keys of a multi-Region key
+/// share their id, so neither a read of one Region's key nor a write of it
+/// touches the entry of another Region's.
+pub(crate) type KeyCache = ExactCache<(KeyId, Region), KeyRecord>;
+
+/// A key's entry in a [`KeyCache`].
+pub(crate) fn key_slot(key: &KeyRecord) -> (KeyId, Region) {
+    (key.id.clone(), key.scope.region.clone())
+}
 
 /// Most entries kept per cache; a cache is emptied when full.
 const CACHE_CAPACITY: usize = 100_000;
@@ -86,6 +98,16 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> ExactCache<K, V> {
         c.map.insert(k.clone(), (Instant::now(), v.clone()));
     }
 
+    /// Writes of `keys` begin ([`ExactCache::begin_write`]); they end
+    /// ([`ExactCache::end_write`]) when the returned guard drops: after the
+    /// write committed or failed, or when it was cancelled.
+    pub(crate) fn writing(&self, keys: Vec<K>) -> Writing<'_, K, V> {
+        for k in &keys {
+            self.begin_write(k);
+        }
+        Writing { cache: self, keys }
+    }
+
     /// A write of `k` begins: stop serving and storing it.
     pub(crate) fn begin_write(&self, k: &K) {
         let mut c = self.lock();
@@ -119,6 +141,20 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> ExactCache<K, V> {
         let mut c = self.lock();
         c.map.clear();
         c.generation += 1;
+    }
+}
+
+/// Writes in flight of some entries ([`ExactCache::writing`]).
+pub(crate) struct Writing<'a, K: std::hash::Hash + Eq + Clone, V: Clone> {
+    cache: &'a ExactCache<K, V>,
+    keys: Vec<K>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Drop for Writing<'_, K, V> {
+    fn drop(&mut self) {
+        for k in &self.keys {
+            self.cache.end_write(k);
+        }
     }
 }
 

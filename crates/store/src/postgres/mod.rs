@@ -23,7 +23,7 @@
 //! audit-append helpers; `store.rs` implements [`Store`] over them;
 //! `schema_tests.rs` (tests) upgrades a database of an older schema.
 
-use crate::cache::ExactCache;
+use crate::cache::{key_slot, KeyCache};
 use crate::sql::{
     access_keys_of_sql, check_revisions, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
     delete_grant_sql, delete_user_policy_sql, delete_user_sql, destroy_key_sql, due_keys_sql, grant_from_parts,
@@ -105,9 +105,6 @@ pub(crate) fn key_change_payload(id: &KeyId, region: &Region) -> String {
     format!("{region}\t{id}")
 }
 
-/// Key records by (id, Region); see [`crate::cache`].
-type KeyCache = ExactCache<(KeyId, Region), KeyRecord>;
-
 /// The task that listens for [`KEYS_CHANNEL`] on a connection of its own
 /// and drops announced keys from the cache; stopped when the store goes.
 struct Listener(tokio::task::JoinHandle<()>);
@@ -115,32 +112,6 @@ struct Listener(tokio::task::JoinHandle<()>);
 impl Drop for Listener {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// While alive, the keys being written are not served from the cache;
-/// dropped (the write committed, failed or was cancelled), they are
-/// dropped from it.
-struct Writing<'a> {
-    cache: &'a KeyCache,
-    slots: Vec<(KeyId, Region)>,
-}
-
-impl<'a> Writing<'a> {
-    fn new(cache: &'a KeyCache, keys: impl IntoIterator<Item = &'a KeyRecord>) -> Self {
-        let slots: Vec<(KeyId, Region)> = keys.into_iter().map(|k| (k.id.clone(), k.scope.region.clone())).collect();
-        for s in &slots {
-            cache.begin_write(s);
-        }
-        Writing { cache, slots }
-    }
-}
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        for s in &self.slots {
-            self.cache.end_write(s);
-        }
     }
 }
 

@@ -278,7 +278,7 @@ impl Store for PostgresStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let g = self.guard()?;
-        let _writing = Writing::new(&self.keys, keys);
+        let _writing = self.keys.writing(keys.iter().map(key_slot).collect());
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -313,7 +313,7 @@ impl Store for PostgresStore {
     }
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let _writing = Writing::new(&self.keys, [key]);
+        let _writing = self.keys.writing(vec![key_slot(key)]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         update_key_row(&tx, &*self.guard()?, key).await?;
@@ -336,7 +336,7 @@ impl Store for PostgresStore {
         version: &KeyVersionRecord,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let _writing = Writing::new(&self.keys, [key]);
+        let _writing = self.keys.writing(vec![key_slot(key)]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let g = self.guard()?;
@@ -367,7 +367,7 @@ impl Store for PostgresStore {
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let revision = revision_param(key.revision)?;
-        let _writing = Writing::new(&self.keys, [key]);
+        let _writing = self.keys.writing(vec![key_slot(key)]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         // Lock the rows of every key of this id (the related keys of a
@@ -409,7 +409,7 @@ impl Store for PostgresStore {
         versions: &[KeyVersionRecord],
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
-        let _writing = Writing::new(&self.keys, [key]);
+        let _writing = self.keys.writing(vec![key_slot(key)]);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let g = self.guard()?;

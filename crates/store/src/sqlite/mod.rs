@@ -17,7 +17,7 @@
 //! [`Store`] over them; `schema_tests.rs` (tests) upgrades a database of an
 //! older schema and checks the plans of key lookups.
 
-use crate::cache::ExactCache;
+use crate::cache::{key_slot, ExactCache, KeyCache};
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{
@@ -76,7 +76,7 @@ pub struct SqliteStore {
     readers: Option<Arc<Readers>>,
     /// Key records read recently, by (id, Region) (the related keys of a
     /// multi-Region key share their id): see [`crate::cache`].
-    keys: Arc<ExactCache<(KeyId, Region), KeyRecord>>,
+    keys: Arc<KeyCache>,
     /// Users read recently, by (account, lower-case name): every request of
     /// an IAM user reads its user and its policies.
     users: Arc<ExactCache<(AccountId, String), UserRecord>>,
@@ -86,13 +86,6 @@ pub struct SqliteStore {
     /// ([`Store::protect_rows`]); until it is installed those rows are
     /// refused.
     guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
-}
-
-/// A key's entry in [`SqliteStore::keys`]: its id and Region, so that
-/// neither a read of one Region's key nor a write of it touches the entry
-/// of a related key of another Region.
-fn key_slot(key: &KeyRecord) -> (KeyId, Region) {
-    (key.id.clone(), key.scope.region.clone())
 }
 
 /// A pool of query-only connections to the database file, opened on demand.

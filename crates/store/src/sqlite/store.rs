@@ -306,21 +306,17 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit, g) = (key.clone(), version.cloned(), audit.to_vec(), self.guard()?);
-        let slot = key_slot(&key);
-        self.keys.begin_write(&slot);
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                insert_key_row(&tx, &g, &key)?;
-                if let Some(v) = &version {
-                    insert_version(&tx, &g, v)?;
-                }
-                commit_audited(tx, &audit)
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&slot);
-        result
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.keys.writing(vec![key_slot(&key)]);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_key_row(&tx, &g, &key)?;
+            if let Some(v) = &version {
+                insert_version(&tx, &g, v)?;
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
@@ -384,35 +380,27 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (keys, versions, audit, g) = (keys.to_vec(), versions.to_vec(), audit.to_vec(), self.guard()?);
-        let slots: Vec<_> = keys.iter().map(key_slot).collect();
-        for slot in &slots {
-            self.keys.begin_write(slot);
-        }
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                // Every key checked before any is written, in the caller's
-                // order: the first that fails names the error.
-                let stored = keys.iter().map(|k| stored_revision(&tx, k)).collect::<StoreResult<Vec<_>>>()?;
-                check_revisions(&keys, &stored)?;
-                for k in &keys {
-                    update_key_row(&tx, &g, k)?;
-                }
-                for v in &versions {
-                    write_version(&tx, &g, "INSERT OR REPLACE", v)?;
-                }
-                commit_audited(tx, &audit)?;
-                if versions.iter().any(|v| !v.has_material()) {
-                    checkpoint(c);
-                }
-                Ok(())
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        for slot in &slots {
-            self.keys.end_write(slot);
-        }
-        result
+        // Their cache entries end the write after the commit (or the failure).
+        let _writing = self.keys.writing(keys.iter().map(key_slot).collect());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Every key checked before any is written, in the caller's
+            // order: the first that fails names the error.
+            let stored = keys.iter().map(|k| stored_revision(&tx, k)).collect::<StoreResult<Vec<_>>>()?;
+            check_revisions(&keys, &stored)?;
+            for k in &keys {
+                update_key_row(&tx, &g, k)?;
+            }
+            for v in &versions {
+                write_version(&tx, &g, "INSERT OR REPLACE", v)?;
+            }
+            commit_audited(tx, &audit)?;
+            if versions.iter().any(|v| !v.has_material()) {
+                checkpoint(c);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn list_keys(&self, scope: &Scope, after: Option<&KeyId>, limit: usize) -> StoreResult<Vec<KeyRecord>> {
@@ -437,18 +425,14 @@ impl Store for SqliteStore {
 
     async fn update_key(&self, key: &KeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit, g) = (key.clone(), audit.to_vec(), self.guard()?);
-        let slot = key_slot(&key);
-        self.keys.begin_write(&slot);
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                update_key_row(&tx, &g, &key)?;
-                commit_audited(tx, &audit)
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&slot);
-        result
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.keys.writing(vec![key_slot(&key)]);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            update_key_row(&tx, &g, &key)?;
+            commit_audited(tx, &audit)
+        })
+        .await
     }
 
     async fn add_key_version(
@@ -458,19 +442,15 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, version, audit, g) = (key.clone(), version.clone(), audit.to_vec(), self.guard()?);
-        let slot = key_slot(&key);
-        self.keys.begin_write(&slot);
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                update_key_row(&tx, &g, &key)?;
-                insert_version(&tx, &g, &version)?;
-                commit_audited(tx, &audit)
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&slot);
-        result
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.keys.writing(vec![key_slot(&key)]);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            update_key_row(&tx, &g, &key)?;
+            insert_version(&tx, &g, &version)?;
+            commit_audited(tx, &audit)
+        })
+        .await
     }
 
     async fn key_versions(&self, key_id: &KeyId, after: u32, limit: usize) -> StoreResult<Vec<KeyVersionRecord>> {
@@ -501,20 +481,16 @@ impl Store for SqliteStore {
 
     async fn destroy_key(&self, key: &KeyRecord, destroyed_at: i64, audit: &[AuditEntry]) -> StoreResult<()> {
         let (key, audit) = (key.clone(), audit.to_vec());
-        let slot = key_slot(&key);
-        self.keys.begin_write(&slot);
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                destroy_key_in(&tx, &key, destroyed_at)?;
-                commit_audited(tx, &audit)?;
-                checkpoint(c);
-                Ok(())
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&slot);
-        result
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.keys.writing(vec![key_slot(&key)]);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            destroy_key_in(&tx, &key, destroyed_at)?;
+            commit_audited(tx, &audit)?;
+            checkpoint(c);
+            Ok(())
+        })
+        .await
     }
 
     async fn put_key_versions(
@@ -524,25 +500,21 @@ impl Store for SqliteStore {
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let (key, versions, audit, g) = (key.clone(), versions.to_vec(), audit.to_vec(), self.guard()?);
-        let slot = key_slot(&key);
-        self.keys.begin_write(&slot);
-        let result = self
-            .with(move |c| {
-                let tx = write_tx(c)?;
-                update_key_row(&tx, &g, &key)?;
-                for v in &versions {
-                    write_version(&tx, &g, "INSERT OR REPLACE", v)?;
-                }
-                commit_audited(tx, &audit)?;
-                if versions.iter().any(|v| !v.has_material()) {
-                    checkpoint(c);
-                }
-                Ok(())
-            })
-            .await;
-        // After the commit (or the failure), before the write returns.
-        self.keys.end_write(&slot);
-        result
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.keys.writing(vec![key_slot(&key)]);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            update_key_row(&tx, &g, &key)?;
+            for v in &versions {
+                write_version(&tx, &g, "INSERT OR REPLACE", v)?;
+            }
+            commit_audited(tx, &audit)?;
+            if versions.iter().any(|v| !v.has_material()) {
+                checkpoint(c);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
