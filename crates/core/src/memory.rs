@@ -91,8 +91,13 @@ pub fn job_due(k: &KeyRecord, now: i64) -> bool {
         || k.next_expiry_at.is_some_and(|t| t <= now)
 }
 
+/// A key's place in `Inner::keys` and `Inner::destroyed`.
+fn slot(id: &KeyId, region: &Region) -> (KeyId, String) {
+    (id.clone(), region.as_str().to_owned())
+}
+
 fn key_slot(key: &KeyRecord) -> (KeyId, String) {
-    (key.id.clone(), key.scope.region.as_str().to_owned())
+    slot(&key.id, &key.scope.region)
 }
 
 /// Stores `key` over its stored revision `key.revision - 1`.
@@ -295,12 +300,11 @@ impl Store for InMemoryStore {
     }
 
     async fn key(&self, scope: &Scope, id: &KeyId) -> StoreResult<Option<KeyRecord>> {
-        let slot = (id.clone(), scope.region.as_str().to_owned());
-        Ok(self.lock().keys.get(&slot).filter(|k| &k.scope == scope).cloned())
+        Ok(self.lock().keys.get(&slot(id, &scope.region)).filter(|k| &k.scope == scope).cloned())
     }
 
     async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>> {
-        Ok(self.lock().keys.get(&(id.clone(), region.as_str().to_owned())).map(|k| k.scope.clone()))
+        Ok(self.lock().keys.get(&slot(id, region)).map(|k| k.scope.clone()))
     }
 
     async fn related_keys(&self, account: &AccountId, id: &KeyId) -> StoreResult<Vec<KeyRecord>> {
@@ -430,8 +434,7 @@ impl Store for InMemoryStore {
     }
 
     async fn key_destroyed(&self, scope: &Scope, id: &KeyId) -> StoreResult<bool> {
-        let slot = (id.clone(), scope.region.as_str().to_owned());
-        Ok(self.lock().destroyed.get(&slot).is_some_and(|(s, _)| s == scope))
+        Ok(self.lock().destroyed.get(&slot(id, &scope.region)).is_some_and(|(s, _)| s == scope))
     }
 
     async fn insert_alias(&self, alias: &AliasRecord, audit: &[AuditEntry]) -> StoreResult<()> {
@@ -672,11 +675,8 @@ impl Store for InMemoryStore {
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();
         g.grants = snap.grants.iter().map(|r| ((r.key_id.clone(), r.grant_id.clone()), r.clone())).collect();
-        g.destroyed = snap
-            .destroyed
-            .iter()
-            .map(|d| ((d.id.clone(), d.scope.region.as_str().to_owned()), (d.scope.clone(), d.destroyed_at)))
-            .collect();
+        g.destroyed =
+            snap.destroyed.iter().map(|d| (slot(&d.id, &d.scope.region), (d.scope.clone(), d.destroyed_at))).collect();
         g.audit = audit;
         g.checkpoints = snap.checkpoints.iter().map(|c| (c.seq, c.clone())).collect();
         Ok(())

@@ -45,7 +45,7 @@ fn key_id_bytes(id: &KeyId) -> Result<BlobKeyId, KmsError> {
 /// The key id a ciphertext blob names.
 fn blob_key_id(id: &BlobKeyId) -> KeyId {
     if id.multi_region {
-        KeyId::new_unchecked(format!("mrk-{}", hex::encode(id.bytes)))
+        super::multi_region::new_mrk_id(id.bytes)
     } else {
         KeyId::new_unchecked(uuid::Uuid::from_bytes(id.bytes).hyphenated().to_string())
     }

@@ -135,19 +135,8 @@ impl Kms {
         let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
         let tags = check_tags(req.tags.unwrap_or_default())?;
         // CreateKey is an identity-policy permission, on no key yet.
-        let mut context: Vec<(String, Vec<String>)> = vec![
-            ("kms:KeySpec".into(), vec![spec.to_string()]),
-            ("kms:KeyUsage".into(), vec![usage.to_string()]),
-            ("kms:KeyOrigin".into(), vec![origin.to_string()]),
-            ("kms:MultiRegion".into(), vec![multi_region.to_string()]),
-            ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
-        ];
-        if !tags.is_empty() {
-            context.extend(crate::authz::request_tag_context(&tags));
-        }
-        if multi_region {
-            context.push(("kms:MultiRegionKeyType".into(), vec!["PRIMARY".into()]));
-        }
+        let kind = multi_region.then_some("PRIMARY");
+        let context = create_key_context(&spec, &usage, &origin, kind, bypass, &tags);
         self.authorize_identity(caller, Operation::CreateKey, "*", &context).await?;
 
         let now = self.now();
@@ -311,6 +300,34 @@ impl Kms {
     pub async fn disable_key(&self, caller: &Caller, req: DisableKeyRequest) -> Result<Empty, KmsError> {
         self.set_enabled(caller, req.key_id.as_deref(), false).await.map(|()| Empty {})
     }
+}
+
+/// The condition keys of CreateKey (and of ReplicateKey's CreateKey in
+/// the replica's Region), an identity-policy permission on no key yet:
+/// `multi_region` is the new key's `kms:MultiRegionKeyType` (PRIMARY,
+/// REPLICA), `None` for a single-Region key.
+pub(crate) fn create_key_context(
+    spec: &KeySpec,
+    usage: &KeyUsage,
+    origin: &Origin,
+    multi_region: Option<&str>,
+    bypass: bool,
+    tags: &[(String, String)],
+) -> Vec<(String, Vec<String>)> {
+    let mut context: Vec<(String, Vec<String>)> = vec![
+        ("kms:KeySpec".into(), vec![spec.to_string()]),
+        ("kms:KeyUsage".into(), vec![usage.to_string()]),
+        ("kms:KeyOrigin".into(), vec![origin.to_string()]),
+        ("kms:MultiRegion".into(), vec![multi_region.is_some().to_string()]),
+        ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
+    ];
+    if !tags.is_empty() {
+        context.extend(crate::authz::request_tag_context(tags));
+    }
+    if let Some(kind) = multi_region {
+        context.push(("kms:MultiRegionKeyType".into(), vec![kind.to_owned()]));
+    }
+    context
 }
 
 /// The key specs whose material can be imported (Origin EXTERNAL).

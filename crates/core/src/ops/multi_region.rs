@@ -12,7 +12,7 @@
 //! names the primary Region, so any of them answers DescribeKey's
 //! `MultiRegionConfiguration` with one read of its related keys.
 
-use super::keys::check_tags;
+use super::keys::{check_tags, create_key_context};
 use super::{invalid_state, metadata};
 use crate::audit::{service_event, AuditEntry};
 use crate::authz::Access;
@@ -32,18 +32,14 @@ pub(crate) fn new_mrk_id(random: [u8; 16]) -> KeyId {
 }
 
 /// The configuration DescribeKey shows for `key`, given its related keys
-/// (every Region's, `key` among them).
+/// (every Region's, `key` among them: every caller passes it).
 pub(crate) fn configuration(key: &KeyRecord, related: &[KeyRecord]) -> Option<MultiRegionConfiguration> {
     if !key.multi_region {
         return None;
     }
     let primary = key.primary_region.clone().unwrap_or_else(|| key.scope.region.clone());
     let entry = |r: &Region| MultiRegionKey { arn: key_arn(r, &key.scope.account, &key.id), region: r.to_string() };
-    let mut replicas: Vec<MultiRegionKey> =
-        related.iter().filter(|k| k.scope.region != primary).map(|k| entry(&k.scope.region)).collect();
-    if key.is_replica() && !replicas.iter().any(|r| r.region == key.scope.region.as_str()) {
-        replicas.push(entry(&key.scope.region));
-    }
+    let replicas = related.iter().filter(|k| k.scope.region != primary).map(|k| entry(&k.scope.region)).collect();
     Some(MultiRegionConfiguration {
         multi_region_key_type: if key.is_replica() { MultiRegionKeyType::Replica } else { MultiRegionKeyType::Primary },
         primary_key: entry(&primary),
@@ -132,7 +128,10 @@ impl Kms {
         }
         let scope = Scope { account: primary.scope.account.clone(), region: region.clone() };
         let replica_arn = key_arn(&region, &scope.account, &primary.id);
-        if self.store.key(&scope, &primary.id).await?.is_some() {
+        // Read once: the check for an existing replica, and the replicas
+        // the answer's MultiRegionConfiguration lists.
+        let mut related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+        if related.iter().any(|k| k.scope.region == region) {
             return Err(KmsError::AlreadyExists(format!("Key {replica_arn} already exists")));
         }
         // The replica Region's side: CreateKey (and TagResource) in the
@@ -140,17 +139,8 @@ impl Kms {
         let there = Caller { region: region.clone(), ..caller.clone() };
         let tags = check_tags(req.tags.unwrap_or_default())?;
         let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-        let mut context: Vec<(String, Vec<String>)> = vec![
-            ("kms:KeySpec".into(), vec![primary.spec.to_string()]),
-            ("kms:KeyUsage".into(), vec![primary.usage.to_string()]),
-            ("kms:KeyOrigin".into(), vec![primary.origin.to_string()]),
-            ("kms:MultiRegion".into(), vec!["true".into()]),
-            ("kms:MultiRegionKeyType".into(), vec!["REPLICA".into()]),
-            ("kms:BypassPolicyLockoutSafetyCheck".into(), vec![bypass.to_string()]),
-        ];
-        if !tags.is_empty() {
-            context.extend(crate::authz::request_tag_context(&tags));
-        }
+        let context =
+            create_key_context(&primary.spec, &primary.usage, &primary.origin, Some("REPLICA"), bypass, &tags);
         self.authorize_identity(&there, Operation::CreateKey, "*", &context).await?;
         if !tags.is_empty() {
             self.authorize_identity(&there, Operation::TagResource, &replica_arn, &context).await?;
@@ -183,7 +173,6 @@ impl Kms {
             revision: 1,
         };
         let current = self.key_version(&replica, replica.current_version).await?;
-        let mut related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
         related.push(replica.clone());
         let mut meta = metadata(&replica, current.as_deref());
         meta.multi_region_configuration = configuration(&replica, &related);
