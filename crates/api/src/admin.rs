@@ -161,8 +161,9 @@ pub struct VerifiedChain {
     pub last_hash: String,
 }
 
-/// `[A-Za-z0-9+=,.@_-]`: the characters of IAM user and policy names.
-fn iam_name_ok(s: &str) -> bool {
+/// `[A-Za-z0-9+=,.@_-]`: the characters of IAM names (users, roles,
+/// groups, policies).
+pub fn iam_name_ok(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
@@ -177,7 +178,7 @@ impl Violations {
         self.pattern("userName", v, "[\\w+=,.@-]+", iam_name_ok);
     }
 
-    fn user_policy_name(&mut self, v: Option<&str>) {
+    pub(crate) fn user_policy_name(&mut self, v: Option<&str>) {
         self.required("policyName", &v);
         self.len("policyName", v, 1, 128);
         self.pattern("policyName", v, "[\\w+=,.@-]+", iam_name_ok);
@@ -203,7 +204,7 @@ fn iam_tag_chars_ok(s: &str) -> bool {
 }
 
 impl Violations {
-    fn iam_tags(&mut self, tags: Option<&Vec<IamTag>>) {
+    pub(crate) fn iam_tags(&mut self, tags: Option<&Vec<IamTag>>) {
         self.list_len("tags", tags, 0, MAX_USER_TAGS);
         for (i, t) in tags.into_iter().flatten().enumerate() {
             let at = format!("tags.{}.member.key", i + 1);

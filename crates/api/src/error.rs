@@ -28,6 +28,8 @@ error_codes! {
     IncompleteSignature = ("IncompleteSignatureException", 400),
     InvalidSignature = ("InvalidSignatureException", 400),
     UnrecognizedClient = ("UnrecognizedClientException", 400),
+    // Temporary credentials past their expiry.
+    ExpiredToken = ("ExpiredTokenException", 400),
     AccessDenied = ("AccessDeniedException", 400),
     UnknownOperation = ("UnknownOperationException", 400),
     Serialization = ("SerializationException", 400),
@@ -38,6 +40,15 @@ error_codes! {
     // the body ended early, or arrived too slowly.
     IncompleteBody = ("IncompleteBody", 400),
     RequestTimeout = ("RequestTimeout", 400),
+    // The Query protocol (IAM): an action the version does not have, and a
+    // parameter outside the service model's constraints (`ValidationError`,
+    // where the JSON protocol says `ValidationException`).
+    InvalidAction = ("InvalidAction", 400),
+    ValidationError = ("ValidationError", 400),
+    // IAM: an entity that still has what must be deleted first.
+    DeleteConflict = ("DeleteConflict", 409),
+    // STS: a session's policy and tags are too large.
+    PackedPolicyTooLarge = ("PackedPolicyTooLargeException", 400),
     // KMS.
     AlreadyExists = ("AlreadyExistsException", 400),
     Conflict = ("ConflictException", 400),

@@ -1,5 +1,6 @@
 //! The table of operations: one [`Operation`] per operation Trent knows
-//! (the KMS API, Trent's administrative API and CloudTrail's LookupEvents),
+//! (the KMS API, Trent's administrative API, IAM's user operations and
+//! CloudTrail's LookupEvents),
 //! each with one [`Descriptor`] holding every fact the layers need about
 //! it. Dispatch, metrics, audit and authorization all read this table;
 //! adding an operation is adding a row here, and the compiler then points at
@@ -9,36 +10,85 @@
 //! answered `UnsupportedOperationException` on purpose ([`Status`]); a test
 //! checks the table against the operation list of botocore's model.
 
-/// An API served on Trent's endpoint, told apart by the `X-Amz-Target`
-/// prefix.
+/// An API served on Trent's endpoint: the JSON 1.1 ones told apart by the
+/// `X-Amz-Target` prefix, the Query ones ([`QueryProtocol`]) by the service
+/// their signature's credential scope names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Api {
     /// AWS KMS (`TrentService.`).
     Kms,
-    /// Trent's own administrative operations (`TrentAdmin.`).
+    /// Trent's own administrative operations (`TrentAdmin.`). Its targets
+    /// also reach IAM's user operations (the `trent admin user` CLI).
     Admin,
     /// CloudTrail's LookupEvents over Trent's trail
     /// (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.`).
     CloudTrail,
+    /// AWS IAM's user and role operations, over the Query protocol
+    /// (service `iam`).
+    Iam,
+    /// AWS STS (temporary credentials), over the Query protocol (service
+    /// `sts`).
+    Sts,
+}
+
+/// The facts of an API spoken over AWS's Query protocol: a form-encoded
+/// `POST /` naming `Action` and `Version`, answered in XML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryProtocol {
+    /// The `Version` a request must name (`2010-05-08`).
+    pub version: &'static str,
+    /// The `xmlns` of its responses and error responses.
+    pub namespace: &'static str,
+    /// The region a global service's requests are signed for (IAM:
+    /// `us-east-1`), accepted even where the deployment does not serve it;
+    /// `None`: the deployment's regions apply.
+    pub global_region: Option<&'static str>,
 }
 
 impl Api {
     /// Every API, in the order their targets are matched.
-    pub const ALL: [Api; 3] = [Api::Admin, Api::CloudTrail, Api::Kms];
+    pub const ALL: [Api; 5] = [Api::Admin, Api::CloudTrail, Api::Kms, Api::Iam, Api::Sts];
 
-    /// The `X-Amz-Target` prefix of its operations.
-    pub const fn target_prefix(self) -> &'static str {
+    /// The `X-Amz-Target` prefix of its operations; `None` for a Query API.
+    pub const fn target_prefix(self) -> Option<&'static str> {
         match self {
-            Api::Kms => "TrentService.",
-            Api::Admin => "TrentAdmin.",
-            Api::CloudTrail => crate::cloudtrail::TARGET_PREFIX,
+            Api::Kms => Some("TrentService."),
+            Api::Admin => Some("TrentAdmin."),
+            Api::CloudTrail => Some(crate::cloudtrail::TARGET_PREFIX),
+            Api::Iam | Api::Sts => None,
         }
+    }
+
+    /// The Query protocol facts of a Query API; `None` for a JSON one.
+    pub const fn query(self) -> Option<QueryProtocol> {
+        match self {
+            Api::Iam => Some(QueryProtocol {
+                version: "2010-05-08",
+                namespace: "https://iam.amazonaws.com/doc/2010-05-08/",
+                global_region: Some("us-east-1"),
+            }),
+            // STS's global endpoint signs for us-east-1 too; its regional
+            // endpoints sign for their region, which the deployment serves.
+            Api::Sts => Some(QueryProtocol {
+                version: "2011-06-15",
+                namespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+                global_region: Some("us-east-1"),
+            }),
+            Api::Kms | Api::Admin | Api::CloudTrail => None,
+        }
+    }
+
+    /// The Query API whose requests are signed for `service`.
+    pub fn of_query_service(service: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|api| api.query().is_some() && api.signing_service() == service)
     }
 
     /// The SigV4 service name its requests are signed for.
     pub const fn signing_service(self) -> &'static str {
         match self {
             Api::CloudTrail => "cloudtrail",
+            Api::Iam => "iam",
+            Api::Sts => "sts",
             Api::Kms | Api::Admin => "kms",
         }
     }
@@ -47,15 +97,23 @@ impl Api {
     pub const fn event_source(self) -> &'static str {
         match self {
             Api::CloudTrail => "cloudtrail.amazonaws.com",
+            Api::Iam => "iam.amazonaws.com",
+            Api::Sts => "sts.amazonaws.com",
             Api::Kms | Api::Admin => "kms.amazonaws.com",
         }
+    }
+
+    /// Whether a request addressed to this API reaches an operation of
+    /// `row`'s: its own, and for `TrentAdmin.` IAM's too.
+    fn reaches(self, row: Api) -> bool {
+        self == row || (self, row) == (Api::Admin, Api::Iam)
     }
 
     /// The API and the operation name a target addresses; a target with
     /// no known prefix addresses the KMS API and names no operation (`""`).
     pub fn of_target(target: &str) -> (Api, &str) {
         for api in Api::ALL {
-            if let Some(op) = target.strip_prefix(api.target_prefix()) {
+            if let Some(op) = api.target_prefix().and_then(|p| target.strip_prefix(p)) {
                 return (api, op);
             }
         }
@@ -148,6 +206,12 @@ const fn kms(action: &'static str) -> Descriptor {
 }
 const fn admin(action: &'static str) -> Descriptor {
     Descriptor::new(Api::Admin, action)
+}
+const fn iam(action: &'static str) -> Descriptor {
+    Descriptor::new(Api::Iam, action)
+}
+const fn sts(action: &'static str) -> Descriptor {
+    Descriptor::new(Api::Sts, action)
 }
 
 macro_rules! operations {
@@ -247,21 +311,85 @@ operations! {
     UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write().unsupported(),
     // Trent's administrative API
     CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
-    CreateUser => admin("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
-    DeleteUser => admin("iam:DeleteUser").write(),
-    ListUsers => admin("iam:ListUsers"),
-    PutUserPolicy => admin("iam:PutUserPolicy").write(),
-    GetUserPolicy => admin("iam:GetUserPolicy"),
-    DeleteUserPolicy => admin("iam:DeleteUserPolicy").write(),
-    ListUserPolicies => admin("iam:ListUserPolicies"),
-    TagUser => admin("iam:TagUser").write(),
-    UntagUser => admin("iam:UntagUser").write(),
-    ListUserTags => admin("iam:ListUserTags"),
+    // IAM's user operations (the Query protocol; `TrentAdmin.` reaches them too)
+    CreateUser => iam("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
+    GetUser => iam("iam:GetUser"),
+    DeleteUser => iam("iam:DeleteUser").write(),
+    ListUsers => iam("iam:ListUsers"),
+    PutUserPolicy => iam("iam:PutUserPolicy").write(),
+    GetUserPolicy => iam("iam:GetUserPolicy"),
+    DeleteUserPolicy => iam("iam:DeleteUserPolicy").write(),
+    ListUserPolicies => iam("iam:ListUserPolicies"),
+    TagUser => iam("iam:TagUser").write(),
+    UntagUser => iam("iam:UntagUser").write(),
+    ListUserTags => iam("iam:ListUserTags"),
     // The response's AccessKey holds the secret: the core's event names the
     // new key by its id alone, and "AccessKey" is never a kept member.
-    CreateAccessKey => admin("iam:CreateAccessKey").write().responds(&["AccessKeyId"]),
-    ListAccessKeys => admin("iam:ListAccessKeys"),
-    DeleteAccessKey => admin("iam:DeleteAccessKey").write(),
+    CreateAccessKey => iam("iam:CreateAccessKey").write().responds(&["AccessKeyId"]),
+    ListAccessKeys => iam("iam:ListAccessKeys"),
+    DeleteAccessKey => iam("iam:DeleteAccessKey").write(),
+    // IAM's role operations (the Query protocol only)
+    CreateRole => iam("iam:CreateRole").write().responds(&["role"]),
+    GetRole => iam("iam:GetRole"),
+    ListRoles => iam("iam:ListRoles"),
+    UpdateRole => iam("iam:UpdateRole").write(),
+    UpdateAssumeRolePolicy => iam("iam:UpdateAssumeRolePolicy").write(),
+    DeleteRole => iam("iam:DeleteRole").write(),
+    TagRole => iam("iam:TagRole").write(),
+    UntagRole => iam("iam:UntagRole").write(),
+    ListRoleTags => iam("iam:ListRoleTags"),
+    PutRolePolicy => iam("iam:PutRolePolicy").write(),
+    GetRolePolicy => iam("iam:GetRolePolicy"),
+    DeleteRolePolicy => iam("iam:DeleteRolePolicy").write(),
+    ListRolePolicies => iam("iam:ListRolePolicies"),
+    // IAM's group operations (the Query protocol only)
+    CreateGroup => iam("iam:CreateGroup").write().responds(&["group"]),
+    GetGroup => iam("iam:GetGroup"),
+    ListGroups => iam("iam:ListGroups"),
+    DeleteGroup => iam("iam:DeleteGroup").write(),
+    AddUserToGroup => iam("iam:AddUserToGroup").write(),
+    RemoveUserFromGroup => iam("iam:RemoveUserFromGroup").write(),
+    ListGroupsForUser => iam("iam:ListGroupsForUser"),
+    PutGroupPolicy => iam("iam:PutGroupPolicy").write(),
+    GetGroupPolicy => iam("iam:GetGroupPolicy"),
+    DeleteGroupPolicy => iam("iam:DeleteGroupPolicy").write(),
+    ListGroupPolicies => iam("iam:ListGroupPolicies"),
+    // IAM's customer managed policies, their attachments and permissions
+    // boundaries (the Query protocol only)
+    CreatePolicy => iam("iam:CreatePolicy").write().responds(&["policy"]),
+    GetPolicy => iam("iam:GetPolicy"),
+    DeletePolicy => iam("iam:DeletePolicy").write(),
+    ListPolicies => iam("iam:ListPolicies"),
+    CreatePolicyVersion => iam("iam:CreatePolicyVersion").write().responds(&["policyVersion"]),
+    GetPolicyVersion => iam("iam:GetPolicyVersion"),
+    ListPolicyVersions => iam("iam:ListPolicyVersions"),
+    DeletePolicyVersion => iam("iam:DeletePolicyVersion").write(),
+    SetDefaultPolicyVersion => iam("iam:SetDefaultPolicyVersion").write(),
+    AttachUserPolicy => iam("iam:AttachUserPolicy").write(),
+    DetachUserPolicy => iam("iam:DetachUserPolicy").write(),
+    ListAttachedUserPolicies => iam("iam:ListAttachedUserPolicies"),
+    AttachRolePolicy => iam("iam:AttachRolePolicy").write(),
+    DetachRolePolicy => iam("iam:DetachRolePolicy").write(),
+    ListAttachedRolePolicies => iam("iam:ListAttachedRolePolicies"),
+    AttachGroupPolicy => iam("iam:AttachGroupPolicy").write(),
+    DetachGroupPolicy => iam("iam:DetachGroupPolicy").write(),
+    ListAttachedGroupPolicies => iam("iam:ListAttachedGroupPolicies"),
+    ListEntitiesForPolicy => iam("iam:ListEntitiesForPolicy"),
+    PutUserPermissionsBoundary => iam("iam:PutUserPermissionsBoundary").write(),
+    DeleteUserPermissionsBoundary => iam("iam:DeleteUserPermissionsBoundary").write(),
+    PutRolePermissionsBoundary => iam("iam:PutRolePermissionsBoundary").write(),
+    DeleteRolePermissionsBoundary => iam("iam:DeleteRolePermissionsBoundary").write(),
+    GetAccessKeyLastUsed => iam("iam:GetAccessKeyLastUsed"),
+    TagPolicy => iam("iam:TagPolicy").write(),
+    UntagPolicy => iam("iam:UntagPolicy").write(),
+    ListPolicyTags => iam("iam:ListPolicyTags"),
+    // STS. The response's credentials hold the secret and the session
+    // token: the core gives the event their access key id and expiry
+    // alone.
+    GetCallerIdentity => sts("sts:GetCallerIdentity"),
+    AssumeRole => sts("sts:AssumeRole").responds(&["assumedRoleUser", "credentials"]),
+    GetSessionToken => sts("sts:GetSessionToken").responds(&["credentials"]),
+    // Trent's administrative API (continued)
     ReadAuditTrail => admin("trent:ReadAuditTrail"),
     VerifyAuditTrail => admin("trent:VerifyAuditTrail"),
     // CloudTrail
@@ -269,9 +397,10 @@ operations! {
 }
 
 impl Operation {
-    /// The operation `name` of `api`.
+    /// The operation `name` a request addressed to `api` reaches: one of
+    /// `api`'s, or for [`Api::Admin`] also one of IAM's.
     pub fn of(api: Api, name: &str) -> Option<Operation> {
-        Operation::ALL.iter().copied().find(|op| op.api() == api && op.name() == name)
+        Operation::ALL.iter().copied().find(|op| api.reaches(op.api()) && op.name() == name)
     }
 
     /// The operation of an audit event's `eventName` (names are unique
@@ -343,10 +472,24 @@ mod tests {
             match d.api {
                 Api::Kms if *op == Operation::ReEncrypt => assert_eq!(d.action, REENCRYPT_FROM),
                 Api::Kms => assert_eq!((service, action), ("kms", op.name())),
-                Api::Admin => assert!(matches!(service, "iam" | "trent") && action == op.name(), "{}", d.action),
+                Api::Admin => assert_eq!((service, action), ("trent", op.name())),
+                Api::Iam => assert_eq!((service, action), ("iam", op.name())),
+                Api::Sts => assert_eq!((service, action), ("sts", op.name())),
                 Api::CloudTrail => assert_eq!((service, action), ("cloudtrail", op.name())),
             }
         }
+    }
+
+    #[test]
+    fn iam_rows_are_the_user_operations_and_iam_is_a_query_api() {
+        let iam: Vec<&str> = Operation::ALL.iter().filter(|op| op.api() == Api::Iam).map(|op| op.name()).collect();
+        assert_eq!(iam.len(), 65, "{iam:?}");
+        assert!(iam.contains(&"GetUser") && iam.contains(&"CreateAccessKey"));
+        assert_eq!(Api::of_query_service("iam"), Some(Api::Iam));
+        assert_eq!(Api::of_query_service("kms"), None);
+        assert_eq!(Api::Iam.query().map(|q| q.version), Some("2010-05-08"));
+        assert_eq!(Api::Iam.event_source(), "iam.amazonaws.com");
+        assert!(Api::ALL.iter().all(|a| a.query().is_some() != a.target_prefix().is_some()));
     }
 
     #[test]
@@ -369,6 +512,11 @@ mod tests {
             "Replicate",
             "Connect",
             "Disconnect",
+            "Add",
+            "Remove",
+            "Attach",
+            "Detach",
+            "SetDefault",
         ];
         for op in Operation::ALL {
             let writes = WRITES.iter().any(|p| op.name().starts_with(p));
@@ -381,7 +529,9 @@ mod tests {
         for op in Operation::ALL {
             let d = op.descriptor();
             if let Some(members) = d.audit_response {
-                assert!(!d.read_only, "{}", d.name);
+                // CloudTrail marks AssumeRole read-only and keeps its
+                // assumed role user all the same.
+                assert!(!d.read_only || d.api == Api::Sts, "{}", d.name);
                 for m in members {
                     assert!(
                         !matches!(*m, "Plaintext" | "CiphertextBlob" | "SecretAccessKey" | "GrantToken" | "AccessKey"),
@@ -403,6 +553,13 @@ mod tests {
         );
         assert_eq!(Api::of_target("Encrypt"), (Api::Kms, ""));
         assert_eq!(Operation::of(Api::Admin, "Encrypt"), None);
+        // TrentAdmin reaches IAM's user operations; IAM's Query door reaches
+        // nothing of Trent's own.
+        assert_eq!(Operation::of(Api::Admin, "CreateUser"), Some(Operation::CreateUser));
+        assert_eq!(Operation::of(Api::Iam, "CreateUser"), Some(Operation::CreateUser));
+        assert_eq!(Operation::of(Api::Iam, "CreateAccount"), None);
+        assert_eq!(Operation::of(Api::Iam, "Encrypt"), None);
+        assert_eq!(Operation::of(Api::Kms, "CreateUser"), None);
         assert_eq!(Operation::of(Api::Kms, "CreateCustomKeyStore").map(Operation::served), Some(false));
     }
 }

@@ -21,10 +21,21 @@
 //! LookupEvents) are identity-policy permissions only
 //! ([`crate::Kms::authorize_identity`]): account roots hold them, IAM users
 //! when a policy of theirs allows.
+//!
+//! The identity side: an IAM user's inline and attached managed policies
+//! and those of its groups; a role session's role policies (inline and
+//! attached), narrowed by its session policy (which narrows what a key
+//! policy naming the role allows too). A user's or role's permissions
+//! boundary caps the identity side the same way, and what a key policy
+//! naming a role allows, but not what one naming a user directly allows;
+//! its explicit Deny always refuses. A key
+//! policy or grant naming a role's ARN names its sessions. An account root
+//! has no identity side; any other principal without one is refused.
 
 use crate::error::KmsError;
-use crate::model::{GrantRecord, KeyRecord, UserRecord};
+use crate::model::{AttachmentTarget, GrantRecord, KeyRecord, RoleRecord, UserRecord};
 use crate::policy::{combine, Decision, KeyDecision, Policy, PolicyKind, Request};
+use crate::sts::SessionIssuer;
 use crate::{Caller, Kms};
 use std::collections::HashMap;
 use trent_api::ops::EncryptionContext;
@@ -164,22 +175,78 @@ impl Access {
     }
 }
 
-/// The caller's identity side: an IAM user with its identity policies.
+/// Who the identity side is: an IAM user, or a session of a role.
+pub(crate) enum Identity {
+    /// An IAM user (with long-term keys, or a GetSessionToken session).
+    User(UserRecord),
+    /// A session of this role.
+    Role(RoleRecord),
+}
+
+/// The caller's identity side: an IAM user or a role session with its
+/// identity policies, and the session policy that narrows a session.
 /// Account roots have none (IAM never restricts the root).
 pub(crate) struct IdentitySide {
-    user: UserRecord,
+    who: Identity,
     policies: Vec<Policy>,
+    session_policy: Option<Policy>,
+    /// The user's or role's permissions boundary.
+    boundary: Option<Policy>,
+}
+
+/// Narrows `own` by a policy that caps it (a session policy, a permissions
+/// boundary): an Allow needs the cap's Allow too, and a Deny in either
+/// refuses.
+fn narrow(own: Decision, cap: Option<&Policy>, request: &Request<'_>) -> Decision {
+    match (cap, own) {
+        (_, Decision::Deny) | (None, _) => own,
+        (Some(cap), _) => match (cap.evaluate(request), own) {
+            (Decision::Deny, _) => Decision::Deny,
+            (Decision::Allow, Decision::Allow) => Decision::Allow,
+            _ => Decision::NotApplicable,
+        },
+    }
 }
 
 impl IdentitySide {
-    /// What the user's policies say about `request`.
-    fn decide(&self, request: &Request<'_>) -> Decision {
-        combine(self.policies.iter().map(|p| p.evaluate(request)))
+    /// What the identity policies say about `request`, narrowed by the
+    /// permissions boundary and the session policy (IAM User Guide,
+    /// "Policy evaluation logic").
+    pub(crate) fn decide(&self, request: &Request<'_>) -> Decision {
+        let own = combine(self.policies.iter().map(|p| p.evaluate(request)));
+        let bounded = narrow(own, self.boundary.as_ref(), request);
+        narrow(bounded, self.session_policy.as_ref(), request)
+    }
+
+    /// Whether the permissions boundary refuses `request`, and why in
+    /// AWS's words: `Some((true, why))` for its explicit Deny, `Some((false,
+    /// why))` when it allows nothing of it, `None` when it allows it or
+    /// there is none.
+    fn boundary_refusal(&self, request: &Request<'_>) -> Option<(bool, String)> {
+        match self.boundary.as_ref()?.evaluate(request) {
+            Decision::Allow => None,
+            Decision::Deny => Some((true, "with an explicit deny in a permissions boundary".into())),
+            Decision::NotApplicable => {
+                Some((false, format!("because no permissions boundary allows the {} action", request.action)))
+            }
+        }
     }
 
     fn uses_condition_key(&self, key: &str) -> bool {
-        self.policies.iter().any(|p| p.uses_condition_key(key))
+        self.policies.iter().chain(&self.session_policy).chain(&self.boundary).any(|p| p.uses_condition_key(key))
     }
+}
+
+/// AWS's answer to credentials that no longer stand for anyone (a deleted
+/// user, a role deleted or re-created since its session began).
+pub(crate) fn invalid_token() -> KmsError {
+    KmsError::UnrecognizedClient("The security token included in the request is invalid.".into())
+}
+
+/// Whether a resource policy's (key or trust policy) and the identity
+/// side's answers together permit: the module docs' steps 1–3.
+pub(crate) fn sides_allow(resource: KeyDecision, iam: Decision, same_account: bool) -> bool {
+    combine_sides(resource, iam, same_account) == Sides::Allow
 }
 
 /// The resource-based (key) policy or the identity-based (IAM) policies.
@@ -259,25 +326,82 @@ impl Kms {
     /// deleted since its access key was cached is refused here, on every
     /// node, at its next request.
     pub(crate) async fn identity_side(&self, caller: &Caller) -> Result<Option<IdentitySide>, KmsError> {
-        let Some(name) = user_name(caller.principal.as_str()) else { return Ok(None) };
-        let user = match self.store.user(&caller.account, name).await? {
-            Some(u) if u.name == name => u,
-            _ => {
-                return Err(KmsError::UnrecognizedClient(
-                    "The security token included in the request is invalid.".into(),
-                ))
-            }
-        };
-        let policies = self
-            .store
-            .user_policies(&caller.account, name)
-            .await?
-            .iter()
+        let parse = |documents: Vec<String>| -> Vec<Policy> {
             // A stored policy that no longer parses (it was checked when
             // put) allows nothing: fail closed.
-            .filter_map(|p| Policy::parse(&p.document, PolicyKind::Identity).ok())
-            .collect();
-        Ok(Some(IdentitySide { user, policies }))
+            documents.iter().filter_map(|d| Policy::parse(d, PolicyKind::Identity).ok()).collect()
+        };
+        if let Some(session) = &caller.session {
+            if let SessionIssuer::Role { name, id, .. } = &session.issuer {
+                let role = match self.store.role(&caller.account, name).await? {
+                    Some(r) if &r.name == name && &r.role_id == id => r,
+                    _ => return Err(invalid_token()),
+                };
+                let mut documents: Vec<String> =
+                    self.store.role_policies(&caller.account, name).await?.into_iter().map(|p| p.document).collect();
+                let attached = self.store.attached_policies(&caller.account, AttachmentTarget::Role, name).await?;
+                documents.extend(attached.into_iter().map(|a| a.document));
+                let boundary = self.boundary(&caller.account, AttachmentTarget::RoleBoundary, name).await?;
+                // The session policy was checked when the role was assumed;
+                // one that no longer parses narrows to nothing.
+                let session_policy = session
+                    .policy
+                    .as_ref()
+                    .map(|p| Policy::parse(p, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing()));
+                return Ok(Some(IdentitySide {
+                    who: Identity::Role(role),
+                    policies: parse(documents),
+                    session_policy,
+                    boundary,
+                }));
+            }
+        }
+        let Some(name) = user_name(caller.principal.as_str()) else {
+            // Only the account's root goes without an identity side: any
+            // other principal here (a role session without its session,
+            // say) is refused rather than let through as the root.
+            return if caller.principal == caller.account.root_arn() { Ok(None) } else { Err(invalid_token()) };
+        };
+        let user = match self.store.user(&caller.account, name).await? {
+            Some(u) if u.name == name => u,
+            _ => return Err(invalid_token()),
+        };
+        if let Some(SessionIssuer::User { id, .. }) = caller.session.as_ref().map(|s| &s.issuer) {
+            // A user deleted and re-created since the session began.
+            if id != &user.user_id {
+                return Err(invalid_token());
+            }
+        }
+        let mut documents: Vec<String> =
+            self.store.user_policies(&caller.account, name).await?.into_iter().map(|p| p.document).collect();
+        let attached = self.store.attached_policies(&caller.account, AttachmentTarget::User, name).await?;
+        documents.extend(attached.into_iter().map(|a| a.document));
+        // A user acts with its groups' policies too, inline and attached.
+        for group in self.store.groups_of_user(&caller.account, name).await? {
+            let policies = self.store.group_policies(&caller.account, &group.name).await?;
+            documents.extend(policies.into_iter().map(|p| p.document));
+            let attached = self.store.attached_policies(&caller.account, AttachmentTarget::Group, &group.name).await?;
+            documents.extend(attached.into_iter().map(|a| a.document));
+        }
+        let boundary = self.boundary(&caller.account, AttachmentTarget::UserBoundary, name).await?;
+        Ok(Some(IdentitySide { who: Identity::User(user), policies: parse(documents), session_policy: None, boundary }))
+    }
+
+    /// A user's or role's permissions boundary, parsed: one that no longer
+    /// parses (it was checked when its version was made) allows nothing.
+    async fn boundary(
+        &self,
+        account: &trent_api::ids::AccountId,
+        target: AttachmentTarget,
+        name: &str,
+    ) -> Result<Option<Policy>, KmsError> {
+        Ok(self
+            .store
+            .attached_policies(account, target, name)
+            .await?
+            .into_iter()
+            .next()
+            .map(|a| Policy::parse(&a.document, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing())))
     }
 
     /// Authorizes an action on no key (CreateKey, ListKeys, an alias, …):
@@ -291,6 +415,11 @@ impl Kms {
         context: &[(String, Vec<String>)],
     ) -> Result<(), KmsError> {
         let action = op.action();
+        // IAM refuses credentials from GetSessionToken without MFA as it
+        // refuses an unknown token.
+        if caller.session.as_ref().is_some_and(|s| s.is_token()) && !crate::sts::token_session_may_call(op) {
+            return Err(invalid_token());
+        }
         let Some(identity) = self.identity_side(caller).await? else { return Ok(()) };
         let mut c = self.global_context(caller, Some(&identity));
         for (k, v) in context {
@@ -303,7 +432,15 @@ impl Kms {
             resource,
             context: &c,
         };
-        match identity.decide(&request) {
+        let decision = identity.decide(&request);
+        if let Some((explicit, why)) = identity.boundary_refusal(&request) {
+            // The boundary's explicit deny, or its implicit one unless an
+            // identity policy denies explicitly.
+            if explicit || decision != Decision::Deny {
+                return Err(denied(caller, action, resource, &why));
+            }
+        }
+        match decision {
             Decision::Allow => Ok(()),
             Decision::Deny => {
                 Err(denied(caller, action, resource, "with an explicit deny in an identity-based policy"))
@@ -357,6 +494,49 @@ impl Kms {
         let denied = |why: &str| denied(caller, access.action, &key_arn, why);
         let key_policy = policy.map_or(KeyDecision::NotApplicable, |p| p.evaluate_key(&request));
         let iam = identity.as_ref().map_or(Decision::Allow, |i| i.decide(&request));
+        // A session policy narrows what a key policy naming the role allows
+        // too (IAM User Guide, "Session policies").
+        let session_policy = identity.as_ref().and_then(|i| i.session_policy.as_ref());
+        if let Some(sp) = session_policy {
+            match sp.evaluate(&request) {
+                Decision::Deny => return Err(denied("with an explicit deny in a session policy")),
+                Decision::NotApplicable => {
+                    return Err(denied(&format!("because no session policy allows the {} action", access.action)))
+                }
+                Decision::Allow => {}
+            }
+        }
+        // A permissions boundary caps the identity side (folded into `iam`
+        // by `decide`) and, for a role session, what a key policy naming
+        // the role allows; a key policy naming an IAM user directly is not
+        // capped by the user's boundary (IAM User Guide, "Permissions
+        // boundaries for IAM entities").
+        if let Some(identity) = &identity {
+            if let Some((explicit, why)) = identity.boundary_refusal(&request) {
+                let names_user_directly = matches!(identity.who, Identity::User(_))
+                    && key_policy == KeyDecision::AllowPrincipal
+                    && key.scope.account == caller.account;
+                if explicit || !names_user_directly {
+                    // Explicit denies elsewhere speak first (the key
+                    // policy's, then this one); grants are not identity
+                    // policies and still apply under a boundary's implicit
+                    // deny.
+                    if key_policy == KeyDecision::Deny {
+                        return Err(denied(Side::Resource.explicit_deny()));
+                    }
+                    if !explicit {
+                        if iam == Decision::Deny {
+                            return Err(denied(Side::Identity.explicit_deny()));
+                        }
+                        let grants = self.matching_grants(caller, key, access).await?;
+                        if !grants.is_empty() {
+                            return Ok(Route::Grants(grants));
+                        }
+                    }
+                    return Err(denied(&why));
+                }
+            }
+        }
         let missing = match combine_sides(key_policy, iam, key.scope.account == caller.account) {
             Sides::Allow => return Ok(Route::KeyPolicy),
             Sides::Deny(side) => return Err(denied(side.explicit_deny())),
@@ -383,7 +563,10 @@ impl Kms {
         let grants = self.store.grants(&key.scope, &key.id, None, MAX_GRANTS_PER_KEY).await?;
         Ok(grants
             .into_iter()
-            .filter(|g| g.grantee_principal == caller.principal.as_str())
+            .filter(|g| {
+                g.grantee_principal == caller.principal.as_str()
+                    || caller.session.as_ref().and_then(|s| s.role_arn()) == Some(g.grantee_principal.as_str())
+            })
             .filter(|g| g.operations.iter().any(|o| o == op))
             .filter(|g| !constrained || constraints_admit(g, access.encryption_context.as_ref()))
             .collect())
@@ -391,26 +574,49 @@ impl Kms {
 
     /// The global `aws:` condition keys of a caller (IAM User Guide, "AWS
     /// global condition context keys") and `kms:CallerAccount`.
-    fn global_context(&self, caller: &Caller, identity: Option<&IdentitySide>) -> HashMap<String, Vec<String>> {
+    pub(crate) fn global_context(
+        &self,
+        caller: &Caller,
+        identity: Option<&IdentitySide>,
+    ) -> HashMap<String, Vec<String>> {
         let now = self.clock.now_millis();
         let mut c: HashMap<String, Vec<String>> = HashMap::new();
         let mut put = |k: &str, v: String| {
             c.insert(k.to_owned(), vec![v]);
         };
-        put("aws:principalarn", caller.principal.as_str().to_owned());
+        let role_arn = caller.session.as_ref().and_then(|s| s.role_arn());
+        // For a role session, aws:PrincipalArn is the role's ARN.
+        put("aws:principalarn", role_arn.unwrap_or(caller.principal.as_str()).to_owned());
         put("aws:principalaccount", caller.account.as_str().to_owned());
-        match identity {
-            Some(i) => {
+        match identity.map(|i| &i.who) {
+            Some(Identity::User(user)) => {
                 put("aws:principaltype", "User".to_owned());
-                put("aws:userid", i.user.user_id.clone());
-                put("aws:username", i.user.name.clone());
-                for (k, v) in &i.user.tags {
+                put("aws:userid", user.user_id.clone());
+                put("aws:username", user.name.clone());
+                for (k, v) in &user.tags {
+                    put(&format!("aws:principaltag/{}", k.to_ascii_lowercase()), v.clone());
+                }
+            }
+            Some(Identity::Role(role)) => {
+                put("aws:principaltype", "AssumedRole".to_owned());
+                for (k, v) in &role.tags {
                     put(&format!("aws:principaltag/{}", k.to_ascii_lowercase()), v.clone());
                 }
             }
             None => {
                 put("aws:principaltype", "Account".to_owned());
                 put("aws:userid", caller.account.as_str().to_owned());
+            }
+        }
+        if let Some(session) = &caller.session {
+            put("aws:userid", session.user_id());
+            // Session tags override the role's tags of the same key.
+            for (k, v) in &session.tags {
+                put(&format!("aws:principaltag/{}", k.to_ascii_lowercase()), v.clone());
+            }
+            put("aws:tokenissuetime", crate::audit::event_time(session.issued_at));
+            if let Some(s) = &session.source_identity {
+                put("aws:sourceidentity", s.clone());
             }
         }
         put("kms:calleraccount", caller.account.as_str().to_owned());

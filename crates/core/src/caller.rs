@@ -22,6 +22,9 @@ pub struct Caller {
     pub source_ip: Option<std::net::IpAddr>,
     /// Whether the request came over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The STS session the request's temporary credentials belong to;
+    /// `None` for long-term access keys.
+    pub session: Option<Arc<crate::sts::Session>>,
     /// The call's audit event in the making.
     pub audit: CallAudit,
 }

@@ -73,6 +73,13 @@ pub enum KmsError {
     /// `IncorrectKeyMaterialException`.
     #[error("{0}")]
     IncorrectKeyMaterial(String),
+    /// STS's `PackedPolicyTooLarge`: a session's policy and tags together
+    /// make a token larger than Trent accepts.
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
+    /// IAM's `DeleteConflict`: an entity still has what must go first.
+    #[error("{0}")]
+    DeleteConflict(String),
     /// `ConflictException`: a concurrent operation on the same key.
     #[error("{0}")]
     Conflict(String),
@@ -165,6 +172,8 @@ impl KmsError {
             KmsError::MalformedPolicyDocument(_) => C::MalformedPolicyDocument,
             KmsError::LimitExceeded(_) => C::LimitExceeded,
             KmsError::Conflict(_) => C::Conflict,
+            KmsError::DeleteConflict(_) => C::DeleteConflict,
+            KmsError::PackedPolicyTooLarge(_) => C::PackedPolicyTooLarge,
             KmsError::ExpiredImportToken(_) => C::ExpiredImportToken,
             KmsError::InvalidImportToken(_) => C::InvalidImportToken,
             KmsError::IncorrectKeyMaterial(_) => C::IncorrectKeyMaterial,

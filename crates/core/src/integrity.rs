@@ -22,7 +22,9 @@
 //! checks the old form and seals the new.
 
 use crate::model::{
-    AccessKeyRecord, AccountRecord, AliasRecord, GrantRecord, KeyRecord, KeyVersionRecord, UserPolicyRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, GrantRecord, GroupMemberRecord, GroupPolicyRecord, GroupRecord,
+    KeyRecord, KeyVersionRecord, ManagedPolicyRecord, PolicyAttachmentRecord, PolicyVersionRecord, RolePolicyRecord,
+    RoleRecord, UserPolicyRecord, UserRecord,
 };
 use crate::store::{StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -62,6 +64,62 @@ impl Sealed for UserPolicyRecord {
     const TABLE: &'static str = "user_policies";
     fn row_id(&self) -> String {
         format!("{}/{}/{}", self.account.as_str(), self.user_name, self.policy_name)
+    }
+}
+
+impl Sealed for RoleRecord {
+    const TABLE: &'static str = "roles";
+    fn row_id(&self) -> String {
+        format!("{}/{}", self.account.as_str(), self.name)
+    }
+}
+
+impl Sealed for RolePolicyRecord {
+    const TABLE: &'static str = "role_policies";
+    fn row_id(&self) -> String {
+        format!("{}/{}/{}", self.account.as_str(), self.role_name, self.policy_name)
+    }
+}
+
+impl Sealed for GroupRecord {
+    const TABLE: &'static str = "groups";
+    fn row_id(&self) -> String {
+        format!("{}/{}", self.account.as_str(), self.name)
+    }
+}
+
+impl Sealed for GroupPolicyRecord {
+    const TABLE: &'static str = "group_policies";
+    fn row_id(&self) -> String {
+        format!("{}/{}/{}", self.account.as_str(), self.group_name, self.policy_name)
+    }
+}
+
+impl Sealed for GroupMemberRecord {
+    const TABLE: &'static str = "group_members";
+    fn row_id(&self) -> String {
+        format!("{}/{}/{}", self.account.as_str(), self.group_name, self.user_name)
+    }
+}
+
+impl Sealed for ManagedPolicyRecord {
+    const TABLE: &'static str = "managed_policies";
+    fn row_id(&self) -> String {
+        format!("{}/{}", self.account.as_str(), self.name)
+    }
+}
+
+impl Sealed for PolicyVersionRecord {
+    const TABLE: &'static str = "policy_versions";
+    fn row_id(&self) -> String {
+        format!("{}/{}/{}", self.account.as_str(), self.policy_name, self.version)
+    }
+}
+
+impl Sealed for PolicyAttachmentRecord {
+    const TABLE: &'static str = "policy_attachments";
+    fn row_id(&self) -> String {
+        format!("{}/{}/{}/{}", self.account.as_str(), self.policy_name, self.target.as_str(), self.entity_name)
     }
 }
 

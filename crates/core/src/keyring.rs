@@ -235,6 +235,25 @@ impl Keyring {
         self.unwrap_secret(store, Purpose::AccessKeySecret, access_key_id, wrapped).await
     }
 
+    /// Seals the claims of an STS session token, bound to its access key
+    /// id.
+    pub fn seal_session_token(&self, access_key_id: &str, claims: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.wrap_secret(Purpose::SessionToken, access_key_id, claims)
+    }
+
+    /// Opens a session token made by [`Keyring::seal_session_token`] for
+    /// this access key id; `None` when it is not one (forged, altered, for
+    /// another access key, or sealed under a domain key this deployment
+    /// does not have).
+    pub async fn open_session_token(
+        &self,
+        store: &dyn Store,
+        access_key_id: &str,
+        token: &[u8],
+    ) -> Option<SecretBytes> {
+        self.unwrap_secret(store, Purpose::SessionToken, access_key_id, token).await.ok()
+    }
+
     /// Seals an import token's contents, bound to the key's ARN.
     pub fn seal_import_token(&self, key_arn: &str, contents: &[u8]) -> Result<Vec<u8>, KmsError> {
         self.wrap_secret(Purpose::ImportToken, key_arn, contents)

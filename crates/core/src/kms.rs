@@ -61,6 +61,12 @@ pub struct Kms {
     /// authorization re-reads the user ([`Kms::identity_side`]) and refuses
     /// a deleted one.
     access_keys: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Authenticated>)>>,
+    /// Opened session tokens, by access key id: (the token, the session),
+    /// so that a session's requests open its token once. A request's token
+    /// must equal the cached one (compared in constant time); the session's
+    /// expiry is checked on every request, and what it stands on (its role
+    /// or user) is re-read by every authorization, as for long-term keys.
+    pub(crate) sessions: crate::sts::SessionCache,
     /// Appends audit events (group commit).
     pub(crate) auditor: Auditor,
     /// Signs audit checkpoints.
@@ -106,6 +112,8 @@ pub struct Authenticated {
     pub principal: PrincipalArn,
     /// The secret access key (zeroized on drop).
     pub secret: SecretBytes,
+    /// The STS session, for temporary credentials.
+    pub session: Option<Arc<crate::sts::Session>>,
 }
 
 /// Fixed bootstrap identity, from configuration (`TRENT_BOOTSTRAP_*`).
@@ -178,6 +186,7 @@ impl Kms {
             clock,
             keyring,
             access_keys: Default::default(),
+            sessions: Default::default(),
             auditor,
             checkpoint_signer,
             last_checkpoint: Default::default(),
@@ -296,6 +305,24 @@ impl Kms {
         let out = write(&events).await?;
         caller.audit.committed(&events);
         Ok(out)
+    }
+
+    /// Records the caller's event, keeping `responseElements` from
+    /// `response`, for a call that changes nothing in the store but whose
+    /// answer the trail must show (STS's credentials, by access key id
+    /// only): durable before the answer leaves, as every event.
+    pub(crate) async fn record_answering(
+        &self,
+        caller: &Caller,
+        response: &impl serde::Serialize,
+    ) -> Result<(), KmsError> {
+        Self::commit_events(caller, self.events_answering(caller, response), async |events: &[AuditEntry]| {
+            for e in events {
+                self.record_event(e.clone()).await?;
+            }
+            Ok::<(), KmsError>(())
+        })
+        .await
     }
 
     /// A fresh event id: a UUID, time-ordered (version 7) so that the
@@ -499,7 +526,7 @@ impl Kms {
             return Ok(None);
         };
         let secret = self.keyring.unwrap_access_secret(self.store.as_ref(), access_key_id, &rec.wrapped_secret).await?;
-        let a = Arc::new(Authenticated { account: rec.account, principal: rec.principal, secret });
+        let a = Arc::new(Authenticated { account: rec.account, principal: rec.principal, secret, session: None });
         let mut cache = lock();
         if cache.len() >= ACCESS_KEY_CACHE_CAPACITY {
             cache.clear();

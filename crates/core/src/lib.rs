@@ -14,8 +14,10 @@
 //!   (automatic and on-demand rotation), `import.rs` (imported key
 //!   material), `lifecycle.rs` (scheduled deletion and the scheduler's jobs,
 //!   [`Kms::run_due_jobs`]), `key_policy.rs`, `grants.rs`, `users.rs` (IAM
-//!   users, their policies and access keys), `audit.rs` (LookupEvents,
+//!   users, their policies and access keys), `roles.rs` (IAM roles), `audit.rs` (LookupEvents,
 //!   GetKeyLastUsage, the operator's trail reads).
+//! - [`sts`]: temporary credentials (AssumeRole, GetSessionToken) and the
+//!   stateless session tokens they carry.
 //! - `authz.rs`: authorization of every call (key policies, identity
 //!   policies, grants), over [`policy`] (the AWS policy language).
 //! - [`caller`]: the authenticated caller and its call's audit event.
@@ -53,10 +55,14 @@ pub mod model;
 mod ops;
 pub mod policy;
 pub mod store;
+pub mod sts;
 
 pub use caller::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
-pub use ops::{CreatedAccessKey, CreatedUser, JobReport};
+pub use ops::{
+    AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, GotUser, JobReport, NewPolicy, NewRole,
+    PolicyEntities, PolicyFilter, PolicyView,
+};
 pub use store::{Store, StoreError};

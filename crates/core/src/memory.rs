@@ -22,6 +22,22 @@ struct Inner {
     users: BTreeMap<(AccountId, String), UserRecord>,
     /// By (account, user name, policy name).
     user_policies: BTreeMap<(AccountId, String, String), UserPolicyRecord>,
+    /// By (account, lower-case name), as users.
+    roles: BTreeMap<(AccountId, String), RoleRecord>,
+    /// By (account, role name, policy name).
+    role_policies: BTreeMap<(AccountId, String, String), RolePolicyRecord>,
+    /// By (account, lower-case name), as users.
+    groups: BTreeMap<(AccountId, String), GroupRecord>,
+    /// By (account, group name, policy name).
+    group_policies: BTreeMap<(AccountId, String, String), GroupPolicyRecord>,
+    /// By (account, group name, user name).
+    group_members: BTreeMap<(AccountId, String, String), GroupMemberRecord>,
+    /// By (account, lower-case name), as users.
+    managed_policies: BTreeMap<(AccountId, String), ManagedPolicyRecord>,
+    /// By (account, policy name, version).
+    policy_versions: BTreeMap<(AccountId, String, u32), PolicyVersionRecord>,
+    /// By (account, policy name, target, entity name).
+    policy_attachments: BTreeMap<(AccountId, String, AttachmentTarget, String), PolicyAttachmentRecord>,
     /// By (id, Region): the related keys of a multi-Region key share an id.
     keys: BTreeMap<(KeyId, String), KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
@@ -31,6 +47,32 @@ struct Inner {
     audit: Vec<AuditRecord>,
     checkpoints: BTreeMap<u64, AuditCheckpoint>,
     audit_failing: bool,
+}
+
+impl Inner {
+    /// Removes the attachments of an entity as any of `targets`.
+    fn drop_attachments(&mut self, account: &AccountId, targets: &[AttachmentTarget], entity: &str) {
+        self.policy_attachments.retain(|(a, _, t, e), _| !(a == account && targets.contains(t) && e == entity));
+    }
+
+    /// Whether an entity (exact stored name) of an attachment exists.
+    fn entity_exists(&self, account: &AccountId, target: AttachmentTarget, name: &str) -> bool {
+        let slot = (account.clone(), name.to_lowercase());
+        match target {
+            AttachmentTarget::User | AttachmentTarget::UserBoundary => {
+                self.users.get(&slot).is_some_and(|u| u.name == name)
+            }
+            AttachmentTarget::Role | AttachmentTarget::RoleBoundary => {
+                self.roles.get(&slot).is_some_and(|r| r.name == name)
+            }
+            AttachmentTarget::Group => self.groups.get(&slot).is_some_and(|r| r.name == name),
+        }
+    }
+
+    /// The managed policy (exact stored name), if any.
+    fn managed_policy_exact(&self, account: &AccountId, name: &str) -> Option<&ManagedPolicyRecord> {
+        self.managed_policies.get(&(account.clone(), name.to_lowercase())).filter(|p| p.name == name)
+    }
 }
 
 /// A store that keeps everything in memory.
@@ -164,14 +206,21 @@ impl Store for InMemoryStore {
         Ok(self.lock().access_keys.get(id).cloned())
     }
 
-    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+    async fn insert_user(
+        &self,
+        user: &UserRecord,
+        key: Option<&AccessKeyRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let slot = (user.account.clone(), user.name.to_lowercase());
         self.audited(audit, |g| {
-            if g.users.contains_key(&slot) || g.access_keys.contains_key(&key.id) {
+            if g.users.contains_key(&slot) || key.is_some_and(|k| g.access_keys.contains_key(&k.id)) {
                 return Err(StoreError::AlreadyExists);
             }
             g.users.insert(slot, user.clone());
-            g.access_keys.insert(key.id.clone(), key.clone());
+            if let Some(key) = key {
+                g.access_keys.insert(key.id.clone(), key.clone());
+            }
             Ok(())
         })
     }
@@ -196,6 +245,8 @@ impl Store for InMemoryStore {
             };
             g.users.remove(&slot);
             g.user_policies.retain(|(a, u, _), _| !(a == account && u == name));
+            g.group_members.retain(|(a, _, u), _| !(a == account && u == name));
+            g.drop_attachments(account, &[AttachmentTarget::User, AttachmentTarget::UserBoundary], name);
             g.access_keys.retain(|_, k| k.principal.as_str() != arn);
             Ok(())
         })
@@ -250,6 +301,349 @@ impl Store for InMemoryStore {
             let k = (account.clone(), user_name.to_owned(), policy_name.to_owned());
             g.user_policies.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
         })
+    }
+
+    async fn insert_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (role.account.clone(), role.name.to_lowercase());
+        self.audited(audit, |g| {
+            if g.roles.contains_key(&slot) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.roles.insert(slot, role.clone());
+            Ok(())
+        })
+    }
+
+    async fn role(&self, account: &AccountId, name: &str) -> StoreResult<Option<RoleRecord>> {
+        Ok(self.lock().roles.get(&(account.clone(), name.to_lowercase())).cloned())
+    }
+
+    async fn roles(&self, account: &AccountId) -> StoreResult<Vec<RoleRecord>> {
+        let mut roles: Vec<RoleRecord> =
+            self.lock().roles.values().filter(|r| &r.account == account).cloned().collect();
+        roles.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(roles)
+    }
+
+    async fn update_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| match g.roles.get_mut(&(role.account.clone(), role.name.to_lowercase())) {
+            Some(r) if r.name == role.name => {
+                *r = role.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound),
+        })
+    }
+
+    async fn delete_role(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (account.clone(), name.to_lowercase());
+            if g.roles.get(&slot).is_none_or(|r| r.name != name) {
+                return Err(StoreError::NotFound);
+            }
+            g.roles.remove(&slot);
+            g.role_policies.retain(|(a, r, _), _| !(a == account && r == name));
+            g.drop_attachments(account, &[AttachmentTarget::Role, AttachmentTarget::RoleBoundary], name);
+            Ok(())
+        })
+    }
+
+    async fn put_role_policy(&self, policy: &RolePolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (policy.account.clone(), policy.role_name.to_lowercase());
+            if g.roles.get(&slot).is_none_or(|r| r.name != policy.role_name) {
+                return Err(StoreError::NotFound);
+            }
+            let k = (policy.account.clone(), policy.role_name.clone(), policy.policy_name.clone());
+            g.role_policies.insert(k, policy.clone());
+            Ok(())
+        })
+    }
+
+    async fn role_policies(&self, account: &AccountId, role_name: &str) -> StoreResult<Vec<RolePolicyRecord>> {
+        Ok(self
+            .lock()
+            .role_policies
+            .values()
+            .filter(|p| &p.account == account && p.role_name == role_name)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (account.clone(), role_name.to_owned(), policy_name.to_owned());
+            g.role_policies.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn insert_group(&self, group: &GroupRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (group.account.clone(), group.name.to_lowercase());
+        self.audited(audit, |g| {
+            if g.groups.contains_key(&slot) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.groups.insert(slot, group.clone());
+            Ok(())
+        })
+    }
+
+    async fn group(&self, account: &AccountId, name: &str) -> StoreResult<Option<GroupRecord>> {
+        Ok(self.lock().groups.get(&(account.clone(), name.to_lowercase())).cloned())
+    }
+
+    async fn groups(&self, account: &AccountId) -> StoreResult<Vec<GroupRecord>> {
+        let mut groups: Vec<GroupRecord> =
+            self.lock().groups.values().filter(|r| &r.account == account).cloned().collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(groups)
+    }
+
+    async fn delete_group(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (account.clone(), name.to_lowercase());
+            if g.groups.get(&slot).is_none_or(|r| r.name != name) {
+                return Err(StoreError::NotFound);
+            }
+            g.groups.remove(&slot);
+            g.group_policies.retain(|(a, r, _), _| !(a == account && r == name));
+            g.group_members.retain(|(a, r, _), _| !(a == account && r == name));
+            g.drop_attachments(account, &[AttachmentTarget::Group], name);
+            Ok(())
+        })
+    }
+
+    async fn add_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let group = (member.account.clone(), member.group_name.to_lowercase());
+            let user = (member.account.clone(), member.user_name.to_lowercase());
+            if g.groups.get(&group).is_none_or(|r| r.name != member.group_name)
+                || g.users.get(&user).is_none_or(|u| u.name != member.user_name)
+            {
+                return Err(StoreError::NotFound);
+            }
+            let k = (member.account.clone(), member.group_name.clone(), member.user_name.clone());
+            g.group_members.insert(k, member.clone());
+            Ok(())
+        })
+    }
+
+    async fn remove_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (member.account.clone(), member.group_name.clone(), member.user_name.clone());
+            g.group_members.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn group_members(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()
+            .group_members
+            .values()
+            .filter(|m| &m.account == account && m.group_name == group_name)
+            .map(|m| m.user_name.clone())
+            .collect())
+    }
+
+    async fn groups_of_user(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<GroupRecord>> {
+        let g = self.lock();
+        let mut groups: Vec<GroupRecord> = g
+            .group_members
+            .values()
+            .filter(|m| &m.account == account && m.user_name == user_name)
+            .filter_map(|m| g.groups.get(&(account.clone(), m.group_name.to_lowercase())).cloned())
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(groups)
+    }
+
+    async fn put_group_policy(&self, policy: &GroupPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let slot = (policy.account.clone(), policy.group_name.to_lowercase());
+            if g.groups.get(&slot).is_none_or(|r| r.name != policy.group_name) {
+                return Err(StoreError::NotFound);
+            }
+            let k = (policy.account.clone(), policy.group_name.clone(), policy.policy_name.clone());
+            g.group_policies.insert(k, policy.clone());
+            Ok(())
+        })
+    }
+
+    async fn group_policies(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<GroupPolicyRecord>> {
+        Ok(self
+            .lock()
+            .group_policies
+            .values()
+            .filter(|p| &p.account == account && p.group_name == group_name)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_group_policy(
+        &self,
+        account: &AccountId,
+        group_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (account.clone(), group_name.to_owned(), policy_name.to_owned());
+            g.group_policies.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn insert_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: &PolicyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let slot = (policy.account.clone(), policy.name.to_lowercase());
+        self.audited(audit, |g| {
+            if g.managed_policies.contains_key(&slot) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.managed_policies.insert(slot, policy.clone());
+            let k = (version.account.clone(), version.policy_name.clone(), version.version);
+            g.policy_versions.insert(k, version.clone());
+            Ok(())
+        })
+    }
+
+    async fn managed_policy(&self, account: &AccountId, name: &str) -> StoreResult<Option<ManagedPolicyRecord>> {
+        Ok(self.lock().managed_policies.get(&(account.clone(), name.to_lowercase())).cloned())
+    }
+
+    async fn managed_policies(&self, account: &AccountId) -> StoreResult<Vec<ManagedPolicyRecord>> {
+        let mut policies: Vec<ManagedPolicyRecord> =
+            self.lock().managed_policies.values().filter(|p| &p.account == account).cloned().collect();
+        policies.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(policies)
+    }
+
+    async fn update_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: Option<&PolicyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if g.managed_policy_exact(&policy.account, &policy.name).is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(v) = version {
+                let k = (v.account.clone(), v.policy_name.clone(), v.version);
+                if g.policy_versions.contains_key(&k) {
+                    return Err(StoreError::AlreadyExists);
+                }
+                g.policy_versions.insert(k, v.clone());
+            }
+            g.managed_policies.insert((policy.account.clone(), policy.name.to_lowercase()), policy.clone());
+            Ok(())
+        })
+    }
+
+    async fn delete_managed_policy(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if g.managed_policy_exact(account, name).is_none() {
+                return Err(StoreError::NotFound);
+            }
+            g.managed_policies.remove(&(account.clone(), name.to_lowercase()));
+            g.policy_versions.retain(|(a, p, _), _| !(a == account && p == name));
+            g.policy_attachments.retain(|(a, p, _, _), _| !(a == account && p == name));
+            Ok(())
+        })
+    }
+
+    async fn policy_versions(&self, account: &AccountId, policy_name: &str) -> StoreResult<Vec<PolicyVersionRecord>> {
+        Ok(self
+            .lock()
+            .policy_versions
+            .values()
+            .filter(|v| &v.account == account && v.policy_name == policy_name)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_policy_version(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+        version: u32,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let k = (account.clone(), policy_name.to_owned(), version);
+            g.policy_versions.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn attach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        self.audited(audit, |g| {
+            if g.managed_policy_exact(&a.account, &a.policy_name).is_none()
+                || !g.entity_exists(&a.account, a.target, &a.entity_name)
+            {
+                return Err(StoreError::NotFound);
+            }
+            if a.target.is_boundary() {
+                g.drop_attachments(&a.account, &[a.target], &a.entity_name);
+            }
+            let k = (a.account.clone(), a.policy_name.clone(), a.target, a.entity_name.clone());
+            g.policy_attachments.insert(k, a.clone());
+            Ok(())
+        })
+    }
+
+    async fn detach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        self.audited(audit, |g| {
+            let k = (a.account.clone(), a.policy_name.clone(), a.target, a.entity_name.clone());
+            g.policy_attachments.remove(&k).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn policy_attachments(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+    ) -> StoreResult<Vec<PolicyAttachmentRecord>> {
+        let mut attachments: Vec<PolicyAttachmentRecord> = self
+            .lock()
+            .policy_attachments
+            .values()
+            .filter(|a| &a.account == account && a.policy_name == policy_name)
+            .cloned()
+            .collect();
+        attachments.sort_by(|a, b| (a.target, &a.entity_name).cmp(&(b.target, &b.entity_name)));
+        Ok(attachments)
+    }
+
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        target: AttachmentTarget,
+        entity_name: &str,
+    ) -> StoreResult<Vec<AttachedPolicy>> {
+        let g = self.lock();
+        let mut attached: Vec<AttachedPolicy> = g
+            .policy_attachments
+            .values()
+            .filter(|a| &a.account == account && a.target == target && a.entity_name == entity_name)
+            .filter_map(|a| {
+                let policy = g.managed_policy_exact(account, &a.policy_name)?.clone();
+                let version = g.policy_versions.get(&(account.clone(), policy.name.clone(), policy.default_version))?;
+                Some(AttachedPolicy { document: version.document.clone(), policy })
+            })
+            .collect();
+        attached.sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
+        Ok(attached)
     }
 
     async fn insert_access_key(
@@ -636,6 +1030,26 @@ impl Store for InMemoryStore {
                 users
             },
             user_policies: g.user_policies.values().cloned().collect(),
+            roles: {
+                let mut roles: Vec<RoleRecord> = g.roles.values().cloned().collect();
+                roles.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
+                roles
+            },
+            role_policies: g.role_policies.values().cloned().collect(),
+            groups: {
+                let mut groups: Vec<GroupRecord> = g.groups.values().cloned().collect();
+                groups.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
+                groups
+            },
+            group_policies: g.group_policies.values().cloned().collect(),
+            group_members: g.group_members.values().cloned().collect(),
+            managed_policies: {
+                let mut policies: Vec<ManagedPolicyRecord> = g.managed_policies.values().cloned().collect();
+                policies.sort_by(|a, b| (&a.account, &a.name).cmp(&(&b.account, &b.name)));
+                policies
+            },
+            policy_versions: g.policy_versions.values().cloned().collect(),
+            policy_attachments: g.policy_attachments.values().cloned().collect(),
             keys: g.keys.values().cloned().collect(),
             versions: g.versions.values().cloned().collect(),
             aliases,
@@ -670,6 +1084,35 @@ impl Store for InMemoryStore {
             .user_policies
             .iter()
             .map(|p| ((p.account.clone(), p.user_name.clone(), p.policy_name.clone()), p.clone()))
+            .collect();
+        g.roles = snap.roles.iter().map(|r| ((r.account.clone(), r.name.to_lowercase()), r.clone())).collect();
+        g.role_policies = snap
+            .role_policies
+            .iter()
+            .map(|p| ((p.account.clone(), p.role_name.clone(), p.policy_name.clone()), p.clone()))
+            .collect();
+        g.groups = snap.groups.iter().map(|r| ((r.account.clone(), r.name.to_lowercase()), r.clone())).collect();
+        g.group_policies = snap
+            .group_policies
+            .iter()
+            .map(|p| ((p.account.clone(), p.group_name.clone(), p.policy_name.clone()), p.clone()))
+            .collect();
+        g.group_members = snap
+            .group_members
+            .iter()
+            .map(|m| ((m.account.clone(), m.group_name.clone(), m.user_name.clone()), m.clone()))
+            .collect();
+        g.managed_policies =
+            snap.managed_policies.iter().map(|p| ((p.account.clone(), p.name.to_lowercase()), p.clone())).collect();
+        g.policy_versions = snap
+            .policy_versions
+            .iter()
+            .map(|v| ((v.account.clone(), v.policy_name.clone(), v.version), v.clone()))
+            .collect();
+        g.policy_attachments = snap
+            .policy_attachments
+            .iter()
+            .map(|a| ((a.account.clone(), a.policy_name.clone(), a.target, a.entity_name.clone()), a.clone()))
             .collect();
         g.keys = snap.keys.iter().map(|k| (key_slot(k), k.clone())).collect();
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();

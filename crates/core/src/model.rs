@@ -284,6 +284,225 @@ pub struct UserPolicyRecord {
     pub document: String,
 }
 
+/// An IAM role of an account: a principal with no long-term credentials,
+/// whose sessions ([`crate::sts`]) act with its identity policies. Who may
+/// assume it is its trust policy's to say.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoleRecord {
+    /// The role's account.
+    pub account: AccountId,
+    /// Role name (1–64 of `[A-Za-z0-9+=,.@_-]`), unique in its account
+    /// regardless of case, as in IAM.
+    pub name: String,
+    /// Unique id (`AROA…`): its sessions' `aws:userid` is `ID:SESSION`.
+    pub role_id: String,
+    /// Path (`/` or `/a/b/`), part of the ARN.
+    pub path: String,
+    /// The trust policy (`AssumeRolePolicyDocument`), as given (checked
+    /// when set).
+    pub trust_policy: String,
+    /// Description (0–1000 characters).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Longest session, in seconds (3,600–43,200).
+    pub max_session_duration: u32,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+    /// Tags (key, value) in the order given: its sessions'
+    /// `aws:PrincipalTag/*`, under their session tags.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+}
+
+impl RoleRecord {
+    /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:role{}{}", self.account.as_str(), self.path, self.name)
+    }
+}
+
+/// An inline identity (IAM) policy of a role.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RolePolicyRecord {
+    /// The role's account.
+    pub account: AccountId,
+    /// The role's name, as stored in its [`RoleRecord`].
+    pub role_name: String,
+    /// Policy name (1–128 of `[A-Za-z0-9+=,.@_-]`), unique per role.
+    pub policy_name: String,
+    /// The policy document, as given (checked when put).
+    pub document: String,
+}
+
+/// An IAM group of an account: users who are its members act with its
+/// identity policies too.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupRecord {
+    /// The group's account.
+    pub account: AccountId,
+    /// Group name (1–128 of `[A-Za-z0-9+=,.@_-]`), unique in its account
+    /// regardless of case, as in IAM.
+    pub name: String,
+    /// Unique id (`AGPA…`).
+    pub group_id: String,
+    /// Path (`/` or `/a/b/`), part of the ARN.
+    pub path: String,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl GroupRecord {
+    /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:group{}{}", self.account.as_str(), self.path, self.name)
+    }
+}
+
+/// An inline identity (IAM) policy of a group.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupPolicyRecord {
+    /// The group's account.
+    pub account: AccountId,
+    /// The group's name, as stored in its [`GroupRecord`].
+    pub group_name: String,
+    /// Policy name (1–128 of `[A-Za-z0-9+=,.@_-]`), unique per group.
+    pub policy_name: String,
+    /// The policy document, as given (checked when put).
+    pub document: String,
+}
+
+/// A user's membership of a group.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupMemberRecord {
+    /// The account of both.
+    pub account: AccountId,
+    /// The group's name, as stored.
+    pub group_name: String,
+    /// The user's name, as stored.
+    pub user_name: String,
+}
+
+/// A customer managed policy of an account: a named, versioned identity
+/// policy that users, roles and groups attach, or that caps a user or role
+/// as its permissions boundary.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ManagedPolicyRecord {
+    /// The policy's account.
+    pub account: AccountId,
+    /// Policy name (1–128 of `[A-Za-z0-9+=,.@_-]`), unique in its account
+    /// regardless of case, as in IAM.
+    pub name: String,
+    /// Unique id (`ANPA…`).
+    pub policy_id: String,
+    /// Path (`/` or `/a/b/`), part of the ARN.
+    pub path: String,
+    /// Description (0–1000 characters), fixed at creation as in IAM.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The default version's number (`v3` is 3): the one that applies.
+    pub default_version: u32,
+    /// The number the next version gets: IAM never reuses one.
+    pub next_version: u32,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+    /// When the default version last changed, epoch milliseconds.
+    pub updated_at: i64,
+    /// Tags (key, value) in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+}
+
+impl ManagedPolicyRecord {
+    /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:policy{}{}", self.account.as_str(), self.path, self.name)
+    }
+}
+
+/// One version of a managed policy's document.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyVersionRecord {
+    /// The policy's account.
+    pub account: AccountId,
+    /// The policy's name, as stored in its [`ManagedPolicyRecord`].
+    pub policy_name: String,
+    /// The version's number (`v1` is 1).
+    pub version: u32,
+    /// The policy document, as given (checked when created).
+    pub document: String,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+/// What a managed policy is attached to, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AttachmentTarget {
+    /// A user's permissions policy.
+    User,
+    /// A role's permissions policy.
+    Role,
+    /// A group's permissions policy (its members act with it).
+    Group,
+    /// A user's permissions boundary (at most one per user).
+    UserBoundary,
+    /// A role's permissions boundary (at most one per role).
+    RoleBoundary,
+}
+
+impl AttachmentTarget {
+    /// The stored form: `user`, `role`, `group`, `user-boundary`,
+    /// `role-boundary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentTarget::User => "user",
+            AttachmentTarget::Role => "role",
+            AttachmentTarget::Group => "group",
+            AttachmentTarget::UserBoundary => "user-boundary",
+            AttachmentTarget::RoleBoundary => "role-boundary",
+        }
+    }
+
+    /// The target of a stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => AttachmentTarget::User,
+            "role" => AttachmentTarget::Role,
+            "group" => AttachmentTarget::Group,
+            "user-boundary" => AttachmentTarget::UserBoundary,
+            "role-boundary" => AttachmentTarget::RoleBoundary,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is a permissions boundary (one per entity).
+    pub fn is_boundary(self) -> bool {
+        matches!(self, AttachmentTarget::UserBoundary | AttachmentTarget::RoleBoundary)
+    }
+}
+
+/// A managed policy attached to a user, role or group.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyAttachmentRecord {
+    /// The account of both.
+    pub account: AccountId,
+    /// The policy's name, as stored.
+    pub policy_name: String,
+    /// What kind of entity, and whether as a boundary.
+    pub target: AttachmentTarget,
+    /// The user's, role's or group's name, as stored.
+    pub entity_name: String,
+}
+
+/// A managed policy attached to an entity, with its default version's
+/// document: what authorization reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachedPolicy {
+    /// The policy.
+    pub policy: ManagedPolicyRecord,
+    /// Its default version's document.
+    pub document: String,
+}
+
 /// A domain key, wrapped under the root key.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DomainKeyRecord {
@@ -454,6 +673,31 @@ pub struct Snapshot {
     /// Their inline policies.
     #[serde(default)]
     pub user_policies: Vec<UserPolicyRecord>,
+    /// IAM roles (absent from backups made before roles existed).
+    #[serde(default)]
+    pub roles: Vec<RoleRecord>,
+    /// Their inline policies.
+    #[serde(default)]
+    pub role_policies: Vec<RolePolicyRecord>,
+    /// IAM groups (absent from backups made before groups existed).
+    #[serde(default)]
+    pub groups: Vec<GroupRecord>,
+    /// Their inline policies.
+    #[serde(default)]
+    pub group_policies: Vec<GroupPolicyRecord>,
+    /// Their members.
+    #[serde(default)]
+    pub group_members: Vec<GroupMemberRecord>,
+    /// Customer managed policies (absent from backups made before they
+    /// existed).
+    #[serde(default)]
+    pub managed_policies: Vec<ManagedPolicyRecord>,
+    /// Their versions.
+    #[serde(default)]
+    pub policy_versions: Vec<PolicyVersionRecord>,
+    /// Their attachments and permissions boundaries.
+    #[serde(default)]
+    pub policy_attachments: Vec<PolicyAttachmentRecord>,
     /// Keys.
     pub keys: Vec<KeyRecord>,
     /// Key versions (material wrapped).

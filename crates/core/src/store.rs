@@ -118,16 +118,22 @@ pub trait Store: Send + Sync + 'static {
     /// account) and are one per Region.
     async fn key_owner(&self, id: &KeyId, region: &Region) -> StoreResult<Option<Scope>>;
 
-    /// Adds an IAM user together with its first access key, atomically;
+    /// Adds an IAM user, with its first access key when given, atomically;
     /// `AlreadyExists` when the account has a user of that name in any case,
     /// or the access key id is taken.
-    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    async fn insert_user(
+        &self,
+        user: &UserRecord,
+        key: Option<&AccessKeyRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// A user of `account`, by name in any case.
     async fn user(&self, account: &AccountId, name: &str) -> StoreResult<Option<UserRecord>>;
     /// The users of `account`, by name (byte order).
     async fn users(&self, account: &AccountId) -> StoreResult<Vec<UserRecord>>;
-    /// Removes a user (exact stored name) with its policies and access keys;
-    /// `NotFound` when absent.
+    /// Removes a user (exact stored name) with its policies, access keys,
+    /// group memberships, managed policy attachments and permissions
+    /// boundary; `NotFound` when absent.
     async fn delete_user(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
     /// Replaces the tags of a user (exact stored name); `NotFound` when the
     /// user does not exist.
@@ -151,6 +157,131 @@ pub trait Store: Send + Sync + 'static {
         policy_name: &str,
         audit: &[AuditEntry],
     ) -> StoreResult<()>;
+
+    /// Adds an IAM role; `AlreadyExists` when the account has a role of
+    /// that name in any case.
+    async fn insert_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A role of `account`, by name in any case.
+    async fn role(&self, account: &AccountId, name: &str) -> StoreResult<Option<RoleRecord>>;
+    /// The roles of `account`, by name (byte order).
+    async fn roles(&self, account: &AccountId) -> StoreResult<Vec<RoleRecord>>;
+    /// Replaces a role's record (found by account and exact stored name:
+    /// its trust policy, description, session duration and tags change);
+    /// `NotFound` when the role does not exist.
+    async fn update_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Removes a role (exact stored name) with its inline policies, managed
+    /// policy attachments and permissions boundary; `NotFound` when absent.
+    async fn delete_role(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Adds or replaces a role's inline policy; `NotFound` when the role
+    /// (exact stored name) does not exist.
+    async fn put_role_policy(&self, policy: &RolePolicyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A role's inline policies (exact stored name), by policy name.
+    async fn role_policies(&self, account: &AccountId, role_name: &str) -> StoreResult<Vec<RolePolicyRecord>>;
+    /// Removes a role's inline policy; `NotFound` when absent.
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+
+    /// Adds an IAM group; `AlreadyExists` when the account has a group of
+    /// that name in any case.
+    async fn insert_group(&self, group: &GroupRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A group of `account`, by name in any case.
+    async fn group(&self, account: &AccountId, name: &str) -> StoreResult<Option<GroupRecord>>;
+    /// The groups of `account`, by name (byte order).
+    async fn groups(&self, account: &AccountId) -> StoreResult<Vec<GroupRecord>>;
+    /// Removes a group (exact stored name) with its inline policies,
+    /// memberships and managed policy attachments; `NotFound` when absent.
+    async fn delete_group(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Makes a user a member of a group (both exact stored names; already
+    /// a member: nothing changes, the event is still appended); `NotFound`
+    /// when either does not exist.
+    async fn add_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Ends a membership; `NotFound` when the user is not a member.
+    async fn remove_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// The names of a group's members (exact stored group name), by name.
+    async fn group_members(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<String>>;
+    /// The groups a user (exact stored name) is a member of, by name.
+    async fn groups_of_user(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<GroupRecord>>;
+    /// Adds or replaces a group's inline policy; `NotFound` when the group
+    /// (exact stored name) does not exist.
+    async fn put_group_policy(&self, policy: &GroupPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A group's inline policies (exact stored name), by policy name.
+    async fn group_policies(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<GroupPolicyRecord>>;
+    /// Removes a group's inline policy; `NotFound` when absent.
+    async fn delete_group_policy(
+        &self,
+        account: &AccountId,
+        group_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+
+    /// Adds a customer managed policy with its first version (its default),
+    /// atomically; `AlreadyExists` when the account has a managed policy of
+    /// that name in any case.
+    async fn insert_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: &PolicyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+    /// A managed policy of `account`, by name in any case.
+    async fn managed_policy(&self, account: &AccountId, name: &str) -> StoreResult<Option<ManagedPolicyRecord>>;
+    /// The managed policies of `account`, by name (byte order).
+    async fn managed_policies(&self, account: &AccountId) -> StoreResult<Vec<ManagedPolicyRecord>>;
+    /// Replaces a managed policy's record (found by account and exact
+    /// stored name: its default version, next version number, update time
+    /// and tags change) and adds `version` when given, atomically;
+    /// `NotFound` when the policy does not exist, `AlreadyExists` when the
+    /// version's number is taken.
+    async fn update_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: Option<&PolicyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+    /// Removes a managed policy (exact stored name) with its versions and
+    /// attachments; `NotFound` when absent.
+    async fn delete_managed_policy(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A managed policy's versions (exact stored name), by number.
+    async fn policy_versions(&self, account: &AccountId, policy_name: &str) -> StoreResult<Vec<PolicyVersionRecord>>;
+    /// Removes one version of a managed policy; `NotFound` when absent.
+    async fn delete_policy_version(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+        version: u32,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+    /// Attaches a managed policy to a user, role or group, or makes it a
+    /// user's or role's permissions boundary (replacing the one it had);
+    /// attached already: nothing changes, the event is still appended.
+    /// `NotFound` when the policy or the entity (exact stored names) does
+    /// not exist.
+    async fn attach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Ends an attachment (or removes a boundary); `NotFound` when it does
+    /// not exist.
+    async fn detach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Where a managed policy (exact stored name) is attached, by target
+    /// then entity name.
+    async fn policy_attachments(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+    ) -> StoreResult<Vec<PolicyAttachmentRecord>>;
+    /// The managed policies attached to an entity (exact stored name) as
+    /// `target` says, by policy name, each with its default version's
+    /// document: a permissions boundary target gives the boundary, if any.
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        target: AttachmentTarget,
+        entity_name: &str,
+    ) -> StoreResult<Vec<AttachedPolicy>>;
 
     /// Adds a key with its first version (none for a key awaiting imported
     /// material, and for the replica of a multi-Region key, which shares

@@ -50,6 +50,7 @@ fn caller(operation: &str, request: Value) -> Caller {
             account: ACCOUNT.into(),
             arn: account.root_arn().as_str().to_owned(),
             access_key_id: "AKIAEXAMPLEEXAMPLE00".into(),
+            session: None,
         },
         source_ip: None,
         user_agent: None,

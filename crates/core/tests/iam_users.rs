@@ -817,9 +817,12 @@ async fn key_policies_naming_missing_users_are_refused() {
             PutKeyPolicyRequest { key_id: Some(key.clone()), policy: Some(naming(&missing)), ..Default::default() };
         assert_eq!(kms.put_key_policy(&owner, put).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
     }
-    // Accounts Trent does not hold, and roles, cannot be checked: accepted.
+    // Accounts Trent does not hold cannot be checked: accepted. Roles are
+    // checked as users are (crates/core/tests/sts.rs).
     kms.create_key(&owner, create(naming("arn:aws:iam::999999999999:user/someone"))).await.unwrap();
-    kms.create_key(&owner, create(naming(&format!("arn:aws:iam::{ALICE}:role/app")))).await.unwrap();
+    kms.create_key(&owner, create(naming("arn:aws:iam::999999999999:role/app"))).await.unwrap();
+    let e = kms.create_key(&owner, create(naming(&format!("arn:aws:iam::{ALICE}:role/app")))).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MalformedPolicyDocument);
     // Another account may not learn which users exist: it is refused first.
     let put = PutKeyPolicyRequest {
         key_id: Some(key.clone()),

@@ -34,6 +34,9 @@ pub enum Purpose {
     /// An import token (wrapping private key and its terms) under a domain
     /// key.
     ImportToken,
+    /// The claims of an STS session token (its secret among them) under a
+    /// domain key, bound to the session's access key id.
+    SessionToken,
 }
 
 impl Purpose {
@@ -44,6 +47,7 @@ impl Purpose {
             Purpose::PrivateKey => b"trent/v1/private-key",
             Purpose::AccessKeySecret => b"trent/v1/access-key-secret",
             Purpose::ImportToken => b"trent/v1/import-token",
+            Purpose::SessionToken => b"trent/v1/session-token",
         }
     }
 }

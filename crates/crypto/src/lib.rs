@@ -40,6 +40,12 @@ pub mod secret;
 mod wycheproof;
 
 pub use provider::{AwsLcProvider, CryptoProvider};
+
+/// Whether two byte strings are equal, in time that depends on their
+/// lengths only (for tokens and MACs).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
 pub use secret::{SecretBytes, SecretKey};
 
 /// Errors of the crypto layer. Messages never contain key material.

@@ -83,6 +83,61 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         O::ReplicateKey => call(body, |r| kms.replicate_key(caller, r)).await,
         O::UpdatePrimaryRegion => call(body, |r| kms.update_primary_region(caller, r)).await,
         O::LookupEvents => call(body, |r| kms.lookup_events(caller, r)).await,
+        // The Query protocol's alone (IAM's roles, STS): no JSON shape.
+        O::CreateRole
+        | O::GetRole
+        | O::ListRoles
+        | O::UpdateRole
+        | O::UpdateAssumeRolePolicy
+        | O::DeleteRole
+        | O::TagRole
+        | O::UntagRole
+        | O::ListRoleTags
+        | O::PutRolePolicy
+        | O::GetRolePolicy
+        | O::DeleteRolePolicy
+        | O::ListRolePolicies
+        | O::CreateGroup
+        | O::GetGroup
+        | O::ListGroups
+        | O::DeleteGroup
+        | O::AddUserToGroup
+        | O::RemoveUserFromGroup
+        | O::ListGroupsForUser
+        | O::PutGroupPolicy
+        | O::GetGroupPolicy
+        | O::DeleteGroupPolicy
+        | O::ListGroupPolicies
+        | O::CreatePolicy
+        | O::GetPolicy
+        | O::DeletePolicy
+        | O::ListPolicies
+        | O::CreatePolicyVersion
+        | O::GetPolicyVersion
+        | O::ListPolicyVersions
+        | O::DeletePolicyVersion
+        | O::SetDefaultPolicyVersion
+        | O::AttachUserPolicy
+        | O::DetachUserPolicy
+        | O::ListAttachedUserPolicies
+        | O::AttachRolePolicy
+        | O::DetachRolePolicy
+        | O::ListAttachedRolePolicies
+        | O::AttachGroupPolicy
+        | O::DetachGroupPolicy
+        | O::ListAttachedGroupPolicies
+        | O::ListEntitiesForPolicy
+        | O::PutUserPermissionsBoundary
+        | O::DeleteUserPermissionsBoundary
+        | O::PutRolePermissionsBoundary
+        | O::DeleteRolePermissionsBoundary
+        | O::GetAccessKeyLastUsed
+        | O::TagPolicy
+        | O::UntagPolicy
+        | O::ListPolicyTags
+        | O::GetCallerIdentity
+        | O::AssumeRole
+        | O::GetSessionToken => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::DeleteCustomKeyStore
@@ -116,6 +171,20 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
                     user: user_shape(&created.user),
                     access_key_id: created.access_key_id.as_str().to_owned(),
                     secret_access_key: created.secret_access_key,
+                })
+            })
+            .await
+        }
+        O::GetUser => {
+            // GetUser's one member is the optional `UserName` of these shapes.
+            call(body, |req: AccessKeysRequest| async move {
+                Ok(match kms.get_user(caller, req.user_name.as_deref()).await? {
+                    trent_core::GotUser::User(u) => serde_json::json!({"User": user_shape(&u)}),
+                    trent_core::GotUser::Root { account, created_at } => serde_json::json!({"User": {
+                        "UserId": account.as_str(),
+                        "Arn": account.root_arn().as_str(),
+                        "CreateDate": trent_api::time::Timestamp::from_millis(created_at),
+                    }}),
                 })
             })
             .await
@@ -254,7 +323,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
 }
 
 /// IAM tags as (key, value) pairs (validation has checked both are there).
-fn tag_pairs(tags: Option<Vec<trent_api::admin::IamTag>>) -> Vec<(String, String)> {
+pub(crate) fn tag_pairs(tags: Option<Vec<trent_api::admin::IamTag>>) -> Vec<(String, String)> {
     tags.unwrap_or_default().into_iter().map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default())).collect()
 }
 
@@ -321,9 +390,70 @@ pub fn verify_response(
 }
 
 /// Every operation [`parse_request`] parses: the served ones of the table
-/// (the KMS API, Trent's administrative API, CloudTrail's `LookupEvents`).
+/// (the KMS API, Trent's administrative API and IAM's user operations as
+/// JSON, CloudTrail's `LookupEvents`).
 pub fn request_operations() -> impl Iterator<Item = &'static str> {
-    Operation::ALL.iter().filter(|op| op.served()).map(|op| op.name())
+    Operation::ALL.iter().filter(|op| op.served() && !query_only(**op)).map(|op| op.name())
+}
+
+/// The operations the Query protocol alone reaches (IAM's roles, STS):
+/// they have no JSON request shape.
+fn query_only(op: Operation) -> bool {
+    op.api() == trent_api::Api::Sts
+        || matches!(
+            op,
+            Operation::CreateRole
+                | Operation::GetRole
+                | Operation::ListRoles
+                | Operation::UpdateRole
+                | Operation::UpdateAssumeRolePolicy
+                | Operation::DeleteRole
+                | Operation::TagRole
+                | Operation::UntagRole
+                | Operation::ListRoleTags
+                | Operation::PutRolePolicy
+                | Operation::GetRolePolicy
+                | Operation::DeleteRolePolicy
+                | Operation::ListRolePolicies
+                | Operation::CreateGroup
+                | Operation::GetGroup
+                | Operation::ListGroups
+                | Operation::DeleteGroup
+                | Operation::AddUserToGroup
+                | Operation::RemoveUserFromGroup
+                | Operation::ListGroupsForUser
+                | Operation::PutGroupPolicy
+                | Operation::GetGroupPolicy
+                | Operation::DeleteGroupPolicy
+                | Operation::ListGroupPolicies
+                | Operation::CreatePolicy
+                | Operation::GetPolicy
+                | Operation::DeletePolicy
+                | Operation::ListPolicies
+                | Operation::CreatePolicyVersion
+                | Operation::GetPolicyVersion
+                | Operation::ListPolicyVersions
+                | Operation::DeletePolicyVersion
+                | Operation::SetDefaultPolicyVersion
+                | Operation::AttachUserPolicy
+                | Operation::DetachUserPolicy
+                | Operation::ListAttachedUserPolicies
+                | Operation::AttachRolePolicy
+                | Operation::DetachRolePolicy
+                | Operation::ListAttachedRolePolicies
+                | Operation::AttachGroupPolicy
+                | Operation::DetachGroupPolicy
+                | Operation::ListAttachedGroupPolicies
+                | Operation::ListEntitiesForPolicy
+                | Operation::PutUserPermissionsBoundary
+                | Operation::DeleteUserPermissionsBoundary
+                | Operation::PutRolePermissionsBoundary
+                | Operation::DeleteRolePermissionsBoundary
+                | Operation::GetAccessKeyLastUsed
+                | Operation::TagPolicy
+                | Operation::UntagPolicy
+                | Operation::ListPolicyTags
+        )
 }
 
 /// Parses and validates `body` as the request of operation `name` exactly
@@ -331,7 +461,7 @@ pub fn request_operations() -> impl Iterator<Item = &'static str> {
 /// is none of [`request_operations`]. A refusal is the error code and
 /// message the caller would get. The request-body fuzz target's entry point.
 pub fn parse_request(name: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, String)>> {
-    let op = Operation::named(name).filter(|op| op.served())?;
+    let op = Operation::named(name).filter(|op| op.served() && !query_only(*op))?;
     Some(parse_only(op, body).map_err(|e| (e.code, e.message)))
 }
 
@@ -405,10 +535,65 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::GetUserPolicy | O::DeleteUserPolicy => check::<UserPolicyRequest>(body),
         O::TagUser => check::<TagUserRequest>(body),
         O::UntagUser => check::<UntagUserRequest>(body),
-        O::CreateAccessKey | O::ListAccessKeys => check::<AccessKeysRequest>(body),
+        O::CreateAccessKey | O::ListAccessKeys | O::GetUser => check::<AccessKeysRequest>(body),
         O::DeleteAccessKey => check::<DeleteAccessKeyRequest>(body),
         O::ReadAuditTrail => check::<ReadAuditTrailRequest>(body),
         O::VerifyAuditTrail => check::<VerifyAuditTrailRequest>(body),
+        // The Query protocol's alone (IAM's roles, STS): no JSON shape.
+        O::CreateRole
+        | O::GetRole
+        | O::ListRoles
+        | O::UpdateRole
+        | O::UpdateAssumeRolePolicy
+        | O::DeleteRole
+        | O::TagRole
+        | O::UntagRole
+        | O::ListRoleTags
+        | O::PutRolePolicy
+        | O::GetRolePolicy
+        | O::DeleteRolePolicy
+        | O::ListRolePolicies
+        | O::CreateGroup
+        | O::GetGroup
+        | O::ListGroups
+        | O::DeleteGroup
+        | O::AddUserToGroup
+        | O::RemoveUserFromGroup
+        | O::ListGroupsForUser
+        | O::PutGroupPolicy
+        | O::GetGroupPolicy
+        | O::DeleteGroupPolicy
+        | O::ListGroupPolicies
+        | O::CreatePolicy
+        | O::GetPolicy
+        | O::DeletePolicy
+        | O::ListPolicies
+        | O::CreatePolicyVersion
+        | O::GetPolicyVersion
+        | O::ListPolicyVersions
+        | O::DeletePolicyVersion
+        | O::SetDefaultPolicyVersion
+        | O::AttachUserPolicy
+        | O::DetachUserPolicy
+        | O::ListAttachedUserPolicies
+        | O::AttachRolePolicy
+        | O::DetachRolePolicy
+        | O::ListAttachedRolePolicies
+        | O::AttachGroupPolicy
+        | O::DetachGroupPolicy
+        | O::ListAttachedGroupPolicies
+        | O::ListEntitiesForPolicy
+        | O::PutUserPermissionsBoundary
+        | O::DeleteUserPermissionsBoundary
+        | O::PutRolePermissionsBoundary
+        | O::DeleteRolePermissionsBoundary
+        | O::GetAccessKeyLastUsed
+        | O::TagPolicy
+        | O::UntagPolicy
+        | O::ListPolicyTags
+        | O::GetCallerIdentity
+        | O::AssumeRole
+        | O::GetSessionToken => Ok(()),
         // Answered UnsupportedOperationException before any body is read.
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
@@ -475,7 +660,7 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 67, "50 KMS operations, 16 administrative ones and LookupEvents");
+        assert_eq!(n, 68, "50 KMS operations, 3 administrative ones, 14 of IAM's and LookupEvents");
         assert!(parse_request("ConnectCustomKeyStore", b"{}").is_none());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());

@@ -9,6 +9,7 @@ use crate::config::IpNet;
 use crate::dispatch::dispatch;
 use crate::listener::Limits;
 use crate::metrics::Metrics;
+use crate::query::QueryCall;
 use crate::sigv4::{self, RequestParts, SigV4Error};
 use crate::tls::TlsConnection;
 use axum::body::Body;
@@ -27,6 +28,7 @@ use trent_api::{Api, Operation};
 use trent_core::audit::{EventDraft, Identity, Outcome, TlsDetails};
 use trent_core::caller::CallAudit;
 use trent_core::error::InternalError;
+use trent_core::sts::SessionError;
 use trent_core::{Caller, Clock, Kms, KmsError};
 
 /// The JSON 1.1 content type.
@@ -179,9 +181,21 @@ fn json_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Respons
     resp
 }
 
-fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status.is_server_error() {
+/// A Query API's answer: XML.
+fn xml_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// Logs a refusal: a server fault at error with its detail, a client's at
+/// debug.
+fn log_error(e: &ApiError, request_id: &str, op: &str) {
+    if e.code.http_status() >= 500 {
         tracing::error!(
             request_id,
             op,
@@ -192,6 +206,11 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
     } else {
         tracing::debug!(request_id, op, code = e.code.name(), "request refused");
     }
+}
+
+fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
+    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    log_error(e, request_id, op);
     // AWS leaves `message` out when it has none (InvalidCiphertextException,
     // KMSInvalidSignatureException, KMSInvalidMacException): no empty string.
     let body = if e.message.is_empty() {
@@ -299,12 +318,25 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let started = std::time::Instant::now();
     let time = state.0.clock.now_millis();
     let (parts, body) = req.into_parts();
+    // The front door: a Query API's form POST (its action is in the body),
+    // or a JSON API's X-Amz-Target.
+    let query_api = crate::query::query_api(&parts.method, &parts.headers);
     let target = target_of(&parts.headers);
-    let (api, op) = Api::of_target(&target);
-    let operation = Operation::of(api, op);
+    let read = read_body(state, &parts, body).await;
+    let query = query_api.and_then(|api| QueryCall::new(api, read.as_ref().map_or(&b""[..], |(b, _)| b)));
+    let (api, op, operation) = match (query_api, &query) {
+        (Some(api), Some(call)) => (api, call.action.as_str(), call.operation()),
+        _ => {
+            let (api, op) = Api::of_target(&target);
+            (api, op, Operation::of(api, op))
+        }
+    };
+    // An operation's events name its own API (TrentAdmin.CreateUser is
+    // IAM's CreateUser).
+    let event_source = operation.map_or(api, Operation::api).event_source();
     let draft = |body: &[u8], identity, region| EventDraft {
         request_id: request_id.clone(),
-        event_source: api.event_source(),
+        event_source,
         operation: clip(op).to_owned(),
         time,
         region,
@@ -315,23 +347,31 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
-        request_parameters: trent_core::audit::request_parameters(body),
+        request_parameters: match &query {
+            Some(call) if !body.is_empty() => call.request_parameters(),
+            _ => trent_core::audit::request_parameters(body),
+        },
         tls_details: tls_details(&parts),
     };
     // Who the request log names: the caller's ARN, or the access key id an
     // unauthenticated request claimed (never its signature or secret).
     let mut who = String::new();
-    let (outcome, audit, _budget) = match read_body(state, &parts, body).await {
-        Ok((body, budget)) => match authenticate(state, &parts, &body, api.signing_service()).await {
+    let (outcome, audit, _budget) = match read {
+        Ok((body, budget)) => match authenticate(state, &parts, &body, api).await {
             Ok(mut caller) => {
                 who.push_str(caller.principal.as_str());
                 let identity = Identity::Principal {
                     account: caller.account.as_str().to_owned(),
                     arn: caller.principal.as_str().to_owned(),
                     access_key_id: caller.access_key_id.as_str().to_owned(),
+                    session: caller.session.clone(),
                 };
                 caller.audit = CallAudit::new(draft(&body, identity, Some(caller.region.as_str().to_owned())));
-                (serve(state, &parts, &body, operation, &caller).await, caller.audit, Some(budget))
+                let outcome = match &query {
+                    Some(call) => crate::query::serve(&state.0.kms, &caller, call, &request_id).await,
+                    None => serve(state, &parts, &body, operation, &caller).await,
+                };
+                (outcome, caller.audit, Some(budget))
             }
             Err((e, claimed)) => {
                 if let Some(k) = &claimed.access_key_id {
@@ -351,19 +391,38 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     };
     // Audit is fail-closed: the answer leaves only once its event is durable
     // (committed with the call's state change, or appended now).
-    let outcome = match record(state, &audit, operation, &outcome).await {
+    // A Query answer is XML, never parsed for response members: the events
+    // that keep some (CreateUser, CreateAccessKey) are the core's, committed
+    // with the change. Its error codes are the API's own (IAM's NoSuchEntity).
+    let json_operation = operation.filter(|_| query.is_none());
+    let code_name = |code: ErrorCode| match (query_api, &query) {
+        (Some(api), Some(_)) => crate::query::wire_error(api, code).code,
+        _ => code.name(),
+    };
+    let outcome = match record(state, &audit, json_operation, code_name, &outcome).await {
         Ok(()) => outcome,
         Err(e) => Err(ApiError::from_kms(e)),
     };
     let seconds = started.elapsed().as_secs_f64();
     // Only known names label metrics, so a client cannot grow the label set.
     let metric_op = operation.map_or("unknown", Operation::name);
-    let (resp, code) = match outcome {
-        Ok(bytes) => {
+    let (resp, code) = match (outcome, query_api.filter(|_| query.is_some())) {
+        (Ok(bytes), query) => {
             state.0.metrics.request(metric_op, "ok", seconds, false);
-            (json_response(StatusCode::OK, &request_id, bytes), "ok")
+            let resp = match query {
+                Some(_) => xml_response(StatusCode::OK, &request_id, bytes),
+                None => json_response(StatusCode::OK, &request_id, bytes),
+            };
+            (resp, "ok")
         }
-        Err(e) => {
+        (Err(e), Some(api)) => {
+            let (wire, body) = crate::query::error_body(api, &e, &request_id);
+            state.0.metrics.request(metric_op, wire.code, seconds, e.store_error);
+            log_error(&e, &request_id, op);
+            let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (xml_response(status, &request_id, body.into_bytes()), wire.code)
+        }
+        (Err(e), None) => {
             state.0.metrics.request(metric_op, e.code.name(), seconds, e.store_error);
             (error_response(&e, &request_id, op), e.code.name())
         }
@@ -521,6 +580,7 @@ async fn record(
     state: &AppState,
     audit: &CallAudit,
     operation: Option<Operation>,
+    code_name: impl Fn(ErrorCode) -> &'static str,
     outcome: &Result<Vec<u8>, ApiError>,
 ) -> Result<(), KmsError> {
     if audit.recorded() {
@@ -534,7 +594,7 @@ async fn record(
         }
         _ => None,
     };
-    let error = outcome.as_ref().err().map(|e| (e.code.name(), e.message.as_str()));
+    let error = outcome.as_ref().err().map(|e| (code_name(e.code), e.message.as_str()));
     let kms = &state.0.kms;
     // The caller's event, and a copy for each other account whose key the
     // call reached (CloudTrail delivers cross-account events to both).
@@ -610,8 +670,9 @@ async fn authenticate(
     state: &AppState,
     parts: &axum::http::request::Parts,
     body: &[u8],
-    service: &'static str,
+    api: Api,
 ) -> Result<Caller, (ApiError, Claimed)> {
+    let service = api.signing_service();
     let sig_err = |e: &SigV4Error| ApiError::from_sigv4(e);
     let auth =
         sigv4::parse_authorization_for(&parts.headers, service).map_err(|e| (sig_err(&e), Claimed::default()))?;
@@ -622,18 +683,35 @@ async fn authenticate(
     // A region this deployment does not serve is refused with AWS's message
     // for a credential scoped to another region, instead of opening an
     // empty namespace.
-    if !state.0.regions.contains(&region) {
+    // A global service (IAM) is signed for its one region wherever it runs.
+    let global = api.query().and_then(|q| q.global_region).is_some_and(|g| g == region.as_str());
+    if !global && !state.0.regions.contains(&region) {
         return Err((sig_err(&sigv4::SigV4Error::wrong_region(&auth.region)), claimed()));
     }
-    // Trent has no temporary credentials, so any session token is one it did
-    // not issue: AWS's answer to an invalid token.
-    if parts.headers.contains_key(sigv4::X_AMZ_SECURITY_TOKEN) {
-        return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed()));
-    }
-    let principal = match state.0.kms.authenticate(&auth.access_key_id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed())),
-        Err(e) => return Err((ApiError::from_kms(e), claimed())),
+    // Temporary credentials carry their session in the token (`trent_core::sts`);
+    // a token Trent did not issue for this access key is AWS's invalid token.
+    let principal = match parts.headers.get(sigv4::X_AMZ_SECURITY_TOKEN) {
+        Some(token) => {
+            let Ok(token) = token.to_str() else {
+                return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed()));
+            };
+            match state.0.kms.authenticate_session(&auth.access_key_id, token).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(SessionError::Invalid)) => return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed())),
+                Ok(Err(SessionError::Expired)) => {
+                    return Err((
+                        ApiError::new(ErrorCode::ExpiredToken, "The security token included in the request is expired"),
+                        claimed(),
+                    ))
+                }
+                Err(e) => return Err((ApiError::from_kms(e), claimed())),
+            }
+        }
+        None => match state.0.kms.authenticate(&auth.access_key_id).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Err((sig_err(&SigV4Error::UnrecognizedClient), claimed())),
+            Err(e) => return Err((ApiError::from_kms(e), claimed())),
+        },
     };
     let key = sigv4::signing_key(principal.secret.expose(), &auth.date, &auth.region, &auth.service);
     let now_ms = state.0.clock.now_millis();
@@ -667,6 +745,7 @@ async fn authenticate(
         access_key_id: AccessKeyId::new_unchecked(auth.access_key_id),
         // The peer of the TCP connection.
         source_ip: source_ip(parts),
+        session: principal.session.clone(),
         secure_transport: secure_transport(state, parts),
         audit: Default::default(),
     })

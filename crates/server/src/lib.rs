@@ -15,6 +15,9 @@
 //!   (found from the `X-Amz-Target` header) on the core; parsing,
 //!   validation and serialization around it ([`parse_request`] parses a
 //!   body alone, for the fuzz target).
+//! - `query.rs`: the Query protocol's front door (AWS IAM's user operations
+//!   as `aws iam` and the SDKs' IAM clients send them): form-encoded
+//!   actions, XML answers and IAM's error codes.
 //! - `http.rs`: the axum handler: authentication, routing, error bodies,
 //!   the audit event of every call (fail-closed), `/health`, `/ready`.
 //! - `metrics.rs`: `GET /metrics` (Prometheus).
@@ -38,7 +41,10 @@ mod dispatch;
 mod http;
 pub mod listener;
 mod metrics;
+mod query;
+mod query_policies;
 pub mod seed;
+mod sts;
 /// SigV4 verification, its own crate (`trent-sigv4`) so that its fuzz target
 /// and tests need no server.
 pub use trent_sigv4 as sigv4;

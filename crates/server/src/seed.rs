@@ -123,6 +123,7 @@ impl Seed {
             principal: account.root_arn(),
             access_key_id: access_key_id.clone(),
             source_ip: None,
+            session: None,
             secure_transport: false,
             audit: Default::default(),
         };

@@ -89,9 +89,9 @@ use zeroize::Zeroizing;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The service name a credential scope must name.
 pub const SERVICE: &str = "kms";
-/// The services whose requests Trent verifies: KMS, and CloudTrail for
-/// LookupEvents on its own trail.
-pub const SERVICES: &[&str] = &[SERVICE, "cloudtrail"];
+/// The services whose requests Trent verifies: KMS, CloudTrail for
+/// LookupEvents on its own trail, and IAM for its user operations.
+pub const SERVICES: &[&str] = &[SERVICE, "cloudtrail", "iam", "sts"];
 /// The last element of every credential scope.
 pub const TERMINATOR: &str = "aws4_request";
 /// The clock skew the server allows by default, as AWS does.

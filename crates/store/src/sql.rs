@@ -6,6 +6,10 @@ use trent_core::audit::{
     AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, CLOUDTRAIL_SOURCE, EVENT_SOURCE,
     KEY_RESOURCE_TYPE, LOOKUP_EVENT,
 };
+use trent_core::integrity::{RowGuard, Unchecked};
+use trent_core::model::{
+    AttachedPolicy, AttachmentTarget, ManagedPolicyRecord, PolicyAttachmentRecord, PolicyVersionRecord,
+};
 use trent_core::store::{StoreError, StoreResult};
 
 /// The columns of `keys`, those fixed at creation first. Both backends bind
@@ -533,12 +537,15 @@ pub(crate) const SEAL_PENDING_SQL: &str = "SELECT EXISTS (SELECT 1 FROM row_mac_
 pub(crate) const SEAL_DONE_SQL: &str = "DELETE FROM row_mac_pending";
 
 /// The statements of [`trent_core::store::Store::delete_user`], in the
-/// order they run (children before the user, for the foreign key): the
-/// policies of user `p(2)` of account `p(1)`; the access keys of principal
-/// `p(1)` (the user's ARN); the user `p(2)` of account `p(1)`.
-pub(crate) fn delete_user_sql(p: Placeholder) -> [String; 3] {
+/// order they run (children before the user, for the foreign keys): the
+/// policies of user `p(2)` of account `p(1)`; its group memberships; its
+/// managed policy attachments and permissions boundary; the access keys of
+/// principal `p(1)` (the user's ARN); the user `p(2)` of account `p(1)`.
+pub(crate) fn delete_user_sql(p: Placeholder) -> [String; 5] {
     [
         format!("DELETE FROM user_policies WHERE account = {} AND user_name = {}", p(1), p(2)),
+        format!("DELETE FROM group_members WHERE account = {} AND user_name = {}", p(1), p(2)),
+        delete_attachments_of_sql(p, &[AttachmentTarget::User, AttachmentTarget::UserBoundary]),
         format!("DELETE FROM access_keys WHERE principal = {}", p(1)),
         format!("DELETE FROM users WHERE account = {} AND name = {}", p(1), p(2)),
     ]
@@ -567,6 +574,381 @@ pub(crate) fn delete_user_policy_sql(p: Placeholder) -> String {
     format!("DELETE FROM user_policies WHERE account = {} AND user_name = {} AND policy_name = {}", p(1), p(2), p(3))
 }
 
+/// The columns of `roles`, in binding order. `name_key` is
+/// [`role_name_key`] of `name`: the primary key (account, name_key) keeps
+/// names unique in an account regardless of case, as [`USER_COLUMNS`]'s.
+/// `tags` is [`tags_to_json`] of the role's tags; `description` is NULL
+/// for none.
+pub(crate) const ROLE_COLUMNS: &str = "account, name, name_key, role_id, path, trust_policy, description, \
+                                       max_session_duration, created_at, tags, mac";
+/// The columns of `role_policies`, in binding order.
+pub(crate) const ROLE_POLICY_COLUMNS: &str = "account, role_name, policy_name, document, mac";
+
+/// What a role name is unique as in its account, and looked up by: the
+/// name in lower case, as [`user_name_key`] (and the in-memory store).
+pub(crate) fn role_name_key(name: &str) -> String {
+    user_name_key(name)
+}
+
+/// The role of account `p(1)` whose [`role_name_key`] is `p(2)`.
+pub(crate) fn role_sql(p: Placeholder) -> String {
+    format!("SELECT {ROLE_COLUMNS} FROM roles WHERE account = {} AND name_key = {}", p(1), p(2))
+}
+
+/// The role of account `p(1)` named exactly `p(2)`: what a change of a
+/// role's policies checks first.
+pub(crate) fn role_exact_sql(p: Placeholder) -> String {
+    format!("SELECT {ROLE_COLUMNS} FROM roles WHERE account = {} AND name = {}", p(1), p(2))
+}
+
+/// The roles of account `p(1)`, by name.
+pub(crate) fn roles_sql(p: Placeholder) -> String {
+    format!("SELECT {ROLE_COLUMNS} FROM roles WHERE account = {} ORDER BY name", p(1))
+}
+
+/// Replaces the record of the role of account `p(1)` named exactly `p(2)`
+/// with the values of [`ROLE_COLUMNS`] from `p(4)` on (`p(3)`, its
+/// name_key, is the stored one's and bound only to keep one list of
+/// values for INSERT and UPDATE).
+pub(crate) fn update_role_sql(p: Placeholder) -> String {
+    let columns: Vec<&str> = ROLE_COLUMNS.split(',').map(str::trim).collect();
+    let sets: Vec<String> = columns.iter().enumerate().skip(3).map(|(i, c)| format!("{c} = {}", p(i + 1))).collect();
+    format!("UPDATE roles SET {} WHERE account = {} AND name = {} AND name_key = {}", sets.join(", "), p(1), p(2), p(3))
+}
+
+/// The statements of [`trent_core::store::Store::delete_role`], in the
+/// order they run (the policies before the role, for the foreign key): the
+/// policies of role `p(2)` of account `p(1)`; its managed policy
+/// attachments and permissions boundary; the role `p(2)` of account `p(1)`.
+pub(crate) fn delete_role_sql(p: Placeholder) -> [String; 3] {
+    [
+        format!("DELETE FROM role_policies WHERE account = {} AND role_name = {}", p(1), p(2)),
+        delete_attachments_of_sql(p, &[AttachmentTarget::Role, AttachmentTarget::RoleBoundary]),
+        format!("DELETE FROM roles WHERE account = {} AND name = {}", p(1), p(2)),
+    ]
+}
+
+/// Adds a role policy ([`ROLE_POLICY_COLUMNS`]) or replaces its document.
+pub(crate) fn put_role_policy_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (account, role_name, policy_name) DO UPDATE SET document = excluded.document, mac = excluded.mac",
+        insert_sql("role_policies", ROLE_POLICY_COLUMNS, p)
+    )
+}
+
+/// The policies of role `p(2)` (exact name) of account `p(1)`, by name.
+pub(crate) fn role_policies_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {ROLE_POLICY_COLUMNS} FROM role_policies WHERE account = {} AND role_name = {} ORDER BY policy_name",
+        p(1),
+        p(2)
+    )
+}
+
+/// Deletes policy `p(3)` of role `p(2)` of account `p(1)`.
+pub(crate) fn delete_role_policy_sql(p: Placeholder) -> String {
+    format!("DELETE FROM role_policies WHERE account = {} AND role_name = {} AND policy_name = {}", p(1), p(2), p(3))
+}
+
+/// The columns of `groups`, in binding order. `name_key` is
+/// [`group_name_key`] of `name`: the primary key (account, name_key) keeps
+/// names unique in an account regardless of case, as [`USER_COLUMNS`]'s.
+pub(crate) const GROUP_COLUMNS: &str = "account, name, name_key, group_id, path, created_at, mac";
+/// The columns of `group_policies`, in binding order.
+pub(crate) const GROUP_POLICY_COLUMNS: &str = "account, group_name, policy_name, document, mac";
+/// The columns of `group_members`, in binding order.
+pub(crate) const GROUP_MEMBER_COLUMNS: &str = "account, group_name, user_name, mac";
+
+/// What a group name is unique as in its account, and looked up by: the
+/// name in lower case, as [`user_name_key`] (and the in-memory store).
+pub(crate) fn group_name_key(name: &str) -> String {
+    user_name_key(name)
+}
+
+/// The group of account `p(1)` whose [`group_name_key`] is `p(2)`.
+pub(crate) fn group_sql(p: Placeholder) -> String {
+    format!("SELECT {GROUP_COLUMNS} FROM groups WHERE account = {} AND name_key = {}", p(1), p(2))
+}
+
+/// The group of account `p(1)` named exactly `p(2)`: what a change of a
+/// group's policies or members checks first.
+pub(crate) fn group_exact_sql(p: Placeholder) -> String {
+    format!("SELECT {GROUP_COLUMNS} FROM groups WHERE account = {} AND name = {}", p(1), p(2))
+}
+
+/// The groups of account `p(1)`, by name.
+pub(crate) fn groups_sql(p: Placeholder) -> String {
+    format!("SELECT {GROUP_COLUMNS} FROM groups WHERE account = {} ORDER BY name", p(1))
+}
+
+/// The statements of [`trent_core::store::Store::delete_group`], in the
+/// order they run (the children before the group, for the foreign keys):
+/// the policies of group `p(2)` of account `p(1)`; its memberships; its
+/// managed policy attachments; the group `p(2)` of account `p(1)`.
+pub(crate) fn delete_group_sql(p: Placeholder) -> [String; 4] {
+    [
+        format!("DELETE FROM group_policies WHERE account = {} AND group_name = {}", p(1), p(2)),
+        format!("DELETE FROM group_members WHERE account = {} AND group_name = {}", p(1), p(2)),
+        delete_attachments_of_sql(p, &[AttachmentTarget::Group]),
+        format!("DELETE FROM groups WHERE account = {} AND name = {}", p(1), p(2)),
+    ]
+}
+
+/// Adds a group policy ([`GROUP_POLICY_COLUMNS`]) or replaces its document.
+pub(crate) fn put_group_policy_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (account, group_name, policy_name) DO UPDATE SET document = excluded.document, mac = excluded.mac",
+        insert_sql("group_policies", GROUP_POLICY_COLUMNS, p)
+    )
+}
+
+/// The policies of group `p(2)` (exact name) of account `p(1)`, by name.
+pub(crate) fn group_policies_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {GROUP_POLICY_COLUMNS} FROM group_policies WHERE account = {} AND group_name = {} ORDER BY policy_name",
+        p(1),
+        p(2)
+    )
+}
+
+/// Deletes policy `p(3)` of group `p(2)` of account `p(1)`.
+pub(crate) fn delete_group_policy_sql(p: Placeholder) -> String {
+    format!("DELETE FROM group_policies WHERE account = {} AND group_name = {} AND policy_name = {}", p(1), p(2), p(3))
+}
+
+/// Adds a membership ([`GROUP_MEMBER_COLUMNS`]); one already there is
+/// left as it is.
+pub(crate) fn add_group_member_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (account, group_name, user_name) DO NOTHING",
+        insert_sql("group_members", GROUP_MEMBER_COLUMNS, p)
+    )
+}
+
+/// Ends the membership of user `p(3)` in group `p(2)` of account `p(1)`.
+pub(crate) fn remove_group_member_sql(p: Placeholder) -> String {
+    format!("DELETE FROM group_members WHERE account = {} AND group_name = {} AND user_name = {}", p(1), p(2), p(3))
+}
+
+/// The memberships of group `p(2)` (exact name) of account `p(1)`, by
+/// user name.
+pub(crate) fn group_members_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {GROUP_MEMBER_COLUMNS} FROM group_members WHERE account = {} AND group_name = {} ORDER BY user_name",
+        p(1),
+        p(2)
+    )
+}
+
+/// The groups user `p(2)` (exact name) of account `p(1)` is a member of, by
+/// name (on `group_members_by_user`): each group's [`GROUP_COLUMNS`], then
+/// the membership's `user_name` and its MAC as `member_mac`, both rows
+/// checked.
+pub(crate) fn groups_of_user_sql(p: Placeholder) -> String {
+    let columns: Vec<String> = GROUP_COLUMNS.split(',').map(|c| format!("g.{0} AS {0}", c.trim())).collect();
+    format!(
+        "SELECT {}, m.user_name AS user_name, m.mac AS member_mac FROM group_members m \
+         JOIN groups g ON g.account = m.account AND g.name = m.group_name \
+         WHERE m.account = {} AND m.user_name = {} ORDER BY g.name",
+        columns.join(", "),
+        p(1),
+        p(2)
+    )
+}
+
+/// The columns of `managed_policies`, in binding order. `name_key` is
+/// [`managed_policy_name_key`] of `name`: the primary key (account,
+/// name_key) keeps names unique in an account regardless of case, as
+/// [`USER_COLUMNS`]'s. `tags` is [`tags_to_json`] of the policy's tags;
+/// `description` is NULL for none.
+pub(crate) const MANAGED_POLICY_COLUMNS: &str = "account, name, name_key, policy_id, path, description, \
+                                                 default_version, next_version, created_at, updated_at, tags, mac";
+/// The columns of `policy_versions`, in binding order.
+pub(crate) const POLICY_VERSION_COLUMNS: &str = "account, policy_name, version, document, created_at, mac";
+/// The columns of `policy_attachments`, in binding order. `target` is
+/// [`AttachmentTarget::as_str`], read back by [`AttachmentTarget::parse`]
+/// (any other text is a corrupt row).
+pub(crate) const POLICY_ATTACHMENT_COLUMNS: &str = "account, policy_name, target, entity_name, mac";
+
+/// What a managed policy name is unique as in its account, and looked up
+/// by: the name in lower case, as [`user_name_key`] (and the in-memory
+/// store).
+pub(crate) fn managed_policy_name_key(name: &str) -> String {
+    user_name_key(name)
+}
+
+/// The managed policy of account `p(1)` whose [`managed_policy_name_key`]
+/// is `p(2)`.
+pub(crate) fn managed_policy_sql(p: Placeholder) -> String {
+    format!("SELECT {MANAGED_POLICY_COLUMNS} FROM managed_policies WHERE account = {} AND name_key = {}", p(1), p(2))
+}
+
+/// The managed policy of account `p(1)` named exactly `p(2)`: what a change
+/// of its versions or attachments checks first.
+pub(crate) fn managed_policy_exact_sql(p: Placeholder) -> String {
+    format!("SELECT {MANAGED_POLICY_COLUMNS} FROM managed_policies WHERE account = {} AND name = {}", p(1), p(2))
+}
+
+/// The managed policies of account `p(1)`, by name.
+pub(crate) fn managed_policies_sql(p: Placeholder) -> String {
+    format!("SELECT {MANAGED_POLICY_COLUMNS} FROM managed_policies WHERE account = {} ORDER BY name", p(1))
+}
+
+/// Replaces the record of the managed policy of account `p(1)` named
+/// exactly `p(2)` with the values of [`MANAGED_POLICY_COLUMNS`] from `p(4)`
+/// on (`p(3)`, its name_key, is the stored one's and bound only to keep
+/// one list of values for INSERT and UPDATE), as [`update_role_sql`].
+pub(crate) fn update_managed_policy_sql(p: Placeholder) -> String {
+    let columns: Vec<&str> = MANAGED_POLICY_COLUMNS.split(',').map(str::trim).collect();
+    let sets: Vec<String> = columns.iter().enumerate().skip(3).map(|(i, c)| format!("{c} = {}", p(i + 1))).collect();
+    format!(
+        "UPDATE managed_policies SET {} WHERE account = {} AND name = {} AND name_key = {}",
+        sets.join(", "),
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+/// The statements of [`trent_core::store::Store::delete_managed_policy`],
+/// in the order they run (the children before the policy, for the foreign
+/// keys): the attachments of policy `p(2)` of account `p(1)`; its
+/// versions; the policy `p(2)` of account `p(1)`.
+pub(crate) fn delete_managed_policy_sql(p: Placeholder) -> [String; 3] {
+    [
+        format!("DELETE FROM policy_attachments WHERE account = {} AND policy_name = {}", p(1), p(2)),
+        format!("DELETE FROM policy_versions WHERE account = {} AND policy_name = {}", p(1), p(2)),
+        format!("DELETE FROM managed_policies WHERE account = {} AND name = {}", p(1), p(2)),
+    ]
+}
+
+/// The versions of managed policy `p(2)` (exact name) of account `p(1)`, by
+/// number.
+pub(crate) fn policy_versions_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {POLICY_VERSION_COLUMNS} FROM policy_versions WHERE account = {} AND policy_name = {} ORDER BY version",
+        p(1),
+        p(2)
+    )
+}
+
+/// Deletes version `p(3)` of managed policy `p(2)` of account `p(1)`.
+pub(crate) fn delete_policy_version_sql(p: Placeholder) -> String {
+    format!("DELETE FROM policy_versions WHERE account = {} AND policy_name = {} AND version = {}", p(1), p(2), p(3))
+}
+
+/// Adds an attachment ([`POLICY_ATTACHMENT_COLUMNS`]); one already there is
+/// left as it is.
+pub(crate) fn attach_policy_sql(p: Placeholder) -> String {
+    format!(
+        "{} ON CONFLICT (account, policy_name, target, entity_name) DO NOTHING",
+        insert_sql("policy_attachments", POLICY_ATTACHMENT_COLUMNS, p)
+    )
+}
+
+/// Ends the attachment of policy `p(2)` to entity `p(4)` as target `p(3)`
+/// ([`AttachmentTarget::as_str`]), of account `p(1)`.
+pub(crate) fn detach_policy_sql(p: Placeholder) -> String {
+    format!(
+        "DELETE FROM policy_attachments WHERE account = {} AND policy_name = {} AND target = {} AND entity_name = {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    )
+}
+
+/// Removes what is attached to entity `p(3)` of account `p(1)` as target
+/// `p(2)` (on `policy_attachments_by_entity`): the permissions boundary a
+/// new one replaces.
+pub(crate) fn drop_boundary_sql(p: Placeholder) -> String {
+    format!("DELETE FROM policy_attachments WHERE account = {} AND target = {} AND entity_name = {}", p(1), p(2), p(3))
+}
+
+/// Removes what is attached to entity `p(2)` of account `p(1)` as any of
+/// `targets`: a statement of the deletion of a user, role or group. The
+/// targets are written into the text (the fixed words of
+/// [`AttachmentTarget::as_str`], never input) so that every statement of
+/// the deletion binds the same parameters.
+fn delete_attachments_of_sql(p: Placeholder, targets: &[AttachmentTarget]) -> String {
+    let targets: Vec<String> = targets.iter().map(|t| format!("'{}'", t.as_str())).collect();
+    format!(
+        "DELETE FROM policy_attachments WHERE account = {} AND entity_name = {} AND target IN ({})",
+        p(1),
+        p(2),
+        targets.join(", ")
+    )
+}
+
+/// The attachments of managed policy `p(2)` (exact name) of account
+/// `p(1)`; [`sort_attachments`] puts them in the trait's order.
+pub(crate) fn policy_attachments_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {POLICY_ATTACHMENT_COLUMNS} FROM policy_attachments WHERE account = {} AND policy_name = {} \
+         ORDER BY target, entity_name",
+        p(1),
+        p(2)
+    )
+}
+
+/// Attachments in the order of [`trent_core::store::Store::policy_attachments`]
+/// and of a [`trent_core::model::Snapshot`] (the in-memory store's): by
+/// account, policy name, [`AttachmentTarget`]'s own order (not its stored
+/// text's, which SQL sorts by) and entity name.
+pub(crate) fn sort_attachments(list: &mut [PolicyAttachmentRecord]) {
+    list.sort_by(|a, b| {
+        (a.account.as_str(), &a.policy_name, a.target, &a.entity_name).cmp(&(
+            b.account.as_str(),
+            &b.policy_name,
+            b.target,
+            &b.entity_name,
+        ))
+    });
+}
+
+/// The managed policies attached to entity `p(3)` of account `p(1)` as
+/// target `p(2)`, by policy name (on `policy_attachments_by_entity`), each
+/// row three sealed rows to check: the policy's [`MANAGED_POLICY_COLUMNS`];
+/// the attachment's `target`, `entity_name` and MAC as `attachment_mac`;
+/// the default version's `document`, its `created_at` as
+/// `version_created_at` and its MAC as `version_mac`. An attachment whose
+/// policy has no default version row gives no row, as in the in-memory
+/// store.
+pub(crate) fn attached_policies_sql(p: Placeholder) -> String {
+    let columns: Vec<String> = MANAGED_POLICY_COLUMNS.split(',').map(|c| format!("m.{0} AS {0}", c.trim())).collect();
+    format!(
+        "SELECT {}, a.target AS target, a.entity_name AS entity_name, a.mac AS attachment_mac, \
+         v.document AS document, v.created_at AS version_created_at, v.mac AS version_mac \
+         FROM policy_attachments a \
+         JOIN managed_policies m ON m.account = a.account AND m.name = a.policy_name \
+         JOIN policy_versions v ON v.account = m.account AND v.policy_name = m.name AND v.version = m.default_version \
+         WHERE a.account = {} AND a.target = {} AND a.entity_name = {} ORDER BY m.name",
+        columns.join(", "),
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+/// A row of [`attached_policies_sql`], decoded by a backend: the policy,
+/// the attachment that joined it, and its default version, each unchecked.
+pub(crate) type AttachedRow =
+    (Unchecked<ManagedPolicyRecord>, Unchecked<PolicyAttachmentRecord>, Unchecked<PolicyVersionRecord>);
+
+/// The attached policies of [`attached_policies_sql`]'s rows, every row
+/// checked: the attachment and the version as well as the policy, so that
+/// a row added or edited behind the store attaches nothing and changes no
+/// document.
+pub(crate) fn check_attached(g: &RowGuard, rows: Vec<AttachedRow>) -> StoreResult<Vec<AttachedPolicy>> {
+    rows.into_iter()
+        .map(|(policy, attachment, version)| {
+            g.check(attachment)?;
+            let version = g.check(version)?;
+            Ok(AttachedPolicy { policy: g.check(policy)?, document: version.document })
+        })
+        .collect()
+}
+
 /// The access keys of principal `p(1)`, by id (on `access_keys_by_principal`).
 pub(crate) fn access_keys_of_sql(p: Placeholder) -> String {
     format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal = {} ORDER BY id", p(1))
@@ -580,7 +962,8 @@ pub(crate) fn delete_access_key_sql(p: Placeholder) -> String {
 /// The statements of [`trent_core::store::Store::export`], one per table,
 /// each listing the rows in the order of their list in
 /// [`trent_core::model::Snapshot`] (PostgreSQL's identifier columns use the
-/// "C" collation, so both backends order byte for byte alike). Every
+/// "C" collation, so both backends order byte for byte alike), but for
+/// the policy attachments, which [`sort_attachments`] then orders. Every
 /// backend runs them all in one read transaction.
 pub(crate) struct ExportSql {
     pub(crate) domain_keys: String,
@@ -588,6 +971,14 @@ pub(crate) struct ExportSql {
     pub(crate) access_keys: String,
     pub(crate) users: String,
     pub(crate) user_policies: String,
+    pub(crate) roles: String,
+    pub(crate) role_policies: String,
+    pub(crate) groups: String,
+    pub(crate) group_policies: String,
+    pub(crate) group_members: String,
+    pub(crate) managed_policies: String,
+    pub(crate) policy_versions: String,
+    pub(crate) policy_attachments: String,
     pub(crate) keys: String,
     pub(crate) versions: String,
     pub(crate) aliases: String,
@@ -606,6 +997,19 @@ impl ExportSql {
             access_keys: all(ACCESS_KEY_COLUMNS, "access_keys", "id"),
             users: all(USER_COLUMNS, "users", "account, name"),
             user_policies: all(USER_POLICY_COLUMNS, "user_policies", "account, user_name, policy_name"),
+            roles: all(ROLE_COLUMNS, "roles", "account, name"),
+            role_policies: all(ROLE_POLICY_COLUMNS, "role_policies", "account, role_name, policy_name"),
+            groups: all(GROUP_COLUMNS, "groups", "account, name"),
+            group_policies: all(GROUP_POLICY_COLUMNS, "group_policies", "account, group_name, policy_name"),
+            group_members: all(GROUP_MEMBER_COLUMNS, "group_members", "account, group_name, user_name"),
+            managed_policies: all(MANAGED_POLICY_COLUMNS, "managed_policies", "account, name"),
+            policy_versions: all(POLICY_VERSION_COLUMNS, "policy_versions", "account, policy_name, version"),
+            // Then put in the snapshot's order by sort_attachments.
+            policy_attachments: all(
+                POLICY_ATTACHMENT_COLUMNS,
+                "policy_attachments",
+                "account, policy_name, target, entity_name",
+            ),
             keys: all(KEY_COLUMNS, "keys", "id, region"),
             versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
             aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
@@ -619,8 +1023,9 @@ impl ExportSql {
 
 /// True when the store holds a domain key, an account, a key or a
 /// tombstone: [`trent_core::store::Store::import`] refuses such a store.
-/// (Users and their access keys belong to an account, so a store with any
-/// holds an account.)
+/// (Users, roles, groups and their access keys, policies and memberships,
+/// and managed policies with their versions and attachments, belong to an
+/// account, so a store with any holds an account.)
 pub(crate) const HOLDS_STATE_SQL: &str =
     "SELECT EXISTS (SELECT 1 FROM domain_keys) OR EXISTS (SELECT 1 FROM accounts) \
                                           OR EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM destroyed_keys)";

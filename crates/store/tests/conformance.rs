@@ -23,6 +23,18 @@ use trent_store::{PostgresStore, SqliteStore};
 #[path = "conformance/multi_region.rs"]
 mod multi_region;
 use multi_region::*;
+// The checks of IAM roles, in a file of their own.
+#[path = "conformance/roles.rs"]
+mod roles;
+use roles::*;
+// The checks of IAM groups, in a file of their own.
+#[path = "conformance/groups.rs"]
+mod groups;
+use groups::*;
+// The checks of customer managed policies, in a file of their own.
+#[path = "conformance/managed_policies.rs"]
+mod managed_policies;
+use managed_policies::*;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -168,22 +180,30 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
 
     // Found by name in any case.
     let (mut bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
-    s.insert_user(&bob, &bob_key, &[]).await?;
+    s.insert_user(&bob, Some(&bob_key), &[]).await?;
     assert_eq!(s.user(id, "Bob").await?, Some(bob.clone()));
     assert_eq!(s.user(id, "bOB").await?, Some(bob.clone()));
     assert_eq!(s.user(id, "bob").await?.map(|u| u.tags), Some(vec![("team".into(), "Bob ✓ \"q\"".into())]));
     assert_eq!(s.access_key(&bob_key.id).await?, Some(bob_key.clone()));
     // The name in another case is taken: refused, and its key not stored.
     let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
-    assert_failed("insert_user name in other case", s.insert_user(&shout, &shout_key, &[]).await, &exists);
+    assert_failed("insert_user name in other case", s.insert_user(&shout, Some(&shout_key), &[]).await, &exists);
     assert_eq!(s.access_key(&shout_key.id).await?, None);
     assert_eq!(s.user(id, "bob").await?, Some(bob.clone()));
     // A taken access key id: refused, and the user not stored.
     let (carol, mut carol_key) = user("111122223333", "carol", "AKIAUSERCAROL");
     carol_key.id = root_key.id.clone();
-    assert_failed("insert_user key taken", s.insert_user(&carol, &carol_key, &[]).await, &exists);
+    assert_failed("insert_user key taken", s.insert_user(&carol, Some(&carol_key), &[]).await, &exists);
     assert_eq!(s.user(id, "carol").await?, None);
     assert_eq!(s.access_key(&root_key.id).await?, Some(root_key.clone()));
+    // A user with no access key (IAM's CreateUser makes none).
+    let (third, third_root_key) = account("999988887777", "AKIACCCCCCCCCCCCCCCC");
+    s.insert_account(&third, &third_root_key, &[]).await?;
+    let (keyless, keyless_key) = user("999988887777", "keyless", "AKIAUSERKEYLESS");
+    s.insert_user(&keyless, None, &[]).await?;
+    assert_eq!(s.user(&keyless.account, "keyless").await?, Some(keyless.clone()));
+    assert_eq!(s.access_key(&keyless_key.id).await?, None);
+    assert!(s.access_keys_of(&keyless_key.principal).await?.is_empty());
 
     // Listed by name (byte order), each account its own; the same name in
     // another account is another user.
@@ -191,7 +211,7 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
     let (zed, zed_key) = user("111122223333", "Zed", "AKIAUSERZED");
     let (other_bob, other_bob_key) = user("444455556666", "bob", "AKIAUSEROTHERBOB");
     for (u, k) in [(&alice, &alice_key), (&zed, &zed_key), (&other_bob, &other_bob_key)] {
-        s.insert_user(u, k, &[]).await?;
+        s.insert_user(u, Some(k), &[]).await?;
     }
     assert_eq!(s.users(id).await?, vec![bob.clone(), zed.clone(), alice.clone()]);
     assert_eq!(s.users(&other.id).await?, vec![other_bob.clone()]);
@@ -275,7 +295,7 @@ async fn users_and_their_policies(s: Arc<dyn Store>) -> TestResult {
 
     // The name is free again, in any case, with none of the old policies.
     let (again, again_key) = user("111122223333", "bob", "AKIAUSERBOBAGAIN");
-    s.insert_user(&again, &again_key, &[]).await?;
+    s.insert_user(&again, Some(&again_key), &[]).await?;
     assert_eq!(s.user(id, "BOB").await?, Some(again));
     assert!(s.user_policies(id, "bob").await?.is_empty());
     Ok(())
@@ -292,9 +312,9 @@ async fn access_keys_come_and_go(s: Arc<dyn Store>) -> TestResult {
     let (other, other_root_key) = account("444455556666", "AKIAOTHERROOT");
     s.insert_account(&other, &other_root_key, &[]).await?;
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOBB");
-    s.insert_user(&bob, &bob_key, &[]).await?;
+    s.insert_user(&bob, Some(&bob_key), &[]).await?;
     let (alice, alice_key) = user("111122223333", "alice", "AKIAUSERALICE");
-    s.insert_user(&alice, &alice_key, &[]).await?;
+    s.insert_user(&alice, Some(&alice_key), &[]).await?;
     let (root, bob_arn) = (root_key.principal.clone(), PrincipalArn::new_unchecked(bob.arn()));
     let (not_found, exists) = (StoreError::NotFound, StoreError::AlreadyExists);
     assert_eq!(s.access_keys_of(&root).await?, vec![root_key.clone()]);
@@ -1117,7 +1137,7 @@ async fn user_reads_racing_policy_writes_end_on_the_last_write(s: Arc<dyn Store>
     let (acct, root_key) = account("111122223333", "AKIAROOTROOTROOT0001");
     s.insert_account(&acct, &root_key, &[]).await?;
     let (u, key) = user("111122223333", "racer", "AKIARACERRACER00001");
-    s.insert_user(&u, &key, &[]).await?;
+    s.insert_user(&u, Some(&key), &[]).await?;
     s.put_user_policy(&user_policy(&u, "p", "0"), &[]).await?;
     let (s2, account) = (s.clone(), u.account.clone());
     let read: VersionRead = Arc::new(move |_| {
@@ -1146,7 +1166,7 @@ async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -
     s.insert_account(&acct, &root_key, &[]).await?;
     let (mut u, key) = user("111122223333", "Racer", "AKIARACERRACER00001");
     u.tags = vec![("n".into(), "0".into())];
-    s.insert_user(&u, &key, &[]).await?;
+    s.insert_user(&u, Some(&key), &[]).await?;
     let (s2, account) = (s.clone(), u.account.clone());
     let read: VersionRead = Arc::new(move |i| {
         let (s, account) = (s2.clone(), account.clone());
@@ -1255,7 +1275,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     ev.check(&*s).await?;
 
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
-    s.insert_user(&bob, &bob_key, &ev.of(&["CreateUser", "CreateAccessKey"])).await?;
+    s.insert_user(&bob, Some(&bob_key), &ev.of(&["CreateUser", "CreateAccessKey"])).await?;
     assert_eq!(s.user(&bob.account, "bob").await?, Some(bob.clone()));
     ev.check(&*s).await?;
     let tagged = UserRecord { tags: vec![("k".into(), "v".into())], ..bob.clone() };
@@ -1391,7 +1411,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     let g = grant(&k, 1, None);
     s.insert_grant(&g, &[]).await?;
     let (bob, bob_key) = user("111122223333", "Bob", "AKIAUSERBOB");
-    s.insert_user(&bob, &bob_key, &[]).await?;
+    s.insert_user(&bob, Some(&bob_key), &[]).await?;
     let policy = user_policy(&bob, "read", "{}");
     s.put_user_policy(&policy, &[]).await?;
     s.append_audit(&[audit_entry(0)]).await?;
@@ -1427,9 +1447,9 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     assert_failed("delete_grant missing", s.delete_grant(&k.scope, &k.id, "missing", &ev).await, &not_found);
     assert_failed("insert_account taken", s.insert_account(&acct, &other_ak, &ev).await, &exists);
     let (shout, shout_key) = user("111122223333", "BOB", "AKIAUSERSHOUT");
-    assert_failed("insert_user taken", s.insert_user(&shout, &shout_key, &ev).await, &exists);
+    assert_failed("insert_user taken", s.insert_user(&shout, Some(&shout_key), &ev).await, &exists);
     let (carol, _) = user("111122223333", "carol", "AKIAUSERCAROL");
-    assert_failed("insert_user key taken", s.insert_user(&carol, &bob_key, &ev).await, &exists);
+    assert_failed("insert_user key taken", s.insert_user(&carol, Some(&bob_key), &ev).await, &exists);
     assert_failed("delete_user missing", s.delete_user(&acct.id, "bob", &ev).await, &not_found);
     let new_tags = [("k".to_owned(), "v".to_owned())];
     assert_failed("update_user_tags missing", s.update_user_tags(&acct.id, "bob", &new_tags, &ev).await, &not_found);
@@ -1599,8 +1619,17 @@ const RETIREE: &str = "arn:aws:iam::444455556666:root";
 /// retired), a destroyed key's tombstone, a multi-Region key (a primary
 /// and a replica sharing their versions, two replicas destroyed), IAM
 /// users of two accounts with their access keys and policies (one
-/// replaced, one deleted, one user deleted), a trail of events appended
-/// alone and by changes, and checkpoints of it.
+/// replaced, one deleted, one user deleted), IAM roles of two accounts with
+/// their policies (one role updated, one policy replaced, one deleted, one
+/// role deleted), IAM groups of two accounts with their policies and
+/// members (one policy replaced, one deleted, one membership ended, one
+/// group deleted with its policies and members, one member deleted),
+/// customer managed policies of two accounts with their versions and
+/// attachments (versions added, a default moved back, a version deleted, a
+/// boundary replaced, an attachment ended, one policy deleted with its
+/// versions and attachments, a user, a role and a group deleted with
+/// theirs), a trail of events appended alone and by changes, and
+/// checkpoints of it.
 async fn fill(s: &dyn Store) -> TestResult {
     let a = scope("111122223333", "us-east-1");
     let b = scope("444455556666", "eu-west-1");
@@ -1631,7 +1660,7 @@ async fn fill(s: &dyn Store) -> TestResult {
         ("111122223333", "temp", "AKIAUSERTEMP"),
     ] {
         let (u, k) = user(account, name, ak);
-        s.insert_user(&u, &k, &ev.of(&["CreateUser"])).await?;
+        s.insert_user(&u, Some(&k), &ev.of(&["CreateUser"])).await?;
         for policy in ["write", "Read"] {
             s.put_user_policy(&user_policy(&u, policy, "{}"), &ev.of(&["PutUserPolicy"])).await?;
         }
@@ -1643,6 +1672,111 @@ async fn fill(s: &dyn Store) -> TestResult {
     s.put_user_policy(&user_policy(&bob, "write", r#"{"Version":"2012-10-17"}"#), &[]).await?;
     s.delete_user_policy(&bob.account, &bob.name, "Read", &ev.of(&["DeleteUserPolicy"])).await?;
     s.delete_user(&bob.account, "temp", &ev.of(&["DeleteUser"])).await?;
+
+    // IAM roles: one updated (no description, tags replaced), one with a
+    // policy replaced and one deleted, one deleted with its policies.
+    for (account, name) in
+        [("444455556666", "ops"), ("111122223333", "Deployer"), ("111122223333", "auditor"), ("111122223333", "temp")]
+    {
+        let r = role(account, name);
+        s.insert_role(&r, &ev.of(&["CreateRole"])).await?;
+        for policy in ["write", "Read"] {
+            s.put_role_policy(&role_policy(&r, policy, "{}"), &ev.of(&["PutRolePolicy"])).await?;
+        }
+    }
+    let mut deployer = s.role(&AccountId::new_unchecked("111122223333"), "DEPLOYER").await?.ok_or("deployer")?;
+    deployer.description = None;
+    deployer.max_session_duration = 43_200;
+    deployer.tags = vec![("z".to_owned(), "last ✓".to_owned())];
+    s.update_role(&deployer, &ev.of(&["UpdateRole"])).await?;
+    s.put_role_policy(&role_policy(&deployer, "write", r#"{"Version":"2012-10-17"}"#), &[]).await?;
+    s.delete_role_policy(&deployer.account, &deployer.name, "Read", &ev.of(&["DeleteRolePolicy"])).await?;
+    s.delete_role(&deployer.account, "temp", &ev.of(&["DeleteRole"])).await?;
+
+    // IAM groups: one with a policy replaced and a membership ended, one
+    // with a policy deleted, one deleted with its policies and members;
+    // a member (a user of no policy nor key) deleted.
+    let (leaver, _) = user("111122223333", "leaver", "AKIAUSERLEAVER");
+    s.insert_user(&leaver, None, &ev.of(&["CreateUser"])).await?;
+    for (account, name, members) in [
+        ("444455556666", "ops", &["ops"][..]),
+        ("111122223333", "Admins", &["Bob", "zoe", "leaver"][..]),
+        ("111122223333", "devs", &["zoe", "leaver"][..]),
+        ("111122223333", "temp", &["Bob"][..]),
+    ] {
+        let g = group(account, name);
+        s.insert_group(&g, &ev.of(&["CreateGroup"])).await?;
+        for policy in ["write", "Read"] {
+            s.put_group_policy(&group_policy(&g, policy, "{}"), &ev.of(&["PutGroupPolicy"])).await?;
+        }
+        for m in members {
+            s.add_group_member(&member(&g, m), &ev.of(&["AddUserToGroup"])).await?;
+        }
+    }
+    let admins = s.group(&AccountId::new_unchecked("111122223333"), "ADMINS").await?.ok_or("admins")?;
+    s.put_group_policy(&group_policy(&admins, "write", r#"{"Version":"2012-10-17"}"#), &[]).await?;
+    s.remove_group_member(&member(&admins, "zoe"), &ev.of(&["RemoveUserFromGroup"])).await?;
+    s.delete_group_policy(&admins.account, "devs", "Read", &ev.of(&["DeleteGroupPolicy"])).await?;
+    s.delete_group(&admins.account, "temp", &ev.of(&["DeleteGroup"])).await?;
+    s.delete_user(&admins.account, "leaver", &ev.of(&["DeleteUser"])).await?;
+
+    // Customer managed policies: ReadOnly with versions 2 and 3 added, its
+    // default moved back to 2 and version 1 deleted; attached to users,
+    // roles and groups and as boundaries (Bob's replaced, one attachment
+    // ended); temp deleted with its versions and attachments; a user, a
+    // role and a group deleted with their attachments.
+    {
+        use AttachmentTarget::{Group, Role, RoleBoundary, User, UserBoundary};
+        let acct = AccountId::new_unchecked("111122223333");
+        for (account, name) in
+            [("444455556666", "ops"), ("111122223333", "ReadOnly"), ("111122223333", "admin"), ("111122223333", "temp")]
+        {
+            let p = managed_policy(account, name);
+            s.insert_managed_policy(&p, &policy_version(&p, 1, "{}"), &ev.of(&["CreatePolicy"])).await?;
+        }
+        let ro = s.managed_policy(&acct, "readonly").await?.ok_or("ReadOnly")?;
+        let ro = ManagedPolicyRecord { default_version: 2, next_version: 3, updated_at: 40, ..ro };
+        let v2 = policy_version(&ro, 2, r#"{"Version":"2012-10-17"}"#);
+        s.update_managed_policy(&ro, Some(&v2), &ev.of(&["CreatePolicyVersion"])).await?;
+        let ro = ManagedPolicyRecord { default_version: 3, next_version: 4, updated_at: 41, ..ro };
+        s.update_managed_policy(&ro, Some(&policy_version(&ro, 3, "[]")), &ev.of(&["CreatePolicyVersion"])).await?;
+        let ro = ManagedPolicyRecord { default_version: 2, updated_at: 42, ..ro };
+        s.update_managed_policy(&ro, None, &ev.of(&["SetDefaultPolicyVersion"])).await?;
+        s.delete_policy_version(&acct, "ReadOnly", 1, &ev.of(&["DeletePolicyVersion"])).await?;
+        let (gone, _) = user("111122223333", "gone", "AKIAUSERGONE");
+        s.insert_user(&gone, None, &ev.of(&["CreateUser"])).await?;
+        s.insert_role(&role("111122223333", "gone"), &ev.of(&["CreateRole"])).await?;
+        s.insert_group(&group("111122223333", "gone"), &ev.of(&["CreateGroup"])).await?;
+        let (admin, temp) = (managed_policy("111122223333", "admin"), managed_policy("111122223333", "temp"));
+        let ops = managed_policy("444455556666", "ops");
+        for a in [
+            attachment(&ro, User, "Bob"),
+            attachment(&ro, User, "zoe"),
+            attachment(&ro, Role, "Deployer"),
+            attachment(&ro, Group, "Admins"),
+            attachment(&admin, UserBoundary, "Bob"),
+            attachment(&ro, UserBoundary, "Bob"),
+            attachment(&admin, RoleBoundary, "auditor"),
+            attachment(&admin, Group, "devs"),
+            attachment(&admin, User, "zoe"),
+            attachment(&ops, Role, "ops"),
+            attachment(&ops, UserBoundary, "ops"),
+            attachment(&temp, User, "Bob"),
+            attachment(&temp, Group, "Admins"),
+            attachment(&ro, User, "gone"),
+            attachment(&ro, UserBoundary, "gone"),
+            attachment(&admin, Role, "gone"),
+            attachment(&admin, RoleBoundary, "gone"),
+            attachment(&ro, Group, "gone"),
+        ] {
+            s.attach_policy(&a, &ev.of(&["AttachPolicy"])).await?;
+        }
+        s.detach_policy(&attachment(&admin, User, "zoe"), &ev.of(&["DetachUserPolicy"])).await?;
+        s.delete_managed_policy(&acct, "temp", &ev.of(&["DeletePolicy"])).await?;
+        s.delete_user(&acct, "gone", &ev.of(&["DeleteUser"])).await?;
+        s.delete_role(&acct, "gone", &ev.of(&["DeleteRole"])).await?;
+        s.delete_group(&acct, "gone", &ev.of(&["DeleteGroup"])).await?;
+    }
 
     // Rotated twice, with automatic rotation on.
     let mut k1 = key(&a, 1);
@@ -1772,6 +1906,24 @@ fn assert_ordered(snap: &Snapshot) {
     check("user policies", &snap.user_policies, |p| {
         (p.account.as_str().to_owned(), p.user_name.clone(), p.policy_name.clone())
     });
+    check("roles", &snap.roles, |r| (r.account.as_str().to_owned(), r.name.clone()));
+    check("role policies", &snap.role_policies, |p| {
+        (p.account.as_str().to_owned(), p.role_name.clone(), p.policy_name.clone())
+    });
+    check("groups", &snap.groups, |r| (r.account.as_str().to_owned(), r.name.clone()));
+    check("group policies", &snap.group_policies, |p| {
+        (p.account.as_str().to_owned(), p.group_name.clone(), p.policy_name.clone())
+    });
+    check("group members", &snap.group_members, |m| {
+        (m.account.as_str().to_owned(), m.group_name.clone(), m.user_name.clone())
+    });
+    check("managed policies", &snap.managed_policies, |p| (p.account.as_str().to_owned(), p.name.clone()));
+    check("policy versions", &snap.policy_versions, |v| {
+        (v.account.as_str().to_owned(), v.policy_name.clone(), v.version)
+    });
+    check("policy attachments", &snap.policy_attachments, |a| {
+        (a.account.as_str().to_owned(), a.policy_name.clone(), a.target, a.entity_name.clone())
+    });
     check("keys", &snap.keys, |k| (k.id.as_str().to_owned(), k.scope.region.as_str().to_owned()));
     check("versions", &snap.versions, |v| (v.key_id.as_str().to_owned(), v.version));
     check("aliases", &snap.aliases, |a| {
@@ -1801,6 +1953,47 @@ async fn assert_same_reads(orig: &dyn Store, copy: &dyn Store, snap: &Snapshot) 
     }
     for p in &snap.user_policies {
         assert!(copy.user_policies(&p.account, &p.user_name).await?.contains(p), "{p:?}");
+    }
+    for r in &snap.roles {
+        assert_eq!(copy.role(&r.account, &r.name.to_uppercase()).await?.as_ref(), Some(r));
+        assert_eq!(copy.roles(&r.account).await?, orig.roles(&r.account).await?);
+        assert_eq!(copy.role_policies(&r.account, &r.name).await?, orig.role_policies(&r.account, &r.name).await?);
+    }
+    for p in &snap.role_policies {
+        assert!(copy.role_policies(&p.account, &p.role_name).await?.contains(p), "{p:?}");
+    }
+    for r in &snap.groups {
+        assert_eq!(copy.group(&r.account, &r.name.to_uppercase()).await?.as_ref(), Some(r));
+        assert_eq!(copy.groups(&r.account).await?, orig.groups(&r.account).await?);
+        assert_eq!(copy.group_policies(&r.account, &r.name).await?, orig.group_policies(&r.account, &r.name).await?);
+        assert_eq!(copy.group_members(&r.account, &r.name).await?, orig.group_members(&r.account, &r.name).await?);
+    }
+    for p in &snap.group_policies {
+        assert!(copy.group_policies(&p.account, &p.group_name).await?.contains(p), "{p:?}");
+    }
+    for m in &snap.group_members {
+        assert!(copy.group_members(&m.account, &m.group_name).await?.contains(&m.user_name), "{m:?}");
+        let groups = copy.groups_of_user(&m.account, &m.user_name).await?;
+        assert_eq!(groups, orig.groups_of_user(&m.account, &m.user_name).await?);
+        assert!(groups.iter().any(|g| g.name == m.group_name), "{m:?}");
+    }
+    for p in &snap.managed_policies {
+        assert_eq!(copy.managed_policy(&p.account, &p.name.to_uppercase()).await?.as_ref(), Some(p));
+        assert_eq!(copy.managed_policies(&p.account).await?, orig.managed_policies(&p.account).await?);
+        assert_eq!(copy.policy_versions(&p.account, &p.name).await?, orig.policy_versions(&p.account, &p.name).await?);
+        assert_eq!(
+            copy.policy_attachments(&p.account, &p.name).await?,
+            orig.policy_attachments(&p.account, &p.name).await?
+        );
+    }
+    for v in &snap.policy_versions {
+        assert!(copy.policy_versions(&v.account, &v.policy_name).await?.contains(v), "{v:?}");
+    }
+    for a in &snap.policy_attachments {
+        assert!(copy.policy_attachments(&a.account, &a.policy_name).await?.contains(a), "{a:?}");
+        let attached = copy.attached_policies(&a.account, a.target, &a.entity_name).await?;
+        assert_eq!(attached, orig.attached_policies(&a.account, a.target, &a.entity_name).await?);
+        assert!(attached.iter().any(|p| p.policy.name == a.policy_name), "{a:?}");
     }
     for k in &snap.keys {
         assert_eq!(copy.key(&k.scope, &k.id).await?.as_ref(), Some(k));
@@ -1867,6 +2060,46 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_eq!([snap.users.len(), snap.user_policies.len()], [3, 5]);
     let tag_counts: Vec<usize> = snap.users.iter().map(|u| u.tags.len()).collect();
     assert_eq!(tag_counts, [2, 1, 0], "users' tags (Bob's replaced, ops' emptied)");
+    assert_eq!([snap.roles.len(), snap.role_policies.len()], [3, 5]);
+    assert_eq!([snap.groups.len(), snap.group_policies.len(), snap.group_members.len()], [3, 5, 3]);
+    let names: Vec<&str> = snap.groups.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Admins", "devs", "ops"]);
+    let members: Vec<(&str, &str)> =
+        snap.group_members.iter().map(|m| (m.group_name.as_str(), m.user_name.as_str())).collect();
+    assert_eq!(members, [("Admins", "Bob"), ("devs", "zoe"), ("ops", "ops")], "zoe left Admins, leaver deleted");
+    assert_eq!([snap.managed_policies.len(), snap.policy_versions.len(), snap.policy_attachments.len()], [3, 4, 9]);
+    let names: Vec<&str> = snap.managed_policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["ReadOnly", "admin", "ops"], "temp deleted");
+    assert_eq!((snap.managed_policies[0].default_version, snap.managed_policies[0].next_version), (2, 4));
+    let versions: Vec<(&str, u32)> = snap.policy_versions.iter().map(|v| (v.policy_name.as_str(), v.version)).collect();
+    assert_eq!(versions, [("ReadOnly", 2), ("ReadOnly", 3), ("admin", 1), ("ops", 1)]);
+    let attachments: Vec<(&str, &str, &str)> = snap
+        .policy_attachments
+        .iter()
+        .map(|a| (a.policy_name.as_str(), a.target.as_str(), a.entity_name.as_str()))
+        .collect();
+    assert_eq!(
+        attachments,
+        [
+            ("ReadOnly", "user", "Bob"),
+            ("ReadOnly", "user", "zoe"),
+            ("ReadOnly", "role", "Deployer"),
+            ("ReadOnly", "group", "Admins"),
+            ("ReadOnly", "user-boundary", "Bob"),
+            ("admin", "group", "devs"),
+            ("admin", "role-boundary", "auditor"),
+            ("ops", "role", "ops"),
+            ("ops", "user-boundary", "ops"),
+        ],
+        "by target as AttachmentTarget orders them; Bob's boundary replaced, zoe's admin detached, gone's deleted"
+    );
+    let names: Vec<&str> = snap.roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Deployer", "auditor", "ops"]);
+    assert_eq!(
+        (snap.roles[0].description.as_deref(), snap.roles[0].max_session_duration, snap.roles[0].tags.len()),
+        (None, 43_200, 1),
+        "the updated role"
+    );
     assert_eq!([snap.aliases.len(), snap.grants.len(), snap.destroyed.len(), snap.checkpoints.len()], [7, 5, 3, 2]);
     // The related keys of the multi-Region key, and the tombstones of its
     // destroyed replicas, one per Region.
@@ -2084,6 +2317,15 @@ macro_rules! conformance {
                 reads_racing_writes_end_on_the_last_write,
                 user_reads_racing_policy_writes_end_on_the_last_write,
                 user_reads_racing_tag_writes_end_on_the_last_write,
+                roles_and_their_policies,
+                role_changes_append_their_events_to_the_chain,
+                role_reads_racing_writes_end_on_the_last_write,
+                groups_their_policies_and_members,
+                group_changes_append_their_events_to_the_chain,
+                group_reads_racing_writes_end_on_the_last_write,
+                managed_policies_their_versions_and_attachments,
+                managed_policy_changes_append_their_events_to_the_chain,
+                attached_policy_reads_racing_writes_end_on_the_last_write,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,
@@ -2606,8 +2848,30 @@ async fn rows_edited_behind_the_store_are_refused(
     s.insert_account(&op, &op_key, &[]).await?;
     s.insert_account(&acct, &acct_key, &[]).await?;
     let (alice, alice_key) = user("444455556666", "alice", "AKIAALICE00000000001");
-    s.insert_user(&alice, &alice_key, &[]).await?;
+    s.insert_user(&alice, Some(&alice_key), &[]).await?;
     s.put_user_policy(&user_policy(&alice, "p", r#"{"Statement":[]}"#), &[]).await?;
+    let (ci, app) = (role("444455556666", "ci"), role("444455556666", "App"));
+    s.insert_role(&ci, &[]).await?;
+    s.insert_role(&app, &[]).await?;
+    s.put_role_policy(&role_policy(&ci, "p", r#"{"Statement":[]}"#), &[]).await?;
+    let (admins, ops, dev) =
+        (group("444455556666", "admins"), group("444455556666", "Ops"), group("444455556666", "dev"));
+    for g in [&admins, &ops, &dev] {
+        s.insert_group(g, &[]).await?;
+    }
+    s.put_group_policy(&group_policy(&admins, "p", r#"{"Statement":[]}"#), &[]).await?;
+    s.add_group_member(&member(&dev, "alice"), &[]).await?;
+    let (mp, bound, moved) = (
+        managed_policy("444455556666", "mp"),
+        managed_policy("444455556666", "Bound"),
+        managed_policy("444455556666", "moved"),
+    );
+    for p in [&mp, &bound, &moved] {
+        s.insert_managed_policy(p, &policy_version(p, 1, r#"{"Statement":[]}"#), &[]).await?;
+    }
+    s.attach_policy(&attachment(&mp, AttachmentTarget::Role, "ci"), &[]).await?;
+    s.attach_policy(&attachment(&bound, AttachmentTarget::UserBoundary, "alice"), &[]).await?;
+    s.attach_policy(&attachment(&moved, AttachmentTarget::User, "alice"), &[]).await?;
     let sc = scope("444455556666", "us-east-1");
     let (k1, k2) = (key(&sc, 1), key(&sc, 2));
     s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
@@ -2628,6 +2892,22 @@ async fn rows_edited_behind_the_store_are_refused(
         "UPDATE grants SET grantee = 'arn:aws:iam::999988887777:root'".to_owned(),
         "UPDATE users SET tags = '[]' WHERE name = 'alice'".to_owned(),
         "UPDATE user_policies SET document = '{\"Statement\":\"*\"}'".to_owned(),
+        "UPDATE roles SET trust_policy = '{\"Statement\":\"*\"}' WHERE name = 'ci'".to_owned(),
+        "UPDATE role_policies SET document = '{\"Statement\":\"*\"}'".to_owned(),
+        // name_key is not sealed: App's row under another name's key.
+        "UPDATE roles SET name_key = 'other' WHERE name = 'App'".to_owned(),
+        "UPDATE groups SET path = '/evil/' WHERE name = 'admins'".to_owned(),
+        "UPDATE group_policies SET document = '{\"Statement\":\"*\"}'".to_owned(),
+        // name_key is not sealed: Ops's row under another name's key.
+        "UPDATE groups SET name_key = 'other' WHERE name = 'Ops'".to_owned(),
+        // A membership moved to another group.
+        "UPDATE group_members SET group_name = 'Ops' WHERE user_name = 'alice'".to_owned(),
+        "UPDATE managed_policies SET path = '/evil/' WHERE name = 'mp'".to_owned(),
+        "UPDATE policy_versions SET document = '{\"Statement\":\"*\"}' WHERE policy_name = 'Bound'".to_owned(),
+        // name_key is not sealed: Bound's row under another name's key.
+        "UPDATE managed_policies SET name_key = 'other' WHERE name = 'Bound'".to_owned(),
+        // An attachment moved to another entity.
+        "UPDATE policy_attachments SET target = 'role', entity_name = 'App' WHERE policy_name = 'moved'".to_owned(),
     ];
     for sql in &edits {
         assert_eq!(exec(sql).await?, 1, "{sql}");
@@ -2645,7 +2925,45 @@ async fn rows_edited_behind_the_store_are_refused(
     integrity("user", s.user(&alice.account, "alice").await.unwrap_err())?;
     integrity("users", s.users(&alice.account).await.unwrap_err())?;
     integrity("user policies", s.user_policies(&alice.account, "alice").await.unwrap_err())?;
+    integrity("role", s.role(&ci.account, "CI").await.unwrap_err())?;
+    integrity("roles", s.roles(&ci.account).await.unwrap_err())?;
+    integrity("role policies", s.role_policies(&ci.account, "ci").await.unwrap_err())?;
+    integrity("role under another name", s.role(&app.account, "other").await.unwrap_err())?;
+    assert_eq!(s.role(&app.account, "app").await?, None, "not found under its own name's key");
+    integrity("group", s.group(&admins.account, "ADMINS").await.unwrap_err())?;
+    integrity("groups", s.groups(&admins.account).await.unwrap_err())?;
+    integrity("group policies", s.group_policies(&admins.account, "admins").await.unwrap_err())?;
+    integrity("group under another name", s.group(&ops.account, "other").await.unwrap_err())?;
+    assert_eq!(s.group(&ops.account, "ops").await?, None, "not found under its own name's key");
+    integrity("group members", s.group_members(&ops.account, "Ops").await.unwrap_err())?;
+    integrity("groups of a user", s.groups_of_user(&alice.account, "alice").await.unwrap_err())?;
+    assert!(s.group_members(&dev.account, "dev").await?.is_empty(), "the membership moved");
+    {
+        use AttachmentTarget::{Role, User, UserBoundary};
+        let a = &mp.account;
+        integrity("managed policy", s.managed_policy(a, "MP").await.unwrap_err())?;
+        integrity("managed policies", s.managed_policies(a).await.unwrap_err())?;
+        integrity("attached policy", s.attached_policies(a, Role, "ci").await.unwrap_err())?;
+        integrity("policy versions", s.policy_versions(a, "Bound").await.unwrap_err())?;
+        integrity("attached default version", s.attached_policies(a, UserBoundary, "alice").await.unwrap_err())?;
+        integrity("policy under another name", s.managed_policy(a, "other").await.unwrap_err())?;
+        assert_eq!(s.managed_policy(a, "bound").await?, None, "not found under its own name's key");
+        integrity("policy attachments", s.policy_attachments(a, "moved").await.unwrap_err())?;
+        integrity("attachment moved", s.attached_policies(a, Role, "App").await.unwrap_err())?;
+        assert!(s.attached_policies(a, User, "alice").await?.is_empty(), "the attachment moved");
+        assert_eq!(s.managed_policy(a, "MOVED").await?, Some(moved.clone()), "an untouched policy reads");
+    }
     integrity("export", s.export().await.unwrap_err())?;
+    // A target no AttachmentTarget names is a corrupt row: refused (not an
+    // integrity failure: it does not decode), then put back.
+    let bogus = "UPDATE policy_attachments SET target = 'bogus' WHERE policy_name = 'mp'";
+    assert_eq!(exec(bogus).await?, 1);
+    match s.policy_attachments(&mp.account, "mp").await {
+        Err(StoreError::Backend(_)) => {}
+        other => panic!("an unknown attachment target: {other:?}"),
+    }
+    assert!(s.export().await.is_err());
+    assert_eq!(exec("UPDATE policy_attachments SET target = 'role' WHERE target = 'bogus'").await?, 1);
     // Untouched rows still read.
     assert_eq!(s.access_key(&op_key.id).await?, Some(op_key.clone()));
     assert_eq!(s.account(&op.id).await?, Some(op.clone()));
@@ -2663,13 +2981,30 @@ async fn rows_edited_behind_the_store_are_refused(
     // next store opened on it seals every row (the edited ones too: it has
     // nothing to check them against), once.
     let mut rows = 0;
-    for table in ["accounts", "access_keys", "users", "user_policies", "keys", "key_versions", "aliases", "grants"] {
+    for table in [
+        "accounts",
+        "access_keys",
+        "users",
+        "user_policies",
+        "roles",
+        "role_policies",
+        "groups",
+        "group_policies",
+        "group_members",
+        "managed_policies",
+        "policy_versions",
+        "policy_attachments",
+        "keys",
+        "key_versions",
+        "aliases",
+        "grants",
+    ] {
         rows += exec(&format!("UPDATE {table} SET mac = NULL")).await?;
     }
     exec("INSERT INTO row_mac_pending (id) VALUES (1)").await?;
     let s2 = reopen().await?;
     assert_eq!(s2.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, rows);
-    assert_eq!(rows, 13);
+    assert_eq!(rows, 30);
     assert_eq!(s2.access_key(&op_key.id).await?, Some(op_key));
     assert_eq!(s2.export().await?.keys.len(), 2);
     let s3 = reopen().await?;

@@ -14,6 +14,8 @@ pub enum Identity {
         arn: String,
         /// The signing access key.
         access_key_id: String,
+        /// The STS session of temporary credentials.
+        session: Option<std::sync::Arc<crate::sts::Session>>,
     },
     /// The signature did not authenticate anyone; the access key id the
     /// request claimed, if it could be read.
@@ -111,20 +113,53 @@ pub(super) struct UserIdentity<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     arn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    principal_id: Option<&'a str>,
+    principal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<String>,
 }
 
+/// CloudTrail's `sessionContext` of a call made with temporary
+/// credentials.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    attributes: SessionAttributes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuerIdentity<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    creation_date: String,
+    mfa_authenticated: &'static str,
+}
+
+/// The role a session stands on.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuerIdentity<'a> {
+    account_id: &'a str,
+    arn: &'a str,
+    principal_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    user_name: &'a str,
+}
+
 impl<'a> UserIdentity<'a> {
-    /// `Root`, `IAMUser` (with its `userName`) or `AssumedRole` for a
-    /// principal; `Unknown` (with the claimed access key id, if any) when
-    /// the signature authenticated no one.
+    /// `Root`, `IAMUser` (with its `userName`) or `AssumedRole` (with its
+    /// `sessionContext`) for a principal; `Unknown` (with the claimed
+    /// access key id, if any) when the signature authenticated no one.
     pub(super) fn of(identity: &'a Identity) -> Self {
         match identity {
-            Identity::Principal { account, arn, access_key_id } => {
+            Identity::Principal { account, arn, access_key_id, session } => {
                 let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
                 let kind = if resource == "root" {
                     "Root"
@@ -133,11 +168,34 @@ impl<'a> UserIdentity<'a> {
                 } else {
                     "IAMUser"
                 };
+                let principal_id = match (session, kind) {
+                    (Some(s), _) => s.user_id(),
+                    (None, "Root") => account.clone(),
+                    (None, _) => arn.clone(),
+                };
+                let session_context = session.as_deref().map(|s| SessionContext {
+                    attributes: SessionAttributes {
+                        creation_date: event_time(s.issued_at),
+                        mfa_authenticated: "false",
+                    },
+                    session_issuer: match &s.issuer {
+                        crate::sts::SessionIssuer::Role { arn, name, id } => Some(SessionIssuerIdentity {
+                            account_id: s.account.as_str(),
+                            arn,
+                            principal_id: id,
+                            kind: "Role",
+                            user_name: name,
+                        }),
+                        _ => None,
+                    },
+                    source_identity: s.source_identity.as_deref(),
+                });
                 UserIdentity {
                     access_key_id: Some(access_key_id),
                     account_id: Some(account),
                     arn: Some(arn),
-                    principal_id: Some(if kind == "Root" { account } else { arn }),
+                    principal_id: Some(principal_id),
+                    session_context,
                     kind,
                     user_name: if kind == "IAMUser" { username(arn) } else { None },
                 }

@@ -62,6 +62,19 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "AccessKeyId",
     "UserName",
     "PolicyDocument",
+    // IAM's roles and groups, STS.
+    "RoleName",
+    "GroupName",
+    "Path",
+    "PathPrefix",
+    "AssumeRolePolicyDocument",
+    "MaxSessionDuration",
+    "MaxItems",
+    "RoleArn",
+    "RoleSessionName",
+    "DurationSeconds",
+    "ExternalId",
+    "SourceIdentity",
 ];
 
 /// The operation an event names, when it is one Trent knows: its

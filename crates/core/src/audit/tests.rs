@@ -9,6 +9,7 @@ fn principal() -> Identity {
         account: "111122223333".into(),
         arn: "arn:aws:iam::111122223333:root".into(),
         access_key_id: "AKIAEXAMPLEEXAMPLE".into(),
+        session: None,
     }
 }
 
@@ -767,6 +768,7 @@ fn user_identity_serializes_as_the_map_it_replaced() {
         account: "111122223333".into(),
         arn: arn.into(),
         access_key_id: "AKIAEXAMPLEEXAMPLE".into(),
+        session: None,
     };
     let cases = [
         (

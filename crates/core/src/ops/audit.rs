@@ -52,7 +52,66 @@ fn lookup_error(code: ErrorCode, message: &str) -> KmsError {
     KmsError::Lookup(code, message.to_owned())
 }
 
+/// Most of an access key's newest events GetAccessKeyLastUsed reads back
+/// through for one signed with it (the others are unauthenticated tries).
+const ACCESS_KEY_SCAN: usize = 1000;
+
+/// What GetAccessKeyLastUsed answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyLastUsed {
+    /// The user the key belongs to; `None` for an account root's key.
+    pub user_name: Option<String>,
+    /// When it last signed a request that Trent authenticated, epoch
+    /// milliseconds, the service (`kms`, `iam`, `sts`, `cloudtrail`) and
+    /// Region; `None` when it never has since the trail began.
+    pub last_used: Option<(i64, String, String)>,
+}
+
 impl Kms {
+    /// GetAccessKeyLastUsed: read back from the audit trail (the events are
+    /// indexed by access key id), as the key's newest event of a request
+    /// it signed and Trent authenticated, allowed or denied.
+    pub async fn get_access_key_last_used(&self, caller: &Caller, id: &str) -> Result<AccessKeyLastUsed, KmsError> {
+        let record = self.store.access_key(&trent_api::ids::AccessKeyId::new_unchecked(id)).await?;
+        // Another account's key is as unknown as one that does not exist.
+        let Some(record) = record.filter(|r| r.account == caller.account) else {
+            return Err(KmsError::AccessDenied(format!(
+                "User: {} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {id}",
+                caller.principal.as_str()
+            )));
+        };
+        self.authorize_identity(caller, Operation::GetAccessKeyLastUsed, record.principal.as_str(), &[]).await?;
+        let user_name = crate::authz::user_name(record.principal.as_str()).map(str::to_owned);
+        let mut before_seq = None;
+        let mut scanned = 0;
+        while scanned < ACCESS_KEY_SCAN {
+            let query = AuditQuery {
+                account: Some(caller.account.as_str().to_owned()),
+                attribute: Some(LookupAttribute::AccessKeyId(id.to_owned())),
+                before_seq,
+                limit: 100,
+                ..AuditQuery::default()
+            };
+            let page = self.store.lookup_audit(&query).await?;
+            if page.is_empty() {
+                break;
+            }
+            for r in page {
+                scanned += 1;
+                before_seq = Some(r.seq);
+                let event: serde_json::Value = serde_json::from_str(&r.entry.record).unwrap_or_default();
+                if event["userIdentity"]["type"] == "Unknown" {
+                    continue;
+                }
+                let service = event["eventSource"].as_str().unwrap_or_default();
+                let service = service.split('.').next().unwrap_or_default().to_owned();
+                let region = event["awsRegion"].as_str().unwrap_or_default().to_owned();
+                return Ok(AccessKeyLastUsed { user_name, last_used: Some((r.entry.event_time, service, region)) });
+            }
+        }
+        Ok(AccessKeyLastUsed { user_name, last_used: None })
+    }
+
     /// GetKeyLastUsage: the key's newest successful cryptographic operation,
     /// read back from the audit trail (newest first, by the trail's index of
     /// key ARNs).

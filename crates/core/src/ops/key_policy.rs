@@ -34,24 +34,31 @@ pub(crate) fn check_key_policy(caller: &Caller, text: &str, key_arn: &str, bypas
 }
 
 impl Kms {
-    /// AWS refuses a key policy naming an IAM user that does not exist. Trent
-    /// knows the users of the key's account (`owner`) and of the other
-    /// accounts it holds: a user ARN of one of them must name an existing
-    /// user, exactly. (Users of accounts Trent does not hold, and roles,
-    /// which Trent does not have yet, cannot be checked.) Call once the
-    /// caller is authorized: the answer tells whether a user exists.
+    /// AWS refuses a key policy naming an IAM user or role that does not
+    /// exist. Trent knows the users and roles of the key's account (`owner`)
+    /// and of the other accounts it holds: a user or role ARN of one of
+    /// them must name an existing one, exactly (a role's ARN with its path).
+    /// (Principals of accounts Trent does not hold cannot be checked.) Call
+    /// once the caller is authorized: the answer tells whether they exist.
     pub(crate) async fn check_policy_principals(&self, owner: &AccountId, policy: &Policy) -> Result<(), KmsError> {
         for arn in policy.principal_arns() {
-            // arn:aws:iam::ACCOUNT:user/NAME (the parser checked the form).
-            let Some((name, account)) =
-                crate::authz::user_name(arn).zip(arn.split(':').nth(4).and_then(AccountId::parse))
-            else {
+            // arn:aws:iam::ACCOUNT:user/NAME or …:role/PATH/NAME (the parser
+            // checked the form).
+            let Some(account) = arn.strip_prefix("arn:aws:iam::").and_then(|r| r.split(':').next()) else {
                 continue;
             };
+            let Some(account) = AccountId::parse(account) else { continue };
             if &account != owner && self.store.account(&account).await?.is_none() {
                 continue;
             }
-            if self.store.user(&account, name).await?.is_none_or(|u| u.name != name) {
+            let exists = if let Some(name) = crate::authz::user_name(arn) {
+                self.store.user(&account, name).await?.is_some_and(|u| u.name == name)
+            } else if let Some(name) = arn.split_once(":role/").and_then(|(_, r)| r.rsplit('/').next()) {
+                self.store.role(&account, name).await?.is_some_and(|r| r.arn() == arn)
+            } else {
+                continue;
+            };
+            if !exists {
                 return Err(KmsError::MalformedPolicyDocument(
                     "Policy contains a statement with one or more invalid principals.".into(),
                 ));

@@ -8,6 +8,7 @@ mod audit;
 mod crypto;
 mod data_key_pair;
 mod grants;
+mod groups;
 mod import;
 mod key_policy;
 mod keys;
@@ -15,13 +16,18 @@ mod lifecycle;
 mod mac;
 mod metadata;
 mod multi_region;
+mod policies;
 mod random;
+pub(crate) mod roles;
 mod rotation;
 mod signing;
 mod users;
 
+pub use audit::AccessKeyLastUsed;
 pub use lifecycle::JobReport;
-pub use users::{CreatedAccessKey, CreatedUser};
+pub use policies::{EntityKind, NewPolicy, PolicyEntities, PolicyFilter, PolicyView};
+pub use roles::NewRole;
+pub use users::{CreatedAccessKey, CreatedUser, GotUser};
 
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyVersionRecord, SpecCapabilities};

@@ -1,6 +1,6 @@
 //! IAM users of an account, their inline identity policies, their tags and
 //! access keys (Trent's admin API, in IAM's shapes): CreateUser,
-//! DeleteUser, ListUsers, PutUserPolicy, GetUserPolicy, DeleteUserPolicy,
+//! GetUser, DeleteUser, ListUsers, PutUserPolicy, GetUserPolicy, DeleteUserPolicy,
 //! ListUserPolicies, TagUser, UntagUser, ListUserTags, CreateAccessKey,
 //! DeleteAccessKey, ListAccessKeys.
 //!
@@ -11,7 +11,7 @@
 use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::kms::{BASE32, SECRET_CHARS};
-use crate::model::{AccessKeyRecord, UserPolicyRecord, UserRecord};
+use crate::model::{AccessKeyRecord, AttachmentTarget, UserPolicyRecord, UserRecord};
 use crate::policy::{Policy, PolicyKind};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
@@ -22,9 +22,9 @@ use zeroize::Zeroizing;
 /// Most tags a user may have (IAM's quota).
 const MAX_USER_TAGS: usize = 50;
 
-/// Checks tags given for a user: no key twice (in any case, as IAM compares
-/// them), none in the reserved `aws:` namespace.
-fn check_user_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
+/// Checks tags given for a user or role (`what`): no key twice (in any
+/// case, as IAM compares them), none in the reserved `aws:` namespace.
+pub(crate) fn check_iam_tags(tags: &[(String, String)], what: &str) -> Result<(), KmsError> {
     for (i, (k, _)) in tags.iter().enumerate() {
         if k.to_ascii_lowercase().starts_with("aws:") {
             return Err(KmsError::Validation(format!("Tag key {k} uses the reserved aws: prefix.")));
@@ -34,7 +34,7 @@ fn check_user_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
         }
     }
     if tags.len() > MAX_USER_TAGS {
-        return Err(KmsError::LimitExceeded(format!("A user can have at most {MAX_USER_TAGS} tags.")));
+        return Err(KmsError::LimitExceeded(format!("A {what} can have at most {MAX_USER_TAGS} tags.")));
     }
     Ok(())
 }
@@ -67,8 +67,21 @@ pub struct CreatedUser {
     pub secret_access_key: Zeroizing<String>,
 }
 
-fn policy_chars(document: &str) -> usize {
+pub(crate) fn policy_chars(document: &str) -> usize {
     document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// What GetUser shows: a user, or an account root.
+pub enum GotUser {
+    /// A user.
+    User(UserRecord),
+    /// An account root.
+    Root {
+        /// Its account.
+        account: trent_api::ids::AccountId,
+        /// When the account was created, epoch milliseconds.
+        created_at: i64,
+    },
 }
 
 fn no_such_user(name: &str) -> KmsError {
@@ -85,15 +98,41 @@ impl Kms {
         format!("arn:aws:iam::{}:user/{name}", caller.account.as_str())
     }
 
-    /// CreateUser: a user of the caller's account with one access key and
-    /// `tags` (its `aws:PrincipalTag/*`).
+    /// CreateUser of Trent's admin API: a user of the caller's account with
+    /// one access key and `tags` (its `aws:PrincipalTag/*`).
     pub async fn create_user(
         &self,
         caller: &Caller,
         name: &str,
         tags: Vec<(String, String)>,
     ) -> Result<CreatedUser, KmsError> {
-        check_user_tags(&tags)?;
+        let (user, key) = self.new_user(caller, name, tags, true).await?;
+        let Some((access_key_id, secret_access_key)) = key else {
+            return Err(KmsError::corrupt("a user made with a key has none"));
+        };
+        Ok(CreatedUser { user, access_key_id, secret_access_key })
+    }
+
+    /// CreateUser of IAM: a user with no access key (CreateAccessKey makes
+    /// them), as IAM creates one.
+    pub async fn create_iam_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<UserRecord, KmsError> {
+        Ok(self.new_user(caller, name, tags, false).await?.0)
+    }
+
+    /// A new user, with its first access key when `with_key`.
+    async fn new_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        tags: Vec<(String, String)>,
+        with_key: bool,
+    ) -> Result<(UserRecord, Option<(AccessKeyId, Zeroizing<String>)>), KmsError> {
+        check_iam_tags(&tags, "user")?;
         let context = if tags.is_empty() { Vec::new() } else { request_tag_context(&tags) };
         self.authorize_identity(caller, Operation::CreateUser, &Self::user_arn(caller, name), &context).await?;
         let now = self.now();
@@ -104,22 +143,30 @@ impl Kms {
             created_at: now,
             tags,
         };
-        let access_key_id = AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str()));
-        let secret = self.random_string(SECRET_CHARS, 40)?;
-        let key = AccessKeyRecord {
-            id: access_key_id.clone(),
-            account: caller.account.clone(),
-            principal: PrincipalArn::new_unchecked(user.arn()),
-            wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
-            created_at: now,
+        let key = if with_key {
+            let access_key_id = AccessKeyId::new_unchecked(format!("AKIA{}", self.random_string(BASE32, 16)?.as_str()));
+            let secret = self.random_string(SECRET_CHARS, 40)?;
+            let record = AccessKeyRecord {
+                id: access_key_id.clone(),
+                account: caller.account.clone(),
+                principal: PrincipalArn::new_unchecked(user.arn()),
+                wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
+                created_at: now,
+            };
+            Some((record, secret))
+        } else {
+            None
         };
         // The response minus the secret, which the event leaves out anyway.
-        let response = serde_json::json!({
+        let mut response = serde_json::json!({
             "User": {"UserName": user.name, "UserId": user.user_id, "Arn": user.arn()},
-            "AccessKeyId": access_key_id.as_str(),
         });
+        if let Some((record, _)) = &key {
+            response["AccessKeyId"] = record.id.as_str().into();
+        }
+        let record = key.as_ref().map(|(r, _)| r);
         match self
-            .commit_answering(caller, &response, async |events| self.store.insert_user(&user, &key, events).await)
+            .commit_answering(caller, &response, async |events| self.store.insert_user(&user, record, events).await)
             .await
         {
             Ok(()) => {}
@@ -131,16 +178,45 @@ impl Kms {
         tracing::info!(
             by = caller.principal.as_str(),
             user = user.arn(),
-            access_key_id = access_key_id.as_str(),
+            access_key_id = record.map(|r| r.id.as_str()),
             "user created"
         );
-        Ok(CreatedUser { user, access_key_id, secret_access_key: secret })
+        Ok((user, key.map(|(r, secret)| (r.id, secret))))
     }
 
-    /// DeleteUser: the user, its policies and its access keys.
+    /// DeleteUser of Trent's admin API: the user, its policies and its
+    /// access keys.
     pub async fn delete_user(&self, caller: &Caller, name: &str) -> Result<(), KmsError> {
+        self.remove_user(caller, name, true).await
+    }
+
+    /// DeleteUser of IAM: refused while the user has access keys or inline
+    /// policies (`DeleteConflict`), as IAM refuses it.
+    pub async fn delete_iam_user(&self, caller: &Caller, name: &str) -> Result<(), KmsError> {
+        self.remove_user(caller, name, false).await
+    }
+
+    /// Deletes a user; with its policies and keys when `cascade`, else only
+    /// once it has none.
+    async fn remove_user(&self, caller: &Caller, name: &str, cascade: bool) -> Result<(), KmsError> {
         self.authorize_identity(caller, Operation::DeleteUser, &Self::user_arn(caller, name), &[]).await?;
         let user = self.existing_user(caller, name).await?;
+        if !cascade {
+            if !self.store.access_keys_of(&PrincipalArn::new_unchecked(user.arn())).await?.is_empty() {
+                return Err(KmsError::DeleteConflict("Cannot delete entity, must delete access keys first.".into()));
+            }
+            if !self.store.user_policies(&caller.account, &user.name).await?.is_empty() {
+                return Err(KmsError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+            }
+            if !self.store.groups_of_user(&caller.account, &user.name).await?.is_empty() {
+                return Err(KmsError::DeleteConflict(
+                    "Cannot delete entity, must remove users from group first.".into(),
+                ));
+            }
+            if !self.store.attached_policies(&caller.account, AttachmentTarget::User, &user.name).await?.is_empty() {
+                return Err(KmsError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+            }
+        }
         match self
             .commit(caller, async |events| self.store.delete_user(&caller.account, &user.name, events).await)
             .await
@@ -156,7 +232,7 @@ impl Kms {
     /// TagUser: adds tags, replacing the value of a key already present (in
     /// any case).
     pub async fn tag_user(&self, caller: &Caller, name: &str, tags: Vec<(String, String)>) -> Result<(), KmsError> {
-        check_user_tags(&tags)?;
+        check_iam_tags(&tags, "user")?;
         let context = request_tag_context(&tags);
         self.authorize_identity(caller, Operation::TagUser, &Self::user_arn(caller, name), &context).await?;
         let user = self.existing_user(caller, name).await?;
@@ -225,6 +301,12 @@ impl Kms {
                 self.authorize_identity(caller, op, &Self::user_arn(caller, name), &[]).await?;
                 let user = self.existing_user(caller, name).await?;
                 Ok((PrincipalArn::new_unchecked(user.arn()), Some(user.name)))
+            }
+            // Only a root's own long-term keys belong to no user: a role
+            // session must name the user (IAM's rule), so no access key is
+            // ever made for a session's principal.
+            None if caller.session.is_some() || caller.principal != caller.account.root_arn() => {
+                Err(KmsError::Validation("Must specify userName when calling with non-User credentials".into()))
             }
             None => {
                 self.authorize_identity(caller, op, caller.principal.as_str(), &[]).await?;
@@ -412,6 +494,26 @@ impl Kms {
             self.store.user_policies(&caller.account, &user.name).await?.into_iter().map(|p| p.policy_name).collect();
         names.sort();
         Ok(names)
+    }
+
+    /// GetUser: user `name` of the caller's account, or without a name the
+    /// caller itself (an account root is shown as IAM shows it: its ARN
+    /// `…:root` and the account id as its id). A caller that is neither a
+    /// user nor a root must name a user, as IAM requires.
+    pub async fn get_user(&self, caller: &Caller, name: Option<&str>) -> Result<GotUser, KmsError> {
+        let own = crate::authz::user_name(caller.principal.as_str());
+        match name.or(own) {
+            Some(name) => {
+                self.authorize_identity(caller, Operation::GetUser, &Self::user_arn(caller, name), &[]).await?;
+                Ok(GotUser::User(self.existing_user(caller, name).await?))
+            }
+            None if caller.principal == caller.account.root_arn() => {
+                self.authorize_identity(caller, Operation::GetUser, caller.principal.as_str(), &[]).await?;
+                let created_at = self.store.account(&caller.account).await?.map_or(0, |a| a.created_at);
+                Ok(GotUser::Root { account: caller.account.clone(), created_at })
+            }
+            None => Err(KmsError::Validation("Must specify userName when calling with non-User credentials".into())),
+        }
     }
 }
 

@@ -360,6 +360,12 @@ impl Policy {
         Ok(list.into_iter().map(|a| a.to_ascii_lowercase()).collect())
     }
 
+    /// A policy that allows nothing: what a stored policy that no longer
+    /// parses becomes where it narrows (fail closed).
+    pub fn allows_nothing() -> Policy {
+        Policy { statements: Vec::new() }
+    }
+
     /// What this policy says about `req`.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         let mut allowed = false;
@@ -467,7 +473,14 @@ fn principal_matches(p: &PrincipalPattern, req: &Request<'_>) -> bool {
     match p {
         PrincipalPattern::Anyone => true,
         PrincipalPattern::Account(a) => a == req.principal_account,
-        PrincipalPattern::Arn(arn) => arn == req.principal_arn,
+        // A role's ARN names its sessions too: for an assumed-role caller,
+        // `aws:PrincipalArn` is the role's ARN (with its path, which the
+        // session's ARN leaves out).
+        PrincipalPattern::Arn(arn) => {
+            arn == req.principal_arn
+                || (req.principal_arn.starts_with("arn:aws:sts::")
+                    && req.value("aws:principalarn").is_some_and(|v| v.iter().any(|x| x == arn)))
+        }
         PrincipalPattern::Service(_) => false,
     }
 }

@@ -13,6 +13,7 @@ pub fn root_caller(account: &str, region: &str) -> Caller {
         region: Region::parse(region).expect("a region name"),
         access_key_id: AccessKeyId::new_unchecked("AKIAEXAMPLEEXAMPLE00"),
         source_ip: None,
+        session: None,
         secure_transport: false,
         audit: Default::default(),
     }

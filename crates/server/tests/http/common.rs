@@ -188,6 +188,15 @@ impl TestServer {
         }
     }
 
+    /// The clock clients of this server sign with: the test's manual clock
+    /// when it has one, else the system's.
+    pub fn time_source(&self) -> aws_smithy_async::time::SharedTimeSource {
+        match &self.clock {
+            Some(c) => aws_smithy_async::time::SharedTimeSource::new(SharedManualClock(c.clone())),
+            None => aws_smithy_async::time::SharedTimeSource::default(),
+        }
+    }
+
     /// A client of the bootstrap account in us-east-1.
     pub fn client(&self) -> aws_sdk_kms::Client {
         self.client_with("us-east-1", ACCESS_KEY, SECRET_KEY)

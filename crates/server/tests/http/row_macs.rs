@@ -96,7 +96,24 @@ async fn rows_from_before_row_macs_are_sealed_once_with_an_event() {
     let key = s.client().create_key().send().await.unwrap().key_metadata.unwrap().key_id;
     s.stop().await;
     let c = rusqlite::Connection::open(dir.join("trent.db")).unwrap();
-    for table in ["accounts", "access_keys", "users", "user_policies", "keys", "key_versions", "aliases", "grants"] {
+    for table in [
+        "accounts",
+        "access_keys",
+        "users",
+        "user_policies",
+        "roles",
+        "role_policies",
+        "groups",
+        "group_policies",
+        "group_members",
+        "managed_policies",
+        "policy_versions",
+        "policy_attachments",
+        "keys",
+        "key_versions",
+        "aliases",
+        "grants",
+    ] {
         c.execute(&format!("UPDATE {table} SET mac = NULL"), []).unwrap();
     }
     c.execute("INSERT INTO row_mac_pending (id) VALUES (1)", []).unwrap();

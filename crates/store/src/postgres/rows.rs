@@ -91,6 +91,105 @@ pub(super) fn user_policy_values(g: &RowGuard, policy: &UserPolicyRecord) -> Sto
     ])
 }
 
+/// The values of [`ROLE_COLUMNS`] for a role, in order: INSERT and UPDATE
+/// bind the same list.
+pub(super) fn role_values(g: &RowGuard, r: &RoleRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(r.account.as_str().to_owned()),
+        Box::new(r.name.clone()),
+        Box::new(role_name_key(&r.name)),
+        Box::new(r.role_id.clone()),
+        Box::new(r.path.clone()),
+        Box::new(r.trust_policy.clone()),
+        Box::new(r.description.clone()),
+        Box::new(i64::from(r.max_session_duration)),
+        Box::new(r.created_at),
+        Box::new(tags_to_json(&r.tags)),
+        Box::new(g.seal(r)?),
+    ])
+}
+
+pub(super) fn role_policy_values(g: &RowGuard, policy: &RolePolicyRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(policy.account.as_str().to_owned()),
+        Box::new(policy.role_name.clone()),
+        Box::new(policy.policy_name.clone()),
+        Box::new(policy.document.clone()),
+        Box::new(g.seal(policy)?),
+    ])
+}
+
+pub(super) fn group_values(g: &RowGuard, r: &GroupRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(r.account.as_str().to_owned()),
+        Box::new(r.name.clone()),
+        Box::new(group_name_key(&r.name)),
+        Box::new(r.group_id.clone()),
+        Box::new(r.path.clone()),
+        Box::new(r.created_at),
+        Box::new(g.seal(r)?),
+    ])
+}
+
+pub(super) fn group_policy_values(g: &RowGuard, policy: &GroupPolicyRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(policy.account.as_str().to_owned()),
+        Box::new(policy.group_name.clone()),
+        Box::new(policy.policy_name.clone()),
+        Box::new(policy.document.clone()),
+        Box::new(g.seal(policy)?),
+    ])
+}
+
+pub(super) fn group_member_values(g: &RowGuard, m: &GroupMemberRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(m.account.as_str().to_owned()),
+        Box::new(m.group_name.clone()),
+        Box::new(m.user_name.clone()),
+        Box::new(g.seal(m)?),
+    ])
+}
+
+/// The values of [`MANAGED_POLICY_COLUMNS`] for a managed policy, in
+/// order: INSERT and UPDATE bind the same list.
+pub(super) fn managed_policy_values(g: &RowGuard, r: &ManagedPolicyRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(r.account.as_str().to_owned()),
+        Box::new(r.name.clone()),
+        Box::new(managed_policy_name_key(&r.name)),
+        Box::new(r.policy_id.clone()),
+        Box::new(r.path.clone()),
+        Box::new(r.description.clone()),
+        Box::new(i64::from(r.default_version)),
+        Box::new(i64::from(r.next_version)),
+        Box::new(r.created_at),
+        Box::new(r.updated_at),
+        Box::new(tags_to_json(&r.tags)),
+        Box::new(g.seal(r)?),
+    ])
+}
+
+pub(super) fn policy_version_values(g: &RowGuard, v: &PolicyVersionRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(v.account.as_str().to_owned()),
+        Box::new(v.policy_name.clone()),
+        Box::new(i64::from(v.version)),
+        Box::new(v.document.clone()),
+        Box::new(v.created_at),
+        Box::new(g.seal(v)?),
+    ])
+}
+
+pub(super) fn policy_attachment_values(g: &RowGuard, a: &PolicyAttachmentRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(a.account.as_str().to_owned()),
+        Box::new(a.policy_name.clone()),
+        Box::new(a.target.as_str().to_owned()),
+        Box::new(a.entity_name.clone()),
+        Box::new(g.seal(a)?),
+    ])
+}
+
 pub(super) fn alias_values(g: &RowGuard, a: &AliasRecord) -> StoreResult<RowValues> {
     Ok(vec![
         Box::new(a.scope.account.as_str().to_owned()),
@@ -354,6 +453,231 @@ pub(super) async fn user_exact_locked(
     let row =
         tx.query_opt(&format!("{} {lock}", user_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
     g.check_opt(row.as_ref().map(user_from_row).transpose()?)
+}
+
+pub(super) fn role_from_row(r: &Row) -> StoreResult<Unchecked<RoleRecord>> {
+    Ok((role_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn role_from_row_bare(r: &Row) -> StoreResult<RoleRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(RoleRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        name: get_s("name")?,
+        role_id: get_s("role_id")?,
+        path: get_s("path")?,
+        trust_policy: get_s("trust_policy")?,
+        description: r.try_get("description").map_err(backend)?,
+        max_session_duration: u32_of(r.try_get("max_session_duration").map_err(backend)?, "role session duration")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("role tags"))?,
+    })
+}
+
+pub(super) fn role_policy_from_row(r: &Row) -> StoreResult<Unchecked<RolePolicyRecord>> {
+    Ok((role_policy_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn role_policy_from_row_bare(r: &Row) -> StoreResult<RolePolicyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(RolePolicyRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        role_name: get_s("role_name")?,
+        policy_name: get_s("policy_name")?,
+        document: get_s("document")?,
+    })
+}
+
+/// The role of `account` named exactly `name`, its row locked in `tx` with
+/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy to
+/// it), as [`user_exact_locked`] locks a user's.
+pub(super) async fn role_exact_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    account: &AccountId,
+    name: &str,
+    lock: &str,
+) -> StoreResult<Option<RoleRecord>> {
+    let row =
+        tx.query_opt(&format!("{} {lock}", role_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
+    g.check_opt(row.as_ref().map(role_from_row).transpose()?)
+}
+
+pub(super) fn group_from_row(r: &Row) -> StoreResult<Unchecked<GroupRecord>> {
+    Ok((group_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn group_from_row_bare(r: &Row) -> StoreResult<GroupRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(GroupRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        name: get_s("name")?,
+        group_id: get_s("group_id")?,
+        path: get_s("path")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+pub(super) fn group_policy_from_row(r: &Row) -> StoreResult<Unchecked<GroupPolicyRecord>> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let policy = GroupPolicyRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        group_name: get_s("group_name")?,
+        policy_name: get_s("policy_name")?,
+        document: get_s("document")?,
+    };
+    Ok((policy, r.try_get("mac").map_err(backend)?))
+}
+
+pub(super) fn group_member_from_row(r: &Row) -> StoreResult<Unchecked<GroupMemberRecord>> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let member = GroupMemberRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        group_name: get_s("group_name")?,
+        user_name: get_s("user_name")?,
+    };
+    Ok((member, r.try_get("mac").map_err(backend)?))
+}
+
+/// A row of [`groups_of_user_sql`]: the group, and the membership that
+/// joined it (its group name the group's, by the join).
+pub(super) fn group_of_user_from_row(r: &Row) -> StoreResult<(Unchecked<GroupRecord>, Unchecked<GroupMemberRecord>)> {
+    let group = group_from_row(r)?;
+    let member = GroupMemberRecord {
+        account: group.0.account.clone(),
+        group_name: group.0.name.clone(),
+        user_name: r.try_get("user_name").map_err(backend)?,
+    };
+    Ok((group, (member, r.try_get("member_mac").map_err(backend)?)))
+}
+
+/// The group of `account` named exactly `name`, its row locked in `tx` with
+/// `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to add a policy or a
+/// member to it), as [`user_exact_locked`] locks a user's.
+pub(super) async fn group_exact_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    account: &AccountId,
+    name: &str,
+    lock: &str,
+) -> StoreResult<Option<GroupRecord>> {
+    let row =
+        tx.query_opt(&format!("{} {lock}", group_exact_sql(p)), &[&account.as_str(), &name]).await.map_err(backend)?;
+    g.check_opt(row.as_ref().map(group_from_row).transpose()?)
+}
+
+pub(super) fn managed_policy_from_row(r: &Row) -> StoreResult<Unchecked<ManagedPolicyRecord>> {
+    Ok((managed_policy_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn managed_policy_from_row_bare(r: &Row) -> StoreResult<ManagedPolicyRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(ManagedPolicyRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        name: get_s("name")?,
+        policy_id: get_s("policy_id")?,
+        path: get_s("path")?,
+        description: r.try_get("description").map_err(backend)?,
+        default_version: u32_of(r.try_get("default_version").map_err(backend)?, "managed policy default version")?,
+        next_version: u32_of(r.try_get("next_version").map_err(backend)?, "managed policy next version")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+        updated_at: r.try_get("updated_at").map_err(backend)?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("managed policy tags"))?,
+    })
+}
+
+pub(super) fn policy_version_from_row(r: &Row) -> StoreResult<Unchecked<PolicyVersionRecord>> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let version = PolicyVersionRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        policy_name: get_s("policy_name")?,
+        version: u32_of(r.try_get("version").map_err(backend)?, "policy version")?,
+        document: get_s("document")?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    };
+    Ok((version, r.try_get("mac").map_err(backend)?))
+}
+
+/// The `target` column: text [`AttachmentTarget::parse`] does not know is
+/// a corrupt row.
+fn target_of(r: &Row) -> StoreResult<AttachmentTarget> {
+    let target: String = r.try_get("target").map_err(backend)?;
+    AttachmentTarget::parse(&target).ok_or_else(|| corrupt("policy attachment target"))
+}
+
+pub(super) fn policy_attachment_from_row(r: &Row) -> StoreResult<Unchecked<PolicyAttachmentRecord>> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    let attachment = PolicyAttachmentRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        policy_name: get_s("policy_name")?,
+        target: target_of(r)?,
+        entity_name: get_s("entity_name")?,
+    };
+    Ok((attachment, r.try_get("mac").map_err(backend)?))
+}
+
+/// A row of [`attached_policies_sql`]: the policy, the attachment that
+/// joined it and its default version (their account and policy name the
+/// policy's, and the version's number its default, by the joins).
+pub(super) fn attached_policy_from_row(r: &Row) -> StoreResult<AttachedRow> {
+    let policy = managed_policy_from_row(r)?;
+    let attachment = PolicyAttachmentRecord {
+        account: policy.0.account.clone(),
+        policy_name: policy.0.name.clone(),
+        target: target_of(r)?,
+        entity_name: r.try_get("entity_name").map_err(backend)?,
+    };
+    let version = PolicyVersionRecord {
+        account: policy.0.account.clone(),
+        policy_name: policy.0.name.clone(),
+        version: policy.0.default_version,
+        document: r.try_get("document").map_err(backend)?,
+        created_at: r.try_get("version_created_at").map_err(backend)?,
+    };
+    Ok((
+        policy,
+        (attachment, r.try_get("attachment_mac").map_err(backend)?),
+        (version, r.try_get("version_mac").map_err(backend)?),
+    ))
+}
+
+/// The managed policy of `account` named exactly `name`, its row locked in
+/// `tx` with `lock` (`FOR UPDATE` to delete it, `FOR KEY SHARE` to attach
+/// it), as [`user_exact_locked`] locks a user's.
+pub(super) async fn managed_policy_exact_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    account: &AccountId,
+    name: &str,
+    lock: &str,
+) -> StoreResult<Option<ManagedPolicyRecord>> {
+    let row = tx
+        .query_opt(&format!("{} {lock}", managed_policy_exact_sql(p)), &[&account.as_str(), &name])
+        .await
+        .map_err(backend)?;
+    g.check_opt(row.as_ref().map(managed_policy_from_row).transpose()?)
+}
+
+/// Whether the user, role or group (as `target` names its kind) of
+/// `account` named exactly `name` exists, its row checked and locked in
+/// `tx` with `lock`, as [`user_exact_locked`] locks a user's.
+pub(super) async fn entity_exists_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    account: &AccountId,
+    target: AttachmentTarget,
+    name: &str,
+    lock: &str,
+) -> StoreResult<bool> {
+    Ok(match target {
+        AttachmentTarget::User | AttachmentTarget::UserBoundary => {
+            user_exact_locked(tx, g, account, name, lock).await?.is_some()
+        }
+        AttachmentTarget::Role | AttachmentTarget::RoleBoundary => {
+            role_exact_locked(tx, g, account, name, lock).await?.is_some()
+        }
+        AttachmentTarget::Group => group_exact_locked(tx, g, account, name, lock).await?.is_some(),
+    })
 }
 
 pub(super) fn destroyed_from_row(r: &Row) -> StoreResult<DestroyedKey> {
@@ -700,6 +1024,14 @@ pub(super) async fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> Store
         + seal_table(tx, g, "access_keys", ACCESS_KEY_COLUMNS, access_key_from_row).await?
         + seal_table(tx, g, "users", USER_COLUMNS, user_from_row).await?
         + seal_table(tx, g, "user_policies", USER_POLICY_COLUMNS, user_policy_from_row).await?
+        + seal_table(tx, g, "roles", ROLE_COLUMNS, role_from_row).await?
+        + seal_table(tx, g, "role_policies", ROLE_POLICY_COLUMNS, role_policy_from_row).await?
+        + seal_table(tx, g, "groups", GROUP_COLUMNS, group_from_row).await?
+        + seal_table(tx, g, "group_policies", GROUP_POLICY_COLUMNS, group_policy_from_row).await?
+        + seal_table(tx, g, "group_members", GROUP_MEMBER_COLUMNS, group_member_from_row).await?
+        + seal_table(tx, g, "managed_policies", MANAGED_POLICY_COLUMNS, managed_policy_from_row).await?
+        + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row).await?
+        + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row).await?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row).await?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row).await?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row).await?

@@ -104,12 +104,19 @@ impl Store for PostgresStore {
         self.commit_audited(tx, audit).await
     }
 
-    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+    async fn insert_user(
+        &self,
+        user: &UserRecord,
+        key: Option<&AccessKeyRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
         let g = self.guard()?;
         insert_rows(&tx, "users", USER_COLUMNS, &one(user_values(&g, user)?)).await?;
-        insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
+        if let Some(key) = key {
+            insert_rows(&tx, "access_keys", ACCESS_KEY_COLUMNS, &one(access_key_values(&g, key)?)).await?;
+        }
         self.commit_audited(tx, audit).await
     }
 
@@ -143,8 +150,14 @@ impl Store for PostgresStore {
         let tx = c.transaction().await.map_err(backend)?;
         let user =
             user_exact_locked(&tx, &*self.guard()?, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
-        let [policies, keys, users] = delete_user_sql(p);
+        // Its memberships and managed policy attachments go with it: a
+        // member added or a policy attached at once (FOR KEY SHARE of the
+        // user, or FOR NO KEY UPDATE for a boundary) committed before, or
+        // waits and then finds no user.
+        let [policies, memberships, attachments, keys, users] = delete_user_sql(p);
         tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&memberships, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&attachments, &[&account.as_str(), &name]).await.map_err(backend)?;
         tx.execute(&keys, &[&user.arn()]).await.map_err(backend)?;
         tx.execute(&users, &[&account.as_str(), &name]).await.map_err(backend)?;
         self.commit_audited(tx, audit).await
@@ -209,6 +222,410 @@ impl Store for PostgresStore {
             return Err(StoreError::NotFound);
         }
         self.commit_audited(tx, audit).await
+    }
+
+    async fn insert_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "roles", ROLE_COLUMNS, &one(role_values(&*self.guard()?, role)?)).await?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn role(&self, account: &AccountId, name: &str) -> StoreResult<Option<RoleRecord>> {
+        // Every request of a role's session reads its role and policies:
+        // prepared once per connection, as the user lookup is.
+        let c = self.client().await?;
+        let st = c.prepare_cached(&role_sql(p)).await.map_err(backend)?;
+        let name_key = role_name_key(name);
+        let row = c.query_opt(&st, &[&account.as_str(), &name_key]).await.map_err(backend)?;
+        let found = self.guard()?.check_opt(row.as_ref().map(role_from_row).transpose()?)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that role.
+        if found.as_ref().is_some_and(|r| role_name_key(&r.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: RoleRecord::TABLE,
+                row: format!("{}/{name_key}", account.as_str()),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn roles(&self, account: &AccountId) -> StoreResult<Vec<RoleRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&roles_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(role_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn update_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // The UPDATE locks the row (FOR NO KEY UPDATE: no key column
+        // changes): a delete_role of it (FOR UPDATE) waits for this one,
+        // or this one for it and then finds no row; a policy put (FOR KEY
+        // SHARE) goes on alongside.
+        let values = role_values(&*self.guard()?, role)?;
+        let n = tx.execute(&update_role_sql(p), &refs(&values)).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn delete_role(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // FOR UPDATE first: a policy put or attached racing with the delete
+        // (FOR KEY SHARE, or FOR NO KEY UPDATE for a boundary) either
+        // commits before it, and its policy is deleted too, or waits for it
+        // and then finds no role.
+        role_exact_locked(&tx, &*self.guard()?, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        let [policies, attachments, roles] = delete_role_sql(p);
+        tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&attachments, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&roles, &[&account.as_str(), &name]).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn put_role_policy(&self, policy: &RolePolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        if role_exact_locked(&tx, &g, &policy.account, &policy.role_name, "FOR KEY SHARE").await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let values = role_policy_values(&g, policy)?;
+        tx.execute(&put_role_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn role_policies(&self, account: &AccountId, role_name: &str) -> StoreResult<Vec<RolePolicyRecord>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(&role_policies_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &role_name]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(role_policy_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&delete_role_policy_sql(p), &[&account.as_str(), &role_name, &policy_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn insert_group(&self, group: &GroupRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(&tx, "groups", GROUP_COLUMNS, &one(group_values(&*self.guard()?, group)?)).await?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn group(&self, account: &AccountId, name: &str) -> StoreResult<Option<GroupRecord>> {
+        let c = self.client().await?;
+        let name_key = group_name_key(name);
+        let row = c.query_opt(&group_sql(p), &[&account.as_str(), &name_key]).await.map_err(backend)?;
+        let found = self.guard()?.check_opt(row.as_ref().map(group_from_row).transpose()?)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that group.
+        if found.as_ref().is_some_and(|r| group_name_key(&r.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: GroupRecord::TABLE,
+                row: format!("{}/{name_key}", account.as_str()),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn groups(&self, account: &AccountId) -> StoreResult<Vec<GroupRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&groups_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(group_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn delete_group(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // FOR UPDATE first: a policy put or attached or a member added
+        // racing with the delete (FOR KEY SHARE) either commits before it,
+        // and is deleted too, or waits for it and then finds no group.
+        group_exact_locked(&tx, &*self.guard()?, account, name, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        let [policies, memberships, attachments, groups] = delete_group_sql(p);
+        tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&memberships, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&attachments, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&groups, &[&account.as_str(), &name]).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn add_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        // Both rows FOR KEY SHARE: a delete of either (FOR UPDATE) waits
+        // for this one and then deletes the membership too, or this one
+        // waits for it and then finds no row.
+        if group_exact_locked(&tx, &g, &member.account, &member.group_name, "FOR KEY SHARE").await?.is_none()
+            || user_exact_locked(&tx, &g, &member.account, &member.user_name, "FOR KEY SHARE").await?.is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        let values = group_member_values(&g, member)?;
+        tx.execute(&add_group_member_sql(p), &refs(&values)).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn remove_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&remove_group_member_sql(p), &[&member.account.as_str(), &member.group_name, &member.user_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn group_members(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<String>> {
+        let c = self.client().await?;
+        let rows = c.query(&group_members_sql(p), &[&account.as_str(), &group_name]).await.map_err(backend)?;
+        let members = self.guard()?.check_all(rows.iter().map(group_member_from_row).collect::<StoreResult<_>>()?)?;
+        Ok(members.into_iter().map(|m| m.user_name).collect())
+    }
+
+    async fn groups_of_user(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<GroupRecord>> {
+        // Every request of an IAM user reads its groups and their policies:
+        // prepared once per connection, as the user lookup is.
+        let c = self.client().await?;
+        let st = c.prepare_cached(&groups_of_user_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &user_name]).await.map_err(backend)?;
+        let (groups, members): (Vec<_>, Vec<_>) =
+            rows.iter().map(group_of_user_from_row).collect::<StoreResult<Vec<_>>>()?.into_iter().unzip();
+        // The membership is checked as well as the group: a row added
+        // behind the store makes no one a member.
+        let g = self.guard()?;
+        g.check_all(members)?;
+        g.check_all(groups)
+    }
+
+    async fn put_group_policy(&self, policy: &GroupPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        if group_exact_locked(&tx, &g, &policy.account, &policy.group_name, "FOR KEY SHARE").await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let values = group_policy_values(&g, policy)?;
+        tx.execute(&put_group_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn group_policies(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<GroupPolicyRecord>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(&group_policies_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &group_name]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(group_policy_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn delete_group_policy(
+        &self,
+        account: &AccountId,
+        group_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&delete_group_policy_sql(p), &[&account.as_str(), &group_name, &policy_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn insert_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: &PolicyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        insert_rows(&tx, "managed_policies", MANAGED_POLICY_COLUMNS, &one(managed_policy_values(&g, policy)?)).await?;
+        insert_rows(&tx, "policy_versions", POLICY_VERSION_COLUMNS, &one(policy_version_values(&g, version)?)).await?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn managed_policy(&self, account: &AccountId, name: &str) -> StoreResult<Option<ManagedPolicyRecord>> {
+        let c = self.client().await?;
+        let name_key = managed_policy_name_key(name);
+        let row = c.query_opt(&managed_policy_sql(p), &[&account.as_str(), &name_key]).await.map_err(backend)?;
+        let found = self.guard()?.check_opt(row.as_ref().map(managed_policy_from_row).transpose()?)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that policy.
+        if found.as_ref().is_some_and(|r| managed_policy_name_key(&r.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: ManagedPolicyRecord::TABLE,
+                row: format!("{}/{name_key}", account.as_str()),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn managed_policies(&self, account: &AccountId) -> StoreResult<Vec<ManagedPolicyRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&managed_policies_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(managed_policy_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn update_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: Option<&PolicyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // The UPDATE locks the row (FOR NO KEY UPDATE: no key column
+        // changes): a delete of the policy (FOR UPDATE) waits for this
+        // one, or this one for it and then finds no row; an attachment
+        // (FOR KEY SHARE) goes on alongside. The version's foreign key is
+        // checked after, under that lock.
+        let g = self.guard()?;
+        let values = managed_policy_values(&g, policy)?;
+        let n = tx.execute(&update_managed_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(v) = version {
+            insert_rows(&tx, "policy_versions", POLICY_VERSION_COLUMNS, &one(policy_version_values(&g, v)?)).await?;
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn delete_managed_policy(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // FOR UPDATE first: an attachment racing with the delete (FOR KEY
+        // SHARE of the policy) either commits before it, and is deleted
+        // too, or waits for it and then finds no policy.
+        managed_policy_exact_locked(&tx, &*self.guard()?, account, name, "FOR UPDATE")
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let [attachments, versions, policies] = delete_managed_policy_sql(p);
+        tx.execute(&attachments, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&versions, &[&account.as_str(), &name]).await.map_err(backend)?;
+        tx.execute(&policies, &[&account.as_str(), &name]).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn policy_versions(&self, account: &AccountId, policy_name: &str) -> StoreResult<Vec<PolicyVersionRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&policy_versions_sql(p), &[&account.as_str(), &policy_name]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(policy_version_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn delete_policy_version(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+        version: u32,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&delete_policy_version_sql(p), &[&account.as_str(), &policy_name, &i64::from(version)])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn attach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        // Both rows locked: a delete of either (FOR UPDATE) waits for this
+        // one and then deletes the attachment too, or this one waits for it
+        // and then finds no row. A boundary locks its entity FOR NO KEY
+        // UPDATE, so that two boundaries attached at once take turns and
+        // the later replaces the first (policy_boundaries keeps one in any
+        // case); other attachments, FOR KEY SHARE, go on alongside.
+        let entity_lock = if a.target.is_boundary() { "FOR NO KEY UPDATE" } else { "FOR KEY SHARE" };
+        if managed_policy_exact_locked(&tx, &g, &a.account, &a.policy_name, "FOR KEY SHARE").await?.is_none()
+            || !entity_exists_locked(&tx, &g, &a.account, a.target, &a.entity_name, entity_lock).await?
+        {
+            return Err(StoreError::NotFound);
+        }
+        if a.target.is_boundary() {
+            tx.execute(&drop_boundary_sql(p), &[&a.account.as_str(), &a.target.as_str(), &a.entity_name])
+                .await
+                .map_err(backend)?;
+        }
+        let values = policy_attachment_values(&g, a)?;
+        tx.execute(&attach_policy_sql(p), &refs(&values)).await.map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn detach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(&detach_policy_sql(p), &[&a.account.as_str(), &a.policy_name, &a.target.as_str(), &a.entity_name])
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn policy_attachments(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+    ) -> StoreResult<Vec<PolicyAttachmentRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&policy_attachments_sql(p), &[&account.as_str(), &policy_name]).await.map_err(backend)?;
+        let mut attachments =
+            self.guard()?.check_all(rows.iter().map(policy_attachment_from_row).collect::<StoreResult<_>>()?)?;
+        sort_attachments(&mut attachments);
+        Ok(attachments)
+    }
+
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        target: AttachmentTarget,
+        entity_name: &str,
+    ) -> StoreResult<Vec<AttachedPolicy>> {
+        // Every request of an IAM user or a role's session reads them:
+        // prepared once per connection, as the user lookup is.
+        let c = self.client().await?;
+        let st = c.prepare_cached(&attached_policies_sql(p)).await.map_err(backend)?;
+        let rows = c.query(&st, &[&account.as_str(), &target.as_str(), &entity_name]).await.map_err(backend)?;
+        check_attached(&*self.guard()?, rows.iter().map(attached_policy_from_row).collect::<StoreResult<_>>()?)
     }
 
     async fn insert_key(
@@ -775,6 +1192,14 @@ impl Store for PostgresStore {
             access_keys,
             users,
             user_policies,
+            roles,
+            role_policies,
+            groups,
+            group_policies,
+            group_members,
+            managed_policies,
+            policy_versions,
+            policy_attachments,
             keys,
             versions,
             aliases,
@@ -788,6 +1213,14 @@ impl Store for PostgresStore {
             tx.query(&sql.access_keys, &[]),
             tx.query(&sql.users, &[]),
             tx.query(&sql.user_policies, &[]),
+            tx.query(&sql.roles, &[]),
+            tx.query(&sql.role_policies, &[]),
+            tx.query(&sql.groups, &[]),
+            tx.query(&sql.group_policies, &[]),
+            tx.query(&sql.group_members, &[]),
+            tx.query(&sql.managed_policies, &[]),
+            tx.query(&sql.policy_versions, &[]),
+            tx.query(&sql.policy_attachments, &[]),
             tx.query(&sql.keys, &[]),
             tx.query(&sql.versions, &[]),
             tx.query(&sql.aliases, &[]),
@@ -805,6 +1238,22 @@ impl Store for PostgresStore {
             access_keys: g.check_all(access_keys.iter().map(access_key_from_row).collect::<StoreResult<_>>()?)?,
             users: g.check_all(users.iter().map(user_from_row).collect::<StoreResult<_>>()?)?,
             user_policies: g.check_all(user_policies.iter().map(user_policy_from_row).collect::<StoreResult<_>>()?)?,
+            roles: g.check_all(roles.iter().map(role_from_row).collect::<StoreResult<_>>()?)?,
+            role_policies: g.check_all(role_policies.iter().map(role_policy_from_row).collect::<StoreResult<_>>()?)?,
+            groups: g.check_all(groups.iter().map(group_from_row).collect::<StoreResult<_>>()?)?,
+            group_policies: g
+                .check_all(group_policies.iter().map(group_policy_from_row).collect::<StoreResult<_>>()?)?,
+            group_members: g.check_all(group_members.iter().map(group_member_from_row).collect::<StoreResult<_>>()?)?,
+            managed_policies: g
+                .check_all(managed_policies.iter().map(managed_policy_from_row).collect::<StoreResult<_>>()?)?,
+            policy_versions: g
+                .check_all(policy_versions.iter().map(policy_version_from_row).collect::<StoreResult<_>>()?)?,
+            policy_attachments: {
+                let rows = policy_attachments.iter().map(policy_attachment_from_row).collect::<StoreResult<_>>()?;
+                let mut list = g.check_all(rows)?;
+                sort_attachments(&mut list);
+                list
+            },
             keys: g.check_all(keys.iter().map(key_from_row).collect::<StoreResult<_>>()?)?,
             versions: g.check_all(versions.iter().map(version_from_row).collect::<StoreResult<_>>()?)?,
             aliases: g.check_all(aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?)?,
@@ -850,6 +1299,50 @@ impl Store for PostgresStore {
             "user_policies",
             USER_POLICY_COLUMNS,
             &rows(&snap.user_policies, |r| user_policy_values(g, r))?,
+        )
+        .await?;
+        insert_rows(&tx, "roles", ROLE_COLUMNS, &rows(&snap.roles, |r| role_values(g, r))?).await?;
+        insert_rows(
+            &tx,
+            "role_policies",
+            ROLE_POLICY_COLUMNS,
+            &rows(&snap.role_policies, |r| role_policy_values(g, r))?,
+        )
+        .await?;
+        insert_rows(&tx, "groups", GROUP_COLUMNS, &rows(&snap.groups, |r| group_values(g, r))?).await?;
+        insert_rows(
+            &tx,
+            "group_policies",
+            GROUP_POLICY_COLUMNS,
+            &rows(&snap.group_policies, |r| group_policy_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "group_members",
+            GROUP_MEMBER_COLUMNS,
+            &rows(&snap.group_members, |r| group_member_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "managed_policies",
+            MANAGED_POLICY_COLUMNS,
+            &rows(&snap.managed_policies, |r| managed_policy_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "policy_versions",
+            POLICY_VERSION_COLUMNS,
+            &rows(&snap.policy_versions, |r| policy_version_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "policy_attachments",
+            POLICY_ATTACHMENT_COLUMNS,
+            &rows(&snap.policy_attachments, |r| policy_attachment_values(g, r))?,
         )
         .await?;
         let keys = snap.keys.iter().map(|k| key_values(g, k)).collect::<StoreResult<Vec<_>>>()?;

@@ -247,6 +247,235 @@ pub(super) fn user_exact(c: &Connection, g: &RowGuard, account: &str, name: &str
     g.check_opt(row)
 }
 
+pub(super) fn role_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<RoleRecord>> {
+    Ok((role_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn role_from_row_bare(row: &Row<'_>) -> rusqlite::Result<RoleRecord> {
+    Ok(RoleRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        name: row.get("name")?,
+        role_id: row.get("role_id")?,
+        path: row.get("path")?,
+        trust_policy: row.get("trust_policy")?,
+        description: row.get("description")?,
+        max_session_duration: u32_col(row, "max_session_duration")?,
+        created_at: row.get("created_at")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("role tags"))?,
+    })
+}
+
+pub(super) fn role_policy_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<RolePolicyRecord>> {
+    Ok((role_policy_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn role_policy_from_row_bare(row: &Row<'_>) -> rusqlite::Result<RolePolicyRecord> {
+    Ok(RolePolicyRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        role_name: row.get("role_name")?,
+        policy_name: row.get("policy_name")?,
+        document: row.get("document")?,
+    })
+}
+
+/// The role of `account` named exactly `name`, checked.
+pub(super) fn role_exact(c: &Connection, g: &RowGuard, account: &str, name: &str) -> StoreResult<Option<RoleRecord>> {
+    let row = c
+        .prepare_cached(&role_exact_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, name], role_from_row)
+        .optional()
+        .map_err(backend)?;
+    g.check_opt(row)
+}
+
+pub(super) fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<GroupRecord>> {
+    Ok((group_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn group_from_row_bare(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {
+    Ok(GroupRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        name: row.get("name")?,
+        group_id: row.get("group_id")?,
+        path: row.get("path")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(super) fn group_policy_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<GroupPolicyRecord>> {
+    Ok((group_policy_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn group_policy_from_row_bare(row: &Row<'_>) -> rusqlite::Result<GroupPolicyRecord> {
+    Ok(GroupPolicyRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        group_name: row.get("group_name")?,
+        policy_name: row.get("policy_name")?,
+        document: row.get("document")?,
+    })
+}
+
+pub(super) fn group_member_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<GroupMemberRecord>> {
+    Ok((
+        GroupMemberRecord {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            group_name: row.get("group_name")?,
+            user_name: row.get("user_name")?,
+        },
+        row.get("mac")?,
+    ))
+}
+
+/// A row of [`groups_of_user_sql`]: the group, and the membership that
+/// joined it (its group name the group's, by the join).
+pub(super) fn group_of_user_from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<(Unchecked<GroupRecord>, Unchecked<GroupMemberRecord>)> {
+    let group = group_from_row(row)?;
+    let member = GroupMemberRecord {
+        account: group.0.account.clone(),
+        group_name: group.0.name.clone(),
+        user_name: row.get("user_name")?,
+    };
+    Ok((group, (member, row.get("member_mac")?)))
+}
+
+/// The group of `account` named exactly `name`, checked.
+pub(super) fn group_exact(c: &Connection, g: &RowGuard, account: &str, name: &str) -> StoreResult<Option<GroupRecord>> {
+    let row = c
+        .prepare_cached(&group_exact_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, name], group_from_row)
+        .optional()
+        .map_err(backend)?;
+    g.check_opt(row)
+}
+
+pub(super) fn managed_policy_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<ManagedPolicyRecord>> {
+    Ok((managed_policy_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn managed_policy_from_row_bare(row: &Row<'_>) -> rusqlite::Result<ManagedPolicyRecord> {
+    Ok(ManagedPolicyRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        name: row.get("name")?,
+        policy_id: row.get("policy_id")?,
+        path: row.get("path")?,
+        description: row.get("description")?,
+        default_version: u32_col(row, "default_version")?,
+        next_version: u32_col(row, "next_version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("managed policy tags"))?,
+    })
+}
+
+pub(super) fn policy_version_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<PolicyVersionRecord>> {
+    Ok((
+        PolicyVersionRecord {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            policy_name: row.get("policy_name")?,
+            version: u32_col(row, "version")?,
+            document: row.get("document")?,
+            created_at: row.get("created_at")?,
+        },
+        row.get("mac")?,
+    ))
+}
+
+/// The `target` column: text [`AttachmentTarget::parse`] does not know is
+/// a corrupt row.
+fn target_col(row: &Row<'_>) -> rusqlite::Result<AttachmentTarget> {
+    AttachmentTarget::parse(&row.get::<_, String>("target")?).ok_or_else(|| decode_err("policy attachment target"))
+}
+
+pub(super) fn policy_attachment_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<PolicyAttachmentRecord>> {
+    Ok((
+        PolicyAttachmentRecord {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            policy_name: row.get("policy_name")?,
+            target: target_col(row)?,
+            entity_name: row.get("entity_name")?,
+        },
+        row.get("mac")?,
+    ))
+}
+
+/// A row of [`attached_policies_sql`]: the policy, the attachment that
+/// joined it and its default version (their account and policy name the
+/// policy's, and the version's number its default, by the joins).
+pub(super) fn attached_policy_from_row(row: &Row<'_>) -> rusqlite::Result<AttachedRow> {
+    let policy = managed_policy_from_row(row)?;
+    let attachment = PolicyAttachmentRecord {
+        account: policy.0.account.clone(),
+        policy_name: policy.0.name.clone(),
+        target: target_col(row)?,
+        entity_name: row.get("entity_name")?,
+    };
+    let version = PolicyVersionRecord {
+        account: policy.0.account.clone(),
+        policy_name: policy.0.name.clone(),
+        version: policy.0.default_version,
+        document: row.get("document")?,
+        created_at: row.get("version_created_at")?,
+    };
+    Ok((policy, (attachment, row.get("attachment_mac")?), (version, row.get("version_mac")?)))
+}
+
+/// The managed policy of `account` named exactly `name`, checked.
+pub(super) fn managed_policy_exact(
+    c: &Connection,
+    g: &RowGuard,
+    account: &str,
+    name: &str,
+) -> StoreResult<Option<ManagedPolicyRecord>> {
+    let row = c
+        .prepare_cached(&managed_policy_exact_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, name], managed_policy_from_row)
+        .optional()
+        .map_err(backend)?;
+    g.check_opt(row)
+}
+
+/// Whether the user, role or group (as `target` names its kind) of
+/// `account` named exactly `name` exists, its row checked.
+pub(super) fn entity_exists(
+    c: &Connection,
+    g: &RowGuard,
+    account: &str,
+    target: AttachmentTarget,
+    name: &str,
+) -> StoreResult<bool> {
+    Ok(match target {
+        AttachmentTarget::User | AttachmentTarget::UserBoundary => user_exact(c, g, account, name)?.is_some(),
+        AttachmentTarget::Role | AttachmentTarget::RoleBoundary => role_exact(c, g, account, name)?.is_some(),
+        AttachmentTarget::Group => group_exact(c, g, account, name)?.is_some(),
+    })
+}
+
+/// The entries of the attached-policies cache that managed policy `name`
+/// of `account` is in: (account, target, entity) of each of its
+/// attachments. For a write to end them, read in its transaction; a
+/// target no entry can have (a corrupt row) is left out rather than fail
+/// the write.
+pub(super) fn attached_slots(
+    c: &Connection,
+    account: &AccountId,
+    name: &str,
+) -> StoreResult<Vec<(AccountId, AttachmentTarget, String)>> {
+    let mut st = c.prepare_cached(&policy_attachments_sql(q)).map_err(backend)?;
+    let rows = st
+        .query_map(params![account.as_str(), name], |r| Ok((r.get::<_, String>("target")?, r.get("entity_name")?)))
+        .map_err(backend)?;
+    let rows = rows.collect::<Result<Vec<(String, String)>, _>>().map_err(backend)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(target, entity)| Some((account.clone(), AttachmentTarget::parse(&target)?, entity)))
+        .collect())
+}
+
 pub(super) fn destroyed_from_row(row: &Row<'_>) -> rusqlite::Result<DestroyedKey> {
     Ok(DestroyedKey {
         scope: Scope {
@@ -328,6 +557,112 @@ pub(super) fn insert_user_policy_row(c: &Connection, g: &RowGuard, p: &UserPolic
         "user_policies",
         USER_POLICY_COLUMNS,
         params![p.account.as_str(), p.user_name, p.policy_name, p.document, g.seal(p)?],
+    )
+}
+
+/// The values of [`ROLE_COLUMNS`] for a role, in order: INSERT and UPDATE
+/// bind the same list.
+pub(super) fn role_values(g: &RowGuard, r: &RoleRecord) -> StoreResult<Vec<Value>> {
+    let text = |s: &str| Value::Text(s.to_owned());
+    Ok(vec![
+        text(r.account.as_str()),
+        text(&r.name),
+        Value::Text(role_name_key(&r.name)),
+        text(&r.role_id),
+        text(&r.path),
+        text(&r.trust_policy),
+        r.description.as_deref().map_or(Value::Null, text),
+        Value::Integer(i64::from(r.max_session_duration)),
+        Value::Integer(r.created_at),
+        Value::Text(tags_to_json(&r.tags)),
+        Value::Blob(g.seal(r)?),
+    ])
+}
+
+pub(super) fn insert_role_row(c: &Connection, g: &RowGuard, r: &RoleRecord) -> StoreResult<()> {
+    insert_row(c, "roles", ROLE_COLUMNS, params_from_iter(role_values(g, r)?))
+}
+
+pub(super) fn insert_role_policy_row(c: &Connection, g: &RowGuard, p: &RolePolicyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "role_policies",
+        ROLE_POLICY_COLUMNS,
+        params![p.account.as_str(), p.role_name, p.policy_name, p.document, g.seal(p)?],
+    )
+}
+
+pub(super) fn insert_group_row(c: &Connection, g: &RowGuard, r: &GroupRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "groups",
+        GROUP_COLUMNS,
+        params![r.account.as_str(), r.name, group_name_key(&r.name), r.group_id, r.path, r.created_at, g.seal(r)?],
+    )
+}
+
+pub(super) fn insert_group_policy_row(c: &Connection, g: &RowGuard, p: &GroupPolicyRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "group_policies",
+        GROUP_POLICY_COLUMNS,
+        params![p.account.as_str(), p.group_name, p.policy_name, p.document, g.seal(p)?],
+    )
+}
+
+pub(super) fn insert_group_member_row(c: &Connection, g: &RowGuard, m: &GroupMemberRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "group_members",
+        GROUP_MEMBER_COLUMNS,
+        params![m.account.as_str(), m.group_name, m.user_name, g.seal(m)?],
+    )
+}
+
+/// The values of [`MANAGED_POLICY_COLUMNS`] for a managed policy, in
+/// order: INSERT and UPDATE bind the same list.
+pub(super) fn managed_policy_values(g: &RowGuard, r: &ManagedPolicyRecord) -> StoreResult<Vec<Value>> {
+    let text = |s: &str| Value::Text(s.to_owned());
+    Ok(vec![
+        text(r.account.as_str()),
+        text(&r.name),
+        Value::Text(managed_policy_name_key(&r.name)),
+        text(&r.policy_id),
+        text(&r.path),
+        r.description.as_deref().map_or(Value::Null, text),
+        Value::Integer(i64::from(r.default_version)),
+        Value::Integer(i64::from(r.next_version)),
+        Value::Integer(r.created_at),
+        Value::Integer(r.updated_at),
+        Value::Text(tags_to_json(&r.tags)),
+        Value::Blob(g.seal(r)?),
+    ])
+}
+
+pub(super) fn insert_managed_policy_row(c: &Connection, g: &RowGuard, r: &ManagedPolicyRecord) -> StoreResult<()> {
+    insert_row(c, "managed_policies", MANAGED_POLICY_COLUMNS, params_from_iter(managed_policy_values(g, r)?))
+}
+
+/// Adds a version; a taken number is `AlreadyExists`.
+pub(super) fn insert_policy_version_row(c: &Connection, g: &RowGuard, v: &PolicyVersionRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "policy_versions",
+        POLICY_VERSION_COLUMNS,
+        params![v.account.as_str(), v.policy_name, v.version, v.document, v.created_at, g.seal(v)?],
+    )
+}
+
+pub(super) fn insert_policy_attachment_row(
+    c: &Connection,
+    g: &RowGuard,
+    a: &PolicyAttachmentRecord,
+) -> StoreResult<()> {
+    insert_row(
+        c,
+        "policy_attachments",
+        POLICY_ATTACHMENT_COLUMNS,
+        params![a.account.as_str(), a.policy_name, a.target.as_str(), a.entity_name, g.seal(a)?],
     )
 }
 
@@ -441,6 +776,18 @@ pub(super) fn export_in(c: &Connection, g: &RowGuard) -> StoreResult<Snapshot> {
         access_keys: g.check_all(all(c, &sql.access_keys, access_key_from_row)?)?,
         users: g.check_all(all(c, &sql.users, user_from_row)?)?,
         user_policies: g.check_all(all(c, &sql.user_policies, user_policy_from_row)?)?,
+        roles: g.check_all(all(c, &sql.roles, role_from_row)?)?,
+        role_policies: g.check_all(all(c, &sql.role_policies, role_policy_from_row)?)?,
+        groups: g.check_all(all(c, &sql.groups, group_from_row)?)?,
+        group_policies: g.check_all(all(c, &sql.group_policies, group_policy_from_row)?)?,
+        group_members: g.check_all(all(c, &sql.group_members, group_member_from_row)?)?,
+        managed_policies: g.check_all(all(c, &sql.managed_policies, managed_policy_from_row)?)?,
+        policy_versions: g.check_all(all(c, &sql.policy_versions, policy_version_from_row)?)?,
+        policy_attachments: {
+            let mut list = g.check_all(all(c, &sql.policy_attachments, policy_attachment_from_row)?)?;
+            sort_attachments(&mut list);
+            list
+        },
         keys: g.check_all(all(c, &sql.keys, key_from_row)?)?,
         versions: g.check_all(all(c, &sql.versions, version_from_row)?)?,
         aliases: g.check_all(all(c, &sql.aliases, alias_from_row)?)?,
@@ -479,6 +826,30 @@ pub(super) fn import_in(tx: &Transaction<'_>, g: &RowGuard, snap: &Snapshot) -> 
     }
     for p in &snap.user_policies {
         insert_user_policy_row(tx, g, p)?;
+    }
+    for r in &snap.roles {
+        insert_role_row(tx, g, r)?;
+    }
+    for p in &snap.role_policies {
+        insert_role_policy_row(tx, g, p)?;
+    }
+    for r in &snap.groups {
+        insert_group_row(tx, g, r)?;
+    }
+    for p in &snap.group_policies {
+        insert_group_policy_row(tx, g, p)?;
+    }
+    for m in &snap.group_members {
+        insert_group_member_row(tx, g, m)?;
+    }
+    for p in &snap.managed_policies {
+        insert_managed_policy_row(tx, g, p)?;
+    }
+    for v in &snap.policy_versions {
+        insert_policy_version_row(tx, g, v)?;
+    }
+    for a in &snap.policy_attachments {
+        insert_policy_attachment_row(tx, g, a)?;
     }
     for k in &snap.keys {
         insert_key_row(tx, g, k)?;
@@ -702,6 +1073,14 @@ pub(super) fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> StoreResult
         + seal_table(tx, g, "access_keys", ACCESS_KEY_COLUMNS, access_key_from_row)?
         + seal_table(tx, g, "users", USER_COLUMNS, user_from_row)?
         + seal_table(tx, g, "user_policies", USER_POLICY_COLUMNS, user_policy_from_row)?
+        + seal_table(tx, g, "roles", ROLE_COLUMNS, role_from_row)?
+        + seal_table(tx, g, "role_policies", ROLE_POLICY_COLUMNS, role_policy_from_row)?
+        + seal_table(tx, g, "groups", GROUP_COLUMNS, group_from_row)?
+        + seal_table(tx, g, "group_policies", GROUP_POLICY_COLUMNS, group_policy_from_row)?
+        + seal_table(tx, g, "group_members", GROUP_MEMBER_COLUMNS, group_member_from_row)?
+        + seal_table(tx, g, "managed_policies", MANAGED_POLICY_COLUMNS, managed_policy_from_row)?
+        + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row)?
+        + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row)?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row)?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row)?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row)?

@@ -132,12 +132,19 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_user(&self, user: &UserRecord, key: &AccessKeyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
-        let (user, key, audit, g) = (user.clone(), key.clone(), audit.to_vec(), self.guard()?);
+    async fn insert_user(
+        &self,
+        user: &UserRecord,
+        key: Option<&AccessKeyRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (user, key, audit, g) = (user.clone(), key.cloned(), audit.to_vec(), self.guard()?);
         self.with(move |c| {
             let tx = write_tx(c)?;
             insert_user_row(&tx, &g, &user)?;
-            insert_access_key_row(&tx, &g, &key)?;
+            if let Some(key) = &key {
+                insert_access_key_row(&tx, &g, key)?;
+            }
             commit_audited(tx, &audit)
         })
         .await
@@ -188,13 +195,23 @@ impl Store for SqliteStore {
         let (user_slot, policy_slot) = ((account.clone(), user_name_key(name)), (account.clone(), name.to_owned()));
         self.users.begin_write(&user_slot);
         self.user_policies.begin_write(&policy_slot);
+        // Its group memberships go with it, and its managed policies and
+        // permissions boundary.
+        self.groups_of_user.begin_write(&policy_slot);
+        let _attached = self.attached_policies.writing(
+            [AttachmentTarget::User, AttachmentTarget::UserBoundary]
+                .map(|t| (account.clone(), t, name.to_owned()))
+                .to_vec(),
+        );
         let (account, name, audit, g) = (account.clone(), name.to_owned(), audit.to_vec(), self.guard()?);
         let result = self
             .with(move |c| {
                 let tx = write_tx(c)?;
                 let user = user_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
-                let [policies, keys, users] = delete_user_sql(q);
+                let [policies, memberships, attachments, keys, users] = delete_user_sql(q);
                 tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+                tx.execute(&memberships, params![account.as_str(), name]).map_err(backend)?;
+                tx.execute(&attachments, params![account.as_str(), name]).map_err(backend)?;
                 tx.execute(&keys, params![user.arn()]).map_err(backend)?;
                 tx.execute(&users, params![account.as_str(), name]).map_err(backend)?;
                 commit_audited(tx, &audit)
@@ -202,6 +219,7 @@ impl Store for SqliteStore {
             .await;
         self.users.end_write(&user_slot);
         self.user_policies.end_write(&policy_slot);
+        self.groups_of_user.end_write(&policy_slot);
         result
     }
 
@@ -297,6 +315,590 @@ impl Store for SqliteStore {
             .await;
         self.user_policies.end_write(&slot);
         result
+    }
+
+    async fn insert_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (role, audit, g) = (role.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_role_row(&tx, &g, &role)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn role(&self, account: &AccountId, name: &str) -> StoreResult<Option<RoleRecord>> {
+        let slot = (account.clone(), role_name_key(name));
+        if let Some(r) = self.roles.get(&slot) {
+            return Ok(Some(r));
+        }
+        let (generation, g) = (self.roles.generation(), self.guard()?);
+        let (account, name_key) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                c.prepare_cached(&role_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![account.as_str(), name_key], role_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        let found = g.check_opt(found)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that role.
+        if found.as_ref().is_some_and(|r| role_name_key(&r.name) != slot.1) {
+            return Err(StoreError::Integrity {
+                table: RoleRecord::TABLE,
+                row: format!("{}/{}", slot.0.as_str(), slot.1),
+            });
+        }
+        if let Some(r) = &found {
+            self.roles.insert(generation, &slot, r);
+        }
+        Ok(found)
+    }
+
+    async fn roles(&self, account: &AccountId) -> StoreResult<Vec<RoleRecord>> {
+        let (account, g) = (account.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&roles_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], role_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        g.check_all(rows.await?)
+    }
+
+    async fn update_role(&self, role: &RoleRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        // Its cache entry ends the write after the commit (or the failure).
+        let _writing = self.roles.writing(vec![(role.account.clone(), role_name_key(&role.name))]);
+        let (role, audit, g) = (role.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .prepare_cached(&update_role_sql(q))
+                .map_err(backend)?
+                .execute(params_from_iter(role_values(&g, &role)?))
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn delete_role(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _role = self.roles.writing(vec![(account.clone(), role_name_key(name))]);
+        let _policies = self.role_policies.writing(vec![(account.clone(), name.to_owned())]);
+        let _attached = self.attached_policies.writing(
+            [AttachmentTarget::Role, AttachmentTarget::RoleBoundary]
+                .map(|t| (account.clone(), t, name.to_owned()))
+                .to_vec(),
+        );
+        let (account, name, audit, g) = (account.clone(), name.to_owned(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Checked, as delete_user checks its user: an edited row is
+            // refused, not deleted.
+            role_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+            let [policies, attachments, roles] = delete_role_sql(q);
+            tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&attachments, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&roles, params![account.as_str(), name]).map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn put_role_policy(&self, policy: &RolePolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _writing = self.role_policies.writing(vec![(policy.account.clone(), policy.role_name.clone())]);
+        let (p, audit, g) = (policy.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            if role_exact(&tx, &g, p.account.as_str(), &p.role_name)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            tx.prepare_cached(&put_role_policy_sql(q))
+                .map_err(backend)?
+                .execute(params![p.account.as_str(), p.role_name, p.policy_name, p.document, g.seal(&p)?])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn role_policies(&self, account: &AccountId, role_name: &str) -> StoreResult<Vec<RolePolicyRecord>> {
+        let slot = (account.clone(), role_name.to_owned());
+        if let Some(p) = self.role_policies.get(&slot) {
+            return Ok(p);
+        }
+        let (generation, g) = (self.role_policies.generation(), self.guard()?);
+        let (account, role_name) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&role_policies_sql(q)).map_err(backend)?;
+                let rows = st.query_map(params![account.as_str(), role_name], role_policy_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        let found = g.check_all(found)?;
+        self.role_policies.insert(generation, &slot, &found);
+        Ok(found)
+    }
+
+    async fn delete_role_policy(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let _writing = self.role_policies.writing(vec![(account.clone(), role_name.to_owned())]);
+        let (account, role_name, policy_name, audit) =
+            (account.clone(), role_name.to_owned(), policy_name.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(&delete_role_policy_sql(q), params![account.as_str(), role_name, policy_name])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn insert_group(&self, group: &GroupRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (group, audit, g) = (group.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_group_row(&tx, &g, &group)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn group(&self, account: &AccountId, name: &str) -> StoreResult<Option<GroupRecord>> {
+        let (name_key, g) = (group_name_key(name), self.guard()?);
+        let (account, key) = (account.clone(), name_key.clone());
+        let found = self
+            .with_read(move |c| {
+                c.prepare_cached(&group_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![account.as_str(), key], group_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        let found = g.check_opt(found)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that group.
+        if let Some(r) = found.as_ref().filter(|r| group_name_key(&r.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: GroupRecord::TABLE,
+                row: format!("{}/{name_key}", r.account.as_str()),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn groups(&self, account: &AccountId) -> StoreResult<Vec<GroupRecord>> {
+        let (account, g) = (account.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&groups_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], group_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        g.check_all(rows.await?)
+    }
+
+    async fn delete_group(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _policies = self.group_policies.writing(vec![(account.clone(), name.to_owned())]);
+        let _attached =
+            self.attached_policies.writing(vec![(account.clone(), AttachmentTarget::Group, name.to_owned())]);
+        let members_cache = Arc::clone(&self.groups_of_user);
+        let (account, name, audit, g) = (account.clone(), name.to_owned(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Checked, as delete_user checks its user: an edited row is
+            // refused, not deleted.
+            group_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+            // The members' cached groups end with the write: the write
+            // lock (IMMEDIATE) keeps the memberships read here the ones
+            // deleted, and the guard drops after the commit.
+            let members: Vec<(AccountId, String)> = {
+                let mut st = tx.prepare_cached(&group_members_sql(q)).map_err(backend)?;
+                let rows = st.query_map(params![account.as_str(), name], |r| r.get("user_name")).map_err(backend)?;
+                let names = rows.collect::<Result<Vec<String>, _>>().map_err(backend)?;
+                names.into_iter().map(|u| (account.clone(), u)).collect()
+            };
+            let _members = members_cache.writing(members);
+            let [policies, memberships, attachments, groups] = delete_group_sql(q);
+            tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&memberships, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&attachments, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&groups, params![account.as_str(), name]).map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn add_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _writing = self.groups_of_user.writing(vec![(member.account.clone(), member.user_name.clone())]);
+        let (m, audit, g) = (member.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // The write lock (IMMEDIATE) keeps both there until commit.
+            if group_exact(&tx, &g, m.account.as_str(), &m.group_name)?.is_none()
+                || user_exact(&tx, &g, m.account.as_str(), &m.user_name)?.is_none()
+            {
+                return Err(StoreError::NotFound);
+            }
+            tx.prepare_cached(&add_group_member_sql(q))
+                .map_err(backend)?
+                .execute(params![m.account.as_str(), m.group_name, m.user_name, g.seal(&m)?])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn remove_group_member(&self, member: &GroupMemberRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _writing = self.groups_of_user.writing(vec![(member.account.clone(), member.user_name.clone())]);
+        let (m, audit) = (member.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(&remove_group_member_sql(q), params![m.account.as_str(), m.group_name, m.user_name])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn group_members(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<String>> {
+        let (account, group_name, g) = (account.clone(), group_name.to_owned(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&group_members_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str(), group_name], group_member_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        Ok(g.check_all(rows.await?)?.into_iter().map(|m| m.user_name).collect())
+    }
+
+    async fn groups_of_user(&self, account: &AccountId, user_name: &str) -> StoreResult<Vec<GroupRecord>> {
+        let slot = (account.clone(), user_name.to_owned());
+        if let Some(groups) = self.groups_of_user.get(&slot) {
+            return Ok(groups);
+        }
+        let (generation, g) = (self.groups_of_user.generation(), self.guard()?);
+        let (account, user_name) = slot.clone();
+        let rows = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&groups_of_user_sql(q)).map_err(backend)?;
+                let rows =
+                    st.query_map(params![account.as_str(), user_name], group_of_user_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        // The membership is checked as well as the group: a row added
+        // behind the store makes no one a member.
+        let (groups, members): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        g.check_all(members)?;
+        let groups = g.check_all(groups)?;
+        self.groups_of_user.insert(generation, &slot, &groups);
+        Ok(groups)
+    }
+
+    async fn put_group_policy(&self, policy: &GroupPolicyRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let _writing = self.group_policies.writing(vec![(policy.account.clone(), policy.group_name.clone())]);
+        let (p, audit, g) = (policy.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            if group_exact(&tx, &g, p.account.as_str(), &p.group_name)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            tx.prepare_cached(&put_group_policy_sql(q))
+                .map_err(backend)?
+                .execute(params![p.account.as_str(), p.group_name, p.policy_name, p.document, g.seal(&p)?])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn group_policies(&self, account: &AccountId, group_name: &str) -> StoreResult<Vec<GroupPolicyRecord>> {
+        let slot = (account.clone(), group_name.to_owned());
+        if let Some(p) = self.group_policies.get(&slot) {
+            return Ok(p);
+        }
+        let (generation, g) = (self.group_policies.generation(), self.guard()?);
+        let (account, group_name) = slot.clone();
+        let found = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&group_policies_sql(q)).map_err(backend)?;
+                let rows =
+                    st.query_map(params![account.as_str(), group_name], group_policy_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        let found = g.check_all(found)?;
+        self.group_policies.insert(generation, &slot, &found);
+        Ok(found)
+    }
+
+    async fn delete_group_policy(
+        &self,
+        account: &AccountId,
+        group_name: &str,
+        policy_name: &str,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let _writing = self.group_policies.writing(vec![(account.clone(), group_name.to_owned())]);
+        let (account, group_name, policy_name, audit) =
+            (account.clone(), group_name.to_owned(), policy_name.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(&delete_group_policy_sql(q), params![account.as_str(), group_name, policy_name])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn insert_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: &PolicyVersionRecord,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        // A new policy is attached to nothing: no cached entry has it (its
+        // name's previous policy, if any, took its attachments with it).
+        let (policy, version, audit, g) = (policy.clone(), version.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_managed_policy_row(&tx, &g, &policy)?;
+            insert_policy_version_row(&tx, &g, &version)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn managed_policy(&self, account: &AccountId, name: &str) -> StoreResult<Option<ManagedPolicyRecord>> {
+        let (name_key, g) = (managed_policy_name_key(name), self.guard()?);
+        let (account, key) = (account.clone(), name_key.clone());
+        let found = self
+            .with_read(move |c| {
+                c.prepare_cached(&managed_policy_sql(q))
+                    .map_err(backend)?
+                    .query_row(params![account.as_str(), key], managed_policy_from_row)
+                    .optional()
+                    .map_err(backend)
+            })
+            .await?;
+        let found = g.check_opt(found)?;
+        // name_key is not sealed (it is derived from the name): a row found
+        // under another name's key is refused, not taken for that policy.
+        if let Some(r) = found.as_ref().filter(|r| managed_policy_name_key(&r.name) != name_key) {
+            return Err(StoreError::Integrity {
+                table: ManagedPolicyRecord::TABLE,
+                row: format!("{}/{name_key}", r.account.as_str()),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn managed_policies(&self, account: &AccountId) -> StoreResult<Vec<ManagedPolicyRecord>> {
+        let (account, g) = (account.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&managed_policies_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], managed_policy_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        g.check_all(rows.await?)
+    }
+
+    async fn update_managed_policy(
+        &self,
+        policy: &ManagedPolicyRecord,
+        version: Option<&PolicyVersionRecord>,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let attached_cache = Arc::clone(&self.attached_policies);
+        let (policy, version, audit, g) = (policy.clone(), version.cloned(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Its default version may change: the cached attached policies
+            // of the entities it is attached to end with the write, as
+            // delete_group ends its members' groups (the write lock keeps
+            // the attachments read here the ones there at the commit).
+            let _attached = attached_cache.writing(attached_slots(&tx, &policy.account, &policy.name)?);
+            let n = tx
+                .prepare_cached(&update_managed_policy_sql(q))
+                .map_err(backend)?
+                .execute(params_from_iter(managed_policy_values(&g, &policy)?))
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(v) = &version {
+                insert_policy_version_row(&tx, &g, v)?;
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn delete_managed_policy(&self, account: &AccountId, name: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let attached_cache = Arc::clone(&self.attached_policies);
+        let (account, name, audit, g) = (account.clone(), name.to_owned(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Checked, as delete_group checks its group: an edited row is
+            // refused, not deleted.
+            managed_policy_exact(&tx, &g, account.as_str(), &name)?.ok_or(StoreError::NotFound)?;
+            let _attached = attached_cache.writing(attached_slots(&tx, &account, &name)?);
+            let [attachments, versions, policies] = delete_managed_policy_sql(q);
+            tx.execute(&attachments, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&versions, params![account.as_str(), name]).map_err(backend)?;
+            tx.execute(&policies, params![account.as_str(), name]).map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn policy_versions(&self, account: &AccountId, policy_name: &str) -> StoreResult<Vec<PolicyVersionRecord>> {
+        let (account, policy_name, g) = (account.clone(), policy_name.to_owned(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&policy_versions_sql(q)).map_err(backend)?;
+            let rows =
+                st.query_map(params![account.as_str(), policy_name], policy_version_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        g.check_all(rows.await?)
+    }
+
+    async fn delete_policy_version(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+        version: u32,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let attached_cache = Arc::clone(&self.attached_policies);
+        let (account, policy_name, audit) = (account.clone(), policy_name.to_owned(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Were it the default version, the policy would no longer be
+            // read as attached: the entries that hold it end too.
+            let _attached = attached_cache.writing(attached_slots(&tx, &account, &policy_name)?);
+            let n = tx
+                .execute(&delete_policy_version_sql(q), params![account.as_str(), policy_name, version])
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn attach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        let _writing = self.attached_policies.writing(vec![(a.account.clone(), a.target, a.entity_name.clone())]);
+        let (a, audit, g) = (a.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // The write lock (IMMEDIATE) keeps both there until commit.
+            let account = a.account.as_str();
+            if managed_policy_exact(&tx, &g, account, &a.policy_name)?.is_none()
+                || !entity_exists(&tx, &g, account, a.target, &a.entity_name)?
+            {
+                return Err(StoreError::NotFound);
+            }
+            // A boundary replaces the one the entity had.
+            if a.target.is_boundary() {
+                tx.execute(&drop_boundary_sql(q), params![account, a.target.as_str(), a.entity_name])
+                    .map_err(backend)?;
+            }
+            tx.prepare_cached(&attach_policy_sql(q))
+                .map_err(backend)?
+                .execute(params![account, a.policy_name, a.target.as_str(), a.entity_name, g.seal(&a)?])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn detach_policy(&self, attachment: &PolicyAttachmentRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let a = attachment;
+        let _writing = self.attached_policies.writing(vec![(a.account.clone(), a.target, a.entity_name.clone())]);
+        let (a, audit) = (a.clone(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let n = tx
+                .execute(
+                    &detach_policy_sql(q),
+                    params![a.account.as_str(), a.policy_name, a.target.as_str(), a.entity_name],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn policy_attachments(
+        &self,
+        account: &AccountId,
+        policy_name: &str,
+    ) -> StoreResult<Vec<PolicyAttachmentRecord>> {
+        let (account, policy_name, g) = (account.clone(), policy_name.to_owned(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&policy_attachments_sql(q)).map_err(backend)?;
+            let rows =
+                st.query_map(params![account.as_str(), policy_name], policy_attachment_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        let mut attachments = g.check_all(rows.await?)?;
+        sort_attachments(&mut attachments);
+        Ok(attachments)
+    }
+
+    async fn attached_policies(
+        &self,
+        account: &AccountId,
+        target: AttachmentTarget,
+        entity_name: &str,
+    ) -> StoreResult<Vec<AttachedPolicy>> {
+        let slot = (account.clone(), target, entity_name.to_owned());
+        if let Some(attached) = self.attached_policies.get(&slot) {
+            return Ok(attached);
+        }
+        let (generation, g) = (self.attached_policies.generation(), self.guard()?);
+        let (account, _, entity_name) = slot.clone();
+        let rows = self
+            .with_read(move |c| {
+                let mut st = c.prepare_cached(&attached_policies_sql(q)).map_err(backend)?;
+                let rows = st
+                    .query_map(params![account.as_str(), target.as_str(), entity_name], attached_policy_from_row)
+                    .map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            })
+            .await?;
+        let attached = check_attached(&g, rows)?;
+        self.attached_policies.insert(generation, &slot, &attached);
+        Ok(attached)
     }
 
     async fn insert_key(
@@ -863,6 +1465,11 @@ impl Store for SqliteStore {
         self.keys.clear();
         self.users.clear();
         self.user_policies.clear();
+        self.roles.clear();
+        self.role_policies.clear();
+        self.groups_of_user.clear();
+        self.group_policies.clear();
+        self.attached_policies.clear();
         result
     }
 }

@@ -1,0 +1,161 @@
+//! STS over the Query protocol (API version 2011-06-15): GetCallerIdentity,
+//! AssumeRole and GetSessionToken as `aws sts`, boto3's `sts` client and
+//! `aws-sdk-sts` send them. The core does the work (`trent_core::sts`);
+//! this module reads the parameters with the service model's constraints
+//! and writes the XML answers and STS's error codes.
+
+use crate::http::ApiError;
+use trent_api::iam;
+use trent_api::query::{self, iso8601, Kind, Params, WireError, Xml};
+use trent_api::{ErrorCode, Operation, QueryProtocol};
+use trent_core::sts::{AssumeRoleInput, Credentials};
+use trent_core::{Caller, Kms};
+
+const TAGS: Kind = Kind::Structs(&["Key", "Value"]);
+
+/// The request members of STS operation `op` Trent reads; `None` when `op`
+/// is not one of STS's. (Also what an audit event's `requestParameters`
+/// keeps.)
+pub(crate) fn members(op: Operation) -> Option<&'static [(&'static str, Kind)]> {
+    Some(match op {
+        Operation::GetCallerIdentity => &[],
+        Operation::GetSessionToken => &[("DurationSeconds", Kind::Str)],
+        Operation::AssumeRole => &[
+            ("RoleArn", Kind::Str),
+            ("RoleSessionName", Kind::Str),
+            ("DurationSeconds", Kind::Str),
+            ("Policy", Kind::Str),
+            ("Tags", TAGS),
+            ("ExternalId", Kind::Str),
+            ("SourceIdentity", Kind::Str),
+        ],
+        _ => return None,
+    })
+}
+
+/// STS's answer for a Trent error code: IAM's, but for the core's semantic
+/// refusals, which STS calls `ValidationError`.
+pub(crate) fn wire_error(code: ErrorCode) -> WireError {
+    match code {
+        ErrorCode::Validation => iam::wire_error(ErrorCode::ValidationError),
+        other => iam::wire_error(other),
+    }
+}
+
+fn refuse(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::ValidationError, message)
+}
+
+fn required<'a>(params: &'a Params, name: &str, member: &str) -> Result<&'a str, ApiError> {
+    params.get(name).ok_or_else(|| {
+        refuse(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+fn duration(params: &Params) -> Result<Option<u32>, ApiError> {
+    params
+        .get("DurationSeconds")
+        .map(|d| {
+            d.parse::<u32>().map_err(|_| {
+                refuse(format!(
+                    "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: \
+                     Member must be a number"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Members of the model Trent does not build yet: refused, never ignored.
+fn refuse_unbuilt(params: &Params, names: &[&str]) -> Result<(), ApiError> {
+    for n in names {
+        if params.get(&format!("{n}.member.1")).is_some()
+            || params.get(&format!("{n}.member.1.arn")).is_some()
+            || params.get(n).is_some()
+        {
+            return Err(refuse(format!("Trent does not support {n} yet.")));
+        }
+    }
+    Ok(())
+}
+
+fn write_credentials(w: &mut Xml, c: &Credentials) {
+    w.element("Credentials", |w| {
+        w.text("AccessKeyId", &c.access_key_id);
+        w.text("SecretAccessKey", &c.secret_access_key);
+        w.text("SessionToken", &c.session_token);
+        w.text("Expiration", &iso8601(c.expiration));
+    });
+}
+
+/// Runs an STS action on the core and writes its XML answer.
+pub(crate) async fn serve(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    params: &Params,
+    protocol: &QueryProtocol,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    let answer = |result: &dyn Fn(&mut Xml)| query::response(protocol, op.name(), request_id, Some(result));
+    match op {
+        Operation::GetCallerIdentity => {
+            let who = kms.get_caller_identity(caller).await.map_err(ApiError::from_kms)?;
+            Ok(answer(&|w| {
+                w.text("Arn", &who.arn);
+                w.text("UserId", &who.user_id);
+                w.text("Account", &who.account);
+            }))
+        }
+        Operation::GetSessionToken => {
+            refuse_unbuilt(params, &["SerialNumber", "TokenCode"])?;
+            let creds = kms.get_session_token(caller, duration(params)?).await.map_err(ApiError::from_kms)?;
+            Ok(answer(&|w| write_credentials(w, &creds)))
+        }
+        Operation::AssumeRole => {
+            refuse_unbuilt(
+                params,
+                &["PolicyArns", "TransitiveTagKeys", "SerialNumber", "TokenCode", "ProvidedContexts"],
+            )?;
+            let tags = match params.structs("Tags", &["Key", "Value"]) {
+                Some(list) => list
+                    .into_iter()
+                    .map(|m| {
+                        let get = |k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+                        match (get("Key"), get("Value")) {
+                            (Some(k), Some(v)) => Ok((k, v)),
+                            _ => Err(refuse("Each tag must have a Key and a Value.")),
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => Vec::new(),
+            };
+            let input = AssumeRoleInput {
+                role_arn: required(params, "RoleArn", "roleArn")?.to_owned(),
+                session_name: required(params, "RoleSessionName", "roleSessionName")?.to_owned(),
+                duration_seconds: duration(params)?,
+                policy: params.get("Policy").map(str::to_owned),
+                tags,
+                external_id: params.get("ExternalId").map(str::to_owned),
+                source_identity: params.get("SourceIdentity").map(str::to_owned),
+            };
+            let assumed = kms.assume_role(caller, input).await.map_err(ApiError::from_kms)?;
+            Ok(answer(&|w| {
+                write_credentials(w, &assumed.credentials);
+                w.element("AssumedRoleUser", |w| {
+                    w.text("AssumedRoleId", &assumed.assumed_role_id);
+                    w.text("Arn", &assumed.arn);
+                });
+                if let Some(size) = assumed.packed_policy_size {
+                    w.text("PackedPolicySize", &size.to_string());
+                }
+                if let Some(s) = &assumed.source_identity {
+                    w.text("SourceIdentity", s);
+                }
+            }))
+        }
+        _ => Err(ApiError::internal(format!("{} is not an STS operation", op.name()))),
+    }
+}
