@@ -406,7 +406,7 @@ def main():
         assert error_code(lambda: kms.retire_grant(GrantToken=g2["GrantToken"])) == "NotFoundException"
         assert error_code(lambda: kms.revoke_grant(KeyId=key, GrantId="x")) == "InvalidGrantIdException"
 
-    @check("trent admin create-account, then boto3 across two accounts (key policy and grant)")
+    @check("trent admin create-account, then boto3 across two accounts (key policy, grant, a role assumed from the other account)")
     def _():
         env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
         out = subprocess.run([binary, "admin", "create-account", "--endpoint", server.endpoint,
@@ -428,6 +428,34 @@ def main():
         assert bob.decrypt(KeyId=key, CiphertextBlob=ct, GrantTokens=[g["GrantToken"]])["Plaintext"] == b"from bob"
         assert error_code(lambda: bob.describe_key(KeyId=key)) == "AccessDeniedException"
         assert error_code(lambda: bob.get_key_policy(KeyId=key, PolicyName="default")) == "NotFoundException"
+
+        # Cross-account role assumption: a role of this account trusts Bob's
+        # account, and a key policy here names the role (not Bob).
+        cfg = Config(retries={"max_attempts": 1})
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=AK,
+                           aws_secret_access_key=SK, config=cfg)
+        bob_sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                               aws_access_key_id=bob_creds["AccessKeyId"],
+                               aws_secret_access_key=bob_creds["SecretAccessKey"])
+        role_arn = iam.create_role(RoleName="partner", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": bob_root}}]}))["Role"]["Arn"]
+        shared = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": ["kms:Encrypt", "kms:Decrypt"],
+             "Resource": "*"}]}))["KeyMetadata"]["Arn"]
+        c = bob_sts.assume_role(RoleArn=role_arn, RoleSessionName="bob-job", ExternalId="deal-42")["Credentials"]
+        assert bob_sts.get_caller_identity()["Account"] == "444455556666"
+        partner = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                               aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                               aws_session_token=c["SessionToken"])
+        ct = partner.encrypt(KeyId=shared, Plaintext=b"partner")["CiphertextBlob"]
+        assert partner.decrypt(CiphertextBlob=ct)["Plaintext"] == b"partner"
+        # Bob's own keys still cannot use the key, and nobody else may assume the role.
+        assert error_code(lambda: bob.encrypt(KeyId=shared, Plaintext=b"x")) == "AccessDeniedException"
+        other = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                             aws_access_key_id=AK, aws_secret_access_key=SK)
+        assert error_code(lambda: other.assume_role(RoleArn=role_arn, RoleSessionName="me")) == "AccessDenied"
 
     @check("trent admin user: an IAM user acts through boto3 as its identity policy allows")
     def _():
@@ -461,6 +489,260 @@ def main():
         assert rotated.decrypt(CiphertextBlob=ct)["Plaintext"] == b"from a user"
         user("delete")
         assert error_code(lambda: rotated.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
+
+    @check("boto3 iam + aws iam: users, policies, tags and access keys over IAM's Query protocol")
+    def _():
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=AK,
+                           aws_secret_access_key=SK, config=Config(retries={"max_attempts": 1}))
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+        env.pop("AWS_PROFILE", None)
+
+        def aws_iam(*args):
+            out = subprocess.run(["aws", "iam", *args, "--endpoint-url", server.endpoint, "--output", "json"],
+                                 env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"aws iam {' '.join(args)} failed: {out.stderr.strip()}")
+            return json.loads(out.stdout) if out.stdout.strip() else {}
+
+        user = aws_iam("create-user", "--user-name", "iam-cli", "--tags", "Key=team,Value=blue")["User"]
+        assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/iam-cli" and user["Path"] == "/", user
+        got = iam.get_user(UserName="iam-cli")["User"]
+        assert got["UserId"] == user["UserId"] and got["Tags"] == [{"Key": "team", "Value": "blue"}], got
+        key = kms.create_key()["KeyMetadata"]["Arn"]
+        doc = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": key}]}
+        aws_iam("put-user-policy", "--user-name", "iam-cli", "--policy-name", "kms",
+                "--policy-document", json.dumps(doc))
+        # botocore decodes IAM's URL-encoded document into a dict.
+        assert iam.get_user_policy(UserName="iam-cli", PolicyName="kms")["PolicyDocument"] == doc
+        assert iam.list_user_policies(UserName="iam-cli")["PolicyNames"] == ["kms"]
+        assert error_code(lambda: iam.put_user_policy(UserName="iam-cli", PolicyName="bad",
+                                                      PolicyDocument='{"Statement":"x"}')) == "MalformedPolicyDocument"
+        # As IAM's, CreateUser made no access key.
+        assert iam.list_access_keys(UserName="iam-cli")["AccessKeyMetadata"] == []
+        iam.create_access_key(UserName="iam-cli")
+        new = aws_iam("create-access-key", "--user-name", "iam-cli")["AccessKey"]
+        assert new["Status"] == "Active" and len(new["SecretAccessKey"]) == 40, new
+        assert error_code(lambda: iam.create_access_key(UserName="iam-cli")) == "LimitExceeded"
+        app = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION,
+                           aws_access_key_id=new["AccessKeyId"], aws_secret_access_key=new["SecretAccessKey"],
+                           config=Config(retries={"max_attempts": 1}))
+        ct = app.encrypt(KeyId=key, Plaintext=b"iam")["CiphertextBlob"]
+        assert app.decrypt(CiphertextBlob=ct)["Plaintext"] == b"iam"
+        names = [u["UserName"] for u in aws_iam("list-users")["Users"]]
+        assert "iam-cli" in names, names
+        pages = iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 1})
+        assert [u["UserName"] for p in pages for u in p["Users"]] == names
+        keys = [k["AccessKeyId"] for k in iam.list_access_keys(UserName="iam-cli")["AccessKeyMetadata"]]
+        assert len(keys) == 2 and new["AccessKeyId"] in keys, keys
+        for k in keys:
+            if k != new["AccessKeyId"]:
+                aws_iam("delete-access-key", "--user-name", "iam-cli", "--access-key-id", k)
+        aws_iam("untag-user", "--user-name", "iam-cli", "--tag-keys", "team")
+        assert iam.list_user_tags(UserName="iam-cli")["Tags"] == []
+        aws_iam("delete-user-policy", "--user-name", "iam-cli", "--policy-name", "kms")
+        assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
+        # As IAM, DeleteUser waits for the user's access keys to go.
+        assert error_code(lambda: iam.delete_user(UserName="iam-cli")) == "DeleteConflict"
+        aws_iam("delete-access-key", "--user-name", "iam-cli", "--access-key-id", new["AccessKeyId"])
+        aws_iam("delete-user", "--user-name", "iam-cli")
+        assert error_code(lambda: iam.get_user(UserName="iam-cli")) == "NoSuchEntity"
+        assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
+        assert iam.get_user()["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+    @check("boto3 iam + aws iam: groups, their policies and members")
+    def _():
+        cfg = Config(retries={"max_attempts": 1})
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=AK,
+                           aws_secret_access_key=SK, config=cfg)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+        env.pop("AWS_PROFILE", None)
+        out = subprocess.run(["aws", "iam", "create-group", "--group-name", "devs", "--endpoint-url",
+                              server.endpoint, "--output", "json"], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        group = json.loads(out.stdout)["Group"]
+        assert group["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/devs" and group["GroupId"].startswith("AGPA"), group
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}
+        iam.put_group_policy(GroupName="devs", PolicyName="kms", PolicyDocument=json.dumps(doc))
+        assert iam.get_group_policy(GroupName="devs", PolicyName="kms")["PolicyDocument"] == doc
+        iam.create_user(UserName="grouped")
+        k = iam.create_access_key(UserName="grouped")["AccessKey"]
+        user_kms = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                                aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+        assert error_code(lambda: user_kms.encrypt(KeyId=key, Plaintext=b"g")) == "AccessDeniedException"
+        iam.add_user_to_group(GroupName="devs", UserName="grouped")
+        user_kms.encrypt(KeyId=key, Plaintext=b"g")
+        assert [u["UserName"] for u in iam.get_group(GroupName="devs")["Users"]] == ["grouped"]
+        assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="grouped")["Groups"]] == ["devs"]
+        assert error_code(lambda: iam.delete_group(GroupName="devs")) == "DeleteConflict"
+        iam.remove_user_from_group(GroupName="devs", UserName="grouped")
+        assert error_code(lambda: user_kms.encrypt(KeyId=key, Plaintext=b"g")) == "AccessDeniedException"
+        iam.delete_group_policy(GroupName="devs", PolicyName="kms")
+        iam.delete_group(GroupName="devs")
+        assert error_code(lambda: iam.get_group(GroupName="devs")) == "NoSuchEntity"
+
+    @check("boto3 iam + aws iam: a user in a group with a managed policy; versions; a permissions boundary caps it")
+    def _():
+        cfg = Config(retries={"max_attempts": 1})
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=AK,
+                           aws_secret_access_key=SK, config=cfg)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK, AWS_DEFAULT_REGION=REGION)
+        env.pop("AWS_PROFILE", None)
+
+        def aws_iam(*args):
+            out = subprocess.run(["aws", "iam", *args, "--endpoint-url", server.endpoint, "--output", "json"],
+                                 env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"aws iam {' '.join(args)} failed: {out.stderr.strip()}")
+            return json.loads(out.stdout) if out.stdout.strip() else {}
+
+        def allow(*actions):
+            return {"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}
+
+        policy = aws_iam("create-policy", "--policy-name", "kms-users", "--path", "/team/",
+                         "--policy-document", json.dumps(allow("kms:Encrypt", "kms:Decrypt")),
+                         "--description", "encrypt and decrypt")["Policy"]
+        arn = policy["Arn"]
+        assert arn == f"arn:aws:iam::{ACCOUNT}:policy/team/kms-users" and policy["DefaultVersionId"] == "v1", policy
+        assert error_code(lambda: iam.create_policy(PolicyName="KMS-USERS", PolicyDocument=json.dumps(
+            allow("kms:Encrypt")))) == "EntityAlreadyExists"
+        iam.create_group(GroupName="mp-devs")
+        iam.attach_group_policy(GroupName="mp-devs", PolicyArn=arn)
+        iam.create_user(UserName="mp-dev")
+        k = iam.create_access_key(UserName="mp-dev")["AccessKey"]
+        dev = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                           aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        assert error_code(lambda: dev.encrypt(KeyId=key, Plaintext=b"m")) == "AccessDeniedException"
+        aws_iam("add-user-to-group", "--group-name", "mp-devs", "--user-name", "mp-dev")
+        ct = dev.encrypt(KeyId=key, Plaintext=b"m")["CiphertextBlob"]
+        assert dev.decrypt(CiphertextBlob=ct)["Plaintext"] == b"m"
+        attached = iam.list_attached_group_policies(GroupName="mp-devs")["AttachedPolicies"]
+        assert attached == [{"PolicyName": "kms-users", "PolicyArn": arn}], attached
+        got = iam.get_policy(PolicyArn=arn)["Policy"]
+        assert got["AttachmentCount"] == 1 and got["Description"] == "encrypt and decrypt", got
+        aws_iam("tag-policy", "--policy-arn", arn, "--tags", "Key=team,Value=blue")
+        assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "team", "Value": "blue"}]
+        entities = iam.list_entities_for_policy(PolicyArn=arn)
+        assert [g["GroupName"] for g in entities["PolicyGroups"]] == ["mp-devs"], entities
+
+        # A new default version applies at once; the first can come back.
+        v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow("kms:Encrypt")),
+                                       SetAsDefault=True)["PolicyVersion"]
+        assert v2["VersionId"] == "v2" and v2["IsDefaultVersion"], v2
+        assert error_code(lambda: dev.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
+        doc = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
+        assert doc == allow("kms:Encrypt", "kms:Decrypt"), doc
+        versions = [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]]
+        assert versions == ["v2", "v1"], versions
+        aws_iam("set-default-policy-version", "--policy-arn", arn, "--version-id", "v1")
+        dev.decrypt(CiphertextBlob=ct)
+        assert error_code(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v1")) == "DeleteConflict"
+
+        # A permissions boundary caps the user: Encrypt only.
+        boundary = iam.create_policy(PolicyName="encrypt-only",
+                                     PolicyDocument=json.dumps(allow("kms:Encrypt")))["Policy"]["Arn"]
+        aws_iam("put-user-permissions-boundary", "--user-name", "mp-dev", "--permissions-boundary", boundary)
+        got = iam.get_user(UserName="mp-dev")["User"]["PermissionsBoundary"]
+        assert got == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary}
+        dev.encrypt(KeyId=key, Plaintext=b"m")
+        assert error_code(lambda: dev.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
+        names = [p["PolicyName"] for p in iam.list_policies(Scope="Local", OnlyAttached=True,
+                                                             PolicyUsageFilter="PermissionsBoundary")["Policies"]]
+        assert names == ["encrypt-only"], names
+        assert error_code(lambda: iam.delete_policy(PolicyArn=boundary)) == "DeleteConflict"
+        iam.delete_user_permissions_boundary(UserName="mp-dev")
+        dev.decrypt(CiphertextBlob=ct)
+        assert error_code(lambda: iam.attach_user_policy(
+            UserName="mp-dev", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")) == "NoSuchEntity"
+
+        # What must go first: the attachment, then the extra version.
+        assert error_code(lambda: iam.delete_policy(PolicyArn=arn)) == "DeleteConflict"
+        assert error_code(lambda: iam.delete_group(GroupName="mp-devs")) == "DeleteConflict"
+        iam.remove_user_from_group(GroupName="mp-devs", UserName="mp-dev")
+        aws_iam("detach-group-policy", "--group-name", "mp-devs", "--policy-arn", arn)
+        assert error_code(lambda: dev.encrypt(KeyId=key, Plaintext=b"m")) == "AccessDeniedException"
+        iam.delete_group(GroupName="mp-devs")
+        assert error_code(lambda: iam.delete_policy(PolicyArn=arn)) == "DeleteConflict"
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v2")
+        iam.delete_policy(PolicyArn=arn)
+        iam.delete_policy(PolicyArn=boundary)
+        assert error_code(lambda: iam.get_policy(PolicyArn=arn)) == "NoSuchEntity"
+
+    @check("boto3 sts + aws sts: a user assumes a role; the session encrypts, narrowed by a session policy")
+    def _():
+        cfg = Config(retries={"max_attempts": 1})
+
+        def client(service, ak, sk, token=None):
+            return boto3.client(service, endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=ak,
+                                aws_secret_access_key=sk, aws_session_token=token, config=cfg)
+
+        iam = client("iam", AK, SK)
+        iam.create_user(UserName="sts-dev")
+        dev = iam.create_access_key(UserName="sts-dev")["AccessKey"]
+        iam.put_user_policy(UserName="sts-dev", PolicyName="assume", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                          "Principal": {"AWS": ACCOUNT}}]}
+        role = iam.create_role(RoleName="sts-app", Path="/apps/", AssumeRolePolicyDocument=json.dumps(trust),
+                               MaxSessionDuration=7200)["Role"]
+        assert role["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/apps/sts-app" and role["RoleId"].startswith("AROA")
+        assert iam.get_role(RoleName="sts-app")["Role"]["AssumeRolePolicyDocument"] == trust
+        iam.put_role_policy(RoleName="sts-app", PolicyName="kms", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]}))
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+
+        # The aws CLI with the user's keys assumes the role.
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=dev["AccessKeyId"], AWS_SECRET_ACCESS_KEY=dev["SecretAccessKey"],
+                   AWS_DEFAULT_REGION=REGION)
+        env.pop("AWS_PROFILE", None)
+        out = subprocess.run(["aws", "sts", "assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli",
+                              "--endpoint-url", server.endpoint, "--output", "json"],
+                             env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assumed = json.loads(out.stdout)
+        c = assumed["Credentials"]
+        assert c["AccessKeyId"].startswith("ASIA"), c["AccessKeyId"]
+        session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/sts-app/cli"
+        assert assumed["AssumedRoleUser"]["Arn"] == session_arn, assumed
+        s_sts = client("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        assert s_sts.get_caller_identity()["Arn"] == session_arn
+        s_kms = client("kms", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        ct = s_kms.encrypt(KeyId=key, Plaintext=b"sts")["CiphertextBlob"]
+        assert s_kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"sts"
+        assert error_code(lambda: s_kms.create_key()) == "AccessDeniedException"
+        # A forged token is refused as AWS refuses one.
+        forged = client("kms", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"][:-8] + "AAAAAAAA")
+        assert error_code(lambda: forged.list_keys()) == "UnrecognizedClientException"
+
+        # A session policy narrows the role to Encrypt.
+        narrow = client("sts", dev["AccessKeyId"], dev["SecretAccessKey"]).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="narrow", DurationSeconds=900,
+            Policy=json.dumps({"Version": "2012-10-17",
+                               "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}))
+        n = narrow["Credentials"]
+        n_kms = client("kms", n["AccessKeyId"], n["SecretAccessKey"], n["SessionToken"])
+        n_kms.encrypt(KeyId=key, Plaintext=b"x")
+        assert error_code(lambda: n_kms.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
+        assert error_code(lambda: client("sts", AK, SK).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="long", DurationSeconds=7201)) == "ValidationError"
+
+        # GetSessionToken: the user's own session, never for IAM.
+        t = client("sts", dev["AccessKeyId"], dev["SecretAccessKey"]).get_session_token()["Credentials"]
+        t_sts = client("sts", t["AccessKeyId"], t["SecretAccessKey"], t["SessionToken"])
+        assert t_sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/sts-dev"
+        t_iam = client("iam", t["AccessKeyId"], t["SecretAccessKey"], t["SessionToken"])
+        assert error_code(lambda: t_iam.list_roles()) == "InvalidClientTokenId"
+
+        # DeleteRole waits for its policies; then the sessions end.
+        assert error_code(lambda: iam.delete_role(RoleName="sts-app")) == "DeleteConflict"
+        iam.delete_role_policy(RoleName="sts-app", PolicyName="kms")
+        iam.delete_role(RoleName="sts-app")
+        assert error_code(lambda: s_kms.encrypt(KeyId=key, Plaintext=b"x")) == "UnrecognizedClientException"
 
     @check("aws CLI: every operation")
     def _():
