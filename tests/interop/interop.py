@@ -63,8 +63,10 @@ class Trent:
     bootstrap identity is ACCOUNT/AK/SK; without it, it starts as a new user
     starts it (generated identity, `./data` in `cwd`)."""
 
-    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None, tls=None):
+    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None, tls=None, config=None):
         self.binary = binary
+        # config: a TOML configuration file (TRENT_CONFIG).
+        self.config = config
         self.data_dir = data_dir
         self.fixed_identity = fixed_identity
         self.cwd = cwd
@@ -88,6 +90,8 @@ class Trent:
                 # eu-west-1 is a second namespace; any other region is refused.
                 TRENT_REGIONS="us-east-1,eu-west-1",
             )
+        if self.config:
+            env.update(TRENT_CONFIG=self.config)
         context = None
         if self.tls:
             env.update(TRENT_TLS_CERT=self.tls[0], TRENT_TLS_KEY=self.tls[1])
@@ -114,6 +118,35 @@ class Trent:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         assert code == 0, f"clean shutdown expected, got {code}"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class OidcIssuer:
+    """A Kubernetes-style token issuer: an RSA key, its JWKS in a file, and
+    RS256 service-account tokens."""
+
+    ISSUER = "https://oidc.interop.example/cluster"
+
+    def __init__(self, jwks_path):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = self.key.public_key().public_numbers()
+        as_bytes = lambda i: i.to_bytes((i.bit_length() + 7) // 8, "big")
+        self.jwks_path = jwks_path
+        with open(jwks_path, "w") as f:
+            json.dump({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                                 "n": b64url(as_bytes(numbers.n)), "e": b64url(as_bytes(numbers.e))}]}, f)
+
+    def token(self, sub, aud="sts.amazonaws.com", lifetime=600):
+        now = int(time.time())
+        header = b64url(json.dumps({"alg": "RS256", "kid": "k1", "typ": "JWT"}).encode())
+        claims = b64url(json.dumps({"iss": self.ISSUER, "sub": sub, "aud": [aud], "iat": now,
+                                    "exp": now + lifetime}).encode())
+        sig = self.key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{header}.{claims}.{b64url(sig)}"
 
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
@@ -244,7 +277,13 @@ def main():
         out = run_quickstart(binary)
         assert "hello" in out.splitlines(), out
 
-    server = Trent(binary, data)
+    # An OpenID Connect issuer whose JWKS the server is configured with
+    # (Trent does not fetch it), for AssumeRoleWithWebIdentity.
+    oidc = OidcIssuer(os.path.join(tmp, "jwks.json"))
+    config = os.path.join(tmp, "trent.toml")
+    with open(config, "w") as f:
+        f.write(f'[oidc_jwks]\n"{OidcIssuer.ISSUER}" = "{oidc.jwks_path}"\n')
+    server = Trent(binary, data, config=config)
     server.start()
     kms = boto(server.endpoint)
     state = {}
@@ -529,6 +568,14 @@ def main():
                            config=Config(retries={"max_attempts": 1}))
         ct = app.encrypt(KeyId=key, Plaintext=b"iam")["CiphertextBlob"]
         assert app.decrypt(CiphertextBlob=ct)["Plaintext"] == b"iam"
+        # UpdateAccessKey: an inactive key is refused as an unknown one; active again, it works.
+        aws_iam("update-access-key", "--user-name", "iam-cli", "--access-key-id", new["AccessKeyId"],
+                "--status", "Inactive")
+        assert error_code(lambda: app.decrypt(CiphertextBlob=ct)) == "UnrecognizedClientException"
+        listed = iam.list_access_keys(UserName="iam-cli")["AccessKeyMetadata"]
+        assert [k["Status"] for k in listed if k["AccessKeyId"] == new["AccessKeyId"]] == ["Inactive"], listed
+        iam.update_access_key(UserName="iam-cli", AccessKeyId=new["AccessKeyId"], Status="Active")
+        assert app.decrypt(CiphertextBlob=ct)["Plaintext"] == b"iam"
         names = [u["UserName"] for u in aws_iam("list-users")["Users"]]
         assert "iam-cli" in names, names
         pages = iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 1})
@@ -743,6 +790,59 @@ def main():
         iam.delete_role_policy(RoleName="sts-app", PolicyName="kms")
         iam.delete_role(RoleName="sts-app")
         assert error_code(lambda: s_kms.encrypt(KeyId=key, Plaintext=b"x")) == "UnrecognizedClientException"
+
+    @check("boto3 + aws sts: a service-account token (OIDC, RS256) assumes a role with a web identity and decrypts")
+    def _():
+        cfg = Config(retries={"max_attempts": 1})
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=AK,
+                           aws_secret_access_key=SK, config=cfg)
+        url = OidcIssuer.ISSUER[len("https://"):]
+        arn = iam.create_open_id_connect_provider(Url=OidcIssuer.ISSUER, ClientIDList=["sts.amazonaws.com"])[
+            "OpenIDConnectProviderArn"]
+        assert arn == f"arn:aws:iam::{ACCOUNT}:oidc-provider/{url}", arn
+        assert arn in [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": arn}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{url}:sub": "system:serviceaccount:shop:api",
+                                           f"{url}:aud": "sts.amazonaws.com"}}}]}
+        role = iam.create_role(RoleName="shop-api", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        iam.put_role_policy(RoleName="shop-api", PolicyName="kms", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]}))
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        ct = kms.encrypt(KeyId=key, Plaintext=b"web identity")["CiphertextBlob"]
+
+        # boto3's STS client sends AssumeRoleWithWebIdentity unsigned: no credentials needed.
+        from botocore import UNSIGNED
+        sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                           config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+        out = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="pod",
+                                                WebIdentityToken=oidc.token("system:serviceaccount:shop:api"))
+        assert out["SubjectFromWebIdentityToken"] == "system:serviceaccount:shop:api", out
+        assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/shop-api/pod"
+        c = out["Credentials"]
+        s_kms = boto3.client("kms", endpoint_url=server.endpoint, region_name=REGION, config=cfg,
+                             aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                             aws_session_token=c["SessionToken"])
+        assert s_kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"web identity"
+        # Another service account is refused; so is an expired token.
+        assert error_code(lambda: sts.assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="pod",
+            WebIdentityToken=oidc.token("system:serviceaccount:shop:other"))) == "AccessDenied"
+        assert error_code(lambda: sts.assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="pod",
+            WebIdentityToken=oidc.token("system:serviceaccount:shop:api", lifetime=-5))) == "ExpiredTokenException"
+
+        # The aws CLI, as a pod's tooling would call it (no credentials configured).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+        out = subprocess.run(["aws", "sts", "assume-role-with-web-identity", "--role-arn", role["Arn"],
+                              "--role-session-name", "cli", "--web-identity-token",
+                              oidc.token("system:serviceaccount:shop:api"),
+                              "--endpoint-url", server.endpoint, "--output", "json"],
+                             env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["Credentials"]["AccessKeyId"].startswith("ASIA")
 
     @check("aws CLI: every operation")
     def _():

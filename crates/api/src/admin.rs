@@ -173,7 +173,14 @@ impl Violations {
         self.optional_user_name(v);
     }
 
-    fn optional_user_name(&mut self, v: Option<&str>) {
+    /// A required `accessKeyIdType`: 16–128 of `[\w]`.
+    pub(crate) fn access_key_id(&mut self, v: Option<&str>) {
+        self.required("accessKeyId", &v);
+        self.len("accessKeyId", v, 16, 128);
+        self.pattern("accessKeyId", v, "[\\w]+", |s| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    }
+
+    pub(crate) fn optional_user_name(&mut self, v: Option<&str>) {
         self.len("userName", v, 1, 64);
         self.pattern("userName", v, "[\\w+=,.@-]+", iam_name_ok);
     }
@@ -432,11 +439,7 @@ pub struct DeleteAccessKeyRequest {
 impl Validate for DeleteAccessKeyRequest {
     fn check(&self, v: &mut Violations) {
         v.optional_user_name(self.user_name.as_deref());
-        v.required("accessKeyId", &self.access_key_id);
-        v.len("accessKeyId", self.access_key_id.as_deref(), 16, 128);
-        v.pattern("accessKeyId", self.access_key_id.as_deref(), "[\\w]+", |s| {
-            s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
+        v.access_key_id(self.access_key_id.as_deref());
     }
 }
 
@@ -449,7 +452,7 @@ pub struct AccessKey {
     pub user_name: Option<String>,
     /// The id.
     pub access_key_id: String,
-    /// Always `Active`.
+    /// `Active`, or `Inactive` after IAM's UpdateAccessKey.
     pub status: &'static str,
     /// The secret (CreateAccessKey only; never stored in clear, never logged).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -285,6 +285,12 @@ wire_enum! {
     DryRunModifier { IgnoreCiphertext = "IGNORE_CIPHERTEXT" }
 }
 
+wire_enum! {
+    /// IAM's `statusType`: an access key's status (`Expired` is the
+    /// model's too, for other credential kinds; an access key is never given it).
+    AccessKeyStatus { Active = "Active", Inactive = "Inactive", Expired = "Expired" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

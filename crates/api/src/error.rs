@@ -49,6 +49,11 @@ error_codes! {
     DeleteConflict = ("DeleteConflict", 409),
     // STS: a session's policy and tags are too large.
     PackedPolicyTooLarge = ("PackedPolicyTooLargeException", 400),
+    // STS AssumeRoleWithWebIdentity: a web identity token that is not
+    // valid for the role's account (malformed, unknown issuer, wrong
+    // audience, bad signature), or past its expiry.
+    InvalidIdentityToken = ("InvalidIdentityTokenException", 400),
+    ExpiredIdentityToken = ("ExpiredTokenException", 400),
     // KMS.
     AlreadyExists = ("AlreadyExistsException", 400),
     Conflict = ("ConflictException", 400),

@@ -18,10 +18,14 @@ use crate::iam_groups::{
     CreateGroupRequest, GroupMemberRequest, GroupPolicyRequest, GroupRequest, GroupsForUserRequest,
     PutGroupPolicyRequest,
 };
+use crate::iam_oidc::{
+    CreateOidcProviderRequest, OidcClientIdRequest, OidcProviderRequest, TagOidcProviderRequest,
+    UntagOidcProviderRequest, UpdateOidcThumbprintRequest,
+};
 use crate::iam_policies::{
     AccessKeyLastUsedRequest, AttachPolicyRequest, CreatePolicyRequest, CreatePolicyVersionRequest,
     DeleteBoundaryRequest, ListAttachedRequest, ListEntitiesForPolicyRequest, ListPoliciesRequest, PolicyRequest,
-    PolicyVersionRequest, PutBoundaryRequest, TagPolicyRequest, UntagPolicyRequest,
+    PolicyVersionRequest, PutBoundaryRequest, TagPolicyRequest, UntagPolicyRequest, UpdateAccessKeyRequest,
 };
 use crate::iam_roles::{
     CreateRoleRequest, PutRolePolicyRequest, RolePolicyRequest, RoleRequest, TagRoleRequest, UntagRoleRequest,
@@ -148,12 +152,34 @@ pub enum IamRequest {
     DeletePermissionsBoundary(DeleteBoundaryRequest),
     /// GetAccessKeyLastUsed.
     GetAccessKeyLastUsed(AccessKeyLastUsedRequest),
+    /// UpdateAccessKey: without `UserName`, the caller's.
+    UpdateAccessKey(UpdateAccessKeyRequest),
     /// TagPolicy.
     TagPolicy(TagPolicyRequest),
     /// UntagPolicy.
     UntagPolicy(UntagPolicyRequest),
     /// ListPolicyTags.
     ListPolicyTags(PolicyRequest, Page),
+    /// CreateOpenIDConnectProvider.
+    CreateOpenIDConnectProvider(CreateOidcProviderRequest),
+    /// GetOpenIDConnectProvider.
+    GetOpenIDConnectProvider(OidcProviderRequest),
+    /// ListOpenIDConnectProviders (unpaged, as IAM's).
+    ListOpenIDConnectProviders,
+    /// DeleteOpenIDConnectProvider.
+    DeleteOpenIDConnectProvider(OidcProviderRequest),
+    /// AddClientIDToOpenIDConnectProvider.
+    AddClientIDToOpenIDConnectProvider(OidcClientIdRequest),
+    /// RemoveClientIDFromOpenIDConnectProvider.
+    RemoveClientIDFromOpenIDConnectProvider(OidcClientIdRequest),
+    /// UpdateOpenIDConnectProviderThumbprint.
+    UpdateOpenIDConnectProviderThumbprint(UpdateOidcThumbprintRequest),
+    /// TagOpenIDConnectProvider.
+    TagOpenIDConnectProvider(TagOidcProviderRequest),
+    /// UntagOpenIDConnectProvider.
+    UntagOpenIDConnectProvider(UntagOidcProviderRequest),
+    /// ListOpenIDConnectProviderTags.
+    ListOpenIDConnectProviderTags(OidcProviderRequest, Page),
 }
 
 /// A refusal of a request's parameters: the error code and AWS's message.
@@ -172,6 +198,7 @@ impl IamRequest {
         const GROUP: &[(&str, Kind)] = &[("GroupName", Kind::Str)];
         const GROUP_PAGED: &[(&str, Kind)] = &[("GroupName", Kind::Str), PAGING[0], PAGING[1]];
         const POLICY: &[(&str, Kind)] = &[("PolicyArn", Kind::Str)];
+        const OIDC: &[(&str, Kind)] = &[("OpenIDConnectProviderArn", Kind::Str)];
         Some(match op {
             O::CreateUser => &[("UserName", Kind::Str), ("Tags", TAGS), ("Path", Kind::Str)],
             O::GetUser | O::DeleteUser | O::CreateAccessKey => USER,
@@ -251,9 +278,24 @@ impl IamRequest {
             O::DeleteUserPermissionsBoundary => USER,
             O::DeleteRolePermissionsBoundary => ROLE,
             O::GetAccessKeyLastUsed => &[("AccessKeyId", Kind::Str)],
+            O::UpdateAccessKey => &[("UserName", Kind::Str), ("AccessKeyId", Kind::Str), ("Status", Kind::Str)],
             O::TagPolicy => &[("PolicyArn", Kind::Str), ("Tags", TAGS)],
             O::UntagPolicy => &[("PolicyArn", Kind::Str), ("TagKeys", Kind::List)],
             O::ListPolicyTags => &[("PolicyArn", Kind::Str), PAGING[0], PAGING[1]],
+            O::CreateOpenIDConnectProvider => {
+                &[("Url", Kind::Str), ("ClientIDList", Kind::List), ("ThumbprintList", Kind::List), ("Tags", TAGS)]
+            }
+            O::GetOpenIDConnectProvider | O::DeleteOpenIDConnectProvider => OIDC,
+            O::ListOpenIDConnectProviders => &[],
+            O::AddClientIDToOpenIDConnectProvider | O::RemoveClientIDFromOpenIDConnectProvider => {
+                &[("OpenIDConnectProviderArn", Kind::Str), ("ClientID", Kind::Str)]
+            }
+            O::UpdateOpenIDConnectProviderThumbprint => {
+                &[("OpenIDConnectProviderArn", Kind::Str), ("ThumbprintList", Kind::List)]
+            }
+            O::TagOpenIDConnectProvider => &[("OpenIDConnectProviderArn", Kind::Str), ("Tags", TAGS)],
+            O::UntagOpenIDConnectProvider => &[("OpenIDConnectProviderArn", Kind::Str), ("TagKeys", Kind::List)],
+            O::ListOpenIDConnectProviderTags => &[("OpenIDConnectProviderArn", Kind::Str), PAGING[0], PAGING[1]],
             _ => return None,
         })
     }
@@ -389,9 +431,38 @@ impl IamRequest {
                     )?)
                 }
                 O::GetAccessKeyLastUsed => IamRequest::GetAccessKeyLastUsed(shape(json)?),
+                O::UpdateAccessKey => IamRequest::UpdateAccessKey(shape(json)?),
                 O::TagPolicy => IamRequest::TagPolicy(shape(json)?),
                 O::UntagPolicy => IamRequest::UntagPolicy(shape(json)?),
                 O::ListPolicyTags => IamRequest::ListPolicyTags(shape(strip(json, &PAGE_NAMES))?, page()?),
+                O::CreateOpenIDConnectProvider => {
+                    if params.get("IdentityCenterInstanceArn").is_some()
+                        || params.get("ContextProvider.SubjectSourceKey").is_some()
+                    {
+                        return Err((
+                            ErrorCode::Validation,
+                            "Trent does not take a ContextProvider or an IdentityCenterInstanceArn: it has no \
+                             trusted identity propagation."
+                                .into(),
+                        ));
+                    }
+                    IamRequest::CreateOpenIDConnectProvider(shape(json)?)
+                }
+                O::GetOpenIDConnectProvider => IamRequest::GetOpenIDConnectProvider(shape(json)?),
+                O::ListOpenIDConnectProviders => IamRequest::ListOpenIDConnectProviders,
+                O::DeleteOpenIDConnectProvider => IamRequest::DeleteOpenIDConnectProvider(shape(json)?),
+                O::AddClientIDToOpenIDConnectProvider => IamRequest::AddClientIDToOpenIDConnectProvider(shape(json)?),
+                O::RemoveClientIDFromOpenIDConnectProvider => {
+                    IamRequest::RemoveClientIDFromOpenIDConnectProvider(shape(json)?)
+                }
+                O::UpdateOpenIDConnectProviderThumbprint => {
+                    IamRequest::UpdateOpenIDConnectProviderThumbprint(shape(json)?)
+                }
+                O::TagOpenIDConnectProvider => IamRequest::TagOpenIDConnectProvider(shape(json)?),
+                O::UntagOpenIDConnectProvider => IamRequest::UntagOpenIDConnectProvider(shape(json)?),
+                O::ListOpenIDConnectProviderTags => {
+                    IamRequest::ListOpenIDConnectProviderTags(shape(strip(json, &PAGE_NAMES))?, page()?)
+                }
                 _ => return Err((ErrorCode::InvalidAction, String::new())),
             })
         })())
@@ -620,16 +691,18 @@ pub struct AccessKey<'a> {
     pub secret_access_key: Option<&'a str>,
     /// Creation time, epoch milliseconds.
     pub create_date: i64,
+    /// Made `Inactive` by UpdateAccessKey.
+    pub inactive: bool,
 }
 
 impl AccessKey<'_> {
-    /// The shape's members, in the model's order. Every key is `Active`.
+    /// The shape's members, in the model's order.
     pub fn write(&self, w: &mut Xml) {
         if let Some(n) = self.user_name {
             w.text("UserName", n);
         }
         w.text("AccessKeyId", self.access_key_id);
-        w.text("Status", "Active");
+        w.text("Status", if self.inactive { "Inactive" } else { "Active" });
         if let Some(s) = self.secret_access_key {
             w.text("SecretAccessKey", s);
         }
@@ -665,6 +738,8 @@ pub fn wire_error(code: ErrorCode) -> WireError {
         C::Conflict => WireError::sender("ConcurrentModification", 409),
         C::DeleteConflict => WireError::sender("DeleteConflict", 409),
         C::PackedPolicyTooLarge => WireError::sender("PackedPolicyTooLarge", 400),
+        C::InvalidIdentityToken => WireError::sender("InvalidIdentityToken", 400),
+        C::ExpiredIdentityToken => WireError::sender("ExpiredTokenException", 400),
         C::MalformedPolicyDocument => WireError::sender("MalformedPolicyDocument", 400),
         C::KmsInternal | C::KeyUnavailable => WireError::receiver("ServiceFailure", 500),
         C::DependencyTimeout => WireError::receiver("ServiceUnavailable", 503),

@@ -7,6 +7,7 @@
 //! carries every member as a string; booleans are read here.
 
 use crate::admin::{iam_name_ok, IamTag, MAX_USER_TAGS};
+use crate::enums::AccessKeyStatus;
 use crate::validate::{Validate, Violations};
 use serde::Deserialize;
 
@@ -285,11 +286,28 @@ pub struct AccessKeyLastUsedRequest {
 
 impl Validate for AccessKeyLastUsedRequest {
     fn check(&self, v: &mut Violations) {
-        v.required("accessKeyId", &self.access_key_id);
-        v.len("accessKeyId", self.access_key_id.as_deref(), 16, 128);
-        v.pattern("accessKeyId", self.access_key_id.as_deref(), "[\\w]+", |s| {
-            s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
+        v.access_key_id(self.access_key_id.as_deref());
+    }
+}
+
+/// UpdateAccessKey input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UpdateAccessKeyRequest {
+    /// The user's name; absent: the caller.
+    pub user_name: Option<String>,
+    /// The key.
+    pub access_key_id: Option<String>,
+    /// `Active` or `Inactive`.
+    pub status: Option<AccessKeyStatus>,
+}
+
+impl Validate for UpdateAccessKeyRequest {
+    fn check(&self, v: &mut Violations) {
+        v.optional_user_name(self.user_name.as_deref());
+        v.access_key_id(self.access_key_id.as_deref());
+        v.required("status", &self.status);
+        v.enumeration("status", self.status.as_ref());
     }
 }
 

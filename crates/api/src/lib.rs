@@ -31,6 +31,7 @@ pub mod enums;
 pub mod error;
 pub mod iam;
 pub mod iam_groups;
+pub mod iam_oidc;
 pub mod iam_policies;
 pub mod iam_roles;
 pub mod ids;

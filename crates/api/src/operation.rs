@@ -380,6 +380,18 @@ operations! {
     PutRolePermissionsBoundary => iam("iam:PutRolePermissionsBoundary").write(),
     DeleteRolePermissionsBoundary => iam("iam:DeleteRolePermissionsBoundary").write(),
     GetAccessKeyLastUsed => iam("iam:GetAccessKeyLastUsed"),
+    UpdateAccessKey => iam("iam:UpdateAccessKey").write(),
+    // IAM's OpenID Connect providers (the Query protocol only)
+    CreateOpenIDConnectProvider => iam("iam:CreateOpenIDConnectProvider").write().responds(&["openIDConnectProviderArn"]),
+    GetOpenIDConnectProvider => iam("iam:GetOpenIDConnectProvider"),
+    ListOpenIDConnectProviders => iam("iam:ListOpenIDConnectProviders"),
+    DeleteOpenIDConnectProvider => iam("iam:DeleteOpenIDConnectProvider").write(),
+    AddClientIDToOpenIDConnectProvider => iam("iam:AddClientIDToOpenIDConnectProvider").write(),
+    RemoveClientIDFromOpenIDConnectProvider => iam("iam:RemoveClientIDFromOpenIDConnectProvider").write(),
+    UpdateOpenIDConnectProviderThumbprint => iam("iam:UpdateOpenIDConnectProviderThumbprint").write(),
+    TagOpenIDConnectProvider => iam("iam:TagOpenIDConnectProvider").write(),
+    UntagOpenIDConnectProvider => iam("iam:UntagOpenIDConnectProvider").write(),
+    ListOpenIDConnectProviderTags => iam("iam:ListOpenIDConnectProviderTags"),
     TagPolicy => iam("iam:TagPolicy").write(),
     UntagPolicy => iam("iam:UntagPolicy").write(),
     ListPolicyTags => iam("iam:ListPolicyTags"),
@@ -389,6 +401,9 @@ operations! {
     GetCallerIdentity => sts("sts:GetCallerIdentity"),
     AssumeRole => sts("sts:AssumeRole").responds(&["assumedRoleUser", "credentials"]),
     GetSessionToken => sts("sts:GetSessionToken").responds(&["credentials"]),
+    // Unsigned: the web identity token is the credential.
+    AssumeRoleWithWebIdentity => sts("sts:AssumeRoleWithWebIdentity")
+        .responds(&["assumedRoleUser", "credentials", "subjectFromWebIdentityToken", "provider", "audience"]),
     // Trent's administrative API (continued)
     ReadAuditTrail => admin("trent:ReadAuditTrail"),
     VerifyAuditTrail => admin("trent:VerifyAuditTrail"),
@@ -483,7 +498,7 @@ mod tests {
     #[test]
     fn iam_rows_are_the_user_operations_and_iam_is_a_query_api() {
         let iam: Vec<&str> = Operation::ALL.iter().filter(|op| op.api() == Api::Iam).map(|op| op.name()).collect();
-        assert_eq!(iam.len(), 65, "{iam:?}");
+        assert_eq!(iam.len(), 76, "{iam:?}");
         assert!(iam.contains(&"GetUser") && iam.contains(&"CreateAccessKey"));
         assert_eq!(Api::of_query_service("iam"), Some(Api::Iam));
         assert_eq!(Api::of_query_service("kms"), None);

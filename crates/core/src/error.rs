@@ -77,6 +77,10 @@ pub enum KmsError {
     /// make a token larger than Trent accepts.
     #[error("{0}")]
     PackedPolicyTooLarge(String),
+    /// STS's refusals of a web identity token (AssumeRoleWithWebIdentity):
+    /// `InvalidIdentityToken` or `ExpiredTokenException`.
+    #[error("{1}")]
+    WebIdentity(trent_api::ErrorCode, String),
     /// IAM's `DeleteConflict`: an entity still has what must go first.
     #[error("{0}")]
     DeleteConflict(String),
@@ -183,7 +187,7 @@ impl KmsError {
             KmsError::AccessDenied(_) => C::AccessDenied,
             KmsError::UnrecognizedClient(_) => C::UnrecognizedClient,
             KmsError::NotAuthorized(_) => C::NotAuthorized,
-            KmsError::Lookup(code, _) => *code,
+            KmsError::Lookup(code, _) | KmsError::WebIdentity(code, _) => *code,
             KmsError::Internal(_) => C::KmsInternal,
         }
     }

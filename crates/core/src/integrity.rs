@@ -23,8 +23,8 @@
 
 use crate::model::{
     AccessKeyRecord, AccountRecord, AliasRecord, GrantRecord, GroupMemberRecord, GroupPolicyRecord, GroupRecord,
-    KeyRecord, KeyVersionRecord, ManagedPolicyRecord, PolicyAttachmentRecord, PolicyVersionRecord, RolePolicyRecord,
-    RoleRecord, UserPolicyRecord, UserRecord,
+    KeyRecord, KeyVersionRecord, ManagedPolicyRecord, OidcProviderRecord, PolicyAttachmentRecord, PolicyVersionRecord,
+    RolePolicyRecord, RoleRecord, UserPolicyRecord, UserRecord,
 };
 use crate::store::{StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -120,6 +120,13 @@ impl Sealed for PolicyAttachmentRecord {
     const TABLE: &'static str = "policy_attachments";
     fn row_id(&self) -> String {
         format!("{}/{}/{}/{}", self.account.as_str(), self.policy_name, self.target.as_str(), self.entity_name)
+    }
+}
+
+impl Sealed for OidcProviderRecord {
+    const TABLE: &'static str = "oidc_providers";
+    fn row_id(&self) -> String {
+        format!("{}/{}", self.account.as_str(), self.url)
     }
 }
 

@@ -35,6 +35,9 @@ pub struct KmsOptions {
     /// The Regions the deployment serves, where ReplicateKey may put a
     /// replica; empty: any Region (in-process use and tests).
     pub regions: Vec<trent_api::ids::Region>,
+    /// The OpenID Connect issuers' signing keys (`oidc_jwks`), which
+    /// AssumeRoleWithWebIdentity checks tokens with; empty: none verifies.
+    pub oidc_keys: Arc<crate::oidc::OidcKeys>,
 }
 
 impl Default for KmsOptions {
@@ -45,6 +48,7 @@ impl Default for KmsOptions {
             audit_digest_dir: None,
             checkpoint_interval_ms: 60_000,
             regions: Vec::new(),
+            oidc_keys: Arc::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct Kms {
     pub(crate) checkpoint_interval_ms: i64,
     /// The Regions served ([`KmsOptions::regions`]).
     pub(crate) regions: Vec<trent_api::ids::Region>,
+    /// The issuers' JWKS ([`KmsOptions::oidc_keys`]).
+    pub(crate) oidc_keys: Arc<crate::oidc::OidcKeys>,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -197,6 +203,7 @@ impl Kms {
             audit_digest_dir: options.audit_digest_dir,
             checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
             regions: options.regions,
+            oidc_keys: options.oidc_keys,
         };
         if sealed > 0 {
             tracing::warn!(
@@ -316,13 +323,23 @@ impl Kms {
         caller: &Caller,
         response: &impl serde::Serialize,
     ) -> Result<(), KmsError> {
-        Self::commit_events(caller, self.events_answering(caller, response), async |events: &[AuditEntry]| {
-            for e in events {
-                self.record_event(e.clone()).await?;
-            }
-            Ok::<(), KmsError>(())
-        })
-        .await
+        self.record_answering_in(&caller.audit, response).await
+    }
+
+    /// [`Kms::record_answering`] for a call with no authenticated caller
+    /// (AssumeRoleWithWebIdentity), by its audit side.
+    pub(crate) async fn record_answering_in(
+        &self,
+        audit: &crate::caller::CallAudit,
+        response: &impl serde::Serialize,
+    ) -> Result<(), KmsError> {
+        let response = serde_json::to_value(response).ok();
+        let events = audit.events_for_change(self.new_event_id(), response.as_ref());
+        for e in &events {
+            self.record_event(e.clone()).await?;
+        }
+        audit.committed(&events);
+        Ok(())
     }
 
     /// A fresh event id: a UUID, time-ordered (version 7) so that the
@@ -477,6 +494,7 @@ impl Kms {
             principal: account_id.root_arn(),
             wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
             created_at: now,
+            inactive: false,
         };
         let write = async |events: &[AuditEntry]| self.store.insert_account(&account, &key, events).await;
         let written = match caller {
@@ -522,7 +540,8 @@ impl Kms {
             }
         }
         let id = AccessKeyId::new_unchecked(access_key_id);
-        let Some(rec) = self.store.access_key(&id).await? else {
+        // An inactive key is refused as an unknown one is (AWS's answer).
+        let Some(rec) = self.store.access_key(&id).await?.filter(|r| !r.inactive) else {
             return Ok(None);
         };
         let secret = self.keyring.unwrap_access_secret(self.store.as_ref(), access_key_id, &rec.wrapped_secret).await?;

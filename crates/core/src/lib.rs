@@ -14,7 +14,8 @@
 //!   (automatic and on-demand rotation), `import.rs` (imported key
 //!   material), `lifecycle.rs` (scheduled deletion and the scheduler's jobs,
 //!   [`Kms::run_due_jobs`]), `key_policy.rs`, `grants.rs`, `users.rs` (IAM
-//!   users, their policies and access keys), `roles.rs` (IAM roles), `audit.rs` (LookupEvents,
+//!   users, their policies and access keys), `roles.rs` (IAM roles), `oidc.rs` (IAM's OpenID
+//!   Connect providers), `audit.rs` (LookupEvents,
 //!   GetKeyLastUsage, the operator's trail reads).
 //! - [`sts`]: temporary credentials (AssumeRole, GetSessionToken) and the
 //!   stateless session tokens they carry.
@@ -52,6 +53,7 @@ mod kms;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod model;
+pub mod oidc;
 mod ops;
 pub mod policy;
 pub mod store;
@@ -62,7 +64,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
 pub use ops::{
-    AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, GotUser, JobReport, NewPolicy, NewRole,
-    PolicyEntities, PolicyFilter, PolicyView,
+    AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, GotUser, JobReport, NewOidcProvider, NewPolicy,
+    NewRole, PolicyEntities, PolicyFilter, PolicyView,
 };
 pub use store::{Store, StoreError};

@@ -38,6 +38,8 @@ struct Inner {
     policy_versions: BTreeMap<(AccountId, String, u32), PolicyVersionRecord>,
     /// By (account, policy name, target, entity name).
     policy_attachments: BTreeMap<(AccountId, String, AttachmentTarget, String), PolicyAttachmentRecord>,
+    /// By (account, URL): URLs are compared exactly.
+    oidc_providers: BTreeMap<(AccountId, String), OidcProviderRecord>,
     /// By (id, Region): the related keys of a multi-Region key share an id.
     keys: BTreeMap<(KeyId, String), KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
@@ -498,6 +500,44 @@ impl Store for InMemoryStore {
         })
     }
 
+    async fn insert_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let slot = (provider.account.clone(), provider.url.clone());
+        self.audited(audit, |g| {
+            if g.oidc_providers.contains_key(&slot) {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.oidc_providers.insert(slot, provider.clone());
+            Ok(())
+        })
+    }
+
+    async fn oidc_provider(&self, account: &AccountId, url: &str) -> StoreResult<Option<OidcProviderRecord>> {
+        Ok(self.lock().oidc_providers.get(&(account.clone(), url.to_owned())).cloned())
+    }
+
+    async fn oidc_providers(&self, account: &AccountId) -> StoreResult<Vec<OidcProviderRecord>> {
+        // The map's order is (account, URL): one account's providers by URL.
+        Ok(self.lock().oidc_providers.values().filter(|p| &p.account == account).cloned().collect())
+    }
+
+    async fn update_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| match g.oidc_providers.get_mut(&(provider.account.clone(), provider.url.clone())) {
+            Some(p) => {
+                p.client_ids = provider.client_ids.clone();
+                p.thumbprints = provider.thumbprints.clone();
+                p.tags = provider.tags.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        })
+    }
+
+    async fn delete_oidc_provider(&self, account: &AccountId, url: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            g.oidc_providers.remove(&(account.clone(), url.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
+        })
+    }
+
     async fn insert_managed_policy(
         &self,
         policy: &ManagedPolicyRecord,
@@ -673,6 +713,14 @@ impl Store for InMemoryStore {
 
     async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()> {
         self.audited(audit, |g| g.access_keys.remove(id).map(|_| ()).ok_or(StoreError::NotFound))
+    }
+
+    async fn set_access_key_inactive(&self, id: &AccessKeyId, inactive: bool, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let key = g.access_keys.get_mut(id).ok_or(StoreError::NotFound)?;
+            key.inactive = inactive;
+            Ok(())
+        })
     }
 
     async fn insert_key(
@@ -1050,6 +1098,7 @@ impl Store for InMemoryStore {
             },
             policy_versions: g.policy_versions.values().cloned().collect(),
             policy_attachments: g.policy_attachments.values().cloned().collect(),
+            oidc_providers: g.oidc_providers.values().cloned().collect(),
             keys: g.keys.values().cloned().collect(),
             versions: g.versions.values().cloned().collect(),
             aliases,
@@ -1114,6 +1163,8 @@ impl Store for InMemoryStore {
             .iter()
             .map(|a| ((a.account.clone(), a.policy_name.clone(), a.target, a.entity_name.clone()), a.clone()))
             .collect();
+        g.oidc_providers =
+            snap.oidc_providers.iter().map(|p| ((p.account.clone(), p.url.clone()), p.clone())).collect();
         g.keys = snap.keys.iter().map(|k| (key_slot(k), k.clone())).collect();
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();

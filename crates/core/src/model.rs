@@ -243,6 +243,12 @@ pub struct AccessKeyRecord {
     pub wrapped_secret: Vec<u8>,
     /// Creation time.
     pub created_at: i64,
+    /// Made `Inactive` by UpdateAccessKey: refused at authentication as an
+    /// unknown key is, until made `Active` again. Left out of the record's
+    /// JSON while false, so the rows sealed before the field existed keep
+    /// their MACs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inactive: bool,
 }
 
 /// An IAM user of an account: a principal with its own access keys whose
@@ -380,6 +386,40 @@ pub struct GroupMemberRecord {
     pub group_name: String,
     /// The user's name, as stored.
     pub user_name: String,
+}
+
+/// An OpenID Connect identity provider of an account, registered with IAM's
+/// CreateOpenIDConnectProvider: a role whose trust policy names it
+/// (`"Federated": "arn:aws:iam::ACCOUNT:oidc-provider/URL"`) may be assumed
+/// with AssumeRoleWithWebIdentity by a token its issuer signed. The keys
+/// that check those signatures (the issuer's JWKS) are not stored: they
+/// are configuration (`oidc_jwks`), since Trent does not fetch them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OidcProviderRecord {
+    /// The provider's account.
+    pub account: AccountId,
+    /// The issuer URL without its `https://`, as IAM names the provider
+    /// (`host[:port][/path]`, the host in lower case, no trailing `/`):
+    /// unique in its account, the ARN's `oidc-provider/URL`.
+    pub url: String,
+    /// The audiences (`aud`) accepted, in the order given (1–255
+    /// characters each, at most 100).
+    pub client_ids: Vec<String>,
+    /// The thumbprints given (40 hex digits each, at most 5): kept and
+    /// shown, as IAM does; the JWKS decides what verifies.
+    pub thumbprints: Vec<String>,
+    /// Tags (key, value) in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl OidcProviderRecord {
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/URL`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:oidc-provider/{}", self.account.as_str(), self.url)
+    }
 }
 
 /// A customer managed policy of an account: a named, versioned identity
@@ -698,6 +738,9 @@ pub struct Snapshot {
     /// Their attachments and permissions boundaries.
     #[serde(default)]
     pub policy_attachments: Vec<PolicyAttachmentRecord>,
+    /// OpenID Connect identity providers.
+    #[serde(default)]
+    pub oidc_providers: Vec<OidcProviderRecord>,
     /// Keys.
     pub keys: Vec<KeyRecord>,
     /// Key versions (material wrapped).

@@ -110,6 +110,10 @@ pub trait Store: Send + Sync + 'static {
     async fn access_keys_of(&self, principal: &PrincipalArn) -> StoreResult<Vec<AccessKeyRecord>>;
     /// Removes an access key; `NotFound` when absent.
     async fn delete_access_key(&self, id: &AccessKeyId, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Makes an access key inactive (or active again): its row is read,
+    /// checked and sealed again with the new status in one transaction;
+    /// `NotFound` when absent.
+    async fn set_access_key_inactive(&self, id: &AccessKeyId, inactive: bool, audit: &[AuditEntry]) -> StoreResult<()>;
 
     /// The scope of the key with this id in `region`, whichever account
     /// owns it: a ciphertext names its key by id alone, and another account
@@ -219,6 +223,19 @@ pub trait Store: Send + Sync + 'static {
         policy_name: &str,
         audit: &[AuditEntry],
     ) -> StoreResult<()>;
+
+    /// Adds an OpenID Connect provider; `AlreadyExists` when its account
+    /// has one of that URL.
+    async fn insert_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// An OpenID Connect provider of `account`, by URL (exact).
+    async fn oidc_provider(&self, account: &AccountId, url: &str) -> StoreResult<Option<OidcProviderRecord>>;
+    /// The OpenID Connect providers of `account`, by URL (byte order).
+    async fn oidc_providers(&self, account: &AccountId) -> StoreResult<Vec<OidcProviderRecord>>;
+    /// Replaces a provider's record (found by account and URL: its client
+    /// ids, thumbprints and tags change); `NotFound` when absent.
+    async fn update_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Removes a provider; `NotFound` when absent.
+    async fn delete_oidc_provider(&self, account: &AccountId, url: &str, audit: &[AuditEntry]) -> StoreResult<()>;
 
     /// Adds a customer managed policy with its first version (its default),
     /// atomically; `AlreadyExists` when the account has a managed policy of

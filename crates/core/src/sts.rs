@@ -27,6 +27,7 @@ use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::kms::{Authenticated, BASE32, SECRET_CHARS};
 use crate::model::RoleRecord;
+use crate::oidc::{provider_url, WebIdentityToken};
 use crate::ops::roles::{check_iam_name, MAX_SESSION_SECONDS};
 use crate::policy::{Decision, Policy, PolicyKind, Request};
 use crate::{Caller, Kms};
@@ -188,6 +189,44 @@ pub struct AssumedRole {
     pub source_identity: Option<String>,
 }
 
+/// What AssumeRoleWithWebIdentity is given. The token is a credential:
+/// `Debug` leaves it out, and it is never logged.
+#[derive(Clone, Default)]
+pub struct WebIdentityInput {
+    /// RoleArn.
+    pub role_arn: String,
+    /// RoleSessionName.
+    pub session_name: String,
+    /// WebIdentityToken: the issuer's JWT.
+    pub token: Zeroizing<String>,
+    /// DurationSeconds (one hour when absent).
+    pub duration_seconds: Option<u32>,
+    /// Policy: a session policy.
+    pub policy: Option<String>,
+}
+
+impl std::fmt::Debug for WebIdentityInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebIdentityInput")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// AssumeRoleWithWebIdentity's answer.
+#[derive(Debug)]
+pub struct WebIdentityAssumed {
+    /// The role session, as AssumeRole answers it.
+    pub assumed: AssumedRole,
+    /// `SubjectFromWebIdentityToken`: the token's `sub`.
+    pub subject: String,
+    /// `Provider`: the token's `iss`.
+    pub provider: String,
+    /// `Audience`: the token's audience the provider accepted.
+    pub audience: String,
+}
+
 /// GetCallerIdentity's answer.
 #[derive(Debug)]
 pub struct CallerIdentity {
@@ -280,6 +319,65 @@ fn check_session_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
         }
     }
     Ok(())
+}
+
+/// A session policy: 1–2,048 characters, an identity policy.
+fn check_session_policy(policy: Option<&str>) -> Result<(), KmsError> {
+    if let Some(p) = policy {
+        if p.is_empty() || p.chars().count() > MAX_SESSION_POLICY_CHARS {
+            return Err(validation("policy", "Member must have length between 1 and 2048"));
+        }
+        Policy::parse(p, PolicyKind::Identity).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+    }
+    Ok(())
+}
+
+/// A role session's DurationSeconds (one hour when absent), within STS's
+/// bounds.
+fn role_session_seconds(given: Option<u32>) -> Result<u32, KmsError> {
+    let seconds = given.unwrap_or(ONE_HOUR);
+    if !(MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(&seconds) {
+        return Err(validation(
+            "durationSeconds",
+            &format!("Member must have value between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}"),
+        ));
+    }
+    Ok(seconds)
+}
+
+/// The role's own bound on its sessions.
+fn check_max_session(role: &RoleRecord, seconds: u32) -> Result<(), KmsError> {
+    if seconds > role.max_session_duration {
+        return Err(KmsError::Validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `PackedPolicySize`: the session policy's size as a percentage of the
+/// allowed size.
+fn packed_policy_size(policy: Option<&str>) -> Option<u32> {
+    policy.map(|p| {
+        let chars = p.chars().filter(|c| !c.is_whitespace()).count();
+        u32::try_from(chars * 100 / MAX_SESSION_POLICY_CHARS).unwrap_or(u32::MAX)
+    })
+}
+
+/// A session of `role` named `name`, issued at `now` for `seconds`,
+/// narrowed by `policy`; no tags, no source identity.
+fn role_session(role: &RoleRecord, name: &str, now: i64, seconds: u32, policy: Option<String>) -> Session {
+    Session {
+        account: role.account.clone(),
+        principal: format!("arn:aws:sts::{}:assumed-role/{}/{name}", role.account.as_str(), role.name),
+        issuer: SessionIssuer::Role { arn: role.arn(), name: role.name.clone(), id: role.role_id.clone() },
+        session_name: Some(name.to_owned()),
+        issued_at: now,
+        expires_at: now + i64::from(seconds) * 1000,
+        policy,
+        tags: Vec::new(),
+        source_identity: None,
+    }
 }
 
 impl Kms {
@@ -449,20 +547,9 @@ impl Kms {
             }
         }
         check_session_tags(&input.tags)?;
-        if let Some(p) = &input.policy {
-            if p.is_empty() || p.chars().count() > MAX_SESSION_POLICY_CHARS {
-                return Err(validation("policy", "Member must have length between 1 and 2048"));
-            }
-            Policy::parse(p, PolicyKind::Identity).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
-        }
+        check_session_policy(input.policy.as_deref())?;
         let chained = caller.session.as_ref().is_some_and(|s| !s.is_token());
-        let seconds = input.duration_seconds.unwrap_or(ONE_HOUR);
-        if !(MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(&seconds) {
-            return Err(validation(
-                "durationSeconds",
-                &format!("Member must have value between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}"),
-            ));
-        }
+        let seconds = role_session_seconds(input.duration_seconds)?;
         let refused = || {
             KmsError::AccessDenied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
@@ -503,11 +590,7 @@ impl Kms {
                 ))
             })?;
         }
-        if seconds > role.max_session_duration {
-            return Err(KmsError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
-            ));
-        }
+        check_max_session(&role, seconds)?;
         if chained && seconds > ONE_HOUR {
             return Err(KmsError::Validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
@@ -516,20 +599,9 @@ impl Kms {
         }
         let now = self.now();
         let session = Session {
-            account: role.account.clone(),
-            principal: format!(
-                "arn:aws:sts::{}:assumed-role/{}/{}",
-                role.account.as_str(),
-                role.name,
-                input.session_name
-            ),
-            issuer: SessionIssuer::Role { arn: role.arn(), name: role.name.clone(), id: role.role_id.clone() },
-            session_name: Some(input.session_name.clone()),
-            issued_at: now,
-            expires_at: now + i64::from(seconds) * 1000,
-            policy: input.policy.clone(),
             tags: input.tags.clone(),
             source_identity: input.source_identity.clone(),
+            ..role_session(&role, &input.session_name, now, seconds, input.policy.clone())
         };
         let credentials = self.mint(&session)?;
         // The event shows the session's access key id (never its secret or
@@ -542,10 +614,7 @@ impl Kms {
             "assumedRoleUser": {"assumedRoleId": session.user_id(), "arn": session.principal},
         });
         self.record_answering(caller, &response).await?;
-        let packed_policy_size = input.policy.as_ref().map(|p| {
-            let chars = p.chars().filter(|c| !c.is_whitespace()).count();
-            u32::try_from(chars * 100 / MAX_SESSION_POLICY_CHARS).unwrap_or(u32::MAX)
-        });
+        let packed_policy_size = packed_policy_size(input.policy.as_deref());
         tracing::info!(
             by = caller.principal.as_str(),
             session = session.principal,
@@ -558,6 +627,118 @@ impl Kms {
             credentials,
             packed_policy_size,
             source_identity: input.source_identity,
+        })
+    }
+
+    /// AssumeRoleWithWebIdentity: a session of a role for the bearer of a
+    /// web identity token (an unsigned call: the token is the credential).
+    /// The token must come from an OpenID Connect provider registered in
+    /// the role's account, name one of its client ids as audience, verify
+    /// under the issuer's configured JWKS and be unexpired; then the role's
+    /// trust policy must allow `sts:AssumeRoleWithWebIdentity` to the
+    /// provider (`"Federated": "arn:aws:iam::A:oidc-provider/URL"`), with
+    /// `URL:sub`, `URL:aud` and `aws:FederatedProvider` as condition keys.
+    /// `audit` is the call's: the event is recorded in the role's account.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        audit: &crate::caller::CallAudit,
+        input: WebIdentityInput,
+    ) -> Result<WebIdentityAssumed, KmsError> {
+        if !(20..=2048).contains(&input.role_arn.len()) {
+            return Err(validation("roleArn", "Member must have length between 20 and 2048"));
+        }
+        check_session_name("roleSessionName", &input.session_name)?;
+        if !(4..=20_000).contains(&input.token.len()) {
+            return Err(validation("webIdentityToken", "Member must have length between 4 and 20000"));
+        }
+        check_session_policy(input.policy.as_deref())?;
+        let seconds = role_session_seconds(input.duration_seconds)?;
+        let token = WebIdentityToken::decode(&input.token)?;
+        if token.session_tags {
+            // Refused rather than ignored: the issuer means them to apply.
+            return Err(KmsError::WebIdentity(
+                trent_api::ErrorCode::InvalidIdentityToken,
+                "Trent does not apply session tags from a web identity token (its https://aws.amazon.com/tags \
+                 claim)."
+                    .into(),
+            ));
+        }
+        let refused = || KmsError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned());
+        let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(refused)?;
+        let no_provider = || {
+            KmsError::WebIdentity(
+                trent_api::ErrorCode::InvalidIdentityToken,
+                format!("No OpenIDConnect provider found in your account for {}", token.issuer),
+            )
+        };
+        let url = provider_url(&token.issuer).ok_or_else(no_provider)?;
+        let provider = self.store.oidc_provider(&account, &url).await?.ok_or_else(no_provider)?;
+        let audience = token.audiences.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(|| {
+            KmsError::WebIdentity(trent_api::ErrorCode::InvalidIdentityToken, "Incorrect token audience".into())
+        })?;
+        self.oidc_keys.check_signature(&url, &token)?;
+        let now = self.now();
+        token.check_times(now.div_euclid(1000))?;
+        let role = match self.store.role(&account, name).await? {
+            Some(r) if r.arn() == input.role_arn => r,
+            _ => return Err(refused()),
+        };
+        let provider_arn = provider.arn();
+        let mut context: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        let url_key = url.to_ascii_lowercase();
+        context.insert(format!("{url_key}:sub"), vec![token.subject.clone()]);
+        context.insert(format!("{url_key}:aud"), vec![audience.clone()]);
+        context.insert("aws:federatedprovider".into(), vec![provider_arn.clone()]);
+        context.insert("sts:rolesessionname".into(), vec![input.session_name.clone()]);
+        context.insert("aws:currenttime".into(), vec![crate::audit::event_time(now)]);
+        context.insert("aws:epochtime".into(), vec![now.div_euclid(1000).to_string()]);
+        let role_arn = role.arn();
+        let request = Request {
+            principal_arn: &provider_arn,
+            // A web identity belongs to no account: a trust policy naming
+            // an account (its root) does not admit it.
+            principal_account: "",
+            action: "sts:AssumeRoleWithWebIdentity",
+            resource: &role_arn,
+            context: &context,
+        };
+        let trusted = Policy::parse(&role.trust_policy, PolicyKind::Key)
+            .is_ok_and(|trust| trust.evaluate_key(&request) == crate::policy::KeyDecision::AllowPrincipal);
+        if !trusted {
+            return Err(refused());
+        }
+        check_max_session(&role, seconds)?;
+        let session = role_session(&role, &input.session_name, now, seconds, input.policy.clone());
+        let credentials = self.mint(&session)?;
+        let response = serde_json::json!({
+            "credentials": {
+                "accessKeyId": credentials.access_key_id,
+                "expiration": crate::audit::event_time(credentials.expiration),
+            },
+            "assumedRoleUser": {"assumedRoleId": session.user_id(), "arn": session.principal},
+            "subjectFromWebIdentityToken": token.subject,
+            "provider": token.issuer,
+            "audience": audience,
+        });
+        self.record_answering_in(audit, &response).await?;
+        tracing::info!(
+            provider = provider_arn,
+            session = session.principal,
+            access_key_id = credentials.access_key_id,
+            "role assumed with a web identity"
+        );
+        let packed_policy_size = packed_policy_size(input.policy.as_deref());
+        Ok(WebIdentityAssumed {
+            assumed: AssumedRole {
+                assumed_role_id: session.user_id(),
+                arn: session.principal,
+                credentials,
+                packed_policy_size,
+                source_identity: None,
+            },
+            subject: token.subject,
+            provider: token.issuer,
+            audience,
         })
     }
 

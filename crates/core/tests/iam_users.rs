@@ -902,3 +902,51 @@ async fn access_keys_rotate() {
     assert_eq!(e.code(), ErrorCode::Validation);
     assert!(kms.authenticate(r2.record.id.as_str()).await.unwrap().is_some());
 }
+
+/// UpdateAccessKey: an inactive key is refused at authentication as an
+/// unknown one is, listed as Inactive, and works again once made Active; a
+/// key is updated only through its own principal; an account root keeps
+/// one active key; `Expired` is no status to give.
+#[tokio::test]
+async fn access_keys_are_deactivated_and_reactivated() {
+    use trent_api::enums::AccessKeyStatus;
+    let kms = kms().await;
+    let owner = root(ALICE);
+    let key = kms.create_user(&owner, "alice", vec![]).await.unwrap().access_key_id;
+    kms.create_user(&owner, "carol", vec![]).await.unwrap();
+    assert!(kms.authenticate(key.as_str()).await.unwrap().is_some());
+
+    kms.update_access_key(&owner, Some("alice"), key.as_str(), &AccessKeyStatus::Inactive).await.unwrap();
+    assert!(kms.authenticate(key.as_str()).await.unwrap().is_none());
+    let (keys, _) = kms.list_access_keys(&owner, Some("alice")).await.unwrap();
+    assert!(keys[0].inactive);
+    // Again: nothing changes, and no error.
+    kms.update_access_key(&owner, Some("alice"), key.as_str(), &AccessKeyStatus::Inactive).await.unwrap();
+    assert!(kms.authenticate(key.as_str()).await.unwrap().is_none());
+    // Not Carol's key; no such key; no such status.
+    let e = kms.update_access_key(&owner, Some("carol"), key.as_str(), &AccessKeyStatus::Active).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    let e = kms.update_access_key(&owner, Some("alice"), "AKIANOSUCHKEY00000", &AccessKeyStatus::Active).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::NotFound);
+    let e = kms.update_access_key(&owner, Some("alice"), key.as_str(), &AccessKeyStatus::Expired).await;
+    assert_eq!(e.unwrap_err().code(), ErrorCode::Validation);
+    // A user without a policy allowing it cannot reactivate its own key.
+    let alice = user(ALICE, "alice");
+    let e = kms.update_access_key(&alice, None, key.as_str(), &AccessKeyStatus::Active).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied);
+
+    kms.update_access_key(&owner, Some("alice"), key.as_str(), &AccessKeyStatus::Active).await.unwrap();
+    assert!(kms.authenticate(key.as_str()).await.unwrap().is_some());
+    let (keys, _) = kms.list_access_keys(&owner, Some("alice")).await.unwrap();
+    assert!(!keys[0].inactive);
+
+    // The root: one key may be made inactive while another stays active,
+    // never the last active one.
+    let r1 = kms.create_access_key(&owner, None).await.unwrap().record.id;
+    let r2 = kms.create_access_key(&owner, None).await.unwrap().record.id;
+    kms.update_access_key(&owner, None, r1.as_str(), &AccessKeyStatus::Inactive).await.unwrap();
+    let e = kms.update_access_key(&owner, None, r2.as_str(), &AccessKeyStatus::Inactive).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Validation);
+    assert!(kms.authenticate(r2.as_str()).await.unwrap().is_some());
+    assert!(kms.authenticate(r1.as_str()).await.unwrap().is_none());
+}

@@ -22,6 +22,7 @@
 //!
 //! - [`audit`]: the audit trail's hash chain and signed checkpoints.
 //! - [`backup`]: chunked AES-256-GCM encryption of backups.
+//! - [`jws`]: RS256 and ES256 signature checks of OpenID Connect tokens.
 //!
 //! No tokio, no SQL, no HTTP, no serde here.
 
@@ -31,6 +32,7 @@ pub mod backup;
 pub mod envelope;
 pub mod hierarchy;
 pub mod import;
+pub mod jws;
 pub mod provider;
 pub mod rows;
 pub mod seal;

@@ -93,6 +93,11 @@ pub struct Config {
     /// `trusted_proxies`: addresses or CIDR ranges of the TLS proxies whose
     /// `X-Forwarded-Proto` is believed.
     pub trusted_proxies: Option<Vec<String>>,
+    /// `oidc_jwks`: each OpenID Connect issuer's signing keys, which
+    /// AssumeRoleWithWebIdentity checks tokens with (a table from the
+    /// issuer URL, `https://…`, to a JWKS file or the JWKS JSON inline).
+    /// Trent does not fetch them from the issuer.
+    pub oidc_jwks: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl fmt::Debug for Config {
@@ -127,6 +132,7 @@ impl fmt::Debug for Config {
             .field("tls_client_ca", &self.tls_client_ca)
             .field("tls_terminated_by_proxy", &self.tls_terminated_by_proxy)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("oidc_jwks", &self.oidc_jwks.as_ref().map(|m| m.keys().collect::<Vec<_>>()))
             .finish()
     }
 }
@@ -191,6 +197,8 @@ impl Config {
             tls_terminated_by_proxy: parse_bool("TRENT_TLS_TERMINATED_BY_PROXY")?,
             trusted_proxies: s("TRENT_TRUSTED_PROXIES")
                 .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()),
+            // A table: the configuration file only.
+            oidc_jwks: None,
         })
     }
 
@@ -227,7 +235,8 @@ impl Config {
             tls_key,
             tls_client_ca,
             tls_terminated_by_proxy,
-            trusted_proxies
+            trusted_proxies,
+            oidc_jwks
         );
         self
     }
@@ -387,7 +396,15 @@ impl Config {
             body_memory: usize::try_from(body_memory_mib * 1024 * 1024).unwrap_or(listener::DEFAULT_BODY_MEMORY),
         };
         let audit_digest_dir = self.audit_digest_dir.unwrap_or_else(|| data_dir.join("audit-digests"));
+        let sources: std::collections::BTreeMap<String, trent_core::oidc::JwksSource> = self
+            .oidc_jwks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(issuer, v)| (issuer, trent_core::oidc::JwksSource::from_config(&v)))
+            .collect();
+        let oidc_keys = std::sync::Arc::new(trent_core::oidc::OidcKeys::new(&sources).map_err(ConfigError)?);
         Ok(ServerParams {
+            oidc_keys,
             listen,
             regions,
             limits,
@@ -558,6 +575,8 @@ pub struct ServerParams {
     /// TLS proxies whose `X-Forwarded-Proto` is believed (empty unless
     /// `tls_terminated_by_proxy`).
     pub trusted_proxies: Vec<IpNet>,
+    /// The OpenID Connect issuers' signing keys.
+    pub oidc_keys: std::sync::Arc<trent_core::oidc::OidcKeys>,
 }
 
 impl fmt::Debug for ServerParams {
@@ -582,6 +601,7 @@ impl fmt::Debug for ServerParams {
             .field("bootstrap_secret_access_key", &self.bootstrap_secret_access_key.as_ref().map(|_| "**redacted**"))
             .field("tls", &self.tls)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("oidc_keys", &self.oidc_keys)
             .finish()
     }
 }

@@ -132,12 +132,24 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         | O::PutRolePermissionsBoundary
         | O::DeleteRolePermissionsBoundary
         | O::GetAccessKeyLastUsed
+        | O::UpdateAccessKey
+        | O::CreateOpenIDConnectProvider
+        | O::GetOpenIDConnectProvider
+        | O::ListOpenIDConnectProviders
+        | O::DeleteOpenIDConnectProvider
+        | O::AddClientIDToOpenIDConnectProvider
+        | O::RemoveClientIDFromOpenIDConnectProvider
+        | O::UpdateOpenIDConnectProviderThumbprint
+        | O::TagOpenIDConnectProvider
+        | O::UntagOpenIDConnectProvider
+        | O::ListOpenIDConnectProviderTags
         | O::TagPolicy
         | O::UntagPolicy
         | O::ListPolicyTags
         | O::GetCallerIdentity
         | O::AssumeRole
-        | O::GetSessionToken => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
+        | O::GetSessionToken
+        | O::AssumeRoleWithWebIdentity => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::DeleteCustomKeyStore
@@ -337,7 +349,7 @@ fn access_key_shape(k: &trent_core::model::AccessKeyRecord, user_name: Option<St
     trent_api::admin::AccessKey {
         user_name,
         access_key_id: k.id.as_str().to_owned(),
-        status: "Active",
+        status: if k.inactive { "Inactive" } else { "Active" },
         secret_access_key: None,
         create_date: trent_api::time::Timestamp::from_millis(k.created_at),
     }
@@ -450,6 +462,17 @@ fn query_only(op: Operation) -> bool {
                 | Operation::PutRolePermissionsBoundary
                 | Operation::DeleteRolePermissionsBoundary
                 | Operation::GetAccessKeyLastUsed
+                | Operation::UpdateAccessKey
+                | Operation::CreateOpenIDConnectProvider
+                | Operation::GetOpenIDConnectProvider
+                | Operation::ListOpenIDConnectProviders
+                | Operation::DeleteOpenIDConnectProvider
+                | Operation::AddClientIDToOpenIDConnectProvider
+                | Operation::RemoveClientIDFromOpenIDConnectProvider
+                | Operation::UpdateOpenIDConnectProviderThumbprint
+                | Operation::TagOpenIDConnectProvider
+                | Operation::UntagOpenIDConnectProvider
+                | Operation::ListOpenIDConnectProviderTags
                 | Operation::TagPolicy
                 | Operation::UntagPolicy
                 | Operation::ListPolicyTags
@@ -588,12 +611,24 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         | O::PutRolePermissionsBoundary
         | O::DeleteRolePermissionsBoundary
         | O::GetAccessKeyLastUsed
+        | O::UpdateAccessKey
+        | O::CreateOpenIDConnectProvider
+        | O::GetOpenIDConnectProvider
+        | O::ListOpenIDConnectProviders
+        | O::DeleteOpenIDConnectProvider
+        | O::AddClientIDToOpenIDConnectProvider
+        | O::RemoveClientIDFromOpenIDConnectProvider
+        | O::UpdateOpenIDConnectProviderThumbprint
+        | O::TagOpenIDConnectProvider
+        | O::UntagOpenIDConnectProvider
+        | O::ListOpenIDConnectProviderTags
         | O::TagPolicy
         | O::UntagPolicy
         | O::ListPolicyTags
         | O::GetCallerIdentity
         | O::AssumeRole
-        | O::GetSessionToken => Ok(()),
+        | O::GetSessionToken
+        | O::AssumeRoleWithWebIdentity => Ok(()),
         // Answered UnsupportedOperationException before any body is read.
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore

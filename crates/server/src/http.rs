@@ -323,7 +323,9 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     let query_api = crate::query::query_api(&parts.method, &parts.headers);
     let target = target_of(&parts.headers);
     let read = read_body(state, &parts, body).await;
-    let query = query_api.and_then(|api| QueryCall::new(api, read.as_ref().map_or(&b""[..], |(b, _)| b)));
+    let body_read = read.as_ref().map_or(&b""[..], |(b, _)| b);
+    let query_api = query_api.or_else(|| crate::query::unsigned_query_api(&parts.method, &parts.headers, body_read));
+    let query = query_api.and_then(|api| QueryCall::new(api, body_read));
     let (api, op, operation) = match (query_api, &query) {
         (Some(api), Some(call)) => (api, call.action.as_str(), call.operation()),
         _ => {
@@ -356,8 +358,22 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     // Who the request log names: the caller's ARN, or the access key id an
     // unauthenticated request claimed (never its signature or secret).
     let mut who = String::new();
-    let (outcome, audit, _budget) = match read {
-        Ok((body, budget)) => match authenticate(state, &parts, &body, api).await {
+    // STS's one unsigned action: the web identity token is the credential,
+    // checked by the core; the event names the identity the token claims,
+    // in the role's account.
+    let unsigned = query.as_ref().filter(|_| operation == Some(Operation::AssumeRoleWithWebIdentity));
+    let (outcome, audit, _budget) = match (read, unsigned) {
+        (Ok((body, budget)), Some(call)) => {
+            let identity = crate::query::claimed_identity(call);
+            if let Identity::WebIdentity { provider, subject, .. } = &identity {
+                who.push_str(&format!("{provider}:{subject}"));
+            }
+            let region = state.0.regions.first().map(|r| r.as_str().to_owned());
+            let audit = CallAudit::new(draft(&body, identity, region));
+            let outcome = crate::query::serve_unsigned(&state.0.kms, &audit, call, &request_id).await;
+            (outcome, audit, Some(budget))
+        }
+        (Ok((body, budget)), None) => match authenticate(state, &parts, &body, api).await {
             Ok(mut caller) => {
                 who.push_str(caller.principal.as_str());
                 let identity = Identity::Principal {
@@ -384,7 +400,7 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
                 (Err(e), CallAudit::new(draft(b"", identity, region)), Some(budget))
             }
         },
-        Err(e) => {
+        (Err(e), _) => {
             let (identity, region) = claimed_by(&parts.headers, api.signing_service()).identity();
             (Err(e.into_api_error(state)), CallAudit::new(draft(b"", identity, region)), None)
         }

@@ -42,6 +42,7 @@ mod http;
 pub mod listener;
 mod metrics;
 mod query;
+mod query_oidc;
 mod query_policies;
 pub mod seed;
 mod sts;

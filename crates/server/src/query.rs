@@ -30,8 +30,28 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// service of a Query API. The scope is read, not checked: authentication
 /// checks it afterwards against the API chosen here.
 pub(crate) fn query_api(method: &Method, headers: &HeaderMap) -> Option<Api> {
-    if method != Method::POST {
+    if !is_form_post(method, headers) {
         return None;
+    }
+    Api::of_query_service(scope_service(headers)?)
+}
+
+/// A form `POST` with no `Authorization` whose body asks for STS's one
+/// unsigned action, AssumeRoleWithWebIdentity (the token is its credential,
+/// and stock clients send it unsigned): STS's Query API. Any other unsigned
+/// request stays what it was (refused as unauthenticated).
+pub(crate) fn unsigned_query_api(method: &Method, headers: &HeaderMap, body: &[u8]) -> Option<Api> {
+    if headers.contains_key(header::AUTHORIZATION) || !is_form_post(method, headers) {
+        return None;
+    }
+    let call = QueryCall::new(Api::Sts, body)?;
+    (call.operation() == Some(Operation::AssumeRoleWithWebIdentity)).then_some(Api::Sts)
+}
+
+/// A `POST` with one form-encoded `Content-Type`.
+fn is_form_post(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::POST {
+        return false;
     }
     let mut types = headers.get_all(header::CONTENT_TYPE).iter();
     let form = match (types.next(), types.next()) {
@@ -42,10 +62,7 @@ pub(crate) fn query_api(method: &Method, headers: &HeaderMap) -> Option<Api> {
             .is_some_and(|media| media.trim().eq_ignore_ascii_case(FORM)),
         _ => false,
     };
-    if !form {
-        return None;
-    }
-    Api::of_query_service(scope_service(headers)?)
+    form
 }
 
 /// The service of the `Credential=KEY/DATE/REGION/SERVICE/aws4_request`
@@ -97,6 +114,31 @@ impl QueryCall {
         };
         let json = params.to_json(members.unwrap_or_default());
         trent_core::audit::request_parameters(json.to_string().as_bytes())
+    }
+}
+
+/// Runs AssumeRoleWithWebIdentity, which no signature authenticates: its
+/// audit side is `audit`, whose event names the identity the token claims
+/// ([`crate::sts::claimed_web_identity`]).
+pub(crate) async fn serve_unsigned(
+    kms: &Kms,
+    audit: &trent_core::caller::CallAudit,
+    call: &QueryCall,
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    match (call.operation(), &call.params) {
+        (Some(Operation::AssumeRoleWithWebIdentity), Some(params)) => {
+            Ok(crate::sts::serve_web_identity(kms, audit, params, &call.protocol, request_id).await?.into_bytes())
+        }
+        _ => Err(ApiError::new(ErrorCode::MissingAuthenticationToken, "Request is missing Authentication Token")),
+    }
+}
+
+/// The identity an unsigned request claims, for its audit event.
+pub(crate) fn claimed_identity(call: &QueryCall) -> trent_core::audit::Identity {
+    match &call.params {
+        Some(params) => crate::sts::claimed_web_identity(params),
+        None => trent_core::audit::Identity::Unauthenticated { access_key_id: None },
     }
 }
 
@@ -153,7 +195,8 @@ fn user(u: &trent_core::model::UserRecord, tags: bool) -> User {
     }
 }
 
-fn name(s: Option<String>) -> String {
+/// A required member's value (validation has checked it is present).
+pub(crate) fn name(s: Option<String>) -> String {
     // Validation has checked that the required members are present.
     s.unwrap_or_default()
 }
@@ -193,6 +236,18 @@ async fn serve_iam(
         | IamRequest::TagPolicy(_)
         | IamRequest::UntagPolicy(_)
         | IamRequest::ListPolicyTags(..)) => crate::query_policies::serve(kms, caller, op, req, &answer).await,
+        req @ (IamRequest::CreateOpenIDConnectProvider(_)
+        | IamRequest::GetOpenIDConnectProvider(_)
+        | IamRequest::ListOpenIDConnectProviders
+        | IamRequest::DeleteOpenIDConnectProvider(_)
+        | IamRequest::AddClientIDToOpenIDConnectProvider(_)
+        | IamRequest::RemoveClientIDFromOpenIDConnectProvider(_)
+        | IamRequest::UpdateOpenIDConnectProviderThumbprint(_)
+        | IamRequest::TagOpenIDConnectProvider(_)
+        | IamRequest::UntagOpenIDConnectProvider(_)
+        | IamRequest::ListOpenIDConnectProviderTags(..)) => {
+            crate::query_oidc::serve(kms, caller, op, req, &answer).await
+        }
         IamRequest::CreateUser(r) => {
             // As IAM's, the user has no access key until CreateAccessKey.
             let created = kms.create_iam_user(caller, &name(r.user_name), tag_pairs(r.tags)).await.map_err(kms_err)?;
@@ -284,6 +339,7 @@ async fn serve_iam(
                 // (the core records the key by id only).
                 secret_access_key: Some(created.secret_access_key.as_str()),
                 create_date: created.record.created_at,
+                inactive: false,
             };
             Ok(answer(Some(&|w| {
                 w.element("AccessKey", |w| key.write(w));
@@ -319,6 +375,7 @@ async fn serve_iam(
                         access_key_id: k.id.as_str(),
                         secret_access_key: None,
                         create_date: k.created_at,
+                        inactive: k.inactive,
                     }
                     .write(w)
                 });
@@ -327,6 +384,11 @@ async fn serve_iam(
         }
         IamRequest::DeleteAccessKey(r) => {
             done(kms.delete_access_key(caller, r.user_name.as_deref(), &name(r.access_key_id)).await)
+        }
+        IamRequest::UpdateAccessKey(r) => {
+            // Validation has required Status.
+            let status = r.status.ok_or_else(|| ApiError::new(ErrorCode::ValidationError, "Status is required"))?;
+            done(kms.update_access_key(caller, r.user_name.as_deref(), &name(r.access_key_id), &status).await)
         }
         IamRequest::CreateRole(r) => {
             let new = NewRole {

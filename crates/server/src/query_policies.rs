@@ -5,6 +5,7 @@
 
 use crate::dispatch::tag_pairs;
 use crate::http::ApiError;
+use crate::query::name;
 use trent_api::iam::{self, IamRequest};
 use trent_api::iam_policies::flag;
 use trent_api::query::{self, Xml};
@@ -23,11 +24,6 @@ fn entity_kind(op: Operation) -> EntityKind {
         "roleName" => EntityKind::Role,
         _ => EntityKind::User,
     }
-}
-
-fn name(s: Option<String>) -> String {
-    // Validation has checked that the required members are present.
-    s.unwrap_or_default()
 }
 
 /// Runs a managed policy request (the caller in `query.rs` routes them

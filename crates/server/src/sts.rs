@@ -8,7 +8,9 @@ use crate::http::ApiError;
 use trent_api::iam;
 use trent_api::query::{self, iso8601, Kind, Params, WireError, Xml};
 use trent_api::{ErrorCode, Operation, QueryProtocol};
-use trent_core::sts::{AssumeRoleInput, Credentials};
+use trent_core::audit::Identity;
+use trent_core::caller::CallAudit;
+use trent_core::sts::{AssumeRoleInput, Credentials, WebIdentityInput};
 use trent_core::{Caller, Kms};
 
 const TAGS: Kind = Kind::Structs(&["Key", "Value"]);
@@ -28,6 +30,14 @@ pub(crate) fn members(op: Operation) -> Option<&'static [(&'static str, Kind)]> 
             ("Tags", TAGS),
             ("ExternalId", Kind::Str),
             ("SourceIdentity", Kind::Str),
+        ],
+        // Never the token: it is a credential (CloudTrail leaves it out too).
+        Operation::AssumeRoleWithWebIdentity => &[
+            ("RoleArn", Kind::Str),
+            ("RoleSessionName", Kind::Str),
+            ("DurationSeconds", Kind::Str),
+            ("Policy", Kind::Str),
+            ("ProviderId", Kind::Str),
         ],
         _ => return None,
     })
@@ -79,6 +89,76 @@ fn refuse_unbuilt(params: &Params, names: &[&str]) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// The identity an AssumeRoleWithWebIdentity request claims, for its audit
+/// event: the role's account and the token's issuer, audience and subject,
+/// as the token says (verified only if the call succeeds), or
+/// unauthenticated when the request does not name them.
+pub(crate) fn claimed_web_identity(params: &Params) -> Identity {
+    let unknown = Identity::Unauthenticated { access_key_id: None };
+    let account = params
+        .get("RoleArn")
+        .and_then(|arn| arn.strip_prefix("arn:aws:iam::"))
+        .and_then(|rest| rest.split(':').next())
+        .and_then(trent_api::ids::AccountId::parse);
+    let token = params.get("WebIdentityToken").and_then(|t| trent_core::oidc::WebIdentityToken::decode(t).ok());
+    match (account, token) {
+        (Some(account), Some(t)) => {
+            let clip = |s: &str| s.chars().take(256).collect::<String>();
+            Identity::WebIdentity {
+                provider: format!(
+                    "arn:aws:iam::{}:oidc-provider/{}",
+                    account.as_str(),
+                    trent_core::oidc::provider_url(&t.issuer).map_or_else(|| clip(&t.issuer), |u| clip(&u))
+                ),
+                account: account.as_str().to_owned(),
+                audience: t.audiences.first().map(|a| clip(a)).unwrap_or_default(),
+                subject: clip(&t.subject),
+            }
+        }
+        _ => unknown,
+    }
+}
+
+/// Runs AssumeRoleWithWebIdentity, the unsigned STS action (the token is
+/// the credential), and writes its XML answer.
+pub(crate) async fn serve_web_identity(
+    kms: &Kms,
+    audit: &CallAudit,
+    params: &Params,
+    protocol: &QueryProtocol,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    // Trent registers OIDC providers only: ProviderId names OAuth 2.0
+    // providers (Amazon, Facebook), which it does not reach.
+    refuse_unbuilt(params, &["PolicyArns", "ProviderId"])?;
+    let input = WebIdentityInput {
+        role_arn: required(params, "RoleArn", "roleArn")?.to_owned(),
+        session_name: required(params, "RoleSessionName", "roleSessionName")?.to_owned(),
+        token: zeroize::Zeroizing::new(required(params, "WebIdentityToken", "webIdentityToken")?.to_owned()),
+        duration_seconds: duration(params)?,
+        policy: params.get("Policy").map(str::to_owned),
+    };
+    let out = kms.assume_role_with_web_identity(audit, input).await.map_err(ApiError::from_kms)?;
+    Ok(query::response(
+        protocol,
+        Operation::AssumeRoleWithWebIdentity.name(),
+        request_id,
+        Some(&|w: &mut Xml| {
+            write_credentials(w, &out.assumed.credentials);
+            w.text("SubjectFromWebIdentityToken", &out.subject);
+            w.element("AssumedRoleUser", |w| {
+                w.text("AssumedRoleId", &out.assumed.assumed_role_id);
+                w.text("Arn", &out.assumed.arn);
+            });
+            if let Some(size) = out.assumed.packed_policy_size {
+                w.text("PackedPolicySize", &size.to_string());
+            }
+            w.text("Provider", &out.provider);
+            w.text("Audience", &out.audience);
+        }),
+    ))
 }
 
 fn write_credentials(w: &mut Xml, c: &Credentials) {

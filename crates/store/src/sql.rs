@@ -84,6 +84,17 @@ pub(crate) fn tags_from_json(s: &str) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// A list of strings as stored in a TEXT column: a JSON array, in order
+/// (an OpenID Connect provider's client ids and thumbprints).
+pub(crate) fn strings_to_json(list: &[String]) -> String {
+    serde_json::Value::from(list.to_vec()).to_string()
+}
+
+/// Reads [`strings_to_json`]'s form; `None` when it is not that.
+pub(crate) fn strings_from_json(s: &str) -> Option<Vec<String>> {
+    serde_json::from_str(s).ok()
+}
+
 /// A schema or stored-data problem found by a backend.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -378,7 +389,7 @@ pub(crate) const DOMAIN_KEY_COLUMNS: &str = "id, wrapped, created_at";
 /// The columns of `accounts`, in binding order.
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, created_at, operator, mac";
 /// The columns of `access_keys`, in binding order.
-pub(crate) const ACCESS_KEY_COLUMNS: &str = "id, account, principal, wrapped_secret, created_at, mac";
+pub(crate) const ACCESS_KEY_COLUMNS: &str = "id, account, principal, wrapped_secret, created_at, inactive, mac";
 /// The columns of `aliases`, in binding order.
 pub(crate) const ALIAS_COLUMNS: &str = "account, region, name, target, created_at, updated_at, mac";
 /// The columns of `destroyed_keys`, in binding order.
@@ -949,9 +960,59 @@ pub(crate) fn check_attached(g: &RowGuard, rows: Vec<AttachedRow>) -> StoreResul
         .collect()
 }
 
+/// The columns of `oidc_providers`, in binding order. `client_ids` and
+/// `thumbprints` are [`strings_to_json`] of the provider's lists, `tags`
+/// [`tags_to_json`] of its tags.
+pub(crate) const OIDC_PROVIDER_COLUMNS: &str = "account, url, client_ids, thumbprints, tags, created_at, mac";
+
+/// The OpenID Connect provider of account `p(1)` whose URL is exactly `p(2)`.
+pub(crate) fn oidc_provider_sql(p: Placeholder) -> String {
+    format!("SELECT {OIDC_PROVIDER_COLUMNS} FROM oidc_providers WHERE account = {} AND url = {}", p(1), p(2))
+}
+
+/// The OpenID Connect providers of account `p(1)`, by URL.
+pub(crate) fn oidc_providers_sql(p: Placeholder) -> String {
+    format!("SELECT {OIDC_PROVIDER_COLUMNS} FROM oidc_providers WHERE account = {} ORDER BY url", p(1))
+}
+
+/// Sets the client ids (`p(3)`, [`strings_to_json`]), thumbprints (`p(4)`,
+/// likewise), tags (`p(5)`, [`tags_to_json`]) and row MAC (`p(6)`) of the
+/// OpenID Connect provider of account `p(1)` whose URL is `p(2)`: what
+/// [`trent_core::store::Store::update_oidc_provider`] changes, the rest of
+/// the row (its creation time) kept as the MAC covers it.
+pub(crate) fn update_oidc_provider_sql(p: Placeholder) -> String {
+    format!(
+        "UPDATE oidc_providers SET client_ids = {}, thumbprints = {}, tags = {}, mac = {} \
+         WHERE account = {} AND url = {}",
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(1),
+        p(2)
+    )
+}
+
+/// Deletes the OpenID Connect provider of account `p(1)` whose URL is `p(2)`.
+pub(crate) fn delete_oidc_provider_sql(p: Placeholder) -> String {
+    format!("DELETE FROM oidc_providers WHERE account = {} AND url = {}", p(1), p(2))
+}
+
 /// The access keys of principal `p(1)`, by id (on `access_keys_by_principal`).
 pub(crate) fn access_keys_of_sql(p: Placeholder) -> String {
     format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal = {} ORDER BY id", p(1))
+}
+
+/// Access key `p(1)`, locked for an update (PostgreSQL; SQLite's write
+/// transaction holds the database).
+pub(crate) fn access_key_for_update_sql(p: Placeholder, lock: bool) -> String {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = {}{lock}", p(1))
+}
+
+/// Sets the status of access key `p(1)` to `p(2)`, with its new MAC `p(3)`.
+pub(crate) fn set_access_key_inactive_sql(p: Placeholder) -> String {
+    format!("UPDATE access_keys SET inactive = {}, mac = {} WHERE id = {}", p(2), p(3), p(1))
 }
 
 /// Deletes access key `p(1)`.
@@ -979,6 +1040,7 @@ pub(crate) struct ExportSql {
     pub(crate) managed_policies: String,
     pub(crate) policy_versions: String,
     pub(crate) policy_attachments: String,
+    pub(crate) oidc_providers: String,
     pub(crate) keys: String,
     pub(crate) versions: String,
     pub(crate) aliases: String,
@@ -1010,6 +1072,7 @@ impl ExportSql {
                 "policy_attachments",
                 "account, policy_name, target, entity_name",
             ),
+            oidc_providers: all(OIDC_PROVIDER_COLUMNS, "oidc_providers", "account, url"),
             keys: all(KEY_COLUMNS, "keys", "id, region"),
             versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
             aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
@@ -1024,8 +1087,9 @@ impl ExportSql {
 /// True when the store holds a domain key, an account, a key or a
 /// tombstone: [`trent_core::store::Store::import`] refuses such a store.
 /// (Users, roles, groups and their access keys, policies and memberships,
-/// and managed policies with their versions and attachments, belong to an
-/// account, so a store with any holds an account.)
+/// managed policies with their versions and attachments, and OpenID
+/// Connect providers belong to an account, so a store with any holds an
+/// account.)
 pub(crate) const HOLDS_STATE_SQL: &str =
     "SELECT EXISTS (SELECT 1 FROM domain_keys) OR EXISTS (SELECT 1 FROM accounts) \
                                           OR EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM destroyed_keys)";
@@ -1124,6 +1188,15 @@ mod tests {
         let tags = vec![("b".to_owned(), "\"quoted\"".to_owned()), ("a".to_owned(), String::new())];
         assert_eq!(tags_from_json(&tags_to_json(&tags)), Some(tags));
         assert_eq!(tags_from_json("{}"), None);
+    }
+
+    #[test]
+    fn string_lists_round_trip_in_order() {
+        let list = vec!["b".to_owned(), "\"quoted\"".to_owned(), String::new()];
+        assert_eq!(strings_from_json(&strings_to_json(&list)), Some(list));
+        assert_eq!(strings_from_json(&strings_to_json(&[])), Some(vec![]));
+        assert_eq!(strings_from_json("{}"), None);
+        assert_eq!(strings_from_json("[1]"), None);
     }
 
     #[test]

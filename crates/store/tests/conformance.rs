@@ -35,6 +35,10 @@ use groups::*;
 #[path = "conformance/managed_policies.rs"]
 mod managed_policies;
 use managed_policies::*;
+// The checks of OpenID Connect providers, in a file of their own.
+#[path = "conformance/oidc_providers.rs"]
+mod oidc_providers;
+use oidc_providers::*;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -102,6 +106,7 @@ fn account(id: &str, ak: &str) -> (AccountRecord, AccessKeyRecord) {
             account,
             wrapped_secret: vec![7; 70],
             created_at: 5,
+            inactive: false,
         },
     )
 }
@@ -154,6 +159,7 @@ fn user(account: &str, name: &str, ak: &str) -> (UserRecord, AccessKeyRecord) {
         principal: PrincipalArn::new_unchecked(user.arn()),
         wrapped_secret: vec![8; 70],
         created_at: 6,
+        inactive: false,
     };
     (user, key)
 }
@@ -1293,6 +1299,22 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     s.delete_access_key(&root_key2.id, &ev.of(&["DeleteAccessKey"])).await?;
     assert_eq!(s.access_key(&root_key2.id).await?, None);
     ev.check(&*s).await?;
+    // UpdateAccessKey: the status is kept (under the row's MAC), and back.
+    s.set_access_key_inactive(&bob_key2.id, true, &ev.of(&["UpdateAccessKey"])).await?;
+    let inactive = AccessKeyRecord { inactive: true, ..bob_key2.clone() };
+    assert_eq!(s.access_key(&bob_key2.id).await?, Some(inactive.clone()));
+    assert_eq!(s.access_keys_of(&bob_key.principal).await?, vec![bob_key.clone(), inactive]);
+    ev.check(&*s).await?;
+    s.set_access_key_inactive(&bob_key2.id, false, &ev.of(&["UpdateAccessKey"])).await?;
+    assert_eq!(s.access_key(&bob_key2.id).await?, Some(bob_key2.clone()));
+    ev.check(&*s).await?;
+    assert_failed(
+        "set_access_key_inactive of a deleted key",
+        // A failed change stores no event: not one of the trail's expected.
+        s.set_access_key_inactive(&root_key2.id, true, &[change_event("UpdateAccessKey", 1)]).await,
+        &StoreError::NotFound,
+    );
+    ev.check(&*s).await?;
     let policy = user_policy(&bob, "read", "{}");
     s.put_user_policy(&policy, &ev.of(&["PutUserPolicy"])).await?;
     assert_eq!(s.user_policies(&bob.account, "Bob").await?, vec![policy.clone()]);
@@ -1778,6 +1800,22 @@ async fn fill(s: &dyn Store) -> TestResult {
         s.delete_group(&acct, "gone", &ev.of(&["DeleteGroup"])).await?;
     }
 
+    // OpenID Connect providers: one updated (a client id added, tags
+    // emptied), one deleted.
+    for (account, url) in [
+        ("444455556666", "token.actions.githubusercontent.com"),
+        ("111122223333", "auth.example.com/realms/Prod"),
+        ("111122223333", "accounts.google.com"),
+        ("111122223333", "temp.example.com"),
+    ] {
+        s.insert_oidc_provider(&oidc_provider(account, url), &ev.of(&["CreateOpenIDConnectProvider"])).await?;
+    }
+    let mut google = oidc_provider("111122223333", "accounts.google.com");
+    google.client_ids.push("added".into());
+    google.tags = Vec::new();
+    s.update_oidc_provider(&google, &ev.of(&["AddClientIDToOpenIDConnectProvider"])).await?;
+    s.delete_oidc_provider(&google.account, "temp.example.com", &ev.of(&["DeleteOpenIDConnectProvider"])).await?;
+
     // Rotated twice, with automatic rotation on.
     let mut k1 = key(&a, 1);
     k1.rotation_period_days = Some(90);
@@ -1924,6 +1962,7 @@ fn assert_ordered(snap: &Snapshot) {
     check("policy attachments", &snap.policy_attachments, |a| {
         (a.account.as_str().to_owned(), a.policy_name.clone(), a.target, a.entity_name.clone())
     });
+    check("oidc providers", &snap.oidc_providers, |p| (p.account.as_str().to_owned(), p.url.clone()));
     check("keys", &snap.keys, |k| (k.id.as_str().to_owned(), k.scope.region.as_str().to_owned()));
     check("versions", &snap.versions, |v| (v.key_id.as_str().to_owned(), v.version));
     check("aliases", &snap.aliases, |a| {
@@ -1994,6 +2033,10 @@ async fn assert_same_reads(orig: &dyn Store, copy: &dyn Store, snap: &Snapshot) 
         let attached = copy.attached_policies(&a.account, a.target, &a.entity_name).await?;
         assert_eq!(attached, orig.attached_policies(&a.account, a.target, &a.entity_name).await?);
         assert!(attached.iter().any(|p| p.policy.name == a.policy_name), "{a:?}");
+    }
+    for p in &snap.oidc_providers {
+        assert_eq!(copy.oidc_provider(&p.account, &p.url).await?.as_ref(), Some(p));
+        assert_eq!(copy.oidc_providers(&p.account).await?, orig.oidc_providers(&p.account).await?);
     }
     for k in &snap.keys {
         assert_eq!(copy.key(&k.scope, &k.id).await?.as_ref(), Some(k));
@@ -2095,6 +2138,20 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     );
     let names: Vec<&str> = snap.roles.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["Deployer", "auditor", "ops"]);
+    let providers: Vec<(&str, &str, usize, usize)> = snap
+        .oidc_providers
+        .iter()
+        .map(|p| (p.account.as_str(), p.url.as_str(), p.client_ids.len(), p.tags.len()))
+        .collect();
+    assert_eq!(
+        providers,
+        [
+            ("111122223333", "accounts.google.com", 3, 0),
+            ("111122223333", "auth.example.com/realms/Prod", 2, 2),
+            ("444455556666", "token.actions.githubusercontent.com", 2, 2),
+        ],
+        "by account and URL; the updated one, temp deleted"
+    );
     assert_eq!(
         (snap.roles[0].description.as_deref(), snap.roles[0].max_session_duration, snap.roles[0].tags.len()),
         (None, 43_200, 1),
@@ -2326,6 +2383,8 @@ macro_rules! conformance {
                 managed_policies_their_versions_and_attachments,
                 managed_policy_changes_append_their_events_to_the_chain,
                 attached_policy_reads_racing_writes_end_on_the_last_write,
+                oidc_providers_round_trip,
+                oidc_provider_changes_append_their_events_to_the_chain,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,
@@ -2695,10 +2754,12 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     let al = alias(&a, "kept", &k.id);
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     let dk = DomainKeyRecord { id: 1, wrapped: vec![9; 40], created_at: 3 };
+    let provider = oidc_provider("111122223333", "token.actions.githubusercontent.com");
     {
         let s = guarded(SqliteStore::open(&path)?).await?;
         s.insert_domain_key(&dk).await?;
         s.insert_account(&acct, &ak, &[]).await?;
+        s.insert_oidc_provider(&provider, &[]).await?;
         s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
         s.insert_alias(&al, &[]).await?;
         s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
@@ -2719,6 +2780,8 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key_version(&k.id, 1).await?, Some(version(&k.id, 1)));
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
+    assert_eq!(s.oidc_provider(&acct.id, &provider.url).await?, Some(provider.clone()));
+    assert_eq!(s.oidc_providers(&acct.id).await?, vec![provider]);
     let trail = s.audit_records(0, 10).await?;
     assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), vec![audit_entry(1), audit_entry(2)]);
     assert_chains(&trail);
@@ -2847,6 +2910,10 @@ async fn rows_edited_behind_the_store_are_refused(
     let (acct, acct_key) = account("444455556666", "AKIAACCOUNT000000001");
     s.insert_account(&op, &op_key, &[]).await?;
     s.insert_account(&acct, &acct_key, &[]).await?;
+    // A key made inactive, to be made active again behind the store.
+    let op_key2 = another_key(&op_key, "AKIAOPERATOR00000002");
+    s.insert_access_key(&op_key2, None, &[]).await?;
+    s.set_access_key_inactive(&op_key2.id, true, &[]).await?;
     let (alice, alice_key) = user("444455556666", "alice", "AKIAALICE00000000001");
     s.insert_user(&alice, Some(&alice_key), &[]).await?;
     s.put_user_policy(&user_policy(&alice, "p", r#"{"Statement":[]}"#), &[]).await?;
@@ -2872,6 +2939,10 @@ async fn rows_edited_behind_the_store_are_refused(
     s.attach_policy(&attachment(&mp, AttachmentTarget::Role, "ci"), &[]).await?;
     s.attach_policy(&attachment(&bound, AttachmentTarget::UserBoundary, "alice"), &[]).await?;
     s.attach_policy(&attachment(&moved, AttachmentTarget::User, "alice"), &[]).await?;
+    let (idp, kept_idp) =
+        (oidc_provider("444455556666", "idp.example.com"), oidc_provider("444455556666", "kept.example.com"));
+    s.insert_oidc_provider(&idp, &[]).await?;
+    s.insert_oidc_provider(&kept_idp, &[]).await?;
     let sc = scope("444455556666", "us-east-1");
     let (k1, k2) = (key(&sc, 1), key(&sc, 2));
     s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
@@ -2884,6 +2955,7 @@ async fn rows_edited_behind_the_store_are_refused(
         "UPDATE access_keys SET account = '111122223333', principal = 'arn:aws:iam::111122223333:root' \
          WHERE id = 'AKIAACCOUNT000000001'"
             .to_owned(),
+        "UPDATE access_keys SET inactive = NOT inactive WHERE id = 'AKIAOPERATOR00000002'".to_owned(),
         "UPDATE accounts SET operator = NOT operator WHERE id = '444455556666'".to_owned(),
         format!("UPDATE keys SET policy = '{{\"Statement\":\"*\"}}' WHERE id = '{id1}'"),
         format!("UPDATE keys SET state = 'Disabled' WHERE id = '{id2}'"),
@@ -2908,12 +2980,15 @@ async fn rows_edited_behind_the_store_are_refused(
         "UPDATE managed_policies SET name_key = 'other' WHERE name = 'Bound'".to_owned(),
         // An attachment moved to another entity.
         "UPDATE policy_attachments SET target = 'role', entity_name = 'App' WHERE policy_name = 'moved'".to_owned(),
+        // Another audience accepted.
+        "UPDATE oidc_providers SET client_ids = '[\"evil\"]' WHERE url = 'idp.example.com'".to_owned(),
     ];
     for sql in &edits {
         assert_eq!(exec(sql).await?, 1, "{sql}");
     }
     let alias_name = AliasName::new_unchecked("alias/a");
     integrity("access key", s.access_key(&acct_key.id).await.unwrap_err())?;
+    integrity("access key reactivated", s.access_key(&op_key2.id).await.unwrap_err())?;
     integrity("account", s.account(&acct.id).await.unwrap_err())?;
     integrity("key policy", s.key(&sc, &k1.id).await.unwrap_err())?;
     integrity("key state", s.key(&sc, &k2.id).await.unwrap_err())?;
@@ -2953,6 +3028,12 @@ async fn rows_edited_behind_the_store_are_refused(
         assert!(s.attached_policies(a, User, "alice").await?.is_empty(), "the attachment moved");
         assert_eq!(s.managed_policy(a, "MOVED").await?, Some(moved.clone()), "an untouched policy reads");
     }
+    integrity("oidc provider", s.oidc_provider(&idp.account, &idp.url).await.unwrap_err())?;
+    integrity("oidc providers", s.oidc_providers(&idp.account).await.unwrap_err())?;
+    // An edited provider is refused, not sealed over nor deleted.
+    integrity("oidc provider updated", s.update_oidc_provider(&idp, &[]).await.unwrap_err())?;
+    integrity("oidc provider deleted", s.delete_oidc_provider(&idp.account, &idp.url, &[]).await.unwrap_err())?;
+    assert_eq!(s.oidc_provider(&kept_idp.account, &kept_idp.url).await?, Some(kept_idp.clone()), "untouched");
     integrity("export", s.export().await.unwrap_err())?;
     // A target no AttachmentTarget names is a corrupt row: refused (not an
     // integrity failure: it does not decode), then put back.
@@ -2994,6 +3075,7 @@ async fn rows_edited_behind_the_store_are_refused(
         "managed_policies",
         "policy_versions",
         "policy_attachments",
+        "oidc_providers",
         "keys",
         "key_versions",
         "aliases",
@@ -3004,7 +3086,7 @@ async fn rows_edited_behind_the_store_are_refused(
     exec("INSERT INTO row_mac_pending (id) VALUES (1)").await?;
     let s2 = reopen().await?;
     assert_eq!(s2.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, rows);
-    assert_eq!(rows, 30);
+    assert_eq!(rows, 33);
     assert_eq!(s2.access_key(&op_key.id).await?, Some(op_key));
     assert_eq!(s2.export().await?.keys.len(), 2);
     let s3 = reopen().await?;

@@ -17,6 +17,18 @@ pub enum Identity {
         /// The STS session of temporary credentials.
         session: Option<std::sync::Arc<crate::sts::Session>>,
     },
+    /// AssumeRoleWithWebIdentity, an unsigned call: the web identity its
+    /// token claims (verified by the call when it succeeds).
+    WebIdentity {
+        /// The role's account, which the event goes to.
+        account: String,
+        /// The OIDC provider's ARN (`arn:aws:iam::A:oidc-provider/URL`).
+        provider: String,
+        /// The token's audience.
+        audience: String,
+        /// The token's subject.
+        subject: String,
+    },
     /// The signature did not authenticate anyone; the access key id the
     /// request claimed, if it could be read.
     Unauthenticated {
@@ -113,6 +125,8 @@ pub(super) struct UserIdentity<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     arn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    identity_provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     principal_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     session_context: Option<SessionContext<'a>>,
@@ -194,12 +208,21 @@ impl<'a> UserIdentity<'a> {
                     access_key_id: Some(access_key_id),
                     account_id: Some(account),
                     arn: Some(arn),
+                    identity_provider: None,
                     principal_id: Some(principal_id),
                     session_context,
                     kind,
                     user_name: if kind == "IAMUser" { username(arn) } else { None },
                 }
             }
+            // CloudTrail's WebIdentityUser of an IAM OIDC provider.
+            Identity::WebIdentity { provider, audience, subject, .. } => UserIdentity {
+                identity_provider: Some(provider),
+                principal_id: Some(format!("{provider}:{audience}:{subject}")),
+                kind: "WebIdentityUser",
+                user_name: Some(subject.clone()),
+                ..Default::default()
+            },
             Identity::Unauthenticated { access_key_id } => {
                 UserIdentity { access_key_id: access_key_id.as_deref(), kind: "Unknown", ..Default::default() }
             }
@@ -284,7 +307,7 @@ impl EventDraft {
     /// The event, ready to append, naming `resources` (key ARNs).
     pub fn entry(&self, event_id: String, outcome: Outcome<'_>, keys: &[String]) -> AuditEntry {
         let account = match &self.identity {
-            Identity::Principal { account, .. } => Some(account.clone()),
+            Identity::Principal { account, .. } | Identity::WebIdentity { account, .. } => Some(account.clone()),
             Identity::Unauthenticated { .. } => None,
         };
         let mut resource_arns: Vec<String> = Vec::with_capacity(keys.len());
@@ -327,6 +350,7 @@ impl EventDraft {
         let record = serde_json::to_string(&record).unwrap_or_default();
         let (username, access_key_id) = match &self.identity {
             Identity::Principal { arn, access_key_id, .. } => (username(arn), Some(access_key_id.clone())),
+            Identity::WebIdentity { subject, .. } => (Some(subject.clone()), None),
             Identity::Unauthenticated { access_key_id } => (None, access_key_id.clone()),
         };
         AuditEntry {

@@ -75,6 +75,13 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "DurationSeconds",
     "ExternalId",
     "SourceIdentity",
+    // IAM's OpenID Connect providers (their URL, audiences and thumbprints
+    // are public facts of the issuer, no secret).
+    "Url",
+    "ClientIDList",
+    "ClientID",
+    "ThumbprintList",
+    "OpenIDConnectProviderArn",
 ];
 
 /// The operation an event names, when it is one Trent knows: its

@@ -793,6 +793,19 @@ fn user_identity_serializes_as_the_map_it_replaced() {
             json!({"type": "Unknown", "accessKeyId": "AKIAFORGED"}),
         ),
         (Identity::Unauthenticated { access_key_id: None }, json!({"type": "Unknown"})),
+        // CloudTrail's WebIdentityUser of an IAM OIDC provider.
+        (
+            Identity::WebIdentity {
+                account: "111122223333".into(),
+                provider: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/1".into(),
+                audience: "sts.amazonaws.com".into(),
+                subject: "system:serviceaccount:ns:app".into(),
+            },
+            json!({"type": "WebIdentityUser",
+                   "principalId": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/1:sts.amazonaws.com:system:serviceaccount:ns:app",
+                   "identityProvider": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/1",
+                   "userName": "system:serviceaccount:ns:app"}),
+        ),
     ];
     for (identity, map) in cases {
         assert_eq!(
@@ -801,4 +814,24 @@ fn user_identity_serializes_as_the_map_it_replaced() {
             "{identity:?}"
         );
     }
+}
+
+/// A web identity's event keeps the token's subject as its lookup user
+/// name, and verification derives the same from the record.
+#[test]
+fn web_identity_events_keep_their_lookup_fields() {
+    let mut d = draft("AssumeRoleWithWebIdentity", None);
+    d.identity = Identity::WebIdentity {
+        account: "111122223333".into(),
+        provider: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com".into(),
+        audience: "sts.amazonaws.com".into(),
+        subject: "system:serviceaccount:ns:app".into(),
+    };
+    let e = d.entry("evt-1".into(), Outcome { response: None, error: None }, &[]);
+    assert_eq!(e.username.as_deref(), Some("system:serviceaccount:ns:app"));
+    assert_eq!(e.account.as_deref(), Some("111122223333"));
+    assert_eq!(e.access_key_id, None);
+    assert!(verify::fields_match(&e));
+    let edited = AuditEntry { username: Some("someone-else".into()), ..e };
+    assert!(!verify::fields_match(&edited));
 }

@@ -241,7 +241,12 @@ pub fn fields_match(e: &AuditEntry) -> bool {
         && s("/recipientAccountId") == e.account
         && v.get("readOnly").and_then(Value::as_bool) == Some(e.read_only)
         && s("/userIdentity/accessKeyId") == e.access_key_id
-        && s("/userIdentity/arn").and_then(|arn| username(&arn)) == e.username
+        // A user's name is its ARN's last part; a web identity's, its
+        // token's subject (CloudTrail's WebIdentityUser `userName`).
+        && match s("/userIdentity/type").as_deref() {
+            Some("WebIdentityUser") => s("/userIdentity/userName"),
+            _ => s("/userIdentity/arn").and_then(|arn| username(&arn)),
+        } == e.username
         && resources == e.resources
 }
 

@@ -16,6 +16,7 @@ mod lifecycle;
 mod mac;
 mod metadata;
 mod multi_region;
+mod oidc;
 mod policies;
 mod random;
 pub(crate) mod roles;
@@ -25,6 +26,7 @@ mod users;
 
 pub use audit::AccessKeyLastUsed;
 pub use lifecycle::JobReport;
+pub use oidc::NewOidcProvider;
 pub use policies::{EntityKind, NewPolicy, PolicyEntities, PolicyFilter, PolicyView};
 pub use roles::NewRole;
 pub use users::{CreatedAccessKey, CreatedUser, GotUser};

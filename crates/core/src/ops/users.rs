@@ -2,7 +2,7 @@
 //! access keys (Trent's admin API, in IAM's shapes): CreateUser,
 //! GetUser, DeleteUser, ListUsers, PutUserPolicy, GetUserPolicy, DeleteUserPolicy,
 //! ListUserPolicies, TagUser, UntagUser, ListUserTags, CreateAccessKey,
-//! DeleteAccessKey, ListAccessKeys.
+//! DeleteAccessKey, UpdateAccessKey, ListAccessKeys.
 //!
 //! Each is an identity-policy permission (`iam:CreateUser` on the user's
 //! ARN, …): the account root holds them all, a user when a policy of its
@@ -15,6 +15,7 @@ use crate::model::{AccessKeyRecord, AttachmentTarget, UserPolicyRecord, UserReco
 use crate::policy::{Policy, PolicyKind};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
+use trent_api::enums::{AccessKeyStatus, WireEnum as _};
 use trent_api::ids::{AccessKeyId, PrincipalArn};
 use trent_api::Operation;
 use zeroize::Zeroizing;
@@ -152,6 +153,7 @@ impl Kms {
                 principal: PrincipalArn::new_unchecked(user.arn()),
                 wrapped_secret: self.keyring.wrap_access_secret(access_key_id.as_str(), secret.as_bytes())?,
                 created_at: now,
+                inactive: false,
             };
             Some((record, secret))
         } else {
@@ -332,6 +334,7 @@ impl Kms {
             principal,
             wrapped_secret: self.keyring.wrap_access_secret(id.as_str(), secret.as_bytes())?,
             created_at: self.now(),
+            inactive: false,
         };
         // The response's AccessKey holds the secret: the event names the key
         // by id only (and "AccessKey" is no allowed response member, so the
@@ -394,6 +397,64 @@ impl Kms {
             Err(e) => return Err(e.into()),
         }
         self.forget_access_key(id);
+        Ok(())
+    }
+
+    /// UpdateAccessKey: makes a user's (or the caller's) key `Inactive`
+    /// (refused at authentication as an unknown key is, the answer AWS
+    /// gives) or `Active` again. Like DeleteAccessKey it takes effect at
+    /// once on this node and within the authentication cache's 60 s on
+    /// another. An account root keeps at least one active key.
+    pub async fn update_access_key(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+        id: &str,
+        status: &AccessKeyStatus,
+    ) -> Result<(), KmsError> {
+        let inactive = match status {
+            AccessKeyStatus::Active => false,
+            AccessKeyStatus::Inactive => true,
+            other => {
+                return Err(KmsError::Validation(format!(
+                    "Status {other} cannot be given to an access key: it is Active or Inactive."
+                )))
+            }
+        };
+        let (principal, user_name) = self.access_key_principal(caller, name, Operation::UpdateAccessKey).await?;
+        let keys = self.store.access_keys_of(&principal).await?;
+        let not_found = || KmsError::NotFound(format!("The Access Key with id {id} cannot be found."));
+        let Some(key) = keys.iter().find(|k| k.id.as_str() == id) else {
+            return Err(not_found());
+        };
+        if key.inactive == inactive {
+            // Already so: nothing to write (the server records the event
+            // of a call that changed nothing), and an answer as IAM gives.
+            return Ok(());
+        }
+        if inactive && user_name.is_none() && keys.iter().filter(|k| !k.inactive).count() == 1 {
+            return Err(KmsError::Validation(format!(
+                "Access key {id} is the last active access key of {}: an account root keeps at least one.",
+                principal.as_str()
+            )));
+        }
+        let key_id = AccessKeyId::new_unchecked(id);
+        match self
+            .commit(caller, async |events| self.store.set_access_key_inactive(&key_id, inactive, events).await)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        }
+        self.forget_access_key(id);
+        tracing::info!(
+            by = caller.principal.as_str(),
+            principal = principal.as_str(),
+            access_key_id = id,
+            status = status.as_str(),
+            "access key status changed"
+        );
         Ok(())
     }
 

@@ -107,8 +107,12 @@ enum PrincipalPattern {
     Account(String),
     /// A user, role, assumed-role or other principal ARN, exactly.
     Arn(String),
-    /// A `Service` or `Federated` principal: never a Trent caller.
+    /// A `Service` or `CanonicalUser` principal: never a Trent caller.
     Service(String),
+    /// A `Federated` principal: the OIDC provider ARN a web identity comes
+    /// through (AssumeRoleWithWebIdentity), matched exactly; other
+    /// federations (SAML, Cognito) match nothing.
+    Federated(String),
 }
 
 /// Which principals a statement names.
@@ -208,7 +212,8 @@ fn parse_principals(v: &Value) -> Result<Vec<PrincipalPattern>, PolicyError> {
                             Some(p) => p,
                             None => return invalid(),
                         },
-                        "Service" | "Federated" | "CanonicalUser" => PrincipalPattern::Service(name),
+                        "Federated" => PrincipalPattern::Federated(name),
+                        "Service" | "CanonicalUser" => PrincipalPattern::Service(name),
                         _ => return invalid(),
                     });
                 }
@@ -461,7 +466,9 @@ impl Statement {
         match &self.principals {
             Principals::Unspecified => true,
             Principals::Only(ps) => ps.iter().any(|p| match p {
-                PrincipalPattern::Anyone | PrincipalPattern::Arn(_) => principal_matches(p, req),
+                PrincipalPattern::Anyone | PrincipalPattern::Arn(_) | PrincipalPattern::Federated(_) => {
+                    principal_matches(p, req)
+                }
                 PrincipalPattern::Account(_) | PrincipalPattern::Service(_) => false,
             }),
             Principals::AllBut(_) => false,
@@ -481,6 +488,9 @@ fn principal_matches(p: &PrincipalPattern, req: &Request<'_>) -> bool {
                 || (req.principal_arn.starts_with("arn:aws:sts::")
                     && req.value("aws:principalarn").is_some_and(|v| v.iter().any(|x| x == arn)))
         }
+        // Only a web identity's request names an oidc-provider ARN as its
+        // principal.
+        PrincipalPattern::Federated(arn) => arn.contains(":oidc-provider/") && arn == req.principal_arn,
         PrincipalPattern::Service(_) => false,
     }
 }

@@ -196,6 +196,44 @@ async fn users_policies_tags_and_access_keys_with_the_iam_sdk() {
     let alice_kms = s.client_with("eu-west-1", key.access_key_id(), key.secret_access_key());
     alice_kms.create_key().send().await.unwrap();
     alice_kms.list_keys().send().await.unwrap();
+    // UpdateAccessKey: an inactive key is refused as an unknown one is
+    // (KMS's UnrecognizedClientException, IAM's InvalidClientTokenId),
+    // listed Inactive; active again, it works again.
+    root.update_access_key()
+        .user_name("alice")
+        .access_key_id(key.access_key_id())
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .unwrap();
+    let e = alice_kms.list_keys().send().await.unwrap_err();
+    assert_eq!(e.code(), Some("UnrecognizedClientException"), "{e:?}");
+    let e = iam(&s, key.access_key_id(), key.secret_access_key()).get_user().send().await.unwrap_err();
+    assert_eq!(failure(&e).0, "InvalidClientTokenId");
+    let listed = root.list_access_keys().user_name("alice").send().await.unwrap();
+    let status = |id: &str| {
+        listed.access_key_metadata().iter().find(|k| k.access_key_id() == Some(id)).and_then(|k| k.status().cloned())
+    };
+    assert_eq!(status(key.access_key_id()), Some(aws_sdk_iam::types::StatusType::Inactive));
+    let e = root
+        .update_access_key()
+        .user_name("alice")
+        .access_key_id(key.access_key_id())
+        .status(aws_sdk_iam::types::StatusType::from("Paused"))
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message, status) = failure(&e);
+    assert_eq!((code.as_str(), status), ("ValidationError", 400), "{message}");
+    assert!(message.contains("Member must satisfy enum value set: [Active, Inactive, Expired]"), "{message}");
+    root.update_access_key()
+        .user_name("alice")
+        .access_key_id(key.access_key_id())
+        .status(aws_sdk_iam::types::StatusType::Active)
+        .send()
+        .await
+        .unwrap();
+    alice_kms.list_keys().send().await.unwrap();
     // The other key goes; the new one stays.
     let old = ids.iter().find(|id| **id != key.access_key_id()).unwrap();
     root.delete_access_key().user_name("alice").access_key_id(*old).send().await.unwrap();
@@ -235,9 +273,16 @@ async fn users_policies_tags_and_access_keys_with_the_iam_sdk() {
     let (put, _) = events.iter().find(|(e, _)| e["eventName"] == "PutUserPolicy").unwrap();
     assert_eq!(put["requestParameters"]["policyName"], "kms");
     assert_eq!(put["requestParameters"]["policyDocument"], doc);
-    let (denied, _) = events.iter().find(|(e, _)| e["eventName"] == "GetUser" && e["errorCode"].is_string()).unwrap();
+    let (denied, _) = events
+        .iter()
+        .find(|(e, _)| e["eventName"] == "GetUser" && e["requestParameters"]["userName"] == "nobody")
+        .unwrap();
     assert_eq!(denied["errorCode"], "NoSuchEntity");
     assert_eq!(denied["eventSource"], "iam.amazonaws.com");
+    // The inactive key's call: refused at authentication, named by its key.
+    let (inactive, _) =
+        events.iter().find(|(e, _)| e["eventName"] == "GetUser" && e["errorCode"] == "InvalidClientTokenId").unwrap();
+    assert_eq!(inactive["userIdentity"]["accessKeyId"], key.access_key_id());
     for (_, text) in &events {
         assert!(!text.contains(key.secret_access_key()), "a secret in the trail: {text}");
     }

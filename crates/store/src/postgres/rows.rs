@@ -65,6 +65,7 @@ pub(super) fn access_key_values(g: &RowGuard, k: &AccessKeyRecord) -> StoreResul
         Box::new(k.principal.as_str().to_owned()),
         Box::new(k.wrapped_secret.clone()),
         Box::new(k.created_at),
+        Box::new(k.inactive),
         Box::new(g.seal(k)?),
     ])
 }
@@ -187,6 +188,20 @@ pub(super) fn policy_attachment_values(g: &RowGuard, a: &PolicyAttachmentRecord)
         Box::new(a.target.as_str().to_owned()),
         Box::new(a.entity_name.clone()),
         Box::new(g.seal(a)?),
+    ])
+}
+
+/// The values of [`OIDC_PROVIDER_COLUMNS`] for an OpenID Connect provider,
+/// in order.
+pub(super) fn oidc_provider_values(g: &RowGuard, r: &OidcProviderRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(r.account.as_str().to_owned()),
+        Box::new(r.url.clone()),
+        Box::new(strings_to_json(&r.client_ids)),
+        Box::new(strings_to_json(&r.thumbprints)),
+        Box::new(tags_to_json(&r.tags)),
+        Box::new(r.created_at),
+        Box::new(g.seal(r)?),
     ])
 }
 
@@ -407,6 +422,7 @@ fn access_key_from_row_bare(r: &Row) -> StoreResult<AccessKeyRecord> {
         principal: PrincipalArn::new_unchecked(r.try_get::<_, String>("principal").map_err(backend)?),
         wrapped_secret: r.try_get("wrapped_secret").map_err(backend)?,
         created_at: r.try_get("created_at").map_err(backend)?,
+        inactive: r.try_get("inactive").map_err(backend)?,
     })
 }
 
@@ -656,6 +672,38 @@ pub(super) async fn managed_policy_exact_locked(
         .await
         .map_err(backend)?;
     g.check_opt(row.as_ref().map(managed_policy_from_row).transpose()?)
+}
+
+pub(super) fn oidc_provider_from_row(r: &Row) -> StoreResult<Unchecked<OidcProviderRecord>> {
+    Ok((oidc_provider_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn oidc_provider_from_row_bare(r: &Row) -> StoreResult<OidcProviderRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(OidcProviderRecord {
+        account: AccountId::new_unchecked(get_s("account")?),
+        url: get_s("url")?,
+        client_ids: strings_from_json(&get_s("client_ids")?).ok_or_else(|| corrupt("oidc provider client ids"))?,
+        thumbprints: strings_from_json(&get_s("thumbprints")?).ok_or_else(|| corrupt("oidc provider thumbprints"))?,
+        tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("oidc provider tags"))?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+/// The OpenID Connect provider of `account` whose URL is `url`, its row
+/// checked and locked in `tx` with `lock` (`FOR UPDATE` to update or
+/// delete it): an update and a delete racing on one provider take turns,
+/// and the later one sees what the first did.
+pub(super) async fn oidc_provider_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    account: &AccountId,
+    url: &str,
+    lock: &str,
+) -> StoreResult<Option<OidcProviderRecord>> {
+    let row =
+        tx.query_opt(&format!("{} {lock}", oidc_provider_sql(p)), &[&account.as_str(), &url]).await.map_err(backend)?;
+    g.check_opt(row.as_ref().map(oidc_provider_from_row).transpose()?)
 }
 
 /// Whether the user, role or group (as `target` names its kind) of
@@ -1032,6 +1080,7 @@ pub(super) async fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> Store
         + seal_table(tx, g, "managed_policies", MANAGED_POLICY_COLUMNS, managed_policy_from_row).await?
         + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row).await?
         + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row).await?
+        + seal_table(tx, g, "oidc_providers", OIDC_PROVIDER_COLUMNS, oidc_provider_from_row).await?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row).await?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row).await?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row).await?

@@ -104,6 +104,19 @@ impl Store for PostgresStore {
         self.commit_audited(tx, audit).await
     }
 
+    async fn set_access_key_inactive(&self, id: &AccessKeyId, inactive: bool, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        let row = tx.query_opt(&access_key_for_update_sql(p, true), &[&id.as_str()]).await.map_err(backend)?;
+        let mut key = g.check_opt(row.as_ref().map(access_key_from_row).transpose()?)?.ok_or(StoreError::NotFound)?;
+        key.inactive = inactive;
+        tx.execute(&set_access_key_inactive_sql(p), &[&id.as_str(), &inactive, &g.seal(&key)?])
+            .await
+            .map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
     async fn insert_user(
         &self,
         user: &UserRecord,
@@ -455,6 +468,70 @@ impl Store for PostgresStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn insert_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(
+            &tx,
+            "oidc_providers",
+            OIDC_PROVIDER_COLUMNS,
+            &one(oidc_provider_values(&*self.guard()?, provider)?),
+        )
+        .await?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn oidc_provider(&self, account: &AccountId, url: &str) -> StoreResult<Option<OidcProviderRecord>> {
+        let c = self.client().await?;
+        let row = c.query_opt(&oidc_provider_sql(p), &[&account.as_str(), &url]).await.map_err(backend)?;
+        self.guard()?.check_opt(row.as_ref().map(oidc_provider_from_row).transpose()?)
+    }
+
+    async fn oidc_providers(&self, account: &AccountId) -> StoreResult<Vec<OidcProviderRecord>> {
+        let c = self.client().await?;
+        let rows = c.query(&oidc_providers_sql(p), &[&account.as_str()]).await.map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(oidc_provider_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn update_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        // Read, checked and locked first, as set_access_key_inactive reads
+        // its key: an edited row is refused, not sealed over, and the row
+        // sealed is the stored one with the three fields changed.
+        let mut stored = oidc_provider_locked(&tx, &g, &provider.account, &provider.url, "FOR UPDATE")
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        stored.client_ids = provider.client_ids.clone();
+        stored.thumbprints = provider.thumbprints.clone();
+        stored.tags = provider.tags.clone();
+        tx.execute(
+            &update_oidc_provider_sql(p),
+            &[
+                &stored.account.as_str(),
+                &stored.url,
+                &strings_to_json(&stored.client_ids),
+                &strings_to_json(&stored.thumbprints),
+                &tags_to_json(&stored.tags),
+                &g.seal(&stored)?,
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn delete_oidc_provider(&self, account: &AccountId, url: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Checked, as delete_role checks its role: an edited row is
+        // refused, not deleted.
+        oidc_provider_locked(&tx, &*self.guard()?, account, url, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        tx.execute(&delete_oidc_provider_sql(p), &[&account.as_str(), &url]).await.map_err(backend)?;
         self.commit_audited(tx, audit).await
     }
 
@@ -1200,6 +1277,7 @@ impl Store for PostgresStore {
             managed_policies,
             policy_versions,
             policy_attachments,
+            oidc_providers,
             keys,
             versions,
             aliases,
@@ -1221,6 +1299,7 @@ impl Store for PostgresStore {
             tx.query(&sql.managed_policies, &[]),
             tx.query(&sql.policy_versions, &[]),
             tx.query(&sql.policy_attachments, &[]),
+            tx.query(&sql.oidc_providers, &[]),
             tx.query(&sql.keys, &[]),
             tx.query(&sql.versions, &[]),
             tx.query(&sql.aliases, &[]),
@@ -1254,6 +1333,8 @@ impl Store for PostgresStore {
                 sort_attachments(&mut list);
                 list
             },
+            oidc_providers: g
+                .check_all(oidc_providers.iter().map(oidc_provider_from_row).collect::<StoreResult<_>>()?)?,
             keys: g.check_all(keys.iter().map(key_from_row).collect::<StoreResult<_>>()?)?,
             versions: g.check_all(versions.iter().map(version_from_row).collect::<StoreResult<_>>()?)?,
             aliases: g.check_all(aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?)?,
@@ -1343,6 +1424,13 @@ impl Store for PostgresStore {
             "policy_attachments",
             POLICY_ATTACHMENT_COLUMNS,
             &rows(&snap.policy_attachments, |r| policy_attachment_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "oidc_providers",
+            OIDC_PROVIDER_COLUMNS,
+            &rows(&snap.oidc_providers, |r| oidc_provider_values(g, r))?,
         )
         .await?;
         let keys = snap.keys.iter().map(|k| key_values(g, k)).collect::<StoreResult<Vec<_>>>()?;

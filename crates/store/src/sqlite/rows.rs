@@ -206,6 +206,7 @@ fn access_key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> 
         principal: PrincipalArn::new_unchecked(row.get::<_, String>("principal")?),
         wrapped_secret: row.get("wrapped_secret")?,
         created_at: row.get("created_at")?,
+        inactive: row.get("inactive")?,
     })
 }
 
@@ -439,6 +440,40 @@ pub(super) fn managed_policy_exact(
     g.check_opt(row)
 }
 
+pub(super) fn oidc_provider_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<OidcProviderRecord>> {
+    Ok((oidc_provider_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn oidc_provider_from_row_bare(row: &Row<'_>) -> rusqlite::Result<OidcProviderRecord> {
+    let list = |col: &str| -> rusqlite::Result<Vec<String>> {
+        strings_from_json(&row.get::<_, String>(col)?).ok_or_else(|| decode_err(col))
+    };
+    Ok(OidcProviderRecord {
+        account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+        url: row.get("url")?,
+        client_ids: list("client_ids")?,
+        thumbprints: list("thumbprints")?,
+        tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("oidc provider tags"))?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+/// The OpenID Connect provider of `account` whose URL is `url`, checked.
+pub(super) fn oidc_provider_row(
+    c: &Connection,
+    g: &RowGuard,
+    account: &str,
+    url: &str,
+) -> StoreResult<Option<OidcProviderRecord>> {
+    let row = c
+        .prepare_cached(&oidc_provider_sql(q))
+        .map_err(backend)?
+        .query_row(params![account, url], oidc_provider_from_row)
+        .optional()
+        .map_err(backend)?;
+    g.check_opt(row)
+}
+
 /// Whether the user, role or group (as `target` names its kind) of
 /// `account` named exactly `name` exists, its row checked.
 pub(super) fn entity_exists(
@@ -530,7 +565,15 @@ pub(super) fn insert_access_key_row(c: &Connection, g: &RowGuard, k: &AccessKeyR
         c,
         "access_keys",
         ACCESS_KEY_COLUMNS,
-        params![k.id.as_str(), k.account.as_str(), k.principal.as_str(), k.wrapped_secret, k.created_at, g.seal(k)?],
+        params![
+            k.id.as_str(),
+            k.account.as_str(),
+            k.principal.as_str(),
+            k.wrapped_secret,
+            k.created_at,
+            k.inactive,
+            g.seal(k)?
+        ],
     )
 }
 
@@ -641,6 +684,25 @@ pub(super) fn managed_policy_values(g: &RowGuard, r: &ManagedPolicyRecord) -> St
 
 pub(super) fn insert_managed_policy_row(c: &Connection, g: &RowGuard, r: &ManagedPolicyRecord) -> StoreResult<()> {
     insert_row(c, "managed_policies", MANAGED_POLICY_COLUMNS, params_from_iter(managed_policy_values(g, r)?))
+}
+
+/// Adds an OpenID Connect provider; a taken (account, URL) is
+/// `AlreadyExists`.
+pub(super) fn insert_oidc_provider_row(c: &Connection, g: &RowGuard, r: &OidcProviderRecord) -> StoreResult<()> {
+    insert_row(
+        c,
+        "oidc_providers",
+        OIDC_PROVIDER_COLUMNS,
+        params![
+            r.account.as_str(),
+            r.url,
+            strings_to_json(&r.client_ids),
+            strings_to_json(&r.thumbprints),
+            tags_to_json(&r.tags),
+            r.created_at,
+            g.seal(r)?
+        ],
+    )
 }
 
 /// Adds a version; a taken number is `AlreadyExists`.
@@ -788,6 +850,7 @@ pub(super) fn export_in(c: &Connection, g: &RowGuard) -> StoreResult<Snapshot> {
             sort_attachments(&mut list);
             list
         },
+        oidc_providers: g.check_all(all(c, &sql.oidc_providers, oidc_provider_from_row)?)?,
         keys: g.check_all(all(c, &sql.keys, key_from_row)?)?,
         versions: g.check_all(all(c, &sql.versions, version_from_row)?)?,
         aliases: g.check_all(all(c, &sql.aliases, alias_from_row)?)?,
@@ -850,6 +913,9 @@ pub(super) fn import_in(tx: &Transaction<'_>, g: &RowGuard, snap: &Snapshot) -> 
     }
     for a in &snap.policy_attachments {
         insert_policy_attachment_row(tx, g, a)?;
+    }
+    for p in &snap.oidc_providers {
+        insert_oidc_provider_row(tx, g, p)?;
     }
     for k in &snap.keys {
         insert_key_row(tx, g, k)?;
@@ -1081,6 +1147,7 @@ pub(super) fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> StoreResult
         + seal_table(tx, g, "managed_policies", MANAGED_POLICY_COLUMNS, managed_policy_from_row)?
         + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row)?
         + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row)?
+        + seal_table(tx, g, "oidc_providers", OIDC_PROVIDER_COLUMNS, oidc_provider_from_row)?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row)?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row)?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row)?

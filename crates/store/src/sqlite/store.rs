@@ -132,6 +132,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_access_key_inactive(&self, id: &AccessKeyId, inactive: bool, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (id, audit, g) = (id.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let row = tx
+                .query_row(&access_key_for_update_sql(q, false), params![id.as_str()], access_key_from_row)
+                .optional()
+                .map_err(backend)?;
+            let mut key = g.check_opt(row)?.ok_or(StoreError::NotFound)?;
+            key.inactive = inactive;
+            tx.prepare_cached(&set_access_key_inactive_sql(q))
+                .map_err(backend)?
+                .execute(params![id.as_str(), inactive, g.seal(&key)?])
+                .map_err(write_err)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
     async fn insert_user(
         &self,
         user: &UserRecord,
@@ -669,6 +688,72 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn insert_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (provider, audit, g) = (provider.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            insert_oidc_provider_row(&tx, &g, &provider)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn oidc_provider(&self, account: &AccountId, url: &str) -> StoreResult<Option<OidcProviderRecord>> {
+        let (account, url, g) = (account.clone(), url.to_owned(), self.guard()?);
+        self.with_read(move |c| oidc_provider_row(c, &g, account.as_str(), &url)).await
+    }
+
+    async fn oidc_providers(&self, account: &AccountId) -> StoreResult<Vec<OidcProviderRecord>> {
+        let (account, g) = (account.clone(), self.guard()?);
+        let rows = self.with_read(move |c| {
+            let mut st = c.prepare_cached(&oidc_providers_sql(q)).map_err(backend)?;
+            let rows = st.query_map(params![account.as_str()], oidc_provider_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        });
+        g.check_all(rows.await?)
+    }
+
+    async fn update_oidc_provider(&self, provider: &OidcProviderRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (provider, audit, g) = (provider.clone(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Read and checked first, as set_access_key_inactive reads its
+            // key: an edited row is refused, not sealed over, and the row
+            // sealed is the stored one with the three fields changed.
+            let mut stored =
+                oidc_provider_row(&tx, &g, provider.account.as_str(), &provider.url)?.ok_or(StoreError::NotFound)?;
+            stored.client_ids = provider.client_ids;
+            stored.thumbprints = provider.thumbprints;
+            stored.tags = provider.tags;
+            tx.prepare_cached(&update_oidc_provider_sql(q))
+                .map_err(backend)?
+                .execute(params![
+                    stored.account.as_str(),
+                    stored.url,
+                    strings_to_json(&stored.client_ids),
+                    strings_to_json(&stored.thumbprints),
+                    tags_to_json(&stored.tags),
+                    g.seal(&stored)?
+                ])
+                .map_err(backend)?;
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
+    async fn delete_oidc_provider(&self, account: &AccountId, url: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let (account, url, audit, g) = (account.clone(), url.to_owned(), audit.to_vec(), self.guard()?);
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            // Checked, as delete_role checks its role: an edited row is
+            // refused, not deleted.
+            oidc_provider_row(&tx, &g, account.as_str(), &url)?.ok_or(StoreError::NotFound)?;
+            tx.execute(&delete_oidc_provider_sql(q), params![account.as_str(), url]).map_err(backend)?;
             commit_audited(tx, &audit)
         })
         .await
