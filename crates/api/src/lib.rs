@@ -30,6 +30,7 @@ pub mod cloudtrail;
 pub mod enums;
 pub mod error;
 pub mod iam;
+mod iam_answers;
 pub mod iam_groups;
 pub mod iam_oidc;
 pub mod iam_policies;
