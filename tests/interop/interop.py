@@ -718,7 +718,7 @@ def main():
         iam.delete_policy(PolicyArn=boundary)
         assert error_code(lambda: iam.get_policy(PolicyArn=arn)) == "NoSuchEntity"
 
-    @check("boto3 sts + aws sts: a user assumes a role; the session encrypts, narrowed by a session policy")
+    @check("boto3 sts + aws sts: a user assumes a role; the session encrypts, narrowed by an inline or a managed session policy")
     def _():
         cfg = Config(retries={"max_attempts": 1})
 
@@ -777,6 +777,18 @@ def main():
         assert error_code(lambda: n_kms.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
         assert error_code(lambda: client("sts", AK, SK).assume_role(
             RoleArn=role["Arn"], RoleSessionName="long", DurationSeconds=7201)) == "ValidationError"
+        # A managed session policy (PolicyArns) narrows it the same way.
+        enc_only = iam.create_policy(PolicyName="sts-encrypt-only", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}))["Policy"]["Arn"]
+        m = client("sts", dev["AccessKeyId"], dev["SecretAccessKey"]).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="managed", PolicyArns=[{"arn": enc_only}])["Credentials"]
+        m_kms = client("kms", m["AccessKeyId"], m["SecretAccessKey"], m["SessionToken"])
+        m_kms.encrypt(KeyId=key, Plaintext=b"x")
+        assert error_code(lambda: m_kms.decrypt(CiphertextBlob=ct)) == "AccessDeniedException"
+        assert error_code(lambda: client("sts", AK, SK).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="nope",
+            PolicyArns=[{"arn": f"arn:aws:iam::{ACCOUNT}:policy/nothing-here"}])) == "ValidationError"
 
         # GetSessionToken: the user's own session, never for IAM.
         t = client("sts", dev["AccessKeyId"], dev["SecretAccessKey"]).get_session_token()["Credentials"]

@@ -184,27 +184,27 @@ pub(crate) enum Identity {
 }
 
 /// The caller's identity side: an IAM user or a role session with its
-/// identity policies, and the session policy that narrows a session.
+/// identity policies, and the session policies that narrow a session.
 /// Account roots have none (IAM never restricts the root).
 pub(crate) struct IdentitySide {
     who: Identity,
     policies: Vec<Policy>,
-    session_policy: Option<Policy>,
+    /// A role session's inline session policy and managed session
+    /// policies (`PolicyArns`); empty: the session is not narrowed.
+    session_policies: Vec<Policy>,
     /// The user's or role's permissions boundary.
     boundary: Option<Policy>,
 }
 
-/// Narrows `own` by a policy that caps it (a session policy, a permissions
-/// boundary): an Allow needs the cap's Allow too, and a Deny in either
-/// refuses.
-fn narrow(own: Decision, cap: Option<&Policy>, request: &Request<'_>) -> Decision {
+/// Narrows `own` by the decision of what caps it (the session policies, a
+/// permissions boundary): an Allow needs the cap's Allow too, and a Deny in
+/// either refuses.
+fn narrow(own: Decision, cap: Option<Decision>) -> Decision {
     match (cap, own) {
         (_, Decision::Deny) | (None, _) => own,
-        (Some(cap), _) => match (cap.evaluate(request), own) {
-            (Decision::Deny, _) => Decision::Deny,
-            (Decision::Allow, Decision::Allow) => Decision::Allow,
-            _ => Decision::NotApplicable,
-        },
+        (Some(Decision::Deny), _) => Decision::Deny,
+        (Some(Decision::Allow), Decision::Allow) => Decision::Allow,
+        (Some(_), _) => Decision::NotApplicable,
     }
 }
 
@@ -214,8 +214,15 @@ impl IdentitySide {
     /// "Policy evaluation logic").
     pub(crate) fn decide(&self, request: &Request<'_>) -> Decision {
         let own = combine(self.policies.iter().map(|p| p.evaluate(request)));
-        let bounded = narrow(own, self.boundary.as_ref(), request);
-        narrow(bounded, self.session_policy.as_ref(), request)
+        let bounded = narrow(own, self.boundary.as_ref().map(|b| b.evaluate(request)));
+        narrow(bounded, self.session_decision(request))
+    }
+
+    /// What a role session's session policies say together (an Allow in
+    /// any, no Deny in any: they are one set of policies, IAM User Guide,
+    /// "Session policies"); `None` when the session has none.
+    fn session_decision(&self, request: &Request<'_>) -> Option<Decision> {
+        (!self.session_policies.is_empty()).then(|| combine(self.session_policies.iter().map(|p| p.evaluate(request))))
     }
 
     /// Whether the permissions boundary refuses `request`, and why in
@@ -233,7 +240,7 @@ impl IdentitySide {
     }
 
     fn uses_condition_key(&self, key: &str) -> bool {
-        self.policies.iter().chain(&self.session_policy).chain(&self.boundary).any(|p| p.uses_condition_key(key))
+        self.policies.iter().chain(&self.session_policies).chain(&self.boundary).any(|p| p.uses_condition_key(key))
     }
 }
 
@@ -343,15 +350,26 @@ impl Kms {
                 documents.extend(attached.into_iter().map(|a| a.document));
                 let boundary = self.boundary(&caller.account, AttachmentTarget::RoleBoundary, name).await?;
                 // The session policy was checked when the role was assumed;
-                // one that no longer parses narrows to nothing.
-                let session_policy = session
+                // one that no longer parses narrows to nothing. A managed
+                // session policy applies as its default version is now; one
+                // deleted since allows nothing.
+                let mut session_policies: Vec<Policy> = session
                     .policy
-                    .as_ref()
-                    .map(|p| Policy::parse(p, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing()));
+                    .iter()
+                    .map(|p| Policy::parse(p, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing()))
+                    .collect();
+                for arn in &session.policy_arns {
+                    let document = self.managed_policy_document(&caller.account, arn).await?;
+                    session_policies.push(
+                        document
+                            .and_then(|d| Policy::parse(&d, PolicyKind::Identity).ok())
+                            .unwrap_or_else(Policy::allows_nothing),
+                    );
+                }
                 return Ok(Some(IdentitySide {
                     who: Identity::Role(role),
                     policies: parse(documents),
-                    session_policy,
+                    session_policies,
                     boundary,
                 }));
             }
@@ -384,7 +402,12 @@ impl Kms {
             documents.extend(attached.into_iter().map(|a| a.document));
         }
         let boundary = self.boundary(&caller.account, AttachmentTarget::UserBoundary, name).await?;
-        Ok(Some(IdentitySide { who: Identity::User(user), policies: parse(documents), session_policy: None, boundary }))
+        Ok(Some(IdentitySide {
+            who: Identity::User(user),
+            policies: parse(documents),
+            session_policies: Vec::new(),
+            boundary,
+        }))
     }
 
     /// A user's or role's permissions boundary, parsed: one that no longer
@@ -496,9 +519,8 @@ impl Kms {
         let iam = identity.as_ref().map_or(Decision::Allow, |i| i.decide(&request));
         // A session policy narrows what a key policy naming the role allows
         // too (IAM User Guide, "Session policies").
-        let session_policy = identity.as_ref().and_then(|i| i.session_policy.as_ref());
-        if let Some(sp) = session_policy {
-            match sp.evaluate(&request) {
+        if let Some(session) = identity.as_ref().and_then(|i| i.session_decision(&request)) {
+            match session {
                 Decision::Deny => return Err(denied("with an explicit deny in a session policy")),
                 Decision::NotApplicable => {
                     return Err(denied(&format!("because no session policy allows the {} action", access.action)))

@@ -100,6 +100,11 @@ pub struct Session {
     /// The session policy, which narrows the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// Managed session policies (`PolicyArns`), by ARN: customer managed
+    /// policies of the role's account, applied as their default versions
+    /// are at each request (one deleted since narrows to nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
     /// Session tags (`aws:PrincipalTag/*`, over the role's own tags).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
@@ -166,6 +171,8 @@ pub struct AssumeRoleInput {
     pub duration_seconds: Option<u32>,
     /// Policy: a session policy.
     pub policy: Option<String>,
+    /// PolicyArns: managed session policies.
+    pub policy_arns: Vec<String>,
     /// Tags: session tags.
     pub tags: Vec<(String, String)>,
     /// ExternalId (`sts:ExternalId`).
@@ -203,6 +210,8 @@ pub struct WebIdentityInput {
     pub duration_seconds: Option<u32>,
     /// Policy: a session policy.
     pub policy: Option<String>,
+    /// PolicyArns: managed session policies.
+    pub policy_arns: Vec<String>,
 }
 
 impl std::fmt::Debug for WebIdentityInput {
@@ -321,13 +330,30 @@ fn check_session_tags(tags: &[(String, String)]) -> Result<(), KmsError> {
     Ok(())
 }
 
-/// A session policy: 1–2,048 characters, an identity policy.
-fn check_session_policy(policy: Option<&str>) -> Result<(), KmsError> {
+/// Most managed session policies (`PolicyArns`) a session takes.
+const MAX_SESSION_POLICY_ARNS: usize = 10;
+
+/// Session policies: an inline one of 1–2,048 characters that parses as an
+/// identity policy, at most ten policy ARNs of 20–2,048 characters, and
+/// together (the inline policy's text and the ARNs, as STS counts them) no
+/// more than 2,048 characters: `PackedPolicyTooLarge` beyond.
+fn check_session_policy(policy: Option<&str>, arns: &[String]) -> Result<(), KmsError> {
     if let Some(p) = policy {
         if p.is_empty() || p.chars().count() > MAX_SESSION_POLICY_CHARS {
             return Err(validation("policy", "Member must have length between 1 and 2048"));
         }
         Policy::parse(p, PolicyKind::Identity).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+    }
+    if arns.len() > MAX_SESSION_POLICY_ARNS {
+        return Err(validation("policyArns", "Member must have length less than or equal to 10"));
+    }
+    if arns.iter().any(|a| !(20..=2048).contains(&a.chars().count())) {
+        return Err(validation("policyArns.member.arn", "Member must have length between 20 and 2048"));
+    }
+    if let Some(percent) = packed_policy_size(policy, arns).filter(|p| *p > 100) {
+        return Err(KmsError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
     }
     Ok(())
 }
@@ -355,13 +381,16 @@ fn check_max_session(role: &RoleRecord, seconds: u32) -> Result<(), KmsError> {
     Ok(())
 }
 
-/// `PackedPolicySize`: the session policy's size as a percentage of the
-/// allowed size.
-fn packed_policy_size(policy: Option<&str>) -> Option<u32> {
-    policy.map(|p| {
-        let chars = p.chars().filter(|c| !c.is_whitespace()).count();
-        u32::try_from(chars * 100 / MAX_SESSION_POLICY_CHARS).unwrap_or(u32::MAX)
-    })
+/// `PackedPolicySize`: the session policies' size (the inline policy's
+/// text without white space, and the managed policies' ARNs) as a
+/// percentage of the allowed size; `None` without session policies.
+fn packed_policy_size(policy: Option<&str>, arns: &[String]) -> Option<u32> {
+    if policy.is_none() && arns.is_empty() {
+        return None;
+    }
+    let chars = policy.map_or(0, |p| p.chars().filter(|c| !c.is_whitespace()).count())
+        + arns.iter().map(|a| a.chars().count()).sum::<usize>();
+    Some(u32::try_from(chars * 100 / MAX_SESSION_POLICY_CHARS).unwrap_or(u32::MAX))
 }
 
 /// A session of `role` named `name`, issued at `now` for `seconds`,
@@ -375,12 +404,26 @@ fn role_session(role: &RoleRecord, name: &str, now: i64, seconds: u32, policy: O
         issued_at: now,
         expires_at: now + i64::from(seconds) * 1000,
         policy,
+        policy_arns: Vec::new(),
         tags: Vec::new(),
         source_identity: None,
     }
 }
 
 impl Kms {
+    /// Each managed session policy must be a customer managed policy of the
+    /// role's account (STS's rule; Trent has no AWS managed policies).
+    async fn check_policy_arns(&self, role: &RoleRecord, arns: &[String]) -> Result<(), KmsError> {
+        for arn in arns {
+            if self.managed_policy_document(&role.account, arn).await?.is_none() {
+                return Err(KmsError::Validation(format!(
+                    "Policy {arn} does not exist in the role's account or is not attachable."
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Mints credentials for `session`.
     fn mint(&self, session: &Session) -> Result<Credentials, KmsError> {
         let access_key_id = format!("ASIA{}", self.random_string(BASE32, 16)?.as_str());
@@ -510,6 +553,7 @@ impl Kms {
             issued_at: now,
             expires_at: now + i64::from(seconds) * 1000,
             policy: None,
+            policy_arns: Vec::new(),
             tags: Vec::new(),
             source_identity: None,
         };
@@ -547,7 +591,7 @@ impl Kms {
             }
         }
         check_session_tags(&input.tags)?;
-        check_session_policy(input.policy.as_deref())?;
+        check_session_policy(input.policy.as_deref(), &input.policy_arns)?;
         let chained = caller.session.as_ref().is_some_and(|s| !s.is_token());
         let seconds = role_session_seconds(input.duration_seconds)?;
         let refused = || {
@@ -591,6 +635,7 @@ impl Kms {
             })?;
         }
         check_max_session(&role, seconds)?;
+        self.check_policy_arns(&role, &input.policy_arns).await?;
         if chained && seconds > ONE_HOUR {
             return Err(KmsError::Validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
@@ -599,6 +644,7 @@ impl Kms {
         }
         let now = self.now();
         let session = Session {
+            policy_arns: input.policy_arns.clone(),
             tags: input.tags.clone(),
             source_identity: input.source_identity.clone(),
             ..role_session(&role, &input.session_name, now, seconds, input.policy.clone())
@@ -614,7 +660,7 @@ impl Kms {
             "assumedRoleUser": {"assumedRoleId": session.user_id(), "arn": session.principal},
         });
         self.record_answering(caller, &response).await?;
-        let packed_policy_size = packed_policy_size(input.policy.as_deref());
+        let packed_policy_size = packed_policy_size(input.policy.as_deref(), &input.policy_arns);
         tracing::info!(
             by = caller.principal.as_str(),
             session = session.principal,
@@ -651,7 +697,7 @@ impl Kms {
         if !(4..=20_000).contains(&input.token.len()) {
             return Err(validation("webIdentityToken", "Member must have length between 4 and 20000"));
         }
-        check_session_policy(input.policy.as_deref())?;
+        check_session_policy(input.policy.as_deref(), &input.policy_arns)?;
         let seconds = role_session_seconds(input.duration_seconds)?;
         let token = WebIdentityToken::decode(&input.token)?;
         if token.session_tags {
@@ -708,7 +754,11 @@ impl Kms {
             return Err(refused());
         }
         check_max_session(&role, seconds)?;
-        let session = role_session(&role, &input.session_name, now, seconds, input.policy.clone());
+        self.check_policy_arns(&role, &input.policy_arns).await?;
+        let session = Session {
+            policy_arns: input.policy_arns.clone(),
+            ..role_session(&role, &input.session_name, now, seconds, input.policy.clone())
+        };
         let credentials = self.mint(&session)?;
         let response = serde_json::json!({
             "credentials": {
@@ -727,7 +777,7 @@ impl Kms {
             access_key_id = credentials.access_key_id,
             "role assumed with a web identity"
         );
-        let packed_policy_size = packed_policy_size(input.policy.as_deref());
+        let packed_policy_size = packed_policy_size(input.policy.as_deref(), &input.policy_arns);
         Ok(WebIdentityAssumed {
             assumed: AssumedRole {
                 assumed_role_id: session.user_id(),
@@ -817,6 +867,7 @@ mod tests {
             issued_at: 0,
             expires_at: 1,
             policy: None,
+            policy_arns: vec![],
             tags: vec![],
             source_identity: None,
         };

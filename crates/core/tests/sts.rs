@@ -215,6 +215,67 @@ async fn a_session_policy_narrows_the_role() {
     assert_eq!(e.code(), ErrorCode::MalformedPolicyDocument);
 }
 
+/// Managed session policies (`PolicyArns`): customer managed policies of
+/// the role's account narrow the session together with the inline one (an
+/// Allow in any of them, no Deny in any), as their default versions are at
+/// each request; one deleted since narrows to nothing.
+#[tokio::test]
+async fn managed_session_policies_narrow_the_role() {
+    let (kms, _) = kms_and_clock().await;
+    let role_arn = role(&kms, ALICE, "wide", trust(ALICE)).await;
+    kms.put_role_policy(&root(ALICE), "wide", "all", &allow("kms:*")).await.unwrap();
+    let key = create_key(&kms, &root(ALICE), None).await;
+    let policy = async |name: &str, document: String| {
+        let new = NewPolicy { name: name.into(), document, ..Default::default() };
+        kms.create_policy(&root(ALICE), new).await.unwrap().arn()
+    };
+    let enc = policy("enc-only", allow("kms:Encrypt")).await;
+    let dec = policy("dec-only", allow("kms:Decrypt")).await;
+    let session = async |input: AssumeRoleInput| {
+        let assumed = kms.assume_role(&root(ALICE), input).await.unwrap();
+        session_caller(&kms, &assumed.credentials).await.unwrap()
+    };
+
+    // One managed policy: Encrypt only.
+    let s = session(AssumeRoleInput { policy_arns: vec![enc.clone()], ..assume(&role_arn, "enc") }).await;
+    let blob = encrypt(&kms, &s, &key).await.unwrap();
+    let (code, msg) = decrypt(&kms, &s, blob.clone()).await.unwrap_err();
+    assert_eq!(code, ErrorCode::AccessDenied);
+    assert!(msg.ends_with("because no session policy allows the kms:Decrypt action"), "{msg}");
+    // Two, or one with an inline policy: what any of them allows.
+    let both = session(AssumeRoleInput { policy_arns: vec![enc.clone(), dec.clone()], ..assume(&role_arn, "both") });
+    let both = both.await;
+    decrypt(&kms, &both, blob.clone()).await.unwrap();
+    let mixed = AssumeRoleInput {
+        policy: Some(allow("kms:Decrypt")),
+        policy_arns: vec![enc.clone()],
+        ..assume(&role_arn, "mixed")
+    };
+    let mixed = session(mixed).await;
+    encrypt(&kms, &mixed, &key).await.unwrap();
+    decrypt(&kms, &mixed, blob.clone()).await.unwrap();
+    // A Deny in any of them refuses.
+    let deny = policy("no-decrypt", doc(&[r#"{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}"#.into()])).await;
+    let denied = session(AssumeRoleInput { policy_arns: vec![dec.clone(), deny], ..assume(&role_arn, "deny") }).await;
+    assert_eq!(decrypt(&kms, &denied, blob.clone()).await.unwrap_err().0, ErrorCode::AccessDenied);
+
+    // A policy that does not exist in the role's account, an AWS managed
+    // policy, more than ten: refused at AssumeRole.
+    for arns in [
+        vec![format!("arn:aws:iam::{ALICE}:policy/nothing")],
+        vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_owned()],
+        vec![format!("arn:aws:iam::{BOB}:policy/enc-only")],
+        vec![enc.clone(); 11],
+    ] {
+        let input = AssumeRoleInput { policy_arns: arns.clone(), ..assume(&role_arn, "bad") };
+        assert_eq!(kms.assume_role(&root(ALICE), input).await.unwrap_err().code(), ErrorCode::Validation, "{arns:?}");
+    }
+
+    // Deleted since: the session it narrowed may do nothing.
+    kms.delete_policy(&root(ALICE), &enc).await.unwrap();
+    assert_eq!(encrypt(&kms, &s, &key).await.unwrap_err().0, ErrorCode::AccessDenied);
+}
+
 #[tokio::test]
 async fn a_grant_to_the_role_lets_its_sessions_use_the_key() {
     let (kms, _) = kms_and_clock().await;

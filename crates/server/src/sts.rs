@@ -14,6 +14,7 @@ use trent_core::sts::{AssumeRoleInput, Credentials, WebIdentityInput};
 use trent_core::{Caller, Kms};
 
 const TAGS: Kind = Kind::Structs(&["Key", "Value"]);
+const POLICY_ARNS: Kind = Kind::Structs(&["arn"]);
 
 /// The request members of STS operation `op` Trent reads; `None` when `op`
 /// is not one of STS's. (Also what an audit event's `requestParameters`
@@ -27,6 +28,7 @@ pub(crate) fn members(op: Operation) -> Option<&'static [(&'static str, Kind)]> 
             ("RoleSessionName", Kind::Str),
             ("DurationSeconds", Kind::Str),
             ("Policy", Kind::Str),
+            ("PolicyArns", POLICY_ARNS),
             ("Tags", TAGS),
             ("ExternalId", Kind::Str),
             ("SourceIdentity", Kind::Str),
@@ -37,6 +39,7 @@ pub(crate) fn members(op: Operation) -> Option<&'static [(&'static str, Kind)]> 
             ("RoleSessionName", Kind::Str),
             ("DurationSeconds", Kind::Str),
             ("Policy", Kind::Str),
+            ("PolicyArns", POLICY_ARNS),
             ("ProviderId", Kind::Str),
         ],
         _ => return None,
@@ -132,13 +135,14 @@ pub(crate) async fn serve_web_identity(
 ) -> Result<String, ApiError> {
     // Trent registers OIDC providers only: ProviderId names OAuth 2.0
     // providers (Amazon, Facebook), which it does not reach.
-    refuse_unbuilt(params, &["PolicyArns", "ProviderId"])?;
+    refuse_unbuilt(params, &["ProviderId"])?;
     let input = WebIdentityInput {
         role_arn: required(params, "RoleArn", "roleArn")?.to_owned(),
         session_name: required(params, "RoleSessionName", "roleSessionName")?.to_owned(),
         token: zeroize::Zeroizing::new(required(params, "WebIdentityToken", "webIdentityToken")?.to_owned()),
         duration_seconds: duration(params)?,
         policy: params.get("Policy").map(str::to_owned),
+        policy_arns: policy_arns(params)?,
     };
     let out = kms.assume_role_with_web_identity(audit, input).await.map_err(ApiError::from_kms)?;
     Ok(query::response(
@@ -159,6 +163,22 @@ pub(crate) async fn serve_web_identity(
             w.text("Audience", &out.audience);
         }),
     ))
+}
+
+/// `PolicyArns.member.N.arn`: the managed session policies, in order.
+fn policy_arns(params: &Params) -> Result<Vec<String>, ApiError> {
+    match params.structs("PolicyArns", &["arn"]) {
+        Some(list) => list
+            .into_iter()
+            .map(|m| {
+                m.get("arn")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| refuse("Each of PolicyArns must have an arn."))
+            })
+            .collect(),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn write_credentials(w: &mut Xml, c: &Credentials) {
@@ -195,10 +215,7 @@ pub(crate) async fn serve(
             Ok(answer(&|w| write_credentials(w, &creds)))
         }
         Operation::AssumeRole => {
-            refuse_unbuilt(
-                params,
-                &["PolicyArns", "TransitiveTagKeys", "SerialNumber", "TokenCode", "ProvidedContexts"],
-            )?;
+            refuse_unbuilt(params, &["TransitiveTagKeys", "SerialNumber", "TokenCode", "ProvidedContexts"])?;
             let tags = match params.structs("Tags", &["Key", "Value"]) {
                 Some(list) => list
                     .into_iter()
@@ -217,6 +234,7 @@ pub(crate) async fn serve(
                 session_name: required(params, "RoleSessionName", "roleSessionName")?.to_owned(),
                 duration_seconds: duration(params)?,
                 policy: params.get("Policy").map(str::to_owned),
+                policy_arns: policy_arns(params)?,
                 tags,
                 external_id: params.get("ExternalId").map(str::to_owned),
                 source_identity: params.get("SourceIdentity").map(str::to_owned),

@@ -75,6 +75,7 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "DurationSeconds",
     "ExternalId",
     "SourceIdentity",
+    "PolicyArns",
     // IAM's OpenID Connect providers (their URL, audiences and thumbprints
     // are public facts of the issuer, no secret).
     "Url",

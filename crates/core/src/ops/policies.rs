@@ -200,6 +200,23 @@ impl Kms {
         }
     }
 
+    /// The default version's document of the customer managed policy
+    /// `arn` names in `account`; `None` when it names none there (another
+    /// account's, an AWS managed policy, a deleted one).
+    pub(crate) async fn managed_policy_document(
+        &self,
+        account: &trent_api::ids::AccountId,
+        arn: &str,
+    ) -> Result<Option<String>, KmsError> {
+        let Ok(Some((path, name))) = parse_policy_arn(account.as_str(), arn) else { return Ok(None) };
+        let Some(policy) = self.store.managed_policy(account, name).await?.filter(|p| p.name == name && p.path == path)
+        else {
+            return Ok(None);
+        };
+        let versions = self.store.policy_versions(account, &policy.name).await?;
+        Ok(versions.into_iter().find(|v| v.version == policy.default_version).map(|v| v.document))
+    }
+
     /// Counts a policy's attachments and boundaries.
     async fn policy_view(&self, policy: ManagedPolicyRecord) -> Result<PolicyView, KmsError> {
         let attachments = self.store.policy_attachments(&policy.account, &policy.name).await?;

@@ -207,6 +207,34 @@ async fn a_service_account_token_assumes_a_role_and_its_session_encrypts() {
         .await
         .unwrap();
 
+    // A managed session policy (PolicyArns) narrows the session to Encrypt.
+    let enc_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}"#;
+    let policy_arn = iam
+        .create_policy()
+        .policy_name("encrypt-only")
+        .policy_document(enc_only)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap();
+    let narrow = sts
+        .assume_role_with_web_identity()
+        .role_arn(role.arn())
+        .role_session_name("pod-narrow")
+        .web_identity_token(issuer.token(&claims(SUBJECT, AUDIENCE, NOW + 3600), false))
+        .policy_arns(aws_sdk_sts::types::PolicyDescriptorType::builder().arn(&policy_arn).build())
+        .send()
+        .await
+        .unwrap();
+    let nk = kms(&s, narrow.credentials().unwrap());
+    let blob = nk.encrypt().key_id(&key_id).plaintext(Blob::new("n")).send().await.unwrap().ciphertext_blob.unwrap();
+    let e = nk.decrypt().ciphertext_blob(blob).send().await.unwrap_err().into_service_error();
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+    assert!(e.message().unwrap().ends_with("because no session policy allows the kms:Decrypt action"), "{e:?}");
+
     // Refusals, with STS's codes.
     let refused = async |token: String| {
         let e = sts
@@ -284,6 +312,8 @@ async fn a_service_account_token_assumes_a_role_and_its_session_encrypts() {
     assert_eq!(ok["userIdentity"]["userName"], SUBJECT);
     assert_eq!(ok["userIdentity"]["identityProvider"], provider_arn.as_str());
     assert_eq!(ok["requestParameters"]["roleSessionName"], "pod-1");
+    let (narrowed, _) = events.iter().find(|(e, _)| e["requestParameters"]["roleSessionName"] == "pod-narrow").unwrap();
+    assert_eq!(narrowed["requestParameters"]["policyArns"][0]["arn"], policy_arn.as_str());
     assert!(ok["responseElements"]["credentials"]["accessKeyId"].as_str().unwrap().starts_with("ASIA"));
     let expired = events.iter().find(|(e, _)| e["errorCode"] == "ExpiredTokenException");
     assert!(expired.is_some());
