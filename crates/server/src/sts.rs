@@ -108,7 +108,9 @@ pub(crate) fn claimed_web_identity(params: &Params) -> Identity {
     let token = params.get("WebIdentityToken").and_then(|t| trent_core::oidc::WebIdentityToken::decode(t).ok());
     match (account, token) {
         (Some(account), Some(t)) => {
-            let clip = |s: &str| s.chars().take(256).collect::<String>();
+            // Unverified, from anyone: bounded, and no control character
+            // reaches the request log.
+            let clip = |s: &str| s.chars().filter(|c| !c.is_control()).take(256).collect::<String>();
             Identity::WebIdentity {
                 provider: format!(
                     "arn:aws:iam::{}:oidc-provider/{}",
@@ -255,5 +257,42 @@ pub(crate) async fn serve(
             }))
         }
         _ => Err(ApiError::internal(format!("{} is not an STS operation", op.name()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use base64::Engine as _;
+
+    fn form(token: &str) -> Params {
+        let body = format!(
+            "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fr\
+             &RoleSessionName=s&WebIdentityToken={token}"
+        );
+        Params::parse(body.as_bytes()).unwrap()
+    }
+
+    /// The claimed identity of an unsigned call is anyone's to write: it is
+    /// bounded and keeps no control character (the request log prints it).
+    #[test]
+    fn claimed_web_identities_are_bounded_and_printable() {
+        let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let sub = format!("evil\nINFO forged line{}", "x".repeat(1000));
+        let token = format!(
+            "{}.{}.AAAA",
+            b64(serde_json::json!({"alg": "RS256"})),
+            b64(serde_json::json!({"iss": "https://i.example", "sub": sub, "aud": "a", "exp": 1}))
+        );
+        let Identity::WebIdentity { account, provider, audience, subject } = claimed_web_identity(&form(&token)) else {
+            panic!("a web identity")
+        };
+        assert_eq!(account, "111122223333");
+        assert_eq!(provider, "arn:aws:iam::111122223333:oidc-provider/i.example");
+        assert_eq!(audience, "a");
+        assert!(subject.starts_with("evilINFO forged line") && subject.chars().count() == 256, "{subject}");
+        // Not a token: nobody is claimed.
+        assert!(matches!(claimed_web_identity(&form("x")), Identity::Unauthenticated { access_key_id: None }));
     }
 }
