@@ -239,6 +239,22 @@ impl IdentitySide {
         }
     }
 
+    /// The user's or role's ARN (with its path).
+    fn arn(&self) -> String {
+        match &self.who {
+            Identity::User(u) => u.arn(),
+            Identity::Role(r) => r.arn(),
+        }
+    }
+
+    /// The user's or role's unique id (`AIDA…`, `AROA…`).
+    fn unique_id(&self) -> &str {
+        match &self.who {
+            Identity::User(u) => &u.user_id,
+            Identity::Role(r) => &r.role_id,
+        }
+    }
+
     fn uses_condition_key(&self, key: &str) -> bool {
         self.policies.iter().chain(&self.session_policies).chain(&self.boundary).any(|p| p.uses_condition_key(key))
     }
@@ -515,7 +531,18 @@ impl Kms {
             context: &context,
         };
         let denied = |why: &str| denied(caller, access.action, &key_arn, why);
-        let key_policy = policy.map_or(KeyDecision::NotApplicable, |p| p.evaluate_key(&request));
+        // A user or role the key policy names by ARN is the one that bore
+        // the ARN when the policy was set: one deleted and re-created under
+        // the same name has another unique id, and the policy's principal
+        // element does not name it (its account still may; conditions on
+        // aws:PrincipalArn still see the ARN).
+        let key_policy_request = match identity.as_ref() {
+            Some(i) if key.policy_principals.get(&i.arn()).is_some_and(|named| named != i.unique_id()) => {
+                Request { principal_arn: i.unique_id(), ..request }
+            }
+            _ => Request { ..request },
+        };
+        let key_policy = policy.map_or(KeyDecision::NotApplicable, |p| p.evaluate_key(&key_policy_request));
         let iam = identity.as_ref().map_or(Decision::Allow, |i| i.decide(&request));
         // A session policy narrows what a key policy naming the role allows
         // too (IAM User Guide, "Session policies").

@@ -41,6 +41,15 @@ pub struct KeyRecord {
     pub created_at: i64,
     /// Key policy document, as given or the default.
     pub policy: String,
+    /// The unique ids (`AIDA…`, `AROA…`) of the IAM users and roles the key
+    /// policy names by ARN, as they were when it was set, by ARN: a
+    /// principal deleted and re-created under the same name is another
+    /// principal, which the policy does not name (AWS's behaviour), and
+    /// GetKeyPolicy shows a deleted one's id. Left out of the serialized
+    /// record when empty, so that the row MACs of keys stored before it
+    /// existed still verify.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub policy_principals: std::collections::BTreeMap<String, String>,
     /// Tags in the order given.
     pub tags: Vec<(String, String)>,
     /// Multi-Region key.

@@ -950,3 +950,57 @@ async fn access_keys_are_deactivated_and_reactivated() {
     assert!(kms.authenticate(r2.as_str()).await.unwrap().is_some());
     assert!(kms.authenticate(r1.as_str()).await.unwrap().is_none());
 }
+
+/// KMS Developer Guide, "Specifying principals": a key policy names the
+/// user that bore the ARN when the policy was set. Deleted and re-created
+/// under the same name, the user is another principal: the policy's
+/// statement no longer admits it (its account's still delegates to its
+/// identity policies), GetKeyPolicy shows the old user's unique id, and
+/// that document can be put back as shown.
+#[tokio::test]
+async fn key_policies_name_principals_by_their_unique_ids() {
+    let kms = kms().await;
+    let owner = root(ALICE);
+    let bob = user(ALICE, "bob");
+    let old_id = kms.create_user(&owner, "bob", vec![]).await.unwrap().user.user_id;
+    let bob_arn = format!("arn:aws:iam::{ALICE}:user/bob");
+    let original = policy(&[
+        key_statement("Allow", &format!("arn:aws:iam::{ALICE}:root"), "kms:*"),
+        key_statement("Allow", &bob_arn, "kms:Encrypt"),
+    ]);
+    let key = create_key(&kms, &owner, original.clone()).await;
+    encrypt(&kms, &bob, &key).await.unwrap();
+    let get = async || {
+        let req = GetKeyPolicyRequest { key_id: Some(key.clone()), ..Default::default() };
+        kms.get_key_policy(&owner, req).await.unwrap().policy.unwrap()
+    };
+    assert_eq!(get().await, original, "shown as stored while bob exists");
+
+    kms.delete_user(&owner, "bob").await.unwrap();
+    let new_id = kms.create_user(&owner, "bob", vec![]).await.unwrap().user.user_id;
+    assert_ne!(new_id, old_id);
+    let (code, msg) = encrypt(&kms, &bob, &key).await.unwrap_err();
+    assert_eq!(code, ErrorCode::AccessDenied, "{msg}");
+    let shown = get().await;
+    assert!(shown.contains(&old_id) && !shown.contains(&bob_arn), "{shown}");
+
+    // The account's statement still delegates to the new bob's identity
+    // policies.
+    let allow = policy(&[identity_statement("Allow", "kms:Encrypt", "*", "")]);
+    kms.put_user_policy(&owner, "bob", "kms", &allow).await.unwrap();
+    encrypt(&kms, &bob, &key).await.unwrap();
+    kms.delete_user_policy(&owner, "bob", "kms").await.unwrap();
+
+    // Put back as shown: accepted, and the old id admits no one.
+    let put = async |policy: String| {
+        let req = PutKeyPolicyRequest { key_id: Some(key.clone()), policy: Some(policy), ..Default::default() };
+        kms.put_key_policy(&owner, req).await
+    };
+    put(shown.clone()).await.unwrap();
+    assert_eq!(get().await, shown);
+    assert_eq!(encrypt(&kms, &bob, &key).await.unwrap_err().0, ErrorCode::AccessDenied);
+    // Naming bob's ARN again names the new bob.
+    put(original.clone()).await.unwrap();
+    encrypt(&kms, &bob, &key).await.unwrap();
+    assert_eq!(get().await, original);
+}

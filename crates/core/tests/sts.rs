@@ -518,7 +518,22 @@ async fn a_key_policy_may_name_only_roles_that_exist() {
     let req = CreateKeyRequest { policy: Some(with(&format!("arn:aws:iam::{ALICE}:role/real"))), ..Default::default() };
     assert_eq!(kms.create_key(&root(ALICE), req).await.unwrap_err().code(), ErrorCode::MalformedPolicyDocument);
     let req = CreateKeyRequest { policy: Some(with(&arn)), ..Default::default() };
-    kms.create_key(&root(ALICE), req).await.unwrap();
+    let key = kms.create_key(&root(ALICE), req).await.unwrap().key_metadata.unwrap().arn;
+
+    // The policy names the role that bore the ARN when it was set: a role
+    // deleted and re-created under the same name (another AROA… id) is not
+    // admitted by it; its own identity policy would have to allow it.
+    let session = async || {
+        let assumed = kms.assume_role(&root(ALICE), assume(&arn, "s1")).await.unwrap();
+        session_caller(&kms, &assumed.credentials).await.unwrap()
+    };
+    encrypt(&kms, &session().await, &key).await.unwrap();
+    kms.delete_role(&root(ALICE), "real").await.unwrap();
+    let again =
+        NewRole { name: "real".into(), path: Some("/p/".into()), trust_policy: trust(ALICE), ..Default::default() };
+    kms.create_role(&root(ALICE), again).await.unwrap();
+    let (code, msg) = encrypt(&kms, &session().await, &key).await.unwrap_err();
+    assert_eq!(code, ErrorCode::AccessDenied, "{msg}");
 }
 
 #[tokio::test]

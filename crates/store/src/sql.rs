@@ -19,7 +19,7 @@ use trent_core::store::{StoreError, StoreResult};
 pub(crate) const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                                       description, state, policy, tags, current_version, deletion_date, \
                                       pending_window_days, revision, rotation_period_days, next_rotation_at, \
-                                      next_expiry_at, primary_region, mac";
+                                      next_expiry_at, primary_region, policy_principals, mac";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 pub(crate) const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -67,6 +67,16 @@ pub(crate) fn update_key_sql(p: Placeholder) -> String {
         changeable.iter().enumerate().map(|(i, c)| format!("{c} = {}", p(FIXED_KEY_COLUMNS + i + 1))).collect();
     let same: Vec<String> = fixed.iter().enumerate().map(|(i, c)| format!("{c} = {}", p(i + 1))).collect();
     format!("UPDATE keys SET {} WHERE {} AND revision + 1 = {}", sets.join(", "), same.join(" AND "), p(REVISION_PARAM))
+}
+
+/// A key policy's named principals (ARN → unique id) as a JSON object.
+pub(crate) fn principals_to_json(p: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::to_string(p).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Reads [`principals_to_json`]'s form; `None` when it is not that.
+pub(crate) fn principals_from_json(s: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    serde_json::from_str(s).ok()
 }
 
 /// Tags as a JSON array of `{"Key", "Value"}`, order kept.

@@ -9,17 +9,29 @@ use trent_api::ids::{AccountId, AliasName, KeyId, Region};
 use trent_core::model::*;
 use trent_core::store::Store;
 
+/// The columns of `keys` added since multi-Region keys.
+const NEW_KEY_COLUMNS: [&str; 2] = ["primary_region", "policy_principals"];
+
 /// The columns of `keys` before multi-Region keys ([`crate::sql::KEY_COLUMNS`]
-/// without `primary_region`), in the order the backends bind them.
+/// without those added since), in the order the backends bind them.
 pub(crate) fn old_key_columns() -> String {
     let columns: Vec<&str> = crate::sql::KEY_COLUMNS.split(',').map(str::trim).collect();
-    columns.into_iter().filter(|c| *c != "primary_region").collect::<Vec<_>>().join(", ")
+    columns.into_iter().filter(|c| !NEW_KEY_COLUMNS.contains(c)).collect::<Vec<_>>().join(", ")
 }
 
-/// Where `primary_region` is in [`crate::sql::KEY_COLUMNS`]: the value a
-/// backend's key values hold there is not written to the old schema.
-pub(crate) fn primary_region_position() -> Option<usize> {
-    crate::sql::KEY_COLUMNS.split(',').map(str::trim).position(|c| c == "primary_region")
+/// Where the columns added since are in [`crate::sql::KEY_COLUMNS`], last
+/// first: the values a backend's key values hold there are not written to
+/// the old schema (remove them in this order).
+pub(crate) fn new_key_column_positions() -> Vec<usize> {
+    let mut at: Vec<usize> = crate::sql::KEY_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .enumerate()
+        .filter(|(_, c)| NEW_KEY_COLUMNS.contains(c))
+        .map(|(i, _)| i)
+        .collect();
+    at.reverse();
+    at
 }
 
 /// The principal that may retire one grant.
@@ -49,6 +61,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         state: KeyState::Enabled,
         created_at: 1_700_000_000_000 + i64::from(n),
         policy: r#"{"Statement":[]}"#.to_owned(),
+        policy_principals: Default::default(),
         tags: vec![("team".into(), format!("t{n}"))],
         multi_region: false,
         current_version: 1,

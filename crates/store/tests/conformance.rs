@@ -61,6 +61,9 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         state: KeyState::Enabled,
         created_at: 1_700_000_000_000 + i64::from(n),
         policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+        policy_principals: [(format!("arn:aws:iam::{}:user/u{n}", scope.account.as_str()), format!("AIDA{n:017}"))]
+            .into_iter()
+            .collect(),
         tags: vec![("b".into(), "2".into()), ("a".into(), String::new())],
         multi_region: false,
         current_version: 1,

@@ -4,8 +4,10 @@
 use crate::authz::Access;
 use crate::error::KmsError;
 use crate::kms::Names;
+use crate::model::KeyRecord;
 use crate::policy::{Policy, PolicyKind};
 use crate::{Caller, Kms};
+use std::collections::BTreeMap;
 use trent_api::ids::AccountId;
 use trent_api::ops::*;
 use trent_api::Operation;
@@ -40,7 +42,14 @@ impl Kms {
     /// them must name an existing one, exactly (a role's ARN with its path).
     /// (Principals of accounts Trent does not hold cannot be checked.) Call
     /// once the caller is authorized: the answer tells whether they exist.
-    pub(crate) async fn check_policy_principals(&self, owner: &AccountId, policy: &Policy) -> Result<(), KmsError> {
+    /// Returns the unique id of each, by ARN, for
+    /// [`KeyRecord::policy_principals`](crate::model::KeyRecord).
+    pub(crate) async fn check_policy_principals(
+        &self,
+        owner: &AccountId,
+        policy: &Policy,
+    ) -> Result<BTreeMap<String, String>, KmsError> {
+        let mut ids = BTreeMap::new();
         for arn in policy.principal_arns() {
             // arn:aws:iam::ACCOUNT:user/NAME or …:role/PATH/NAME (the parser
             // checked the form).
@@ -51,20 +60,73 @@ impl Kms {
             if &account != owner && self.store.account(&account).await?.is_none() {
                 continue;
             }
-            let exists = if let Some(name) = crate::authz::user_name(arn) {
-                self.store.user(&account, name).await?.is_some_and(|u| u.name == name)
-            } else if let Some(name) = arn.split_once(":role/").and_then(|(_, r)| r.rsplit('/').next()) {
-                self.store.role(&account, name).await?.is_some_and(|r| r.arn() == arn)
-            } else {
-                continue;
-            };
-            if !exists {
+            let Some(id) = self.principal_id(&account, arn).await? else { continue };
+            let Some(id) = id else {
                 return Err(KmsError::MalformedPolicyDocument(
                     "Policy contains a statement with one or more invalid principals.".into(),
                 ));
+            };
+            ids.insert(arn.to_owned(), id);
+        }
+        Ok(ids)
+    }
+
+    /// The unique id of the user or role `arn` names in `account`:
+    /// `Some(None)` when there is none, `None` when `arn` names no user or
+    /// role.
+    async fn principal_id(&self, account: &AccountId, arn: &str) -> Result<Option<Option<String>>, KmsError> {
+        Ok(if let Some(name) = crate::authz::user_name(arn) {
+            Some(self.store.user(account, name).await?.filter(|u| u.name == name).map(|u| u.user_id))
+        } else if let Some(name) = arn.split_once(":role/").and_then(|(_, r)| r.rsplit('/').next()) {
+            Some(self.store.role(account, name).await?.filter(|r| r.arn() == arn).map(|r| r.role_id))
+        } else {
+            None
+        })
+    }
+
+    /// The key policy as GetKeyPolicy shows it: a user or role it names by
+    /// ARN that has since been deleted (or re-created, under another unique
+    /// id) shows as the unique id it had, as AWS shows it; the document is
+    /// returned as stored when none has.
+    async fn shown_key_policy(&self, key: &KeyRecord) -> Result<String, KmsError> {
+        let mut gone: BTreeMap<&str, &str> = BTreeMap::new();
+        for (arn, id) in &key.policy_principals {
+            let account =
+                arn.strip_prefix("arn:aws:iam::").and_then(|r| r.split(':').next()).and_then(AccountId::parse);
+            let current = match account {
+                Some(account) => self.principal_id(&account, arn).await?.flatten(),
+                None => None,
+            };
+            if current.as_deref() != Some(id.as_str()) {
+                gone.insert(arn, id);
             }
         }
-        Ok(())
+        if gone.is_empty() {
+            return Ok(key.policy.clone());
+        }
+        let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&key.policy) else {
+            return Ok(key.policy.clone());
+        };
+        let swap = |v: &mut serde_json::Value| {
+            if let Some(id) = v.as_str().and_then(|s| gone.get(s)) {
+                *v = serde_json::Value::String((*id).to_owned());
+            }
+        };
+        let statements = match doc.get_mut("Statement") {
+            Some(serde_json::Value::Array(list)) => list.iter_mut().collect(),
+            Some(one @ serde_json::Value::Object(_)) => vec![one],
+            _ => Vec::new(),
+        };
+        for statement in statements {
+            for element in ["Principal", "NotPrincipal"] {
+                match statement.get_mut(element).and_then(|p| p.get_mut("AWS")) {
+                    Some(serde_json::Value::Array(list)) => list.iter_mut().for_each(swap),
+                    Some(one) => swap(one),
+                    None => {}
+                }
+            }
+        }
+        Ok(doc.to_string())
     }
 }
 
@@ -89,9 +151,10 @@ impl Kms {
         let key_ref = req.key_id.as_deref().unwrap_or_default();
         let key = self.resolve_key(caller, key_ref, Names::KeyOnly, &access).await?;
         let policy = check_key_policy(caller, &text, &key.arn(), bypass)?;
-        self.check_policy_principals(&key.scope.account, &policy).await?;
+        let principals = self.check_policy_principals(&key.scope.account, &policy).await?;
         self.modify_key(caller, req.key_id.as_deref(), &access, |key| {
             key.policy.clone_from(&text);
+            key.policy_principals.clone_from(&principals);
             Ok(())
         })
         .await?;
@@ -107,7 +170,8 @@ impl Kms {
         let access = Access::new(Operation::GetKeyPolicy);
         let key = self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
         check_policy_name(req.policy_name.as_deref())?;
-        Ok(GetKeyPolicyResponse { policy: Some(key.policy), policy_name: Some(DEFAULT_POLICY_NAME.to_owned()) })
+        let policy = self.shown_key_policy(&key).await?;
+        Ok(GetKeyPolicyResponse { policy: Some(policy), policy_name: Some(DEFAULT_POLICY_NAME.to_owned()) })
     }
 
     /// ListKeyPolicies: always the one policy, `default`.

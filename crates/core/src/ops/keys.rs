@@ -158,7 +158,7 @@ impl Kms {
             &trent_api::ids::key_arn(&caller.region, &caller.account, &id),
             bypass,
         )?;
-        self.check_policy_principals(&caller.account, &parsed).await?;
+        let policy_principals = self.check_policy_principals(&caller.account, &parsed).await?;
         let key = KeyRecord {
             id: id.clone(),
             scope: caller.scope(),
@@ -169,6 +169,7 @@ impl Kms {
             state: if external { KeyState::PendingImport } else { KeyState::Enabled },
             created_at: now,
             policy,
+            policy_principals,
             tags,
             multi_region,
             primary_region: multi_region.then(|| caller.region.clone()),

@@ -147,7 +147,7 @@ impl Kms {
         }
         let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
         let parsed = super::key_policy::check_key_policy(caller, &policy, &replica_arn, bypass)?;
-        self.check_policy_principals(&scope.account, &parsed).await?;
+        let policy_principals = self.check_policy_principals(&scope.account, &parsed).await?;
 
         let now = self.now();
         let replica = KeyRecord {
@@ -160,6 +160,7 @@ impl Kms {
             state: KeyState::Enabled,
             created_at: now,
             policy,
+            policy_principals,
             tags,
             multi_region: true,
             primary_region: Some(primary.scope.region.clone()),

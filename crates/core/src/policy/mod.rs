@@ -228,13 +228,25 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// An `AWS` principal: `*`, an account id, or an IAM ARN.
+/// An IAM user's or role's unique id (`AIDA…`, `AROA…`), as GetKeyPolicy
+/// shows a principal deleted since the policy named it.
+fn is_unique_id(s: &str) -> bool {
+    (s.starts_with("AIDA") || s.starts_with("AROA"))
+        && (16..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// An `AWS` principal: `*`, an account id, an IAM ARN, or the unique id of
+/// a deleted user or role (which names it alone: no one else bears it).
 fn aws_principal(name: &str) -> Option<PrincipalPattern> {
     if name == "*" {
         return Some(PrincipalPattern::Anyone);
     }
     if is_account_id(name) {
         return Some(PrincipalPattern::Account(name.to_owned()));
+    }
+    if is_unique_id(name) {
+        return Some(PrincipalPattern::Arn(name.to_owned()));
     }
     let parts: Vec<&str> = name.splitn(6, ':').collect();
     match parts.as_slice() {

@@ -26,6 +26,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Box<d
         Box::new(key.next_rotation_at),
         Box::new(key.next_expiry_at),
         Box::new(key.primary_region.as_ref().map(|r| r.as_str().to_owned())),
+        Box::new(principals_to_json(&key.policy_principals)),
         Box::new(g.seal(key)?),
     ])
 }
@@ -327,6 +328,8 @@ fn key_from_row_bare(r: &Row) -> StoreResult<KeyRecord> {
         state: KeyState::parse(&get_s("state")?),
         created_at: r.try_get("created_at").map_err(backend)?,
         policy: get_s("policy")?,
+        policy_principals: principals_from_json(&get_s("policy_principals")?)
+            .ok_or_else(|| corrupt("policy_principals"))?,
         tags: tags_from_json(&get_s("tags")?).ok_or_else(|| corrupt("tags"))?,
         multi_region: r.try_get("multi_region").map_err(backend)?,
         current_version: u32_of(r.try_get("current_version").map_err(backend)?, "current_version")?,

@@ -38,6 +38,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Value
         int(key.next_rotation_at),
         int(key.next_expiry_at),
         key.primary_region.as_ref().map_or(Value::Null, |r| text(r.as_str())),
+        Value::Text(principals_to_json(&key.policy_principals)),
         Value::Blob(g.seal(key)?),
     ])
 }
@@ -61,6 +62,8 @@ fn key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         state: KeyState::parse(&row.get::<_, String>("state")?),
         created_at: row.get("created_at")?,
         policy: row.get("policy")?,
+        policy_principals: principals_from_json(&row.get::<_, String>("policy_principals")?)
+            .ok_or_else(|| decode_err("policy_principals"))?,
         tags: tags_from_json(&row.get::<_, String>("tags")?).ok_or_else(|| decode_err("tags"))?,
         multi_region: row.get("multi_region")?,
         current_version: u32_col(row, "current_version")?,
