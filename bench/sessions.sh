@@ -7,10 +7,13 @@
 # the token is opened, AES-GCM under the domain key, on every request), and
 # with the key of a user who has no policy of its own but is in a group
 # with an attached managed policy allowing kms:*, under a permissions
-# boundary allowing kms:* ("managed": every part of the identity side).
-# session/user isolates what the session token costs; user/root what
-# identity policies cost; managed/user what groups, managed policies and a
-# boundary add. Prints medians and the ratios.
+# boundary allowing kms:* ("managed": every part of the identity side),
+# and a second session of the role narrowed by that managed policy as a
+# managed session policy ("narrowed": PolicyArns, resolved on every
+# request). session/user isolates what the session token costs; user/root
+# what identity policies cost; managed/user what groups, managed policies
+# and a boundary add; narrowed/session what a managed session policy adds.
+# Prints medians and the ratios.
 #
 # Usage: bench/sessions.sh [TRENT BENCH ARGS...]
 #        (ROUNDS=3, PYTHON=.venv/bin/python with boto3 (scripts/test makes
@@ -53,7 +56,12 @@ iam.create_user(UserName="bench-managed")
 iam.add_user_to_group(GroupName="bench", UserName="bench-managed")
 iam.put_user_permissions_boundary(UserName="bench-managed", PermissionsBoundary=p)
 m = iam.create_access_key(UserName="bench-managed")["AccessKey"]
-print(f"S_AK={shlex.quote(c['AccessKeyId'])} S_SK={shlex.quote(c['SecretAccessKey'])} "
+n = boto3.client("sts", endpoint_url=ep, region_name="us-east-1").assume_role(
+    RoleArn=role["Arn"], RoleSessionName="bench-narrowed", DurationSeconds=3600,
+    PolicyArns=[{"arn": p}])["Credentials"]
+print(f"N_AK={shlex.quote(n['AccessKeyId'])} N_SK={shlex.quote(n['SecretAccessKey'])} "
+      f"N_TOKEN={shlex.quote(n['SessionToken'])} "
+      f"S_AK={shlex.quote(c['AccessKeyId'])} S_SK={shlex.quote(c['SecretAccessKey'])} "
       f"S_TOKEN={shlex.quote(c['SessionToken'])} "
       f"U_AK={shlex.quote(u['AccessKeyId'])} U_SK={shlex.quote(u['SecretAccessKey'])} "
       f"M_AK={shlex.quote(m['AccessKeyId'])} M_SK={shlex.quote(m['SecretAccessKey'])}")
@@ -72,12 +80,18 @@ session_point() {
     AWS_ACCESS_KEY_ID=$S_AK AWS_SECRET_ACCESS_KEY=$S_SK AWS_SESSION_TOKEN=$S_TOKEN bench_point "$@"
 }
 
+narrowed_point() {
+    AWS_ACCESS_KEY_ID=$N_AK AWS_SECRET_ACCESS_KEY=$N_SK AWS_SESSION_TOKEN=$N_TOKEN bench_point "$@"
+}
+
 for _ in $(seq "$ROUNDS"); do
     echo "root $(server_cpu bench_point "${POINT[@]}")" | tee -a "$work/rows"
     echo "user $(server_cpu user_point "${POINT[@]}")" | tee -a "$work/rows"
     echo "session $(server_cpu session_point "${POINT[@]}")" | tee -a "$work/rows"
     echo "managed $(server_cpu managed_point "${POINT[@]}")" | tee -a "$work/rows"
+    echo "narrowed $(server_cpu narrowed_point "${POINT[@]}")" | tee -a "$work/rows"
 done
 medians "$work/rows" session user
 medians "$work/rows" user root
 medians "$work/rows" managed user
+medians "$work/rows" narrowed session

@@ -191,7 +191,7 @@ pub(crate) struct IdentitySide {
     policies: Vec<Policy>,
     /// A role session's inline session policy and managed session
     /// policies (`PolicyArns`); empty: the session is not narrowed.
-    session_policies: Vec<Policy>,
+    session_policies: Vec<std::sync::Arc<Policy>>,
     /// The user's or role's permissions boundary.
     boundary: Option<Policy>,
 }
@@ -256,7 +256,11 @@ impl IdentitySide {
     }
 
     fn uses_condition_key(&self, key: &str) -> bool {
-        self.policies.iter().chain(&self.session_policies).chain(&self.boundary).any(|p| p.uses_condition_key(key))
+        self.policies
+            .iter()
+            .chain(self.session_policies.iter().map(|p| p.as_ref()))
+            .chain(&self.boundary)
+            .any(|p| p.uses_condition_key(key))
     }
 }
 
@@ -369,18 +373,14 @@ impl Kms {
                 // one that no longer parses narrows to nothing. A managed
                 // session policy applies as its default version is now; one
                 // deleted since allows nothing.
-                let mut session_policies: Vec<Policy> = session
+                let mut session_policies: Vec<std::sync::Arc<Policy>> = session
                     .policy
                     .iter()
                     .map(|p| Policy::parse(p, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing()))
+                    .map(std::sync::Arc::new)
                     .collect();
                 for arn in &session.policy_arns {
-                    let document = self.managed_policy_document(&caller.account, arn).await?;
-                    session_policies.push(
-                        document
-                            .and_then(|d| Policy::parse(&d, PolicyKind::Identity).ok())
-                            .unwrap_or_else(Policy::allows_nothing),
-                    );
+                    session_policies.push(self.session_managed_policy(&caller.account, arn).await?);
                 }
                 return Ok(Some(IdentitySide {
                     who: Identity::Role(role),

@@ -95,6 +95,8 @@ pub struct Kms {
     pub(crate) regions: Vec<trent_api::ids::Region>,
     /// The issuers' JWKS ([`KmsOptions::oidc_keys`]).
     pub(crate) oidc_keys: Arc<crate::oidc::OidcKeys>,
+    /// Managed session policies read recently (a session's `PolicyArns`).
+    pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -204,6 +206,7 @@ impl Kms {
             checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
             regions: options.regions,
             oidc_keys: options.oidc_keys,
+            managed_policy_cache: Default::default(),
         };
         if sealed > 0 {
             tracing::warn!(

@@ -102,7 +102,8 @@ pub struct Session {
     pub policy: Option<String>,
     /// Managed session policies (`PolicyArns`), by ARN: customer managed
     /// policies of the role's account, applied as their default versions
-    /// are at each request (one deleted since narrows to nothing).
+    /// are (read through a one-second cache that this node's own changes
+    /// clear; one deleted since narrows to nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy_arns: Vec<String>,
     /// Session tags (`aws:PrincipalTag/*`, over the role's own tags).

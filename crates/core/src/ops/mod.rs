@@ -17,7 +17,7 @@ mod mac;
 mod metadata;
 mod multi_region;
 mod oidc;
-mod policies;
+pub(crate) mod policies;
 mod random;
 pub(crate) mod roles;
 mod rotation;

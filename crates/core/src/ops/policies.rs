@@ -25,6 +25,9 @@ use crate::model::{
 use crate::policy::{Policy, PolicyKind};
 use crate::store::StoreError;
 use crate::{Caller, Kms};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use trent_api::ids::AccountId;
 use trent_api::Operation;
 
 /// IAM's quota on one managed policy document: 6,144 characters,
@@ -178,6 +181,45 @@ fn parse_policy_arn<'a>(account: &str, arn: &'a str) -> Result<Option<(&'a str, 
     Ok((owner == account).then_some((path, name)))
 }
 
+/// How long a managed session policy read is reused without a store read
+/// ([`Kms::session_managed_policy`]); this node's own changes clear the
+/// cache at once.
+pub(crate) const MANAGED_POLICY_TTL_MS: i64 = 1_000;
+/// Most managed session policies cached; the cache is emptied when full.
+const MANAGED_POLICY_CACHE_CAPACITY: usize = 10_000;
+
+/// Managed session policies read recently, by (account, ARN), with when.
+#[derive(Default)]
+pub(crate) struct ManagedPolicyCache(Mutex<HashMap<(AccountId, String), CachedPolicy>>);
+
+/// When a managed session policy was read, and the policy.
+type CachedPolicy = (i64, Arc<Policy>);
+
+impl ManagedPolicyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(AccountId, String), CachedPolicy>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, slot: &(AccountId, String), now: i64) -> Option<Arc<Policy>> {
+        let cache = self.lock();
+        let (at, p) = cache.get(slot)?;
+        (now.saturating_sub(*at) < MANAGED_POLICY_TTL_MS && *at <= now).then(|| p.clone())
+    }
+
+    fn insert(&self, slot: (AccountId, String), now: i64, policy: Arc<Policy>) {
+        let mut cache = self.lock();
+        if cache.len() >= MANAGED_POLICY_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(slot, (now, policy));
+    }
+
+    /// Forgets everything: a managed policy of this node changed.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 impl Kms {
     fn policy_arn(caller: &Caller, name: &str) -> String {
         format!("arn:aws:iam::{}:policy/{name}", caller.account.as_str())
@@ -205,7 +247,7 @@ impl Kms {
     /// account's, an AWS managed policy, a deleted one).
     pub(crate) async fn managed_policy_document(
         &self,
-        account: &trent_api::ids::AccountId,
+        account: &AccountId,
         arn: &str,
     ) -> Result<Option<String>, KmsError> {
         let Ok(Some((path, name))) = parse_policy_arn(account.as_str(), arn) else { return Ok(None) };
@@ -215,6 +257,25 @@ impl Kms {
         };
         let versions = self.store.policy_versions(account, &policy.name).await?;
         Ok(versions.into_iter().find(|v| v.version == policy.default_version).map(|v| v.document))
+    }
+
+    /// A managed session policy (a session's `PolicyArns`) as it applies
+    /// now: its default version, parsed; one that names nothing allows
+    /// nothing. Read through [`ManagedPolicyCache`]: a change of a managed
+    /// policy on this node applies from the next request, another node's
+    /// within [`MANAGED_POLICY_TTL_MS`].
+    pub(crate) async fn session_managed_policy(&self, account: &AccountId, arn: &str) -> Result<Arc<Policy>, KmsError> {
+        let now = self.now();
+        let slot = (account.clone(), arn.to_owned());
+        if let Some(p) = self.managed_policy_cache.get(&slot, now) {
+            return Ok(p);
+        }
+        let document = self.managed_policy_document(account, arn).await?;
+        let policy = Arc::new(
+            document.and_then(|d| Policy::parse(&d, PolicyKind::Identity).ok()).unwrap_or_else(Policy::allows_nothing),
+        );
+        self.managed_policy_cache.insert(slot, now, policy.clone());
+        Ok(policy)
     }
 
     /// Counts a policy's attachments and boundaries.
@@ -276,7 +337,10 @@ impl Kms {
             })
             .await
         {
-            Ok(()) => Ok(policy),
+            Ok(()) => {
+                self.managed_policy_cache.clear();
+                Ok(policy)
+            }
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "A policy called {} already exists. Duplicate names are not allowed.",
                 new.name
@@ -340,7 +404,10 @@ impl Kms {
             })
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.managed_policy_cache.clear();
+                Ok(())
+            }
             Err(StoreError::NotFound) => Err(policy_not_found(arn)),
             Err(e) => Err(e.into()),
         }
@@ -386,7 +453,10 @@ impl Kms {
             })
             .await
         {
-            Ok(()) => Ok((version, set_default)),
+            Ok(()) => {
+                self.managed_policy_cache.clear();
+                Ok((version, set_default))
+            }
             Err(StoreError::NotFound) => Err(policy_not_found(arn)),
             Err(StoreError::AlreadyExists) => {
                 Err(KmsError::Conflict("The policy was changed by another request; try again.".into()))
@@ -474,7 +544,10 @@ impl Kms {
         policy.default_version = n;
         policy.updated_at = self.now();
         match self.commit(caller, async |events| self.store.update_managed_policy(&policy, None, events).await).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.managed_policy_cache.clear();
+                Ok(())
+            }
             Err(StoreError::NotFound) => Err(policy_not_found(arn)),
             Err(e) => Err(e.into()),
         }
