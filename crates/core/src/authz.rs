@@ -537,7 +537,11 @@ impl Kms {
         // element does not name it (its account still may; conditions on
         // aws:PrincipalArn still see the ARN).
         let key_policy_request = match identity.as_ref() {
-            Some(i) if key.policy_principals.get(&i.arn()).is_some_and(|named| named != i.unique_id()) => {
+            // (Most keys name no principal: no ARN is built for them.)
+            Some(i)
+                if !key.policy_principals.is_empty()
+                    && key.policy_principals.get(&i.arn()).is_some_and(|named| named != i.unique_id()) =>
+            {
                 Request { principal_arn: i.unique_id(), ..request }
             }
             _ => Request { ..request },

@@ -17,7 +17,7 @@
 //! (`iam:CreateOpenIDConnectProvider`, …), as the policy operations are;
 //! only the caller's own account is reachable.
 
-use super::users::check_iam_tags;
+use super::users::{add_iam_tags, check_iam_tags, remove_iam_tags};
 use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::model::OidcProviderRecord;
@@ -255,10 +255,7 @@ impl Kms {
         check_iam_tags(&tags, "provider")?;
         self.authorize_identity(caller, Operation::TagOpenIDConnectProvider, arn, &request_tag_context(&tags)).await?;
         let mut provider = self.oidc_provider_by_arn(caller, arn).await?;
-        for (k, v) in tags {
-            provider.tags.retain(|(x, _)| !x.eq_ignore_ascii_case(&k));
-            provider.tags.push((k, v));
-        }
+        add_iam_tags(&mut provider.tags, tags);
         check_iam_tags(&provider.tags, "provider")?;
         self.update_oidc_record(caller, arn, &provider).await
     }
@@ -269,7 +266,7 @@ impl Kms {
         let context = [("aws:TagKeys".to_owned(), keys.clone())];
         self.authorize_identity(caller, Operation::UntagOpenIDConnectProvider, arn, &context).await?;
         let mut provider = self.oidc_provider_by_arn(caller, arn).await?;
-        provider.tags.retain(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k)));
+        remove_iam_tags(&mut provider.tags, &keys);
         self.update_oidc_record(caller, arn, &provider).await
     }
 

@@ -14,7 +14,7 @@
 //! one is `NoSuchEntity`, as a policy that does not exist.
 
 use super::roles::{check_iam_name, check_path};
-use super::users::{check_iam_tags, policy_chars};
+use super::users::{add_iam_tags, check_iam_tags, policy_chars, remove_iam_tags};
 use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::kms::BASE32;
@@ -559,10 +559,7 @@ impl Kms {
         check_iam_tags(&tags, "policy")?;
         self.authorize_identity(caller, Operation::TagPolicy, arn, &request_tag_context(&tags)).await?;
         let mut policy = self.policy_by_arn(caller, arn, policy_not_found).await?;
-        for (k, v) in tags {
-            policy.tags.retain(|(x, _)| !x.eq_ignore_ascii_case(&k));
-            policy.tags.push((k, v));
-        }
+        add_iam_tags(&mut policy.tags, tags);
         check_iam_tags(&policy.tags, "policy")?;
         self.update_policy_record(caller, arn, &policy).await
     }
@@ -572,7 +569,7 @@ impl Kms {
         let context = [("aws:TagKeys".to_owned(), keys.clone())];
         self.authorize_identity(caller, Operation::UntagPolicy, arn, &context).await?;
         let mut policy = self.policy_by_arn(caller, arn, policy_not_found).await?;
-        policy.tags.retain(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k)));
+        remove_iam_tags(&mut policy.tags, &keys);
         self.update_policy_record(caller, arn, &policy).await
     }
 

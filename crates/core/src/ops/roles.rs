@@ -9,7 +9,7 @@
 //! role's ARN, …), as the user operations are; only the caller's own
 //! account is reachable.
 
-use super::users::{check_iam_tags, policy_chars};
+use super::users::{add_iam_tags, check_iam_tags, policy_chars, remove_iam_tags};
 use crate::authz::request_tag_context;
 use crate::error::KmsError;
 use crate::kms::BASE32;
@@ -259,10 +259,7 @@ impl Kms {
         let context = request_tag_context(&tags);
         self.authorize_identity(caller, Operation::TagRole, &Self::role_arn(caller, name), &context).await?;
         let mut role = self.existing_role(caller, name).await?;
-        for (k, v) in tags {
-            role.tags.retain(|(x, _)| !x.eq_ignore_ascii_case(&k));
-            role.tags.push((k, v));
-        }
+        add_iam_tags(&mut role.tags, tags);
         check_iam_tags(&role.tags, "role")?;
         self.update_role_record(caller, &role).await
     }
@@ -272,7 +269,7 @@ impl Kms {
         let context = vec![("aws:TagKeys".to_owned(), keys.clone())];
         self.authorize_identity(caller, Operation::UntagRole, &Self::role_arn(caller, name), &context).await?;
         let mut role = self.existing_role(caller, name).await?;
-        role.tags.retain(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k)));
+        remove_iam_tags(&mut role.tags, &keys);
         self.update_role_record(caller, &role).await
     }
 

@@ -25,6 +25,20 @@ const MAX_USER_TAGS: usize = 50;
 
 /// Checks tags given for a user or role (`what`): no key twice (in any
 /// case, as IAM compares them), none in the reserved `aws:` namespace.
+/// TagRole/TagPolicy/TagOpenIDConnectProvider: `new` added to `tags`, a key
+/// already present (in any case) replaced and moved to the end.
+pub(crate) fn add_iam_tags(tags: &mut Vec<(String, String)>, new: Vec<(String, String)>) {
+    for (k, v) in new {
+        tags.retain(|(x, _)| !x.eq_ignore_ascii_case(&k));
+        tags.push((k, v));
+    }
+}
+
+/// The Untag* calls: the tags with these keys (in any case) removed.
+pub(crate) fn remove_iam_tags(tags: &mut Vec<(String, String)>, keys: &[String]) {
+    tags.retain(|(k, _)| !keys.iter().any(|x| x.eq_ignore_ascii_case(k)));
+}
+
 pub(crate) fn check_iam_tags(tags: &[(String, String)], what: &str) -> Result<(), KmsError> {
     for (i, (k, _)) in tags.iter().enumerate() {
         if k.to_ascii_lowercase().starts_with("aws:") {
