@@ -148,6 +148,80 @@ pub fn decrypt(
     p.aes256gcm_open(&dk, &blob.iv, &aad, blob.body)
 }
 
+/// The blob format version of a key in a custom key store, whose
+/// material is in an HSM token.
+///
+/// ```text
+/// offset  len  field
+///      0    1  format version: 0x03
+///      1   16  key id: UUID bytes
+///     17   17  custom key store id: the 17 hex digits after `cks-` (ASCII)
+///     34   12  AES-GCM IV
+///     46    n  ciphertext
+///   46+n   16  GCM tag
+/// ```
+///
+/// The token encrypts with the key itself (AES-GCM inside the token, no
+/// derivation: the key never leaves it); the AAD is the 46-byte header
+/// followed by the canonical encryption context, as for versions 1 and 2.
+pub const BLOB_VERSION_HSM: u8 = 3;
+/// Header length of a version-3 blob.
+pub const HSM_HEADER_LEN: usize = 1 + 16 + 17 + GCM_IV_LEN;
+
+/// A parsed (not yet authenticated) version-3 blob.
+#[derive(Debug)]
+pub struct HsmBlob<'a> {
+    /// The key id (a UUID).
+    pub key_id: [u8; 16],
+    /// The custom key store's id (`cks-` and these 17 hex digits).
+    pub key_store: String,
+    /// The GCM IV.
+    pub iv: [u8; GCM_IV_LEN],
+    header: &'a [u8],
+    /// The ciphertext and its tag.
+    pub body: &'a [u8],
+}
+
+impl<'a> HsmBlob<'a> {
+    /// The header of a new blob: `key_store` is `cks-` and 17 lowercase
+    /// hex digits.
+    pub fn header(key_id: [u8; 16], key_store: &str, iv: &[u8; GCM_IV_LEN]) -> Result<Vec<u8>, CryptoError> {
+        let digits = key_store
+            .strip_prefix("cks-")
+            .filter(|d| d.len() == 17 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or(CryptoError::Malformed("custom key store id"))?;
+        let mut h = Vec::with_capacity(HSM_HEADER_LEN);
+        h.push(BLOB_VERSION_HSM);
+        h.extend_from_slice(&key_id);
+        h.extend_from_slice(digits.as_bytes());
+        h.extend_from_slice(iv);
+        Ok(h)
+    }
+
+    /// Splits a version-3 blob; `Err` for anything else.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, CryptoError> {
+        if bytes.first() != Some(&BLOB_VERSION_HSM) || bytes.len() < HSM_HEADER_LEN + GCM_TAG_LEN {
+            return Err(CryptoError::Malformed("ciphertext blob"));
+        }
+        let (header, body) = bytes.split_at(HSM_HEADER_LEN);
+        let digits = &header[17..34];
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(CryptoError::Malformed("ciphertext blob"));
+        }
+        let mut key_id = [0u8; 16];
+        key_id.copy_from_slice(&header[1..17]);
+        let mut iv = [0u8; GCM_IV_LEN];
+        iv.copy_from_slice(&header[34..46]);
+        let key_store = format!("cks-{}", String::from_utf8_lossy(digits));
+        Ok(HsmBlob { key_id, key_store, iv, header, body })
+    }
+
+    /// The AAD: the header, then the canonical encryption context.
+    pub fn aad(&self, context: &[u8]) -> Vec<u8> {
+        [self.header, context].concat()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,9 @@ pub enum Purpose {
     /// The claims of an STS session token (its secret among them) under a
     /// domain key, bound to the session's access key id.
     SessionToken,
+    /// A custom key store's token PIN (`KeyStorePassword`) under a domain
+    /// key, bound to the key store's id.
+    KeyStorePassword,
 }
 
 impl Purpose {
@@ -48,6 +51,7 @@ impl Purpose {
             Purpose::AccessKeySecret => b"trent/v1/access-key-secret",
             Purpose::ImportToken => b"trent/v1/import-token",
             Purpose::SessionToken => b"trent/v1/session-token",
+            Purpose::KeyStorePassword => b"trent/v1/key-store-password",
         }
     }
 }

