@@ -22,9 +22,9 @@
 //! checks the old form and seals the new.
 
 use crate::model::{
-    AccessKeyRecord, AccountRecord, AliasRecord, GrantRecord, GroupMemberRecord, GroupPolicyRecord, GroupRecord,
-    KeyRecord, KeyVersionRecord, ManagedPolicyRecord, OidcProviderRecord, PolicyAttachmentRecord, PolicyVersionRecord,
-    RolePolicyRecord, RoleRecord, UserPolicyRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, CustomKeyStoreRecord, GrantRecord, GroupMemberRecord,
+    GroupPolicyRecord, GroupRecord, KeyRecord, KeyVersionRecord, ManagedPolicyRecord, OidcProviderRecord,
+    PolicyAttachmentRecord, PolicyVersionRecord, RolePolicyRecord, RoleRecord, UserPolicyRecord, UserRecord,
 };
 use crate::store::{StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -127,6 +127,13 @@ impl Sealed for OidcProviderRecord {
     const TABLE: &'static str = "oidc_providers";
     fn row_id(&self) -> String {
         format!("{}/{}", self.account.as_str(), self.url)
+    }
+}
+
+impl Sealed for CustomKeyStoreRecord {
+    const TABLE: &'static str = "custom_key_stores";
+    fn row_id(&self) -> String {
+        self.id.clone()
     }
 }
 

@@ -40,6 +40,8 @@ struct Inner {
     policy_attachments: BTreeMap<(AccountId, String, AttachmentTarget, String), PolicyAttachmentRecord>,
     /// By (account, URL): URLs are compared exactly.
     oidc_providers: BTreeMap<(AccountId, String), OidcProviderRecord>,
+    /// By id (unique in the deployment); names are unique per scope.
+    custom_key_stores: BTreeMap<String, CustomKeyStoreRecord>,
     /// By (id, Region): the related keys of a multi-Region key share an id.
     keys: BTreeMap<(KeyId, String), KeyRecord>,
     versions: BTreeMap<(KeyId, u32), KeyVersionRecord>,
@@ -536,6 +538,60 @@ impl Store for InMemoryStore {
         self.audited(audit, |g| {
             g.oidc_providers.remove(&(account.clone(), url.to_owned())).map(|_| ()).ok_or(StoreError::NotFound)
         })
+    }
+
+    async fn insert_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if g.custom_key_stores.contains_key(&store.id)
+                || g.custom_key_stores.values().any(|s| s.scope == store.scope && s.name == store.name)
+            {
+                return Err(StoreError::AlreadyExists);
+            }
+            g.custom_key_stores.insert(store.id.clone(), store.clone());
+            Ok(())
+        })
+    }
+
+    async fn custom_key_store(&self, scope: &Scope, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>> {
+        Ok(self.lock().custom_key_stores.get(id).filter(|s| &s.scope == scope).cloned())
+    }
+
+    async fn custom_key_stores(&self, scope: Option<&Scope>) -> StoreResult<Vec<CustomKeyStoreRecord>> {
+        // The map's order is the ids' (byte order).
+        let g = self.lock();
+        Ok(g.custom_key_stores.values().filter(|s| scope.is_none_or(|sc| &s.scope == sc)).cloned().collect())
+    }
+
+    async fn update_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            let created_at = match g.custom_key_stores.get(&store.id) {
+                Some(s) if s.scope == store.scope => s.created_at,
+                _ => return Err(StoreError::NotFound),
+            };
+            if g.custom_key_stores.values().any(|s| s.id != store.id && s.scope == store.scope && s.name == store.name)
+            {
+                return Err(StoreError::AlreadyExists);
+            }
+            // Everything but the identity and the creation time is replaced.
+            g.custom_key_stores.insert(store.id.clone(), CustomKeyStoreRecord { created_at, ..store.clone() });
+            Ok(())
+        })
+    }
+
+    async fn delete_custom_key_store(&self, scope: &Scope, id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if !g.custom_key_stores.get(id).is_some_and(|s| &s.scope == scope) {
+                return Err(StoreError::NotFound);
+            }
+            g.custom_key_stores.remove(id);
+            Ok(())
+        })
+    }
+
+    async fn custom_key_store_keys(&self, scope: &Scope, id: &str) -> StoreResult<u64> {
+        let g = self.lock();
+        let n = g.keys.values().filter(|k| &k.scope == scope && k.custom_key_store_id.as_deref() == Some(id)).count();
+        Ok(n as u64)
     }
 
     async fn insert_managed_policy(
@@ -1099,6 +1155,7 @@ impl Store for InMemoryStore {
             policy_versions: g.policy_versions.values().cloned().collect(),
             policy_attachments: g.policy_attachments.values().cloned().collect(),
             oidc_providers: g.oidc_providers.values().cloned().collect(),
+            custom_key_stores: g.custom_key_stores.values().cloned().collect(),
             keys: g.keys.values().cloned().collect(),
             versions: g.versions.values().cloned().collect(),
             aliases,
@@ -1165,6 +1222,7 @@ impl Store for InMemoryStore {
             .collect();
         g.oidc_providers =
             snap.oidc_providers.iter().map(|p| ((p.account.clone(), p.url.clone()), p.clone())).collect();
+        g.custom_key_stores = snap.custom_key_stores.iter().map(|s| (s.id.clone(), s.clone())).collect();
         g.keys = snap.keys.iter().map(|k| (key_slot(k), k.clone())).collect();
         g.versions = snap.versions.iter().map(|v| ((v.key_id.clone(), v.version), v.clone())).collect();
         g.aliases = snap.aliases.iter().map(|a| (alias_key(&a.scope, &a.name), a.clone())).collect();

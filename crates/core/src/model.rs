@@ -60,6 +60,12 @@ pub struct KeyRecord {
     /// so that the row MACs of keys stored before it existed still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_region: Option<Region>,
+    /// The custom key store (`cks-…`) whose HSM token holds the key's
+    /// material (origin `AWS_CLOUDHSM`); `None` for a key whose material
+    /// Trent holds. Left out of the serialized record when `None`, so that
+    /// the row MACs of keys stored before it existed still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
     /// The version new ciphertexts use.
     pub current_version: u32,
     /// When a key pending deletion is deleted, epoch milliseconds.
@@ -431,6 +437,37 @@ impl OidcProviderRecord {
     }
 }
 
+/// A custom key store: a PKCS#11 token (an HSM) declared in the
+/// configuration (`[hsm.NAME]`, NAME being the `CloudHsmClusterId`) whose
+/// keys are made and used inside the token and never leave it (the
+/// analogue of AWS KMS's `AWS_CLOUDHSM` key stores). Regional, like keys.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomKeyStoreRecord {
+    /// Owner and Region.
+    pub scope: Scope,
+    /// `cks-` and 17 hex digits, unique in the deployment.
+    pub id: String,
+    /// Name (1–256 characters), unique in its account and Region.
+    pub name: String,
+    /// The declared token (`[hsm.NAME]` in the configuration). At most one
+    /// key store of a deployment uses a token.
+    pub cluster_id: String,
+    /// The trust anchor certificate as given (PEM), kept and shown.
+    pub trust_anchor: String,
+    /// The token's crypto-user PIN (`KeyStorePassword`), wrapped under a
+    /// domain key and bound to the key store id; never stored in clear.
+    pub wrapped_password: Vec<u8>,
+    /// `CONNECTED`, `DISCONNECTED` or `FAILED`: what the operator last asked
+    /// for and, after a failed connection, that it failed. Every node opens
+    /// its own session to the token while this says `CONNECTED`.
+    pub connection_state: String,
+    /// After a failed connection, AWS's `ConnectionErrorCode`.
+    #[serde(default)]
+    pub connection_error: Option<String>,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+}
+
 /// A customer managed policy of an account: a named, versioned identity
 /// policy that users, roles and groups attach, or that caps a user or role
 /// as its permissions boundary.
@@ -750,6 +787,9 @@ pub struct Snapshot {
     /// OpenID Connect identity providers.
     #[serde(default)]
     pub oidc_providers: Vec<OidcProviderRecord>,
+    /// Custom key stores (their tokens' PINs wrapped).
+    #[serde(default)]
+    pub custom_key_stores: Vec<CustomKeyStoreRecord>,
     /// Keys.
     pub keys: Vec<KeyRecord>,
     /// Key versions (material wrapped).

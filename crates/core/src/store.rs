@@ -237,6 +237,24 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a provider; `NotFound` when absent.
     async fn delete_oidc_provider(&self, account: &AccountId, url: &str, audit: &[AuditEntry]) -> StoreResult<()>;
 
+    /// Adds a custom key store; `AlreadyExists` when its id is taken or its
+    /// account and Region have a key store of that name.
+    async fn insert_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// A custom key store of `scope`, by id.
+    async fn custom_key_store(&self, scope: &Scope, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>>;
+    /// The custom key stores of `scope`, or of the whole deployment when
+    /// `None`, by id (byte order).
+    async fn custom_key_stores(&self, scope: Option<&Scope>) -> StoreResult<Vec<CustomKeyStoreRecord>>;
+    /// Replaces a key store's record (found by scope and id; its name,
+    /// token, PIN and connection state change); `NotFound` when absent,
+    /// `AlreadyExists` when renamed to a name its scope already has.
+    async fn update_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// Removes a key store; `NotFound` when absent.
+    async fn delete_custom_key_store(&self, scope: &Scope, id: &str, audit: &[AuditEntry]) -> StoreResult<()>;
+    /// How many keys (in any state, pending deletion included) a custom key
+    /// store holds.
+    async fn custom_key_store_keys(&self, scope: &Scope, id: &str) -> StoreResult<u64>;
+
     /// Adds a customer managed policy with its first version (its default),
     /// atomically; `AlreadyExists` when the account has a managed policy of
     /// that name in any case.

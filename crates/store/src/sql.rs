@@ -16,10 +16,12 @@ use trent_core::store::{StoreError, StoreResult};
 /// values in this order. A key is identified by (id, region): the related
 /// keys of a multi-Region key share their id. `primary_region` changes
 /// (a multi-Region key's primary moves), so it is not a fixed column.
+/// `custom_key_store_id` (a key's custom key store, NULL for most keys)
+/// was added after the others, so it comes last with them.
 pub(crate) const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                                       description, state, policy, tags, current_version, deletion_date, \
                                       pending_window_days, revision, rotation_period_days, next_rotation_at, \
-                                      next_expiry_at, primary_region, policy_principals, mac";
+                                      next_expiry_at, primary_region, policy_principals, custom_key_store_id, mac";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 pub(crate) const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -1008,6 +1010,71 @@ pub(crate) fn delete_oidc_provider_sql(p: Placeholder) -> String {
     format!("DELETE FROM oidc_providers WHERE account = {} AND url = {}", p(1), p(2))
 }
 
+/// The columns of `custom_key_stores`, in binding order: the identity
+/// (id, account, region) and the creation time, which never change, then
+/// what [`trent_core::store::Store::update_custom_key_store`] replaces.
+/// INSERT and UPDATE ([`update_custom_key_store_sql`]) bind the same list.
+pub(crate) const CUSTOM_KEY_STORE_COLUMNS: &str = "id, account, region, created_at, name, cluster_id, trust_anchor, \
+                                                   wrapped_password, connection_state, connection_error, mac";
+/// How many leading columns of [`CUSTOM_KEY_STORE_COLUMNS`] never change.
+const FIXED_CUSTOM_KEY_STORE_COLUMNS: usize = 4;
+
+/// The custom key store `p(1)` of account `p(2)` and Region `p(3)`.
+pub(crate) fn custom_key_store_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT {CUSTOM_KEY_STORE_COLUMNS} FROM custom_key_stores WHERE id = {} AND account = {} AND region = {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
+/// The custom key stores of account `p(1)` and Region `p(2)` (`scoped`),
+/// or of the whole deployment, by id.
+pub(crate) fn custom_key_stores_sql(p: Placeholder, scoped: bool) -> String {
+    if scoped {
+        format!(
+            "SELECT {CUSTOM_KEY_STORE_COLUMNS} FROM custom_key_stores WHERE account = {} AND region = {} ORDER BY id",
+            p(1),
+            p(2)
+        )
+    } else {
+        format!("SELECT {CUSTOM_KEY_STORE_COLUMNS} FROM custom_key_stores ORDER BY id")
+    }
+}
+
+/// Sets the changeable columns of a custom key store (the values of
+/// [`CUSTOM_KEY_STORE_COLUMNS`] bound in order) whose fixed columns are
+/// the bound ones: every parameter is used, which PostgreSQL needs to type
+/// it. A name its scope already has is a uniqueness violation.
+pub(crate) fn update_custom_key_store_sql(p: Placeholder) -> String {
+    let columns: Vec<&str> = CUSTOM_KEY_STORE_COLUMNS.split(',').map(str::trim).collect();
+    let (fixed, changeable) = columns.split_at(FIXED_CUSTOM_KEY_STORE_COLUMNS);
+    let sets: Vec<String> = changeable
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = {}", p(FIXED_CUSTOM_KEY_STORE_COLUMNS + i + 1)))
+        .collect();
+    let same: Vec<String> = fixed.iter().enumerate().map(|(i, c)| format!("{c} = {}", p(i + 1))).collect();
+    format!("UPDATE custom_key_stores SET {} WHERE {}", sets.join(", "), same.join(" AND "))
+}
+
+/// Deletes the custom key store `p(1)` of account `p(2)` and Region `p(3)`.
+pub(crate) fn delete_custom_key_store_sql(p: Placeholder) -> String {
+    format!("DELETE FROM custom_key_stores WHERE id = {} AND account = {} AND region = {}", p(1), p(2), p(3))
+}
+
+/// How many keys of account `p(1)` and Region `p(2)`, in any state, the
+/// custom key store `p(3)` holds (on `keys_by_custom_key_store`).
+pub(crate) fn custom_key_store_keys_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT COUNT(*) FROM keys WHERE account = {} AND region = {} AND custom_key_store_id = {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
+
 /// The access keys of principal `p(1)`, by id (on `access_keys_by_principal`).
 pub(crate) fn access_keys_of_sql(p: Placeholder) -> String {
     format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal = {} ORDER BY id", p(1))
@@ -1051,6 +1118,7 @@ pub(crate) struct ExportSql {
     pub(crate) policy_versions: String,
     pub(crate) policy_attachments: String,
     pub(crate) oidc_providers: String,
+    pub(crate) custom_key_stores: String,
     pub(crate) keys: String,
     pub(crate) versions: String,
     pub(crate) aliases: String,
@@ -1083,6 +1151,7 @@ impl ExportSql {
                 "account, policy_name, target, entity_name",
             ),
             oidc_providers: all(OIDC_PROVIDER_COLUMNS, "oidc_providers", "account, url"),
+            custom_key_stores: all(CUSTOM_KEY_STORE_COLUMNS, "custom_key_stores", "id"),
             keys: all(KEY_COLUMNS, "keys", "id, region"),
             versions: all(VERSION_COLUMNS, "key_versions", "key_id, version"),
             aliases: all(ALIAS_COLUMNS, "aliases", "account, region, name"),
@@ -1097,9 +1166,9 @@ impl ExportSql {
 /// True when the store holds a domain key, an account, a key or a
 /// tombstone: [`trent_core::store::Store::import`] refuses such a store.
 /// (Users, roles, groups and their access keys, policies and memberships,
-/// managed policies with their versions and attachments, and OpenID
-/// Connect providers belong to an account, so a store with any holds an
-/// account.)
+/// managed policies with their versions and attachments, OpenID Connect
+/// providers and custom key stores belong to an account, so a store with
+/// any holds an account.)
 pub(crate) const HOLDS_STATE_SQL: &str =
     "SELECT EXISTS (SELECT 1 FROM domain_keys) OR EXISTS (SELECT 1 FROM accounts) \
                                           OR EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM destroyed_keys)";
@@ -1217,6 +1286,13 @@ mod tests {
         assert!(q.ends_with("multi_region = ?8 AND revision + 1 = ?16"), "{q}");
         let d = insert_sql("key_versions", VERSION_COLUMNS, |i| format!("${i}"));
         assert!(d.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"), "{d}");
+        let u = update_custom_key_store_sql(|i| format!("${i}"));
+        assert_eq!(
+            u,
+            "UPDATE custom_key_stores SET name = $5, cluster_id = $6, trust_anchor = $7, wrapped_password = $8, \
+             connection_state = $9, connection_error = $10, mac = $11 \
+             WHERE id = $1 AND account = $2 AND region = $3 AND created_at = $4"
+        );
     }
 
     #[test]

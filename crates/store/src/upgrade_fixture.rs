@@ -10,7 +10,7 @@ use trent_core::model::*;
 use trent_core::store::Store;
 
 /// The columns of `keys` added since multi-Region keys.
-const NEW_KEY_COLUMNS: [&str; 2] = ["primary_region", "policy_principals"];
+const NEW_KEY_COLUMNS: [&str; 3] = ["primary_region", "policy_principals", "custom_key_store_id"];
 
 /// The columns of `keys` before multi-Region keys ([`crate::sql::KEY_COLUMNS`]
 /// without those added since), in the order the backends bind them.
@@ -72,6 +72,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         next_rotation_at: None,
         next_expiry_at: None,
         primary_region: None,
+        custom_key_store_id: None,
     }
 }
 
@@ -145,8 +146,9 @@ pub(crate) fn fixture() -> Fixture {
 
 /// A store opened on the upgraded database (its row guard installed)
 /// answers every read from the old rows (their MACs still verify), and
-/// takes what the old schema could not hold: the same key id in another
-/// Region, whose destruction keeps the versions the id's other key shares.
+/// takes what the old schema could not hold: a key of a custom key store,
+/// the same key id in another Region, whose destruction keeps the versions
+/// the id's other key shares.
 pub(crate) async fn check_upgraded(s: &dyn Store, f: &Fixture) -> Result<(), Box<dyn Error>> {
     for k in &f.keys {
         assert_eq!(s.key(&k.scope, &k.id).await?.as_ref(), Some(k));
@@ -171,6 +173,20 @@ pub(crate) async fn check_upgraded(s: &dyn Store, f: &Fixture) -> Result<(), Box
         (snap.keys, snap.versions, snap.aliases, snap.grants, snap.destroyed),
         (f.keys.clone(), f.versions.clone(), f.aliases.clone(), f.grants.clone(), f.destroyed.clone())
     );
+
+    // A key of a custom key store (a column added since): read back and
+    // counted as its key store's; the old keys are no key store's.
+    let cks = "cks-0123456789abcdef0";
+    let in_store = KeyRecord {
+        origin: Origin::AwsCloudhsm,
+        custom_key_store_id: Some(cks.to_owned()),
+        ..key(&scope("444455556666", "eu-west-1"), 8)
+    };
+    s.insert_key(&in_store, None, &[]).await?;
+    assert_eq!(s.key(&in_store.scope, &in_store.id).await?, Some(in_store.clone()));
+    assert_eq!(s.custom_key_store_keys(&in_store.scope, cks).await?, 1);
+    assert_eq!(s.custom_key_store_keys(&k1.scope, cks).await?, 0);
+    assert!(s.custom_key_stores(None).await?.is_empty());
 
     // The id of k1 in another Region: a key of its own, with an alias.
     let other = KeyRecord { scope: scope("111122223333", "ap-south-1"), ..k1.clone() };

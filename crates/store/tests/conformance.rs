@@ -39,6 +39,10 @@ use managed_policies::*;
 #[path = "conformance/oidc_providers.rs"]
 mod oidc_providers;
 use oidc_providers::*;
+// The checks of custom key stores, in a file of their own.
+#[path = "conformance/custom_key_stores.rs"]
+mod custom_key_stores;
+use custom_key_stores::*;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -74,6 +78,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         next_rotation_at: None,
         next_expiry_at: None,
         primary_region: None,
+        custom_key_store_id: None,
     }
 }
 
@@ -1819,6 +1824,21 @@ async fn fill(s: &dyn Store) -> TestResult {
     s.update_oidc_provider(&google, &ev.of(&["AddClientIDToOpenIDConnectProvider"])).await?;
     s.delete_oidc_provider(&google.account, "temp.example.com", &ev.of(&["DeleteOpenIDConnectProvider"])).await?;
 
+    // Custom key stores: one renamed and connected after a failure, one
+    // deleted; a key held by one.
+    let mut hsm = custom_key_store(&a, 0x21, "hsm");
+    for r in [&custom_key_store(&b, 0x30, "hsm"), &hsm, &custom_key_store(&c, 0x22, "temp")] {
+        s.insert_custom_key_store(r, &ev.of(&["CreateCustomKeyStore"])).await?;
+    }
+    hsm.name = "hsm ✓ renamed".into();
+    (hsm.connection_state, hsm.connection_error) = ("FAILED".into(), Some("USER_LOCKED_OUT".into()));
+    s.update_custom_key_store(&hsm, &ev.of(&["UpdateCustomKeyStore"])).await?;
+    (hsm.connection_state, hsm.connection_error) = ("CONNECTED".into(), None);
+    s.update_custom_key_store(&hsm, &ev.of(&["ConnectCustomKeyStore"])).await?;
+    s.delete_custom_key_store(&c, &cks_id(0x22), &ev.of(&["DeleteCustomKeyStore"])).await?;
+    let k7 = key_in_store(&a, 7, &hsm.id);
+    s.insert_key(&k7, Some(&version(&k7.id, 1)), &ev.of(&["CreateKey"])).await?;
+
     // Rotated twice, with automatic rotation on.
     let mut k1 = key(&a, 1);
     k1.rotation_period_days = Some(90);
@@ -1966,6 +1986,7 @@ fn assert_ordered(snap: &Snapshot) {
         (a.account.as_str().to_owned(), a.policy_name.clone(), a.target, a.entity_name.clone())
     });
     check("oidc providers", &snap.oidc_providers, |p| (p.account.as_str().to_owned(), p.url.clone()));
+    check("custom key stores", &snap.custom_key_stores, |r| r.id.clone());
     check("keys", &snap.keys, |k| (k.id.as_str().to_owned(), k.scope.region.as_str().to_owned()));
     check("versions", &snap.versions, |v| (v.key_id.as_str().to_owned(), v.version));
     check("aliases", &snap.aliases, |a| {
@@ -2041,6 +2062,15 @@ async fn assert_same_reads(orig: &dyn Store, copy: &dyn Store, snap: &Snapshot) 
         assert_eq!(copy.oidc_provider(&p.account, &p.url).await?.as_ref(), Some(p));
         assert_eq!(copy.oidc_providers(&p.account).await?, orig.oidc_providers(&p.account).await?);
     }
+    assert_eq!(copy.custom_key_stores(None).await?, orig.custom_key_stores(None).await?);
+    for r in &snap.custom_key_stores {
+        assert_eq!(copy.custom_key_store(&r.scope, &r.id).await?.as_ref(), Some(r));
+        assert_eq!(copy.custom_key_stores(Some(&r.scope)).await?, orig.custom_key_stores(Some(&r.scope)).await?);
+        let held = copy.custom_key_store_keys(&r.scope, &r.id).await?;
+        assert_eq!(held, orig.custom_key_store_keys(&r.scope, &r.id).await?);
+        let in_snap = snap.keys.iter().filter(|k| k.scope == r.scope && k.custom_key_store_id.as_ref() == Some(&r.id));
+        assert_eq!(held, in_snap.count() as u64, "{r:?}");
+    }
     for k in &snap.keys {
         assert_eq!(copy.key(&k.scope, &k.id).await?.as_ref(), Some(k));
         assert_eq!(copy.key_owner(&k.id, &k.scope.region).await?.as_ref(), Some(&k.scope));
@@ -2101,7 +2131,7 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_ordered(&snap);
     assert_eq!(
         [snap.domain_keys.len(), snap.accounts.len(), snap.access_keys.len(), snap.keys.len(), snap.versions.len()],
-        [2, 3, 6, 6, 9]
+        [2, 3, 6, 7, 10]
     );
     assert_eq!([snap.users.len(), snap.user_policies.len()], [3, 5]);
     let tag_counts: Vec<usize> = snap.users.iter().map(|u| u.tags.len()).collect();
@@ -2155,6 +2185,30 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
         ],
         "by account and URL; the updated one, temp deleted"
     );
+    let stores: Vec<(&str, &str, &str, &str, Option<&str>)> = snap
+        .custom_key_stores
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.scope.account.as_str(),
+                r.name.as_str(),
+                r.connection_state.as_str(),
+                r.connection_error.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            ("cks-00000000000000021", "111122223333", "hsm ✓ renamed", "CONNECTED", None),
+            ("cks-00000000000000030", "444455556666", "hsm", "CONNECTED", None),
+        ],
+        "by id; the updated one, temp deleted"
+    );
+    let held: Vec<(&str, &str)> =
+        snap.keys.iter().filter_map(|k| Some((k.id.as_str(), k.custom_key_store_id.as_deref()?))).collect();
+    assert_eq!(held, [(key_id(7).as_str(), "cks-00000000000000021")], "the key of a key store");
     assert_eq!(
         (snap.roles[0].description.as_deref(), snap.roles[0].max_session_duration, snap.roles[0].tags.len()),
         (None, 43_200, 1),
@@ -2388,6 +2442,9 @@ macro_rules! conformance {
                 attached_policy_reads_racing_writes_end_on_the_last_write,
                 oidc_providers_round_trip,
                 oidc_provider_changes_append_their_events_to_the_chain,
+                custom_key_stores_round_trip,
+                keys_of_custom_key_stores_are_counted,
+                custom_key_store_changes_append_their_events_to_the_chain,
                 changes_append_their_events_to_the_chain,
                 failed_changes_store_no_event,
                 changes_and_appends_at_once_form_one_chain,
@@ -2758,11 +2815,15 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     let dk = DomainKeyRecord { id: 1, wrapped: vec![9; 40], created_at: 3 };
     let provider = oidc_provider("111122223333", "token.actions.githubusercontent.com");
+    let hsm = custom_key_store(&a, 1, "hsm");
+    let held = key_in_store(&a, 2, &hsm.id);
     {
         let s = guarded(SqliteStore::open(&path)?).await?;
         s.insert_domain_key(&dk).await?;
         s.insert_account(&acct, &ak, &[]).await?;
         s.insert_oidc_provider(&provider, &[]).await?;
+        s.insert_custom_key_store(&hsm, &[]).await?;
+        s.insert_key(&held, None, &[]).await?;
         s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
         s.insert_alias(&al, &[]).await?;
         s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
@@ -2785,6 +2846,10 @@ async fn sqlite_state_survives_reopen() -> TestResult {
     assert_eq!(s.alias(&a, &al.name).await?, Some(al));
     assert_eq!(s.oidc_provider(&acct.id, &provider.url).await?, Some(provider.clone()));
     assert_eq!(s.oidc_providers(&acct.id).await?, vec![provider]);
+    assert_eq!(s.custom_key_store(&a, &hsm.id).await?, Some(hsm.clone()));
+    assert_eq!(s.custom_key_stores(None).await?, vec![hsm.clone()]);
+    assert_eq!(s.key(&a, &held.id).await?, Some(held));
+    assert_eq!(s.custom_key_store_keys(&a, &hsm.id).await?, 1);
     let trail = s.audit_records(0, 10).await?;
     assert_eq!(trail.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), vec![audit_entry(1), audit_entry(2)]);
     assert_chains(&trail);
@@ -2947,13 +3012,17 @@ async fn rows_edited_behind_the_store_are_refused(
     s.insert_oidc_provider(&idp, &[]).await?;
     s.insert_oidc_provider(&kept_idp, &[]).await?;
     let sc = scope("444455556666", "us-east-1");
-    let (k1, k2) = (key(&sc, 1), key(&sc, 2));
+    let (cks, kept_cks) = (custom_key_store(&sc, 1, "edited"), custom_key_store(&sc, 2, "kept"));
+    s.insert_custom_key_store(&cks, &[]).await?;
+    s.insert_custom_key_store(&kept_cks, &[]).await?;
+    let (k1, k2, k3) = (key(&sc, 1), key(&sc, 2), key(&sc, 3));
     s.insert_key(&k1, Some(&version(&k1.id, 1)), &[]).await?;
     s.insert_key(&k2, Some(&version(&k2.id, 1)), &[]).await?;
+    s.insert_key(&k3, Some(&version(&k3.id, 1)), &[]).await?;
     s.insert_alias(&alias(&sc, "a", &k1.id), &[]).await?;
     s.insert_grant(&grant(&k1, 1, None), &[]).await?;
 
-    let (id1, id2) = (k1.id.as_str(), k2.id.as_str());
+    let (id1, id2, id3) = (k1.id.as_str(), k2.id.as_str(), k3.id.as_str());
     let edits = [
         "UPDATE access_keys SET account = '111122223333', principal = 'arn:aws:iam::111122223333:root' \
          WHERE id = 'AKIAACCOUNT000000001'"
@@ -2962,6 +3031,8 @@ async fn rows_edited_behind_the_store_are_refused(
         "UPDATE accounts SET operator = NOT operator WHERE id = '444455556666'".to_owned(),
         format!("UPDATE keys SET policy = '{{\"Statement\":\"*\"}}' WHERE id = '{id1}'"),
         format!("UPDATE keys SET state = 'Disabled' WHERE id = '{id2}'"),
+        // A key moved into a custom key store.
+        format!("UPDATE keys SET custom_key_store_id = '{}' WHERE id = '{id3}'", cks.id),
         format!("UPDATE key_versions SET created_at = 5 WHERE key_id = '{id1}'"),
         format!("UPDATE aliases SET target = '{id2}' WHERE name = 'alias/a'"),
         "UPDATE grants SET grantee = 'arn:aws:iam::999988887777:root'".to_owned(),
@@ -2985,6 +3056,8 @@ async fn rows_edited_behind_the_store_are_refused(
         "UPDATE policy_attachments SET target = 'role', entity_name = 'App' WHERE policy_name = 'moved'".to_owned(),
         // Another audience accepted.
         "UPDATE oidc_providers SET client_ids = '[\"evil\"]' WHERE url = 'idp.example.com'".to_owned(),
+        // A key store pointed at another token.
+        "UPDATE custom_key_stores SET cluster_id = 'evil' WHERE name = 'edited'".to_owned(),
     ];
     for sql in &edits {
         assert_eq!(exec(sql).await?, 1, "{sql}");
@@ -3037,6 +3110,14 @@ async fn rows_edited_behind_the_store_are_refused(
     integrity("oidc provider updated", s.update_oidc_provider(&idp, &[]).await.unwrap_err())?;
     integrity("oidc provider deleted", s.delete_oidc_provider(&idp.account, &idp.url, &[]).await.unwrap_err())?;
     assert_eq!(s.oidc_provider(&kept_idp.account, &kept_idp.url).await?, Some(kept_idp.clone()), "untouched");
+    integrity("key moved into a key store", s.key(&sc, &k3.id).await.unwrap_err())?;
+    integrity("custom key store", s.custom_key_store(&sc, &cks.id).await.unwrap_err())?;
+    integrity("custom key stores", s.custom_key_stores(Some(&sc)).await.unwrap_err())?;
+    integrity("all custom key stores", s.custom_key_stores(None).await.unwrap_err())?;
+    // An edited key store is refused, not sealed over nor deleted.
+    integrity("custom key store updated", s.update_custom_key_store(&cks, &[]).await.unwrap_err())?;
+    integrity("custom key store deleted", s.delete_custom_key_store(&sc, &cks.id, &[]).await.unwrap_err())?;
+    assert_eq!(s.custom_key_store(&sc, &kept_cks.id).await?, Some(kept_cks.clone()), "untouched");
     integrity("export", s.export().await.unwrap_err())?;
     // A target no AttachmentTarget names is a corrupt row: refused (not an
     // integrity failure: it does not decode), then put back.
@@ -3079,6 +3160,7 @@ async fn rows_edited_behind_the_store_are_refused(
         "policy_versions",
         "policy_attachments",
         "oidc_providers",
+        "custom_key_stores",
         "keys",
         "key_versions",
         "aliases",
@@ -3089,9 +3171,9 @@ async fn rows_edited_behind_the_store_are_refused(
     exec("INSERT INTO row_mac_pending (id) VALUES (1)").await?;
     let s2 = reopen().await?;
     assert_eq!(s2.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, rows);
-    assert_eq!(rows, 33);
+    assert_eq!(rows, 37);
     assert_eq!(s2.access_key(&op_key.id).await?, Some(op_key));
-    assert_eq!(s2.export().await?.keys.len(), 2);
+    assert_eq!(s2.export().await?.keys.len(), 3);
     let s3 = reopen().await?;
     assert_eq!(s3.protect_rows(Arc::new(trent_core::integrity::RowGuard::for_tests())).await?, 0, "sealed once");
     // A store without its guard refuses sealed rows rather than serve

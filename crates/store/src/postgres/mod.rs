@@ -26,8 +26,9 @@
 use crate::cache::{key_slot, KeyCache};
 use crate::sql::{
     access_key_for_update_sql, access_keys_of_sql, add_group_member_sql, attach_policy_sql, attached_policies_sql,
-    check_attached, check_revisions, checkpoint_from_parts, checkpoint_link, corrupt, delete_access_key_sql,
-    delete_grant_sql, delete_group_policy_sql, delete_group_sql, delete_managed_policy_sql, delete_oidc_provider_sql,
+    check_attached, check_revisions, checkpoint_from_parts, checkpoint_link, corrupt, custom_key_store_keys_sql,
+    custom_key_store_sql, custom_key_stores_sql, delete_access_key_sql, delete_custom_key_store_sql, delete_grant_sql,
+    delete_group_policy_sql, delete_group_sql, delete_managed_policy_sql, delete_oidc_provider_sql,
     delete_policy_version_sql, delete_role_policy_sql, delete_role_sql, delete_user_policy_sql, delete_user_sql,
     destroy_key_sql, detach_policy_sql, drop_boundary_sql, due_keys_sql, grant_from_parts, grants_sql, group_exact_sql,
     group_members_sql, group_name_key, group_policies_sql, group_sql, groups_of_user_sql, groups_sql, hash_of,
@@ -38,13 +39,14 @@ use crate::sql::{
     remove_group_member_sql, resource_rows, resources_json, revision_param, role_exact_sql, role_name_key,
     role_policies_sql, role_sql, roles_sql, seq_of, seq_param, set_access_key_inactive_sql, sort_attachments,
     strings_from_json, strings_to_json, tags_from_json, tags_to_json, tombstone_sql, unsealed_rows_sql,
-    update_alias_sql, update_key_sql, update_managed_policy_sql, update_oidc_provider_sql, update_role_sql,
-    update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AttachedRow,
-    AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS,
-    AUDIT_COLUMNS, CHECKPOINT_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, GROUP_COLUMNS,
-    GROUP_MEMBER_COLUMNS, GROUP_POLICY_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS,
-    MANAGED_POLICY_COLUMNS, OIDC_PROVIDER_COLUMNS, POLICY_ATTACHMENT_COLUMNS, POLICY_VERSION_COLUMNS, ROLE_COLUMNS,
-    ROLE_POLICY_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    update_alias_sql, update_custom_key_store_sql, update_key_sql, update_managed_policy_sql, update_oidc_provider_sql,
+    update_role_sql, update_user_tags_sql, user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql,
+    AttachedRow, AuditParam, AuditRow, ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS,
+    ALIAS_COLUMNS, AUDIT_COLUMNS, CHECKPOINT_COLUMNS, CUSTOM_KEY_STORE_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS,
+    GRANT_COLUMNS, GROUP_COLUMNS, GROUP_MEMBER_COLUMNS, GROUP_POLICY_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL,
+    KEY_COLUMNS, LOOKUP_COLUMNS, MANAGED_POLICY_COLUMNS, OIDC_PROVIDER_COLUMNS, POLICY_ATTACHMENT_COLUMNS,
+    POLICY_VERSION_COLUMNS, ROLE_COLUMNS, ROLE_POLICY_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS,
+    VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -81,6 +83,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0015_access_key_status.sql"),
     include_str!("../../migrations/postgres/0016_oidc_providers.sql"),
     include_str!("../../migrations/postgres/0017_key_policy_principals.sql"),
+    include_str!("../../migrations/postgres/0018_custom_key_stores.sql"),
 ];
 /// The advisory lock held while migrating ("trent" + 1).
 const MIGRATION_LOCK: i64 = 0x7472_656e_7401;

@@ -27,6 +27,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Box<d
         Box::new(key.next_expiry_at),
         Box::new(key.primary_region.as_ref().map(|r| r.as_str().to_owned())),
         Box::new(principals_to_json(&key.policy_principals)),
+        Box::new(key.custom_key_store_id.clone()),
         Box::new(g.seal(key)?),
     ])
 }
@@ -340,6 +341,7 @@ fn key_from_row_bare(r: &Row) -> StoreResult<KeyRecord> {
         next_rotation_at: r.try_get("next_rotation_at").map_err(backend)?,
         next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
         primary_region: r.try_get::<_, Option<String>>("primary_region").map_err(backend)?.map(Region::new_unchecked),
+        custom_key_store_id: r.try_get("custom_key_store_id").map_err(backend)?,
     })
 }
 
@@ -675,6 +677,66 @@ pub(super) async fn managed_policy_exact_locked(
         .await
         .map_err(backend)?;
     g.check_opt(row.as_ref().map(managed_policy_from_row).transpose()?)
+}
+
+/// The values of [`CUSTOM_KEY_STORE_COLUMNS`] for a custom key store, in
+/// order: INSERT and UPDATE bind the same list.
+pub(super) fn custom_key_store_values(g: &RowGuard, r: &CustomKeyStoreRecord) -> StoreResult<RowValues> {
+    Ok(vec![
+        Box::new(r.id.clone()),
+        Box::new(r.scope.account.as_str().to_owned()),
+        Box::new(r.scope.region.as_str().to_owned()),
+        Box::new(r.created_at),
+        Box::new(r.name.clone()),
+        Box::new(r.cluster_id.clone()),
+        Box::new(r.trust_anchor.clone()),
+        Box::new(r.wrapped_password.clone()),
+        Box::new(r.connection_state.clone()),
+        Box::new(r.connection_error.clone()),
+        Box::new(g.seal(r)?),
+    ])
+}
+
+pub(super) fn custom_key_store_from_row(r: &Row) -> StoreResult<Unchecked<CustomKeyStoreRecord>> {
+    Ok((custom_key_store_from_row_bare(r)?, r.try_get("mac").map_err(backend)?))
+}
+
+fn custom_key_store_from_row_bare(r: &Row) -> StoreResult<CustomKeyStoreRecord> {
+    let get_s = |c: &str| r.try_get::<_, String>(c).map_err(backend);
+    Ok(CustomKeyStoreRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(get_s("account")?),
+            region: Region::new_unchecked(get_s("region")?),
+        },
+        id: get_s("id")?,
+        name: get_s("name")?,
+        cluster_id: get_s("cluster_id")?,
+        trust_anchor: get_s("trust_anchor")?,
+        wrapped_password: r.try_get("wrapped_password").map_err(backend)?,
+        connection_state: get_s("connection_state")?,
+        connection_error: r.try_get("connection_error").map_err(backend)?,
+        created_at: r.try_get("created_at").map_err(backend)?,
+    })
+}
+
+/// The custom key store `id` of `scope`, its row checked and locked in
+/// `tx` with `lock` (`FOR UPDATE` to update or delete it), as
+/// [`oidc_provider_locked`] locks a provider's.
+pub(super) async fn custom_key_store_locked(
+    tx: &Transaction<'_>,
+    g: &RowGuard,
+    scope: &Scope,
+    id: &str,
+    lock: &str,
+) -> StoreResult<Option<CustomKeyStoreRecord>> {
+    let row = tx
+        .query_opt(
+            &format!("{} {lock}", custom_key_store_sql(p)),
+            &[&id, &scope.account.as_str(), &scope.region.as_str()],
+        )
+        .await
+        .map_err(backend)?;
+    g.check_opt(row.as_ref().map(custom_key_store_from_row).transpose()?)
 }
 
 pub(super) fn oidc_provider_from_row(r: &Row) -> StoreResult<Unchecked<OidcProviderRecord>> {
@@ -1084,6 +1146,7 @@ pub(super) async fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> Store
         + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row).await?
         + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row).await?
         + seal_table(tx, g, "oidc_providers", OIDC_PROVIDER_COLUMNS, oidc_provider_from_row).await?
+        + seal_table(tx, g, "custom_key_stores", CUSTOM_KEY_STORE_COLUMNS, custom_key_store_from_row).await?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row).await?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row).await?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row).await?

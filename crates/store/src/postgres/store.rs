@@ -535,6 +535,79 @@ impl Store for PostgresStore {
         self.commit_audited(tx, audit).await
     }
 
+    async fn insert_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        insert_rows(
+            &tx,
+            "custom_key_stores",
+            CUSTOM_KEY_STORE_COLUMNS,
+            &one(custom_key_store_values(&*self.guard()?, store)?),
+        )
+        .await?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn custom_key_store(&self, scope: &Scope, id: &str) -> StoreResult<Option<CustomKeyStoreRecord>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(&custom_key_store_sql(p), &[&id, &scope.account.as_str(), &scope.region.as_str()])
+            .await
+            .map_err(backend)?;
+        self.guard()?.check_opt(row.as_ref().map(custom_key_store_from_row).transpose()?)
+    }
+
+    async fn custom_key_stores(&self, scope: Option<&Scope>) -> StoreResult<Vec<CustomKeyStoreRecord>> {
+        let c = self.client().await?;
+        let sql = custom_key_stores_sql(p, scope.is_some());
+        let rows = match scope {
+            Some(s) => c.query(&sql, &[&s.account.as_str(), &s.region.as_str()]).await,
+            None => c.query(&sql, &[]).await,
+        }
+        .map_err(backend)?;
+        self.guard()?.check_all(rows.iter().map(custom_key_store_from_row).collect::<StoreResult<_>>()?)
+    }
+
+    async fn update_custom_key_store(&self, store: &CustomKeyStoreRecord, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let g = self.guard()?;
+        // Read, checked and locked first, as update_oidc_provider reads its
+        // provider: an edited row is refused, not sealed over, and the row
+        // sealed is the stored one (its creation time kept) with the rest
+        // replaced. A name its scope has is AlreadyExists.
+        let stored = custom_key_store_locked(&tx, &g, &store.scope, &store.id, "FOR UPDATE")
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let new = CustomKeyStoreRecord { created_at: stored.created_at, ..store.clone() };
+        let values = custom_key_store_values(&g, &new)?;
+        tx.execute(&update_custom_key_store_sql(p), &refs(&values)).await.map_err(write_err)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn delete_custom_key_store(&self, scope: &Scope, id: &str, audit: &[AuditEntry]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Checked, as delete_oidc_provider checks its provider: an edited
+        // row is refused, not deleted.
+        custom_key_store_locked(&tx, &*self.guard()?, scope, id, "FOR UPDATE").await?.ok_or(StoreError::NotFound)?;
+        tx.execute(&delete_custom_key_store_sql(p), &[&id, &scope.account.as_str(), &scope.region.as_str()])
+            .await
+            .map_err(backend)?;
+        self.commit_audited(tx, audit).await
+    }
+
+    async fn custom_key_store_keys(&self, scope: &Scope, id: &str) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let n: i64 = c
+            .query_one(&custom_key_store_keys_sql(p), &[&scope.account.as_str(), &scope.region.as_str(), &id])
+            .await
+            .map_err(backend)?
+            .try_get(0)
+            .map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn insert_managed_policy(
         &self,
         policy: &ManagedPolicyRecord,
@@ -1278,6 +1351,7 @@ impl Store for PostgresStore {
             policy_versions,
             policy_attachments,
             oidc_providers,
+            custom_key_stores,
             keys,
             versions,
             aliases,
@@ -1300,6 +1374,7 @@ impl Store for PostgresStore {
             tx.query(&sql.policy_versions, &[]),
             tx.query(&sql.policy_attachments, &[]),
             tx.query(&sql.oidc_providers, &[]),
+            tx.query(&sql.custom_key_stores, &[]),
             tx.query(&sql.keys, &[]),
             tx.query(&sql.versions, &[]),
             tx.query(&sql.aliases, &[]),
@@ -1335,6 +1410,8 @@ impl Store for PostgresStore {
             },
             oidc_providers: g
                 .check_all(oidc_providers.iter().map(oidc_provider_from_row).collect::<StoreResult<_>>()?)?,
+            custom_key_stores: g
+                .check_all(custom_key_stores.iter().map(custom_key_store_from_row).collect::<StoreResult<_>>()?)?,
             keys: g.check_all(keys.iter().map(key_from_row).collect::<StoreResult<_>>()?)?,
             versions: g.check_all(versions.iter().map(version_from_row).collect::<StoreResult<_>>()?)?,
             aliases: g.check_all(aliases.iter().map(alias_from_row).collect::<StoreResult<_>>()?)?,
@@ -1431,6 +1508,13 @@ impl Store for PostgresStore {
             "oidc_providers",
             OIDC_PROVIDER_COLUMNS,
             &rows(&snap.oidc_providers, |r| oidc_provider_values(g, r))?,
+        )
+        .await?;
+        insert_rows(
+            &tx,
+            "custom_key_stores",
+            CUSTOM_KEY_STORE_COLUMNS,
+            &rows(&snap.custom_key_stores, |r| custom_key_store_values(g, r))?,
         )
         .await?;
         let keys = snap.keys.iter().map(|k| key_values(g, k)).collect::<StoreResult<Vec<_>>>()?;

@@ -39,6 +39,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Value
         int(key.next_expiry_at),
         key.primary_region.as_ref().map_or(Value::Null, |r| text(r.as_str())),
         Value::Text(principals_to_json(&key.policy_principals)),
+        key.custom_key_store_id.as_deref().map_or(Value::Null, text),
         Value::Blob(g.seal(key)?),
     ])
 }
@@ -74,6 +75,7 @@ fn key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         next_rotation_at: row.get("next_rotation_at")?,
         next_expiry_at: row.get("next_expiry_at")?,
         primary_region: row.get::<_, Option<String>>("primary_region")?.map(Region::new_unchecked),
+        custom_key_store_id: row.get("custom_key_store_id")?,
     })
 }
 
@@ -477,6 +479,43 @@ pub(super) fn oidc_provider_row(
     g.check_opt(row)
 }
 
+pub(super) fn custom_key_store_from_row(row: &Row<'_>) -> rusqlite::Result<Unchecked<CustomKeyStoreRecord>> {
+    Ok((custom_key_store_from_row_bare(row)?, row.get("mac")?))
+}
+
+fn custom_key_store_from_row_bare(row: &Row<'_>) -> rusqlite::Result<CustomKeyStoreRecord> {
+    Ok(CustomKeyStoreRecord {
+        scope: Scope {
+            account: AccountId::new_unchecked(row.get::<_, String>("account")?),
+            region: Region::new_unchecked(row.get::<_, String>("region")?),
+        },
+        id: row.get("id")?,
+        name: row.get("name")?,
+        cluster_id: row.get("cluster_id")?,
+        trust_anchor: row.get("trust_anchor")?,
+        wrapped_password: row.get("wrapped_password")?,
+        connection_state: row.get("connection_state")?,
+        connection_error: row.get("connection_error")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+/// The custom key store `id` of `scope`, checked.
+pub(super) fn custom_key_store_row(
+    c: &Connection,
+    g: &RowGuard,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Option<CustomKeyStoreRecord>> {
+    let row = c
+        .prepare_cached(&custom_key_store_sql(q))
+        .map_err(backend)?
+        .query_row(params![id, scope.account.as_str(), scope.region.as_str()], custom_key_store_from_row)
+        .optional()
+        .map_err(backend)?;
+    g.check_opt(row)
+}
+
 /// Whether the user, role or group (as `target` names its kind) of
 /// `account` named exactly `name` exists, its row checked.
 pub(super) fn entity_exists(
@@ -708,6 +747,30 @@ pub(super) fn insert_oidc_provider_row(c: &Connection, g: &RowGuard, r: &OidcPro
     )
 }
 
+/// The values of [`CUSTOM_KEY_STORE_COLUMNS`] for a custom key store, in
+/// order: INSERT and UPDATE bind the same list.
+pub(super) fn custom_key_store_values(g: &RowGuard, r: &CustomKeyStoreRecord) -> StoreResult<Vec<Value>> {
+    Ok(vec![
+        Value::Text(r.id.clone()),
+        Value::Text(r.scope.account.as_str().to_owned()),
+        Value::Text(r.scope.region.as_str().to_owned()),
+        Value::Integer(r.created_at),
+        Value::Text(r.name.clone()),
+        Value::Text(r.cluster_id.clone()),
+        Value::Text(r.trust_anchor.clone()),
+        Value::Blob(r.wrapped_password.clone()),
+        Value::Text(r.connection_state.clone()),
+        r.connection_error.clone().map_or(Value::Null, Value::Text),
+        Value::Blob(g.seal(r)?),
+    ])
+}
+
+/// Adds a custom key store; a taken id, or a name its account and Region
+/// have, is `AlreadyExists`.
+pub(super) fn insert_custom_key_store_row(c: &Connection, g: &RowGuard, r: &CustomKeyStoreRecord) -> StoreResult<()> {
+    insert_row(c, "custom_key_stores", CUSTOM_KEY_STORE_COLUMNS, params_from_iter(custom_key_store_values(g, r)?))
+}
+
 /// Adds a version; a taken number is `AlreadyExists`.
 pub(super) fn insert_policy_version_row(c: &Connection, g: &RowGuard, v: &PolicyVersionRecord) -> StoreResult<()> {
     insert_row(
@@ -854,6 +917,7 @@ pub(super) fn export_in(c: &Connection, g: &RowGuard) -> StoreResult<Snapshot> {
             list
         },
         oidc_providers: g.check_all(all(c, &sql.oidc_providers, oidc_provider_from_row)?)?,
+        custom_key_stores: g.check_all(all(c, &sql.custom_key_stores, custom_key_store_from_row)?)?,
         keys: g.check_all(all(c, &sql.keys, key_from_row)?)?,
         versions: g.check_all(all(c, &sql.versions, version_from_row)?)?,
         aliases: g.check_all(all(c, &sql.aliases, alias_from_row)?)?,
@@ -919,6 +983,9 @@ pub(super) fn import_in(tx: &Transaction<'_>, g: &RowGuard, snap: &Snapshot) -> 
     }
     for p in &snap.oidc_providers {
         insert_oidc_provider_row(tx, g, p)?;
+    }
+    for r in &snap.custom_key_stores {
+        insert_custom_key_store_row(tx, g, r)?;
     }
     for k in &snap.keys {
         insert_key_row(tx, g, k)?;
@@ -1151,6 +1218,7 @@ pub(super) fn seal_pending_in(tx: &Transaction<'_>, g: &RowGuard) -> StoreResult
         + seal_table(tx, g, "policy_versions", POLICY_VERSION_COLUMNS, policy_version_from_row)?
         + seal_table(tx, g, "policy_attachments", POLICY_ATTACHMENT_COLUMNS, policy_attachment_from_row)?
         + seal_table(tx, g, "oidc_providers", OIDC_PROVIDER_COLUMNS, oidc_provider_from_row)?
+        + seal_table(tx, g, "custom_key_stores", CUSTOM_KEY_STORE_COLUMNS, custom_key_store_from_row)?
         + seal_table(tx, g, "keys", KEY_COLUMNS, key_from_row)?
         + seal_table(tx, g, "key_versions", VERSION_COLUMNS, version_from_row)?
         + seal_table(tx, g, "aliases", ALIAS_COLUMNS, alias_from_row)?

@@ -1,6 +1,7 @@
 //! The schema of multi-Region keys: a database made before them upgrades
 //! with every row, and the statements that find a key by (id, region) or
-//! the keys of an id search its primary key.
+//! the keys of an id search its primary key; those of custom key stores
+//! search their indexes.
 
 use super::*;
 use crate::upgrade_fixture::{check_upgraded, fixture, new_key_column_positions, old_key_columns};
@@ -81,6 +82,7 @@ async fn a_database_from_before_multi_region_keys_upgrades_with_every_row() -> R
         "keys_due_expiry",
         "aliases_by_target",
         "grants_by_retiring",
+        "keys_by_custom_key_store",
     ] {
         assert!(indexes.iter().any(|i| i == index), "{index} in {indexes:?}");
     }
@@ -120,5 +122,30 @@ fn key_lookups_search_the_primary_key() -> Result<(), Box<dyn std::error::Error>
         assert!(plan.iter().any(|l| l.starts_with("SEARCH keys USING") && l.contains("(id=?")), "{sql}: {plan:?}");
         assert!(!plan.iter().any(|l| l.starts_with("SCAN keys") || l.contains("keys_by_scope")), "{sql}: {plan:?}");
     }
+    Ok(())
+}
+
+/// A custom key store's keys are counted on `keys_by_custom_key_store`
+/// (not by reading every key of its scope), and a key store is found by
+/// its id.
+#[test]
+fn custom_key_store_statements_search_their_indexes() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path)?);
+    let conn = Connection::open(&path)?;
+    let plan = |sql: &str, n: usize| -> rusqlite::Result<Vec<String>> {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = st.query_map(params_from_iter(vec!["x"; n]), |r| r.get(3))?;
+        rows.collect()
+    };
+    let count = plan(&custom_key_store_keys_sql(q), 3)?;
+    assert!(
+        count.iter().any(|l| l.starts_with("SEARCH keys USING") && l.contains("keys_by_custom_key_store")),
+        "{count:?}"
+    );
+    assert!(!count.iter().any(|l| l.starts_with("SCAN keys")), "{count:?}");
+    let one = plan(&custom_key_store_sql(q), 3)?;
+    assert!(one.iter().any(|l| l.starts_with("SEARCH custom_key_stores USING") && l.contains("(id=?)")), "{one:?}");
     Ok(())
 }
