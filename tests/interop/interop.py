@@ -36,6 +36,8 @@ from botocore.exceptions import ClientError
 ACCOUNT = "111122223333"
 AK = "AKIAIOSFODNN7EXAMPLE"
 SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+HSM_CLUSTER = "cluster-interopsofthsm"
+HSM_PIN = "kmsuser-interop"
 REGION = "us-east-1"
 
 results = {"passed": 0, "failed": 0}
@@ -283,6 +285,15 @@ def main():
     config = os.path.join(tmp, "trent.toml")
     with open(config, "w") as f:
         f.write(f'[oidc_jwks]\n"{OidcIssuer.ISSUER}" = "{oidc.jwks_path}"\n')
+    # A SoftHSM2 token for a custom key store (scripts/test sets the module
+    # and SOFTHSM2_CONF, a token directory of its own).
+    hsm_module = os.environ.get("TRENT_TEST_PKCS11_MODULE")
+    hsm_label = f"interop-{os.getpid()}"
+    if hsm_module and os.environ.get("SOFTHSM2_CONF"):
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", hsm_label, "--so-pin", "so-pin-1234",
+                        "--pin", HSM_PIN], check=True, capture_output=True)
+        with open(config, "a") as f:
+            f.write(f'[hsm.{HSM_CLUSTER}]\nmodule = "{hsm_module}"\ntoken_label = "{hsm_label}"\n')
     server = Trent(binary, data, config=config)
     server.start()
     kms = boto(server.endpoint)
@@ -802,6 +813,34 @@ def main():
         iam.delete_role_policy(RoleName="sts-app", PolicyName="kms")
         iam.delete_role(RoleName="sts-app")
         assert error_code(lambda: s_kms.encrypt(KeyId=key, Plaintext=b"x")) == "UnrecognizedClientException"
+
+    if hsm_module:
+        @check("aws CLI create/connect/describe-custom-key-stores; boto3 encrypts with a key in the SoftHSM2 token")
+        def _():
+            anchor = os.path.join(tmp, "anchor.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                            "-days", "2", "-subj", "/CN=hsm-anchor", "-keyout", os.path.join(tmp, "anchor.key"),
+                            "-out", anchor], check=True, capture_output=True)
+            ks = cli(server.endpoint, "create-custom-key-store", "--custom-key-store-name", "interop-hsm",
+                     "--cloud-hsm-cluster-id", HSM_CLUSTER, "--trust-anchor-certificate", f"file://{anchor}",
+                     "--key-store-password", HSM_PIN)["CustomKeyStoreId"]
+            assert ks.startswith("cks-"), ks
+            cli(server.endpoint, "connect-custom-key-store", "--custom-key-store-id", ks)
+            stores = cli(server.endpoint, "describe-custom-key-stores", "--custom-key-store-name", "interop-hsm")
+            entry = stores["CustomKeyStores"][0]
+            assert entry["CustomKeyStoreId"] == ks and entry["ConnectionState"] == "CONNECTED", entry
+            assert entry["CloudHsmClusterId"] == HSM_CLUSTER and entry["CustomKeyStoreType"] == "AWS_CLOUDHSM", entry
+            md = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=ks)["KeyMetadata"]
+            assert md["Origin"] == "AWS_CLOUDHSM" and md["CustomKeyStoreId"] == ks, md
+            ct = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"in the hsm", EncryptionContext={"a": "b"})["CiphertextBlob"]
+            assert kms.decrypt(CiphertextBlob=ct, EncryptionContext={"a": "b"})["Plaintext"] == b"in the hsm"
+            cli(server.endpoint, "disconnect-custom-key-store", "--custom-key-store-id", ks)
+            assert error_code(lambda: kms.decrypt(CiphertextBlob=ct, EncryptionContext={"a": "b"})) == "KMSInvalidStateException"
+            assert "CustomKeyStoreHasCMKsException" in cli_error(server.endpoint, "delete-custom-key-store",
+                                                                 "--custom-key-store-id", ks)
+            cli(server.endpoint, "connect-custom-key-store", "--custom-key-store-id", ks)
+    else:
+        print("skip aws CLI custom key stores: TRENT_TEST_PKCS11_MODULE is not set (install softhsm2; CI sets it)")
 
     @check("boto3 + aws sts: a service-account token (OIDC, RS256) assumes a role with a web identity and decrypts")
     def _():

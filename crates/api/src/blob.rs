@@ -110,6 +110,36 @@ impl<'de> Deserialize<'de> for SensitiveBlob {
     }
 }
 
+/// A secret string member (a custom key store's `KeyStorePassword`): no
+/// `Clone`, no real `Debug`, zeroized on drop, never serialized.
+#[derive(Default, PartialEq, Eq)]
+pub struct SecretString(Zeroizing<String>);
+
+impl SecretString {
+    /// Borrows the secret.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(s: &str) -> Self {
+        SecretString(Zeroizing::new(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(**redacted**)")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SecretString(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,13 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// A custom key store's kind (`CustomKeyStoreType`).
+    CustomKeyStoreType {
+        AwsCloudhsm = "AWS_CLOUDHSM", ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+}
+
+wire_enum! {
     /// A multi-Region key's role (`MultiRegionKeyType`).
     MultiRegionKeyType {
         Primary = "PRIMARY", Replica = "REPLICA",

@@ -151,6 +151,15 @@ pub fn wire_error(code: ErrorCode) -> WireError {
         | C::KmsInvalidMac
         | C::Tag
         | C::CustomKeyStoreNotFound
+        | C::CustomKeyStoreInvalidState
+        | C::CustomKeyStoreHasCmks
+        | C::CustomKeyStoreNameInUse
+        | C::CloudHsmClusterNotFound
+        | C::CloudHsmClusterInUse
+        | C::CloudHsmClusterNotRelated
+        | C::CloudHsmClusterNotActive
+        | C::CloudHsmClusterInvalidConfiguration
+        | C::IncorrectTrustAnchor
         | C::InvalidLookupAttributes
         | C::InvalidTimeRange
         | C::InvalidMaxResults

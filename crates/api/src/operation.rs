@@ -196,9 +196,6 @@ impl Descriptor {
     const fn context(self) -> Self {
         Descriptor { encryption_context: true, ..self }
     }
-    const fn unsupported(self) -> Self {
-        Descriptor { status: Status::Unsupported, ..self }
-    }
 }
 
 const fn kms(action: &'static str) -> Descriptor {
@@ -303,12 +300,12 @@ operations! {
     // The audit trail
     GetKeyLastUsage => kms("kms:GetKeyLastUsage"),
     // Not built yet
-    ConnectCustomKeyStore => kms("kms:ConnectCustomKeyStore").write().unsupported(),
-    CreateCustomKeyStore => kms("kms:CreateCustomKeyStore").write().unsupported(),
-    DeleteCustomKeyStore => kms("kms:DeleteCustomKeyStore").write().unsupported(),
-    DescribeCustomKeyStores => kms("kms:DescribeCustomKeyStores").unsupported(),
-    DisconnectCustomKeyStore => kms("kms:DisconnectCustomKeyStore").write().unsupported(),
-    UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write().unsupported(),
+    ConnectCustomKeyStore => kms("kms:ConnectCustomKeyStore").write(),
+    CreateCustomKeyStore => kms("kms:CreateCustomKeyStore").write().responds(&["CustomKeyStoreId"]),
+    DeleteCustomKeyStore => kms("kms:DeleteCustomKeyStore").write(),
+    DescribeCustomKeyStores => kms("kms:DescribeCustomKeyStores"),
+    DisconnectCustomKeyStore => kms("kms:DisconnectCustomKeyStore").write(),
+    UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write(),
     // Trent's administrative API
     CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
     // IAM's user operations (the Query protocol; `TrentAdmin.` reaches them too)
@@ -575,6 +572,6 @@ mod tests {
         assert_eq!(Operation::of(Api::Iam, "CreateAccount"), None);
         assert_eq!(Operation::of(Api::Iam, "Encrypt"), None);
         assert_eq!(Operation::of(Api::Kms, "CreateUser"), None);
-        assert_eq!(Operation::of(Api::Kms, "CreateCustomKeyStore").map(Operation::served), Some(false));
+        assert_eq!(Operation::of(Api::Kms, "CreateCustomKeyStore").map(Operation::served), Some(true));
     }
 }

@@ -338,6 +338,54 @@ impl Validate for CreateKeyRequest {
 }
 
 impl Violations {
+    /// The members of CreateCustomKeyStore and UpdateCustomKeyStore that
+    /// both have; `KeyStorePasswordType` is sensitive (never quoted).
+    fn key_store(&mut self, cluster: Option<&str>, password: Option<&str>) {
+        self.len("cloudHsmClusterId", cluster, 19, 24);
+        self.pattern("cloudHsmClusterId", cluster, "cluster-[2-7a-zA-Z]{11,16}", |c| {
+            c.strip_prefix("cluster-")
+                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b)))
+        });
+        self.blob_len("keyStorePassword", password.map(|p| p.chars().count()), 7, 32);
+    }
+}
+
+impl Validate for CreateCustomKeyStoreRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("customKeyStoreName", &self.custom_key_store_name);
+        v.len("customKeyStoreName", self.custom_key_store_name.as_deref(), 1, 256);
+        v.key_store(self.cloud_hsm_cluster_id.as_deref(), self.key_store_password.as_ref().map(|p| p.expose()));
+        v.len("trustAnchorCertificate", self.trust_anchor_certificate.as_deref(), 1, 5000);
+        v.enumeration("customKeyStoreType", self.custom_key_store_type.as_ref());
+    }
+}
+
+impl Validate for DescribeCustomKeyStoresRequest {
+    fn check(&self, v: &mut Violations) {
+        v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
+        v.len("customKeyStoreName", self.custom_key_store_name.as_deref(), 1, 256);
+        v.range("limit", self.limit, 1, 1000);
+        v.marker(self.marker.as_ref());
+    }
+}
+
+impl Validate for CustomKeyStoreIdRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("customKeyStoreId", &self.custom_key_store_id);
+        v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
+    }
+}
+
+impl Validate for UpdateCustomKeyStoreRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("customKeyStoreId", &self.custom_key_store_id);
+        v.len("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, 64);
+        v.len("newCustomKeyStoreName", self.new_custom_key_store_name.as_deref(), 1, 256);
+        v.key_store(self.cloud_hsm_cluster_id.as_deref(), self.key_store_password.as_ref().map(|p| p.expose()));
+    }
+}
+
+impl Violations {
     /// `RegionType`.
     fn region(&mut self, at: &str, v: Option<&String>) {
         let v = v.map(String::as_str);

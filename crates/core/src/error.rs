@@ -96,6 +96,12 @@ pub enum KmsError {
     /// `CustomKeyStoreNotFoundException`.
     #[error("{0}")]
     CustomKeyStoreNotFound(String),
+    /// The custom key store family's refusals
+    /// (`CustomKeyStoreInvalidStateException`, `CloudHsmCluster…`,
+    /// `IncorrectTrustAnchorException`, …), and `DependencyTimeoutException`
+    /// when a token does not answer.
+    #[error("{1}")]
+    KeyStore(trent_api::ErrorCode, String),
     /// `AccessDeniedException`.
     #[error("{0}")]
     AccessDenied(String),
@@ -133,6 +139,9 @@ pub enum InternalError {
     /// The call's audit event could not be recorded (audit is fail-closed).
     #[error("{0}")]
     Audit(#[from] crate::audit::AuditError),
+    /// An HSM token answered with an error the API has no code for.
+    #[error("HSM: {0}")]
+    Hsm(String),
 }
 
 impl From<StoreError> for KmsError {
@@ -187,7 +196,7 @@ impl KmsError {
             KmsError::AccessDenied(_) => C::AccessDenied,
             KmsError::UnrecognizedClient(_) => C::UnrecognizedClient,
             KmsError::NotAuthorized(_) => C::NotAuthorized,
-            KmsError::Lookup(code, _) | KmsError::WebIdentity(code, _) => *code,
+            KmsError::Lookup(code, _) | KmsError::WebIdentity(code, _) | KmsError::KeyStore(code, _) => *code,
             KmsError::Internal(_) => C::KmsInternal,
         }
     }

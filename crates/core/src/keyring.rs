@@ -266,6 +266,21 @@ impl Keyring {
         self.unwrap_secret(store, Purpose::ImportToken, key_arn, token).await.ok()
     }
 
+    /// Wraps a custom key store's token PIN, bound to the key store's id.
+    pub fn wrap_key_store_password(&self, key_store_id: &str, pin: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.wrap_secret(Purpose::KeyStorePassword, key_store_id, pin)
+    }
+
+    /// Unwraps a custom key store's token PIN.
+    pub async fn unwrap_key_store_password(
+        &self,
+        store: &dyn Store,
+        key_store_id: &str,
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, KmsError> {
+        self.unwrap_secret(store, Purpose::KeyStorePassword, key_store_id, wrapped).await
+    }
+
     fn wrap_secret(&self, purpose: Purpose, bound_to: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
         self.active_domain_key()?.wrap(self.crypto(), purpose, &[bound_to.as_bytes()], secret).map_err(KmsError::crypto)
     }

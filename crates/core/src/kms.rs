@@ -38,6 +38,8 @@ pub struct KmsOptions {
     /// The OpenID Connect issuers' signing keys (`oidc_jwks`), which
     /// AssumeRoleWithWebIdentity checks tokens with; empty: none verifies.
     pub oidc_keys: Arc<crate::oidc::OidcKeys>,
+    /// The HSM tokens custom key stores may use (`[hsm.NAME]`).
+    pub hsms: Arc<crate::hsm::Hsms>,
 }
 
 impl Default for KmsOptions {
@@ -49,6 +51,7 @@ impl Default for KmsOptions {
             checkpoint_interval_ms: 60_000,
             regions: Vec::new(),
             oidc_keys: Arc::default(),
+            hsms: Arc::default(),
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct Kms {
     pub(crate) regions: Vec<trent_api::ids::Region>,
     /// The issuers' JWKS ([`KmsOptions::oidc_keys`]).
     pub(crate) oidc_keys: Arc<crate::oidc::OidcKeys>,
+    /// The declared HSM tokens and this node's connections to them.
+    pub(crate) hsms: Arc<crate::hsm::Hsms>,
     /// Managed session policies read recently (a session's `PolicyArns`).
     pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
 }
@@ -206,6 +211,7 @@ impl Kms {
             checkpoint_interval_ms: options.checkpoint_interval_ms.max(1),
             regions: options.regions,
             oidc_keys: options.oidc_keys,
+            hsms: options.hsms,
             managed_policy_cache: Default::default(),
         };
         if sealed > 0 {

@@ -47,6 +47,7 @@ pub mod backup;
 pub mod caller;
 pub mod clock;
 pub mod error;
+pub mod hsm;
 pub mod integrity;
 pub mod keyring;
 mod kms;

@@ -98,6 +98,28 @@ pub struct Config {
     /// issuer URL, `https://…`, to a JWKS file or the JWKS JSON inline).
     /// Trent does not fetch them from the issuer.
     pub oidc_jwks: Option<std::collections::BTreeMap<String, String>>,
+    /// `[hsm.NAME]`: the PKCS#11 tokens custom key stores may use, NAME
+    /// being the `CloudHsmClusterId` that CreateCustomKeyStore names
+    /// (`cluster-` and 11–16 letters or digits 2–7, as AWS's model
+    /// requires).
+    pub hsm: Option<std::collections::BTreeMap<String, HsmConfig>>,
+}
+
+/// One `[hsm.NAME]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HsmConfig {
+    /// `module`: the PKCS#11 library (`.so`).
+    pub module: PathBuf,
+    /// `token_label`: the token's label.
+    pub token_label: String,
+}
+
+/// AWS's pattern for `CloudHsmClusterIdType`: `cluster-[2-7a-zA-Z]{11,16}`.
+fn cluster_id_ok(name: &str) -> bool {
+    name.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
+    })
 }
 
 impl fmt::Debug for Config {
@@ -133,6 +155,7 @@ impl fmt::Debug for Config {
             .field("tls_terminated_by_proxy", &self.tls_terminated_by_proxy)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_jwks", &self.oidc_jwks.as_ref().map(|m| m.keys().collect::<Vec<_>>()))
+            .field("hsm", &self.hsm)
             .finish()
     }
 }
@@ -197,8 +220,9 @@ impl Config {
             tls_terminated_by_proxy: parse_bool("TRENT_TLS_TERMINATED_BY_PROXY")?,
             trusted_proxies: s("TRENT_TRUSTED_PROXIES")
                 .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()),
-            // A table: the configuration file only.
+            // Tables: the configuration file only.
             oidc_jwks: None,
+            hsm: None,
         })
     }
 
@@ -236,7 +260,8 @@ impl Config {
             tls_client_ca,
             tls_terminated_by_proxy,
             trusted_proxies,
-            oidc_jwks
+            oidc_jwks,
+            hsm
         );
         self
     }
@@ -403,7 +428,20 @@ impl Config {
             .map(|(issuer, v)| (issuer, trent_core::oidc::JwksSource::from_config(&v)))
             .collect();
         let oidc_keys = std::sync::Arc::new(trent_core::oidc::OidcKeys::new(&sources).map_err(ConfigError)?);
+        let mut hsms = std::collections::BTreeMap::new();
+        for (name, h) in self.hsm.unwrap_or_default() {
+            if !cluster_id_ok(&name) {
+                return Err(ConfigError(format!(
+                    "[hsm.{name}]: the name is the CloudHsmClusterId clients send, which must match cluster-[2-7a-zA-Z]{{11,16}}"
+                )));
+            }
+            if h.token_label.is_empty() || h.token_label.len() > 32 {
+                return Err(ConfigError(format!("[hsm.{name}]: token_label must have 1 to 32 characters")));
+            }
+            hsms.insert(name, trent_core::hsm::HsmDecl { module: h.module, token_label: h.token_label });
+        }
         Ok(ServerParams {
+            hsms: std::sync::Arc::new(trent_core::hsm::Hsms::new(hsms)),
             oidc_keys,
             listen,
             regions,
@@ -577,6 +615,8 @@ pub struct ServerParams {
     pub trusted_proxies: Vec<IpNet>,
     /// The OpenID Connect issuers' signing keys.
     pub oidc_keys: std::sync::Arc<trent_core::oidc::OidcKeys>,
+    /// The declared HSM tokens.
+    pub hsms: std::sync::Arc<trent_core::hsm::Hsms>,
 }
 
 impl fmt::Debug for ServerParams {
@@ -602,6 +642,7 @@ impl fmt::Debug for ServerParams {
             .field("tls", &self.tls)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_keys", &self.oidc_keys)
+            .field("hsms", &self.hsms)
             .finish()
     }
 }

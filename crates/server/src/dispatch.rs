@@ -83,6 +83,12 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         O::ReplicateKey => call(body, |r| kms.replicate_key(caller, r)).await,
         O::UpdatePrimaryRegion => call(body, |r| kms.update_primary_region(caller, r)).await,
         O::LookupEvents => call(body, |r| kms.lookup_events(caller, r)).await,
+        O::CreateCustomKeyStore => call(body, |r| kms.create_custom_key_store(caller, r)).await,
+        O::DescribeCustomKeyStores => call(body, |r| kms.describe_custom_key_stores(caller, r)).await,
+        O::ConnectCustomKeyStore => call(body, |r| kms.connect_custom_key_store(caller, r)).await,
+        O::DisconnectCustomKeyStore => call(body, |r| kms.disconnect_custom_key_store(caller, r)).await,
+        O::UpdateCustomKeyStore => call(body, |r| kms.update_custom_key_store(caller, r)).await,
+        O::DeleteCustomKeyStore => call(body, |r| kms.delete_custom_key_store(caller, r)).await,
         // The Query protocol's alone (IAM's roles, STS): no JSON shape.
         O::CreateRole
         | O::GetRole
@@ -150,15 +156,6 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         | O::AssumeRole
         | O::GetSessionToken
         | O::AssumeRoleWithWebIdentity => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
-        O::ConnectCustomKeyStore
-        | O::CreateCustomKeyStore
-        | O::DeleteCustomKeyStore
-        | O::DescribeCustomKeyStores
-        | O::DisconnectCustomKeyStore
-        | O::UpdateCustomKeyStore => Err(ApiError::new(
-            ErrorCode::UnsupportedOperation,
-            format!("{} is not supported by this version of Trent.", op.name()),
-        )),
         O::CreateAccount => {
             call(body, |req: CreateAccountRequest| async move {
                 let spec = trent_core::BootstrapSpec {
@@ -550,6 +547,12 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::UpdatePrimaryRegion => parse_for(Kms::update_primary_region, body),
         O::GenerateDataKeyPairWithoutPlaintext => parse_for(Kms::generate_data_key_pair_without_plaintext, body),
         O::LookupEvents => parse_for(Kms::lookup_events, body),
+        O::CreateCustomKeyStore => parse_for(Kms::create_custom_key_store, body),
+        O::DescribeCustomKeyStores => parse_for(Kms::describe_custom_key_stores, body),
+        O::ConnectCustomKeyStore => parse_for(Kms::connect_custom_key_store, body),
+        O::DisconnectCustomKeyStore => parse_for(Kms::disconnect_custom_key_store, body),
+        O::UpdateCustomKeyStore => parse_for(Kms::update_custom_key_store, body),
+        O::DeleteCustomKeyStore => parse_for(Kms::delete_custom_key_store, body),
         O::CreateAccount => check::<CreateAccountRequest>(body),
         O::CreateUser => check::<CreateUserRequest>(body),
         O::DeleteUser | O::ListUserPolicies | O::ListUserTags => check::<UserRequest>(body),
@@ -629,13 +632,6 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         | O::AssumeRole
         | O::GetSessionToken
         | O::AssumeRoleWithWebIdentity => Ok(()),
-        // Answered UnsupportedOperationException before any body is read.
-        O::ConnectCustomKeyStore
-        | O::CreateCustomKeyStore
-        | O::DeleteCustomKeyStore
-        | O::DescribeCustomKeyStores
-        | O::DisconnectCustomKeyStore
-        | O::UpdateCustomKeyStore => Ok(()),
     }
 }
 
@@ -695,8 +691,8 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 68, "50 KMS operations, 3 administrative ones, 14 of IAM's and LookupEvents");
-        assert!(parse_request("ConnectCustomKeyStore", b"{}").is_none());
+        assert_eq!(n, 74, "56 KMS operations, 3 administrative ones, 14 of IAM's and LookupEvents");
+        assert!(parse_request("ConnectCustomKeyStore", b"{}").unwrap().is_err());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());
         let (code, message) = parse_request("CreateAccount", br#"{"AccountId":12345}"#).unwrap().unwrap_err();

@@ -243,6 +243,7 @@ fn kms_options(params: &ServerParams) -> KmsOptions {
         checkpoint_interval_ms: i64::try_from(params.scheduler_interval.as_millis()).unwrap_or(i64::MAX),
         regions: params.regions.clone(),
         oidc_keys: params.oidc_keys.clone(),
+        hsms: params.hsms.clone(),
     }
 }
 

@@ -68,6 +68,12 @@ pub struct KeyMetadata {
     /// The current key material id (64 hex characters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+    /// The custom key store that holds the key's material.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    /// The token (`CloudHsmClusterId`) of that key store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_hsm_cluster_id: Option<String>,
 }
 
 /// The configuration of a multi-Region key (`MultiRegionConfiguration`).

@@ -63,6 +63,7 @@ mod access;
 mod aliases;
 mod asymmetric;
 mod crypto;
+mod custom_key_stores;
 mod keys;
 mod material;
 
@@ -70,5 +71,6 @@ pub use access::*;
 pub use aliases::*;
 pub use asymmetric::*;
 pub use crypto::*;
+pub use custom_key_stores::*;
 pub use keys::*;
 pub use material::*;

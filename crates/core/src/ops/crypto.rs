@@ -15,7 +15,7 @@ use trent_api::ops::*;
 use trent_api::Operation;
 use trent_api::{Blob, SensitiveBlob};
 use trent_crypto::asymmetric::OaepHash;
-use trent_crypto::envelope::{self, BlobKeyId, CiphertextBlob};
+use trent_crypto::envelope::{self, BlobKeyId, CiphertextBlob, HsmBlob};
 use trent_crypto::{CryptoError, SecretBytes};
 
 /// The result of opening a ciphertext.
@@ -203,6 +203,10 @@ impl Kms {
             .key_version(key, key.current_version)
             .await?
             .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
+        if key.custom_key_store_id.is_some() {
+            let blob = self.token_seal(key, key_id_bytes(&key.id)?.bytes, context_bytes(ctx), plaintext).await?;
+            return Ok((blob, version.material_id.clone()));
+        }
         let bk = self.keyring.backing_key(self.store.as_ref(), key, &version).await?;
         let blob = envelope::encrypt(
             self.crypto(),
@@ -249,8 +253,17 @@ impl Kms {
             // An asymmetric ciphertext names no key: the request's KeyId does.
             return self.open_rsa(k.clone(), blob, ctx, alg).await;
         }
-        let parsed = CiphertextBlob::parse(blob).map_err(|_| KmsError::InvalidCiphertext)?;
-        let blob_key_id = blob_key_id(&parsed.key_id);
+        // A blob of a key in a custom key store (format 3), or of one
+        // whose material Trent holds (formats 1 and 2).
+        let (parsed, token_blob) = match HsmBlob::parse(blob) {
+            Ok(h) => (None, Some(h)),
+            Err(_) => (Some(CiphertextBlob::parse(blob).map_err(|_| KmsError::InvalidCiphertext)?), None),
+        };
+        let (blob_key_id, blob_version) = match (&parsed, &token_blob) {
+            (Some(p), _) => (blob_key_id(&p.key_id), p.key_version),
+            (None, Some(h)) => (blob_key_id(&BlobKeyId { bytes: h.key_id, multi_region: false }), 1),
+            (None, None) => return Err(KmsError::InvalidCiphertext),
+        };
         if let Some(k) = &expected_key {
             if k.id != blob_key_id {
                 return Err(incorrect_key());
@@ -279,7 +292,7 @@ impl Kms {
         check_usable(&key)?;
         check_decrypt_key(&key)?;
         check_algorithm(&key, alg)?;
-        let version = self.key_version(&key, parsed.key_version).await?.ok_or(KmsError::InvalidCiphertext)?;
+        let version = self.key_version(&key, blob_version).await?.ok_or(KmsError::InvalidCiphertext)?;
         if !version.has_material() {
             // Imported material deleted or expired: it may come back.
             return Err(KmsError::InvalidState(format!(
@@ -288,9 +301,17 @@ impl Kms {
                 key.arn()
             )));
         }
-        let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;
-        let plaintext = envelope::decrypt(self.crypto(), &bk, &parsed, &context_bytes(ctx))
-            .map_err(|_| KmsError::InvalidCiphertext)?;
+        let plaintext = match (parsed, token_blob) {
+            (None, Some(h)) if key.custom_key_store_id.as_deref() == Some(h.key_store.as_str()) => {
+                self.token_open(&key, &h, &context_bytes(ctx)).await?
+            }
+            (Some(p), None) if key.custom_key_store_id.is_none() => {
+                let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;
+                envelope::decrypt(self.crypto(), &bk, &p, &context_bytes(ctx))
+                    .map_err(|_| KmsError::InvalidCiphertext)?
+            }
+            _ => return Err(KmsError::InvalidCiphertext),
+        };
         Ok(Opened {
             key,
             plaintext,

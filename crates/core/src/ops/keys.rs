@@ -108,21 +108,37 @@ impl Kms {
             // Imported material: the specs AWS imports (SM2 is refused
             // above; Ed25519, ML-DSA and ML-KEM keys AWS does not import).
             Origin::External if importable(&spec) => true,
+            // A key in a custom key store: AES-256 made inside its token.
+            Origin::AwsCloudhsm if spec == KeySpec::SymmetricDefault => false,
             _ => {
                 return Err(KmsError::Unsupported(format!(
                     "Origin {origin} with KeySpec {spec} is not supported by this version of Trent."
                 )))
             }
         };
-        if let Some(id) = req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!("Custom key store '{id}' does not exist.")));
-        }
+        let key_store = match (&origin, req.custom_key_store_id) {
+            (Origin::AwsCloudhsm, Some(id)) => Some(id),
+            (Origin::AwsCloudhsm, None) => {
+                return Err(KmsError::Validation(
+                    "You must specify a CustomKeyStoreId when the Origin is AWS_CLOUDHSM.".into(),
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(KmsError::Validation(
+                    "CustomKeyStoreId is valid only when the Origin is AWS_CLOUDHSM.".into(),
+                ))
+            }
+            (_, None) => None,
+        };
         if req.xks_key_id.is_some() {
             return Err(KmsError::Unsupported(
                 "XksKeyId requires an external key store, which Trent does not support.".into(),
             ));
         }
         let multi_region = req.multi_region == Some(true);
+        if multi_region && key_store.is_some() {
+            return Err(KmsError::Unsupported("You cannot create a multi-Region key in a custom key store.".into()));
+        }
         if multi_region && external {
             // AWS creates these; their replicas need the same material
             // imported into each, which Trent does not do yet.
@@ -173,6 +189,7 @@ impl Kms {
             tags,
             multi_region,
             primary_region: multi_region.then(|| caller.region.clone()),
+            custom_key_store_id: key_store.clone(),
             current_version: 1,
             deletion_date: None,
             pending_window_days: None,
@@ -192,6 +209,8 @@ impl Kms {
         }
         let material_id = self.new_material_id()?;
         let wrapped_material = match key.spec.key_kind() {
+            // Made inside the token; the version keeps only the marker.
+            None if key_store.is_some() => self.create_token_key(&key, &material_id).await?,
             None => {
                 let backing = self.crypto().generate_key().map_err(KmsError::crypto)?;
                 self.keyring.wrap_backing_key(&key.material_binding(), &material_id, &backing)?
@@ -214,6 +233,7 @@ impl Kms {
         };
         let mut meta = metadata(&key, Some(&version));
         meta.multi_region_configuration = super::multi_region::configuration(&key, std::slice::from_ref(&key));
+        self.key_store_metadata(&key, &mut meta).await?;
         let response = CreateKeyResponse { key_metadata: Some(meta) };
         caller.audit.touch(key.arn());
         self.commit_answering(caller, &response, async |events| {
@@ -247,6 +267,7 @@ impl Kms {
         let current = self.current_version(&key).await?;
         let mut meta = metadata(&key, current.as_deref());
         meta.multi_region_configuration = self.multi_region_configuration(&key).await?;
+        self.key_store_metadata(&key, &mut meta).await?;
         Ok(DescribeKeyResponse { key_metadata: Some(meta) })
     }
 

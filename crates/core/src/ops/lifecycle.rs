@@ -167,9 +167,17 @@ impl Kms {
     /// Destroys a key pending deletion. `false` when another pass did it
     /// first or the key changed (cancelled deletion).
     async fn destroy(&self, key: &KeyRecord, now: i64, audit: &[AuditEntry]) -> Result<bool, KmsError> {
+        // A key in a custom key store: its material is in the token.
+        let token_material = match key.custom_key_store_id {
+            Some(_) => self.store.key_version(&key.id, 1).await?.map(|v| v.material_id),
+            None => None,
+        };
         match self.store.destroy_key(key, now, audit).await {
             Ok(()) => {
                 tracing::info!(key = %key.arn(), "key destroyed after its waiting period");
+                if let Some(material_id) = token_material {
+                    self.destroy_token_key(key, &material_id).await;
+                }
                 if key.is_replica() {
                     self.after_replica_destroyed(key, now).await?;
                 } else {

@@ -6,6 +6,7 @@ mod agreement;
 mod aliases;
 mod audit;
 mod crypto;
+mod custom_key_stores;
 mod data_key_pair;
 mod grants;
 mod groups;
@@ -71,6 +72,9 @@ pub(crate) fn metadata(key: &KeyRecord, current: Option<&KeyVersionRecord>) -> K
         current_key_material_id: current
             .filter(|_| key.spec == trent_api::enums::KeySpec::SymmetricDefault)
             .map(|v| v.material_id.clone()),
+        custom_key_store_id: key.custom_key_store_id.clone(),
+        // Filled in from the key store by the operations that show it.
+        cloud_hsm_cluster_id: None,
     }
 }
 

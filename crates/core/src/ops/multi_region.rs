@@ -164,6 +164,7 @@ impl Kms {
             tags,
             multi_region: true,
             primary_region: Some(primary.scope.region.clone()),
+            custom_key_store_id: None,
             current_version: primary.current_version,
             deletion_date: None,
             pending_window_days: None,

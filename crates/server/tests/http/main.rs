@@ -8,6 +8,7 @@ mod asymmetric;
 mod at_rest;
 mod audit;
 mod common;
+mod custom_key_stores;
 mod errors;
 mod hardening;
 mod iam_oidc;

@@ -186,7 +186,8 @@ async fn routing_and_body_errors() {
     let (_, ty, _) = send(&s, Req::new("Other.ListKeys", "{}").signed()).await;
     assert_eq!(ty, "UnknownOperationException");
     let (_, ty, v) = send(&s, Req::new("TrentService.UpdateCustomKeyStore", "{}").signed()).await;
-    assert_eq!(ty, "UnsupportedOperationException", "{v}");
+    assert_eq!(ty, "ValidationException", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("'customKeyStoreId'"), "{v}");
     let (_, ty, v) = send(&s, Req::new("TrentService.Sign", "{}").signed()).await;
     assert_eq!(ty, "ValidationException", "{v}");
     assert!(v["message"].as_str().unwrap().starts_with("3 validation errors detected"), "{v}");
