@@ -313,6 +313,7 @@ type Job = Box<dyn FnOnce(&TokenSession) + Send>;
 /// the last one is gone.
 pub struct HsmPool {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for HsmPool {
@@ -327,12 +328,13 @@ impl HsmPool {
     pub fn start(token: &Token, pin: &[u8], workers: usize) -> Result<HsmPool, HsmError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let pool = HsmPool { jobs: Mutex::new(Some(tx)), workers: Mutex::default() };
         for n in 0..workers.max(1) {
             let (ready_tx, ready_rx) = mpsc::channel();
             let token = token.clone();
             let pin = Zeroizing::new(pin.to_vec());
             let rx = rx.clone();
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("trent-hsm-{n}"))
                 .spawn(move || {
                     let session = match token.login(&pin) {
@@ -354,9 +356,11 @@ impl HsmPool {
                     }
                 })
                 .map_err(|e| HsmError::Other(e.to_string()))?;
+            pool.workers.lock().unwrap_or_else(PoisonError::into_inner).push(handle);
+            // On a failed login, dropping `pool` ends the workers started.
             ready_rx.recv().map_err(|_| HsmError::Other("HSM worker ended".into()))??;
         }
-        Ok(HsmPool { jobs: Mutex::new(Some(tx)) })
+        Ok(pool)
     }
 
     /// Sends a job to a worker; [`HsmError::Closed`] after
@@ -366,8 +370,20 @@ impl HsmPool {
         jobs.as_ref().ok_or(HsmError::Closed)?.send(Box::new(job)).map_err(|_| HsmError::Closed)
     }
 
-    /// Stops taking jobs; the workers end when the queue is empty.
+    /// Stops taking jobs, and waits for the workers to finish the jobs
+    /// queued and close their sessions: once it returns, this pool is no
+    /// longer logged in (a later login must present its PIN again).
     pub fn close(&self) {
         self.jobs.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        for w in workers {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for HsmPool {
+    fn drop(&mut self) {
+        self.close();
     }
 }

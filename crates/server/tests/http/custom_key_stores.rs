@@ -69,6 +69,20 @@ fn trust_anchor() -> String {
     rcgen::CertificateParams::new(vec!["hsm.example".into()]).unwrap().self_signed(&key).unwrap().pem()
 }
 
+/// A key store named `name` on [`CLUSTER`] with the right PIN; its id.
+async fn new_key_store(kms: &aws_sdk_kms::Client, name: &str) -> String {
+    let out = kms
+        .create_custom_key_store()
+        .custom_key_store_name(name)
+        .cloud_hsm_cluster_id(CLUSTER)
+        .trust_anchor_certificate(trust_anchor())
+        .key_store_password(PIN)
+        .send()
+        .await
+        .unwrap();
+    out.custom_key_store_id.unwrap()
+}
+
 async fn state_of(kms: &aws_sdk_kms::Client, id: &str) -> (ConnectionStateType, Option<ConnectionErrorCodeType>) {
     let out = kms.describe_custom_key_stores().custom_key_store_id(id).send().await.unwrap();
     let s = &out.custom_key_stores()[0];
@@ -82,17 +96,7 @@ async fn a_key_in_a_custom_key_store_is_made_and_used_inside_the_token() {
     let s = TestServer::builder().config(hsm_config(&[(CLUSTER, &module, &label)])).build().await;
     let kms = s.client();
 
-    let id = kms
-        .create_custom_key_store()
-        .custom_key_store_name("vault-a")
-        .cloud_hsm_cluster_id(CLUSTER)
-        .trust_anchor_certificate(trust_anchor())
-        .key_store_password(PIN)
-        .send()
-        .await
-        .unwrap()
-        .custom_key_store_id
-        .unwrap();
+    let id = new_key_store(&kms, "vault-a").await;
     assert!(id.starts_with("cks-") && id.len() == 21, "{id}");
     let listed = kms.describe_custom_key_stores().send().await.unwrap();
     let entry = &listed.custom_key_stores()[0];
@@ -307,6 +311,15 @@ async fn custom_key_store_errors_are_aws_errors() {
         .unwrap_err();
     assert_eq!(code(&e), "UnsupportedOperationException");
 
+    // After a disconnection, the token is logged out: a wrong PIN fails.
+    kms.disconnect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
+    kms.update_custom_key_store().custom_key_store_id(&id).key_store_password("wrong-pin-9").send().await.unwrap();
+    kms.connect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
+    assert_eq!(
+        state_of(&kms, &id).await,
+        (ConnectionStateType::Failed, Some(ConnectionErrorCodeType::InvalidCredentials))
+    );
+
     // An empty key store is deleted once disconnected.
     kms.disconnect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
     kms.delete_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
@@ -323,17 +336,7 @@ async fn a_data_directory_without_its_token_decrypts_nothing() {
     let data = dir.path().join("data");
     let s = TestServer::builder().data_dir(&data).config(hsm_config(&[(CLUSTER, &module, &label)])).build().await;
     let kms = s.client();
-    let id = kms
-        .create_custom_key_store()
-        .custom_key_store_name("v")
-        .cloud_hsm_cluster_id(CLUSTER)
-        .trust_anchor_certificate(trust_anchor())
-        .key_store_password(PIN)
-        .send()
-        .await
-        .unwrap()
-        .custom_key_store_id
-        .unwrap();
+    let id = new_key_store(&kms, "v").await;
     kms.connect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
     let key = kms.create_key().origin(OriginType::AwsCloudhsm).custom_key_store_id(&id).send().await.unwrap();
     let key = key.key_metadata.unwrap().key_id;
