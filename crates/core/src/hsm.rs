@@ -8,7 +8,13 @@
 //! PIN kept wrapped in the record) and drops it when it finds the record
 //! disconnected. A token's answers are awaited for at most
 //! [`HSM_TIMEOUT`].
+//!
+//! Key operations read a key store's record through a cache that keeps it
+//! [`RECORD_TTL_MS`] at most and that this node's own changes of the record
+//! replace at once: a key store disconnected through this node stops here
+//! at once, through another node within that bound.
 
+use crate::model::CustomKeyStoreRecord;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,11 +38,17 @@ pub const HSM_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sessions (worker threads) per connected key store on each node.
 const WORKERS: usize = 2;
 
+/// How long a key operation may rely on a key store record read earlier
+/// (by another node's change; this node's own replace it at once).
+pub const RECORD_TTL_MS: i64 = 1_000;
+
 /// The declared tokens and this node's connections.
 #[derive(Default)]
 pub struct Hsms {
     declared: BTreeMap<String, HsmDecl>,
     pools: Mutex<HashMap<String, Arc<HsmPool>>>,
+    /// Key store records by id, with when they were read (ms).
+    records: Mutex<HashMap<String, (i64, Arc<CustomKeyStoreRecord>)>>,
 }
 
 impl std::fmt::Debug for Hsms {
@@ -48,7 +60,22 @@ impl std::fmt::Debug for Hsms {
 impl Hsms {
     /// The tokens of the configuration, by cluster id.
     pub fn new(declared: BTreeMap<String, HsmDecl>) -> Self {
-        Hsms { declared, pools: Mutex::default() }
+        Hsms { declared, pools: Mutex::default(), records: Mutex::default() }
+    }
+
+    /// A key store record read at most [`RECORD_TTL_MS`] before `now`.
+    pub(crate) fn cached_record(&self, id: &str, now: i64) -> Option<Arc<CustomKeyStoreRecord>> {
+        let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        records.get(id).filter(|(at, _)| now - at < RECORD_TTL_MS && *at <= now).map(|(_, r)| r.clone())
+    }
+
+    /// Keeps a record just read or written (`None`: forget the key store).
+    pub(crate) fn remember(&self, id: &str, record: Option<Arc<CustomKeyStoreRecord>>, now: i64) {
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        match record {
+            Some(r) => records.insert(id.to_owned(), (now, r)),
+            None => records.remove(id),
+        };
     }
 
     /// A declared token.

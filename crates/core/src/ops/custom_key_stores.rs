@@ -127,6 +127,14 @@ impl Kms {
         self.store.custom_key_store(scope, id).await?.ok_or_else(|| not_found(id))
     }
 
+    /// Writes a changed key store record with the call's event, and keeps
+    /// it for this node's key operations.
+    async fn save_key_store(&self, caller: &Caller, rec: &CustomKeyStoreRecord) -> Result<(), StoreError> {
+        self.commit(caller, async |e| self.store.update_custom_key_store(rec, e).await).await?;
+        self.hsms.remember(&rec.id, Some(Arc::new(rec.clone())), self.now());
+        Ok(())
+    }
+
     fn listed(rec: CustomKeyStoreRecord) -> CustomKeyStoresListEntry {
         CustomKeyStoresListEntry {
             custom_key_store_id: rec.id,
@@ -307,7 +315,7 @@ impl Kms {
                 rec.connection_error = Some(connection_error_code(&e).into());
             }
         }
-        self.commit(caller, async |e| self.store.update_custom_key_store(&rec, e).await).await?;
+        self.save_key_store(caller, &rec).await?;
         Ok(Empty {})
     }
 
@@ -324,7 +332,7 @@ impl Kms {
         }
         rec.connection_state = DISCONNECTED.into();
         rec.connection_error = None;
-        self.commit(caller, async |e| self.store.update_custom_key_store(&rec, e).await).await?;
+        self.save_key_store(caller, &rec).await?;
         self.hsms.disconnect(&rec.id);
         Ok(Empty {})
     }
@@ -366,7 +374,7 @@ impl Kms {
         if let Some(password) = req.key_store_password {
             rec.wrapped_password = self.keyring.wrap_key_store_password(&rec.id, password.expose().as_bytes())?;
         }
-        match self.commit(caller, async |e| self.store.update_custom_key_store(&rec, e).await).await {
+        match self.save_key_store(caller, &rec).await {
             Ok(()) => Ok(Empty {}),
             Err(StoreError::AlreadyExists) => Err(name_in_use(&rec.name)),
             Err(e) => Err(e.into()),
@@ -395,6 +403,7 @@ impl Kms {
             ));
         }
         self.commit(caller, async |e| self.store.delete_custom_key_store(&scope, &rec.id, e).await).await?;
+        self.hsms.remember(&rec.id, None, self.now());
         Ok(Empty {})
     }
 
@@ -408,8 +417,16 @@ impl Kms {
         scope: &Scope,
         id: &str,
         for_key: Option<&KeyRecord>,
-    ) -> Result<(CustomKeyStoreRecord, Arc<HsmPool>), KmsError> {
-        let rec = self.key_store(scope, Some(id)).await?;
+    ) -> Result<(Arc<CustomKeyStoreRecord>, Arc<HsmPool>), KmsError> {
+        let now = self.now();
+        let rec = match self.hsms.cached_record(id, now).filter(|r| &r.scope == scope) {
+            Some(r) => r,
+            None => {
+                let r = Arc::new(self.key_store(scope, Some(id)).await?);
+                self.hsms.remember(id, Some(r.clone()), now);
+                r
+            }
+        };
         if rec.connection_state != CONNECTED {
             self.hsms.disconnect(id);
             return Err(match for_key {

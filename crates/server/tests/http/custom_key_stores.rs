@@ -373,3 +373,48 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn two_nodes_share_a_key_store_and_a_disconnection_reaches_the_other_within_a_second() {
+    let Some(module) = module() else { return };
+    let Some(url) = crate::common::postgres_schema_url().await else { return };
+    let label = new_token(&module);
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("root.key");
+    let node = || {
+        TestServer::builder()
+            .store_url(&url)
+            .key_file(&key_file)
+            .config(hsm_config(&[(CLUSTER, &module, &label)]))
+            .build()
+    };
+    let (a, b) = (node().await, node().await);
+    let (ka, kb) = (a.client(), b.client());
+    let id = new_key_store(&ka, "shared").await;
+    ka.connect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
+    let key = ka.create_key().origin(OriginType::AwsCloudhsm).custom_key_store_id(&id).send().await.unwrap();
+    let key = key.key_metadata.unwrap().key_id;
+    // Node b logs in on first use and decrypts what node a encrypted.
+    let ct = ka.encrypt().key_id(&key).plaintext(Blob::new(b"two nodes".to_vec())).send().await.unwrap();
+    let out = kb.decrypt().ciphertext_blob(ct.ciphertext_blob.unwrap()).send().await.unwrap();
+    assert_eq!(out.plaintext().unwrap().as_ref(), b"two nodes");
+
+    ka.disconnect_custom_key_store().custom_key_store_id(&id).send().await.unwrap();
+    let start = std::time::Instant::now();
+    let bound = std::time::Duration::from_millis(trent_core::hsm::RECORD_TTL_MS as u64 + 500);
+    loop {
+        match kb.encrypt().key_id(&key).plaintext(Blob::new(b"x".to_vec())).send().await {
+            Err(e) => {
+                assert_eq!(code(&e), "KMSInvalidStateException");
+                break;
+            }
+            Ok(_) => {
+                assert!(start.elapsed() < bound, "node b still encrypts {:?} after the disconnection", start.elapsed())
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    eprintln!("a key store disconnected through node a was refused by node b after {:?}", start.elapsed());
+    a.stop().await;
+    b.stop().await;
+}
