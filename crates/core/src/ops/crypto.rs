@@ -204,7 +204,9 @@ impl Kms {
             .await?
             .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
         if key.custom_key_store_id.is_some() {
-            let blob = self.token_seal(key, key_id_bytes(&key.id)?.bytes, context_bytes(ctx), plaintext).await?;
+            let blob = self
+                .token_seal(key, key_id_bytes(&key.id)?.bytes, &version.material_id, context_bytes(ctx), plaintext)
+                .await?;
             return Ok((blob, version.material_id.clone()));
         }
         let bk = self.keyring.backing_key(self.store.as_ref(), key, &version).await?;
@@ -303,7 +305,7 @@ impl Kms {
         }
         let plaintext = match (parsed, token_blob) {
             (None, Some(h)) if key.custom_key_store_id.as_deref() == Some(h.key_store.as_str()) => {
-                self.token_open(&key, &h, &context_bytes(ctx)).await?
+                self.token_open(&key, &version.material_id, &h, &context_bytes(ctx)).await?
             }
             (Some(p), None) if key.custom_key_store_id.is_none() => {
                 let bk = self.keyring.backing_key(self.store.as_ref(), &key, &version).await?;

@@ -199,9 +199,11 @@ impl Kms {
         check_trust_anchor(&trust_anchor)?;
         self.check_token_free(&cluster_id, None).await?;
         Hsms::present(&decl).await.map_err(|e| {
+            // The module path and token label stay in the log.
+            tracing::warn!(cluster = %cluster_id, error = %e, "declared HSM token not found");
             key_store_error(
                 ErrorCode::CloudHsmClusterNotActive,
-                format!("AWS CloudHSM cluster {cluster_id} is not active: {e}"),
+                format!("AWS CloudHSM cluster {cluster_id} is not active: its token is not present."),
             )
         })?;
         let mut raw = [0u8; 9];
@@ -417,7 +419,7 @@ impl Kms {
         scope: &Scope,
         id: &str,
         for_key: Option<&KeyRecord>,
-    ) -> Result<(Arc<CustomKeyStoreRecord>, Arc<HsmPool>), KmsError> {
+    ) -> Result<Arc<HsmPool>, KmsError> {
         let now = self.now();
         let rec = match self.hsms.cached_record(id, now).filter(|r| &r.scope == scope) {
             Some(r) => r,
@@ -438,10 +440,9 @@ impl Kms {
             });
         }
         if let Some(pool) = self.hsms.pool(id) {
-            return Ok((rec, pool));
+            return Ok(pool);
         }
-        let pool = self.open_token(&rec).await.map_err(|e| token_error(id, e))?;
-        Ok((rec, pool))
+        self.open_token(&rec).await.map_err(|e| token_error(id, e))
     }
 
     /// The `Unavailable` state of a key whose custom key store is not
@@ -465,7 +466,7 @@ impl Kms {
     /// place of wrapped material ([`TOKEN_MATERIAL`]).
     pub(crate) async fn create_token_key(&self, key: &KeyRecord, material_id: &str) -> Result<Vec<u8>, KmsError> {
         let id = key.custom_key_store_id.as_deref().unwrap_or_default();
-        let (_, pool) = self.key_store_pool(&key.scope, id, None).await?;
+        let pool = self.key_store_pool(&key.scope, id, None).await?;
         let object_id = token_object_id(material_id)?;
         let label = key.arn();
         hsm::run(&pool, move |s| s.generate_aes_key(&object_id, &label)).await.map_err(|e| token_error(id, e))?;
@@ -478,16 +479,13 @@ impl Kms {
         &self,
         key: &KeyRecord,
         key_id: [u8; 16],
+        material_id: &str,
         context: Vec<u8>,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, KmsError> {
         let id = key.custom_key_store_id.as_deref().unwrap_or_default();
-        let (_, pool) = self.key_store_pool(&key.scope, id, Some(key)).await?;
-        let version = self
-            .key_version(key, key.current_version)
-            .await?
-            .ok_or_else(|| KmsError::corrupt(format!("{} has no version {}", key.arn(), key.current_version)))?;
-        let object_id = token_object_id(&version.material_id)?;
+        let pool = self.key_store_pool(&key.scope, id, Some(key)).await?;
+        let object_id = token_object_id(material_id)?;
         let mut iv = [0u8; GCM_IV_LEN];
         self.random(&mut iv)?;
         let header = HsmBlob::header(key_id, id, &iv).map_err(KmsError::crypto)?;
@@ -499,17 +497,18 @@ impl Kms {
         Ok([header, sealed].concat())
     }
 
-    /// Decrypts a format-3 blob inside the key's token.
+    /// Decrypts a format-3 blob inside the key's token (the material of
+    /// version `material_id`).
     pub(crate) async fn token_open(
         &self,
         key: &KeyRecord,
+        material_id: &str,
         blob: &HsmBlob<'_>,
         context: &[u8],
     ) -> Result<trent_crypto::SecretBytes, KmsError> {
         let id = key.custom_key_store_id.as_deref().unwrap_or_default();
-        let (_, pool) = self.key_store_pool(&key.scope, id, Some(key)).await?;
-        let version = self.key_version(key, 1).await?.ok_or(KmsError::InvalidCiphertext)?;
-        let object_id = token_object_id(&version.material_id)?;
+        let pool = self.key_store_pool(&key.scope, id, Some(key)).await?;
+        let object_id = token_object_id(material_id)?;
         let (iv, aad, body) = (blob.iv, blob.aad(context), blob.body.to_vec());
         let plaintext = hsm::run(&pool, move |s| s.decrypt_gcm(&object_id, &iv, &aad, &body))
             .await
@@ -523,7 +522,7 @@ impl Kms {
     pub(crate) async fn destroy_token_key(&self, key: &KeyRecord, material_id: &str) {
         let id = key.custom_key_store_id.as_deref().unwrap_or_default();
         let done = async {
-            let (_, pool) = self.key_store_pool(&key.scope, id, None).await?;
+            let pool = self.key_store_pool(&key.scope, id, None).await?;
             let object_id = token_object_id(material_id)?;
             hsm::run(&pool, move |s| s.destroy_key(&object_id)).await.map_err(|e| token_error(id, e))
         };
@@ -535,7 +534,7 @@ impl Kms {
     /// GenerateRandom's `CustomKeyStoreId`: bytes from that key store's
     /// token, which must be connected.
     pub(crate) async fn token_random(&self, scope: &Scope, id: &str, len: u32) -> Result<Zeroizing<Vec<u8>>, KmsError> {
-        let (_, pool) = self.key_store_pool(scope, id, None).await?;
+        let pool = self.key_store_pool(scope, id, None).await?;
         hsm::run(&pool, move |s| s.random(len)).await.map_err(|e| token_error(id, e))
     }
 }

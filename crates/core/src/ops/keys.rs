@@ -236,10 +236,16 @@ impl Kms {
         self.key_store_metadata(&key, &mut meta).await?;
         let response = CreateKeyResponse { key_metadata: Some(meta) };
         caller.audit.touch(key.arn());
-        self.commit_answering(caller, &response, async |events| {
-            self.store.insert_key(&key, Some(&version), events).await
-        })
-        .await?;
+        let inserted = self
+            .commit_answering(caller, &response, async |events| {
+                self.store.insert_key(&key, Some(&version), events).await
+            })
+            .await;
+        if inserted.is_err() && key.custom_key_store_id.is_some() {
+            // No key names the token object made for it: remove it.
+            self.destroy_token_key(&key, &version.material_id).await;
+        }
+        inserted?;
         Ok(response)
     }
 
