@@ -26,6 +26,17 @@ impl Validate for CreateAccountRequest {
     }
 }
 
+/// Seal input: nothing. A deployment on the Shamir seal goes back to its
+/// sealed state (the root key and everything derived from it leave memory)
+/// once the requests in flight are answered.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealRequest {}
+
+impl Validate for SealRequest {
+    fn check(&self, _: &mut Violations) {}
+}
+
 /// CreateAccount output. The secret access key is shown once, here.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -299,7 +299,7 @@ operations! {
     UpdatePrimaryRegion => kms("kms:UpdatePrimaryRegion").write(),
     // The audit trail
     GetKeyLastUsage => kms("kms:GetKeyLastUsage"),
-    // Not built yet
+    // Custom key stores
     ConnectCustomKeyStore => kms("kms:ConnectCustomKeyStore").write(),
     CreateCustomKeyStore => kms("kms:CreateCustomKeyStore").write().responds(&["CustomKeyStoreId"]),
     DeleteCustomKeyStore => kms("kms:DeleteCustomKeyStore").write(),
@@ -308,6 +308,7 @@ operations! {
     UpdateCustomKeyStore => kms("kms:UpdateCustomKeyStore").write(),
     // Trent's administrative API
     CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
+    Seal => admin("trent:Seal").write(),
     // IAM's user operations (the Query protocol; `TrentAdmin.` reaches them too)
     CreateUser => iam("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
     GetUser => iam("iam:GetUser"),

@@ -23,6 +23,119 @@ pub enum AdminCommand {
     /// Restore a backup into an empty store (SQLite or PostgreSQL) under the
     /// same seal.
     Restore(crate::backup::RestoreArgs),
+    /// Make the Shamir seal of a new deployment: a new root key split into
+    /// --shares shares, --threshold of which open it. Each share is shown
+    /// here, once; the data directory keeps only their digests.
+    Init(InitArgs),
+    /// Give a sealed server (seal = "shamir") one share; prints its
+    /// progress.
+    Unseal(UnsealArgs),
+    /// Seal a running server on the Shamir seal again (operator account):
+    /// it answers the requests in flight, drops its keys from memory and
+    /// waits for shares.
+    Seal {
+        /// Where, and the operator's access key.
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+/// `trent admin init` options.
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// The new deployment.
+    #[command(flatten)]
+    deployment: crate::backup::Deployment,
+    /// Shares to make (2–255).
+    #[arg(long)]
+    shares: u8,
+    /// Shares that open the seal (2–shares).
+    #[arg(long)]
+    threshold: u8,
+}
+
+/// `trent admin unseal` options.
+#[derive(clap::Args)]
+pub struct UnsealArgs {
+    /// The share (`trent-share-…`) [default: read from standard input, which
+    /// keeps it out of the shell's history]
+    share: Option<String>,
+    /// The endpoint [default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else http://127.0.0.1:4600]
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// PEM CA certificates to trust for an https endpoint [default: AWS_CA_BUNDLE, else the system's roots]
+    #[arg(long, env = "AWS_CA_BUNDLE", hide_env = true, value_name = "FILE")]
+    ca_bundle: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for UnsealArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnsealArgs").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+/// `trent admin init`: the seal file, and the shares on standard output.
+fn init(args: InitArgs) -> Result<bool, String> {
+    let params = crate::backup::params(&args.deployment)?;
+    let dir = &params.data_dir;
+    if params.store.is_none() && dir.join(trent_server::startup::DB_FILE).exists() {
+        return Err(format!(
+            "{} holds a deployment already: its root key comes from its own seal (moving it to Shamir shares is a root rotation, which Trent does not do yet)",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let path = dir.join(trent_crypto::seal::SHAMIR_FILE);
+    let shares = trent_crypto::seal::ShamirSealFile::init(
+        &trent_crypto::AwsLcProvider::new(),
+        &path,
+        args.shares,
+        args.threshold,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let fresh = dir.join(trent_server::startup::SHAMIR_FRESH_FILE);
+    std::fs::write(&fresh, b"").map_err(|e| format!("{}: {e}", fresh.display()))?;
+    eprintln!(
+        "Shamir seal written to {}: {} shares, {} of which open it. Each share is shown here once; give each to \
+         its keeper. Start the server with seal = \"shamir\" (TRENT_SEAL=shamir) and give it {} shares with \
+         `trent admin unseal`.",
+        path.display(),
+        args.shares,
+        args.threshold,
+        args.threshold
+    );
+    for s in &shares {
+        println!("{}", s.to_text().as_str());
+    }
+    Ok(true)
+}
+
+/// `trent admin unseal`.
+async fn unseal(args: UnsealArgs) -> Result<bool, String> {
+    let share = match args.share {
+        Some(s) => zeroize::Zeroizing::new(s),
+        None => {
+            let mut s = zeroize::Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| format!("stdin: {e}"))?;
+            s
+        }
+    };
+    let endpoint = crate::client::endpoint_or_default(args.endpoint.as_deref());
+    let answer =
+        crate::client::post_unsigned(&endpoint, args.ca_bundle.as_deref(), "/unseal", share.trim().as_bytes().to_vec())
+            .await?;
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    if answer.status != 200 {
+        return Err(format!("unseal refused ({}): {text}", answer.status));
+    }
+    println!("{text}");
+    Ok(true)
 }
 
 /// `trent admin create-account` options.
@@ -203,6 +316,13 @@ pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
         AdminCommand::Audit(cmd) => crate::audit::run(cmd).await,
         AdminCommand::Backup(args) => crate::backup::backup(args).await,
         AdminCommand::Restore(args) => crate::backup::restore(args).await,
+        AdminCommand::Init(args) => init(args),
+        AdminCommand::Unseal(args) => unseal(args).await,
+        AdminCommand::Seal { connection } => {
+            connection.target(1).await?.must("TrentAdmin.Seal", serde_json::json!({})).await?;
+            eprintln!("sealed: the server answers only health, status and unseal until it gets its shares again");
+            Ok(true)
+        }
         AdminCommand::User(cmd) => {
             let (connection, op, body) = user_request(cmd)?;
             let out = connection.target(1).await?.must(&format!("TrentAdmin.{op}"), body).await?;

@@ -51,7 +51,7 @@ pub struct RestoreArgs {
     input: PathBuf,
 }
 
-fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> {
+pub(crate) fn params(d: &Deployment) -> Result<trent_server::config::ServerParams, String> {
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let serve = crate::ServeArgs {
         tls_cert: None,

@@ -70,13 +70,7 @@ impl Connection {
     /// A signing client of this endpoint keeping `pool` idle connections,
     /// with what the flags leave out resolved from the AWS configuration.
     pub(crate) async fn target(&self, pool: usize) -> Result<Target, String> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let endpoint = self
-            .endpoint
-            .clone()
-            .or_else(|| env("AWS_ENDPOINT_URL_KMS"))
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+        let endpoint = endpoint_or_default(self.endpoint.as_deref());
         let region = match &self.region {
             Some(r) => r.clone(),
             None => aws_config::meta::region::RegionProviderChain::first_try(
@@ -93,6 +87,45 @@ impl Connection {
         };
         Target::new(&endpoint, &region, credentials, self.ca_bundle.as_deref(), pool)
     }
+}
+
+/// The endpoint a flag names, else `AWS_ENDPOINT_URL_KMS`,
+/// `AWS_ENDPOINT_URL`, else the default.
+pub(crate) fn endpoint_or_default(flag: Option<&str>) -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    flag.map(str::to_owned)
+        .or_else(|| env("AWS_ENDPOINT_URL_KMS"))
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.into())
+}
+
+/// An unsigned POST of `body` to `path` of `endpoint`: the sealed
+/// server's `/unseal`, which a share authenticates.
+pub(crate) async fn post_unsigned(
+    endpoint: &str,
+    ca_bundle: Option<&Path>,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<Answer, String> {
+    let base: http::Uri = endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
+    let host = base.authority().map(|a| a.to_string()).ok_or("endpoint needs a host")?;
+    let uri = format!("{}://{host}{path}", base.scheme_str().unwrap_or("http"));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(ca_bundle)?)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build(https);
+    let req = http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| with_causes(&e))?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Answer { status, body })
 }
 
 /// Credentials from the environment, else from the selected profile of the

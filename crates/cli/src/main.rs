@@ -163,6 +163,7 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
             tracing::warn!(path = %path.display(), "development key-file seal in use");
         }
         SealParams::Passphrase(_) => say!("  seal: passphrase (Argon2id)"),
+        SealParams::Shamir { file, .. } => say!("  seal: Shamir shares ({}), unsealed", file.display()),
     }
     if trent_core::audit::Auditor::DISCARDS {
         say!();
@@ -282,27 +283,74 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(params.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", params.listen))?;
-    let opened = if ephemeral { startup::open_ephemeral(&params).await } else { startup::open(&params).await }
-        .map_err(|e| e.to_string())?;
-    let mut started = Started { ephemeral, seeded: None };
-    if let Some((path, seed)) = &seed {
-        // An ephemeral start is always a first start: it made the identity.
-        let creds = opened.bootstrap.as_ref().ok_or("--seed needs the bootstrap identity of a first start")?;
-        let n = seed
-            .apply(opened.state.kms(), &creds.account_id, &creds.access_key_id)
-            .await
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        started.seeded = Some((path.clone(), n));
+    // A deployment on the Shamir seal starts sealed, and `trent admin seal`
+    // seals it again: the listener is kept across the phases.
+    let listener = listener.into_std().map_err(|e| e.to_string())?;
+    let mut first = true;
+    loop {
+        let phase_listener = tokio::net::TcpListener::from_std(listener.try_clone().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let sealing = match (&params.seal, ephemeral) {
+            (trent_server::config::SealParams::Shamir { file, shares, seal_requests }, false) => {
+                // Sealed until enough shares arrive on this listener.
+                let seal = trent_crypto::seal::ShamirSealFile::load(file)
+                    .map_err(|e| format!("{e} (make it with trent admin init --shares N --threshold K)"))?;
+                eprintln!(
+                    "\n  Trent is sealed: give it {} of its {} Shamir shares with `trent admin unseal --endpoint http{}://{}`\n",
+                    seal.threshold,
+                    seal.shares,
+                    if tls.is_some() { "s" } else { "" },
+                    phase_listener.local_addr().map_err(|e| e.to_string())?
+                );
+                match trent_server::sealed::serve_sealed(&phase_listener, tls.clone(), seal, shutdown_signal()).await {
+                    Some(given) => *shares.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = given,
+                    None => return Ok(()),
+                }
+                tracing::info!("unsealed: opening the deployment");
+                Some(seal_requests.clone())
+            }
+            _ => None,
+        };
+        let opened = if ephemeral { startup::open_ephemeral(&params).await } else { startup::open(&params).await }
+            .map_err(|e| e.to_string())?;
+        let mut started = Started { ephemeral, seeded: None };
+        if let (true, Some((path, seed))) = (first, &seed) {
+            // An ephemeral start is always a first start: it made the identity.
+            let creds = opened.bootstrap.as_ref().ok_or("--seed needs the bootstrap identity of a first start")?;
+            let n = seed
+                .apply(opened.state.kms(), &creds.account_id, &creds.access_key_id)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            started.seeded = Some((path.clone(), n));
+        }
+        first = false;
+        let addr = phase_listener.local_addr().map_err(|e| e.to_string())?;
+        announce(&params, &opened, addr, &started);
+        // The data-directory lock lives as long as the server.
+        let _lock = opened.lock;
+        let resealed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = {
+            let resealed = resealed.clone();
+            async move {
+                match sealing {
+                    Some(requests) => tokio::select! {
+                        () = shutdown_signal() => {}
+                        () = requests.notified() => resealed.store(true, std::sync::atomic::Ordering::SeqCst),
+                    },
+                    None => shutdown_signal().await,
+                }
+            }
+        };
+        match tls.clone() {
+            Some(tls) => trent_server::run_tls(phase_listener, opened.state, tls, stop).await,
+            None => trent_server::run(phase_listener, opened.state, stop).await,
+        }
+        .map_err(|e| format!("server: {e}"))?;
+        if !resealed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        tracing::warn!("sealed: the root key and the keys under it have left memory");
     }
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    announce(&params, &opened, addr, &started);
-    // The data-directory lock lives as long as the server.
-    let _lock = opened.lock;
-    match tls {
-        Some(tls) => trent_server::run_tls(listener, opened.state, tls, shutdown_signal()).await,
-        None => trent_server::run(listener, opened.state, shutdown_signal()).await,
-    }
-    .map_err(|e| format!("server: {e}"))
 }
 
 fn main() -> ExitCode {

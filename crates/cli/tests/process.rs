@@ -1066,3 +1066,122 @@ async fn a_closed_stdout_does_not_stop_the_server() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `GET path` over plain HTTP: the status and body.
+fn http_get(endpoint: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let addr = endpoint.trim_start_matches("http://");
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return (0, String::new()) };
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+}
+
+/// Waits until `GET /ready` answers `status`.
+fn wait_ready(endpoint: &str, status: u16) {
+    let start = std::time::Instant::now();
+    while http_get(endpoint, "/ready").0 != status {
+        assert!(start.elapsed() < Duration::from_secs(30), "/ready never answered {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `trent admin unseal SHARE` against `endpoint`: success, stdout + stderr.
+fn unseal(endpoint: &str, share: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["admin", "unseal", "--endpoint", endpoint, share])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_shamir_seal_opens_with_three_of_five_shares_and_seals_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let init = |dir: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["admin", "init", "--shares", "5", "--threshold", "3", "--data-dir"])
+            .arg(dir)
+            .env_remove("TRENT_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let shares = init(&data);
+    assert_eq!(shares.len(), 5);
+    let other = init(&tmp.path().join("other"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(&data)
+        .env_remove("TRENT_CONFIG")
+        .env("TRENT_LOG", "warn")
+        .env("TRENT_SEAL", "shamir")
+        .envs(FIXED_BOOTSTRAP)
+        .stdout(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while http_get(&endpoint, "/health").1 != "sealed\n" {
+        assert!(start.elapsed() < Duration::from_secs(60), "the sealed server never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Sealed: health and status only; the KMS API is refused.
+    assert_eq!(http_get(&endpoint, "/ready").0, 503);
+    let kms = client(&endpoint, ACCESS_KEY, SECRET_KEY);
+    let e = kms.list_keys().send().await.unwrap_err();
+    assert_eq!(aws_sdk_kms::error::ProvideErrorMetadata::code(&e), Some("ServiceUnavailableException"));
+    // Two shares and a stranger's: still sealed.
+    assert!(unseal(&endpoint, &shares[0]).0);
+    let (ok, text) = unseal(&endpoint, &other[1]);
+    assert!(!ok && text.contains("AccessDeniedException"), "{text}");
+    let (ok, text) = unseal(&endpoint, &shares[3]);
+    assert!(ok && text.contains("\"Progress\":2") && text.contains("\"Sealed\":true"), "{text}");
+    assert_eq!(http_get(&endpoint, "/ready").0, 503);
+    let (_, status) = http_get(&endpoint, "/seal-status");
+    assert!(status.contains("\"Threshold\":3"), "{status}");
+    // The third opens it.
+    assert!(unseal(&endpoint, &shares[4]).0);
+    wait_ready(&endpoint, 200);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
+    let ct = kms.encrypt().key_id(&key).plaintext(Blob::new(b"shamir".to_vec())).send().await.unwrap();
+    let ct = ct.ciphertext_blob.unwrap();
+
+    // Sealed again by the operator: the keys leave memory.
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["admin", "seal", "--endpoint", &endpoint])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_ready(&endpoint, 503);
+    assert!(kms.decrypt().ciphertext_blob(ct.clone()).send().await.is_err());
+    // Other three shares open the same deployment.
+    for s in &shares[1..4] {
+        assert!(unseal(&endpoint, s).0);
+    }
+    wait_ready(&endpoint, 200);
+    let pt = kms.decrypt().ciphertext_blob(ct).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"shamir");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success(), "SIGTERM is a clean shutdown");
+    // A key-file start over a Shamir data directory is refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("TRENT_CONFIG")
+        .env_remove("TRENT_SEAL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Shamir seal"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -40,6 +40,9 @@ pub struct KmsOptions {
     pub oidc_keys: Arc<crate::oidc::OidcKeys>,
     /// The HSM tokens custom key stores may use (`[hsm.NAME]`).
     pub hsms: Arc<crate::hsm::Hsms>,
+    /// Where [`Kms::admin_seal`] asks the server to seal itself again; `None`
+    /// for a seal with no sealed state (key file, passphrase).
+    pub seal_requests: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Default for KmsOptions {
@@ -52,6 +55,7 @@ impl Default for KmsOptions {
             regions: Vec::new(),
             oidc_keys: Arc::default(),
             hsms: Arc::default(),
+            seal_requests: None,
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Kms {
     pub(crate) oidc_keys: Arc<crate::oidc::OidcKeys>,
     /// The declared HSM tokens and this node's connections to them.
     pub(crate) hsms: Arc<crate::hsm::Hsms>,
+    /// [`KmsOptions::seal_requests`].
+    seal_requests: Option<Arc<tokio::sync::Notify>>,
     /// Managed session policies read recently (a session's `PolicyArns`).
     pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
 }
@@ -212,6 +218,7 @@ impl Kms {
             regions: options.regions,
             oidc_keys: options.oidc_keys,
             hsms: options.hsms,
+            seal_requests: options.seal_requests,
             managed_policy_cache: Default::default(),
         };
         if sealed > 0 {
@@ -431,6 +438,35 @@ impl Kms {
     /// `AlreadyExistsException` when the account or the access key id exists.
     pub async fn create_account(&self, spec: BootstrapSpec) -> Result<BootstrapCredentials, KmsError> {
         self.new_account(spec, false, None).await
+    }
+
+    /// Seal (`trent admin seal`): a principal of the operator account asks a
+    /// deployment on the Shamir seal to go back to its sealed state. The
+    /// server stops taking requests, answers those in flight (this one
+    /// among them, its event recorded), drops the KMS (the keyring's keys
+    /// zeroize) and waits for shares again. Another seal has no sealed
+    /// state: `UnsupportedOperationException`.
+    pub async fn admin_seal(&self, caller: &Caller) -> Result<trent_api::ops::Empty, KmsError> {
+        let operator = self.store.account(&caller.account).await?.is_some_and(|a| a.operator);
+        if !operator {
+            return Err(KmsError::AccessDenied(format!(
+                "User: {} is not authorized to perform: trent:Seal: only the operator account may seal the deployment",
+                caller.principal.as_str()
+            )));
+        }
+        self.authorize_identity(caller, Operation::Seal, "*", &[]).await?;
+        let requests = self.seal_requests.as_ref().ok_or_else(|| {
+            KmsError::Unsupported(
+                "Only a deployment on the Shamir seal has a sealed state; stop the server to take its keys out of memory."
+                    .into(),
+            )
+        })?;
+        tracing::warn!(
+            caller = caller.principal.as_str(),
+            "sealing: the deployment stops serving and waits for shares"
+        );
+        requests.notify_one();
+        Ok(trent_api::ops::Empty {})
     }
 
     /// CreateAccount through the API (`trent admin create-account`): only a

@@ -38,6 +38,7 @@ pub mod provider;
 pub mod rows;
 pub mod seal;
 pub mod secret;
+pub mod shamir;
 
 #[cfg(test)]
 mod wycheproof;

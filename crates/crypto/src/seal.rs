@@ -213,6 +213,141 @@ impl Seal for PassphraseSeal {
     }
 }
 
+/// The Shamir seal's file in the data directory: the threshold, the number
+/// of shares, a digest of each share (so that a share is checked as it
+/// arrives; a digest reveals nothing of the share) and an HMAC of the root
+/// key under itself (so that the key the shares give is checked). No
+/// share and nothing that gives the key is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShamirSealFile {
+    /// Shares needed.
+    pub threshold: u8,
+    /// Shares made.
+    pub shares: u8,
+    digests: Vec<[u8; 32]>,
+    check: [u8; 32],
+}
+
+/// The Shamir seal file's name in the data directory.
+pub const SHAMIR_FILE: &str = "shamir.seal";
+const SHAMIR_MAGIC: &str = "trent-shamir-seal v1";
+
+fn shamir_check(root: &SecretKey) -> [u8; 32] {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, root.expose());
+    let tag = aws_lc_rs::hmac::sign(&key, b"trent/v1/shamir-check");
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+impl ShamirSealFile {
+    /// Makes a new root key, splits it into `shares` shares of which
+    /// `threshold` recover it, writes the seal file at `path` (which must
+    /// not exist; mode 0600) and returns the shares, to be shown once.
+    pub fn init(
+        p: &dyn CryptoProvider,
+        path: &Path,
+        shares: u8,
+        threshold: u8,
+    ) -> Result<Vec<crate::shamir::Share>, CryptoError> {
+        let root = p.generate_key()?;
+        let made = crate::shamir::split(p, &root, shares, threshold)?;
+        let file = ShamirSealFile {
+            threshold,
+            shares,
+            digests: made.iter().map(crate::shamir::Share::digest).collect(),
+            check: shamir_check(&root),
+        };
+        let mut text =
+            format!("{SHAMIR_MAGIC}\nthreshold {threshold}\nshares {shares}\ncheck {}\n", hex::encode(file.check));
+        for (i, d) in file.digests.iter().enumerate() {
+            text.push_str(&format!("share {} {}\n", i + 1, hex::encode(d)));
+        }
+        create_private_file(path, text.as_bytes())?;
+        Ok(made)
+    }
+
+    /// Reads a seal file.
+    pub fn load(path: &Path) -> Result<ShamirSealFile, CryptoError> {
+        let text = fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+        let bad = || CryptoError::Seal(format!("{} is not a Shamir seal file", path.display()));
+        let mut lines = text.lines();
+        if lines.next() != Some(SHAMIR_MAGIC) {
+            return Err(bad());
+        }
+        let mut field = |name: &str| -> Result<String, CryptoError> {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(name))
+                .and_then(|v| v.strip_prefix(' '))
+                .map(str::to_owned)
+                .ok_or_else(bad)
+        };
+        let threshold: u8 = field("threshold")?.parse().map_err(|_| bad())?;
+        let shares: u8 = field("shares")?.parse().map_err(|_| bad())?;
+        let mut check = [0u8; 32];
+        hex::decode_to_slice(field("check")?, &mut check).map_err(|_| bad())?;
+        let mut digests = Vec::new();
+        for i in 1..=shares {
+            let line = field("share")?;
+            let (n, d) = line.split_once(' ').ok_or_else(bad)?;
+            let mut digest = [0u8; 32];
+            hex::decode_to_slice(d, &mut digest).map_err(|_| bad())?;
+            if n.parse::<u8>().ok() != Some(i) {
+                return Err(bad());
+            }
+            digests.push(digest);
+        }
+        if threshold < 2 || shares < threshold {
+            return Err(bad());
+        }
+        Ok(ShamirSealFile { threshold, shares, digests, check })
+    }
+
+    /// Whether `share` is one of this seal's (its digest, compared in
+    /// constant time, is the one kept for its number).
+    pub fn accepts(&self, share: &crate::shamir::Share) -> bool {
+        use subtle::ConstantTimeEq as _;
+        usize::from(share.index())
+            .checked_sub(1)
+            .and_then(|i| self.digests.get(i))
+            .is_some_and(|d| bool::from(d.ct_eq(&share.digest())))
+    }
+}
+
+/// The Shamir seal: the root key from `threshold` of the shares made by
+/// [`ShamirSealFile::init`], collected by the sealed server (`trent admin
+/// unseal`). Nothing on disk suffices to recover the key.
+pub struct ShamirSeal {
+    file: ShamirSealFile,
+    shares: Vec<crate::shamir::Share>,
+}
+
+impl ShamirSeal {
+    /// A seal that opens with `shares`.
+    pub fn new(file: ShamirSealFile, shares: Vec<crate::shamir::Share>) -> Self {
+        ShamirSeal { file, shares }
+    }
+}
+
+impl Seal for ShamirSeal {
+    fn open(&self, _p: &dyn CryptoProvider) -> Result<RootKey, CryptoError> {
+        use subtle::ConstantTimeEq as _;
+        if self.shares.len() < usize::from(self.file.threshold) || !self.shares.iter().all(|s| self.file.accepts(s)) {
+            return Err(CryptoError::Seal(format!("the Shamir seal needs {} valid shares", self.file.threshold)));
+        }
+        let root = crate::shamir::combine(&self.shares)?;
+        if !bool::from(shamir_check(&root).ct_eq(&self.file.check)) {
+            return Err(CryptoError::Seal("the shares do not give this deployment's root key".into()));
+        }
+        Ok(RootKey::new(root))
+    }
+
+    fn kind(&self) -> &'static str {
+        "shamir"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +405,32 @@ mod tests {
             PassphraseSeal::new(Zeroizing::new("incorrect horse battery".into()), &salt, small).open(&p).unwrap();
         assert!(wrong.unwrap_domain_key(&p, 7, &w).is_err());
         assert!(PassphraseSeal::new(Zeroizing::new("short".into()), &salt, small).open(&p).is_err());
+    }
+
+    #[test]
+    fn the_shamir_seal_opens_with_three_of_five_shares_only() {
+        let p = AwsLcProvider::new();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SHAMIR_FILE);
+        let shares = ShamirSealFile::init(&p, &path, 5, 3).unwrap();
+        assert!(ShamirSealFile::init(&p, &path, 5, 3).is_err(), "an existing seal file is never replaced");
+        let file = ShamirSealFile::load(&path).unwrap();
+        assert_eq!((file.threshold, file.shares), (3, 5));
+        let text = fs::read_to_string(&path).unwrap();
+        let texts: Vec<_> = shares.iter().map(|s| s.to_text()).collect();
+        assert!(texts.iter().all(|t| !text.contains(&t["trent-share-".len()..])), "a share is in the file");
+        let take = |i: &[usize]| i.iter().map(|&i| crate::shamir::Share::parse(&texts[i]).unwrap()).collect::<Vec<_>>();
+        let a = ShamirSeal::new(file.clone(), take(&[0, 2, 4])).open(&p).unwrap();
+        let b = ShamirSeal::new(file.clone(), take(&[1, 2, 3])).open(&p).unwrap();
+        let wrap = |r: &RootKey| r.derive_key(&p, b"t").unwrap().expose().to_vec();
+        assert_eq!(wrap(&a), wrap(&b));
+        assert!(ShamirSeal::new(file.clone(), take(&[0, 1])).open(&p).is_err());
+        // A share of another seal is refused as it arrives.
+        let other = ShamirSealFile::init(&p, &dir.path().join("other"), 5, 3).unwrap();
+        assert!(!file.accepts(&other[0]));
+        assert!(file.accepts(&take(&[0])[0]));
+        let mut mixed = take(&[0, 1]);
+        mixed.push(crate::shamir::Share::parse(&other[2].to_text()).unwrap());
+        assert!(ShamirSeal::new(file, mixed).open(&p).is_err());
     }
 }

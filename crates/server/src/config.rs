@@ -30,7 +30,7 @@ pub struct Config {
     /// `store`: a `postgres://…` URL for a deployment of several nodes;
     /// absent, the SQLite database in the data directory.
     pub store: Option<String>,
-    /// `seal`: `key-file` (development) or `passphrase`.
+    /// `seal`: `key-file` (development), `passphrase` or `shamir`.
     pub seal: Option<String>,
     /// `key_file`: the key-file seal's path (default `DATA_DIR/root.key`).
     pub key_file: Option<PathBuf>,
@@ -313,7 +313,12 @@ impl Config {
                 };
                 SealParams::Passphrase(pass)
             }
-            other => return Err(ConfigError(format!("unknown seal '{other}': use key-file or passphrase"))),
+            "shamir" => SealParams::Shamir {
+                file: data_dir.join(trent_crypto::seal::SHAMIR_FILE),
+                shares: std::sync::Arc::default(),
+                seal_requests: std::sync::Arc::default(),
+            },
+            other => return Err(ConfigError(format!("unknown seal '{other}': use key-file, passphrase or shamir"))),
         };
         let skew = self.max_clock_skew_secs.unwrap_or(300);
         if skew == 0 || skew > 3600 {
@@ -560,6 +565,18 @@ pub enum SealParams {
     KeyFile(PathBuf),
     /// An Argon2id passphrase.
     Passphrase(Zeroizing<String>),
+    /// Shamir shares of the root key (`trent admin init`), given to the
+    /// sealed server (`trent admin unseal`): `shares` holds them from the
+    /// moment the threshold is reached until the seal opens, which takes
+    /// them.
+    Shamir {
+        /// The seal file ([`trent_crypto::seal::SHAMIR_FILE`] in the data directory).
+        file: PathBuf,
+        /// The shares collected.
+        shares: std::sync::Arc<std::sync::Mutex<Vec<trent_crypto::shamir::Share>>>,
+        /// Notified by `TrentAdmin.Seal`: the server seals itself again.
+        seal_requests: std::sync::Arc<tokio::sync::Notify>,
+    },
 }
 
 impl fmt::Debug for SealParams {
@@ -567,6 +584,7 @@ impl fmt::Debug for SealParams {
         match self {
             SealParams::KeyFile(p) => f.debug_tuple("KeyFile").field(p).finish(),
             SealParams::Passphrase(_) => f.write_str("Passphrase(**redacted**)"),
+            SealParams::Shamir { file, .. } => f.debug_struct("Shamir").field("file", file).finish_non_exhaustive(),
         }
     }
 }

@@ -23,8 +23,8 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         AccessKeysRequest, AuditTrailRecord, CreateAccessKeyResponse, CreateAccountRequest, CreateAccountResponse,
         CreateUserRequest, CreateUserResponse, DeleteAccessKeyRequest, GetUserPolicyResponse, ListAccessKeysResponse,
         ListUserPoliciesResponse, ListUserTagsResponse, ListUsersRequest, ListUsersResponse, PutUserPolicyRequest,
-        ReadAuditTrailRequest, ReadAuditTrailResponse, TagUserRequest, UntagUserRequest, UserPolicyRequest,
-        UserRequest, VerifyAuditTrailRequest,
+        ReadAuditTrailRequest, ReadAuditTrailResponse, SealRequest, TagUserRequest, UntagUserRequest,
+        UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
     };
     use Operation as O;
     // Validation has checked that the required members are present.
@@ -156,6 +156,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         | O::AssumeRole
         | O::GetSessionToken
         | O::AssumeRoleWithWebIdentity => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
+        O::Seal => call(body, |_: SealRequest| kms.admin_seal(caller)).await,
         O::CreateAccount => {
             call(body, |req: CreateAccountRequest| async move {
                 let spec = trent_core::BootstrapSpec {
@@ -491,8 +492,8 @@ pub fn parse_request(name: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, S
 fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
     use trent_api::admin::{
         AccessKeysRequest, CreateAccountRequest, CreateUserRequest, DeleteAccessKeyRequest, ListUsersRequest,
-        PutUserPolicyRequest, ReadAuditTrailRequest, TagUserRequest, UntagUserRequest, UserPolicyRequest, UserRequest,
-        VerifyAuditTrailRequest,
+        PutUserPolicyRequest, ReadAuditTrailRequest, SealRequest, TagUserRequest, UntagUserRequest, UserPolicyRequest,
+        UserRequest, VerifyAuditTrailRequest,
     };
     use Operation as O;
     match op {
@@ -554,6 +555,7 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::UpdateCustomKeyStore => parse_for(Kms::update_custom_key_store, body),
         O::DeleteCustomKeyStore => parse_for(Kms::delete_custom_key_store, body),
         O::CreateAccount => check::<CreateAccountRequest>(body),
+        O::Seal => check::<SealRequest>(body),
         O::CreateUser => check::<CreateUserRequest>(body),
         O::DeleteUser | O::ListUserPolicies | O::ListUserTags => check::<UserRequest>(body),
         O::ListUsers => check::<ListUsersRequest>(body),
@@ -691,7 +693,7 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 74, "56 KMS operations, 3 administrative ones, 14 of IAM's and LookupEvents");
+        assert_eq!(n, 75, "56 KMS operations, 4 administrative ones, 14 of IAM's and LookupEvents");
         assert!(parse_request("ConnectCustomKeyStore", b"{}").unwrap().is_err());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());

@@ -44,6 +44,7 @@ mod metrics;
 mod query;
 mod query_oidc;
 mod query_policies;
+pub mod sealed;
 pub mod seed;
 mod sts;
 /// SigV4 verification, its own crate (`trent-sigv4`) so that its fuzz target

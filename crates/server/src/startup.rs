@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trent_core::keyring::OpenError;
 use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, Store, SystemClock};
-use trent_crypto::seal::{Argon2Params, EphemeralSeal, KeyFileSeal, PassphraseSeal, Seal};
+use trent_crypto::seal::{Argon2Params, EphemeralSeal, KeyFileSeal, PassphraseSeal, Seal, ShamirSeal, ShamirSealFile};
 use trent_crypto::AwsLcProvider;
 use trent_store::{PostgresStore, SqliteStore};
 
@@ -168,9 +168,17 @@ fn check_dir_private(dir: &Path, production: bool) -> Result<(), StartError> {
 }
 
 /// A SQLite deployment whose seal exists must have its database.
+/// Beside a Shamir seal that `trent admin init` made and no deployment has
+/// opened yet: the first start may make the database. (A Shamir seal file
+/// exists before its deployment; the other seals' files are made by it.)
+pub const SHAMIR_FRESH_FILE: &str = "shamir.new";
+
 fn check_database_present(params: &ServerParams) -> Result<(), StartError> {
     let db = params.data_dir.join(DB_FILE);
     if matches!(std::fs::metadata(&db), Ok(m) if m.len() > 0) {
+        return Ok(());
+    }
+    if matches!(params.seal, SealParams::Shamir { .. }) && params.data_dir.join(SHAMIR_FRESH_FILE).exists() {
         return Ok(());
     }
     match seal_files(params).into_iter().find(|f| f.exists()) {
@@ -221,7 +229,7 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
     // Nothing on disk: no digest files.
-    let opts = KmsOptions { audit_digest_dir: None, ..kms_options(params) };
+    let opts = KmsOptions { audit_digest_dir: None, seal_requests: None, ..kms_options(params) };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), &EphemeralSeal, opts).await?;
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     Ok(Opened {
@@ -244,6 +252,10 @@ fn kms_options(params: &ServerParams) -> KmsOptions {
         regions: params.regions.clone(),
         oidc_keys: params.oidc_keys.clone(),
         hsms: params.hsms.clone(),
+        seal_requests: match &params.seal {
+            SealParams::Shamir { seal_requests, .. } => Some(seal_requests.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -301,6 +313,31 @@ pub fn open_seal(params: &ServerParams) -> Box<dyn Seal> {
         SealParams::Passphrase(p) => {
             Box::new(PassphraseSeal::new(p.clone(), params.data_dir.join(SALT_FILE), Argon2Params::default()))
         }
+        SealParams::Shamir { file, shares, .. } => {
+            Box::new(CollectedShares { file: file.clone(), shares: shares.clone() })
+        }
+    }
+}
+
+/// The Shamir seal with the shares the sealed server collected: opening it
+/// takes them (they are zeroized once the root key is made).
+struct CollectedShares {
+    file: PathBuf,
+    shares: Arc<std::sync::Mutex<Vec<trent_crypto::shamir::Share>>>,
+}
+
+impl Seal for CollectedShares {
+    fn open(
+        &self,
+        p: &dyn trent_crypto::CryptoProvider,
+    ) -> Result<trent_crypto::hierarchy::RootKey, trent_crypto::CryptoError> {
+        let file = ShamirSealFile::load(&self.file)?;
+        let shares = std::mem::take(&mut *self.shares.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        ShamirSeal::new(file, shares).open(p)
+    }
+
+    fn kind(&self) -> &'static str {
+        "shamir"
     }
 }
 
@@ -311,6 +348,7 @@ pub fn seal_files(params: &ServerParams) -> Vec<PathBuf> {
     match &params.seal {
         SealParams::KeyFile(path) => vec![path.clone()],
         SealParams::Passphrase(_) => vec![params.data_dir.join(SALT_FILE)],
+        SealParams::Shamir { file, .. } => vec![file.clone()],
     }
 }
 
@@ -328,7 +366,22 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
             Some(lock)
         }
     };
+    if !matches!(params.seal, SealParams::Shamir { .. }) && dir.join(trent_crypto::seal::SHAMIR_FILE).exists() {
+        // Never a new key file beside a Shamir seal.
+        return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
+            "{} holds a Shamir seal ({}): set seal = \"shamir\"",
+            dir.display(),
+            trent_crypto::seal::SHAMIR_FILE
+        )))));
+    }
     let (kms, seal_kind) = open_kms(params, clock.clone()).await?;
+    if matches!(params.seal, SealParams::Shamir { .. }) {
+        // The deployment exists now: a lost database is refused from here on.
+        let fresh = dir.join(SHAMIR_FRESH_FILE);
+        if fresh.exists() {
+            std::fs::remove_file(&fresh).map_err(|source| StartError::DataDir { path: fresh, source })?;
+        }
+    }
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     let mut credentials_file = None;
     // In production a generated secret never touches the disk: `trent

@@ -187,3 +187,20 @@ async fn users_of_two_accounts_act_as_key_and_identity_policies_allow() {
     assert!(events.iter().all(|e| !e.contains(new_secret)), "a secret access key reached the trail");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn seal_is_the_operators_and_only_a_shamir_deployment_has_a_sealed_state() {
+    let s = TestServer::builder().build().await;
+    // The operator account may ask; the key-file seal has no sealed state.
+    let (status, ty, v) = send(&s, Req::new("TrentAdmin.Seal", "{}").signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "UnsupportedOperationException"), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("Shamir"), "{v}");
+    let (_, ty, _) = send(&s, Req::new("TrentAdmin.Seal", r#"{"Now":true}"#).signed()).await;
+    assert_eq!(ty, "SerializationException");
+    // Another account may not.
+    s.client_of_new_account(BOB, BOB_KEY, BOB_SECRET).await;
+    let (_, ty, v) = send(&s, Req::new("TrentAdmin.Seal", "{}").by(BOB_KEY, BOB_SECRET).signed()).await;
+    assert_eq!(ty, "AccessDeniedException", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("trent:Seal"), "{v}");
+    s.stop().await;
+}
