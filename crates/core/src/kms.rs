@@ -465,7 +465,9 @@ impl Kms {
             caller = caller.principal.as_str(),
             "sealing: the deployment stops serving and waits for shares"
         );
-        requests.notify_one();
+        // Wakes the serving phase's stop future (polled from its first
+        // accept on), and leaves no permit behind for the next phase.
+        requests.notify_waiters();
         Ok(trent_api::ops::Empty {})
     }
 
