@@ -107,15 +107,16 @@ impl Hsms {
         let old =
             self.pools.lock().unwrap_or_else(PoisonError::into_inner).insert(key_store_id.to_owned(), pool.clone());
         if let Some(old) = old {
-            old.close();
+            close(old).await;
         }
         Ok(pool)
     }
 
     /// Closes this node's connection of a key store.
-    pub(crate) fn disconnect(&self, key_store_id: &str) {
-        if let Some(pool) = self.pools.lock().unwrap_or_else(PoisonError::into_inner).remove(key_store_id) {
-            pool.close();
+    pub(crate) async fn disconnect(&self, key_store_id: &str) {
+        let pool = self.pools.lock().unwrap_or_else(PoisonError::into_inner).remove(key_store_id);
+        if let Some(pool) = pool {
+            close(pool).await;
         }
     }
 
@@ -126,6 +127,15 @@ impl Hsms {
         tokio::task::spawn_blocking(move || Token::find(&decl.module, &decl.token_label).map(drop))
             .await
             .map_err(|e| HsmError::Other(e.to_string()))?
+    }
+}
+
+/// Closes a pool on a blocking thread, waiting at most [`HSM_TIMEOUT`] for
+/// its workers (a worker stuck in a token call is left to end by itself).
+async fn close(pool: Arc<HsmPool>) {
+    let closing = tokio::task::spawn_blocking(move || pool.close());
+    if tokio::time::timeout(HSM_TIMEOUT, closing).await.is_err() {
+        tracing::warn!("an HSM worker did not end within {} s of its key store's disconnection", HSM_TIMEOUT.as_secs());
     }
 }
 

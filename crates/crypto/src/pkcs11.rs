@@ -308,9 +308,10 @@ impl TokenSession {
 type Job = Box<dyn FnOnce(&TokenSession) + Send>;
 
 /// Worker threads that each own a logged-in session to one token, and run
-/// the jobs sent to them. Dropping the pool (or [`HsmPool::close`]) ends
-/// them; their sessions close, which logs the user out of the token once
-/// the last one is gone.
+/// the jobs sent to them. [`HsmPool::close`] ends them and waits; dropping
+/// the pool ends them without waiting (a worker stuck in a token call must
+/// not block whoever drops the last reference). Their sessions close,
+/// which logs the user out of the token once the last one is gone.
 pub struct HsmPool {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -357,8 +358,12 @@ impl HsmPool {
                 })
                 .map_err(|e| HsmError::Other(e.to_string()))?;
             pool.workers.lock().unwrap_or_else(PoisonError::into_inner).push(handle);
-            // On a failed login, dropping `pool` ends the workers started.
-            ready_rx.recv().map_err(|_| HsmError::Other("HSM worker ended".into()))??;
+            if let Err(e) = ready_rx.recv().map_err(|_| HsmError::Other("HSM worker ended".into())).and_then(|r| r) {
+                // The workers started are logged in: end them before the
+                // failure is reported.
+                pool.close();
+                return Err(e);
+            }
         }
         Ok(pool)
     }
@@ -384,6 +389,7 @@ impl HsmPool {
 
 impl Drop for HsmPool {
     fn drop(&mut self) {
-        self.close();
+        // The workers end when the queue is empty; nobody waits for them.
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 }

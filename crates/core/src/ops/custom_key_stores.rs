@@ -335,7 +335,7 @@ impl Kms {
         rec.connection_state = DISCONNECTED.into();
         rec.connection_error = None;
         self.save_key_store(caller, &rec).await?;
-        self.hsms.disconnect(&rec.id);
+        self.hsms.disconnect(&rec.id).await;
         Ok(Empty {})
     }
 
@@ -430,7 +430,7 @@ impl Kms {
             }
         };
         if rec.connection_state != CONNECTED {
-            self.hsms.disconnect(id);
+            self.hsms.disconnect(id).await;
             return Err(match for_key {
                 Some(key) => KmsError::InvalidState(format!(
                     "{} is unavailable because its custom key store {id} is not connected.",
