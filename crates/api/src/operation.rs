@@ -530,6 +530,7 @@ mod tests {
             "Attach",
             "Detach",
             "SetDefault",
+            "Seal",
         ];
         for op in Operation::ALL {
             let writes = WRITES.iter().any(|p| op.name().starts_with(p));
