@@ -337,14 +337,21 @@ impl Validate for CreateKeyRequest {
     }
 }
 
+/// The characters after `cluster-` that AWS's `CloudHsmClusterIdType`
+/// pattern (`cluster-[2-7a-zA-Z]{11,16}`) allows.
+pub fn cluster_id_chars_ok(rest: &str) -> bool {
+    rest.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
+}
+
 impl Violations {
     /// The members of CreateCustomKeyStore and UpdateCustomKeyStore that
     /// both have; `KeyStorePasswordType` is sensitive (never quoted).
     fn key_store(&mut self, cluster: Option<&str>, password: Option<&str>) {
         self.len("cloudHsmClusterId", cluster, 19, 24);
+        // The length is the rule above: the pattern's own message is kept
+        // for the characters.
         self.pattern("cloudHsmClusterId", cluster, "cluster-[2-7a-zA-Z]{11,16}", |c| {
-            c.strip_prefix("cluster-")
-                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b)))
+            c.strip_prefix("cluster-").is_some_and(cluster_id_chars_ok)
         });
         self.blob_len("keyStorePassword", password.map(|p| p.chars().count()), 7, 32);
     }

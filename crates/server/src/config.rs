@@ -117,9 +117,8 @@ pub struct HsmConfig {
 
 /// AWS's pattern for `CloudHsmClusterIdType`: `cluster-[2-7a-zA-Z]{11,16}`.
 fn cluster_id_ok(name: &str) -> bool {
-    name.strip_prefix("cluster-").is_some_and(|rest| {
-        (11..=16).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
-    })
+    name.strip_prefix("cluster-")
+        .is_some_and(|rest| (11..=16).contains(&rest.len()) && trent_api::validate::cluster_id_chars_ok(rest))
 }
 
 impl fmt::Debug for Config {

@@ -158,9 +158,9 @@ impl Kms {
         })
     }
 
-    /// `CloudHsmClusterInUseException` when another key store uses the token.
-    async fn check_token_free(&self, cluster_id: &str, except: Option<&str>) -> Result<(), KmsError> {
-        let all = self.store.custom_key_stores(None).await?;
+    /// `CloudHsmClusterInUseException` when a key store of `all` (the
+    /// deployment's) but `except` uses the token.
+    fn check_token_free(all: &[CustomKeyStoreRecord], cluster_id: &str, except: Option<&str>) -> Result<(), KmsError> {
         if all.iter().any(|s| s.cluster_id == cluster_id && Some(s.id.as_str()) != except) {
             return Err(key_store_error(
                 ErrorCode::CloudHsmClusterInUse,
@@ -192,12 +192,14 @@ impl Kms {
         })?;
         let name = req.custom_key_store_name.unwrap_or_default();
         let scope = caller.scope();
-        if self.store.custom_key_stores(Some(&scope)).await?.iter().any(|s| s.name == name) {
+        // One read of the deployment's key stores for the name and the token.
+        let all = self.store.custom_key_stores(None).await?;
+        if all.iter().any(|s| s.scope == scope && s.name == name) {
             return Err(name_in_use(&name));
         }
         let decl = self.declared_token(&cluster_id)?.clone();
         check_trust_anchor(&trust_anchor)?;
-        self.check_token_free(&cluster_id, None).await?;
+        Self::check_token_free(&all, &cluster_id, None)?;
         Hsms::present(&decl).await.map_err(|e| {
             // The module path and token label stay in the log.
             tracing::warn!(cluster = %cluster_id, error = %e, "declared HSM token not found");
@@ -367,7 +369,7 @@ impl Kms {
                     ),
                 ));
             }
-            self.check_token_free(&cluster_id, Some(&rec.id)).await?;
+            Self::check_token_free(&self.store.custom_key_stores(None).await?, &cluster_id, Some(&rec.id))?;
             rec.cluster_id = cluster_id;
         }
         if let Some(name) = req.new_custom_key_store_name {
