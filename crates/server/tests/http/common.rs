@@ -269,8 +269,13 @@ pub const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 /// `./scripts/test`, which counts them in its summary; cargo shows a passing
 /// test's stderr only with `--nocapture`).
 pub fn note_postgres_skip() {
+    note_skip(POSTGRES_URL_VAR, "PostgreSQL");
+}
+
+/// [`note_postgres_skip`] for a test that needs `var` (`what` names it).
+pub fn note_skip(var: &str, what: &str) {
     let test = std::thread::current().name().unwrap_or("?").to_owned();
-    eprintln!("SKIPPED {test}: {POSTGRES_URL_VAR} is not set (PostgreSQL test)");
+    eprintln!("SKIPPED {test}: {var} is not set ({what} test)");
     if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
         use std::io::Write as _;
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {

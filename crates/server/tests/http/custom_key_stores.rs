@@ -31,14 +31,7 @@ fn module() -> Option<PathBuf> {
     match std::env::var(PKCS11_MODULE_VAR) {
         Ok(m) => Some(PathBuf::from(m)),
         Err(_) => {
-            let test = std::thread::current().name().unwrap_or("?").to_owned();
-            eprintln!("SKIPPED {test}: {PKCS11_MODULE_VAR} is not set (PKCS#11 test)");
-            if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
-                use std::io::Write as _;
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                    let _ = writeln!(f, "{test}");
-                }
-            }
+            crate::common::note_skip(PKCS11_MODULE_VAR, "PKCS#11");
             None
         }
     }
