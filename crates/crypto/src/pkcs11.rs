@@ -393,3 +393,80 @@ impl Drop for HsmPool {
         self.jobs.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 }
+
+/// How long [`TokenKey`] waits for the token to answer.
+pub const TOKEN_KEY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One key inside a token, used from synchronous code: the PKCS#11 seal's
+/// root key. A single logged-in worker ([`HsmPool`]) runs its calls; each
+/// call waits for the answer for at most [`TOKEN_KEY_TIMEOUT`].
+pub struct TokenKey {
+    pool: HsmPool,
+    id: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKey").field("id", &hex::encode(&self.id)).finish()
+    }
+}
+
+impl TokenKey {
+    /// Logs in to the token labelled `label` in `module` and finds the key
+    /// whose `CKA_ID` is `id` ([`HsmError::KeyNotFound`] if absent).
+    pub fn open(module: &Path, label: &str, pin: &[u8], id: &[u8]) -> Result<TokenKey, HsmError> {
+        let key = TokenKey { pool: HsmPool::start(&Token::find(module, label)?, pin, 1)?, id: id.to_vec() };
+        let probe = key.id.clone();
+        key.call(move |s| s.key(&probe).map(drop))?;
+        Ok(key)
+    }
+
+    /// Makes a new non-extractable, sensitive AES-256 key with `CKA_ID`
+    /// `id` in the token, and opens it.
+    pub fn create(module: &Path, label: &str, pin: &[u8], id: &[u8], object_label: &str) -> Result<TokenKey, HsmError> {
+        let key = TokenKey { pool: HsmPool::start(&Token::find(module, label)?, pin, 1)?, id: id.to_vec() };
+        let (new_id, object_label) = (key.id.clone(), object_label.to_owned());
+        key.call(move |s| s.generate_aes_key(&new_id, &object_label))?;
+        Ok(key)
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&TokenSession) -> Result<T, HsmError> + Send + 'static,
+    ) -> Result<T, HsmError> {
+        let (tx, rx) = mpsc::channel();
+        self.pool.submit(move |s| {
+            let _ = tx.send(f(s));
+        })?;
+        match rx.recv_timeout(TOKEN_KEY_TIMEOUT) {
+            Ok(answer) => answer,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(HsmError::Closed),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(HsmError::Unreachable(format!("no answer within {} s", TOKEN_KEY_TIMEOUT.as_secs())))
+            }
+        }
+    }
+
+    /// AES-GCM encryption inside the token ([`TokenSession::encrypt_gcm`]).
+    pub fn encrypt_gcm(&self, iv: &[u8; GCM_IV_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HsmError> {
+        let (id, iv, aad, pt) = (self.id.clone(), *iv, aad.to_vec(), Zeroizing::new(plaintext.to_vec()));
+        self.call(move |s| s.encrypt_gcm(&id, &iv, &aad, &pt))
+    }
+
+    /// AES-GCM decryption inside the token ([`TokenSession::decrypt_gcm`]).
+    pub fn decrypt_gcm(
+        &self,
+        iv: &[u8; GCM_IV_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, HsmError> {
+        let (id, iv, aad, ct) = (self.id.clone(), *iv, aad.to_vec(), ciphertext.to_vec());
+        self.call(move |s| s.decrypt_gcm(&id, &iv, &aad, &ct))
+    }
+
+    /// True when the token refuses to reveal the key's value.
+    pub fn value_is_sensitive(&self) -> Result<bool, HsmError> {
+        let id = self.id.clone();
+        self.call(move |s| s.value_is_sensitive(&id))
+    }
+}

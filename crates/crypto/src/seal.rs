@@ -6,6 +6,12 @@
 //! - [`PassphraseSeal`]: the root key is derived with Argon2id from an
 //!   operator's passphrase and a random salt kept in the data directory (the
 //!   salt file holds no secret). Nothing on disk suffices to recover it.
+//! - [`ShamirSeal`]: the root key from a threshold of shares that
+//!   operators hold; the server starts sealed until they give them.
+//! - [`Pkcs11Seal`]: the root key is a non-extractable AES-256 key inside a
+//!   PKCS#11 token; domain keys are wrapped and unwrapped by the token
+//!   (AES-GCM through `C_Encrypt`/`C_Decrypt`), and the key never exists
+//!   outside it. The seal file names the key (its `CKA_ID`), no secret.
 //! - [`EphemeralSeal`]: a random root key that exists only in memory, for
 //!   `trent serve --ephemeral` (an in-memory store lost at exit anyway).
 //!
@@ -348,6 +354,90 @@ impl Seal for ShamirSeal {
     }
 }
 
+/// The PKCS#11 seal's file name in the data directory.
+pub const PKCS11_FILE: &str = "pkcs11.seal";
+const PKCS11_MAGIC: &str = "trent-pkcs11-seal v1";
+
+/// The PKCS#11 seal: the root key is an AES-256 key in a token, made by
+/// the token on first use (`CKA_SENSITIVE`, not `CKA_EXTRACTABLE`), found
+/// by the `CKA_ID` its seal file keeps. The PIN is the token's crypto-user
+/// PIN. Whoever copies the data directory without the token (and its PIN)
+/// opens nothing.
+pub struct Pkcs11Seal {
+    module: PathBuf,
+    token_label: String,
+    pin: Zeroizing<String>,
+    file: PathBuf,
+}
+
+impl std::fmt::Debug for Pkcs11Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkcs11Seal")
+            .field("module", &self.module)
+            .field("token_label", &self.token_label)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pkcs11Seal {
+    /// A seal on the token labelled `token_label` of the PKCS#11 module
+    /// `module`, whose key is named by the seal file at `file` (made, with
+    /// a new key in the token, on first use).
+    pub fn new(
+        module: impl Into<PathBuf>,
+        token_label: impl Into<String>,
+        pin: Zeroizing<String>,
+        file: impl Into<PathBuf>,
+    ) -> Self {
+        Pkcs11Seal { module: module.into(), token_label: token_label.into(), pin, file: file.into() }
+    }
+
+    /// The key id the seal file names.
+    fn read_file(&self) -> Result<Vec<u8>, CryptoError> {
+        let text = fs::read_to_string(&self.file).map_err(|e| io_err(&self.file, e))?;
+        let bad = || CryptoError::Seal(format!("{} is not a PKCS#11 seal file", self.file.display()));
+        let mut lines = text.lines();
+        if lines.next() != Some(PKCS11_MAGIC) {
+            return Err(bad());
+        }
+        let id = lines.next().and_then(|l| l.strip_prefix("key ")).ok_or_else(bad)?;
+        hex::decode(id).map_err(|_| bad())
+    }
+
+    fn token_error(&self, e: crate::pkcs11::HsmError) -> CryptoError {
+        CryptoError::Seal(format!("the root key in token {:?}: {e}", self.token_label))
+    }
+}
+
+impl Seal for Pkcs11Seal {
+    fn open(&self, p: &dyn CryptoProvider) -> Result<RootKey, CryptoError> {
+        let pin = self.pin.as_bytes();
+        if !self.file.exists() {
+            let mut id = [0u8; 16];
+            p.fill_random(&mut id)?;
+            let key = crate::pkcs11::TokenKey::create(
+                &self.module,
+                &self.token_label,
+                pin,
+                &id,
+                &format!("trent-root-{}", hex::encode(id)),
+            )
+            .map_err(|e| self.token_error(e))?;
+            create_private_file(&self.file, format!("{PKCS11_MAGIC}\nkey {}\n", hex::encode(id)).as_bytes())?;
+            return Ok(RootKey::in_token(key));
+        }
+        let id = self.read_file()?;
+        let key = crate::pkcs11::TokenKey::open(&self.module, &self.token_label, pin, &id)
+            .map_err(|e| self.token_error(e))?;
+        Ok(RootKey::in_token(key))
+    }
+
+    fn kind(&self) -> &'static str {
+        "pkcs11"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +522,64 @@ mod tests {
         let mut mixed = take(&[0, 1]);
         mixed.push(crate::shamir::Share::parse(&other[2].to_text()).unwrap());
         assert!(ShamirSeal::new(file, mixed).open(&p).is_err());
+    }
+
+    /// The root key in a SoftHSM2 token (`TRENT_TEST_PKCS11_MODULE`): made
+    /// by the token on first open, sensitive, found again through the seal
+    /// file; it wraps domain keys in the token; another token, a wrong PIN
+    /// or a missing key opens nothing.
+    #[test]
+    fn the_pkcs11_seal_keeps_the_root_key_in_the_token() {
+        let Ok(module) = std::env::var("TRENT_TEST_PKCS11_MODULE") else {
+            eprintln!("SKIPPED the_pkcs11_seal_keeps_the_root_key_in_the_token: TRENT_TEST_PKCS11_MODULE is not set (PKCS#11 test)");
+            if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+                use std::io::Write as _;
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                    let _ = writeln!(f, "the_pkcs11_seal_keeps_the_root_key_in_the_token");
+                }
+            }
+            return;
+        };
+        let p = AwsLcProvider::new();
+        let module = std::path::PathBuf::from(module);
+        let label = format!("seal-{}", std::process::id());
+        crate::pkcs11::init_token(&module, &label, "so-pin-1234", "user-pin-1234").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(PKCS11_FILE);
+        let pin = || Zeroizing::new("user-pin-1234".to_owned());
+        // A wrong PIN (checked while no session of this process is logged
+        // in: PKCS#11 logs in an application, not a session) makes nothing.
+        assert!(Pkcs11Seal::new(&module, &label, Zeroizing::new("wrong-pin".into()), &file).open(&p).is_err());
+        assert!(!file.exists());
+        let root = Pkcs11Seal::new(&module, &label, pin(), &file).open(&p).unwrap();
+        assert_eq!(root.location(), "token");
+        assert!(root.needs_seed() && root.derive_key(&p, b"x").is_err(), "a token root derives only from its seed");
+        let dk = DomainKey::generate(&p, 1).unwrap();
+        let w = root.wrap_domain_key(&p, &dk).unwrap();
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with(PKCS11_MAGIC), "{text}");
+        let id = hex::decode(text.lines().nth(1).unwrap().strip_prefix("key ").unwrap()).unwrap();
+        let key = crate::pkcs11::TokenKey::open(&module, &label, b"user-pin-1234", &id).unwrap();
+        assert!(key.value_is_sensitive().unwrap(), "the root key's value leaves the token");
+        drop(key);
+        // Opened again: the same key, found by the file.
+        let again = Pkcs11Seal::new(&module, &label, pin(), &file).open(&p).unwrap();
+        assert!(again.unwrap_domain_key(&p, 1, &w).is_ok());
+        assert!(again.unwrap_domain_key(&p, 2, &w).is_err(), "the domain key id is bound");
+        let mut bad = w.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        assert!(matches!(again.unwrap_domain_key(&p, 1, &bad), Err(CryptoError::Authentication)));
+        // Its seed, wrapped in the token.
+        let seed = p.generate_key().unwrap();
+        let ws = again.wrap_seed(&p, &seed).unwrap();
+        let seeded = again.with_seed(&p, &ws).unwrap();
+        assert!(!seeded.needs_seed());
+        assert_eq!(seeded.seed().unwrap().expose(), seed.expose());
+        // Another token, a file naming another key: refused.
+        assert!(Pkcs11Seal::new(&module, "no-such-token", pin(), &file).open(&p).is_err());
+        let other = dir.path().join("other.seal");
+        fs::write(&other, format!("{PKCS11_MAGIC}\nkey 00112233\n")).unwrap();
+        assert!(Pkcs11Seal::new(&module, &label, pin(), &other).open(&p).is_err());
     }
 }
