@@ -37,6 +37,67 @@ impl Validate for SealRequest {
     fn check(&self, _: &mut Violations) {}
 }
 
+/// RotateRoot input: the seal the deployment moves to. Every domain key
+/// (and the root seed) is wrapped again under the new seal's root key, in
+/// one transaction with the call's event; the new seal's file is put in
+/// place once that commits.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RotateRootRequest {
+    /// `key-file`, `passphrase`, `shamir` or `pkcs11`.
+    pub seal: Option<String>,
+    /// The new passphrase (`passphrase`; at least 12 characters). Never
+    /// logged, never in the event.
+    pub passphrase: Option<zeroize::Zeroizing<String>>,
+    /// Shares to make (`shamir`; 2–255).
+    pub share_count: Option<i64>,
+    /// Shares that open the new seal (`shamir`; 2–ShareCount).
+    pub threshold: Option<i64>,
+}
+
+impl std::fmt::Debug for RotateRootRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateRootRequest")
+            .field("seal", &self.seal)
+            .field("share_count", &self.share_count)
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The seals a deployment may rotate to.
+pub const ROOT_SEALS: [&str; 4] = ["key-file", "passphrase", "shamir", "pkcs11"];
+
+impl Validate for RotateRootRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("seal", &self.seal);
+        v.pattern("seal", self.seal.as_deref(), "key-file|passphrase|shamir|pkcs11", |s| ROOT_SEALS.contains(&s));
+        v.range("shareCount", self.share_count, 2, 255);
+        v.range("threshold", self.threshold, 2, 255);
+        // A credential: its value is never quoted.
+        v.blob_len("passphrase", self.passphrase.as_ref().map(|p| p.chars().count()), 12, 1024);
+    }
+}
+
+/// RotateRoot output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateRootResponse {
+    /// The seal the deployment is now under (set `seal` to it in the
+    /// configuration before the next start).
+    pub seal: String,
+    /// The new seal's file, in the server's data directory.
+    pub seal_file: String,
+    /// Domain keys wrapped again (the root seed not counted).
+    pub domain_keys: u32,
+    /// The new Shamir seal's shares (`shamir`), shown once, here: each
+    /// to a different holder. Never logged, never in the event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<zeroize::Zeroizing<String>>,
+    /// What the operator must still do.
+    pub next_steps: Vec<String>,
+}
+
 /// CreateAccount output. The secret access key is shown once, here.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -309,6 +309,7 @@ operations! {
     // Trent's administrative API
     CreateAccount => admin("trent:CreateAccount").write().responds(&["Principal", "AccountId", "AccessKeyId"]),
     Seal => admin("trent:Seal").write(),
+    RotateRoot => admin("trent:RotateRoot").write().responds(&["Seal", "SealFile", "DomainKeys"]),
     // IAM's user operations (the Query protocol; `TrentAdmin.` reaches them too)
     CreateUser => iam("iam:CreateUser").write().responds(&["User", "AccessKeyId"]),
     GetUser => iam("iam:GetUser"),
@@ -531,6 +532,7 @@ mod tests {
             "Detach",
             "SetDefault",
             "Seal",
+            "RotateRoot",
         ];
         for op in Operation::ALL {
             let writes = WRITES.iter().any(|p| op.name().starts_with(p));
@@ -548,7 +550,10 @@ mod tests {
                 assert!(!d.read_only || d.api == Api::Sts, "{}", d.name);
                 for m in members {
                     assert!(
-                        !matches!(*m, "Plaintext" | "CiphertextBlob" | "SecretAccessKey" | "GrantToken" | "AccessKey"),
+                        !matches!(
+                            *m,
+                            "Plaintext" | "CiphertextBlob" | "SecretAccessKey" | "GrantToken" | "AccessKey" | "Shares"
+                        ),
                         "{}: {m}",
                         d.name
                     );

@@ -38,6 +38,60 @@ pub enum AdminCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Move a running deployment to a new root key (operator account):
+    /// every domain key is wrapped again under the new seal's root, with an
+    /// audit event, while the server serves. The new seal's file is made in
+    /// the server's data directory; set `seal` to it in the configuration
+    /// before the next start. Prints the result as JSON (a new Shamir
+    /// seal's shares are shown only here).
+    RotateRoot(RotateRootArgs),
+}
+
+/// `trent admin rotate-root` options.
+#[derive(clap::Args, Debug)]
+pub struct RotateRootArgs {
+    /// Where, and the operator's access key.
+    #[command(flatten)]
+    connection: Connection,
+    /// The new seal: key-file (development), passphrase (read from
+    /// TRENT_NEW_SEAL_PASSPHRASE, else standard input), shamir or pkcs11
+    /// (the token the server's configuration names: pkcs11_module,
+    /// pkcs11_token_label and the PIN).
+    #[arg(long, value_parser = ["key-file", "passphrase", "shamir", "pkcs11"])]
+    to: String,
+    /// Shares to make (shamir).
+    #[arg(long)]
+    shares: Option<u8>,
+    /// Shares that open the new seal (shamir).
+    #[arg(long)]
+    threshold: Option<u8>,
+}
+
+/// `trent admin rotate-root`.
+async fn rotate_root(args: RotateRootArgs) -> Result<bool, String> {
+    let mut body = serde_json::Map::new();
+    body.insert("Seal".into(), args.to.clone().into());
+    if let Some(n) = args.shares {
+        body.insert("ShareCount".into(), n.into());
+    }
+    if let Some(t) = args.threshold {
+        body.insert("Threshold".into(), t.into());
+    }
+    if args.to == "passphrase" {
+        let pass = match std::env::var("TRENT_NEW_SEAL_PASSPHRASE") {
+            Ok(p) => zeroize::Zeroizing::new(p),
+            Err(_) => {
+                let mut line = zeroize::Zeroizing::new(String::new());
+                std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the passphrase: {e}"))?;
+                zeroize::Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned())
+            }
+        };
+        body.insert("Passphrase".into(), pass.as_str().into());
+    }
+    let target = args.connection.target(1).await?;
+    let out = target.must("TrentAdmin.RotateRoot", serde_json::Value::Object(body)).await?;
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(true)
 }
 
 /// `trent admin init` options.
@@ -323,6 +377,7 @@ pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
             eprintln!("sealed: the server answers only health, status and unseal until it gets its shares again");
             Ok(true)
         }
+        AdminCommand::RotateRoot(args) => rotate_root(args).await,
         AdminCommand::User(cmd) => {
             let (connection, op, body) = user_request(cmd)?;
             let out = connection.target(1).await?.must(&format!("TrentAdmin.{op}"), body).await?;

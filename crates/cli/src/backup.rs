@@ -127,7 +127,7 @@ pub async fn backup(args: BackupArgs) -> Result<bool, String> {
     let root = trent_server::startup::open_seal(&params).open(&crypto).map_err(|e| e.to_string())?;
     let store = trent_server::startup::open_store(&params).await.map_err(|e| e.to_string())?;
     let now = trent_core::SystemClock.now_millis();
-    let (bytes, header) = backup::create(store.as_ref(), &crypto, &root, now).await.map_err(|e| e.to_string())?;
+    let (bytes, header) = backup::create(store.as_ref(), &crypto, root, now).await.map_err(|e| e.to_string())?;
     write_new_private(&args.out, &bytes)?;
     let out = serde_json::json!({"File": args.out.display().to_string(), "Bytes": bytes.len(), "Header": header});
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
@@ -145,7 +145,7 @@ pub async fn restore(args: RestoreArgs) -> Result<bool, String> {
     let crypto = AwsLcProvider::new();
     let root = trent_server::startup::open_seal(&params).open(&crypto).map_err(|e| e.to_string())?;
     let store = trent_server::startup::open_store(&params).await.map_err(|e| e.to_string())?;
-    let header = backup::restore(store.as_ref(), &crypto, &root, &bytes).await.map_err(|e| e.to_string())?;
+    let header = backup::restore(store.as_ref(), &crypto, root, &bytes).await.map_err(|e| e.to_string())?;
     drop(store);
     // Open it as the server will, and check the trail came back whole.
     let (kms, _) =

@@ -159,11 +159,13 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
             say!();
             say!("  WARNING: DEVELOPMENT SEAL. The root key is stored in plain text in");
             say!("  {}. Anyone who can read it and the database can read every key.", path.display());
-            say!("  Use seal = \"passphrase\" (and production = true) for real deployments.");
+            say!("  Use seal = \"passphrase\", \"shamir\" or \"pkcs11\" (and production = true) for real");
+            say!("  deployments; `trent admin rotate-root` moves a running one there.");
             tracing::warn!(path = %path.display(), "development key-file seal in use");
         }
         SealParams::Passphrase(_) => say!("  seal: passphrase (Argon2id)"),
         SealParams::Shamir { file, .. } => say!("  seal: Shamir shares ({}), unsealed", file.display()),
+        SealParams::Pkcs11(p) => say!("  seal: PKCS#11 token {:?} ({})", p.token_label, p.file.display()),
     }
     if trent_core::audit::Auditor::DISCARDS {
         say!();

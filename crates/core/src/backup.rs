@@ -21,7 +21,7 @@ use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use trent_crypto::audit::CheckpointSigner;
 use trent_crypto::backup::{BackupCipher, SALT_LEN};
-use trent_crypto::hierarchy::RootKey;
+use trent_crypto::hierarchy::{RootKey, SEED_ID};
 use trent_crypto::{CryptoError, CryptoProvider};
 
 const MAGIC: &[u8; 8] = b"TRENTBK1";
@@ -108,6 +108,32 @@ pub struct Header {
     pub checkpoint_key: String,
     /// What it holds.
     pub counts: Counts,
+    /// Hex of the deployment's root seed wrapped under its root key (its
+    /// domain key 0), when it has one (after a root rotation, or on the
+    /// PKCS#11 seal): the backup key derives from the seed, so a restore
+    /// needs it before it can read the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_seed: Option<String>,
+}
+
+/// Checks that `root` unwraps every domain key of `keys` (not the seed,
+/// which [`crate::keyring::load_root`] checks).
+fn check_domain_keys(
+    crypto: &dyn CryptoProvider,
+    root: &RootKey,
+    keys: &[crate::model::DomainKeyRecord],
+) -> Result<(), BackupError> {
+    for dk in keys.iter().filter(|dk| dk.id != SEED_ID) {
+        root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
+    }
+    Ok(())
+}
+
+fn seal_error(e: crate::keyring::OpenError) -> BackupError {
+    match e {
+        crate::keyring::OpenError::Store(e) => e.into(),
+        _ => BackupError::WrongSeal,
+    }
 }
 
 /// Takes a consistent snapshot of `store` and encrypts it; `root` is the
@@ -115,19 +141,16 @@ pub struct Header {
 pub async fn create(
     store: &dyn Store,
     crypto: &dyn CryptoProvider,
-    root: &RootKey,
+    root: RootKey,
     now: i64,
 ) -> Result<(Vec<u8>, Header), BackupError> {
     // Refuse to write a backup this seal could not restore (and check it
     // before its row key is used on the store).
-    for dk in &store.domain_keys().await? {
-        root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
-    }
+    let root = &crate::keyring::load_root(store, crypto, root, now).await.map_err(seal_error)?;
+    check_domain_keys(crypto, root, &store.domain_keys().await?)?;
     store.protect_rows(std::sync::Arc::new(RowGuard::derive(crypto, root)?)).await?;
     let snapshot = store.export().await?;
-    for dk in &snapshot.domain_keys {
-        root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
-    }
+    check_domain_keys(crypto, root, &snapshot.domain_keys)?;
     let mut salt = [0u8; SALT_LEN];
     crypto.fill_random(&mut salt)?;
     let header = Header {
@@ -137,6 +160,7 @@ pub async fn create(
         salt: hex::encode(salt),
         checkpoint_key: hex::encode(CheckpointSigner::derive(crypto, root)?.public_key()),
         counts: Counts::of(&snapshot),
+        root_seed: snapshot.domain_keys.iter().find(|dk| dk.id == SEED_ID).map(|dk| hex::encode(&dk.wrapped)),
     };
     let header_bytes = serde_json::to_vec(&header).map_err(|e| BackupError::Format(e.to_string()))?;
     let body = serde_json::to_vec(&snapshot).map_err(|e| BackupError::Format(e.to_string()))?;
@@ -176,15 +200,29 @@ pub fn header(bytes: &[u8]) -> Result<(Header, &[u8], &[u8]), BackupError> {
     Ok((header, header_bytes, chunks))
 }
 
-/// Decrypts a backup made by a deployment with root key `root`.
-pub fn open(crypto: &dyn CryptoProvider, root: &RootKey, bytes: &[u8]) -> Result<(Header, Snapshot), BackupError> {
+/// Decrypts a backup made by a deployment with root key `root`; returns
+/// the root with the backup's seed too.
+pub fn open(
+    crypto: &dyn CryptoProvider,
+    root: RootKey,
+    bytes: &[u8],
+) -> Result<(Header, Snapshot, RootKey), BackupError> {
     let bad = |m: &str| BackupError::Format(m.to_owned());
     let (header, header_bytes, mut rest) = header(bytes)?;
-    if hex::encode(CheckpointSigner::derive(crypto, root)?.public_key()) != header.checkpoint_key {
+    let root = match &header.root_seed {
+        Some(seed) => {
+            let wrapped = hex::decode(seed).map_err(|_| bad("root seed"))?;
+            root.with_seed(crypto, &wrapped).map_err(|_| BackupError::WrongSeal)?
+        }
+        None if root.needs_seed() => return Err(BackupError::WrongSeal),
+        None => root,
+    };
+    let root_ref = &root;
+    if hex::encode(CheckpointSigner::derive(crypto, root_ref)?.public_key()) != header.checkpoint_key {
         return Err(BackupError::WrongSeal);
     }
     let salt = hex::decode(&header.salt).map_err(|_| bad("salt"))?;
-    let cipher = BackupCipher::new(crypto, root, &salt, header_bytes)?;
+    let cipher = BackupCipher::new(crypto, root_ref, &salt, header_bytes)?;
     let mut body = Vec::new();
     let mut index = 0u64;
     while !rest.is_empty() {
@@ -209,21 +247,19 @@ pub fn open(crypto: &dyn CryptoProvider, root: &RootKey, bytes: &[u8]) -> Result
     if Counts::of(&snapshot) != header.counts {
         return Err(bad("contents differ from the header's counts"));
     }
-    Ok((header, snapshot))
+    Ok((header, snapshot, root))
 }
 
 /// Restores a backup into an empty `store`, under the root key that made it.
 pub async fn restore(
     store: &dyn Store,
     crypto: &dyn CryptoProvider,
-    root: &RootKey,
+    root: RootKey,
     bytes: &[u8],
 ) -> Result<Header, BackupError> {
-    let (header, snapshot) = open(crypto, root, bytes)?;
-    for dk in &snapshot.domain_keys {
-        root.unwrap_domain_key(crypto, dk.id, &dk.wrapped).map_err(|_| BackupError::WrongSeal)?;
-    }
-    store.protect_rows(std::sync::Arc::new(RowGuard::derive(crypto, root)?)).await?;
+    let (header, snapshot, root) = open(crypto, root, bytes)?;
+    check_domain_keys(crypto, &root, &snapshot.domain_keys)?;
+    store.protect_rows(std::sync::Arc::new(RowGuard::derive(crypto, &root)?)).await?;
     match store.import(&snapshot).await {
         Ok(()) => Ok(header),
         Err(StoreError::Conflict) => Err(BackupError::NotEmpty),
@@ -238,27 +274,30 @@ mod tests {
     use trent_crypto::{AwsLcProvider, SecretKey};
 
     /// A deployment with its first domain key, under root key 3.
-    async fn deployment() -> (InMemoryStore, RootKey) {
+    async fn deployment() -> InMemoryStore {
         let store = InMemoryStore::new();
-        let root = || RootKey::new(SecretKey::from_bytes([3; 32]));
         crate::keyring::Keyring::open(&store, std::sync::Arc::new(AwsLcProvider::new()), root(), 0, 4).await.unwrap();
-        (store, root())
+        store
+    }
+
+    fn root() -> RootKey {
+        RootKey::new(SecretKey::from_bytes([3; 32]))
     }
 
     #[tokio::test]
     async fn a_backup_restores_only_whole_and_under_its_seal() {
         let p = AwsLcProvider::new();
-        let (store, root) = deployment().await;
-        let (bytes, header) = create(&store, &p, &root, 42).await.unwrap();
+        let store = deployment().await;
+        let (bytes, header) = create(&store, &p, root(), 42).await.unwrap();
         assert_eq!(header.counts.domain_keys, 1);
         let target = InMemoryStore::new();
-        restore(&target, &p, &root, &bytes).await.unwrap();
+        restore(&target, &p, root(), &bytes).await.unwrap();
         assert_eq!(target.export().await.unwrap(), store.export().await.unwrap());
         // Not twice into the same store.
-        assert!(matches!(restore(&target, &p, &root, &bytes).await, Err(BackupError::NotEmpty)));
+        assert!(matches!(restore(&target, &p, root(), &bytes).await, Err(BackupError::NotEmpty)));
         // Not under another seal.
         let other = RootKey::new(SecretKey::from_bytes([4; 32]));
-        assert!(matches!(restore(&InMemoryStore::new(), &p, &other, &bytes).await, Err(BackupError::WrongSeal)));
+        assert!(matches!(restore(&InMemoryStore::new(), &p, other, &bytes).await, Err(BackupError::WrongSeal)));
         // Not damaged, cut or extended.
         for bad in [
             {
@@ -279,7 +318,39 @@ mod tests {
                 b
             },
         ] {
-            assert!(restore(&InMemoryStore::new(), &p, &root, &bad).await.is_err());
+            assert!(restore(&InMemoryStore::new(), &p, root(), &bad).await.is_err());
         }
+    }
+
+    /// After a root rotation the backup key derives from the seed, which
+    /// the header carries wrapped under the new root: a backup made then
+    /// restores under the new seal, and not under the old.
+    #[tokio::test]
+    async fn a_backup_after_a_root_rotation_restores_under_the_new_seal() {
+        let p = AwsLcProvider::new();
+        let store = deployment().await;
+        let new_root = || RootKey::new(SecretKey::from_bytes([4; 32]));
+        let stored = store.domain_keys().await.unwrap();
+        let dk = root().unwrap_domain_key(&p, 1, &stored[0].wrapped).unwrap();
+        let rewrapped = vec![
+            crate::model::DomainKeyRecord {
+                id: SEED_ID,
+                wrapped: new_root().wrap_seed(&p, &root().seed().unwrap()).unwrap(),
+                created_at: 1,
+            },
+            crate::model::DomainKeyRecord {
+                wrapped: new_root().wrap_domain_key(&p, &dk).unwrap(),
+                ..stored[0].clone()
+            },
+        ];
+        store.replace_domain_keys(&stored, &rewrapped, &[]).await.unwrap();
+        assert!(matches!(create(&store, &p, root(), 42).await, Err(BackupError::WrongSeal)));
+        let (bytes, header) = create(&store, &p, new_root(), 42).await.unwrap();
+        assert!(header.root_seed.is_some());
+        assert_eq!(header.counts.domain_keys, 2);
+        assert!(matches!(restore(&InMemoryStore::new(), &p, root(), &bytes).await, Err(BackupError::WrongSeal)));
+        let target = InMemoryStore::new();
+        restore(&target, &p, new_root(), &bytes).await.unwrap();
+        assert_eq!(target.export().await.unwrap(), store.export().await.unwrap());
     }
 }

@@ -19,16 +19,20 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use trent_api::ids::KeyId;
 use trent_crypto::asymmetric::{KeyKind, PrivateKey};
-use trent_crypto::hierarchy::{wrapping_key_id, DomainKey, Purpose, RootKey};
+use trent_crypto::hierarchy::{wrapping_key_id, DomainKey, Purpose, RootKey, SEED_ID};
 use trent_crypto::{CryptoError, CryptoProvider, SecretBytes, SecretKey};
 
 /// Why the keyring could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
-    /// The root key does not unwrap the stored domain keys.
-    #[error("the seal does not open this deployment: domain key {0} fails to unwrap (wrong key file or passphrase?)")]
+    /// The root key does not unwrap the stored domain keys (domain key 0:
+    /// the root seed).
+    #[error("the seal does not open this deployment: domain key {0} fails to unwrap (wrong key file, passphrase, shares or token key? After a root rotation, the configuration must name the new seal)")]
     WrongSeal(u32),
+    /// A root key in a token met a deployment made under another seal.
+    #[error("this deployment was made under another seal and has no root seed: move it to the PKCS#11 seal with `trent admin rotate-root --to pkcs11`")]
+    NoSeed,
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -43,7 +47,7 @@ pub enum OpenError {
 /// The unwrapped key hierarchy.
 pub struct Keyring {
     crypto: Arc<dyn CryptoProvider>,
-    root: RootKey,
+    root: RwLock<Arc<RootKey>>,
     domain: RwLock<HashMap<u32, Arc<DomainKey>>>,
     active: u32,
     cache: Mutex<HashMap<(KeyId, u32), Arc<SecretKey>>>,
@@ -65,9 +69,46 @@ pub(crate) fn cache_insert<V>(cache: &Mutex<HashMap<(KeyId, u32), V>>, capacity:
     cache.insert(k, v);
 }
 
+/// The root key with its seed: the stored seed (domain key [`SEED_ID`])
+/// unwrapped under `root`; a new random one stored when a deployment on a
+/// token seal starts empty. A root in memory with no stored seed derives
+/// from itself ([`RootKey::derive_key`]). Every path that opens a
+/// deployment's root (the server, backups, restores) goes through here
+/// before it derives a key.
+pub async fn load_root(
+    store: &dyn Store,
+    crypto: &dyn CryptoProvider,
+    root: RootKey,
+    now: i64,
+) -> Result<RootKey, OpenError> {
+    let records = store.domain_keys().await?;
+    if let Some(seed) = records.iter().find(|r| r.id == SEED_ID) {
+        return root.with_seed(crypto, &seed.wrapped).map_err(|_| OpenError::WrongSeal(SEED_ID));
+    }
+    if !root.needs_seed() {
+        return Ok(root);
+    }
+    if !records.is_empty() {
+        return Err(OpenError::NoSeed);
+    }
+    let seed = crypto.generate_key()?;
+    let rec = DomainKeyRecord { id: SEED_ID, wrapped: root.wrap_seed(crypto, &seed)?, created_at: now };
+    match store.insert_domain_key(&rec).await {
+        Ok(()) => Ok(root.with_given_seed(seed)),
+        // Another node stored its seed first: use theirs.
+        Err(StoreError::AlreadyExists) => {
+            let stored = store.domain_keys().await?;
+            let seed = stored.iter().find(|r| r.id == SEED_ID).ok_or(OpenError::NoSeed)?;
+            root.with_seed(crypto, &seed.wrapped).map_err(|_| OpenError::WrongSeal(SEED_ID))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl Keyring {
     /// Loads and unwraps every domain key; creates the first one in an empty
     /// store. Fails with [`OpenError::WrongSeal`] if the root key is wrong.
+    /// `root` has its seed already ([`load_root`]).
     pub async fn open(
         store: &dyn Store,
         crypto: Arc<dyn CryptoProvider>,
@@ -75,7 +116,10 @@ impl Keyring {
         now: i64,
         capacity: usize,
     ) -> Result<Self, OpenError> {
-        let mut records = store.domain_keys().await?;
+        let domain_records = async || -> Result<Vec<DomainKeyRecord>, StoreError> {
+            Ok(store.domain_keys().await?.into_iter().filter(|r| r.id != SEED_ID).collect())
+        };
+        let mut records = domain_records().await?;
         if records.is_empty() {
             let dk = DomainKey::generate(crypto.as_ref(), 1)?;
             let rec = DomainKeyRecord { id: 1, wrapped: root.wrap_domain_key(crypto.as_ref(), &dk)?, created_at: now };
@@ -84,7 +128,7 @@ impl Keyring {
                 Ok(()) | Err(StoreError::AlreadyExists) => {}
                 Err(e) => return Err(e.into()),
             }
-            records = store.domain_keys().await?;
+            records = domain_records().await?;
         }
         let mut domain = HashMap::new();
         for r in &records {
@@ -95,7 +139,7 @@ impl Keyring {
         let active = records.iter().map(|r| r.id).max().unwrap_or(1);
         Ok(Keyring {
             crypto,
-            root,
+            root: RwLock::new(Arc::new(root)),
             domain: RwLock::new(domain),
             active,
             cache: Mutex::new(HashMap::new()),
@@ -104,6 +148,18 @@ impl Keyring {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         })
+    }
+
+    /// The root key in use.
+    pub(crate) fn root(&self) -> Arc<RootKey> {
+        self.root.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Puts a new root key in use, once the store holds the domain keys
+    /// wrapped under it (a root rotation); the old one is dropped
+    /// (zeroized, or its token session closed) once no call holds it.
+    pub(crate) fn replace_root(&self, root: RootKey) {
+        *self.root.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(root);
     }
 
     /// Cache hits and misses (backing keys and private keys together).
@@ -116,6 +172,11 @@ impl Keyring {
         self.crypto.as_ref()
     }
 
+    /// The crypto provider, shared (for blocking threads).
+    pub(crate) fn crypto_arc(&self) -> Arc<dyn CryptoProvider> {
+        self.crypto.clone()
+    }
+
     async fn domain_key(&self, store: &dyn Store, id: u32) -> Result<Arc<DomainKey>, KmsError> {
         if let Some(dk) = self.domain.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
             return Ok(dk.clone());
@@ -125,9 +186,9 @@ impl Keyring {
             .domain_keys()
             .await?
             .into_iter()
-            .find(|r| r.id == id)
+            .find(|r| r.id == id && id != SEED_ID)
             .ok_or_else(|| KmsError::corrupt(format!("domain key {id} is missing")))?;
-        let dk = Arc::new(self.root.unwrap_domain_key(self.crypto(), id, &rec.wrapped).map_err(KmsError::crypto)?);
+        let dk = Arc::new(self.root().unwrap_domain_key(self.crypto(), id, &rec.wrapped).map_err(KmsError::crypto)?);
         self.domain.write().unwrap_or_else(PoisonError::into_inner).insert(id, dk.clone());
         Ok(dk)
     }

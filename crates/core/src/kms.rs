@@ -43,6 +43,9 @@ pub struct KmsOptions {
     /// Where [`Kms::admin_seal`] asks the server to seal itself again; `None`
     /// for a seal with no sealed state (key file, passphrase).
     pub seal_requests: Option<Arc<tokio::sync::Notify>>,
+    /// How [`Kms::admin_rotate_root`] makes a new seal; `None`: the root
+    /// cannot be rotated (an ephemeral deployment).
+    pub root_rotation: Option<Arc<dyn crate::ops::RootRotation>>,
 }
 
 impl Default for KmsOptions {
@@ -56,6 +59,7 @@ impl Default for KmsOptions {
             oidc_keys: Arc::default(),
             hsms: Arc::default(),
             seal_requests: None,
+            root_rotation: None,
         }
     }
 }
@@ -106,6 +110,10 @@ pub struct Kms {
     pub(crate) hsms: Arc<crate::hsm::Hsms>,
     /// [`KmsOptions::seal_requests`].
     seal_requests: Option<Arc<tokio::sync::Notify>>,
+    /// [`KmsOptions::root_rotation`].
+    pub(crate) root_rotation: Option<Arc<dyn crate::ops::RootRotation>>,
+    /// Held for the whole of a root rotation.
+    pub(crate) rotating: tokio::sync::Mutex<()>,
     /// Managed session policies read recently (a session's `PolicyArns`).
     pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
 }
@@ -192,6 +200,7 @@ impl Kms {
         root: RootKey,
         options: KmsOptions,
     ) -> Result<Self, OpenError> {
+        let root = crate::keyring::load_root(store.as_ref(), crypto.as_ref(), root, clock.now_millis()).await?;
         let checkpoint_signer = CheckpointSigner::derive(crypto.as_ref(), &root)?;
         let row_guard = Arc::new(RowGuard::derive(crypto.as_ref(), &root)?);
         // The keyring first: it proves the seal opens this deployment (its
@@ -219,6 +228,8 @@ impl Kms {
             oidc_keys: options.oidc_keys,
             hsms: options.hsms,
             seal_requests: options.seal_requests,
+            root_rotation: options.root_rotation,
+            rotating: Default::default(),
             managed_policy_cache: Default::default(),
         };
         if sealed > 0 {

@@ -65,7 +65,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
 pub use ops::{
-    AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, GotUser, JobReport, NewOidcProvider, NewPolicy,
-    NewRole, PolicyEntities, PolicyFilter, PolicyView,
+    AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, Finish, GotUser, JobReport, NewOidcProvider,
+    NewPolicy, NewRole, PolicyEntities, PolicyFilter, PolicyView, PreparedRoot, RootRotation,
 };
 pub use store::{Store, StoreError};

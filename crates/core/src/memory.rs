@@ -182,6 +182,21 @@ impl Store for InMemoryStore {
         Ok(())
     }
 
+    async fn replace_domain_keys(
+        &self,
+        expected: &[DomainKeyRecord],
+        new: &[DomainKeyRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.audited(audit, |g| {
+            if !g.domain_keys.values().eq(expected.iter()) {
+                return Err(StoreError::Conflict);
+            }
+            g.domain_keys = new.iter().map(|dk| (dk.id, dk.clone())).collect();
+            Ok(())
+        })
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         Ok(self.lock().accounts.len() as u64)
     }

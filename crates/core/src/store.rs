@@ -83,6 +83,16 @@ pub trait Store: Send + Sync + 'static {
     async fn domain_keys(&self) -> StoreResult<Vec<DomainKeyRecord>>;
     /// Adds a domain key; `AlreadyExists` if its id is taken.
     async fn insert_domain_key(&self, dk: &DomainKeyRecord) -> StoreResult<()>;
+    /// Replaces every domain key row (the root seed among them) by `new`,
+    /// atomically with `audit`, if the stored rows are exactly `expected`
+    /// (else `Conflict`: another root rotation, or a new domain key, came
+    /// first). A root rotation.
+    async fn replace_domain_keys(
+        &self,
+        expected: &[DomainKeyRecord],
+        new: &[DomainKeyRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
 
     /// Number of accounts.
     async fn count_accounts(&self) -> StoreResult<u64>;

@@ -38,6 +38,15 @@ pub struct Config {
     pub passphrase: Option<String>,
     /// `passphrase_file`: a file holding the passphrase.
     pub passphrase_file: Option<PathBuf>,
+    /// `pkcs11_module`: the PKCS#11 module (`.so`) of the token that holds
+    /// the root key (`seal = "pkcs11"`, or a rotation to it).
+    pub pkcs11_module: Option<PathBuf>,
+    /// `pkcs11_token_label`: that token's label.
+    pub pkcs11_token_label: Option<String>,
+    /// `pkcs11_pin`: its crypto-user PIN (prefer the env or a file).
+    pub pkcs11_pin: Option<String>,
+    /// `pkcs11_pin_file`: a file holding the PIN.
+    pub pkcs11_pin_file: Option<PathBuf>,
     /// `production`: refuse development conveniences (key-file seal, printing
     /// generated secrets).
     pub production: Option<bool>,
@@ -131,6 +140,10 @@ impl fmt::Debug for Config {
             .field("key_file", &self.key_file)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "**redacted**"))
             .field("passphrase_file", &self.passphrase_file)
+            .field("pkcs11_module", &self.pkcs11_module)
+            .field("pkcs11_token_label", &self.pkcs11_token_label)
+            .field("pkcs11_pin", &self.pkcs11_pin.as_ref().map(|_| "**redacted**"))
+            .field("pkcs11_pin_file", &self.pkcs11_pin_file)
             .field("production", &self.production)
             .field("max_clock_skew_secs", &self.max_clock_skew_secs)
             .field("key_cache_capacity", &self.key_cache_capacity)
@@ -195,6 +208,10 @@ impl Config {
             key_file: s("TRENT_KEY_FILE").map(PathBuf::from),
             passphrase: s("TRENT_SEAL_PASSPHRASE"),
             passphrase_file: s("TRENT_SEAL_PASSPHRASE_FILE").map(PathBuf::from),
+            pkcs11_module: s("TRENT_PKCS11_MODULE").map(PathBuf::from),
+            pkcs11_token_label: s("TRENT_PKCS11_TOKEN_LABEL"),
+            pkcs11_pin: s("TRENT_PKCS11_PIN"),
+            pkcs11_pin_file: s("TRENT_PKCS11_PIN_FILE").map(PathBuf::from),
             production,
             max_clock_skew_secs: parse_u64("TRENT_MAX_CLOCK_SKEW_SECS")?,
             key_cache_capacity: parse_u64("TRENT_KEY_CACHE_CAPACITY")?
@@ -237,6 +254,10 @@ impl Config {
             key_file,
             passphrase,
             passphrase_file,
+            pkcs11_module,
+            pkcs11_token_label,
+            pkcs11_pin,
+            pkcs11_pin_file,
             production,
             max_clock_skew_secs,
             key_cache_capacity,
@@ -286,14 +307,36 @@ impl Config {
             }
             Some(_) => return Err(ConfigError("store must be a postgres:// URL (or absent for SQLite)".into())),
         };
+        let pkcs11 = match (self.pkcs11_module, self.pkcs11_token_label) {
+            (None, None) => None,
+            (Some(module), Some(token_label)) => {
+                let pin = match (self.pkcs11_pin, self.pkcs11_pin_file) {
+                    (Some(p), _) => Zeroizing::new(p),
+                    (None, Some(f)) => {
+                        let text = Zeroizing::new(
+                            read_file(&f).map_err(|e| ConfigError(format!("PKCS#11 PIN file {}: {e}", f.display())))?,
+                        );
+                        Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
+                    }
+                    (None, None) => {
+                        return Err(ConfigError(
+                            "pkcs11_module needs the token's PIN: TRENT_PKCS11_PIN or pkcs11_pin_file".into(),
+                        ))
+                    }
+                };
+                Some(Pkcs11Params { module, token_label, pin, file: data_dir.join(trent_crypto::seal::PKCS11_FILE) })
+            }
+            _ => return Err(ConfigError("pkcs11_module and pkcs11_token_label go together".into())),
+        };
+        let key_file = self.key_file.unwrap_or_else(|| data_dir.join("root.key"));
         let seal = match self.seal.as_deref().unwrap_or("key-file") {
             "key-file" => {
                 if production {
                     return Err(ConfigError(
-                        "the key-file seal is for development only; production requires seal = \"passphrase\"".into(),
+                        "the key-file seal is for development only; production requires seal = \"passphrase\", \"shamir\" or \"pkcs11\"".into(),
                     ));
                 }
-                SealParams::KeyFile(self.key_file.unwrap_or_else(|| data_dir.join("root.key")))
+                SealParams::KeyFile(key_file.clone())
             }
             "passphrase" => {
                 let pass = match (self.passphrase, self.passphrase_file) {
@@ -317,7 +360,12 @@ impl Config {
                 shares: std::sync::Arc::default(),
                 seal_requests: std::sync::Arc::default(),
             },
-            other => return Err(ConfigError(format!("unknown seal '{other}': use key-file, passphrase or shamir"))),
+            "pkcs11" => SealParams::Pkcs11(pkcs11.clone().ok_or_else(|| {
+                ConfigError("seal = \"pkcs11\" needs pkcs11_module, pkcs11_token_label and the PIN".into())
+            })?),
+            other => {
+                return Err(ConfigError(format!("unknown seal '{other}': use key-file, passphrase, shamir or pkcs11")))
+            }
         };
         let skew = self.max_clock_skew_secs.unwrap_or(300);
         if skew == 0 || skew > 3600 {
@@ -455,6 +503,8 @@ impl Config {
             data_dir,
             store,
             seal,
+            key_file,
+            pkcs11,
             production,
             max_clock_skew: time::Duration::seconds(i64::try_from(skew).unwrap_or(300)),
             key_cache_capacity: self.key_cache_capacity.unwrap_or(100_000).max(1),
@@ -576,6 +626,33 @@ pub enum SealParams {
         /// Notified by `TrentAdmin.Seal`: the server seals itself again.
         seal_requests: std::sync::Arc<tokio::sync::Notify>,
     },
+    /// The root key in a PKCS#11 token.
+    Pkcs11(Pkcs11Params),
+}
+
+/// A token for the root key (`pkcs11_module`, `pkcs11_token_label`, the
+/// PIN), and the seal file that names the key in it.
+#[derive(Clone)]
+pub struct Pkcs11Params {
+    /// The module (`.so`).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token_label: String,
+    /// The crypto-user PIN.
+    pub pin: Zeroizing<String>,
+    /// The seal file ([`trent_crypto::seal::PKCS11_FILE`] in the data
+    /// directory).
+    pub file: PathBuf,
+}
+
+impl fmt::Debug for Pkcs11Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs11Params")
+            .field("module", &self.module)
+            .field("token_label", &self.token_label)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for SealParams {
@@ -584,6 +661,7 @@ impl fmt::Debug for SealParams {
             SealParams::KeyFile(p) => f.debug_tuple("KeyFile").field(p).finish(),
             SealParams::Passphrase(_) => f.write_str("Passphrase(**redacted**)"),
             SealParams::Shamir { file, .. } => f.debug_struct("Shamir").field("file", file).finish_non_exhaustive(),
+            SealParams::Pkcs11(p) => f.debug_tuple("Pkcs11").field(p).finish(),
         }
     }
 }
@@ -599,6 +677,10 @@ pub struct ServerParams {
     pub store: Option<Zeroizing<String>>,
     /// Seal.
     pub seal: SealParams,
+    /// The key-file seal's path (for a rotation to it too).
+    pub key_file: PathBuf,
+    /// The token that holds (or is to hold, after a rotation) the root key.
+    pub pkcs11: Option<Pkcs11Params>,
     /// Production mode: no development conveniences.
     pub production: bool,
     /// Allowed SigV4 clock skew.

@@ -23,8 +23,8 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         AccessKeysRequest, AuditTrailRecord, CreateAccessKeyResponse, CreateAccountRequest, CreateAccountResponse,
         CreateUserRequest, CreateUserResponse, DeleteAccessKeyRequest, GetUserPolicyResponse, ListAccessKeysResponse,
         ListUserPoliciesResponse, ListUserTagsResponse, ListUsersRequest, ListUsersResponse, PutUserPolicyRequest,
-        ReadAuditTrailRequest, ReadAuditTrailResponse, SealRequest, TagUserRequest, UntagUserRequest,
-        UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
+        ReadAuditTrailRequest, ReadAuditTrailResponse, RotateRootRequest, SealRequest, TagUserRequest,
+        UntagUserRequest, UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
     };
     use Operation as O;
     // Validation has checked that the required members are present.
@@ -157,6 +157,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         | O::GetSessionToken
         | O::AssumeRoleWithWebIdentity => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
         O::Seal => call(body, |_: SealRequest| kms.admin_seal(caller)).await,
+        O::RotateRoot => call(body, |req: RotateRootRequest| kms.admin_rotate_root(caller, req)).await,
         O::CreateAccount => {
             call(body, |req: CreateAccountRequest| async move {
                 let spec = trent_core::BootstrapSpec {
@@ -492,8 +493,8 @@ pub fn parse_request(name: &str, body: &[u8]) -> Option<Result<(), (ErrorCode, S
 fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
     use trent_api::admin::{
         AccessKeysRequest, CreateAccountRequest, CreateUserRequest, DeleteAccessKeyRequest, ListUsersRequest,
-        PutUserPolicyRequest, ReadAuditTrailRequest, SealRequest, TagUserRequest, UntagUserRequest, UserPolicyRequest,
-        UserRequest, VerifyAuditTrailRequest,
+        PutUserPolicyRequest, ReadAuditTrailRequest, RotateRootRequest, SealRequest, TagUserRequest, UntagUserRequest,
+        UserPolicyRequest, UserRequest, VerifyAuditTrailRequest,
     };
     use Operation as O;
     match op {
@@ -556,6 +557,7 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::DeleteCustomKeyStore => parse_for(Kms::delete_custom_key_store, body),
         O::CreateAccount => check::<CreateAccountRequest>(body),
         O::Seal => check::<SealRequest>(body),
+        O::RotateRoot => check::<RotateRootRequest>(body),
         O::CreateUser => check::<CreateUserRequest>(body),
         O::DeleteUser | O::ListUserPolicies | O::ListUserTags => check::<UserRequest>(body),
         O::ListUsers => check::<ListUsersRequest>(body),
@@ -693,7 +695,7 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 75, "56 KMS operations, 4 administrative ones, 14 of IAM's and LookupEvents");
+        assert_eq!(n, 76, "56 KMS operations, 5 administrative ones, 14 of IAM's and LookupEvents");
         assert!(parse_request("ConnectCustomKeyStore", b"{}").unwrap().is_err());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());

@@ -44,6 +44,7 @@ mod metrics;
 mod query;
 mod query_oidc;
 mod query_policies;
+pub mod rotate_root;
 pub mod sealed;
 pub mod seed;
 mod sts;

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trent_core::keyring::OpenError;
 use trent_core::{BootstrapCredentials, BootstrapSpec, Clock, Kms, KmsError, KmsOptions, Store, SystemClock};
-use trent_crypto::seal::{Argon2Params, EphemeralSeal, KeyFileSeal, PassphraseSeal, Seal, ShamirSeal, ShamirSealFile};
+use trent_crypto::seal::{
+    Argon2Params, EphemeralSeal, KeyFileSeal, PassphraseSeal, Pkcs11Seal, Seal, ShamirSeal, ShamirSealFile,
+};
 use trent_crypto::AwsLcProvider;
 use trent_store::{PostgresStore, SqliteStore};
 
@@ -229,7 +231,7 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
     // Nothing on disk: no digest files.
-    let opts = KmsOptions { audit_digest_dir: None, seal_requests: None, ..kms_options(params) };
+    let opts = KmsOptions { audit_digest_dir: None, seal_requests: None, root_rotation: None, ..kms_options(params) };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), &EphemeralSeal, opts).await?;
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     Ok(Opened {
@@ -256,6 +258,7 @@ fn kms_options(params: &ServerParams) -> KmsOptions {
             SealParams::Shamir { seal_requests, .. } => Some(seal_requests.clone()),
             _ => None,
         },
+        root_rotation: Some(Arc::new(crate::rotate_root::SealFiles::new(params))),
     }
 }
 
@@ -316,6 +319,7 @@ pub fn open_seal(params: &ServerParams) -> Box<dyn Seal> {
         SealParams::Shamir { file, shares, .. } => {
             Box::new(CollectedShares { file: file.clone(), shares: shares.clone() })
         }
+        SealParams::Pkcs11(p) => Box::new(Pkcs11Seal::new(&p.module, &p.token_label, p.pin.clone(), &p.file)),
     }
 }
 
@@ -341,6 +345,16 @@ impl Seal for CollectedShares {
     }
 }
 
+/// The configured seal's kind, as a rotation and the seal files name it.
+fn seal_kind(seal: &SealParams) -> &'static str {
+    match seal {
+        SealParams::KeyFile(_) => "key-file",
+        SealParams::Passphrase(_) => "passphrase",
+        SealParams::Shamir { .. } => "shamir",
+        SealParams::Pkcs11(_) => "pkcs11",
+    }
+}
+
 /// The files a seal keeps in the data directory or beside it, which must
 /// exist (copied from the deployment) before a restore: a restore must not
 /// make a new root key.
@@ -349,6 +363,7 @@ pub fn seal_files(params: &ServerParams) -> Vec<PathBuf> {
         SealParams::KeyFile(path) => vec![path.clone()],
         SealParams::Passphrase(_) => vec![params.data_dir.join(SALT_FILE)],
         SealParams::Shamir { file, .. } => vec![file.clone()],
+        SealParams::Pkcs11(p) => vec![p.file.clone()],
     }
 }
 
@@ -366,15 +381,36 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
             Some(lock)
         }
     };
-    if !matches!(params.seal, SealParams::Shamir { .. }) && dir.join(trent_crypto::seal::SHAMIR_FILE).exists() {
-        // Never a new key file beside a Shamir seal.
-        return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
-            "{} holds a Shamir seal ({}): set seal = \"shamir\"",
-            dir.display(),
-            trent_crypto::seal::SHAMIR_FILE
-        )))));
+    // Never a new key file (or salt) beside another seal's file: after a
+    // root rotation, the configuration must name the new seal.
+    let configured = seal_kind(&params.seal);
+    for (file, kind) in [
+        (trent_crypto::seal::SHAMIR_FILE, "shamir"),
+        (trent_crypto::seal::PKCS11_FILE, "pkcs11"),
+        (SALT_FILE, "passphrase"),
+    ] {
+        if kind != configured && dir.join(file).exists() {
+            return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
+                "{} holds a {kind} seal ({file}): set seal = \"{kind}\"",
+                dir.display(),
+            )))));
+        }
     }
-    let (kms, seal_kind) = open_kms(params, clock.clone()).await?;
+    let (kms, seal_kind) = match open_kms(params, clock.clone()).await {
+        Err(StartError::Open(OpenError::WrongSeal(id))) => {
+            // A rotation that committed but did not put its file in place.
+            if let Some(next) = seal_files(params).iter().map(|f| crate::rotate_root::next_path(f)).find(|n| n.exists())
+            {
+                return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
+                    "the seal does not open this deployment (domain key {id}), and {} is there: a root rotation \
+                     committed without putting its seal file in place; rename it without .next",
+                    next.display()
+                )))));
+            }
+            return Err(StartError::Open(OpenError::WrongSeal(id)));
+        }
+        other => other?,
+    };
     if matches!(params.seal, SealParams::Shamir { .. }) {
         // The deployment exists now: a lost database is refused from here on.
         let fresh = dir.join(SHAMIR_FRESH_FILE);

@@ -126,7 +126,24 @@ async fn domain_keys_round_trip(s: Arc<dyn Store>) -> TestResult {
     assert!(matches!(s.insert_domain_key(&dk).await, Err(StoreError::AlreadyExists)));
     let dk2 = DomainKeyRecord { id: 2, wrapped: vec![4], created_at: 10 };
     s.insert_domain_key(&dk2).await?;
-    assert_eq!(s.domain_keys().await?, vec![dk, dk2]);
+    assert_eq!(s.domain_keys().await?, vec![dk.clone(), dk2.clone()]);
+
+    // A root rotation: every row replaced, with its event, if unchanged.
+    let seed = DomainKeyRecord { id: 0, wrapped: vec![7], created_at: 11 };
+    let new = vec![
+        seed,
+        DomainKeyRecord { wrapped: vec![5], ..dk.clone() },
+        DomainKeyRecord { wrapped: vec![6], ..dk2.clone() },
+    ];
+    let stale = vec![dk.clone()];
+    assert!(matches!(s.replace_domain_keys(&stale, &new, &[audit_entry(1)]).await, Err(StoreError::Conflict)));
+    assert_eq!(s.domain_keys().await?, vec![dk.clone(), dk2.clone()], "a refused replacement changes nothing");
+    assert!(s.audit_records(0, 10).await?.is_empty(), "nor records its event");
+    s.replace_domain_keys(&[dk.clone(), dk2.clone()], &new, &[audit_entry(2)]).await?;
+    assert_eq!(s.domain_keys().await?, new);
+    assert_eq!(s.audit_records(0, 10).await?.len(), 1);
+    // The same expectation again: someone came first.
+    assert!(matches!(s.replace_domain_keys(&[dk, dk2], &new, &[]).await, Err(StoreError::Conflict)));
     Ok(())
 }
 

@@ -10,6 +10,10 @@ use super::*;
 pub const REQUEST_MEMBERS: &[&str] = &[
     "KeyId",
     "AliasName",
+    // TrentAdmin.RotateRoot (its Passphrase is never kept).
+    "Seal",
+    "ShareCount",
+    "Threshold",
     "TargetKeyId",
     "SourceKeyId",
     "DestinationKeyId",

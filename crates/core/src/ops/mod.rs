@@ -21,6 +21,7 @@ mod oidc;
 pub(crate) mod policies;
 mod random;
 pub(crate) mod roles;
+mod rotate_root;
 mod rotation;
 mod signing;
 mod users;
@@ -30,6 +31,7 @@ pub use lifecycle::JobReport;
 pub use oidc::NewOidcProvider;
 pub use policies::{EntityKind, NewPolicy, PolicyEntities, PolicyFilter, PolicyView};
 pub use roles::NewRole;
+pub use rotate_root::{Finish, PreparedRoot, RootRotation};
 pub use users::{CreatedAccessKey, CreatedUser, GotUser};
 
 use crate::error::KmsError;

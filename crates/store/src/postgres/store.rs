@@ -28,6 +28,31 @@ impl Store for PostgresStore {
         insert_rows(&c, "domain_keys", DOMAIN_KEY_COLUMNS, &one(domain_key_values(dk))).await
     }
 
+    async fn replace_domain_keys(
+        &self,
+        expected: &[DomainKeyRecord],
+        new: &[DomainKeyRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Rows locked, so that two rotations (or a rotation and a node's
+        // first domain key) cannot both pass the check.
+        tx.batch_execute("LOCK TABLE domain_keys IN SHARE ROW EXCLUSIVE MODE").await.map_err(backend)?;
+        let rows = tx
+            .query(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"), &[])
+            .await
+            .map_err(backend)?;
+        let stored = rows.iter().map(domain_key_from_row).collect::<StoreResult<Vec<_>>>()?;
+        if stored != expected {
+            return Err(StoreError::Conflict);
+        }
+        tx.execute("DELETE FROM domain_keys", &[]).await.map_err(backend)?;
+        let values: Vec<RowValues> = new.iter().map(domain_key_values).collect();
+        insert_rows(&tx, "domain_keys", DOMAIN_KEY_COLUMNS, &values).await?;
+        self.commit_audited(tx, audit).await
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         let c = self.client().await?;
         let n: i64 =

@@ -32,6 +32,34 @@ impl Store for SqliteStore {
         self.with(move |c| insert_domain_key_row(c, &dk)).await
     }
 
+    async fn replace_domain_keys(
+        &self,
+        expected: &[DomainKeyRecord],
+        new: &[DomainKeyRecord],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        let (expected, new, audit) = (expected.to_vec(), new.to_vec(), audit.to_vec());
+        self.with(move |c| {
+            let tx = write_tx(c)?;
+            let stored = {
+                let mut st = tx
+                    .prepare_cached(&format!("SELECT {DOMAIN_KEY_COLUMNS} FROM domain_keys ORDER BY id"))
+                    .map_err(backend)?;
+                let rows = st.query_map([], domain_key_from_row).map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+            };
+            if stored != expected {
+                return Err(StoreError::Conflict);
+            }
+            tx.execute("DELETE FROM domain_keys", []).map_err(backend)?;
+            for dk in &new {
+                insert_domain_key_row(&tx, dk)?;
+            }
+            commit_audited(tx, &audit)
+        })
+        .await
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         self.with_read(|c| {
             let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0)).map_err(backend)?;
