@@ -78,6 +78,15 @@ impl Kms {
             )));
         }
         self.authorize_identity(caller, Operation::RotateRoot, "*", &[]).await?;
+        // A new passphrase travels in the request, new shares in the
+        // answer: never in clear over a network.
+        let secret_on_the_wire = matches!(request.seal.as_deref(), Some("passphrase" | "shamir"));
+        let local = caller.source_ip.is_none_or(|ip| ip.is_loopback());
+        if secret_on_the_wire && !caller.secure_transport && !local {
+            return Err(KmsError::Validation(
+                "Seal passphrase and shamir carry secrets in the request or its answer: call RotateRoot over TLS, or from the server's own host.".into(),
+            ));
+        }
         let rotation = self.root_rotation.clone().ok_or_else(|| {
             KmsError::Unsupported("This deployment has no seal to rotate: its root key lives only in memory.".into())
         })?;
