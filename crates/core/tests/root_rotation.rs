@@ -100,7 +100,8 @@ async fn the_domain_keys_move_to_the_new_root_and_the_derived_keys_stay() {
     assert_eq!(e.err().map(|e| e.code()), Some(ErrorCode::Validation));
     // Shares in the answer, a passphrase in the request: not in clear over
     // a network (from the loopback address, or over TLS, they may).
-    let remote = trent_core::Caller { source_ip: Some([10, 0, 0, 9].into()), ..common::root_caller(OPERATOR, "us-east-1") };
+    let remote =
+        trent_core::Caller { source_ip: Some([10, 0, 0, 9].into()), ..common::root_caller(OPERATOR, "us-east-1") };
     let e = kms.admin_rotate_root(&remote, to("shamir")).await.err().unwrap();
     assert!(matches!(&e, KmsError::Validation(m) if m.contains("TLS")), "{e:?}");
     assert!(open(&store, [7; 32], &rotation).await.is_ok(), "still under the first root");

@@ -176,3 +176,58 @@ async fn nodes_keep_a_chain_each_and_see_each_others_events() {
         n.stop().await;
     }
 }
+
+/// A root rotation through one node of a PostgreSQL deployment: the other
+/// node keeps serving (its domain keys in memory do not change), a node
+/// started under the old key file is refused, and one started under the
+/// new key file serves everything made before.
+#[tokio::test]
+async fn a_root_rotation_through_one_node_leaves_the_others_serving() {
+    use crate::protocol::{send, Req};
+    let Some(url) = postgres_schema_url().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("root.key");
+    let node = || TestServer::builder().store_url(&url).key_file(&key_file).scheduler_interval_secs(3600);
+    let (a, b) = (node().build().await, node().build().await);
+    let key = a.client().create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    let ct = b.client().encrypt().key_id(&key).plaintext(Blob::new(b"before".to_vec())).send().await.unwrap();
+    let ct = ct.ciphertext_blob().unwrap().clone();
+    let old_key = std::fs::read(&key_file).unwrap();
+
+    let (status, ty, v) = send(&a, Req::new("TrentAdmin.RotateRoot", r#"{"Seal":"key-file"}"#).signed()).await;
+    assert_eq!(status, 200, "{ty} {v}");
+    assert_eq!(v["DomainKeys"], 1, "{v}");
+    assert_ne!(std::fs::read(&key_file).unwrap(), old_key, "the key file is the new root's");
+
+    // The other node serves on: old ciphertexts, and new keys.
+    let pt = b.client().decrypt().ciphertext_blob(ct.clone()).send().await.unwrap();
+    assert_eq!(pt.plaintext().unwrap().as_ref(), b"before");
+    let new_key = b.client().create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    let ct2 = b.client().encrypt().key_id(&new_key).plaintext(Blob::new(b"after".to_vec())).send().await.unwrap();
+    let ct2 = ct2.ciphertext_blob().unwrap().clone();
+
+    // A node under the old key file is refused.
+    let old = dir.path().join("old.key");
+    std::fs::write(&old, &old_key).unwrap();
+    std::fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let config = trent_server::config::Config {
+        data_dir: Some(dir.path().join("stale")),
+        store: Some(url.clone()),
+        key_file: Some(old),
+        ..Default::default()
+    };
+    let params = config.into_params(|p| std::fs::read_to_string(p)).unwrap();
+    match trent_server::startup::open(&params).await {
+        Ok(_) => panic!("the old key file opened the deployment after the rotation"),
+        Err(e) => assert!(e.to_string().contains("does not open"), "{e}"),
+    }
+    // A node under the new one serves everything made before.
+    let c = node().build().await;
+    for (blob, text) in [(ct, &b"before"[..]), (ct2, &b"after"[..])] {
+        let pt = c.client().decrypt().ciphertext_blob(blob).send().await.unwrap();
+        assert_eq!(pt.plaintext().unwrap().as_ref(), text);
+    }
+    for n in [a, b, c] {
+        n.stop().await;
+    }
+}
