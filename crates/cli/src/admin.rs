@@ -134,7 +134,7 @@ fn init(args: InitArgs) -> Result<bool, String> {
     let dir = &params.data_dir;
     if params.store.is_none() && dir.join(trent_server::startup::DB_FILE).exists() {
         return Err(format!(
-            "{} holds a deployment already: its root key comes from its own seal (moving it to Shamir shares is a root rotation, which Trent does not do yet)",
+            "{} holds a deployment already: its root key comes from its own seal (move it to Shamir shares with `trent admin rotate-root --to shamir` against its running server)",
             dir.display()
         ));
     }

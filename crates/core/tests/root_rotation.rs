@@ -98,6 +98,9 @@ async fn the_domain_keys_move_to_the_new_root_and_the_derived_keys_stay() {
     assert_eq!(e.err().map(|e| e.code()), Some(ErrorCode::AccessDenied));
     let e = kms.admin_rotate_root(&operator, to("passphrase")).await;
     assert_eq!(e.err().map(|e| e.code()), Some(ErrorCode::Validation));
+    let shares_for_a_key_file = RotateRootRequest { share_count: Some(3), ..to("key-file") };
+    let e = kms.admin_rotate_root(&operator, shares_for_a_key_file).await.err().unwrap();
+    assert!(matches!(&e, KmsError::Validation(m) if m.contains("ShareCount")), "{e:?}");
     // Shares in the answer, a passphrase in the request: not in clear over
     // a network (from the loopback address, or over TLS, they may).
     let remote =

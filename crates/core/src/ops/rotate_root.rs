@@ -78,6 +78,16 @@ impl Kms {
             )));
         }
         self.authorize_identity(caller, Operation::RotateRoot, "*", &[]).await?;
+        // No member is taken and ignored.
+        let seal = request.seal.as_deref().unwrap_or_default();
+        if seal != "shamir" && (request.share_count.is_some() || request.threshold.is_some()) {
+            return Err(KmsError::Validation(format!(
+                "ShareCount and Threshold are valid only with Seal shamir, not {seal}."
+            )));
+        }
+        if seal != "passphrase" && request.passphrase.is_some() {
+            return Err(KmsError::Validation(format!("Passphrase is valid only with Seal passphrase, not {seal}.")));
+        }
         // A new passphrase travels in the request, new shares in the
         // answer: never in clear over a network.
         let secret_on_the_wire = matches!(request.seal.as_deref(), Some("passphrase" | "shamir"));
