@@ -1338,6 +1338,9 @@ async fn rotate_root_under_load_moves_the_deployment_to_shamir_and_pkcs11() {
         assert!(out.get("Shares").is_none(), "{out}");
         rotations += 1;
         assert!(data.join("pkcs11.seal").exists() && !data.join("shamir.seal").exists());
+        // Started on Shamir shares, no longer under them: no sealed state.
+        let (ok, _, err) = admin(&["seal", "--endpoint", &endpoint], &creds);
+        assert!(!ok && err.contains("rotated"), "{err}");
         // The data directory, copied off the machine without the token.
         let copy = tmp.path().join("copy");
         std::fs::create_dir(&copy).unwrap();

@@ -114,6 +114,9 @@ pub struct Kms {
     pub(crate) root_rotation: Option<Arc<dyn crate::ops::RootRotation>>,
     /// Held for the whole of a root rotation.
     pub(crate) rotating: tokio::sync::Mutex<()>,
+    /// Set once a root rotation committed: the seal this server started
+    /// under is no longer the deployment's.
+    pub(crate) root_rotated: std::sync::atomic::AtomicBool,
     /// Managed session policies read recently (a session's `PolicyArns`).
     pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
 }
@@ -230,6 +233,7 @@ impl Kms {
             seal_requests: options.seal_requests,
             root_rotation: options.root_rotation,
             rotating: Default::default(),
+            root_rotated: Default::default(),
             managed_policy_cache: Default::default(),
         };
         if sealed > 0 {
@@ -466,6 +470,12 @@ impl Kms {
             )));
         }
         self.authorize_identity(caller, Operation::Seal, "*", &[]).await?;
+        if self.root_rotated.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(KmsError::Unsupported(
+                "The root key was rotated since this server started: restart it under its new seal before sealing it."
+                    .into(),
+            ));
+        }
         let requests = self.seal_requests.as_ref().ok_or_else(|| {
             KmsError::Unsupported(
                 "Only a deployment on the Shamir seal has a sealed state; stop the server to take its keys out of memory."

@@ -112,6 +112,7 @@ impl Kms {
         match self.rewrap_under(caller, new_root, kind, &seal_file).await {
             Ok((response, new_root)) => {
                 self.keyring.replace_root(new_root);
+                self.root_rotated.store(true, std::sync::atomic::Ordering::Relaxed);
                 let mut next_steps = vec![format!(
                     "Set seal = \"{kind}\" in every node's configuration before its next start{}.",
                     match kind {
