@@ -1098,6 +1098,28 @@ fn unseal(endpoint: &str, share: &str) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// `trent serve` on the Shamir seal of `data`, with `env`, on a free port;
+/// returns once it answers sealed: the process and its endpoint.
+fn start_sealed(data: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data)
+        .env_remove("TRENT_CONFIG")
+        .env("TRENT_LOG", "warn")
+        .env("TRENT_SEAL", "shamir")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null());
+    let child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while http_get(&endpoint, "/health").1 != "sealed\n" {
+        assert!(start.elapsed() < Duration::from_secs(60), "the sealed server never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, endpoint)
+}
+
 #[tokio::test]
 async fn the_shamir_seal_opens_with_three_of_five_shares_and_seals_again() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1115,22 +1137,7 @@ async fn the_shamir_seal_opens_with_three_of_five_shares_and_seals_again() {
     let shares = init(&data);
     assert_eq!(shares.len(), 5);
     let other = init(&tmp.path().join("other"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(&data)
-        .env_remove("TRENT_CONFIG")
-        .env("TRENT_LOG", "warn")
-        .env("TRENT_SEAL", "shamir")
-        .envs(FIXED_BOOTSTRAP)
-        .stdout(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let start = std::time::Instant::now();
-    while http_get(&endpoint, "/health").1 != "sealed\n" {
-        assert!(start.elapsed() < Duration::from_secs(60), "the sealed server never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, endpoint) = start_sealed(&data, &FIXED_BOOTSTRAP);
 
     // Sealed: health and status only; the KMS API is refused.
     assert_eq!(http_get(&endpoint, "/ready").0, 503);
@@ -1307,22 +1314,7 @@ async fn rotate_root_under_load_moves_the_deployment_to_shamir_and_pkcs11() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(&data)
-        .env_remove("TRENT_CONFIG")
-        .env("TRENT_LOG", "warn")
-        .env("TRENT_SEAL", "shamir")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let start_at = std::time::Instant::now();
-    while http_get(&endpoint, "/health").1 != "sealed\n" {
-        assert!(start_at.elapsed() < Duration::from_secs(60), "the sealed server never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, endpoint) = start_sealed(&data, &env);
     for s in &shares[2..5] {
         assert!(unseal(&endpoint, s).0);
     }

@@ -310,20 +310,10 @@ impl Config {
         let pkcs11 = match (self.pkcs11_module, self.pkcs11_token_label) {
             (None, None) => None,
             (Some(module), Some(token_label)) => {
-                let pin = match (self.pkcs11_pin, self.pkcs11_pin_file) {
-                    (Some(p), _) => Zeroizing::new(p),
-                    (None, Some(f)) => {
-                        let text = Zeroizing::new(
-                            read_file(&f).map_err(|e| ConfigError(format!("PKCS#11 PIN file {}: {e}", f.display())))?,
-                        );
-                        Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
-                    }
-                    (None, None) => {
-                        return Err(ConfigError(
-                            "pkcs11_module needs the token's PIN: TRENT_PKCS11_PIN or pkcs11_pin_file".into(),
-                        ))
-                    }
-                };
+                let pin =
+                    secret(self.pkcs11_pin, self.pkcs11_pin_file, "PKCS#11 PIN", &read_file)?.ok_or_else(|| {
+                        ConfigError("pkcs11_module needs the token's PIN: TRENT_PKCS11_PIN or pkcs11_pin_file".into())
+                    })?;
                 Some(Pkcs11Params { module, token_label, pin, file: data_dir.join(trent_crypto::seal::PKCS11_FILE) })
             }
             _ => return Err(ConfigError("pkcs11_module and pkcs11_token_label go together".into())),
@@ -339,20 +329,10 @@ impl Config {
                 SealParams::KeyFile(key_file.clone())
             }
             "passphrase" => {
-                let pass = match (self.passphrase, self.passphrase_file) {
-                    (Some(p), _) => Zeroizing::new(p),
-                    (None, Some(f)) => {
-                        let text = Zeroizing::new(
-                            read_file(&f).map_err(|e| ConfigError(format!("passphrase file {}: {e}", f.display())))?,
-                        );
-                        Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
-                    }
-                    (None, None) => {
-                        return Err(ConfigError(
-                            "seal = \"passphrase\" needs TRENT_SEAL_PASSPHRASE or passphrase_file".into(),
-                        ))
-                    }
-                };
+                let pass =
+                    secret(self.passphrase, self.passphrase_file, "passphrase", &read_file)?.ok_or_else(|| {
+                        ConfigError("seal = \"passphrase\" needs TRENT_SEAL_PASSPHRASE or passphrase_file".into())
+                    })?;
                 SealParams::Passphrase(pass)
             }
             "shamir" => SealParams::Shamir {
@@ -605,6 +585,25 @@ impl IpNet {
             }
             _ => false,
         }
+    }
+}
+
+/// A secret given as a value or in a file (its line end trimmed); `None`
+/// when neither is.
+fn secret(
+    value: Option<String>,
+    file: Option<PathBuf>,
+    what: &str,
+    read_file: &impl Fn(&std::path::Path) -> std::io::Result<String>,
+) -> Result<Option<Zeroizing<String>>, ConfigError> {
+    match (value, file) {
+        (Some(v), _) => Ok(Some(Zeroizing::new(v))),
+        (None, Some(f)) => {
+            let text =
+                Zeroizing::new(read_file(&f).map_err(|e| ConfigError(format!("{what} file {}: {e}", f.display())))?);
+            Ok(Some(Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())))
+        }
+        (None, None) => Ok(None),
     }
 }
 
