@@ -455,6 +455,21 @@ impl Kms {
         self.new_account(spec, false, None).await
     }
 
+    /// Refuses callers outside the operator account (`only the operator
+    /// account may {what}`), and its IAM users whose identity policies do
+    /// not allow the operation's `trent:` action: Trent's own
+    /// administrative operations.
+    pub(crate) async fn require_operator(&self, caller: &Caller, op: Operation, what: &str) -> Result<(), KmsError> {
+        if self.store.account(&caller.account).await?.is_some_and(|a| a.operator) {
+            return self.authorize_identity(caller, op, "*", &[]).await;
+        }
+        Err(KmsError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {}: only the operator account may {what}",
+            caller.principal.as_str(),
+            op.action()
+        )))
+    }
+
     /// Seal (`trent admin seal`): a principal of the operator account asks a
     /// deployment on the Shamir seal to go back to its sealed state. The
     /// server stops taking requests, answers those in flight (this one
@@ -462,14 +477,7 @@ impl Kms {
     /// zeroize) and waits for shares again. Another seal has no sealed
     /// state: `UnsupportedOperationException`.
     pub async fn admin_seal(&self, caller: &Caller) -> Result<trent_api::ops::Empty, KmsError> {
-        let operator = self.store.account(&caller.account).await?.is_some_and(|a| a.operator);
-        if !operator {
-            return Err(KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform: trent:Seal: only the operator account may seal the deployment",
-                caller.principal.as_str()
-            )));
-        }
-        self.authorize_identity(caller, Operation::Seal, "*", &[]).await?;
+        self.require_operator(caller, Operation::Seal, "seal the deployment").await?;
         if self.root_rotated.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(KmsError::Unsupported(
                 "The root key was rotated since this server started: restart it under its new seal before sealing it."
@@ -499,14 +507,7 @@ impl Kms {
         caller: &Caller,
         spec: BootstrapSpec,
     ) -> Result<BootstrapCredentials, KmsError> {
-        let operator = self.store.account(&caller.account).await?.is_some_and(|a| a.operator);
-        if !operator {
-            return Err(KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform: trent:CreateAccount: only the operator account may create accounts",
-                caller.principal.as_str()
-            )));
-        }
-        self.authorize_identity(caller, Operation::CreateAccount, "*", &[]).await?;
+        self.require_operator(caller, Operation::CreateAccount, "create accounts").await?;
         let created = self.new_account(spec, false, Some(caller)).await?;
         tracing::info!(
             operator = caller.principal.as_str(),

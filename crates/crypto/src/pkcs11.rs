@@ -470,3 +470,22 @@ impl TokenKey {
         self.call(move |s| s.value_is_sensitive(&id))
     }
 }
+
+/// The PKCS#11 module a test runs against (`TRENT_TEST_PKCS11_MODULE`,
+/// set by `.ci/run`), or `None` after saying, on stderr and in the file
+/// `TRENT_TEST_SKIP_LOG` names (which `scripts/test` counts), that `test`
+/// skipped.
+#[cfg(test)]
+pub(crate) fn test_module(test: &str) -> Option<PathBuf> {
+    if let Ok(m) = std::env::var("TRENT_TEST_PKCS11_MODULE") {
+        return Some(PathBuf::from(m));
+    }
+    eprintln!("SKIPPED {test}: TRENT_TEST_PKCS11_MODULE is not set (PKCS#11 test)");
+    if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{test}");
+        }
+    }
+    None
+}

@@ -530,18 +530,10 @@ mod tests {
     /// or a missing key opens nothing.
     #[test]
     fn the_pkcs11_seal_keeps_the_root_key_in_the_token() {
-        let Ok(module) = std::env::var("TRENT_TEST_PKCS11_MODULE") else {
-            eprintln!("SKIPPED the_pkcs11_seal_keeps_the_root_key_in_the_token: TRENT_TEST_PKCS11_MODULE is not set (PKCS#11 test)");
-            if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
-                use std::io::Write as _;
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                    let _ = writeln!(f, "the_pkcs11_seal_keeps_the_root_key_in_the_token");
-                }
-            }
+        let Some(module) = crate::pkcs11::test_module("the_pkcs11_seal_keeps_the_root_key_in_the_token") else {
             return;
         };
         let p = AwsLcProvider::new();
-        let module = std::path::PathBuf::from(module);
         let label = format!("seal-{}", std::process::id());
         crate::pkcs11::init_token(&module, &label, "so-pin-1234", "user-pin-1234").unwrap();
         let dir = tempfile::tempdir().unwrap();

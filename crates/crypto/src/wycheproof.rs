@@ -106,17 +106,8 @@ fn aes_256_gcm() {
 /// `TRENT_TEST_PKCS11_MODULE`.
 #[test]
 fn aes_256_gcm_in_a_pkcs11_token() {
-    let Ok(module) = std::env::var("TRENT_TEST_PKCS11_MODULE") else {
-        eprintln!("SKIPPED aes_256_gcm_in_a_pkcs11_token: TRENT_TEST_PKCS11_MODULE is not set (PKCS#11 test)");
-        if let Ok(path) = std::env::var("TRENT_TEST_SKIP_LOG") {
-            use std::io::Write as _;
-            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                let _ = writeln!(f, "aes_256_gcm_in_a_pkcs11_token");
-            }
-        }
-        return;
-    };
-    let module = std::path::Path::new(&module);
+    let Some(module) = crate::pkcs11::test_module("aes_256_gcm_in_a_pkcs11_token") else { return };
+    let module = module.as_path();
     let label = format!("wp-{}", std::process::id());
     crate::pkcs11::init_token(module, &label, "so-pin-1234", "user-pin-1234").unwrap();
     let session = crate::pkcs11::Token::find(module, &label).unwrap().login(b"user-pin-1234").unwrap();

@@ -260,19 +260,6 @@ impl Kms {
         Ok(LookupEventsResponse { events: records.into_iter().map(event).collect(), next_token })
     }
 
-    /// Refuses callers outside the operator account, and its IAM users
-    /// whose identity policies do not allow the operation's `trent:` action.
-    pub(crate) async fn require_operator(&self, caller: &Caller, op: Operation) -> Result<(), KmsError> {
-        if self.store.account(&caller.account).await?.is_some_and(|a| a.operator) {
-            return self.authorize_identity(caller, op, "*", &[]).await;
-        }
-        Err(KmsError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {}: only the operator account may read the whole audit trail",
-            caller.principal.as_str(),
-            op.action()
-        )))
-    }
-
     /// Records of the whole trail after `after`, in order, and the seq of
     /// the last record (the operator's `trent admin audit tail` and
     /// `export`).
@@ -282,7 +269,7 @@ impl Kms {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<AuditRecord>, u64), KmsError> {
-        self.require_operator(caller, Operation::ReadAuditTrail).await?;
+        self.require_operator(caller, Operation::ReadAuditTrail, "read the whole audit trail").await?;
         let last = self.store.audit_last_seq().await?.unwrap_or(0);
         Ok((self.store.audit_records(after, limit.clamp(1, 1000)).await?, last))
     }
@@ -290,7 +277,7 @@ impl Kms {
     /// Verifies the trail (the operator's `trent admin audit verify`): the
     /// whole of it, or what follows a record `after` verified before.
     pub async fn verify_audit_trail(&self, caller: &Caller, after: Option<Verified>) -> Result<VerifyReport, KmsError> {
-        self.require_operator(caller, Operation::VerifyAuditTrail).await?;
+        self.require_operator(caller, Operation::VerifyAuditTrail, "read the whole audit trail").await?;
         self.verify_audit_after(after).await
     }
 

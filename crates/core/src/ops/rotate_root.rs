@@ -70,14 +70,7 @@ impl Kms {
         caller: &Caller,
         request: RotateRootRequest,
     ) -> Result<RotateRootResponse, KmsError> {
-        let operator = self.store.account(&caller.account).await?.is_some_and(|a| a.operator);
-        if !operator {
-            return Err(KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform: trent:RotateRoot: only the operator account may rotate the root key",
-                caller.principal.as_str()
-            )));
-        }
-        self.authorize_identity(caller, Operation::RotateRoot, "*", &[]).await?;
+        self.require_operator(caller, Operation::RotateRoot, "rotate the root key").await?;
         // No member is taken and ignored.
         let seal = request.seal.as_deref().unwrap_or_default();
         if seal != "shamir" && (request.share_count.is_some() || request.threshold.is_some()) {
