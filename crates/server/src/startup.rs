@@ -294,6 +294,19 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
 /// verify` against a stopped deployment. Returns the seal's kind too.
 pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(Kms, &'static str), StartError> {
     let store = open_store(params).await?;
+    // A deployment that exists never gets a new seal file (a key file or a
+    // salt made here would only fail to open it, and stay behind): a
+    // missing one means the configured seal is not the deployment's.
+    if !store.domain_keys().await.map_err(OpenError::from)?.is_empty() {
+        if let Some(missing) = seal_files(params).into_iter().find(|f| !f.exists()) {
+            return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
+                "the seal does not open this deployment: {} is missing (seal = \"{}\" is not this deployment's seal: \
+                 after a root rotation, set seal to the new one; else put the file back)",
+                missing.display(),
+                seal_kind(&params.seal)
+            )))));
+        }
+    }
     let seal = open_seal(params);
     let kms =
         Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), kms_options(params)).await?;

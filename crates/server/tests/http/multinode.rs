@@ -221,6 +221,20 @@ async fn a_root_rotation_through_one_node_leaves_the_others_serving() {
         Ok(_) => panic!("the old key file opened the deployment after the rotation"),
         Err(e) => assert!(e.to_string().contains("does not open"), "{e}"),
     }
+    // Nor is a node whose key file is missing given a new one.
+    let absent = dir.path().join("absent.key");
+    let config = trent_server::config::Config {
+        data_dir: Some(dir.path().join("absent")),
+        store: Some(url.clone()),
+        key_file: Some(absent.clone()),
+        ..Default::default()
+    };
+    let params = config.into_params(|p| std::fs::read_to_string(p)).unwrap();
+    match trent_server::startup::open(&params).await {
+        Ok(_) => panic!("a new key file opened the deployment"),
+        Err(e) => assert!(e.to_string().contains("absent.key is missing"), "{e}"),
+    }
+    assert!(!absent.exists(), "a key file was made for an existing deployment");
     // A node under the new one serves everything made before.
     let c = node().build().await;
     for (blob, text) in [(ct, &b"before"[..]), (ct2, &b"after"[..])] {
