@@ -217,12 +217,11 @@ pub fn open(
         None if root.needs_seed() => return Err(BackupError::WrongSeal),
         None => root,
     };
-    let root_ref = &root;
-    if hex::encode(CheckpointSigner::derive(crypto, root_ref)?.public_key()) != header.checkpoint_key {
+    if hex::encode(CheckpointSigner::derive(crypto, &root)?.public_key()) != header.checkpoint_key {
         return Err(BackupError::WrongSeal);
     }
     let salt = hex::decode(&header.salt).map_err(|_| bad("salt"))?;
-    let cipher = BackupCipher::new(crypto, root_ref, &salt, header_bytes)?;
+    let cipher = BackupCipher::new(crypto, &root, &salt, header_bytes)?;
     let mut body = Vec::new();
     let mut index = 0u64;
     while !rest.is_empty() {

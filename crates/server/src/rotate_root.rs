@@ -12,13 +12,11 @@
 //! `FILE.next`, which the start's error names.
 
 use crate::config::{Pkcs11Params, ServerParams};
-use crate::startup::SALT_FILE;
 use std::path::{Path, PathBuf};
 use trent_api::admin::RotateRootRequest;
 use trent_core::{KmsError, PreparedRoot, RootRotation};
 use trent_crypto::seal::{
-    Argon2Params, KeyFileSeal, PassphraseSeal, Pkcs11Seal, Seal as _, ShamirSeal, ShamirSealFile, PKCS11_FILE,
-    SHAMIR_FILE,
+    Argon2Params, KeyFileSeal, PassphraseSeal, Pkcs11Seal, Seal as _, ShamirSeal, ShamirSealFile,
 };
 use trent_crypto::{CryptoError, CryptoProvider};
 use zeroize::Zeroizing;
@@ -72,13 +70,8 @@ fn invalid(message: &str) -> KmsError {
 impl RootRotation for SealFiles {
     fn prepare(&self, crypto: &dyn CryptoProvider, request: &RotateRootRequest) -> Result<PreparedRoot, KmsError> {
         let kind = request.seal.as_deref().unwrap_or_default();
-        let file = match kind {
-            "key-file" => self.key_file.clone(),
-            "passphrase" => self.data_dir.join(SALT_FILE),
-            "shamir" => self.data_dir.join(SHAMIR_FILE),
-            "pkcs11" => self.data_dir.join(PKCS11_FILE),
-            _ => return Err(invalid("Seal must be key-file, passphrase, shamir or pkcs11.")),
-        };
+        let file = crate::startup::seal_file(&self.data_dir, &self.key_file, kind)
+            .ok_or_else(|| invalid("Seal must be key-file, passphrase, shamir or pkcs11."))?;
         let next = next_path(&file);
         // A file left by a rotation that failed before its commit.
         if next.exists() {
@@ -155,6 +148,7 @@ impl RootRotation for SealFiles {
 mod tests {
     use super::*;
     use trent_crypto::hierarchy::DomainKey;
+    use trent_crypto::seal::SHAMIR_FILE;
     use trent_crypto::AwsLcProvider;
 
     fn files(dir: &Path) -> SealFiles {

@@ -303,7 +303,7 @@ pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(K
                 "the seal does not open this deployment: {} is missing (seal = \"{}\" is not this deployment's seal: \
                  after a root rotation, set seal to the new one; else put the file back)",
                 missing.display(),
-                seal_kind(&params.seal)
+                open_seal(params).kind()
             )))));
         }
     }
@@ -358,13 +358,17 @@ impl Seal for CollectedShares {
     }
 }
 
-/// The configured seal's kind, as a rotation and the seal files name it.
-fn seal_kind(seal: &SealParams) -> &'static str {
-    match seal {
-        SealParams::KeyFile(_) => "key-file",
-        SealParams::Passphrase(_) => "passphrase",
-        SealParams::Shamir { .. } => "shamir",
-        SealParams::Pkcs11(_) => "pkcs11",
+/// The file a seal of `kind` (as [`Seal::kind`] and a rotation name it)
+/// keeps for a deployment in `data_dir` whose key file would be
+/// `key_file`: what [`seal_files`], a root rotation and the start's check
+/// for another seal's file all go by.
+pub(crate) fn seal_file(data_dir: &Path, key_file: &Path, kind: &str) -> Option<PathBuf> {
+    match kind {
+        "key-file" => Some(key_file.to_path_buf()),
+        "passphrase" => Some(data_dir.join(SALT_FILE)),
+        "shamir" => Some(data_dir.join(trent_crypto::seal::SHAMIR_FILE)),
+        "pkcs11" => Some(data_dir.join(trent_crypto::seal::PKCS11_FILE)),
+        _ => None,
     }
 }
 
@@ -372,12 +376,7 @@ fn seal_kind(seal: &SealParams) -> &'static str {
 /// exist (copied from the deployment) before a restore: a restore must not
 /// make a new root key.
 pub fn seal_files(params: &ServerParams) -> Vec<PathBuf> {
-    match &params.seal {
-        SealParams::KeyFile(path) => vec![path.clone()],
-        SealParams::Passphrase(_) => vec![params.data_dir.join(SALT_FILE)],
-        SealParams::Shamir { file, .. } => vec![file.clone()],
-        SealParams::Pkcs11(p) => vec![p.file.clone()],
-    }
+    seal_file(&params.data_dir, &params.key_file, open_seal(params).kind()).into_iter().collect()
 }
 
 /// Opens the deployment on a given clock (tests move time with a
@@ -396,18 +395,14 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
     };
     // Never a new key file (or salt) beside another seal's file: after a
     // root rotation, the configuration must name the new seal.
-    let configured = seal_kind(&params.seal);
-    for (file, kind) in [
-        (trent_crypto::seal::SHAMIR_FILE, "shamir"),
-        (trent_crypto::seal::PKCS11_FILE, "pkcs11"),
-        (SALT_FILE, "passphrase"),
-    ] {
-        if kind != configured && dir.join(file).exists() {
-            return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
-                "{} holds a {kind} seal ({file}): set seal = \"{kind}\"",
-                dir.display(),
-            )))));
-        }
+    let configured = open_seal(params).kind();
+    for kind in ["shamir", "pkcs11", "passphrase"].into_iter().filter(|k| *k != configured) {
+        let Some(file) = seal_file(dir, &params.key_file, kind).filter(|f| f.exists()) else { continue };
+        return Err(StartError::Open(OpenError::Crypto(trent_crypto::CryptoError::Seal(format!(
+            "{} holds a {kind} seal ({}): set seal = \"{kind}\"",
+            dir.display(),
+            file.file_name().unwrap_or_default().to_string_lossy()
+        )))));
     }
     let (kms, seal_kind) = match open_kms(params, clock.clone()).await {
         Err(StartError::Open(OpenError::WrongSeal(id))) => {
