@@ -15,6 +15,7 @@ Usage: interop.py PATH_TO_TRENT_BINARY
 """
 
 import base64
+import hashlib
 import json
 import os
 import signal
@@ -65,8 +66,12 @@ class Trent:
     bootstrap identity is ACCOUNT/AK/SK; without it, it starts as a new user
     starts it (generated identity, `./data` in `cwd`)."""
 
-    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None, tls=None, config=None):
+    def __init__(self, binary, data_dir, fixed_identity=True, cwd=None, tls=None, config=None, port=None,
+                 regions="us-east-1,eu-west-1"):
         self.binary = binary
+        # port: a port chosen beforehand (a peer site names it); regions: TRENT_REGIONS.
+        self.fixed_port = port
+        self.regions = regions
         # config: a TOML configuration file (TRENT_CONFIG).
         self.config = config
         self.data_dir = data_dir
@@ -79,9 +84,7 @@ class Trent:
         self.tls = tls
 
     def start(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = self.fixed_port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRENT_")}
         env.update(TRENT_LOG="warn")
         if self.fixed_identity:
@@ -90,7 +93,7 @@ class Trent:
                 TRENT_BOOTSTRAP_ACCESS_KEY_ID=AK,
                 TRENT_BOOTSTRAP_SECRET_ACCESS_KEY=SK,
                 # eu-west-1 is a second namespace; any other region is refused.
-                TRENT_REGIONS="us-east-1,eu-west-1",
+                TRENT_REGIONS=self.regions,
             )
         if self.config:
             env.update(TRENT_CONFIG=self.config)
@@ -120,6 +123,12 @@ class Trent:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         assert code == 0, f"clean shutdown expected, got {code}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def b64url(data):
@@ -1485,6 +1494,68 @@ def main():
         assert code != 0 and refused(out), out
 
     secure.stop()
+
+    @check("aws CLI: two sites (separate deployments and stores) replicate a multi-Region key, the README flow")
+    def _():
+        sites = {}
+        for name in ("a", "b"):
+            d = os.path.join(tmp, f"site-{name}")
+            os.makedirs(d)
+            cert, key, ca = make_tls_files(d)
+            der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], check=True,
+                                 capture_output=True).stdout
+            sites[name] = dict(dir=d, tls=(cert, key, ca), pin=hashlib.sha256(der).hexdigest(), port=free_port())
+        with open(os.path.join(tmp, "peer.secret"), "w") as f:
+            f.write("the trust both interop sites share, 32+ characters\n")
+        own = {"a": "us-east-1", "b": "eu-west-1"}
+        servers = {}
+        for name, other in (("a", "b"), ("b", "a")):
+            conf = os.path.join(sites[name]["dir"], "trent.toml")
+            with open(conf, "w") as f:
+                f.write(f'peer_secret_file = "{os.path.join(tmp, "peer.secret")}"\n\n[[peers]]\n'
+                        f'regions = ["{own[other]}"]\nurl = "https://127.0.0.1:{sites[other]["port"]}"\n'
+                        f'certificate_sha256 = "{sites[other]["pin"]}"\n')
+            servers[name] = Trent(binary, os.path.join(sites[name]["dir"], "data"), tls=sites[name]["tls"],
+                                  config=conf, port=sites[name]["port"], regions=own[name])
+            servers[name].start()
+        try:
+            def aws(name, *args):
+                return cli(servers[name].endpoint, *args, "--region", own[name], "--ca-bundle", sites[name]["tls"][2])
+            def plaintext(text):
+                path = os.path.join(tmp, "site-plaintext.txt")
+                with open(path, "wb") as f:
+                    f.write(text)
+                return f"fileb://{path}"
+            key = aws("a", "create-key", "--multi-region")["KeyMetadata"]["KeyId"]
+            ct = aws("a", "encrypt", "--key-id", key, "--plaintext", plaintext(b"site a"))["CiphertextBlob"]
+            out = aws("a", "replicate-key", "--key-id", key, "--replica-region", "eu-west-1")
+            assert out["ReplicaKeyMetadata"]["Arn"].split(":")[3] == "eu-west-1", out
+            blob = os.path.join(tmp, "site-a.enc")
+            with open(blob, "wb") as f:
+                f.write(base64.b64decode(ct))
+            out = aws("b", "decrypt", "--ciphertext-blob", f"fileb://{blob}")
+            assert base64.b64decode(out["Plaintext"]) == b"site a", out
+            meta = aws("b", "describe-key", "--key-id", key)["KeyMetadata"]["MultiRegionConfiguration"]
+            assert meta["MultiRegionKeyType"] == "REPLICA" and meta["PrimaryKey"]["Region"] == "us-east-1", meta
+            aws("a", "rotate-key-on-demand", "--key-id", key)
+            ct = aws("a", "encrypt", "--key-id", key, "--plaintext", plaintext(b"rotated"))["CiphertextBlob"]
+            with open(blob, "wb") as f:
+                f.write(base64.b64decode(ct))
+            assert base64.b64decode(aws("b", "decrypt", "--ciphertext-blob", f"fileb://{blob}")["Plaintext"]) == b"rotated"
+            aws("a", "update-primary-region", "--key-id", key, "--primary-region", "eu-west-1")
+            meta = aws("b", "describe-key", "--key-id", key)["KeyMetadata"]["MultiRegionConfiguration"]
+            assert meta["MultiRegionKeyType"] == "PRIMARY", meta
+            # A single-Region key of site A is not visible from site B.
+            single = aws("a", "create-key")["KeyMetadata"]["KeyId"]
+            out = subprocess.run(["aws", "kms", "describe-key", "--key-id", single, "--region", "eu-west-1",
+                                  "--endpoint-url", servers["b"].endpoint, "--ca-bundle", sites["b"]["tls"][2]],
+                                 env={**os.environ, "AWS_ACCESS_KEY_ID": AK, "AWS_SECRET_ACCESS_KEY": SK},
+                                 capture_output=True, text=True)
+            assert out.returncode != 0 and "NotFoundException" in out.stderr, out.stderr
+        finally:
+            for server in servers.values():
+                server.stop()
+
     print(f"interop: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 

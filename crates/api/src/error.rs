@@ -14,6 +14,12 @@ macro_rules! error_codes {
             pub fn name(self) -> &'static str {
                 match self { $(ErrorCode::$variant => $name,)+ }
             }
+            /// The code whose `__type` is `name`.
+            pub fn from_name(name: &str) -> Option<Self> {
+                // Two codes share a name (ExpiredTokenException): the
+                // first is taken.
+                [$(ErrorCode::$variant),+].into_iter().find(|c| c.name() == name)
+            }
             /// The HTTP status AWS uses for this code.
             pub fn http_status(self) -> u16 {
                 match self { $(ErrorCode::$variant => $status,)+ }

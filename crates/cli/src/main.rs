@@ -124,6 +124,19 @@ fn announce(params: &ServerParams, opened: &Opened, addr: std::net::SocketAddr, 
     match &params.tls {
         Some(tls) => {
             say!("  TLS: certificate {} (reloaded on change or SIGHUP)", tls.cert.display());
+            if let Some(pin) = trent_server::tls::certificate_sha256(&tls.cert) {
+                say!("  TLS certificate SHA-256: {pin}");
+            }
+            if !params.peers.is_empty() {
+                let peers: Vec<String> = params
+                    .peers
+                    .iter()
+                    .map(|p| {
+                        format!("{} at {}", p.regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","), p.url)
+                    })
+                    .collect();
+                say!("  peer sites: {}", peers.join("; "));
+            }
             if let Some(ca) = &tls.client_ca {
                 say!("  client certificates required, issued by {}", ca.display());
             }

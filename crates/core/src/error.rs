@@ -105,6 +105,10 @@ pub enum KmsError {
     /// `AccessDeniedException`.
     #[error("{0}")]
     AccessDenied(String),
+    /// What a peer site answered to a message (its own error, passed on),
+    /// or `DependencyTimeoutException` when it could not be reached.
+    #[error("{1}")]
+    Peer(trent_api::ErrorCode, String),
     /// `UnrecognizedClientException`: the request's access key is no longer
     /// valid (its user was deleted).
     #[error("{0}")]
@@ -196,7 +200,10 @@ impl KmsError {
             KmsError::AccessDenied(_) => C::AccessDenied,
             KmsError::UnrecognizedClient(_) => C::UnrecognizedClient,
             KmsError::NotAuthorized(_) => C::NotAuthorized,
-            KmsError::Lookup(code, _) | KmsError::WebIdentity(code, _) | KmsError::KeyStore(code, _) => *code,
+            KmsError::Lookup(code, _)
+            | KmsError::WebIdentity(code, _)
+            | KmsError::KeyStore(code, _)
+            | KmsError::Peer(code, _) => *code,
             KmsError::Internal(_) => C::KmsInternal,
         }
     }

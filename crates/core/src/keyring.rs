@@ -11,7 +11,7 @@
 //! effect at once whatever is cached.
 
 use crate::error::KmsError;
-use crate::model::{DomainKeyRecord, KeyRecord, KeyVersionRecord};
+use crate::model::{DomainKeyRecord, KeyRecord, KeyVersionRecord, SpecCapabilities as _};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -279,6 +279,26 @@ impl Keyring {
         );
         cache_insert(&self.cache, self.capacity, ck, bk.clone());
         Ok(bk)
+    }
+
+    /// The material of one version in the clear (zeroized on drop): the
+    /// 32-byte backing key of a symmetric key, or the storage form of an
+    /// asymmetric or HMAC key. Only for sending it, wrapped again at once,
+    /// to a peer site's transport key; never cached.
+    pub async fn material(
+        &self,
+        store: &dyn Store,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+    ) -> Result<SecretBytes, KmsError> {
+        if key.spec.key_kind().is_none() {
+            let bk = self.backing_key(store, key, version).await?;
+            return Ok(SecretBytes::new(zeroize::Zeroizing::new(bk.expose().to_vec())));
+        }
+        let context = [key.material_binding().into_bytes(), version.material_id.clone().into_bytes()];
+        let context: [&[u8]; 2] = [&context[0], &context[1]];
+        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        dk.unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material).map_err(KmsError::crypto)
     }
 
     /// Wraps a secret access key, bound to its access key id.

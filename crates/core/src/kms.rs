@@ -46,6 +46,9 @@ pub struct KmsOptions {
     /// How [`Kms::admin_rotate_root`] makes a new seal; `None`: the root
     /// cannot be rotated (an ephemeral deployment).
     pub root_rotation: Option<Arc<dyn crate::ops::RootRotation>>,
+    /// The channel to peer sites serving other Regions, where ReplicateKey
+    /// may put a replica ([`crate::peers`]); `None`: no peer site.
+    pub peers: Option<Arc<dyn crate::peers::PeerLink>>,
 }
 
 impl Default for KmsOptions {
@@ -60,6 +63,7 @@ impl Default for KmsOptions {
             hsms: Arc::default(),
             seal_requests: None,
             root_rotation: None,
+            peers: None,
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct Kms {
     seal_requests: Option<Arc<tokio::sync::Notify>>,
     /// [`KmsOptions::root_rotation`].
     pub(crate) root_rotation: Option<Arc<dyn crate::ops::RootRotation>>,
+    /// [`KmsOptions::peers`].
+    pub(crate) peers: Option<Arc<dyn crate::peers::PeerLink>>,
     /// Held for the whole of a root rotation.
     pub(crate) rotating: tokio::sync::Mutex<()>,
     /// Set once a root rotation committed: the seal this server started
@@ -232,6 +238,7 @@ impl Kms {
             hsms: options.hsms,
             seal_requests: options.seal_requests,
             root_rotation: options.root_rotation,
+            peers: options.peers,
             rotating: Default::default(),
             root_rotated: Default::default(),
             managed_policy_cache: Default::default(),

@@ -56,6 +56,7 @@ pub mod memory;
 pub mod model;
 pub mod oidc;
 mod ops;
+pub mod peers;
 pub mod policy;
 pub mod store;
 pub mod sts;

@@ -60,6 +60,13 @@ pub struct KeyRecord {
     /// so that the row MACs of keys stored before it existed still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_region: Option<Region>,
+    /// The Regions of the related keys of a multi-Region key that another
+    /// Trent deployment (a peer site) holds, in order; empty for a key all
+    /// of whose related keys are in this deployment's store. Left out of
+    /// the serialized record when empty, so that the row MACs of keys
+    /// stored before it existed still verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_regions: Vec<Region>,
     /// The custom key store (`cks-…`) whose HSM token holds the key's
     /// material (origin `AWS_CLOUDHSM`); `None` for a key whose material
     /// Trent holds. Left out of the serialized record when `None`, so that

@@ -267,6 +267,40 @@ impl WrappingKeyPair {
     }
 }
 
+/// Wraps `material` to an RSA public key (DER `SubjectPublicKeyInfo`, as
+/// [`WrappingKeyPair::public_key_der`] gives it) with
+/// `RSA_AES_KEY_WRAP_SHA_256`: what a client of `ImportKeyMaterial` does,
+/// and how one Trent deployment sends a multi-Region key's material to a
+/// peer site, which unwraps it with [`WrappingKeyPair::unwrap_material`].
+/// The ephemeral AES key is drawn from aws-lc-rs' generator and zeroized
+/// on drop (the KEK keeps its own zeroizing copy).
+pub fn wrap_material_for(public_der: &[u8], material: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+    if material.is_empty() {
+        return Err(CryptoError::Malformed("empty material"));
+    }
+    let public =
+        PublicEncryptingKey::from_der(public_der).map_err(|_| CryptoError::Malformed("wrapping public key"))?;
+    if WrappingKeySpec::from_bits(public.key_size_bits()).is_none() {
+        return Err(CryptoError::Malformed("wrapping public key size"));
+    }
+    let public = OaepPublicEncryptingKey::new(public).map_err(|_| CryptoError::Malformed("wrapping public key"))?;
+    let mut aes = zeroize::Zeroizing::new([0u8; EPHEMERAL_AES_KEY_LEN]);
+    SystemRandom::new().fill(aes.as_mut()).map_err(|_| CryptoError::Library("random"))?;
+    let mut out = vec![0u8; public.ciphertext_size()];
+    let n = public
+        .encrypt(&OAEP_SHA256_MGF1SHA256, aes.as_ref(), &mut out, None)
+        .map_err(|_| CryptoError::Library("rsa-oaep encryption"))?
+        .len();
+    out.truncate(n);
+    let kek = AesKek::new(&AES_256, aes.as_ref()).map_err(|_| CryptoError::Library("aes kek"))?;
+    let mut kwp = vec![0u8; material.len() + 15];
+    let n = kek.wrap_with_padding(material, &mut kwp).map_err(|_| CryptoError::Library("aes-kwp"))?.len();
+    out.extend_from_slice(&kwp[..n]);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +355,22 @@ mod tests {
             Err(e) => panic!("{what} ({alg:?}): wrong error {e}"),
             Ok(_) => panic!("{what} ({alg:?}): unwrapped"),
         }
+    }
+
+    /// What a peer site sends, unwrapped as a client's import is; a key
+    /// of another pair or a bit flipped is refused.
+    #[test]
+    fn material_wrapped_for_a_public_key_unwraps_with_its_pair_only() {
+        let material = random(121);
+        let wrapped = wrap_material_for(&pair_2048(0).public_key_der(), &material).unwrap();
+        let alg = WrappingAlgorithm::RsaAesKeyWrapSha256;
+        assert_eq!(pair_2048(0).unwrap_material(alg, &wrapped).unwrap().expose(), material.as_slice());
+        assert_fails(pair_2048(1), alg, &wrapped, "another pair");
+        let mut flipped = wrapped.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_fails(pair_2048(0), alg, &flipped, "flipped");
+        assert!(wrap_material_for(b"not a key", &material).is_err());
+        assert!(wrap_material_for(&pair_2048(0).public_key_der(), &[]).is_err());
     }
 
     /// Public key checks and a round trip with every algorithm.

@@ -112,6 +112,62 @@ pub struct Config {
     /// (`cluster-` and 11–16 letters or digits 2–7, as AWS's model
     /// requires).
     pub hsm: Option<std::collections::BTreeMap<String, HsmConfig>>,
+    /// `[[peers]]`: other Trent deployments (sites) serving other Regions,
+    /// where multi-Region keys may have related keys. `TRENT_PEERS`:
+    /// `REGION[,REGION]=https://HOST:PORT#SHA256` entries separated by
+    /// spaces.
+    pub peers: Option<Vec<PeerConfig>>,
+    /// `peer_secret`: the trust shared with every peer site (at least 32
+    /// characters; prefer the env or a file), which authenticates each
+    /// message between sites.
+    pub peer_secret: Option<String>,
+    /// `peer_secret_file`: a file holding it.
+    pub peer_secret_file: Option<PathBuf>,
+}
+
+/// One `[[peers]]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The Regions the peer serves.
+    pub regions: Vec<String>,
+    /// Its listener: `https://HOST:PORT`.
+    pub url: String,
+    /// SHA-256 of its TLS certificate (DER), 64 hex digits: the only
+    /// certificate accepted from it (`openssl x509 -in cert.pem -outform
+    /// DER | sha256sum`, or the `TLS certificate SHA-256` line of its
+    /// start banner).
+    pub certificate_sha256: String,
+}
+
+impl PeerConfig {
+    /// Reads `TRENT_PEERS` entries: `REGION[,REGION]=URL#SHA256`.
+    fn from_env(v: &str) -> Result<Vec<PeerConfig>, ConfigError> {
+        v.split_whitespace()
+            .map(|entry| {
+                let bad =
+                    || ConfigError(format!("TRENT_PEERS: '{entry}' is not REGION[,REGION]=https://HOST:PORT#SHA256"));
+                let (regions, rest) = entry.split_once('=').ok_or_else(bad)?;
+                let (url, pin) = rest.rsplit_once('#').ok_or_else(bad)?;
+                Ok(PeerConfig {
+                    regions: regions.split(',').map(str::to_owned).collect(),
+                    url: url.to_owned(),
+                    certificate_sha256: pin.to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A validated peer site.
+#[derive(Clone, Debug)]
+pub struct PeerParams {
+    /// The Regions it serves.
+    pub regions: Vec<Region>,
+    /// Its listener.
+    pub url: String,
+    /// SHA-256 of its certificate.
+    pub certificate_sha256: [u8; 32],
 }
 
 /// One `[hsm.NAME]` table.
@@ -168,6 +224,9 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_jwks", &self.oidc_jwks.as_ref().map(|m| m.keys().collect::<Vec<_>>()))
             .field("hsm", &self.hsm)
+            .field("peers", &self.peers)
+            .field("peer_secret", &self.peer_secret.as_ref().map(|_| "**redacted**"))
+            .field("peer_secret_file", &self.peer_secret_file)
             .finish()
     }
 }
@@ -236,6 +295,9 @@ impl Config {
             tls_terminated_by_proxy: parse_bool("TRENT_TLS_TERMINATED_BY_PROXY")?,
             trusted_proxies: s("TRENT_TRUSTED_PROXIES")
                 .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()),
+            peers: s("TRENT_PEERS").map(|v| PeerConfig::from_env(&v)).transpose()?,
+            peer_secret: s("TRENT_PEER_SECRET"),
+            peer_secret_file: s("TRENT_PEER_SECRET_FILE").map(PathBuf::from),
             // Tables: the configuration file only.
             oidc_jwks: None,
             hsm: None,
@@ -281,7 +343,10 @@ impl Config {
             tls_terminated_by_proxy,
             trusted_proxies,
             oidc_jwks,
-            hsm
+            hsm,
+            peers,
+            peer_secret,
+            peer_secret_file
         );
         self
     }
@@ -472,7 +537,49 @@ impl Config {
             }
             hsms.insert(name, trent_core::hsm::HsmDecl { module: h.module, token_label: h.token_label });
         }
+        let peer_secret = secret(self.peer_secret, self.peer_secret_file, "peer secret", &read_file)?;
+        let mut peers: Vec<PeerParams> = Vec::new();
+        for p in self.peers.unwrap_or_default() {
+            let url = p.url.trim_end_matches('/').to_owned();
+            let valid_url = url.strip_prefix("https://").is_some_and(|h| !h.is_empty() && !h.contains('/'));
+            if !valid_url {
+                return Err(ConfigError(format!("peers: url '{}' must be https://HOST:PORT", p.url)));
+            }
+            let pin: [u8; 32] = hex::decode(&p.certificate_sha256)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ConfigError(format!("peers: certificate_sha256 of {url} must be 64 hex digits")))?;
+            let mut served = Vec::new();
+            for name in &p.regions {
+                let r = Region::parse(name)
+                    .ok_or_else(|| ConfigError(format!("peers: '{name}' is not a region name (e.g. eu-west-1)")))?;
+                if regions.contains(&r) || peers.iter().any(|q| q.regions.contains(&r)) {
+                    return Err(ConfigError(format!("peers: Region {r} is served twice")));
+                }
+                served.push(r);
+            }
+            if served.is_empty() {
+                return Err(ConfigError(format!("peers: {url} names no Region")));
+            }
+            peers.push(PeerParams { regions: served, url, certificate_sha256: pin });
+        }
+        let peer_secret = match (peers.is_empty(), peer_secret) {
+            (true, None) => None,
+            (true, Some(_)) => return Err(ConfigError("peer_secret is used only with [[peers]]".into())),
+            (false, None) => {
+                return Err(ConfigError("[[peers]] needs peer_secret (TRENT_PEER_SECRET or peer_secret_file)".into()))
+            }
+            (false, Some(s)) if s.len() < 32 => {
+                return Err(ConfigError("peer_secret must have at least 32 characters".into()))
+            }
+            (false, Some(s)) => Some(s),
+        };
+        if !peers.is_empty() && tls.is_none() {
+            return Err(ConfigError("[[peers]] needs TLS on this listener (tls_cert and tls_key)".into()));
+        }
         Ok(ServerParams {
+            peers,
+            peer_secret,
             hsms: std::sync::Arc::new(trent_core::hsm::Hsms::new(hsms)),
             oidc_keys,
             listen,
@@ -715,6 +822,10 @@ pub struct ServerParams {
     pub oidc_keys: std::sync::Arc<trent_core::oidc::OidcKeys>,
     /// The declared HSM tokens.
     pub hsms: std::sync::Arc<trent_core::hsm::Hsms>,
+    /// The peer sites.
+    pub peers: Vec<PeerParams>,
+    /// The trust shared with them.
+    pub peer_secret: Option<Zeroizing<String>>,
 }
 
 impl fmt::Debug for ServerParams {
@@ -741,6 +852,8 @@ impl fmt::Debug for ServerParams {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_keys", &self.oidc_keys)
             .field("hsms", &self.hsms)
+            .field("peers", &self.peers)
+            .field("peer_secret", &self.peer_secret.as_ref().map(|_| "**redacted**"))
             .finish()
     }
 }
@@ -796,6 +909,44 @@ mod tests {
         let file = Config::from_toml("request_log = false").unwrap();
         assert!(!file.into_params(no_file).unwrap().request_log);
         assert!(Config::from_env(&env(&[("TRENT_REQUEST_LOG", "sometimes")])).is_err());
+    }
+
+    #[test]
+    fn peers_need_https_a_pin_a_secret_and_tls_and_serve_other_regions() {
+        let pin = "ab".repeat(32);
+        let secret = "s".repeat(32);
+        let base = |peers: &str, secret: &str| {
+            let mut pairs = vec![("TRENT_TLS_CERT", "/c.pem"), ("TRENT_TLS_KEY", "/k.pem"), ("TRENT_PEERS", peers)];
+            if !secret.is_empty() {
+                pairs.push(("TRENT_PEER_SECRET", secret));
+            }
+            Config::from_env(&env(&pairs)).and_then(|c| c.into_params(no_file))
+        };
+        let p =
+            base(&format!("eu-west-1,ap-south-1=https://b.example:4600/#{pin} sa-east-1=https://c:1#{pin}"), &secret)
+                .unwrap();
+        assert_eq!(p.peers.len(), 2);
+        assert_eq!(p.peers[0].url, "https://b.example:4600");
+        assert_eq!(p.peers[0].regions.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["eu-west-1", "ap-south-1"]);
+        assert_eq!(p.peers[0].certificate_sha256, [0xab; 32]);
+        assert!(!format!("{p:?}").contains(&secret), "the peer secret is redacted");
+        let refused = |peers: &str, secret: &str| base(peers, secret).err().map(|e| e.0).unwrap_or_default();
+        assert!(refused(&format!("eu-west-1=http://b:1#{pin}"), &secret).contains("https://"));
+        assert!(refused("eu-west-1=https://b:1#abcd", &secret).contains("64 hex digits"));
+        assert!(refused(&format!("us-east-1=https://b:1#{pin}"), &secret).contains("served twice"));
+        assert!(refused(&format!("eu-west-1=https://b:1#{pin}"), "").contains("needs peer_secret"));
+        assert!(refused(&format!("eu-west-1=https://b:1#{pin}"), "short").contains("at least 32"));
+        assert!(refused("eu-west-1", &secret).contains("TRENT_PEERS"));
+        let plain = Config::from_env(&env(&[
+            ("TRENT_PEERS", &format!("eu-west-1=https://b:1#{pin}")),
+            ("TRENT_PEER_SECRET", &secret),
+        ]))
+        .unwrap()
+        .into_params(no_file);
+        assert!(plain.err().map(|e| e.0).unwrap_or_default().contains("needs TLS"));
+        let toml =
+            format!("[[peers]]\nregions = [\"eu-west-1\"]\nurl = \"https://b:1\"\ncertificate_sha256 = \"{pin}\"\n");
+        assert_eq!(Config::from_toml(&toml).unwrap().peers.unwrap()[0].regions, ["eu-west-1"]);
     }
 
     #[test]

@@ -59,6 +59,8 @@ struct Inner {
     body_budget: Arc<tokio::sync::Semaphore>,
     /// TLS proxies whose `X-Forwarded-Proto` is believed.
     trusted_proxies: Vec<IpNet>,
+    /// The trust shared with peer sites; `None`: no peer endpoint.
+    peer_secret: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl AppState {
@@ -86,6 +88,7 @@ impl AppState {
             limits,
             body_budget: Arc::new(tokio::sync::Semaphore::new(kib)),
             trusted_proxies: Vec::new(),
+            peer_secret: None,
         }))
     }
 
@@ -106,6 +109,16 @@ impl AppState {
         match Arc::get_mut(&mut self.0) {
             Some(inner) => inner.trusted_proxies = proxies,
             None => tracing::error!("trusted proxies set on a shared state: ignored"),
+        }
+        self
+    }
+
+    /// The same state, serving the peer endpoint ([`crate::peers`]) to
+    /// sites that share `secret`. Call it before the state is cloned.
+    pub fn with_peer_secret(mut self, secret: Option<&[u8]>) -> Self {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.peer_secret = secret.map(|s| zeroize::Zeroizing::new(s.to_vec())),
+            None => tracing::error!("peer secret set on a shared state: ignored"),
         }
         self
     }
@@ -224,12 +237,64 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
 /// The router: `POST /` for the KMS API; `GET /health` (liveness),
 /// `GET /ready` (readiness) and `GET /metrics` (Prometheus).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
-        .fallback(handle)
-        .with_state(state)
+        .route("/metrics", get(metrics));
+    let router = match state.0.peer_secret.is_some() {
+        true => router.route(crate::peers::PEER_PATH, axum::routing::post(peer)),
+        false => router,
+    };
+    router.fallback(handle).with_state(state)
+}
+
+/// A peer site's message ([`crate::peers`]): over TLS only, authenticated
+/// by the shared secret, handled in its own task as API requests are.
+async fn peer(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let task_state = state.clone();
+    match tokio::spawn(async move { peer_in(&task_state, req).await }).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(&ApiError::internal(format!("peer task: {e}")), "", "peer"),
+    }
+}
+
+async fn peer_in(state: &AppState, req: Request<Body>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let refuse = |why: &str| {
+        tracing::warn!(reason = why, source = ?source_ip(&parts), "peer message refused");
+        error_response(&ApiError::new(ErrorCode::AccessDenied, "The peer message was refused."), &request_id, "peer")
+    };
+    let Some(secret) = state.0.peer_secret.as_ref() else { return refuse("no peer secret") };
+    if parts.extensions.get::<Arc<TlsConnection>>().is_none() {
+        return refuse("not over TLS");
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = ApiError::new(ErrorCode::RequestEntityTooLarge, "The peer message is too large.");
+            return error_response(&e, &request_id, "peer");
+        }
+    };
+    let skew = i64::try_from(state.0.max_skew.whole_milliseconds()).unwrap_or(300_000);
+    if let Err(why) = crate::peers::verify(secret, &parts.headers, &body, state.0.clock.now_millis(), skew) {
+        return refuse(why);
+    }
+    let message: trent_core::peers::PeerMessage = match serde_json::from_slice(&body) {
+        Ok(m) => m,
+        Err(e) => {
+            let e = ApiError::new(ErrorCode::Serialization, format!("The peer message is not one: {e}"));
+            return error_response(&e, &request_id, "peer");
+        }
+    };
+    let name = message.name();
+    match state.0.kms.peer_receive(message).await {
+        Ok(reply) => match serde_json::to_vec(&reply) {
+            Ok(body) => json_response(StatusCode::OK, &request_id, body),
+            Err(e) => error_response(&ApiError::internal(format!("peer reply: {e}")), &request_id, name),
+        },
+        Err(e) => error_response(&ApiError::from_kms(e), &request_id, name),
+    }
 }
 
 /// Ready when the store answers, the seal is open (it is, once the KMS

@@ -41,6 +41,7 @@ mod dispatch;
 mod http;
 pub mod listener;
 mod metrics;
+pub mod peers;
 mod query;
 mod query_oidc;
 mod query_policies;

@@ -55,6 +55,9 @@ pub enum StartError {
     /// The seal or the key hierarchy could not be opened.
     #[error("{0}")]
     Open(#[from] OpenError),
+    /// The peer sites' clients could not be made.
+    #[error("peers: {0}")]
+    Peers(String),
     /// Bootstrapping the first account failed.
     #[error("bootstrap: {0}")]
     Bootstrap(#[source] KmsError),
@@ -231,7 +234,8 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
     // Nothing on disk: no digest files.
-    let opts = KmsOptions { audit_digest_dir: None, seal_requests: None, root_rotation: None, ..kms_options(params) };
+    let opts =
+        KmsOptions { audit_digest_dir: None, seal_requests: None, root_rotation: None, ..kms_options(params, &clock)? };
     let kms = Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), &EphemeralSeal, opts).await?;
     let bootstrap = kms.bootstrap(bootstrap_spec(params)).await.map_err(StartError::Bootstrap)?;
     Ok(Opened {
@@ -245,8 +249,16 @@ pub async fn open_ephemeral(params: &ServerParams) -> Result<Opened, StartError>
 }
 
 /// The KMS options a deployment's parameters give.
-fn kms_options(params: &ServerParams) -> KmsOptions {
-    KmsOptions {
+fn kms_options(params: &ServerParams, clock: &Arc<dyn Clock>) -> Result<KmsOptions, StartError> {
+    let peers: Option<Arc<dyn trent_core::peers::PeerLink>> = match (&params.peer_secret, params.peers.is_empty()) {
+        (Some(secret), false) => Some(Arc::new(
+            crate::peers::HttpsPeers::new(&params.peers, secret.as_bytes(), clock.clone())
+                .map_err(StartError::Peers)?,
+        )),
+        _ => None,
+    };
+    Ok(KmsOptions {
+        peers,
         backing_key_cache_capacity: params.key_cache_capacity,
         audit_retention_days: params.audit_retention_days,
         audit_digest_dir: Some(params.audit_digest_dir.clone()),
@@ -259,7 +271,7 @@ fn kms_options(params: &ServerParams) -> KmsOptions {
             _ => None,
         },
         root_rotation: Some(Arc::new(crate::rotate_root::SealFiles::new(params))),
-    }
+    })
 }
 
 fn bootstrap_spec(params: &ServerParams) -> BootstrapSpec {
@@ -279,7 +291,8 @@ fn app_state(params: &ServerParams, kms: Kms, clock: Arc<dyn Clock>) -> AppState
         params.regions.clone(),
         params.limits.clone(),
     )
-    .trusting_proxies(params.trusted_proxies.clone());
+    .trusting_proxies(params.trusted_proxies.clone())
+    .with_peer_secret(params.peer_secret.as_ref().map(|s| s.as_bytes()));
     state.set_request_log(params.request_log);
     state
 }
@@ -309,7 +322,8 @@ pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(K
     }
     let seal = open_seal(params);
     let kms =
-        Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), kms_options(params)).await?;
+        Kms::open(store, Arc::new(AwsLcProvider::new()), clock.clone(), seal.as_ref(), kms_options(params, &clock)?)
+            .await?;
     Ok((kms, seal.kind()))
 }
 

@@ -229,6 +229,14 @@ fn check_validity(path: &Path, cert: &CertificateDer<'_>, now: SystemTime) -> Re
 }
 
 /// Reads and checks a certificate chain and its key.
+/// The SHA-256 of the leaf certificate of the PEM chain at `path`, as hex:
+/// what a peer site pins (`[[peers]] certificate_sha256`).
+pub fn certificate_sha256(path: &std::path::Path) -> Option<String> {
+    let chain = certificates("certificate", path).ok()?;
+    let leaf = chain.first()?;
+    Some(hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf.as_ref()).as_ref()))
+}
+
 fn certified_key(params: &TlsParams, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
     let chain = certificates("certificate", &params.cert)?;
     if let Some(leaf) = chain.first() {

@@ -17,11 +17,14 @@ use trent_core::store::{StoreError, StoreResult};
 /// keys of a multi-Region key share their id. `primary_region` changes
 /// (a multi-Region key's primary moves), so it is not a fixed column.
 /// `custom_key_store_id` (a key's custom key store, NULL for most keys)
-/// was added after the others, so it comes last with them.
+/// and `remote_regions` (the Regions of a multi-Region key's related keys
+/// held by peer sites, comma-separated, NULL for none) were added after the
+/// others, so they come last with them.
 pub(crate) const KEY_COLUMNS: &str = "id, account, region, spec, usage, origin, created_at, multi_region, \
                                       description, state, policy, tags, current_version, deletion_date, \
                                       pending_window_days, revision, rotation_period_days, next_rotation_at, \
-                                      next_expiry_at, primary_region, policy_principals, custom_key_store_id, mac";
+                                      next_expiry_at, primary_region, policy_principals, custom_key_store_id, \
+                                      remote_regions, mac";
 /// How many leading columns of [`KEY_COLUMNS`] never change.
 pub(crate) const FIXED_KEY_COLUMNS: usize = 8;
 /// Position (1-based) of `revision` in [`KEY_COLUMNS`].
@@ -79,6 +82,18 @@ pub(crate) fn principals_to_json(p: &std::collections::BTreeMap<String, String>)
 /// Reads [`principals_to_json`]'s form; `None` when it is not that.
 pub(crate) fn principals_from_json(s: &str) -> Option<std::collections::BTreeMap<String, String>> {
     serde_json::from_str(s).ok()
+}
+
+/// A key's remote Regions as its column holds them: comma-separated, `None`
+/// (NULL) for none.
+pub(crate) fn regions_to_column(regions: &[trent_api::ids::Region]) -> Option<String> {
+    (!regions.is_empty()).then(|| regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","))
+}
+
+/// Reads [`regions_to_column`]'s form.
+pub(crate) fn regions_from_column(s: Option<&str>) -> Vec<trent_api::ids::Region> {
+    s.map(|s| s.split(',').filter(|r| !r.is_empty()).map(trent_api::ids::Region::new_unchecked).collect())
+        .unwrap_or_default()
 }
 
 /// Tags as a JSON array of `{"Key", "Value"}`, order kept.

@@ -10,7 +10,7 @@ use trent_core::model::*;
 use trent_core::store::Store;
 
 /// The columns of `keys` added since multi-Region keys.
-const NEW_KEY_COLUMNS: [&str; 3] = ["primary_region", "policy_principals", "custom_key_store_id"];
+const NEW_KEY_COLUMNS: [&str; 4] = ["primary_region", "policy_principals", "custom_key_store_id", "remote_regions"];
 
 /// The columns of `keys` before multi-Region keys ([`crate::sql::KEY_COLUMNS`]
 /// without those added since), in the order the backends bind them.
@@ -73,6 +73,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         next_expiry_at: None,
         primary_region: None,
         custom_key_store_id: None,
+        remote_regions: Vec::new(),
     }
 }
 

@@ -79,6 +79,7 @@ fn key(scope: &Scope, n: u32) -> KeyRecord {
         next_expiry_at: None,
         primary_region: None,
         custom_key_store_id: None,
+        remote_regions: Vec::new(),
     }
 }
 
@@ -2468,6 +2469,7 @@ macro_rules! conformance {
                 export_is_one_snapshot_while_writers_go_on,
                 large_snapshot_round_trips,
                 related_keys_share_an_id_one_per_region,
+                remote_regions_are_stored_and_updated,
                 update_keys_is_atomic,
                 grants_are_per_region,
                 destroying_one_related_key_keeps_the_shared_versions,

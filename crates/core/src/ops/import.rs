@@ -128,13 +128,13 @@ fn algorithm_from_code(code: u8) -> Option<wrap::WrappingAlgorithm> {
 }
 
 /// The token's contents: format | expiry (i64 BE) | algorithm | PKCS#8.
-struct TokenTerms {
-    expires_at: i64,
+pub(super) struct TokenTerms {
+    pub(super) expires_at: i64,
     algorithm: wrap::WrappingAlgorithm,
-    pkcs8: SecretBytes,
+    pub(super) pkcs8: SecretBytes,
 }
 
-fn encode_terms(expires_at: i64, alg_code: u8, pkcs8: &[u8]) -> Zeroizing<Vec<u8>> {
+pub(super) fn encode_terms(expires_at: i64, alg_code: u8, pkcs8: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(10 + pkcs8.len()));
     out.push(TOKEN_FORMAT);
     out.extend_from_slice(&expires_at.to_be_bytes());
@@ -143,7 +143,7 @@ fn encode_terms(expires_at: i64, alg_code: u8, pkcs8: &[u8]) -> Zeroizing<Vec<u8
     out
 }
 
-fn decode_terms(b: &[u8]) -> Option<TokenTerms> {
+pub(super) fn decode_terms(b: &[u8]) -> Option<TokenTerms> {
     let (&format, rest) = b.split_first()?;
     if format != TOKEN_FORMAT || rest.len() < 9 {
         return None;

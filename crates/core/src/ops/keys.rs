@@ -190,6 +190,7 @@ impl Kms {
             multi_region,
             primary_region: multi_region.then(|| caller.region.clone()),
             custom_key_store_id: key_store.clone(),
+            remote_regions: Vec::new(),
             current_version: 1,
             deletion_date: None,
             pending_window_days: None,

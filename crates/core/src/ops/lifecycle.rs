@@ -58,9 +58,15 @@ impl Kms {
         // (PendingReplicaDeletion) before its own waiting period begins.
         let current =
             self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
+        let mut current = current;
+        if current.multi_region && !current.is_replica() && !current.remote_regions.is_empty() {
+            self.forget_gone_replicas(&current).await?;
+            current = self.store.key(&current.scope, &current.id).await?.unwrap_or(current);
+        }
         let has_replicas = current.multi_region
             && !current.is_replica()
-            && self.store.related_keys(&current.scope.account, &current.id).await?.len() > 1;
+            && (!current.remote_regions.is_empty()
+                || self.store.related_keys(&current.scope.account, &current.id).await?.len() > 1);
         let answer = |key: &KeyRecord, _: &()| ScheduleKeyDeletionResponse {
             key_id: Some(key.arn()),
             deletion_date: key.deletion_date.map(Timestamp::from_millis),
@@ -183,6 +189,8 @@ impl Kms {
                 } else {
                     self.keyring.forget(&key.id);
                 }
+                // The sites of its related keys elsewhere learn it is gone.
+                self.after_destroyed_here(key).await;
                 Ok(true)
             }
             Err(StoreError::Conflict | StoreError::NotFound) => Ok(false),

@@ -24,6 +24,7 @@ pub(crate) mod roles;
 mod rotate_root;
 mod rotation;
 mod signing;
+mod sites;
 mod users;
 
 pub use audit::AccessKeyLastUsed;

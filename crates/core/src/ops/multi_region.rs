@@ -39,7 +39,14 @@ pub(crate) fn configuration(key: &KeyRecord, related: &[KeyRecord]) -> Option<Mu
     }
     let primary = key.primary_region.clone().unwrap_or_else(|| key.scope.region.clone());
     let entry = |r: &Region| MultiRegionKey { arn: key_arn(r, &key.scope.account, &key.id), region: r.to_string() };
-    let replicas = related.iter().filter(|k| k.scope.region != primary).map(|k| entry(&k.scope.region)).collect();
+    // The related keys here, then those of peer sites (`remote_regions`).
+    let mut regions: Vec<&Region> = related.iter().map(|k| &k.scope.region).collect();
+    for r in &key.remote_regions {
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    let replicas = regions.into_iter().filter(|r| **r != primary).map(entry).collect();
     Some(MultiRegionConfiguration {
         multi_region_key_type: if key.is_replica() { MultiRegionKeyType::Replica } else { MultiRegionKeyType::Primary },
         primary_key: entry(&primary),
@@ -80,12 +87,6 @@ impl Kms {
         Ok(configuration(key, &related))
     }
 
-    /// True when this deployment serves `region` (any Region when none was
-    /// configured: in-process use and tests).
-    fn serves(&self, region: &Region) -> bool {
-        self.regions.is_empty() || self.regions.contains(region)
-    }
-
     /// ReplicateKey: a replica of a multi-Region primary key in another
     /// Region, with its own policy, description and tags, sharing the
     /// primary's material. Authorized by `kms:ReplicateKey` on the primary
@@ -119,7 +120,8 @@ impl Kms {
                 primary.arn()
             )));
         }
-        if !self.serves(&region) {
+        let remote = self.peer_serves(&region);
+        if !remote && !self.serves_here(&region) {
             return Err(KmsError::Unsupported(format!("Region {region} is not served by this deployment.")));
         }
         match primary.state {
@@ -131,7 +133,7 @@ impl Kms {
         // Read once: the check for an existing replica, and the replicas
         // the answer's MultiRegionConfiguration lists.
         let mut related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
-        if related.iter().any(|k| k.scope.region == region) {
+        if related.iter().any(|k| k.scope.region == region) || primary.remote_regions.contains(&region) {
             return Err(KmsError::AlreadyExists(format!("Key {replica_arn} already exists")));
         }
         // The replica Region's side: CreateKey (and TagResource) in the
@@ -147,7 +149,11 @@ impl Kms {
         }
         let policy = req.policy.unwrap_or_else(|| Self::default_policy(caller));
         let parsed = super::key_policy::check_key_policy(caller, &policy, &replica_arn, bypass)?;
-        let policy_principals = self.check_policy_principals(&scope.account, &parsed).await?;
+        // The principals a replica's policy names are those of its site.
+        let policy_principals = match remote {
+            false => self.check_policy_principals(&scope.account, &parsed).await?,
+            true => Default::default(),
+        };
 
         let now = self.now();
         let replica = KeyRecord {
@@ -165,6 +171,8 @@ impl Kms {
             multi_region: true,
             primary_region: Some(primary.scope.region.clone()),
             custom_key_store_id: None,
+            // The related keys on peer sites are the replica's too.
+            remote_regions: primary.remote_regions.clone(),
             current_version: primary.current_version,
             deletion_date: None,
             pending_window_days: None,
@@ -174,6 +182,9 @@ impl Kms {
             next_expiry_at: None,
             revision: 1,
         };
+        if remote {
+            return self.replicate_to_peer(caller, &primary, replica, related).await;
+        }
         let current = self.key_version(&replica, replica.current_version).await?;
         related.push(replica.clone());
         let mut meta = metadata(&replica, current.as_deref());
@@ -197,11 +208,89 @@ impl Kms {
         {
             Ok(()) => {
                 tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated");
+                // Peer sites learn of the new Region.
+                let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
+                regions.extend(primary.remote_regions.iter().cloned());
+                self.send_relate(&primary, &regions, None).await;
                 Ok(response)
             }
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!("Key {replica_arn} already exists"))),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// ReplicateKey into a Region a peer site serves: the replica and every
+    /// version of the material go to that site (see [`super::sites`]), then
+    /// every related key here records the Region, with the ReplicateKey
+    /// event; the sites of the other remote Regions learn of it after.
+    async fn replicate_to_peer(
+        &self,
+        caller: &Caller,
+        primary: &KeyRecord,
+        mut replica: KeyRecord,
+        related: Vec<KeyRecord>,
+    ) -> Result<ReplicateKeyResponse, KmsError> {
+        let region = replica.scope.region.clone();
+        let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
+        regions.extend(primary.remote_regions.iter().cloned());
+        replica.remote_regions = regions.clone();
+        let versions = self.all_versions(primary).await?;
+        let (sent, token) = self.versions_for(primary, &region, &versions).await?;
+        let message =
+            crate::peers::PeerMessage::CreateReplica { replica: Box::new(replica.clone()), versions: sent, token };
+        self.peer_call(&message).await?;
+        regions.push(region.clone());
+
+        let current = versions.iter().find(|v| v.version == replica.current_version);
+        let mut meta = metadata(&replica, current);
+        let mut shown = replica.clone();
+        shown.remote_regions = regions.clone();
+        meta.multi_region_configuration = configuration(&shown, &[]);
+        let response = ReplicateKeyResponse {
+            replica_tags: Some(
+                replica
+                    .tags
+                    .iter()
+                    .map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) })
+                    .collect(),
+            ),
+            replica_policy: Some(replica.policy.clone()),
+            replica_key_metadata: Some(meta),
+        };
+        caller.audit.touch(replica.arn());
+        for _ in 0..8 {
+            let changed: Vec<KeyRecord> = self
+                .store
+                .related_keys(&primary.scope.account, &primary.id)
+                .await?
+                .into_iter()
+                .map(|mut k| {
+                    if !k.remote_regions.contains(&region) {
+                        k.remote_regions.push(region.clone());
+                    }
+                    k.revision += 1;
+                    k
+                })
+                .collect();
+            let events = self.events_answering(caller, &response);
+            match Self::commit_events(caller, events, async |events| {
+                self.store.update_keys(&changed, &[], events).await
+            })
+            .await
+            {
+                Ok(()) => {
+                    tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated to a peer site");
+                    if let Some(p) = changed.iter().find(|k| !k.is_replica()) {
+                        self.send_relate(p, &regions, Some(&region)).await;
+                    }
+                    return Ok(response);
+                }
+                // Another request changed a related key: record it again.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(KmsError::Conflict(format!("{} is being changed by another request. Try again.", primary.arn())))
     }
 
     /// UpdatePrimaryRegion: the replica in `PrimaryRegion` becomes the
@@ -231,6 +320,12 @@ impl Kms {
             let region = Region::parse(&wanted)
                 .ok_or_else(|| KmsError::Validation(format!("PrimaryRegion '{wanted}' is not a Region name.")))?;
             let related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+            if primary.remote_regions.contains(&region) && !related.iter().any(|k| k.scope.region == region) {
+                match self.update_primary_to_peer(caller, &primary, related, &region).await {
+                    Err(KmsError::Internal(crate::error::InternalError::Store(StoreError::Conflict))) => continue,
+                    other => return other,
+                }
+            }
             let Some(target) = related.iter().find(|k| k.scope.region == region).cloned() else {
                 return Err(KmsError::NotFound(format!(
                     "Key '{}' does not exist",
@@ -274,6 +369,12 @@ impl Kms {
             {
                 Ok(()) => {
                     tracing::info!(key = %primary.arn(), primary_region = %region, "multi-Region primary moved");
+                    // Peer sites learn of the new primary Region.
+                    if let Some(k) = changed.iter().find(|k| k.scope.region == region) {
+                        let mut regions: Vec<Region> = changed.iter().map(|k| k.scope.region.clone()).collect();
+                        regions.extend(primary.remote_regions.iter().cloned());
+                        self.send_relate(k, &regions, None).await;
+                    }
                     return Ok(Empty {});
                 }
                 // Another request changed one of the keys: decide again.
@@ -281,6 +382,60 @@ impl Kms {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// UpdatePrimaryRegion to a replica a peer site holds. The replica's
+    /// site is told first and takes the automatic rotation; then every
+    /// related key here names the new primary, with the caller's event
+    /// (the replica's site records UpdatePrimaryRegion in its Region). The
+    /// replica's side is authorized by the caller's identity policy for the
+    /// replica's ARN here: its key policy is on its site, which does not
+    /// know this site's principals. A store `Conflict` comes back for the
+    /// caller to decide again.
+    async fn update_primary_to_peer(
+        &self,
+        caller: &Caller,
+        primary: &KeyRecord,
+        related: Vec<KeyRecord>,
+        region: &Region,
+    ) -> Result<Empty, KmsError> {
+        let there = Caller { region: region.clone(), ..caller.clone() };
+        let replica_arn = key_arn(region, &primary.scope.account, &primary.id);
+        let context = vec![("kms:PrimaryRegion".to_owned(), vec![region.to_string()])];
+        self.authorize_identity(&there, Operation::UpdatePrimaryRegion, &replica_arn, &context).await?;
+        match primary.state {
+            KeyState::Enabled | KeyState::Disabled => {}
+            _ => return Err(invalid_state(primary)),
+        }
+        let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
+        regions.extend(primary.remote_regions.iter().cloned());
+        self.peer_call(&crate::peers::PeerMessage::Relate {
+            account: primary.scope.account.clone(),
+            key_id: primary.id.clone(),
+            region: region.clone(),
+            primary_region: region.clone(),
+            regions: regions.clone(),
+            rotation_period_days: primary.rotation_period_days,
+            next_rotation_at: primary.next_rotation_at,
+        })
+        .await?;
+        let changed: Vec<KeyRecord> = related
+            .into_iter()
+            .map(|mut k| {
+                k.primary_region = Some(region.clone());
+                k.rotation_period_days = None;
+                k.next_rotation_at = None;
+                k.revision += 1;
+                k
+            })
+            .collect();
+        let events = self.events(caller);
+        Self::commit_events(caller, events, async |events| self.store.update_keys(&changed, &[], events).await).await?;
+        tracing::info!(key = %primary.arn(), primary_region = %region, "multi-Region primary moved to a peer site");
+        if let Some(k) = changed.first() {
+            self.send_relate(k, &regions, Some(region)).await;
+        }
+        Ok(Empty {})
     }
 
     /// The replicas of a multi-Region primary, for an update that every
@@ -311,15 +466,28 @@ impl Kms {
     /// waiting period (AWS's rule for deleting a primary with replicas).
     pub(crate) async fn after_replica_destroyed(&self, replica: &KeyRecord, now: i64) -> Result<(), KmsError> {
         let Some(primary_region) = replica.primary_region.as_ref() else { return Ok(()) };
+        let scope = Scope { account: replica.scope.account.clone(), region: primary_region.clone() };
+        match self.store.key(&scope, &replica.id).await? {
+            Some(primary) => self.start_waiting_if_alone(&primary, now).await,
+            // The primary is on a peer site, which is told.
+            None => Ok(()),
+        }
+    }
+
+    /// A primary waiting in PendingReplicaDeletion whose replicas are all
+    /// gone (here and on peer sites) starts its own waiting period.
+    pub(crate) async fn start_waiting_if_alone(&self, primary: &KeyRecord, now: i64) -> Result<(), KmsError> {
         loop {
-            let related = self.store.related_keys(&replica.scope.account, &replica.id).await?;
-            if related.iter().any(|k| &k.scope.region != primary_region) {
+            let related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
+            if related.iter().any(|k| k.scope.region != primary.scope.region) {
                 return Ok(());
             }
-            let Some(mut primary) = related.into_iter().find(|k| &k.scope.region == primary_region) else {
+            let Some(mut primary) = related.into_iter().find(|k| k.scope.region == primary.scope.region) else {
                 return Ok(());
             };
-            if primary.state != KeyState::PendingReplicaDeletion {
+            if primary.state != KeyState::PendingReplicaDeletion
+                || primary.remote_regions.iter().any(|r| *r != primary.scope.region)
+            {
                 return Ok(());
             }
             let days = i64::from(primary.pending_window_days.unwrap_or(30));

@@ -94,6 +94,9 @@ impl Kms {
             key.next_rotation_at = next_rotation_at;
         }
         key.revision += 1;
+        // Replicas on peer sites get the material before it is current
+        // here, so that every ciphertext of it decrypts in every Region.
+        self.send_new_version(&key, &record).await?;
         let replicas = self.replicas_following(&key, |k| k.current_version = version).await?;
         if replicas.is_empty() {
             self.store.add_key_version(&key, &record, audit).await?;
@@ -107,6 +110,7 @@ impl Kms {
             keys.extend(replicas);
             self.store.update_keys(&keys, &[record], &events).await?;
         }
+        self.send_current_version(&key).await;
         Ok(key)
     }
 

@@ -19,6 +19,7 @@ mod imported;
 mod key_policies;
 mod lifecycle;
 mod multi_region;
+mod multi_site;
 mod multinode;
 mod protocol;
 mod row_macs;

@@ -28,6 +28,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Box<d
         Box::new(key.primary_region.as_ref().map(|r| r.as_str().to_owned())),
         Box::new(principals_to_json(&key.policy_principals)),
         Box::new(key.custom_key_store_id.clone()),
+        Box::new(regions_to_column(&key.remote_regions)),
         Box::new(g.seal(key)?),
     ])
 }
@@ -342,6 +343,9 @@ fn key_from_row_bare(r: &Row) -> StoreResult<KeyRecord> {
         next_expiry_at: r.try_get("next_expiry_at").map_err(backend)?,
         primary_region: r.try_get::<_, Option<String>>("primary_region").map_err(backend)?.map(Region::new_unchecked),
         custom_key_store_id: r.try_get("custom_key_store_id").map_err(backend)?,
+        remote_regions: regions_from_column(
+            r.try_get::<_, Option<String>>("remote_regions").map_err(backend)?.as_deref(),
+        ),
     })
 }
 

@@ -40,6 +40,7 @@ pub(super) fn key_values(g: &RowGuard, key: &KeyRecord) -> StoreResult<Vec<Value
         key.primary_region.as_ref().map_or(Value::Null, |r| text(r.as_str())),
         Value::Text(principals_to_json(&key.policy_principals)),
         key.custom_key_store_id.as_deref().map_or(Value::Null, text),
+        regions_to_column(&key.remote_regions).map_or(Value::Null, Value::Text),
         Value::Blob(g.seal(key)?),
     ])
 }
@@ -76,6 +77,7 @@ fn key_from_row_bare(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         next_expiry_at: row.get("next_expiry_at")?,
         primary_region: row.get::<_, Option<String>>("primary_region")?.map(Region::new_unchecked),
         custom_key_store_id: row.get("custom_key_store_id")?,
+        remote_regions: regions_from_column(row.get::<_, Option<String>>("remote_regions")?.as_deref()),
     })
 }
 

@@ -316,3 +316,23 @@ pub(crate) async fn concurrent_destruction_of_related_keys_deletes_the_versions(
     }
     Ok(())
 }
+
+/// The Regions of related keys held by peer sites are stored with a key
+/// and change with it: written at insert, replaced by an update (also by
+/// one spanning the related keys), emptied again; a key with none reads
+/// back with none.
+pub(crate) async fn remote_regions_are_stored_and_updated(s: Arc<dyn Store>) -> TestResult {
+    let us = scope("111122223333", "us-east-1");
+    let r = |n: &str| Region::new_unchecked(n.to_owned());
+    let primary = KeyRecord { remote_regions: vec![r("eu-west-1")], ..mrk(&us, 7) };
+    s.insert_key(&primary, Some(&version(&primary.id, 1)), &[]).await?;
+    assert_eq!(s.key(&us, &primary.id).await?, Some(primary.clone()));
+    let two = next(&primary, |k| k.remote_regions.push(r("ap-south-1")));
+    s.update_key(&two, &[]).await?;
+    assert_eq!(s.key(&us, &primary.id).await?.map(|k| k.remote_regions), Some(vec![r("eu-west-1"), r("ap-south-1")]));
+    let none = next(&two, |k| k.remote_regions.clear());
+    s.update_keys(std::slice::from_ref(&none), &[], &[]).await?;
+    assert_eq!(s.key(&us, &primary.id).await?, Some(none.clone()));
+    assert_eq!(s.related_keys(&us.account, &primary.id).await?, vec![none]);
+    Ok(())
+}
