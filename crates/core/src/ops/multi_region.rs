@@ -69,6 +69,23 @@ pub(crate) fn refuse_replica(key: &KeyRecord, op: Operation) -> Result<(), KmsEr
     Ok(())
 }
 
+/// ReplicateKey's answer for `replica`, given its related keys.
+fn replicate_answer(
+    replica: &KeyRecord,
+    current: Option<&crate::model::KeyVersionRecord>,
+    related: &[KeyRecord],
+) -> ReplicateKeyResponse {
+    let mut meta = metadata(replica, current);
+    meta.multi_region_configuration = configuration(replica, related);
+    ReplicateKeyResponse {
+        replica_tags: Some(
+            replica.tags.iter().map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) }).collect(),
+        ),
+        replica_policy: Some(replica.policy.clone()),
+        replica_key_metadata: Some(meta),
+    }
+}
+
 fn not_multi_region(key: &KeyRecord) -> KmsError {
     KmsError::Unsupported(format!("{} is not a multi-Region key.", key.arn()))
 }
@@ -187,19 +204,7 @@ impl Kms {
         }
         let current = self.key_version(&replica, replica.current_version).await?;
         related.push(replica.clone());
-        let mut meta = metadata(&replica, current.as_deref());
-        meta.multi_region_configuration = configuration(&replica, &related);
-        let response = ReplicateKeyResponse {
-            replica_tags: Some(
-                replica
-                    .tags
-                    .iter()
-                    .map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) })
-                    .collect(),
-            ),
-            replica_policy: Some(replica.policy.clone()),
-            replica_key_metadata: Some(meta),
-        };
+        let response = replicate_answer(&replica, current.as_deref(), &related);
         caller.audit.touch(replica.arn());
         let mut events = self.events_answering(caller, &response);
         events.push(service_event(self.new_event_id(), now, "CreateKey", &replica.arn(), region.as_str()));
@@ -241,56 +246,23 @@ impl Kms {
         self.peer_call(&message).await?;
         regions.push(region.clone());
 
+        // The answer shows every Region, the new one among them.
         let current = versions.iter().find(|v| v.version == replica.current_version);
-        let mut meta = metadata(&replica, current);
-        let mut shown = replica.clone();
-        shown.remote_regions = regions.clone();
-        meta.multi_region_configuration = configuration(&shown, &[]);
-        let response = ReplicateKeyResponse {
-            replica_tags: Some(
-                replica
-                    .tags
-                    .iter()
-                    .map(|(k, v)| Tag { tag_key: Some(k.clone()), tag_value: Some(v.clone()) })
-                    .collect(),
-            ),
-            replica_policy: Some(replica.policy.clone()),
-            replica_key_metadata: Some(meta),
-        };
+        let shown = KeyRecord { remote_regions: regions.clone(), ..replica.clone() };
+        let response = replicate_answer(&shown, current, &[]);
         caller.audit.touch(replica.arn());
-        for _ in 0..8 {
-            let changed: Vec<KeyRecord> = self
-                .store
-                .related_keys(&primary.scope.account, &primary.id)
-                .await?
-                .into_iter()
-                .map(|mut k| {
-                    if !k.remote_regions.contains(&region) {
-                        k.remote_regions.push(region.clone());
-                    }
-                    k.revision += 1;
-                    k
-                })
-                .collect();
-            let events = self.events_answering(caller, &response);
-            match Self::commit_events(caller, events, async |events| {
-                self.store.update_keys(&changed, &[], events).await
-            })
-            .await
-            {
-                Ok(()) => {
-                    tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated to a peer site");
-                    if let Some(p) = changed.iter().find(|k| !k.is_replica()) {
-                        self.send_relate(p, &regions, Some(&region)).await;
-                    }
-                    return Ok(response);
-                }
-                // Another request changed a related key: record it again.
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
+        let add = |k: &mut KeyRecord| {
+            if !k.remote_regions.contains(&region) {
+                k.remote_regions.push(region.clone());
             }
+        };
+        let changed =
+            self.change_related(primary, add, Some(caller), || self.events_answering(caller, &response)).await?;
+        tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated to a peer site");
+        if let Some(p) = changed.iter().find(|k| !k.is_replica()) {
+            self.send_relate(p, &regions, Some(&region)).await;
         }
-        Err(KmsError::Conflict(format!("{} is being changed by another request. Try again.", primary.arn())))
+        Ok(response)
     }
 
     /// UpdatePrimaryRegion: the replica in `PrimaryRegion` becomes the
@@ -321,10 +293,7 @@ impl Kms {
                 .ok_or_else(|| KmsError::Validation(format!("PrimaryRegion '{wanted}' is not a Region name.")))?;
             let related = self.store.related_keys(&primary.scope.account, &primary.id).await?;
             if primary.remote_regions.contains(&region) && !related.iter().any(|k| k.scope.region == region) {
-                match self.update_primary_to_peer(caller, &primary, related, &region).await {
-                    Err(KmsError::Internal(crate::error::InternalError::Store(StoreError::Conflict))) => continue,
-                    other => return other,
-                }
+                return self.update_primary_to_peer(caller, &primary, related, &region).await;
             }
             let Some(target) = related.iter().find(|k| k.scope.region == region).cloned() else {
                 return Err(KmsError::NotFound(format!(
@@ -390,8 +359,7 @@ impl Kms {
     /// (the replica's site records UpdatePrimaryRegion in its Region). The
     /// replica's side is authorized by the caller's identity policy for the
     /// replica's ARN here: its key policy is on its site, which does not
-    /// know this site's principals. A store `Conflict` comes back for the
-    /// caller to decide again.
+    /// know this site's principals.
     async fn update_primary_to_peer(
         &self,
         caller: &Caller,
@@ -419,18 +387,12 @@ impl Kms {
             next_rotation_at: primary.next_rotation_at,
         })
         .await?;
-        let changed: Vec<KeyRecord> = related
-            .into_iter()
-            .map(|mut k| {
-                k.primary_region = Some(region.clone());
-                k.rotation_period_days = None;
-                k.next_rotation_at = None;
-                k.revision += 1;
-                k
-            })
-            .collect();
-        let events = self.events(caller);
-        Self::commit_events(caller, events, async |events| self.store.update_keys(&changed, &[], events).await).await?;
+        let follow = |k: &mut KeyRecord| {
+            k.primary_region = Some(region.clone());
+            k.rotation_period_days = None;
+            k.next_rotation_at = None;
+        };
+        let changed = self.change_related(primary, follow, Some(caller), || self.events(caller)).await?;
         tracing::info!(key = %primary.arn(), primary_region = %region, "multi-Region primary moved to a peer site");
         if let Some(k) = changed.first() {
             self.send_relate(k, &regions, Some(region)).await;

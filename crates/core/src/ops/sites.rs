@@ -36,7 +36,7 @@ use crate::model::{KeyRecord, KeyVersionRecord, Scope, SpecCapabilities as _};
 use crate::peers::{PeerError, PeerMessage, PeerReply, PeerVersion};
 use crate::policy::{Policy, PolicyKind};
 use crate::store::StoreError;
-use crate::Kms;
+use crate::{Caller, Kms};
 use trent_api::enums::KeyState;
 use trent_api::ids::{AccountId, KeyId, Region};
 use trent_api::{Blob, ErrorCode};
@@ -247,28 +247,46 @@ impl Kms {
         if gone.is_empty() {
             return Ok(());
         }
+        self.change_related(primary, |k| k.remote_regions.retain(|r| !gone.contains(r)), None, Vec::new).await?;
+        tracing::info!(key = %primary.arn(), gone = ?gone, "replicas gone from their sites forgotten");
+        Ok(())
+    }
+
+    /// Applies `change` to every related key of `key` here and stores them
+    /// in one transaction with the events `events` makes (again for each
+    /// attempt; the caller's, committed as its call's), trying again when
+    /// another request changed one of them. Returns the keys as stored.
+    pub(crate) async fn change_related(
+        &self,
+        key: &KeyRecord,
+        change: impl Fn(&mut KeyRecord),
+        caller: Option<&Caller>,
+        events: impl Fn() -> Vec<AuditEntry>,
+    ) -> Result<Vec<KeyRecord>, KmsError> {
         for _ in 0..CONFLICT_RETRIES {
             let changed: Vec<KeyRecord> = self
                 .store
-                .related_keys(&primary.scope.account, &primary.id)
+                .related_keys(&key.scope.account, &key.id)
                 .await?
                 .into_iter()
                 .map(|mut k| {
-                    k.remote_regions.retain(|r| !gone.contains(r));
+                    change(&mut k);
                     k.revision += 1;
                     k
                 })
                 .collect();
-            match self.store.update_keys(&changed, &[], &[]).await {
-                Ok(()) => {
-                    tracing::info!(key = %primary.arn(), gone = ?gone, "replicas gone from their sites forgotten");
-                    return Ok(());
-                }
+            let write = async |events: &[AuditEntry]| self.store.update_keys(&changed, &[], events).await;
+            let result = match caller {
+                Some(c) => Self::commit_events(c, events(), write).await,
+                None => write(&events()).await,
+            };
+            match result {
+                Ok(()) => return Ok(changed),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(KmsError::Conflict(format!("{} is being changed by another request. Try again.", primary.arn())))
+        Err(KmsError::Conflict(format!("{} is being changed by another request. Try again.", key.arn())))
     }
 
     /// What a peer site's message does here.

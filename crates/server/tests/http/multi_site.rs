@@ -32,21 +32,10 @@ fn pin(pki: &TestPki) -> String {
     trent_server::tls::certificate_sha256(&pki.cert_path()).unwrap()
 }
 
-/// A site serving `region` on `port`, with one peer serving `peer_region`
-/// on `peer_port` whose certificate has SHA-256 `peer_pin`.
+/// A site serving `region` on `port` (on the data directory `dir`, to
+/// restart it), with one peer serving `peer_region` on `peer_port` whose
+/// certificate has SHA-256 `peer_pin`.
 async fn site(
-    clock: &Arc<ManualClock>,
-    pki: &TestPki,
-    region: &str,
-    port: u16,
-    peer: (&str, u16, String),
-    secret: &str,
-) -> TestServer {
-    site_in(clock, pki, region, port, peer, secret, None).await
-}
-
-/// [`site`] on the data directory `dir` (to restart it).
-async fn site_in(
     clock: &Arc<ManualClock>,
     pki: &TestPki,
     region: &str,
@@ -91,8 +80,8 @@ async fn two_sites_replicate_rotate_promote_and_delete() {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let (pki_a, pki_b) = (TestPki::new(), TestPki::new());
     let (port_a, port_b) = (free_port(), free_port());
-    let a = site(&clock, &pki_a, "us-east-1", port_a, ("eu-west-1", port_b, pin(&pki_b)), SECRET).await;
-    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET).await;
+    let a = site(&clock, &pki_a, "us-east-1", port_a, ("eu-west-1", port_b, pin(&pki_b)), SECRET, None).await;
+    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET, None).await;
     let east = a.client_with("us-east-1", crate::common::ACCESS_KEY, crate::common::SECRET_KEY);
     let west = b.client_with("eu-west-1", crate::common::ACCESS_KEY, crate::common::SECRET_KEY);
 
@@ -209,8 +198,8 @@ async fn a_wrong_pin_or_secret_gets_nothing_across() {
     let (pki_a, pki_b, other) = (TestPki::new(), TestPki::new(), TestPki::new());
     let (port_a, port_b, port_c) = (free_port(), free_port(), free_port());
     // A pins a certificate that is not B's.
-    let a = site(&clock, &pki_a, "us-east-1", port_a, ("eu-west-1", port_b, pin(&other)), SECRET).await;
-    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET).await;
+    let a = site(&clock, &pki_a, "us-east-1", port_a, ("eu-west-1", port_b, pin(&other)), SECRET, None).await;
+    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET, None).await;
     // C pins B's certificate but does not share the secret.
     let c = site(
         &clock,
@@ -219,6 +208,7 @@ async fn a_wrong_pin_or_secret_gets_nothing_across() {
         port_c,
         ("eu-west-1", port_b, pin(&pki_b)),
         "another secret, of 32 characters or more",
+        None,
     )
     .await;
     for (s, region) in [(&a, "us-east-1"), (&c, "ap-south-1")] {
@@ -249,8 +239,8 @@ async fn a_replica_destroyed_while_the_primary_site_was_down_is_forgotten() {
     let (port_a, port_b) = (free_port(), free_port());
     let dir_a = tempfile::tempdir().unwrap();
     let peer_of_a = || ("eu-west-1", port_b, pin(&pki_b));
-    let a = site_in(&clock, &pki_a, "us-east-1", port_a, peer_of_a(), SECRET, Some(dir_a.path())).await;
-    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET).await;
+    let a = site(&clock, &pki_a, "us-east-1", port_a, peer_of_a(), SECRET, Some(dir_a.path())).await;
+    let b = site(&clock, &pki_b, "eu-west-1", port_b, ("us-east-1", port_a, pin(&pki_a)), SECRET, None).await;
     let west = b.client_with("eu-west-1", crate::common::ACCESS_KEY, crate::common::SECRET_KEY);
     let east = a.client_with("us-east-1", crate::common::ACCESS_KEY, crate::common::SECRET_KEY);
     let id = east.create_key().multi_region(true).send().await.unwrap().key_metadata.unwrap().key_id().to_owned();
@@ -260,7 +250,7 @@ async fn a_replica_destroyed_while_the_primary_site_was_down_is_forgotten() {
     a.stop().await;
     clock.advance(8 * DAY_MS);
     assert_eq!(b.state.kms().run_due_jobs().await.unwrap().destroyed, 1);
-    let a = site_in(&clock, &pki_a, "us-east-1", port_a, peer_of_a(), SECRET, Some(dir_a.path())).await;
+    let a = site(&clock, &pki_a, "us-east-1", port_a, peer_of_a(), SECRET, Some(dir_a.path())).await;
     let east = a.client_with("us-east-1", crate::common::ACCESS_KEY, crate::common::SECRET_KEY);
     // Site A still lists the replica it was not told about...
     let meta = east.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
