@@ -284,20 +284,25 @@ impl Keyring {
     /// The material of one version in the clear (zeroized on drop): the
     /// 32-byte backing key of a symmetric key, or the storage form of an
     /// asymmetric or HMAC key. Only for sending it, wrapped again at once,
-    /// to a peer site's transport key; never cached.
+    /// to a peer site's transport key. Never read from nor put in the
+    /// caches: `version` may be a rotation's new version that is not stored
+    /// yet (and may never be, if its commit fails, when its number goes to
+    /// other material).
     pub async fn material(
         &self,
         store: &dyn Store,
         key: &KeyRecord,
         version: &KeyVersionRecord,
     ) -> Result<SecretBytes, KmsError> {
+        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        let binding = key.material_binding();
         if key.spec.key_kind().is_none() {
-            let bk = self.backing_key(store, key, version).await?;
+            let bk = dk
+                .unwrap_backing_key(self.crypto(), &binding, version.material_id.as_bytes(), &version.wrapped_material)
+                .map_err(KmsError::crypto)?;
             return Ok(SecretBytes::new(zeroize::Zeroizing::new(bk.expose().to_vec())));
         }
-        let context = [key.material_binding().into_bytes(), version.material_id.clone().into_bytes()];
-        let context: [&[u8]; 2] = [&context[0], &context[1]];
-        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        let context: [&[u8]; 2] = [binding.as_bytes(), version.material_id.as_bytes()];
         dk.unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material).map_err(KmsError::crypto)
     }
 

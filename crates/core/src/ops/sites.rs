@@ -477,6 +477,7 @@ impl Kms {
             ))
         })?;
         let mut records = Vec::new();
+        let mut replaced = false;
         if !versions.is_empty() {
             let token = token.ok_or_else(|| KmsError::Validation("Versions come with a transport token.".into()))?;
             let pair = self.open_transport(&key, &token).await?;
@@ -491,7 +492,11 @@ impl Kms {
                             key.arn()
                         )))
                     }
-                    _ => records.push(v),
+                    Some(_) => {
+                        replaced = true;
+                        records.push(v);
+                    }
+                    None => records.push(v),
                 }
             }
         }
@@ -534,7 +539,13 @@ impl Kms {
                 false => self.store.update_keys(&changed, &records, &events).await,
             };
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if replaced {
+                        // A number that named other material may be cached.
+                        self.keyring.forget(key_id);
+                    }
+                    return Ok(());
+                }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
