@@ -125,6 +125,9 @@ pub struct Kms {
     pub(crate) root_rotated: std::sync::atomic::AtomicBool,
     /// Managed session policies read recently (a session's `PolicyArns`).
     pub(crate) managed_policy_cache: crate::ops::policies::ManagedPolicyCache,
+    /// The transport key pair peer sites wrap material to, while it is
+    /// reused ([`crate::ops::TransportPair`]).
+    pub(crate) transport_pair: crate::ops::TransportPair,
 }
 
 /// Version records by (key id, version), with the key revision they were
@@ -242,6 +245,7 @@ impl Kms {
             rotating: Default::default(),
             root_rotated: Default::default(),
             managed_policy_cache: Default::default(),
+            transport_pair: Default::default(),
         };
         if sealed > 0 {
             tracing::warn!(

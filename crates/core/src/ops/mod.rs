@@ -33,6 +33,7 @@ pub use oidc::NewOidcProvider;
 pub use policies::{EntityKind, NewPolicy, PolicyEntities, PolicyFilter, PolicyView};
 pub use roles::NewRole;
 pub use rotate_root::{Finish, PreparedRoot, RootRotation};
+pub(crate) use sites::TransportPair;
 pub use users::{CreatedAccessKey, CreatedUser, GotUser};
 
 use crate::error::KmsError;

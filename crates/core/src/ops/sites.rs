@@ -45,6 +45,16 @@ use trent_crypto::SecretKey;
 
 /// How long a transport key's token is good for.
 const TRANSPORT_TOKEN_MS: i64 = 10 * 60_000;
+/// How long one transport key pair answers TransportKey messages before a
+/// new one is made: an RSA-3072 key takes tenths of a second to make, which
+/// every replication and rotation across sites would otherwise wait for.
+/// The reuse is AWS's own for import (one wrapping key for a token's 24
+/// hours); the material also travels inside TLS.
+const TRANSPORT_PAIR_MS: i64 = 10 * 60_000;
+
+/// The transport key pair in use and when it stops being handed out.
+#[derive(Default)]
+pub(crate) struct TransportPair(std::sync::Mutex<Option<(i64, std::sync::Arc<WrappingKeyPair>)>>);
 /// The algorithm code of the transport token (`RSA_AES_KEY_WRAP_SHA_256`).
 const TRANSPORT_ALGORITHM: u8 = 4;
 /// How often a change retries after a concurrent change of the same keys.
@@ -299,8 +309,23 @@ impl Kms {
         match message {
             PeerMessage::TransportKey { account, key_id, region } => {
                 self.known_account(&account).await?;
-                let pair = WrappingKeyPair::generate(WrappingKeySpec::Rsa3072).map_err(KmsError::crypto)?;
-                let expires_at = self.now().saturating_add(TRANSPORT_TOKEN_MS);
+                let now = self.now();
+                let cached = {
+                    let held = self.transport_pair.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    held.as_ref().filter(|(until, _)| *until > now).map(|(_, p)| p.clone())
+                };
+                let pair = match cached {
+                    Some(p) => p,
+                    None => {
+                        let p = std::sync::Arc::new(
+                            WrappingKeyPair::generate(WrappingKeySpec::Rsa3072).map_err(KmsError::crypto)?,
+                        );
+                        *self.transport_pair.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some((now.saturating_add(TRANSPORT_PAIR_MS), p.clone()));
+                        p
+                    }
+                };
+                let expires_at = now.saturating_add(TRANSPORT_TOKEN_MS);
                 let terms = encode_terms(expires_at, TRANSPORT_ALGORITHM, pair.to_pkcs8_der().expose());
                 let token = self.keyring.seal_import_token(&transport_binding(&account, &key_id, &region), &terms)?;
                 Ok(PeerReply::TransportKey { public_key: Blob(pair.public_key_der()), token: Blob(token) })
