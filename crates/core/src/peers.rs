@@ -136,6 +136,10 @@ pub enum PeerReply {
         public_key: Blob,
         /// The sealed private half, to be sent back with the material.
         token: Blob,
+        /// The versions of the key's material the receiver already holds:
+        /// (number, material id), which the sender need not send again.
+        #[serde(default)]
+        held: Vec<(u32, String)>,
     },
     /// Done.
     Done {},

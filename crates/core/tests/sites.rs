@@ -138,7 +138,7 @@ impl Sites {
         );
         let ask =
             PeerMessage::TransportKey { account: account.clone(), key_id: key_id.clone(), region: region.clone() };
-        let PeerReply::TransportKey { public_key, token } = self.net.call(&ask).await.unwrap() else { panic!() };
+        let PeerReply::TransportKey { public_key, token, .. } = self.net.call(&ask).await.unwrap() else { panic!() };
         let wrapped = trent_crypto::import::wrap_material_for(&public_key.0, material).unwrap();
         let versions = vec![PeerVersion {
             version,

@@ -57,6 +57,9 @@ const TRANSPORT_PAIR_MS: i64 = 10 * 60_000;
 pub(crate) struct TransportPair(std::sync::Mutex<Option<(i64, std::sync::Arc<WrappingKeyPair>)>>);
 /// The algorithm code of the transport token (`RSA_AES_KEY_WRAP_SHA_256`).
 const TRANSPORT_ALGORITHM: u8 = 4;
+/// Most versions a TransportKey answer lists as held (far more than a key
+/// has: 25 on-demand rotations, one automatic a year at most).
+const MAX_HELD: usize = 10_000;
 /// How often a change retries after a concurrent change of the same keys.
 const CONFLICT_RETRIES: usize = 8;
 
@@ -112,8 +115,9 @@ impl Kms {
         Ok(link.call(message).await?)
     }
 
-    /// Every version of `key`'s material, wrapped to a transport key the
-    /// site of `region` made for it: (the versions, the token).
+    /// The versions of `key`'s material the site of `region` does not
+    /// hold yet, wrapped to a transport key it made for them: (the
+    /// versions, the token).
     pub(crate) async fn versions_for(
         &self,
         key: &KeyRecord,
@@ -125,14 +129,15 @@ impl Kms {
             key_id: key.id.clone(),
             region: region.clone(),
         };
-        let PeerReply::TransportKey { public_key, token } = self.peer_call(&ask).await? else {
+        let PeerReply::TransportKey { public_key, token, held } = self.peer_call(&ask).await? else {
             return Err(KmsError::Peer(
                 ErrorCode::KmsInternal,
                 format!("The site serving Region {region} gave no transport key."),
             ));
         };
         let mut out = Vec::with_capacity(versions.len());
-        for v in versions.iter().filter(|v| v.has_material()) {
+        let needed = |v: &&KeyVersionRecord| !held.iter().any(|(n, id)| *n == v.version && *id == v.material_id);
+        for v in versions.iter().filter(|v| v.has_material()).filter(needed) {
             let material = self.keyring.material(self.store.as_ref(), key, v).await?;
             out.push(PeerVersion {
                 version: v.version,
@@ -328,7 +333,16 @@ impl Kms {
                 let expires_at = now.saturating_add(TRANSPORT_TOKEN_MS);
                 let terms = encode_terms(expires_at, TRANSPORT_ALGORITHM, pair.to_pkcs8_der().expose());
                 let token = self.keyring.seal_import_token(&transport_binding(&account, &key_id, &region), &terms)?;
-                Ok(PeerReply::TransportKey { public_key: Blob(pair.public_key_der()), token: Blob(token) })
+                // Versions are stored by key id (related keys share them).
+                let held = self
+                    .store
+                    .key_versions(&key_id, 0, MAX_HELD)
+                    .await?
+                    .into_iter()
+                    .filter(|v| v.has_material())
+                    .map(|v| (v.version, v.material_id))
+                    .collect();
+                Ok(PeerReply::TransportKey { public_key: Blob(pair.public_key_der()), token: Blob(token), held })
             }
             PeerMessage::CreateReplica { replica, versions, token } => {
                 self.receive_replica(*replica, versions, token).await?;
@@ -437,7 +451,6 @@ impl Kms {
             || !replica.is_replica()
             || replica.custom_key_store_id.is_some()
             || !replica.remote_regions.contains(&primary)
-            || versions.is_empty()
         {
             return Err(KmsError::Validation(format!("{} is not a replica this site can take.", replica.arn())));
         }
@@ -455,7 +468,10 @@ impl Kms {
         replica.revision = 1;
         let pair = self.open_transport(&replica, &token).await?;
         let records = self.open_versions(&replica, versions, &pair)?;
-        if !records.iter().any(|v| v.version == replica.current_version) {
+        // Versions held here already (an earlier attempt's) were not sent.
+        let current = replica.current_version;
+        let held = self.store.key_version(&replica.id, current).await?.is_some_and(|v| v.has_material());
+        if !held && !records.iter().any(|v| v.version == current) {
             return Err(KmsError::Validation(format!("{} lacks its current version.", replica.arn())));
         }
         match self.store.insert_key(&replica, None, &[]).await {
