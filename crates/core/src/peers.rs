@@ -102,6 +102,16 @@ pub enum PeerMessage {
         /// When the primary's next automatic rotation is due.
         next_rotation_at: Option<i64>,
     },
+    /// Asks for the automatic rotation of the primary key in `region`
+    /// (GetKeyRotationStatus on a replica answers the primary's).
+    RotationStatus {
+        /// The account.
+        account: AccountId,
+        /// The multi-Region key's id.
+        key_id: KeyId,
+        /// The primary's Region.
+        region: Region,
+    },
 }
 
 impl PeerMessage {
@@ -112,6 +122,7 @@ impl PeerMessage {
             PeerMessage::CreateReplica { .. } => "CreateReplica",
             PeerMessage::Versions { .. } => "Versions",
             PeerMessage::Relate { .. } => "Relate",
+            PeerMessage::RotationStatus { .. } => "RotationStatus",
         }
     }
 
@@ -120,7 +131,8 @@ impl PeerMessage {
         match self {
             PeerMessage::TransportKey { region, .. }
             | PeerMessage::Versions { region, .. }
-            | PeerMessage::Relate { region, .. } => region,
+            | PeerMessage::Relate { region, .. }
+            | PeerMessage::RotationStatus { region, .. } => region,
             PeerMessage::CreateReplica { replica, .. } => &replica.scope.region,
         }
     }
@@ -140,6 +152,13 @@ pub enum PeerReply {
         /// (number, material id), which the sender need not send again.
         #[serde(default)]
         held: Vec<(u32, String)>,
+    },
+    /// The answer to [`PeerMessage::RotationStatus`].
+    RotationStatus {
+        /// Days between automatic rotations; `None` while it is off.
+        rotation_period_days: Option<i32>,
+        /// When the next automatic rotation is due.
+        next_rotation_at: Option<i64>,
     },
     /// Done.
     Done {},

@@ -181,20 +181,34 @@ impl Kms {
             .await?;
         check_rotatable(&key, false)?;
         // Automatic rotation is a shared property of multi-Region keys,
-        // kept by the primary.
-        let primary = match key.primary_region.clone().filter(|_| key.is_replica()) {
+        // kept by the primary, on this site or on a peer site's.
+        let (period, next) = match key.primary_region.clone().filter(|_| key.is_replica()) {
+            Some(region) if self.peer_serves(&region) => {
+                let ask = crate::peers::PeerMessage::RotationStatus {
+                    account: key.scope.account.clone(),
+                    key_id: key.id.clone(),
+                    region,
+                };
+                match self.peer_call(&ask).await? {
+                    crate::peers::PeerReply::RotationStatus { rotation_period_days, next_rotation_at } => {
+                        (rotation_period_days, next_rotation_at)
+                    }
+                    _ => return Err(KmsError::corrupt("a peer site answered RotationStatus with another reply")),
+                }
+            }
             Some(region) => {
                 let scope = crate::model::Scope { account: key.scope.account.clone(), region };
-                self.store.key(&scope, &key.id).await?
+                let primary = self.store.key(&scope, &key.id).await?;
+                let schedule = primary.as_ref().unwrap_or(&key);
+                (schedule.rotation_period_days, schedule.next_rotation_at)
             }
-            None => None,
+            None => (key.rotation_period_days, key.next_rotation_at),
         };
-        let schedule = primary.as_ref().unwrap_or(&key);
         Ok(GetKeyRotationStatusResponse {
-            key_rotation_enabled: schedule.rotation_period_days.is_some(),
+            key_rotation_enabled: period.is_some(),
             key_id: Some(key.arn()),
-            rotation_period_in_days: schedule.rotation_period_days.map(i64::from),
-            next_rotation_date: schedule.next_rotation_at.map(Timestamp::from_millis),
+            rotation_period_in_days: period.map(i64::from),
+            next_rotation_date: next.map(Timestamp::from_millis),
             // On-demand rotation completes within the request, so none is
             // ever in progress when this is asked.
             on_demand_rotation_start_date: None,

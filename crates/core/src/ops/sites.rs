@@ -353,6 +353,16 @@ impl Kms {
                 self.receive_versions(&scope, &key_id, versions, token, current_version).await?;
                 Ok(PeerReply::Done {})
             }
+            PeerMessage::RotationStatus { account, key_id, region } => {
+                let scope = Scope { account, region };
+                let key = self.store.key(&scope, &key_id).await?.filter(|k| k.multi_region && !k.is_replica());
+                let key =
+                    key.ok_or_else(|| KmsError::NotFound(format!("Key '{key_id}' is not a primary key here.")))?;
+                Ok(PeerReply::RotationStatus {
+                    rotation_period_days: key.rotation_period_days,
+                    next_rotation_at: key.next_rotation_at,
+                })
+            }
             PeerMessage::Relate {
                 account,
                 key_id,

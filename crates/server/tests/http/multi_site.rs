@@ -143,6 +143,11 @@ async fn two_sites_replicate_rotate_promote_and_delete() {
 
     // Automatic rotation moves with the primary.
     east.enable_key_rotation().key_id(&id).send().await.unwrap();
+    // A replica answers its primary's automatic rotation, which its site
+    // asks the primary's site for.
+    let status = west.get_key_rotation_status().key_id(&id).send().await.unwrap();
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(365));
     east.update_primary_region().key_id(&id).primary_region("eu-west-1").send().await.unwrap();
     let on_b = west.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
     assert_eq!(on_b.multi_region_configuration().unwrap().multi_region_key_type(), Some(&MultiRegionKeyType::Primary));
@@ -152,6 +157,8 @@ async fn two_sites_replicate_rotate_promote_and_delete() {
     assert_eq!(conf.primary_key().unwrap().region(), Some("eu-west-1"));
     let status = west.get_key_rotation_status().key_id(&id).send().await.unwrap();
     assert!(status.key_rotation_enabled());
+    let status = east.get_key_rotation_status().key_id(&id).send().await.unwrap();
+    assert!(status.key_rotation_enabled(), "site A's replica answers site B's primary");
     let e = east.rotate_key_on_demand().key_id(&id).send().await.unwrap_err();
     assert_eq!(code(&e.into_service_error()), "UnsupportedOperationException");
     // The new primary rotates; site A gets the material.
