@@ -213,3 +213,58 @@ async fn messages_for_another_region_or_a_single_region_key_change_nothing() {
     assert!(!meta.multi_region && meta.multi_region_configuration.is_none());
     assert_eq!(s.send_b(&single, 2, &[1u8; 32]).await.unwrap_err(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn asymmetric_and_hmac_keys_replicate_across_sites() {
+    use trent_api::enums::{KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
+    let s = sites().await;
+    let create = |spec, usage| CreateKeyRequest {
+        multi_region: Some(true),
+        key_spec: Some(spec),
+        key_usage: Some(usage),
+        ..Default::default()
+    };
+    let replicate = |id: &str| ReplicateKeyRequest {
+        key_id: Some(id.to_owned()),
+        replica_region: Some("eu-west-1".into()),
+        ..Default::default()
+    };
+    let ec = s.a.create_key(&s.east, create(KeySpec::EccNistP256, KeyUsage::SignVerify)).await.unwrap();
+    let id = ec.key_metadata.unwrap().key_id;
+    s.a.replicate_key(&s.east, replicate(&id)).await.unwrap();
+    // Signed on site B with the material site A made; verified on site A.
+    let sign = SignRequest {
+        key_id: Some(id.clone()),
+        message: plaintext(b"msg"),
+        signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+        ..Default::default()
+    };
+    let signature = s.b.sign(&s.west, sign).await.unwrap().signature;
+    let verify = VerifyRequest {
+        key_id: Some(id.clone()),
+        message: plaintext(b"msg"),
+        signature,
+        signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+        ..Default::default()
+    };
+    assert_eq!(s.a.verify(&s.east, verify).await.unwrap().signature_valid, Some(true));
+
+    let hmac = s.a.create_key(&s.east, create(KeySpec::Hmac384, KeyUsage::GenerateVerifyMac)).await.unwrap();
+    let id = hmac.key_metadata.unwrap().key_id;
+    s.a.replicate_key(&s.east, replicate(&id)).await.unwrap();
+    let gen = GenerateMacRequest {
+        key_id: Some(id.clone()),
+        message: plaintext(b"m"),
+        mac_algorithm: Some(MacAlgorithm::HmacSha384),
+        ..Default::default()
+    };
+    let mac = s.a.generate_mac(&s.east, gen).await.unwrap().mac;
+    let verify = VerifyMacRequest {
+        key_id: Some(id),
+        message: plaintext(b"m"),
+        mac,
+        mac_algorithm: Some(MacAlgorithm::HmacSha384),
+        ..Default::default()
+    };
+    assert_eq!(s.b.verify_mac(&s.west, verify).await.unwrap().mac_valid, Some(true));
+}

@@ -411,12 +411,19 @@ impl Kms {
             if v.material_id.len() != 64 || !v.material_id.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(KmsError::Validation("A material id is not 64 hex digits.".into()));
             }
-            let wrapped = if key.spec.key_kind().is_none() {
-                let bk = SecretKey::from_slice(material.expose())
-                    .ok_or_else(|| KmsError::Validation("Symmetric key material must be 32 bytes.".into()))?;
-                self.keyring.wrap_backing_key(&key.material_binding(), &v.material_id, &bk)?
-            } else {
-                self.keyring.wrap_private_key(&key.material_binding(), &v.material_id, &material)?
+            let wrapped = match key.spec.key_kind() {
+                None => {
+                    let bk = SecretKey::from_slice(material.expose())
+                        .ok_or_else(|| KmsError::Validation("Symmetric key material must be 32 bytes.".into()))?;
+                    self.keyring.wrap_backing_key(&key.material_binding(), &v.material_id, &bk)?
+                }
+                Some(kind) => {
+                    // Stored only if it loads as a key of the spec.
+                    trent_crypto::asymmetric::PrivateKey::load(kind, material.expose()).map_err(|_| {
+                        KmsError::IncorrectKeyMaterial(format!("The material is not a {} key.", key.spec))
+                    })?;
+                    self.keyring.wrap_private_key(&key.material_binding(), &v.material_id, &material)?
+                }
             };
             out.push(KeyVersionRecord {
                 key_id: key.id.clone(),
