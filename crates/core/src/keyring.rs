@@ -242,12 +242,7 @@ impl Keyring {
             return Ok(k.clone());
         }
         self.misses.fetch_add(1, Relaxed);
-        let context = [key.material_binding().into_bytes(), version.material_id.clone().into_bytes()];
-        let context: [&[u8]; 2] = [&context[0], &context[1]];
-        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
-        let material = dk
-            .unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material)
-            .map_err(KmsError::crypto)?;
+        let material = self.unwrap_private(store, key, version).await?;
         let pk = Arc::new(PrivateKey::load(kind, material.expose()).map_err(KmsError::crypto)?);
         cache_insert(&self.private_cache, self.capacity, ck, pk.clone());
         Ok(pk)
@@ -266,19 +261,40 @@ impl Keyring {
             return Ok(k.clone());
         }
         self.misses.fetch_add(1, Relaxed);
-        let dk_id = wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?;
-        let dk = self.domain_key(store, dk_id).await?;
-        let bk = Arc::new(
-            dk.unwrap_backing_key(
-                self.crypto(),
-                &key.material_binding(),
-                version.material_id.as_bytes(),
-                &version.wrapped_material,
-            )
-            .map_err(KmsError::crypto)?,
-        );
+        let bk = Arc::new(self.unwrap_backing(store, key, version).await?);
         cache_insert(&self.cache, self.capacity, ck, bk.clone());
         Ok(bk)
+    }
+
+    /// A symmetric key version's backing key, unwrapped (not cached).
+    async fn unwrap_backing(
+        &self,
+        store: &dyn Store,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+    ) -> Result<SecretKey, KmsError> {
+        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        dk.unwrap_backing_key(
+            self.crypto(),
+            &key.material_binding(),
+            version.material_id.as_bytes(),
+            &version.wrapped_material,
+        )
+        .map_err(KmsError::crypto)
+    }
+
+    /// An asymmetric or HMAC key version's stored form, unwrapped (not
+    /// cached).
+    async fn unwrap_private(
+        &self,
+        store: &dyn Store,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+    ) -> Result<SecretBytes, KmsError> {
+        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
+        let binding = key.material_binding();
+        let context: [&[u8]; 2] = [binding.as_bytes(), version.material_id.as_bytes()];
+        dk.unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material).map_err(KmsError::crypto)
     }
 
     /// The material of one version in the clear (zeroized on drop): the
@@ -294,16 +310,11 @@ impl Keyring {
         key: &KeyRecord,
         version: &KeyVersionRecord,
     ) -> Result<SecretBytes, KmsError> {
-        let dk = self.domain_key(store, wrapping_key_id(&version.wrapped_material).map_err(KmsError::crypto)?).await?;
-        let binding = key.material_binding();
         if key.spec.key_kind().is_none() {
-            let bk = dk
-                .unwrap_backing_key(self.crypto(), &binding, version.material_id.as_bytes(), &version.wrapped_material)
-                .map_err(KmsError::crypto)?;
+            let bk = self.unwrap_backing(store, key, version).await?;
             return Ok(SecretBytes::new(zeroize::Zeroizing::new(bk.expose().to_vec())));
         }
-        let context: [&[u8]; 2] = [binding.as_bytes(), version.material_id.as_bytes()];
-        dk.unwrap(self.crypto(), Purpose::PrivateKey, &context, &version.wrapped_material).map_err(KmsError::crypto)
+        self.unwrap_private(store, key, version).await
     }
 
     /// Wraps a secret access key, bound to its access key id.

@@ -56,9 +56,8 @@ impl Kms {
             Access::new(Operation::ScheduleKeyDeletion).with("kms:ScheduleKeyDeletionPendingWindowInDays", days);
         // A multi-Region primary with replicas waits for them to be deleted
         // (PendingReplicaDeletion) before its own waiting period begins.
-        let current =
+        let mut current =
             self.resolve_key(caller, req.key_id.as_deref().unwrap_or_default(), Names::KeyOnly, &access).await?;
-        let mut current = current;
         if current.multi_region && !current.is_replica() && !current.remote_regions.is_empty() {
             self.forget_gone_replicas(&current).await?;
             current = self.store.key(&current.scope, &current.id).await?.unwrap_or(current);

@@ -13,6 +13,7 @@
 //! `MultiRegionConfiguration` with one read of its related keys.
 
 use super::keys::{check_tags, create_key_context};
+use super::sites::regions_of;
 use super::{invalid_state, metadata};
 use crate::audit::{service_event, AuditEntry};
 use crate::authz::Access;
@@ -40,13 +41,7 @@ pub(crate) fn configuration(key: &KeyRecord, related: &[KeyRecord]) -> Option<Mu
     let primary = key.primary_region.clone().unwrap_or_else(|| key.scope.region.clone());
     let entry = |r: &Region| MultiRegionKey { arn: key_arn(r, &key.scope.account, &key.id), region: r.to_string() };
     // The related keys here, then those of peer sites (`remote_regions`).
-    let mut regions: Vec<&Region> = related.iter().map(|k| &k.scope.region).collect();
-    for r in &key.remote_regions {
-        if !regions.contains(&r) {
-            regions.push(r);
-        }
-    }
-    let replicas = regions.into_iter().filter(|r| **r != primary).map(entry).collect();
+    let replicas = regions_of(related, &key.remote_regions, Some(&primary)).iter().map(entry).collect();
     Some(MultiRegionConfiguration {
         multi_region_key_type: if key.is_replica() { MultiRegionKeyType::Replica } else { MultiRegionKeyType::Primary },
         primary_key: entry(&primary),
@@ -214,8 +209,7 @@ impl Kms {
             Ok(()) => {
                 tracing::info!(primary = %primary.arn(), replica = %replica.arn(), "multi-Region key replicated");
                 // Peer sites learn of the new Region.
-                let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
-                regions.extend(primary.remote_regions.iter().cloned());
+                let regions = regions_of(&related, &primary.remote_regions, None);
                 self.send_relate(&primary, &regions, None).await;
                 Ok(response)
             }
@@ -236,9 +230,8 @@ impl Kms {
         related: Vec<KeyRecord>,
     ) -> Result<ReplicateKeyResponse, KmsError> {
         let region = replica.scope.region.clone();
-        let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
-        regions.extend(primary.remote_regions.iter().cloned());
-        replica.remote_regions = regions.clone();
+        replica.remote_regions = regions_of(&related, &primary.remote_regions, None);
+        let mut regions = replica.remote_regions.clone();
         let versions = self.all_versions(primary).await?;
         let (sent, token) = self.versions_for(primary, &region, &versions).await?;
         let message =
@@ -340,8 +333,7 @@ impl Kms {
                     tracing::info!(key = %primary.arn(), primary_region = %region, "multi-Region primary moved");
                     // Peer sites learn of the new primary Region.
                     if let Some(k) = changed.iter().find(|k| k.scope.region == region) {
-                        let mut regions: Vec<Region> = changed.iter().map(|k| k.scope.region.clone()).collect();
-                        regions.extend(primary.remote_regions.iter().cloned());
+                        let regions = regions_of(&changed, &primary.remote_regions, None);
                         self.send_relate(k, &regions, None).await;
                     }
                     return Ok(Empty {});
@@ -375,8 +367,7 @@ impl Kms {
             KeyState::Enabled | KeyState::Disabled => {}
             _ => return Err(invalid_state(primary)),
         }
-        let mut regions: Vec<Region> = related.iter().map(|k| k.scope.region.clone()).collect();
-        regions.extend(primary.remote_regions.iter().cloned());
+        let regions = regions_of(&related, &primary.remote_regions, None);
         self.peer_call(&crate::peers::PeerMessage::Relate {
             account: primary.scope.account.clone(),
             key_id: primary.id.clone(),

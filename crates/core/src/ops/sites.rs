@@ -88,7 +88,7 @@ impl From<PeerError> for KmsError {
 }
 
 /// The Regions of `keys` and `remote`, in order, without `but`.
-fn regions_of(keys: &[KeyRecord], remote: &[Region], but: Option<&Region>) -> Vec<Region> {
+pub(super) fn regions_of(keys: &[KeyRecord], remote: &[Region], but: Option<&Region>) -> Vec<Region> {
     let mut out: Vec<Region> = Vec::new();
     for r in keys.iter().map(|k| &k.scope.region).chain(remote) {
         if Some(r) != but && !out.contains(r) {
