@@ -20,11 +20,7 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 . bench/lib.sh
 
-# A token of this run's own.
-mkdir -p "$work/tokens"
-printf 'directories.tokendir = %s\nlog.level = ERROR\n' "$work/tokens" > "$work/softhsm2.conf"
-export SOFTHSM2_CONF="$work/softhsm2.conf"
-softhsm2-util --init-token --free --label bench --so-pin so-pin-1234 --pin kmsuser-bench >/dev/null
+softhsm_token "$work" bench kmsuser-bench
 printf '[hsm.cluster-benchsofthsm]\nmodule = "%s"\ntoken_label = "bench"\n' "$MODULE" > "$work/trent.toml"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench \
     -keyout "$work/anchor.key" -out "$work/anchor.pem" 2>/dev/null

@@ -102,3 +102,12 @@ alternate() {
     medians "$results" "$1" "$2"
     rm -f "$results"
 }
+
+# softhsm_token DIR LABEL PIN: a SoftHSM2 token of this run's own, its
+# token directory under DIR (SOFTHSM2_CONF is exported to point at it).
+softhsm_token() {
+    mkdir -p "$1/tokens"
+    printf 'directories.tokendir = %s\nlog.level = ERROR\n' "$1/tokens" > "$1/softhsm2.conf"
+    export SOFTHSM2_CONF="$1/softhsm2.conf"
+    softhsm2-util --init-token --free --label "$2" --so-pin so-pin-1234 --pin "$3" >/dev/null
+}

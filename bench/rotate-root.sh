@@ -21,10 +21,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 seals=(shamir key-file)
 if [ -e "$MODULE" ] && command -v softhsm2-util >/dev/null; then
-    mkdir -p "$work/tokens"
-    printf 'directories.tokendir = %s\nlog.level = ERROR\n' "$work/tokens" > "$work/softhsm2.conf"
-    export SOFTHSM2_CONF="$work/softhsm2.conf"
-    softhsm2-util --init-token --free --label root --so-pin so-pin-1234 --pin root-pin-1234 >/dev/null
+    softhsm_token "$work" root root-pin-1234
     export TRENT_PKCS11_MODULE="$MODULE" TRENT_PKCS11_TOKEN_LABEL=root TRENT_PKCS11_PIN=root-pin-1234
     seals=(shamir pkcs11 key-file)
 fi
