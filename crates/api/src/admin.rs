@@ -233,6 +233,128 @@ pub struct VerifiedChain {
     pub last_hash: String,
 }
 
+/// GetUsage input: the requests and key-months of the caller's account
+/// (or, for the operator with `AllAccounts`, of every account) in
+/// `[Since, Until)`, requests counted per hour or per day.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct GetUsageRequest {
+    /// Start of the window (epoch seconds), inclusive.
+    pub since: Option<crate::time::Timestamp>,
+    /// End of the window (epoch seconds), exclusive; after `Since`.
+    pub until: Option<crate::time::Timestamp>,
+    /// `HOUR` or `DAY` (default): the width of the request buckets, which
+    /// start at whole UTC hours or days.
+    pub granularity: Option<String>,
+    /// Every account's usage (the operator account only); default false.
+    pub all_accounts: Option<bool>,
+}
+
+/// The granularities of GetUsage, with their bucket widths in ms.
+pub const USAGE_GRANULARITIES: [(&str, i64); 2] = [("HOUR", 3_600_000), ("DAY", 86_400_000)];
+
+impl GetUsageRequest {
+    /// The bucket width in ms that `Granularity` names (validated; `DAY`
+    /// when absent).
+    pub fn bucket_ms(&self) -> i64 {
+        let g = self.granularity.as_deref().unwrap_or("DAY");
+        USAGE_GRANULARITIES.iter().find(|(name, _)| *name == g).map_or(86_400_000, |(_, ms)| *ms)
+    }
+}
+
+impl Validate for GetUsageRequest {
+    fn check(&self, v: &mut Violations) {
+        v.required("since", &self.since);
+        v.required("until", &self.until);
+        v.pattern("granularity", self.granularity.as_deref(), "HOUR|DAY", |g| {
+            USAGE_GRANULARITIES.iter().any(|(name, _)| *name == g)
+        });
+    }
+}
+
+/// GetUsage output (`trent admin usage`, the console's usage page).
+///
+/// `Requests` counts each call once per key it named (a ReEncrypt from one
+/// key to another counts on both keys; a call that named no key is one row
+/// without `KeyArn`); `Totals` counts each call once, per account and
+/// operation, and is what an account's request charge sums. Both are per
+/// recipient account: a call on another account's key is in the caller's
+/// rows and in the key owner's. `Keys` holds the key-months.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetUsageResponse {
+    /// The window's start (epoch seconds).
+    pub since: crate::time::Timestamp,
+    /// The window's end (epoch seconds), exclusive.
+    pub until: crate::time::Timestamp,
+    /// The width of a bucket, in seconds.
+    pub bucket_seconds: i64,
+    /// Requests per bucket, account, key and operation.
+    pub requests: Vec<UsageRow>,
+    /// Requests per bucket, account and operation, each call once.
+    pub totals: Vec<UsageTotal>,
+    /// Key-months per key.
+    pub keys: Vec<KeyMonths>,
+}
+
+/// One row of [`GetUsageResponse::requests`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsageRow {
+    /// Start of the bucket (epoch seconds, a whole UTC hour or day).
+    pub bucket_start: crate::time::Timestamp,
+    /// The account whose trail holds the calls.
+    pub account: String,
+    /// The key the calls named; absent for calls that named none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_arn: Option<String>,
+    /// The operation (CloudTrail's `eventName`).
+    pub operation: String,
+    /// Its `eventSource` (`kms.amazonaws.com`, `iam.amazonaws.com`, …).
+    pub event_source: String,
+    /// Calls, failed ones included.
+    pub requests: u64,
+    /// Calls that failed (their event has an `errorCode`).
+    pub errors: u64,
+}
+
+/// One row of [`GetUsageResponse::totals`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsageTotal {
+    /// Start of the bucket (epoch seconds).
+    pub bucket_start: crate::time::Timestamp,
+    /// The account whose trail holds the calls.
+    pub account: String,
+    /// The operation (`eventName`).
+    pub operation: String,
+    /// Its `eventSource`.
+    pub event_source: String,
+    /// Calls, each once, failed ones included.
+    pub requests: u64,
+    /// Calls that failed.
+    pub errors: u64,
+}
+
+/// One row of [`GetUsageResponse::keys`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMonths {
+    /// The key's account.
+    pub account: String,
+    /// The key's ARN.
+    pub key_arn: String,
+    /// Hours the key existed within the window (up to now) / 730.
+    pub key_months: f64,
+    /// When the key was created (epoch seconds); absent for a destroyed key
+    /// whose creation the trail no longer holds (counted from `Since`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<crate::time::Timestamp>,
+    /// When it was destroyed (epoch seconds), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<crate::time::Timestamp>,
+}
+
 /// `[A-Za-z0-9+=,.@_-]`: the characters of IAM names (users, roles,
 /// groups, policies).
 pub fn iam_name_ok(s: &str) -> bool {

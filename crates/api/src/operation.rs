@@ -406,6 +406,7 @@ operations! {
     // Trent's administrative API (continued)
     ReadAuditTrail => admin("trent:ReadAuditTrail"),
     VerifyAuditTrail => admin("trent:VerifyAuditTrail"),
+    GetUsage => admin("trent:GetUsage"),
     // CloudTrail
     LookupEvents => Descriptor::new(Api::CloudTrail, "cloudtrail:LookupEvents"),
 }

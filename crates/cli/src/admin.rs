@@ -18,6 +18,11 @@ pub enum AdminCommand {
     /// Verify, tail and export the audit trail.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// The usage report for charge-back: requests per operation, key and
+    /// hour or day, and key-months, of the signing account (or of every
+    /// account, for the operator); CSV (three sections: requests, totals,
+    /// key-months) or JSON.
+    Usage(crate::usage::UsageArgs),
     /// Write an encrypted backup of the whole deployment (while it runs).
     Backup(crate::backup::BackupArgs),
     /// Restore a backup into an empty store (SQLite or PostgreSQL) under the
@@ -368,6 +373,7 @@ fn user_request(cmd: UserCommand) -> Result<(Connection, &'static str, serde_jso
 pub async fn run(cmd: AdminCommand) -> Result<bool, String> {
     match cmd {
         AdminCommand::Audit(cmd) => crate::audit::run(cmd).await,
+        AdminCommand::Usage(args) => crate::usage::usage(args).await,
         AdminCommand::Backup(args) => crate::backup::backup(args).await,
         AdminCommand::Restore(args) => crate::backup::restore(args).await,
         AdminCommand::Init(args) => init(args),

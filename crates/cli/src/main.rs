@@ -13,6 +13,7 @@ mod audit;
 mod backup;
 mod bench;
 mod client;
+mod usage;
 
 use clap::{Parser, Subcommand};
 use std::collections::HashMap;

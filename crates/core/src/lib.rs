@@ -67,6 +67,6 @@ pub use error::KmsError;
 pub use kms::{Authenticated, BootstrapCredentials, BootstrapSpec, Kms, KmsOptions};
 pub use ops::{
     AccessKeyLastUsed, CreatedAccessKey, CreatedUser, EntityKind, Finish, GotUser, JobReport, NewOidcProvider,
-    NewPolicy, NewRole, PolicyEntities, PolicyFilter, PolicyView, PreparedRoot, RootRotation,
+    NewPolicy, NewRole, PolicyEntities, PolicyFilter, PolicyView, PreparedRoot, RootRotation, UsageQuery, UsageReport,
 };
 pub use store::{Store, StoreError};

@@ -5,7 +5,10 @@
 //! Compiled only for tests (feature `test-util`): a release build of Trent
 //! has no store without durability and no tampering hook.
 
-use crate::audit::{chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use crate::audit::{
+    chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter,
+    UsageTally,
+};
 use crate::model::*;
 use crate::store::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -1094,6 +1097,50 @@ impl Store for InMemoryStore {
 
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         Ok(self.lock().audit.iter().rev().filter(|r| query.matches(r)).take(query.limit).cloned().collect())
+    }
+
+    async fn audit_usage(&self, filter: &UsageFilter) -> StoreResult<UsageCounts> {
+        let mut tally = UsageTally::default();
+        for r in &self.lock().audit {
+            tally.add_entry(filter, &r.entry);
+        }
+        Ok(tally.finish())
+    }
+
+    async fn key_lifetimes(
+        &self,
+        account: Option<&AccountId>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<KeyLifetime>> {
+        let g = self.lock();
+        let ours = |s: &Scope| account.is_none_or(|a| a == &s.account);
+        let mut out: Vec<KeyLifetime> = g
+            .keys
+            .values()
+            .filter(|k| ours(&k.scope) && k.created_at < until)
+            .map(|k| KeyLifetime {
+                account: k.scope.account.to_string(),
+                key_arn: k.arn(),
+                created_at: Some(k.created_at),
+                destroyed_at: None,
+            })
+            .collect();
+        for ((id, _), (scope, at)) in &g.destroyed {
+            if !ours(scope) || *at <= since {
+                continue;
+            }
+            let arn = trent_api::ids::key_arn(&scope.region, &scope.account, id);
+            let created_at = g.audit.iter().find(|r| r.entry.resources.contains(&arn)).map(|r| r.entry.event_time);
+            out.push(KeyLifetime {
+                account: scope.account.to_string(),
+                key_arn: arn,
+                created_at,
+                destroyed_at: Some(*at),
+            });
+        }
+        out.sort();
+        Ok(out)
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {

@@ -10,7 +10,7 @@
 //! at all, and a failed change leaves no event behind. Lists are ordered by their
 //! key (key id, alias name) and paginate with "strictly after" cursors.
 
-use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use crate::audit::{AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter};
 use crate::model::*;
 use async_trait::async_trait;
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
@@ -478,6 +478,19 @@ pub trait Store: Send + Sync + 'static {
     /// appended record, whether [`Store::index_audit`] has indexed it yet
     /// or not (a lookup reads the unindexed tail of the log itself).
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+    /// Requests of the trail that `filter` selects, counted in the
+    /// database ([`crate::audit::UsageTally`] is the reference semantics):
+    /// the indexed records by `GROUP BY` over the lookup index, bucketed by
+    /// event time, and the log's not-yet-indexed tail read as a lookup
+    /// reads it, in one snapshot, so a call whose answer has left is
+    /// counted.
+    async fn audit_usage(&self, filter: &UsageFilter) -> StoreResult<UsageCounts>;
+    /// The keys of `account` (every account's when `None`) that existed at
+    /// some time in `[since, until)`: stored keys (any state, pending
+    /// deletion included) created before `until`, and destroyed keys
+    /// destroyed after `since`, ordered by account, then ARN.
+    async fn key_lifetimes(&self, account: Option<&AccountId>, since: i64, until: i64)
+        -> StoreResult<Vec<KeyLifetime>>;
     /// Builds the lookup indexes of up to `max` records of the log that
     /// have none yet, oldest first, in one transaction: the batch work kept
     /// off the request path, where an append writes the log alone. Returns

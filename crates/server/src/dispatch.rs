@@ -330,6 +330,20 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             })
             .await
         }
+        O::GetUsage => {
+            call(body, |r: trent_api::admin::GetUsageRequest| async move {
+                // Validated: both present.
+                let (since, until) = (r.since.map(|t| t.millis()), r.until.map(|t| t.millis()));
+                let query = trent_core::UsageQuery {
+                    since: since.unwrap_or_default(),
+                    until: until.unwrap_or_default(),
+                    bucket: r.bucket_ms(),
+                    all_accounts: r.all_accounts.unwrap_or(false),
+                };
+                kms.usage(caller, query).await
+            })
+            .await
+        }
     }
 }
 
@@ -569,6 +583,7 @@ fn parse_only(op: Operation, body: &[u8]) -> Result<(), ApiError> {
         O::DeleteAccessKey => check::<DeleteAccessKeyRequest>(body),
         O::ReadAuditTrail => check::<ReadAuditTrailRequest>(body),
         O::VerifyAuditTrail => check::<VerifyAuditTrailRequest>(body),
+        O::GetUsage => check::<trent_api::admin::GetUsageRequest>(body),
         // The Query protocol's alone (IAM's roles, STS): no JSON shape.
         O::CreateRole
         | O::GetRole
@@ -695,7 +710,7 @@ mod tests {
             let (code, _) = parse_request(op, b"[1").unwrap().unwrap_err();
             assert_eq!(code, ErrorCode::Serialization, "{op}");
         }
-        assert_eq!(n, 76, "56 KMS operations, 5 administrative ones, 14 of IAM's and LookupEvents");
+        assert_eq!(n, 77, "56 KMS operations, 6 administrative ones, 14 of IAM's and LookupEvents");
         assert!(parse_request("ConnectCustomKeyStore", b"{}").unwrap().is_err());
         assert!(parse_request("Nope", b"{}").is_none());
         assert!(parse_request("ListKeys", b"").unwrap().is_ok());

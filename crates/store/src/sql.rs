@@ -6,6 +6,7 @@ use trent_core::audit::{
     AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, LookupAttribute, CLOUDTRAIL_SOURCE, EVENT_SOURCE,
     KEY_RESOURCE_TYPE, LOOKUP_EVENT,
 };
+use trent_core::audit::{KeyLifetime, UsageCount, UsageFilter, UsageTally};
 use trent_core::integrity::{RowGuard, Unchecked};
 use trent_core::model::{
     AttachedPolicy, AttachmentTarget, ManagedPolicyRecord, PolicyAttachmentRecord, PolicyVersionRecord,
@@ -1271,6 +1272,126 @@ pub(crate) fn lookup_audit_sql(
     // The index selects the seqs; the log holds the records.
     let seqs = format!("SELECT seq FROM audit_lookup WHERE {} ORDER BY seq DESC LIMIT {limit}", conds.join(" AND "));
     (format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq IN ({seqs}) ORDER BY seq DESC"), params)
+}
+
+/// How a backend reads a top-level member of an event's record (the JSON
+/// text of `audit_events.record`, as `e`) as text, NULL when absent or
+/// null: SQLite's `json_extract`, PostgreSQL's `->>`.
+pub(crate) type RecordMember = fn(&str) -> String;
+
+/// The statement and parameters of the indexed part of
+/// [`trent_core::store::Store::audit_usage`]: [`UsageTally`]'s semantics as
+/// one `GROUP BY` over the lookup index (records with seq up to `through`
+/// when given; PostgreSQL's snapshot holds only indexed ones), joined to
+/// the log for the two members the index lacks (`errorCode`, `eventType`).
+/// Rows: (1 for a by-key count, 0 for a by-call one, bucket start,
+/// account, key ARN or NULL, event name, requests, errors).
+///
+/// The events are selected once (`ev`) and counted twice: each call once,
+/// and once per key ARN it named (its `audit_resources` rows with a key
+/// id; a call that named none joins a NULL).
+///
+/// [`UsageTally`]: trent_core::audit::UsageTally
+pub(crate) fn usage_sql(
+    filter: &UsageFilter,
+    through: Option<i64>,
+    member: RecordMember,
+    p: Placeholder,
+) -> (String, Vec<AuditParam>) {
+    let mut params = Vec::new();
+    let mut bind = |v: AuditParam| {
+        params.push(v);
+        p(params.len())
+    };
+    let bucket = bind(AuditParam::Int(filter.bucket.max(1)));
+    let mut conds = vec![
+        format!("l.event_time >= {}", bind(AuditParam::Int(filter.since))),
+        format!("l.event_time < {}", bind(AuditParam::Int(filter.until))),
+        "l.account IS NOT NULL".to_owned(),
+        format!("COALESCE({}, '') <> 'AwsServiceEvent'", member("eventType")),
+    ];
+    if let Some(t) = through {
+        conds.push(format!("l.seq <= {}", bind(AuditParam::Int(t))));
+    }
+    if let Some(a) = &filter.account {
+        conds.push(format!("l.account = {}", bind(AuditParam::Text(a.clone()))));
+    }
+    let sql = format!(
+        "WITH ev AS (SELECT l.seq AS seq, l.event_time - (l.event_time % {bucket}) AS bucket, l.account AS account, \
+         l.event_name AS event_name, CASE WHEN {} IS NULL THEN 0 ELSE 1 END AS failed \
+         FROM audit_lookup l JOIN audit_events e ON e.seq = l.seq WHERE {}) \
+         SELECT CAST(0 AS BIGINT), bucket, account, CAST(NULL AS TEXT), event_name, COUNT(*), SUM(failed) \
+         FROM ev GROUP BY bucket, account, event_name \
+         UNION ALL \
+         SELECT CAST(1 AS BIGINT), ev.bucket, ev.account, r.arn, ev.event_name, COUNT(*), SUM(ev.failed) \
+         FROM ev LEFT JOIN audit_resources r ON r.seq = ev.seq AND r.key_id IS NOT NULL \
+         GROUP BY ev.bucket, ev.account, r.arn, ev.event_name",
+        member("errorCode"),
+        conds.join(" AND ")
+    );
+    (sql, params)
+}
+
+/// Adds a row of [`usage_sql`] to `tally`.
+pub(crate) fn tally_usage_row(
+    tally: &mut UsageTally,
+    (by_key, bucket_start, account, key_arn, event_name, requests, errors): (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        String,
+        i64,
+        i64,
+    ),
+) -> StoreResult<()> {
+    let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::backend(SchemaError("negative count".into())));
+    let c =
+        UsageCount { bucket_start, account, key_arn, event_name, requests: count(requests)?, errors: count(errors)? };
+    tally.add_count(by_key == 1, c);
+    Ok(())
+}
+
+/// The stored keys of [`trent_core::store::Store::key_lifetimes`]:
+/// (account, region, id, created_at) of the keys created before the first
+/// parameter, of the account of the second when `account`.
+pub(crate) fn live_key_lifetimes_sql(account: bool, p: Placeholder) -> String {
+    let mine = if account { format!(" AND account = {}", p(2)) } else { String::new() };
+    format!("SELECT account, region, id, created_at FROM keys WHERE created_at < {}{mine}", p(1))
+}
+
+/// The tombstones of [`trent_core::store::Store::key_lifetimes`]:
+/// (account, region, id, destroyed_at) of the keys destroyed after the
+/// first parameter, of the account of the second when `account`.
+pub(crate) fn destroyed_key_lifetimes_sql(account: bool, p: Placeholder) -> String {
+    let mine = if account { format!(" AND account = {}", p(2)) } else { String::new() };
+    format!("SELECT account, region, id, destroyed_at FROM destroyed_keys WHERE destroyed_at > {}{mine}", p(1))
+}
+
+/// The time of the earliest indexed event naming a key: its key id and
+/// ARN are the parameters (one search of `audit_resources_by_name`).
+pub(crate) fn key_first_event_sql(p: Placeholder) -> String {
+    format!(
+        "SELECT MIN(l.event_time) FROM audit_resources r JOIN audit_lookup l ON l.seq = r.seq \
+         WHERE COALESCE(r.key_id, r.arn) = {} AND r.arn = {}",
+        p(1),
+        p(2)
+    )
+}
+
+/// A [`KeyLifetime`] of a row of [`live_key_lifetimes_sql`] or (with its
+/// first event's time) [`destroyed_key_lifetimes_sql`].
+pub(crate) fn key_lifetime(
+    (account, region, id): (String, String, String),
+    created_at: Option<i64>,
+    destroyed_at: Option<i64>,
+) -> KeyLifetime {
+    let key_arn = trent_api::ids::key_arn(
+        &trent_api::ids::Region::new_unchecked(region),
+        &trent_api::ids::AccountId::new_unchecked(account.clone()),
+        &trent_api::ids::KeyId::new_unchecked(id),
+    );
+    KeyLifetime { account, key_arn, created_at, destroyed_at }
 }
 
 #[cfg(test)]

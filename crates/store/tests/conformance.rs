@@ -43,6 +43,10 @@ use oidc_providers::*;
 #[path = "conformance/custom_key_stores.rs"]
 mod custom_key_stores;
 use custom_key_stores::*;
+// The checks of usage reports, in a file of their own.
+#[path = "conformance/usage.rs"]
+mod usage;
+use usage::*;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -2443,6 +2447,8 @@ macro_rules! conformance {
                 grants_round_trip_paginate_and_die_with_their_key,
                 audit_trail_chains_and_reads_back,
                 audit_lookup_agrees_with_the_reference,
+                usage_agrees_with_the_reference,
+                key_lifetimes_of_stored_and_destroyed_keys,
                 concurrent_audit_appends_form_one_chain,
                 audit_checkpoints_keep_the_first,
                 audit_retention_prunes_up_to_an_anchor,

@@ -14,6 +14,11 @@ pub const REQUEST_MEMBERS: &[&str] = &[
     "Seal",
     "ShareCount",
     "Threshold",
+    // TrentAdmin.GetUsage.
+    "Since",
+    "Until",
+    "Granularity",
+    "AllAccounts",
     "TargetKeyId",
     "SourceKeyId",
     "DestinationKeyId",

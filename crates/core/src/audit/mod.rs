@@ -23,7 +23,8 @@
 //! Layout: this file holds the stored shapes (entry, record, checkpoint)
 //! and [`chain`]; `event.rs` renders calls and service events as CloudTrail
 //! records, `members.rs` chooses and bounds the members they keep,
-//! `lookup.rs` is what LookupEvents selects, `commit.rs` the group-committing
+//! `lookup.rs` is what LookupEvents selects, `usage.rs` what a usage
+//! report counts, `commit.rs` the group-committing
 //! [`Auditor`], `verify.rs` the chain's verification.
 
 use crate::store::{Store, StoreResult};
@@ -224,11 +225,13 @@ pub mod digest;
 mod event;
 mod lookup;
 mod members;
+mod usage;
 mod verify;
 pub use commit::*;
 pub use event::*;
 pub use lookup::*;
 pub use members::*;
+pub use usage::*;
 pub use verify::*;
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod rotate_root;
 mod rotation;
 mod signing;
 mod sites;
+mod usage;
 mod users;
 
 pub use audit::AccessKeyLastUsed;
@@ -34,6 +35,7 @@ pub use policies::{EntityKind, NewPolicy, PolicyEntities, PolicyFilter, PolicyVi
 pub use roles::NewRole;
 pub use rotate_root::{Finish, PreparedRoot, RootRotation};
 pub(crate) use sites::TransportPair;
+pub use usage::{UsageQuery, UsageReport};
 pub use users::{CreatedAccessKey, CreatedUser, GotUser};
 
 use crate::error::KmsError;

@@ -501,3 +501,61 @@ async fn get_key_last_usage_reads_the_trail() {
 fn key_arn(k: &aws_sdk_kms::types::KeyMetadata) -> String {
     k.arn.clone().unwrap()
 }
+
+/// GetUsage over the admin API: the calls just answered are counted (by
+/// key, with the failed ones), key-months listed, and every account's usage
+/// is the operator's alone.
+#[tokio::test]
+async fn get_usage_counts_the_calls_just_answered() {
+    const BOB: &str = "444455556666";
+    const BOB_KEY: &str = "AKIABOBBOBBOBBOB0002";
+    const BOB_SECRET: &str = "bob-secret-bob-secret-bob-secret";
+    let s = TestServer::builder().build().await;
+    let kms = s.client();
+    let key_arn = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    for _ in 0..2 {
+        kms.encrypt().key_id(&key_arn).plaintext(Blob::new("x")).send().await.unwrap();
+    }
+    kms.decrypt().key_id(&key_arn).ciphertext_blob(Blob::new(vec![1u8; 64])).send().await.unwrap_err();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let body = json!({"Since": now - 3600, "Until": now + 3600, "Granularity": "HOUR"});
+    let (status, ty, v) = send(&s, Req::new("TrentAdmin.GetUsage", &body.to_string()).signed()).await;
+    assert_eq!(status, 200, "{ty} {v}");
+    assert_eq!(v["BucketSeconds"], 3600);
+    let row = |op: &str| {
+        let rows = v["Requests"].as_array().unwrap();
+        rows.iter().find(|r| r["Operation"] == op && r["KeyArn"] == key_arn.as_str()).cloned().unwrap_or_default()
+    };
+    assert_eq!((row("Encrypt")["Requests"].as_u64(), row("Encrypt")["Errors"].as_u64()), (Some(2), Some(0)), "{v}");
+    assert_eq!(row("Encrypt")["Account"], ACCOUNT);
+    assert_eq!(row("Encrypt")["EventSource"], "kms.amazonaws.com");
+    assert!(row("Encrypt")["BucketStart"].as_f64().unwrap() % 3600.0 == 0.0, "{v}");
+    let totals = v["Totals"].as_array().unwrap();
+    assert!(totals.iter().any(|t| t["Operation"] == "CreateKey" && t["Requests"] == 1), "{v}");
+    // The refused Decrypt: a request, and an error.
+    assert!(totals.iter().any(|t| t["Operation"] == "Decrypt" && t["Requests"] == 1 && t["Errors"] == 1), "{v}");
+    let keys = v["Keys"].as_array().unwrap();
+    assert!(keys.iter().any(|k| k["KeyArn"] == key_arn.as_str() && k["KeyMonths"].as_f64().unwrap() >= 0.0), "{v}");
+
+    // Another account: its own usage, and every account's refused.
+    s.client_of_new_account(BOB, BOB_KEY, BOB_SECRET).await;
+    let (status, _, bob) =
+        send(&s, Req::new("TrentAdmin.GetUsage", &body.to_string()).by(BOB_KEY, BOB_SECRET).signed()).await;
+    assert_eq!(status, 200, "{bob}");
+    assert!(bob["Requests"].as_array().unwrap().iter().all(|r| r["Account"] == BOB), "{bob}");
+    let all = json!({"Since": now - 3600, "Until": now + 3600, "AllAccounts": true});
+    let (status, ty, _) =
+        send(&s, Req::new("TrentAdmin.GetUsage", &all.to_string()).by(BOB_KEY, BOB_SECRET).signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "AccessDeniedException"));
+    let (status, _, every) = send(&s, Req::new("TrentAdmin.GetUsage", &all.to_string()).signed()).await;
+    assert_eq!(status, 200, "{every}");
+    assert_eq!(every["BucketSeconds"], 86_400, "DAY by default");
+    // Validation: the window's order, and the granularity.
+    let bad = json!({"Since": now, "Until": now - 1});
+    let (status, ty, _) = send(&s, Req::new("TrentAdmin.GetUsage", &bad.to_string()).signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "ValidationException"));
+    let bad = json!({"Since": now - 1, "Until": now, "Granularity": "WEEK"});
+    let (status, ty, _) = send(&s, Req::new("TrentAdmin.GetUsage", &bad.to_string()).signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "ValidationException"));
+    s.stop().await;
+}

@@ -30,23 +30,24 @@ use crate::sql::{
     custom_key_store_sql, custom_key_stores_sql, delete_access_key_sql, delete_custom_key_store_sql, delete_grant_sql,
     delete_group_policy_sql, delete_group_sql, delete_managed_policy_sql, delete_oidc_provider_sql,
     delete_policy_version_sql, delete_role_policy_sql, delete_role_sql, delete_user_policy_sql, delete_user_sql,
-    destroy_key_sql, detach_policy_sql, drop_boundary_sql, due_keys_sql, grant_from_parts, grants_sql, group_exact_sql,
-    group_members_sql, group_name_key, group_policies_sql, group_sql, groups_of_user_sql, groups_sql, hash_of,
-    insert_checkpoint_sql, insert_sql, key_owner_sql, key_revision_sql, latest_checkpoint_sql, limit_param,
-    lookup_audit_sql, managed_policies_sql, managed_policy_exact_sql, managed_policy_name_key, managed_policy_sql,
-    no_guard, oidc_provider_sql, oidc_providers_sql, policy_attachments_sql, policy_versions_sql, principals_from_json,
+    destroy_key_sql, destroyed_key_lifetimes_sql, detach_policy_sql, drop_boundary_sql, due_keys_sql, grant_from_parts,
+    grants_sql, group_exact_sql, group_members_sql, group_name_key, group_policies_sql, group_sql, groups_of_user_sql,
+    groups_sql, hash_of, insert_checkpoint_sql, insert_sql, key_first_event_sql, key_lifetime, key_owner_sql,
+    key_revision_sql, latest_checkpoint_sql, limit_param, live_key_lifetimes_sql, lookup_audit_sql,
+    managed_policies_sql, managed_policy_exact_sql, managed_policy_name_key, managed_policy_sql, no_guard,
+    oidc_provider_sql, oidc_providers_sql, policy_attachments_sql, policy_versions_sql, principals_from_json,
     principals_to_json, put_group_policy_sql, put_role_policy_sql, put_user_policy_sql, regions_from_column,
     regions_to_column, related_keys_sql, remove_group_member_sql, resource_rows, resources_json, revision_param,
     role_exact_sql, role_name_key, role_policies_sql, role_sql, roles_sql, seq_of, seq_param,
     set_access_key_inactive_sql, sort_attachments, strings_from_json, strings_to_json, tags_from_json, tags_to_json,
-    tombstone_sql, unsealed_rows_sql, update_alias_sql, update_custom_key_store_sql, update_key_sql,
-    update_managed_policy_sql, update_oidc_provider_sql, update_role_sql, update_user_tags_sql, user_exact_sql,
-    user_name_key, user_policies_sql, user_sql, users_sql, AttachedRow, AuditParam, AuditRow, ExportSql, SchemaError,
-    TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS, CHECKPOINT_COLUMNS,
-    CUSTOM_KEY_STORE_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, GROUP_COLUMNS,
+    tally_usage_row, tombstone_sql, unsealed_rows_sql, update_alias_sql, update_custom_key_store_sql, update_key_sql,
+    update_managed_policy_sql, update_oidc_provider_sql, update_role_sql, update_user_tags_sql, usage_sql,
+    user_exact_sql, user_name_key, user_policies_sql, user_sql, users_sql, AttachedRow, AuditParam, AuditRow,
+    ExportSql, SchemaError, TailScan, ACCESS_KEY_COLUMNS, ACCOUNT_COLUMNS, ALIAS_COLUMNS, AUDIT_COLUMNS,
+    CHECKPOINT_COLUMNS, CUSTOM_KEY_STORE_COLUMNS, DESTROYED_COLUMNS, DOMAIN_KEY_COLUMNS, GRANT_COLUMNS, GROUP_COLUMNS,
     GROUP_MEMBER_COLUMNS, GROUP_POLICY_COLUMNS, HOLDS_AUDIT_SQL, HOLDS_STATE_SQL, KEY_COLUMNS, LOOKUP_COLUMNS,
     MANAGED_POLICY_COLUMNS, OIDC_PROVIDER_COLUMNS, POLICY_ATTACHMENT_COLUMNS, POLICY_VERSION_COLUMNS, ROLE_COLUMNS,
-    ROLE_POLICY_COLUMNS, SEAL_DONE_SQL, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
+    ROLE_POLICY_COLUMNS, SEAL_DONE_SQL, TAIL_CHUNK, USER_COLUMNS, USER_POLICY_COLUMNS, VERSION_COLUMNS,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
@@ -59,7 +60,10 @@ use tokio_postgres::IsolationLevel;
 use tokio_postgres::{AsyncMessage, NoTls, Row, Socket};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
-use trent_core::audit::{chain_on, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash};
+use trent_core::audit::{
+    chain_on, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter,
+    UsageTally,
+};
 use trent_core::integrity::{RowGuard, Sealed, Unchecked};
 use trent_core::model::*;
 use trent_core::store::{Store, StoreError, StoreResult};

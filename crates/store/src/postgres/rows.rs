@@ -891,6 +891,18 @@ pub(super) async fn insert_version(
     Ok(())
 }
 
+/// The records of each chain's tail past its indexed point with seq
+/// strictly between the first two parameters, newest first, at most the
+/// third: a chunk of what a lookup (or a usage count) reads from the log
+/// itself, since seqs commit in order only within their chain.
+pub(super) fn unindexed_tail_sql() -> String {
+    format!(
+        "SELECT {} FROM audit_events e JOIN audit_chains c ON e.chain = c.chain \
+         WHERE e.position > c.indexed AND e.seq > $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3",
+        AUDIT_COLUMNS.split(", ").map(|col| format!("e.{col}")).collect::<Vec<_>>().join(", ")
+    )
+}
+
 pub(super) fn audit_from_row(r: &Row) -> StoreResult<AuditRecord> {
     let get = |i: usize| r.try_get::<_, Option<String>>(i).map_err(backend);
     let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);

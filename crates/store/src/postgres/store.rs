@@ -1259,17 +1259,7 @@ impl Store for PostgresStore {
         // commit in seq order only within their chain.
         let mut scan = TailScan::new(query, 0);
         while let Some([after, before, limit]) = scan.next() {
-            let rows = tx
-                .query(
-                    &format!(
-                        "SELECT {} FROM audit_events e JOIN audit_chains c ON e.chain = c.chain \
-                         WHERE e.position > c.indexed AND e.seq > $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3",
-                        AUDIT_COLUMNS.split(", ").map(|col| format!("e.{col}")).collect::<Vec<_>>().join(", ")
-                    ),
-                    &[&after, &before, &limit],
-                )
-                .await
-                .map_err(backend)?;
+            let rows = tx.query(&unindexed_tail_sql(), &[&after, &before, &limit]).await.map_err(backend)?;
             scan.feed(rows.iter().map(audit_from_row).collect::<StoreResult<_>>()?)?;
         }
         let (mut found, room) = scan.finish();
@@ -1285,6 +1275,76 @@ impl Store for PostgresStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(found)
+    }
+
+    async fn audit_usage(&self, filter: &UsageFilter) -> StoreResult<UsageCounts> {
+        let mut c = self.client().await?;
+        let tx = Self::snapshot_tx(&mut c).await?;
+        let mut tally = UsageTally::default();
+        // Each chain's tail past its indexed point, as a lookup reads it.
+        let (after, mut before, limit) = (0_i64, i64::MAX, limit_param(TAIL_CHUNK));
+        loop {
+            let rows = tx.query(&unindexed_tail_sql(), &[&after, &before, &limit]).await.map_err(backend)?;
+            let rows = rows.iter().map(audit_from_row).collect::<StoreResult<Vec<_>>>()?;
+            for r in &rows {
+                tally.add_entry(filter, &r.entry);
+            }
+            match rows.last() {
+                Some(last) if rows.len() == TAIL_CHUNK => before = seq_param(last.seq)?,
+                _ => break,
+            }
+        }
+        // Within the snapshot, `audit_lookup` holds exactly the indexed
+        // records: no bound to add.
+        let (sql, values) = usage_sql(filter, None, |m| format!("(e.record::json ->> '{m}')"), p);
+        let values = audit_values(values);
+        for r in tx.query(&sql, &refs(&values)).await.map_err(backend)? {
+            let get = |i: usize| r.try_get::<_, i64>(i).map_err(backend);
+            let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+            let key_arn = r.try_get::<_, Option<String>>(3).map_err(backend)?;
+            tally_usage_row(&mut tally, (get(0)?, get(1)?, text(2)?, key_arn, text(4)?, get(5)?, get(6)?))?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(tally.finish())
+    }
+
+    async fn key_lifetimes(
+        &self,
+        account: Option<&AccountId>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<KeyLifetime>> {
+        let mut c = self.client().await?;
+        let tx = Self::snapshot_tx(&mut c).await?;
+        let account = account.map(|a| a.as_str().to_owned());
+        let names = |r: &Row| -> StoreResult<((String, String, String), i64)> {
+            let text = |i: usize| r.try_get::<_, String>(i).map_err(backend);
+            Ok(((text(0)?, text(1)?, text(2)?), r.try_get(3).map_err(backend)?))
+        };
+        let mut out = Vec::new();
+        let live = match &account {
+            Some(a) => tx.query(&live_key_lifetimes_sql(true, p), &[&until, a]).await,
+            None => tx.query(&live_key_lifetimes_sql(false, p), &[&until]).await,
+        };
+        for r in &live.map_err(backend)? {
+            let (key, created) = names(r)?;
+            out.push(key_lifetime(key, Some(created), None));
+        }
+        let destroyed = match &account {
+            Some(a) => tx.query(&destroyed_key_lifetimes_sql(true, p), &[&since, a]).await,
+            None => tx.query(&destroyed_key_lifetimes_sql(false, p), &[&since]).await,
+        };
+        for r in &destroyed.map_err(backend)? {
+            let (key, destroyed_at) = names(r)?;
+            let lifetime = key_lifetime(key, None, Some(destroyed_at));
+            let id = lifetime.key_arn.rsplit_once(":key/").map_or("", |(_, id)| id).to_owned();
+            let first = tx.query_one(&key_first_event_sql(p), &[&id, &lifetime.key_arn]).await.map_err(backend)?;
+            let created_at: Option<i64> = first.try_get(0).map_err(backend)?;
+            out.push(KeyLifetime { created_at, ..lifetime });
+        }
+        tx.commit().await.map_err(backend)?;
+        out.sort();
+        Ok(out)
     }
 
     async fn index_audit(&self, max: usize) -> StoreResult<u64> {

@@ -1565,6 +1565,84 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn audit_usage(&self, filter: &UsageFilter) -> StoreResult<UsageCounts> {
+        let filter = filter.clone();
+        self.with_read(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let (through, _) = index_state(&tx)?;
+            let mut tally = UsageTally::default();
+            // The tail past the indexed point, as a lookup reads it.
+            let mut before = i64::MAX;
+            loop {
+                let mut st = tx.prepare_cached(&tail_sql(q)).map_err(backend)?;
+                let rows =
+                    st.query_map(params![through, before, limit_param(TAIL_CHUNK)], audit_row).map_err(backend)?;
+                let rows: Vec<AuditRecord> =
+                    rows.map(|r| r.map_err(backend).and_then(AuditRow::decode)).collect::<StoreResult<_>>()?;
+                for r in &rows {
+                    tally.add_entry(&filter, &r.entry);
+                }
+                match rows.last() {
+                    Some(last) if rows.len() == TAIL_CHUNK => before = seq_param(last.seq)?,
+                    _ => break,
+                }
+            }
+            let (sql, values) = usage_sql(&filter, Some(through), |m| format!("json_extract(e.record, '$.{m}')"), q);
+            let mut st = tx.prepare_cached(&sql).map_err(backend)?;
+            let rows = st
+                .query_map(params_from_iter(audit_values(values)), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                tally_usage_row(&mut tally, row.map_err(backend)?)?;
+            }
+            Ok(tally.finish())
+        })
+        .await
+    }
+
+    async fn key_lifetimes(
+        &self,
+        account: Option<&AccountId>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<KeyLifetime>> {
+        let account = account.map(|a| a.as_str().to_owned());
+        self.with_read(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let names = |r: &Row<'_>| -> rusqlite::Result<((String, String, String), i64)> {
+                Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
+            };
+            let bind = |t: i64| {
+                let mut v = vec![Value::Integer(t)];
+                v.extend(account.clone().map(Value::Text));
+                v
+            };
+            let mut out = Vec::new();
+            let mut st = tx.prepare_cached(&live_key_lifetimes_sql(account.is_some(), q)).map_err(backend)?;
+            for row in st.query_map(params_from_iter(bind(until)), names).map_err(backend)? {
+                let (key, created) = row.map_err(backend)?;
+                out.push(key_lifetime(key, Some(created), None));
+            }
+            let mut st = tx.prepare_cached(&destroyed_key_lifetimes_sql(account.is_some(), q)).map_err(backend)?;
+            let destroyed =
+                st.query_map(params_from_iter(bind(since)), names).map_err(backend)?.collect::<Result<Vec<_>, _>>();
+            for (key, destroyed_at) in destroyed.map_err(backend)? {
+                let lifetime = key_lifetime(key, None, Some(destroyed_at));
+                let id = lifetime.key_arn.rsplit_once(":key/").map_or("", |(_, id)| id).to_owned();
+                let created: Option<i64> = tx
+                    .prepare_cached(&key_first_event_sql(q))
+                    .and_then(|mut st| st.query_row(params![id, lifetime.key_arn], |r| r.get(0)))
+                    .map_err(backend)?;
+                out.push(KeyLifetime { created_at: created, ..lifetime });
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+
     async fn index_audit(&self, max: usize) -> StoreResult<u64> {
         // A read first: an idle indexer takes no write lock.
         let (through, last) = self.with_read(|c| index_state(c)).await?;
