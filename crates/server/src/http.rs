@@ -61,6 +61,8 @@ struct Inner {
     trusted_proxies: Vec<IpNet>,
     /// The trust shared with peer sites; `None`: no peer endpoint.
     peer_secret: Option<zeroize::Zeroizing<Vec<u8>>>,
+    /// The console's signed-in sessions on this node.
+    console: crate::console::Sessions,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             body_budget: Arc::new(tokio::sync::Semaphore::new(kib)),
             trusted_proxies: Vec::new(),
             peer_secret: None,
+            console: crate::console::Sessions::default(),
         }))
     }
 
@@ -135,6 +138,19 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    pub(crate) fn console(&self) -> &crate::console::Sessions {
+        &self.0.console
+    }
+
+    pub(crate) fn now_millis(&self) -> i64 {
+        self.0.clock.now_millis()
+    }
+
+    /// The regions this deployment serves.
+    pub(crate) fn regions(&self) -> &[Region] {
+        &self.0.regions
     }
 }
 
@@ -235,12 +251,16 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
 }
 
 /// The router: `POST /` for the KMS API; `GET /health` (liveness),
-/// `GET /ready` (readiness) and `GET /metrics` (Prometheus).
+/// `GET /ready` (readiness), `GET /metrics` (Prometheus), the web console
+/// under `/console/` (the web console) and, with peers configured,
+/// `POST /trent/peer/v1` ([`crate::peers`]).
 pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .route("/console", axum::routing::any(crate::console::handle))
+        .route("/console/{*rest}", axum::routing::any(crate::console::handle));
     let router = match state.0.peer_secret.is_some() {
         true => router.route(crate::peers::PEER_PATH, axum::routing::post(peer)),
         false => router,
@@ -401,24 +421,13 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     // An operation's events name its own API (TrentAdmin.CreateUser is
     // IAM's CreateUser).
     let event_source = operation.map_or(api, Operation::api).event_source();
-    let draft = |body: &[u8], identity, region| EventDraft {
-        request_id: request_id.clone(),
-        event_source,
-        operation: clip(op).to_owned(),
-        time,
-        region,
-        identity,
-        source_ip: source_ip(&parts),
-        user_agent: parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
-        request_parameters: match &query {
+    let meta = RequestMeta::of(&parts, &request_id, time);
+    let draft = |body: &[u8], identity, region| {
+        let parameters = match &query {
             Some(call) if !body.is_empty() => call.request_parameters(),
             _ => trent_core::audit::request_parameters(body),
-        },
-        tls_details: tls_details(&parts),
+        };
+        meta.draft(event_source, op, parameters, identity, region)
     };
     // Who the request log names: the caller's ARN, or the access key id an
     // unauthenticated request claimed (never its signature or secret).
@@ -523,6 +532,102 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     resp
 }
 
+/// What every audit event of a request takes from the request itself.
+pub(crate) struct RequestMeta {
+    request_id: String,
+    time: i64,
+    source_ip: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+    tls_details: Option<TlsDetails>,
+}
+
+impl RequestMeta {
+    pub(crate) fn of(parts: &axum::http::request::Parts, request_id: &str, time: i64) -> Self {
+        RequestMeta {
+            request_id: request_id.to_owned(),
+            time,
+            source_ip: source_ip(parts),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| clip_to(ua, MAX_USER_AGENT).to_owned()),
+            tls_details: tls_details(parts),
+        }
+    }
+
+    /// The draft of the event of `operation` (clipped: it may be anything
+    /// a client sent).
+    pub(crate) fn draft(
+        &self,
+        event_source: &'static str,
+        operation: &str,
+        request_parameters: serde_json::Value,
+        identity: Identity,
+        region: Option<String>,
+    ) -> EventDraft {
+        EventDraft {
+            request_id: self.request_id.clone(),
+            event_source,
+            operation: clip(operation).to_owned(),
+            time: self.time,
+            region,
+            identity,
+            source_ip: self.source_ip,
+            user_agent: self.user_agent.clone(),
+            request_parameters,
+            tls_details: self.tls_details.clone(),
+        }
+    }
+}
+
+/// Runs `operation` with the JSON `body` as `caller` (whose audit side
+/// [`run_as`] drafts), through the API's own dispatch and audit: the
+/// console's calls are the API's calls.
+pub(crate) async fn run_as(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    caller: &Caller,
+    operation: Operation,
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let started = std::time::Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let meta = RequestMeta::of(parts, &request_id, state.0.clock.now_millis());
+    let identity = Identity::Principal {
+        account: caller.account.as_str().to_owned(),
+        arn: caller.principal.as_str().to_owned(),
+        access_key_id: caller.access_key_id.as_str().to_owned(),
+        session: caller.session.clone(),
+    };
+    let parameters = trent_core::audit::request_parameters(body);
+    let region = Some(caller.region.as_str().to_owned());
+    let caller = Caller {
+        audit: CallAudit::new(meta.draft(
+            operation.api().event_source(),
+            operation.name(),
+            parameters,
+            identity,
+            region,
+        )),
+        ..caller.clone()
+    };
+    let outcome = dispatch(operation, &state.0.kms, &caller, body).await;
+    let outcome = match record(state, &caller.audit, Some(operation), ErrorCode::name, &outcome).await {
+        Ok(()) => outcome,
+        Err(e) => Err(ApiError::from_kms(e)),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    match &outcome {
+        Ok(_) => state.0.metrics.request(operation.name(), "ok", seconds, false),
+        Err(e) => {
+            state.0.metrics.request(operation.name(), e.code.name(), seconds, e.store_error);
+            log_error(e, &request_id, operation.name());
+        }
+    }
+    outcome
+}
+
 /// The operation a request names. A repeated `X-Amz-Target` is read as
 /// HTTP reads a repeated field (RFC 9110 §5.3), its values joined with `,`,
 /// as the signature covers them: the result names no operation, so the
@@ -581,7 +686,7 @@ fn claimed_by(headers: &axum::http::HeaderMap, service: &'static str) -> Claimed
 }
 
 /// Why a request's body was not read.
-enum BodyError {
+pub(crate) enum BodyError {
     /// Longer than [`MAX_BODY`] (declared or received).
     TooLarge,
     /// The client closed the connection (or broke the framing) before the
@@ -594,7 +699,7 @@ enum BodyError {
 }
 
 impl BodyError {
-    fn into_api_error(self, state: &AppState) -> ApiError {
+    pub(crate) fn into_api_error(self, state: &AppState) -> ApiError {
         match self {
             BodyError::TooLarge => ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
@@ -627,7 +732,7 @@ impl BodyError {
 /// the global body budget (its declared length, or [`MAX_BODY`] when it
 /// declares none) for as long as the request lives. A body declared longer
 /// than [`MAX_BODY`] is refused without reading a byte.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &AppState,
     parts: &axum::http::request::Parts,
     body: Body,
@@ -708,7 +813,7 @@ fn tls_details(parts: &axum::http::request::Parts) -> Option<TlsDetails> {
 /// `aws:SecureTransport`: the request came over TLS, Trent's own or (with
 /// `tls_terminated_by_proxy`) a trusted proxy's that says so in
 /// `X-Forwarded-Proto`; the header from anyone else is ignored.
-fn secure_transport(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+pub(crate) fn secure_transport(state: &AppState, parts: &axum::http::request::Parts) -> bool {
     if parts.extensions.get::<Arc<TlsConnection>>().is_some() {
         return true;
     }
@@ -724,7 +829,7 @@ fn secure_transport(state: &AppState, parts: &axum::http::request::Parts) -> boo
     }
 }
 
-fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+pub(crate) fn source_ip(parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
     parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_canonical())
 }
 

@@ -37,6 +37,7 @@
 //! hands it to the core, which authorizes.
 
 pub mod config;
+mod console;
 mod dispatch;
 mod http;
 pub mod listener;

@@ -15,7 +15,7 @@ const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 /// An IAM client of `s` signed with (access key, secret), in us-east-1 as
 /// every IAM client signs.
-fn iam(s: &TestServer, access_key: &str, secret: &str) -> aws_sdk_iam::Client {
+pub(crate) fn iam(s: &TestServer, access_key: &str, secret: &str) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

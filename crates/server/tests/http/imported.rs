@@ -27,7 +27,7 @@ fn code<E: ProvideErrorMetadata>(e: &E) -> String {
 /// RSA-OAEP (SHA-1 or SHA-256, MGF1 with the same hash) of `material`, or,
 /// for the key-wrap algorithms, of an AES-256 key that then wraps the
 /// material with AES-KWP (RFC 5649).
-fn wrap(public_der: &[u8], alg: &AlgorithmSpec, material: &[u8]) -> Vec<u8> {
+pub(crate) fn wrap(public_der: &[u8], alg: &AlgorithmSpec, material: &[u8]) -> Vec<u8> {
     use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded as _, AES_256};
     use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256};
     let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(public_der).unwrap()).unwrap();

@@ -8,6 +8,7 @@ mod asymmetric;
 mod at_rest;
 mod audit;
 mod common;
+mod console;
 mod custom_key_stores;
 mod errors;
 mod hardening;
