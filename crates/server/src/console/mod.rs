@@ -298,7 +298,7 @@ async fn sign_in(state: &AppState, parts: &axum::http::request::Parts, body: Bod
         false => state.kms().authenticate_session(access_key_id, token).await,
     };
     let principal = match found {
-        Ok(Ok(p)) if session::same_token(secret.as_str(), &String::from_utf8_lossy(p.secret.expose())) => p,
+        Ok(Ok(p)) if session::same_bytes(secret.as_bytes(), p.secret.expose()) => p,
         Ok(Ok(_)) | Ok(Err(SessionError::Invalid)) => {
             audit_sign_in(state, parts, access_key_id, None, &region, Some("The credentials are not valid.")).await;
             return refused("The access key ID or secret access key is not valid.");

@@ -162,8 +162,13 @@ pub(crate) fn cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// Whether two tokens are equal, in time independent of where they differ.
 pub(crate) fn same_token(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_token`] over bytes (a secret access key).
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq as _;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 #[cfg(test)]
