@@ -260,6 +260,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/console", axum::routing::any(crate::console::handle))
+        .route("/console/", axum::routing::any(crate::console::handle))
         .route("/console/{*rest}", axum::routing::any(crate::console::handle));
     let router = match state.0.peer_secret.is_some() {
         true => router.route(crate::peers::PEER_PATH, axum::routing::post(peer)),

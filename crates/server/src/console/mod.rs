@@ -58,7 +58,9 @@ pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) ->
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Same-origin requests keep their Origin (under `no-referrer`,
+    // Chromium sends `Origin: null` with a form post).
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -217,14 +219,17 @@ async fn still_valid(state: &AppState, s: &Session) -> bool {
     }
 }
 
-/// A POST's own origin: browsers send `Origin` (and `Sec-Fetch-Site`) with
-/// every form; one naming another site is refused. (SameSite=Strict keeps
-/// the cookie off such requests already; this also covers the sign-in
-/// form, which has no session yet.)
+/// A POST's own origin. A browser says where a form came from in
+/// `Sec-Fetch-Site` (which no page can set): anything but `same-origin` is
+/// refused. Without it (an older browser), `Origin` must name this host
+/// (Chromium sends `Origin: null` under some referrer policies: refused
+/// too). A client that sends neither is no browser, and a forged page
+/// cannot make it post. (SameSite=Strict keeps the cookie off cross-site
+/// requests already; this also covers the sign-in form, which has no
+/// session yet.)
 fn same_origin(headers: &HeaderMap) -> bool {
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if site.is_some_and(|s| s != "same-origin" && s != "none") {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site.as_bytes() == b"same-origin";
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };

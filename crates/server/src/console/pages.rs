@@ -1077,14 +1077,16 @@ pub(super) async fn usage(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
             }
         } }
         h2 { "Key-months" }
-        p { "Keys that existed in the period count by the hour (730 hours a month): " strong { (format!("{total_months:.3}")) } " key-months." }
+        p { "Keys that existed in the period count by the hour (730 hours a month): " strong { (format!("{total_months:.4}")) } " key-months." }
         div.scroll { table #key-months {
             caption { "Key-months of each key in the period" }
-            thead { tr { th scope="col" { "Key" } th scope="col" { "Key-months" } } }
+            thead { tr { th scope="col" { "Key" } th scope="col" { "Hours" } th scope="col" { "Key-months" } } }
             tbody {
                 @for k in key_months {
-                    tr { td { code { (text(k, "KeyArn")) } } td.num { (format!("{:.3}", k.get("KeyMonths").and_then(Value::as_f64).unwrap_or(0.0))) } }
+                    @let months = k.get("KeyMonths").and_then(Value::as_f64).unwrap_or(0.0);
+                    tr { td { code { (text(k, "KeyArn")) } } td.num { (format!("{:.2}", months * 730.0)) } td.num { (format!("{months:.4}")) } }
                 }
+                @if key_months.is_empty() { tr { td colspan="3" { "No keys in the period." } } }
             }
         } }
     };
@@ -1120,15 +1122,17 @@ fn chart(series: &[(&str, &[u64])], since: i64, bucket_ms: i64) -> Markup {
     html! {
         figure.chart {
             svg role="img" aria-label=(label) viewBox={ "0 0 " (w) " " (h) } width="100%" preserveAspectRatio="xMidYMid meet" {
-                line x1=(left) y1=(h - bottom) x2=(w - 8.0) y2=(h - bottom) stroke="#333";
-                line x1=(left) y1="8" x2=(left) y2=(h - bottom) stroke="#333";
+                // Closed explicitly: inside <svg> a start tag without its
+                // end would take the next elements as its children.
+                line x1=(left) y1=(h - bottom) x2=(w - 8.0) y2=(h - bottom) stroke="#333" {}
+                line x1=(left) y1="8" x2=(left) y2=(h - bottom) stroke="#333" {}
                 text x=(left - 6.0) y="16" text-anchor="end" font-size="12" fill="#222" { (max) }
                 text x=(left - 6.0) y=(h - bottom) text-anchor="end" font-size="12" fill="#222" { "0" }
                 text x=(left) y=(h - 8.0) font-size="12" fill="#222" { (first_label) " UTC" }
                 text x=(w - 8.0) y=(h - 8.0) text-anchor="end" font-size="12" fill="#222" { "now" }
                 @for (i, (_, s)) in series.iter().enumerate() {
                     polyline fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2"
-                        points=(s.iter().enumerate().map(|(j, v)| format!("{:.1},{:.1}", x(j), y(*v))).collect::<Vec<_>>().join(" "));
+                        points=(s.iter().enumerate().map(|(j, v)| format!("{:.1},{:.1}", x(j), y(*v))).collect::<Vec<_>>().join(" ")) {}
                 }
             }
             figcaption {

@@ -96,6 +96,11 @@ async fn every_answer_forbids_script_framing_and_caching() {
     assert_eq!(a.headers["x-frame-options"], "DENY");
     assert_eq!(a.headers["cache-control"], "no-store");
     assert!(!a.body.contains("<script"), "the console has no script");
+    // The console's root, with and without its slash.
+    for root in ["/console", "/console/"] {
+        let a = page(&s, root, None).await;
+        assert_eq!((a.status, a.headers["location"].to_str().unwrap()), (303, "/console/signin"), "{root}");
+    }
     let css = page(&s, "/console/assets/console.css", None).await;
     assert_eq!(css.status, 200);
     assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
@@ -126,11 +131,27 @@ async fn a_wrong_secret_opens_nothing_and_is_audited() {
     .await;
     assert_eq!(a.status, 403);
     assert!(a.headers.get("set-cookie").is_none());
+    // A browser's own word decides: Sec-Fetch-Site (Chromium may send
+    // `Origin: null` with a same-origin form).
+    for (site, status) in [("cross-site", 403), ("same-site", 403), ("same-origin", 303)] {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("access_key_id", ACCESS_KEY), ("secret_access_key", SECRET_KEY)])
+            .finish();
+        let req = http::Request::post("/console/signin")
+            .header("host", "console.test")
+            .header("origin", "null")
+            .header("sec-fetch-site", site)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        assert_eq!(send(&s, req).await.status, status, "{site}");
+    }
     let records = s.state.kms().store().audit_records(0, 1000).await.unwrap();
     let logins: Vec<_> = records.iter().filter(|r| r.entry.event_name == "ConsoleLogin").collect();
-    assert_eq!(logins.len(), 1, "the refused sign-in is in the trail");
+    assert_eq!(logins.len(), 2, "the refused sign-in and the one that succeeded are in the trail");
     assert!(logins[0].entry.record.contains("\"errorCode\":\"AccessDenied"), "{}", logins[0].entry.record);
-    assert!(!logins[0].entry.record.contains("EXAMPLEKE"), "no secret in the event");
+    assert!(!logins[1].entry.record.contains("errorCode"), "{}", logins[1].entry.record);
+    assert!(records.iter().all(|r| !r.entry.record.contains("EXAMPLEKE")), "no secret in any event");
 }
 
 #[tokio::test]
@@ -261,6 +282,8 @@ async fn the_usage_page_counts_the_calls_of_the_account() {
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("<td>Encrypt</td><td class=\"num\">3</td>"), "{}", p.body);
     assert!(p.body.contains("<svg role=\"img\""), "a chart");
+    // SVG elements closed (an unclosed <line> would swallow the rest).
+    assert!(p.body.contains("</line>") && p.body.contains("</polyline>"), "{}", p.body);
     let arn = key.key_metadata().unwrap().arn().unwrap();
     assert!(p.body.contains(arn), "the key's row");
     for period in ["7d", "30d"] {
