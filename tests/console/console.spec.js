@@ -358,6 +358,12 @@ test.describe('key lifecycle', () => {
     }
     await expectSignedInChrome(page);
     await record(page, '05-audit-createkey');
+    // The chain status: the operator's verification and the newest checkpoint.
+    await page.getByRole('button', { name: 'Verify trail' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Trail integrity' })).toBeVisible();
+    await expect(page.getByRole('status')).toContainText('The trail verifies');
+    await expect(page.getByText(/Newest checkpoint|No checkpoint has been signed yet/)).toBeVisible();
+    await record(page, '05b-trail-integrity');
   });
 
   test('d. key policy: invalid JSON is shown in place; a Deny on kms:Encrypt denies the SDK', async ({ browser }) => {

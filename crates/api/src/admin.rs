@@ -214,6 +214,25 @@ pub struct VerifyAuditTrailResponse {
     /// deployment's, a chain per node).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chains: Vec<VerifiedChain>,
+    /// The newest signed checkpoint (of the answering node's chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checkpoint: Option<CheckpointSummary>,
+}
+
+/// Where the newest checkpoint of a VerifyAuditTrail answer stands.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckpointSummary {
+    /// Its chain.
+    pub chain: u32,
+    /// Its number in the chain's sequence of checkpoints (absent for a
+    /// checkpoint signed before they were numbered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    /// The position of the record it covers.
+    pub seq: u64,
+    /// When it was signed.
+    pub created: crate::time::Timestamp,
 }
 
 /// One chain of a VerifyAuditTrail answer.

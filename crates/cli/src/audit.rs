@@ -127,7 +127,9 @@ async fn verify_offline(args: &VerifyArgs) -> Result<Value, String> {
         None => kms.verify_audit_after(args.after).await,
     }
     .map_err(|e| e.to_string())?;
-    serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key())).map_err(|e| e.to_string())
+    let latest = kms.store().latest_audit_checkpoint().await.map_err(|e| e.to_string())?;
+    serde_json::to_value(trent_server::verify_response(&report, &kms.audit_public_key(), latest.as_ref()))
+        .map_err(|e| e.to_string())
 }
 
 /// Parses `--after [CHAIN/]SEQ:HASH`.

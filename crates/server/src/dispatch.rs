@@ -326,7 +326,8 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
                     _ => None,
                 };
                 let report = kms.verify_audit_trail(caller, after).await?;
-                Ok(verify_response(&report, &kms.audit_public_key()))
+                let latest = kms.store().latest_audit_checkpoint().await?;
+                Ok(verify_response(&report, &kms.audit_public_key(), latest.as_ref()))
             })
             .await
         }
@@ -384,6 +385,7 @@ fn user_shape(u: &trent_core::model::UserRecord) -> trent_api::admin::User {
 pub fn verify_response(
     report: &trent_core::audit::VerifyReport,
     public_key: &[u8],
+    latest: Option<&trent_core::audit::AuditCheckpoint>,
 ) -> trent_api::admin::VerifyAuditTrailResponse {
     let several = report.chains.len() > 1 || report.chain != 0;
     trent_api::admin::VerifyAuditTrailResponse {
@@ -411,6 +413,12 @@ pub fn verify_response(
         } else {
             Vec::new()
         },
+        last_checkpoint: latest.map(|c| trent_api::admin::CheckpointSummary {
+            chain: c.chain,
+            number: c.number,
+            seq: c.seq,
+            created: trent_api::time::Timestamp::from_millis(c.created_at),
+        }),
     }
 }
 

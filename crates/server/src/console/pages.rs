@@ -971,6 +971,15 @@ pub(super) async fn verify_trail(ctx: &Ctx<'_>) -> Response {
             Some(p) => { div.alert role="alert" { strong { "The trail does not verify: " } (p) } }
             None => { p.done role="status" { "The trail verifies: every record chains to the next and matches the signed checkpoints." } }
         }
+        @if let Some(c) = report.get("LastCheckpoint") {
+            p { "Newest checkpoint: "
+                @if let Some(n) = c.get("Number").and_then(Value::as_u64) { "number " (n) ", " }
+                "covering record " (c.get("Seq").and_then(Value::as_u64).unwrap_or(0))
+                " of chain " (c.get("Chain").and_then(Value::as_u64).unwrap_or(0))
+                ", signed " (when(c.get("Created"))) "." }
+        } @else {
+            p { "No checkpoint has been signed yet." }
+        }
         dl.meta {
             @for (name, label) in [("Records", "Records"), ("FirstSeq", "First record"), ("LastSeq", "Last record"), ("Checkpoints", "Checkpoints"), ("DigestFiles", "Digest files"), ("LastHash", "Last hash"), ("PublicKey", "Checkpoint public key")] {
                 @if let Some(v) = report.get(name) {

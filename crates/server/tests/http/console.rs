@@ -232,6 +232,12 @@ async fn actions_are_api_calls_of_the_principal_behind_the_csrf_token() {
     assert!(p.body.contains("id=\"key-state\">PendingDeletion<"), "{}", p.body);
     let a = post(&s, &format!("/console/keys/{id}/cancel-deletion"), Some(&cookie), &[("csrf", &csrf)], None).await;
     assert_eq!(a.status, 303, "{}", a.body);
+    // The chain status: VerifyAuditTrail as the operator, and the newest
+    // checkpoint once one is signed.
+    s.state.kms().audit_checkpoint().await.unwrap();
+    let a = post(&s, "/console/audit/verify", Some(&cookie), &[("csrf", &csrf)], None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("The trail verifies") && a.body.contains("Newest checkpoint: number "), "{}", a.body);
     // Signing out ends the session.
     let a = post(&s, "/console/signout", Some(&cookie), &[("csrf", &csrf)], None).await;
     assert_eq!(a.status, 303);
@@ -258,6 +264,11 @@ async fn a_deactivated_access_key_ends_its_console_session() {
         "{}",
         p.body
     );
+    // Nor may carol verify the whole trail (an operator's operation).
+    let csrf = csrf_of(&p.body);
+    let a = post(&s, "/console/audit/verify", Some(&cookie), &[("csrf", &csrf)], None).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("AccessDeniedException"), "{}", a.body);
     root.update_access_key()
         .user_name("carol")
         .access_key_id(ak)
