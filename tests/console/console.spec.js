@@ -499,6 +499,13 @@ test.describe('usage', () => {
     await submit(page, page.getByRole('button', { name: 'Show' }));
     await expect.soft(page).toHaveURL(/7d/);
     expect.soft(await encryptCount(page), 'the 7-day count includes the last day').toBeGreaterThanOrEqual(after);
+
+    // One key's usage: the by-key table links to it; its Encrypts alone.
+    await page.locator('#usage-by-key').getByRole('link', { name: new RegExp(usageKey) }).click();
+    await expect(page.getByText('Requests that named the key')).toBeVisible();
+    expect(await encryptCount(page), 'the usage key was used for 25 Encrypts').toBe(25);
+    await expect(page.locator('svg[role="img"]').first()).toBeVisible();
+    await record(page, '12b-usage-of-a-key');
     await context.close();
   });
 });

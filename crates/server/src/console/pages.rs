@@ -484,6 +484,7 @@ async fn key_page(ctx: &Ctx<'_>, id: &str, notice: Notice, policy_error: Option<
     };
     let action = |a: &str| format!("/console/keys/{id}/{a}");
     let audit_link = format!("/console/audit?{}", query_string(&[("key", &arn)]));
+    let usage_link = format!("/console/usage?{}", query_string(&[("key", &arn)]));
     let status = match (&notice, policy_error) {
         (Notice::Failed(_, e), _) | (_, Some((_, e))) => status_of(e),
         _ => StatusCode::OK,
@@ -495,7 +496,7 @@ async fn key_page(ctx: &Ctx<'_>, id: &str, notice: Notice, policy_error: Option<
             Notice::Failed(what, e) => { div.alert role="alert" { (what) ": " strong { (e.code.name()) } " " (e.message) } }
             Notice::None => {}
         }
-        p { a href=(audit_link) { "Audit events for this key" } }
+        p { a href=(audit_link) { "Audit events for this key" } " · " a href=(usage_link) { "Usage of this key" } }
         section aria-labelledby="configuration" {
             h2 #configuration { "Configuration" }
             dl.meta {
@@ -1038,7 +1039,14 @@ pub(super) async fn usage(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
             *by_key.entry(k.to_owned()).or_default() += count(r, "Requests");
         }
     }
-    for r in totals {
+    // One key's usage (`key=ARN`): its rows of Requests; the account's:
+    // Totals.
+    let key = field(q, "key").trim();
+    let counted: Vec<&Value> = match key {
+        "" => totals.iter().collect(),
+        k => per_key.iter().filter(|r| r.get("KeyArn").and_then(Value::as_str) == Some(k)).collect(),
+    };
+    for r in counted {
         let op = text(r, "Operation").to_owned();
         let e = by_op.entry(op.clone()).or_default();
         e.0 += count(r, "Requests");
@@ -1061,11 +1069,18 @@ pub(super) async fn usage(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
         h1 { "Usage" }
         form.filters method="get" action="/console/usage" aria-label="Usage period" {
             div { (select("period", "Period", &["24h", "7d", "30d"], period, None)) }
+            @if !key.is_empty() { input type="hidden" name="key" value=(key); }
             div { button type="submit" { "Show" } }
         }
-        p.hint { "Requests of account " (ctx.session().account.as_str()) " in every Region"
-            ", from the audit trail (every call, allowed or refused, the console's own included), by "
-            (if bucket_ms == 3_600_000 { "hour" } else { "day" }) ", UTC." }
+        @if key.is_empty() {
+            p.hint { "Requests of account " (ctx.session().account.as_str()) " in every Region"
+                ", from the audit trail (every call, allowed or refused, the console's own included), by "
+                (if bucket_ms == 3_600_000 { "hour" } else { "day" }) ", UTC." }
+        } @else {
+            p.hint { "Requests that named the key " code { (key) } ", by "
+                (if bucket_ms == 3_600_000 { "hour" } else { "day" }) ", UTC. "
+                a href={ "/console/usage?" (query_string(&[("period", period)])) } { "Usage of the whole account" } }
+        }
         (chart(&drawn, since, bucket_ms))
         h2 { "Requests by operation" }
         div.scroll { table #usage-by-operation {
@@ -1081,7 +1096,12 @@ pub(super) async fn usage(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
             caption { "Requests naming each key in the period" }
             thead { tr { th scope="col" { "Key" } th scope="col" { "Requests" } } }
             tbody {
-                @for (k, n) in &keys { tr { td { code { (k) } } td.num { (n) } } }
+                @for (k, n) in &keys {
+                    tr {
+                        td { a href={ "/console/usage?" (query_string(&[("period", period), ("key", k)])) } { code { (k) } } }
+                        td.num { (n) }
+                    }
+                }
                 @if keys.is_empty() { tr { td colspan="2" { "No requests named a key." } } }
             }
         } }

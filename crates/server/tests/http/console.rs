@@ -297,10 +297,24 @@ async fn the_usage_page_counts_the_calls_of_the_account() {
     assert!(p.body.contains("</line>") && p.body.contains("</polyline>"), "{}", p.body);
     let arn = key.key_metadata().unwrap().arn().unwrap();
     assert!(p.body.contains(arn), "the key's row");
-    for period in ["7d", "30d"] {
+    // One key's usage: its own calls only (not the CreateKey of another).
+    let other = kms.create_key().send().await.unwrap();
+    kms.encrypt()
+        .key_id(other.key_metadata().unwrap().key_id())
+        .plaintext(aws_sdk_kms::primitives::Blob::new(b"y".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("key", arn).finish();
+    let p = page(&s, &format!("/console/usage?{query}"), Some(&cookie)).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("<td>Encrypt</td><td class=\"num\">3</td>"), "{}", p.body);
+    assert!(p.body.contains("Requests that named the key"), "{}", p.body);
+    // The account's: both keys' Encrypts, over each period.
+    for period in ["24h", "7d", "30d"] {
         let p = page(&s, &format!("/console/usage?period={period}"), Some(&cookie)).await;
         assert_eq!(p.status, 200, "{period}: {}", p.body);
-        assert!(p.body.contains("<td>Encrypt</td><td class=\"num\">3</td>"), "{period}");
+        assert!(p.body.contains("<td>Encrypt</td><td class=\"num\">4</td>"), "{period}");
     }
 }
 
