@@ -252,7 +252,7 @@ fn error_response(e: &ApiError, request_id: &str, op: &str) -> Response {
 
 /// The router: `POST /` for the KMS API; `GET /health` (liveness),
 /// `GET /ready` (readiness), `GET /metrics` (Prometheus), the web console
-/// under `/console/` (the web console) and, with peers configured,
+/// under `/console/` and, with peers configured,
 /// `POST /trent/peer/v1` ([`crate::peers`]).
 pub fn router(state: AppState) -> Router {
     let router = Router::new()
@@ -558,9 +558,9 @@ impl RequestMeta {
     }
 
     /// The draft of the event of `operation` (clipped: it may be anything
-    /// a client sent).
+    /// a client sent). A request has one event draft: `self` moves into it.
     pub(crate) fn draft(
-        &self,
+        self,
         event_source: &'static str,
         operation: &str,
         request_parameters: serde_json::Value,
@@ -568,16 +568,16 @@ impl RequestMeta {
         region: Option<String>,
     ) -> EventDraft {
         EventDraft {
-            request_id: self.request_id.clone(),
+            request_id: self.request_id,
             event_source,
             operation: clip(operation).to_owned(),
             time: self.time,
             region,
             identity,
             source_ip: self.source_ip,
-            user_agent: self.user_agent.clone(),
+            user_agent: self.user_agent,
             request_parameters,
-            tls_details: self.tls_details.clone(),
+            tls_details: self.tls_details,
         }
     }
 }
