@@ -763,7 +763,7 @@ pub(crate) async fn read_body(
 }
 
 /// Appends the call's event, unless its state change committed it.
-async fn record(
+pub(crate) async fn record(
     state: &AppState,
     audit: &CallAudit,
     operation: Option<Operation>,

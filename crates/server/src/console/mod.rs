@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use session::{ImportParameters, Session, COOKIE};
 use trent_api::ids::Region;
 use trent_api::{ErrorCode, Operation};
-use trent_core::audit::{Identity, Outcome};
+use trent_core::audit::Identity;
 use trent_core::caller::CallAudit;
 use trent_core::sts::SessionError;
 use trent_core::Caller;
@@ -281,17 +281,19 @@ async fn read_multipart(
 }
 
 async fn sign_in(state: &AppState, parts: &axum::http::request::Parts, body: Body) -> Response {
+    // The form holds the secret access key: wiped when it drops.
     let form = match read_form(state, parts, body).await {
-        Ok(f) => f,
+        Ok(f) => Wiped(f),
         Err(resp) => return resp,
     };
+    let form = form.0.as_slice();
     if !same_origin(&parts.headers) {
         return (StatusCode::FORBIDDEN, "Sign in from the console's own page.\n").into_response();
     }
-    let access_key_id = field(&form, "access_key_id").trim();
-    let secret = zeroize::Zeroizing::new(field(&form, "secret_access_key").trim().to_owned());
-    let token = field(&form, "session_token").trim();
-    let region = match field(&form, "region") {
+    let access_key_id = field(form, "access_key_id").trim();
+    let secret = field(form, "secret_access_key").trim();
+    let token = field(form, "session_token").trim();
+    let region = match field(form, "region") {
         "" => state.regions().first().cloned(),
         r => Region::parse(r).filter(|r| state.regions().contains(r)),
     };
@@ -381,15 +383,30 @@ async fn audit_sign_in(
     };
     let draft =
         meta.draft("signin.amazonaws.com", "ConsoleLogin", Value::Null, identity, Some(region.as_str().to_owned()));
-    let kms = state.kms();
-    let error = error.map(|m| (ErrorCode::AccessDenied.name(), m));
-    for entry in draft.entries(|| kms.new_event_id(), Outcome { response: None, error }, &[]) {
-        if let Err(e) = kms.record_event(entry).await {
+    let outcome = match error {
+        Some(message) => Err(ApiError::new(ErrorCode::AccessDenied, message)),
+        None => Ok(Vec::new()),
+    };
+    match crate::http::record(state, &CallAudit::new(draft), None, ErrorCode::name, &outcome).await {
+        Ok(()) => true,
+        Err(e) => {
             tracing::error!(error = %e, "console sign-in: audit event not recorded");
-            return false;
+            false
         }
     }
-    true
+}
+
+/// A form whose values are zeroized when it drops (the sign-in form's
+/// secret access key).
+struct Wiped(Vec<(String, String)>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        for (_, v) in &mut self.0 {
+            v.zeroize();
+        }
+    }
 }
 
 /// A download of the session's latest import parameters.

@@ -151,6 +151,21 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
     ser.finish()
 }
 
+/// The link to a listing's next page: its filters and where it goes on.
+fn page_link(path: &str, filters: &[(&str, &str)], next: (&str, &str)) -> String {
+    let mut pairs = filters.to_vec();
+    pairs.push(next);
+    format!("{path}?{}", query_string(&pairs))
+}
+
+/// An alias name as CreateAlias takes it (`alias/` added when left out).
+fn alias_name(alias: &str) -> String {
+    match alias.starts_with("alias/") {
+        true => alias.to_owned(),
+        false => format!("alias/{alias}"),
+    }
+}
+
 fn select(id: &str, label: &str, values: &[&str], chosen: &str, any: Option<&str>) -> Markup {
     html! {
         label for=(id) { (label) }
@@ -251,11 +266,7 @@ pub(super) async fn keys(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
         ("tag_key", tag_key),
         ("tag_value", tag_value),
     ];
-    let next_link = next.map(|m| {
-        let mut pairs = filters.to_vec();
-        pairs.push(("marker", m.as_str()));
-        format!("/console/keys?{}", query_string(&pairs))
-    });
+    let next_link = next.map(|m| page_link("/console/keys", &filters, ("marker", &m)));
     let page = html! {
         h1 { "Keys" }
         p { a.button href="/console/keys/new" { "Create key" } }
@@ -405,8 +416,7 @@ pub(super) async fn create_key(ctx: &Ctx<'_>, form: &[(String, String)]) -> Resp
     let id = answer.pointer("/KeyMetadata/KeyId").and_then(Value::as_str).unwrap_or_default().to_owned();
     let alias = field(form, "alias").trim();
     if !alias.is_empty() {
-        let name = if alias.starts_with("alias/") { alias.to_owned() } else { format!("alias/{alias}") };
-        if let Err(e) = ctx.call(O::CreateAlias, json!({"AliasName": name, "TargetKeyId": id})).await {
+        if let Err(e) = ctx.call(O::CreateAlias, json!({"AliasName": alias_name(alias), "TargetKeyId": id})).await {
             let notice = Notice::Failed("The key was created; its alias was not".into(), e);
             return key_page(ctx, &id, notice, None).await;
         }
@@ -740,8 +750,7 @@ pub(super) async fn key_action(ctx: &Ctx<'_>, id: &str, action: &str, form: &[(S
         "untag" => (O::UntagResource, json!({"KeyId": key, "TagKeys": [field(form, "tag_key")]})),
         "alias" => {
             let alias = field(form, "alias").trim();
-            let name = if alias.starts_with("alias/") { alias.to_owned() } else { format!("alias/{alias}") };
-            (O::CreateAlias, json!({"AliasName": name, "TargetKeyId": key}))
+            (O::CreateAlias, json!({"AliasName": alias_name(alias), "TargetKeyId": key}))
         }
         "delete-alias" => (O::DeleteAlias, json!({"AliasName": field(form, "alias")})),
         "description" => (O::UpdateKeyDescription, json!({"KeyId": key, "Description": field(form, "description")})),
@@ -914,11 +923,7 @@ pub(super) async fn audit(ctx: &Ctx<'_>, q: &[(String, String)]) -> Response {
         ("from", from),
         ("until", until),
     ];
-    let next_link = next.map(|t| {
-        let mut pairs = filters.to_vec();
-        pairs.push(("next", t.as_str()));
-        format!("/console/audit?{}", query_string(&pairs))
-    });
+    let next_link = next.map(|t| page_link("/console/audit", &filters, ("next", &t)));
     let page = html! {
         h1 { "Audit" }
         form.filters method="get" action="/console/audit" aria-label="Filter events" {
