@@ -34,10 +34,11 @@
 
 use crate::error::KmsError;
 use crate::model::{AttachmentTarget, GrantRecord, KeyRecord, RoleRecord, UserRecord};
-use crate::policy::{combine, Decision, KeyDecision, Policy, PolicyKind, Request};
+use crate::policy::{combine, Context, Decision, KeyDecision, Policy, Request};
 use crate::sts::SessionIssuer;
 use crate::{Caller, Kms};
 use std::collections::HashMap;
+use std::sync::Arc;
 use trent_api::ops::EncryptionContext;
 use trent_api::Operation;
 
@@ -188,12 +189,12 @@ pub(crate) enum Identity {
 /// Account roots have none (IAM never restricts the root).
 pub(crate) struct IdentitySide {
     who: Identity,
-    policies: Vec<Policy>,
+    policies: Vec<Arc<Policy>>,
     /// A role session's inline session policy and managed session
     /// policies (`PolicyArns`); empty: the session is not narrowed.
-    session_policies: Vec<std::sync::Arc<Policy>>,
+    session_policies: Vec<Arc<Policy>>,
     /// The user's or role's permissions boundary.
-    boundary: Option<Policy>,
+    boundary: Option<Arc<Policy>>,
 }
 
 /// Narrows `own` by the decision of what caps it (the session policies, a
@@ -255,12 +256,13 @@ impl IdentitySide {
         }
     }
 
+    /// Every policy on this side: identity, session and boundary.
+    fn all_policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.iter().chain(&self.session_policies).chain(&self.boundary).map(|p| p.as_ref())
+    }
+
     fn uses_condition_key(&self, key: &str) -> bool {
-        self.policies
-            .iter()
-            .chain(self.session_policies.iter().map(|p| p.as_ref()))
-            .chain(&self.boundary)
-            .any(|p| p.uses_condition_key(key))
+        self.all_policies().any(|p| p.uses_condition_key(key))
     }
 }
 
@@ -353,10 +355,10 @@ impl Kms {
     /// deleted since its access key was cached is refused here, on every
     /// node, at its next request.
     pub(crate) async fn identity_side(&self, caller: &Caller) -> Result<Option<IdentitySide>, KmsError> {
-        let parse = |documents: Vec<String>| -> Vec<Policy> {
+        let parse = |documents: Vec<String>| -> Vec<Arc<Policy>> {
             // A stored policy that no longer parses (it was checked when
             // put) allows nothing: fail closed.
-            documents.iter().filter_map(|d| Policy::parse(d, PolicyKind::Identity).ok()).collect()
+            documents.iter().filter_map(|d| self.identity_policies.get(d)).collect()
         };
         if let Some(session) = &caller.session {
             if let SessionIssuer::Role { name, id, .. } = &session.issuer {
@@ -373,11 +375,10 @@ impl Kms {
                 // one that no longer parses narrows to nothing. A managed
                 // session policy applies as its default version is now; one
                 // deleted since allows nothing.
-                let mut session_policies: Vec<std::sync::Arc<Policy>> = session
+                let mut session_policies: Vec<Arc<Policy>> = session
                     .policy
                     .iter()
-                    .map(|p| Policy::parse(p, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing()))
-                    .map(std::sync::Arc::new)
+                    .map(|p| self.identity_policies.get(p).unwrap_or_else(|| Arc::new(Policy::allows_nothing())))
                     .collect();
                 for arn in &session.policy_arns {
                     session_policies.push(self.session_managed_policy(&caller.account, arn).await?);
@@ -433,14 +434,14 @@ impl Kms {
         account: &trent_api::ids::AccountId,
         target: AttachmentTarget,
         name: &str,
-    ) -> Result<Option<Policy>, KmsError> {
+    ) -> Result<Option<Arc<Policy>>, KmsError> {
         Ok(self
             .store
             .attached_policies(account, target, name)
             .await?
             .into_iter()
             .next()
-            .map(|a| Policy::parse(&a.document, PolicyKind::Identity).unwrap_or_else(|_| Policy::allows_nothing())))
+            .map(|a| self.identity_policies.get(&a.document).unwrap_or_else(|| Arc::new(Policy::allows_nothing()))))
     }
 
     /// Authorizes an action on no key (CreateKey, ListKeys, an alias, …):
@@ -460,10 +461,13 @@ impl Kms {
             return Err(invalid_token());
         }
         let Some(identity) = self.identity_side(caller).await? else { return Ok(()) };
-        let mut c = self.global_context(caller, Some(&identity));
-        for (k, v) in context {
-            c.insert(k.to_ascii_lowercase(), v.clone());
-        }
+        let c = Context::lazy(|| {
+            let mut c = self.global_context(caller, Some(&identity));
+            for (k, v) in context {
+                c.insert(k.to_ascii_lowercase(), v.clone());
+            }
+            c
+        });
         let request = Request {
             principal_arn: caller.principal.as_str(),
             principal_account: caller.account.as_str(),
@@ -509,20 +513,25 @@ impl Kms {
         let identity = self.identity_side(caller).await?;
         // A stored policy that no longer parses (it was checked when set)
         // allows nothing: fail closed.
-        let policy = Policy::parse(&key.policy, PolicyKind::Key).ok();
-        let mut context = self.condition_context(caller, identity.as_ref(), key, access, request_alias);
+        let policy = self.key_policies.get(&key.policy);
         // kms:ResourceAliases costs a read: only when a statement reads it.
         let some_policy_reads = |k: &str| {
             policy.as_ref().is_some_and(|p| p.uses_condition_key(k))
                 || identity.as_ref().is_some_and(|i| i.uses_condition_key(k))
         };
-        if some_policy_reads("kms:resourcealiases") {
-            let aliases = self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?;
-            context.insert(
-                "kms:resourcealiases".into(),
-                aliases.into_iter().map(|a| a.name.as_str().to_owned()).collect(),
-            );
-        }
+        let aliases = match some_policy_reads("kms:resourcealiases") {
+            true => Some(self.store.list_aliases(&key.scope, Some(&key.id), None, 1000).await?),
+            false => None,
+        };
+        // Built only if a policy reads a condition key (most keys'
+        // policies, the default among them, read none).
+        let context = Context::lazy(|| {
+            let mut c = self.condition_context(caller, identity.as_ref(), key, access, request_alias);
+            if let Some(aliases) = &aliases {
+                c.insert("kms:resourcealiases".into(), aliases.iter().map(|a| a.name.as_str().to_owned()).collect());
+            }
+            c
+        });
         let request = Request {
             principal_arn: caller.principal.as_str(),
             principal_account: caller.account.as_str(),

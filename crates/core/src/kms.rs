@@ -7,6 +7,7 @@ use crate::error::KmsError;
 use crate::integrity::RowGuard;
 use crate::keyring::{Keyring, OpenError};
 use crate::model::{AccessKeyRecord, AccountRecord, KeyRecord, KeyVersionRecord, Scope};
+use crate::policy::PolicyKind;
 use crate::store::{Store, StoreError};
 use crate::Caller;
 use std::sync::Arc;
@@ -68,6 +69,10 @@ impl Default for KmsOptions {
     }
 }
 
+/// Most bytes of policy text each parsed-policy cache holds (with its
+/// parsed form, a few times this in memory).
+const PARSED_POLICY_BYTES: usize = 8 << 20;
+
 /// The key management service.
 pub struct Kms {
     pub(crate) store: Arc<dyn Store>,
@@ -99,6 +104,12 @@ pub struct Kms {
     version_cache_capacity: usize,
     /// Days audit records are kept (`None`: forever).
     pub(crate) audit_retention_days: Option<u32>,
+    /// Key policies parsed, by their text: every request on a key
+    /// evaluates its policy.
+    pub(crate) key_policies: crate::policy::ParsedPolicies,
+    /// Identity policies parsed, by their text (users' and roles' inline,
+    /// managed and boundary policies, read on every request they make).
+    pub(crate) identity_policies: crate::policy::ParsedPolicies,
     /// Seals and checks the rows that decide access; its failures make
     /// this node unready.
     row_guard: Arc<RowGuard>,
@@ -231,6 +242,8 @@ impl Kms {
             checkpoint_signer,
             last_checkpoint: Default::default(),
             audit_retention_days: options.audit_retention_days,
+            key_policies: crate::policy::ParsedPolicies::new(PolicyKind::Key, PARSED_POLICY_BYTES),
+            identity_policies: crate::policy::ParsedPolicies::new(PolicyKind::Identity, PARSED_POLICY_BYTES),
             versions: Default::default(),
             version_cache_capacity: options.backing_key_cache_capacity.max(1),
             row_guard,

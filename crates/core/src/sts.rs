@@ -747,7 +747,7 @@ impl Kms {
             principal_account: "",
             action: "sts:AssumeRoleWithWebIdentity",
             resource: &role_arn,
-            context: &context,
+            context: &crate::policy::Context::of(context),
         };
         let trusted = Policy::parse(&role.trust_policy, PolicyKind::Key)
             .is_ok_and(|trust| trust.evaluate_key(&request) == crate::policy::KeyDecision::AllowPrincipal);
@@ -805,10 +805,13 @@ impl Kms {
     ) -> Result<bool, KmsError> {
         let Ok(trust) = Policy::parse(&role.trust_policy, PolicyKind::Key) else { return Ok(false) };
         let identity = self.identity_side(caller).await?;
-        let mut c = self.global_context(caller, identity.as_ref());
-        for (k, v) in context {
-            c.insert(k.to_ascii_lowercase(), v.clone());
-        }
+        let c = crate::policy::Context::lazy(|| {
+            let mut c = self.global_context(caller, identity.as_ref());
+            for (k, v) in context {
+                c.insert(k.to_ascii_lowercase(), v.clone());
+            }
+            c
+        });
         let role_arn = role.arn();
         let request = Request {
             principal_arn: caller.principal.as_str(),

@@ -63,6 +63,8 @@ struct Inner {
     peer_secret: Option<zeroize::Zeroizing<Vec<u8>>>,
     /// The console's signed-in sessions on this node.
     console: crate::console::Sessions,
+    /// SigV4 signing keys derived for the callers' access keys and scopes.
+    signing_keys: sigv4::SigningKeyCache,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             trusted_proxies: Vec::new(),
             peer_secret: None,
             console: crate::console::Sessions::default(),
+            signing_keys: sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE_CAPACITY),
         }))
     }
 
@@ -375,6 +378,10 @@ fn http_date(millis: i64) -> Option<HeaderValue> {
     );
     HeaderValue::from_str(&t.format(&fmt).ok()?).ok()
 }
+
+/// Most SigV4 signing keys kept (one per access key, day, Region and
+/// service in use).
+const SIGNING_KEY_CACHE_CAPACITY: usize = 10_000;
 
 /// Longest operation name or access key id copied into an audit event from
 /// an unauthenticated request.
@@ -900,7 +907,13 @@ async fn authenticate(
             Err(e) => return Err((ApiError::from_kms(e), claimed())),
         },
     };
-    let key = sigv4::signing_key(principal.secret.expose(), &auth.date, &auth.region, &auth.service);
+    let key = state.0.signing_keys.get(
+        &auth.access_key_id,
+        principal.secret.expose(),
+        &auth.date,
+        &auth.region,
+        &auth.service,
+    );
     let now_ms = state.0.clock.now_millis();
     let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
         .map_err(|e| (ApiError::internal(format!("clock out of range: {e}")), claimed()))?;

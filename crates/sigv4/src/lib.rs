@@ -25,7 +25,7 @@
 //!    cheap), then looks up the secret for [`Authorization::access_key_id`].
 //!    An unknown key id is [`SigV4Error::UnrecognizedClient`]. It derives the
 //!    key with [`signing_key`] (a pure function of the secret and the scope,
-//!    so it can be cached per access key and day).
+//!    so it can be cached per access key and day: [`SigningKeyCache`]).
 //! 3. [`verify`] recomputes the signature over the request and compares it in
 //!    constant time.
 //!
@@ -176,6 +176,59 @@ pub fn signing_key(secret_access_key: &[u8], date: &str, region: &str, service: 
     let k_region = hmac_sha256(&k_date[..], region.as_bytes());
     let k_service = hmac_sha256(&k_region[..], service.as_bytes());
     SigningKey(hmac_sha256(&k_service[..], TERMINATOR.as_bytes()))
+}
+
+/// Signing keys derived before, by access key id and credential scope, so
+/// that a client's requests of one day derive the key once (four HMACs)
+/// rather than each time, as AWS's own SDKs cache it on the signing side.
+///
+/// An entry also holds the SHA-256 of the secret it was derived from and
+/// serves only a request whose looked-up secret has the same digest
+/// (compared in constant time): a key id whose secret changed derives
+/// again. At `capacity` entries the cache is emptied and fills again (a
+/// caller naming many dates cannot grow it).
+pub struct SigningKeyCache {
+    capacity: usize,
+    /// By `access key id/date/region/service`: the secret's SHA-256 and the
+    /// key.
+    map: std::sync::Mutex<std::collections::HashMap<String, CachedKey>>,
+}
+
+type CachedKey = ([u8; 32], std::sync::Arc<SigningKey>);
+
+impl SigningKeyCache {
+    /// A cache of at most `capacity` keys.
+    pub fn new(capacity: usize) -> Self {
+        SigningKeyCache { capacity: capacity.max(1), map: std::sync::Mutex::default() }
+    }
+
+    /// [`signing_key`] for `access_key_id` (whose secret is
+    /// `secret_access_key`), `date`, `region` and `service`, derived once.
+    pub fn get(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &[u8],
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> std::sync::Arc<SigningKey> {
+        let lock = || self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = format!("{access_key_id}/{date}/{region}/{service}");
+        let mut secret_digest = [0u8; 32];
+        secret_digest.copy_from_slice(sha256(secret_access_key).as_ref());
+        if let Some((d, key)) = lock().get(&id) {
+            if bool::from(d.ct_eq(&secret_digest)) {
+                return key.clone();
+            }
+        }
+        let key = std::sync::Arc::new(signing_key(secret_access_key, date, region, service));
+        let mut map = lock();
+        if map.len() >= self.capacity {
+            map.clear();
+        }
+        map.insert(id, (secret_digest, key.clone()));
+        key
+    }
 }
 
 /// The AWS error code (`__type`) of a [`SigV4Error`].

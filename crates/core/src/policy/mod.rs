@@ -142,6 +142,49 @@ struct Statement {
     conditions: Vec<Condition>,
 }
 
+/// Parsed policies of one kind, by their text, so that a policy read on
+/// every request (a key's, a user's) is parsed once, not per request. Keyed
+/// by the whole document, a cached policy is always the one its text says:
+/// nothing to invalidate when a policy changes (the new text misses). A
+/// document that does not parse is cached as `None`. Once the cached
+/// documents' text would pass `max_bytes` the cache is emptied and fills
+/// again (policies are up to 32 KB each: the bound is on bytes, not count).
+pub(crate) struct ParsedPolicies {
+    kind: PolicyKind,
+    max_bytes: usize,
+    /// The cached documents' bytes, and the documents.
+    map: std::sync::Mutex<(usize, ParsedByText)>,
+}
+
+type ParsedByText = HashMap<Box<str>, Option<std::sync::Arc<Policy>>>;
+
+impl ParsedPolicies {
+    pub(crate) fn new(kind: PolicyKind, max_bytes: usize) -> Self {
+        ParsedPolicies { kind, max_bytes, map: std::sync::Mutex::default() }
+    }
+
+    /// `text` parsed (`None` when it is not a policy of this kind).
+    pub(crate) fn get(&self, text: &str) -> Option<std::sync::Arc<Policy>> {
+        let lock = || self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = lock().1.get(text) {
+            return p.clone();
+        }
+        // Parsed outside the lock; two requests may both parse a new
+        // document, and the second insert replaces an equal value.
+        let parsed = Policy::parse(text, self.kind).ok().map(std::sync::Arc::new);
+        let mut guard = lock();
+        let (bytes, map) = &mut *guard;
+        if *bytes + text.len() > self.max_bytes {
+            map.clear();
+            *bytes = 0;
+        }
+        if map.insert(text.into(), parsed.clone()).is_none() {
+            *bytes += text.len();
+        }
+        parsed
+    }
+}
+
 /// A parsed policy document.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -172,12 +215,46 @@ pub struct Request<'a> {
     pub resource: &'a str,
     /// Condition keys, lower-cased, each with its values (several for
     /// multivalued keys such as `kms:EncryptionContextKeys`).
-    pub context: &'a HashMap<String, Vec<String>>,
+    pub context: &'a Context<'a>,
 }
 
 impl<'a> Request<'a> {
     fn value(&self, key: &str) -> Option<&'a [String]> {
-        self.context.get(key).map(Vec::as_slice)
+        self.context.map().get(key).map(Vec::as_slice)
+    }
+}
+
+/// The builder of a request's condition keys.
+type BuildContext<'a> = Box<dyn Fn() -> HashMap<String, Vec<String>> + Send + Sync + 'a>;
+
+/// A request's condition keys, built the first time evaluation reads one
+/// (a condition, a policy variable, a role session's principal ARN): most
+/// policies read none, and building them (the global `aws:` keys, the
+/// key's tags, times formatted) costs more than evaluating such a policy.
+pub struct Context<'a> {
+    map: std::sync::OnceLock<HashMap<String, Vec<String>>>,
+    build: Option<BuildContext<'a>>,
+}
+
+impl<'a> Context<'a> {
+    /// Condition keys already built.
+    pub fn of(map: HashMap<String, Vec<String>>) -> Self {
+        Context { map: std::sync::OnceLock::from(map), build: None }
+    }
+
+    /// Condition keys that `build` makes when first read (at most once).
+    pub fn lazy(build: impl Fn() -> HashMap<String, Vec<String>> + Send + Sync + 'a) -> Self {
+        Context { map: std::sync::OnceLock::new(), build: Some(Box::new(build)) }
+    }
+
+    fn map(&self) -> &HashMap<String, Vec<String>> {
+        self.map.get_or_init(|| self.build.as_ref().map(|b| b()).unwrap_or_default())
+    }
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("built", &self.map.get()).finish_non_exhaustive()
     }
 }
 
@@ -443,7 +520,7 @@ impl Policy {
     /// `account`) do `action` on `resource` regardless of conditions: the
     /// lockout safety check asks whether the caller keeps PutKeyPolicy.
     pub fn allows_unconditionally(&self, principal_arn: &str, account: &str, action: &str, resource: &str) -> bool {
-        let empty = HashMap::new();
+        let empty = Context::of(HashMap::new());
         let req = Request { principal_arn, principal_account: account, action, resource, context: &empty };
         let unconditional =
             self.statements.iter().any(|st| st.effect == Effect::Allow && st.conditions.is_empty() && st.matches(&req));

@@ -273,3 +273,30 @@ fn signing_key_depends_on_every_scope_element() {
     }
     assert_eq!(compute_signature(&signing_key(SECRET.as_bytes(), "20150830", "us-east-1", "kms"), sts), sig);
 }
+
+#[test]
+fn the_signing_key_cache_derives_once_per_secret_and_scope() {
+    let cache = SigningKeyCache::new(3);
+    let sts = b"string to sign";
+    let sig = |k: &SigningKey| compute_signature(k, sts);
+    let want = sig(&signing_key(SECRET.as_bytes(), "20150830", "us-east-1", "kms"));
+    let first = cache.get("AKID", SECRET.as_bytes(), "20150830", "us-east-1", "kms");
+    assert_eq!(sig(&first), want);
+    // The same access key, secret and scope: the key derived before.
+    let again = cache.get("AKID", SECRET.as_bytes(), "20150830", "us-east-1", "kms");
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+    // The same access key id with another secret never gets the cached key.
+    let other = cache.get("AKID", OTHER_SECRET.as_bytes(), "20150830", "us-east-1", "kms");
+    assert_eq!(sig(&other), sig(&signing_key(OTHER_SECRET.as_bytes(), "20150830", "us-east-1", "kms")));
+    assert_ne!(sig(&other), want);
+    // Every scope element is part of the entry.
+    for (date, region, service) in
+        [("20150831", "us-east-1", "kms"), ("20150830", "us-east-2", "kms"), ("20150830", "us-east-1", "s3")]
+    {
+        let k = cache.get("AKID", SECRET.as_bytes(), date, region, service);
+        assert_eq!(sig(&k), sig(&signing_key(SECRET.as_bytes(), date, region, service)));
+    }
+    // Past its capacity the cache starts again, and still answers right.
+    let k = cache.get("AKID", SECRET.as_bytes(), "20150830", "us-east-1", "kms");
+    assert_eq!(sig(&k), want);
+}

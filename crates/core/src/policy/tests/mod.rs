@@ -74,13 +74,13 @@ mod cases_elements;
 mod cases_keys;
 mod cases_operators;
 
-fn request<'a>(case: &'a Case, context: &'a HashMap<String, Vec<String>>) -> Request<'a> {
+fn request<'a>(case: &'a Case, context: &'a Context<'a>) -> Request<'a> {
     let (principal_arn, principal_account) = case.principal.unwrap_or((ROOT, ACCOUNT));
     Request { principal_arn, principal_account, action: case.action, resource: KEY, context }
 }
 
-fn context_of(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect())).collect()
+fn context_of(pairs: &[(&str, &[&str])]) -> Context<'static> {
+    Context::of(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect())).collect())
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn explicit_deny_wins_over_any_allow() {
         r#"{{"Statement":[{ALLOW_ROOT},{{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*"}}]}}"#
     );
     let p = Policy::parse(&doc, PolicyKind::Key).unwrap();
-    let ctx = HashMap::new();
+    let ctx = Context::of(HashMap::new());
     let case = c("", "", &[], A);
     assert_eq!(p.evaluate(&request(&case, &ctx)), D);
     assert_eq!(combine([A, N, A]), A);
@@ -289,4 +289,60 @@ fn adding_a_deny_never_widens_adding_an_allow_never_narrows_and_order_never_matt
             assert_eq!(shuffled.evaluate(&req), before, "order mattered: {picked:?}");
         }
     }
+}
+
+#[test]
+fn parsed_policies_are_the_documents_they_are_keyed_by() {
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    let cache = ParsedPolicies::new(PolicyKind::Key, allow.len() + deny.len());
+    let a = cache.get(allow).expect("parses");
+    assert!(std::sync::Arc::ptr_eq(&a, &cache.get(allow).expect("cached")));
+    // Another text is its own policy, never the one cached before it.
+    let d = cache.get(deny).expect("parses");
+    assert!(!std::sync::Arc::ptr_eq(&a, &d));
+    // A document that does not parse stays refused.
+    assert!(cache.get("{").is_none());
+    assert!(cache.get("{").is_none());
+    // Past its byte bound the cache started again: the policy is parsed anew.
+    let again = cache.get(allow).expect("parses");
+    assert!(!std::sync::Arc::ptr_eq(&a, &again));
+    // An identity cache refuses a document with a Principal, as parse does.
+    assert!(ParsedPolicies::new(PolicyKind::Identity, 1 << 20).get(allow).is_none());
+}
+
+#[test]
+fn condition_keys_are_built_only_when_evaluation_reads_one() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let eval = |statement: &str, principal_arn: &str| {
+        let builds = AtomicUsize::new(0);
+        let context = Context::lazy(|| {
+            builds.fetch_add(1, Ordering::Relaxed);
+            context_of(&[("aws:username", &["alice"]), ("aws:principalarn", &["arn:aws:iam::111122223333:role/r"])])
+                .map()
+                .clone()
+        });
+        let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        let policy = Policy::parse(&doc, PolicyKind::Key).expect("parses");
+        let resource = "arn:aws:iam::111122223333:user/alice";
+        let req =
+            Request { principal_arn, principal_account: ACCOUNT, action: "kms:Encrypt", resource, context: &context };
+        let decision = policy.evaluate(&req);
+        // Evaluated twice, built at most once.
+        assert_eq!(policy.evaluate(&req), decision);
+        (decision, builds.load(Ordering::Relaxed))
+    };
+    // The default key policy reads no condition key: nothing is built.
+    let root =
+        r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#;
+    assert_eq!(eval(root, ROOT), (A, 0));
+    // A condition, a policy variable, and a role session matched by its
+    // role's ARN each read one, and see the built keys.
+    let condition = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:username":"alice"}}}"#;
+    assert_eq!(eval(condition, ROOT), (A, 1));
+    let variable = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}"#;
+    assert_eq!(eval(variable, ROOT), (A, 1));
+    let role =
+        r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/r"},"Action":"kms:*","Resource":"*"}"#;
+    assert_eq!(eval(role, "arn:aws:sts::111122223333:assumed-role/r/s"), (A, 1));
 }
