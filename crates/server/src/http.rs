@@ -283,7 +283,7 @@ async fn peer(State(state): State<AppState>, req: Request<Body>) -> Response {
 }
 
 async fn peer_in(state: &AppState, req: Request<Body>) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let (parts, body) = req.into_parts();
     let refuse = |why: &str| {
         tracing::warn!(reason = why, source = ?source_ip(&parts), "peer message refused");
@@ -370,6 +370,18 @@ async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
     resp
 }
 
+/// A request id: a random (version 4) UUID, as AWS's `x-amzn-RequestId`.
+/// Its bytes come from aws-lc's user-space generator, not a `getrandom`
+/// system call per request (the `uuid` crate's own `new_v4`); should that
+/// generator fail, from `new_v4`.
+pub(crate) fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    match aws_lc_rs::rand::fill(&mut bytes) {
+        Ok(()) => uuid::Builder::from_random_bytes(bytes).into_uuid().to_string(),
+        Err(_) => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
 /// An IMF-fixdate (`Mon, 23 Nov 2026 19:45:11 GMT`).
 fn http_date(millis: i64) -> Option<HeaderValue> {
     let t = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).ok()?;
@@ -402,7 +414,7 @@ fn clip_to(s: &str, max: usize) -> &str {
 }
 
 async fn respond(state: &AppState, req: Request<Body>) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let span = tracing::info_span!("request", request_id = %request_id);
     respond_in(state, req, request_id).instrument(span).await
 }
@@ -600,7 +612,7 @@ pub(crate) async fn run_as(
     body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
     let started = std::time::Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let meta = RequestMeta::of(parts, &request_id, state.0.clock.now_millis());
     let identity = Identity::Principal {
         account: caller.account.as_str().to_owned(),
@@ -949,4 +961,23 @@ async fn authenticate(
         secure_transport: secure_transport(state, parts),
         audit: Default::default(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn request_ids_are_random_version_4_uuids() {
+        let a = uuid::Uuid::parse_str(&super::new_request_id()).unwrap();
+        let b = uuid::Uuid::parse_str(&super::new_request_id()).unwrap();
+        assert_eq!(a.get_version_num(), 4);
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        let v = super::http_date(1_795_463_111_000).unwrap();
+        assert_eq!(v.to_str().unwrap(), "Mon, 23 Nov 2026 19:45:11 GMT");
+    }
 }

@@ -194,8 +194,14 @@ impl AuditCheckpoint {
 /// on chain 0, a record's seq its position: what a single-writer store
 /// does inside its append transaction.
 pub fn chain(head: Option<(u64, Hash)>, entries: &[AuditEntry]) -> Vec<AuditRecord> {
+    chain_owned(head, entries.to_vec())
+}
+
+/// [`chain`] of entries the caller owns: they move into their records
+/// (no copy of each event's record).
+pub fn chain_owned(head: Option<(u64, Hash)>, entries: Vec<AuditEntry>) -> Vec<AuditRecord> {
     let first = head.map_or(1, |(s, _)| s + 1);
-    chain_on(0, head, entries, first..)
+    chain_into(0, head, entries, first..)
 }
 
 /// Chains `entries` on chain `chain` after `head` (the chain's last
@@ -206,14 +212,24 @@ pub fn chain_on(
     entries: &[AuditEntry],
     seqs: impl IntoIterator<Item = u64>,
 ) -> Vec<AuditRecord> {
+    chain_into(chain, head, entries.to_vec(), seqs)
+}
+
+/// [`chain_on`] of entries the caller owns.
+fn chain_into(
+    chain: u32,
+    head: Option<(u64, Hash)>,
+    entries: Vec<AuditEntry>,
+    seqs: impl IntoIterator<Item = u64>,
+) -> Vec<AuditRecord> {
     let (mut position, mut prev) = head.unwrap_or((0, chain_genesis(chain)));
     entries
-        .iter()
+        .into_iter()
         .zip(seqs)
-        .map(|(e, seq)| {
+        .map(|(entry, seq)| {
             position += 1;
-            let hash = chain_hash(&prev, position, e.record.as_bytes());
-            let r = AuditRecord { seq, chain, position, prev_hash: prev, hash, entry: e.clone() };
+            let hash = chain_hash(&prev, position, entry.record.as_bytes());
+            let r = AuditRecord { seq, chain, position, prev_hash: prev, hash, entry };
             prev = hash;
             r
         })

@@ -369,7 +369,7 @@ async fn audit_sign_in(
     region: &Region,
     error: Option<&str>,
 ) -> bool {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::http::new_request_id();
     let meta = crate::http::RequestMeta::of(parts, &request_id, state.now_millis());
     let claimed: String = access_key_id.chars().take(128).collect();
     let identity = match who {

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use trent_api::enums::{ExpirationModel, KeySpec, KeyState, KeyUsage, Origin, RotationType, WireEnum};
 use trent_api::ids::{AccessKeyId, AccountId, AliasName, KeyId, PrincipalArn, Region};
 use trent_core::audit::{
-    chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter,
+    chain_owned, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter,
     UsageTally,
 };
 use trent_core::integrity::{RowGuard, Sealed, Unchecked};

@@ -1115,7 +1115,16 @@ pub(super) fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> S
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let records = chain(audit_head(tx)?, entries);
+    append_owned_audit_in(tx, entries.to_vec())
+}
+
+/// [`append_audit_in`] of entries the caller owns (they move into the
+/// records: [`Store::append_audit`]'s group commit copies none).
+pub(super) fn append_owned_audit_in(tx: &Transaction<'_>, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = chain_owned(audit_head(tx)?, entries);
     insert_audit(tx, &records)?;
     Ok(records)
 }

@@ -1516,7 +1516,7 @@ impl Store for SqliteStore {
         let entries = entries.to_vec();
         self.with(move |c| {
             let tx = write_tx(c)?;
-            let records = append_audit_in(&tx, &entries)?;
+            let records = append_owned_audit_in(&tx, entries)?;
             tx.commit().map_err(backend)?;
             Ok(records)
         })
