@@ -353,9 +353,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
     // In its own task: a client that disconnects does not cancel a request
     // half-way (a state change, or a group commit that other requests'
-    // audit events ride on, always runs to its end).
+    // audit events ride on, always runs to its end). Boxed: the request's
+    // future is several KiB, and tokio moves a task's future and output
+    // stage by value (into the task, when polled, when its output is read),
+    // each a copy of the whole; a box is moved as a pointer.
     let task_state = state.clone();
-    let mut resp = match tokio::spawn(async move { respond(&task_state, req).await }).await {
+    let mut resp = match tokio::spawn(Box::pin(async move { respond(&task_state, req).await })).await {
         Ok(resp) => resp,
         Err(e) => {
             let e = ApiError::internal(format!("request task: {e}"));
