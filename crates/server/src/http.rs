@@ -276,7 +276,7 @@ pub fn router(state: AppState) -> Router {
 /// by the shared secret, handled in its own task as API requests are.
 async fn peer(State(state): State<AppState>, req: Request<Body>) -> Response {
     let task_state = state.clone();
-    match tokio::spawn(async move { peer_in(&task_state, req).await }).await {
+    match tokio::spawn(Box::pin(async move { peer_in(&task_state, req).await })).await {
         Ok(resp) => resp,
         Err(e) => error_response(&ApiError::internal(format!("peer task: {e}")), "", "peer"),
     }

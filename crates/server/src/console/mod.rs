@@ -47,7 +47,7 @@ pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) ->
     // In its own task, as API requests are: a closed browser tab does not
     // cancel a state change half-way.
     let task_state = state.clone();
-    let mut resp = match tokio::spawn(async move { route(&task_state, req).await }).await {
+    let mut resp = match tokio::spawn(Box::pin(async move { route(&task_state, req).await })).await {
         Ok(resp) => resp,
         Err(e) => {
             tracing::error!(error = %e, "console task failed");
