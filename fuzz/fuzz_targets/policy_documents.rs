@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
-use trent_core::policy::{Policy, PolicyKind, Request};
+use trent_core::policy::{Context, Policy, PolicyKind, Request};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
             context.insert("kms:encryptioncontextkeys".to_owned(), vec!["a".to_owned(), "b".to_owned()]);
             context.insert("aws:sourceip".to_owned(), vec!["203.0.113.7".to_owned()]);
             context.insert("aws:currenttime".to_owned(), vec!["2026-12-01T10:00:00Z".to_owned()]);
-            let empty = HashMap::new();
+            let (context, empty) = (Context::of(context), Context::of(HashMap::new()));
             for ctx in [&context, &empty] {
                 let req = Request {
                     principal_arn: "arn:aws:iam::111122223333:root",
