@@ -375,11 +375,8 @@ impl Kms {
                 // one that no longer parses narrows to nothing. A managed
                 // session policy applies as its default version is now; one
                 // deleted since allows nothing.
-                let mut session_policies: Vec<Arc<Policy>> = session
-                    .policy
-                    .iter()
-                    .map(|p| self.identity_policies.get(p).unwrap_or_else(|| Arc::new(Policy::allows_nothing())))
-                    .collect();
+                let mut session_policies: Vec<Arc<Policy>> =
+                    session.policy.iter().map(|p| self.identity_policies.or_nothing(p)).collect();
                 for arn in &session.policy_arns {
                     session_policies.push(self.session_managed_policy(&caller.account, arn).await?);
                 }
@@ -441,7 +438,7 @@ impl Kms {
             .await?
             .into_iter()
             .next()
-            .map(|a| self.identity_policies.get(&a.document).unwrap_or_else(|| Arc::new(Policy::allows_nothing()))))
+            .map(|a| self.identity_policies.or_nothing(&a.document)))
     }
 
     /// Authorizes an action on no key (CreateKey, ListKeys, an alias, …):

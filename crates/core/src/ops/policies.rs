@@ -271,9 +271,10 @@ impl Kms {
             return Ok(p);
         }
         let document = self.managed_policy_document(account, arn).await?;
-        let policy = Arc::new(
-            document.and_then(|d| Policy::parse(&d, PolicyKind::Identity).ok()).unwrap_or_else(Policy::allows_nothing),
-        );
+        let policy = match document {
+            Some(d) => self.identity_policies.or_nothing(&d),
+            None => Arc::new(Policy::allows_nothing()),
+        };
         self.managed_policy_cache.insert(slot, now, policy.clone());
         Ok(policy)
     }

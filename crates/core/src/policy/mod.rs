@@ -183,6 +183,12 @@ impl ParsedPolicies {
         }
         parsed
     }
+
+    /// `text` parsed, or a policy that allows nothing when it does not
+    /// parse (a stored policy was checked when it was put: fail closed).
+    pub(crate) fn or_nothing(&self, text: &str) -> std::sync::Arc<Policy> {
+        self.get(text).unwrap_or_else(|| std::sync::Arc::new(Policy::allows_nothing()))
+    }
 }
 
 /// A parsed policy document.

@@ -1112,9 +1112,6 @@ pub(super) fn audit_head(c: &Connection) -> StoreResult<Option<(u64, Hash)>> {
 /// commits. Nothing is read or written for no entries. Used by
 /// [`Store::append_audit`] and, through [`commit_audited`], by every change.
 pub(super) fn append_audit_in(tx: &Transaction<'_>, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
-    if entries.is_empty() {
-        return Ok(Vec::new());
-    }
     append_owned_audit_in(tx, entries.to_vec())
 }
 
