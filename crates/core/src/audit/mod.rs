@@ -43,8 +43,9 @@ pub type Hash = [u8; HASH_LEN];
 /// How often the server's indexer builds the lookup indexes of the records
 /// appended meanwhile ([`crate::Kms::index_audit`]): an append writes the
 /// log alone, and a lookup reads the records not yet indexed, at most about
-/// this long's worth of appends, from the log itself.
-pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+/// this long's worth of appends, from the log itself. Short, so that each
+/// pass has little to index and holds the SQLite writer briefly.
+pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// An event ready to append: the CloudTrail record and the fields the
 /// store indexes for lookups.

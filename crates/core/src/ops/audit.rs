@@ -41,8 +41,10 @@ const TRACKED: &[&str] = &[
 /// reported as unused since tracking began.
 const LAST_USAGE_SCAN: usize = 10_000;
 
-/// Records indexed per transaction by [`Kms::index_audit`].
-const INDEX_BATCH: usize = 4096;
+/// Records indexed per transaction by [`Kms::index_audit`]: the SQLite
+/// store's audit appends wait for the writer while a batch holds it, so a
+/// batch is kept to about a millisecond of work.
+const INDEX_BATCH: usize = 1024;
 
 /// Prefix of LookupEvents page tokens (the rest is the seq to continue
 /// below).

@@ -1354,6 +1354,10 @@ impl Store for PostgresStore {
             return Ok(0);
         }
         let tx = c.transaction().await.map_err(backend)?;
+        // Not waiting for its WAL flush: a crash that loses this commit
+        // loses its index rows and the chain's `indexed` mark together, and
+        // the next pass indexes those records again from the log.
+        tx.batch_execute("SET LOCAL synchronous_commit = off").await.map_err(backend)?;
         let n = index_in(&tx, max).await?;
         tx.commit().await.map_err(backend)?;
         Ok(n)

@@ -1650,10 +1650,22 @@ impl Store for SqliteStore {
             return Ok(0);
         }
         self.with(move |c| {
-            let tx = write_tx(c)?;
-            let n = index_in(&tx, max)?;
-            tx.commit().map_err(backend)?;
-            Ok(n)
+            // No fsync of its own: a crash that loses this commit loses its
+            // index rows and `audit_index.through` together, and the next
+            // pass indexes those records again from the log. In WAL mode a
+            // NORMAL commit writes its frames without syncing them, and the
+            // next FULL commit's fsync covers them. Syncing here would hold
+            // the writer, and every audit append behind it, for the fsync.
+            c.execute_batch("PRAGMA synchronous = NORMAL").map_err(backend)?;
+            let indexed = write_tx(c).and_then(|tx| {
+                let n = index_in(&tx, max)?;
+                tx.commit().map_err(backend)?;
+                Ok(n)
+            });
+            // Every other commit on this connection is durable before it
+            // returns; the setting is a flag of the connection, with no I/O.
+            c.execute_batch("PRAGMA synchronous = FULL").map_err(backend)?;
+            indexed
         })
         .await
     }
@@ -1801,6 +1813,36 @@ mod tests {
             let err = SqliteStore::open(&path).err().map(|e| format!("{e} {:?}", std::error::Error::source(&e)));
             assert!(err.unwrap_or_default().contains("read-only"));
         }
+        Ok(())
+    }
+
+    /// The indexer commits without an fsync of its own; every other commit
+    /// on the writer stays durable, so the writer is back to FULL after it.
+    #[tokio::test]
+    async fn indexing_leaves_the_writer_syncing_every_commit() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(&dir.path().join("t.db"))?;
+        let synchronous = |s: &SqliteStore| -> rusqlite::Result<i64> {
+            let c = s.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+        };
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store)?, FULL);
+        let entry = AuditEntry {
+            event_id: "e".into(),
+            event_time: 0,
+            event_name: "Encrypt".into(),
+            account: None,
+            username: None,
+            access_key_id: None,
+            read_only: true,
+            resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
+            record: "{}".into(),
+        };
+        store.append_audit(&[entry.clone(), entry]).await?;
+        assert_eq!(store.index_audit(10).await?, 2);
+        assert_eq!(synchronous(&store)?, FULL);
+        assert_eq!(store.index_audit(10).await?, 0);
         Ok(())
     }
 
