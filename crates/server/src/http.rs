@@ -374,15 +374,11 @@ async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
 }
 
 /// A request id: a random (version 4) UUID, as AWS's `x-amzn-RequestId`.
-/// Its bytes come from aws-lc's user-space generator, not a `getrandom`
-/// system call per request (the `uuid` crate's own `new_v4`); should that
-/// generator fail, from `new_v4`.
+/// The `uuid` crate's `fast-rng` feature draws it from a user-space
+/// generator (`rand`'s thread-local ChaCha, seeded by the OS), not from a
+/// `getrandom` system call per request; so are the event ids' random bits.
 pub(crate) fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    match aws_lc_rs::rand::fill(&mut bytes) {
-        Ok(()) => uuid::Builder::from_random_bytes(bytes).into_uuid().to_string(),
-        Err(_) => uuid::Uuid::new_v4().to_string(),
-    }
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// An IMF-fixdate (`Mon, 23 Nov 2026 19:45:11 GMT`).
