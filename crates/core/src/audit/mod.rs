@@ -45,7 +45,7 @@ pub type Hash = [u8; HASH_LEN];
 /// log alone, and a lookup reads the records not yet indexed, at most about
 /// this long's worth of appends, from the log itself. Short, so that each
 /// pass has little to index and holds the SQLite writer briefly.
-pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
+pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// An event ready to append: the CloudTrail record and the fields the
 /// store indexes for lookups.

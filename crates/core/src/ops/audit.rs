@@ -43,7 +43,8 @@ const LAST_USAGE_SCAN: usize = 10_000;
 
 /// Records indexed per transaction by [`Kms::index_audit`]: the SQLite
 /// store's audit appends wait for the writer while a batch holds it, so a
-/// batch is kept to about a millisecond of work.
+/// backlog (after a restart, say) is indexed in pieces of about ten
+/// milliseconds' work rather than in one.
 const INDEX_BATCH: usize = 1024;
 
 /// Prefix of LookupEvents page tokens (the rest is the seq to continue

@@ -1657,15 +1657,18 @@ impl Store for SqliteStore {
             // next FULL commit's fsync covers them. Syncing here would hold
             // the writer, and every audit append behind it, for the fsync.
             c.execute_batch("PRAGMA synchronous = NORMAL").map_err(backend)?;
-            let indexed = write_tx(c).and_then(|tx| {
+            let indexed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let tx = write_tx(c)?;
                 let n = index_in(&tx, max)?;
                 tx.commit().map_err(backend)?;
                 Ok(n)
-            });
+            }));
             // Every other commit on this connection is durable before it
-            // returns; the setting is a flag of the connection, with no I/O.
+            // returns, also after a panic above (the connection outlives it,
+            // its transaction rolled back); the setting is a flag of the
+            // connection, with no I/O.
             c.execute_batch("PRAGMA synchronous = FULL").map_err(backend)?;
-            indexed
+            indexed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
         .await
     }
