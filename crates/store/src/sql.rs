@@ -1395,7 +1395,7 @@ pub(crate) fn key_lifetime(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1467,7 +1467,7 @@ mod tests {
     }
 
     /// An Encrypt event naming `resources`.
-    fn encrypt_event(resources: &[&str]) -> AuditEntry {
+    pub(crate) fn encrypt_event(resources: &[&str]) -> AuditEntry {
         AuditEntry {
             event_id: "e".into(),
             event_time: 0,

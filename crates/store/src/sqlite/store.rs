@@ -1831,17 +1831,7 @@ mod tests {
         };
         const FULL: i64 = 2;
         assert_eq!(synchronous(&store)?, FULL);
-        let entry = AuditEntry {
-            event_id: "e".into(),
-            event_time: 0,
-            event_name: "Encrypt".into(),
-            account: None,
-            username: None,
-            access_key_id: None,
-            read_only: true,
-            resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
-            record: "{}".into(),
-        };
+        let entry = crate::sql::tests::encrypt_event(&["arn:aws:kms:us-east-1:111122223333:key/k"]);
         store.append_audit(&[entry.clone(), entry]).await?;
         assert_eq!(store.index_audit(10).await?, 2);
         assert_eq!(synchronous(&store)?, FULL);
