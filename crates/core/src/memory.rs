@@ -6,8 +6,8 @@
 //! has no store without durability and no tampering hook.
 
 use crate::audit::{
-    chain, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts, UsageFilter,
-    UsageTally,
+    chain, chain_owned, AuditCheckpoint, AuditEntry, AuditQuery, AuditRecord, Hash, KeyLifetime, UsageCounts,
+    UsageFilter, UsageTally,
 };
 use crate::model::*;
 use crate::store::{Store, StoreError, StoreResult};
@@ -1064,13 +1064,13 @@ impl Store for InMemoryStore {
         })
     }
 
-    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>> {
         let mut g = self.lock();
         if g.audit_failing {
             return Err(StoreError::backend(std::io::Error::other("audit storage unwritable (test)")));
         }
         let head = g.audit.last().map(|r| (r.seq, r.hash));
-        let records = chain(head, entries);
+        let records = chain_owned(head, entries);
         g.audit.extend(records.iter().cloned());
         Ok(records)
     }

@@ -451,8 +451,9 @@ pub trait Store: Send + Sync + 'static {
     /// in one transaction: each gets the chain's next position, a seq of
     /// the store's order, and a hash chained to the record before it
     /// ([`crate::audit::chain_on`]), however many callers append at once.
-    /// Durable when this returns. Returns the stored records.
-    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>>;
+    /// Durable when this returns. Returns the stored records, which the
+    /// entries move into: the group commit copies no event.
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>>;
     /// The chain this store appends to: 0 for a store with one writer; on
     /// a store that several nodes share, a chain no other live node holds.
     async fn audit_chain(&self) -> StoreResult<u32> {

@@ -86,7 +86,7 @@ async fn record(w: &World, account: &str, operation: &str, time: i64, keys: &[&s
         outcome,
         &keys,
     );
-    w.store.append_audit(&entries).await.unwrap();
+    w.store.append_audit(entries.clone()).await.unwrap();
 }
 
 async fn create_key(w: &World, account: &str) -> String {
@@ -125,7 +125,7 @@ async fn requests_by_bucket_key_and_operation_with_errors_and_each_call_once_in_
     let mut nobody = draft(A, "Encrypt", T0);
     nobody.identity = Identity::Unauthenticated { access_key_id: None };
     let e = nobody.entries(|| "anon".into(), Outcome { response: None, error: Some(("X", "y")) }, &[]);
-    w.store.append_audit(&e).await.unwrap();
+    w.store.append_audit(e).await.unwrap();
 
     let a = w.kms.usage(&common::root_caller(A, "us-east-1"), query(T0 - HOUR, T0 + 2 * HOUR, HOUR, false)).await;
     let a = a.unwrap();

@@ -115,7 +115,10 @@ pub(crate) fn tags_from_json(s: &str) -> Option<Vec<(String, String)>> {
 /// A list of strings as stored in a TEXT column: a JSON array, in order
 /// (an OpenID Connect provider's client ids and thumbprints).
 pub(crate) fn strings_to_json(list: &[String]) -> String {
-    serde_json::Value::from(list.to_vec()).to_string()
+    // Written straight from the slice (no copy of it as a `Value`: every
+    // audit append writes one per event). Serializing strings into memory
+    // cannot fail; the `Value` form, the same text, stands in if it did.
+    serde_json::to_string(list).unwrap_or_else(|_| serde_json::Value::from(list.to_vec()).to_string())
 }
 
 /// Reads [`strings_to_json`]'s form; `None` when it is not that.
@@ -313,7 +316,7 @@ pub(crate) fn hash_of(v: &[u8]) -> StoreResult<Hash> {
 /// An event's resource ARNs as stored in `audit_events.resources` (JSON,
 /// order and repetitions kept, so the entry reads back as it was).
 pub(crate) fn resources_json(entry: &AuditEntry) -> String {
-    serde_json::Value::from(entry.resources.clone()).to_string()
+    strings_to_json(&entry.resources)
 }
 
 /// The rows of `audit_resources` for an event: each ARN once, with the key
@@ -1489,5 +1492,16 @@ pub(crate) mod tests {
             vec![("arn:aws:kms:r:1:key/a", Some("a")), ("arn:aws:kms:r:1:alias/x", None)]
         );
         assert_eq!(resources_json(&entry).matches("key/a").count(), 2);
+    }
+
+    #[test]
+    fn string_lists_are_written_as_their_json_values_are() {
+        for list in
+            [vec![], vec!["a".to_owned()], vec!["q\"u\\o\nte".to_owned(), "\u{7f}\u{1f}é".to_owned(), "a".to_owned()]]
+        {
+            let text = strings_to_json(&list);
+            assert_eq!(text, serde_json::Value::from(list.clone()).to_string());
+            assert_eq!(strings_from_json(&text), Some(list));
+        }
     }
 }

@@ -882,13 +882,13 @@ async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
     assert_eq!(s.audit_head().await?, None);
     assert!(s.audit_records(0, 10).await?.is_empty());
     assert!(s.lookup_audit(&AuditQuery { limit: 10, ..Default::default() }).await?.is_empty());
-    assert!(s.append_audit(&[]).await?.is_empty());
+    assert!(s.append_audit(vec![]).await?.is_empty());
     assert_eq!(s.audit_head().await?, None);
 
     let entries: Vec<AuditEntry> = (0..9).map(audit_entry).collect();
     let mut returned = Vec::new();
     for batch in [&entries[..3], &entries[3..4], &entries[4..]] {
-        returned.extend(s.append_audit(batch).await?);
+        returned.extend(s.append_audit(batch.to_vec()).await?);
     }
     let stored = s.audit_records(0, 100).await?;
     assert_eq!(stored, returned);
@@ -901,10 +901,10 @@ async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
     assert!(s.audit_records(u64::MAX, 100).await?.is_empty());
     assert!(s.audit_records(0, 0).await?.is_empty());
     assert_eq!(s.audit_head().await?, Some((9, stored[8].hash)));
-    assert!(s.append_audit(&[]).await?.is_empty());
+    assert!(s.append_audit(vec![]).await?.is_empty());
 
     // The next append chains after the head.
-    let next = s.append_audit(&[audit_entry(9)]).await?;
+    let next = s.append_audit(vec![audit_entry(9)]).await?;
     assert_eq!((next[0].seq, next[0].prev_hash), (10, stored[8].hash));
     assert_eq!(s.audit_head().await?, Some((10, next[0].hash)));
     assert_chains(&whole_trail(&*s).await?);
@@ -917,7 +917,7 @@ async fn audit_trail_chains_and_reads_back(s: Arc<dyn Store>) -> TestResult {
 async fn audit_lookup_agrees_with_the_reference(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (0..40).map(audit_entry).collect();
     for batch in entries.chunks(7) {
-        s.append_audit(batch).await?;
+        s.append_audit(batch.to_vec()).await?;
     }
     let all = s.audit_records(0, 1000).await?;
     assert_eq!(all.len(), 40);
@@ -930,7 +930,7 @@ async fn audit_lookup_agrees_with_the_reference(s: Arc<dyn Store>) -> TestResult
     assert_eq!(s.index_audit(10).await?, 0, "nothing is left to index");
     lookups_agree_with_the_reference(&*s, &entries, &all).await?;
     // Appended after indexing: found at once, and once.
-    let more = s.append_audit(&[audit_entry(40)]).await?;
+    let more = s.append_audit(vec![audit_entry(40)]).await?;
     let q = AuditQuery { limit: 3, ..Default::default() };
     let newest: Vec<u64> = s.lookup_audit(&q).await?.iter().map(|r| r.seq).collect();
     assert_eq!(newest, [more[0].seq, 40, 39]);
@@ -1023,7 +1023,7 @@ async fn appends_form_one_chain(stores: &[Arc<dyn Store>]) -> TestResult {
             for b in 0..BATCHES {
                 let entries: Vec<AuditEntry> =
                     (0..1 + (t + b) % 3).map(|i| audit_entry(t * 1000 + b * 10 + i)).collect();
-                let records = s.append_audit(&entries).await?;
+                let records = s.append_audit(entries.clone()).await?;
                 batches.push((entries, records));
             }
             Ok::<_, StoreError>(batches)
@@ -1223,7 +1223,7 @@ async fn user_reads_racing_tag_writes_end_on_the_last_write(s: Arc<dyn Store>) -
 
 async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (1..=5).map(audit_entry).collect();
-    let records = s.append_audit(&entries).await?;
+    let records = s.append_audit(entries.clone()).await?;
     let cp = |r: &trent_core::audit::AuditRecord| AuditCheckpoint {
         chain: 0,
         seq: r.seq,
@@ -1253,7 +1253,7 @@ async fn audit_retention_prunes_up_to_an_anchor(s: Arc<dyn Store>) -> TestResult
     assert_eq!(cps, [2, 4]);
     assert_eq!(s.audit_head().await?.map(|h| h.0), Some(5));
     // Appends go on from the head; pruning again removes nothing more.
-    s.append_audit(&[audit_entry(6)]).await?;
+    s.append_audit(vec![audit_entry(6)]).await?;
     assert_eq!(s.audit_head().await?.map(|h| h.0), Some(6));
     assert_eq!(s.prune_audit(2).await?, 0);
     Ok(())
@@ -1302,7 +1302,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     let a = scope("111122223333", "us-east-1");
     // Events appended alone first: each change's events chain after them.
     let mut ev = Events { next: 100, expected: vec![audit_entry(0), audit_entry(1)] };
-    s.append_audit(&ev.expected).await?;
+    s.append_audit(ev.expected.clone()).await?;
 
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
@@ -1422,7 +1422,7 @@ async fn changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResu
     ev.check(&*s).await?;
 
     // Events appended alone after the changes chain after theirs.
-    let last = s.append_audit(&[audit_entry(2)]).await?;
+    let last = s.append_audit(vec![audit_entry(2)]).await?;
     ev.expected.push(audit_entry(2));
     assert_eq!(last[0].seq, ev.expected.len() as u64);
 
@@ -1466,7 +1466,7 @@ async fn failed_changes_store_no_event(s: Arc<dyn Store>) -> TestResult {
     s.insert_user(&bob, Some(&bob_key), &[]).await?;
     let policy = user_policy(&bob, "read", "{}");
     s.put_user_policy(&policy, &[]).await?;
-    s.append_audit(&[audit_entry(0)]).await?;
+    s.append_audit(vec![audit_entry(0)]).await?;
     let head = s.audit_head().await?;
 
     // A writer that read revision 1, and one of a key that is not there.
@@ -1583,7 +1583,7 @@ async fn changes_and_appends_at_once_form_one_chain(s: Arc<dyn Store>) -> TestRe
             for b in 0..BATCHES {
                 let entries: Vec<AuditEntry> =
                     (0..1 + (t + b) % 3).map(|i| audit_entry(t * 1000 + b * 10 + i)).collect();
-                appended += s.append_audit(&entries).await?.len();
+                appended += s.append_audit(entries.clone()).await?.len();
             }
             Ok::<_, StoreError>(appended)
         }));
@@ -1619,7 +1619,7 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     s.insert_grant(&g, &[]).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &[]).await?;
-    s.append_audit(&[audit_entry(0)]).await?;
+    s.append_audit(vec![audit_entry(0)]).await?;
     let head = s.audit_head().await?;
 
     fail(true).await?;
@@ -1639,7 +1639,7 @@ async fn unwritable_audit_refuses_changes(s: Arc<dyn Store>, fail: impl AsyncFn(
     let ak2 = another_key(&ak, "AKIABBBBBBBBBBBBBBBB");
     assert_failed("insert_access_key", s.insert_access_key(&ak2, None, &ev).await, &backend);
     assert_failed("delete_access_key", s.delete_access_key(&ak.id, &ev).await, &backend);
-    assert!(s.append_audit(&ev).await.is_err());
+    assert!(s.append_audit(ev.to_vec()).await.is_err());
     assert_eq!(s.access_keys_of(&ak.principal).await?, vec![ak.clone()]);
     assert_eq!(s.key(&a, &k.id).await?, Some(k.clone()));
     assert_eq!(s.key(&a, &k2.id).await?, None);
@@ -1703,7 +1703,7 @@ async fn fill(s: &dyn Store) -> TestResult {
         let events = if id.starts_with('2') { Vec::new() } else { ev.of(&["CreateAccount"]) };
         s.insert_account(&acct, &ak, &events).await?;
     }
-    s.append_audit(&(0..6).map(audit_entry).collect::<Vec<_>>()).await?;
+    s.append_audit((0..6).map(audit_entry).collect::<Vec<_>>()).await?;
 
     for (account, name, ak) in [
         ("444455556666", "ops", "AKIAUSEROPS"),
@@ -1960,7 +1960,7 @@ async fn fill(s: &dyn Store) -> TestResult {
     }
     s.update_keys(&[primary.clone(), in_c], &[version(&primary.id, 2)], &ev.of(&["RotateKeyOnDemand"])).await?;
 
-    let records = s.append_audit(&(6..12).map(audit_entry).collect::<Vec<_>>()).await?;
+    let records = s.append_audit((6..12).map(audit_entry).collect::<Vec<_>>()).await?;
     for (r, b) in [(&records[0], 1u8), (&records[5], 2)] {
         let cp = AuditCheckpoint {
             chain: 0,
@@ -2255,7 +2255,7 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     // The imported trail goes on from its head, on appends and on changes,
     // exactly as the source's does.
     let (seq, hash) = copy.audit_head().await?.ok_or("an imported trail has a head")?;
-    let next = copy.append_audit(&[audit_entry(77)]).await?;
+    let next = copy.append_audit(vec![audit_entry(77)]).await?;
     assert_eq!((next[0].seq, next[0].prev_hash), (seq + 1, hash));
     let k = &snap.keys[0];
     let mut changed = k.clone();
@@ -2265,7 +2265,7 @@ async fn export_import_round_trips(s: Arc<dyn Store>, fresh: impl Fresh) -> Test
     assert_eq!(copy.audit_head().await?.map(|h| h.0), Some(seq + 2));
     let trail = whole_trail(&*copy).await?;
     assert_chains(&trail);
-    s.append_audit(&[audit_entry(77)]).await?;
+    s.append_audit(vec![audit_entry(77)]).await?;
     s.update_key(&changed, &[change_event("UpdateKey", 78)]).await?;
     assert_eq!(whole_trail(&*s).await?, trail);
     assert_eq!(copy.export().await?, s.export().await?);
@@ -2349,7 +2349,7 @@ async fn export_is_one_snapshot_while_writers_go_on(s: Arc<dyn Store>) -> TestRe
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                s.append_audit(&[audit_entry(2 * n), audit_entry(2 * n + 1)]).await?;
+                s.append_audit(vec![audit_entry(2 * n), audit_entry(2 * n + 1)]).await?;
                 pause().await;
             }
             Ok::<_, StoreError>(())
@@ -2395,7 +2395,7 @@ async fn large_snapshot_round_trips(s: Arc<dyn Store>) -> TestResult {
     for n in 1..=N {
         src.insert_grant(&grant(&key(&a, 1), n, Some(RETIREE)), &[]).await?;
     }
-    src.append_audit(&(0..2 * N + 100).map(audit_entry).collect::<Vec<_>>()).await?;
+    src.append_audit((0..2 * N + 100).map(audit_entry).collect::<Vec<_>>()).await?;
     let snap = src.export().await?;
     s.import(&snap).await?;
     assert_eq!(s.export().await?, snap);
@@ -2739,7 +2739,7 @@ async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
     next.revision = 2;
     tokio::time::timeout(std::time::Duration::from_secs(10), s.update_key(&next, &[])).await??;
     let ten = std::time::Duration::from_secs(10);
-    tokio::time::timeout(ten, other.append_audit(&[audit_entry(7)])).await??;
+    tokio::time::timeout(ten, other.append_audit(vec![audit_entry(7)])).await??;
     next.revision = 3;
     let with_event = tokio::spawn({
         let (s, next) = (Arc::clone(&s), next.clone());
@@ -2759,8 +2759,8 @@ async fn postgresql_changes_without_events_take_no_audit_lock() -> TestResult {
 /// 3, 6: seq 5 went to an append that failed) and chain 2 (seqs 2, 4), and
 /// a checkpoint of chain 2.
 fn trail_of_two_chains() -> Snapshot {
-    let zero = chain_on(0, None, &[audit_entry(1), audit_entry(2), audit_entry(3)], [1, 3, 6]);
-    let two = chain_on(2, None, &[audit_entry(4), audit_entry(5)], [2, 4]);
+    let zero = chain_on(0, None, vec![audit_entry(1), audit_entry(2), audit_entry(3)], [1, 3, 6]);
+    let two = chain_on(2, None, vec![audit_entry(4), audit_entry(5)], [2, 4]);
     let mut audit: Vec<AuditRecord> = zero.into_iter().chain(two).collect();
     audit.sort_by_key(|r| r.seq);
     let checkpoints = vec![AuditCheckpoint {
@@ -2797,7 +2797,7 @@ async fn single_chain_stores_refuse_several_chains() -> TestResult {
         let trail = whole_trail(&**s).await?;
         assert_eq!(trail.iter().map(|r| (r.seq, r.position)).collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3)]);
         assert_chains(&trail);
-        let next = s.append_audit(&[audit_entry(9)]).await?;
+        let next = s.append_audit(vec![audit_entry(9)]).await?;
         assert_eq!((next[0].seq, next[0].position, next[0].prev_hash), (4, 4, trail[2].hash));
     }
     Ok(())
@@ -2820,7 +2820,7 @@ async fn postgresql_restores_several_chains() -> TestResult {
     assert_eq!(found, [6, 4, 3, 2, 1], "indexed by the import, newest first");
     // This node takes chain 0 (free) and goes on from its head.
     assert_eq!(s.audit_chain().await?, 0);
-    let next = s.append_audit(&[audit_entry(9)]).await?;
+    let next = s.append_audit(vec![audit_entry(9)]).await?;
     assert_eq!((next[0].seq, next[0].position, next[0].prev_hash), (7, 4, snap.audit[4].hash));
     let mut trail = whole_trail(&s).await?;
     assert_chains(&trail);
@@ -2851,7 +2851,7 @@ async fn sqlite_state_survives_reopen() -> TestResult {
         s.insert_key(&held, None, &[]).await?;
         s.insert_key(&k, Some(&version(&k.id, 1)), &[]).await?;
         s.insert_alias(&al, &[]).await?;
-        s.append_audit(&[audit_entry(1), audit_entry(2)]).await?;
+        s.append_audit(vec![audit_entry(1), audit_entry(2)]).await?;
         s.insert_audit_checkpoint(&AuditCheckpoint {
             chain: 0,
             seq: 2,

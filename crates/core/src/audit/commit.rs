@@ -176,8 +176,9 @@ impl Auditor {
         };
         let (entries, senders): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let started = std::time::Instant::now();
-        let result = self.store.append_audit(&entries).await.map(|_| ()).map_err(|e| {
-            tracing::error!(error = %e, events = entries.len(), "audit append failed");
+        let events = entries.len();
+        let result = self.store.append_audit(entries).await.map(|_| ()).map_err(|e| {
+            tracing::error!(error = %e, events, "audit append failed");
             AuditError(e.to_string())
         });
         let c = &self.stats;
@@ -185,7 +186,7 @@ impl Auditor {
         c.last_failed.store(result.is_err(), Relaxed);
         if result.is_ok() {
             c.commits.fetch_add(1, Relaxed);
-            c.events.fetch_add(entries.len() as u64, Relaxed);
+            c.events.fetch_add(events as u64, Relaxed);
         } else {
             c.failures.fetch_add(1, Relaxed);
             *c.last_failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::time::Instant::now());

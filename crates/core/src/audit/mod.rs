@@ -210,13 +210,13 @@ pub fn chain_owned(head: Option<(u64, Hash)>, entries: Vec<AuditEntry>) -> Vec<A
 pub fn chain_on(
     chain: u32,
     head: Option<(u64, Hash)>,
-    entries: &[AuditEntry],
+    entries: Vec<AuditEntry>,
     seqs: impl IntoIterator<Item = u64>,
 ) -> Vec<AuditRecord> {
-    chain_into(chain, head, entries.to_vec(), seqs)
+    chain_into(chain, head, entries, seqs)
 }
 
-/// [`chain_on`] of entries the caller owns.
+/// The work of [`chain_on`] and [`chain_owned`].
 fn chain_into(
     chain: u32,
     head: Option<(u64, Hash)>,

@@ -239,7 +239,7 @@ fn unnumbered(s: &CheckpointSigner, seq: u64, hash: Hash) -> AuditCheckpoint {
 
 async fn trail(n: usize) -> (Arc<InMemoryStore>, CheckpointSigner) {
     let store = Arc::new(InMemoryStore::new());
-    store.append_audit(&(1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
+    store.append_audit((1..=n).map(entry).collect::<Vec<_>>()).await.unwrap();
     let s = signer();
     let (seq, hash) = store.audit_head().await.unwrap().unwrap();
     let cp = unnumbered(&s, seq, hash);
@@ -263,7 +263,7 @@ async fn an_intact_trail_verifies() {
 async fn two_chains() -> (Arc<InMemoryStore>, CheckpointSigner) {
     let (store, s) = trail(10).await;
     store.tamper_audit(|t| {
-        let other = chain_on(3, None, &(20..24).map(entry).collect::<Vec<_>>(), [11, 13, 15, 17]);
+        let other = chain_on(3, None, (20..24).map(entry).collect::<Vec<_>>(), [11, 13, 15, 17]);
         t.extend(other);
     });
     (store, s)
@@ -433,7 +433,7 @@ async fn a_pruned_trail_verifies_from_its_anchor() {
     bare.prune_audit(4).await.unwrap();
     assert_eq!(tamper_found(&bare, &s).await, Some(Tamper::Removed { first: 1, last: 4 }));
     // Retention records what it removes, then removes it.
-    store.append_audit(&[prune_event("p".into(), 6, 4, 30)]).await.unwrap();
+    store.append_audit(vec![prune_event("p".into(), 6, 4, 30)]).await.unwrap();
     assert_eq!(store.prune_audit(4).await.unwrap(), 4);
     let r = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (7, 5, 11, None));
@@ -467,7 +467,7 @@ async fn verification_goes_on_from_a_record_verified_before() {
     let (store, s) = trail(10).await;
     let first = verify_chain(store.as_ref(), &s.public_key(), &VerifyOptions::default()).await.unwrap();
     assert_eq!((first.last_seq, first.tamper), (10, None));
-    store.append_audit(&(11..=15).map(entry).collect::<Vec<_>>()).await.unwrap();
+    store.append_audit((11..=15).map(entry).collect::<Vec<_>>()).await.unwrap();
     let next = from(&store, &s, first.last_seq, first.last_hash).await;
     assert_eq!((next.records, next.first_seq, next.last_seq, next.tamper), (5, 11, 15, None));
     assert_eq!(Some((15, next.last_hash)), store.audit_head().await.unwrap());
@@ -508,7 +508,7 @@ async fn a_verified_record_pruned_since_means_a_full_walk() {
     // Record 3, verified before, goes with retention: the walk starts at the
     // first record kept and checks how the start went.
     let three = store.audit_records(2, 1).await.unwrap()[0].hash;
-    store.append_audit(&[prune_event("p".into(), 6, 7, 30)]).await.unwrap();
+    store.append_audit(vec![prune_event("p".into(), 6, 7, 30)]).await.unwrap();
     store.prune_audit(7).await.unwrap();
     let r = from(&store, &s, 3, three).await;
     assert_eq!((r.records, r.first_seq, r.last_seq, r.tamper), (4, 8, 11, None));
@@ -564,7 +564,7 @@ async fn anchored_trail(third: i64) -> (Arc<InMemoryStore>, CheckpointSigner, te
     let dir = tempfile::tempdir().unwrap();
     let mut prev: Option<AuditCheckpoint> = None;
     for (range, t) in [(1..=10, T0), (11..=20, T0 + 60_000), (21..=25, third)] {
-        store.append_audit(&range.map(|n| entry_at(n, t)).collect::<Vec<_>>()).await.unwrap();
+        store.append_audit(range.map(|n| entry_at(n, t)).collect::<Vec<_>>()).await.unwrap();
         let (seq, hash) = store.audit_head().await.unwrap().unwrap();
         let cp = AuditCheckpoint::signed(&s, 0, prev.as_ref(), seq, hash, t + 1000);
         assert!(store.insert_audit_checkpoint(&cp).await.unwrap());

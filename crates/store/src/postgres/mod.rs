@@ -329,7 +329,7 @@ impl PostgresStore {
     /// stored.
     pub(super) async fn commit_audited(&self, tx: Transaction<'_>, audit: &[AuditEntry]) -> StoreResult<()> {
         if !audit.is_empty() {
-            append_audit_in(&tx, self.chain().await?, audit).await?;
+            append_audit_in(&tx, self.chain().await?, audit.to_vec()).await?;
         }
         tx.commit().await.map_err(backend)
     }

@@ -955,7 +955,7 @@ pub(super) async fn audit_head(c: &impl GenericClient, chain: u32) -> StoreResul
 pub(super) async fn append_audit_in(
     tx: &Transaction<'_>,
     chain: u32,
-    entries: &[AuditEntry],
+    entries: Vec<AuditEntry>,
 ) -> StoreResult<Vec<AuditRecord>> {
     if entries.is_empty() {
         return Ok(Vec::new());

@@ -1169,7 +1169,7 @@ impl Store for PostgresStore {
         self.commit_audited(tx, audit).await
     }
 
-    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }

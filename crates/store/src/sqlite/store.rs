@@ -1509,11 +1509,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<Vec<AuditRecord>> {
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        let entries = entries.to_vec();
         self.with(move |c| {
             let tx = write_tx(c)?;
             let records = append_owned_audit_in(&tx, entries)?;
@@ -1832,7 +1831,7 @@ mod tests {
         const FULL: i64 = 2;
         assert_eq!(synchronous(&store)?, FULL);
         let entry = crate::sql::tests::encrypt_event(&["arn:aws:kms:us-east-1:111122223333:key/k"]);
-        store.append_audit(&[entry.clone(), entry]).await?;
+        store.append_audit(vec![entry.clone(), entry]).await?;
         assert_eq!(store.index_audit(10).await?, 2);
         assert_eq!(synchronous(&store)?, FULL);
         assert_eq!(store.index_audit(10).await?, 0);

@@ -223,7 +223,7 @@ pub(crate) async fn keys_of_custom_key_stores_are_counted(s: Arc<dyn Store>) -> 
 /// change that fails stores none (nor anything else).
 pub(crate) async fn custom_key_store_changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResult {
     let mut ev = Events { next: 700, expected: vec![audit_entry(0)] };
-    s.append_audit(&ev.expected).await?;
+    s.append_audit(ev.expected.clone()).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
     let a = scope("111122223333", "us-east-1");

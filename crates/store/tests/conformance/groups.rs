@@ -223,7 +223,7 @@ pub(crate) async fn groups_their_policies_and_members(s: Arc<dyn Store>) -> Test
 /// none (nor anything else).
 pub(crate) async fn group_changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResult {
     let mut ev = Events { next: 400, expected: vec![audit_entry(0)] };
-    s.append_audit(&ev.expected).await?;
+    s.append_audit(ev.expected.clone()).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
     let id = &acct.id;

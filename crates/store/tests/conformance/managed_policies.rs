@@ -381,7 +381,7 @@ pub(crate) async fn managed_policies_their_versions_and_attachments(s: Arc<dyn S
 /// stores none (nor anything else).
 pub(crate) async fn managed_policy_changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResult {
     let mut ev = Events { next: 600, expected: vec![audit_entry(0)] };
-    s.append_audit(&ev.expected).await?;
+    s.append_audit(ev.expected.clone()).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
     let id = &acct.id;

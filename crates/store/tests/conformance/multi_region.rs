@@ -128,7 +128,7 @@ pub(crate) async fn update_keys_is_atomic(s: Arc<dyn Store>) -> TestResult {
     let r_eu = replica(&primary, "eu-west-1");
     s.insert_key(&primary, Some(&version(&primary.id, 1)), &[]).await?;
     s.insert_key(&r_eu, None, &[]).await?;
-    s.append_audit(&[audit_entry(0)]).await?;
+    s.append_audit(vec![audit_entry(0)]).await?;
     // Both read (a store that keeps keys in memory now holds both).
     assert_eq!(s.key(&us, &primary.id).await?, Some(primary.clone()));
     assert_eq!(s.key(&r_eu.scope, &r_eu.id).await?, Some(r_eu.clone()));

@@ -164,7 +164,7 @@ pub(crate) async fn roles_and_their_policies(s: Arc<dyn Store>) -> TestResult {
 /// that fails stores none (nor anything else).
 pub(crate) async fn role_changes_append_their_events_to_the_chain(s: Arc<dyn Store>) -> TestResult {
     let mut ev = Events { next: 300, expected: vec![audit_entry(0)] };
-    s.append_audit(&ev.expected).await?;
+    s.append_audit(ev.expected.clone()).await?;
     let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
     s.insert_account(&acct, &ak, &ev.of(&["CreateAccount"])).await?;
     let id = &acct.id;

@@ -42,7 +42,7 @@ async fn usage_agrees(s: &dyn Store, all: &[AuditRecord]) -> TestResult {
 pub(crate) async fn usage_agrees_with_the_reference(s: Arc<dyn Store>) -> TestResult {
     let entries: Vec<AuditEntry> = (0..40).map(usage_entry).collect();
     for batch in entries.chunks(7) {
-        s.append_audit(batch).await?;
+        s.append_audit(batch.to_vec()).await?;
     }
     let all = s.audit_records(0, 1000).await?;
     // Not vacuous: the whole trail has counts by key and by call, errors
@@ -66,7 +66,7 @@ pub(crate) async fn usage_agrees_with_the_reference(s: Arc<dyn Store>) -> TestRe
     while s.index_audit(10).await? > 0 {}
     usage_agrees(&*s, &all).await?;
     // Appended after indexing: counted at once, and once.
-    s.append_audit(&[usage_entry(43)]).await?;
+    s.append_audit(vec![usage_entry(43)]).await?;
     let all = s.audit_records(0, 1000).await?;
     usage_agrees(&*s, &all).await?;
     Ok(())
@@ -88,7 +88,7 @@ pub(crate) async fn key_lifetimes_of_stored_and_destroyed_keys(s: Arc<dyn Store>
     let mut other_region = audit_entry(5);
     other_region.event_time = 1_600_000_000_000;
     other_region.resources = vec![trent_api::ids::key_arn(&Region::new_unchecked("eu-west-1"), &a.account, &k2.id)];
-    s.append_audit(&[other_region, named]).await?;
+    s.append_audit(vec![other_region, named]).await?;
     while s.index_audit(10).await? > 0 {}
     s.destroy_key(&k2, 1_700_000_500_000, &[]).await?;
     s.destroy_key(&k4, 1_700_000_200_000, &[]).await?;
