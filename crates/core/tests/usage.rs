@@ -86,7 +86,7 @@ async fn record(w: &World, account: &str, operation: &str, time: i64, keys: &[&s
         outcome,
         &keys,
     );
-    w.store.append_audit(entries.clone()).await.unwrap();
+    w.store.append_audit(entries).await.unwrap();
 }
 
 async fn create_key(w: &World, account: &str) -> String {
