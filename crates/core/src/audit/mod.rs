@@ -202,22 +202,12 @@ pub fn chain(head: Option<(u64, Hash)>, entries: &[AuditEntry]) -> Vec<AuditReco
 /// (no copy of each event's record).
 pub fn chain_owned(head: Option<(u64, Hash)>, entries: Vec<AuditEntry>) -> Vec<AuditRecord> {
     let first = head.map_or(1, |(s, _)| s + 1);
-    chain_into(0, head, entries, first..)
+    chain_on(0, head, entries, first..)
 }
 
 /// Chains `entries` on chain `chain` after `head` (the chain's last
 /// position and hash), giving them the seqs `seqs` yields, in order.
 pub fn chain_on(
-    chain: u32,
-    head: Option<(u64, Hash)>,
-    entries: Vec<AuditEntry>,
-    seqs: impl IntoIterator<Item = u64>,
-) -> Vec<AuditRecord> {
-    chain_into(chain, head, entries, seqs)
-}
-
-/// The work of [`chain_on`] and [`chain_owned`].
-fn chain_into(
     chain: u32,
     head: Option<(u64, Hash)>,
     entries: Vec<AuditEntry>,
