@@ -63,6 +63,16 @@ impl CallAudit {
         self.0.keys.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Sets the event's `requestParameters`, read by the parser of the
+    /// request's shape, unless the server's draft has them already.
+    pub fn set_request_parameters(&self, parameters: serde_json::Value) {
+        if let Some(d) = self.draft() {
+            if !parameters.is_null() {
+                let _ = d.request_parameters.set(parameters);
+            }
+        }
+    }
+
     /// The server's draft of the event.
     pub fn draft(&self) -> Option<&EventDraft> {
         self.0.draft.as_ref()

@@ -54,7 +54,7 @@ fn caller(operation: &str, request: Value) -> Caller {
         },
         source_ip: None,
         user_agent: None,
-        request_parameters: trent_core::audit::request_parameters(request.to_string().as_bytes()),
+        request_parameters: trent_core::audit::request_parameters(request.to_string().as_bytes()).into(),
         tls_details: None,
     };
     Caller { audit: CallAudit::new(draft), ..common::root_caller(ACCOUNT, "us-east-1") }

@@ -58,7 +58,7 @@ fn draft(account: &str, operation: &str, time: i64) -> EventDraft {
         },
         source_ip: None,
         user_agent: None,
-        request_parameters: serde_json::Value::Null,
+        request_parameters: std::sync::OnceLock::new(),
         tls_details: None,
     }
 }

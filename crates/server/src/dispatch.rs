@@ -30,65 +30,67 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
     // Validation has checked that the required members are present.
     let name = |s: Option<String>| s.unwrap_or_default();
     match op {
-        O::CreateKey => call(body, |r| kms.create_key(caller, r)).await,
-        O::DescribeKey => call(body, |r| kms.describe_key(caller, r)).await,
-        O::ListKeys => call(body, |r| kms.list_keys(caller, r)).await,
-        O::EnableKey => call(body, |r| kms.enable_key(caller, r)).await,
-        O::DisableKey => call(body, |r| kms.disable_key(caller, r)).await,
-        O::Encrypt => call(body, |r| kms.encrypt(caller, r)).await,
-        O::Decrypt => call(body, |r| kms.decrypt(caller, r)).await,
-        O::ReEncrypt => call(body, |r| kms.re_encrypt(caller, r)).await,
-        O::GenerateDataKey => call(body, |r| kms.generate_data_key(caller, r)).await,
-        O::GenerateDataKeyWithoutPlaintext => call(body, |r| kms.generate_data_key_without_plaintext(caller, r)).await,
-        O::GenerateRandom => call(body, |r| kms.generate_random(caller, r)).await,
-        O::CreateAlias => call(body, |r| kms.create_alias(caller, r)).await,
-        O::DeleteAlias => call(body, |r| kms.delete_alias(caller, r)).await,
-        O::UpdateAlias => call(body, |r| kms.update_alias(caller, r)).await,
-        O::ListAliases => call(body, |r| kms.list_aliases(caller, r)).await,
-        O::UpdateKeyDescription => call(body, |r| kms.update_key_description(caller, r)).await,
-        O::TagResource => call(body, |r| kms.tag_resource(caller, r)).await,
-        O::UntagResource => call(body, |r| kms.untag_resource(caller, r)).await,
-        O::ListResourceTags => call(body, |r| kms.list_resource_tags(caller, r)).await,
-        O::ScheduleKeyDeletion => call(body, |r| kms.schedule_key_deletion(caller, r)).await,
-        O::CancelKeyDeletion => call(body, |r| kms.cancel_key_deletion(caller, r)).await,
-        O::EnableKeyRotation => call(body, |r| kms.enable_key_rotation(caller, r)).await,
-        O::DisableKeyRotation => call(body, |r| kms.disable_key_rotation(caller, r)).await,
-        O::GetKeyRotationStatus => call(body, |r| kms.get_key_rotation_status(caller, r)).await,
-        O::RotateKeyOnDemand => call(body, |r| kms.rotate_key_on_demand(caller, r)).await,
-        O::ListKeyRotations => call(body, |r| kms.list_key_rotations(caller, r)).await,
-        O::GetParametersForImport => call(body, |r| kms.get_parameters_for_import(caller, r)).await,
-        O::ImportKeyMaterial => call(body, |r| kms.import_key_material(caller, r)).await,
-        O::DeleteImportedKeyMaterial => call(body, |r| kms.delete_imported_key_material(caller, r)).await,
-        O::Sign => call(body, |r| kms.sign(caller, r)).await,
-        O::Verify => call(body, |r| kms.verify(caller, r)).await,
-        O::GetPublicKey => call(body, |r| kms.get_public_key(caller, r)).await,
-        O::GenerateMac => call(body, |r| kms.generate_mac(caller, r)).await,
-        O::VerifyMac => call(body, |r| kms.verify_mac(caller, r)).await,
-        O::DeriveSharedSecret => call(body, |r| kms.derive_shared_secret(caller, r)).await,
-        O::Encapsulate => call(body, |r| kms.encapsulate(caller, r)).await,
-        O::Decapsulate => call(body, |r| kms.decapsulate(caller, r)).await,
-        O::GenerateDataKeyPair => call(body, |r| kms.generate_data_key_pair(caller, r)).await,
-        O::GenerateDataKeyPairWithoutPlaintext => {
-            call(body, |r| kms.generate_data_key_pair_without_plaintext(caller, r)).await
+        O::CreateKey => call(caller, body, |r| kms.create_key(caller, r)).await,
+        O::DescribeKey => call(caller, body, |r| kms.describe_key(caller, r)).await,
+        O::ListKeys => call(caller, body, |r| kms.list_keys(caller, r)).await,
+        O::EnableKey => call(caller, body, |r| kms.enable_key(caller, r)).await,
+        O::DisableKey => call(caller, body, |r| kms.disable_key(caller, r)).await,
+        O::Encrypt => call(caller, body, |r| kms.encrypt(caller, r)).await,
+        O::Decrypt => call(caller, body, |r| kms.decrypt(caller, r)).await,
+        O::ReEncrypt => call(caller, body, |r| kms.re_encrypt(caller, r)).await,
+        O::GenerateDataKey => call(caller, body, |r| kms.generate_data_key(caller, r)).await,
+        O::GenerateDataKeyWithoutPlaintext => {
+            call(caller, body, |r| kms.generate_data_key_without_plaintext(caller, r)).await
         }
-        O::PutKeyPolicy => call(body, |r| kms.put_key_policy(caller, r)).await,
-        O::GetKeyPolicy => call(body, |r| kms.get_key_policy(caller, r)).await,
-        O::ListKeyPolicies => call(body, |r| kms.list_key_policies(caller, r)).await,
-        O::CreateGrant => call(body, |r| kms.create_grant(caller, r)).await,
-        O::ListGrants => call(body, |r| kms.list_grants(caller, r)).await,
-        O::ListRetirableGrants => call(body, |r| kms.list_retirable_grants(caller, r)).await,
-        O::RetireGrant => call(body, |r| kms.retire_grant(caller, r)).await,
-        O::RevokeGrant => call(body, |r| kms.revoke_grant(caller, r)).await,
-        O::GetKeyLastUsage => call(body, |r| kms.get_key_last_usage(caller, r)).await,
-        O::ReplicateKey => call(body, |r| kms.replicate_key(caller, r)).await,
-        O::UpdatePrimaryRegion => call(body, |r| kms.update_primary_region(caller, r)).await,
-        O::LookupEvents => call(body, |r| kms.lookup_events(caller, r)).await,
-        O::CreateCustomKeyStore => call(body, |r| kms.create_custom_key_store(caller, r)).await,
-        O::DescribeCustomKeyStores => call(body, |r| kms.describe_custom_key_stores(caller, r)).await,
-        O::ConnectCustomKeyStore => call(body, |r| kms.connect_custom_key_store(caller, r)).await,
-        O::DisconnectCustomKeyStore => call(body, |r| kms.disconnect_custom_key_store(caller, r)).await,
-        O::UpdateCustomKeyStore => call(body, |r| kms.update_custom_key_store(caller, r)).await,
-        O::DeleteCustomKeyStore => call(body, |r| kms.delete_custom_key_store(caller, r)).await,
+        O::GenerateRandom => call(caller, body, |r| kms.generate_random(caller, r)).await,
+        O::CreateAlias => call(caller, body, |r| kms.create_alias(caller, r)).await,
+        O::DeleteAlias => call(caller, body, |r| kms.delete_alias(caller, r)).await,
+        O::UpdateAlias => call(caller, body, |r| kms.update_alias(caller, r)).await,
+        O::ListAliases => call(caller, body, |r| kms.list_aliases(caller, r)).await,
+        O::UpdateKeyDescription => call(caller, body, |r| kms.update_key_description(caller, r)).await,
+        O::TagResource => call(caller, body, |r| kms.tag_resource(caller, r)).await,
+        O::UntagResource => call(caller, body, |r| kms.untag_resource(caller, r)).await,
+        O::ListResourceTags => call(caller, body, |r| kms.list_resource_tags(caller, r)).await,
+        O::ScheduleKeyDeletion => call(caller, body, |r| kms.schedule_key_deletion(caller, r)).await,
+        O::CancelKeyDeletion => call(caller, body, |r| kms.cancel_key_deletion(caller, r)).await,
+        O::EnableKeyRotation => call(caller, body, |r| kms.enable_key_rotation(caller, r)).await,
+        O::DisableKeyRotation => call(caller, body, |r| kms.disable_key_rotation(caller, r)).await,
+        O::GetKeyRotationStatus => call(caller, body, |r| kms.get_key_rotation_status(caller, r)).await,
+        O::RotateKeyOnDemand => call(caller, body, |r| kms.rotate_key_on_demand(caller, r)).await,
+        O::ListKeyRotations => call(caller, body, |r| kms.list_key_rotations(caller, r)).await,
+        O::GetParametersForImport => call(caller, body, |r| kms.get_parameters_for_import(caller, r)).await,
+        O::ImportKeyMaterial => call(caller, body, |r| kms.import_key_material(caller, r)).await,
+        O::DeleteImportedKeyMaterial => call(caller, body, |r| kms.delete_imported_key_material(caller, r)).await,
+        O::Sign => call(caller, body, |r| kms.sign(caller, r)).await,
+        O::Verify => call(caller, body, |r| kms.verify(caller, r)).await,
+        O::GetPublicKey => call(caller, body, |r| kms.get_public_key(caller, r)).await,
+        O::GenerateMac => call(caller, body, |r| kms.generate_mac(caller, r)).await,
+        O::VerifyMac => call(caller, body, |r| kms.verify_mac(caller, r)).await,
+        O::DeriveSharedSecret => call(caller, body, |r| kms.derive_shared_secret(caller, r)).await,
+        O::Encapsulate => call(caller, body, |r| kms.encapsulate(caller, r)).await,
+        O::Decapsulate => call(caller, body, |r| kms.decapsulate(caller, r)).await,
+        O::GenerateDataKeyPair => call(caller, body, |r| kms.generate_data_key_pair(caller, r)).await,
+        O::GenerateDataKeyPairWithoutPlaintext => {
+            call(caller, body, |r| kms.generate_data_key_pair_without_plaintext(caller, r)).await
+        }
+        O::PutKeyPolicy => call(caller, body, |r| kms.put_key_policy(caller, r)).await,
+        O::GetKeyPolicy => call(caller, body, |r| kms.get_key_policy(caller, r)).await,
+        O::ListKeyPolicies => call(caller, body, |r| kms.list_key_policies(caller, r)).await,
+        O::CreateGrant => call(caller, body, |r| kms.create_grant(caller, r)).await,
+        O::ListGrants => call(caller, body, |r| kms.list_grants(caller, r)).await,
+        O::ListRetirableGrants => call(caller, body, |r| kms.list_retirable_grants(caller, r)).await,
+        O::RetireGrant => call(caller, body, |r| kms.retire_grant(caller, r)).await,
+        O::RevokeGrant => call(caller, body, |r| kms.revoke_grant(caller, r)).await,
+        O::GetKeyLastUsage => call(caller, body, |r| kms.get_key_last_usage(caller, r)).await,
+        O::ReplicateKey => call(caller, body, |r| kms.replicate_key(caller, r)).await,
+        O::UpdatePrimaryRegion => call(caller, body, |r| kms.update_primary_region(caller, r)).await,
+        O::LookupEvents => call(caller, body, |r| kms.lookup_events(caller, r)).await,
+        O::CreateCustomKeyStore => call(caller, body, |r| kms.create_custom_key_store(caller, r)).await,
+        O::DescribeCustomKeyStores => call(caller, body, |r| kms.describe_custom_key_stores(caller, r)).await,
+        O::ConnectCustomKeyStore => call(caller, body, |r| kms.connect_custom_key_store(caller, r)).await,
+        O::DisconnectCustomKeyStore => call(caller, body, |r| kms.disconnect_custom_key_store(caller, r)).await,
+        O::UpdateCustomKeyStore => call(caller, body, |r| kms.update_custom_key_store(caller, r)).await,
+        O::DeleteCustomKeyStore => call(caller, body, |r| kms.delete_custom_key_store(caller, r)).await,
         // The Query protocol's alone (IAM's roles, STS): no JSON shape.
         O::CreateRole
         | O::GetRole
@@ -156,10 +158,10 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         | O::AssumeRole
         | O::GetSessionToken
         | O::AssumeRoleWithWebIdentity => Err(ApiError::new(ErrorCode::UnknownOperation, "")),
-        O::Seal => call(body, |_: SealRequest| kms.admin_seal(caller)).await,
-        O::RotateRoot => call(body, |req: RotateRootRequest| kms.admin_rotate_root(caller, req)).await,
+        O::Seal => call(caller, body, |_: SealRequest| kms.admin_seal(caller)).await,
+        O::RotateRoot => call(caller, body, |req: RotateRootRequest| kms.admin_rotate_root(caller, req)).await,
         O::CreateAccount => {
-            call(body, |req: CreateAccountRequest| async move {
+            call(caller, body, |req: CreateAccountRequest| async move {
                 let spec = trent_core::BootstrapSpec {
                     account_id: req.account_id,
                     access_key_id: req.access_key_id,
@@ -176,7 +178,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::CreateUser => {
-            call(body, |req: CreateUserRequest| async move {
+            call(caller, body, |req: CreateUserRequest| async move {
                 let created = kms.create_user(caller, &name(req.user_name), tag_pairs(req.tags)).await?;
                 Ok(CreateUserResponse {
                     user: user_shape(&created.user),
@@ -188,7 +190,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
         }
         O::GetUser => {
             // GetUser's one member is the optional `UserName` of these shapes.
-            call(body, |req: AccessKeysRequest| async move {
+            call(caller, body, |req: AccessKeysRequest| async move {
                 Ok(match kms.get_user(caller, req.user_name.as_deref()).await? {
                     trent_core::GotUser::User(u) => serde_json::json!({"User": user_shape(&u)}),
                     trent_core::GotUser::Root { account, created_at } => serde_json::json!({"User": {
@@ -201,20 +203,20 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::DeleteUser => {
-            call(body, |req: UserRequest| async move {
+            call(caller, body, |req: UserRequest| async move {
                 kms.delete_user(caller, &name(req.user_name)).await.map(|()| serde_json::json!({}))
             })
             .await
         }
         O::ListUsers => {
-            call(body, |_: ListUsersRequest| async move {
+            call(caller, body, |_: ListUsersRequest| async move {
                 let users = kms.list_users(caller).await?;
                 Ok(ListUsersResponse { users: users.iter().map(user_shape).collect() })
             })
             .await
         }
         O::PutUserPolicy => {
-            call(body, |req: PutUserPolicyRequest| async move {
+            call(caller, body, |req: PutUserPolicyRequest| async move {
                 kms.put_user_policy(caller, &name(req.user_name), &name(req.policy_name), &name(req.policy_document))
                     .await
                     .map(|()| serde_json::json!({}))
@@ -222,7 +224,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::GetUserPolicy => {
-            call(body, |req: UserPolicyRequest| async move {
+            call(caller, body, |req: UserPolicyRequest| async move {
                 let p = kms.get_user_policy(caller, &name(req.user_name), &name(req.policy_name)).await?;
                 Ok(GetUserPolicyResponse {
                     user_name: p.user_name,
@@ -233,7 +235,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::DeleteUserPolicy => {
-            call(body, |req: UserPolicyRequest| async move {
+            call(caller, body, |req: UserPolicyRequest| async move {
                 kms.delete_user_policy(caller, &name(req.user_name), &name(req.policy_name))
                     .await
                     .map(|()| serde_json::json!({}))
@@ -241,20 +243,20 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::ListUserPolicies => {
-            call(body, |req: UserRequest| async move {
+            call(caller, body, |req: UserRequest| async move {
                 let policy_names = kms.list_user_policies(caller, &name(req.user_name)).await?;
                 Ok(ListUserPoliciesResponse { policy_names })
             })
             .await
         }
         O::TagUser => {
-            call(body, |req: TagUserRequest| async move {
+            call(caller, body, |req: TagUserRequest| async move {
                 kms.tag_user(caller, &name(req.user_name), tag_pairs(req.tags)).await.map(|()| serde_json::json!({}))
             })
             .await
         }
         O::UntagUser => {
-            call(body, |req: UntagUserRequest| async move {
+            call(caller, body, |req: UntagUserRequest| async move {
                 kms.untag_user(caller, &name(req.user_name), req.tag_keys.unwrap_or_default())
                     .await
                     .map(|()| serde_json::json!({}))
@@ -262,14 +264,14 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::ListUserTags => {
-            call(body, |req: UserRequest| async move {
+            call(caller, body, |req: UserRequest| async move {
                 let tags = kms.list_user_tags(caller, &name(req.user_name)).await?;
                 Ok(ListUserTagsResponse { tags: iam_tags(&tags), is_truncated: false })
             })
             .await
         }
         O::CreateAccessKey => {
-            call(body, |req: AccessKeysRequest| async move {
+            call(caller, body, |req: AccessKeysRequest| async move {
                 let created = kms.create_access_key(caller, req.user_name.as_deref()).await?;
                 let mut access_key = access_key_shape(&created.record, created.user_name);
                 access_key.secret_access_key = Some(created.secret_access_key);
@@ -278,7 +280,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::ListAccessKeys => {
-            call(body, |req: AccessKeysRequest| async move {
+            call(caller, body, |req: AccessKeysRequest| async move {
                 let (keys, user_name) = kms.list_access_keys(caller, req.user_name.as_deref()).await?;
                 let access_key_metadata = keys.iter().map(|k| access_key_shape(k, user_name.clone())).collect();
                 Ok(ListAccessKeysResponse { access_key_metadata, is_truncated: false })
@@ -286,7 +288,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::DeleteAccessKey => {
-            call(body, |req: DeleteAccessKeyRequest| async move {
+            call(caller, body, |req: DeleteAccessKeyRequest| async move {
                 kms.delete_access_key(caller, req.user_name.as_deref(), &name(req.access_key_id))
                     .await
                     .map(|()| serde_json::json!({}))
@@ -294,7 +296,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::ReadAuditTrail => {
-            call(body, |req: ReadAuditTrailRequest| async move {
+            call(caller, body, |req: ReadAuditTrailRequest| async move {
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // validated 1..=1000
                 let limit = req.limit.unwrap_or(1000) as usize;
                 let (records, last_seq) = kms.read_audit_trail(caller, req.after_seq.unwrap_or(0), limit).await?;
@@ -316,7 +318,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::VerifyAuditTrail => {
-            call(body, |r: VerifyAuditTrailRequest| async move {
+            call(caller, body, |r: VerifyAuditTrailRequest| async move {
                 let after = match (r.after_seq, r.after_hash) {
                     // Validated: 64 lowercase hex digits.
                     (Some(seq), Some(hash)) => Some(
@@ -332,7 +334,7 @@ pub(crate) async fn dispatch(op: Operation, kms: &Kms, caller: &Caller, body: &[
             .await
         }
         O::GetUsage => {
-            call(body, |r: trent_api::admin::GetUsageRequest| async move {
+            call(caller, body, |r: trent_api::admin::GetUsageRequest| async move {
                 // Validated: both present.
                 let (since, until) = (r.since.map(|t| t.millis()), r.until.map(|t| t.millis()));
                 let query = trent_core::UsageQuery {
@@ -676,8 +678,19 @@ where
 }
 
 fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req, ApiError> {
+    parse_keeping(body, |_| {})
+}
+
+/// Parses `body` as a `Req`, hands its audit members (`requestParameters`)
+/// to `keep` once it is read (before it is validated: an invalid request's
+/// event names what it asked for), and validates it. The body is read once
+/// for both ([`trent_core::audit::parse_with_parameters`]).
+fn parse_keeping<Req: DeserializeOwned + Validate>(
+    body: &[u8],
+    keep: impl FnOnce(serde_json::Value),
+) -> Result<Req, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { body };
-    let req: Req = serde_json::from_slice(body).map_err(|e| {
+    let (req, parameters) = trent_core::audit::parse_with_parameters::<Req>(body).map_err(|e| {
         // The message names the position, never the offending value, which
         // could be part of a secret.
         let what = match e.classify() {
@@ -689,18 +702,21 @@ fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req, ApiError>
             format!("Could not parse the request body: {what} at line {} column {}", e.line(), e.column()),
         )
     })?;
+    keep(parameters);
     req.validate().map_err(|m| ApiError::new(ErrorCode::Validation, m))?;
     Ok(req)
 }
 
-async fn call<Req, Resp, F, Fut>(body: &[u8], op: F) -> Result<Vec<u8>, ApiError>
+/// Parses `body` as `caller`'s request (its event keeping the request's
+/// members), runs `op` on it, serializes the answer.
+async fn call<Req, Resp, F, Fut>(caller: &Caller, body: &[u8], op: F) -> Result<Vec<u8>, ApiError>
 where
     Req: DeserializeOwned + Validate,
     Resp: Serialize,
     F: FnOnce(Req) -> Fut,
     Fut: Future<Output = Result<Resp, KmsError>>,
 {
-    let req = parse::<Req>(body)?;
+    let req = parse_keeping::<Req>(body, |parameters| caller.audit.set_request_parameters(parameters))?;
     let resp = op(req).await.map_err(ApiError::from_kms)?;
     serde_json::to_vec(&resp).map_err(|e| ApiError::internal(format!("serializing response: {e}")))
 }

@@ -441,10 +441,13 @@ async fn respond_in(state: &AppState, req: Request<Body>, request_id: String) ->
     // IAM's CreateUser).
     let event_source = operation.map_or(api, Operation::api).event_source();
     let meta = RequestMeta::of(&parts, &request_id, time);
+    // A JSON call's members are kept by the parser of its shape, which
+    // reads the body once ([`crate::dispatch`]); a Query call's come from
+    // its form. An unauthenticated call keeps none (`body` is empty).
     let draft = |body: &[u8], identity, region| {
         let parameters = match &query {
-            Some(call) if !body.is_empty() => call.request_parameters(),
-            _ => trent_core::audit::request_parameters(body),
+            Some(call) if !body.is_empty() => Some(call.request_parameters()),
+            _ => None,
         };
         meta.draft(event_source, op, parameters, identity, region)
     };
@@ -577,11 +580,14 @@ impl RequestMeta {
 
     /// The draft of the event of `operation` (clipped: it may be anything
     /// a client sent). A request has one event draft: `self` moves into it.
+    /// Its `requestParameters` are `request_parameters` when given; a JSON
+    /// call's are left to the parser of the operation's shape, which reads
+    /// the body once for both ([`crate::dispatch`]).
     pub(crate) fn draft(
         self,
         event_source: &'static str,
         operation: &str,
-        request_parameters: serde_json::Value,
+        request_parameters: Option<serde_json::Value>,
         identity: Identity,
         region: Option<String>,
     ) -> EventDraft {
@@ -594,7 +600,7 @@ impl RequestMeta {
             identity,
             source_ip: self.source_ip,
             user_agent: self.user_agent,
-            request_parameters,
+            request_parameters: request_parameters.map_or_else(std::sync::OnceLock::new, Into::into),
             tls_details: self.tls_details,
         }
     }
@@ -619,16 +625,9 @@ pub(crate) async fn run_as(
         access_key_id: caller.access_key_id.as_str().to_owned(),
         session: caller.session.clone(),
     };
-    let parameters = trent_core::audit::request_parameters(body);
     let region = Some(caller.region.as_str().to_owned());
     let caller = Caller {
-        audit: CallAudit::new(meta.draft(
-            operation.api().event_source(),
-            operation.name(),
-            parameters,
-            identity,
-            region,
-        )),
+        audit: CallAudit::new(meta.draft(operation.api().event_source(), operation.name(), None, identity, region)),
         ..caller.clone()
     };
     let outcome = dispatch(operation, &state.0.kms, &caller, body).await;

@@ -61,8 +61,12 @@ pub struct EventDraft {
     /// `userAgent`.
     pub user_agent: Option<String>,
     /// `requestParameters`: the allowed members of the request body
-    /// ([`request_parameters`]); `Null` when there are none.
-    pub request_parameters: Value,
+    /// ([`request_parameters`]); `Null` when there are none. Set once: by
+    /// the server when it drafts the event, or by the parser of the
+    /// request's shape ([`parse_with_parameters`], through
+    /// [`crate::caller::CallAudit::set_request_parameters`]), which reads
+    /// the body once for the operation and its event.
+    pub request_parameters: std::sync::OnceLock<Value>,
     /// `tlsDetails`, when the request came over TLS.
     pub tls_details: Option<TlsDetails>,
 }
@@ -303,6 +307,9 @@ impl serde::Serialize for TlsDetails {
     }
 }
 
+/// The `requestParameters` of a draft whose were never set.
+static NO_MEMBERS: Value = Value::Null;
+
 impl EventDraft {
     /// The event, ready to append, naming `resources` (key ARNs).
     pub fn entry(&self, event_id: String, outcome: Outcome<'_>, keys: &[String]) -> AuditEntry {
@@ -338,7 +345,7 @@ impl EventDraft {
             read_only,
             recipient_account_id: account.as_deref(),
             request_id: &self.request_id,
-            request_parameters: bounded(&self.request_parameters),
+            request_parameters: bounded(self.request_parameters.get().unwrap_or(&NO_MEMBERS)),
             resources: resource_arns.iter().map(|arn| ResourceRef::of(arn)).collect(),
             response_elements: bounded(&response),
             source_ip_address: self.source_ip.map(|ip| ip.to_string()),

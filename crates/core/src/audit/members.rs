@@ -119,34 +119,178 @@ pub(super) fn camel(name: &str) -> String {
 /// has none. Members left out are skipped by the parser without being
 /// copied, so a plaintext in the body is never copied here.
 pub fn request_parameters(body: &[u8]) -> Value {
-    struct Allowed(Map<String, Value>);
-    impl<'de> serde::Deserialize<'de> for Allowed {
+    /// Any JSON object, its members read and dropped.
+    struct AnyObject;
+    impl<'de> serde::Deserialize<'de> for AnyObject {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             struct V;
             impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Allowed;
+                type Value = AnyObject;
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("a JSON object")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Allowed, A::Error> {
-                    let mut out = Map::new();
-                    while let Some(k) = map.next_key::<String>()? {
-                        if REQUEST_MEMBERS.contains(&k.as_str()) {
-                            let v: Value = map.next_value()?;
-                            out.insert(camel(&k), camelize(&k, &v));
-                        } else {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                    Ok(Allowed(out))
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AnyObject, A::Error> {
+                    while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                    Ok(AnyObject)
                 }
             }
             d.deserialize_map(V)
         }
     }
-    match serde_json::from_slice::<Allowed>(body) {
-        Ok(Allowed(m)) if !m.is_empty() => Value::Object(m),
-        _ => Value::Null,
+    parse_with_parameters::<AnyObject>(body).map_or(Value::Null, |(_, parameters)| parameters)
+}
+
+/// Parses a JSON request `body` as `T` and, in the same pass, keeps its
+/// `requestParameters`: the [`REQUEST_MEMBERS`] among its top-level members,
+/// camelCased as [`request_parameters`] writes them (`Null` when none). The
+/// body is read once: a kept member is parsed into a [`Value`] that both
+/// the event keeps and `T` is read from; every other member (a plaintext, a
+/// ciphertext) goes from the parser to `T` without a copy.
+///
+/// serde has no way to watch a derived `Deserialize` read its members, so
+/// this wraps the parser's map access (the crate `serde-value` and its kin
+/// buffer the whole body instead, which is the second pass this avoids).
+///
+/// # Errors
+/// The parser's error, as `serde_json::from_slice` would give it.
+pub fn parse_with_parameters<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), serde_json::Error> {
+    let mut kept = Map::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = T::deserialize(tee::Tee { inner: &mut de, kept: &mut kept })?;
+    de.end()?;
+    Ok((value, if kept.is_empty() { Value::Null } else { Value::Object(kept) }))
+}
+
+/// The deserializer behind [`parse_with_parameters`].
+mod tee {
+    use super::{camel, camelized, REQUEST_MEMBERS};
+    use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer as _, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// A deserializer whose top-level struct or map keeps its allowed
+    /// members in `kept`. Anything else is read by `inner` as it is.
+    pub(super) struct Tee<'k, D> {
+        pub(super) inner: D,
+        pub(super) kept: &'k mut Map<String, Value>,
+    }
+
+    impl<'de, D: Deserializer<'de>> Deserializer<'de> for Tee<'_, D> {
+        type Error = D::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_any(visitor)
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_struct(name, fields, Watch { visitor, kept: self.kept })
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_map(Watch { visitor, kept: self.kept })
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct enum identifier ignored_any
+        }
+    }
+
+    /// The visitor of the top-level object: hands the real visitor a map
+    /// access that keeps the allowed members.
+    struct Watch<'k, V> {
+        visitor: V,
+        kept: &'k mut Map<String, Value>,
+    }
+
+    impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, V> {
+        type Value = V::Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.visitor.expecting(f)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+            self.visitor.visit_map(Members { inner: map, kept: self.kept, member: None })
+        }
+
+        // A struct may also be read from a JSON array, by position: as the
+        // parser alone would read it (nothing is kept).
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+            self.visitor.visit_seq(seq)
+        }
+    }
+
+    /// The object's members: each key goes to the real visitor as it is;
+    /// an allowed member's value is parsed once into a [`Value`], kept, and
+    /// read by the real visitor from there.
+    struct Members<'k, A> {
+        inner: A,
+        kept: &'k mut Map<String, Value>,
+        /// The allowed member whose value comes next.
+        member: Option<&'static str>,
+    }
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, A> {
+        type Error = A::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+            Ok(self.inner.next_key_seed(Key(seed))?.map(|(key, member)| {
+                self.member = member;
+                key
+            }))
+        }
+
+        fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+            match self.member.take() {
+                Some(member) => {
+                    let value: Value = self.inner.next_value()?;
+                    let read = seed.deserialize(value.clone()).map_err(de::Error::custom)?;
+                    self.kept.insert(camel(member), camelized(member, value));
+                    Ok(read)
+                }
+                None => self.inner.next_value_seed(seed),
+            }
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            self.inner.size_hint()
+        }
+    }
+
+    /// Reads a key as a string, hands it to the real key seed, and says
+    /// which allowed member (if any) it names.
+    struct Key<K>(K);
+
+    impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for Key<K> {
+        type Value = (K::Value, Option<&'static str>);
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for Key<K> {
+        type Value = (K::Value, Option<&'static str>);
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a member name")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            let member = REQUEST_MEMBERS.iter().copied().find(|m| *m == v);
+            Ok((self.0.deserialize(de::value::BorrowedStrDeserializer::new(v))?, member))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let member = REQUEST_MEMBERS.iter().copied().find(|m| *m == v);
+            Ok((self.0.deserialize(v.into_deserializer())?, member))
+        }
     }
 }
 
@@ -161,6 +305,18 @@ pub(super) fn elements(body: &Value, allowed: &[&str]) -> Value {
         Value::Null
     } else {
         Value::Object(out)
+    }
+}
+
+/// [`camelize`] of a value the caller gives up (no copy of what stays).
+pub(super) fn camelized(member: &str, v: Value) -> Value {
+    if member.contains("EncryptionContext") {
+        return v;
+    }
+    match v {
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (camel(&k), camelized(&k, v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| camelized("", v)).collect()),
+        other => other,
     }
 }
 

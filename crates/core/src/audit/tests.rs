@@ -23,7 +23,7 @@ fn draft(op: &str, request: Option<&Value>) -> EventDraft {
         identity: principal(),
         source_ip: Some(std::net::IpAddr::from([127, 0, 0, 1])),
         user_agent: Some("aws-cli/2".into()),
-        request_parameters: request.map_or(Value::Null, |r| request_parameters(r.to_string().as_bytes())),
+        request_parameters: request.map_or(Value::Null, |r| request_parameters(r.to_string().as_bytes())).into(),
         tls_details: None,
     }
 }
@@ -529,6 +529,63 @@ fn request_parameters_skip_what_they_leave_out() {
     assert_eq!(request_parameters(br#"{"Plaintext":"c2VjcmV0"}"#), Value::Null);
     assert_eq!(request_parameters(b"not json"), Value::Null);
     assert_eq!(request_parameters(b"[1,2]"), Value::Null);
+}
+
+#[test]
+fn one_parse_reads_the_request_and_keeps_its_members() {
+    use trent_api::ops::{CreateKeyRequest, EncryptRequest};
+    let body = br#"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"Plaintext":"x"},"Description":"d"}"#;
+    let (req, kept) = parse_with_parameters::<EncryptRequest>(body).unwrap();
+    assert_eq!(req.key_id.as_deref(), Some("k"));
+    assert_eq!(req.plaintext.as_ref().map(|p| p.expose().to_vec()), Some(b"secret".to_vec()));
+    assert_eq!(req.encryption_context.unwrap().get("Plaintext").map(String::as_str), Some("x"));
+    // The same members as the body alone gives, the plaintext never among
+    // them; an allowed member that the shape does not have is kept too.
+    assert_eq!(kept, request_parameters(body));
+    assert_eq!(kept, json!({"keyId": "k", "encryptionContext": {"Plaintext": "x"}, "description": "d"}));
+    // Nested shapes are read from the kept value; an escaped name is the
+    // member it spells.
+    let body = br#"{"Key\u0055sage":"SIGN_VERIFY","Tags":[{"TagKey":"a","TagValue":"b"}],"Policy":"{}"}"#;
+    let (req, kept) = parse_with_parameters::<CreateKeyRequest>(body).unwrap();
+    assert_eq!(req.key_usage.as_ref().map(trent_api::enums::WireEnum::as_str), Some("SIGN_VERIFY"));
+    assert_eq!(req.tags.unwrap()[0].tag_value.as_deref(), Some("b"));
+    assert_eq!(kept, json!({"keyUsage": "SIGN_VERIFY", "tags": [{"tagKey": "a", "tagValue": "b"}], "policy": "{}"}));
+    let (_, kept) = parse_with_parameters::<EncryptRequest>(br#"{"Plaintext":"c2VjcmV0"}"#).unwrap();
+    assert_eq!(kept, Value::Null);
+}
+
+#[test]
+fn one_parse_fails_where_the_parser_alone_fails() {
+    use trent_api::ops::{EncryptRequest, ListKeysRequest};
+    // Each body fails or not as serde_json alone reads it, with the same
+    // category and position (the server's message names only those).
+    let bodies: &[&[u8]] = &[
+        br#"{"KeyId":5}"#,
+        br#"{"KeyId":"k","Plaintext":7}"#,
+        br#"{"KeyId":"k","KeyId":"j"}"#,
+        br#"{"KeyId":"k"} x"#,
+        br#"{"KeyId":"k""#,
+        br#"{"EncryptionAlgorithm":"NOPE"}"#,
+        br#"{"EncryptionContext":{"a":1}}"#,
+        br#"["k"]"#,
+        b"[1",
+        b"null",
+        b"7",
+        br#"{"DryRun":true,"GrantTokens":["t"]}"#,
+    ];
+    for body in bodies {
+        let alone = serde_json::from_slice::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line()));
+        let once = parse_with_parameters::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line()));
+        assert_eq!(alone.is_ok(), once.is_ok(), "{}", String::from_utf8_lossy(body));
+        if let (Err(a), Err(o)) = (alone, once) {
+            assert_eq!(a, o, "{}", String::from_utf8_lossy(body));
+        }
+    }
+    for body in [&b"{}"[..], br#"{"Limit":1,"Marker":"m"}"#, br#"{"Limit":"1"}"#] {
+        let alone = serde_json::from_slice::<ListKeysRequest>(body).map(|r| r.limit).map_err(|e| e.classify());
+        let once = parse_with_parameters::<ListKeysRequest>(body).map(|(r, _)| r.limit).map_err(|e| e.classify());
+        assert_eq!(alone, once);
+    }
 }
 
 #[tokio::test]

@@ -381,8 +381,7 @@ async fn audit_sign_in(
         },
         None => Identity::Unauthenticated { access_key_id: Some(claimed) },
     };
-    let draft =
-        meta.draft("signin.amazonaws.com", "ConsoleLogin", Value::Null, identity, Some(region.as_str().to_owned()));
+    let draft = meta.draft("signin.amazonaws.com", "ConsoleLogin", None, identity, Some(region.as_str().to_owned()));
     let outcome = match error {
         Some(message) => Err(ApiError::new(ErrorCode::AccessDenied, message)),
         None => Ok(Vec::new()),

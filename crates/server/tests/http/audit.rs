@@ -51,6 +51,9 @@ async fn every_call_leaves_an_event() {
     bad.secret = "not-the-secret".into();
     let (status, ty, _) = send(&s, bad.signed()).await;
     assert_eq!((status, ty.as_str()), (400, "InvalidSignatureException"));
+    // A body its shape cannot read keeps no members.
+    let (status, ty, _) = send(&s, Req::new("TrentService.DescribeKey", r#"{"KeyId":7}"#).signed()).await;
+    assert_eq!((status, ty.as_str()), (400, "SerializationException"));
 
     let all = events(&s).await;
     for e in &all {
@@ -93,6 +96,12 @@ async fn every_call_leaves_an_event() {
     let refused = find(&all, "GenerateRandom")[0];
     assert_eq!(refused["errorCode"], "ValidationException");
     assert!(refused["errorMessage"].as_str().unwrap().contains("numberOfBytes"));
+    // Read by the one parse of its shape before validation refused it.
+    assert_eq!(refused["requestParameters"], json!({"numberOfBytes": 2000}));
+
+    let unreadable =
+        find(&all, "DescribeKey").into_iter().find(|e| e["errorCode"] == "SerializationException").unwrap();
+    assert_eq!(unreadable["requestParameters"], Value::Null);
 
     let denied = find(&all, "DescribeKey")[0];
     assert_eq!(denied["errorCode"], "AccessDeniedException");
