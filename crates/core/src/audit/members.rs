@@ -147,9 +147,10 @@ pub fn request_parameters(body: &[u8]) -> Value {
 /// the event keeps and `T` is read from; every other member (a plaintext, a
 /// ciphertext) goes from the parser to `T` without a copy.
 ///
-/// serde has no way to watch a derived `Deserialize` read its members, so
-/// this wraps the parser's map access (the crate `serde-value` and its kin
-/// buffer the whole body instead, which is the second pass this avoids).
+/// Written here because serde offers no hook to watch a derived
+/// `Deserialize` read its members; reading the body into a `Value` first
+/// (or a crate's equivalent) would copy every member, a plaintext too, and
+/// read it twice. This wraps the parser's map access instead.
 ///
 /// # Errors
 /// The parser's error, as `serde_json::from_slice` would give it.
@@ -174,6 +175,15 @@ mod tee {
         pub(super) kept: &'k mut Map<String, Value>,
     }
 
+    /// `fn $method(self, visitor)`, handed to the inner deserializer.
+    macro_rules! forward {
+        ($($method:ident)*) => {$(
+            fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+                self.inner.$method(v)
+            }
+        )*};
+    }
+
     impl<'de, D: Deserializer<'de>> Deserializer<'de> for Tee<'_, D> {
         type Error = D::Error;
 
@@ -194,10 +204,47 @@ mod tee {
             self.inner.deserialize_map(Watch { visitor, kept: self.kept })
         }
 
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-            bytes byte_buf option unit unit_struct newtype_struct seq tuple
-            tuple_struct enum identifier ignored_any
+        // Anything but an object is read by the parser as it is.
+        forward! {
+            deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+            deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+            deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+            deserialize_string deserialize_bytes deserialize_byte_buf deserialize_option
+            deserialize_unit deserialize_seq deserialize_identifier deserialize_ignored_any
+        }
+
+        fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, v: V) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_unit_struct(name, v)
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, v: V) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_newtype_struct(name, v)
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_tuple(len, v)
+        }
+
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            len: usize,
+            v: V,
+        ) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_tuple_struct(name, len, v)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            v: V,
+        ) -> Result<V::Value, D::Error> {
+            self.inner.deserialize_enum(name, variants, v)
+        }
+
+        fn is_human_readable(&self) -> bool {
+            self.inner.is_human_readable()
         }
     }
 
