@@ -206,6 +206,9 @@ async fn actions_are_api_calls_of_the_principal_behind_the_csrf_token() {
     let records = s.state.kms().store().audit_records(0, 10_000).await.unwrap();
     let disable = records.iter().find(|r| r.entry.event_name == "DisableKey").expect("DisableKey audited");
     assert!(disable.entry.record.contains(&format!("arn:aws:iam::{ACCOUNT}:root")), "{}", disable.entry.record);
+    // Its members, kept by the one parse of its shape as for the API's calls.
+    let record: serde_json::Value = serde_json::from_str(&disable.entry.record).unwrap();
+    assert_eq!(record["requestParameters"], serde_json::json!({"keyId": id}), "{record}");
     // A refused policy is shown in place with the service's reason.
     let a = post(
         &s,
