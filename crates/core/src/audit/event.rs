@@ -307,7 +307,7 @@ impl serde::Serialize for TlsDetails {
     }
 }
 
-/// The `requestParameters` of a draft whose were never set.
+/// A draft's `requestParameters` when nothing set them.
 static NO_MEMBERS: Value = Value::Null;
 
 impl EventDraft {

@@ -153,7 +153,8 @@ pub fn request_parameters(body: &[u8]) -> Value {
 /// read it twice. This wraps the parser's map access instead.
 ///
 /// # Errors
-/// The parser's error, as `serde_json::from_slice` would give it.
+/// The parser's error, as `serde_json::from_slice` would give it; one
+/// inside a kept member is placed just past that member's value.
 pub fn parse_with_parameters<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), serde_json::Error> {
     let mut kept = Map::new();
     let mut de = serde_json::Deserializer::from_slice(body);

@@ -558,7 +558,11 @@ fn one_parse_reads_the_request_and_keeps_its_members() {
 fn one_parse_fails_where_the_parser_alone_fails() {
     use trent_api::ops::{EncryptRequest, ListKeysRequest};
     // Each body fails or not as serde_json alone reads it, with the same
-    // category and position (the server's message names only those).
+    // category and position (the server's message names only those); a
+    // value of the wrong type in a kept member is placed just past the
+    // value instead of at its start.
+    let past_the_value: &[&[u8]] =
+        &[br#"{"KeyId":5}"#, br#"{"EncryptionAlgorithm":"NOPE"}"#, br#"{"EncryptionContext":{"a":1}}"#];
     let bodies: &[&[u8]] = &[
         br#"{"KeyId":5}"#,
         br#"{"KeyId":"k","Plaintext":7}"#,
@@ -574,11 +578,18 @@ fn one_parse_fails_where_the_parser_alone_fails() {
         br#"{"DryRun":true,"GrantTokens":["t"]}"#,
     ];
     for body in bodies {
-        let alone = serde_json::from_slice::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line()));
-        let once = parse_with_parameters::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line()));
+        let alone =
+            serde_json::from_slice::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line(), e.column()));
+        let once =
+            parse_with_parameters::<EncryptRequest>(body).map(drop).map_err(|e| (e.classify(), e.line(), e.column()));
         assert_eq!(alone.is_ok(), once.is_ok(), "{}", String::from_utf8_lossy(body));
         if let (Err(a), Err(o)) = (alone, once) {
-            assert_eq!(a, o, "{}", String::from_utf8_lossy(body));
+            assert_eq!((a.0, a.1), (o.0, o.1), "{}", String::from_utf8_lossy(body));
+            if past_the_value.contains(body) {
+                assert!(o.2 > a.2 && o.2 <= body.len(), "{}: {a:?} {o:?}", String::from_utf8_lossy(body));
+            } else {
+                assert_eq!(a.2, o.2, "{}", String::from_utf8_lossy(body));
+            }
         }
     }
     for body in [&b"{}"[..], br#"{"Limit":1,"Marker":"m"}"#, br#"{"Limit":"1"}"#] {
