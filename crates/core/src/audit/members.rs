@@ -347,8 +347,11 @@ mod tee {
 /// (encryption contexts) are copied as they are.
 pub(super) fn elements(body: &Value, allowed: &[&str]) -> Value {
     let Value::Object(m) = body else { return Value::Null };
-    let out: Map<String, Value> =
-        m.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (camel(k), camelize(k, v))).collect();
+    let out: Map<String, Value> = m
+        .iter()
+        .filter(|(k, _)| allowed.contains(&k.as_str()))
+        .map(|(k, v)| (camel(k), camelized(k, v.clone())))
+        .collect();
     if out.is_empty() {
         Value::Null
     } else {
@@ -356,7 +359,9 @@ pub(super) fn elements(body: &Value, allowed: &[&str]) -> Value {
     }
 }
 
-/// [`camelize`] of a value the caller gives up (no copy of what stays).
+/// Member `member`'s value `v` as CloudTrail writes it: the names of the
+/// objects inside camelCased, but an encryption context's (the caller's
+/// own keys) kept as they are.
 pub(super) fn camelized(member: &str, v: Value) -> Value {
     if member.contains("EncryptionContext") {
         return v;
@@ -365,17 +370,6 @@ pub(super) fn camelized(member: &str, v: Value) -> Value {
         Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (camel(&k), camelized(&k, v))).collect()),
         Value::Array(a) => Value::Array(a.into_iter().map(|v| camelized("", v)).collect()),
         other => other,
-    }
-}
-
-pub(super) fn camelize(member: &str, v: &Value) -> Value {
-    if member.contains("EncryptionContext") {
-        return v.clone();
-    }
-    match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (camel(k), camelize(k, v))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(|v| camelize("", v)).collect()),
-        other => other.clone(),
     }
 }
 
