@@ -423,6 +423,20 @@ fn audit_verifies(data_dir: &Path, head: &Head) -> Head {
     Some((seq, report["LastHash"].as_str().unwrap().to_owned()))
 }
 
+/// Encrypt events that succeeded, read with `trent admin audit export`.
+fn encrypt_events(endpoint: &str) -> usize {
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["admin", "audit", "export", "--event-name", "Encrypt", "--endpoint", endpoint])
+        .env_remove("TRENT_CONFIG")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().filter(|l| !l.trim().is_empty() && !l.contains("\"errorCode\"")).count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9_at_random_points() {
     let cycles: u64 = std::env::var("TRENT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
@@ -466,12 +480,18 @@ async fn acknowledged_writes_survive_kill_9_at_random_points() {
     // The last kill's writes, checked once more.
     let mut run = start(&dir);
     decrypted += check(&client(&run.endpoint), &model, &mut rng).await;
+    // Every acknowledged Encrypt left its event (on SQLite the group commit
+    // appends to the audit log file, whose records a restart recovers).
+    let encrypts = encrypt_events(&run.endpoint);
+    let acknowledged: usize = model.lock().unwrap().keys.iter().map(|k| k.ciphertexts.len()).sum();
+    assert!(encrypts >= acknowledged, "{encrypts} Encrypt events for {acknowledged} acknowledged Encrypts");
     run.child.kill().unwrap();
     run.child.wait().unwrap();
     let m = model.lock().unwrap();
     eprintln!(
         "crash loop: {cycles} kill -9 cycles in {:.1}s: {} keys, {} acknowledged writes all present, refused {:?}, \
-         {} lost to a kill, {decrypted} ciphertext decryptions checked, audit trail intact after every kill",
+         {} lost to a kill, {decrypted} ciphertext decryptions checked, audit trail intact after every kill, \
+         {acknowledged} acknowledged Encrypts all in it",
         began.elapsed().as_secs_f64(),
         m.keys.len(),
         m.acknowledged,

@@ -306,7 +306,15 @@ pub async fn open(params: &ServerParams) -> Result<Opened, StartError> {
 /// bootstrapping an account: also the offline path of `trent admin audit
 /// verify` against a stopped deployment. Returns the seal's kind too.
 pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(Kms, &'static str), StartError> {
-    let store = open_store(params).await?;
+    open_kms_on(open_store(params).await?, params, clock).await
+}
+
+/// [`open_kms`] on a store already open.
+async fn open_kms_on(
+    store: Arc<dyn Store>,
+    params: &ServerParams,
+    clock: Arc<dyn Clock>,
+) -> Result<(Kms, &'static str), StartError> {
     // A deployment that exists never gets a new seal file (a key file or a
     // salt made here would only fail to open it, and stay behind): a
     // missing one means the configured seal is not the deployment's.
@@ -327,12 +335,33 @@ pub async fn open_kms(params: &ServerParams, clock: Arc<dyn Clock>) -> Result<(K
     Ok((kms, seal.kind()))
 }
 
+/// The store of the server that holds the data directory's lock: on SQLite,
+/// with the audit log file its group commits append to
+/// ([`SqliteStore::open_served`]); else [`open_store`].
+async fn open_served_store(params: &ServerParams) -> Result<Arc<dyn Store>, StartError> {
+    Ok(match &params.store {
+        Some(_) => open_store(params).await?,
+        None => Arc::new(SqliteStore::open_served(&params.data_dir.join(DB_FILE))?),
+    })
+}
+
 /// The deployment's store: PostgreSQL when a URL is given, else SQLite in
-/// the data directory.
+/// the data directory, for a command beside the server (backup, restore,
+/// offline verification). The events a stopped server left in its audit
+/// log file come into the database first, under the data directory's lock;
+/// beside a running server (which holds the lock, and moves them itself
+/// every [`trent_core::audit::INDEX_INTERVAL`]) the database is read as it
+/// is.
 pub async fn open_store(params: &ServerParams) -> Result<Arc<dyn Store>, StartError> {
     Ok(match &params.store {
         Some(url) => Arc::new(PostgresStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&params.data_dir.join(DB_FILE))?),
+        None => {
+            let path = params.data_dir.join(DB_FILE);
+            if let Ok(_lock) = lock_data_dir(&params.data_dir) {
+                drop(SqliteStore::open_served(&path)?);
+            }
+            Arc::new(SqliteStore::open(&path)?)
+        }
     })
 }
 
@@ -418,7 +447,7 @@ pub async fn open_with_clock(params: &ServerParams, clock: Arc<dyn Clock>) -> Re
             file.file_name().unwrap_or_default().to_string_lossy()
         )))));
     }
-    let (kms, seal_kind) = match open_kms(params, clock.clone()).await {
+    let (kms, seal_kind) = match open_kms_on(open_served_store(params).await?, params, clock.clone()).await {
         Err(StartError::Open(OpenError::WrongSeal(id))) => {
             // A rotation that committed but did not put its file in place.
             if let Some(next) = seal_files(params).iter().map(|f| crate::rotate_root::next_path(f)).find(|n| n.exists())

@@ -2538,6 +2538,14 @@ async fn sqlite() -> Factory<tempfile::TempDir> {
     Ok(Some((Arc::new(store), dir)))
 }
 
+/// SQLite as the server opens it: group commits append to the audit log
+/// file, and every read and change of the trail moves them in first.
+async fn sqlite_served() -> Factory<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    let store = guarded(SqliteStore::open_served(&dir.path().join("trent.db"))?).await?;
+    Ok(Some((Arc::new(store), dir)))
+}
+
 /// The environment variable `.ci/run` sets to a fresh PostgreSQL database.
 const POSTGRES_URL_VAR: &str = "TRENT_TEST_POSTGRES_URL";
 
@@ -2585,6 +2593,7 @@ async fn postgres() -> Factory<()> {
 
 conformance!(in_memory, memory);
 conformance!(sqlite_file, sqlite);
+conformance!(sqlite_served, sqlite_served);
 conformance!(postgresql, postgres);
 
 /// The session (transaction) advisory lock keys of `trent_store::postgres`:
@@ -2826,6 +2835,43 @@ async fn postgresql_restores_several_chains() -> TestResult {
     assert_chains(&trail);
     trail.retain(|r| r.chain == 2);
     assert_eq!(s.audit_chain_records(2, 0, 10).await?, trail);
+    Ok(())
+}
+
+/// SQLite as served: the events of group commits, durable in the audit log
+/// file and not yet moved into the database when the server stopped, come
+/// into the database at the next served open (not before: another process
+/// opening the database reads it alone), and the chain goes on after them.
+#[tokio::test]
+async fn sqlite_served_log_survives_reopen() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("trent.db");
+    let first = {
+        let s = guarded(SqliteStore::open_served(&path)?).await?;
+        let mut written = s.append_audit(vec![audit_entry(1), audit_entry(2)]).await?;
+        // A change moves them in, and chains its own event after them.
+        let (acct, ak) = account("111122223333", "AKIAAAAAAAAAAAAAAAAA");
+        s.insert_account(&acct, &ak, &[change_event("CreateAccount", 3)]).await?;
+        written.extend(s.append_audit(vec![audit_entry(4)]).await?);
+        written.extend(s.append_audit(vec![audit_entry(5), audit_entry(6)]).await?);
+        written
+    };
+    assert_eq!(first.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 4, 5, 6]);
+    let plain = SqliteStore::open(&path)?;
+    assert_eq!(plain.audit_head().await?.map(|h| h.0), Some(3), "the database alone ends at the change");
+    drop(plain);
+    let s = guarded(SqliteStore::open_served(&path)?).await?;
+    let records = s.audit_records(0, 100).await?;
+    assert_chains(&records);
+    assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    for r in &first {
+        assert_eq!(records.iter().find(|x| x.seq == r.seq), Some(r));
+    }
+    let next = s.append_audit(vec![audit_entry(7)]).await?;
+    assert_eq!((next[0].seq, next[0].prev_hash), (7, records[5].hash));
+    // Lookups and the indexer see them too.
+    assert_eq!(s.lookup_audit(&AuditQuery { limit: 100, ..Default::default() }).await?.len(), 7);
+    assert_eq!(s.index_audit(1000).await?, 7);
     Ok(())
 }
 

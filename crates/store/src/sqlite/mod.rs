@@ -126,6 +126,10 @@ pub struct SqliteStore {
     /// ([`Store::protect_rows`]); until it is installed those rows are
     /// refused.
     guard: Arc<std::sync::OnceLock<Arc<RowGuard>>>,
+    /// The audit log file group commits append to, on the server that holds
+    /// the data directory ([`SqliteStore::open_served`]); `None` elsewhere,
+    /// where they append to the database's log table.
+    log: Option<Arc<Mutex<AuditLog>>>,
 }
 
 /// A pool of query-only connections to the database file, opened on demand.
@@ -160,6 +164,28 @@ impl SqliteStore {
         check_integrity(&conn, path)?;
         let mut store = Self::init(conn, true)?;
         store.readers = Some(Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) }));
+        Ok(store)
+    }
+
+    /// [`SqliteStore::open`] for the server that holds the data directory's
+    /// lock: its group commits append to the audit log file beside the
+    /// database ([`AUDIT_LOG_FILE`], see `log.rs`), and the records that file
+    /// holds past the database's trail (those of a server that stopped or
+    /// crashed before moving them) are moved into the database here. No
+    /// other process may open the same log: `trent admin backup` beside a
+    /// running server uses [`SqliteStore::open`], and reads the database
+    /// (every event but the last few milliseconds' not yet moved).
+    pub fn open_served(path: &Path) -> StoreResult<Self> {
+        let mut store = Self::open(path)?;
+        let mut conn = store.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut log = AuditLog::open(&path.with_file_name(AUDIT_LOG_FILE), audit_head(&conn)?)?;
+        let recovered = log.pending.len();
+        settle_log(&mut conn, &mut log)?;
+        if recovered > 0 {
+            tracing::info!(records = recovered, "audit log: moved the records of the last run into the database");
+        }
+        drop(conn);
+        store.log = Some(Arc::new(Mutex::new(log)));
         Ok(store)
     }
 
@@ -199,6 +225,7 @@ impl SqliteStore {
             group_policies: Arc::default(),
             attached_policies: Arc::default(),
             guard: Arc::default(),
+            log: None,
         })
     }
 
@@ -255,15 +282,60 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
+        let log = self.log.clone();
         tokio::task::spawn_blocking(move || {
             // A panic inside `f` rolls back its transaction (Transaction's
             // Drop), so a poisoned lock guards a consistent connection.
             let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard)
+            let Some(log) = log else { return f(&mut guard) };
+            // The audit log's records first, so that `f` reads the whole
+            // trail and chains its own events (a state change's, committed
+            // with it) after them; appends wait meanwhile, and go on after
+            // the head `f` leaves (unknown if `f` panicked: appends fail
+            // until the next call reads it).
+            let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            settle_log(&mut guard, &mut log)?;
+            log.set_head(Err("a change of the database did not finish".into()));
+            let out = f(&mut guard);
+            log.set_head(audit_head(&guard).map_err(|e| e.to_string()));
+            out
         })
         .await
         .map_err(backend)?
     }
+
+    /// Moves the audit log's records into the database (nothing to do
+    /// without a log, or with nothing pending), so that a read of the trail
+    /// that follows sees every event whose answer has left.
+    async fn settle(&self) -> StoreResult<()> {
+        if !self.log_pending() {
+            return Ok(());
+        }
+        self.with(|_| Ok(())).await
+    }
+
+    /// Whether the audit log holds records not yet in the database.
+    fn log_pending(&self) -> bool {
+        self.log
+            .as_ref()
+            .is_some_and(|l| !l.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pending.is_empty())
+    }
+}
+
+/// Moves `log`'s pending records into the database's log table in one
+/// transaction (`synchronous = FULL`: durable before the file may be
+/// written over), and starts the file again when it is full.
+fn settle_log(c: &mut Connection, log: &mut AuditLog) -> StoreResult<()> {
+    if !log.pending.is_empty() {
+        let tx = write_tx(c)?;
+        insert_audit(&tx, &log.pending)?;
+        tx.commit().map_err(backend)?;
+        log.pending.clear();
+    }
+    if log.full() {
+        log.restart()?;
+    }
+    Ok(())
 }
 
 /// The SQL function with which the audit indexer ([`rows::index_in`])
@@ -384,7 +456,11 @@ fn write_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+mod log;
 mod rows;
+
+use log::AuditLog;
+pub use log::AUDIT_LOG_FILE;
 #[cfg(test)]
 mod schema_tests;
 mod store;

@@ -1513,6 +1513,15 @@ impl Store for SqliteStore {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(log) = self.log.clone() {
+            // The served store: one write and one fdatasync of the log file,
+            // no SQLite lock (`log.rs`).
+            return tokio::task::spawn_blocking(move || {
+                log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).append(entries)
+            })
+            .await
+            .map_err(backend)?;
+        }
         self.with(move |c| {
             let tx = write_tx(c)?;
             let records = append_owned_audit_in(&tx, entries)?;
@@ -1523,6 +1532,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_records(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        self.settle().await?;
         // Past every storable seq there is nothing.
         let Ok(after) = i64::try_from(after) else { return Ok(Vec::new()) };
         self.with_read(move |c| {
@@ -1540,6 +1550,7 @@ impl Store for SqliteStore {
     /// In one read transaction (one snapshot): the unindexed tail of the
     /// log first (`TailScan`), then the indexed part for the rest.
     async fn lookup_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        self.settle().await?;
         let query = query.clone();
         self.with_read(move |c| {
             let tx = c.transaction().map_err(backend)?;
@@ -1565,6 +1576,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_usage(&self, filter: &UsageFilter) -> StoreResult<UsageCounts> {
+        self.settle().await?;
         let filter = filter.clone();
         self.with_read(move |c| {
             let tx = c.transaction().map_err(backend)?;
@@ -1643,10 +1655,13 @@ impl Store for SqliteStore {
     }
 
     async fn index_audit(&self, max: usize) -> StoreResult<u64> {
-        // A read first: an idle indexer takes no write lock.
-        let (through, last) = self.with_read(|c| index_state(c)).await?;
-        if last.is_none_or(|last| last <= through) {
-            return Ok(0);
+        // A read first: an idle indexer takes no write lock. Records in the
+        // audit log file move into the database first (`with`).
+        if !self.log_pending() {
+            let (through, last) = self.with_read(|c| index_state(c)).await?;
+            if last.is_none_or(|last| last <= through) {
+                return Ok(0);
+            }
         }
         self.with(move |c| {
             // No fsync of its own: a crash that loses this commit loses its
@@ -1673,6 +1688,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, Hash)>> {
+        self.settle().await?;
         self.with_read(|c| audit_head(c)).await
     }
 
@@ -1721,6 +1737,7 @@ impl Store for SqliteStore {
     /// the writer goes on committing (for an in-memory database, the
     /// writer's connection, which nobody else uses meanwhile).
     async fn export(&self) -> StoreResult<Snapshot> {
+        self.settle().await?;
         let g = self.guard()?;
         self.with_read(move |c| {
             let tx = c.transaction().map_err(backend)?;
