@@ -59,6 +59,12 @@ const MAX_PAYLOAD: usize = 16 << 20;
 /// the file holds more than this.
 pub(super) const REUSE_AFTER: u64 = 16 << 20;
 
+/// Records kept waiting at most: while they cannot move into the database
+/// (it fails: a full disk, say), appends go on until this many, a few
+/// seconds' worth, and then fail (audit fails closed) rather than holding
+/// ever more in memory.
+pub(super) const MAX_PENDING: usize = 1 << 16;
+
 /// The open log: the file, where the next frame goes, the chain's head,
 /// and the records not yet in the database.
 pub(super) struct AuditLog {
@@ -72,6 +78,8 @@ pub(super) struct AuditLog {
     head: Result<Option<(u64, Hash)>, String>,
     /// Records durable in the file and not yet in the database, in order.
     pub(super) pending: Vec<AuditRecord>,
+    /// Whether records taken from `pending` are moving into the database.
+    moving: bool,
 }
 
 impl AuditLog {
@@ -91,8 +99,15 @@ impl AuditLog {
             .open(path)
             .map_err(io)?;
         let bytes = std::fs::read(path).map_err(io)?;
-        let mut log =
-            AuditLog { path: path.to_owned(), file, generation: 0, end: 0, head: Ok(stored), pending: vec![] };
+        let mut log = AuditLog {
+            path: path.to_owned(),
+            file,
+            generation: 0,
+            end: 0,
+            head: Ok(stored),
+            pending: vec![],
+            moving: false,
+        };
         if bytes.len() < HEADER_LEN as usize {
             // New (or its first header never reached the disk: no frame did).
             log.restart()?;
@@ -143,9 +158,10 @@ impl AuditLog {
     }
 
     /// Starts the next generation at the file's beginning. Only when
-    /// nothing is pending: every record in the file is in the database.
+    /// nothing is pending or moving, and the caller knows every record in
+    /// the file to be durable in the database.
     pub(super) fn restart(&mut self) -> StoreResult<()> {
-        if !self.pending.is_empty() {
+        if self.waiting() {
             return Err(log_error(&self.path, "internal: restarted with records pending"));
         }
         let generation = self.generation + 1;
@@ -162,7 +178,31 @@ impl AuditLog {
 
     /// Whether the file should start again (see [`REUSE_AFTER`]).
     pub(super) fn full(&self) -> bool {
-        self.pending.is_empty() && self.end > REUSE_AFTER
+        self.end > REUSE_AFTER
+    }
+
+    /// Whether records are pending or moving (not yet surely in the
+    /// database).
+    pub(super) fn waiting(&self) -> bool {
+        self.moving || !self.pending.is_empty()
+    }
+
+    /// Takes the pending records to move them into the database; call
+    /// [`AuditLog::moved`] with the outcome.
+    pub(super) fn take_pending(&mut self) -> Vec<AuditRecord> {
+        self.moving = !self.pending.is_empty();
+        std::mem::take(&mut self.pending)
+    }
+
+    /// After a move: on failure its records are pending again, before
+    /// those appended meanwhile.
+    pub(super) fn moved(&mut self, batch: Vec<AuditRecord>, result: StoreResult<()>) -> StoreResult<()> {
+        self.moving = false;
+        if result.is_err() {
+            let newer = std::mem::replace(&mut self.pending, batch);
+            self.pending.extend(newer);
+        }
+        result
     }
 
     /// Sets the chain's head after the database's log changed (nothing
@@ -176,6 +216,9 @@ impl AuditLog {
     /// nothing moves: the next append writes over the same place.
     pub(super) fn append(&mut self, entries: Vec<AuditEntry>) -> StoreResult<Vec<AuditRecord>> {
         let head = self.head.clone().map_err(|e| log_error(&self.path, &format!("chain head unknown: {e}")))?;
+        if self.pending.len() >= MAX_PENDING {
+            return Err(log_error(&self.path, "its records are not moving into the database (see earlier errors)"));
+        }
         let records = chain_owned(head, entries);
         let Some(last) = records.last() else { return Ok(records) };
         let new_head = (last.seq, last.hash);
@@ -437,14 +480,21 @@ mod tests {
         let mut log = AuditLog::open(&path, None).unwrap();
         let written = log.append(entries(0..4)).unwrap();
         assert!(log.restart().is_err(), "never over records not yet in the database");
-        log.pending.clear();
-        assert!(!log.full(), "small");
+        let batch = log.take_pending();
+        assert!(log.waiting() && log.restart().is_err(), "nor over records moving");
+        let failed = log.append(entries(4..5)).unwrap();
+        log.moved(batch.clone(), Err(log_error(&path, "test"))).unwrap_err();
+        assert_eq!(log.pending, [batch, failed.clone()].concat(), "a failed move's records pending again, first");
+        let batch = log.take_pending();
+        log.moved(batch, Ok(())).unwrap();
+        assert!(!log.waiting() && !log.full(), "small");
+        let written = [written, failed].concat();
         log.restart().unwrap();
-        let next = log.append(entries(4..5)).unwrap();
-        assert_eq!((next[0].seq, next[0].prev_hash), (5, written[3].hash));
+        let next = log.append(entries(5..6)).unwrap();
+        assert_eq!((next[0].seq, next[0].prev_hash), (6, written[4].hash));
         drop(log);
         // The old generation's frames after the new one's are not read.
-        let again = AuditLog::open(&path, Some((4, written[3].hash))).unwrap();
+        let again = AuditLog::open(&path, Some((5, written[4].hash))).unwrap();
         assert_eq!(again.pending, next);
         assert_eq!(again.generation, 2);
     }
@@ -467,5 +517,17 @@ mod tests {
         assert!(log.pending.is_empty());
         log.set_head(Ok(None));
         assert_eq!(seqs(&log.append(entries(0..1)).unwrap()), [1]);
+    }
+
+    #[test]
+    fn appends_fail_while_too_many_records_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = AuditLog::open(&dir.path().join(AUDIT_LOG_FILE), None).unwrap();
+        log.append(entries(0..1)).unwrap();
+        let waiting = log.pending[0].clone();
+        log.pending.resize(MAX_PENDING, waiting);
+        assert!(log.append(entries(1..2)).is_err());
+        log.pending.clear();
+        assert_eq!(seqs(&log.append(entries(1..2)).unwrap()), [2]);
     }
 }

@@ -180,7 +180,7 @@ impl SqliteStore {
         let mut conn = store.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut log = AuditLog::open(&path.with_file_name(AUDIT_LOG_FILE), audit_head(&conn)?)?;
         let recovered = log.pending.len();
-        settle_log(&mut conn, &mut log)?;
+        move_held(&mut conn, &mut log)?;
         if recovered > 0 {
             tracing::info!(records = recovered, "audit log: moved the records of the last run into the database");
         }
@@ -275,8 +275,31 @@ impl SqliteStore {
         .map_err(backend)?
     }
 
-    /// Runs `f` with the writer connection on the blocking pool.
+    /// Runs `f` with the writer connection on the blocking pool. On the
+    /// served store the audit log's records move into the database first,
+    /// and appends wait while `f` runs, so that `f` reads the whole trail
+    /// and chains its own events (a state change's, committed with it)
+    /// after them.
     async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.run_writer(true, f).await
+    }
+
+    /// [`SqliteStore::with`] for an `f` that appends no audit event (the
+    /// indexer, a read of the trail): the log's records move in first, and
+    /// appends go on meanwhile.
+    async fn with_moved<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.run_writer(false, f).await
+    }
+
+    async fn run_writer<T, F>(&self, appends: bool, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -288,16 +311,18 @@ impl SqliteStore {
             // Drop), so a poisoned lock guards a consistent connection.
             let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let Some(log) = log else { return f(&mut guard) };
-            // The audit log's records first, so that `f` reads the whole
-            // trail and chains its own events (a state change's, committed
-            // with it) after them; appends wait meanwhile, and go on after
-            // the head `f` leaves (unknown if `f` panicked: appends fail
-            // until the next call reads it).
-            let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            settle_log(&mut guard, &mut log)?;
-            log.set_head(Err("a change of the database did not finish".into()));
+            move_log(&mut guard, &log)?;
+            if !appends {
+                return f(&mut guard);
+            }
+            // What was appended meanwhile moves under the log's lock, which
+            // `f` keeps; appends go on after the head `f` leaves (unknown if
+            // `f` panicked: appends fail until the next change reads it).
+            let mut held = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            move_held(&mut guard, &mut held)?;
+            held.set_head(Err("a change of the database did not finish".into()));
             let out = f(&mut guard);
-            log.set_head(audit_head(&guard).map_err(|e| e.to_string()));
+            held.set_head(audit_head(&guard).map_err(|e| e.to_string()));
             out
         })
         .await
@@ -311,31 +336,67 @@ impl SqliteStore {
         if !self.log_pending() {
             return Ok(());
         }
-        self.with(|_| Ok(())).await
+        self.with_moved(|_| Ok(())).await
     }
 
-    /// Whether the audit log holds records not yet in the database.
+    /// Whether the audit log holds records not yet (or not yet surely) in
+    /// the database.
     fn log_pending(&self) -> bool {
-        self.log
-            .as_ref()
-            .is_some_and(|l| !l.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pending.is_empty())
+        self.log.as_ref().is_some_and(|l| l.lock().unwrap_or_else(std::sync::PoisonError::into_inner).waiting())
     }
 }
 
-/// Moves `log`'s pending records into the database's log table in one
-/// transaction (`synchronous = FULL`: durable before the file may be
-/// written over), and starts the file again when it is full.
-fn settle_log(c: &mut Connection, log: &mut AuditLog) -> StoreResult<()> {
-    if !log.pending.is_empty() {
-        let tx = write_tx(c)?;
-        insert_audit(&tx, &log.pending)?;
-        tx.commit().map_err(backend)?;
-        log.pending.clear();
+/// Moves the log's pending records into the database's log table, without
+/// holding the log's lock meanwhile (appends go on, into `pending` again).
+/// The caller holds the writer connection. Such a move commits without an
+/// fsync of its own: the file still holds its records, and a crash that
+/// loses the commit finds them there again. Once the file is full, what
+/// was appended meanwhile moves under the log's lock with an fsync (which
+/// also syncs the WAL frames of the moves before it: from then on nothing
+/// in the file is needed), and the file starts again.
+fn move_log(c: &mut Connection, log: &Mutex<AuditLog>) -> StoreResult<()> {
+    let lock = || log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let batch = lock().take_pending();
+    if !batch.is_empty() {
+        let moved = insert_moved(c, &batch, false);
+        lock().moved(batch, moved)?;
     }
-    if log.full() {
-        log.restart()?;
+    let mut held = lock();
+    if held.full() && !held.pending.is_empty() {
+        let rest = held.take_pending();
+        let moved = insert_moved(c, &rest, true);
+        held.moved(rest, moved)?;
+        held.restart()?;
     }
     Ok(())
+}
+
+/// [`move_log`] under the log's lock, which the caller holds: everything
+/// pending moves (without an fsync of its own, as there).
+fn move_held(c: &mut Connection, log: &mut AuditLog) -> StoreResult<()> {
+    let batch = log.take_pending();
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let moved = insert_moved(c, &batch, false);
+    log.moved(batch, moved)
+}
+
+/// Inserts moved records in one transaction, `synchronous = FULL` only if
+/// `durable`. A panic inside is an error here: the records go back to the
+/// log's `pending`.
+fn insert_moved(c: &mut Connection, batch: &[AuditRecord], durable: bool) -> StoreResult<()> {
+    if !durable {
+        c.execute_batch("PRAGMA synchronous = NORMAL").map_err(backend)?;
+    }
+    let inserted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let tx = write_tx(c)?;
+        insert_audit(&tx, batch)?;
+        tx.commit().map_err(backend)
+    }));
+    // Every other commit on this connection is durable before it returns.
+    c.execute_batch("PRAGMA synchronous = FULL").map_err(backend)?;
+    inserted.unwrap_or_else(|_| Err(backend(SchemaError("moving the audit log's records panicked".into()))))
 }
 
 /// The SQL function with which the audit indexer ([`rows::index_in`])

@@ -1663,7 +1663,7 @@ impl Store for SqliteStore {
                 return Ok(0);
             }
         }
-        self.with(move |c| {
+        self.with_moved(move |c| {
             // No fsync of its own: a crash that loses this commit loses its
             // index rows and `audit_index.through` together, and the next
             // pass indexes those records again from the log. In WAL mode a
