@@ -17,4 +17,4 @@ pub mod sqlite;
 mod upgrade_fixture;
 
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, AUDIT_LOG_FILE};

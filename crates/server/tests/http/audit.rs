@@ -298,6 +298,10 @@ async fn tampering_with_the_stored_trail_is_found() {
     let tamper = |name: &str, sql: &str| {
         let copy = temp.path().join(name);
         copy_dir(&dir, &copy);
+        // The audit log file beside the database still holds the last
+        // events appended (see `cut_with_the_log_kept` below): an attacker
+        // editing the database deletes it too.
+        std::fs::remove_file(copy.join(trent_store::AUDIT_LOG_FILE)).unwrap();
         let db = rusqlite::Connection::open(copy.join("trent.db")).unwrap();
         // As an attacker would, without the schema's guard rails.
         db.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}")).unwrap();
@@ -329,6 +333,23 @@ async fn tampering_with_the_stored_trail_is_found() {
     assert_eq!(verify_offline(&swapped).await, Some(Tamper::OutOfOrder { seq: 2, prev: 1 }));
     assert!(matches!(verify_offline(&cut).await, Some(Tamper::Truncated { last: 6, .. })));
     assert_eq!(verify_offline(&moved).await, Some(Tamper::FieldsEdited { seq: 5 }));
+    // The end cut off the database alone: the audit log file brings the
+    // records back (at the next open under the data directory's lock, here
+    // the offline verification's), the same records with the same hashes.
+    let cut_with_the_log_kept = temp.path().join("cut-log-kept");
+    copy_dir(&dir, &cut_with_the_log_kept);
+    {
+        let db = rusqlite::Connection::open(cut_with_the_log_kept.join("trent.db")).unwrap();
+        db.execute_batch("DELETE FROM audit_resources WHERE seq >= 7; DELETE FROM audit_events WHERE seq >= 7;")
+            .unwrap();
+    }
+    assert_eq!(verify_offline(&cut_with_the_log_kept).await, None);
+    let whole = |d: &std::path::Path| -> Vec<(i64, Vec<u8>)> {
+        let db = rusqlite::Connection::open(d.join("trent.db")).unwrap();
+        let mut st = db.prepare("SELECT seq, hash FROM audit_events ORDER BY seq").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(whole(&cut_with_the_log_kept), whole(&dir));
 
     // The outside test's cases, which the database alone could not show:
     // an edit with every later hash recomputed and the checkpoints deleted,
@@ -429,35 +450,38 @@ async fn metrics_health_and_readiness() {
 }
 
 #[tokio::test]
-async fn unwritable_audit_fails_every_request() {
+async fn a_database_refusing_the_trail_fails_changes_and_keeps_the_other_events() {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("data");
     let s = TestServer::builder().data_dir(&dir).build().await;
     let kms = s.client();
     let key = kms.create_key().send().await.unwrap().key_metadata.unwrap();
-    let before = s.state.kms().store().audit_head().await.unwrap().unwrap().0;
-    // Another connection makes the trail refuse appends, as a full or
-    // read-only disk would.
+    // Another connection makes the database refuse the trail's rows, as a
+    // full or read-only disk would.
     let db = rusqlite::Connection::open(dir.join("trent.db")).unwrap();
     db.execute_batch(
         "CREATE TRIGGER refuse BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;",
     )
     .unwrap();
-    let e = kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap_err();
+    // Reads and cryptographic calls append their events to the audit log
+    // file, which takes them: answered, their events durable there, waiting
+    // to move into the database (a log that refuses them fails them: the
+    // log's own tests).
+    kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("while refused")).send().await.unwrap();
+    kms.generate_random().number_of_bytes(16).send().await.unwrap();
+    // A change whose event cannot be written does not happen (it moves the
+    // waiting events in first, and fails there).
+    let e = kms.create_key().send().await.unwrap_err();
     let e = e.into_service_error();
     assert_eq!(e.meta().code(), Some("KMSInternalException"));
     assert_eq!(e.meta().message(), Some("The request failed because of an internal error."));
-    let e = kms.generate_random().number_of_bytes(16).send().await.unwrap_err();
-    assert_eq!(e.into_service_error().meta().code(), Some("KMSInternalException"));
-    // A change whose event cannot be written does not happen.
-    let e = kms.create_key().send().await.unwrap_err();
-    assert_eq!(e.into_service_error().meta().code(), Some("KMSInternalException"));
     let e = kms.disable_key().key_id(&key.key_id).send().await.unwrap_err();
     assert_eq!(e.into_service_error().meta().code(), Some("KMSInternalException"));
     let e = kms.create_alias().alias_name("alias/never").target_key_id(&key.key_id).send().await.unwrap_err();
     assert_eq!(e.into_service_error().meta().code(), Some("KMSInternalException"));
+    // Nor does a read of the trail answer without those events.
+    assert!(s.state.kms().store().audit_head().await.is_err());
     assert_eq!(get(&s, "/ready").await.0, 503);
-    assert_eq!(s.state.kms().store().audit_head().await.unwrap().unwrap().0, before);
     db.execute_batch("DROP TRIGGER refuse;").unwrap();
     kms.encrypt().key_id(&key.key_id).plaintext(Blob::new("x")).send().await.unwrap();
     assert_eq!(kms.list_keys().send().await.unwrap().keys().len(), 1, "no key was created");
@@ -466,6 +490,12 @@ async fn unwritable_audit_fails_every_request() {
     assert!(kms.list_aliases().send().await.unwrap().aliases().is_empty());
     assert_eq!(get(&s, "/ready").await.0, 200);
     assert_eq!(s.state.kms().verify_audit().await.unwrap().tamper, None);
+    let names: Vec<String> =
+        s.state.kms().store().audit_records(0, 100).await.unwrap().into_iter().map(|r| r.entry.event_name).collect();
+    for name in ["Encrypt", "GenerateRandom"] {
+        assert!(names.iter().any(|n| n == name), "{name}'s event, answered while refused, is in the trail: {names:?}");
+    }
+    assert_eq!(names.iter().filter(|n| *n == "Encrypt").count(), 2);
 }
 
 #[tokio::test]

@@ -540,6 +540,23 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_moves_nothing_and_the_next_append_writes_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_LOG_FILE);
+        let mut log = AuditLog::open(&path, None).unwrap();
+        let first = log.append(entries(0..2)).unwrap();
+        let (end, writable) = (log.end, std::mem::replace(&mut log.file, File::open(&path).unwrap()));
+        // A read-only handle: the write fails, as on a full disk.
+        assert!(log.append(entries(2..4)).is_err());
+        assert_eq!((log.end, log.pending.len(), log.head.clone()), (end, 2, Ok(Some((2, first[1].hash)))));
+        log.file = writable;
+        let next = log.append(entries(4..5)).unwrap();
+        assert_eq!((next[0].seq, next[0].prev_hash), (3, first[1].hash), "the same seq, after the same record");
+        drop(log);
+        assert_eq!(seqs(&AuditLog::open(&path, None).unwrap().pending), [1, 2, 3]);
+    }
+
+    #[test]
     fn appends_fail_while_too_many_records_wait() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = AuditLog::open(&dir.path().join(AUDIT_LOG_FILE), None).unwrap();
