@@ -47,4 +47,8 @@ try:
 except sqlite3.OperationalError:
     size = os.path.getsize(db)
     print(f"on disk per event: {size / events:.0f} B, database file over events ({events} events; no dbstat)")
+log_file = os.path.join(sys.argv[1], "trent.audit-log")
+if os.path.exists(log_file):
+    # Not per event: the group commit's file, started again once past 16 MiB.
+    print(f"audit log file: {os.path.getsize(log_file) / 2**20:.1f} MiB")
 PY
