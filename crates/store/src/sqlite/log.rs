@@ -90,12 +90,12 @@ pub(super) struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the log at `path` (creating it, mode 0600) for a database whose
-    /// chain ends at `stored`. The records past `stored` that it holds are
-    /// in [`AuditLog::pending`]; the caller moves them into the database and
-    /// then calls [`AuditLog::restart`].
+    /// Opens the log at `path` (creating it with mode 0600, tightening a
+    /// looser one) for a database whose chain ends at `stored`. The records
+    /// past `stored` that it holds are in [`AuditLog::pending`], for the
+    /// caller to move into the database.
     pub(super) fn open(path: &Path, stored: Option<(u64, Hash)>) -> StoreResult<Self> {
-        use std::os::unix::fs::OpenOptionsExt as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
         let io = |e: std::io::Error| log_error(path, &e.to_string());
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -105,6 +105,9 @@ impl AuditLog {
             .mode(0o600)
             .open(path)
             .map_err(io)?;
+        if file.metadata().map_err(io)?.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
         let bytes = std::fs::read(path).map_err(io)?;
         let mut log = AuditLog {
             path: path.to_owned(),
@@ -436,6 +439,10 @@ mod tests {
         assert_eq!(again.head, Ok(Some((4, written[3].hash))));
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        drop(again);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        AuditLog::open(&path, None).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "tightened");
     }
 
     #[test]
