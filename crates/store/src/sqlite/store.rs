@@ -1656,7 +1656,7 @@ impl Store for SqliteStore {
 
     async fn index_audit(&self, max: usize) -> StoreResult<u64> {
         // A read first: an idle indexer takes no write lock. Records in the
-        // audit log file move into the database first (`with`).
+        // audit log file move into the database first (`with_moved`).
         if !self.log_pending() {
             let (through, last) = self.with_read(|c| index_state(c)).await?;
             if last.is_none_or(|last| last <= through) {
