@@ -484,6 +484,7 @@ async fn acknowledged_writes_survive_kill_9_at_random_points() {
     // appends to the audit log file, whose records a restart recovers).
     let encrypts = encrypt_events(&run.endpoint);
     let acknowledged: usize = model.lock().unwrap().keys.iter().map(|k| k.ciphertexts.len()).sum();
+    assert!(acknowledged > 0, "no Encrypt was acknowledged: the check below would prove nothing");
     assert!(encrypts >= acknowledged, "{encrypts} Encrypt events for {acknowledged} acknowledged Encrypts");
     run.child.kill().unwrap();
     run.child.wait().unwrap();

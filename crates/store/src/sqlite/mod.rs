@@ -180,7 +180,7 @@ impl SqliteStore {
         let mut conn = store.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut log = AuditLog::open(&path.with_file_name(AUDIT_LOG_FILE), audit_head(&conn)?)?;
         let recovered = log.pending.len();
-        move_held(&mut conn, &mut log)?;
+        move_held(&mut conn, &mut log, false)?;
         if recovered > 0 {
             tracing::info!(records = recovered, "audit log: moved the records of the last run into the database");
         }
@@ -319,7 +319,7 @@ impl SqliteStore {
             // `f` keeps; appends go on after the head `f` leaves (unknown if
             // `f` panicked: appends fail until the next change reads it).
             let mut held = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            move_held(&mut guard, &mut held)?;
+            move_held(&mut guard, &mut held, false)?;
             held.set_head(Err("a change of the database did not finish".into()));
             let out = f(&mut guard);
             held.set_head(audit_head(&guard).map_err(|e| e.to_string()));
@@ -363,22 +363,20 @@ fn move_log(c: &mut Connection, log: &Mutex<AuditLog>) -> StoreResult<()> {
     }
     let mut held = lock();
     if held.full() && !held.pending.is_empty() {
-        let rest = held.take_pending();
-        let moved = insert_moved(c, &rest, true);
-        held.moved(rest, moved)?;
+        move_held(c, &mut held, true)?;
         held.restart()?;
     }
     Ok(())
 }
 
 /// [`move_log`] under the log's lock, which the caller holds: everything
-/// pending moves (without an fsync of its own, as there).
-fn move_held(c: &mut Connection, log: &mut AuditLog) -> StoreResult<()> {
+/// pending moves, with an fsync of its own only if `durable`.
+fn move_held(c: &mut Connection, log: &mut AuditLog, durable: bool) -> StoreResult<()> {
     let batch = log.take_pending();
     if batch.is_empty() {
         return Ok(());
     }
-    let moved = insert_moved(c, &batch, false);
+    let moved = insert_moved(c, &batch, durable);
     log.moved(batch, moved)
 }
 
