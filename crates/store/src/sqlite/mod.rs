@@ -130,6 +130,8 @@ pub struct SqliteStore {
     /// the data directory ([`SqliteStore::open_served`]); `None` elsewhere,
     /// where they append to the database's log table.
     log: Option<Arc<Mutex<AuditLog>>>,
+    /// The thread that appends to `log` (`log.rs`), with it.
+    appender: Option<Arc<Appender>>,
 }
 
 /// A pool of query-only connections to the database file, opened on demand.
@@ -185,7 +187,9 @@ impl SqliteStore {
             tracing::info!(records = recovered, "audit log: moved the records of the last run into the database");
         }
         drop(conn);
-        store.log = Some(Arc::new(Mutex::new(log)));
+        let log = Arc::new(Mutex::new(log));
+        store.appender = Some(Arc::new(Appender::start(log.clone())?));
+        store.log = Some(log);
         Ok(store)
     }
 
@@ -226,6 +230,7 @@ impl SqliteStore {
             attached_policies: Arc::default(),
             guard: Arc::default(),
             log: None,
+            appender: None,
         })
     }
 
@@ -518,8 +523,8 @@ fn write_err(e: rusqlite::Error) -> StoreError {
 mod log;
 mod rows;
 
-use log::AuditLog;
 pub use log::AUDIT_LOG_FILE;
+use log::{Appender, AuditLog};
 #[cfg(test)]
 mod schema_tests;
 mod store;

@@ -1513,14 +1513,10 @@ impl Store for SqliteStore {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(log) = self.log.clone() {
+        if let Some(appender) = &self.appender {
             // The served store: one write and one fdatasync of the log file,
-            // no SQLite lock (`log.rs`).
-            return tokio::task::spawn_blocking(move || {
-                log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).append(entries)
-            })
-            .await
-            .map_err(backend)?;
+            // on the log's own thread, with no SQLite lock (`log.rs`).
+            return appender.append(entries).await;
         }
         self.with(move |c| {
             let tx = write_tx(c)?;
