@@ -263,12 +263,12 @@ impl AuditLog {
 /// time, in order (the [`trent_core::audit::Auditor`] above runs one at a
 /// time): `append` hands it a batch and awaits the answer.
 ///
-/// Why not `spawn_blocking`: the blocking pool's dispatch (a task queued,
-/// a pool thread woken, the result's wake-up back through the runtime) took
-/// 318–338 µs of each group commit's 0.91 ms on the pinned one-core
-/// benchmark, and a thread that waits on a channel 131–145 µs (commits of
-/// 0.73–0.75 ms; bench/README.md, "The group commit's dispatch"). Commits
-/// run one at a time, so this latency is every request's.
+/// Why not `spawn_blocking`: from the call to the closure starting, the
+/// blocking pool took 318–338 µs of each group commit's 0.91 ms on the
+/// pinned one-core benchmark, and a thread that waits on a channel
+/// 131–145 µs (commits of 0.74–0.79 ms against 0.98–1.02; bench/README.md,
+/// "The group commit's dispatch"). Commits run one at a time, so this
+/// latency is every request's.
 pub(super) struct Appender {
     jobs: std::sync::mpsc::Sender<AppendJob>,
 }
@@ -609,6 +609,31 @@ mod tests {
         assert_eq!((next[0].seq, next[0].prev_hash), (3, first[1].hash), "the same seq, after the same record");
         drop(log);
         assert_eq!(seqs(&AuditLog::open(&path, None).unwrap().pending), [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn the_appender_thread_appends_in_order_and_ends_with_its_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let log =
+            std::sync::Arc::new(std::sync::Mutex::new(AuditLog::open(&dir.path().join(AUDIT_LOG_FILE), None).unwrap()));
+        let appender = Appender::start(log.clone()).unwrap();
+        let first = appender.append(entries(0..2)).await.unwrap();
+        let next = appender.append(entries(2..3)).await.unwrap();
+        assert_eq!(seqs(&first), [1, 2]);
+        assert_eq!((next[0].seq, next[0].prev_hash), (3, first[1].hash));
+        assert_eq!(log.lock().unwrap().pending, [first, next].concat(), "durable in the file, pending for the move");
+        // Its failures come back as the log's.
+        log.lock().unwrap().set_head(Err("test".into()));
+        assert!(appender.append(entries(3..4)).await.is_err());
+        // Without its handle the thread ends, and lets the log go.
+        drop(appender);
+        for _ in 0..500 {
+            if std::sync::Arc::strong_count(&log) == 1 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the appender's thread still holds the log");
     }
 
     #[test]
