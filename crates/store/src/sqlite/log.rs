@@ -95,7 +95,7 @@ impl AuditLog {
     /// past `stored` that it holds are in [`AuditLog::pending`], for the
     /// caller to move into the database.
     pub(super) fn open(path: &Path, stored: Option<(u64, Hash)>) -> StoreResult<Self> {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        use std::os::unix::fs::OpenOptionsExt as _;
         let io = |e: std::io::Error| log_error(path, &e.to_string());
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -105,9 +105,7 @@ impl AuditLog {
             .mode(0o600)
             .open(path)
             .map_err(io)?;
-        if file.metadata().map_err(io)?.permissions().mode() & 0o077 != 0 {
-            file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        }
+        super::tighten_mode(path).map_err(io)?;
         let bytes = std::fs::read(path).map_err(io)?;
         let mut log = AuditLog {
             path: path.to_owned(),

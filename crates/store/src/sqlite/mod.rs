@@ -453,7 +453,7 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 fn make_private(path: &Path) -> StoreResult<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        use std::os::unix::fs::OpenOptionsExt as _;
         let io = |e: std::io::Error| StoreError::backend(SchemaError(format!("database {}: {e}", path.display())));
         if !path.exists() {
             std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path).map_err(io)?;
@@ -463,14 +463,24 @@ fn make_private(path: &Path) -> StoreResult<()> {
         let mut shm = path.as_os_str().to_owned();
         shm.push("-shm");
         for file in [path.to_owned(), wal.into(), shm.into()] {
-            let Ok(meta) = std::fs::metadata(&file) else { continue };
-            if meta.permissions().mode() & 0o077 != 0 {
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-            }
+            tighten_mode(&file).map_err(io)?;
         }
     }
     #[cfg(not(unix))]
     let _ = path;
+    Ok(())
+}
+
+/// Sets the file at `path` to mode 0600 if its group or others have any
+/// access (nothing if there is no such file): the database's files and
+/// the audit log file.
+#[cfg(unix)]
+fn tighten_mode(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
     Ok(())
 }
 
