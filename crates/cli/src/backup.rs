@@ -79,6 +79,23 @@ pub(crate) fn existing_deployment(d: &Deployment) -> Result<trent_server::config
     Ok(params)
 }
 
+/// A data directory without a database but with an audit log file (its
+/// database deleted, or the file copied in) is not a new one: opening it
+/// would move that file's events into the new database, and the restore
+/// would then be refused as not empty. Refused here, naming the file, before
+/// anything is created.
+fn refuse_a_left_audit_log(data_dir: &Path) -> Result<(), String> {
+    let log = data_dir.join(trent_server::startup::AUDIT_LOG_FILE);
+    if !data_dir.join(trent_server::startup::DB_FILE).exists() && log.exists() {
+        return Err(format!(
+            "{} holds the audit events of an earlier deployment, whose database is not there: restore into a new data \
+             directory (keep that file if you need its events)",
+            log.display()
+        ));
+    }
+    Ok(())
+}
+
 /// The seal's files must exist: opening a seal without them would make a
 /// new root key, under which nothing of the deployment opens.
 fn check_seal_files(params: &trent_server::config::ServerParams) -> Result<(), String> {
@@ -140,6 +157,7 @@ pub async fn restore(args: RestoreArgs) -> Result<bool, String> {
     check_seal_files(&params)?;
     let bytes = std::fs::read(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
     if params.store.is_none() {
+        refuse_a_left_audit_log(&params.data_dir)?;
         std::fs::create_dir_all(&params.data_dir).map_err(|e| format!("{}: {e}", params.data_dir.display()))?;
     }
     let crypto = AwsLcProvider::new();

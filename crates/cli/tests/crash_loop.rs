@@ -33,6 +33,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
 const ACCOUNT: &str = "123456789012";
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -425,16 +427,10 @@ fn audit_verifies(data_dir: &Path, head: &Head) -> Head {
 
 /// Encrypt events that succeeded, read with `trent admin audit export`.
 fn encrypt_events(endpoint: &str) -> usize {
-    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
-        .args(["admin", "audit", "export", "--event-name", "Encrypt", "--endpoint", endpoint])
-        .env_remove("TRENT_CONFIG")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.lines().filter(|l| !l.trim().is_empty() && !l.contains("\"errorCode\"")).count()
+    support::exported_events(endpoint, "Encrypt", ACCESS_KEY, SECRET_KEY)
+        .iter()
+        .filter(|l| !l.contains("\"errorCode\""))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

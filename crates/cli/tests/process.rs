@@ -12,6 +12,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod support;
+
 struct Running {
     child: Child,
     endpoint: String,
@@ -515,6 +517,16 @@ async fn a_backup_taken_online_restores_into_a_new_deployment() {
     // Not twice.
     let (ok, _, err) = admin(&["restore", "--data-dir", b.to_str().unwrap(), "--in", file_s], &[]);
     assert!(!ok && err.contains("not empty"), "{err}");
+    // Nor into a directory whose database is gone but whose audit log file
+    // is left: refused by the file's name, and nothing is created.
+    let left = tmp.path().join("left");
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::copy(a.join("root.key"), left.join("root.key")).unwrap();
+    std::fs::copy(a.join(trent_server::startup::AUDIT_LOG_FILE), left.join(trent_server::startup::AUDIT_LOG_FILE))
+        .unwrap();
+    let (ok, _, err) = admin(&["restore", "--data-dir", left.to_str().unwrap(), "--in", file_s], &[]);
+    assert!(!ok && err.contains(trent_server::startup::AUDIT_LOG_FILE) && err.contains("new data directory"), "{err}");
+    assert!(!left.join("trent.db").exists());
 
     let mut run = start(&b, &FIXED_BOOTSTRAP);
     let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
@@ -1382,17 +1394,10 @@ async fn rotate_root_under_load_moves_the_deployment_to_shamir_and_pkcs11() {
 /// The trail holds `n` RotateRoot events that succeeded and the one
 /// refused (an unknown access key), none with a share or a secret.
 async fn check_rotation_events(endpoint: &str, n: usize) {
-    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
-        .args(["admin", "audit", "export", "--event-name", "RotateRoot", "--endpoint", endpoint])
-        .env_remove("TRENT_CONFIG")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let events: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let (refused, done): (Vec<&str>, Vec<&str>) = events.iter().partition(|e| e.contains("\"errorCode\""));
+    let events = support::exported_events(endpoint, "RotateRoot", ACCESS_KEY, SECRET_KEY);
+    let text = events.join("\n");
+    let (refused, done): (Vec<&str>, Vec<&str>) =
+        events.iter().map(String::as_str).partition(|e| e.contains("\"errorCode\""));
     assert_eq!((done.len(), refused.len()), (n, 1), "{text}");
     assert!(refused[0].contains("UnrecognizedClientException"), "{text}");
     for e in done {

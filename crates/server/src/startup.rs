@@ -29,6 +29,8 @@ use trent_store::{PostgresStore, SqliteStore};
 
 /// Name of the SQLite database in the data directory.
 pub const DB_FILE: &str = "trent.db";
+/// Name of the served SQLite store's audit log file in the data directory.
+pub use trent_store::AUDIT_LOG_FILE;
 /// Name of the passphrase seal's salt file in the data directory.
 pub const SALT_FILE: &str = "seal.salt";
 /// Name of the file holding generated bootstrap credentials.
