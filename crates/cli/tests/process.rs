@@ -526,7 +526,7 @@ async fn a_backup_taken_online_restores_into_a_new_deployment() {
         .unwrap();
     let (ok, _, err) = admin(&["restore", "--data-dir", left.to_str().unwrap(), "--in", file_s], &[]);
     assert!(!ok && err.contains(trent_server::startup::AUDIT_LOG_FILE) && err.contains("new data directory"), "{err}");
-    assert!(!left.join("trent.db").exists());
+    assert!(!left.join(trent_server::startup::DB_FILE).exists());
 
     let mut run = start(&b, &FIXED_BOOTSTRAP);
     let c = client(&run.endpoint, ACCESS_KEY, SECRET_KEY);
