@@ -149,3 +149,32 @@ fn custom_key_store_statements_search_their_indexes() -> Result<(), Box<dyn std:
     assert!(one.iter().any(|l| l.starts_with("SEARCH custom_key_stores USING") && l.contains("(id=?)")), "{one:?}");
     Ok(())
 }
+
+/// A database Trent creates gets [`PAGE_SIZE`]; one made with SQLite's
+/// default 4 KiB pages keeps them: its schema is brought up to date in
+/// them, and it opens again.
+#[test]
+fn a_new_database_gets_the_page_size_and_an_existing_one_keeps_its_own() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let page_size =
+        |p: &Path| -> rusqlite::Result<u32> { Connection::open(p)?.query_row("PRAGMA page_size", [], |r| r.get(0)) };
+    let new = dir.path().join("new.db");
+    drop(SqliteStore::open(&new)?);
+    assert_eq!(page_size(&new)?, PAGE_SIZE);
+    assert_ne!(PAGE_SIZE, 4096);
+
+    let old = dir.path().join("old.db");
+    // Switching to WAL writes the header, which fixes the page size.
+    Connection::open(&old)?.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL")?;
+    assert_eq!(page_size(&old)?, 4096);
+    drop(SqliteStore::open(&old)?);
+    drop(SqliteStore::open(&old)?);
+    assert_eq!(page_size(&old)?, 4096);
+    let tables: i64 = Connection::open(&old)?.query_row(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'audit_events'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(tables, 1);
+    Ok(())
+}
