@@ -1,7 +1,8 @@
 //! The schema of multi-Region keys: a database made before them upgrades
 //! with every row, and the statements that find a key by (id, region) or
 //! the keys of an id search its primary key; those of custom key stores
-//! search their indexes.
+//! search their indexes. And the page size of a new database and of an
+//! existing one.
 
 use super::*;
 use crate::upgrade_fixture::{check_upgraded, fixture, new_key_column_positions, old_key_columns};
